@@ -1,0 +1,116 @@
+// The contract: every call and event between the renderer and the host, declared once with its
+// runtime schema (zod). Types are inferred from the schemas, so each shape is written once.
+// The host validates every request against `calls[name].req` (src-main/host/dispatch.ts); the
+// Electron preload and the serve-mode WebSocket are two transports of this same table.
+// May import: the schema library only (STYLE.md §3).
+import { z } from 'zod';
+import { CALL_NAMES, EVENT_NAMES, type CallName, type EventName } from './names';
+
+export { CALL_NAMES, EVENT_NAMES, eventChannel, type CallName, type EventName } from './names';
+
+const Empty = z.object({}).strict();
+
+/** What the trainer process reports about its tfjs-node backend. */
+export const BackendInfo = z.object({
+  /** tfjs backend name; always `tensorflow` (the native binding). */
+  backend: z.literal('tensorflow'),
+  /** TensorFlow C library version the binding runs on, e.g. `2.21.0`. */
+  tfVersion: z.string(),
+  /** tfjs-node package version. */
+  tfjsVersion: z.string(),
+  /** Intra-op threads TensorFlow uses. */
+  threads: z.number().int().positive(),
+  /** The trainer's process id. */
+  pid: z.number().int().positive(),
+});
+export type BackendInfo = z.infer<typeof BackendInfo>;
+
+/** The trainer process's life, as the host sees it. */
+export const TrainerState = z.object({
+  state: z.enum(['starting', 'ready', 'crashed', 'stopped']),
+  /** Present once the trainer has reported its backend. */
+  info: BackendInfo.optional(),
+  /** Plain-words reason when `state` is `crashed`. */
+  error: z.string().optional(),
+  /** How many times the trainer has been (re)started in this session. */
+  starts: z.number().int().nonnegative(),
+  /** Epoch ms of the last change. */
+  at: z.number(),
+});
+export type TrainerState = z.infer<typeof TrainerState>;
+
+export const AppInfo = z.object({
+  name: z.string(),
+  version: z.string(),
+  /** `electron` for the desktop window, `serve` for the headless browser studio. */
+  mode: z.enum(['electron', 'serve']),
+  platform: z.string(),
+  nodeVersion: z.string(),
+});
+export type AppInfo = z.infer<typeof AppInfo>;
+
+/** Every call: request schema, response schema, one line of doc. */
+export const calls = {
+  /** Name, version and mode of the studio. */
+  'app:info': { req: Empty, res: AppInfo },
+  /** The native backend the trainer runs on; waits for the trainer to be ready. */
+  'backend:info': { req: Empty, res: BackendInfo },
+  /** Round trip to the trainer process (health check). */
+  'trainer:ping': {
+    req: z.object({ nonce: z.string().min(1).max(64) }).strict(),
+    res: z.object({ nonce: z.string(), pid: z.number().int(), uptimeMs: z.number() }),
+  },
+  /** Stop the trainer (if alive) and start a fresh one; resolves when it is ready. */
+  'trainer:restart': { req: Empty, res: TrainerState },
+} satisfies Record<CallName, { req: z.ZodType; res: z.ZodType }>;
+
+/** A short message for the user (info / warning / error), shown in place by the renderer. */
+export const Notice = z.object({
+  level: z.enum(['info', 'warning', 'error']),
+  message: z.string(),
+  at: z.number(),
+});
+export type Notice = z.infer<typeof Notice>;
+
+/** Every event the host pushes to the renderer. */
+export const events = {
+  /** The trainer process started, became ready, crashed or stopped. */
+  'trainer:state': TrainerState,
+  /** Something the user should read. */
+  'app:notice': Notice,
+} satisfies Record<EventName, z.ZodType>;
+
+export type CallReq<N extends CallName> = z.input<(typeof calls)[N]['req']>;
+export type CallRes<N extends CallName> = z.infer<(typeof calls)[N]['res']>;
+export type EventPayload<N extends EventName> = z.infer<(typeof events)[N]>;
+
+/** Error codes a call can fail with; the renderer maps them to plain words. */
+export const ERROR_CODES = [
+  'unknown_call',
+  'invalid_payload',
+  'forbidden',
+  'trainer_unavailable',
+  'timeout',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const HostError = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  /** For `invalid_payload`: which fields were wrong and why. */
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type HostError = z.infer<typeof HostError>;
+
+/** What every call returns over every transport. */
+export type Envelope<T = unknown> = { ok: true; result: T } | { ok: false; error: HostError };
+
+/** Serve-mode WebSocket frames (JSON). */
+export type ClientFrame = { id: number; call: string; payload: unknown };
+export type ServerFrame = ({ id: number } & Envelope) | { event: EventName; payload: unknown };
+
+export const isCallName = (s: unknown): s is CallName =>
+  typeof s === 'string' && (CALL_NAMES as readonly string[]).includes(s);
+export const isEventName = (s: unknown): s is EventName =>
+  typeof s === 'string' && (EVENT_NAMES as readonly string[]).includes(s);

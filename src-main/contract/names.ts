@@ -1,0 +1,15 @@
+// The names of every call and event between renderer and host, and nothing else.
+// Kept free of the schema library so the sandboxed Electron preload can bundle it alone
+// (STYLE.md §9). `index.ts` declares one schema per name and the compiler checks they match.
+
+/** Request/response calls, `domain:verb`. */
+export const CALL_NAMES = ['app:info', 'backend:info', 'trainer:ping', 'trainer:restart'] as const;
+
+/** Host -> renderer events, `domain:noun`. */
+export const EVENT_NAMES = ['trainer:state', 'app:notice'] as const;
+
+export type CallName = (typeof CALL_NAMES)[number];
+export type EventName = (typeof EVENT_NAMES)[number];
+
+/** Electron IPC channel for an event (calls use their own name as channel). */
+export const eventChannel = (name: EventName): string => `event:${name}`;

@@ -1,0 +1,59 @@
+// Electron entry: registers the app:// scheme, locks the session down, starts the host and its
+// trainer (utilityProcess), binds IPC and opens the window. Thin by design: all behaviour is in
+// the host, which serve mode and the tests drive directly.
+import { app, protocol, net, type BrowserWindow } from 'electron';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createHost } from '../host';
+import { TrainerSupervisor } from '../trainer/supervisor';
+import { bindIpc } from './ipc';
+import { createMainWindow, lockDownSession } from './window';
+import { installMenu } from './menu';
+import { utilitySpawner } from './trainer-spawn';
+import { APP_SCHEME, CONTENT_SECURITY_POLICY, resolveAppFile } from './security';
+import pkg from '../../package.json';
+
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+if (!app.requestSingleInstanceLock()) app.quit();
+
+let win: BrowserWindow | undefined;
+const rendererDir = path.join(__dirname, '..', 'dist-renderer');
+
+app.whenReady().then(() => {
+  lockDownSession();
+  protocol.handle(APP_SCHEME, async (request) => {
+    const file = resolveAppFile(rendererDir, request.url, path.join, path.sep);
+    if (!file) return new Response('Forbidden', { status: 403 });
+    const res = await net.fetch(pathToFileURL(file).toString());
+    const headers = new Headers(res.headers);
+    headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    headers.set('X-Content-Type-Options', 'nosniff');
+    return new Response(res.body, { status: res.status, headers });
+  });
+
+  // In the packaged app the trainer entry sits beside this file in app.asar; tfjs-node's native
+  // files are unpacked (electron-builder.yml asarUnpack) and found through Electron's asar shim.
+  const trainer = new TrainerSupervisor({ spawn: utilitySpawner(path.join(__dirname, 'trainer.cjs')) });
+  const host = createHost({ mode: 'electron', version: pkg.version, trainer });
+  trainer.start().catch(() => undefined); // reported through the trainer:state event
+  bindIpc(host, () => win);
+  installMenu();
+  win = createMainWindow(__dirname);
+  win.on('closed', () => (win = undefined));
+
+  app.on('second-instance', () => {
+    if (win) {
+      if (win.isMinimized()) win.restore();
+      win.focus();
+    }
+  });
+  app.on('activate', () => {
+    if (!win) win = createMainWindow(__dirname);
+  });
+  app.on('before-quit', () => void host.dispose());
+});
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});

@@ -1,0 +1,82 @@
+// The trainer process: owns @tensorflow/tfjs-node (native backend only; DESIGN.md §3), answers
+// the host's typed requests, and never dies of a malformed message. Started by supervisor.ts
+// with child_process.fork (Node) or utilityProcess.fork (Electron).
+import os from 'node:os';
+import { createRequire } from 'node:module';
+import { HostToTrainer, methods, type MethodName, type TrainerToHost } from './protocol';
+import { getParentPort } from './port';
+import type { BackendInfo } from '../contract';
+
+const port = getParentPort();
+const send = (m: TrainerToHost) => port.send(m);
+const startedAt = Date.now();
+
+// A plain require at run time keeps tfjs-node out of every bundle (ECOSYSTEM.md §3 #9).
+const requireNative = createRequire(import.meta.url);
+type Tf = typeof import('@tensorflow/tfjs-node');
+let tf: Tf;
+try {
+  tf = requireNative('@tensorflow/tfjs-node') as Tf;
+} catch (err) {
+  send({
+    type: 'fatal',
+    message:
+      `TensorFlow's native library could not be loaded (${(err as Error).message.split('\n')[0]}). ` +
+      'Run `npm run provision` to rebuild it. The studio does not train on the slow pure-JavaScript backend.',
+  });
+  process.exit(3);
+}
+
+function backendInfo(): BackendInfo {
+  const backend = tf.getBackend();
+  if (backend !== 'tensorflow') throw new Error(`tfjs is on the '${backend}' backend, not the native 'tensorflow' one`);
+  const binding = (tf.backend() as unknown as { binding: { TF_Version: string } }).binding;
+  return {
+    backend: 'tensorflow',
+    tfVersion: binding.TF_Version,
+    tfjsVersion: tf.version['tfjs-node'] ?? 'unknown',
+    threads: Number(process.env.TF_NUM_INTRAOP_THREADS) || os.availableParallelism(),
+    pid: process.pid,
+  };
+}
+
+const handlers: { [M in MethodName]: (params: unknown) => Promise<unknown> | unknown } = {
+  ping: (p) => ({ nonce: methods.ping.params.parse(p).nonce, pid: process.pid, uptimeMs: Date.now() - startedAt }),
+  backendInfo: () => backendInfo(),
+};
+
+async function onMessage(raw: unknown): Promise<void> {
+  const parsed = HostToTrainer.safeParse(raw);
+  if (!parsed.success) {
+    send({ type: 'protocol-error', message: `malformed message ignored: ${parsed.error.issues[0]?.message ?? 'invalid'}` });
+    return;
+  }
+  const msg = parsed.data;
+  if (msg.type === 'shutdown') {
+    process.exit(0);
+  }
+  if (msg.type !== 'request') return;
+  const handler = (handlers as Record<string, (p: unknown) => unknown>)[msg.method];
+  if (!handler) {
+    send({ type: 'response', id: msg.id, ok: false, error: { code: 'unknown_method', message: `unknown method '${msg.method}'` } });
+    return;
+  }
+  try {
+    send({ type: 'response', id: msg.id, ok: true, result: await handler(msg.params) });
+  } catch (err) {
+    send({ type: 'response', id: msg.id, ok: false, error: { code: 'failed', message: (err as Error).message } });
+  }
+}
+
+port.onMessage((m) => {
+  onMessage(m).catch((err) => send({ type: 'protocol-error', message: String(err) }));
+});
+
+try {
+  // A real kernel runs before we say ready.
+  tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1)).dataSync());
+  send({ type: 'ready', info: backendInfo() });
+} catch (err) {
+  send({ type: 'fatal', message: (err as Error).message });
+  process.exit(3);
+}

@@ -1,0 +1,33 @@
+// Host <-> trainer messages (private to src-main/trainer and its supervisor). Every message the
+// trainer receives is validated here; a malformed one is answered with `protocol-error` and the
+// trainer keeps running.
+import { z } from 'zod';
+import { BackendInfo } from '../contract';
+
+/** Methods the host may ask the trainer to run, with their params and results. */
+export const methods = {
+  ping: {
+    params: z.object({ nonce: z.string().max(64) }).strict(),
+    result: z.object({ nonce: z.string(), pid: z.number().int(), uptimeMs: z.number() }),
+  },
+  backendInfo: { params: z.object({}).strict(), result: BackendInfo },
+} satisfies Record<string, { params: z.ZodType; result: z.ZodType }>;
+
+export type MethodName = keyof typeof methods;
+export type MethodParams<M extends MethodName> = z.infer<(typeof methods)[M]['params']>;
+export type MethodResult<M extends MethodName> = z.infer<(typeof methods)[M]['result']>;
+
+/** Host -> trainer. */
+export const HostToTrainer = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('request'), id: z.number().int().nonnegative(), method: z.string(), params: z.unknown() }),
+  z.object({ type: z.literal('shutdown') }),
+]);
+export type HostToTrainer = z.infer<typeof HostToTrainer>;
+
+/** Trainer -> host. */
+export type TrainerToHost =
+  | { type: 'ready'; info: BackendInfo }
+  | { type: 'response'; id: number; ok: true; result: unknown }
+  | { type: 'response'; id: number; ok: false; error: { code: string; message: string } }
+  | { type: 'protocol-error'; message: string }
+  | { type: 'fatal'; message: string };

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { CALL_NAMES, EVENT_NAMES, calls, events, BackendInfo, TrainerState } from '../../../../src-main/contract';
+import { dispatch, CallError, type Handlers } from '../../../../src-main/host/dispatch';
+
+const info = { backend: 'tensorflow', tfVersion: '2.21.0', tfjsVersion: '4.22.0', threads: 2, pid: 42 } as const;
+
+describe('contract schemas', () => {
+  it('declares a schema for every name and no extra ones', () => {
+    expect(Object.keys(calls).sort()).toEqual([...CALL_NAMES].sort());
+    expect(Object.keys(events).sort()).toEqual([...EVENT_NAMES].sort());
+  });
+
+  it('accepts good payloads', () => {
+    expect(calls['app:info'].req.safeParse({}).success).toBe(true);
+    expect(calls['trainer:ping'].req.safeParse({ nonce: 'abc' }).success).toBe(true);
+    expect(BackendInfo.safeParse(info).success).toBe(true);
+    expect(TrainerState.safeParse({ state: 'ready', info, starts: 1, at: Date.now() }).success).toBe(true);
+    expect(events['app:notice'].safeParse({ level: 'error', message: 'x', at: 1 }).success).toBe(true);
+  });
+
+  it('rejects bad payloads', () => {
+    expect(calls['app:info'].req.safeParse({ extra: 1 }).success).toBe(false); // strict: unknown keys refused
+    expect(calls['trainer:ping'].req.safeParse({}).success).toBe(false);
+    expect(calls['trainer:ping'].req.safeParse({ nonce: 7 }).success).toBe(false);
+    expect(calls['trainer:ping'].req.safeParse({ nonce: 'x'.repeat(65) }).success).toBe(false);
+    expect(calls['trainer:ping'].req.safeParse({ nonce: '' }).success).toBe(false);
+    expect(BackendInfo.safeParse({ ...info, backend: 'cpu' }).success).toBe(false); // the pure-JS backend is not acceptable
+    expect(TrainerState.safeParse({ state: 'exploded', starts: 0, at: 1 }).success).toBe(false);
+    expect(events['app:notice'].safeParse({ level: 'fatal', message: 'x', at: 1 }).success).toBe(false);
+  });
+});
+
+describe('host dispatch', () => {
+  const handlers: Handlers = {
+    'app:info': () => ({ name: 'Autoencoder Studio', version: '0.0.0', mode: 'serve', platform: 'linux-x64', nodeVersion: '20' }),
+    'backend:info': () => ({ ...info }),
+    'trainer:ping': ({ nonce }) => ({ nonce, pid: 1, uptimeMs: 5 }),
+    'trainer:restart': () => {
+      throw new CallError('trainer_unavailable', 'The trainer could not start.');
+    },
+  };
+
+  it('runs a valid call', async () => {
+    expect(await dispatch(handlers, 'trainer:ping', { nonce: 'n1' })).toEqual({ ok: true, result: { nonce: 'n1', pid: 1, uptimeMs: 5 } });
+  });
+
+  it('refuses unknown calls with a typed error', async () => {
+    const r = await dispatch(handlers, 'fs:readFile', { path: '/etc/passwd' });
+    expect(r).toMatchObject({ ok: false, error: { code: 'unknown_call' } });
+    for (const name of [undefined, null, 42, {}, '__proto__', 'constructor', 'toString']) {
+      expect(await dispatch(handlers, name, {})).toMatchObject({ ok: false, error: { code: 'unknown_call' } });
+    }
+  });
+
+  it('refuses invalid payloads with field-level issues and never calls the handler', async () => {
+    let called = false;
+    const spy: Handlers = { ...handlers, 'trainer:ping': ({ nonce }) => ((called = true), { nonce, pid: 1, uptimeMs: 1 }) };
+    for (const bad of [{ nonce: 5 }, { nonce: 'a', extra: true }, 'string', [1, 2], { nonce: 'y'.repeat(10_000) }, JSON.parse('{"__proto__":{"polluted":1},"nonce":"a"}')]) {
+      const r = await dispatch(spy, 'trainer:ping', bad);
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.error.code).toBe('invalid_payload');
+        expect(r.error.issues?.length).toBeGreaterThan(0);
+      }
+    }
+    expect(called).toBe(false);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('maps handler errors to their code, and unknown throws to internal', async () => {
+    expect(await dispatch(handlers, 'trainer:restart', {})).toEqual({
+      ok: false,
+      error: { code: 'trainer_unavailable', message: 'The trainer could not start.' },
+    });
+    const boom: Handlers = { ...handlers, 'app:info': () => { throw new TypeError('x is undefined'); } };
+    expect(await dispatch(boom, 'app:info', {})).toMatchObject({ ok: false, error: { code: 'internal' } });
+  });
+});

@@ -1,0 +1,19 @@
+import { defineConfig } from 'vitest/config';
+import vue from '@vitejs/plugin-vue';
+import { fileURLToPath } from 'node:url';
+
+export default defineConfig({
+  plugins: [vue()],
+  resolve: {
+    alias: { '@contract': fileURLToPath(new URL('./src-main/contract/index.ts', import.meta.url)) },
+  },
+  test: {
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    // Renderer component tests opt into happy-dom with a `// @vitest-environment happy-dom` line.
+    environment: 'node',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // tfjs-node is a native addon: run test files in forked processes, not worker threads.
+    pool: 'forks',
+  },
+});
