@@ -1,0 +1,81 @@
+// End to end: `npm run serve` (the real host, the real trainer, the built renderer) in Debian's
+// Chromium. The frame loads with the token, navigation works, the status bar shows the native
+// backend, requests without the token are refused. Screenshots go to test-results/screenshots/.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startServe, type ServeProcess } from '../helpers/serve-process';
+import { launchChromium, screenshotPath } from '../helpers/browser';
+
+let serve: ServeProcess;
+let browser: Browser;
+let page: Page;
+const consoleErrors: string[] = [];
+
+const VIEWS = [
+  ['datasets', /drop a folder|built-in/i],
+  ['model', /dataset|architecture/i],
+  ['train', /train/i],
+  ['gallery', /reconstruct|generated|samples/i],
+  ['export', /export|tensorflow\.js|onnx|keras/i],
+] as const;
+
+beforeAll(async () => {
+  serve = await startServe();
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+describe('serve mode in Chromium', () => {
+  it('refuses the page without the token', async () => {
+    const res = await page.goto(serve.origin + '/');
+    expect(res?.status()).toBe(401);
+    expect(await page.textContent('body')).toMatch(/token/i);
+    const wrong = await page.goto(`${serve.origin}/?token=not-the-token`);
+    expect(wrong?.status()).toBe(401);
+  });
+
+  it('loads the studio frame with the token and shows the native backend', async () => {
+    const res = await page.goto(serve.url);
+    expect(res?.status()).toBe(200);
+    expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
+    const status = page.getByTestId('status-backend');
+    await expect.poll(async () => (await status.textContent()) ?? '', { timeout: 60_000 }).toMatch(/tensorflow/i);
+    const text = (await status.textContent()) ?? '';
+    expect(text).toMatch(/2\.\d+\.\d+/); // the TensorFlow version
+    expect(text).toMatch(/\d+ threads?/);
+    await page.screenshot({ path: screenshotPath('frame-datasets'), fullPage: true });
+  });
+
+  it('navigates between the five views, each with an empty state that says what to do', async () => {
+    for (const [name, hint] of VIEWS) {
+      await page.getByTestId(`nav-${name}`).click();
+      const view = page.getByTestId(`view-${name}`);
+      await view.waitFor({ state: 'visible', timeout: 10_000 });
+      expect((await view.textContent()) ?? '').toMatch(hint);
+      expect(page.url()).toContain(`#/${name}`);
+      await page.screenshot({ path: screenshotPath(`view-${name}`), fullPage: true });
+    }
+    // Back goes to the previous view (hash navigation).
+    await page.goBack();
+    await page.getByTestId('view-gallery').waitFor({ state: 'visible', timeout: 10_000 });
+  });
+
+  it('keeps working after a reload (the token lives on in the session)', async () => {
+    await page.goto(`${serve.origin}/#/train`);
+    await page.getByTestId('view-train').waitFor({ state: 'visible', timeout: 10_000 });
+    await expect.poll(async () => (await page.getByTestId('status-backend').textContent()) ?? '', { timeout: 30_000 }).toMatch(/tensorflow/i);
+  });
+
+  it('ran without console errors or CSP violations', () => {
+    expect(consoleErrors.filter((e) => !/favicon/i.test(e))).toEqual([]);
+  });
+});
