@@ -29,5 +29,6 @@ export type TrainerToHost =
   | { type: 'ready'; info: BackendInfo }
   | { type: 'response'; id: number; ok: true; result: unknown }
   | { type: 'response'; id: number; ok: false; error: { code: string; message: string } }
+  | { type: 'event'; name: string; payload: unknown }
   | { type: 'protocol-error'; message: string }
   | { type: 'fatal'; message: string };

@@ -78,7 +78,7 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-type SupervisorEvents = { state: [TrainerState]; 'protocol-error': [string] };
+type SupervisorEvents = { state: [TrainerState]; 'protocol-error': [string]; 'trainer-event': [string, unknown] };
 
 export class TrainerSupervisor extends EventEmitter<SupervisorEvents> {
   private child: TrainerChild | undefined;
@@ -204,6 +204,9 @@ export class TrainerSupervisor extends EventEmitter<SupervisorEvents> {
         else p.reject(new TrainerError('internal', msg.error.message));
         return;
       }
+      case 'event':
+        this.emit('trainer-event', msg.name, msg.payload);
+        return;
       case 'protocol-error':
         this.emit('protocol-error', msg.message);
         return;
