@@ -114,7 +114,12 @@ export async function startServeServer(opts: ServeOptions): Promise<ServeHandle>
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(405, 'Method not allowed.');
     const url = new URL(req.url ?? '/', 'http://placeholder');
     if (!authorised(req, url)) {
-      return deny(401, 'Missing or wrong token. Open the address that `npm run serve` printed (it ends with ?token=…).');
+      // A small HTML page (not plain text) so the browser does not also ask for /favicon.ico.
+      res.writeHead(401, { ...baseHeaders, 'Content-Type': 'text/html; charset=utf-8' });
+      return res.end(
+        '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>Token required</title>' +
+          '<p>Missing or wrong token. Open the address that <code>npm run serve</code> printed (it ends with ?token=…).</p>',
+      );
     }
     let rel: string;
     try {

@@ -1,0 +1,44 @@
+// An in-memory transport for renderer tests: a tiny fake host at the transport boundary.
+import type { CallName, Envelope, EventName } from '@contract';
+import type { ConnectionState, Transport } from '../../../src-renderer/api/transport';
+
+export class FakeTransport implements Transport {
+  connection: ConnectionState = 'connected';
+  calls: Array<{ name: CallName; payload: unknown }> = [];
+  private listeners = new Map<EventName, Set<(p: unknown) => void>>();
+  private connListeners = new Set<(s: ConnectionState) => void>();
+  constructor(public handlers: Partial<Record<CallName, (payload: unknown) => Envelope | Promise<Envelope>>> = {}) {}
+
+  async invoke(name: CallName, payload: unknown): Promise<Envelope> {
+    this.calls.push({ name, payload });
+    const h = this.handlers[name];
+    return h ? h(payload) : { ok: false, error: { code: 'unknown_call', message: `no fake for ${name}` } };
+  }
+  on(name: EventName, listener: (p: unknown) => void) {
+    let set = this.listeners.get(name);
+    if (!set) this.listeners.set(name, (set = new Set()));
+    set.add(listener);
+    return () => void set.delete(listener);
+  }
+  onConnection(listener: (s: ConnectionState) => void) {
+    this.connListeners.add(listener);
+    return () => void this.connListeners.delete(listener);
+  }
+  emit(name: EventName, payload: unknown) {
+    for (const l of this.listeners.get(name) ?? []) l(payload);
+  }
+  listenerCount(name: EventName) {
+    return this.listeners.get(name)?.size ?? 0;
+  }
+}
+
+export const INFO = { backend: 'tensorflow', tfVersion: '2.21.0', tfjsVersion: '4.22.0', threads: 2, pid: 4242 } as const;
+export const APP = { name: 'Autoencoder Studio', version: '0.1.0', mode: 'serve', platform: 'linux-x64', nodeVersion: '20.20.2' } as const;
+
+export function readyHost() {
+  return new FakeTransport({
+    'app:info': () => ({ ok: true, result: APP }),
+    'backend:info': () => ({ ok: true, result: INFO }),
+    'trainer:restart': () => ({ ok: true, result: { state: 'ready', info: { ...INFO, pid: 5000 }, starts: 2, at: 1 } }),
+  });
+}
