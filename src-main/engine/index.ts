@@ -1,0 +1,10 @@
+// The training engine: plain TypeScript on @tensorflow/tfjs-node, no Electron (issue #3).
+export { ModelConfig, NoiseConfig, MODEL_KINDS, DEFAULT_HIDDEN, validateConfig, isVae, isConv } from './config';
+export type { ModelConfigInput, ModelKind, DatasetInfo, FieldError, ValidationResult } from './config';
+export { buildAutoencoder, parameterCount, type Autoencoder } from './models';
+export { applyNoise, previewNoise } from './noise';
+export { loadMnist, toTensor, splitIndices, type Dataset } from './data';
+export { trainRun, objective, reconstructionLoss, makeOptimizer, type RunEvent, type RunResult, type RunHistory, type TrainOptions } from './train';
+export { TrainedModel, loadTrained, pca2, type Images, type Projection } from './trained-model';
+export { imageMetrics, msePerImage, ssimPerImage, psnrFromMse, type ImageMetrics } from './metrics';
+export { fitLatentStats, type LatentStats } from './latent-stats';

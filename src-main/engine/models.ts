@@ -1,0 +1,97 @@
+// Model builders (issue #3): pure functions of the config returning an encoder and a decoder.
+// Follows the Keras autoencoder tutorials (blog.keras.io "Building autoencoders in Keras",
+// keras.io/examples/generative/vae) and DESIGN.md §4's reference models:
+//  - dense / sparse: [flatten] → Dense(hidden…, act) → Dense(latent, act) | Dense(hidden reversed) → Dense(H·W·C, out) → reshape
+//  - deep-dense: the same with more hidden layers
+//  - conv: Conv(f1,3,s2) → Conv(f2,3,s2) → flatten → Dense(latent) | Dense(H/4·W/4·f2) → reshape → ConvT(f1,3,s2) → ConvT(C,3,s2,out)
+//  - vae / conv-vae: the encoder has two outputs [μ, log σ²]; z = μ + σ·ε is drawn in the training step
+// No custom layers, so every model saves and loads in the TensorFlow.js layers format.
+import { tf } from './tf';
+import { isConv, isVae, type ModelConfig } from './config';
+
+export interface Autoencoder {
+  /** Image → code (VAE: → [μ, log σ²]). */
+  encoder: tf.LayersModel;
+  /** Code → image. */
+  decoder: tf.LayersModel;
+}
+
+type Act = 'relu' | 'elu' | 'tanh' | 'sigmoid' | 'linear';
+
+function activationLayer(x: tf.SymbolicTensor, act: ModelConfig['activation'] | 'linear', name: string): tf.SymbolicTensor {
+  if (act === 'leaky-relu') return tf.layers.leakyReLU({ alpha: 0.2, name }).apply(x) as tf.SymbolicTensor;
+  if (act === 'linear') return x;
+  return tf.layers.activation({ activation: act as Act, name }).apply(x) as tf.SymbolicTensor;
+}
+
+export function buildAutoencoder(config: ModelConfig): Autoencoder {
+  const [h, w, c] = config.inputShape;
+  let seed = config.seed;
+  const init = () => tf.initializers.glorotUniform({ seed: seed++ });
+  const dense = (x: tf.SymbolicTensor, units: number, act: ModelConfig['activation'] | 'linear', name: string) =>
+    activationLayer(tf.layers.dense({ units, kernelInitializer: init(), name: `${name}_dense` }).apply(x) as tf.SymbolicTensor, act, `${name}_act`);
+  const hidden = config.hidden;
+  const vae = isVae(config.kind);
+
+  // Encoder
+  const input = tf.input({ shape: [h, w, c], name: 'image' });
+  let x: tf.SymbolicTensor = input;
+  if (isConv(config.kind)) {
+    hidden.forEach((filters, i) => {
+      x = tf.layers.conv2d({ filters, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init(), name: `enc_conv${i + 1}` }).apply(x) as tf.SymbolicTensor;
+      x = activationLayer(x, config.activation, `enc_conv${i + 1}_act`);
+    });
+    x = tf.layers.flatten({ name: 'enc_flatten' }).apply(x) as tf.SymbolicTensor;
+  } else {
+    x = tf.layers.flatten({ name: 'enc_flatten' }).apply(x) as tf.SymbolicTensor;
+    hidden.forEach((units, i) => (x = dense(x, units, config.activation, `enc_h${i + 1}`)));
+  }
+  let encoderOutputs: tf.SymbolicTensor[];
+  if (vae) {
+    const mu = tf.layers.dense({ units: config.latentDim, kernelInitializer: init(), name: 'z_mean' }).apply(x) as tf.SymbolicTensor;
+    const logVar = tf.layers.dense({ units: config.latentDim, kernelInitializer: tf.initializers.zeros(), name: 'z_log_var' }).apply(x) as tf.SymbolicTensor;
+    encoderOutputs = [mu, logVar];
+  } else {
+    // The classic dense AE's code layer carries the activation (784 → 128 relu → 784); the conv
+    // model's code is linear as in DESIGN.md §4 model B.
+    encoderOutputs = [dense(x, config.latentDim, isConv(config.kind) ? 'linear' : config.activation, 'code')];
+  }
+  const encoder = tf.model({ inputs: input, outputs: encoderOutputs.length === 1 ? encoderOutputs[0] : encoderOutputs, name: 'encoder' });
+
+  // Decoder
+  const codeIn = tf.input({ shape: [config.latentDim], name: 'code' });
+  let y: tf.SymbolicTensor = codeIn;
+  const out = config.outputActivation;
+  if (isConv(config.kind)) {
+    const [f1, f2] = hidden;
+    y = dense(y, (h / 4) * (w / 4) * f2, config.activation, 'dec_in');
+    y = tf.layers.reshape({ targetShape: [h / 4, w / 4, f2], name: 'dec_reshape' }).apply(y) as tf.SymbolicTensor;
+    y = tf.layers.conv2dTranspose({ filters: f1, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init(), name: 'dec_convt1' }).apply(y) as tf.SymbolicTensor;
+    y = activationLayer(y, config.activation, 'dec_convt1_act');
+    y = tf.layers.conv2dTranspose({ filters: c, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init(), name: 'dec_convt2' }).apply(y) as tf.SymbolicTensor;
+    y = activationLayer(y, out, 'dec_out_act');
+  } else {
+    [...hidden].reverse().forEach((units, i) => (y = dense(y, units, config.activation, `dec_h${i + 1}`)));
+    y = dense(y, h * w * c, out, 'dec_out');
+    y = tf.layers.reshape({ targetShape: [h, w, c], name: 'dec_reshape' }).apply(y) as tf.SymbolicTensor;
+  }
+  const decoder = tf.model({ inputs: codeIn, outputs: y, name: 'decoder' });
+  return { encoder, decoder };
+}
+
+/** The code for `x`: the plain AE's code, or the VAE's mean. Caller disposes. */
+export function encodeMean(ae: Autoencoder, x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const out = ae.encoder.predict(x) as tf.Tensor | tf.Tensor[];
+    return Array.isArray(out) ? out[0] : out;
+  });
+}
+
+/** Trainable variables of both halves, in a fixed order (the optimizer state follows it). */
+export function trainableVariables(ae: Autoencoder): tf.Variable[] {
+  return [...ae.encoder.trainableWeights, ...ae.decoder.trainableWeights].map((w) => w.read() as tf.Variable);
+}
+
+export function parameterCount(ae: Autoencoder): number {
+  return ae.encoder.countParams() + ae.decoder.countParams();
+}

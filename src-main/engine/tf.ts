@@ -1,0 +1,6 @@
+// The one import of tfjs for the engine: always the native binding (@tensorflow/tfjs-node),
+// never the browser package (ECOSYSTEM.md §3 #9).
+import * as tf from '@tensorflow/tfjs-node';
+
+export { tf };
+export type Tensor = tf.Tensor;

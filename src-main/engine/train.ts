@@ -1,0 +1,290 @@
+// The training run (issue #3): a hand-written loop (optimizer.minimize over the model's trainable
+// variables, not model.fit, so issue #8 can speed up the step), fresh input noise per batch with a
+// clean target, streamed events, an atomic checkpoint after every epoch, resume, early stopping,
+// and a NaN/Inf guard. The dataset stays one tensor; batches are gathered natively.
+import fs from 'node:fs';
+import path from 'node:path';
+import { tf } from './tf';
+import { isVae, validateConfig, type ModelConfig } from './config';
+import { buildAutoencoder, trainableVariables, type Autoencoder } from './models';
+import { applyNoise } from './noise';
+import { splitIndices, toTensor, type Dataset } from './data';
+import { permutation } from './rng';
+import { loadAutoencoder, loadOptimizer, readableDir, saveAutoencoder, saveOptimizer, writeDirAtomic, writeJsonAtomic } from './persist';
+import { fitLatentStats } from './latent-stats';
+
+export type RunEvent =
+  | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; samplesPerSec: number; etaSec: number }
+  | { type: 'epoch'; epoch: number; epochs: number; loss: number; valLoss: number | null; samplesPerSec: number; etaSec: number; elapsedSec: number }
+  | {
+      type: 'preview';
+      epoch: number;
+      batch: number;
+      width: number;
+      height: number;
+      channels: number;
+      originals: Uint8Array[];
+      noisy: Uint8Array[];
+      reconstructions: Uint8Array[];
+    }
+  | { type: 'checkpoint'; epoch: number; path: string }
+  | { type: 'stopped'; reason: 'user' | 'early-stopping' | 'nan' | 'done'; message: string };
+
+export interface RunHistory {
+  loss: number[];
+  valLoss: Array<number | null>;
+}
+
+export interface RunResult {
+  status: 'completed' | 'stopped' | 'failed';
+  epochsDone: number;
+  bestValLoss: number | null;
+  history: RunHistory;
+  message?: string;
+}
+
+export interface TrainOptions {
+  config: unknown;
+  dataset: Dataset;
+  /** Folder of this run: config.json, checkpoint/, model/. */
+  runDir: string;
+  /** Continue from runDir/checkpoint. */
+  resume?: boolean;
+  signal?: AbortSignal;
+  onEvent?: (e: RunEvent) => void;
+  /** Minimum time between two 'batch' events. */
+  batchEventMs?: number;
+}
+
+interface RunState {
+  epochsDone: number;
+  history: RunHistory;
+  bestValLoss: number | null;
+  sinceBest: number;
+  step: number;
+}
+
+export function makeOptimizer(c: ModelConfig): tf.Optimizer {
+  switch (c.optimizer) {
+    case 'adam':
+      return tf.train.adam(c.learningRate);
+    case 'rmsprop':
+      return tf.train.rmsprop(c.learningRate, 0.9, c.momentum);
+    case 'sgd':
+      return c.momentum > 0 ? tf.train.momentum(c.learningRate, c.momentum) : tf.train.sgd(c.learningRate);
+  }
+}
+
+/**
+ * The training objective for one batch (a scalar), per pixel:
+ * reconstruction (MSE or BCE) [+ β·KL/D for VAEs] [+ l1·mean|z| for sparse AEs].
+ */
+export function objective(ae: Autoencoder, c: ModelConfig, input: tf.Tensor, target: tf.Tensor, seed: number): tf.Scalar {
+  return tf.tidy(() => {
+    const enc = ae.encoder.apply(input) as tf.Tensor | tf.Tensor[];
+    let z: tf.Tensor;
+    let extra: tf.Scalar | undefined;
+    if (isVae(c.kind)) {
+      const [mu, logVar] = enc as tf.Tensor[];
+      const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', seed);
+      z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps));
+      // KL(q(z|x) || N(0, I)) per image, divided by the pixel count so it lives on the same scale as the per-pixel loss.
+      const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar)), -1));
+      const pixels = c.inputShape[0] * c.inputShape[1] * c.inputShape[2];
+      extra = tf.mul(c.beta / pixels, tf.mean(kl)) as tf.Scalar;
+    } else {
+      z = enc as tf.Tensor;
+      if (c.kind === 'sparse') extra = tf.mul(c.l1, tf.mean(tf.abs(z))) as tf.Scalar;
+    }
+    const recon = ae.decoder.apply(z) as tf.Tensor;
+    const rec = reconstructionLoss(c.loss, recon, target);
+    return (extra ? tf.add(rec, extra) : rec) as tf.Scalar;
+  });
+}
+
+export function reconstructionLoss(kind: 'mse' | 'bce', recon: tf.Tensor, target: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    if (kind === 'mse') return tf.mean(tf.squaredDifference(recon, target)) as tf.Scalar;
+    const p = tf.clipByValue(recon, 1e-7, 1 - 1e-7);
+    return tf.neg(tf.mean(tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p)))))) as tf.Scalar;
+  });
+}
+
+const toUint8 = (t: tf.Tensor): Uint8Array => new Uint8Array(tf.tidy(() => tf.round(tf.mul(tf.clipByValue(t, 0, 1), 255))).dataSync());
+
+/** Trains one run; never throws for training problems (returns status 'failed' with a message). */
+export async function trainRun(opts: TrainOptions): Promise<RunResult> {
+  const emptyHistory: RunHistory = { loss: [], valLoss: [] };
+  const checked = validateConfig(opts.config, { count: opts.dataset.count, shape: opts.dataset.shape });
+  if (!checked.ok) {
+    return { status: 'failed', epochsDone: 0, bestValLoss: null, history: emptyHistory, message: checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ') };
+  }
+  const c = checked.config;
+  const emit = opts.onEvent ?? (() => undefined);
+  fs.mkdirSync(opts.runDir, { recursive: true });
+  const ckptDir = path.join(opts.runDir, 'checkpoint');
+
+  let ae: Autoencoder;
+  const optimizer = makeOptimizer(c);
+  let state: RunState = { epochsDone: 0, history: { loss: [], valLoss: [] }, bestValLoss: null, sinceBest: 0, step: 0 };
+  const resumeFrom = opts.resume ? readableDir(ckptDir) : undefined;
+  if (opts.resume && !resumeFrom) {
+    return { status: 'failed', epochsDone: 0, bestValLoss: null, history: emptyHistory, message: 'There is no checkpoint to resume from in this run.' };
+  }
+  if (resumeFrom) {
+    ae = await loadAutoencoder(resumeFrom);
+    await loadOptimizer(optimizer, resumeFrom);
+    state = JSON.parse(fs.readFileSync(path.join(resumeFrom, 'state.json'), 'utf8')) as RunState;
+  } else {
+    ae = buildAutoencoder(c);
+    writeJsonAtomic(path.join(opts.runDir, 'config.json'), c);
+  }
+  const vars = trainableVariables(ae);
+
+  const split = splitIndices(opts.dataset.count, c.validationSplit, c.seed);
+  const trainX = toTensor(opts.dataset, split.train);
+  const valX = split.val.length ? toTensor(opts.dataset, split.val) : undefined;
+  const nTrain = split.train.length;
+  const batches = Math.ceil(nTrain / c.batchSize);
+  const previewX = tf.tidy(() => (valX ?? trainX).slice(0, Math.min(6, (valX ?? trainX).shape[0])));
+  const [h, w, ch] = c.inputShape;
+  const startedAt = Date.now();
+  const batchEventMs = opts.batchEventMs ?? 200;
+  let lastBatchEvent = 0;
+  let result: RunResult | undefined;
+
+  const preview = (epoch: number, batch: number) => {
+    const images = tf.tidy(() => {
+      const noisy = applyNoise(previewX, c.noise, c.seed + 7);
+      const enc = ae.encoder.predict(noisy) as tf.Tensor | tf.Tensor[];
+      const rec = ae.decoder.predict(Array.isArray(enc) ? enc[0] : enc) as tf.Tensor;
+      return [previewX, noisy, rec].map((t) => tf.unstack(t).map(toUint8));
+    });
+    emit({ type: 'preview', epoch, batch, width: w, height: h, channels: ch, originals: images[0], noisy: images[1], reconstructions: images[2] });
+  };
+
+  const validate = async (): Promise<number | null> => {
+    if (!valX) return null;
+    let sum = 0;
+    const n = valX.shape[0];
+    for (let i = 0; i < n; i += c.batchSize) {
+      const size = Math.min(c.batchSize, n - i);
+      const l = tf.tidy(() => {
+        const target = valX.slice(i, size);
+        const input = applyNoise(target, c.noise, c.seed * 7919 + i);
+        return tf.mul(objective(ae, c, input, target, c.seed + i), size);
+      });
+      sum += (await l.data())[0];
+      l.dispose();
+    }
+    return sum / n;
+  };
+
+  try {
+    for (let epoch = state.epochsDone + 1; epoch <= c.epochs; epoch++) {
+      const epochStart = Date.now();
+      const order = permutation(nTrain, c.seed + epoch);
+      let lossSum = 0;
+      let seen = 0;
+      for (let b = 0; b < batches; b++) {
+        if (opts.signal?.aborted) {
+          emit({ type: 'stopped', reason: 'user', message: `Stopped during epoch ${epoch}; the last checkpoint is from epoch ${state.epochsDone}.` });
+          result = { status: 'stopped', epochsDone: state.epochsDone, bestValLoss: state.bestValLoss, history: state.history, message: 'Stopped by the user.' };
+          return result;
+        }
+        const idx = order.subarray(b * c.batchSize, Math.min(nTrain, (b + 1) * c.batchSize));
+        const step = state.step++;
+        const cost = tf.tidy(() => {
+          const target = tf.gather(trainX, tf.tensor1d(idx, 'int32'));
+          const input = applyNoise(target, c.noise, c.seed * 1_000_003 + step);
+          return optimizer.minimize(() => objective(ae, c, input, target, c.seed + 31 * step), true, vars) as tf.Scalar;
+        });
+        const loss = (await cost.data())[0];
+        cost.dispose();
+        if (!Number.isFinite(loss)) {
+          const message =
+            `The loss became ${Number.isNaN(loss) ? 'NaN' : 'infinite'} at epoch ${epoch}, batch ${b + 1}: training diverged. ` +
+            `Try a lower learning rate (now ${c.learningRate}), a smaller β or a sigmoid output. The last good checkpoint (epoch ${state.epochsDone}) is kept.`;
+          emit({ type: 'stopped', reason: 'nan', message });
+          result = { status: 'failed', epochsDone: state.epochsDone, bestValLoss: state.bestValLoss, history: state.history, message };
+          return result;
+        }
+        lossSum += loss * idx.length;
+        seen += idx.length;
+        const now = Date.now();
+        const rate = seen / Math.max(1e-3, (now - epochStart) / 1000);
+        const remaining = (batches - b - 1) * c.batchSize + (c.epochs - epoch) * nTrain;
+        if (now - lastBatchEvent >= batchEventMs || b === batches - 1) {
+          lastBatchEvent = now;
+          emit({ type: 'batch', epoch, batch: b + 1, batches, loss, samplesPerSec: rate, etaSec: remaining / rate });
+        }
+        if ((b + 1) % c.previewEvery === 0) preview(epoch, b + 1);
+        // Let the trainer's event loop breathe (stop requests, host messages).
+        await new Promise((r) => setImmediate(r));
+      }
+      const loss = lossSum / seen;
+      const valLoss = await validate();
+      const elapsed = (Date.now() - epochStart) / 1000;
+      state.history.loss.push(loss);
+      state.history.valLoss.push(valLoss);
+      state.epochsDone = epoch;
+      const monitored = valLoss ?? loss;
+      if (state.bestValLoss === null || monitored < state.bestValLoss - 1e-7) {
+        state.bestValLoss = monitored;
+        state.sinceBest = 0;
+      } else state.sinceBest++;
+      const rate = nTrain / Math.max(1e-3, elapsed);
+      emit({ type: 'epoch', epoch, epochs: c.epochs, loss, valLoss, samplesPerSec: rate, etaSec: ((c.epochs - epoch) * nTrain) / rate, elapsedSec: (Date.now() - startedAt) / 1000 });
+      preview(epoch, batches);
+      const snapshot = JSON.parse(JSON.stringify(state)) as RunState;
+      await writeDirAtomic(ckptDir, async (tmp) => {
+        await saveAutoencoder(ae, tmp);
+        await saveOptimizer(optimizer, tmp);
+        fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify(snapshot));
+      });
+      emit({ type: 'checkpoint', epoch, path: ckptDir });
+      if (c.earlyStoppingPatience > 0 && state.sinceBest >= c.earlyStoppingPatience && epoch < c.epochs) {
+        const message = `No better validation loss for ${c.earlyStoppingPatience} epochs: stopped early after epoch ${epoch}.`;
+        await saveFinalModel(ae, c, trainX, opts.runDir);
+        emit({ type: 'stopped', reason: 'early-stopping', message });
+        result = { status: 'completed', epochsDone: epoch, bestValLoss: state.bestValLoss, history: state.history, message };
+        return result;
+      }
+    }
+    await saveFinalModel(ae, c, trainX, opts.runDir);
+    emit({ type: 'stopped', reason: 'done', message: `Finished ${c.epochs} epochs.` });
+    result = { status: 'completed', epochsDone: state.epochsDone, bestValLoss: state.bestValLoss, history: state.history };
+    return result;
+  } finally {
+    trainX.dispose();
+    valX?.dispose();
+    previewX.dispose();
+    optimizer.dispose();
+    disposeOptimizerState(optimizer);
+    ae.encoder.dispose();
+    ae.decoder.dispose();
+  }
+}
+
+/** tfjs optimizers' dispose() frees only the iteration counter; free their slot variables too. */
+function disposeOptimizerState(optimizer: tf.Optimizer) {
+  const o = optimizer as unknown as Record<string, unknown>;
+  for (const key of ['accumulatedFirstMoment', 'accumulatedSecondMoment', 'accumulations', 'accumulatedMeanSquares', 'accumulatedMoments', 'accumulatedMeanGrads']) {
+    const slots = o[key] as Array<{ variable: tf.Variable } | undefined> | undefined;
+    if (Array.isArray(slots)) for (const s of slots) if (s?.variable && !s.variable.isDisposed) s.variable.dispose();
+  }
+  for (const key of ['accBeta1', 'accBeta2']) {
+    const v = o[key] as tf.Variable | undefined;
+    if (v && !v.isDisposed) v.dispose();
+  }
+}
+
+/** The trained model: encoder/ and decoder/ (TensorFlow.js format), config.json and the latent statistics. */
+async function saveFinalModel(ae: Autoencoder, c: ModelConfig, trainX: tf.Tensor, runDir: string) {
+  const stats = await fitLatentStats(ae, trainX, c.batchSize);
+  await writeDirAtomic(path.join(runDir, 'model'), async (tmp) => {
+    await saveAutoencoder(ae, tmp);
+    fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(c, null, 2));
+    fs.writeFileSync(path.join(tmp, 'latent-stats.json'), JSON.stringify(stats));
+  });
+}

@@ -1,0 +1,227 @@
+// What a trained model offers (issue #3): reconstruct, encode, decode, sample, interpolate,
+// 2-D latent projection (PCA when the code has more than 2 dimensions), the decoded manifold
+// grid for 2-D codes, per-image MSE / PSNR / SSIM and the k worst reconstructions.
+// Plain typed arrays at the boundary (they travel over IPC); tensors only inside.
+import fs from 'node:fs';
+import path from 'node:path';
+import { tf } from './tf';
+import { isVae, type ModelConfig } from './config';
+import { encodeMean, type Autoencoder } from './models';
+import { loadAutoencoder, saveAutoencoder, writeDirAtomic } from './persist';
+import type { LatentStats } from './latent-stats';
+import { imageMetrics, type ImageMetrics } from './metrics';
+import { mulberry32 } from './rng';
+
+/** Images as one flat float array in [0,1] (N·H·W·C) or uint8 0..255. */
+export type Images = Float32Array | Uint8Array;
+
+export interface Projection {
+  /** N × 2, row-major. */
+  points: Float32Array;
+  labels?: ArrayLike<number>;
+  method: 'identity' | 'pca';
+  /** Share of the code's variance the two axes explain (1 for identity). */
+  explained: number;
+}
+
+export class TrainedModel {
+  readonly vae: boolean;
+  readonly pixels: number;
+
+  constructor(
+    readonly ae: Autoencoder,
+    readonly config: ModelConfig,
+    readonly latentStats: LatentStats,
+  ) {
+    this.vae = isVae(config.kind);
+    const [h, w, c] = config.inputShape;
+    this.pixels = h * w * c;
+  }
+
+  private toTensor(images: Images): tf.Tensor4D {
+    const n = images.length / this.pixels;
+    if (!Number.isInteger(n)) throw new Error(`expected a multiple of ${this.pixels} pixel values, got ${images.length}`);
+    const data = images instanceof Uint8Array ? Float32Array.from(images, (v) => v / 255) : images;
+    return tf.tensor4d(data, [n, ...this.config.inputShape]);
+  }
+
+  private run(images: Images, f: (x: tf.Tensor4D) => tf.Tensor): Float32Array {
+    return tf.tidy(() => f(this.toTensor(images)).dataSync() as Float32Array);
+  }
+
+  reconstruct(images: Images): Float32Array {
+    return this.run(images, (x) => this.ae.decoder.predict(encodeMean(this.ae, x)) as tf.Tensor);
+  }
+
+  /** Codes (VAE: the posterior mean), N × latentDim. */
+  encode(images: Images): Float32Array {
+    return this.run(images, (x) => encodeMean(this.ae, x));
+  }
+
+  /** Images for codes (N × latentDim). */
+  decode(codes: Float32Array): Float32Array {
+    return tf.tidy(() => {
+      const z = tf.tensor2d(codes, [codes.length / this.config.latentDim, this.config.latentDim]);
+      return (this.ae.decoder.predict(z) as tf.Tensor).dataSync() as Float32Array;
+    });
+  }
+
+  /** New images: from N(0, I) for a VAE, from the Gaussian fitted to the training codes otherwise. */
+  sample(n: number, seed = Date.now() % 2 ** 31): Float32Array {
+    const d = this.config.latentDim;
+    return tf.tidy(() => {
+      let z = tf.randomNormal([n, d], 0, 1, 'float32', seed);
+      if (!this.vae) z = tf.add(tf.mul(z, tf.tensor1d(this.latentStats.std)), tf.tensor1d(this.latentStats.mean));
+      return (this.ae.decoder.predict(z) as tf.Tensor).dataSync() as Float32Array;
+    });
+  }
+
+  /** `steps` images along the straight line between the codes of `a` and `b` (both included). */
+  interpolate(a: Images, b: Images, steps: number): Float32Array {
+    if (steps < 2) throw new Error('interpolation needs at least 2 steps');
+    const za = this.encode(a);
+    const zb = this.encode(b);
+    const d = this.config.latentDim;
+    const codes = new Float32Array(steps * d);
+    for (let s = 0; s < steps; s++) {
+      const t = s / (steps - 1);
+      for (let k = 0; k < d; k++) codes[s * d + k] = (1 - t) * za[k] + t * zb[k];
+    }
+    return this.decode(codes);
+  }
+
+  /** Codes projected to 2-D: as they are for a 2-D code, onto the top two principal components otherwise. */
+  project2d(images: Images, labels?: ArrayLike<number>): Projection {
+    const z = this.encode(images);
+    const d = this.config.latentDim;
+    const n = z.length / d;
+    if (d === 1) {
+      const points = new Float32Array(n * 2);
+      for (let i = 0; i < n; i++) points[2 * i] = z[i];
+      return { points, labels, method: 'identity', explained: 1 };
+    }
+    if (d === 2) return { points: z, labels, method: 'identity', explained: 1 };
+    const { components, explained } = pca2(z, n, d);
+    const mean = new Float64Array(d);
+    for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) mean[k] += z[i * d + k] / n;
+    const points = new Float32Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < 2; c++) {
+        let s = 0;
+        for (let k = 0; k < d; k++) s += (z[i * d + k] - mean[k]) * components[c][k];
+        points[2 * i + c] = s;
+      }
+    }
+    return { points, labels, method: 'pca', explained };
+  }
+
+  /** A grid × grid of images decoded from evenly spaced 2-D codes (±`range` σ around the code distribution). */
+  manifold(grid: number, range = 2): Float32Array {
+    if (this.config.latentDim !== 2) {
+      throw new Error(`The manifold grid needs a 2-D code; this model's code has ${this.config.latentDim} dimensions (use the latent map instead).`);
+    }
+    const mean = this.vae ? [0, 0] : this.latentStats.mean;
+    const std = this.vae ? [1, 1] : this.latentStats.std;
+    const codes = new Float32Array(grid * grid * 2);
+    for (let r = 0; r < grid; r++) {
+      for (let col = 0; col < grid; col++) {
+        const u = grid === 1 ? 0 : -range + (2 * range * col) / (grid - 1);
+        const v = grid === 1 ? 0 : range - (2 * range * r) / (grid - 1);
+        codes[(r * grid + col) * 2] = mean[0] + u * std[0];
+        codes[(r * grid + col) * 2 + 1] = mean[1] + v * std[1];
+      }
+    }
+    return this.decode(codes);
+  }
+
+  /** Per-image MSE, PSNR and SSIM between the images and their reconstructions. */
+  async metrics(images: Images): Promise<ImageMetrics> {
+    const x = this.toTensor(images);
+    const rec = tf.tidy(() => this.ae.decoder.predict(encodeMean(this.ae, x)) as tf.Tensor4D);
+    try {
+      return await imageMetrics(x, rec);
+    } finally {
+      x.dispose();
+      rec.dispose();
+    }
+  }
+
+  /** Indices of the k worst-reconstructed images (largest MSE first), with their MSE. */
+  async worst(images: Images, k: number): Promise<Array<{ index: number; mse: number }>> {
+    const { mse } = await this.metrics(images);
+    return mse
+      .map((v, index) => ({ index, mse: v }))
+      .sort((a, b) => b.mse - a.mse)
+      .slice(0, k);
+  }
+
+  /** Saves encoder/ and decoder/ (each loadable with tf.loadLayersModel), config and latent statistics. */
+  async save(dir: string): Promise<void> {
+    await writeDirAtomic(dir, async (tmp) => {
+      await saveAutoencoder(this.ae, tmp);
+      fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(this.config, null, 2));
+      fs.writeFileSync(path.join(tmp, 'latent-stats.json'), JSON.stringify(this.latentStats));
+    });
+  }
+
+  dispose(): void {
+    this.ae.encoder.dispose();
+    this.ae.decoder.dispose();
+  }
+}
+
+/** Loads a trained model from a run folder (its model/) or from a saved model folder. */
+export async function loadTrained(dir: string): Promise<TrainedModel> {
+  const modelDir = fs.existsSync(path.join(dir, 'model', 'encoder')) ? path.join(dir, 'model') : dir;
+  if (!fs.existsSync(path.join(modelDir, 'encoder', 'model.json'))) throw new Error(`No trained model in ${dir}.`);
+  const config = JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8')) as ModelConfig;
+  const stats = JSON.parse(fs.readFileSync(path.join(modelDir, 'latent-stats.json'), 'utf8')) as LatentStats;
+  return new TrainedModel(await loadAutoencoder(modelDir), config, stats);
+}
+
+/** Top two principal components of N × d data by power iteration on the covariance matrix. */
+export function pca2(z: Float32Array, n: number, d: number): { components: Float64Array[]; explained: number } {
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) mean[k] += z[i * d + k] / n;
+  const cov = new Float64Array(d * d);
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < d; a++) {
+      const va = z[i * d + a] - mean[a];
+      for (let b = a; b < d; b++) cov[a * d + b] += (va * (z[i * d + b] - mean[b])) / Math.max(1, n - 1);
+    }
+  }
+  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) cov[a * d + b] = cov[b * d + a];
+  let trace = 0;
+  for (let a = 0; a < d; a++) trace += cov[a * d + a];
+  const rand = mulberry32(7);
+  const components: Float64Array[] = [];
+  let explainedSum = 0;
+  for (let c = 0; c < 2; c++) {
+    let v = Float64Array.from({ length: d }, () => rand() - 0.5);
+    let lambda = 0;
+    for (let it = 0; it < 300; it++) {
+      // deflate against earlier components
+      for (const p of components) {
+        const dot = v.reduce((s, x, k) => s + x * p[k], 0);
+        for (let k = 0; k < d; k++) v[k] -= dot * p[k];
+      }
+      const next = new Float64Array(d);
+      for (let a = 0; a < d; a++) {
+        let s = 0;
+        for (let b = 0; b < d; b++) s += cov[a * d + b] * v[b];
+        next[a] = s;
+      }
+      for (const p of components) {
+        const dot = next.reduce((s, x, k) => s + x * p[k], 0);
+        for (let k = 0; k < d; k++) next[k] -= dot * p[k];
+      }
+      const norm = Math.hypot(...next);
+      if (norm === 0) break;
+      lambda = norm;
+      v = next.map((x) => x / norm);
+    }
+    components.push(v);
+    explainedSum += lambda;
+  }
+  return { components, explained: trace > 0 ? explainedSum / trace : 0 };
+}
