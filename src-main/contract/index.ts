@@ -5,8 +5,11 @@
 // May import: the schema library only (STYLE.md §3).
 import { z } from 'zod';
 import { CALL_NAMES, EVENT_NAMES, type CallName, type EventName } from './names';
+import { runCalls, runEvents } from './runs';
 
 export { CALL_NAMES, EVENT_NAMES, eventChannel, type CallName, type EventName } from './names';
+export * from './runs';
+export * from './model-config';
 
 const Empty = z.object({}).strict();
 
@@ -62,6 +65,7 @@ export const calls = {
   },
   /** Stop the trainer (if alive) and start a fresh one; resolves when it is ready. */
   'trainer:restart': { req: Empty, res: TrainerState },
+  ...runCalls,
 } satisfies Record<CallName, { req: z.ZodType; res: z.ZodType }>;
 
 /** A short message for the user (info / warning / error), shown in place by the renderer. */
@@ -78,6 +82,7 @@ export const events = {
   'trainer:state': TrainerState,
   /** Something the user should read. */
   'app:notice': Notice,
+  ...runEvents,
 } satisfies Record<EventName, z.ZodType>;
 
 export type CallReq<N extends CallName> = z.input<(typeof calls)[N]['req']>;

@@ -3,10 +3,10 @@
 // (STYLE.md §9). `index.ts` declares one schema per name and the compiler checks they match.
 
 /** Request/response calls, `domain:verb`. */
-export const CALL_NAMES = ['app:info', 'backend:info', 'trainer:ping', 'trainer:restart'] as const;
+export const CALL_NAMES = ['app:info', 'backend:info', 'trainer:ping', 'trainer:restart', 'runs:start', 'runs:stop', 'runs:resume', 'runs:list'] as const;
 
 /** Host -> renderer events, `domain:noun`. */
-export const EVENT_NAMES = ['trainer:state', 'app:notice'] as const;
+export const EVENT_NAMES = ['trainer:state', 'app:notice', 'runs:event', 'runs:status'] as const;
 
 export type CallName = (typeof CALL_NAMES)[number];
 export type EventName = (typeof EVENT_NAMES)[number];

@@ -35,7 +35,7 @@ app.whenReady().then(() => {
   // In the packaged app the trainer entry sits beside this file in app.asar; tfjs-node's native
   // files are unpacked (electron-builder.yml asarUnpack) and found through Electron's asar shim.
   const trainer = new TrainerSupervisor({ spawn: utilitySpawner(path.join(__dirname, 'trainer.cjs')) });
-  const host = createHost({ mode: 'electron', version: pkg.version, trainer });
+  const host = createHost({ mode: 'electron', version: pkg.version, trainer, workspaceDir: path.join(app.getPath('userData'), 'workspace') });
   trainer.start().catch(() => undefined); // reported through the trainer:state event
   bindIpc(host, () => win);
   installMenu();

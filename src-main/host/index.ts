@@ -6,11 +6,14 @@ import type { AppInfo, Envelope, EventName, EventPayload } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import { dispatch, type Handlers } from './dispatch';
 import { trainerHandlers } from './trainer';
+import { createRunsService } from './runs';
 
 export interface HostOptions {
   mode: AppInfo['mode'];
   version: string;
   trainer: TrainerSupervisor;
+  /** The workspace folder: runs/<runId>/ holds each run's config, checkpoint and model. */
+  workspaceDir: string;
 }
 
 export type EventListener = <N extends EventName>(name: N, payload: EventPayload<N>) => void;
@@ -31,6 +34,8 @@ export function createHost(opts: HostOptions): Host {
   bus.setMaxListeners(100);
   const emit = <N extends EventName>(name: N, payload: EventPayload<N>) => bus.emit('event', name, payload);
 
+  const runs = createRunsService({ trainer: opts.trainer, workspaceDir: opts.workspaceDir, emit });
+
   const handlers: Handlers = {
     'app:info': () => ({
       name: 'Autoencoder Studio',
@@ -40,6 +45,7 @@ export function createHost(opts: HostOptions): Host {
       nodeVersion: process.versions.node,
     }),
     ...trainerHandlers(opts.trainer),
+    ...runs.handlers,
   };
 
   const onState = (s: EventPayload<'trainer:state'>) => {
@@ -58,6 +64,7 @@ export function createHost(opts: HostOptions): Host {
     emit,
     async dispose() {
       opts.trainer.off('state', onState);
+      runs.dispose();
       await opts.trainer.stop();
     },
   };

@@ -40,9 +40,19 @@ function backendInfo(): BackendInfo {
   };
 }
 
+// The engine (and with it tfjs-node) loads only after the check above succeeded.
+// (a dynamic import: esbuild still bundles it into trainer.cjs, tsx loads the .ts in tests)
+const runsModule = import('./runs');
+runsModule.catch(() => undefined); // reported per request if it ever fails
+
 const handlers: { [M in MethodName]: (params: unknown) => Promise<unknown> | unknown } = {
   ping: (p) => ({ nonce: methods.ping.params.parse(p).nonce, pid: process.pid, uptimeMs: Date.now() - startedAt }),
   backendInfo: () => backendInfo(),
+  runStart: async (p) => {
+    (await runsModule).startRun(methods.runStart.params.parse(p), (name, payload) => send({ type: 'event', name, payload }));
+    return { accepted: true };
+  },
+  runStop: async (p) => ({ stopping: (await runsModule).stopRun(methods.runStop.params.parse(p).runId) }),
 };
 
 async function onMessage(raw: unknown): Promise<void> {

@@ -2,7 +2,7 @@
 // trainer receives is validated here; a malformed one is answered with `protocol-error` and the
 // trainer keeps running.
 import { z } from 'zod';
-import { BackendInfo } from '../contract';
+import { BackendInfo, RunDataset } from '../contract';
 
 /** Methods the host may ask the trainer to run, with their params and results. */
 export const methods = {
@@ -11,6 +11,13 @@ export const methods = {
     result: z.object({ nonce: z.string(), pid: z.number().int(), uptimeMs: z.number() }),
   },
   backendInfo: { params: z.object({}).strict(), result: BackendInfo },
+  /** Starts (or resumes) a run in the background; its events come back as 'run-event' / 'run-end'. */
+  runStart: {
+    params: z.object({ runId: z.string(), runDir: z.string(), config: z.unknown(), dataset: RunDataset, resume: z.boolean() }).strict(),
+    result: z.object({ accepted: z.literal(true) }),
+  },
+  /** Asks a run to stop after its current batch. */
+  runStop: { params: z.object({ runId: z.string() }).strict(), result: z.object({ stopping: z.boolean() }) },
 } satisfies Record<string, { params: z.ZodType; result: z.ZodType }>;
 
 export type MethodName = keyof typeof methods;

@@ -59,7 +59,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(staticDir, 'assets', 'app.js'), 'console.log(1)');
   fs.writeFileSync(path.join(os.tmpdir(), 'ae-secret.txt'), 'secret');
   trainer = createTestSupervisor();
-  host = createHost({ mode: 'serve', version: 'test', trainer });
+  host = createHost({ mode: 'serve', version: 'test', trainer, workspaceDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ae-ws-')) });
   server = await startServeServer({ host, staticDir, token: TOKEN });
 });
 

@@ -1,5 +1,8 @@
 // The REAL trainer process: tfjs-node's native backend, typed requests, malformed messages,
 // and a SIGKILL turned into an error event by the host.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../src-main/host';
 import type { TrainerState, Notice } from '../../src-main/contract';
@@ -47,7 +50,7 @@ describe('trainer process', () => {
 
   it('turns a killed trainer into an error event; the host stays up and can restart it', async () => {
     trainer = createTestSupervisor();
-    host = createHost({ mode: 'serve', version: 'test', trainer });
+    host = createHost({ mode: 'serve', version: 'test', trainer, workspaceDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ae-ws-')) });
     const ready = await host.dispatch('backend:info', {});
     expect(ready).toMatchObject({ ok: true, result: { backend: 'tensorflow' } });
     const pid = trainer.pid as number;

@@ -38,6 +38,10 @@ describe('host dispatch', () => {
     'trainer:restart': () => {
       throw new CallError('trainer_unavailable', 'The trainer could not start.');
     },
+    'runs:start': () => ({ runId: 'run-1' }),
+    'runs:stop': () => ({ stopping: true }),
+    'runs:resume': ({ runId }) => ({ runId }),
+    'runs:list': () => [],
   };
 
   it('runs a valid call', async () => {

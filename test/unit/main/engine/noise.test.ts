@@ -4,7 +4,7 @@ import { applyNoise, previewNoise } from '../../../../src-main/engine';
 
 const grey = () => tf.fill([8, 28, 28, 1], 0.5);
 const stats = (t: tf.Tensor) => {
-  const d = t.dataSync();
+  const d = Array.from(t.dataSync() as Float32Array);
   const mean = d.reduce((a, b) => a + b, 0) / d.length;
   const std = Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / d.length);
   return { d, mean, std };

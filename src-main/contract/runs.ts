@@ -1,0 +1,82 @@
+// Training runs over the contract (issue #3): start / stop / resume / list, and the events a run
+// streams. Preview images travel as base64 uint8 pixels so they survive JSON and structured clone.
+import { z } from 'zod';
+import { ModelConfig } from './model-config';
+
+export const RunId = z.string().regex(/^[a-z0-9-]{1,64}$/, 'a run id is lower-case letters, digits and dashes');
+
+/** Where a run's images come from. Imported datasets arrive with the datasets issue (#4). */
+export const RunDataset = z
+  .object({
+    builtin: z.enum(['mnist']),
+    /** How many of the 10,000 digits to use. */
+    count: z.number().int().min(100).max(10_000).default(10_000),
+  })
+  .strict();
+
+export const RunStatus = z.enum(['running', 'completed', 'stopped', 'failed']);
+
+export const RunSummary = z.object({
+  runId: RunId,
+  status: RunStatus,
+  config: z.record(z.string(), z.unknown()),
+  dataset: RunDataset,
+  epochsDone: z.number().int(),
+  history: z.object({ loss: z.array(z.number()), valLoss: z.array(z.number().nullable()) }),
+  message: z.string().optional(),
+  startedAt: z.number(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+const Preview = z.object({
+  type: z.literal('preview'),
+  epoch: z.number(),
+  batch: z.number(),
+  width: z.number(),
+  height: z.number(),
+  channels: z.number(),
+  /** base64 of uint8 pixels, one string per image. */
+  originals: z.array(z.string()),
+  noisy: z.array(z.string()),
+  reconstructions: z.array(z.string()),
+});
+
+export const RunEventPayload = z.object({
+  runId: RunId,
+  event: z.discriminatedUnion('type', [
+    z.object({ type: z.literal('batch'), epoch: z.number(), batch: z.number(), batches: z.number(), loss: z.number(), samplesPerSec: z.number(), etaSec: z.number() }),
+    z.object({
+      type: z.literal('epoch'),
+      epoch: z.number(),
+      epochs: z.number(),
+      loss: z.number(),
+      valLoss: z.number().nullable(),
+      samplesPerSec: z.number(),
+      etaSec: z.number(),
+      elapsedSec: z.number(),
+    }),
+    Preview,
+    z.object({ type: z.literal('checkpoint'), epoch: z.number(), path: z.string() }),
+    z.object({ type: z.literal('stopped'), reason: z.enum(['user', 'early-stopping', 'nan', 'done']), message: z.string() }),
+  ]),
+});
+export type RunEventPayload = z.infer<typeof RunEventPayload>;
+
+export const RunStatusPayload = z.object({ runId: RunId, status: RunStatus, message: z.string().optional(), epochsDone: z.number().int() });
+export type RunStatusPayload = z.infer<typeof RunStatusPayload>;
+
+export const runCalls = {
+  /** Starts a run in the trainer process; events follow as `runs:event`, the end as `runs:status`. */
+  'runs:start': { req: z.object({ config: ModelConfig, dataset: RunDataset }).strict(), res: z.object({ runId: RunId }) },
+  /** Asks a running run to stop after the current batch (the last checkpoint stays). */
+  'runs:stop': { req: z.object({ runId: RunId }).strict(), res: z.object({ stopping: z.boolean() }) },
+  /** Continues a stopped or failed run from its last checkpoint. */
+  'runs:resume': { req: z.object({ runId: RunId }).strict(), res: z.object({ runId: RunId }) },
+  /** Every run of this session, newest first. */
+  'runs:list': { req: z.object({}).strict(), res: z.array(RunSummary) },
+};
+
+export const runEvents = {
+  'runs:event': RunEventPayload,
+  'runs:status': RunStatusPayload,
+};

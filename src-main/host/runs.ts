@@ -1,0 +1,113 @@
+// Host side of `runs:*`: keeps the session's runs, starts them in the trainer process, relays
+// their events, and turns a trainer crash into a failed run that can be resumed from its last
+// checkpoint. Run folders live in <workspace>/runs/<runId>/.
+import path from 'node:path';
+import crypto from 'node:crypto';
+import type { EventPayload, RunEventPayload, RunSummary } from '../contract';
+import type { TrainerSupervisor } from '../trainer/supervisor';
+import type { Handlers } from './dispatch';
+import { CallError } from './dispatch';
+
+type Emit = <N extends 'runs:event' | 'runs:status'>(name: N, payload: EventPayload<N>) => void;
+
+interface EndPayload {
+  runId: string;
+  result: { status: 'completed' | 'stopped' | 'failed'; epochsDone: number; history: RunSummary['history']; message?: string };
+}
+
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15).toLowerCase();
+  return `run-${stamp}-${crypto.randomBytes(2).toString('hex')}`;
+}
+
+export function createRunsService(opts: { trainer: TrainerSupervisor; workspaceDir: string; emit: Emit }) {
+  const runs = new Map<string, RunSummary>();
+  const runDir = (runId: string) => path.join(opts.workspaceDir, 'runs', runId);
+
+  const setStatus = (run: RunSummary, status: RunSummary['status'], message?: string) => {
+    run.status = status;
+    run.message = message;
+    opts.emit('runs:status', { runId: run.runId, status, message, epochsDone: run.epochsDone });
+  };
+
+  const onTrainerEvent = (name: string, payload: unknown) => {
+    if (name === 'run-event') {
+      const p = payload as RunEventPayload;
+      const run = runs.get(p?.runId);
+      if (!run) return;
+      if (p.event.type === 'epoch') {
+        run.epochsDone = p.event.epoch;
+        run.history.loss[p.event.epoch - 1] = p.event.loss;
+        run.history.valLoss[p.event.epoch - 1] = p.event.valLoss;
+      }
+      opts.emit('runs:event', p);
+    } else if (name === 'run-end') {
+      const p = payload as EndPayload;
+      const run = runs.get(p?.runId);
+      if (!run) return;
+      run.epochsDone = p.result.epochsDone;
+      if (p.result.history.loss.length) run.history = p.result.history;
+      setStatus(run, p.result.status, p.result.message);
+    }
+  };
+  const onState = (s: EventPayload<'trainer:state'>) => {
+    if (s.state !== 'crashed') return;
+    for (const run of runs.values()) {
+      if (run.status === 'running') {
+        setStatus(run, 'failed', `The trainer process stopped during this run (${s.error ?? 'unknown reason'}). Resume continues from the last checkpoint (epoch ${run.epochsDone}).`);
+      }
+    }
+  };
+  opts.trainer.on('trainer-event', onTrainerEvent);
+  opts.trainer.on('state', onState);
+
+  const launch = async (run: RunSummary, resume: boolean) => {
+    setStatus(run, 'running');
+    try {
+      await opts.trainer.request('runStart', { runId: run.runId, runDir: runDir(run.runId), config: run.config, dataset: run.dataset, resume });
+    } catch (err) {
+      setStatus(run, 'failed', (err as Error).message);
+      throw err;
+    }
+  };
+
+  const handlers: Pick<Handlers, 'runs:start' | 'runs:stop' | 'runs:resume' | 'runs:list'> = {
+    'runs:start': async ({ config, dataset }) => {
+      const run: RunSummary = {
+        runId: newRunId(),
+        status: 'running',
+        config: config as Record<string, unknown>,
+        dataset,
+        epochsDone: 0,
+        history: { loss: [], valLoss: [] },
+        startedAt: Date.now(),
+      };
+      runs.set(run.runId, run);
+      await launch(run, false);
+      return { runId: run.runId };
+    },
+    'runs:stop': async ({ runId }) => {
+      const run = runs.get(runId);
+      if (!run) throw new CallError('invalid_payload', `There is no run '${runId}'.`);
+      if (run.status !== 'running') return { stopping: false };
+      return opts.trainer.request('runStop', { runId });
+    },
+    'runs:resume': async ({ runId }) => {
+      const run = runs.get(runId);
+      if (!run) throw new CallError('invalid_payload', `There is no run '${runId}'.`);
+      if (run.status === 'running') throw new CallError('invalid_payload', `Run '${runId}' is already running.`);
+      if (run.status === 'completed') throw new CallError('invalid_payload', `Run '${runId}' has finished; start a new run to train more.`);
+      await launch(run, true);
+      return { runId };
+    },
+    'runs:list': () => [...runs.values()].sort((a, b) => b.startedAt - a.startedAt),
+  };
+
+  return {
+    handlers,
+    dispose() {
+      opts.trainer.off('trainer-event', onTrainerEvent);
+      opts.trainer.off('state', onState);
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// Runs inside the trainer process: loads the dataset, calls the engine's trainRun, and forwards
+// its events to the host as plain data (previews as base64), ending with 'run-end'.
+import { loadMnist, trainRun, type Dataset, type RunEvent, type RunResult } from '../engine';
+import type { MethodParams } from './protocol';
+
+type Send = (name: 'run-event' | 'run-end', payload: unknown) => void;
+
+const active = new Map<string, AbortController>();
+let mnistCache: Dataset | undefined;
+
+function loadDataset(spec: MethodParams<'runStart'>['dataset']): Dataset {
+  mnistCache ??= loadMnist(10_000, { seed: 1 });
+  const n = Math.min(spec.count, mnistCache.count);
+  return { ...mnistCache, images: mnistCache.images.subarray(0, n * 784), labels: mnistCache.labels?.subarray(0, n), count: n };
+}
+
+const b64 = (a: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+
+function toWire(e: RunEvent): unknown {
+  if (e.type !== 'preview') return e;
+  return { ...e, originals: e.originals.map(b64), noisy: e.noisy.map(b64), reconstructions: e.reconstructions.map(b64) };
+}
+
+export function startRun(p: MethodParams<'runStart'>, send: Send): void {
+  if (active.has(p.runId)) throw new Error(`Run ${p.runId} is already running.`);
+  const ctrl = new AbortController();
+  active.set(p.runId, ctrl);
+  void (async () => {
+    let result: RunResult;
+    try {
+      result = await trainRun({
+        config: p.config,
+        dataset: loadDataset(p.dataset),
+        runDir: p.runDir,
+        resume: p.resume,
+        signal: ctrl.signal,
+        onEvent: (e) => send('run-event', { runId: p.runId, event: toWire(e) }),
+      });
+    } catch (err) {
+      result = { status: 'failed', epochsDone: 0, bestValLoss: null, history: { loss: [], valLoss: [] }, message: `The run failed: ${(err as Error).message}` };
+    } finally {
+      active.delete(p.runId);
+    }
+    send('run-end', { runId: p.runId, result });
+  })();
+}
+
+export function stopRun(runId: string): boolean {
+  const ctrl = active.get(runId);
+  ctrl?.abort();
+  return !!ctrl;
+}

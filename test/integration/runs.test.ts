@@ -1,0 +1,121 @@
+// Runs end to end through the host and the REAL trainer process: events stream, stop and resume
+// work, and a SIGKILLed trainer fails the run with a clear message; resume continues from the
+// last checkpoint in a fresh trainer.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHost, type Host } from '../../src-main/host';
+import type { EventName, RunEventPayload, RunStatusPayload, RunSummary } from '../../src-main/contract';
+import { createTestSupervisor } from '../helpers/trainer';
+import type { TrainerSupervisor } from '../../src-main/trainer/supervisor';
+
+let trainer: TrainerSupervisor;
+let host: Host;
+let workspace: string;
+let events: Array<[EventName, unknown]>;
+
+beforeEach(() => {
+  workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-runs-'));
+  trainer = createTestSupervisor();
+  host = createHost({ mode: 'serve', version: 'test', trainer, workspaceDir: workspace });
+  events = [];
+  host.subscribe((name, payload) => events.push([name, payload]));
+});
+afterEach(async () => {
+  await host.dispose();
+});
+
+const runEvents = (runId: string) => events.filter(([n, p]) => n === 'runs:event' && (p as RunEventPayload).runId === runId).map(([, p]) => (p as RunEventPayload).event);
+function waitStatus(runId: string, status: RunStatusPayload['status'], after = 0, timeoutMs = 90_000): Promise<RunStatusPayload> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      const hit = events
+        .slice(after)
+        .find(([n, p]) => n === 'runs:status' && (p as RunStatusPayload).runId === runId && (p as RunStatusPayload).status === status);
+      if (hit) return resolve(hit[1] as RunStatusPayload);
+      if (Date.now() - started > timeoutMs) return reject(new Error(`run ${runId} never became ${status}: ${JSON.stringify(events.filter(([n]) => n === 'runs:status'))}`));
+      setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
+const waitEvent = (runId: string, pred: (e: RunEventPayload['event']) => boolean, timeoutMs = 60_000) =>
+  new Promise<void>((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => (runEvents(runId).some(pred) ? resolve() : Date.now() - started > timeoutMs ? reject(new Error('event never came')) : setTimeout(tick, 25));
+    tick();
+  });
+
+const dense = { kind: 'dense', inputShape: [28, 28, 1], latentDim: 32, batchSize: 100, previewEvery: 5 } as const;
+
+async function start(config: object, count = 1000): Promise<string> {
+  const r = await host.dispatch('runs:start', { config, dataset: { builtin: 'mnist', count } });
+  expect(r.ok, JSON.stringify(r)).toBe(true);
+  return (r as { ok: true; result: { runId: string } }).result.runId;
+}
+
+describe('runs through the host and the trainer process', () => {
+  it('trains a dense AE on built-in MNIST and streams loss, previews and checkpoints', async () => {
+    const runId = await start({ ...dense, epochs: 2 });
+    expect(runId).toMatch(/^run-\d{8}-\d{6}-[0-9a-f]{4}$/);
+    const done = await waitStatus(runId, 'completed');
+    expect(done.epochsDone).toBe(2);
+    const ev = runEvents(runId);
+    expect(ev.filter((e) => e.type === 'epoch').length).toBe(2);
+    expect(ev.some((e) => e.type === 'batch' && e.samplesPerSec > 0 && e.etaSec >= 0)).toBe(true);
+    const preview = ev.find((e) => e.type === 'preview');
+    expect(preview && preview.type === 'preview' && Buffer.from(preview.reconstructions[0], 'base64').length).toBe(784);
+    expect(ev.filter((e) => e.type === 'checkpoint').length).toBe(2);
+    const list = await host.dispatch('runs:list', {});
+    const run = (list as { ok: true; result: RunSummary[] }).result[0];
+    expect(run).toMatchObject({ runId, status: 'completed', epochsDone: 2 });
+    expect(run.history.loss[1]).toBeLessThan(run.history.loss[0]);
+    expect(fs.existsSync(path.join(workspace, 'runs', runId, 'model', 'decoder', 'model.json'))).toBe(true);
+  });
+
+  it('refuses invalid configs at the host, and reports configs that do not fit the dataset as a failed run', async () => {
+    const bad = await host.dispatch('runs:start', { config: { ...dense, latentDim: 0 }, dataset: { builtin: 'mnist', count: 1000 } });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    expect(!bad.ok && bad.error.issues?.[0].path).toBe('config.latentDim');
+    const runId = await start({ ...dense, batchSize: 5000, epochs: 1 });
+    const failed = await waitStatus(runId, 'failed');
+    expect(failed.message).toMatch(/batchSize: the batch \(5000\) is larger than the training data/);
+    expect(await host.dispatch('runs:stop', { runId: '../../etc' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+  });
+
+  it('stops on request and resumes from the checkpoint', async () => {
+    const runId = await start({ ...dense, epochs: 3 }, 2000);
+    await waitEvent(runId, (e) => e.type === 'checkpoint' && e.epoch === 1);
+    expect(await host.dispatch('runs:stop', { runId })).toMatchObject({ ok: true, result: { stopping: true } });
+    const stopped = await waitStatus(runId, 'stopped');
+    expect(stopped.epochsDone).toBeGreaterThanOrEqual(1);
+    const mark = events.length;
+    expect(await host.dispatch('runs:resume', { runId })).toMatchObject({ ok: true });
+    const done = await waitStatus(runId, 'completed', mark);
+    expect(done.epochsDone).toBe(3);
+    const epochsAfterResume = events.slice(mark).filter(([n, p]) => n === 'runs:event' && (p as RunEventPayload).event.type === 'epoch').map(([, p]) => ((p as RunEventPayload).event as { epoch: number }).epoch);
+    expect(epochsAfterResume[0]).toBe(stopped.epochsDone + 1);
+  });
+
+  it('a trainer killed mid-run fails the run clearly; resume continues in a new trainer', async () => {
+    const runId = await start({ ...dense, epochs: 4 }, 2000);
+    await waitEvent(runId, (e) => e.type === 'checkpoint' && e.epoch === 1);
+    const pid = trainer.pid as number;
+    process.kill(pid, 'SIGKILL');
+    const failed = await waitStatus(runId, 'failed');
+    expect(failed.message).toMatch(/trainer process stopped during this run/);
+    expect(failed.message).toMatch(/SIGKILL/);
+    expect(failed.message).toMatch(/last checkpoint/);
+    // the host is fine
+    expect(await host.dispatch('app:info', {})).toMatchObject({ ok: true });
+    const mark = events.length;
+    expect(await host.dispatch('runs:resume', { runId })).toMatchObject({ ok: true });
+    expect(trainer.pid).not.toBe(pid);
+    const done = await waitStatus(runId, 'completed', mark);
+    expect(done.epochsDone).toBe(4);
+    const list = (await host.dispatch('runs:list', {})) as { ok: true; result: RunSummary[] };
+    expect(list.result[0].history.loss.length).toBe(4);
+  });
+});
