@@ -15,5 +15,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // tfjs-node is a native addon: run test files in forked processes, not worker threads.
     pool: 'forks',
+    // TensorFlow's C++ start-up chatter (oneDNN notices) hides test output.
+    env: { TF_CPP_MIN_LOG_LEVEL: '2' },
   },
 });

@@ -1,6 +1,9 @@
 // End to end: `npm run serve` (the real host, the real trainer, the built renderer) in Debian's
 // Chromium. The frame loads with the token, navigation works, the status bar shows the native
 // backend, requests without the token are refused. Screenshots go to test-results/screenshots/.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startServe, type ServeProcess } from '../helpers/serve-process';
@@ -20,7 +23,7 @@ const VIEWS = [
 ] as const;
 
 beforeAll(async () => {
-  serve = await startServe();
+  serve = await startServe(['--workspace', fs.mkdtempSync(path.join(os.tmpdir(), 'ae-e2e-ws-'))]);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('console', (m) => {
@@ -77,6 +80,26 @@ describe('serve mode in Chromium', () => {
     await page.goto(`${serve.origin}/#/train`);
     await page.getByTestId('view-train').waitFor({ state: 'visible', timeout: 10_000 });
     await expect.poll(async () => (await page.getByTestId('status-backend').textContent()) ?? '', { timeout: 30_000 }).toMatch(/tensorflow/i);
+  });
+
+  it('trains a model in the built trainer (dist-main/trainer.cjs) through the serve-mode socket', async () => {
+    const { default: WebSocket } = await import('ws');
+    const ws = new WebSocket(`${serve.origin.replace('http', 'ws')}/ws?token=${serve.token}`, { origin: serve.origin });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const frames: Array<Record<string, unknown>> = [];
+    ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
+    ws.send(JSON.stringify({ id: 1, call: 'runs:start', payload: { config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, epochs: 1, batchSize: 64 }, dataset: { builtin: 'mnist', count: 1000 } } }));
+    await expect.poll(() => frames.find((f) => f.id === 1), { timeout: 30_000 }).toBeTruthy();
+    const started = frames.find((f) => f.id === 1) as { ok: boolean; result: { runId: string } };
+    expect(started.ok).toBe(true);
+    const status = () => frames.find((f) => f.event === 'runs:status' && (f.payload as { status: string }).status !== 'running');
+    await expect.poll(status, { timeout: 90_000 }).toBeTruthy();
+    expect(status()).toMatchObject({ payload: { runId: started.result.runId, status: 'completed', epochsDone: 1 } });
+    expect(frames.some((f) => f.event === 'runs:event' && (f.payload as { event: { type: string } }).event.type === 'preview')).toBe(true);
+    ws.close();
   });
 
   it('ran without console errors or CSP violations', () => {

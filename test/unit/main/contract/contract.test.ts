@@ -80,3 +80,23 @@ describe('host dispatch', () => {
     expect(await dispatch(boom, 'app:info', {})).toMatchObject({ ok: false, error: { code: 'internal' } });
   });
 });
+
+describe('runs contract', () => {
+  const good = { config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, noise: { type: 'gaussian', level: 0.5 } }, dataset: { builtin: 'mnist', count: 2000 } };
+  it('accepts a run request and fills defaults', () => {
+    const r = calls['runs:start'].req.safeParse(good);
+    expect(r.success).toBe(true);
+    if (r.success) expect(r.data.config).toMatchObject({ optimizer: 'adam', learningRate: 1e-3, epochs: 5 });
+  });
+  it('rejects bad run requests', () => {
+    const bad = (patch: object) => calls['runs:start'].req.safeParse({ ...good, ...patch }).success;
+    expect(bad({ dataset: { builtin: 'imagenet' } })).toBe(false);
+    expect(bad({ dataset: { builtin: 'mnist', count: 10 } })).toBe(false);
+    expect(bad({ config: { ...good.config, kind: 'gan' } })).toBe(false);
+    expect(bad({ config: { ...good.config, inputShape: [28, 28] } })).toBe(false);
+    expect(bad({ config: { ...good.config, epochs: 1.5 } })).toBe(false);
+    expect(bad({ config: { ...good.config, noise: { type: 'gaussian', level: 5 } } })).toBe(false);
+    expect(calls['runs:stop'].req.safeParse({ runId: '../../etc/passwd' }).success).toBe(false);
+    expect(calls['runs:stop'].req.safeParse({ runId: 'run-20261124-000000-abcd' }).success).toBe(true);
+  });
+});

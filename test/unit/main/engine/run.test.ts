@@ -197,3 +197,34 @@ describe('metrics and PCA', () => {
     expect(explained).toBeGreaterThan(0.99);
   });
 });
+
+describe('every model kind trains', () => {
+  it.each([
+    ['dense', {}],
+    ['deep-dense', { hidden: [128, 64] }],
+    ['sparse', { l1: 0.01 }],
+    ['conv', { latentDim: 16 }],
+    ['vae', { latentDim: 8, loss: 'bce' }],
+    ['conv-vae', { latentDim: 8, loss: 'bce' }],
+  ] as const)('%s: loss falls over 2 epochs, no NaN', async (kind, extra) => {
+    const r = await trainRun({ config: { ...dense, kind, epochs: 2, batchSize: 50, noise: { type: 'masking', level: 0.2 }, ...extra }, dataset: mnist(1000), runDir: tmpRunDir(kind) });
+    expect(r.status, r.message).toBe('completed');
+    expect(r.history.loss.every(Number.isFinite)).toBe(true);
+    expect(r.history.loss[1]).toBeLessThan(r.history.loss[0]);
+  });
+
+  it('the sparse penalty makes codes sparser than the plain dense AE', async () => {
+    const meanAbsCode = async (kind: 'dense' | 'sparse') => {
+      const dir = tmpRunDir(kind);
+      await trainRun({ config: { ...dense, kind, latentDim: 64, epochs: 2, l1: 0.05 }, dataset: small, runDir: dir });
+      const m = await loadTrained(dir);
+      const z = m.encode(small.images.subarray(0, 200 * 784));
+      m.dispose();
+      return z.reduce((s, v) => s + Math.abs(v), 0) / z.length;
+    };
+    const plain = await meanAbsCode('dense');
+    const sparse = await meanAbsCode('sparse');
+    console.log(`mean |code|: dense ${plain.toFixed(4)}, sparse ${sparse.toFixed(4)}`);
+    expect(sparse).toBeLessThan(0.5 * plain);
+  });
+});
