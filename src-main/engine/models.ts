@@ -28,8 +28,18 @@ export function buildAutoencoder(config: ModelConfig): Autoencoder {
   const [h, w, c] = config.inputShape;
   let seed = config.seed;
   const init = () => tf.initializers.glorotUniform({ seed: seed++ });
-  const dense = (x: tf.SymbolicTensor, units: number, act: ModelConfig['activation'] | 'linear', name: string) =>
-    activationLayer(tf.layers.dense({ units, kernelInitializer: init(), name: `${name}_dense` }).apply(x) as tf.SymbolicTensor, act, `${name}_act`);
+  // Activations go into the layer itself where tfjs supports them, so the native backend runs one
+  // fused kernel (_FusedMatMul / FusedConv2D) instead of matmul + bias + activation.
+  const fusable = (act: ModelConfig['activation'] | 'linear'): Act | undefined => (act === 'leaky-relu' ? undefined : (act as Act));
+  const dense = (x: tf.SymbolicTensor, units: number, act: ModelConfig['activation'] | 'linear', name: string) => {
+    const y = tf.layers.dense({ units, activation: fusable(act) ?? 'linear', kernelInitializer: init(), name: `${name}_dense` }).apply(x) as tf.SymbolicTensor;
+    return fusable(act) ? y : activationLayer(y, act, `${name}_act`);
+  };
+  const conv = (x: tf.SymbolicTensor, filters: number, act: ModelConfig['activation'] | 'linear', name: string, transpose = false) => {
+    const opts = { filters, kernelSize: 3, strides: 2, padding: 'same' as const, activation: fusable(act) ?? 'linear', kernelInitializer: init(), name };
+    const y = (transpose ? tf.layers.conv2dTranspose(opts) : tf.layers.conv2d(opts)).apply(x) as tf.SymbolicTensor;
+    return fusable(act) ? y : activationLayer(y, act, `${name}_act`);
+  };
   const hidden = config.hidden;
   const vae = isVae(config.kind);
 
@@ -37,10 +47,7 @@ export function buildAutoencoder(config: ModelConfig): Autoencoder {
   const input = tf.input({ shape: [h, w, c], name: 'image' });
   let x: tf.SymbolicTensor = input;
   if (isConv(config.kind)) {
-    hidden.forEach((filters, i) => {
-      x = tf.layers.conv2d({ filters, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init(), name: `enc_conv${i + 1}` }).apply(x) as tf.SymbolicTensor;
-      x = activationLayer(x, config.activation, `enc_conv${i + 1}_act`);
-    });
+    hidden.forEach((filters, i) => (x = conv(x, filters, config.activation, `enc_conv${i + 1}`)));
     x = tf.layers.flatten({ name: 'enc_flatten' }).apply(x) as tf.SymbolicTensor;
   } else {
     x = tf.layers.flatten({ name: 'enc_flatten' }).apply(x) as tf.SymbolicTensor;
@@ -66,10 +73,8 @@ export function buildAutoencoder(config: ModelConfig): Autoencoder {
     const [f1, f2] = hidden;
     y = dense(y, (h / 4) * (w / 4) * f2, config.activation, 'dec_in');
     y = tf.layers.reshape({ targetShape: [h / 4, w / 4, f2], name: 'dec_reshape' }).apply(y) as tf.SymbolicTensor;
-    y = tf.layers.conv2dTranspose({ filters: f1, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init(), name: 'dec_convt1' }).apply(y) as tf.SymbolicTensor;
-    y = activationLayer(y, config.activation, 'dec_convt1_act');
-    y = tf.layers.conv2dTranspose({ filters: c, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init(), name: 'dec_convt2' }).apply(y) as tf.SymbolicTensor;
-    y = activationLayer(y, out, 'dec_out_act');
+    y = conv(y, f1, config.activation, 'dec_convt1', true);
+    y = conv(y, c, out, 'dec_convt2', true);
   } else {
     [...hidden].reverse().forEach((units, i) => (y = dense(y, units, config.activation, `dec_h${i + 1}`)));
     y = dense(y, h * w * c, out, 'dec_out');

@@ -196,7 +196,7 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
         const step = state.step++;
         const cost = tf.tidy(() => {
           const target = tf.gather(trainX, tf.tensor1d(idx, 'int32'));
-          const input = applyNoise(target, c.noise, c.seed * 1_000_003 + step);
+          const input = c.noise.type === 'none' || c.noise.level === 0 ? target : applyNoise(target, c.noise, c.seed * 1_000_003 + step);
           return optimizer.minimize(() => objective(ae, c, input, target, c.seed + 31 * step), true, vars) as tf.Scalar;
         });
         const loss = (await cost.data())[0];
@@ -223,8 +223,8 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
         await new Promise((r) => setImmediate(r));
       }
       const loss = lossSum / seen;
+      const trainSeconds = (Date.now() - epochStart) / 1000; // the training step only, for samples/s
       const valLoss = await validate();
-      const elapsed = (Date.now() - epochStart) / 1000;
       state.history.loss.push(loss);
       state.history.valLoss.push(valLoss);
       state.epochsDone = epoch;
@@ -233,7 +233,7 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
         state.bestValLoss = monitored;
         state.sinceBest = 0;
       } else state.sinceBest++;
-      const rate = nTrain / Math.max(1e-3, elapsed);
+      const rate = nTrain / Math.max(1e-3, trainSeconds);
       emit({ type: 'epoch', epoch, epochs: c.epochs, loss, valLoss, samplesPerSec: rate, etaSec: ((c.epochs - epoch) * nTrain) / rate, elapsedSec: (Date.now() - startedAt) / 1000 });
       preview(epoch, batches);
       const snapshot = JSON.parse(JSON.stringify(state)) as RunState;
