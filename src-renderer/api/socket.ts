@@ -18,7 +18,9 @@ export type SocketFactory = (url: string) => SocketLike;
 const OPEN = 1;
 
 export interface SocketOptions {
+  /** `ws(s)://host/ws?token=…` */
   url: string;
+  /** Makes the socket; the browser's WebSocket unless a test passes a fake. */
   createSocket?: SocketFactory;
   /** First reconnect delay; doubles up to 5 s. */
   retryMs?: number;
@@ -29,7 +31,8 @@ export interface SocketOptions {
 export function socketTransport(opts: SocketOptions): Transport & { close(): void } {
   const create = opts.createSocket ?? ((url: string) => new WebSocket(url) as unknown as SocketLike);
   const pending = new Map<number, { resolve: (e: Envelope) => void; timer: ReturnType<typeof setTimeout> }>();
-  const queue: string[] = [];
+  /** Frames written while the socket is not open, by call id; sent in order once it opens. */
+  const queue = new Map<number, string>();
   const listeners = new Map<EventName, Set<(p: unknown) => void>>();
   const connListeners = new Set<(s: ConnectionState) => void>();
   let nextId = 1;
@@ -48,17 +51,36 @@ export function socketTransport(opts: SocketOptions): Transport & { close(): voi
       p.resolve({ ok: false, error: { code: 'trainer_unavailable', message } });
       pending.delete(id);
     }
+    // A call reported as failed must not run later, when the socket comes back.
+    queue.clear();
+  };
+
+  const lost = () => {
+    failPending('The connection to the studio host was lost. Reconnecting…');
+    setState('disconnected');
+    if (!closed) {
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 5_000);
+    }
   };
 
   const connect = () => {
     if (closed) return;
     setState('connecting');
-    const ws = create(opts.url);
+    let ws: SocketLike;
+    try {
+      ws = create(opts.url);
+    } catch {
+      socket = undefined;
+      lost(); // e.g. a malformed address; try again later like any other drop
+      return;
+    }
     socket = ws;
     ws.onopen = () => {
       retry = opts.retryMs ?? 500;
       setState('connected');
-      for (const frame of queue.splice(0)) ws.send(frame);
+      for (const frame of queue.values()) ws.send(frame);
+      queue.clear();
     };
     ws.onmessage = (ev) => {
       let frame: ServerFrame;
@@ -67,6 +89,7 @@ export function socketTransport(opts: SocketOptions): Transport & { close(): voi
       } catch {
         return;
       }
+      if (!frame || typeof frame !== 'object') return;
       if ('event' in frame) {
         for (const l of listeners.get(frame.event) ?? []) l(frame.payload);
       } else if (typeof frame.id === 'number') {
@@ -80,13 +103,7 @@ export function socketTransport(opts: SocketOptions): Transport & { close(): voi
     };
     ws.onerror = () => undefined; // onclose follows
     ws.onclose = () => {
-      if (socket !== ws) return;
-      failPending('The connection to the studio host was lost. Reconnecting…');
-      setState('disconnected');
-      if (!closed) {
-        setTimeout(connect, retry);
-        retry = Math.min(retry * 2, 5_000);
-      }
+      if (socket === ws) lost();
     };
   };
   connect();
@@ -96,17 +113,22 @@ export function socketTransport(opts: SocketOptions): Transport & { close(): voi
       return state;
     },
     invoke(name: CallName, payload: unknown) {
+      // Between reconnect attempts a call fails at once rather than waiting for a host that is gone.
+      if (state === 'disconnected' || closed) {
+        return Promise.resolve<Envelope>({ ok: false, error: { code: 'trainer_unavailable', message: 'Not connected to the studio host. Reconnecting…' } });
+      }
       const id = nextId++;
       const frame: ClientFrame = { id, call: name, payload };
       return new Promise<Envelope>((resolve) => {
         const timer = setTimeout(() => {
           pending.delete(id);
+          queue.delete(id);
           resolve({ ok: false, error: { code: 'timeout', message: `The studio host did not answer '${name}' in time.` } });
         }, opts.callTimeoutMs ?? 120_000);
         pending.set(id, { resolve, timer });
         const data = JSON.stringify(frame);
         if (socket && socket.readyState === OPEN) socket.send(data);
-        else queue.push(data);
+        else queue.set(id, data);
       });
     },
     on(name, listener) {
@@ -127,12 +149,15 @@ export function socketTransport(opts: SocketOptions): Transport & { close(): voi
   };
 }
 
+const TOKEN_KEY = 'ae-token';
+
 /** The serve-mode token: from `?token=` on first load, then from this tab's session storage. */
 export function readToken(location: { search: string }, storage: Pick<Storage, 'getItem' | 'setItem'> | undefined): string | undefined {
   const fromUrl = new URLSearchParams(location.search).get('token') ?? undefined;
-  if (fromUrl) {
-    storage?.setItem('ae-token', fromUrl);
-    return fromUrl;
+  try {
+    if (fromUrl) storage?.setItem(TOKEN_KEY, fromUrl);
+    return fromUrl ?? storage?.getItem(TOKEN_KEY) ?? undefined;
+  } catch {
+    return fromUrl; // storage disabled: the token in the address still works for this load
   }
-  return storage?.getItem('ae-token') ?? undefined;
 }

@@ -20,11 +20,17 @@ export const useBackendStore = defineStore('backend', () => {
   /** The last error talking to the host, in plain words. */
   const lastError = ref<string>();
 
+  /** True when the trainer is not usable and a restart is the way out: it crashed, or asking for its backend failed. */
+  const failed = computed(
+    () => connection.value === 'connected' && (trainer.value?.state === 'crashed' || (!!lastError.value && trainer.value?.state !== 'ready')),
+  );
+
   /** One line for the status bar. */
   const summary = computed(() => {
     if (connection.value === 'no-token') return 'Not connected: open the address printed by `npm run serve` (it contains ?token=…).';
     if (connection.value === 'disconnected') return 'Disconnected from the studio host — reconnecting…';
     const t = trainer.value;
+    if (t?.state !== 'ready' && t?.state !== 'crashed' && lastError.value) return `Trainer unavailable: ${lastError.value}`;
     if (!t || t.state === 'starting') return 'Trainer starting…';
     if (t.state === 'crashed') return `Trainer stopped: ${t.error ?? 'unknown reason'}`;
     if (t.state === 'stopped') return 'Trainer stopped.';
@@ -39,9 +45,15 @@ export const useBackendStore = defineStore('backend', () => {
     connection.value = api.connection;
     if (started) return;
     started = true;
+    // The first load below is queued until the socket opens; reload only after a lost connection.
+    let lost = false;
     api.onConnection((s) => {
       connection.value = s;
-      if (s === 'connected') void load();
+      if (s === 'disconnected') lost = true;
+      if (s === 'connected' && lost) {
+        lost = false;
+        void load();
+      }
     });
     api.on('trainer:state', (s) => (trainer.value = s));
     api.on('app:notice', (n) => notices.push(n.level, n.message, n.at));
@@ -64,9 +76,11 @@ export const useBackendStore = defineStore('backend', () => {
 
   /** Starts a fresh trainer process (after a crash). */
   async function restart() {
+    const api = useApi();
     restarting.value = true;
     try {
-      trainer.value = await useApi().invoke('trainer:restart', {});
+      trainer.value = await api.invoke('trainer:restart', {});
+      lastError.value = undefined;
     } catch (err) {
       notices.push('error', `The trainer could not be restarted: ${describeError(err)}`);
     } finally {
@@ -74,5 +88,5 @@ export const useBackendStore = defineStore('backend', () => {
     }
   }
 
-  return { appInfo, trainer, connection, restarting, lastError, summary, init, load, restart };
+  return { appInfo, trainer, connection, restarting, lastError, failed, summary, init, load, restart };
 });

@@ -28,6 +28,21 @@ describe('backend store', () => {
     expect(store.appInfo?.mode).toBe('serve');
   });
 
+  it('follows trainer:state events from starting to ready', async () => {
+    const host = readyHost();
+    host.handlers['backend:info'] = () => new Promise(() => undefined); // the host is still waiting for the trainer
+    setApi(createClient(host));
+    const store = useBackendStore();
+    void store.init();
+    await flushPromises();
+    host.emit('trainer:state', { state: 'starting', starts: 1, at: 1 });
+    expect(store.summary).toBe('Trainer starting…');
+    expect(store.failed).toBe(false);
+    host.emit('trainer:state', { state: 'ready', info: INFO, starts: 1, at: 2 });
+    expect(store.trainer?.state).toBe('ready');
+    expect(store.summary).toBe('Backend: tensorflow · TensorFlow 2.21.0 · 2 threads · trainer pid 4242');
+  });
+
   it('shows a crash from the trainer:state event and restarts through trainer:restart', async () => {
     const host = readyHost();
     setApi(createClient(host));
@@ -40,6 +55,24 @@ describe('backend store', () => {
     expect(store.trainer?.info?.pid).toBe(5000);
   });
 
+  it('loads once at start and again after a lost connection comes back', async () => {
+    const host = readyHost();
+    host.connection = 'connecting';
+    setApi(createClient(host));
+    const store = useBackendStore();
+    await store.init();
+    host.setConnection('connected');
+    await flushPromises();
+    expect(host.calls.filter((c) => c.name === 'app:info')).toHaveLength(1);
+    host.setConnection('disconnected');
+    expect(store.summary).toMatch(/Disconnected from the studio host/);
+    host.setConnection('connecting');
+    host.setConnection('connected');
+    await flushPromises();
+    expect(host.calls.filter((c) => c.name === 'app:info')).toHaveLength(2);
+    expect(store.summary).toContain('TensorFlow 2.21.0');
+  });
+
   it('turns a failed call into a plain-words error, not a throw', async () => {
     const host = new FakeTransport({
       'app:info': () => ({ ok: true, result: { name: 'A', version: '1', mode: 'serve', platform: 'p', nodeVersion: '20' } }),
@@ -49,6 +82,8 @@ describe('backend store', () => {
     const store = useBackendStore();
     await store.init();
     expect(store.lastError).toBe("TensorFlow's native library could not be loaded.");
+    expect(store.summary).toBe("Trainer unavailable: TensorFlow's native library could not be loaded.");
+    expect(store.failed).toBe(true);
   });
 });
 
@@ -67,6 +102,11 @@ describe('studio frame', () => {
     expect(window.location.hash).toBe('#/train');
     await wrapper.find('[data-testid="nav-gallery"]').trigger('click');
     expect(wrapper.find('[data-testid="view-gallery"]').text()).toMatch(/Train a model/);
+    await wrapper.find('[data-testid="nav-model"]').trigger('click');
+    expect(wrapper.find('[data-testid="view-model"]').text()).toMatch(/Choose a dataset first/);
+    await wrapper.find('[data-testid="nav-export"]').trigger('click');
+    expect(wrapper.find('[data-testid="view-export"]').text()).toMatch(/Export a trained model as TensorFlow\.js, Keras or ONNX/);
+    for (const n of navs) expect(n.element.tagName).toBe('A');
     expect(wrapper.find('[data-testid="status-backend"]').text()).toContain('tensorflow');
     expect(wrapper.find('[data-testid="status-backend"]').text()).toContain(INFO.tfVersion);
     expect(wrapper.find('[data-testid="restart-trainer"]').exists()).toBe(false);
@@ -86,6 +126,89 @@ describe('studio frame', () => {
     await wrapper.find('[data-testid="restart-trainer"]').trigger('click');
     await flushPromises();
     expect(wrapper.find('[data-testid="status-backend"]').text()).toContain('pid 5000');
+    wrapper.unmount();
+  });
+
+  it('offers Restart when the backend could not be reached, and clears the error once it works', async () => {
+    let broken = true;
+    const host = readyHost();
+    const ready = host.handlers['backend:info']!;
+    host.handlers['backend:info'] = (p) => (broken ? { ok: false, error: { code: 'trainer_unavailable', message: 'The trainer exited during start-up.' } } : ready(p));
+    setApi(createClient(host));
+    const wrapper = mount(App, { global: { plugins: [pinia] }, attachTo: document.body });
+    await flushPromises();
+    const status = wrapper.find('[data-testid="status-backend"]');
+    expect(status.text()).toBe('Trainer unavailable: The trainer exited during start-up.');
+    expect(status.classes()).toContain('error');
+    broken = false;
+    await wrapper.find('[data-testid="restart-trainer"]').trigger('click');
+    await flushPromises();
+    expect(host.calls.map((c) => c.name)).toContain('trainer:restart');
+    expect(wrapper.find('[data-testid="status-backend"]').text()).toContain('pid 5000');
+    expect(wrapper.find('[data-testid="restart-trainer"]').exists()).toBe(false);
+    wrapper.unmount();
+  });
+
+  it('says so in plain words when a restart fails', async () => {
+    const host = readyHost();
+    host.handlers['trainer:restart'] = () => ({ ok: false, error: { code: 'trainer_unavailable', message: 'tfjs-node could not be loaded.' } });
+    setApi(createClient(host));
+    const wrapper = mount(App, { global: { plugins: [pinia] }, attachTo: document.body });
+    await flushPromises();
+    host.emit('trainer:state', { state: 'crashed', error: 'Killed.', starts: 1, at: 2 });
+    await flushPromises();
+    await wrapper.find('[data-testid="restart-trainer"]').trigger('click');
+    await flushPromises();
+    expect(wrapper.find('[data-testid="notice"]').text()).toMatch(/could not be restarted: tfjs-node could not be loaded\./);
+    expect(wrapper.find('[data-testid="notice"]').text()).not.toMatch(/at \w+ \(|Error:/);
+    wrapper.unmount();
+  });
+
+  it('shows the serve-mode connection and a banner while it is lost', async () => {
+    const host = readyHost();
+    setApi(createClient(host));
+    const wrapper = mount(App, { global: { plugins: [pinia] }, attachTo: document.body });
+    await flushPromises();
+    expect(wrapper.find('[data-testid="status-connection"]').text()).toBe('host: connected');
+    expect(wrapper.find('[data-testid="status-app"]').text()).toBe('serve mode · v0.1.0');
+    expect(wrapper.find('[data-testid="connection-lost"]').exists()).toBe(false);
+    host.setConnection('disconnected');
+    await flushPromises();
+    expect(wrapper.find('[data-testid="connection-lost"]').text()).toMatch(/reconnecting/);
+    expect(wrapper.find('[data-testid="status-backend"]').text()).toMatch(/Disconnected from the studio host — reconnecting/);
+    host.setConnection('connected');
+    await flushPromises();
+    expect(wrapper.find('[data-testid="connection-lost"]').exists()).toBe(false);
+    wrapper.unmount();
+  });
+
+  it('shows only the way in when serve mode was opened without a token', async () => {
+    const host = new FakeTransport();
+    host.connection = 'no-token';
+    setApi(createClient(host));
+    const wrapper = mount(App, { global: { plugins: [pinia] }, attachTo: document.body });
+    await flushPromises();
+    expect(wrapper.find('[data-testid="no-token"]').text()).toMatch(/Open the address printed by npm run serve \(it contains \?token=…\)/);
+    expect(wrapper.find('[data-testid="nav-datasets"]').exists()).toBe(false);
+    expect(host.calls).toEqual([]);
+    wrapper.unmount();
+  });
+
+  it('follows the address hash (back/forward)', async () => {
+    window.location.hash = '#/model';
+    setApi(createClient(readyHost()));
+    const wrapper = mount(App, { global: { plugins: [pinia] }, attachTo: document.body });
+    await flushPromises();
+    expect(wrapper.find('[data-testid="view-model"]').text()).toMatch(/Choose a dataset first/);
+    expect(wrapper.find('[data-testid="nav-model"]').attributes('aria-current')).toBe('page');
+    window.location.hash = '#/export';
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    await flushPromises();
+    expect(wrapper.find('[data-testid="view-export"]').text()).toMatch(/TensorFlow\.js, Keras or ONNX/);
+    window.location.hash = '#/nonsense';
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    await flushPromises();
+    expect(wrapper.find('[data-testid="view-export"]').exists()).toBe(true);
     wrapper.unmount();
   });
 

@@ -24,6 +24,11 @@ export class FakeTransport implements Transport {
     this.connListeners.add(listener);
     return () => void this.connListeners.delete(listener);
   }
+  /** Simulates the transport's connection changing (serve mode). */
+  setConnection(s: ConnectionState) {
+    this.connection = s;
+    for (const l of this.connListeners) l(s);
+  }
   emit(name: EventName, payload: unknown) {
     for (const l of this.listeners.get(name) ?? []) l(payload);
   }

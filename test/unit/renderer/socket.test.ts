@@ -82,11 +82,62 @@ describe('serve-mode socket transport', () => {
     t.close();
   });
 
+  it('does not replay a call after reporting it failed', async () => {
+    FakeSocket.all = [];
+    const t = socketTransport({ url: 'ws://x/ws', createSocket: (u) => new FakeSocket(u), retryMs: 5 });
+    // The host is not up yet: the call is queued, then the first attempt fails.
+    const early = t.invoke('runs:stop', { runId: 'r1' });
+    FakeSocket.all[0].close();
+    expect(await early).toMatchObject({ ok: false, error: { code: 'trainer_unavailable' } });
+    // While waiting to reconnect, calls fail at once instead of hanging.
+    expect(await t.invoke('app:info', {})).toMatchObject({ ok: false, error: { code: 'trainer_unavailable' } });
+    await new Promise((r) => setTimeout(r, 30));
+    FakeSocket.all[1].open();
+    expect(FakeSocket.all[1].sent).toEqual([]);
+    t.close();
+  });
+
+  it('answers a call the host never answers with a timeout error', async () => {
+    FakeSocket.all = [];
+    const t = socketTransport({ url: 'ws://x/ws', createSocket: (u) => new FakeSocket(u), callTimeoutMs: 10 });
+    FakeSocket.all[0].open();
+    expect(await t.invoke('backend:info', {})).toMatchObject({ ok: false, error: { code: 'timeout' } });
+    t.close();
+  });
+
+  it('ignores frames that are not objects or answer no pending call', async () => {
+    FakeSocket.all = [];
+    const t = socketTransport({ url: 'ws://x/ws', createSocket: (u) => new FakeSocket(u) });
+    const ws = FakeSocket.all[0];
+    ws.open();
+    const p = t.invoke('app:info', {});
+    for (const junk of ['5', 'null', '"text"']) ws.onmessage?.({ data: junk });
+    ws.reply({ id: 99, ok: true, result: {} });
+    ws.reply({ id: 1, ok: true, result: { name: 'A' } });
+    expect(await p).toEqual({ ok: true, result: { name: 'A' } });
+    t.close();
+  });
+
+  it('stops reconnecting once closed', async () => {
+    FakeSocket.all = [];
+    const t = socketTransport({ url: 'ws://x/ws', createSocket: (u) => new FakeSocket(u), retryMs: 5 });
+    FakeSocket.all[0].open();
+    t.close();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(FakeSocket.all.length).toBe(1);
+    expect(t.connection).toBe('disconnected');
+  });
+
   it('reads the token from the address, then from session storage', () => {
     const store = new Map<string, string>();
     const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) };
     expect(readToken({ search: '?token=abc' }, storage)).toBe('abc');
     expect(readToken({ search: '' }, storage)).toBe('abc');
     expect(readToken({ search: '' }, undefined)).toBeUndefined();
+    expect(readToken({ search: '?token=new' }, storage)).toBe('new');
+    expect(store.get('ae-token')).toBe('new');
+    const broken = { getItem: () => { throw new Error('denied'); }, setItem: () => { throw new Error('denied'); } };
+    expect(readToken({ search: '?token=abc' }, broken)).toBe('abc');
+    expect(readToken({ search: '' }, broken)).toBeUndefined();
   });
 });
