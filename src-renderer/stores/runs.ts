@@ -1,0 +1,168 @@
+// Training runs as the UI sees them: the session's runs, their live curves, progress and the
+// latest reconstruction preview, fed by `runs:event` / `runs:status` from the host.
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { EventPayload, ModelConfigInput, RunSummary } from '@contract';
+import { useApi } from '../api/instance';
+import { describeError } from '../api/client';
+import { useNoticesStore } from './notices';
+
+type RunEvent = EventPayload<'runs:event'>['event'];
+export type PreviewEvent = Extract<RunEvent, { type: 'preview' }>;
+
+export interface RunView {
+  summary: RunSummary;
+  /** Batch losses: x in fractional epochs. */
+  batchX: number[];
+  batchY: number[];
+  /** Epoch-end training and validation losses: x = epoch. */
+  epochX: number[];
+  epochLoss: number[];
+  valLoss: Array<number | null>;
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  samplesPerSec: number;
+  etaSec: number;
+  preview?: PreviewEvent;
+}
+
+const MAX_BATCH_POINTS = 2_000;
+
+function emptyView(summary: RunSummary): RunView {
+  const epochs = Number((summary.config as { epochs?: number }).epochs ?? 0);
+  return { summary, batchX: [], batchY: [], epochX: [], epochLoss: [], valLoss: [], epoch: summary.epochsDone, epochs, batch: 0, batches: 0, samplesPerSec: 0, etaSec: 0 };
+}
+
+export const useRunsStore = defineStore('runs', () => {
+  const notices = useNoticesStore();
+  /** Every run of this session by id. */
+  const runs = ref<Record<string, RunView>>({});
+  /** Newest first. */
+  const order = ref<string[]>([]);
+  /** The run shown in the Train view. */
+  const selectedId = ref<string>();
+  /** True while a start request is in flight. */
+  const starting = ref(false);
+
+  const selected = computed(() => (selectedId.value ? runs.value[selectedId.value] : undefined));
+  const running = computed(() => order.value.filter((id) => runs.value[id]?.summary.status === 'running'));
+
+  function upsert(summary: RunSummary) {
+    const existing = runs.value[summary.runId];
+    if (existing) existing.summary = summary;
+    else {
+      runs.value[summary.runId] = emptyView(summary);
+      order.value = [summary.runId, ...order.value];
+    }
+    const v = runs.value[summary.runId];
+    // epoch curve from the authoritative history
+    v.epochX = summary.history.loss.map((_, i) => i + 1);
+    v.epochLoss = [...summary.history.loss];
+    v.valLoss = [...summary.history.valLoss];
+  }
+
+  /** Applies one streamed event to its run. */
+  function apply(runId: string, e: RunEvent) {
+    const v = runs.value[runId];
+    if (!v) return;
+    if (e.type === 'batch') {
+      v.epoch = e.epoch;
+      v.batch = e.batch;
+      v.batches = e.batches;
+      v.samplesPerSec = e.samplesPerSec;
+      v.etaSec = e.etaSec;
+      v.batchX.push(e.epoch - 1 + e.batch / e.batches);
+      v.batchY.push(e.loss);
+      if (v.batchX.length > MAX_BATCH_POINTS) {
+        v.batchX.splice(0, v.batchX.length - MAX_BATCH_POINTS);
+        v.batchY.splice(0, v.batchY.length - MAX_BATCH_POINTS);
+      }
+    } else if (e.type === 'epoch') {
+      v.epoch = e.epoch;
+      v.epochs = e.epochs;
+      v.samplesPerSec = e.samplesPerSec;
+      v.etaSec = e.etaSec;
+      v.summary.epochsDone = e.epoch;
+      v.epochX = [...v.epochX.filter((x) => x < e.epoch), e.epoch];
+      v.epochLoss = [...v.epochLoss.slice(0, e.epoch - 1), e.loss];
+      v.valLoss = [...v.valLoss.slice(0, e.epoch - 1), e.valLoss];
+    } else if (e.type === 'preview') {
+      v.preview = e;
+    }
+  }
+
+  let subscribed = false;
+  /** Subscribes to run events and loads the session's runs. */
+  async function init() {
+    const api = useApi();
+    if (!subscribed) {
+      subscribed = true;
+      api.on('runs:event', (p) => apply(p.runId, p.event));
+      api.on('runs:status', (p) => {
+        const v = runs.value[p.runId];
+        if (!v) return void refresh();
+        v.summary.status = p.status;
+        v.summary.message = p.message;
+        v.summary.epochsDone = p.epochsDone;
+        if (p.status === 'failed' && p.message) notices.push('error', p.message);
+        if (p.status !== 'running') void refresh();
+      });
+    }
+    await refresh();
+  }
+
+  /** Reloads the list from the host. */
+  async function refresh() {
+    try {
+      const list = await useApi().invoke('runs:list', {});
+      for (const s of list) upsert(s);
+      selectedId.value ??= list[0]?.runId;
+    } catch (err) {
+      notices.push('error', describeError(err));
+    }
+  }
+
+  /** Starts a run on built-in MNIST; returns its id. */
+  async function start(config: ModelConfigInput, count: number): Promise<string | undefined> {
+    starting.value = true;
+    try {
+      const { runId } = await useApi().invoke('runs:start', { config, dataset: { builtin: 'mnist', count } });
+      upsert({ runId, status: 'running', config: config as Record<string, unknown>, dataset: { builtin: 'mnist', count }, epochsDone: 0, history: { loss: [], valLoss: [] }, startedAt: Date.now() });
+      selectedId.value = runId;
+      return runId;
+    } catch (err) {
+      notices.push('error', `The run could not start: ${describeError(err)}`);
+      return undefined;
+    } finally {
+      starting.value = false;
+    }
+  }
+
+  /** Asks a run to stop after its current batch. */
+  async function stop(runId: string) {
+    try {
+      await useApi().invoke('runs:stop', { runId });
+    } catch (err) {
+      notices.push('error', describeError(err));
+    }
+  }
+
+  /** Continues a stopped or failed run from its last checkpoint. */
+  async function resume(runId: string) {
+    try {
+      await useApi().invoke('runs:resume', { runId });
+      const v = runs.value[runId];
+      if (v) v.summary.status = 'running';
+    } catch (err) {
+      notices.push('error', describeError(err));
+    }
+  }
+
+  function select(runId: string) {
+    selectedId.value = runId;
+  }
+
+  return { runs, order, selectedId, starting, selected, running, init, refresh, start, stop, resume, select, apply };
+});
