@@ -58,6 +58,21 @@ describe('training runs', () => {
     expect(events.at(-1)).toMatchObject({ type: 'stopped', reason: 'nan' });
   });
 
+  it('stops early when the validation loss stops improving', async () => {
+    const events: RunEvent[] = [];
+    // A learning rate this small changes nothing: no epoch beats the first one.
+    const r = await trainRun({
+      config: { ...dense, epochs: 10, optimizer: 'sgd', momentum: 0, learningRate: 1e-12, earlyStoppingPatience: 2 },
+      dataset: small,
+      runDir: tmpRunDir('early'),
+      onEvent: (e) => events.push(e),
+    });
+    expect(r.status).toBe('completed');
+    expect(r.epochsDone).toBe(3);
+    expect(r.message).toMatch(/stopped early after epoch 3/);
+    expect(events.at(-1)).toMatchObject({ type: 'stopped', reason: 'early-stopping' });
+  });
+
   it('refuses a bad config with the field named', async () => {
     const r = await trainRun({ config: { ...dense, batchSize: 5000 }, dataset: small, runDir: tmpRunDir('bad') });
     expect(r.status).toBe('failed');
