@@ -55,13 +55,14 @@ describe('training from the Train view', () => {
     await page.getByTestId('preview-grid').waitFor({ timeout: 10_000 });
     expect(await page.locator('[data-testid="preview-grid"] canvas').count()).toBe(18); // 6 × original / noisy / reconstruction
     // The reconstructions are drawn, not blank: some pixels are bright.
-    const bright = await page.evaluate(() => {
-      const c = document.querySelector('[data-testid="preview-grid"] canvas[data-row="reconstructions"]') as HTMLCanvasElement;
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    // (a string, so this Node-typed test file needs no DOM types)
+    const bright = (await page.evaluate(`(() => {
+      const c = document.querySelector('[data-testid="preview-grid"] canvas[data-row="reconstructions"]');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       let n = 0;
       for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++;
       return n;
-    });
+    })()`)) as number;
     expect(bright).toBeGreaterThan(20);
     expect(await page.getByTestId('run-list').locator('tbody tr').count()).toBe(1);
     await page.screenshot({ path: screenshotPath('train-completed'), fullPage: true });
