@@ -1,59 +1,10 @@
-// Writing models, optimizer state and run state to disk, atomically: everything goes into a
-// temporary folder beside the target, which then replaces the target by rename. A crash leaves
-// either the old folder or the new one, never half of one (issue #3, checkpoints).
+// Writing models and optimizer state to disk (issue #3, checkpoints); atomic folder writes come
+// from atomic.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from './tf';
 import type { Autoencoder } from './models';
-
-/** Replaces `dir` with what `fill(tmp)` writes into a fresh temporary folder. */
-export async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  const old = `${dir}.old`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
-  try {
-    await fill(tmp);
-    fsyncTree(tmp);
-  } catch (err) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw err;
-  }
-  fs.rmSync(old, { recursive: true, force: true });
-  if (fs.existsSync(dir)) fs.renameSync(dir, old);
-  fs.renameSync(tmp, dir);
-  fs.rmSync(old, { recursive: true, force: true });
-}
-
-/** The folder to read: `dir`, or the previous good one if a crash fell between the two renames. */
-export function readableDir(dir: string): string | undefined {
-  if (fs.existsSync(dir)) return dir;
-  if (fs.existsSync(`${dir}.old`)) return `${dir}.old`;
-  return undefined;
-}
-
-function fsyncTree(dir: string) {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) fsyncTree(p);
-    else {
-      const fd = fs.openSync(p, 'r');
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
-    }
-  }
-}
-
-/** Writes JSON to a file atomically (temp file + rename). */
-export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(value, null, 2));
-  const fd = fs.openSync(tmp, 'r');
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
-  fs.renameSync(tmp, file);
-}
+export { writeDirAtomic, readableDir, writeJsonAtomic } from './atomic';
 
 /** Saves encoder and decoder (TensorFlow.js layers format) into `dir/encoder` and `dir/decoder`. */
 export async function saveAutoencoder(ae: Autoencoder, dir: string): Promise<void> {

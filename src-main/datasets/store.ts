@@ -1,0 +1,144 @@
+// The on-disk dataset store (issue #4): <workspace>/datasets/<id>/ holds images.u8 (N·H·W·C uint8),
+// labels.i32 (little-endian), mean.u8 (the mean image) and manifest.json (schema version, name,
+// source, shape, counts per label). Written atomically; loads straight into a typed array.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { writeDirAtomic, writeJsonAtomic } from '../engine/atomic';
+import type { Dataset } from '../engine/data';
+import type { RawDataset } from './builtins';
+
+export const DATASET_SCHEMA_VERSION = 1;
+
+export interface DatasetManifest {
+  schemaVersion: number;
+  id: string;
+  name: string;
+  source: { kind: 'builtin'; builtin: string } | { kind: 'import'; paths: string[] };
+  shape: [number, number, number];
+  count: number;
+  labelNames: string[];
+  labelCounts: number[];
+  createdAt: number;
+}
+
+/** A listed dataset, or one whose manifest could not be read (flagged, the rest still listed). */
+export type DatasetEntry = DatasetManifest | { id: string; error: string };
+
+const datasetsDir = (ws: string) => path.join(ws, 'datasets');
+const ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** A display name with control characters removed and length capped; any script is fine. */
+export function sanitizeName(name: string): string {
+  const clean = name.replace(/[\u0000-\u001f\u007f/\\]/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80);
+  if (!clean) throw new Error('A dataset name cannot be empty.');
+  return clean;
+}
+
+/** A folder-safe id from a name: ascii slug + random suffix (names in any script still get an id). */
+export function makeId(name: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
+  return `${slug || 'dataset'}-${crypto.randomBytes(3).toString('hex')}`;
+}
+
+function datasetPath(ws: string, id: string): string {
+  if (!ID_RE.test(id)) throw new Error(`'${id}' is not a dataset id.`);
+  return path.join(datasetsDir(ws), id);
+}
+
+function meanImage(d: RawDataset): Uint8Array {
+  const size = d.shape[0] * d.shape[1] * d.shape[2];
+  const sum = new Float64Array(size);
+  for (let i = 0; i < d.count; i++) for (let j = 0; j < size; j++) sum[j] += d.images[i * size + j];
+  return Uint8Array.from(sum, (v) => Math.round(v / Math.max(1, d.count)));
+}
+
+export async function writeDataset(ws: string, name: string, d: RawDataset, source: DatasetManifest['source']): Promise<DatasetManifest> {
+  const clean = sanitizeName(name);
+  const id = makeId(clean);
+  const labelCounts = d.labelNames.map(() => 0);
+  for (const l of d.labels) labelCounts[l]++;
+  const manifest: DatasetManifest = { schemaVersion: DATASET_SCHEMA_VERSION, id, name: clean, source, shape: d.shape, count: d.count, labelNames: d.labelNames, labelCounts, createdAt: Date.now() };
+  await writeDirAtomic(datasetPath(ws, id), async (tmp) => {
+    fs.writeFileSync(path.join(tmp, 'images.u8'), d.images);
+    fs.writeFileSync(path.join(tmp, 'labels.i32'), Buffer.from(d.labels.buffer, d.labels.byteOffset, d.labels.byteLength));
+    fs.writeFileSync(path.join(tmp, 'mean.u8'), meanImage(d));
+    fs.writeFileSync(path.join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  });
+  return manifest;
+}
+
+function readManifest(dir: string, id: string): DatasetManifest {
+  const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as DatasetManifest;
+  if (m.schemaVersion !== DATASET_SCHEMA_VERSION) throw new Error(`unknown manifest schema version ${m.schemaVersion}`);
+  if (m.id !== id || !Array.isArray(m.shape) || !Number.isInteger(m.count)) throw new Error('the manifest does not describe this folder');
+  const size = m.shape[0] * m.shape[1] * m.shape[2];
+  const bytes = fs.statSync(path.join(dir, 'images.u8')).size;
+  if (bytes !== m.count * size) throw new Error(`images.u8 has ${bytes} bytes, the manifest expects ${m.count * size}`);
+  return m;
+}
+
+/** Every dataset in the workspace, newest first; damaged ones are flagged, not dropped. */
+export function listDatasets(ws: string): DatasetEntry[] {
+  const dir = datasetsDir(ws);
+  if (!fs.existsSync(dir)) return [];
+  const out: DatasetEntry[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (!e.isDirectory() || !ID_RE.test(e.name)) continue; // skips .tmp-/.old folders
+    try {
+      out.push(readManifest(path.join(dir, e.name), e.name));
+    } catch (err) {
+      out.push({ id: e.name, error: `This dataset cannot be read: ${(err as Error).message}` });
+    }
+  }
+  return out.sort((a, b) => ('createdAt' in b ? b.createdAt : 0) - ('createdAt' in a ? a.createdAt : 0));
+}
+
+/** Loads a dataset straight into typed arrays for training. */
+export function loadDataset(ws: string, id: string): Dataset & { manifest: DatasetManifest } {
+  const dir = datasetPath(ws, id);
+  const manifest = readManifest(dir, id);
+  const img = fs.readFileSync(path.join(dir, 'images.u8'));
+  const lab = fs.readFileSync(path.join(dir, 'labels.i32'));
+  const images = new Uint8Array(img.buffer, img.byteOffset, img.byteLength);
+  const labels = new Int32Array(lab.buffer.slice(lab.byteOffset, lab.byteOffset + lab.byteLength));
+  return { images, labels, count: manifest.count, shape: manifest.shape, manifest };
+}
+
+/** The first n images and the mean image, for preview grids. */
+export function previewDataset(ws: string, id: string, n: number): { manifest: DatasetManifest; images: Uint8Array[]; mean: Uint8Array } {
+  const dir = datasetPath(ws, id);
+  const manifest = readManifest(dir, id);
+  const size = manifest.shape[0] * manifest.shape[1] * manifest.shape[2];
+  const k = Math.min(n, manifest.count);
+  const fd = fs.openSync(path.join(dir, 'images.u8'), 'r');
+  const buf = Buffer.alloc(k * size);
+  try {
+    fs.readSync(fd, buf, 0, buf.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const images = Array.from({ length: k }, (_, i) => new Uint8Array(buf.subarray(i * size, (i + 1) * size)));
+  return { manifest, images, mean: new Uint8Array(fs.readFileSync(path.join(dir, 'mean.u8'))) };
+}
+
+export function deleteDataset(ws: string, id: string): void {
+  const dir = datasetPath(ws, id);
+  if (!fs.existsSync(dir)) throw new Error(`There is no dataset '${id}'.`);
+  const trash = `${dir}.deleting-${process.pid}`;
+  fs.renameSync(dir, trash); // disappears from the list at once, atomically
+  fs.rmSync(trash, { recursive: true, force: true });
+}
+
+export function renameDataset(ws: string, id: string, name: string): DatasetManifest {
+  const dir = datasetPath(ws, id);
+  const m = readManifest(dir, id);
+  const renamed = { ...m, name: sanitizeName(name) };
+  writeJsonAtomic(path.join(dir, 'manifest.json'), renamed);
+  return renamed;
+}
