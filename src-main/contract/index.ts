@@ -6,9 +6,11 @@
 import { z } from 'zod';
 import { CALL_NAMES, EVENT_NAMES, type CallName, type EventName } from './names';
 import { runCalls, runEvents } from './runs';
+import { datasetCalls } from './datasets';
 
 export { CALL_NAMES, EVENT_NAMES, eventChannel, type CallName, type EventName } from './names';
 export * from './runs';
+export * from './datasets';
 export * from './model-config';
 
 const Empty = z.object({}).strict();
@@ -66,6 +68,7 @@ export const calls = {
   /** Stop the trainer (if alive) and start a fresh one; resolves when it is ready. */
   'trainer:restart': { req: Empty, res: TrainerState },
   ...runCalls,
+  ...datasetCalls,
 } satisfies Record<CallName, { req: z.ZodType; res: z.ZodType }>;
 
 /** A short message for the user (info / warning / error), shown in place by the renderer. */

@@ -6,13 +6,23 @@ import { ModelConfig } from './model-config';
 export const RunId = z.string().regex(/^[a-z0-9-]{1,64}$/, 'a run id is lower-case letters, digits and dashes');
 
 /** Where a run's images come from. Imported datasets arrive with the datasets issue (#4). */
-export const RunDataset = z
-  .object({
-    builtin: z.enum(['mnist']),
-    /** How many of the 10,000 digits to use. */
-    count: z.number().int().min(100).max(10_000).default(10_000),
-  })
-  .strict();
+export const RunDataset = z.union([
+  z
+    .object({
+      builtin: z.enum(['mnist']),
+      /** How many of the 10,000 digits to use. */
+      count: z.number().int().min(100).max(10_000).default(10_000),
+    })
+    .strict(),
+  z
+    .object({
+      /** A dataset in the workspace's store. */
+      id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+      /** Use only the first N images (all when absent). */
+      count: z.number().int().min(10).max(10_000_000).optional(),
+    })
+    .strict(),
+]);
 
 export const RunStatus = z.enum(['running', 'completed', 'stopped', 'failed']);
 

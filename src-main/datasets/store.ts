@@ -74,6 +74,7 @@ export async function writeDataset(ws: string, name: string, d: RawDataset, sour
 }
 
 function readManifest(dir: string, id: string): DatasetManifest {
+  if (!fs.existsSync(dir)) throw new Error(`There is no dataset '${id}' in this workspace (deleted?).`);
   const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as DatasetManifest;
   if (m.schemaVersion !== DATASET_SCHEMA_VERSION) throw new Error(`unknown manifest schema version ${m.schemaVersion}`);
   if (m.id !== id || !Array.isArray(m.shape) || !Number.isInteger(m.count)) throw new Error('the manifest does not describe this folder');

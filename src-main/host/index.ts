@@ -7,6 +7,7 @@ import type { TrainerSupervisor } from '../trainer/supervisor';
 import { dispatch, type Handlers } from './dispatch';
 import { trainerHandlers } from './trainer';
 import { createRunsService } from './runs';
+import { datasetHandlers } from './datasets';
 
 export interface HostOptions {
   mode: AppInfo['mode'];
@@ -46,6 +47,7 @@ export function createHost(opts: HostOptions): Host {
     }),
     ...trainerHandlers(opts.trainer),
     ...runs.handlers,
+    ...datasetHandlers(opts.trainer, opts.workspaceDir),
   };
 
   const onState = (s: EventPayload<'trainer:state'>) => {

@@ -64,7 +64,7 @@ export function createRunsService(opts: { trainer: TrainerSupervisor; workspaceD
   const launch = async (run: RunSummary, resume: boolean) => {
     setStatus(run, 'running');
     try {
-      await opts.trainer.request('runStart', { runId: run.runId, runDir: runDir(run.runId), config: run.config, dataset: run.dataset, resume });
+      await opts.trainer.request('runStart', { runId: run.runId, runDir: runDir(run.runId), workspaceDir: opts.workspaceDir, config: run.config, dataset: run.dataset, resume });
     } catch (err) {
       setStatus(run, 'failed', (err as Error).message);
       throw err;

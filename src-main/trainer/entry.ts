@@ -52,6 +52,11 @@ const handlers: { [M in MethodName]: (params: unknown) => Promise<unknown> | unk
     (await runsModule).startRun(methods.runStart.params.parse(p), (name, payload) => send({ type: 'event', name, payload }));
     return { accepted: true };
   },
+  datasetBuiltin: async (p) => {
+    const { name, workspaceDir } = methods.datasetBuiltin.params.parse(p);
+    const [{ makeBuiltin, BUILTIN_TITLES }, { writeDataset }] = await Promise.all([import('../datasets/builtins'), import('../datasets/store')]);
+    return writeDataset(workspaceDir, BUILTIN_TITLES[name], makeBuiltin(name), { kind: 'builtin', builtin: name });
+  },
   runStop: async (p) => ({ stopping: (await runsModule).stopRun(methods.runStop.params.parse(p).runId) }),
 };
 

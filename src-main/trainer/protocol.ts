@@ -2,7 +2,7 @@
 // trainer receives is validated here; a malformed one is answered with `protocol-error` and the
 // trainer keeps running.
 import { z } from 'zod';
-import { BackendInfo, RunDataset } from '../contract';
+import { BackendInfo, BuiltinDatasetName, DatasetManifest, RunDataset } from '../contract';
 
 /** Methods the host may ask the trainer to run, with their params and results. */
 export const methods = {
@@ -13,8 +13,13 @@ export const methods = {
   backendInfo: { params: z.object({}).strict(), result: BackendInfo },
   /** Starts (or resumes) a run in the background; its events come back as 'run-event' / 'run-end'. */
   runStart: {
-    params: z.object({ runId: z.string(), runDir: z.string(), config: z.unknown(), dataset: RunDataset, resume: z.boolean() }).strict(),
+    params: z.object({ runId: z.string(), runDir: z.string(), workspaceDir: z.string(), config: z.unknown(), dataset: RunDataset, resume: z.boolean() }).strict(),
     result: z.object({ accepted: z.literal(true) }),
+  },
+  /** Makes a built-in dataset ready in the workspace's store (decoding is heavy: not in the host). */
+  datasetBuiltin: {
+    params: z.object({ name: BuiltinDatasetName, workspaceDir: z.string() }).strict(),
+    result: DatasetManifest,
   },
   /** Asks a run to stop after its current batch. */
   runStop: { params: z.object({ runId: z.string() }).strict(), result: z.object({ stopping: z.boolean() }) },

@@ -2,16 +2,20 @@
 // its events to the host as plain data (previews as base64), ending with 'run-end'.
 import { loadMnist, trainRun, type Dataset, type RunEvent, type RunResult } from '../engine';
 import type { MethodParams } from './protocol';
+import { loadDataset } from '../datasets/store';
 
 type Send = (name: 'run-event' | 'run-end', payload: unknown) => void;
 
 const active = new Map<string, AbortController>();
 let mnistCache: Dataset | undefined;
 
-function loadDataset(spec: MethodParams<'runStart'>['dataset']): Dataset {
-  mnistCache ??= loadMnist(10_000, { seed: 1 });
-  const n = Math.min(spec.count, mnistCache.count);
-  return { ...mnistCache, images: mnistCache.images.subarray(0, n * 784), labels: mnistCache.labels?.subarray(0, n), count: n };
+function loadRunDataset(spec: MethodParams<'runStart'>['dataset'], workspaceDir: string): Dataset {
+  let d: Dataset;
+  if ('builtin' in spec) d = mnistCache ??= loadMnist(10_000, { seed: 1 });
+  else d = loadDataset(workspaceDir, spec.id);
+  const n = Math.min(spec.count ?? d.count, d.count);
+  const size = d.shape[0] * d.shape[1] * d.shape[2];
+  return { images: d.images.subarray(0, n * size), labels: d.labels?.subarray(0, n), count: n, shape: d.shape };
 }
 
 const b64 = (a: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
@@ -30,7 +34,7 @@ export function startRun(p: MethodParams<'runStart'>, send: Send): void {
     try {
       result = await trainRun({
         config: p.config,
-        dataset: loadDataset(p.dataset),
+        dataset: loadRunDataset(p.dataset, p.workspaceDir),
         runDir: p.runDir,
         resume: p.resume,
         signal: ctrl.signal,

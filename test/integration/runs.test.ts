@@ -118,4 +118,29 @@ describe('runs through the host and the trainer process', () => {
     const list = (await host.dispatch('runs:list', {})) as { ok: true; result: RunSummary[] };
     expect(list.result[0].history.loss.length).toBe(4);
   });
+
+  it('makes a built-in dataset ready in the trainer, previews it, trains on it, renames and deletes it', async () => {
+    const added = await host.dispatch('datasets:addBuiltin', { name: 'shapes' });
+    expect(added).toMatchObject({ ok: true, result: { name: 'Shapes', count: 9000, shape: [28, 28, 1], labelNames: ['circle', 'square', 'triangle'] } });
+    const id = (added as { ok: true; result: { id: string } }).result.id;
+    expect(await host.dispatch('datasets:list', {})).toMatchObject({ ok: true, result: [{ id }] });
+    const preview = (await host.dispatch('datasets:preview', { id, count: 4 })) as { ok: true; result: { images: string[]; mean: string } };
+    expect(preview.result.images.map((b) => Buffer.from(b, 'base64').length)).toEqual([784, 784, 784, 784]);
+    expect(Buffer.from(preview.result.mean, 'base64').length).toBe(784);
+
+    const r = await host.dispatch('runs:start', { config: { ...dense, epochs: 1 }, dataset: { id, count: 2000 } });
+    expect(r.ok, JSON.stringify(r)).toBe(true);
+    const runId = (r as { ok: true; result: { runId: string } }).result.runId;
+    expect(await waitStatus(runId, 'completed')).toMatchObject({ epochsDone: 1 });
+
+    expect(await host.dispatch('datasets:rename', { id, name: 'Формы' })).toMatchObject({ ok: true, result: { name: 'Формы' } });
+    expect(await host.dispatch('datasets:delete', { id })).toMatchObject({ ok: true });
+    expect(await host.dispatch('datasets:list', {})).toMatchObject({ ok: true, result: [] });
+    expect(await host.dispatch('datasets:preview', { id, count: 4 })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    expect(await host.dispatch('datasets:delete', { id: '../../etc' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    // a run on a dataset that is gone fails with a clear message
+    const gone = await host.dispatch('runs:start', { config: { ...dense, epochs: 1 }, dataset: { id } });
+    const goneId = (gone as { ok: true; result: { runId: string } }).result.runId;
+    expect((await waitStatus(goneId, 'failed')).message).toMatch(/There is no dataset '.*' in this workspace/);
+  });
 });

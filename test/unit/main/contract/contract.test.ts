@@ -42,6 +42,17 @@ describe('host dispatch', () => {
     'runs:stop': () => ({ stopping: true }),
     'runs:resume': ({ runId }) => ({ runId }),
     'runs:list': () => [],
+    'datasets:list': () => [],
+    'datasets:addBuiltin': () => {
+      throw new CallError('internal', 'not in this test');
+    },
+    'datasets:preview': () => {
+      throw new CallError('internal', 'not in this test');
+    },
+    'datasets:rename': () => {
+      throw new CallError('internal', 'not in this test');
+    },
+    'datasets:delete': () => ({ deleted: true }),
   };
 
   it('runs a valid call', async () => {
