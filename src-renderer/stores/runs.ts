@@ -124,12 +124,12 @@ export const useRunsStore = defineStore('runs', () => {
     }
   }
 
-  /** Starts a run on built-in MNIST; returns its id. */
-  async function start(config: ModelConfigInput, count: number): Promise<string | undefined> {
+  /** Starts a run on built-in MNIST or a stored dataset; returns its id. */
+  async function start(config: ModelConfigInput, dataset: RunSummary['dataset']): Promise<string | undefined> {
     starting.value = true;
     try {
-      const { runId } = await useApi().invoke('runs:start', { config, dataset: { builtin: 'mnist', count } });
-      upsert({ runId, status: 'running', config: config as Record<string, unknown>, dataset: { builtin: 'mnist', count }, epochsDone: 0, history: { loss: [], valLoss: [] }, startedAt: Date.now() });
+      const { runId } = await useApi().invoke('runs:start', { config, dataset });
+      upsert({ runId, status: 'running', config: config as Record<string, unknown>, dataset, epochsDone: 0, history: { loss: [], valLoss: [] }, startedAt: Date.now() });
       selectedId.value = runId;
       return runId;
     } catch (err) {

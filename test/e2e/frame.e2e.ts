@@ -76,6 +76,18 @@ describe('serve mode in Chromium', () => {
     await page.getByTestId('view-gallery').waitFor({ state: 'visible', timeout: 10_000 });
   });
 
+  it('adds a built-in dataset with one click and shows its preview, label counts and mean image', async () => {
+    await page.getByTestId('nav-datasets').click();
+    await page.getByTestId('builtin-shapes').click();
+    const card = page.locator('[data-testid^="dataset-shapes-"]');
+    await card.waitFor({ timeout: 60_000 });
+    expect(await card.textContent()).toMatch(/9,000 images · 28×28×1/);
+    expect(await card.textContent()).toMatch(/triangle\s*3000/);
+    await card.getByTestId('dataset-preview').waitFor({ timeout: 10_000 });
+    expect(await card.locator('[data-testid="dataset-preview"] canvas').count()).toBe(16);
+    await page.screenshot({ path: screenshotPath('datasets-shapes'), fullPage: true });
+  });
+
   it('keeps working after a reload (the token lives on in the session)', async () => {
     await page.goto(`${serve.origin}/#/train`);
     await page.getByTestId('view-train').waitFor({ state: 'visible', timeout: 10_000 });

@@ -95,7 +95,7 @@ describe('studio frame', () => {
     await flushPromises();
     const navs = wrapper.findAll('[data-testid^="nav-"]');
     expect(navs.map((n) => n.find('.label').text())).toEqual(['Datasets', 'Model', 'Train', 'Gallery', 'Export']);
-    expect(wrapper.find('[data-testid="view-datasets"]').text()).toMatch(/Drop a folder/);
+    expect(wrapper.find('[data-testid="view-datasets"]').text()).toMatch(/No datasets yet/);
     await wrapper.find('[data-testid="nav-train"]').trigger('click');
     expect(wrapper.find('[data-testid="view-train"]').text()).toMatch(/Nothing is training/);
     expect(wrapper.find('[data-testid="view-datasets"]').exists()).toBe(false);

@@ -45,5 +45,7 @@ export function readyHost() {
     'app:info': () => ({ ok: true, result: APP }),
     'backend:info': () => ({ ok: true, result: INFO }),
     'trainer:restart': () => ({ ok: true, result: { state: 'ready', info: { ...INFO, pid: 5000 }, starts: 2, at: 1 } }),
+    'datasets:list': () => ({ ok: true, result: [] }),
+    'runs:list': () => ({ ok: true, result: [] }),
   });
 }

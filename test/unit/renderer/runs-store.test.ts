@@ -27,7 +27,7 @@ describe('runs store', () => {
     setApi(createClient(t));
     const runs = useRunsStore();
     await runs.init();
-    await runs.start({ kind: 'conv', inputShape: [28, 28, 1], epochs: 2 }, 1000);
+    await runs.start({ kind: 'conv', inputShape: [28, 28, 1], epochs: 2 }, { builtin: 'mnist', count: 1000 });
     expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({ dataset: { builtin: 'mnist', count: 1000 } });
     expect(runs.selectedId).toBe('run-1');
     t.emit('runs:event', { runId: 'run-1', event: { type: 'batch', epoch: 1, batch: 5, batches: 10, loss: 0.2, samplesPerSec: 900, etaSec: 12 } });
@@ -57,9 +57,9 @@ describe('quick run form', () => {
     await w.find('[data-testid="run-noise"]').setValue('gaussian');
     await w.find('[data-testid="run-noise-level"]').setValue('0.5');
     await w.find('form').trigger('submit');
-    const [config, count] = w.emitted('start')![0] as [Record<string, unknown>, number];
+    const [config, dataset] = w.emitted('start')![0] as [Record<string, unknown>, { count: number }];
     expect(config).toMatchObject({ kind: 'conv', inputShape: [28, 28, 1], noise: { type: 'gaussian', level: 0.5 } });
-    expect(count).toBe(6000);
+    expect(dataset).toEqual({ builtin: 'mnist', count: 6000 });
     await w.find('[data-testid="run-epochs"]').setValue('0');
     expect(w.find('[data-testid="run-form-errors"]').text()).toMatch(/Epochs must be/);
     expect(w.find('[data-testid="train-start"]').attributes('disabled')).toBeDefined();
