@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
-import sharp, { type Metadata, type Sharp } from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import yauzl from 'yauzl';
 import type { RawDataset } from './builtins';
 
@@ -130,7 +130,7 @@ export async function importPaths(paths: string[], options: ImportOptions): Prom
       }
     }
   };
-  await Promise.all(Array.from({ length: 4 }, worker));
+  await Promise.all(Array.from({ length: 8 }, worker));
   if (opts.signal?.aborted) throw new ImportCancelled();
   for (const r of results) {
     if (!r?.px) continue;
@@ -249,9 +249,11 @@ async function addFile(
   sources.push({
     file: rel,
     label,
+    // A synchronous read: imports run in the trainer process or the CLI, never in the host, and
+    // a small file's thread-pool round trip costs more than the read itself.
     read: async () => {
       try {
-        return await fs.promises.readFile(full);
+        return fs.readFileSync(full);
       } catch (err) {
         throw new Error(describeFsError(err));
       }
@@ -330,13 +332,57 @@ async function addZip(full: string, rel: string, sources: Source[], skipped: Ski
   }
 }
 
-let tfNode: { node: { decodeBmp(b: Uint8Array, c?: number): { shape: number[]; data(): Promise<Uint8Array>; dispose(): void } } } | undefined;
+type Tf = typeof import('@tensorflow/tfjs-node');
+let tfNode: Tf | undefined;
+const loadTf = (): Tf => (tfNode ??= createRequire(import.meta.url)('@tensorflow/tfjs-node') as Tf);
+
+/**
+ * The fast path for plain 8-bit PNGs without transparency (most datasets): TensorFlow's own PNG
+ * decoder through tfjs-node is ~5× faster than sharp on small images (measured 11,700 vs 2,500
+ * decodes/s on 28×28). Everything else (JPEG with EXIF, alpha, 16-bit, GIF, WebP) goes to sharp.
+ */
+function decodePlainPng(bytes: Buffer, opts: ImportOptions, maxPixels: number): Uint8Array | undefined {
+  if (bytes.length < 33 || bytes.readUInt32BE(0) !== 0x89504e47 || bytes.subarray(12, 16).toString('latin1') !== 'IHDR') return undefined;
+  const w = bytes.readUInt32BE(16);
+  const h = bytes.readUInt32BE(20);
+  if (w * h > maxPixels) throw new Error(`image declares ${w}×${h} pixels, over the ${maxPixels.toLocaleString()}-pixel limit (refused before decoding)`);
+  const depth = bytes[24];
+  const colorType = bytes[25];
+  if (depth !== 8 || ![0, 2, 3].includes(colorType) || bytes.includes('tRNS', 0, 'latin1')) return undefined;
+  const tf = loadTf();
+  const channels = opts.mode === 'rgb' ? 3 : 1;
+  const S = opts.size;
+  let out: Uint8Array;
+  try {
+    out = tf.tidy(() => {
+      let img = tf.node.decodePng(bytes, channels) as import('@tensorflow/tfjs-node').Tensor3D;
+      if (h !== S || w !== S) {
+        if (opts.fit === 'crop') {
+          const side = Math.min(h, w);
+          img = tf.slice(img, [Math.floor((h - side) / 2), Math.floor((w - side) / 2), 0], [side, side, channels]);
+        } else if (opts.fit === 'pad') {
+          const side = Math.max(h, w);
+          const top = Math.floor((side - h) / 2);
+          const left = Math.floor((side - w) / 2);
+          img = tf.pad(img, [[top, side - h - top], [left, side - w - left], [0, 0]]);
+        }
+        img = tf.image.resizeBilinear(img, [S, S], true) as typeof img;
+      }
+      return new Uint8Array(tf.clipByValue(tf.round(img), 0, 255).dataSync());
+    });
+  } catch (err) {
+    throw new Error(`corrupt or truncated image: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return out;
+}
 
 /** Decodes one image file into size × size × channels uint8 pixels, or throws a plain reason. */
 export async function decodeImage(bytes: Buffer, file: string, opts: ImportOptions & { maxPixels?: number }): Promise<Uint8Array> {
   if (bytes.length === 0) throw new Error('empty file (0 bytes)');
   const maxPixels = opts.maxPixels ?? DEFAULTS.maxPixels;
   const channels = opts.mode === 'rgb' ? 3 : 1;
+  const fast = decodePlainPng(bytes, opts, maxPixels);
+  if (fast) return fast;
   let input: Sharp;
   if (bytes.subarray(0, 2).toString('latin1') === 'BM') {
     // BMP: header check, then tfjs-node's decoder (sharp cannot read BMP).
@@ -344,10 +390,9 @@ export async function decodeImage(bytes: Buffer, file: string, opts: ImportOptio
     const w = Math.abs(bytes.readInt32LE(18));
     const h = Math.abs(bytes.readInt32LE(22));
     if (w * h > maxPixels) throw new Error(`image declares ${w}×${h} pixels, over the ${maxPixels.toLocaleString()}-pixel limit (refused before decoding)`);
-    tfNode ??= createRequire(import.meta.url)('@tensorflow/tfjs-node');
     let t;
     try {
-      t = tfNode!.node.decodeBmp(bytes, 3);
+      t = loadTf().node.decodeBmp(bytes, 3);
     } catch (err) {
       throw new Error(`corrupt or truncated image: ${(err as Error).message.split('\n')[0]}`);
     }
@@ -356,17 +401,12 @@ export async function decodeImage(bytes: Buffer, file: string, opts: ImportOptio
     t.dispose();
     input = sharp(Buffer.from(raw), { raw: { width: bw, height: bh, channels: 3 } });
   } else {
-    let meta: Metadata;
-    try {
-      meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-    } catch {
-      throw new Error('not an image, or an unsupported image format');
-    }
-    if (!['png', 'jpeg', 'gif', 'webp'].includes(meta.format ?? '')) throw new Error(`unsupported image format '${meta.format}'`);
-    const w = meta.width ?? 0;
-    const h = meta.height ?? 0;
-    if (w * h > maxPixels) throw new Error(`image declares ${w}×${h} pixels, over the ${maxPixels.toLocaleString()}-pixel limit (refused before decoding)`);
-    input = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated', pages: 1 }).rotate();
+    // The format from the magic bytes; the size limit is enforced by libvips from the header,
+    // before any pixel is decoded (limitInputPixels), so a decompression bomb costs nothing.
+    const format = sniffFormat(bytes);
+    if (!format) throw new Error('not an image, or an unsupported image format');
+    input = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated', pages: 1 });
+    if (format === 'jpeg') input = input.rotate(); // EXIF orientation
   }
   const fit = opts.fit === 'crop' ? 'cover' : opts.fit === 'pad' ? 'contain' : 'fill';
   try {
@@ -376,8 +416,22 @@ export async function decodeImage(bytes: Buffer, file: string, opts: ImportOptio
     if (info.channels !== channels) return fixChannels(new Uint8Array(data), info.channels, channels);
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   } catch (err) {
-    throw new Error(`corrupt or truncated image: ${(err as Error).message.split('\n')[0]}`);
+    const msg = (err as Error).message.split('\n')[0];
+    if (/pixel limit/i.test(msg)) {
+      const dims = await sharp(bytes, { limitInputPixels: false }).metadata().then((m) => `${m.width}×${m.height}`, () => 'too many');
+      throw new Error(`image declares ${dims} pixels, over the ${maxPixels.toLocaleString()}-pixel limit (refused before decoding)`);
+    }
+    throw new Error(`corrupt or truncated image: ${msg}`);
   }
+}
+
+/** PNG, JPEG, GIF or WebP from the first bytes; anything else is not ours to decode. */
+function sniffFormat(b: Buffer): 'png' | 'jpeg' | 'gif' | 'webp' | undefined {
+  if (b.length >= 8 && b.readUInt32BE(0) === 0x89504e47) return 'png';
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (b.length >= 6 && b.subarray(0, 4).toString('latin1') === 'GIF8') return 'gif';
+  if (b.length >= 12 && b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP') return 'webp';
+  return undefined;
 }
 
 /** Converts interleaved pixels between channel counts (luminance down, replication up). */
