@@ -22,6 +22,41 @@ export type DatasetManifest = z.infer<typeof DatasetManifest>;
 export const DatasetEntry = z.union([DatasetManifest, z.object({ id: z.string(), error: z.string() })]);
 export type DatasetEntry = z.infer<typeof DatasetEntry>;
 
+export const ImportOptions = z
+  .object({
+    size: z.number().int().min(4).max(512).default(28),
+    mode: z.enum(['grayscale', 'rgb']).default('grayscale'),
+    fit: z.enum(['stretch', 'crop', 'pad']).default('stretch'),
+  })
+  .strict();
+
+/** A relative path inside an upload: no `..`, no absolute paths, no backslashes or NUL. */
+export const UploadPath = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((p) => !p.startsWith('/') && !/^[a-zA-Z]:/.test(p) && !/[\\\u0000]/.test(p) && !p.split('/').some((s) => s === '..' || s === '.' || s === ''), 'not a safe relative path');
+
+export const ImportReport = z.object({
+  imported: z.number().int(),
+  skipped: z.array(z.object({ file: z.string(), reason: z.string() })),
+  labelCounts: z.record(z.string(), z.number().int()),
+});
+
+export const ImportProgressPayload = z.object({ jobId: z.string(), done: z.number(), total: z.number(), skipped: z.number(), etaSec: z.number() });
+export const ImportDonePayload = z.object({
+  jobId: z.string(),
+  status: z.enum(['done', 'failed', 'cancelled']),
+  manifest: DatasetManifest.optional(),
+  report: ImportReport.optional(),
+  message: z.string().optional(),
+});
+
+export const datasetEvents = {
+  'datasets:importProgress': ImportProgressPayload,
+  'datasets:importDone': ImportDonePayload,
+};
+
 export const datasetCalls = {
   /** Every dataset in the workspace, newest first. */
   'datasets:list': { req: z.object({}).strict(), res: z.array(DatasetEntry) },
@@ -34,4 +69,24 @@ export const datasetCalls = {
   },
   'datasets:rename': { req: z.object({ id: DatasetId, name: z.string().min(1).max(200) }).strict(), res: DatasetManifest },
   'datasets:delete': { req: z.object({ id: DatasetId }).strict(), res: z.object({ deleted: z.literal(true) }) },
+  /** Imports files: absolute paths (Electron, dropped files) or an upload (serve mode). Runs in the trainer; progress and the report come as events. */
+  'datasets:import': {
+    req: z
+      .object({
+        source: z.union([z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000) }).strict(), z.object({ uploadId: z.string().regex(/^up-[0-9a-f]{16}$/) }).strict()]),
+        name: z.string().min(1).max(200),
+        options: ImportOptions.default({ size: 28, mode: 'grayscale', fit: 'stretch' }),
+      })
+      .strict(),
+    res: z.object({ jobId: z.string() }),
+  },
+  /** Cancels an import; nothing is written. */
+  'datasets:cancelImport': { req: z.object({ jobId: z.string().max(64) }).strict(), res: z.object({ cancelling: z.boolean() }) },
+  /** Serve mode: starts an upload of dropped files (the browser cannot give paths). */
+  'datasets:uploadBegin': { req: z.object({}).strict(), res: z.object({ uploadId: z.string() }) },
+  /** Serve mode: one chunk of one file (base64, at most 1 MiB decoded). */
+  'datasets:uploadChunk': {
+    req: z.object({ uploadId: z.string().regex(/^up-[0-9a-f]{16}$/), path: UploadPath, data: z.string().max(1_400_000), append: z.boolean() }).strict(),
+    res: z.object({ bytes: z.number().int() }),
+  },
 };

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { CALL_NAMES, EVENT_NAMES, type CallName, type EventName } from './names';
 import { runCalls, runEvents } from './runs';
-import { datasetCalls } from './datasets';
+import { datasetCalls, datasetEvents } from './datasets';
 
 export { CALL_NAMES, EVENT_NAMES, eventChannel, type CallName, type EventName } from './names';
 export * from './runs';
@@ -86,6 +86,7 @@ export const events = {
   /** Something the user should read. */
   'app:notice': Notice,
   ...runEvents,
+  ...datasetEvents,
 } satisfies Record<EventName, z.ZodType>;
 
 export type CallReq<N extends CallName> = z.input<(typeof calls)[N]['req']>;

@@ -84,6 +84,20 @@ export function buildAutoencoder(config: ModelConfig): Autoencoder {
   return { encoder, decoder };
 }
 
+/**
+ * The whole autoencoder as one layers model: image → encoder (a VAE's mean) → decoder. It shares the
+ * encoder's and decoder's weights (nothing is copied) and saves as one model.json + weights.
+ * Dispose it when done: using the halves as layers raised their reference counts, and only this
+ * dispose() lowers them again (the shared weights stay alive until the halves are disposed).
+ */
+export function fullModel(ae: Autoencoder): tf.LayersModel {
+  const shape = ae.encoder.inputs[0].shape.slice(1) as number[];
+  const input = tf.input({ shape, name: 'image' });
+  const enc = ae.encoder.apply(input) as tf.SymbolicTensor | tf.SymbolicTensor[];
+  const output = ae.decoder.apply(Array.isArray(enc) ? enc[0] : enc) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output, name: 'autoencoder' });
+}
+
 /** The code for `x`: the plain AE's code, or the VAE's mean. Caller disposes. */
 export function encodeMean(ae: Autoencoder, x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {

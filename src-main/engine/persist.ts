@@ -3,11 +3,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from './tf';
-import type { Autoencoder } from './models';
+import { fullModel, type Autoencoder } from './models';
 export { writeDirAtomic, readableDir, writeJsonAtomic } from './atomic';
 
-/** Saves encoder and decoder (TensorFlow.js layers format) into `dir/encoder` and `dir/decoder`. */
-export async function saveAutoencoder(ae: Autoencoder, dir: string): Promise<void> {
+/**
+ * Saves encoder and decoder (TensorFlow.js layers format) into `dir/encoder` and `dir/decoder`, each
+ * loadable on its own with `tf.loadLayersModel`; with `full`, also the whole autoencoder as
+ * `dir/model.json` + weights (image → reconstruction).
+ */
+export async function saveAutoencoder(ae: Autoencoder, dir: string, opts: { full?: boolean } = {}): Promise<void> {
+  if (opts.full) {
+    const full = fullModel(ae);
+    try {
+      await full.save(`file://${dir}`);
+    } finally {
+      full.dispose();
+    }
+  }
   await ae.encoder.save(`file://${path.join(dir, 'encoder')}`);
   await ae.decoder.save(`file://${path.join(dir, 'decoder')}`);
 }

@@ -279,11 +279,11 @@ function disposeOptimizerState(optimizer: tf.Optimizer) {
   }
 }
 
-/** The trained model: encoder/ and decoder/ (TensorFlow.js format), config.json and the latent statistics. */
+/** The trained model: model.json (the whole autoencoder), encoder/ and decoder/ (TensorFlow.js format), config.json and the latent statistics. */
 async function saveFinalModel(ae: Autoencoder, c: ModelConfig, trainX: tf.Tensor, runDir: string) {
   const stats = await fitLatentStats(ae, trainX, c.batchSize);
   await writeDirAtomic(path.join(runDir, 'model'), async (tmp) => {
-    await saveAutoencoder(ae, tmp);
+    await saveAutoencoder(ae, tmp, { full: true });
     fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(c, null, 2));
     fs.writeFileSync(path.join(tmp, 'latent-stats.json'), JSON.stringify(stats));
   });

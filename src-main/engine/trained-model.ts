@@ -11,9 +11,13 @@ import { loadAutoencoder, saveAutoencoder, writeDirAtomic } from './persist';
 import type { LatentStats } from './latent-stats';
 import { imageMetrics, type ImageMetrics } from './metrics';
 import { mulberry32 } from './rng';
+import type { Dataset } from './data';
 
 /** Images as one flat float array in [0,1] (N·H·W·C) or uint8 0..255. */
 export type Images = Float32Array | Uint8Array;
+
+/** Where a method takes images, a whole dataset (its images, and for project2d its labels) does too. */
+export type ImagesOrDataset = Images | Dataset;
 
 export interface Projection {
   /** N × 2, row-major. */
@@ -36,6 +40,15 @@ export class TrainedModel {
     this.vae = isVae(config.kind);
     const [h, w, c] = config.inputShape;
     this.pixels = h * w * c;
+  }
+
+  /** The pixels of `data`, after checking a dataset's shape against the model's input. */
+  private pixelsOf(data: ImagesOrDataset): Images {
+    if (data instanceof Uint8Array || data instanceof Float32Array) return data;
+    const [h, w, c] = this.config.inputShape;
+    const [dh, dw, dc] = data.shape;
+    if (dh !== h || dw !== w || dc !== c) throw new Error(`This model takes ${h}×${w}×${c} images; the dataset has ${dh}×${dw}×${dc}.`);
+    return data.images.subarray(0, data.count * this.pixels);
   }
 
   private toTensor(images: Images): tf.Tensor4D {
@@ -90,9 +103,13 @@ export class TrainedModel {
     return this.decode(codes);
   }
 
-  /** Codes projected to 2-D: as they are for a 2-D code, onto the top two principal components otherwise. */
-  project2d(images: Images, labels?: ArrayLike<number>): Projection {
-    const z = this.encode(images);
+  /**
+   * Codes projected to 2-D: as they are for a 2-D code, onto the top two principal components
+   * otherwise. Labels come from the dataset unless given.
+   */
+  project2d(data: ImagesOrDataset, labels?: ArrayLike<number>): Projection {
+    if (!labels && !(data instanceof Uint8Array || data instanceof Float32Array)) labels = data.labels?.subarray(0, data.count);
+    const z = this.encode(this.pixelsOf(data));
     const d = this.config.latentDim;
     const n = z.length / d;
     if (d === 1) {
@@ -135,8 +152,8 @@ export class TrainedModel {
   }
 
   /** Per-image MSE, PSNR and SSIM between the images and their reconstructions. */
-  async metrics(images: Images): Promise<ImageMetrics> {
-    const x = this.toTensor(images);
+  async metrics(data: ImagesOrDataset): Promise<ImageMetrics> {
+    const x = this.toTensor(this.pixelsOf(data));
     const rec = tf.tidy(() => this.ae.decoder.predict(encodeMean(this.ae, x)) as tf.Tensor4D);
     try {
       return await imageMetrics(x, rec);
@@ -147,18 +164,21 @@ export class TrainedModel {
   }
 
   /** Indices of the k worst-reconstructed images (largest MSE first), with their MSE. */
-  async worst(images: Images, k: number): Promise<Array<{ index: number; mse: number }>> {
-    const { mse } = await this.metrics(images);
+  async worst(data: ImagesOrDataset, k: number): Promise<Array<{ index: number; mse: number }>> {
+    const { mse } = await this.metrics(data);
     return mse
       .map((v, index) => ({ index, mse: v }))
       .sort((a, b) => b.mse - a.mse)
       .slice(0, k);
   }
 
-  /** Saves encoder/ and decoder/ (each loadable with tf.loadLayersModel), config and latent statistics. */
+  /**
+   * Saves the whole autoencoder (dir/model.json), encoder/ and decoder/ (each loadable on its own
+   * with tf.loadLayersModel), config.json and latent-stats.json; loadTrained(dir) reads it back.
+   */
   async save(dir: string): Promise<void> {
     await writeDirAtomic(dir, async (tmp) => {
-      await saveAutoencoder(this.ae, tmp);
+      await saveAutoencoder(this.ae, tmp, { full: true });
       fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(this.config, null, 2));
       fs.writeFileSync(path.join(tmp, 'latent-stats.json'), JSON.stringify(this.latentStats));
     });

@@ -1,9 +1,16 @@
 // Host side of `datasets:*`: listing, previews, rename and delete read small files from the
 // store; making a built-in ready (decoding tens of thousands of images) runs in the trainer.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
 import type { Handlers } from './dispatch';
 import { CallError } from './dispatch';
+import type { EventPayload } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import { deleteDataset, listDatasets, previewDataset, renameDataset } from '../datasets/store';
+
+type Emit = <N extends 'datasets:importProgress' | 'datasets:importDone'>(name: N, payload: EventPayload<N>) => void;
+const MAX_UPLOAD_BYTES = 8 * 2 ** 30;
 
 const b64 = (a: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 
@@ -16,7 +23,38 @@ function userError<T>(f: () => T): T {
   }
 }
 
-export function datasetHandlers(trainer: TrainerSupervisor, workspaceDir: string): Pick<Handlers, 'datasets:list' | 'datasets:addBuiltin' | 'datasets:preview' | 'datasets:rename' | 'datasets:delete'> {
+export function datasetHandlers(
+  trainer: TrainerSupervisor,
+  workspaceDir: string,
+  emit: Emit,
+): Pick<Handlers, 'datasets:list' | 'datasets:addBuiltin' | 'datasets:preview' | 'datasets:rename' | 'datasets:delete' | 'datasets:import' | 'datasets:cancelImport' | 'datasets:uploadBegin' | 'datasets:uploadChunk'> {
+  const uploadsDir = path.join(workspaceDir, 'uploads');
+  const uploads = new Map<string, { dir: string; bytes: number }>();
+  /** Running imports, and the upload folder each one consumes (removed when it ends). */
+  const jobs = new Map<string, { uploadDir?: string }>();
+
+  const finish = (jobId: string) => {
+    const job = jobs.get(jobId);
+    jobs.delete(jobId);
+    if (job?.uploadDir) void fs.promises.rm(job.uploadDir, { recursive: true, force: true });
+  };
+  trainer.on('trainer-event', (name, payload) => {
+    const p = payload as { jobId?: string };
+    if (!p?.jobId || !jobs.has(p.jobId)) return;
+    if (name === 'import-progress') emit('datasets:importProgress', payload as EventPayload<'datasets:importProgress'>);
+    if (name === 'import-done') {
+      finish(p.jobId);
+      emit('datasets:importDone', payload as EventPayload<'datasets:importDone'>);
+    }
+  });
+  trainer.on('state', (st) => {
+    if (st.state !== 'crashed') return;
+    for (const jobId of [...jobs.keys()]) {
+      finish(jobId);
+      emit('datasets:importDone', { jobId, status: 'failed', message: `The trainer process stopped during the import (${st.error ?? 'unknown reason'}). Nothing was written; try again.` });
+    }
+  });
+
   return {
     'datasets:list': () => listDatasets(workspaceDir),
     'datasets:addBuiltin': ({ name }) => trainer.request('datasetBuiltin', { name, workspaceDir }, 120_000),
@@ -27,5 +65,50 @@ export function datasetHandlers(trainer: TrainerSupervisor, workspaceDir: string
       }),
     'datasets:rename': ({ id, name }) => userError(() => renameDataset(workspaceDir, id, name)),
     'datasets:delete': ({ id }) => userError(() => (deleteDataset(workspaceDir, id), { deleted: true as const })),
+
+    'datasets:uploadBegin': async () => {
+      const uploadId = `up-${crypto.randomBytes(8).toString('hex')}`;
+      const dir = path.join(uploadsDir, uploadId);
+      await fs.promises.mkdir(dir, { recursive: true });
+      uploads.set(uploadId, { dir, bytes: 0 });
+      return { uploadId };
+    },
+    'datasets:uploadChunk': async ({ uploadId, path: rel, data, append }) => {
+      const up = uploads.get(uploadId);
+      if (!up) throw new CallError('invalid_payload', `There is no upload '${uploadId}'.`);
+      const file = path.resolve(up.dir, ...rel.split('/'));
+      if (!file.startsWith(up.dir + path.sep)) throw new CallError('forbidden', 'That path leaves the upload folder.');
+      const bytes = Buffer.from(data, 'base64');
+      if (bytes.length > 1024 * 1024) throw new CallError('invalid_payload', 'A chunk may hold at most 1 MiB.');
+      up.bytes += bytes.length;
+      if (up.bytes > MAX_UPLOAD_BYTES) throw new CallError('invalid_payload', 'The upload is larger than 8 GiB.');
+      await fs.promises.mkdir(path.dirname(file), { recursive: true });
+      await (append ? fs.promises.appendFile(file, bytes) : fs.promises.writeFile(file, bytes));
+      return { bytes: up.bytes };
+    },
+    'datasets:import': async ({ source, name, options }) => {
+      const jobId = `imp-${crypto.randomBytes(6).toString('hex')}`;
+      let paths: string[];
+      let uploadDir: string | undefined;
+      if ('uploadId' in source) {
+        const up = uploads.get(source.uploadId);
+        if (!up) throw new CallError('invalid_payload', `There is no upload '${source.uploadId}'.`);
+        uploads.delete(source.uploadId);
+        uploadDir = up.dir;
+        paths = [up.dir];
+      } else {
+        if (!source.paths.every((p) => path.isAbsolute(p))) throw new CallError('invalid_payload', 'Import paths must be absolute.');
+        paths = source.paths;
+      }
+      jobs.set(jobId, { uploadDir });
+      try {
+        await trainer.request('datasetImport', { jobId, paths, name, options, workspaceDir });
+      } catch (err) {
+        finish(jobId);
+        throw err;
+      }
+      return { jobId };
+    },
+    'datasets:cancelImport': ({ jobId }) => (jobs.has(jobId) ? trainer.request('datasetCancelImport', { jobId }) : { cancelling: false }),
   };
 }

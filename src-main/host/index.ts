@@ -47,7 +47,7 @@ export function createHost(opts: HostOptions): Host {
     }),
     ...trainerHandlers(opts.trainer),
     ...runs.handlers,
-    ...datasetHandlers(opts.trainer, opts.workspaceDir),
+    ...datasetHandlers(opts.trainer, opts.workspaceDir, emit),
   };
 
   const onState = (s: EventPayload<'trainer:state'>) => {

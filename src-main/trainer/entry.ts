@@ -57,6 +57,15 @@ const handlers: { [M in MethodName]: (params: unknown) => Promise<unknown> | unk
     const [{ makeBuiltin, BUILTIN_TITLES }, { writeDataset }] = await Promise.all([import('../datasets/builtins'), import('../datasets/store')]);
     return writeDataset(workspaceDir, BUILTIN_TITLES[name], makeBuiltin(name), { kind: 'builtin', builtin: name });
   },
+  datasetImport: async (p) => {
+    const { startImport } = await import('./imports');
+    startImport(methods.datasetImport.params.parse(p), (name, payload) => send({ type: 'event', name, payload }));
+    return { accepted: true };
+  },
+  datasetCancelImport: async (p) => {
+    const { cancelImport } = await import('./imports');
+    return { cancelling: cancelImport(methods.datasetCancelImport.params.parse(p).jobId) };
+  },
   runStop: async (p) => ({ stopping: (await runsModule).stopRun(methods.runStop.params.parse(p).runId) }),
 };
 

@@ -2,7 +2,7 @@
 // trainer receives is validated here; a malformed one is answered with `protocol-error` and the
 // trainer keeps running.
 import { z } from 'zod';
-import { BackendInfo, BuiltinDatasetName, DatasetManifest, RunDataset } from '../contract';
+import { BackendInfo, BuiltinDatasetName, DatasetManifest, ImportOptions, RunDataset } from '../contract';
 
 /** Methods the host may ask the trainer to run, with their params and results. */
 export const methods = {
@@ -21,6 +21,12 @@ export const methods = {
     params: z.object({ name: BuiltinDatasetName, workspaceDir: z.string() }).strict(),
     result: DatasetManifest,
   },
+  /** Starts an import job in the background; progress and the end come back as events. */
+  datasetImport: {
+    params: z.object({ jobId: z.string(), paths: z.array(z.string()), name: z.string(), options: ImportOptions, workspaceDir: z.string() }).strict(),
+    result: z.object({ accepted: z.literal(true) }),
+  },
+  datasetCancelImport: { params: z.object({ jobId: z.string() }).strict(), result: z.object({ cancelling: z.boolean() }) },
   /** Asks a run to stop after its current batch. */
   runStop: { params: z.object({ runId: z.string() }).strict(), result: z.object({ stopping: z.boolean() }) },
 } satisfies Record<string, { params: z.ZodType; result: z.ZodType }>;

@@ -143,4 +143,53 @@ describe('runs through the host and the trainer process', () => {
     const goneId = (gone as { ok: true; result: { runId: string } }).result.runId;
     expect((await waitStatus(goneId, 'failed')).message).toMatch(/There is no dataset '.*' in this workspace/);
   });
+
+  it('imports dropped files: by path (Electron) and by chunked upload (serve mode), with progress and a report', async () => {
+    const sharp = (await import('sharp')).default;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-drop-'));
+    fs.mkdirSync(path.join(dir, 'ones'));
+    fs.mkdirSync(path.join(dir, 'twos'));
+    const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 255, g: 255, b: 255 } } }).png().toBuffer();
+    for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(dir, i % 2 ? 'ones' : 'twos', `${i}.png`), png);
+    fs.writeFileSync(path.join(dir, 'ones', 'broken.png'), png.subarray(0, 30));
+    const done = (jobId: string) =>
+      new Promise<Record<string, unknown>>((resolve) => {
+        const tick = () => {
+          const hit = events.find(([n, p]) => n === 'datasets:importDone' && (p as { jobId: string }).jobId === jobId);
+          if (hit) resolve(hit[1] as Record<string, unknown>);
+          else setTimeout(tick, 25);
+        };
+        tick();
+      });
+
+    const byPath = (await host.dispatch('datasets:import', { source: { paths: [dir] }, name: 'Drop', options: { size: 16 } })) as { ok: true; result: { jobId: string } };
+    expect(byPath.ok).toBe(true);
+    const r1 = await done(byPath.result.jobId);
+    expect(r1).toMatchObject({ status: 'done', manifest: { name: 'Drop', count: 30, shape: [16, 16, 1] }, report: { imported: 30, labelCounts: { ones: 15, twos: 15 } } });
+    expect((r1.report as { skipped: Array<{ file: string }> }).skipped).toMatchObject([{ file: 'ones/broken.png' }]);
+    expect(events.some(([n]) => n === 'datasets:importProgress')).toBe(true);
+
+    // serve mode: the browser streams bytes, the host stores them in a private upload folder
+    const up = (await host.dispatch('datasets:uploadBegin', {})) as { ok: true; result: { uploadId: string } };
+    const uploadId = up.result.uploadId;
+    const b64 = png.toString('base64');
+    for (const p of ['cats/a.png', 'cats/b.png', 'dogs/c.png']) {
+      expect(await host.dispatch('datasets:uploadChunk', { uploadId, path: p, data: b64.slice(0, 100), append: false })).toMatchObject({ ok: true });
+    }
+    // a file in two chunks (the split is on a 4-character base64 boundary)
+    expect(await host.dispatch('datasets:uploadChunk', { uploadId, path: 'dogs/d.png', data: png.subarray(0, 300).toString('base64'), append: false })).toMatchObject({ ok: true });
+    expect(await host.dispatch('datasets:uploadChunk', { uploadId, path: 'dogs/d.png', data: png.subarray(300).toString('base64'), append: true })).toMatchObject({ ok: true });
+    for (const bad of ['../escape.png', '/etc/passwd', 'a/../../b.png', 'a\\b.png', 'x/./y.png']) {
+      expect(await host.dispatch('datasets:uploadChunk', { uploadId, path: bad, data: 'AA==', append: false })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    }
+    const imp = (await host.dispatch('datasets:import', { source: { uploadId }, name: 'Uploaded', options: {} })) as { ok: true; result: { jobId: string } };
+    const r2 = await done(imp.result.jobId);
+    // three files were only their first 100 base64 characters: skipped as truncated; d.png is whole
+    expect(r2).toMatchObject({ status: 'done', report: { imported: 1, labelCounts: { dogs: 1 } } });
+    expect((r2.report as { skipped: unknown[] }).skipped.length).toBe(3);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fs.existsSync(path.join(workspace, 'uploads', uploadId))).toBe(false); // the upload is cleaned up
+    expect(fs.existsSync(path.join(os.tmpdir(), 'escape.png'))).toBe(false);
+    expect(await host.dispatch('datasets:import', { source: { paths: ['relative/dir'] }, name: 'x' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+  });
 });

@@ -53,6 +53,10 @@ describe('host dispatch', () => {
       throw new CallError('internal', 'not in this test');
     },
     'datasets:delete': () => ({ deleted: true }),
+    'datasets:import': () => ({ jobId: 'imp-1' }),
+    'datasets:cancelImport': () => ({ cancelling: false }),
+    'datasets:uploadBegin': () => ({ uploadId: 'up-0000000000000000' }),
+    'datasets:uploadChunk': () => ({ bytes: 0 }),
   };
 
   it('runs a valid call', async () => {

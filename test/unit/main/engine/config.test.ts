@@ -29,3 +29,19 @@ describe('model config', () => {
     expect(r.ok ? '' : r.errors[0].message).toMatch(/larger than the training data \(900 images\)/);
   });
 });
+
+describe('built-in MNIST', () => {
+  it('loads real digits as uint8 or float, in a seeded order', async () => {
+    const { loadMnist } = await import('../../../../src-main/engine');
+    const u = loadMnist(100, { seed: 3 });
+    const f = loadMnist(100, { seed: 3, format: 'float' });
+    expect(u.images).toBeInstanceOf(Uint8Array);
+    expect(f.images).toBeInstanceOf(Float32Array);
+    expect(u).toMatchObject({ count: 100, shape: [28, 28, 1] });
+    expect(u.images.length).toBe(100 * 784);
+    expect(Array.from(u.labels ?? [])).toEqual(Array.from(f.labels ?? []));
+    for (let j = 0; j < 784 * 100; j += 37) expect(Math.abs(u.images[j] / 255 - f.images[j])).toBeLessThanOrEqual(0.5 / 255 + 1e-6);
+    expect(new Set(u.labels).size).toBe(10);
+    expect(loadMnist(10_000).count).toBe(10_000);
+  });
+});

@@ -143,9 +143,16 @@ describe('trained model', () => {
     enc.dispose();
     dec.dispose();
 
+    // the whole autoencoder loads as one model too (model/model.json: image → reconstruction)
+    const full = await tf.loadLayersModel(`file://${path.join(dir, 'model', 'model.json')}`);
+    const rec4 = tf.tidy(() => (full.predict(tf.div(tf.tensor4d(Float32Array.from(x), [5, 28, 28, 1]), 255)) as tf.Tensor).dataSync());
+    expect(Math.max(...Array.from(rec4, (v, i) => Math.abs(v - rec[i])))).toBeLessThan(1e-5);
+    full.dispose();
+
     // save() elsewhere and load again
     const copy = tmpRunDir('copy');
     await model.save(copy);
+    for (const f of ['model.json', 'encoder/model.json', 'decoder/model.json']) expect(fs.existsSync(path.join(copy, f))).toBe(true);
     const again = await loadTrained(copy);
     const rec3 = again.reconstruct(x);
     expect(Math.max(...rec3.map((v, i) => Math.abs(v - rec[i])))).toBeLessThan(1e-5);
@@ -159,8 +166,10 @@ describe('trained model', () => {
     expect(proj.method).toBe('identity');
     expect(proj.points.length).toBe(10);
     expect(model.manifold(4).length).toBe(16 * 784);
-    const worst = await model.worst(small.images.subarray(0, 50 * 784), 3);
-    const { mse } = await model.metrics(small.images.subarray(0, 50 * 784));
+    const fifty = { ...small, images: small.images.subarray(0, 50 * 784), labels: small.labels?.subarray(0, 50), count: 50 };
+    const worst = await model.worst(fifty, 3);
+    const { mse } = await model.metrics(fifty.images);
+    expect(mse.length).toBe(50);
     const sorted = [...mse].sort((a, b) => b - a);
     expect(worst.map((w) => w.mse)).toEqual(sorted.slice(0, 3));
     expect(mse[worst[0].index]).toBe(sorted[0]);
@@ -172,8 +181,11 @@ describe('trained model', () => {
     await trainRun({ config: { ...dense, latentDim: 8, epochs: 1 }, dataset: small, runDir: dir });
     const model = await loadTrained(dir);
     expect(() => model.manifold(3)).toThrow(/2-D code/);
-    const proj = model.project2d(small.images.subarray(0, 200 * 784));
+    const proj = model.project2d({ ...small, images: small.images.subarray(0, 200 * 784), labels: small.labels?.subarray(0, 200), count: 200 });
     expect(proj.method).toBe('pca');
+    expect(proj.points.length).toBe(400);
+    expect(Array.from(proj.labels ?? [])).toEqual(Array.from(small.labels?.subarray(0, 200) ?? []));
+    await expect(model.metrics({ images: new Uint8Array(32 * 32 * 3), count: 1, shape: [32, 32, 3] })).rejects.toThrow(/28×28×1/);
     expect(proj.explained).toBeGreaterThan(0);
     expect(proj.explained).toBeLessThanOrEqual(1 + 1e-9);
     model.dispose();
@@ -193,6 +205,8 @@ describe('metrics and PCA', () => {
     const k = await imageMetrics(off, off2);
     expect(k.mse[0]).toBeCloseTo(0.01, 6);
     expect(k.psnr[0]).toBeCloseTo(20, 3); // 10·log10(1/0.01)
+    // flat images: SSIM reduces to the luminance term (2·μa·μb + C1) / (μa² + μb² + C1)
+    expect(k.ssim[0]).toBeCloseTo((2 * 0.5 * 0.6 + 1e-4) / (0.25 + 0.36 + 1e-4), 3); // ≈ 0.9836 (float32 variances are not exactly 0)
     const worse = await imageMetrics(a, b);
     expect(worse.ssim[0]).toBeLessThan(1);
     tf.dispose([a, b, off, off2]);

@@ -1,0 +1,40 @@
+// Import jobs inside the trainer process: decoding thousands of images never runs in the host.
+// Progress is throttled; a cancelled or failed import writes nothing.
+import { ImportCancelled, importPaths } from '../datasets/import';
+import { writeDataset } from '../datasets/store';
+import type { MethodParams } from './protocol';
+
+type Send = (name: 'import-progress' | 'import-done', payload: unknown) => void;
+const jobs = new Map<string, AbortController>();
+
+export function startImport(p: MethodParams<'datasetImport'>, send: Send): void {
+  const ctrl = new AbortController();
+  jobs.set(p.jobId, ctrl);
+  void (async () => {
+    try {
+      const { dataset, report } = await importPaths(p.paths, {
+        ...p.options,
+        signal: ctrl.signal,
+        onProgress: (pr) => send('import-progress', { jobId: p.jobId, ...pr }),
+      });
+      if (ctrl.signal.aborted) throw new ImportCancelled();
+      if (report.imported === 0) {
+        send('import-done', { jobId: p.jobId, status: 'failed', report, message: `Nothing could be imported: all ${report.skipped.length} files were skipped (see the report).` });
+        return;
+      }
+      const manifest = await writeDataset(p.workspaceDir, p.name, dataset, { kind: 'import', paths: p.paths });
+      send('import-done', { jobId: p.jobId, status: 'done', manifest, report });
+    } catch (err) {
+      if (err instanceof ImportCancelled) send('import-done', { jobId: p.jobId, status: 'cancelled', message: err.message });
+      else send('import-done', { jobId: p.jobId, status: 'failed', message: `The import failed: ${(err as Error).message}. Nothing was written.` });
+    } finally {
+      jobs.delete(p.jobId);
+    }
+  })();
+}
+
+export function cancelImport(jobId: string): boolean {
+  const ctrl = jobs.get(jobId);
+  ctrl?.abort();
+  return !!ctrl;
+}
