@@ -87,8 +87,8 @@ export function buildAutoencoder(config: ModelConfig): Autoencoder {
 /**
  * The whole autoencoder as one layers model: image → encoder (a VAE's mean) → decoder. It shares the
  * encoder's and decoder's weights (nothing is copied) and saves as one model.json + weights.
- * Dispose it when done: using the halves as layers raised their reference counts, and only this
- * dispose() lowers them again (the shared weights stay alive until the halves are disposed).
+ * Disposing it disposes the halves too (tfjs counts nested models as owned), so build it from
+ * halves that exist only for it (persist.ts loads fresh copies).
  */
 export function fullModel(ae: Autoencoder): tf.LayersModel {
   const shape = ae.encoder.inputs[0].shape.slice(1) as number[];

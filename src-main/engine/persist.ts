@@ -12,16 +12,18 @@ export { writeDirAtomic, readableDir, writeJsonAtomic } from './atomic';
  * `dir/model.json` + weights (image → reconstruction).
  */
 export async function saveAutoencoder(ae: Autoencoder, dir: string, opts: { full?: boolean } = {}): Promise<void> {
+  await ae.encoder.save(`file://${path.join(dir, 'encoder')}`);
+  await ae.decoder.save(`file://${path.join(dir, 'decoder')}`);
   if (opts.full) {
-    const full = fullModel(ae);
+    // Composed from fresh copies of the halves just written: a nested model owns the models inside
+    // it, so disposing the composition must not reach the live encoder and decoder.
+    const full = fullModel(await loadAutoencoder(dir));
     try {
       await full.save(`file://${dir}`);
     } finally {
       full.dispose();
     }
   }
-  await ae.encoder.save(`file://${path.join(dir, 'encoder')}`);
-  await ae.decoder.save(`file://${path.join(dir, 'decoder')}`);
 }
 
 export async function loadAutoencoder(dir: string): Promise<Autoencoder> {
