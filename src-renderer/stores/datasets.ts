@@ -1,7 +1,8 @@
 // The workspace's datasets: the list, previews, built-ins one click away, rename and delete.
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { CallRes, DatasetEntry, DatasetManifest } from '@contract';
+import type { CallRes, DatasetEntry, DatasetManifest, EventPayload } from '@contract';
+import { toBase64, type DroppedFile } from '../composables/useDropFiles';
 import { useApi } from '../api/instance';
 import { describeError } from '../api/client';
 import { useNoticesStore } from './notices';
@@ -22,9 +23,95 @@ export const useDatasetsStore = defineStore('datasets', () => {
   /** Built-ins being prepared. */
   const adding = ref<BuiltinName[]>([]);
   const loaded = ref(false);
+  /** Options for the next import. */
+  const importOptions = ref({ name: '', size: 28, mode: 'grayscale' as 'grayscale' | 'rgb', fit: 'stretch' as 'stretch' | 'crop' | 'pad' });
+  /** The import in progress: uploading (serve mode) then decoding in the trainer. */
+  const importing = ref<{ jobId?: string; phase: 'uploading' | 'importing'; done: number; total: number; skipped: number; etaSec: number }>();
+  /** The last import's outcome, shown until the next one. */
+  const lastImport = ref<EventPayload<'datasets:importDone'>>();
+  let subscribed = false;
 
   /** The readable datasets. */
   const datasets = computed(() => entries.value.filter((e): e is DatasetManifest => !('error' in e)));
+
+  function subscribe() {
+    if (subscribed) return;
+    subscribed = true;
+    const api = useApi();
+    api.on('datasets:importProgress', (p) => {
+      if (importing.value && importing.value.jobId === p.jobId) importing.value = { ...importing.value, phase: 'importing', done: p.done, total: p.total, skipped: p.skipped, etaSec: p.etaSec };
+    });
+    api.on('datasets:importDone', (p) => {
+      // A small import can finish before the call that started it has answered.
+      if (importing.value && !importing.value.jobId) earlyDone.set(p.jobId, p);
+      else if (importing.value?.jobId === p.jobId) finishImport(p);
+    });
+  }
+
+  const earlyDone = new Map<string, EventPayload<'datasets:importDone'>>();
+  function finishImport(p: EventPayload<'datasets:importDone'>) {
+    importing.value = undefined;
+    lastImport.value = p;
+    if (p.status === 'failed') notices.push('error', p.message ?? 'The import failed.');
+    void refresh();
+  }
+
+  /** Imports dropped files: by path in the desktop app, by chunked upload in serve mode. */
+  async function importFiles(files: DroppedFile[], pathOf?: (f: File) => string) {
+    if (!files.length || importing.value) return;
+    subscribe();
+    const api = useApi();
+    const o = importOptions.value;
+    const name = o.name.trim() || (files[0].relPath.includes('/') ? files[0].relPath.split('/')[0] : 'Imported images');
+    const options = { size: o.size, mode: o.mode, fit: o.fit };
+    lastImport.value = undefined;
+    try {
+      const paths = pathOf ? files.map((f) => pathOf(f.file)).filter(Boolean) : [];
+      let source: { paths: string[] } | { uploadId: string };
+      if (paths.length === files.length) source = { paths };
+      else {
+        importing.value = { phase: 'uploading', done: 0, total: files.length, skipped: 0, etaSec: 0 };
+        const { uploadId } = await api.invoke('datasets:uploadBegin', {});
+        const CHUNK = 768 * 1024;
+        for (const [i, f] of files.entries()) {
+          const bytes = new Uint8Array(await f.file.arrayBuffer());
+          // a safe relative path (the host checks it again)
+          const rel = f.relPath.split('/').filter((s) => s && s !== '.' && s !== '..').join('/') || f.file.name;
+          for (let off = 0; off === 0 || off < bytes.length; off += CHUNK) {
+            await api.invoke('datasets:uploadChunk', { uploadId, path: rel, data: toBase64(bytes.subarray(off, off + CHUNK)), append: off > 0 });
+            if (bytes.length === 0) break;
+          }
+          if (!importing.value) return; // cancelled while uploading
+          importing.value = { ...importing.value, done: i + 1 };
+        }
+        source = { uploadId };
+      }
+      importing.value = { phase: 'importing', done: 0, total: files.length, skipped: 0, etaSec: 0 };
+      const { jobId } = await api.invoke('datasets:import', { source, name, options });
+      if (importing.value) importing.value = { ...importing.value, jobId };
+      const early = earlyDone.get(jobId);
+      earlyDone.clear();
+      if (early) finishImport(early);
+    } catch (err) {
+      importing.value = undefined;
+      notices.push('error', `The import could not start: ${describeError(err)}`);
+    }
+  }
+
+  /** Cancels the running import; nothing is written. */
+  async function cancelImport() {
+    const job = importing.value;
+    if (!job) return;
+    if (!job.jobId) {
+      importing.value = undefined; // still uploading: stop sending
+      return;
+    }
+    try {
+      await useApi().invoke('datasets:cancelImport', { jobId: job.jobId });
+    } catch (err) {
+      notices.push('error', describeError(err));
+    }
+  }
 
   async function refresh() {
     try {
@@ -77,5 +164,5 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
-  return { entries, previews, adding, loaded, datasets, refresh, loadPreview, addBuiltin, rename, remove };
+  return { entries, previews, adding, loaded, importOptions, importing, lastImport, datasets, subscribe, importFiles, cancelImport, refresh, loadPreview, addBuiltin, rename, remove };
 });
