@@ -88,6 +88,38 @@ describe('serve mode in Chromium', () => {
     await page.screenshot({ path: screenshotPath('datasets-shapes'), fullPage: true });
   });
 
+  it('imports a dropped folder of PNGs (a DataTransfer dispatched in the page) and reports counts and skipped files', async () => {
+    const sharp = (await import('sharp')).default;
+    const files: Array<{ name: string; b64: string }> = [];
+    for (let i = 0; i < 12; i++) {
+      const png = await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: i * 20, g: 255 - i * 20, b: 128 } } }).png().toBuffer();
+      files.push({ name: `${i % 3 === 0 ? 'squares' : 'circles'}/${i}.png`, b64: png.toString('base64') });
+    }
+    files.push({ name: 'circles/broken.png', b64: Buffer.from('not a png').toString('base64') });
+    await page.getByTestId('nav-datasets').click();
+    await page.getByTestId('import-name').fill('Dropped');
+    await page.evaluate(`(() => {
+      const files = ${JSON.stringify(files)};
+      const dt = new DataTransfer();
+      for (const f of files) {
+        const bytes = Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0));
+        dt.items.add(new File([bytes], f.name, { type: 'image/png' }));
+      }
+      const zone = document.querySelector('[data-testid="drop-zone"]');
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    })()`);
+    const report = page.getByTestId('import-report');
+    await report.waitFor({ timeout: 60_000 });
+    const text = (await report.textContent()) ?? '';
+    expect(text).toMatch(/Imported 12 images into “Dropped”/);
+    expect(text).toMatch(/circles: 8/);
+    expect(text).toMatch(/squares: 4/);
+    expect(text).toMatch(/1 skipped/);
+    expect(await page.getByTestId('import-skipped').textContent()).toMatch(/broken\.png — not an image/);
+    await page.locator('[data-testid^="dataset-dropped-"]').waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: screenshotPath('datasets-imported'), fullPage: true });
+  });
+
   it('keeps working after a reload (the token lives on in the session)', async () => {
     await page.goto(`${serve.origin}/#/train`);
     await page.getByTestId('view-train').waitFor({ state: 'visible', timeout: 10_000 });
