@@ -80,6 +80,17 @@ export const datasetCalls = {
       .strict(),
     res: z.object({ jobId: z.string() }),
   },
+  /** The first few images converted with the chosen options, before importing (live preview). */
+  'datasets:previewImport': {
+    req: z
+      .object({
+        source: z.union([z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000) }).strict(), z.object({ uploadId: z.string().regex(/^up-[0-9a-f]{16}$/) }).strict()]),
+        options: ImportOptions.default({ size: 28, mode: 'grayscale', fit: 'stretch' }),
+        count: z.number().int().min(1).max(64).default(8),
+      })
+      .strict(),
+    res: z.object({ images: z.array(z.string()), labels: z.array(z.string()), shape: z.tuple([z.number(), z.number(), z.number()]), skipped: z.number() }),
+  },
   /** Cancels an import; nothing is written. */
   'datasets:cancelImport': { req: z.object({ jobId: z.string().max(64) }).strict(), res: z.object({ cancelling: z.boolean() }) },
   /** Serve mode: starts an upload of dropped files (the browser cannot give paths). */

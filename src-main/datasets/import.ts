@@ -28,6 +28,8 @@ export interface ImportOptions {
   maxZipRatio?: number;
   signal?: AbortSignal;
   onProgress?: (p: ImportProgress) => void;
+  /** Decode only the first N images (the live preview before an import). */
+  limit?: number;
 }
 
 export interface ImportProgress {
@@ -87,6 +89,14 @@ export async function importPaths(paths: string[], options: ImportOptions): Prom
     else await addFile(abs, path.basename(abs), '', sources, stacks, skipped, opts);
   }
 
+  if (opts.limit !== undefined) {
+    let room = opts.limit;
+    for (const s of stacks) {
+      s.count = Math.min(s.count, room);
+      room -= s.count;
+    }
+    sources.splice(Math.max(0, room));
+  }
   const [S, C] = [opts.size, opts.mode === 'rgb' ? 3 : 1];
   const per = S * S * C;
   const total = sources.length + stacks.reduce((a, s) => a + s.count, 0);
@@ -158,7 +168,7 @@ function describeFsError(err: unknown): string {
   return `cannot read: ${(err as Error).message}`;
 }
 
-async function walkDir(root: string, dir: string, sources: Source[], stacks: Parameters<typeof addFile>[4], skipped: SkippedFile[], opts: Required<Omit<ImportOptions, 'signal' | 'onProgress'>> & ImportOptions): Promise<void> {
+async function walkDir(root: string, dir: string, sources: Source[], stacks: Parameters<typeof addFile>[4], skipped: SkippedFile[], opts: Required<Omit<ImportOptions, 'signal' | 'onProgress' | 'limit'>> & ImportOptions): Promise<void> {
   const realRoot = fs.realpathSync(root);
   const seen = new Set<string>();
   const walk = async (d: string) => {
@@ -221,7 +231,7 @@ async function addFile(
   sources: Source[],
   stacks: Array<{ file: string; label: string; images: Uint8Array; count: number; shape: [number, number, number] }>,
   skipped: SkippedFile[],
-  opts: Required<Omit<ImportOptions, 'signal' | 'onProgress'>> & ImportOptions,
+  opts: Required<Omit<ImportOptions, 'signal' | 'onProgress' | 'limit'>> & ImportOptions,
 ): Promise<void> {
   const lower = rel.toLowerCase();
   const ext = path.extname(lower);
@@ -262,7 +272,7 @@ async function addFile(
 }
 
 /** Zip entries become sources; unsafe names, nested archives and zip bombs are refused. */
-async function addZip(full: string, rel: string, sources: Source[], skipped: SkippedFile[], opts: Required<Omit<ImportOptions, 'signal' | 'onProgress'>>): Promise<void> {
+async function addZip(full: string, rel: string, sources: Source[], skipped: SkippedFile[], opts: Required<Omit<ImportOptions, 'signal' | 'onProgress' | 'limit'>>): Promise<void> {
   let zip: yauzl.ZipFile;
   try {
     zip = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.open(full, { lazyEntries: true, autoClose: false, validateEntrySizes: true, decodeStrings: false }, (e, z) => (e ? reject(e) : resolve(z))));

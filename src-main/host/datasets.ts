@@ -27,7 +27,10 @@ export function datasetHandlers(
   trainer: TrainerSupervisor,
   workspaceDir: string,
   emit: Emit,
-): Pick<Handlers, 'datasets:list' | 'datasets:addBuiltin' | 'datasets:preview' | 'datasets:rename' | 'datasets:delete' | 'datasets:import' | 'datasets:cancelImport' | 'datasets:uploadBegin' | 'datasets:uploadChunk'> {
+): Pick<
+  Handlers,
+  'datasets:list' | 'datasets:addBuiltin' | 'datasets:preview' | 'datasets:rename' | 'datasets:delete' | 'datasets:import' | 'datasets:previewImport' | 'datasets:cancelImport' | 'datasets:uploadBegin' | 'datasets:uploadChunk'
+> {
   const uploadsDir = path.join(workspaceDir, 'uploads');
   const uploads = new Map<string, { dir: string; bytes: number }>();
   /** Running imports, and the upload folder each one consumes (removed when it ends). */
@@ -85,6 +88,18 @@ export function datasetHandlers(
       await fs.promises.mkdir(path.dirname(file), { recursive: true });
       await (append ? fs.promises.appendFile(file, bytes) : fs.promises.writeFile(file, bytes));
       return { bytes: up.bytes };
+    },
+    'datasets:previewImport': ({ source, options, count }) => {
+      let paths: string[];
+      if ('uploadId' in source) {
+        const up = uploads.get(source.uploadId);
+        if (!up) throw new CallError('invalid_payload', `There is no upload '${source.uploadId}'.`);
+        paths = [up.dir];
+      } else {
+        if (!source.paths.every((p) => path.isAbsolute(p))) throw new CallError('invalid_payload', 'Import paths must be absolute.');
+        paths = source.paths;
+      }
+      return trainer.request('datasetPreviewImport', { paths, options, limit: count }, 60_000);
     },
     'datasets:import': async ({ source, name, options }) => {
       const jobId = `imp-${crypto.randomBytes(6).toString('hex')}`;

@@ -26,6 +26,11 @@ export const methods = {
     params: z.object({ jobId: z.string(), paths: z.array(z.string()), name: z.string(), options: ImportOptions, workspaceDir: z.string() }).strict(),
     result: z.object({ accepted: z.literal(true) }),
   },
+  /** Converts the first few images with the chosen options (the live preview before an import). */
+  datasetPreviewImport: {
+    params: z.object({ paths: z.array(z.string()), options: ImportOptions, limit: z.number().int().min(1).max(64) }).strict(),
+    result: z.object({ images: z.array(z.string()), labels: z.array(z.string()), shape: z.tuple([z.number(), z.number(), z.number()]), skipped: z.number() }),
+  },
   datasetCancelImport: { params: z.object({ jobId: z.string() }).strict(), result: z.object({ cancelling: z.boolean() }) },
   /** Asks a run to stop after its current batch. */
   runStop: { params: z.object({ runId: z.string() }).strict(), result: z.object({ stopping: z.boolean() }) },

@@ -56,38 +56,72 @@ export const useDatasetsStore = defineStore('datasets', () => {
     void refresh();
   }
 
-  /** Imports dropped files: by path in the desktop app, by chunked upload in serve mode. */
-  async function importFiles(files: DroppedFile[], pathOf?: (f: File) => string) {
+  /** Dropped files waiting for the user to check the preview and press Import. */
+  const staged = ref<{ source: { paths: string[] } | { uploadId: string }; files: number; suggestedName: string }>();
+  /** A few images converted with the current options. */
+  const stagePreview = ref<CallRes<'datasets:previewImport'>>();
+
+  /** Step 1: makes dropped files available to the host (paths in the desktop app, a chunked upload in serve mode) and previews them. */
+  async function stageFiles(files: DroppedFile[], pathOf?: (f: File) => string) {
     if (!files.length || importing.value) return;
     subscribe();
     const api = useApi();
-    const o = importOptions.value;
-    const name = o.name.trim() || (files[0].relPath.includes('/') ? files[0].relPath.split('/')[0] : 'Imported images');
-    const options = { size: o.size, mode: o.mode, fit: o.fit };
     lastImport.value = undefined;
+    staged.value = undefined;
+    stagePreview.value = undefined;
+    const suggestedName = files[0].relPath.includes('/') ? files[0].relPath.split('/')[0] : 'Imported images';
     try {
       const paths = pathOf ? files.map((f) => pathOf(f.file)).filter(Boolean) : [];
-      let source: { paths: string[] } | { uploadId: string };
-      if (paths.length === files.length) source = { paths };
-      else {
+      if (paths.length === files.length) {
+        staged.value = { source: { paths }, files: files.length, suggestedName };
+      } else {
         importing.value = { phase: 'uploading', done: 0, total: files.length, skipped: 0, etaSec: 0 };
+        const started = Date.now();
         const { uploadId } = await api.invoke('datasets:uploadBegin', {});
         const CHUNK = 768 * 1024;
         for (const [i, f] of files.entries()) {
           const bytes = new Uint8Array(await f.file.arrayBuffer());
           // a safe relative path (the host checks it again)
-          const rel = f.relPath.split('/').filter((s) => s && s !== '.' && s !== '..').join('/') || f.file.name;
+          const rel = f.relPath.split('/').filter((x) => x && x !== '.' && x !== '..').join('/') || f.file.name;
           for (let off = 0; off === 0 || off < bytes.length; off += CHUNK) {
             await api.invoke('datasets:uploadChunk', { uploadId, path: rel, data: toBase64(bytes.subarray(off, off + CHUNK)), append: off > 0 });
             if (bytes.length === 0) break;
           }
           if (!importing.value) return; // cancelled while uploading
-          importing.value = { ...importing.value, done: i + 1 };
+          const rate = (i + 1) / Math.max(0.001, (Date.now() - started) / 1000);
+          importing.value = { ...importing.value, done: i + 1, etaSec: (files.length - i - 1) / rate };
         }
-        source = { uploadId };
+        importing.value = undefined;
+        staged.value = { source: { uploadId }, files: files.length, suggestedName };
       }
-      importing.value = { phase: 'importing', done: 0, total: files.length, skipped: 0, etaSec: 0 };
-      const { jobId } = await api.invoke('datasets:import', { source, name, options });
+      await refreshStagePreview();
+    } catch (err) {
+      importing.value = undefined;
+      notices.push('error', `The files could not be read: ${describeError(err)}`);
+    }
+  }
+
+  /** Re-converts the preview with the current options. */
+  async function refreshStagePreview() {
+    if (!staged.value) return;
+    const o = importOptions.value;
+    try {
+      stagePreview.value = await useApi().invoke('datasets:previewImport', { source: staged.value.source, options: { size: o.size, mode: o.mode, fit: o.fit }, count: 8 });
+    } catch (err) {
+      notices.push('error', `The preview failed: ${describeError(err)}`);
+    }
+  }
+
+  /** Step 2: imports the staged files in the trainer; progress and the report come as events. */
+  async function startImport() {
+    const st = staged.value;
+    if (!st || importing.value) return;
+    const o = importOptions.value;
+    importing.value = { phase: 'importing', done: 0, total: st.files, skipped: 0, etaSec: 0 };
+    staged.value = undefined;
+    stagePreview.value = undefined;
+    try {
+      const { jobId } = await useApi().invoke('datasets:import', { source: st.source, name: o.name.trim() || st.suggestedName, options: { size: o.size, mode: o.mode, fit: o.fit } });
       if (importing.value) importing.value = { ...importing.value, jobId };
       const early = earlyDone.get(jobId);
       earlyDone.clear();
@@ -96,6 +130,11 @@ export const useDatasetsStore = defineStore('datasets', () => {
       importing.value = undefined;
       notices.push('error', `The import could not start: ${describeError(err)}`);
     }
+  }
+
+  function discardStaged() {
+    staged.value = undefined;
+    stagePreview.value = undefined;
   }
 
   /** Cancels the running import; nothing is written. */
@@ -164,5 +203,5 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
-  return { entries, previews, adding, loaded, importOptions, importing, lastImport, datasets, subscribe, importFiles, cancelImport, refresh, loadPreview, addBuiltin, rename, remove };
+  return { entries, previews, adding, loaded, importOptions, importing, lastImport, staged, stagePreview, datasets, subscribe, stageFiles, refreshStagePreview, startImport, discardStaged, cancelImport, refresh, loadPreview, addBuiltin, rename, remove };
 });

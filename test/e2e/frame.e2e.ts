@@ -108,6 +108,13 @@ describe('serve mode in Chromium', () => {
       const zone = document.querySelector('[data-testid="drop-zone"]');
       zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     })()`);
+    // the options come with a live preview of converted images before anything is imported
+    await page.getByTestId('import-preview').waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-testid="import-preview"] canvas').count()).toBe(8);
+    await page.getByTestId('import-size').selectOption('32');
+    await expect.poll(async () => page.locator('[data-testid="import-preview"] canvas').first().getAttribute('width'), { timeout: 10_000 }).toBe('32');
+    await page.getByTestId('import-size').selectOption('28');
+    await page.getByTestId('import-start').click();
     const report = page.getByTestId('import-report');
     await report.waitFor({ timeout: 60_000 });
     const text = (await report.textContent()) ?? '';

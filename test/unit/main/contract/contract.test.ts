@@ -55,6 +55,7 @@ describe('host dispatch', () => {
     'datasets:delete': () => ({ deleted: true }),
     'datasets:import': () => ({ jobId: 'imp-1' }),
     'datasets:cancelImport': () => ({ cancelling: false }),
+    'datasets:previewImport': () => ({ images: [], labels: [], shape: [28, 28, 1], skipped: 0 }),
     'datasets:uploadBegin': () => ({ uploadId: 'up-0000000000000000' }),
     'datasets:uploadChunk': () => ({ bytes: 0 }),
   };
