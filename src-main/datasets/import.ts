@@ -5,7 +5,7 @@
 // or absolute paths, nested archives, symlinks that loop or leave the dropped folder, unreadable
 // files. Decoding uses sharp (libvips; PNG 8/16-bit, palette, alpha, JPEG with EXIF orientation,
 // GIF first frame, WebP); BMP, which sharp does not read, goes through tfjs-node's decoder.
-// MNIST-style IDX files (also .gz) and NumPy .npy arrays are read as image stacks.
+// MNIST-style IDX files (also .gz) and NumPy .npy / .npz arrays are read as image stacks.
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -51,7 +51,7 @@ export interface ImportReport {
 }
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.bmp']);
-const ARCHIVE_EXT = new Set(['.zip', '.tar', '.gz', '.tgz', '.7z', '.rar', '.npz']);
+const ARCHIVE_EXT = new Set(['.zip', '.tar', '.gz', '.tgz', '.7z', '.rar']);
 const DEFAULTS = { maxPixels: 50_000_000, maxZipEntries: 200_000, maxZipBytes: 4 * 2 ** 30, maxZipRatio: 200 };
 
 /** One thing to decode: bytes (read lazily) plus where it came from and its label. */
@@ -250,6 +250,14 @@ async function addFile(
       } else stacks.push({ file: rel, label, ...stack });
     } catch (err) {
       skipped.push({ file: rel, reason: `unreadable array file: ${(err as Error).message}` });
+    }
+    return;
+  }
+  if (ext === '.npz') {
+    try {
+      for (const st of await readNpz(full)) stacks.push({ file: rel, label: st.label ?? label, images: st.images, count: st.count, shape: st.shape });
+    } catch (err) {
+      skipped.push({ file: rel, reason: `unreadable .npz file: ${(err as Error).message}` });
     }
     return;
   }
@@ -528,4 +536,70 @@ async function convertStack(images: Uint8Array, count: number, shape: [number, n
     out.set(buf.subarray(0, per), i * per);
   }
   return out;
+}
+
+/** NumPy .npz (a zip of .npy arrays, e.g. x_train + y_train): image arrays, labelled by a 1-D integer array of the same length. */
+async function readNpz(file: string): Promise<Array<{ images: Uint8Array; count: number; shape: [number, number, number]; label?: string }>> {
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.open(file, { lazyEntries: true, autoClose: true }, (e, z) => (e ? reject(e) : resolve(z))));
+  const arrays = new Map<string, Buffer>();
+  await new Promise<void>((resolve, reject) => {
+    zip.on('entry', (entry: yauzl.Entry) => {
+      if (!entry.fileName.endsWith('.npy') || entry.uncompressedSize > DEFAULTS.maxZipBytes) return zip.readEntry();
+      zip.openReadStream(entry, (e, stream) => {
+        if (e || !stream) return reject(e ?? new Error('damaged entry'));
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          arrays.set(entry.fileName.replace(/\.npy$/, ''), Buffer.concat(chunks));
+          zip.readEntry();
+        });
+        stream.on('error', reject);
+      });
+    });
+    zip.on('end', () => resolve());
+    zip.on('error', reject);
+    zip.readEntry();
+  });
+  const labelArrays = new Map<number, Int32Array>();
+  const imageArrays: Array<ReturnType<typeof parseNpy>> = [];
+  for (const buf of arrays.values()) {
+    const one = parseNpy1d(buf);
+    if (one) labelArrays.set(one.length, one);
+    else imageArrays.push(parseNpy(buf));
+  }
+  if (!imageArrays.length) throw new Error('no image arrays (N×H×W or N×H×W×C) inside');
+  const out: Array<{ images: Uint8Array; count: number; shape: [number, number, number]; label?: string }> = [];
+  for (const a of imageArrays) {
+    const labels = labelArrays.get(a.count);
+    if (!labels) out.push(a);
+    else {
+      const per = a.shape[0] * a.shape[1] * a.shape[2];
+      for (let i = 0; i < a.count; i++) out.push({ images: a.images.subarray(i * per, (i + 1) * per), count: 1, shape: a.shape, label: String(labels[i]) });
+    }
+  }
+  return out;
+}
+
+/** A 1-D integer .npy array (labels), or undefined for anything else. */
+function parseNpy1d(buf: Buffer): Int32Array | undefined {
+  if (buf.length < 10 || buf.subarray(0, 6).toString('latin1') !== '\x93NUMPY') return undefined;
+  const major = buf[6];
+  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  const start = (major === 1 ? 10 : 12) + headerLen;
+  const header = buf.subarray(major === 1 ? 10 : 12, start).toString('latin1');
+  const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1] ?? '';
+  if (shape.length !== 1) return undefined;
+  const n = shape[0];
+  const data = buf.subarray(start);
+  const read: Record<string, [number, (o: number) => number]> = {
+    '|u1': [1, (o) => data[o]],
+    '<u1': [1, (o) => data[o]],
+    '|i1': [1, (o) => data.readInt8(o)],
+    '<i4': [4, (o) => data.readInt32LE(o)],
+    '<i8': [8, (o) => Number(data.readBigInt64LE(o))],
+  };
+  const r = read[descr];
+  if (!r || data.length < n * r[0]) return undefined;
+  return Int32Array.from({ length: n }, (_, i) => r[1](i * r[0]));
 }

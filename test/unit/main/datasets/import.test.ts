@@ -167,6 +167,25 @@ describe('import pipeline', () => {
     expect(() => parseNpy(Buffer.from('nope'))).toThrow(/not a .npy/);
   });
 
+  it('reads a NumPy .npz of images labelled by an integer array', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-npz-'));
+    const py = `
+import io, zipfile, struct, sys
+def npy(descr, shape, data):
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    header += ' ' * (64 - (10 + len(header) + 1) % 64) + '\\n'
+    return b'\\x93NUMPY\\x01\\x00' + struct.pack('<H', len(header)) + header.encode('latin1') + data
+with zipfile.ZipFile(sys.argv[1], 'w') as z:
+    z.writestr('x_train.npy', npy('|u1', '(4, 28, 28)', bytes([9]) * (4 * 784)))
+    z.writestr('y_train.npy', npy('<i8', '(4,)', struct.pack('<4q', 3, 1, 3, 3)))
+`;
+    execFileSync('python3', ['-c', py, path.join(dir, 'data.npz')]);
+    const { dataset, report } = await importPaths([path.join(dir, 'data.npz')], { size: 28, mode: 'grayscale', fit: 'stretch' });
+    expect(report.imported).toBe(4);
+    expect(report.labelCounts).toEqual({ '3': 3, '1': 1 });
+    expect(dataset.images[0]).toBe(9);
+  });
+
   it('can be cancelled and then returns nothing', async () => {
     const ctrl = new AbortController();
     ctrl.abort();
