@@ -55,7 +55,7 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
       out(values.json ? JSON.stringify({ ...report, dataset: null }) : `Nothing imported; ${report.skipped.length} files skipped:\n${report.skipped.map((s) => `  ${s.file}: ${s.reason}`).join('\n')}`);
       return 1;
     }
-    const m = await writeDataset(ws, values.name, dataset, { kind: 'import', paths: rest.map((p) => path.resolve(p)) });
+    const m = await writeDataset(ws, values.name, dataset, { kind: 'import', paths: rest.map((p) => path.resolve(p)) }, { options: { size, mode: values.mode, fit: values.fit as string, validationSplit: 0.1, seed: 42 }, report });
     if (values.json) out(JSON.stringify({ dataset: m.id, ...report }));
     else {
       out(`Imported ${report.imported} images into '${m.name}' (${m.id}), ${size}×${size} ${values.mode}; labels: ${Object.entries(report.labelCounts).map(([l, c]) => `${l || '(none)'}=${c}`).join(' ')}`);

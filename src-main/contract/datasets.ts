@@ -15,6 +15,8 @@ export const DatasetManifest = z.object({
   labelNames: z.array(z.string()),
   labelCounts: z.array(z.number().int()),
   createdAt: z.number(),
+  options: z.object({ size: z.number().optional(), mode: z.string().optional(), fit: z.string().optional(), validationSplit: z.number(), seed: z.number() }).optional(),
+  report: z.object({ imported: z.number(), skipped: z.array(z.object({ file: z.string(), reason: z.string() })), labelCounts: z.record(z.string(), z.number()) }).optional(),
 });
 export type DatasetManifest = z.infer<typeof DatasetManifest>;
 
@@ -27,6 +29,10 @@ export const ImportOptions = z
     size: z.number().int().min(4).max(512).default(28),
     mode: z.enum(['grayscale', 'rgb']).default('grayscale'),
     fit: z.enum(['stretch', 'crop', 'pad']).default('stretch'),
+    /** The share of images runs on this dataset hold out for validation by default. */
+    validationSplit: z.number().min(0).max(0.5).default(0.1),
+    /** Seed of that split. */
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
   })
   .strict();
 
@@ -75,7 +81,7 @@ export const datasetCalls = {
       .object({
         source: z.union([z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000) }).strict(), z.object({ uploadId: z.string().regex(/^up-[0-9a-f]{16}$/) }).strict()]),
         name: z.string().min(1).max(200),
-        options: ImportOptions.default({ size: 28, mode: 'grayscale', fit: 'stretch' }),
+        options: ImportOptions.default({ size: 28, mode: 'grayscale', fit: 'stretch', validationSplit: 0.1, seed: 42 }),
       })
       .strict(),
     res: z.object({ jobId: z.string() }),
@@ -85,7 +91,7 @@ export const datasetCalls = {
     req: z
       .object({
         source: z.union([z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000) }).strict(), z.object({ uploadId: z.string().regex(/^up-[0-9a-f]{16}$/) }).strict()]),
-        options: ImportOptions.default({ size: 28, mode: 'grayscale', fit: 'stretch' }),
+        options: ImportOptions.default({ size: 28, mode: 'grayscale', fit: 'stretch', validationSplit: 0.1, seed: 42 }),
         count: z.number().int().min(1).max(64).default(8),
       })
       .strict(),

@@ -20,6 +20,10 @@ export interface DatasetManifest {
   labelNames: string[];
   labelCounts: number[];
   createdAt: number;
+  /** How the images were converted, and the train/validation split runs on this dataset use by default. */
+  options?: { size?: number; mode?: string; fit?: string; validationSplit: number; seed: number };
+  /** The import report (skipped files and why), for imported datasets. */
+  report?: { imported: number; skipped: Array<{ file: string; reason: string }>; labelCounts: Record<string, number> };
 }
 
 /** A listed dataset, or one whose manifest could not be read (flagged, the rest still listed). */
@@ -58,12 +62,30 @@ function meanImage(d: RawDataset): Uint8Array {
   return Uint8Array.from(sum, (v) => Math.round(v / Math.max(1, d.count)));
 }
 
-export async function writeDataset(ws: string, name: string, d: RawDataset, source: DatasetManifest['source']): Promise<DatasetManifest> {
+export async function writeDataset(
+  ws: string,
+  name: string,
+  d: RawDataset,
+  source: DatasetManifest['source'],
+  extra: { options?: DatasetManifest['options']; report?: DatasetManifest['report'] } = {},
+): Promise<DatasetManifest> {
   const clean = sanitizeName(name);
   const id = makeId(clean);
   const labelCounts = d.labelNames.map(() => 0);
   for (const l of d.labels) labelCounts[l]++;
-  const manifest: DatasetManifest = { schemaVersion: DATASET_SCHEMA_VERSION, id, name: clean, source, shape: d.shape, count: d.count, labelNames: d.labelNames, labelCounts, createdAt: Date.now() };
+  const manifest: DatasetManifest = {
+    schemaVersion: DATASET_SCHEMA_VERSION,
+    id,
+    name: clean,
+    source,
+    shape: d.shape,
+    count: d.count,
+    labelNames: d.labelNames,
+    labelCounts,
+    createdAt: Date.now(),
+    options: extra.options ?? { validationSplit: 0.1, seed: 42 },
+    ...(extra.report ? { report: extra.report } : {}),
+  };
   await writeDirAtomic(datasetPath(ws, id), async (tmp) => {
     fs.writeFileSync(path.join(tmp, 'images.u8'), d.images);
     fs.writeFileSync(path.join(tmp, 'labels.i32'), Buffer.from(d.labels.buffer, d.labels.byteOffset, d.labels.byteLength));

@@ -22,7 +22,7 @@ export function startImport(p: MethodParams<'datasetImport'>, send: Send): void 
         send('import-done', { jobId: p.jobId, status: 'failed', report, message: `Nothing could be imported: all ${report.skipped.length} files were skipped (see the report).` });
         return;
       }
-      const manifest = await writeDataset(p.workspaceDir, p.name, dataset, { kind: 'import', paths: p.paths });
+      const manifest = await writeDataset(p.workspaceDir, p.name, dataset, { kind: 'import', paths: p.paths }, { options: p.options, report });
       send('import-done', { jobId: p.jobId, status: 'done', manifest, report });
     } catch (err) {
       if (err instanceof ImportCancelled) send('import-done', { jobId: p.jobId, status: 'cancelled', message: err.message });

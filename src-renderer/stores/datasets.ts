@@ -24,7 +24,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const adding = ref<BuiltinName[]>([]);
   const loaded = ref(false);
   /** Options for the next import. */
-  const importOptions = ref({ name: '', size: 28, mode: 'grayscale' as 'grayscale' | 'rgb', fit: 'stretch' as 'stretch' | 'crop' | 'pad' });
+  const importOptions = ref({ name: '', size: 28, mode: 'grayscale' as 'grayscale' | 'rgb', fit: 'stretch' as 'stretch' | 'crop' | 'pad', validationSplit: 0.1, seed: 42 });
   /** The import in progress: uploading (serve mode) then decoding in the trainer. */
   const importing = ref<{ jobId?: string; phase: 'uploading' | 'importing'; done: number; total: number; skipped: number; etaSec: number }>();
   /** The last import's outcome, shown until the next one. */
@@ -106,7 +106,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     if (!staged.value) return;
     const o = importOptions.value;
     try {
-      stagePreview.value = await useApi().invoke('datasets:previewImport', { source: staged.value.source, options: { size: o.size, mode: o.mode, fit: o.fit }, count: 8 });
+      stagePreview.value = await useApi().invoke('datasets:previewImport', { source: staged.value.source, options: { size: o.size, mode: o.mode, fit: o.fit, validationSplit: o.validationSplit, seed: o.seed }, count: 8 });
     } catch (err) {
       notices.push('error', `The preview failed: ${describeError(err)}`);
     }
@@ -121,7 +121,11 @@ export const useDatasetsStore = defineStore('datasets', () => {
     staged.value = undefined;
     stagePreview.value = undefined;
     try {
-      const { jobId } = await useApi().invoke('datasets:import', { source: st.source, name: o.name.trim() || st.suggestedName, options: { size: o.size, mode: o.mode, fit: o.fit } });
+      const { jobId } = await useApi().invoke('datasets:import', {
+        source: st.source,
+        name: o.name.trim() || st.suggestedName,
+        options: { size: o.size, mode: o.mode, fit: o.fit, validationSplit: o.validationSplit, seed: o.seed },
+      });
       if (importing.value) importing.value = { ...importing.value, jobId };
       const early = earlyDone.get(jobId);
       earlyDone.clear();

@@ -166,6 +166,11 @@ describe('runs through the host and the trainer process', () => {
     expect(byPath.ok).toBe(true);
     const r1 = await done(byPath.result.jobId);
     expect(r1).toMatchObject({ status: 'done', manifest: { name: 'Drop', count: 30, shape: [16, 16, 1] }, report: { imported: 30, labelCounts: { ones: 15, twos: 15 } } });
+    // the manifest keeps the options (with the default train/validation split) and the report
+    expect(r1.manifest).toMatchObject({ options: { size: 16, mode: 'grayscale', fit: 'stretch', validationSplit: 0.1, seed: 42 }, report: { imported: 30, skipped: [{ file: 'ones/broken.png' }] } });
+    const preview = (await host.dispatch('datasets:previewImport', { source: { paths: [dir] }, options: { size: 8, mode: 'rgb' }, count: 3 })) as { ok: true; result: { images: string[]; shape: number[]; labels: string[] } };
+    expect(preview.result.shape).toEqual([8, 8, 3]);
+    expect(preview.result.images.map((b) => Buffer.from(b, 'base64').length)).toEqual([192, 192, 192]);
     expect((r1.report as { skipped: Array<{ file: string }> }).skipped).toMatchObject([{ file: 'ones/broken.png' }]);
     expect(events.some(([n]) => n === 'datasets:importProgress')).toBe(true);
 
