@@ -43,6 +43,9 @@ export const UploadPath = z
   .max(1024)
   .refine((p) => !p.startsWith('/') && !/^[a-zA-Z]:/.test(p) && !/[\\\u0000]/.test(p) && !p.split('/').some((s) => s === '..' || s === '.' || s === ''), 'not a safe relative path');
 
+/** What to import: absolute paths (the desktop app, dropped files) or an upload (serve mode). */
+export const ImportSource = z.union([z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000) }).strict(), z.object({ uploadId: z.string().regex(/^up-[0-9a-f]{16}$/) }).strict()]);
+
 export const ImportReport = z.object({
   imported: z.number().int(),
   skipped: z.array(z.object({ file: z.string(), reason: z.string() })),
@@ -79,7 +82,7 @@ export const datasetCalls = {
   'datasets:import': {
     req: z
       .object({
-        source: z.union([z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000) }).strict(), z.object({ uploadId: z.string().regex(/^up-[0-9a-f]{16}$/) }).strict()]),
+        source: ImportSource,
         name: z.string().min(1).max(200),
         options: ImportOptions.default({ size: 28, mode: 'grayscale', fit: 'stretch', validationSplit: 0.1, seed: 42 }),
       })
@@ -90,7 +93,7 @@ export const datasetCalls = {
   'datasets:previewImport': {
     req: z
       .object({
-        source: z.union([z.object({ paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000) }).strict(), z.object({ uploadId: z.string().regex(/^up-[0-9a-f]{16}$/) }).strict()]),
+        source: ImportSource,
         options: ImportOptions.default({ size: 28, mode: 'grayscale', fit: 'stretch', validationSplit: 0.1, seed: 42 }),
         count: z.number().int().min(1).max(64).default(8),
       })

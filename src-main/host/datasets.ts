@@ -58,6 +58,17 @@ export function datasetHandlers(
     }
   });
 
+  /** The folders or files an import source names, checked. */
+  const pathsOf = (source: { paths: string[] } | { uploadId: string }): string[] => {
+    if ('uploadId' in source) {
+      const up = uploads.get(source.uploadId);
+      if (!up) throw new CallError('invalid_payload', `There is no upload '${source.uploadId}'.`);
+      return [up.dir];
+    }
+    if (!source.paths.every((p) => path.isAbsolute(p))) throw new CallError('invalid_payload', 'Import paths must be absolute.');
+    return source.paths;
+  };
+
   return {
     'datasets:list': () => listDatasets(workspaceDir),
     'datasets:addBuiltin': ({ name }) => trainer.request('datasetBuiltin', { name, workspaceDir }, 120_000),
@@ -89,32 +100,13 @@ export function datasetHandlers(
       await (append ? fs.promises.appendFile(file, bytes) : fs.promises.writeFile(file, bytes));
       return { bytes: up.bytes };
     },
-    'datasets:previewImport': ({ source, options, count }) => {
-      let paths: string[];
-      if ('uploadId' in source) {
-        const up = uploads.get(source.uploadId);
-        if (!up) throw new CallError('invalid_payload', `There is no upload '${source.uploadId}'.`);
-        paths = [up.dir];
-      } else {
-        if (!source.paths.every((p) => path.isAbsolute(p))) throw new CallError('invalid_payload', 'Import paths must be absolute.');
-        paths = source.paths;
-      }
-      return trainer.request('datasetPreviewImport', { paths, options, limit: count }, 60_000);
-    },
+    'datasets:previewImport': ({ source, options, count }) => trainer.request('datasetPreviewImport', { paths: pathsOf(source), options, limit: count }, 60_000),
     'datasets:import': async ({ source, name, options }) => {
       const jobId = `imp-${crypto.randomBytes(6).toString('hex')}`;
-      let paths: string[];
-      let uploadDir: string | undefined;
-      if ('uploadId' in source) {
-        const up = uploads.get(source.uploadId);
-        if (!up) throw new CallError('invalid_payload', `There is no upload '${source.uploadId}'.`);
-        uploads.delete(source.uploadId);
-        uploadDir = up.dir;
-        paths = [up.dir];
-      } else {
-        if (!source.paths.every((p) => path.isAbsolute(p))) throw new CallError('invalid_payload', 'Import paths must be absolute.');
-        paths = source.paths;
-      }
+      const paths = pathsOf(source);
+      // the import consumes an upload: its folder is removed when the job ends
+      const uploadDir = 'uploadId' in source ? paths[0] : undefined;
+      if ('uploadId' in source) uploads.delete(source.uploadId);
       jobs.set(jobId, { uploadDir });
       try {
         await trainer.request('datasetImport', { jobId, paths, name, options, workspaceDir });
