@@ -7,10 +7,12 @@ import { z } from 'zod';
 import { CALL_NAMES, EVENT_NAMES, type CallName, type EventName } from './names';
 import { runCalls, runEvents } from './runs';
 import { datasetCalls, datasetEvents } from './datasets';
+import { galleryCalls } from './gallery';
 
 export { CALL_NAMES, EVENT_NAMES, eventChannel, type CallName, type EventName } from './names';
 export * from './runs';
 export * from './datasets';
+export * from './gallery';
 export * from './model-config';
 
 const Empty = z.object({}).strict();
@@ -69,6 +71,7 @@ export const calls = {
   'trainer:restart': { req: Empty, res: TrainerState },
   ...runCalls,
   ...datasetCalls,
+  ...galleryCalls,
 } satisfies Record<CallName, { req: z.ZodType; res: z.ZodType }>;
 
 /** A short message for the user (info / warning / error), shown in place by the renderer. */

@@ -8,6 +8,7 @@ import { dispatch, type Handlers } from './dispatch';
 import { trainerHandlers } from './trainer';
 import { createRunsService } from './runs';
 import { datasetHandlers } from './datasets';
+import { galleryHandlers } from './gallery';
 
 export interface HostOptions {
   mode: AppInfo['mode'];
@@ -48,6 +49,7 @@ export function createHost(opts: HostOptions): Host {
     ...trainerHandlers(opts.trainer),
     ...runs.handlers,
     ...datasetHandlers(opts.trainer, opts.workspaceDir, emit),
+    ...galleryHandlers(opts.trainer, opts.workspaceDir, (id) => runs.get(id)),
   };
 
   const onState = (s: EventPayload<'trainer:state'>) => {

@@ -105,6 +105,11 @@ export function createRunsService(opts: { trainer: TrainerSupervisor; workspaceD
 
   return {
     handlers,
+    /** A run of this session and its folder, for the Gallery. */
+    get(runId: string): { run: RunSummary; dir: string } | undefined {
+      const run = runs.get(runId);
+      return run ? { run, dir: runDir(runId) } : undefined;
+    },
     dispose() {
       opts.trainer.off('trainer-event', onTrainerEvent);
       opts.trainer.off('state', onState);

@@ -49,7 +49,9 @@ const handlers: { [M in MethodName]: (params: unknown) => Promise<unknown> | unk
   ping: (p) => ({ nonce: methods.ping.params.parse(p).nonce, pid: process.pid, uptimeMs: Date.now() - startedAt }),
   backendInfo: () => backendInfo(),
   runStart: async (p) => {
-    (await runsModule).startRun(methods.runStart.params.parse(p), (name, payload) => send({ type: 'event', name, payload }));
+    const params = methods.runStart.params.parse(p);
+    (await import('./gallery')).forgetModel(params.runDir);
+    (await runsModule).startRun(params, (name, payload) => send({ type: 'event', name, payload }));
     return { accepted: true };
   },
   datasetBuiltin: async (p) => {
@@ -74,6 +76,7 @@ const handlers: { [M in MethodName]: (params: unknown) => Promise<unknown> | unk
     const { cancelImport } = await import('./imports');
     return { cancelling: cancelImport(methods.datasetCancelImport.params.parse(p).jobId) };
   },
+  gallery: async (p) => (await import('./gallery')).galleryOp(methods.gallery.params.parse(p)),
   runStop: async (p) => ({ stopping: (await runsModule).stopRun(methods.runStop.params.parse(p).runId) }),
 };
 

@@ -32,6 +32,11 @@ export const methods = {
     result: z.object({ images: z.array(z.string()), labels: z.array(z.string()), shape: z.tuple([z.number(), z.number(), z.number()]), skipped: z.number() }),
   },
   datasetCancelImport: { params: z.object({ jobId: z.string() }).strict(), result: z.object({ cancelling: z.boolean() }) },
+  /** One Gallery view of a trained run (see contract/gallery.ts for the shapes). */
+  gallery: {
+    params: z.object({ op: z.enum(['triplets', 'samples', 'worst', 'latent', 'manifold', 'interpolate']), runDir: z.string(), workspaceDir: z.string(), dataset: RunDataset, params: z.record(z.string(), z.number()) }).strict(),
+    result: z.unknown(),
+  },
   /** Asks a run to stop after its current batch. */
   runStop: { params: z.object({ runId: z.string() }).strict(), result: z.object({ stopping: z.boolean() }) },
 } satisfies Record<string, { params: z.ZodType; result: z.ZodType }>;

@@ -9,7 +9,7 @@ type Send = (name: 'run-event' | 'run-end', payload: unknown) => void;
 const active = new Map<string, AbortController>();
 let mnistCache: Dataset | undefined;
 
-function loadRunDataset(spec: MethodParams<'runStart'>['dataset'], workspaceDir: string): Dataset {
+export function loadRunDataset(spec: MethodParams<'runStart'>['dataset'], workspaceDir: string): Dataset {
   let d: Dataset;
   if ('builtin' in spec) d = mnistCache ??= loadMnist(10_000, { seed: 1 });
   else d = loadDataset(workspaceDir, spec.id);
@@ -18,7 +18,7 @@ function loadRunDataset(spec: MethodParams<'runStart'>['dataset'], workspaceDir:
   return { images: d.images.subarray(0, n * size), labels: d.labels?.subarray(0, n), count: n, shape: d.shape };
 }
 
-const b64 = (a: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+export const b64 = (a: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 
 function toWire(e: RunEvent): unknown {
   if (e.type !== 'preview') return e;

@@ -197,4 +197,41 @@ describe('runs through the host and the trainer process', () => {
     expect(fs.existsSync(path.join(os.tmpdir(), 'escape.png'))).toBe(false);
     expect(await host.dispatch('datasets:import', { source: { paths: ['relative/dir'] }, name: 'x' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
   });
+
+  it('serves the Gallery of a trained run: triplets with metrics, samples, worst, latent map, manifold, interpolation', async () => {
+    const runId = await start({ kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [128], loss: 'bce', batchSize: 100, epochs: 2, noise: { type: 'gaussian', level: 0.3 } }, 2000);
+    expect(await host.dispatch('gallery:samples', { runId })).toMatchObject({ ok: false, error: { code: 'invalid_payload', message: expect.stringMatching(/no trained model yet/) } });
+    await waitStatus(runId, 'completed');
+    const call = async <T,>(name: string, payload: object) => {
+      const r = await host.dispatch(name, payload);
+      expect(r.ok, JSON.stringify(r).slice(0, 300)).toBe(true);
+      return (r as { ok: true; result: T }).result;
+    };
+    const px = (b: string) => Buffer.from(b, 'base64');
+    const t = await call<{ originals: string[]; noisy: string[]; reconstructions: string[]; mse: number[]; psnr: number[]; ssim: number[] }>('gallery:triplets', { runId, count: 6 });
+    expect(t.originals.length).toBe(6);
+    expect(px(t.reconstructions[0]).length).toBe(784);
+    expect(px(t.noisy[0]).equals(px(t.originals[0]))).toBe(false); // Gaussian noise was applied
+    t.mse.forEach((m) => expect(m).toBeGreaterThan(0));
+    t.psnr.forEach((p) => expect(p).toBeGreaterThan(5));
+    t.ssim.forEach((v) => expect(v).toBeLessThanOrEqual(1));
+    const s1 = await call<{ images: string[] }>('gallery:samples', { runId, count: 4, seed: 1 });
+    const s2 = await call<{ images: string[] }>('gallery:samples', { runId, count: 4, seed: 2 });
+    expect(s1.images.length).toBe(4);
+    expect(s1.images[0]).not.toBe(s2.images[0]); // reroll gives new samples
+    const w = await call<{ mse: number[] }>('gallery:worst', { runId, count: 5 });
+    expect([...w.mse].sort((a, b) => b - a)).toEqual(w.mse);
+    const l = await call<{ points: number[]; labels: number[]; method: string }>('gallery:latent', { runId, max: 100 });
+    expect(l.method).toBe('identity');
+    expect(l.points.length).toBe(2 * l.labels.length);
+    const m = await call<{ images: string[] }>('gallery:manifold', { runId, grid: 4 });
+    expect(m.images.length).toBe(16);
+    const i = await call<{ images: string[] }>('gallery:interpolate', { runId, a: 0, b: 1, steps: 5 });
+    expect(i.images.length).toBe(5);
+    // a conv AE with a 16-d code has no manifold grid: a clear error
+    const conv = await start({ ...dense, latentDim: 8, epochs: 1 }, 500);
+    await waitStatus(conv, 'completed');
+    expect(await host.dispatch('gallery:manifold', { runId: conv, grid: 4 })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/needs a 2-D code/) } });
+    expect(await host.dispatch('gallery:latent', { runId: conv })).toMatchObject({ ok: true, result: { method: 'pca' } });
+  });
 });

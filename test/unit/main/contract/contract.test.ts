@@ -56,6 +56,12 @@ describe('host dispatch', () => {
     'datasets:import': () => ({ jobId: 'imp-1' }),
     'datasets:cancelImport': () => ({ cancelling: false }),
     'datasets:previewImport': () => ({ images: [], labels: [], shape: [28, 28, 1], skipped: 0 }),
+    'gallery:triplets': () => ({ shape: [28, 28, 1], originals: [], noisy: [], reconstructions: [], mse: [], psnr: [], ssim: [] }),
+    'gallery:samples': () => ({ shape: [28, 28, 1], images: [] }),
+    'gallery:worst': () => ({ shape: [28, 28, 1], originals: [], reconstructions: [], mse: [] }),
+    'gallery:latent': () => ({ points: [], labels: [], labelNames: [], method: 'identity', explained: 1 }),
+    'gallery:manifold': () => ({ shape: [28, 28, 1], images: [] }),
+    'gallery:interpolate': () => ({ shape: [28, 28, 1], images: [] }),
     'datasets:uploadBegin': () => ({ uploadId: 'up-0000000000000000' }),
     'datasets:uploadChunk': () => ({ bytes: 0 }),
   };

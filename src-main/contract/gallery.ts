@@ -1,0 +1,41 @@
+// What a trained run offers the Gallery (issue #5): reconstructions with per-image metrics,
+// generated samples, the worst reconstructions, the latent map, the manifold grid and
+// interpolations. Images are base64 uint8 pixels of `shape`.
+import { z } from 'zod';
+import { RunId } from './runs';
+
+const Img = z.array(z.string());
+const Shape = z.tuple([z.number(), z.number(), z.number()]);
+
+export const galleryCalls = {
+  /** Validation images, their noisy inputs and reconstructions, with MSE / PSNR / SSIM each. */
+  'gallery:triplets': {
+    req: z.object({ runId: RunId, count: z.number().int().min(1).max(64).default(12) }).strict(),
+    res: z.object({ shape: Shape, originals: Img, noisy: Img, reconstructions: Img, mse: z.array(z.number()), psnr: z.array(z.number().nullable()), ssim: z.array(z.number()) }),
+  },
+  /** New images from the prior (VAE) or a Gaussian fitted to the codes. */
+  'gallery:samples': {
+    req: z.object({ runId: RunId, count: z.number().int().min(1).max(64).default(16), seed: z.number().int().min(0).max(2 ** 31 - 1).default(1) }).strict(),
+    res: z.object({ shape: Shape, images: Img }),
+  },
+  /** The validation images reconstructed worst, largest error first. */
+  'gallery:worst': {
+    req: z.object({ runId: RunId, count: z.number().int().min(1).max(64).default(8) }).strict(),
+    res: z.object({ shape: Shape, originals: Img, reconstructions: Img, mse: z.array(z.number()) }),
+  },
+  /** Codes of validation images in 2-D (PCA above 2-D), with labels. */
+  'gallery:latent': {
+    req: z.object({ runId: RunId, max: z.number().int().min(10).max(5000).default(1500) }).strict(),
+    res: z.object({ points: z.array(z.number()), labels: z.array(z.number()), labelNames: z.array(z.string()), method: z.enum(['identity', 'pca']), explained: z.number() }),
+  },
+  /** A grid × grid of images decoded across a 2-D code space (2-D codes only). */
+  'gallery:manifold': {
+    req: z.object({ runId: RunId, grid: z.number().int().min(2).max(20).default(10) }).strict(),
+    res: z.object({ shape: Shape, images: Img }),
+  },
+  /** Images along the line between the codes of two validation images. */
+  'gallery:interpolate': {
+    req: z.object({ runId: RunId, a: z.number().int().min(0), b: z.number().int().min(0), steps: z.number().int().min(2).max(20).default(8) }).strict(),
+    res: z.object({ shape: Shape, images: Img }),
+  },
+};
