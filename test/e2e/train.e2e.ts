@@ -68,6 +68,23 @@ describe('training from the Train view', () => {
     await page.screenshot({ path: screenshotPath('train-completed'), fullPage: true });
   });
 
+  it('shows the finished run in the Gallery: reconstructions with metrics, samples that reroll, latent map, worst cases', async () => {
+    await page.getByTestId('nav-gallery').click();
+    const triplets = page.getByTestId('gallery-triplets');
+    await triplets.waitFor({ timeout: 60_000 });
+    expect(await triplets.locator('canvas').count()).toBe(30); // 10 × original / noisy / reconstruction
+    expect(await triplets.textContent()).toMatch(/MSE 0\.\d{4}\s*PSNR \d+\.\d dB\s*SSIM 0\.\d{3}/);
+    await page.getByTestId('gallery-samples').waitFor();
+    await page.getByTestId('gallery-latent').waitFor();
+    await page.getByTestId('gallery-worst').waitFor();
+    const firstSample = () => page.evaluate(`document.querySelector('[data-testid="gallery-samples"] canvas').toDataURL()`);
+    const before = await firstSample();
+    await page.getByTestId('gallery-reroll').click();
+    await expect.poll(firstSample, { timeout: 20_000 }).not.toBe(before);
+    await page.screenshot({ path: screenshotPath('gallery'), fullPage: true });
+    await page.getByTestId('nav-train').click();
+  });
+
   it('stops a run and resumes it from its checkpoint', async () => {
     await page.getByTestId('run-preset').selectOption('dense');
     await page.getByTestId('run-epochs').fill('6');

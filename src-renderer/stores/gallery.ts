@@ -1,0 +1,66 @@
+// The Gallery of one finished run: reconstructions with metrics, samples, worst cases, the
+// latent map, the manifold grid and interpolations, each loaded from the host on demand.
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { CallRes } from '@contract';
+import { useApi } from '../api/instance';
+import { describeError } from '../api/client';
+
+export const useGalleryStore = defineStore('gallery', () => {
+  /** The run being looked at. */
+  const runId = ref<string>();
+  const triplets = ref<CallRes<'gallery:triplets'>>();
+  const samples = ref<CallRes<'gallery:samples'>>();
+  const worst = ref<CallRes<'gallery:worst'>>();
+  const latent = ref<CallRes<'gallery:latent'>>();
+  const manifold = ref<CallRes<'gallery:manifold'>>();
+  const interpolation = ref<CallRes<'gallery:interpolate'>>();
+  /** Why a section could not load (e.g. no manifold for codes that are not 2-D), by section. */
+  const errors = ref<Record<string, string>>({});
+  const loading = ref(false);
+  let seed = 1;
+
+  async function section<T>(name: string, f: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const r = await f();
+      delete errors.value[name];
+      return r;
+    } catch (err) {
+      errors.value[name] = describeError(err);
+      return undefined;
+    }
+  }
+
+  /** Loads every section for a run. */
+  async function open(id: string, latentDim: number) {
+    const api = useApi();
+    runId.value = id;
+    errors.value = {};
+    loading.value = true;
+    [triplets.value, samples.value, worst.value, latent.value, manifold.value, interpolation.value] = [undefined, undefined, undefined, undefined, undefined, undefined];
+    triplets.value = await section('triplets', () => api.invoke('gallery:triplets', { runId: id, count: 10 }));
+    samples.value = await section('samples', () => api.invoke('gallery:samples', { runId: id, count: 16, seed }));
+    worst.value = await section('worst', () => api.invoke('gallery:worst', { runId: id, count: 8 }));
+    latent.value = await section('latent', () => api.invoke('gallery:latent', { runId: id, max: 1500 }));
+    if (latentDim === 2) manifold.value = await section('manifold', () => api.invoke('gallery:manifold', { runId: id, grid: 12 }));
+    interpolation.value = await section('interpolation', () => api.invoke('gallery:interpolate', { runId: id, a: 0, b: 1, steps: 8 }));
+    loading.value = false;
+  }
+
+  /** New generated samples. */
+  async function reroll() {
+    if (!runId.value) return;
+    seed += 1;
+    const id = runId.value;
+    samples.value = await section('samples', () => useApi().invoke('gallery:samples', { runId: id, count: 16, seed }));
+  }
+
+  /** Interpolates between two of the reconstructions' originals. */
+  async function interpolate(a: number, b: number) {
+    if (!runId.value) return;
+    const id = runId.value;
+    interpolation.value = await section('interpolation', () => useApi().invoke('gallery:interpolate', { runId: id, a, b, steps: 8 }));
+  }
+
+  return { runId, triplets, samples, worst, latent, manifold, interpolation, errors, loading, open, reroll, interpolate };
+});
