@@ -1,6 +1,7 @@
 // Host side of `runs:*`: keeps the session's runs, starts them in the trainer process, relays
 // their events, and turns a trainer crash into a failed run that can be resumed from its last
 // checkpoint. Run folders live in <workspace>/runs/<runId>/.
+import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { EventPayload, RunEventPayload, RunSummary } from '../contract';
@@ -24,9 +25,52 @@ export function createRunsService(opts: { trainer: TrainerSupervisor; workspaceD
   const runs = new Map<string, RunSummary>();
   const runDir = (runId: string) => path.join(opts.workspaceDir, 'runs', runId);
 
+  // Each run's summary is kept in <run>/run.json (temp file + rename, one write at a time per run),
+  // so the session's runs come back after a restart.
+  const writes = new Map<string, Promise<void>>();
+  const persist = (run: RunSummary) => {
+    const file = path.join(runDir(run.runId), 'run.json');
+    const data = JSON.stringify(run);
+    const prev = writes.get(run.runId) ?? Promise.resolve();
+    const next = prev
+      .then(async () => {
+        await fs.promises.mkdir(path.dirname(file), { recursive: true });
+        const tmp = `${file}.tmp-${process.pid}`;
+        await fs.promises.writeFile(tmp, data);
+        await fs.promises.rename(tmp, file);
+      })
+      .catch(() => undefined); // a failed write is retried by the next change; the run goes on
+    writes.set(run.runId, next);
+  };
+
+  // Runs from earlier sessions. One that was running when the studio stopped is shown as stopped
+  // ("interrupted") and resumes from its last checkpoint.
+  for (const id of fs.existsSync(path.join(opts.workspaceDir, 'runs')) ? fs.readdirSync(path.join(opts.workspaceDir, 'runs')) : []) {
+    try {
+      const saved = JSON.parse(fs.readFileSync(path.join(runDir(id), 'run.json'), 'utf8')) as RunSummary;
+      if (saved.runId !== id) continue;
+      const statePath = path.join(runDir(id), 'checkpoint', 'state.json');
+      if (fs.existsSync(statePath)) {
+        const st = JSON.parse(fs.readFileSync(statePath, 'utf8')) as { epochsDone: number; history: RunSummary['history'] };
+        if (saved.status !== 'completed') {
+          saved.epochsDone = st.epochsDone;
+          saved.history = st.history;
+        }
+      }
+      if (saved.status === 'running') {
+        saved.status = 'stopped';
+        saved.message = `Interrupted: the studio stopped while this run was training. Resume continues after epoch ${saved.epochsDone}.`;
+      }
+      runs.set(id, saved);
+    } catch {
+      // not a run folder, or a damaged run.json: the folder stays on disk untouched
+    }
+  }
+
   const setStatus = (run: RunSummary, status: RunSummary['status'], message?: string) => {
     run.status = status;
     run.message = message;
+    persist(run);
     opts.emit('runs:status', { runId: run.runId, status, message, epochsDone: run.epochsDone });
   };
 
@@ -39,6 +83,7 @@ export function createRunsService(opts: { trainer: TrainerSupervisor; workspaceD
         run.epochsDone = p.event.epoch;
         run.history.loss[p.event.epoch - 1] = p.event.loss;
         run.history.valLoss[p.event.epoch - 1] = p.event.valLoss;
+        persist(run);
       }
       opts.emit('runs:event', p);
     } else if (name === 'run-end') {

@@ -234,4 +234,29 @@ describe('runs through the host and the trainer process', () => {
     expect(await host.dispatch('gallery:manifold', { runId: conv, grid: 4 })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/needs a 2-D code/) } });
     expect(await host.dispatch('gallery:latent', { runId: conv })).toMatchObject({ ok: true, result: { method: 'pca' } });
   });
+
+  it('lists runs again after a restart; a run interrupted by the restart resumes from its checkpoint', async () => {
+    const runId = await start({ ...dense, epochs: 4 }, 2000);
+    await waitEvent(runId, (e) => e.type === 'checkpoint' && e.epoch === 1);
+    await host.dispose(); // the studio closes mid-run (its trainer is stopped)
+    trainer = createTestSupervisor();
+    host = createHost({ mode: 'serve', version: 'test', trainer, workspaceDir: workspace });
+    events = [];
+    host.subscribe((name, payload) => events.push([name, payload]));
+    const list = (await host.dispatch('runs:list', {})) as { ok: true; result: RunSummary[] };
+    const run = list.result.find((r) => r.runId === runId)!;
+    expect(run.status).toBe('stopped');
+    expect(run.message).toMatch(/Interrupted.*Resume continues after epoch \d/);
+    expect(run.epochsDone).toBeGreaterThanOrEqual(1);
+    expect(run.history.loss.length).toBe(run.epochsDone);
+    expect(await host.dispatch('runs:resume', { runId })).toMatchObject({ ok: true });
+    expect((await waitStatus(runId, 'completed')).epochsDone).toBe(4);
+    // and a finished run is listed as finished after another restart
+    await host.dispose();
+    trainer = createTestSupervisor();
+    host = createHost({ mode: 'serve', version: 'test', trainer, workspaceDir: workspace });
+    await new Promise((r) => setTimeout(r, 50));
+    const again = (await host.dispatch('runs:list', {})) as { ok: true; result: RunSummary[] };
+    expect(again.result.find((r) => r.runId === runId)).toMatchObject({ status: 'completed', epochsDone: 4 });
+  });
 });
