@@ -8,11 +8,11 @@ import { CallError } from './dispatch';
 import type { EventPayload } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import { deleteDataset, listDatasets, previewDataset, renameDataset } from '../datasets/store';
+import { toBase64 } from '../datasets/base64';
 
 type Emit = <N extends 'datasets:importProgress' | 'datasets:importDone'>(name: N, payload: EventPayload<N>) => void;
 const MAX_UPLOAD_BYTES = 8 * 2 ** 30;
 
-const b64 = (a: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 
 /** Store errors (a missing or damaged dataset) reach the user as plain words, not 'internal'. */
 function userError<T>(f: () => T): T {
@@ -23,14 +23,16 @@ function userError<T>(f: () => T): T {
   }
 }
 
+type DatasetHandlers = Pick<
+  Handlers,
+  'datasets:list' | 'datasets:addBuiltin' | 'datasets:preview' | 'datasets:rename' | 'datasets:delete' | 'datasets:import' | 'datasets:previewImport' | 'datasets:cancelImport' | 'datasets:uploadBegin' | 'datasets:uploadChunk'
+>;
+
 export function datasetHandlers(
   trainer: TrainerSupervisor,
   workspaceDir: string,
   emit: Emit,
-): Pick<
-  Handlers,
-  'datasets:list' | 'datasets:addBuiltin' | 'datasets:preview' | 'datasets:rename' | 'datasets:delete' | 'datasets:import' | 'datasets:previewImport' | 'datasets:cancelImport' | 'datasets:uploadBegin' | 'datasets:uploadChunk'
-> {
+): { handlers: DatasetHandlers; dispose(): void } {
   const uploadsDir = path.join(workspaceDir, 'uploads');
   const uploads = new Map<string, { dir: string; bytes: number }>();
   /** Running imports, and the upload folder each one consumes (removed when it ends). */
@@ -41,7 +43,7 @@ export function datasetHandlers(
     jobs.delete(jobId);
     if (job?.uploadDir) void fs.promises.rm(job.uploadDir, { recursive: true, force: true });
   };
-  trainer.on('trainer-event', (name, payload) => {
+  const onTrainerEvent = (name: string, payload: unknown) => {
     const p = payload as { jobId?: string };
     if (!p?.jobId || !jobs.has(p.jobId)) return;
     if (name === 'import-progress') emit('datasets:importProgress', payload as EventPayload<'datasets:importProgress'>);
@@ -49,14 +51,16 @@ export function datasetHandlers(
       finish(p.jobId);
       emit('datasets:importDone', payload as EventPayload<'datasets:importDone'>);
     }
-  });
-  trainer.on('state', (st) => {
+  };
+  const onState = (st: EventPayload<'trainer:state'>) => {
     if (st.state !== 'crashed') return;
     for (const jobId of [...jobs.keys()]) {
       finish(jobId);
       emit('datasets:importDone', { jobId, status: 'failed', message: `The trainer process stopped during the import (${st.error ?? 'unknown reason'}). Nothing was written; try again.` });
     }
-  });
+  };
+  trainer.on('trainer-event', onTrainerEvent);
+  trainer.on('state', onState);
 
   /** The folders or files an import source names, checked. */
   const pathsOf = (source: { paths: string[] } | { uploadId: string }): string[] => {
@@ -69,13 +73,13 @@ export function datasetHandlers(
     return source.paths;
   };
 
-  return {
+  const handlers: DatasetHandlers = {
     'datasets:list': () => listDatasets(workspaceDir),
     'datasets:addBuiltin': ({ name }) => trainer.request('datasetBuiltin', { name, workspaceDir }, 120_000),
     'datasets:preview': ({ id, count }) =>
       userError(() => {
         const p = previewDataset(workspaceDir, id, count);
-        return { manifest: p.manifest, images: p.images.map(b64), mean: b64(p.mean) };
+        return { manifest: p.manifest, images: p.images.map(toBase64), mean: toBase64(p.mean) };
       }),
     'datasets:rename': ({ id, name }) => userError(() => renameDataset(workspaceDir, id, name)),
     'datasets:delete': ({ id }) => userError(() => (deleteDataset(workspaceDir, id), { deleted: true as const })),
@@ -117,5 +121,12 @@ export function datasetHandlers(
       return { jobId };
     },
     'datasets:cancelImport': ({ jobId }) => (jobs.has(jobId) ? trainer.request('datasetCancelImport', { jobId }) : { cancelling: false }),
+  };
+  return {
+    handlers,
+    dispose() {
+      trainer.off('trainer-event', onTrainerEvent);
+      trainer.off('state', onState);
+    },
   };
 }

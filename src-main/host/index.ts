@@ -37,6 +37,7 @@ export function createHost(opts: HostOptions): Host {
   const emit = <N extends EventName>(name: N, payload: EventPayload<N>) => bus.emit('event', name, payload);
 
   const runs = createRunsService({ trainer: opts.trainer, workspaceDir: opts.workspaceDir, emit });
+  const datasets = datasetHandlers(opts.trainer, opts.workspaceDir, emit);
 
   const handlers: Handlers = {
     'app:info': () => ({
@@ -48,7 +49,7 @@ export function createHost(opts: HostOptions): Host {
     }),
     ...trainerHandlers(opts.trainer),
     ...runs.handlers,
-    ...datasetHandlers(opts.trainer, opts.workspaceDir, emit),
+    ...datasets.handlers,
     ...galleryHandlers(opts.trainer, opts.workspaceDir, (id) => runs.get(id)),
   };
 
@@ -69,6 +70,7 @@ export function createHost(opts: HostOptions): Host {
     async dispose() {
       opts.trainer.off('state', onState);
       runs.dispose();
+      datasets.dispose();
       await opts.trainer.stop();
     },
   };

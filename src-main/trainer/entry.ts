@@ -64,14 +64,7 @@ const handlers: { [M in MethodName]: (params: unknown) => Promise<unknown> | unk
     startImport(methods.datasetImport.params.parse(p), (name, payload) => send({ type: 'event', name, payload }));
     return { accepted: true };
   },
-  datasetPreviewImport: async (p) => {
-    const { paths, options, limit } = methods.datasetPreviewImport.params.parse(p);
-    const { importPaths } = await import('../datasets/import');
-    const { dataset, report } = await importPaths(paths, { ...options, limit });
-    const per = dataset.shape[0] * dataset.shape[1] * dataset.shape[2];
-    const images = Array.from({ length: dataset.count }, (_, i) => Buffer.from(dataset.images.subarray(i * per, (i + 1) * per)).toString('base64'));
-    return { images, labels: Array.from(dataset.labels, (l) => dataset.labelNames[l]), shape: dataset.shape, skipped: report.skipped.length };
-  },
+  datasetPreviewImport: async (p) => (await import('./imports')).previewImport(methods.datasetPreviewImport.params.parse(p)),
   datasetCancelImport: async (p) => {
     const { cancelImport } = await import('./imports');
     return { cancelling: cancelImport(methods.datasetCancelImport.params.parse(p).jobId) };

@@ -2,7 +2,8 @@
 // validation images, and what the model makes of them. Returns plain data (base64 pixels).
 import { applyNoise, imageMetrics, loadTrained, splitIndices, type TrainedModel } from '../engine';
 import { tf } from '../engine/tf';
-import { b64, loadRunDataset } from './runs';
+import { loadRunDataset } from './runs';
+import { imagesToBase64 as split } from '../datasets/base64';
 import type { MethodParams } from './protocol';
 
 const cache = new Map<string, TrainedModel>();
@@ -27,7 +28,6 @@ export function forgetModel(runDir: string) {
 }
 
 const toU8 = (f: Float32Array) => Uint8Array.from(f, (v) => Math.max(0, Math.min(255, Math.round(v * 255))));
-const split = (u8: Uint8Array, per: number) => Array.from({ length: u8.length / per }, (_, i) => b64(u8.subarray(i * per, (i + 1) * per)));
 
 export async function galleryOp(p: MethodParams<'gallery'>): Promise<unknown> {
   const m = await modelFor(p.runDir);

@@ -3,6 +3,7 @@
 import { ImportCancelled, importPaths } from '../datasets/import';
 import { writeDataset } from '../datasets/store';
 import type { MethodParams } from './protocol';
+import { imagesToBase64 } from '../datasets/base64';
 
 type Send = (name: 'import-progress' | 'import-done', payload: unknown) => void;
 const jobs = new Map<string, AbortController>();
@@ -37,4 +38,11 @@ export function cancelImport(jobId: string): boolean {
   const ctrl = jobs.get(jobId);
   ctrl?.abort();
   return !!ctrl;
+}
+
+/** The live preview before an import: the first few images converted with the chosen options. */
+export async function previewImport(p: MethodParams<'datasetPreviewImport'>) {
+  const { dataset, report } = await importPaths(p.paths, { ...p.options, limit: p.limit });
+  const per = dataset.shape[0] * dataset.shape[1] * dataset.shape[2];
+  return { images: imagesToBase64(dataset.images, per), labels: Array.from(dataset.labels, (l) => dataset.labelNames[l]), shape: dataset.shape, skipped: report.skipped.length };
 }

@@ -3,6 +3,7 @@
 import { loadMnist, trainRun, type Dataset, type RunEvent, type RunResult } from '../engine';
 import type { MethodParams } from './protocol';
 import { loadDataset } from '../datasets/store';
+import { toBase64 as b64 } from '../datasets/base64';
 
 type Send = (name: 'run-event' | 'run-end', payload: unknown) => void;
 
@@ -18,7 +19,6 @@ export function loadRunDataset(spec: MethodParams<'runStart'>['dataset'], worksp
   return { images: d.images.subarray(0, n * size), labels: d.labels?.subarray(0, n), count: n, shape: d.shape };
 }
 
-export const b64 = (a: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 
 function toWire(e: RunEvent): unknown {
   if (e.type !== 'preview') return e;
