@@ -14,6 +14,8 @@ export * from './runs';
 export * from './datasets';
 export * from './gallery';
 export * from './model-config';
+export * from './model-validate';
+export * from './model-summary';
 
 const Empty = z.object({}).strict();
 
