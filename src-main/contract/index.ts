@@ -8,11 +8,13 @@ import { CALL_NAMES, EVENT_NAMES, type CallName, type EventName } from './names'
 import { runCalls, runEvents } from './runs';
 import { datasetCalls, datasetEvents } from './datasets';
 import { galleryCalls } from './gallery';
+import { noiseCalls } from './noise';
 
 export { CALL_NAMES, EVENT_NAMES, eventChannel, type CallName, type EventName } from './names';
 export * from './runs';
 export * from './datasets';
 export * from './gallery';
+export * from './noise';
 export * from './model-config';
 export * from './model-validate';
 export * from './model-summary';
@@ -74,6 +76,7 @@ export const calls = {
   ...runCalls,
   ...datasetCalls,
   ...galleryCalls,
+  ...noiseCalls,
 } satisfies Record<CallName, { req: z.ZodType; res: z.ZodType }>;
 
 /** A short message for the user (info / warning / error), shown in place by the renderer. */

@@ -9,6 +9,7 @@ import { trainerHandlers } from './trainer';
 import { createRunsService } from './runs';
 import { datasetHandlers } from './datasets';
 import { galleryHandlers } from './gallery';
+import { noiseHandlers } from './noise';
 
 export interface HostOptions {
   mode: AppInfo['mode'];
@@ -51,6 +52,7 @@ export function createHost(opts: HostOptions): Host {
     ...runs.handlers,
     ...datasets.handlers,
     ...galleryHandlers(opts.trainer, opts.workspaceDir, (id) => runs.get(id)),
+    ...noiseHandlers(opts.trainer, opts.workspaceDir),
   };
 
   const onState = (s: EventPayload<'trainer:state'>) => {

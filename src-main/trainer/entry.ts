@@ -70,6 +70,7 @@ const handlers: { [M in MethodName]: (params: unknown) => Promise<unknown> | unk
     return { cancelling: cancelImport(methods.datasetCancelImport.params.parse(p).jobId) };
   },
   gallery: async (p) => (await import('./gallery')).galleryOp(methods.gallery.params.parse(p)),
+  noisePreview: async (p) => (await import('./noise-preview')).noisePreview(methods.noisePreview.params.parse(p)),
   runStop: async (p) => ({ stopping: (await runsModule).stopRun(methods.runStop.params.parse(p).runId) }),
 };
 

@@ -3,6 +3,7 @@
 // trainer keeps running.
 import { z } from 'zod';
 import { BackendInfo, BuiltinDatasetName, DatasetManifest, ImportOptions, RunDataset } from '../contract';
+import { NoiseConfig, NoisePreviewDataset } from '../contract';
 
 /** Methods the host may ask the trainer to run, with their params and results. */
 export const methods = {
@@ -36,6 +37,11 @@ export const methods = {
   gallery: {
     params: z.object({ op: z.enum(['triplets', 'samples', 'worst', 'latent', 'manifold', 'interpolate']), runDir: z.string(), workspaceDir: z.string(), dataset: RunDataset, params: z.record(z.string(), z.number()) }).strict(),
     result: z.unknown(),
+  },
+  /** The Noise view's preview: the first images of a dataset, clean and corrupted by the engine's noise. */
+  noisePreview: {
+    params: z.object({ dataset: NoisePreviewDataset, noise: NoiseConfig, count: z.number().int().min(1).max(64), seed: z.number().int(), workspaceDir: z.string() }).strict(),
+    result: z.object({ shape: z.tuple([z.number(), z.number(), z.number()]), clean: z.array(z.string()), noisy: z.array(z.string()) }),
   },
   /** Asks a run to stop after its current batch. */
   runStop: { params: z.object({ runId: z.string() }).strict(), result: z.object({ stopping: z.boolean() }) },

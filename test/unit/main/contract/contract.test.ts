@@ -62,6 +62,7 @@ describe('host dispatch', () => {
     'gallery:latent': () => ({ points: [], labels: [], labelNames: [], method: 'identity', explained: 1 }),
     'gallery:manifold': () => ({ shape: [28, 28, 1], images: [] }),
     'gallery:interpolate': () => ({ shape: [28, 28, 1], images: [] }),
+    'noise:preview': () => ({ shape: [28, 28, 1], clean: [], noisy: [] }),
     'datasets:uploadBegin': () => ({ uploadId: 'up-0000000000000000' }),
     'datasets:uploadChunk': () => ({ bytes: 0 }),
   };
