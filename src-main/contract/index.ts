@@ -9,12 +9,16 @@ import { runCalls, runEvents } from './runs';
 import { datasetCalls, datasetEvents } from './datasets';
 import { galleryCalls } from './gallery';
 import { noiseCalls } from './noise';
+import { workspaceCalls, workspaceEvents } from './workspace';
+import { exportCalls } from './export';
 
 export { CALL_NAMES, EVENT_NAMES, eventChannel, type CallName, type EventName } from './names';
 export * from './runs';
 export * from './datasets';
 export * from './gallery';
 export * from './noise';
+export * from './workspace';
+export * from './export';
 export * from './model-config';
 export * from './model-validate';
 export * from './model-summary';
@@ -77,6 +81,8 @@ export const calls = {
   ...datasetCalls,
   ...galleryCalls,
   ...noiseCalls,
+  ...workspaceCalls,
+  ...exportCalls,
 } satisfies Record<CallName, { req: z.ZodType; res: z.ZodType }>;
 
 /** A short message for the user (info / warning / error), shown in place by the renderer. */
@@ -95,6 +101,7 @@ export const events = {
   'app:notice': Notice,
   ...runEvents,
   ...datasetEvents,
+  ...workspaceEvents,
 } satisfies Record<EventName, z.ZodType>;
 
 export type CallReq<N extends CallName> = z.input<(typeof calls)[N]['req']>;

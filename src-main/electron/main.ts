@@ -1,7 +1,8 @@
 // Electron entry: registers the app:// scheme, locks the session down, starts the host and its
 // trainer (utilityProcess), binds IPC and opens the window. Thin by design: all behaviour is in
 // the host, which serve mode and the tests drive directly.
-import { app, protocol, net, type BrowserWindow } from 'electron';
+import { app, dialog, protocol, net, shell, type BrowserWindow } from 'electron';
+import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createHost } from '../host';
@@ -35,10 +36,46 @@ app.whenReady().then(() => {
   // In the packaged app the trainer entry sits beside this file in app.asar; tfjs-node's native
   // files are unpacked (electron-builder.yml asarUnpack) and found through Electron's asar shim.
   const trainer = new TrainerSupervisor({ spawn: utilitySpawner(path.join(__dirname, 'trainer.cjs')) });
-  const host = createHost({ mode: 'electron', version: pkg.version, trainer, workspaceDir: path.join(app.getPath('userData'), 'workspace') });
+  // The last workspace opened (File > Open Workspace…) is remembered in userData/studio.json.
+  const prefsFile = path.join(app.getPath('userData'), 'studio.json');
+  const readPrefs = (): { workspace?: string } => {
+    try {
+      return JSON.parse(fs.readFileSync(prefsFile, 'utf8')) as { workspace?: string };
+    } catch {
+      return {};
+    }
+  };
+  const defaultWorkspace = path.join(app.getPath('userData'), 'workspace');
+  const remembered = readPrefs().workspace;
+  const host = createHost({
+    mode: 'electron',
+    version: pkg.version,
+    trainer,
+    workspaceDir: remembered && path.isAbsolute(remembered) && fs.existsSync(remembered) ? remembered : defaultWorkspace,
+    dialogs: {
+      async pickDirectory(title) {
+        const r = win ? await dialog.showOpenDialog(win, { title, properties: ['openDirectory', 'createDirectory'] }) : { canceled: true, filePaths: [] };
+        return r.canceled ? undefined : r.filePaths[0];
+      },
+      async pickSavePath(defaultName) {
+        const r = win ? await dialog.showSaveDialog(win, { defaultPath: path.join(app.getPath('downloads'), defaultName) }) : { canceled: true, filePath: '' };
+        return r.canceled || !r.filePath ? undefined : r.filePath;
+      },
+    },
+    onWorkspaceOpened(dir) {
+      const tmp = `${prefsFile}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify({ ...readPrefs(), workspace: dir }));
+      fs.renameSync(tmp, prefsFile);
+    },
+  });
   trainer.start().catch(() => undefined); // reported through the trainer:state event
   bindIpc(host, () => win);
-  installMenu();
+  // Menu actions go through the same contract calls as the UI; failures become notices in place.
+  const viaHost = (name: 'workspace:open' | 'models:import') => () =>
+    void host.dispatch(name, {}).then((env) => {
+      if (!env.ok) host.emit('app:notice', { level: 'error', message: env.error.message, at: Date.now() });
+    });
+  installMenu({ openWorkspace: viaHost('workspace:open'), importModel: viaHost('models:import'), showWorkspace: () => void shell.openPath(host.workspaceDir()) });
   win = createMainWindow(__dirname);
   win.on('closed', () => (win = undefined));
 

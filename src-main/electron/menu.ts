@@ -1,11 +1,28 @@
-// The application menu: standard roles only (no remote content, no custom IPC).
+// The application menu: standard roles plus the workspace actions, which call the host directly
+// (no remote content, no custom IPC).
 import { Menu, app, type MenuItemConstructorOptions } from 'electron';
 
-export function installMenu(): void {
+export interface MenuActions {
+  openWorkspace(): void;
+  importModel(): void;
+  showWorkspace(): void;
+}
+
+export function installMenu(actions: MenuActions): void {
   const isMac = process.platform === 'darwin';
   const template: MenuItemConstructorOptions[] = [
     ...(isMac ? [{ role: 'appMenu' as const }] : []),
-    { label: 'File', submenu: [isMac ? { role: 'close' } : { role: 'quit' }] },
+    {
+      label: 'File',
+      submenu: [
+        { label: 'Open Workspace…', accelerator: 'CmdOrCtrl+O', click: () => actions.openWorkspace() },
+        { label: 'Show Workspace Folder', click: () => actions.showWorkspace() },
+        { type: 'separator' },
+        { label: 'Import TensorFlow.js Model…', click: () => actions.importModel() },
+        { type: 'separator' },
+        isMac ? { role: 'close' } : { role: 'quit' },
+      ],
+    },
     { role: 'editMenu' },
     {
       label: 'View',

@@ -1,5 +1,7 @@
 // Host side of `gallery:*`: checks the run has a trained model, then asks the trainer process
 // (which owns tfjs-node and caches the loaded model) for the view.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Handlers } from './dispatch';
 import { CallError } from './dispatch';
 import type { RunSummary } from '../contract';
@@ -12,7 +14,10 @@ export function galleryHandlers(trainer: TrainerSupervisor, workspaceDir: string
   const view = async (op: Op, runId: string, params: Record<string, number>) => {
     const r = getRun(runId);
     if (!r) throw new CallError('invalid_payload', `There is no run '${runId}' in this session.`);
-    if (r.run.status !== 'completed') throw new CallError('invalid_payload', `Run '${runId}' has no trained model yet (it is ${r.run.status}); the Gallery shows finished runs.`);
+    // A finished run, or one imported from a TensorFlow.js export (it keeps training from there).
+    if (!fs.existsSync(path.join(r.dir, 'model', 'encoder', 'model.json'))) {
+      throw new CallError('invalid_payload', `Run '${runId}' has no trained model yet (it is ${r.run.status}); the Gallery shows finished runs.`);
+    }
     try {
       return await trainer.request('gallery', { op, runDir: r.dir, workspaceDir, dataset: r.run.dataset, params }, 60_000);
     } catch (err) {

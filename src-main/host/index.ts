@@ -2,14 +2,16 @@
 // events out to whichever transport is attached (Electron IPC or the serve-mode WebSocket).
 // No transport code here.
 import { EventEmitter } from 'node:events';
-import type { AppInfo, Envelope, EventName, EventPayload } from '../contract';
+import type { AppInfo, Envelope, EventName, EventPayload, WorkspaceInfo } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
-import { dispatch, type Handlers } from './dispatch';
+import { CallError, dispatch, type Handlers } from './dispatch';
 import { trainerHandlers } from './trainer';
 import { createRunsService } from './runs';
 import { datasetHandlers } from './datasets';
 import { galleryHandlers } from './gallery';
 import { noiseHandlers } from './noise';
+import { exportHandlers, type HostDialogs } from './exports';
+import { inventory, openWorkspaceDir, writeSettings, type OpenedWorkspace } from './workspace';
 
 export interface HostOptions {
   mode: AppInfo['mode'];
@@ -17,6 +19,10 @@ export interface HostOptions {
   trainer: TrainerSupervisor;
   /** The workspace folder: runs/<runId>/ holds each run's config, checkpoint and model. */
   workspaceDir: string;
+  /** Native dialogs (desktop app); serve mode has none. */
+  dialogs?: HostDialogs;
+  /** Called after another workspace was opened (the desktop app remembers it for next time). */
+  onWorkspaceOpened?: (dir: string) => void;
 }
 
 export type EventListener = <N extends EventName>(name: N, payload: EventPayload<N>) => void;
@@ -28,6 +34,10 @@ export interface Host {
   subscribe(listener: EventListener): () => void;
   /** Pushes an event to every subscriber. */
   emit<N extends EventName>(name: N, payload: EventPayload<N>): void;
+  /** The open workspace folder. */
+  workspaceDir(): string;
+  /** Opens another workspace (File > Open Workspace…); refused while a run trains. */
+  openWorkspace(dir: string): Promise<WorkspaceInfo>;
   /** Stops the trainer. */
   dispose(): Promise<void>;
 }
@@ -37,8 +47,68 @@ export function createHost(opts: HostOptions): Host {
   bus.setMaxListeners(100);
   const emit = <N extends EventName>(name: N, payload: EventPayload<N>) => bus.emit('event', name, payload);
 
-  const runs = createRunsService({ trainer: opts.trainer, workspaceDir: opts.workspaceDir, emit });
-  const datasets = datasetHandlers(opts.trainer, opts.workspaceDir, emit);
+  // Everything bound to the workspace folder is made per workspace, so opening another one swaps
+  // it whole; the handler table below forwards to whichever is current.
+  const makeServices = (opened: OpenedWorkspace) => {
+    const dir = opened.dir;
+    const runs = createRunsService({ trainer: opts.trainer, workspaceDir: dir, emit });
+    const datasets = datasetHandlers(opts.trainer, dir, emit);
+    const handlers = {
+      ...runs.handlers,
+      ...datasets.handlers,
+      ...galleryHandlers(opts.trainer, dir, (id) => runs.get(id)),
+      ...noiseHandlers(opts.trainer, dir),
+      ...exportHandlers({ trainer: opts.trainer, workspaceDir: dir, dialogs: opts.dialogs, getRun: (id) => runs.get(id), addImportedRun: (run) => runs.add(run) }),
+    };
+    return {
+      opened,
+      runs,
+      handlers,
+      dispose() {
+        runs.dispose();
+        datasets.dispose();
+      },
+    };
+  };
+  type Services = ReturnType<typeof makeServices>;
+  let current: Services = makeServices(openWorkspaceDir(opts.workspaceDir));
+
+  const info = (): WorkspaceInfo => {
+    const { opened } = current;
+    const inv = inventory(opened.dir);
+    const runs = current.handlers['runs:list']({}) as unknown[];
+    return {
+      path: opened.dir,
+      schemaVersion: opened.schemaVersion,
+      datasets: inv.datasets,
+      runs: runs.length,
+      exports: inv.exports,
+      flagged: [...opened.flagged, ...inv.flagged],
+      settings: opened.settings,
+      nativeDialogs: !!opts.dialogs,
+    };
+  };
+
+  const openWorkspace = async (dir: string): Promise<WorkspaceInfo> => {
+    const busy = (current.handlers['runs:list']({}) as Array<{ status: string }>).filter((r) => r.status === 'running' || r.status === 'queued');
+    if (busy.length) throw new CallError('invalid_payload', `${busy.length === 1 ? 'A run is' : `${busy.length} runs are`} training in this workspace; stop ${busy.length === 1 ? 'it' : 'them'} before opening another workspace.`);
+    let opened: OpenedWorkspace;
+    try {
+      opened = openWorkspaceDir(dir);
+    } catch (err) {
+      throw new CallError('invalid_payload', (err as Error).message);
+    }
+    current.dispose();
+    current = makeServices(opened);
+    opts.onWorkspaceOpened?.(dir);
+    const now = info();
+    emit('workspace:changed', now);
+    return now;
+  };
+
+  const bound = Object.fromEntries(
+    (Object.keys(current.handlers) as Array<keyof Services['handlers']>).map((k) => [k, (req: never) => (current.handlers[k] as (r: never) => unknown)(req)]),
+  ) as Services['handlers'];
 
   const handlers: Handlers = {
     'app:info': () => ({
@@ -49,10 +119,29 @@ export function createHost(opts: HostOptions): Host {
       nodeVersion: process.versions.node,
     }),
     ...trainerHandlers(opts.trainer),
-    ...runs.handlers,
-    ...datasets.handlers,
-    ...galleryHandlers(opts.trainer, opts.workspaceDir, (id) => runs.get(id)),
-    ...noiseHandlers(opts.trainer, opts.workspaceDir),
+    ...bound,
+    'workspace:info': () => info(),
+    'workspace:open': async ({ path: dir }) => {
+      let target = dir;
+      if (!target) {
+        if (!opts.dialogs) throw new CallError('invalid_payload', 'Type the absolute path of the workspace folder to open.');
+        target = await opts.dialogs.pickDirectory('Open a workspace folder');
+        if (!target) return { cancelled: true, info: info() };
+      }
+      return { cancelled: false, info: await openWorkspace(target) };
+    },
+    'settings:set': (changes) => {
+      const next = { ...current.opened.settings, ...changes };
+      try {
+        writeSettings(current.opened.dir, next);
+      } catch (err) {
+        throw new CallError('internal', `The settings could not be saved: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. The previous settings are kept.`);
+      }
+      current.opened.settings = next;
+      current.opened.flagged = current.opened.flagged.filter((f) => f.item !== 'settings.json');
+      emit('workspace:changed', info());
+      return next;
+    },
   };
 
   const onState = (s: EventPayload<'trainer:state'>) => {
@@ -69,10 +158,11 @@ export function createHost(opts: HostOptions): Host {
       return () => bus.off('event', l);
     },
     emit,
+    workspaceDir: () => current.opened.dir,
+    openWorkspace,
     async dispose() {
       opts.trainer.off('state', onState);
-      runs.dispose();
-      datasets.dispose();
+      current.dispose();
       await opts.trainer.stop();
     },
   };

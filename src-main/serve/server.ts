@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { sendExport } from './downloads';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Host } from '../host';
 import type { ServerFrame } from '../contract';
@@ -128,6 +129,11 @@ export async function startServeServer(opts: ServeOptions): Promise<ServeHandle>
       return deny(400, 'Bad path.');
     }
     if (rel.includes('\0')) return deny(400, 'Bad path.');
+    const exportMatch = /^\/exports\/(exp-[a-z0-9-]{1,60})$/.exec(rel);
+    if (exportMatch) {
+      if (!sendExport(opts.host.workspaceDir(), exportMatch[1], req, res, baseHeaders)) deny(404, 'No such export.');
+      return;
+    }
     if (rel === '/' || rel === '') rel = '/index.html';
     const file = path.resolve(staticDir, `.${path.posix.normalize(rel)}`);
     if (!file.startsWith(staticDir + path.sep)) return deny(403, 'Forbidden path.');

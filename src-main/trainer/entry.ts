@@ -71,6 +71,8 @@ const handlers: { [M in MethodName]: (params: unknown) => Promise<unknown> | unk
   },
   gallery: async (p) => (await import('./gallery')).galleryOp(methods.gallery.params.parse(p)),
   noisePreview: async (p) => (await import('./noise-preview')).noisePreview(methods.noisePreview.params.parse(p)),
+  exportRun: async (p) => (await import('./exports')).exportRun(methods.exportRun.params.parse(p)),
+  importModel: async (p) => (await import('./exports')).importModel(methods.importModel.params.parse(p)),
   runStop: async (p) => ({ stopping: (await runsModule).stopRun(methods.runStop.params.parse(p).runId) }),
 };
 

@@ -38,6 +38,34 @@ export const methods = {
     params: z.object({ op: z.enum(['triplets', 'samples', 'worst', 'latent', 'manifold', 'interpolate']), runDir: z.string(), workspaceDir: z.string(), dataset: RunDataset, params: z.record(z.string(), z.number()) }).strict(),
     result: z.unknown(),
   },
+  /** Writes one export of a trained run to `out` (atomically; nothing at `out` on failure). */
+  exportRun: {
+    params: z
+      .object({
+        op: z.enum(['model', 'latents', 'gallery']),
+        runDir: z.string(),
+        workspaceDir: z.string(),
+        out: z.string(),
+        format: z.enum(['tfjs', 'keras', 'onnx']).optional(),
+        part: z.enum(['encoder', 'decoder', 'full']).optional(),
+        dataset: RunDataset.optional(),
+        view: z.enum(['triplets', 'samples', 'worst', 'manifold']).optional(),
+        count: z.number().int().optional(),
+        seed: z.number().int().optional(),
+      })
+      .strict(),
+    result: z.object({ files: z.array(z.string()), bytes: z.number() }),
+  },
+  /** Turns a TensorFlow.js export of a whole autoencoder into a run folder (model/ + checkpoint/). */
+  importModel: {
+    params: z.object({ src: z.string(), runDir: z.string(), workspaceDir: z.string() }).strict(),
+    result: z.object({
+      config: z.record(z.string(), z.unknown()),
+      dataset: RunDataset,
+      epochsDone: z.number().int(),
+      history: z.object({ loss: z.array(z.number()), valLoss: z.array(z.number().nullable()) }),
+    }),
+  },
   /** The Noise view's preview: the first images of a dataset, clean and corrupted by the engine's noise. */
   noisePreview: {
     params: z.object({ dataset: NoisePreviewDataset, noise: NoiseConfig, count: z.number().int().min(1).max(64), seed: z.number().int(), workspaceDir: z.string() }).strict(),

@@ -58,6 +58,25 @@ describe('host dispatch', () => {
     'datasets:previewImport': () => ({ images: [], labels: [], shape: [28, 28, 1], skipped: 0 }),
     'gallery:triplets': () => ({ shape: [28, 28, 1], originals: [], noisy: [], reconstructions: [], mse: [], psnr: [], ssim: [] }),
     'gallery:samples': () => ({ shape: [28, 28, 1], images: [] }),
+    'workspace:info': () => {
+      throw new CallError('internal', 'not in this test');
+    },
+    'workspace:open': () => {
+      throw new CallError('internal', 'not in this test');
+    },
+    'settings:set': () => ({ theme: 'system', maxConcurrentRuns: 2 }),
+    'export:model': () => {
+      throw new CallError('internal', 'not in this test');
+    },
+    'export:latents': () => {
+      throw new CallError('internal', 'not in this test');
+    },
+    'export:gallery': () => {
+      throw new CallError('internal', 'not in this test');
+    },
+    'export:list': () => [],
+    'export:saveAs': () => ({ savedTo: null }),
+    'models:import': () => ({ cancelled: true }),
     'gallery:worst': () => ({ shape: [28, 28, 1], originals: [], reconstructions: [], mse: [] }),
     'gallery:latent': () => ({ points: [], labels: [], labelNames: [], method: 'identity', explained: 1 }),
     'gallery:manifold': () => ({ shape: [28, 28, 1], images: [] }),

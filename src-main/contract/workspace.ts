@@ -1,0 +1,64 @@
+// The workspace over the contract (issue #6): which folder the studio works in, what it holds,
+// which items could not be read (flagged, never deleted), and the user's settings, which live in
+// the workspace too (settings.json).
+import { z } from 'zod';
+
+/** An absolute path typed or picked by the user; NUL bytes and relative paths are refused. */
+export const AbsolutePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !p.includes('\0'), 'a path cannot contain NUL bytes')
+  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), 'give an absolute path');
+
+export const Settings = z
+  .object({
+    /** Colour theme; `system` follows the OS. */
+    theme: z.enum(['system', 'light', 'dark']).default('system'),
+    /** How many runs train at once; further runs wait in a queue. */
+    maxConcurrentRuns: z.number().int().min(1).max(4).default(2),
+  })
+  .strict();
+export type Settings = z.infer<typeof Settings>;
+
+/** Something in the workspace the studio could not use; it is left on disk untouched. */
+export const FlaggedItem = z.object({
+  /** Path relative to the workspace, e.g. `runs/run-x/run.json`. */
+  item: z.string(),
+  message: z.string(),
+});
+export type FlaggedItem = z.infer<typeof FlaggedItem>;
+
+export const WorkspaceInfo = z.object({
+  path: z.string(),
+  /** Version of the workspace layout (workspace.json). */
+  schemaVersion: z.number().int(),
+  datasets: z.number().int(),
+  runs: z.number().int(),
+  exports: z.number().int(),
+  flagged: z.array(FlaggedItem),
+  settings: Settings,
+  /** Whether the host can show a native folder dialog (desktop app). */
+  nativeDialogs: z.boolean(),
+});
+export type WorkspaceInfo = z.infer<typeof WorkspaceInfo>;
+
+export const workspaceCalls = {
+  /** The open workspace: path, counts, flagged items and settings. */
+  'workspace:info': { req: z.object({}).strict(), res: WorkspaceInfo },
+  /**
+   * Opens (creating if needed) another workspace folder. Without `path` the desktop app shows a
+   * native folder dialog (`cancelled` when the user closes it). Refused while a run trains.
+   */
+  'workspace:open': {
+    req: z.object({ path: AbsolutePath.optional() }).strict(),
+    res: z.object({ cancelled: z.boolean(), info: WorkspaceInfo }),
+  },
+  /** Changes some settings; returns all of them. */
+  'settings:set': { req: Settings.partial().strict(), res: Settings },
+};
+
+export const workspaceEvents = {
+  /** Another workspace was opened (or the settings changed): reload what depends on it. */
+  'workspace:changed': WorkspaceInfo,
+};

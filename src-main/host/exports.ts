@@ -1,0 +1,182 @@
+// Host side of `export:*` and `models:import` (issue #6). Every export is written by the trainer
+// process (it owns tfjs-node and sharp) into <workspace>/exports/<exportId>/, with export.json
+// describing it; the desktop app then copies it where the user picks (native save dialog), serve
+// mode downloads it (server.ts streams it, a folder as a zip). Nothing is listed until it is
+// complete: a failed export leaves no folder behind.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { ExportRecord, type RunSummary } from '../contract';
+import type { TrainerSupervisor } from '../trainer/supervisor';
+import type { MethodParams } from '../trainer/protocol';
+import { writeJsonAtomic } from '../engine/atomic';
+import { CallError, type Handlers } from './dispatch';
+
+/** Native dialogs of the desktop app (absent in serve mode). */
+export interface HostDialogs {
+  pickDirectory(title: string): Promise<string | undefined>;
+  pickSavePath(defaultName: string): Promise<string | undefined>;
+}
+
+type ExportHandlers = Pick<Handlers, 'export:model' | 'export:latents' | 'export:gallery' | 'export:list' | 'export:saveAs' | 'models:import'>;
+
+export interface ExportsDeps {
+  trainer: TrainerSupervisor;
+  workspaceDir: string;
+  dialogs?: HostDialogs;
+  getRun(runId: string): { run: RunSummary; dir: string } | undefined;
+  /** Registers a run made from an imported model (runs service). */
+  addImportedRun(run: RunSummary): void;
+}
+
+const EXPORT_TIMEOUT_MS = 5 * 60_000;
+
+export function newExportId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15).toLowerCase();
+  return `exp-${stamp}-${crypto.randomBytes(3).toString('hex')}`;
+}
+
+/** The export folder of `exportId`, or undefined when the id is not a plain export id. */
+export function exportDir(workspaceDir: string, exportId: string): string | undefined {
+  if (!/^exp-[a-z0-9-]{1,60}$/.test(exportId)) return undefined;
+  return path.join(workspaceDir, 'exports', exportId);
+}
+
+/** Reads one export's record; undefined when missing or damaged. */
+export function readExport(workspaceDir: string, exportId: string): ExportRecord | undefined {
+  const dir = exportDir(workspaceDir, exportId);
+  if (!dir) return undefined;
+  try {
+    const rec = ExportRecord.parse(JSON.parse(fs.readFileSync(path.join(dir, 'export.json'), 'utf8')));
+    return rec.exportId === exportId ? rec : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function du(p: string): { bytes: number; files: string[] } {
+  const st = fs.statSync(p);
+  if (!st.isDirectory()) return { bytes: st.size, files: [path.basename(p)] };
+  let bytes = 0;
+  const files: string[] = [];
+  for (const e of fs.readdirSync(p, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const full = path.join(e.parentPath, e.name);
+    bytes += fs.statSync(full).size;
+    files.push(path.relative(path.dirname(p), full));
+  }
+  return { bytes, files: files.sort() };
+}
+
+/** Copies a file or folder to `dest` through a temporary name, so `dest` is whole or absent. */
+async function copyAtomic(src: string, dest: string): Promise<void> {
+  const tmp = `${dest}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    await fs.promises.cp(src, tmp, { recursive: true, errorOnExist: true, force: false });
+    await fs.promises.rm(dest, { recursive: true, force: true });
+    await fs.promises.rename(tmp, dest);
+  } catch (err) {
+    await fs.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+export function exportHandlers(deps: ExportsDeps): ExportHandlers {
+  const ws = deps.workspaceDir;
+  const trainedRun = (runId: string) => {
+    const r = deps.getRun(runId);
+    if (!r) throw new CallError('invalid_payload', `There is no run '${runId}' in this workspace.`);
+    if (!fs.existsSync(path.join(r.dir, 'model', 'encoder', 'model.json'))) {
+      throw new CallError('invalid_payload', `Run '${runId}' has no trained model yet (it is ${r.run.status}); export a run that has finished training.`);
+    }
+    return r;
+  };
+
+  const runExport = async (
+    runId: string,
+    kind: ExportRecord['kind'],
+    format: ExportRecord['format'],
+    fileName: string,
+    job: Omit<MethodParams<'exportRun'>, 'runDir' | 'workspaceDir' | 'out'>,
+    part?: ExportRecord['part'],
+  ): Promise<ExportRecord> => {
+    const r = trainedRun(runId);
+    const exportId = newExportId();
+    const dir = path.join(ws, 'exports', exportId);
+    const out = path.join(dir, fileName);
+    fs.mkdirSync(dir, { recursive: true });
+    try {
+      await deps.trainer.request('exportRun', { ...job, runDir: r.dir, workspaceDir: ws, out }, EXPORT_TIMEOUT_MS);
+      const { bytes, files } = du(out);
+      const rec: ExportRecord = { exportId, runId, kind, format, part, fileName, bytes, files, createdAt: Date.now(), download: `/exports/${exportId}` };
+      writeJsonAtomic(path.join(dir, 'export.json'), rec);
+      return rec;
+    } catch (err) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      const code = (err as { code?: string }).code === 'trainer_unavailable' ? 'trainer_unavailable' : 'invalid_payload';
+      throw new CallError(code, (err as Error).message);
+    }
+  };
+
+  return {
+    'export:model': ({ runId, format, part }) => {
+      const name = `${runId}-${part === 'full' ? 'autoencoder' : part}`;
+      const fileName = format === 'tfjs' ? `${name}-tfjs` : `${name}.${format}`;
+      return runExport(runId, 'model', format, fileName, { op: 'model', format, part }, part);
+    },
+    'export:latents': ({ runId, dataset }) => {
+      const r = trainedRun(runId);
+      return runExport(runId, 'latents', 'csv', `${runId}-latents.csv`, { op: 'latents', dataset: dataset ?? r.run.dataset });
+    },
+    'export:gallery': ({ runId, view, count, seed }) => {
+      const r = trainedRun(runId);
+      return runExport(runId, 'gallery', 'png', `${runId}-${view}.png`, { op: 'gallery', view, count, seed, dataset: r.run.dataset });
+    },
+    'export:list': ({ runId }) => {
+      const dir = path.join(ws, 'exports');
+      const ids = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+      return ids
+        .map((id) => readExport(ws, id))
+        .filter((e): e is ExportRecord => !!e && (!runId || e.runId === runId))
+        .sort((a, b) => b.createdAt - a.createdAt);
+    },
+    'export:saveAs': async ({ exportId }) => {
+      const rec = readExport(ws, exportId);
+      if (!rec) throw new CallError('invalid_payload', `There is no export '${exportId}'.`);
+      if (!deps.dialogs) throw new CallError('invalid_payload', 'Save dialogs exist in the desktop app; in the browser use the download link.');
+      const dest = await deps.dialogs.pickSavePath(rec.fileName);
+      if (!dest) return { savedTo: null };
+      await copyAtomic(path.join(ws, 'exports', exportId, rec.fileName), dest);
+      return { savedTo: dest };
+    },
+    'models:import': async ({ path: given }) => {
+      let src = given;
+      if (!src) {
+        if (!deps.dialogs) throw new CallError('invalid_payload', 'Give the folder of a TensorFlow.js export (the one holding model.json).');
+        src = await deps.dialogs.pickDirectory('Import a TensorFlow.js autoencoder');
+        if (!src) return { cancelled: true };
+      }
+      if (!fs.existsSync(path.join(src, 'model.json'))) throw new CallError('invalid_payload', `${src} has no model.json: choose the folder of a TensorFlow.js export.`);
+      const runId = `imported-${newExportId().slice(4)}`;
+      const runDir = path.join(ws, 'runs', runId);
+      let res: { config: Record<string, unknown>; dataset: RunSummary['dataset']; epochsDone: number; history: RunSummary['history'] };
+      try {
+        res = await deps.trainer.request('importModel', { src, runDir, workspaceDir: ws }, EXPORT_TIMEOUT_MS);
+      } catch (err) {
+        fs.rmSync(runDir, { recursive: true, force: true });
+        throw new CallError((err as { code?: string }).code === 'trainer_unavailable' ? 'trainer_unavailable' : 'invalid_payload', (err as Error).message);
+      }
+      deps.addImportedRun({
+        runId,
+        status: 'stopped',
+        config: res.config,
+        dataset: res.dataset,
+        epochsDone: res.epochsDone,
+        history: res.history,
+        startedAt: Date.now(),
+        message: `Imported from ${src}. The Gallery shows it; Resume trains it for ${String(res.config.epochs ?? '')} more epochs.`,
+      });
+      return { cancelled: false, runId };
+    },
+  };
+}
