@@ -166,6 +166,12 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
+  /** Drops cached previews and loads the list again (another workspace was opened). */
+  async function reload() {
+    previews.value = {};
+    await refresh();
+  }
+
   async function loadPreview(id: string) {
     try {
       previews.value[id] = await useApi().invoke('datasets:preview', { id, count: 16 });
@@ -207,5 +213,5 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
-  return { entries, previews, adding, loaded, importOptions, importing, lastImport, staged, stagePreview, datasets, subscribe, stageFiles, refreshStagePreview, startImport, discardStaged, cancelImport, refresh, loadPreview, addBuiltin, rename, remove };
+  return { entries, previews, adding, loaded, importOptions, importing, lastImport, staged, stagePreview, datasets, subscribe, stageFiles, refreshStagePreview, startImport, discardStaged, cancelImport, refresh, reload, loadPreview, addBuiltin, rename, remove };
 });
