@@ -24,12 +24,14 @@ export const RunDataset = z.union([
     .strict(),
 ]);
 
-export const RunStatus = z.enum(['running', 'completed', 'stopped', 'failed']);
+/** `queued`: waiting for a free training slot; `damaged`: its run.json could not be read (listed, never touched). */
+export const RunStatus = z.enum(['queued', 'running', 'completed', 'stopped', 'failed', 'damaged']);
 
 export const RunSummary = z.object({
   runId: RunId,
   status: RunStatus,
   config: z.record(z.string(), z.unknown()),
+  /** For a `damaged` run (run.json unreadable) a placeholder `{ id: 'unknown' }`; such a run is never trained or opened. */
   dataset: RunDataset,
   epochsDone: z.number().int(),
   history: z.object({ loss: z.array(z.number()), valLoss: z.array(z.number().nullable()) }),

@@ -18,8 +18,12 @@ export async function writeDirAtomic(dir: string, fill: (tmp: string) => Promise
     fs.rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
-  fs.rmSync(old, { recursive: true, force: true });
-  if (fs.existsSync(dir)) fs.renameSync(dir, old);
+  // When only `.old` exists (a crash fell between the two renames last time) it is the one good
+  // copy: it is kept until the new folder is in place.
+  if (fs.existsSync(dir)) {
+    fs.rmSync(old, { recursive: true, force: true });
+    fs.renameSync(dir, old);
+  }
   fs.renameSync(tmp, dir);
   fs.rmSync(old, { recursive: true, force: true });
 }
@@ -46,9 +50,14 @@ function fsyncTree(dir: string) {
 /** Writes JSON to a file atomically (temp file + rename). */
 export function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(value, null, 2));
-  const fd = fs.openSync(tmp, 'r');
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
+  try {
+    fs.writeFileSync(tmp, JSON.stringify(value, null, 2));
+    const fd = fs.openSync(tmp, 'r');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true }); // e.g. a full disk: no half-written temp file stays behind
+    throw err;
+  }
   fs.renameSync(tmp, file);
 }

@@ -1,4 +1,5 @@
-// Host side of `runs:*`: keeps the session's runs, starts them in the trainer process, relays
+// Host side of `runs:*`: keeps the session's runs, starts them in the trainer process (at most
+// MAX_CONCURRENT_RUNS at once; further runs wait as 'queued' and start when a slot frees), relays
 // their events, and turns a trainer crash into a failed run that can be resumed from its last
 // checkpoint. Run folders live in <workspace>/runs/<runId>/.
 import fs from 'node:fs';
@@ -8,6 +9,10 @@ import type { EventPayload, RunEventPayload, RunSummary } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import type { Handlers } from './dispatch';
 import { CallError } from './dispatch';
+import { readableDir } from '../engine/atomic';
+
+/** How many runs train at once; later runs are queued. */
+export const MAX_CONCURRENT_RUNS = 2;
 
 type Emit = <N extends 'runs:event' | 'runs:status'>(name: N, payload: EventPayload<N>) => void;
 
@@ -15,6 +20,14 @@ interface EndPayload {
   runId: string;
   result: { status: 'completed' | 'stopped' | 'failed'; epochsDone: number; history: RunSummary['history']; message?: string };
 }
+
+const isDir = (p: string) => {
+  try {
+    return fs.lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
 
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15).toLowerCase();
@@ -36,35 +49,72 @@ export function createRunsService(opts: { trainer: TrainerSupervisor; workspaceD
       .then(async () => {
         await fs.promises.mkdir(path.dirname(file), { recursive: true });
         const tmp = `${file}.tmp-${process.pid}`;
-        await fs.promises.writeFile(tmp, data);
+        try {
+          await fs.promises.writeFile(tmp, data);
+        } catch (err) {
+          await fs.promises.rm(tmp, { force: true }); // e.g. a full disk: run.json keeps its last good version
+          throw err;
+        }
         await fs.promises.rename(tmp, file);
       })
       .catch(() => undefined); // a failed write is retried by the next change; the run goes on
     writes.set(run.runId, next);
   };
 
+  /** Takes epochs and history from the run's last checkpoint on disk (the truth after a failure). */
+  function fromCheckpoint(run: RunSummary) {
+    try {
+      const ckpt = readableDir(path.join(runDir(run.runId), 'checkpoint'));
+      if (!ckpt || !fs.existsSync(path.join(ckpt, 'state.json'))) return;
+      const st = JSON.parse(fs.readFileSync(path.join(ckpt, 'state.json'), 'utf8')) as { epochsDone: number; history: RunSummary['history'] };
+      if (Number.isInteger(st.epochsDone) && Array.isArray(st.history?.loss)) {
+        run.epochsDone = st.epochsDone;
+        run.history = st.history;
+      }
+    } catch {
+      // a damaged checkpoint: the summary's own numbers stand; resume will say what is wrong
+    }
+  }
+
   // Runs from earlier sessions. One that was running when the studio stopped is shown as stopped
   // ("interrupted") and resumes from its last checkpoint.
-  for (const id of fs.existsSync(path.join(opts.workspaceDir, 'runs')) ? fs.readdirSync(path.join(opts.workspaceDir, 'runs')) : []) {
+  // A run folder whose run.json cannot be read is listed as 'damaged' and never touched.
+  const runsRoot = path.join(opts.workspaceDir, 'runs');
+  for (const id of fs.existsSync(runsRoot) ? fs.readdirSync(runsRoot) : []) {
+    if (!/^[a-z0-9-]{1,64}$/.test(id) || !isDir(runDir(id))) continue; // temp files, stray entries
+    let saved: RunSummary;
     try {
-      const saved = JSON.parse(fs.readFileSync(path.join(runDir(id), 'run.json'), 'utf8')) as RunSummary;
-      if (saved.runId !== id) continue;
-      const statePath = path.join(runDir(id), 'checkpoint', 'state.json');
-      if (fs.existsSync(statePath)) {
-        const st = JSON.parse(fs.readFileSync(statePath, 'utf8')) as { epochsDone: number; history: RunSummary['history'] };
-        if (saved.status !== 'completed') {
-          saved.epochsDone = st.epochsDone;
-          saved.history = st.history;
-        }
+      saved = JSON.parse(fs.readFileSync(path.join(runDir(id), 'run.json'), 'utf8')) as RunSummary;
+      if (!saved || typeof saved !== 'object' || saved.runId !== id || !saved.history || !Array.isArray(saved.history.loss)) throw new Error('it does not describe this run');
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is missing' : (err as Error).message;
+      let startedAt = 0;
+      try {
+        startedAt = fs.statSync(runDir(id)).mtimeMs;
+      } catch {
+        // listed anyway
       }
-      if (saved.status === 'running') {
-        saved.status = 'stopped';
-        saved.message = `Interrupted: the studio stopped while this run was training. Resume continues after epoch ${saved.epochsDone}.`;
-      }
-      runs.set(id, saved);
-    } catch {
-      // not a run folder, or a damaged run.json: the folder stays on disk untouched
+      runs.set(id, {
+        runId: id,
+        status: 'damaged',
+        config: {},
+        dataset: { id: 'unknown' },
+        epochsDone: 0,
+        history: { loss: [], valLoss: [] },
+        startedAt,
+        message: `run.json could not be read: ${reason}. The folder runs/${id} was left untouched.`,
+      });
+      continue;
     }
+    if (saved.status !== 'completed') fromCheckpoint(saved);
+    if (saved.status === 'running') {
+      saved.status = 'stopped';
+      saved.message = `Interrupted: the studio stopped while this run was training. Resume continues after epoch ${saved.epochsDone}.`;
+    } else if (saved.status === 'queued') {
+      saved.status = 'stopped';
+      saved.message = 'Interrupted: the studio stopped while this run was waiting in the queue. Resume starts it.';
+    }
+    runs.set(id, saved);
   }
 
   const setStatus = (run: RunSummary, status: RunSummary['status'], message?: string) => {
@@ -92,16 +142,20 @@ export function createRunsService(opts: { trainer: TrainerSupervisor; workspaceD
       if (!run) return;
       run.epochsDone = p.result.epochsDone;
       if (p.result.history.loss.length) run.history = p.result.history;
+      if (p.result.status === 'failed') fromCheckpoint(run);
       setStatus(run, p.result.status, p.result.message);
+      pump();
     }
   };
   const onState = (s: EventPayload<'trainer:state'>) => {
     if (s.state !== 'crashed') return;
     for (const run of runs.values()) {
       if (run.status === 'running') {
+        fromCheckpoint(run);
         setStatus(run, 'failed', `The trainer process stopped during this run (${s.error ?? 'unknown reason'}). Resume continues from the last checkpoint (epoch ${run.epochsDone}).`);
       }
     }
+    pump(); // queued runs start in a fresh trainer
   };
   opts.trainer.on('trainer-event', onTrainerEvent);
   opts.trainer.on('state', onState);
@@ -112,15 +166,37 @@ export function createRunsService(opts: { trainer: TrainerSupervisor; workspaceD
       await opts.trainer.request('runStart', { runId: run.runId, runDir: runDir(run.runId), workspaceDir: opts.workspaceDir, config: run.config, dataset: run.dataset, resume });
     } catch (err) {
       setStatus(run, 'failed', (err as Error).message);
+      pump();
       throw err;
     }
   };
+
+  // The queue: runs waiting for a training slot, oldest first. `resume` says whether the run
+  // continues from its checkpoint.
+  const queue: Array<{ run: RunSummary; resume: boolean }> = [];
+  const active = () => [...runs.values()].filter((r) => r.status === 'running').length;
+  let disposed = false;
+  function pump() {
+    while (!disposed && queue.length && active() < MAX_CONCURRENT_RUNS) {
+      const next = queue.shift() as { run: RunSummary; resume: boolean };
+      if (next.run.status !== 'queued') continue; // cancelled meanwhile
+      launch(next.run, next.resume).catch(() => undefined); // the run is marked failed with the reason
+    }
+  }
+  /** Starts the run now if a slot is free, else queues it; resolves once it started or was queued. */
+  const schedule = async (run: RunSummary, resume: boolean) => {
+    if (active() < MAX_CONCURRENT_RUNS && !queue.some((q) => q.run.status === 'queued')) return launch(run, resume);
+    queue.push({ run, resume });
+    const ahead = queue.filter((q) => q.run.status === 'queued').length;
+    setStatus(run, 'queued', `Waiting for a free training slot (${MAX_CONCURRENT_RUNS} runs train at once; ${ahead} waiting, this one included).`);
+  };
+  const hasCheckpoint = (runId: string) => !!readableDir(path.join(runDir(runId), 'checkpoint'));
 
   const handlers: Pick<Handlers, 'runs:start' | 'runs:stop' | 'runs:resume' | 'runs:list'> = {
     'runs:start': async ({ config, dataset }) => {
       const run: RunSummary = {
         runId: newRunId(),
-        status: 'running',
+        status: 'queued', // until schedule() starts it (a 'running' one would hold a slot)
         config: config as Record<string, unknown>,
         dataset,
         epochsDone: 0,
@@ -128,21 +204,29 @@ export function createRunsService(opts: { trainer: TrainerSupervisor; workspaceD
         startedAt: Date.now(),
       };
       runs.set(run.runId, run);
-      await launch(run, false);
+      await schedule(run, false);
       return { runId: run.runId };
     },
     'runs:stop': async ({ runId }) => {
       const run = runs.get(runId);
       if (!run) throw new CallError('invalid_payload', `There is no run '${runId}'.`);
+      if (run.status === 'queued') {
+        const i = queue.findIndex((q) => q.run === run);
+        if (i >= 0) queue.splice(i, 1);
+        setStatus(run, 'stopped', run.epochsDone > 0 ? `Taken out of the queue; resume continues after epoch ${run.epochsDone}.` : 'Cancelled before it started; resume starts it.');
+        return { stopping: true };
+      }
       if (run.status !== 'running') return { stopping: false };
       return opts.trainer.request('runStop', { runId });
     },
     'runs:resume': async ({ runId }) => {
       const run = runs.get(runId);
       if (!run) throw new CallError('invalid_payload', `There is no run '${runId}'.`);
-      if (run.status === 'running') throw new CallError('invalid_payload', `Run '${runId}' is already running.`);
+      if (run.status === 'running' || run.status === 'queued') throw new CallError('invalid_payload', `Run '${runId}' is already ${run.status}.`);
       if (run.status === 'completed') throw new CallError('invalid_payload', `Run '${runId}' has finished; start a new run to train more.`);
-      await launch(run, true);
+      if (run.status === 'damaged') throw new CallError('invalid_payload', `Run '${runId}' cannot be resumed: ${run.message ?? 'its run.json is damaged'}`);
+      // a run stopped before its first checkpoint starts from scratch
+      await schedule(run, hasCheckpoint(runId));
       return { runId };
     },
     'runs:list': () => [...runs.values()].sort((a, b) => b.startedAt - a.startedAt),
@@ -150,12 +234,19 @@ export function createRunsService(opts: { trainer: TrainerSupervisor; workspaceD
 
   return {
     handlers,
+    /** Lists a run made outside training (an imported model) and saves its run.json. */
+    add(run: RunSummary) {
+      runs.set(run.runId, run);
+      persist(run);
+      opts.emit('runs:status', { runId: run.runId, status: run.status, message: run.message, epochsDone: run.epochsDone });
+    },
     /** A run of this session and its folder, for the Gallery. */
     get(runId: string): { run: RunSummary; dir: string } | undefined {
       const run = runs.get(runId);
       return run ? { run, dir: runDir(runId) } : undefined;
     },
     dispose() {
+      disposed = true;
       opts.trainer.off('trainer-event', onTrainerEvent);
       opts.trainer.off('state', onState);
     },

@@ -31,6 +31,10 @@ export function startRun(p: MethodParams<'runStart'>, send: Send): void {
   active.set(p.runId, ctrl);
   void (async () => {
     let result: RunResult;
+    // What the last written checkpoint holds, so a failure (e.g. a full disk while saving) still
+    // reports the epochs that are safely on disk.
+    const epochs: Array<{ loss: number; valLoss: number | null }> = [];
+    let checkpointed = 0;
     try {
       result = await trainRun({
         config: p.config,
@@ -38,10 +42,23 @@ export function startRun(p: MethodParams<'runStart'>, send: Send): void {
         runDir: p.runDir,
         resume: p.resume,
         signal: ctrl.signal,
-        onEvent: (e) => send('run-event', { runId: p.runId, event: toWire(e) }),
+        onEvent: (e) => {
+          if (e.type === 'epoch') epochs[e.epoch - 1] = { loss: e.loss, valLoss: e.valLoss };
+          if (e.type === 'checkpoint') checkpointed = e.epoch;
+          send('run-event', { runId: p.runId, event: toWire(e) });
+        },
       });
     } catch (err) {
-      result = { status: 'failed', epochsDone: 0, bestValLoss: null, history: { loss: [], valLoss: [] }, message: `The run failed: ${(err as Error).message}` };
+      const e = err as NodeJS.ErrnoException;
+      const diskFull = e.code === 'ENOSPC' || e.code === 'EDQUOT';
+      const kept = checkpointed ? ` The last checkpoint (epoch ${checkpointed}) is intact; resume continues from it.` : '';
+      const message = diskFull
+        ? `The run stopped: the disk is full (${e.message}).${kept || ' Nothing was saved.'} Free some space${kept ? ' and resume' : ''}.`
+        : `The run failed: ${e.message}.${kept}`;
+      // epochs only when this session wrote them all (a resumed run's earlier history stays in the host)
+      const complete = checkpointed > 0 && epochs.slice(0, checkpointed).every(Boolean);
+      const history = complete ? { loss: epochs.slice(0, checkpointed).map((x) => x.loss), valLoss: epochs.slice(0, checkpointed).map((x) => x.valLoss) } : { loss: [], valLoss: [] };
+      result = { status: 'failed', epochsDone: checkpointed, bestValLoss: null, history, message };
     } finally {
       active.delete(p.runId);
     }

@@ -107,7 +107,7 @@ export const useRunsStore = defineStore('runs', () => {
         v.summary.message = p.message;
         v.summary.epochsDone = p.epochsDone;
         if (p.status === 'failed' && p.message) notices.push('error', p.message);
-        if (p.status !== 'running') void refresh();
+        if (p.status !== 'running' && p.status !== 'queued') void refresh();
       });
     }
     await refresh();
@@ -129,7 +129,8 @@ export const useRunsStore = defineStore('runs', () => {
     starting.value = true;
     try {
       const { runId } = await useApi().invoke('runs:start', { config, dataset });
-      upsert({ runId, status: 'running', config: config as Record<string, unknown>, dataset, epochsDone: 0, history: { loss: [], valLoss: [] }, startedAt: Date.now() });
+      // the host may already have said 'queued' (runs:status arrives before this answer)
+      if (!runs.value[runId]) upsert({ runId, status: 'running', config: config as Record<string, unknown>, dataset, epochsDone: 0, history: { loss: [], valLoss: [] }, startedAt: Date.now() });
       selectedId.value = runId;
       return runId;
     } catch (err) {
@@ -154,7 +155,8 @@ export const useRunsStore = defineStore('runs', () => {
     try {
       await useApi().invoke('runs:resume', { runId });
       const v = runs.value[runId];
-      if (v) v.summary.status = 'running';
+      // 'queued' when every training slot is busy: the host's runs:status already said which
+      if (v && v.summary.status !== 'queued') v.summary.status = 'running';
     } catch (err) {
       notices.push('error', describeError(err));
     }
