@@ -1,0 +1,68 @@
+// Export of trained models (issue #6), plain TypeScript on tfjs-node, no Electron:
+//
+//   exportModel(model, { format, part, out })  TensorFlow.js folder | Keras 3 .keras | ONNX .onnx
+//   writeLatentsCsv(trained, dataset, out)      codes of a dataset as CSV (label,z0,z1,…)
+//   writeImageGridPng(images, shape, cols, out) any gallery as one PNG grid
+//   importTfjsExport(dir) / importTfjsExportAsRun(dir, runDir)
+//                                               a studio TF.js export of the full autoencoder back
+//                                               into encoder + decoder + config (+ a run folder)
+//
+// `part`: 'encoder' (image → code; a VAE's encoder gives [z_mean, z_log_var]), 'decoder'
+// (code → image) or 'full' (image → reconstruction through the code, a VAE's mean). Every output
+// is written atomically: a temporary beside `out`, renamed into place; nothing partial is left at
+// `out` when an export fails. What a format cannot express is an ExportError naming the layer.
+import { loadTrained, TrainedModel } from '../trained-model';
+import { partGraph } from './graph';
+import { ExportError, EXPORT_FORMATS, EXPORT_PARTS, FORMAT_TITLES, type ExportFormat, type ExportPart } from './errors';
+import { exportTfjs } from './tfjs';
+import { exportKeras } from './keras';
+import { exportOnnx } from './onnx';
+import type { ExportResult } from './output';
+
+export { ExportError, ImportError, EXPORT_FORMATS, EXPORT_PARTS, FORMAT_TITLES, type ExportFormat, type ExportPart } from './errors';
+export type { ExportResult } from './output';
+export { writeLatentsCsv, type LatentsCsvOptions } from './latents';
+export { writeImageGridPng, composeGrid, type GridImages, type ImageGridOptions } from './image-grid';
+export { importTfjsExport, importTfjsExportAsRun, readStudioInfo, cloneModel, STUDIO_TFJS_FORMAT, type ImportedModel, type StudioExportInfo } from './tfjs';
+export { partGraph, predictPart, SUPPORTED_LAYERS, SUPPORTED_ACTIVATIONS, type Graph, type GraphNode } from './graph';
+export { ONNX_OPSET } from './onnx';
+export { KERAS_LAYOUT_VERSION } from './keras';
+
+export interface ExportOptions {
+  format: ExportFormat;
+  part: ExportPart;
+  /** tfjs: a folder (created; an earlier TF.js export there is replaced); keras: a .keras file; onnx: a .onnx file. */
+  out: string;
+}
+
+/** The file name an export of this kind usually gets (for save dialogs and defaults). */
+export function defaultExportName(format: ExportFormat, part: ExportPart): string {
+  const base = part === 'full' ? 'autoencoder' : part;
+  return format === 'tfjs' ? `${base}-tfjs` : format === 'keras' ? `${base}.keras` : `${base}.onnx`;
+}
+
+/**
+ * Exports the encoder, the decoder or the whole autoencoder of a trained model (a TrainedModel,
+ * or a run folder / saved model folder that loadTrained reads). Resolves with the files written.
+ */
+export async function exportModel(model: TrainedModel | string, opts: ExportOptions): Promise<ExportResult> {
+  if (!EXPORT_FORMATS.includes(opts.format)) throw new ExportError(`Unknown export format '${String(opts.format)}'; choose one of ${EXPORT_FORMATS.join(', ')}.`);
+  if (!EXPORT_PARTS.includes(opts.part)) throw new ExportError(`Unknown part '${String(opts.part)}'; choose one of ${EXPORT_PARTS.join(', ')}.`);
+  if (opts.format === 'keras' && !opts.out.endsWith('.keras')) {
+    throw new ExportError(`Keras 3 only loads archives named *.keras; '${opts.out}' does not end in .keras.`, { format: 'keras', part: opts.part });
+  }
+  const trained = typeof model === 'string' ? await loadTrained(model) : model;
+  try {
+    if (opts.format === 'tfjs') return await exportTfjs(trained, opts.part, opts.out);
+    // Described (and checked: an ExportError names a layer the format cannot hold) before anything is written.
+    const graph = partGraph(trained.ae, opts.part, opts.format);
+    return opts.format === 'keras' ? await exportKeras(graph, opts.out) : await exportOnnx(graph, opts.out);
+  } catch (err) {
+    if (err instanceof ExportError && !err.details.part) {
+      throw new ExportError(err.message.replace(/^ONNX export/, `${FORMAT_TITLES[opts.format]} export of the ${opts.part}`), { ...err.details, part: opts.part });
+    }
+    throw err;
+  } finally {
+    if (typeof model === 'string') trained.dispose();
+  }
+}

@@ -1,0 +1,172 @@
+// TensorFlow.js layers format: model.json + weights.bin (tf.loadLayersModel loads it in Node and in
+// the browser), plus studio.json (format tag, part, the run's ModelConfig and latent statistics) so
+// that an export of the whole autoencoder can be imported back as a run. The "full" export is the
+// composition of the two halves (models.ts fullModel), whose model.json keeps the encoder and the
+// decoder as nested models: import takes them out again.
+import fs from 'node:fs';
+import path from 'node:path';
+import { tf } from '../tf';
+import type { io } from '@tensorflow/tfjs-core';
+import { isVae, validateConfig, type ModelConfig } from '../config';
+import { fullModel, type Autoencoder } from '../models';
+import { saveAutoencoder } from '../persist';
+import { writeDirAtomic, writeJsonAtomic } from '../atomic';
+import type { LatentStats } from '../latent-stats';
+import { TrainedModel } from '../trained-model';
+import { ImportError, type ExportPart } from './errors';
+import { writeFolderAtomic, type ExportResult } from './output';
+
+export const STUDIO_TFJS_FORMAT = 'autoencoder-studio/tfjs-export';
+
+/** studio.json, written next to model.json in every TensorFlow.js export. */
+export interface StudioExportInfo {
+  format: typeof STUDIO_TFJS_FORMAT;
+  version: 1;
+  part: ExportPart;
+  config: ModelConfig;
+  latentStats: LatentStats;
+  /** Input and output names/shapes of the exported model, batch dimension left out. */
+  inputShape: number[];
+  outputShapes: number[][];
+  exportedAt: string;
+}
+
+/** A fresh, independent copy of a layers model (same topology and weights), through memory. */
+export async function cloneModel(m: tf.LayersModel): Promise<tf.LayersModel> {
+  let artifacts: io.ModelArtifacts | undefined;
+  await m.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  return tf.loadLayersModel(tf.io.fromMemory(artifacts!));
+}
+
+const isStudioExport = (dir: string) => fs.existsSync(path.join(dir, 'studio.json')) && fs.existsSync(path.join(dir, 'model.json'));
+
+export async function exportTfjs(trained: TrainedModel, part: ExportPart, out: string): Promise<ExportResult> {
+  return writeFolderAtomic(
+    out,
+    async (tmp) => {
+      let model: tf.LayersModel;
+      let dispose = false;
+      if (part === 'encoder') model = trained.ae.encoder;
+      else if (part === 'decoder') model = trained.ae.decoder;
+      else {
+        // A nested model is owned by the composition: compose fresh copies, never the live halves.
+        model = fullModel({ encoder: await cloneModel(trained.ae.encoder), decoder: await cloneModel(trained.ae.decoder) });
+        dispose = true;
+      }
+      try {
+        await model.save(`file://${tmp}`);
+        const info: StudioExportInfo = {
+          format: STUDIO_TFJS_FORMAT,
+          version: 1,
+          part,
+          config: trained.config,
+          latentStats: trained.latentStats,
+          inputShape: model.inputs[0].shape.slice(1) as number[],
+          outputShapes: model.outputs.map((o) => o.shape.slice(1) as number[]),
+          exportedAt: new Date().toISOString(),
+        };
+        fs.writeFileSync(path.join(tmp, 'studio.json'), JSON.stringify(info, null, 2));
+      } finally {
+        if (dispose) model.dispose();
+      }
+    },
+    isStudioExport,
+  );
+}
+
+export interface ImportedModel {
+  /** Fresh encoder and decoder (the caller owns and disposes them, e.g. through TrainedModel). */
+  ae: Autoencoder;
+  config: ModelConfig;
+  latentStats: LatentStats;
+  info: StudioExportInfo;
+}
+
+/** Reads studio.json of an export folder; a clear ImportError when it is not a studio TensorFlow.js export. */
+export function readStudioInfo(dir: string): StudioExportInfo {
+  if (!fs.existsSync(path.join(dir, 'model.json'))) throw new ImportError(`${dir} holds no model.json: it is not a TensorFlow.js export.`);
+  const file = path.join(dir, 'studio.json');
+  if (!fs.existsSync(file)) {
+    throw new ImportError(
+      `${dir} is a TensorFlow.js model but not an Autoencoder Studio export (no studio.json), so its configuration is unknown; only models exported from the studio can be imported.`,
+    );
+  }
+  let info: StudioExportInfo;
+  try {
+    info = JSON.parse(fs.readFileSync(file, 'utf8')) as StudioExportInfo;
+  } catch (err) {
+    throw new ImportError(`studio.json in ${dir} cannot be read: ${(err as Error).message}`);
+  }
+  if (info.format !== STUDIO_TFJS_FORMAT || info.version !== 1) throw new ImportError(`studio.json in ${dir} is not a studio export description (format ${String(info.format)}, version ${String(info.version)}).`);
+  return info;
+}
+
+/**
+ * Turns a studio TensorFlow.js export of the FULL autoencoder back into a fresh encoder + decoder
+ * with the run's config and latent statistics. An export of only the encoder or the decoder, or a
+ * plain TensorFlow.js folder, is an ImportError saying so.
+ */
+export async function importTfjsExport(dir: string): Promise<ImportedModel> {
+  const info = readStudioInfo(dir);
+  if (info.part !== 'full') {
+    throw new ImportError(`This export holds only the ${info.part}; export the full autoencoder ("--part full") to import it into the studio.`);
+  }
+  const checked = validateConfig(info.config);
+  if (!checked.ok) throw new ImportError(`The configuration in studio.json is not valid: ${checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+  const config = checked.config;
+  const full = await tf.loadLayersModel(`file://${path.join(path.resolve(dir), 'model.json')}`);
+  let encoder: tf.LayersModel | undefined;
+  let decoder: tf.LayersModel | undefined;
+  try {
+    const nested = (name: string) => {
+      const l = full.layers.find((x) => x.name === name);
+      if (!(l instanceof tf.LayersModel)) throw new ImportError(`model.json in ${dir} has no nested '${name}' model; it was not exported by the studio as a full autoencoder.`);
+      return l;
+    };
+    encoder = await cloneModel(nested('encoder'));
+    decoder = await cloneModel(nested('decoder'));
+    const inShape = encoder.inputs[0].shape.slice(1).join('×');
+    if (inShape !== config.inputShape.join('×')) throw new ImportError(`The encoder takes ${inShape} images but studio.json says ${config.inputShape.join('×')}.`);
+    const encOuts = encoder.outputs.length;
+    if (encOuts !== (isVae(config.kind) ? 2 : 1)) throw new ImportError(`The encoder has ${encOuts} outputs, which does not fit a '${config.kind}' model.`);
+    if (decoder.inputs[0].shape[1] !== config.latentDim) throw new ImportError(`The decoder takes ${decoder.inputs[0].shape[1]}-d codes but studio.json says ${config.latentDim}.`);
+  } catch (err) {
+    encoder?.dispose();
+    decoder?.dispose();
+    throw err;
+  } finally {
+    full.dispose();
+  }
+  return { ae: { encoder, decoder }, config, latentStats: info.latentStats, info };
+}
+
+/**
+ * Imports a full-autoencoder export into `runDir` in the engine's run layout: config.json, model/
+ * (what loadTrained reads: inspect it in the gallery) and checkpoint/ (the weights with a fresh
+ * optimizer, epoch 0), so `trainRun({ config, dataset, runDir, resume: true })` keeps training it.
+ * Returns the loaded model (the caller disposes it).
+ */
+export async function importTfjsExportAsRun(dir: string, runDir: string): Promise<TrainedModel> {
+  const imported = await importTfjsExport(dir);
+  const trained = new TrainedModel(imported.ae, imported.config, imported.latentStats);
+  try {
+    fs.mkdirSync(runDir, { recursive: true });
+    writeJsonAtomic(path.join(runDir, 'config.json'), imported.config);
+    await trained.save(path.join(runDir, 'model'));
+    await writeDirAtomic(path.join(runDir, 'checkpoint'), async (tmp) => {
+      await saveAutoencoder(imported.ae, tmp);
+      fs.writeFileSync(path.join(tmp, 'optimizer.json'), JSON.stringify({ specs: [] }));
+      fs.writeFileSync(path.join(tmp, 'optimizer.bin'), Buffer.alloc(0));
+      fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify({ epochsDone: 0, history: { loss: [], valLoss: [] }, bestValLoss: null, sinceBest: 0, step: 0 }));
+    });
+  } catch (err) {
+    trained.dispose();
+    throw err;
+  }
+  return trained;
+}
