@@ -2,18 +2,39 @@
 //   ae-studio builtin mnist|fashion-mnist|shapes --workspace DIR [--name NAME] [--json]
 //   ae-studio import PATH… --workspace DIR --name NAME [--size N] [--mode grayscale|rgb] [--fit stretch|crop|pad] [--json]
 //   ae-studio datasets --workspace DIR [--json]
+//   ae-studio export --workspace DIR --run ID --format tfjs|keras|onnx --part encoder|decoder|full --out PATH [--json]
+//   ae-studio latents --workspace DIR --run ID --dataset NAME --out codes.csv [--json]
+// export/latents load tfjs-node, so they import the engine only when they run.
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUILTIN_NAMES, BUILTIN_TITLES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
-import { listDatasets, writeDataset } from '../datasets/store';
+import { listDatasets, loadDataset, writeDataset } from '../datasets/store';
 import { importPaths } from '../datasets/import';
+import { EXPORT_FORMATS, EXPORT_PARTS, type ExportFormat, type ExportPart } from '../engine/export/errors';
 
 const USAGE = `Usage:
   ae-studio import PATH... --workspace DIR --name NAME [--size N] [--mode grayscale|rgb] [--fit stretch|crop|pad] [--json]
   ae-studio builtin ${BUILTIN_NAMES.join('|')} --workspace DIR [--name NAME] [--json]
-  ae-studio datasets --workspace DIR [--json]`;
+  ae-studio datasets --workspace DIR [--json]
+  ae-studio export --workspace DIR --run ID --format tfjs|keras|onnx --part encoder|decoder|full --out PATH [--json]
+  ae-studio latents --workspace DIR --run ID --dataset ${BUILTIN_NAMES.join('|')}|DATASET_ID --out codes.csv [--json]`;
 
 class UsageError extends Error {}
+
+const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** `<workspace>/runs/<id>/` with a trained model in model/, or a UsageError/Error saying what is missing. */
+function trainedRunDir(ws: string, runId: string | undefined): string {
+  if (!runId) throw new UsageError('--run ID is required.');
+  if (!RUN_ID_RE.test(runId) || runId.includes('..')) throw new UsageError(`'${runId}' is not a run id.`);
+  const dir = path.join(ws, 'runs', runId);
+  if (!fs.existsSync(dir)) throw new Error(`There is no run '${runId}' in ${ws}.`);
+  if (!fs.existsSync(path.join(dir, 'model', 'encoder', 'model.json'))) {
+    throw new Error(`Run '${runId}' has no trained model yet (${path.join(dir, 'model')} is missing): let it finish training first.`);
+  }
+  return dir;
+}
 
 export async function run(argv: string[], out: (s: string) => void): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -25,6 +46,11 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
       size: { type: 'string', default: '28' },
       mode: { type: 'string', default: 'grayscale' },
       fit: { type: 'string', default: 'stretch' },
+      run: { type: 'string' },
+      format: { type: 'string' },
+      part: { type: 'string', default: 'full' },
+      out: { type: 'string' },
+      dataset: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -70,17 +96,62 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
     else for (const d of list) out('error' in d ? `${d.id}  ! ${d.error}` : `${d.id}  ${d.name}  ${d.count} images  ${d.shape.join('×')}`);
     return 0;
   }
+  if (command === 'export') {
+    const format = values.format as ExportFormat;
+    const part = values.part as ExportPart;
+    if (!EXPORT_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}${values.format ? ` (got '${values.format}')` : ''}.`);
+    if (!EXPORT_PARTS.includes(part)) throw new UsageError(`--part must be one of ${EXPORT_PARTS.join(', ')} (got '${values.part}').`);
+    if (!values.out) throw new UsageError('--out PATH is required.');
+    const dir = trainedRunDir(ws, values.run);
+    const { exportModel } = await import('../engine/export');
+    const res = await exportModel(dir, { format, part, out: path.resolve(values.out) });
+    out(values.json ? JSON.stringify({ run: values.run, format, part, ...res }) : `Exported the ${part === 'full' ? 'whole autoencoder' : part} of run '${values.run}' as ${format}: ${res.files.join(', ')} (${res.bytes} bytes)`);
+    return 0;
+  }
+  if (command === 'latents') {
+    if (!values.dataset) throw new UsageError(`--dataset NAME is required (${BUILTIN_NAMES.join(', ')} or a stored dataset id; see 'ae-studio datasets').`);
+    if (!values.out) throw new UsageError('--out codes.csv is required.');
+    const dir = trainedRunDir(ws, values.run);
+    const { writeLatentsCsv } = await import('../engine/export');
+    const { loadTrained } = await import('../engine/trained-model');
+    const name = values.dataset;
+    let data: { images: Uint8Array; labels: Int32Array; count: number; shape: [number, number, number] };
+    let labelNames: string[];
+    if ((BUILTIN_NAMES as readonly string[]).includes(name)) {
+      const raw = makeBuiltin(name as BuiltinName);
+      data = raw;
+      labelNames = raw.labelNames;
+    } else {
+      const known = listDatasets(ws).map((d) => d.id);
+      if (!known.includes(name)) throw new Error(`There is no dataset '${name}' in ${ws}; use ${BUILTIN_NAMES.join(', ')} or one of: ${known.join(', ') || '(none stored)'}.`);
+      const d = loadDataset(ws, name);
+      data = { images: d.images as Uint8Array, labels: d.labels as Int32Array, count: d.count, shape: d.shape };
+      labelNames = d.manifest.labelNames;
+    }
+    const trained = await loadTrained(dir);
+    try {
+      const res = await writeLatentsCsv(trained, data, path.resolve(values.out), { labelNames });
+      out(values.json ? JSON.stringify({ run: values.run, dataset: name, latentDim: trained.config.latentDim, ...res }) : `Wrote ${res.rows} codes (${trained.config.latentDim}-d) of '${name}' to ${res.files[0]}`);
+    } finally {
+      trained.dispose();
+    }
+    return 0;
+  }
   throw new UsageError(`Unknown command '${command}'.`);
+}
+
+/** Runs the CLI like the installed command: the exit code, errors on `err` (usage errors with the usage). */
+export async function main(argv: string[], out: (s: string) => void = (s) => console.log(s), err: (s: string) => void = (s) => console.error(s)): Promise<number> {
+  try {
+    return await run(argv, out);
+  } catch (e) {
+    err(`ae-studio: ${(e as Error).message}`);
+    if (e instanceof UsageError) err(USAGE);
+    return e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
+  }
 }
 
 // Run when executed (not when imported by tests).
 if (require.main === module) {
-  run(process.argv.slice(2), (s) => console.log(s)).then(
-    (code) => process.exit(code),
-    (err) => {
-      console.error(`ae-studio: ${(err as Error).message}`);
-      if (err instanceof UsageError) console.error(USAGE);
-      process.exit(err instanceof UsageError ? 2 : 1);
-    },
-  );
+  main(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -8,3 +8,23 @@ export { trainRun, objective, reconstructionLoss, makeOptimizer, type RunEvent, 
 export { TrainedModel, loadTrained, pca2, type Images, type Projection } from './trained-model';
 export { imageMetrics, msePerImage, ssimPerImage, psnrFromMse, type ImageMetrics } from './metrics';
 export { fitLatentStats, type LatentStats } from './latent-stats';
+export {
+  exportModel,
+  defaultExportName,
+  writeLatentsCsv,
+  writeImageGridPng,
+  importTfjsExport,
+  importTfjsExportAsRun,
+  readStudioInfo,
+  ExportError,
+  ImportError,
+  EXPORT_FORMATS,
+  EXPORT_PARTS,
+  FORMAT_TITLES,
+  type ExportFormat,
+  type ExportPart,
+  type ExportOptions,
+  type ExportResult,
+  type ImportedModel,
+  type StudioExportInfo,
+} from './export';

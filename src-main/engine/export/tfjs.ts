@@ -55,7 +55,15 @@ export async function exportTfjs(trained: TrainedModel, part: ExportPart, out: s
       else if (part === 'decoder') model = trained.ae.decoder;
       else {
         // A nested model is owned by the composition: compose fresh copies, never the live halves.
-        model = fullModel({ encoder: await cloneModel(trained.ae.encoder), decoder: await cloneModel(trained.ae.decoder) });
+        const encoder = await cloneModel(trained.ae.encoder);
+        let decoder: tf.LayersModel;
+        try {
+          decoder = await cloneModel(trained.ae.decoder);
+        } catch (err) {
+          encoder.dispose();
+          throw err;
+        }
+        model = fullModel({ encoder, decoder });
         dispose = true;
       }
       try {
