@@ -23,10 +23,19 @@ export const galleryCalls = {
     req: z.object({ runId: RunId, count: z.number().int().min(1).max(64).default(8) }).strict(),
     res: z.object({ shape: Shape, originals: Img, reconstructions: Img, mse: z.array(z.number()) }),
   },
-  /** Codes of validation images in 2-D (PCA above 2-D), with labels. */
+  /** Codes of validation images in 2-D (PCA above 2-D), with labels and the images themselves. */
   'gallery:latent': {
     req: z.object({ runId: RunId, max: z.number().int().min(10).max(5000).default(1500) }).strict(),
-    res: z.object({ points: z.array(z.number()), labels: z.array(z.number()), labelNames: z.array(z.string()), method: z.enum(['identity', 'pca']), explained: z.number() }),
+    res: z.object({
+      points: z.array(z.number()),
+      labels: z.array(z.number()),
+      labelNames: z.array(z.string()),
+      method: z.enum(['identity', 'pca']),
+      explained: z.number(),
+      /** The image of each point (hover shows it), for the first points up to about 4 MB of pixels. */
+      shape: Shape.optional(),
+      images: Img.optional(),
+    }),
   },
   /** A grid × grid of images decoded across a 2-D code space (2-D codes only). */
   'gallery:manifold': {

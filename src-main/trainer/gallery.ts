@@ -77,7 +77,9 @@ export async function galleryOp(p: MethodParams<'gallery'>): Promise<unknown> {
       const { images, labels } = pick(params.max);
       const proj = m.project2d(images, labels);
       const labelNames = Array.from(new Set(labels)).sort((a, b) => a - b).map(String);
-      return { points: Array.from(proj.points), labels, labelNames, method: proj.method, explained: proj.explained };
+      // the images too, so hovering a point shows it (capped: 1,500 MNIST digits are 1.2 MB)
+      const withImages = Math.min(labels.length, Math.floor(4_000_000 / per));
+      return { points: Array.from(proj.points), labels, labelNames, method: proj.method, explained: proj.explained, shape, images: split(images.subarray(0, withImages * per), per) };
     }
     case 'manifold':
       return { shape, images: split(toU8(m.manifold(params.grid)), per) };

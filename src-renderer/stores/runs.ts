@@ -45,6 +45,10 @@ export const useRunsStore = defineStore('runs', () => {
   const selectedId = ref<string>();
   /** True while a start request is in flight. */
   const starting = ref(false);
+  /** Why the last start failed, in plain words (shown where Train was pressed). */
+  const startError = ref<string>();
+  /** Runs whose epoch curves the Train view overlays. */
+  const compareIds = ref<string[]>([]);
 
   const selected = computed(() => (selectedId.value ? runs.value[selectedId.value] : undefined));
   const running = computed(() => order.value.filter((id) => runs.value[id]?.summary.status === 'running'));
@@ -132,9 +136,10 @@ export const useRunsStore = defineStore('runs', () => {
       // the host may already have said 'queued' (runs:status arrives before this answer)
       if (!runs.value[runId]) upsert({ runId, status: 'running', config: config as Record<string, unknown>, dataset, epochsDone: 0, history: { loss: [], valLoss: [] }, startedAt: Date.now() });
       selectedId.value = runId;
+      startError.value = undefined;
       return runId;
     } catch (err) {
-      notices.push('error', `The run could not start: ${describeError(err)}`);
+      startError.value = `The run could not start: ${describeError(err)}`;
       return undefined;
     } finally {
       starting.value = false;
@@ -166,5 +171,5 @@ export const useRunsStore = defineStore('runs', () => {
     selectedId.value = runId;
   }
 
-  return { runs, order, selectedId, starting, selected, running, init, refresh, start, stop, resume, select, apply };
+  return { runs, order, selectedId, starting, startError, compareIds, selected, running, init, refresh, start, stop, resume, select, apply };
 });

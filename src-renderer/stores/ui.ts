@@ -2,12 +2,13 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 
-export const VIEWS = ['datasets', 'model', 'train', 'gallery', 'export'] as const;
+export const VIEWS = ['datasets', 'model', 'noise', 'train', 'gallery', 'export'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 export const VIEW_LABELS: Record<ViewName, string> = {
   datasets: 'Datasets',
   model: 'Model',
+  noise: 'Noise',
   train: 'Train',
   gallery: 'Gallery',
   export: 'Export',
@@ -21,6 +22,8 @@ export function viewFromHash(hash: string): ViewName | undefined {
 export const useUiStore = defineStore('ui', () => {
   /** The view on screen. */
   const view = ref<ViewName>('datasets');
+  /** The keyboard shortcuts panel is open. */
+  const helpOpen = ref(false);
 
   /** Shows a view and records it in the address hash (a history entry). */
   function go(next: ViewName) {
@@ -34,5 +37,5 @@ export const useUiStore = defineStore('ui', () => {
     if (v) view.value = v;
   }
 
-  return { view, go, syncFromHash };
+  return { view, helpOpen, go, syncFromHash };
 });

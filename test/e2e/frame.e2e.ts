@@ -17,6 +17,7 @@ const consoleErrors: string[] = [];
 const VIEWS = [
   ['datasets', /drop a folder|built-in/i],
   ['model', /dataset|architecture/i],
+  ['noise', /noise|denoising/i],
   ['train', /train/i],
   ['gallery', /reconstruct|generated|samples/i],
   ['export', /export|tensorflow\.js|onnx|keras/i],
@@ -62,7 +63,7 @@ describe('serve mode in Chromium', () => {
     await page.screenshot({ path: screenshotPath('frame-datasets'), fullPage: true });
   });
 
-  it('navigates between the five views, each with an empty state that says what to do', async () => {
+  it('navigates between the six views, each with an empty state that says what to do', async () => {
     for (const [name, hint] of VIEWS) {
       await page.getByTestId(`nav-${name}`).click();
       const view = page.getByTestId(`view-${name}`);

@@ -1,6 +1,8 @@
-// End to end: a person trains from the Train view of `npm run serve` in Chromium — a conv
-// autoencoder with Gaussian input noise on built-in MNIST. The chart gains points while it
-// trains, progress advances, reconstructions appear; stop and resume work.
+// End to end: a person sets up a model in the Model view of `npm run serve` in Chromium — the conv
+// preset with Gaussian input noise on built-in MNIST — sees the noise on real digits in the Noise
+// view, and trains it from the Train view. The chart gains points while it trains, progress
+// advances, reconstructions appear, the Gallery shows them with generated samples and a latent
+// map that shows a digit on hover; stop and resume work; runs are compared in one chart.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +22,7 @@ beforeAll(async () => {
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  await page.goto(serve.url + '#/train');
+  await page.goto(serve.url + '#/model');
   await page.getByText(/Backend: tensorflow/).waitFor({ timeout: 60_000 });
 });
 
@@ -32,13 +34,49 @@ afterAll(async () => {
 const attr = async (testId: string, name: string) => Number(await page.getByTestId(testId).getAttribute(name));
 const status = async () => (await page.getByTestId('run-status').textContent())?.trim();
 
-describe('training from the Train view', () => {
-  it('trains a denoising conv AE on MNIST with a live chart, progress and previews', async () => {
-    await page.getByTestId('run-preset').selectOption('conv');
-    await page.getByTestId('run-epochs').fill('2');
+/** How different the first clean and the first corrupted image of the Noise view are (mean |Δ| of red, 0..255). */
+const noiseGap = () =>
+  page.evaluate(`(() => {
+    const px = (row) => { const c = document.querySelector('[data-testid="noise-preview"] [data-row="' + row + '"] canvas'); return c.getContext('2d').getImageData(0, 0, c.width, c.height).data; };
+    const a = px('clean'), b = px('noisy');
+    let s = 0;
+    for (let i = 0; i < a.length; i += 4) s += Math.abs(a[i] - b[i]);
+    return s / (a.length / 4);
+  })()`) as Promise<number>;
+
+describe('from the Model view to a trained model', () => {
+  it('sets up a conv AE with Gaussian noise in the Model view, with inline messages and the network summary', async () => {
+    await page.getByTestId('preset-conv').click();
+    await page.getByTestId('field-epochs').fill('0');
+    expect(await page.getByTestId('error-epochs').textContent()).toBe('must be at least 1');
+    expect(await page.getByTestId('model-train').isDisabled()).toBe(true);
+    await page.getByTestId('field-epochs').fill('2');
     await page.getByTestId('run-count').fill('6000');
-    await page.getByTestId('run-noise').selectOption('gaussian');
-    await page.getByTestId('run-noise-level').fill('0.3');
+    await page.getByTestId('field-noise').selectOption('gaussian');
+    await page.getByTestId('field-noise-level').fill('0.3');
+    expect(await page.getByTestId('error-epochs').count()).toBe(0);
+    expect(await page.getByTestId('model-params').textContent()).toBe('141,073');
+    expect(await page.getByTestId('model-summary').textContent()).toMatch(/enc_conv2\s*Conv2D · relu\s*7 × 7 × 64\s*18,496/);
+    await page.screenshot({ path: screenshotPath('model'), fullPage: true });
+  });
+
+  it('shows the noise on the first digits in the Noise view, live as the level changes', async () => {
+    await page.getByTestId('model-to-noise').click();
+    await page.getByTestId('view-noise').waitFor();
+    await expect.poll(() => page.locator('[data-testid="noise-preview"] canvas').count(), { timeout: 30_000 }).toBe(24);
+    expect(await page.getByTestId('noise-type-gaussian').isChecked()).toBe(true);
+    const low = await noiseGap();
+    expect(low).toBeGreaterThan(15); // σ 0.3 is plainly visible
+    await page.getByTestId('noise-level').fill('0.8');
+    await expect.poll(noiseGap, { timeout: 15_000 }).toBeGreaterThan(low + 15);
+    await page.getByTestId('noise-level').fill('0.3');
+    await expect.poll(noiseGap, { timeout: 15_000 }).toBeLessThan(low + 5);
+    await page.screenshot({ path: screenshotPath('noise'), fullPage: true });
+  });
+
+  it('trains it from the Train view with a live chart, progress and previews', async () => {
+    await page.getByTestId('nav-train').click();
+    expect(await page.getByTestId('run-describe').textContent()).toBe('conv · 16-d code · 2 epochs, gaussian noise 0.3');
     await page.getByTestId('train-start').click();
     await page.getByTestId('run-panel').waitFor({ timeout: 10_000 });
 
@@ -66,6 +104,7 @@ describe('training from the Train view', () => {
     expect(bright).toBeGreaterThan(20);
     expect(await page.getByTestId('run-list').locator('tbody tr').count()).toBe(1);
     await page.screenshot({ path: screenshotPath('train-completed'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('train') });
   });
 
   it('shows the finished run in the Gallery: reconstructions with metrics, samples that reroll, latent map, worst cases', async () => {
@@ -77,6 +116,20 @@ describe('training from the Train view', () => {
     await page.getByTestId('gallery-samples').waitFor();
     await page.getByTestId('gallery-latent').waitFor();
     await page.getByTestId('gallery-worst').waitFor();
+    // hovering a point of the latent map shows its image
+    const map = page.getByTestId('latent-map');
+    const spot = (await page.evaluate(`(() => {
+      const c = document.querySelector('[data-testid="latent-map"]');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (let y = 20; y < c.height - 20; y++) for (let x = 20; x < c.width - 20; x++) if (d[(y * c.width + x) * 4 + 3] === 255) return [x, y];
+      return null;
+    })()`)) as [number, number] | null;
+    expect(spot).not.toBeNull();
+    const box = (await map.boundingBox())!;
+    await page.mouse.move(box.x + spot![0] + 1.5, box.y + spot![1] + 1.5);
+    await page.getByTestId('latent-hover').waitFor({ timeout: 5_000 });
+    expect(await page.getByTestId('latent-hover').textContent()).toMatch(/label \d/);
+    expect(await page.locator('[data-testid="latent-hover"] canvas').count()).toBe(1);
     const firstSample = () => page.evaluate(`document.querySelector('[data-testid="gallery-samples"] canvas').toDataURL()`);
     const before = await firstSample();
     await page.getByTestId('gallery-reroll').click();
@@ -99,6 +152,35 @@ describe('training from the Train view', () => {
     await expect.poll(status, { timeout: 120_000 }).toBe('completed');
     expect(await page.getByTestId('run-list').locator('tbody tr').count()).toBe(2);
     await page.screenshot({ path: screenshotPath('train-resumed'), fullPage: true });
+  });
+
+  it('overlays the epoch curves of both runs in one chart', async () => {
+    const boxes = page.getByTestId('run-compare');
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    const chart = page.getByTestId('compare-chart');
+    await chart.waitFor();
+    expect(await chart.getAttribute('data-runs')).toBe('2');
+    expect(Number(await chart.getAttribute('data-points'))).toBe(8); // 2 + 6 epochs
+    const legend = (await chart.locator('.u-legend').textContent()) ?? '';
+    expect(legend).toMatch(/conv train/);
+    expect(legend).toMatch(/dense train/);
+    expect(legend.match(/validation/g)).toHaveLength(2);
+    await chart.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: screenshotPath('train-compare'), fullPage: true });
+  });
+
+  it('lists the keyboard shortcuts on ?, and a screenshot of every view with the trained runs', async () => {
+    await page.locator('body').press('?');
+    await page.getByTestId('shortcuts-help').waitFor();
+    await page.screenshot({ path: screenshotPath('shortcuts') });
+    await page.keyboard.press('Escape');
+    for (const [i, name] of ['datasets', 'model', 'noise', 'train', 'gallery', 'export'].entries()) {
+      await page.keyboard.press(`Alt+${i + 1}`);
+      await page.getByTestId(`view-${name}`).waitFor();
+      await page.waitForTimeout(name === 'noise' || name === 'gallery' ? 1_500 : 300);
+      await page.screenshot({ path: screenshotPath(`studio-${name}`), fullPage: true });
+    }
   });
 
   it('had no page errors', () => {

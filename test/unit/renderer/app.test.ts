@@ -88,13 +88,13 @@ describe('backend store', () => {
 });
 
 describe('studio frame', () => {
-  it('renders five views, switches between them with empty states, and shows the backend', async () => {
+  it('renders six views, switches between them with empty states, and shows the backend', async () => {
     const host = readyHost();
     setApi(createClient(host));
     const wrapper = mount(App, { global: { plugins: [pinia] }, attachTo: document.body });
     await flushPromises();
     const navs = wrapper.findAll('[data-testid^="nav-"]');
-    expect(navs.map((n) => n.find('.label').text())).toEqual(['Datasets', 'Model', 'Train', 'Gallery', 'Export']);
+    expect(navs.map((n) => n.find('.label').text())).toEqual(['Datasets', 'Model', 'Noise', 'Train', 'Gallery', 'Export']);
     expect(wrapper.find('[data-testid="view-datasets"]').text()).toMatch(/No datasets yet/);
     await wrapper.find('[data-testid="nav-train"]').trigger('click');
     expect(wrapper.find('[data-testid="view-train"]').text()).toMatch(/Nothing is training/);
@@ -216,7 +216,7 @@ describe('studio frame', () => {
     setApi(createClient(readyHost()));
     const wrapper = mount(App, { global: { plugins: [pinia] }, attachTo: document.body });
     await flushPromises();
-    window.dispatchEvent(new KeyboardEvent('keydown', { key: '5', altKey: true }));
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: '6', altKey: true }));
     await flushPromises();
     expect(useUiStore().view).toBe('export');
     expect(wrapper.find('[data-testid="view-export"]').exists()).toBe(true);

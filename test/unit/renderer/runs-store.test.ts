@@ -5,7 +5,6 @@ import { createPinia, setActivePinia } from 'pinia';
 import { createClient } from '../../../src-renderer/api/client';
 import { setApi } from '../../../src-renderer/api/instance';
 import { useRunsStore } from '../../../src-renderer/stores/runs';
-import QuickRunForm from '../../../src-renderer/components/training/QuickRunForm.vue';
 import { FakeTransport } from './fake-host';
 
 const summary = { runId: 'run-1', status: 'running', config: { kind: 'conv', epochs: 2 }, dataset: { builtin: 'mnist', count: 1000 }, epochsDone: 0, history: { loss: [], valLoss: [] }, startedAt: 1 };
@@ -48,20 +47,5 @@ describe('runs store', () => {
     const runs = useRunsStore();
     runs.apply('nope', { type: 'batch', epoch: 1, batch: 1, batches: 1, loss: 1, samplesPerSec: 1, etaSec: 1 });
     expect(Object.keys(runs.runs)).toEqual([]);
-  });
-});
-
-describe('quick run form', () => {
-  it('emits a conv config with Gaussian noise, and refuses bad numbers with a message', async () => {
-    const w = mount(QuickRunForm, { props: { busy: false } });
-    await w.find('[data-testid="run-noise"]').setValue('gaussian');
-    await w.find('[data-testid="run-noise-level"]').setValue('0.5');
-    await w.find('form').trigger('submit');
-    const [config, dataset] = w.emitted('start')![0] as [Record<string, unknown>, { count: number }];
-    expect(config).toMatchObject({ kind: 'conv', inputShape: [28, 28, 1], noise: { type: 'gaussian', level: 0.5 } });
-    expect(dataset).toEqual({ builtin: 'mnist', count: 6000 });
-    await w.find('[data-testid="run-epochs"]').setValue('0');
-    expect(w.find('[data-testid="run-form-errors"]').text()).toMatch(/Epochs must be/);
-    expect(w.find('[data-testid="train-start"]').attributes('disabled')).toBeDefined();
   });
 });

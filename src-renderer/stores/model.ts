@@ -1,0 +1,216 @@
+// The run configuration being edited in the Model and Noise views (and started from the Train
+// view): architecture, hyperparameters, noise, and the dataset it trains on. Checked as you type
+// by the contract's validateConfig (the very checks the engine runs) and summarised by the
+// contract's pure summarizeModel — no tfjs in the renderer.
+import { defineStore } from 'pinia';
+import { computed, reactive, ref } from 'vue';
+import { DEFAULT_HIDDEN, summarizeModel, validateConfig, type DatasetManifest, type ModelConfigInput, type ModelKind, type NoiseConfig } from '@contract';
+import { useDatasetsStore } from './datasets';
+import { useRunsStore } from './runs';
+
+/** Built-in MNIST needs no setup: the trainer has it. */
+export const BUILTIN_MNIST = 'builtin:mnist';
+const MNIST = { shape: [28, 28, 1] as [number, number, number], count: 10_000, name: 'MNIST digits (built in)' };
+
+type Activation = NonNullable<ModelConfigInput['activation']>;
+
+/** Everything the form edits; hidden layers as text ("256, 128") so a half-typed list is fine. */
+export interface ModelForm {
+  kind: ModelKind;
+  latentDim: number;
+  hiddenText: string;
+  activation: Activation;
+  outputActivation: 'sigmoid' | 'linear';
+  loss: 'mse' | 'bce';
+  optimizer: 'adam' | 'sgd' | 'rmsprop';
+  learningRate: number;
+  momentum: number;
+  batchSize: number;
+  epochs: number;
+  validationSplit: number;
+  earlyStoppingPatience: number;
+  seed: number;
+  beta: number;
+  l1: number;
+  noise: NoiseConfig;
+  previewEvery: number;
+}
+
+type Architecture = Pick<ModelForm, 'kind' | 'latentDim' | 'activation' | 'outputActivation' | 'loss' | 'optimizer' | 'learningRate' | 'momentum' | 'batchSize' | 'beta' | 'l1' | 'noise'> & { hidden: number[] };
+
+const BASE: Omit<Architecture, 'kind' | 'latentDim' | 'hidden'> = {
+  activation: 'relu',
+  outputActivation: 'sigmoid',
+  loss: 'mse',
+  optimizer: 'adam',
+  learningRate: 1e-3,
+  momentum: 0.9,
+  batchSize: 128,
+  beta: 1,
+  l1: 1e-3,
+  noise: { type: 'none', level: 0 },
+};
+
+export interface Preset {
+  id: string;
+  /** `{n}` is replaced with the values per image (784 for MNIST). */
+  label: string;
+  about: string;
+  arch: Architecture;
+}
+
+export const PRESETS: Preset[] = [
+  { id: 'dense', label: 'Dense {n} → 128 → {n} (classic)', about: 'One code layer of 128 units: the autoencoder of the Keras tutorial.', arch: { ...BASE, kind: 'dense', latentDim: 128, hidden: [] } },
+  { id: 'deep-dense', label: 'Deep dense {n} → 256 → 128 → 32', about: 'Two hidden layers each side squeeze the image into a 32-d code.', arch: { ...BASE, kind: 'deep-dense', latentDim: 32, hidden: [256, 128] } },
+  { id: 'conv', label: 'Convolutional, 16-d code', about: 'Two stride-2 convolutions each side; sharp reconstructions from a small code.', arch: { ...BASE, kind: 'conv', latentDim: 16, hidden: [32, 64], batchSize: 32, learningRate: 2e-3 } },
+  {
+    id: 'denoising-conv',
+    label: 'Denoising convolutional (Gaussian σ 0.3)',
+    about: 'The conv model fed noisy images and asked for the clean ones.',
+    arch: { ...BASE, kind: 'conv', latentDim: 16, hidden: [32, 64], batchSize: 32, learningRate: 2e-3, noise: { type: 'gaussian', level: 0.3 } },
+  },
+  { id: 'vae', label: 'Variational, 2-d code', about: 'Learns a distribution: generates new images and a 2-D map of the data.', arch: { ...BASE, kind: 'vae', latentDim: 2, hidden: [512], loss: 'bce', batchSize: 64 } },
+  { id: 'sparse', label: 'Sparse, 64-d code', about: 'An L1 penalty keeps most code units near zero.', arch: { ...BASE, kind: 'sparse', latentDim: 64, hidden: [], l1: 1e-3 } },
+];
+
+/** "256, 128" → [256, 128]; undefined when a part is not a whole number. */
+export function parseHidden(text: string): number[] | undefined {
+  const parts = text.split(/[\s,]+/).filter(Boolean);
+  if (!parts.every((p) => /^\d+$/.test(p))) return undefined;
+  return parts.map(Number);
+}
+
+export const useModelStore = defineStore('model', () => {
+  const datasets = useDatasetsStore();
+  const conv = PRESETS.find((p) => p.id === 'conv')!;
+  const form = reactive<ModelForm>({
+    ...conv.arch,
+    noise: { ...conv.arch.noise },
+    hiddenText: conv.arch.hidden.join(', '),
+    epochs: 5,
+    validationSplit: 0.1,
+    earlyStoppingPatience: 0,
+    seed: 42,
+    previewEvery: 20,
+  });
+  /** The last preset applied (the form may have been edited since). */
+  const presetId = ref<string | undefined>(conv.id);
+  /** `builtin:mnist` or a stored dataset's id. */
+  const source = ref<string>(BUILTIN_MNIST);
+  /** How many of the dataset's images a run uses. */
+  const count = ref(6000);
+
+  const manifest = computed<DatasetManifest | undefined>(() => datasets.datasets.find((d) => d.id === source.value));
+  /** What the run trains on: name, image shape, images available. */
+  const dataset = computed(() => (source.value === BUILTIN_MNIST ? MNIST : manifest.value ? { shape: manifest.value.shape as [number, number, number], count: manifest.value.count, name: manifest.value.name } : undefined));
+  const inputShape = computed<[number, number, number]>(() => dataset.value?.shape ?? MNIST.shape);
+  const valuesPerImage = computed(() => inputShape.value[0] * inputShape.value[1] * inputShape.value[2]);
+  const hidden = computed(() => parseHidden(form.hiddenText));
+
+  /** The config as the contract takes it. */
+  const config = computed<ModelConfigInput>(() => {
+    const { hiddenText: _, noise, ...rest } = form;
+    return { ...rest, inputShape: inputShape.value, hidden: hidden.value ?? [], noise: { ...noise } };
+  });
+
+  const minCount = computed(() => (source.value === BUILTIN_MNIST ? 100 : 10));
+  const countError = computed(() => {
+    const max = dataset.value?.count ?? 0;
+    if (!Number.isInteger(count.value)) return 'must be a whole number';
+    if (count.value < minCount.value) return `must be at least ${minCount.value}`;
+    if (count.value > max) return `this dataset has ${max.toLocaleString('en-US')} images`;
+    return undefined;
+  });
+
+  const validation = computed(() => validateConfig(config.value, countError.value ? undefined : { count: count.value, shape: dataset.value?.shape ?? MNIST.shape }));
+
+  /** One plain-words message per field (`latentDim`, `hidden`, `noise.level`, `dataset`, `count`…). */
+  const errors = computed<Record<string, string>>(() => {
+    const out: Record<string, string> = {};
+    const put = (field: string, message: string) => (out[field] ??= message);
+    if (!dataset.value) put('dataset', 'This dataset is no longer in the workspace; choose another.');
+    if (hidden.value === undefined) put('hidden', 'write whole numbers separated by commas, e.g. 256, 128');
+    if (countError.value) put('count', countError.value);
+    if (!validation.value.ok) {
+      for (const e of validation.value.errors) {
+        const field = e.field.startsWith('hidden') ? 'hidden' : e.field === 'inputShape' ? 'dataset' : e.field;
+        put(field, e.message);
+      }
+    }
+    return out;
+  });
+  const valid = computed(() => Object.keys(errors.value).length === 0);
+
+  /** Layers, shapes and parameters; shown whenever the architecture itself is valid. */
+  const summary = computed(() => {
+    if (hidden.value === undefined) return undefined;
+    const r = validateConfig(config.value);
+    return r.ok ? summarizeModel(r.config) : undefined;
+  });
+
+  /** The run's dataset as `runs:start` takes it. */
+  const runDataset = computed(() => (source.value === BUILTIN_MNIST ? { builtin: 'mnist' as const, count: count.value } : { id: source.value, count: count.value }));
+  /** The dataset as `noise:preview` takes it. */
+  const previewDataset = computed(() => (source.value === BUILTIN_MNIST ? { builtin: 'mnist' as const } : { id: source.value }));
+  /** A preset's label for the chosen dataset ("Dense 784 → 128 → 784"). */
+  const presetLabel = (p: Preset) => p.label.replaceAll('{n}', String(valuesPerImage.value));
+  /** One line describing what Train will start. */
+  const describe = computed(() => {
+    const noise = form.noise.type === 'none' || !form.noise.level ? '' : `, ${form.noise.type} noise ${form.noise.level}`;
+    return `${form.kind} · ${form.latentDim}-d code · ${form.epochs} epoch${form.epochs === 1 ? '' : 's'}${noise}`;
+  });
+
+  function applyPreset(id: string) {
+    const p = PRESETS.find((x) => x.id === id);
+    if (!p) return;
+    const { hidden: h, noise, ...arch } = p.arch;
+    Object.assign(form, arch, { hiddenText: h.join(', '), noise: { ...noise } });
+    presetId.value = id;
+  }
+
+  /** Changes the architecture and resets its layers to that kind's defaults. */
+  function setKind(kind: ModelKind) {
+    form.kind = kind;
+    form.hiddenText = DEFAULT_HIDDEN[kind].join(', ');
+    if ((kind === 'vae' || kind === 'conv-vae') && form.latentDim > 64) form.latentDim = 16;
+  }
+
+  /** Chooses what to train on; a stored dataset brings its own validation split and seed. */
+  function chooseDataset(id: string) {
+    source.value = id;
+    if (id === BUILTIN_MNIST) {
+      count.value = Math.min(count.value, MNIST.count) || 6000;
+      return;
+    }
+    const m = datasets.datasets.find((d) => d.id === id);
+    if (!m) return;
+    count.value = m.count;
+    if (m.options) {
+      form.validationSplit = m.options.validationSplit;
+      form.seed = m.options.seed;
+    }
+  }
+
+  function setNoise(noise: Partial<NoiseConfig>) {
+    Object.assign(form.noise, noise);
+    if (form.noise.type === 'none') form.noise.level = 0;
+    else if (!form.noise.level) form.noise.level = form.noise.type === 'gaussian' ? 0.3 : 0.2;
+  }
+
+  /** Starts a run with this config; undefined (and nothing sent) when the form has errors. */
+  async function train(): Promise<string | undefined> {
+    if (!valid.value) return undefined;
+    return useRunsStore().start(config.value, runDataset.value);
+  }
+
+  /** The first-run path: a small conv autoencoder on built-in MNIST, whatever the form says. */
+  async function trainFirstRun(): Promise<string | undefined> {
+    applyPreset('conv');
+    chooseDataset(BUILTIN_MNIST);
+    count.value = 6000;
+    form.epochs = 5;
+    return train();
+  }
+
+  return { form, presetId, source, count, manifest, dataset, inputShape, valuesPerImage, config, validation, errors, valid, summary, runDataset, previewDataset, describe, presetLabel, applyPreset, setKind, chooseDataset, setNoise, train, trainFirstRun };
+});
