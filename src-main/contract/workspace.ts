@@ -11,14 +11,19 @@ export const AbsolutePath = z
   .refine((p) => !p.includes('\0'), 'a path cannot contain NUL bytes')
   .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), 'give an absolute path');
 
+const Theme = z.enum(['system', 'light', 'dark']);
+const MaxConcurrentRuns = z.number().int().min(1).max(4);
+
 export const Settings = z
   .object({
     /** Colour theme; `system` follows the OS. */
-    theme: z.enum(['system', 'light', 'dark']).default('system'),
+    theme: Theme.default('system'),
     /** How many runs train at once; further runs wait in a queue. */
-    maxConcurrentRuns: z.number().int().min(1).max(4).default(2),
+    maxConcurrentRuns: MaxConcurrentRuns.default(2),
   })
   .strict();
+/** A change to some settings (no defaults: what is absent stays as it is). */
+export const SettingsPatch = z.object({ theme: Theme.optional(), maxConcurrentRuns: MaxConcurrentRuns.optional() }).strict();
 export type Settings = z.infer<typeof Settings>;
 
 /** Something in the workspace the studio could not use; it is left on disk untouched. */
@@ -55,7 +60,7 @@ export const workspaceCalls = {
     res: z.object({ cancelled: z.boolean(), info: WorkspaceInfo }),
   },
   /** Changes some settings; returns all of them. */
-  'settings:set': { req: Settings.partial().strict(), res: Settings },
+  'settings:set': { req: SettingsPatch, res: Settings },
 };
 
 export const workspaceEvents = {

@@ -89,15 +89,17 @@ export function readSettings(dir: string): { settings: Settings; flag?: FlaggedI
   }
 }
 
-/** Saves settings atomically; a damaged settings.json is kept aside first. */
+/** Saves settings atomically; a settings.json that was damaged or held invalid values is kept aside first. */
 export function writeSettings(dir: string, settings: Settings): void {
   const file = path.join(dir, 'settings.json');
   if (fs.existsSync(file)) {
+    let usable = false;
     try {
-      readJson(file);
+      usable = Settings.safeParse(readJson(file)).success;
     } catch {
-      setAside(file);
+      // unreadable JSON
     }
+    if (!usable) setAside(file);
   }
   writeJsonAtomic(file, settings);
 }
