@@ -86,6 +86,7 @@ export async function importPaths(paths: string[], options: ImportOptions): Prom
       continue;
     }
     if (st.isDirectory()) await walkDir(abs, abs, sources, stacks, skipped, opts);
+    else if (!st.isFile()) skipped.push({ file: p, reason: 'not a regular file (a device, FIFO or socket is never read)' });
     else await addFile(abs, path.basename(abs), '', sources, stacks, skipped, opts);
   }
 
@@ -206,8 +207,14 @@ async function walkDir(root: string, dir: string, sources: Source[], stacks: Par
           skipped.push({ file: rel, reason: 'symbolic link pointing outside the imported folder' });
           continue;
         }
-        if (fs.statSync(target).isDirectory()) {
+        const targetStat = fs.statSync(target);
+        if (targetStat.isDirectory()) {
           await walk(full);
+          continue;
+        }
+        if (!targetStat.isFile()) {
+          // a link to a FIFO or device: reading it would block forever or never end
+          skipped.push({ file: rel, reason: 'not a regular file (a device, FIFO or socket is never read)' });
           continue;
         }
       } else if (e.isDirectory()) {
