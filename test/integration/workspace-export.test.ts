@@ -226,6 +226,41 @@ describe('export and import through the host', () => {
     expect(names.sort()).toEqual(tfjs.files.map((f) => f.split(path.sep).join('/')).sort());
   });
 
+  it('with native dialogs (the desktop app passes Electron\'s): Save as copies an export whole, Open workspace and Import use the picked folder', async () => {
+    const dest = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-saveas-'));
+    const picks: string[] = [];
+    const desktop = createHost({
+      mode: 'electron',
+      version: 'test',
+      trainer: createTestSupervisor(),
+      workspaceDir: ws,
+      dialogs: {
+        pickDirectory: async (title) => (picks.push(title), title.includes('workspace') ? other : undefined),
+        pickSavePath: async (name) => path.join(dest, name),
+      },
+    });
+    try {
+      for (const key of ['tfjs-full', 'keras-decoder']) {
+        const rec = records[key];
+        const saved = ok<{ savedTo: string }>(await desktop.dispatch('export:saveAs', { exportId: rec.exportId })).savedTo;
+        expect(saved).toBe(path.join(dest, rec.fileName));
+        const src = path.join(ws, 'exports', rec.exportId, rec.fileName);
+        if (key.startsWith('tfjs')) for (const f of fs.readdirSync(src)) expect(fs.readFileSync(path.join(saved, f)).equals(fs.readFileSync(path.join(src, f)))).toBe(true);
+        else expect(fs.readFileSync(saved).equals(fs.readFileSync(src))).toBe(true);
+      }
+      expect(fs.readdirSync(dest).filter((n) => n.includes('.tmp-'))).toEqual([]);
+      expect(fail(await desktop.dispatch('export:saveAs', { exportId: 'exp-missing' })).message).toMatch(/no export/);
+      // the import dialog was cancelled: nothing happens
+      expect(ok<{ cancelled: boolean }>(await desktop.dispatch('models:import', {})).cancelled).toBe(true);
+      const opened = ok<{ cancelled: boolean; info: WorkspaceInfo }>(await desktop.dispatch('workspace:open', {}));
+      expect(opened).toMatchObject({ cancelled: false, info: { path: other, nativeDialogs: true } });
+      expect(desktop.workspaceDir()).toBe(other);
+      expect(picks).toHaveLength(2);
+    } finally {
+      await desktop.dispose();
+    }
+  }, 60_000);
+
   it('imports a TensorFlow.js export back as a run: the Gallery shows it and Resume trains it further', async () => {
     const tfjs = records['tfjs-full'];
     const src = path.join(ws, 'exports', tfjs.exportId, tfjs.fileName);
