@@ -51,7 +51,7 @@ export function createHost(opts: HostOptions): Host {
   // it whole; the handler table below forwards to whichever is current.
   const makeServices = (opened: OpenedWorkspace) => {
     const dir = opened.dir;
-    const runs = createRunsService({ trainer: opts.trainer, workspaceDir: dir, emit });
+    const runs = createRunsService({ trainer: opts.trainer, workspaceDir: dir, emit, maxConcurrent: () => opened.settings.maxConcurrentRuns });
     const datasets = datasetHandlers(opts.trainer, dir, emit);
     const handlers = {
       ...runs.handlers,
@@ -138,6 +138,7 @@ export function createHost(opts: HostOptions): Host {
         throw new CallError('internal', `The settings could not be saved: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. The previous settings are kept.`);
       }
       current.opened.settings = next;
+      current.runs.reschedule();
       current.opened.flagged = current.opened.flagged.filter((f) => f.item !== 'settings.json');
       emit('workspace:changed', info());
       return next;

@@ -34,7 +34,14 @@ export function newRunId(now = new Date()): string {
   return `run-${stamp}-${crypto.randomBytes(2).toString('hex')}`;
 }
 
-export function createRunsService(opts: { trainer: TrainerSupervisor; workspaceDir: string; emit: Emit }) {
+export function createRunsService(opts: {
+  trainer: TrainerSupervisor;
+  workspaceDir: string;
+  emit: Emit;
+  /** How many runs train at once (the workspace setting); MAX_CONCURRENT_RUNS when absent. */
+  maxConcurrent?: () => number;
+}) {
+  const limit = () => opts.maxConcurrent?.() ?? MAX_CONCURRENT_RUNS;
   const runs = new Map<string, RunSummary>();
   const runDir = (runId: string) => path.join(opts.workspaceDir, 'runs', runId);
 
@@ -177,7 +184,7 @@ export function createRunsService(opts: { trainer: TrainerSupervisor; workspaceD
   const active = () => [...runs.values()].filter((r) => r.status === 'running').length;
   let disposed = false;
   function pump() {
-    while (!disposed && queue.length && active() < MAX_CONCURRENT_RUNS) {
+    while (!disposed && queue.length && active() < limit()) {
       const next = queue.shift() as { run: RunSummary; resume: boolean };
       if (next.run.status !== 'queued') continue; // cancelled meanwhile
       launch(next.run, next.resume).catch(() => undefined); // the run is marked failed with the reason
@@ -185,10 +192,10 @@ export function createRunsService(opts: { trainer: TrainerSupervisor; workspaceD
   }
   /** Starts the run now if a slot is free, else queues it; resolves once it started or was queued. */
   const schedule = async (run: RunSummary, resume: boolean) => {
-    if (active() < MAX_CONCURRENT_RUNS && !queue.some((q) => q.run.status === 'queued')) return launch(run, resume);
+    if (active() < limit() && !queue.some((q) => q.run.status === 'queued')) return launch(run, resume);
     queue.push({ run, resume });
     const ahead = queue.filter((q) => q.run.status === 'queued').length;
-    setStatus(run, 'queued', `Waiting for a free training slot (${MAX_CONCURRENT_RUNS} runs train at once; ${ahead} waiting, this one included).`);
+    setStatus(run, 'queued', `Waiting for a free training slot (${limit() === 1 ? 'one run trains' : `${limit()} runs train`} at once; ${ahead} waiting, this one included).`);
   };
   const hasCheckpoint = (runId: string) => !!readableDir(path.join(runDir(runId), 'checkpoint'));
 
@@ -245,6 +252,8 @@ export function createRunsService(opts: { trainer: TrainerSupervisor; workspaceD
       const run = runs.get(runId);
       return run ? { run, dir: runDir(runId) } : undefined;
     },
+    /** Starts queued runs if the limit went up. */
+    reschedule: () => pump(),
     dispose() {
       disposed = true;
       opts.trainer.off('trainer-event', onTrainerEvent);

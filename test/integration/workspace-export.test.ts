@@ -179,6 +179,18 @@ describe('export and import through the host', () => {
     expect(info.exports).toBe(list.length);
   }, 240_000);
 
+  it('the "runs training at once" setting drives the queue', async () => {
+    await call('settings:set', { maxConcurrentRuns: 1 });
+    const cfg = { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 1, batchSize: 100, previewEvery: 1000 };
+    const a = ok<{ runId: string }>(await host.dispatch('runs:start', { config: cfg, dataset: { builtin: 'mnist', count: 500 } })).runId;
+    const b = ok<{ runId: string }>(await host.dispatch('runs:start', { config: cfg, dataset: { builtin: 'mnist', count: 500 } })).runId;
+    const statusOf = async (id: string) => (await call<Array<{ runId: string; status: string; message?: string }>>('runs:list')).find((r) => r.runId === id);
+    expect(await statusOf(b)).toMatchObject({ status: 'queued', message: expect.stringMatching(/one run trains at once/) });
+    await waitStatus(a, 'completed');
+    await waitStatus(b, 'completed');
+    await call('settings:set', { maxConcurrentRuns: 2 });
+  }, 120_000);
+
   it('a failed export leaves nothing behind and says why; unknown runs and runs without a model are refused', async () => {
     const before = fs.readdirSync(path.join(ws, 'exports')).length;
     const err = fail(await host.dispatch('export:latents', { runId, dataset: { id: 'no-such-dataset' } }));

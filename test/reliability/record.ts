@@ -40,6 +40,12 @@ export function tally(category: Category, item: string) {
       t.ok++;
       return v;
     },
+    /** The synchronous twin of attempt(). */
+    check(fn: () => unknown): void {
+      t.tried++;
+      fn();
+      t.ok++;
+    },
     lost(n = 1) {
       t.dataLost += n;
     },
