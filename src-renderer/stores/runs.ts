@@ -35,6 +35,9 @@ function emptyView(summary: RunSummary): RunView {
   return { summary, batchX: [], batchY: [], epochX: [], epochLoss: [], valLoss: [], epoch: summary.epochsDone, epochs, batch: 0, batches: 0, samplesPerSec: 0, etaSec: 0 };
 }
 
+/** A finished run, or one imported from an export (it has a model before any training here). */
+export const hasModel = (s: RunSummary | undefined): boolean => !!s && (s.status === 'completed' || (s.runId.startsWith('imported-') && s.status !== 'running' && s.status !== 'failed'));
+
 export const useRunsStore = defineStore('runs', () => {
   const notices = useNoticesStore();
   /** Every run of this session by id. */
@@ -51,6 +54,8 @@ export const useRunsStore = defineStore('runs', () => {
   const compareIds = ref<string[]>([]);
 
   const selected = computed(() => (selectedId.value ? runs.value[selectedId.value] : undefined));
+  /** Runs with a trained model (finished, or imported from a TensorFlow.js export), newest first. */
+  const withModel = computed(() => order.value.filter((id) => hasModel(runs.value[id]?.summary)));
   const running = computed(() => order.value.filter((id) => runs.value[id]?.summary.status === 'running'));
 
   function upsert(summary: RunSummary) {
@@ -128,6 +133,14 @@ export const useRunsStore = defineStore('runs', () => {
     }
   }
 
+  /** Forgets every run and loads the list again (another workspace was opened). */
+  async function reload() {
+    runs.value = {};
+    order.value = [];
+    selectedId.value = undefined;
+    await refresh();
+  }
+
   /** Starts a run on built-in MNIST or a stored dataset; returns its id. */
   async function start(config: ModelConfigInput, dataset: RunSummary['dataset']): Promise<string | undefined> {
     starting.value = true;
@@ -171,5 +184,5 @@ export const useRunsStore = defineStore('runs', () => {
     selectedId.value = runId;
   }
 
-  return { runs, order, selectedId, starting, startError, compareIds, selected, running, init, refresh, start, stop, resume, select, apply };
+  return { runs, order, selectedId, starting, startError, compareIds, selected, running, withModel, init, refresh, reload, start, stop, resume, select, apply };
 });

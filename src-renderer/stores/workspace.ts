@@ -29,6 +29,7 @@ export const useWorkspaceStore = defineStore('workspace', () => {
   let subscribed = false;
   async function init() {
     const api = useApi();
+    if (api.connection === 'no-token') return; // the page shows only the way in
     if (!subscribed) {
       subscribed = true;
       api.on('workspace:changed', (next) => {
