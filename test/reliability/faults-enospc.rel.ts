@@ -116,7 +116,7 @@ describe('faults: disk full (ENOSPC)', () => {
   });
 
   it.skipIf(!!mech)('tmpfs ENOSPC cases (not run: no mount namespace available here)', () => {
-    record({ category: 'fault', item: 'ENOSPC during import / checkpoint', tried: 0, ok: 0, dataLost: 0, note: 'NOT RUN: unshare/mount not permitted here' });
+    record({ category: 'fault', item: 'ENOSPC during import / checkpoint / export', tried: 0, ok: 0, dataLost: 0, note: 'NOT RUN: unshare/mount not permitted here' });
   });
 
   it('a dataset manifest write meets ENOSPC (/dev/full): a clear error, the old manifest intact, no temp file left', async () => {
@@ -146,10 +146,22 @@ describe('faults: disk full (ENOSPC)', () => {
     }
   });
 
-  it('export meets a full disk', async () => {
-    // src-main/engine/export is being written in another issue; the case is added once it exists.
-    const exists = fs.existsSync(path.join(repoRoot, 'src-main', 'engine', 'export'));
-    record({ category: 'fault', item: 'ENOSPC during export', tried: 0, ok: 0, dataLost: 0, note: exists ? 'TODO: export exists now, case not written yet' : 'NOT RUN: src-main/engine/export does not exist yet' });
-    expect(os.platform()).toBe('linux');
+  it.runIf(!!mech)('exports meet a full disk: a clear error, no partial export listed or left, the earlier export intact', async () => {
+    const t = tally('fault', 'ENOSPC during export (TensorFlow.js, Keras, ONNX)');
+    t.note(`tmpfs 16 MB via ${mech?.name}`);
+    try {
+      await t.attempt(async () => {
+        const r = await runInTmpfs(mech!.prefix, 16, ['export']);
+        expect(r.fillCode).toBe('ENOSPC');
+        for (const f of r.failures) expect(f, JSON.stringify(f)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/ENOSPC|no space left/i) } });
+        if (JSON.stringify(r.after) !== JSON.stringify(r.before)) t.lost();
+        expect(r.after).toEqual(r.before); // the earlier export, byte for byte, and nothing else under exports/
+        expect(r.list).toEqual([r.first.exportId]);
+        expect(r.alive).toBe(true);
+        expect(r.againOk, JSON.stringify(r.againError)).toBe(true);
+      });
+    } finally {
+      t.done();
+    }
   });
 });
