@@ -1,0 +1,162 @@
+// @vitest-environment happy-dom
+// The Export view and the workspace store over the in-memory fake host at the transport boundary:
+// which runs can be exported, what each button asks the host for, errors shown in place, the
+// download link (serve) vs Save as (desktop), flagged items, opening another workspace (reloads
+// runs and datasets), and the theme setting on <html>.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { flushPromises, mount } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import { createClient } from '../../../src-renderer/api/client';
+import { setApi } from '../../../src-renderer/api/instance';
+import { useWorkspaceStore } from '../../../src-renderer/stores/workspace';
+import { useBackendStore } from '../../../src-renderer/stores/backend';
+import ExportView from '../../../src-renderer/views/ExportView.vue';
+import { APP, FakeTransport } from './fake-host';
+
+const run = (runId: string, status: string, kind = 'conv') => ({ runId, status, config: { kind }, dataset: { builtin: 'mnist', count: 600 }, epochsDone: 1, history: { loss: [0.1], valLoss: [0.1] }, startedAt: 1 });
+const settings = { theme: 'system', maxConcurrentRuns: 2 };
+const info = (over: object = {}) => ({ path: '/ws/a', schemaVersion: 1, datasets: 0, runs: 3, exports: 0, flagged: [], settings, nativeDialogs: false, ...over });
+const record = (exportId: string, format: string, fileName: string) => ({ exportId, runId: 'run-done', kind: 'model', format, part: 'full', fileName, bytes: 2048, files: [fileName], createdAt: 2, download: `/exports/${exportId}` });
+
+function host(extra: ConstructorParameters<typeof FakeTransport>[0] = {}) {
+  const t = new FakeTransport({
+    'app:info': () => ({ ok: true, result: APP }),
+    'runs:list': () => ({ ok: true, result: [run('run-done', 'completed'), run('run-busy', 'running', 'dense'), run('imported-x', 'stopped', 'vae')] }),
+    'datasets:list': () => ({ ok: true, result: [] }),
+    'export:list': () => ({ ok: true, result: [] }),
+    'workspace:info': () => ({ ok: true, result: info({ flagged: [{ item: 'notes.txt', message: 'Not something the studio made; left untouched.' }] }) }),
+    'export:model': (p) => {
+      const { format } = p as { format: string };
+      if (format === 'keras') return { ok: false, error: { code: 'invalid_payload', message: "Layer 'enc_bn' (BatchNormalization) cannot be written as Keras 3." } };
+      return { ok: true, result: record('exp-1', format, 'run-done-autoencoder.onnx') };
+    },
+    ...extra,
+  });
+  setApi(createClient(t));
+  return t;
+}
+
+beforeEach(() => {
+  setActivePinia(createPinia());
+  delete document.documentElement.dataset.theme;
+});
+
+async function mountView(t: FakeTransport, mode: 'serve' | 'electron' = 'serve') {
+  useBackendStore().appInfo = { ...APP, mode };
+  const w = mount(ExportView);
+  await flushPromises();
+  return { w, t };
+}
+
+describe('Export view', () => {
+  it('offers finished and imported runs only, exports with the chosen part and format, and shows a download link in serve mode', async () => {
+    const { w, t } = await mountView(host());
+    const options = w.get('[data-testid="export-run"]').findAll('option').map((o) => o.attributes('value'));
+    expect(options.sort()).toEqual(['imported-x', 'run-done']);
+    await w.get('[data-testid="export-run"]').setValue('run-done');
+    await w.get('[data-testid="export-part-encoder"]').setValue(true);
+    await w.get('[data-testid="export-format-onnx"]').setValue(true);
+    await w.get('[data-testid="export-model"]').trigger('click');
+    await flushPromises();
+    expect(t.calls.find((c) => c.name === 'export:model')?.payload).toEqual({ runId: 'run-done', format: 'onnx', part: 'encoder' });
+    expect(w.get('[data-testid="export-done"]').text()).toMatch(/Wrote run-done-autoencoder\.onnx \(2 kB, 1 file\)/);
+    expect(w.get('[data-testid="export-done"] a').attributes('href')).toBe('/exports/exp-1');
+    expect(w.get('[data-testid="export-list"]').text()).toContain('run-done-autoencoder.onnx');
+    // the workspace counts are asked for again after an export
+    expect(t.calls.filter((c) => c.name === 'workspace:info').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('shows the host\'s reason in place when a format cannot express a layer', async () => {
+    const { w } = await mountView(host());
+    await w.get('[data-testid="export-format-keras"]').setValue(true);
+    await w.get('[data-testid="export-model"]').trigger('click');
+    await flushPromises();
+    expect(w.get('[data-testid="export-error"]').text()).toContain("Layer 'enc_bn' (BatchNormalization)");
+    expect(w.find('[data-testid="export-done"]').exists()).toBe(false);
+  });
+
+  it('asks for latents and a gallery PNG of the chosen view', async () => {
+    const t = host({
+      'export:latents': () => ({ ok: true, result: { ...record('exp-2', 'csv', 'run-done-latents.csv'), kind: 'latents', part: undefined } }),
+      'export:gallery': () => ({ ok: true, result: { ...record('exp-3', 'png', 'run-done-samples.png'), kind: 'gallery', part: undefined } }),
+    });
+    const { w } = await mountView(t);
+    await w.get('[data-testid="export-run"]').setValue('run-done');
+    await w.get('[data-testid="export-latents"]').trigger('click');
+    await flushPromises();
+    await w.get('[data-testid="export-gallery-view"]').setValue('samples');
+    await w.get('[data-testid="export-gallery"]').trigger('click');
+    await flushPromises();
+    expect(t.calls.find((c) => c.name === 'export:latents')?.payload).toEqual({ runId: 'run-done' });
+    expect(t.calls.find((c) => c.name === 'export:gallery')?.payload).toEqual({ runId: 'run-done', view: 'samples' });
+    expect(w.get('[data-testid="export-list"]').findAll('tbody tr')).toHaveLength(2);
+  });
+
+  it('lists flagged items and opens another workspace by path, reloading runs and datasets', async () => {
+    const t = host({ 'workspace:open': (p) => ({ ok: true, result: { cancelled: false, info: info({ path: (p as { path: string }).path, runs: 0 }) } }) });
+    const { w } = await mountView(t);
+    expect(w.get('[data-testid="workspace-flagged"]').text()).toContain('notes.txt');
+    const runsBefore = t.calls.filter((c) => c.name === 'runs:list').length;
+    await w.get('[data-testid="workspace-open-path"]').setValue('/ws/b');
+    await w.get('[data-testid="workspace-open"]').trigger('click');
+    await flushPromises();
+    expect(t.calls.find((c) => c.name === 'workspace:open')?.payload).toEqual({ path: '/ws/b' });
+    expect(w.get('[data-testid="workspace-path"]').text()).toBe('/ws/b');
+    expect(t.calls.filter((c) => c.name === 'runs:list').length).toBeGreaterThan(runsBefore);
+    expect(t.calls.some((c) => c.name === 'datasets:list')).toBe(true);
+  });
+
+  it('shows a refused open in place and keeps the workspace', async () => {
+    const t = host({ 'workspace:open': () => ({ ok: false, error: { code: 'invalid_payload', message: 'A run is training in this workspace; stop it before opening another workspace.' } }) });
+    const { w } = await mountView(t);
+    await w.get('[data-testid="workspace-open-path"]').setValue('/ws/b');
+    await w.get('[data-testid="workspace-open"]').trigger('click');
+    await flushPromises();
+    expect(w.get('[data-testid="workspace-error"]').text()).toMatch(/A run is training/);
+    expect(w.get('[data-testid="workspace-path"]').text()).toBe('/ws/a');
+  });
+
+  it('desktop: Save as… and the folder dialogs instead of paths', async () => {
+    const t = host({
+      'workspace:info': () => ({ ok: true, result: info({ nativeDialogs: true }) }),
+      'export:list': () => ({ ok: true, result: [record('exp-9', 'onnx', 'm.onnx')] }),
+      'export:saveAs': () => ({ ok: true, result: { savedTo: '/home/me/m.onnx' } }),
+    });
+    const { w } = await mountView(t, 'electron');
+    expect(w.find('[data-testid="workspace-open-path"]').exists()).toBe(false);
+    expect(w.find('[data-testid="export-list"] a').exists()).toBe(false);
+    await w.get('[data-testid="export-list"] button').trigger('click');
+    await flushPromises();
+    expect(t.calls.find((c) => c.name === 'export:saveAs')?.payload).toEqual({ exportId: 'exp-9' });
+  });
+});
+
+describe('workspace store', () => {
+  it('puts the chosen theme on <html> and follows the OS again for "system"', async () => {
+    let current = { ...settings };
+    host({
+      'workspace:info': () => ({ ok: true, result: info({ settings: current }) }),
+      'settings:set': (p) => ((current = { ...current, ...(p as object) }), { ok: true, result: current }),
+    });
+    const ws = useWorkspaceStore();
+    await ws.init();
+    expect(document.documentElement.dataset.theme).toBeUndefined();
+    await ws.setSettings({ theme: 'dark' });
+    await flushPromises();
+    expect(document.documentElement.dataset.theme).toBe('dark');
+    await ws.setSettings({ theme: 'system' });
+    await flushPromises();
+    expect(document.documentElement.dataset.theme).toBeUndefined();
+  });
+
+  it('reloads runs when the host says another workspace was opened (desktop File menu)', async () => {
+    const t = host({ 'workspace:info': () => ({ ok: true, result: info() }) });
+    const ws = useWorkspaceStore();
+    await ws.init();
+    const before = t.calls.filter((c) => c.name === 'runs:list').length;
+    t.emit('workspace:changed', info({ path: '/ws/other' }));
+    await flushPromises();
+    expect(ws.info?.path).toBe('/ws/other');
+    expect(t.calls.filter((c) => c.name === 'runs:list').length).toBeGreaterThan(before);
+  });
+});
