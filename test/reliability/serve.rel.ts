@@ -9,6 +9,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createHost, type Host } from '../../src-main/host';
+import { CALL_NAMES } from '../../src-main/contract';
 import { startServeServer, tokenMatches, type ServeHandle } from '../../src-main/serve/server';
 import { createTestSupervisor, repoRoot } from '../helpers/trainer';
 import { tally } from './record';
@@ -81,6 +82,48 @@ describe('hostile input: serve mode', () => {
         await t.attempt(async () => expect(await get(`/?token=${TOKEN}`, { host: hdr }), hdr).toBe(403));
       }
     } finally {
+      t.done();
+    }
+  });
+
+  it('every call over the WebSocket with hostile frames gets a typed error frame; the socket and host stay up', async () => {
+    const t = tally('hostile', 'serve: hostile WebSocket frames for every call (JSON, __proto__, huge)');
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${TOKEN}`, { origin: `http://127.0.0.1:${server.port}` });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const pending = new Map<number, (m: Record<string, unknown>) => void>();
+    const anon: Array<(m: Record<string, unknown>) => void> = [];
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString());
+      if (!('id' in m)) return;
+      (m.id === -1 ? anon.shift() : pending.get(m.id))?.(m);
+    });
+    let id = 0;
+    const send = (raw: string, idOf?: number) =>
+      new Promise<Record<string, unknown>>((resolve) => {
+        if (idOf === undefined) anon.push(resolve);
+        else pending.set(idOf, resolve);
+        ws.send(raw);
+      });
+    try {
+      for (const name of CALL_NAMES) {
+        const frames = [
+          `{"id": ${++id}, "call": "${name}", "payload": 42}`,
+          `{"id": ${++id}, "call": "${name}", "payload": {"__proto__": {"polluted": true}, "constructor": {"prototype": {"x": 1}}}}`,
+          `{"id": ${++id}, "call": "${name}", "payload": {"zzz": "${'y'.repeat(200_000)}"}}`,
+          `{"id": ${++id}, "call": "${name}", "payload": [${'1,'.repeat(50_000)}1]}`,
+        ];
+        for (let i = 0; i < frames.length; i++) {
+          const fid = id - frames.length + 1 + i;
+          await t.attempt(async () => expect(await send(frames[i], fid), `${name} frame ${i}`).toMatchObject({ id: fid, ok: false, error: { code: 'invalid_payload' } }));
+        }
+      }
+      for (const raw of ['{', 'null', '[]', '"x"', `{"id": "1", "call": 7}`]) {
+        await t.attempt(async () => expect((await send(raw)).ok, raw).toBe(false));
+      }
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(await send(`{"id": ${++id}, "call": "app:info", "payload": {}}`, id)).toMatchObject({ ok: true, result: { mode: 'serve' } });
+    } finally {
+      ws.close();
       t.done();
     }
   });
