@@ -164,6 +164,7 @@ export function createHost(opts: HostOptions): Host {
     async dispose() {
       opts.trainer.off('state', onState);
       current.dispose();
+      await current.runs.flush(); // the last run.json writes land before the process may exit
       await opts.trainer.stop();
     },
   };

@@ -254,6 +254,10 @@ export function createRunsService(opts: {
     },
     /** Starts queued runs if the limit went up. */
     reschedule: () => pump(),
+    /** Resolves when every run.json write asked for so far has landed. */
+    async flush(): Promise<void> {
+      await Promise.all([...writes.values()]);
+    },
     dispose() {
       disposed = true;
       opts.trainer.off('trainer-event', onTrainerEvent);

@@ -169,7 +169,9 @@ describe('faults: runs', () => {
         fs.writeFileSync(path.join(runs, 'run-no-summary', 'checkpoint', 'state.json'), '{}');
         fs.mkdirSync(path.join(runs, 'run-wrong-id'));
         fs.writeFileSync(path.join(runs, 'run-wrong-id', 'run.json'), JSON.stringify({ runId: 'someone-else', history: { loss: [] } }));
-        const before = hashTree(runs);
+        const damaged = ['run-broken-json', 'run-no-summary', 'run-wrong-id'];
+        const hashDamaged = () => damaged.map((d) => hashTree(path.join(runs, d)));
+        const before = hashDamaged();
         await h.restart();
         const list = await h.list();
         const byId = Object.fromEntries(list.map((r) => [r.runId, r]));
@@ -179,7 +181,9 @@ describe('faults: runs', () => {
         expect(byId['run-wrong-id']).toMatchObject({ status: 'damaged', message: expect.stringMatching(/does not describe this run/) });
         expect(await h.host.dispatch('runs:resume', { runId: 'run-broken-json' })).toMatchObject({ ok: false, error: { code: 'invalid_payload', message: expect.stringMatching(/cannot be resumed/) } });
         expect(await h.host.dispatch('gallery:samples', { runId: 'run-broken-json' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
-        const after = hashTree(runs);
+        await h.restart(); // and after another restart (the host flushes its writes when it closes)
+        expect((await h.list()).filter((r) => r.status === 'damaged').map((r) => r.runId).sort()).toEqual(damaged);
+        const after = hashDamaged();
         if (JSON.stringify(after) !== JSON.stringify(before)) t.lost();
         expect(after).toEqual(before);
       });
