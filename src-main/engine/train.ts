@@ -2,6 +2,10 @@
 // variables, not model.fit, so issue #8 can speed up the step), fresh input noise per batch with a
 // clean target, streamed events, an atomic checkpoint after every epoch, resume, early stopping,
 // and a NaN/Inf guard. The dataset stays one tensor; batches are gathered natively.
+// The step itself (issue #8) runs on fast/step.ts — a hand-written forward/backward pass on
+// TensorFlow's own kernels with one optimizer kernel per variable — for every model models.ts
+// builds; anything it does not know trains on the plain tfjs path (optimizer.minimize), as does
+// AE_FAST_STEP=0 (used by the comparisons in the tests and the bench).
 import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from './tf';
@@ -12,6 +16,7 @@ import { splitIndices, toTensor, type Dataset } from './data';
 import { permutation } from './rng';
 import { loadAutoencoder, loadOptimizer, readableDir, saveAutoencoder, saveOptimizer, writeDirAtomic, writeJsonAtomic } from './persist';
 import { fitLatentStats } from './latent-stats';
+import { FastStep, fastStepEnabled } from './fast/step';
 
 export type RunEvent =
   | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; samplesPerSec: number; etaSec: number }
@@ -125,7 +130,6 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
   const ckptDir = path.join(opts.runDir, 'checkpoint');
 
   let ae: Autoencoder;
-  const optimizer = makeOptimizer(c);
   let state: RunState = { epochsDone: 0, history: { loss: [], valLoss: [] }, bestValLoss: null, sinceBest: 0, step: 0 };
   const resumeFrom = opts.resume ? readableDir(ckptDir) : undefined;
   if (opts.resume && !resumeFrom) {
@@ -133,13 +137,18 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
   }
   if (resumeFrom) {
     ae = await loadAutoencoder(resumeFrom);
-    await loadOptimizer(optimizer, resumeFrom);
     state = JSON.parse(fs.readFileSync(path.join(resumeFrom, 'state.json'), 'utf8')) as RunState;
   } else {
     ae = buildAutoencoder(c);
     writeJsonAtomic(path.join(opts.runDir, 'config.json'), c);
   }
   const vars = trainableVariables(ae);
+  const fast = fastStepEnabled() ? FastStep.compile(ae, c, vars) : undefined;
+  // The fast step's optimizer keeps tfjs's checkpoint format, so persist.ts serves both.
+  const optimizer = fast ? (fast.optimizer as unknown as tf.Optimizer) : makeOptimizer(c);
+  if (resumeFrom) await loadOptimizer(optimizer, resumeFrom);
+  /** The fast step updates its own copy of the parameters; bring the model up to date before anyone looks at it. */
+  const syncModel = () => fast?.optimizer.sync();
 
   const split = splitIndices(opts.dataset.count, c.validationSplit, c.seed);
   const trainX = toTensor(opts.dataset, split.train);
@@ -154,6 +163,7 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
   let result: RunResult | undefined;
 
   const preview = (epoch: number, batch: number) => {
+    syncModel();
     const images = tf.tidy(() => {
       const noisy = applyNoise(previewX, c.noise, c.seed + 7);
       const enc = ae.encoder.predict(noisy) as tf.Tensor | tf.Tensor[];
@@ -165,6 +175,7 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
 
   const validate = async (): Promise<number | null> => {
     if (!valX) return null;
+    syncModel();
     let sum = 0;
     const n = valX.shape[0];
     for (let i = 0; i < n; i += c.batchSize) {
@@ -194,11 +205,21 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
         }
         const idx = order.subarray(b * c.batchSize, Math.min(nTrain, (b + 1) * c.batchSize));
         const step = state.step++;
-        const cost = tf.tidy(() => {
-          const target = tf.gather(trainX, tf.tensor1d(idx, 'int32'));
-          const input = c.noise.type === 'none' || c.noise.level === 0 ? target : applyNoise(target, c.noise, c.seed * 1_000_003 + step);
-          return optimizer.minimize(() => objective(ae, c, input, target, c.seed + 31 * step), true, vars) as tf.Scalar;
-        });
+        let cost: tf.Scalar;
+        if (fast) {
+          const [input, target] = tf.tidy(() => {
+            const t = tf.gather(trainX, tf.tensor1d(idx, 'int32'));
+            return [c.noise.type === 'none' || c.noise.level === 0 ? t : applyNoise(t, c.noise, c.seed * 1_000_003 + step), t];
+          });
+          cost = fast.step(input, target, c.seed + 31 * step);
+          tf.dispose([input, target]);
+        } else {
+          cost = tf.tidy(() => {
+            const target = tf.gather(trainX, tf.tensor1d(idx, 'int32'));
+            const input = c.noise.type === 'none' || c.noise.level === 0 ? target : applyNoise(target, c.noise, c.seed * 1_000_003 + step);
+            return optimizer.minimize(() => objective(ae, c, input, target, c.seed + 31 * step), true, vars) as tf.Scalar;
+          });
+        }
         const loss = (await cost.data())[0];
         cost.dispose();
         if (!Number.isFinite(loss)) {
@@ -237,20 +258,24 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
       emit({ type: 'epoch', epoch, epochs: c.epochs, loss, valLoss, samplesPerSec: rate, etaSec: ((c.epochs - epoch) * nTrain) / rate, elapsedSec: (Date.now() - startedAt) / 1000 });
       preview(epoch, batches);
       const snapshot = JSON.parse(JSON.stringify(state)) as RunState;
+      syncModel();
       await writeDirAtomic(ckptDir, async (tmp) => {
         await saveAutoencoder(ae, tmp);
         await saveOptimizer(optimizer, tmp);
+        fast?.optimizer.releaseWeights();
         fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify(snapshot));
       });
       emit({ type: 'checkpoint', epoch, path: ckptDir });
       if (c.earlyStoppingPatience > 0 && state.sinceBest >= c.earlyStoppingPatience && epoch < c.epochs) {
         const message = `No better validation loss for ${c.earlyStoppingPatience} epochs: stopped early after epoch ${epoch}.`;
+        syncModel();
         await saveFinalModel(ae, c, trainX, opts.runDir);
         emit({ type: 'stopped', reason: 'early-stopping', message });
         result = { status: 'completed', epochsDone: epoch, bestValLoss: state.bestValLoss, history: state.history, message };
         return result;
       }
     }
+    syncModel();
     await saveFinalModel(ae, c, trainX, opts.runDir);
     emit({ type: 'stopped', reason: 'done', message: `Finished ${c.epochs} epochs.` });
     result = { status: 'completed', epochsDone: state.epochsDone, bestValLoss: state.bestValLoss, history: state.history };
@@ -259,8 +284,11 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
     trainX.dispose();
     valX?.dispose();
     previewX.dispose();
-    optimizer.dispose();
-    disposeOptimizerState(optimizer);
+    if (fast) fast.dispose();
+    else {
+      optimizer.dispose();
+      disposeOptimizerState(optimizer);
+    }
     ae.encoder.dispose();
     ae.decoder.dispose();
   }

@@ -1,0 +1,351 @@
+// The fast training step (issue #8): forward pass, objective, hand-written backward pass and
+// optimizer update for the layer set models.ts builds, run as TensorFlow kernels called directly
+// (native.ts) instead of through tfjs's tape. Per layer that is
+//   forward  MatMul|Conv2D|Conv2DBackpropInput → BiasAdd → activation
+//   backward <activation>Grad → 2 × MatMul|Conv2DBackprop* → BiasAddGrad
+// and one Resource<Optimizer> kernel per variable. Same objective as train.ts's `objective`
+// (MSE | clipped BCE, + β·KL/pixels for VAEs, + l1·mean|z| for sparse AEs), same random draws,
+// same gradients up to float rounding (checked per model kind in test/unit/main/engine/fast-step.test.ts).
+// Models with anything else (a layer kind this file does not know) get `undefined` and train on the
+// plain tfjs path.
+import { tf } from '../tf';
+import { isVae, type ModelConfig } from '../config';
+import type { Autoencoder } from '../models';
+import * as n from './native';
+import { NativeOptimizer } from './optimizer';
+
+type Tensor = tf.Tensor;
+type Act = 'relu' | 'sigmoid' | 'tanh' | 'elu' | 'linear' | 'leaky';
+
+type Layer =
+  | { type: 'dense'; kernel: number; bias: number; act: Act }
+  | { type: 'conv' | 'convT'; kernel: number; bias: number; act: Act; spec: n.ConvSpec; kernelShape: number[]; inShape: number[]; outShape: number[] }
+  | { type: 'reshape'; inShape: number[]; outShape: number[] }
+  | { type: 'act'; act: Act; alpha: number };
+
+interface Saved {
+  x: Tensor;
+  y: Tensor;
+}
+
+const ACTS: Record<string, Act> = { relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', elu: 'elu', linear: 'linear' };
+
+/** Reads a tfjs-layers model as a plain chain of layers the fast step knows, or undefined. */
+function chain(model: tf.LayersModel, varIndex: Map<tf.Variable, number>, heads: number): { layers: Layer[]; heads: Layer[] } | undefined {
+  const layers: Layer[] = [];
+  const all = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+  let prev: tf.layers.Layer | undefined;
+  for (const [i, l] of all.entries()) {
+    const inbound = l.inboundNodes[0]?.inboundLayers ?? [];
+    const isHead = i >= all.length - heads;
+    const expectedPrev = isHead ? all[all.length - heads - 1] : prev;
+    if (inbound.length !== 1 || (expectedPrev && inbound[0] !== expectedPrev) || (!expectedPrev && inbound[0].getClassName() !== 'InputLayer')) return undefined;
+    prev = l;
+    const cfg = l.getConfig() as Record<string, unknown>;
+    const shapes = l.inboundNodes[0].inputShapes as unknown as Array<number | null> | Array<Array<number | null>>;
+    const inShape = (Array.isArray(shapes[0]) ? shapes[0] : shapes).slice(1) as number[];
+    const outShape = (l.outputShape as number[]).slice(1);
+    const weights = l.trainableWeights.map((w) => varIndex.get(w.read() as tf.Variable));
+    if (weights.some((w) => w === undefined) || l.nonTrainableWeights.length) return undefined;
+    const actOf = (a: unknown): Act | undefined => ACTS[String(a ?? 'linear')];
+    switch (l.getClassName()) {
+      case 'Flatten':
+      case 'Reshape':
+        layers.push({ type: 'reshape', inShape, outShape });
+        break;
+      case 'Dense': {
+        const act = actOf(cfg.activation);
+        if (!act || weights.length !== 2 || inShape.length !== 1) return undefined;
+        layers.push({ type: 'dense', kernel: weights[0]!, bias: weights[1]!, act });
+        break;
+      }
+      case 'Conv2D':
+      case 'Conv2DTranspose': {
+        const act = actOf(cfg.activation);
+        const strides = cfg.strides as number[];
+        const dil = (cfg.dilationRate as number[] | number | undefined) ?? 1;
+        const dilOk = Array.isArray(dil) ? dil.every((d) => d === 1) : dil === 1;
+        if (!act || weights.length !== 2 || cfg.dataFormat !== 'channelsLast' || !dilOk || !['same', 'valid'].includes(String(cfg.padding))) return undefined;
+        const spec: n.ConvSpec = { strides: [strides[0], strides[1]], padding: String(cfg.padding).toUpperCase() as 'SAME' | 'VALID' };
+        const kernelShape = l.trainableWeights[0].shape as number[];
+        layers.push({ type: l.getClassName() === 'Conv2D' ? 'conv' : 'convT', kernel: weights[0]!, bias: weights[1]!, act, spec, kernelShape, inShape, outShape });
+        break;
+      }
+      case 'Activation': {
+        const act = actOf(cfg.activation);
+        if (!act) return undefined;
+        layers.push({ type: 'act', act, alpha: 0 });
+        break;
+      }
+      case 'LeakyReLU':
+        layers.push({ type: 'act', act: 'leaky', alpha: Number(cfg.alpha) });
+        break;
+      default:
+        return undefined;
+    }
+  }
+  // The heads in the order of the model's outputs (a VAE's encoder gives [μ, log σ²]).
+  const headLayers = all.slice(all.length - heads);
+  const order = model.outputLayers.map((o) => headLayers.indexOf(o));
+  if (heads && order.some((i) => i < 0)) return undefined;
+  const headPlans = layers.slice(layers.length - heads);
+  return { layers: layers.slice(0, layers.length - heads), heads: heads ? order.map((i) => headPlans[i]) : [] };
+}
+
+export interface StepResult {
+  loss: tf.Scalar;
+  grads: Tensor[];
+}
+
+/** A compiled training step for one model; `undefined` from compileFastStep when the model is not supported. */
+export class FastStep {
+  readonly optimizer: NativeOptimizer;
+  private readonly perN = new Map<number, Map<string, Tensor>>();
+  private readonly consts: Record<string, Tensor>;
+
+  private constructor(
+    private readonly c: ModelConfig,
+    private readonly enc: Layer[],
+    private readonly heads: Layer[],
+    private readonly dec: Layer[],
+    vars: tf.Variable[],
+  ) {
+    this.optimizer = new NativeOptimizer(c, vars);
+    const s = (x: number) => tf.keep(tf.scalar(x));
+    this.consts = { one: s(1), half: s(0.5), zero: s(0), lo: s(1e-7), hi: s(1 - 1e-7) };
+  }
+
+  static compile(ae: Autoencoder, c: ModelConfig, vars: tf.Variable[]): FastStep | undefined {
+    if (!n.nodeBackend()) return undefined;
+    const index = new Map(vars.map((v, i) => [v, i] as const));
+    const vae = isVae(c.kind);
+    const e = chain(ae.encoder, index, vae ? 2 : 0);
+    const d = chain(ae.decoder, index, 0);
+    if (!e || !d) return undefined;
+    if (vae && !e.heads.every((h) => h.type === 'dense' && h.act === 'linear')) return undefined;
+    const used = [...e.layers, ...e.heads, ...d.layers].flatMap((l) => ('kernel' in l ? [l.kernel, l.bias] : []));
+    if (new Set(used).size !== vars.length || used.length !== vars.length) return undefined;
+    return new FastStep(c, e.layers, e.heads, d.layers, vars);
+  }
+
+  /** Int32 shape tensors and scalars that depend on the batch size, made once per size and kept. */
+  private k(N: number, key: string, make: () => Tensor): Tensor {
+    let m = this.perN.get(N);
+    if (!m) this.perN.set(N, (m = new Map()));
+    let t = m.get(key);
+    if (!t) m.set(key, (t = tf.keep(make())));
+    return t;
+  }
+  private shapeT(N: number, shape: number[]): Tensor {
+    return this.k(N, `s${shape.join(',')}`, () => tf.tensor1d([N, ...shape], 'int32'));
+  }
+  private axes(rank: number): Tensor {
+    return this.k(0, `a${rank}`, () => tf.tensor1d(Array.from({ length: rank }, (_, i) => i), 'int32'));
+  }
+
+  private act(a: Act, z: Tensor, alpha: number): Tensor {
+    switch (a) {
+      case 'relu':
+        return n.relu(z);
+      case 'sigmoid':
+        return n.sigmoid(z);
+      case 'tanh':
+        return n.tanh(z);
+      case 'elu':
+        return n.elu(z);
+      case 'leaky':
+        return n.leakyRelu(z, alpha);
+      case 'linear':
+        return z;
+    }
+  }
+  private actGrad(a: Act, dy: Tensor, s: Saved, alpha: number): Tensor {
+    switch (a) {
+      case 'relu':
+        return n.reluGrad(dy, s.y);
+      case 'sigmoid':
+        return n.sigmoidGrad(s.y, dy);
+      case 'tanh':
+        return n.tanhGrad(s.y, dy);
+      case 'elu':
+        return n.eluGrad(dy, s.y);
+      case 'leaky':
+        return n.leakyReluGrad(dy, s.x, alpha);
+      case 'linear':
+        return dy;
+    }
+  }
+
+  private forward(layers: Layer[], x: Tensor, W: Tensor[], N: number, saved: Saved[]): Tensor {
+    for (const l of layers) {
+      let y: Tensor;
+      if (l.type === 'reshape') y = n.reshape(x, this.shapeT(N, l.outShape));
+      else if (l.type === 'act') y = this.act(l.act, x, l.alpha);
+      else {
+        let z: Tensor;
+        if (l.type === 'dense') z = n.matMul(x, W[l.kernel]);
+        else if (l.type === 'conv') z = n.conv2d(x, W[l.kernel], l.spec);
+        else z = n.conv2dBackpropInput(this.shapeT(N, l.outShape), W[l.kernel], x, l.spec);
+        y = this.act(l.act, n.biasAdd(z, W[l.bias]), 0);
+      }
+      saved.push({ x, y });
+      x = y;
+    }
+    return x;
+  }
+
+  /** Backward through `layers` from dy at their output; returns dx at their input (undefined when `needInput` is false). */
+  private backward(layers: Layer[], dy: Tensor, W: Tensor[], N: number, saved: Saved[], grads: Tensor[], needInput: boolean): Tensor | undefined {
+    // Layers before the first one with weights need no gradient when the input needs none.
+    let first = 0;
+    if (!needInput) while (first < layers.length && !('kernel' in layers[first])) first++;
+    let g: Tensor | undefined = dy;
+    for (let i = layers.length - 1; i >= first; i--) {
+      const l = layers[i];
+      const s = saved[i];
+      const wantDx = needInput || i > first;
+      if (l.type === 'reshape') g = n.reshape(g!, this.shapeT(N, l.inShape));
+      else if (l.type === 'act') g = this.actGrad(l.act, g!, s, l.alpha);
+      else {
+        const dz = this.actGrad(l.act, g!, s, 0);
+        grads[l.bias] = n.biasAddGrad(dz);
+        const ks = () => this.k(0, `k${l.kernel}`, () => tf.tensor1d((l as { kernelShape: number[] }).kernelShape, 'int32'));
+        if (l.type === 'dense') {
+          grads[l.kernel] = n.matMul(s.x, dz, true, false);
+          g = wantDx ? n.matMul(dz, W[l.kernel], false, true) : undefined;
+        } else if (l.type === 'conv') {
+          grads[l.kernel] = n.conv2dBackpropFilter(s.x, ks(), dz, l.spec);
+          g = wantDx ? n.conv2dBackpropInput(this.shapeT(N, l.inShape), W[l.kernel], dz, l.spec) : undefined;
+        } else {
+          grads[l.kernel] = n.conv2dBackpropFilter(dz, ks(), s.x, l.spec);
+          g = wantDx ? n.conv2d(dz, W[l.kernel], l.spec) : undefined;
+        }
+      }
+    }
+    return needInput ? g : undefined;
+  }
+
+  /**
+   * Loss and gradients for one batch (input = the possibly corrupted batch, target = the clean one),
+   * with the parameters read from the optimizer's variables. `seed` feeds the VAE's ε exactly as
+   * train.ts's `objective` does. Returns new tensors; the caller disposes them.
+   */
+  lossAndGrads(input: Tensor, target: Tensor, seed: number): StepResult {
+    return tf.tidy(() => {
+      const c = this.c;
+      const k = this.consts;
+      const N = input.shape[0];
+      const W = this.optimizer.read();
+      const grads: Tensor[] = new Array(W.length);
+      const savedE: Saved[] = [];
+      const savedD: Saved[] = [];
+      const enc = this.forward(this.enc, input, W, N, savedE);
+      let z = enc;
+      let mu: Tensor | undefined;
+      let lv: Tensor | undefined;
+      let eps: Tensor | undefined;
+      let sd: Tensor | undefined;
+      let extra: Tensor | undefined;
+      const P = c.inputShape[0] * c.inputShape[1] * c.inputShape[2];
+      if (this.heads.length) {
+        const [hm, hl] = this.heads as Array<Extract<Layer, { type: 'dense' }>>;
+        mu = n.biasAdd(n.matMul(enc, W[hm.kernel]), W[hm.bias]);
+        lv = n.biasAdd(n.matMul(enc, W[hl.kernel]), W[hl.bias]);
+        eps = tf.randomNormal(mu.shape, 0, 1, 'float32', seed);
+        sd = n.exp(n.mul(lv, k.half));
+        z = n.add(mu, n.mul(sd, eps));
+      }
+      const out = this.forward(this.dec, z, W, N, savedD);
+      // The decoder's trailing reshape changes nothing for an elementwise loss: compare before it.
+      let last = this.dec.length;
+      while (last > 0 && this.dec[last - 1].type === 'reshape') last--;
+      const recon = last === this.dec.length ? out : last === 0 ? z : savedD[last - 1].y;
+      const flatTarget =
+        recon.shape.length === target.shape.length && recon.shape.every((d, i) => d === target.shape[i])
+          ? target
+          : input === target && savedE.length && this.enc[0].type === 'reshape' && savedE[0].y.shape.join() === recon.shape.join()
+            ? savedE[0].y
+            : n.reshape(target, this.shapeT(N, recon.shape.slice(1)));
+      const M = recon.size;
+      const allAxes = this.axes(recon.rank);
+      const outLayer = last > 0 ? this.dec[last - 1] : undefined;
+      const outAct: Act = outLayer && outLayer.type !== 'reshape' ? outLayer.act : 'linear';
+
+      // Reconstruction loss and its gradient at the output layer's pre-activation (dzOut) or at the output (dOut).
+      let rec: Tensor;
+      let dOut: Tensor | undefined;
+      let dzOut: Tensor | undefined;
+      const invM = this.k(N, 'invM', () => tf.scalar(1 / M));
+      if (c.loss === 'mse') {
+        const diff = n.sub(recon, flatTarget);
+        rec = n.mean(n.square(diff), allAxes);
+        dOut = n.mul(diff, this.k(N, 'twoInvM', () => tf.scalar(2 / M)));
+      } else {
+        const p = n.clip(recon, k.lo, k.hi);
+        const lp = n.log(p);
+        const l1p = n.log(n.sub(k.one, p));
+        rec = n.neg(n.mean(n.add(n.mul(flatTarget, n.sub(lp, l1p)), l1p), allAxes));
+        // tfjs's chain: d/dp = (p − t) / (p(1 − p)) / M, zero where the clip is active (p ≠ recon).
+        const inside = n.equal(p, recon);
+        const pt = n.sub(p, flatTarget);
+        if (outAct === 'sigmoid') dzOut = n.select(inside, n.mul(pt, invM), k.zero); // the σ′ = p(1 − p) cancels
+        else dOut = n.select(inside, n.mul(n.op('RealDiv', [pt, n.mul(p, n.sub(k.one, p))]), invM), k.zero);
+      }
+
+      // Backward through the decoder. With dzOut, the output layer's activation gradient is already applied.
+      let decLayers = this.dec.slice(0, last);
+      let dRecon: Tensor;
+      if (dzOut && outLayer && outLayer.type !== 'reshape') {
+        decLayers = decLayers.map((l, i) => (i === last - 1 ? ({ ...l, act: 'linear' } as Layer) : l));
+        dRecon = dzOut;
+      } else dRecon = dOut!;
+      let dz = this.backward(decLayers, dRecon, W, N, savedD, grads, true)!;
+
+      let loss: Tensor;
+      if (mu && lv && eps && sd) {
+        const [hm, hl] = this.heads as Array<Extract<Layer, { type: 'dense' }>>;
+        // KL = −½ Σ(1 + lv − μ² − e^lv) per image; objective adds β/P · mean over the batch.
+        const e = n.exp(lv);
+        const klSum = n.sum(n.sub(n.sub(n.add(lv, k.one), n.square(mu)), e), this.axes(2));
+        const cKl = (c.beta / P) / N;
+        extra = n.mul(klSum, this.k(N, 'klValue', () => tf.scalar(-0.5 * cKl)));
+        const cT = this.k(N, 'klGrad', () => tf.scalar(cKl));
+        const dmu = n.add(dz, n.mul(mu, cT));
+        const dlv = n.mul(n.add(n.mul(n.mul(dz, eps), sd), n.mul(n.sub(e, k.one), cT)), k.half);
+        grads[hm.kernel] = n.matMul(enc, dmu, true, false);
+        grads[hm.bias] = n.biasAddGrad(dmu);
+        grads[hl.kernel] = n.matMul(enc, dlv, true, false);
+        grads[hl.bias] = n.biasAddGrad(dlv);
+        dz = n.add(n.matMul(dmu, W[hm.kernel], false, true), n.matMul(dlv, W[hl.kernel], false, true));
+      } else if (c.kind === 'sparse') {
+        // l1 · mean|z|; tfjs's |z|′ is +1 for z > 0 and −1 otherwise (also at 0).
+        extra = n.mul(n.mean(n.abs(z), this.axes(z.rank)), this.k(0, 'l1', () => tf.scalar(c.l1)));
+        const g = this.k(N, 'l1g', () => tf.scalar(c.l1 / z.size));
+        dz = n.add(dz, n.select(n.greater(z, k.zero), g, this.k(N, 'l1gNeg', () => tf.scalar(-c.l1 / z.size))));
+      }
+      loss = extra ? n.add(rec, extra) : rec;
+      this.backward(this.enc, dz, W, N, savedE, grads, false);
+      return { loss: loss as tf.Scalar, grads };
+    });
+  }
+
+  /** One training step: gradients, then the optimizer's in-place update. Returns the loss (caller disposes). */
+  step(input: Tensor, target: Tensor, seed: number): tf.Scalar {
+    const { loss, grads } = this.lossAndGrads(input, target, seed);
+    this.optimizer.apply(grads);
+    tf.dispose(grads);
+    return loss;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    for (const m of this.perN.values()) tf.dispose([...m.values()]);
+    this.perN.clear();
+    tf.dispose(Object.values(this.consts));
+  }
+}
+
+/** Whether the fast step is allowed (AE_FAST_STEP=0 forces the plain tfjs path, for comparisons). */
+export function fastStepEnabled(): boolean {
+  return process.env.AE_FAST_STEP !== '0';
+}

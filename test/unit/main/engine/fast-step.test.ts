@@ -1,0 +1,253 @@
+// The fast training step (issue #8, src-main/engine/fast/): every native gradient kernel against
+// tfjs's own gradient, the whole hand-written backward pass against tf.variableGrads of train.ts's
+// objective for every model kind, the native optimizers against tfjs's, the loss trajectory of real
+// runs on both paths, memory, and checkpoints that resume across paths.
+import { afterEach, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-node';
+import { buildAutoencoder, trainRun, validateConfig, type ModelConfigInput } from '../../../../src-main/engine';
+import { trainableVariables } from '../../../../src-main/engine/models';
+import { makeOptimizer, objective } from '../../../../src-main/engine/train';
+import { FastStep } from '../../../../src-main/engine/fast/step';
+import { NativeOptimizer } from '../../../../src-main/engine/fast/optimizer';
+import * as n from '../../../../src-main/engine/fast/native';
+import { mnist, tmpRunDir } from './helpers';
+
+const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+const TOL = 1e-5;
+
+afterEach(() => {
+  delete process.env.AE_FAST_STEP;
+});
+
+describe('native gradient kernels match tfjs gradients on random inputs', () => {
+  const x = () => tf.randomNormal([64, 33], 0, 2, 'float32', 1);
+  const dy = () => tf.randomNormal([64, 33], 0, 1, 'float32', 2);
+  const cases: Array<[string, (x: tf.Tensor) => tf.Tensor, (x: tf.Tensor, dy: tf.Tensor) => tf.Tensor]> = [
+    ['ReluGrad', tf.relu, (x, dy) => n.reluGrad(dy, n.relu(x))],
+    ['SigmoidGrad', tf.sigmoid, (x, dy) => n.sigmoidGrad(n.sigmoid(x), dy)],
+    ['TanhGrad', tf.tanh, (x, dy) => n.tanhGrad(n.tanh(x), dy)],
+    ['EluGrad', tf.elu, (x, dy) => n.eluGrad(dy, n.elu(x))],
+    ['LeakyReluGrad', (x) => tf.leakyRelu(x, 0.2), (x, dy) => n.leakyReluGrad(dy, x, 0.2)],
+  ];
+  for (const [name, f, g] of cases) {
+    it(name, () => {
+      const before = tf.memory().numTensors;
+      tf.tidy(() => {
+        const [xs, dys] = [x(), dy()];
+        const ref = tf.grad(f)(xs, dys);
+        const d = maxAbsDiff(ref, g(xs, dys));
+        expect(d).toBeLessThan(TOL);
+      });
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+
+  it('fused dense layer: MatMul, BiasAddGrad and the activation gradient vs tfjs (fused matMul + bias + relu)', () => {
+    tf.tidy(() => {
+      const a = tf.randomNormal([32, 20], 0, 1, 'float32', 3);
+      const w = tf.randomNormal([20, 12], 0, 1, 'float32', 4);
+      const b = tf.randomNormal([12], 0, 1, 'float32', 5);
+      const dy = tf.randomNormal([32, 12], 0, 1, 'float32', 6);
+      const f = (a: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.fused.matMul({ a: a as tf.Tensor2D, b: w as tf.Tensor2D, bias: b, activation: 'relu' });
+      const [ga, gw, gb] = tf.grads(f)([a, w, b], dy);
+      const y = n.relu(n.biasAdd(n.matMul(a, w), b));
+      const dz = n.reluGrad(dy, y);
+      expect(maxAbsDiff(ga, n.matMul(dz, w, false, true))).toBeLessThan(TOL);
+      expect(maxAbsDiff(gw, n.matMul(a, dz, true, false))).toBeLessThan(TOL);
+      expect(maxAbsDiff(gb, n.biasAddGrad(dz))).toBeLessThan(TOL);
+    });
+  });
+
+  it('conv2d and conv2dTranspose: forward and both backprops vs tfjs', () => {
+    tf.tidy(() => {
+      const x = tf.randomNormal([4, 14, 14, 3], 0, 1, 'float32', 7);
+      const w = tf.randomNormal([3, 3, 3, 5], 0, 0.5, 'float32', 8);
+      const spec: n.ConvSpec = { strides: [2, 2], padding: 'SAME' };
+      const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same');
+      expect(maxAbsDiff(y, n.conv2d(x, w, spec))).toBeLessThan(TOL);
+      const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 9);
+      const [gx, gw] = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'))([x, w], dy);
+      expect(maxAbsDiff(gx, n.conv2dBackpropInput(tf.tensor1d(x.shape, 'int32'), w, dy, spec))).toBeLessThan(TOL);
+      expect(maxAbsDiff(gw, n.conv2dBackpropFilter(x, tf.tensor1d(w.shape, 'int32'), dy, spec))).toBeLessThan(TOL);
+      // transposed: [kH, kW, out, in] filter, y = conv2dTranspose(x)
+      const wt = tf.randomNormal([3, 3, 5, 3], 0, 0.5, 'float32', 10);
+      const tfT = (x: tf.Tensor, w: tf.Tensor) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [4, 28, 28, 5], 2, 'same');
+      const yt = tfT(x, wt);
+      expect(maxAbsDiff(yt, n.conv2dBackpropInput(tf.tensor1d([4, 28, 28, 5], 'int32'), wt, x, spec))).toBeLessThan(TOL);
+      const dyt = tf.randomNormal(yt.shape, 0, 1, 'float32', 11);
+      const [gxt, gwt] = tf.grads(tfT)([x, wt], dyt);
+      expect(maxAbsDiff(gxt, n.conv2d(dyt, wt, spec))).toBeLessThan(TOL);
+      expect(maxAbsDiff(gwt, n.conv2dBackpropFilter(dyt, tf.tensor1d(wt.shape, 'int32'), x, spec))).toBeLessThan(TOL);
+    });
+  });
+});
+
+const KINDS: Array<[string, ModelConfigInput]> = [
+  ['dense (A-like)', { kind: 'dense', inputShape: [28, 28, 1], latentDim: 32 }],
+  ['deep-dense', { kind: 'deep-dense', inputShape: [28, 28, 1], latentDim: 8 }],
+  ['conv (B-like)', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16] }],
+  ['vae (C-like, BCE)', { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [64], loss: 'bce', beta: 2 }],
+  ['conv-vae', { kind: 'conv-vae', inputShape: [28, 28, 1], latentDim: 4, hidden: [8, 16] }],
+  ['sparse', { kind: 'sparse', inputShape: [28, 28, 1], latentDim: 16, l1: 0.1 }],
+  ['dense, leaky-relu, linear output', { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, activation: 'leaky-relu', outputActivation: 'linear' }],
+  ['dense, tanh', { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, activation: 'tanh' }],
+  ['conv, elu, BCE', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [4, 8], activation: 'elu', loss: 'bce' }],
+  ['rgb conv, sigmoid hidden', { kind: 'conv', inputShape: [16, 16, 3], latentDim: 8, hidden: [4, 8], activation: 'sigmoid' }],
+];
+
+function resolve(config: ModelConfigInput) {
+  const r = validateConfig({ batchSize: 16, seed: 3, ...config }, { count: 1000, shape: config.inputShape });
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.config;
+}
+
+describe('the hand-written backward pass equals tfjs autodiff of the objective', () => {
+  for (const [name, config] of KINDS) {
+    it(name, () => {
+      const c = resolve(config);
+      const before = tf.memory().numTensors;
+      const ae = buildAutoencoder(c);
+      const vars = trainableVariables(ae);
+      const fast = FastStep.compile(ae, c, vars);
+      expect(fast, 'the fast step supports every model models.ts builds').toBeDefined();
+      const [h, w, ch] = c.inputShape;
+      const x = tf.randomUniform([16, h, w, ch], 0, 1, 'float32', 5);
+      const noisy = tf.tidy(() => tf.clipByValue(tf.add(x, tf.randomNormal(x.shape, 0, 0.3, 'float32', 2)), 0, 1));
+      for (const input of [x, noisy]) {
+        const ref = tf.variableGrads(() => objective(ae, c, input, x, 11), vars);
+        const got = fast!.lossAndGrads(input, x, 11);
+        expect(Math.abs(ref.value.dataSync()[0] - got.loss.dataSync()[0])).toBeLessThan(1e-5);
+        vars.forEach((v, i) => {
+          expect(got.grads[i].shape).toEqual(v.shape);
+          expect(maxAbsDiff(ref.grads[v.name], got.grads[i]), v.name).toBeLessThan(TOL);
+        });
+        tf.dispose([ref.value, ...Object.values(ref.grads), got.loss, ...got.grads]);
+      }
+      tf.dispose([x, noisy]);
+      fast!.dispose();
+      ae.encoder.dispose();
+      ae.decoder.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+});
+
+describe('native optimizers equal tfjs optimizers', () => {
+  const cases: Array<[string, Partial<ModelConfigInput>]> = [
+    ['adam (bias correction, epsilon placement)', { optimizer: 'adam', learningRate: 0.01 }],
+    ['rmsprop', { optimizer: 'rmsprop', learningRate: 0.01, momentum: 0.5 }],
+    ['sgd with momentum', { optimizer: 'sgd', learningRate: 0.1, momentum: 0.9 }],
+    ['plain sgd', { optimizer: 'sgd', learningRate: 0.1, momentum: 0 }],
+  ];
+  for (const [name, opt] of cases) {
+    it(name, async () => {
+      const c = resolve({ kind: 'dense', inputShape: [4, 4, 1], latentDim: 3, ...opt });
+      const before = tf.memory().numTensors;
+      // Tiny gradients (near epsilon) and large ones, over 30 steps.
+      const init = [tf.randomNormal([5, 7], 0, 1, 'float32', 1), tf.randomNormal([7], 0, 1, 'float32', 2)];
+      const a = tf.tidy(() => init.map((t) => tf.variable(t.clone())));
+      const b = tf.tidy(() => init.map((t) => tf.variable(t.clone())));
+      const ref = makeOptimizer(c);
+      const mine = new NativeOptimizer(c, b);
+      for (let s = 0; s < 30; s++) {
+        const grads = tf.tidy(() => init.map((t, i) => tf.mul(tf.randomNormal(t.shape, 0, 1, 'float32', 100 + s * 2 + i), s % 3 === 0 ? 1e-8 : 1)));
+        ref.applyGradients(a.map((v, i) => ({ name: v.name, tensor: grads[i] })));
+        mine.apply(grads);
+        tf.dispose(grads);
+      }
+      mine.sync();
+      a.forEach((v, i) => expect(maxAbsDiff(v, b[i])).toBeLessThan(TOL));
+      // tfjs's checkpoint format: same names (after the variable name), shapes and values.
+      const wa = await ref.getWeights();
+      const wb = await mine.getWeights();
+      expect(wb.map((w) => w.tensor.shape)).toEqual(wa.map((w) => w.tensor.shape));
+      expect(wb.map((w) => w.name.split('/').pop())).toEqual(wa.map((w) => w.name.split('/').pop()));
+      wa.forEach((w, i) => expect(maxAbsDiff(w.tensor, wb[i].tensor)).toBeLessThan(TOL));
+      // and it restores from tfjs's state: one more step on both stays equal
+      const restored = new NativeOptimizer(c, b);
+      await restored.setWeights(wa);
+      expect(restored.iterations).toBe(30);
+      const g = tf.tidy(() => init.map((t) => tf.onesLike(t)));
+      ref.applyGradients(a.map((v, i) => ({ name: v.name, tensor: g[i] })));
+      restored.apply(g);
+      restored.sync();
+      a.forEach((v, i) => expect(maxAbsDiff(v, b[i])).toBeLessThan(TOL));
+      tf.dispose([...g, wa[0].tensor]);
+      mine.dispose();
+      restored.dispose();
+      ref.dispose();
+      const o = ref as unknown as Record<string, Array<{ variable: tf.Variable }> | tf.Variable | undefined>;
+      for (const key of ['accumulatedFirstMoment', 'accumulatedSecondMoment', 'accumulatedMeanSquares', 'accumulatedMoments', 'accumulations']) {
+        const slots = o[key];
+        if (Array.isArray(slots)) slots.forEach((s) => s.variable.isDisposed || s.variable.dispose());
+      }
+      // tfjs's MomentumOptimizer.dispose() forgets SGD's learning-rate scalar `c`.
+      const lrScalar = (ref as unknown as { c?: tf.Tensor }).c;
+      if (lrScalar && !lrScalar.isDisposed) lrScalar.dispose();
+      tf.dispose([...a, ...b, ...init]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+});
+
+describe('real runs: fast path vs plain tfjs path', () => {
+  const small = mnist(600);
+  const RUNS: Array<[string, ModelConfigInput]> = [
+    ['dense', { kind: 'dense', inputShape: [28, 28, 1], latentDim: 32 }],
+    ['conv', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16] }],
+    ['vae', { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [64], loss: 'bce' }],
+    ['sparse', { kind: 'sparse', inputShape: [28, 28, 1], latentDim: 16 }],
+    ['denoising conv', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16], noise: { type: 'salt-pepper', level: 0.2 } }],
+    ['denoising dense, rmsprop', { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, optimizer: 'rmsprop', noise: { type: 'gaussian', level: 0.3 } }],
+  ];
+  for (const [name, config] of RUNS) {
+    it(`${name}: the same loss trajectory`, async () => {
+      const run = async (fast: boolean) => {
+        process.env.AE_FAST_STEP = fast ? '1' : '0';
+        const r = await trainRun({ config: { ...config, epochs: 3, batchSize: 50, seed: 5 }, dataset: small, runDir: tmpRunDir(`fast-${name.replace(/\W/g, '')}`) });
+        expect(r.status, r.message).toBe('completed');
+        return r.history;
+      };
+      const plain = await run(false);
+      const fast = await run(true);
+      console.log(`${name}: loss plain ${plain.loss.map((v) => v.toFixed(5)).join(', ')} | fast ${fast.loss.map((v) => v.toFixed(5)).join(', ')}`);
+      fast.loss.forEach((v, i) => expect(Math.abs(v - plain.loss[i]) / plain.loss[i]).toBeLessThan(2e-3));
+      fast.valLoss.forEach((v, i) => expect(Math.abs(v! - plain.valLoss[i]!) / plain.valLoss[i]!).toBeLessThan(2e-3));
+    });
+  }
+
+  it('keeps the tensor count flat per epoch and frees everything at the end', async () => {
+    const before = tf.memory().numTensors;
+    const counts: number[] = [];
+    const r = await trainRun({
+      config: { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [64], loss: 'bce', epochs: 4, batchSize: 64, previewEvery: 3 },
+      dataset: small,
+      runDir: tmpRunDir('fast-mem'),
+      onEvent: (e) => e.type === 'epoch' && counts.push(tf.memory().numTensors),
+    });
+    expect(r.status).toBe('completed');
+    expect(new Set(counts).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a checkpoint written by either path resumes on either, continuing the same trajectory', async () => {
+    const config = { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, epochs: 3, batchSize: 50, seed: 9 } as const;
+    const whole = (await trainRun({ config, dataset: small, runDir: tmpRunDir('fast-whole') })).history.loss;
+    for (const [first, second] of [
+      ['1', '1'],
+      ['0', '1'],
+      ['1', '0'],
+    ]) {
+      const dir = tmpRunDir('fast-resume');
+      process.env.AE_FAST_STEP = first;
+      const ctrl = new AbortController();
+      const a = await trainRun({ config, dataset: small, runDir: dir, signal: ctrl.signal, onEvent: (e) => e.type === 'checkpoint' && e.epoch === 1 && ctrl.abort() });
+      expect(a.status).toBe('stopped');
+      process.env.AE_FAST_STEP = second;
+      const b = await trainRun({ config, dataset: small, runDir: dir, resume: true });
+      expect(b.status).toBe('completed');
+      console.log(`resume ${first}→${second}: ${b.history.loss.map((v) => v.toFixed(6)).join(', ')} vs uninterrupted ${whole.map((v) => v.toFixed(6)).join(', ')}`);
+      b.history.loss.forEach((v, i) => expect(Math.abs(v - whole[i]) / whole[i]).toBeLessThan(first === second ? 1e-5 : 2e-3));
+    }
+  });
+});
