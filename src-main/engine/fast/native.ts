@@ -44,8 +44,10 @@ function be(): NodeBackend {
   return b;
 }
 
+// Attribute objects: the binding's enum values are fixed, so the common ones are made once.
+let T: OpAttr | undefined;
 const attr = {
-  T: (): OpAttr => ({ name: 'T', type: be().binding.TF_ATTR_TYPE, value: be().binding.TF_FLOAT }),
+  T: (): OpAttr => (T ??= { name: 'T', type: be().binding.TF_ATTR_TYPE, value: be().binding.TF_FLOAT }),
   type: (name: string, int = false): OpAttr => ({ name, type: be().binding.TF_ATTR_TYPE, value: int ? be().binding.TF_INT32 : be().binding.TF_FLOAT }),
   bool: (name: string, value: boolean): OpAttr => ({ name, type: be().binding.TF_ATTR_BOOL, value }),
   int: (name: string, value: number | number[]): OpAttr => ({ name, type: be().binding.TF_ATTR_INT, value }),
@@ -53,6 +55,14 @@ const attr = {
   str: (name: string, value: string): OpAttr => ({ name, type: be().binding.TF_ATTR_STRING, value }),
   shape: (name: string, value: number[]): OpAttr => ({ name, type: be().binding.TF_ATTR_SHAPE, value }),
 };
+const memo = <A extends unknown[]>(make: () => A) => {
+  let v: A | undefined;
+  return () => (v ??= make());
+};
+const mmAttrs = [false, true].map((ta) => [false, true].map((tb) => memo(() => [attr.bool('transpose_a', ta), attr.bool('transpose_b', tb)])));
+const nhwc = memo(() => [attr.str('data_format', 'NHWC')]);
+const tidxAttrs = [memo(() => [attr.type('Tidx', true), attr.bool('keep_dims', false)]), memo(() => [attr.type('Tidx', true), attr.bool('keep_dims', true)])];
+const tshape = memo(() => [attr.type('Tshape', true)]);
 
 /** Runs TensorFlow op `name` (float32, attribute T) on `inputs`: one kernel, one output. */
 export function op(name: string, inputs: Tensor[], attrs: OpAttr[] = []): Tensor {
@@ -78,10 +88,10 @@ export const select = (cond: Tensor, a: Tensor, b: Tensor) => op('SelectV2', [co
 export const equal = (a: Tensor, b: Tensor) => be().executeSingleOutput('Equal', [attr.T(), attr.bool('incompatible_shape_error', true)], [a, b]);
 export const greater = (a: Tensor, b: Tensor) => be().executeSingleOutput('Greater', [attr.T()], [a, b]);
 /** Sum or mean over `axes` (an int32 tensor, kept by the caller). */
-export const sum = (a: Tensor, axes: Tensor, keepDims = false) => op('Sum', [a, axes], [attr.type('Tidx', true), attr.bool('keep_dims', keepDims)]);
-export const mean = (a: Tensor, axes: Tensor, keepDims = false) => op('Mean', [a, axes], [attr.type('Tidx', true), attr.bool('keep_dims', keepDims)]);
+export const sum = (a: Tensor, axes: Tensor, keepDims = false) => op('Sum', [a, axes], tidxAttrs[+keepDims]());
+export const mean = (a: Tensor, axes: Tensor, keepDims = false) => op('Mean', [a, axes], tidxAttrs[+keepDims]());
 /** Reshape to `shape` (an int32 tensor, kept by the caller). */
-export const reshape = (a: Tensor, shape: Tensor) => op('Reshape', [a, shape], [attr.type('Tshape', true)]);
+export const reshape = (a: Tensor, shape: Tensor) => op('Reshape', [a, shape], tshape());
 
 // ---- activation gradients: TensorFlow's own one-kernel versions --------------------------------
 /** dy · (x > 0), from the activation's output (y > 0 ⇔ x > 0). */
@@ -97,10 +107,10 @@ export const leakyReluGrad = (dy: Tensor, x: Tensor, alpha: number) => op('Leaky
 
 // ---- dense and convolution ---------------------------------------------------------------------
 export const matMul = (a: Tensor, b: Tensor, transposeA = false, transposeB = false) =>
-  op('MatMul', [a, b], [attr.bool('transpose_a', transposeA), attr.bool('transpose_b', transposeB)]);
-export const biasAdd = (x: Tensor, bias: Tensor) => op('BiasAdd', [x, bias], [attr.str('data_format', 'NHWC')]);
+  op('MatMul', [a, b], mmAttrs[+transposeA][+transposeB]());
+export const biasAdd = (x: Tensor, bias: Tensor) => op('BiasAdd', [x, bias], nhwc());
 /** Σ of dy over every axis but the last: the bias gradient. */
-export const biasAddGrad = (dy: Tensor) => op('BiasAddGrad', [dy], [attr.str('data_format', 'NHWC')]);
+export const biasAddGrad = (dy: Tensor) => op('BiasAddGrad', [dy], nhwc());
 
 export interface ConvSpec {
   strides: [number, number];
