@@ -1,6 +1,6 @@
-// "The host is killed while saving": a child process saves checkpoints / dataset manifests in a
-// loop through the real engine and store code and is SIGKILLed at random moments, many times;
-// after every kill the previous good state must load.
+// "The host is killed while saving": a child process saves checkpoints / dataset manifests / the
+// workspace's settings in a loop through the real engine, store and workspace code and is
+// SIGKILLed at random moments, many times; after every kill the previous good state must load.
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -10,6 +10,7 @@ import { tempDir } from './harness';
 import { tally } from './record';
 import { readableDir } from '../../src-main/engine/atomic';
 import { listDatasets, loadDataset } from '../../src-main/datasets/store';
+import { openWorkspaceDir } from '../../src-main/host/workspace';
 
 const script = path.join(repoRoot, 'test', 'reliability', 'fixtures', 'save-loop.ts');
 
@@ -122,6 +123,30 @@ describe('faults: the host killed while saving', () => {
         const gen = JSON.parse(fs.readFileSync(path.join(readable as string, 'state.json'), 'utf8')).gen as number;
         expect(gen).toBeGreaterThanOrEqual(good);
       });
+    } finally {
+      t.done();
+    }
+  });
+
+  it(`workspace settings: ${KILLS} SIGKILLs while settings.json is saved, the workspace opens unflagged with the last or the next settings`, async () => {
+    const t = tally('fault', 'SIGKILL while saving the workspace settings (settings.json)');
+    const ws = tempDir('kill-workspace');
+    try {
+      for (let i = 0; i < KILLS; i++) {
+        await t.attempt(async () => {
+          const { lastSaved } = await runAndKill('workspace', ws, randomMoment());
+          const opened = openWorkspaceDir(ws);
+          if (opened.flagged.length) t.lost(opened.flagged.length);
+          expect(opened.flagged).toEqual([]);
+          // the generation reported saved, or the one being written when the kill came
+          const ok = [lastSaved, lastSaved + 1].map((g) => ({ theme: g % 2 ? 'dark' : 'light', maxConcurrentRuns: (g % 4) + 1 }));
+          const match = ok.some((s) => s.theme === opened.settings.theme && s.maxConcurrentRuns === opened.settings.maxConcurrentRuns);
+          if (!match) t.lost();
+          expect(match, JSON.stringify({ lastSaved, settings: opened.settings })).toBe(true);
+          // a kill mid-write may leave settings.json.tmp-PID: never read, and not flagged (above)
+          expect(fs.readdirSync(ws).filter((n) => n.endsWith('.damaged'))).toEqual([]);
+        });
+      }
     } finally {
       t.done();
     }
