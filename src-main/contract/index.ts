@@ -9,6 +9,7 @@ import { runCalls, runEvents } from './runs';
 import { datasetCalls, datasetEvents } from './datasets';
 import { galleryCalls } from './gallery';
 import { noiseCalls } from './noise';
+import { speedCalls } from './speed';
 import { workspaceCalls, workspaceEvents } from './workspace';
 import { exportCalls } from './export';
 
@@ -19,6 +20,7 @@ export * from './gallery';
 export * from './noise';
 export * from './workspace';
 export * from './export';
+export * from './speed';
 export * from './model-config';
 export * from './model-validate';
 export * from './model-summary';
@@ -81,6 +83,7 @@ export const calls = {
   ...datasetCalls,
   ...galleryCalls,
   ...noiseCalls,
+  ...speedCalls,
   ...workspaceCalls,
   ...exportCalls,
 } satisfies Record<CallName, { req: z.ZodType; res: z.ZodType }>;

@@ -57,7 +57,7 @@ export function createHost(opts: HostOptions): Host {
       ...runs.handlers,
       ...datasets.handlers,
       ...galleryHandlers(opts.trainer, dir, (id) => runs.get(id)),
-      ...noiseHandlers(opts.trainer, dir),
+      ...noiseHandlers(opts.trainer, dir, () => (runs.handlers['runs:list']({}) as Array<{ status: string }>).filter((r) => r.status === 'running').length),
       ...exportHandlers({ trainer: opts.trainer, workspaceDir: dir, dialogs: opts.dialogs, getRun: (id) => runs.get(id), addImportedRun: (run) => runs.add(run) }),
     };
     return {

@@ -73,6 +73,12 @@ const handlers: { [M in MethodName]: (params: unknown) => Promise<unknown> | unk
   noisePreview: async (p) => (await import('./noise-preview')).noisePreview(methods.noisePreview.params.parse(p)),
   exportRun: async (p) => (await import('./exports')).exportRun(methods.exportRun.params.parse(p)),
   importModel: async (p) => (await import('./exports')).importModel(methods.importModel.params.parse(p)),
+  batchRates: async (p) => {
+    const { config } = methods.batchRates.params.parse(p);
+    const { measureBatchRates, adviseBatchSize } = await import('../engine/fast/batch-advice');
+    const rates = measureBatchRates(config);
+    return { rates, advice: adviseBatchSize((config as { batchSize: number }).batchSize, rates) };
+  },
   runStop: async (p) => ({ stopping: (await runsModule).stopRun(methods.runStop.params.parse(p).runId) }),
 };
 

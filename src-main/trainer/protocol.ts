@@ -71,6 +71,11 @@ export const methods = {
     params: z.object({ dataset: NoisePreviewDataset, noise: NoiseConfig, count: z.number().int().min(1).max(64), seed: z.number().int(), workspaceDir: z.string() }).strict(),
     result: z.object({ shape: z.tuple([z.number(), z.number(), z.number()]), clean: z.array(z.string()), noisy: z.array(z.string()) }),
   },
+  /** Times the real training step of `config` at a few batch sizes (random data) and advises on the chosen one. */
+  batchRates: {
+    params: z.object({ config: z.unknown() }).strict(),
+    result: z.object({ rates: z.array(z.object({ batchSize: z.number(), samplesPerSec: z.number() })), advice: z.string().nullable() }),
+  },
   /** Asks a run to stop after its current batch. */
   runStop: { params: z.object({ runId: z.string() }).strict(), result: z.object({ stopping: z.boolean() }) },
 } satisfies Record<string, { params: z.ZodType; result: z.ZodType }>;

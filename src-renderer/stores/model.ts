@@ -4,7 +4,9 @@
 // contract's pure summarizeModel — no tfjs in the renderer.
 import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
-import { DEFAULT_HIDDEN, summarizeModel, validateConfig, type DatasetManifest, type ModelConfigInput, type ModelKind, type NoiseConfig } from '@contract';
+import { DEFAULT_HIDDEN, summarizeModel, validateConfig, type CallRes, type DatasetManifest, type ModelConfigInput, type ModelKind, type NoiseConfig } from '@contract';
+import { useApi } from '../api/instance';
+import { describeError } from '../api/client';
 import { useDatasetsStore } from './datasets';
 import { useRunsStore } from './runs';
 
@@ -212,5 +214,23 @@ export const useModelStore = defineStore('model', () => {
     return train();
   }
 
-  return { form, presetId, source, count, manifest, dataset, inputShape, valuesPerImage, config, validation, errors, valid, summary, runDataset, previewDataset, describe, presetLabel, applyPreset, setKind, chooseDataset, setNoise, train, trainFirstRun };
+  /** The training step timed at a few batch sizes for the current architecture (asked for; it takes a few seconds). */
+  const speed = ref<CallRes<'models:speed'> & { forBatch: number }>();
+  const measuring = ref(false);
+  const speedError = ref<string>();
+  async function measureSpeed() {
+    if (!validation.value.ok) return;
+    measuring.value = true;
+    speedError.value = undefined;
+    try {
+      const forBatch = form.batchSize;
+      speed.value = { ...(await useApi().invoke('models:speed', { config: config.value })), forBatch };
+    } catch (err) {
+      speedError.value = describeError(err);
+    } finally {
+      measuring.value = false;
+    }
+  }
+
+  return { form, presetId, source, count, manifest, dataset, inputShape, valuesPerImage, config, validation, errors, valid, summary, runDataset, previewDataset, describe, presetLabel, applyPreset, setKind, chooseDataset, setNoise, train, trainFirstRun, speed, measuring, speedError, measureSpeed };
 });

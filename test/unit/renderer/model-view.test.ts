@@ -154,6 +154,34 @@ describe('Model view', () => {
   });
 });
 
+describe('training speed in the Model view', () => {
+  it('measures the current architecture, marks the chosen batch and shows the hint or the host\'s refusal in place', async () => {
+    let refuse = false;
+    const t = host({
+      'models:speed': () =>
+        refuse
+          ? { ok: false, error: { code: 'invalid_payload', message: 'Measure the speed when no run is training.' } }
+          : { ok: true, result: { rates: [16, 32, 64, 128, 256].map((b) => ({ batchSize: b, samplesPerSec: b * 100 })), advice: 'Batch 32 on this model is dispatch-bound: ~3,200 samples/s' } },
+    });
+    const w = mount(ModelView, { global: { plugins: [pinia] } });
+    await flushPromises();
+    await w.find('[data-testid="measure-speed"]').trigger('click');
+    await flushPromises();
+    const sent = t.calls.find((c) => c.name === 'models:speed')?.payload as { config: Record<string, unknown> };
+    expect(sent.config).toMatchObject({ kind: 'conv', batchSize: 32, inputShape: [28, 28, 1] });
+    expect(w.find('[data-testid="speed-table"]').text()).toMatch(/3,200/);
+    expect(w.find('[data-testid="speed-table"] td.chosen').text()).toBe('32');
+    expect(w.find('[data-testid="speed-advice"]').text()).toMatch(/dispatch-bound/);
+    refuse = true;
+    await w.find('[data-testid="measure-speed"]').trigger('click');
+    await flushPromises();
+    expect(w.find('[data-testid="speed-error"]').text()).toMatch(/no run is training/);
+    // an invalid form cannot be measured
+    await w.find('[data-testid="field-latentDim"]').setValue('0');
+    expect(w.find('[data-testid="measure-speed"]').attributes('disabled')).toBeDefined();
+  });
+});
+
 describe('Noise view', () => {
   it('previews the chosen noise, debounces changes, keeps only the newest answer, and shows errors in place', async () => {
     const t = host();

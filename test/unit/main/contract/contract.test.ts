@@ -77,6 +77,7 @@ describe('host dispatch', () => {
     'export:list': () => [],
     'export:saveAs': () => ({ savedTo: null }),
     'models:import': () => ({ cancelled: true }),
+    'models:speed': () => ({ rates: [], advice: null }),
     'gallery:worst': () => ({ shape: [28, 28, 1], originals: [], reconstructions: [], mse: [] }),
     'gallery:latent': () => ({ points: [], labels: [], labelNames: [], method: 'identity', explained: 1 }),
     'gallery:manifold': () => ({ shape: [28, 28, 1], images: [] }),

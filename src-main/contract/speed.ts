@@ -1,0 +1,16 @@
+// Batch-size guidance (issue #8): the real training step timed at a few batch sizes on the
+// chosen architecture (random data, in the trainer process), and a plain-words hint when the
+// chosen batch is dispatch-bound.
+import { z } from 'zod';
+import { ModelConfig } from './model-config';
+
+export const BatchRate = z.object({ batchSize: z.number().int(), samplesPerSec: z.number() });
+export type BatchRate = z.infer<typeof BatchRate>;
+
+export const speedCalls = {
+  /** Samples/s of one training step at batch 16…256 for `config`; refused while a run trains (it would slow it and skew the numbers). */
+  'models:speed': {
+    req: z.object({ config: ModelConfig }).strict(),
+    res: z.object({ rates: z.array(BatchRate), advice: z.string().nullable() }),
+  },
+};
