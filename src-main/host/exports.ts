@@ -54,20 +54,6 @@ export function readExport(workspaceDir: string, exportId: string): ExportRecord
   }
 }
 
-function du(p: string): { bytes: number; files: string[] } {
-  const st = fs.statSync(p);
-  if (!st.isDirectory()) return { bytes: st.size, files: [path.basename(p)] };
-  let bytes = 0;
-  const files: string[] = [];
-  for (const e of fs.readdirSync(p, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile()) continue;
-    const full = path.join(e.parentPath, e.name);
-    bytes += fs.statSync(full).size;
-    files.push(path.relative(path.dirname(p), full));
-  }
-  return { bytes, files: files.sort() };
-}
-
 /** Copies a file or folder to `dest` through a temporary name, so `dest` is whole or absent. */
 async function copyAtomic(src: string, dest: string): Promise<void> {
   const tmp = `${dest}.tmp-${process.pid}-${Date.now()}`;
@@ -106,8 +92,10 @@ export function exportHandlers(deps: ExportsDeps): ExportHandlers {
     const out = path.join(dir, fileName);
     fs.mkdirSync(dir, { recursive: true });
     try {
-      await deps.trainer.request('exportRun', { ...job, runDir: r.dir, workspaceDir: ws, out }, EXPORT_TIMEOUT_MS);
-      const { bytes, files } = du(out);
+      // the trainer reports what it wrote (absolute paths): listed relative to the export folder
+      const written = await deps.trainer.request('exportRun', { ...job, runDir: r.dir, workspaceDir: ws, out }, EXPORT_TIMEOUT_MS);
+      const bytes = written.bytes;
+      const files = written.files.map((f) => path.relative(dir, f)).sort();
       const rec: ExportRecord = { exportId, runId, kind, format, part, fileName, bytes, files, createdAt: Date.now(), download: `/exports/${exportId}` };
       writeJsonAtomic(path.join(dir, 'export.json'), rec);
       return rec;
