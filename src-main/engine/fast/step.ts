@@ -3,6 +3,8 @@
 // (native.ts) instead of through tfjs's tape. Per layer that is
 //   forward  MatMul|Conv2D|Conv2DBackpropInput → BiasAdd → activation
 //   backward <activation>Grad → 2 × MatMul|Conv2DBackprop* → BiasAddGrad
+// (Conv2D and Conv2DBackpropFilter on oneDNN's kernels, with the bias folded in, where TensorFlow
+// has them; see native.ts)
 // and one Resource<Optimizer> kernel per variable. Same objective as train.ts's `objective`
 // (MSE | clipped BCE, + β·KL/pixels for VAEs, + l1·mean|z| for sparse AEs), same random draws,
 // same gradients up to float rounding (checked per model kind in test/unit/main/engine/fast-step.test.ts).
@@ -102,6 +104,8 @@ export class FastStep {
   readonly optimizer: NativeOptimizer;
   private readonly perN = new Map<number, Map<string, Tensor>>();
   private readonly consts: Record<string, Tensor>;
+  /** Conv2D and Conv2DBackpropFilter on TensorFlow's oneDNN kernels (measured faster; see native.ts). */
+  private readonly onednn = n.onednn();
 
   private constructor(
     private readonly c: ModelConfig,
@@ -189,10 +193,11 @@ export class FastStep {
       else if (l.type === 'act') y = this.act(l.act, x, l.alpha);
       else {
         let z: Tensor;
-        if (l.type === 'dense') z = n.matMul(x, W[l.kernel]);
-        else if (l.type === 'conv') z = n.conv2d(x, W[l.kernel], l.spec);
-        else z = n.conv2dBackpropInput(this.shapeT(N, l.outShape), W[l.kernel], x, l.spec);
-        y = this.act(l.act, n.biasAdd(z, W[l.bias]), 0);
+        if (l.type === 'dense') z = n.biasAdd(n.matMul(x, W[l.kernel]), W[l.bias]);
+        else if (l.type === 'conv')
+          z = this.onednn ? n.mklConv2dWithBias(x, W[l.kernel], W[l.bias], l.spec) : n.biasAdd(n.conv2d(x, W[l.kernel], l.spec), W[l.bias]);
+        else z = n.biasAdd(n.conv2dBackpropInput(this.shapeT(N, l.outShape), W[l.kernel], x, l.spec), W[l.bias]);
+        y = this.act(l.act, z, 0);
       }
       saved.push({ x, y });
       x = y;
@@ -214,17 +219,23 @@ export class FastStep {
       else if (l.type === 'act') g = this.actGrad(l.act, g!, s, l.alpha);
       else {
         const dz = this.actGrad(l.act, g!, s, 0);
-        grads[l.bias] = this.biasGrad(dz);
         const ks = () => this.k(0, `k${l.kernel}`, () => tf.tensor1d((l as { kernelShape: number[] }).kernelShape, 'int32'));
         if (l.type === 'dense') {
+          grads[l.bias] = this.biasGrad(dz);
           grads[l.kernel] = n.matMul(s.x, dz, true, false);
           g = wantDx ? n.matMul(dz, W[l.kernel], false, true) : undefined;
         } else if (l.type === 'conv') {
-          grads[l.kernel] = n.conv2dBackpropFilter(s.x, ks(), dz, l.spec);
+          if (this.onednn) [grads[l.kernel], grads[l.bias]] = n.mklConv2dBackpropFilterWithBias(s.x, ks(), dz, l.spec);
+          else {
+            grads[l.bias] = this.biasGrad(dz);
+            grads[l.kernel] = n.conv2dBackpropFilter(s.x, ks(), dz, l.spec);
+          }
           g = wantDx ? n.conv2dBackpropInput(this.shapeT(N, l.inShape), W[l.kernel], dz, l.spec) : undefined;
         } else {
-          grads[l.kernel] = n.conv2dBackpropFilter(dz, ks(), s.x, l.spec);
-          g = wantDx ? n.conv2d(dz, W[l.kernel], l.spec) : undefined;
+          grads[l.bias] = this.biasGrad(dz);
+          const mkl = this.onednn;
+          grads[l.kernel] = (mkl ? n.mklConv2dBackpropFilter : n.conv2dBackpropFilter)(dz, ks(), s.x, l.spec);
+          g = wantDx ? (mkl ? n.mklConv2d : n.conv2d)(dz, W[l.kernel], l.spec) : undefined;
         }
       }
     }

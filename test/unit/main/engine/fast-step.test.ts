@@ -17,6 +17,7 @@ const TOL = 1e-5;
 
 afterEach(() => {
   delete process.env.AE_FAST_STEP;
+  delete process.env.AE_ONEDNN;
 });
 
 describe('native gradient kernels match tfjs gradients on random inputs', () => {
@@ -82,6 +83,46 @@ describe('native gradient kernels match tfjs gradients on random inputs', () => 
   });
 });
 
+describe('oneDNN convolution kernels (called by name) match tfjs gradients', () => {
+  it('are available on the Linux x64 TensorFlow build this project provisions', () => {
+    if (process.platform === 'linux' && process.arch === 'x64') expect(n.onednn()).toBe(true);
+    process.env.AE_ONEDNN = '0';
+    try {
+      expect(n.onednn(), 'AE_ONEDNN=0 turns them off').toBe(false);
+    } finally {
+      delete process.env.AE_ONEDNN;
+    }
+  });
+
+  for (const ch of [1, 3, 16]) {
+    it(`conv with bias, filter + bias gradient, transposed conv gradients (${ch} channel${ch > 1 ? 's' : ''})`, () => {
+      if (!n.onednn()) return;
+      tf.tidy(() => {
+        const spec: n.ConvSpec = { strides: [2, 2], padding: 'SAME' };
+        const x = tf.randomUniform([6, 14, 14, ch], 0, 1, 'float32', 21);
+        const w = tf.randomNormal([3, 3, ch, 8], 0, 0.5, 'float32', 22);
+        const b = tf.randomNormal([8], 0, 1, 'float32', 23);
+        const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'), b);
+        const y = f(x, w, b);
+        expect(maxAbsDiff(y, n.mklConv2dWithBias(x, w, b, spec))).toBeLessThan(TOL);
+        const dy = tf.randomNormal(y.shape, 0, 0.1, 'float32', 24);
+        const [, gw, gb] = tf.grads(f)([x, w, b], dy);
+        const [mw, mb] = n.mklConv2dBackpropFilterWithBias(x, tf.tensor1d(w.shape, 'int32'), dy, spec);
+        expect(maxAbsDiff(gw, mw)).toBeLessThan(TOL);
+        expect(maxAbsDiff(gb, mb)).toBeLessThan(TOL);
+        // transposed conv with `ch` output channels: [kH, kW, out, in] filter
+        const xt = tf.randomUniform([6, 7, 7, 8], 0, 1, 'float32', 25);
+        const tfT = (x: tf.Tensor, w: tf.Tensor) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [6, 14, 14, ch], 2, 'same');
+        const yt = tfT(xt, w);
+        const dyt = tf.randomNormal(yt.shape, 0, 0.1, 'float32', 26);
+        const [gxt, gwt] = tf.grads(tfT)([xt, w], dyt);
+        expect(maxAbsDiff(gxt, n.mklConv2d(dyt, w, spec))).toBeLessThan(TOL);
+        expect(maxAbsDiff(gwt, n.mklConv2dBackpropFilter(dyt, tf.tensor1d(w.shape, 'int32'), xt, spec))).toBeLessThan(TOL);
+      });
+    });
+  }
+});
+
 const KINDS: Array<[string, ModelConfigInput]> = [
   ['dense (A-like)', { kind: 'dense', inputShape: [28, 28, 1], latentDim: 32 }],
   ['deep-dense', { kind: 'deep-dense', inputShape: [28, 28, 1], latentDim: 8 }],
@@ -130,6 +171,48 @@ describe('the hand-written backward pass equals tfjs autodiff of the objective',
       expect(tf.memory().numTensors).toBe(before);
     });
   }
+});
+
+describe('convolutions on oneDNN and on Eigen', () => {
+  it('give the same gradients for a conv model, and the default step runs oneDNN kernels', () => {
+    if (!n.onednn()) return;
+    const c = resolve({ kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16] });
+    const ae = buildAutoencoder(c);
+    const vars = trainableVariables(ae);
+    process.env.AE_ONEDNN = '0';
+    const eigen = FastStep.compile(ae, c, vars)!;
+    delete process.env.AE_ONEDNN;
+    const onednn = FastStep.compile(ae, c, vars)!;
+    const x = tf.randomUniform([16, 28, 28, 1], 0, 1, 'float32', 5);
+    // Which kernels each step dispatches: wrap the native binding's executeOp for the call.
+    const be = tf.backend() as unknown as { binding: { executeOp: (name: string, ...rest: unknown[]) => unknown } };
+    const kernels = (f: () => ReturnType<FastStep['lossAndGrads']>) => {
+      const names = new Set<string>();
+      const original = be.binding;
+      be.binding = Object.create(original, { executeOp: { value: (name: string, ...rest: unknown[]) => (names.add(name), original.executeOp(name, ...rest)) } });
+      try {
+        return { result: f(), names };
+      } finally {
+        be.binding = original;
+      }
+    };
+    const a = kernels(() => eigen.lossAndGrads(x, x, 1));
+    const b = kernels(() => onednn.lossAndGrads(x, x, 1));
+    expect([...a.names].filter((k) => k.startsWith('_Mkl'))).toEqual([]);
+    expect([...b.names].filter((k) => k.startsWith('_Mkl')).sort()).toEqual([
+      '_MklNativeConv2D',
+      '_MklNativeConv2DBackpropFilter',
+      '_MklNativeConv2DBackpropFilterWithBias',
+      '_MklNativeConv2DWithBias',
+    ]);
+    expect(Math.abs(a.result.loss.dataSync()[0] - b.result.loss.dataSync()[0])).toBeLessThan(1e-6);
+    a.result.grads.forEach((g, i) => expect(maxAbsDiff(g, b.result.grads[i]), vars[i].name).toBeLessThan(TOL));
+    tf.dispose([x, a.result.loss, b.result.loss, ...a.result.grads, ...b.result.grads]);
+    eigen.dispose();
+    onednn.dispose();
+    ae.encoder.dispose();
+    ae.decoder.dispose();
+  });
 });
 
 describe('native optimizers equal tfjs optimizers', () => {
