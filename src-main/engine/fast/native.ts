@@ -64,9 +64,31 @@ const nhwc = memo(() => [attr.str('data_format', 'NHWC')]);
 const tidxAttrs = [memo(() => [attr.type('Tidx', true), attr.bool('keep_dims', false)]), memo(() => [attr.type('Tidx', true), attr.bool('keep_dims', true)])];
 const tshape = memo(() => [attr.type('Tshape', true)]);
 
+/**
+ * Every kernel the training step runs goes through `exec`: eagerly by default, or through an
+ * executor installed with `withExecutor` (graph.ts records the step as a TensorFlow graph with it).
+ */
+export type Executor = (name: string, attrs: OpAttr[], inputs: Tensor[], numOutputs: number) => Tensor[];
+let executor: Executor | undefined;
+export function withExecutor<T>(e: Executor, f: () => T): T {
+  const prev = executor;
+  executor = e;
+  try {
+    return f();
+  } finally {
+    executor = prev;
+  }
+}
+function exec(name: string, attrs: OpAttr[], inputs: Tensor[], numOutputs: number): Tensor[] {
+  if (executor) return executor(name, attrs, inputs, numOutputs);
+  if (numOutputs === 1) return [be().executeSingleOutput(name, attrs, inputs)];
+  return be().executeMultipleOutputs(name, attrs, inputs, numOutputs);
+}
+const exec1 = (name: string, attrs: OpAttr[], inputs: Tensor[]) => exec(name, attrs, inputs, 1)[0];
+
 /** Runs TensorFlow op `name` (float32, attribute T) on `inputs`: one kernel, one output. */
 export function op(name: string, inputs: Tensor[], attrs: OpAttr[] = []): Tensor {
-  return be().executeSingleOutput(name, [attr.T(), ...attrs], inputs);
+  return exec1(name, [attr.T(), ...attrs], inputs);
 }
 
 // ---- elementwise and reductions ----------------------------------------------------------------
@@ -85,8 +107,8 @@ export const elu = (a: Tensor) => op('Elu', [a]);
 export const leakyRelu = (a: Tensor, alpha: number) => op('LeakyRelu', [a], [attr.float('alpha', alpha)]);
 export const clip = (a: Tensor, lo: Tensor, hi: Tensor) => op('ClipByValue', [a, lo, hi]);
 export const select = (cond: Tensor, a: Tensor, b: Tensor) => op('SelectV2', [cond, a, b]);
-export const equal = (a: Tensor, b: Tensor) => be().executeSingleOutput('Equal', [attr.T(), attr.bool('incompatible_shape_error', true)], [a, b]);
-export const greater = (a: Tensor, b: Tensor) => be().executeSingleOutput('Greater', [attr.T()], [a, b]);
+export const equal = (a: Tensor, b: Tensor) => exec1('Equal', [attr.T(), attr.bool('incompatible_shape_error', true)], [a, b]);
+export const greater = (a: Tensor, b: Tensor) => exec1('Greater', [attr.T()], [a, b]);
 /** Sum or mean over `axes` (an int32 tensor, kept by the caller). */
 export const sum = (a: Tensor, axes: Tensor, keepDims = false) => op('Sum', [a, axes], tidxAttrs[+keepDims]());
 export const mean = (a: Tensor, axes: Tensor, keepDims = false) => op('Mean', [a, axes], tidxAttrs[+keepDims]());
@@ -146,14 +168,14 @@ export function resourceVariable(init: Tensor): Tensor {
   return h;
 }
 export function assignVariable(handle: Tensor, value: Tensor): void {
-  be().executeMultipleOutputs('AssignVariableOp', [attr.type('dtype')], [handle, value], 0);
+  exec('AssignVariableOp', [attr.type('dtype')], [handle, value], 0);
 }
 export function readVariable(handle: Tensor): Tensor {
-  return be().executeSingleOutput('ReadVariableOp', [attr.type('dtype')], [handle]);
+  return exec1('ReadVariableOp', [attr.type('dtype')], [handle]);
 }
 /** Runs an optimizer kernel that updates resource variables in place (no outputs). */
 export function applyOp(name: string, inputs: Tensor[], attrs: OpAttr[] = []): void {
-  be().executeMultipleOutputs(name, [attr.T(), attr.bool('use_locking', false), ...attrs], inputs, 0);
+  exec(name, [attr.T(), attr.bool('use_locking', false), ...attrs], inputs, 0);
 }
 export const attrs = attr;
 
@@ -195,4 +217,4 @@ export const mklConv2dBackpropFilter = (x: Tensor, filterSizes: Tensor, dy: Tens
   op('_MklNativeConv2DBackpropFilter', [x, filterSizes, dy], [...convAttrs(s), ...mklLabel()]);
 /** [filter gradient, bias gradient (Σ dy over all axes but the last)] in one oneDNN kernel. */
 export const mklConv2dBackpropFilterWithBias = (x: Tensor, filterSizes: Tensor, dy: Tensor, s: ConvSpec): [Tensor, Tensor] =>
-  be().executeMultipleOutputs('_MklNativeConv2DBackpropFilterWithBias', [attr.T(), ...convAttrs(s), ...mklLabel()], [x, filterSizes, dy], 2) as [Tensor, Tensor];
+  exec('_MklNativeConv2DBackpropFilterWithBias', [attr.T(), ...convAttrs(s), ...mklLabel()], [x, filterSizes, dy], 2) as [Tensor, Tensor];

@@ -33,6 +33,13 @@ export class NativeOptimizer {
   private readonly slotNames: string[];
   private readonly consts: Record<string, Tensor>;
   private dirty = false;
+  /** Bumped whenever the resource variables are written from outside the step (setWeights). */
+  version = 0;
+  /**
+   * Set while the parameters' current values live elsewhere (graph.ts's session): called before
+   * this class reads its own variables for anyone outside the step, to bring them up to date.
+   */
+  beforeRead?: () => void;
   private snapshot: Tensor[] = [];
   private readonly epsilon = 1e-7; // tfjs's default: the backend's epsilon for float32
 
@@ -45,6 +52,11 @@ export class NativeOptimizer {
     this.slots = this.slotNames.map(() => vars.map((v) => tf.tidy(() => resourceVariable(tf.zerosLike(v)))));
     const s = (x: number) => tf.keep(tf.scalar(x));
     this.consts = { lr: s(c.learningRate), beta1: s(0.9), beta2: s(0.999), rho: s(0.9), momentum: s(c.momentum), eps: s(this.epsilon) };
+  }
+
+  /** Every resource variable with its shape: the parameters, then each slot's variables. */
+  variables(): Array<{ handle: Tensor; shape: number[] }> {
+    return [this.params, ...this.slots].flatMap((hs) => hs.map((handle, i) => ({ handle, shape: this.vars[i].shape })));
   }
 
   /** The current parameters, read from the resource variables (one kernel each; no copy). */
@@ -83,6 +95,7 @@ export class NativeOptimizer {
   /** Copies the parameters into the model's tf.Variables (no-op when they are current). */
   sync(): void {
     if (!this.dirty) return;
+    this.beforeRead?.();
     tf.tidy(() => this.vars.forEach((v, i) => v.assign(readVariable(this.params[i]))));
     this.dirty = false;
   }
@@ -90,6 +103,7 @@ export class NativeOptimizer {
   /** tfjs's optimizer format: 'iter', then every variable's first slot, then every variable's second. Call releaseWeights() after use. */
   async getWeights(): Promise<NamedTensor[]> {
     this.releaseWeights();
+    this.beforeRead?.();
     this.snapshot = [tf.scalar(this.iterations, 'int32'), ...this.slots.flatMap((slot) => slot.map(readVariable))];
     const names = ['iter', ...this.slotNames.flatMap((s) => this.vars.map((v) => `${v.name}/${s}`))];
     return this.snapshot.map((tensor, i) => ({ name: names[i], tensor }));
@@ -107,7 +121,9 @@ export class NativeOptimizer {
     const rest = weights.slice(1);
     const n = this.vars.length;
     if (rest.length !== this.slots.length * n) throw new Error(`The checkpoint's optimizer state has ${rest.length} slots; this model needs ${this.slots.length * n}.`);
+    this.beforeRead?.(); // the parameters come from elsewhere; bring them here before the slots are replaced
     this.slots.forEach((slot, k) => slot.forEach((h, i) => assignVariable(h, rest[k * n + i].tensor)));
+    this.version++;
   }
 
   dispose(): void {

@@ -15,6 +15,7 @@ import { isVae, type ModelConfig } from '../config';
 import type { Autoencoder } from '../models';
 import * as n from './native';
 import { NativeOptimizer } from './optimizer';
+import { GraphStep } from './graph';
 
 type Tensor = tf.Tensor;
 type Act = 'relu' | 'sigmoid' | 'tanh' | 'elu' | 'linear' | 'leaky';
@@ -105,7 +106,9 @@ export class FastStep {
   private readonly perN = new Map<number, Map<string, Tensor>>();
   private readonly consts: Record<string, Tensor>;
   /** Conv2D and Conv2DBackpropFilter on TensorFlow's oneDNN kernels (measured faster; see native.ts). */
-  private readonly onednn = n.onednn();
+  private onednn = n.onednn();
+  /** The graph step: undefined until the first step, null when not used. */
+  private graph: GraphStep | null | undefined;
 
   private constructor(
     private readonly c: ModelConfig,
@@ -346,8 +349,34 @@ export class FastStep {
     });
   }
 
-  /** One training step: gradients, then the optimizer's in-place update. Returns the loss (caller disposes). */
+  /**
+   * One training step: gradients, then the optimizer's in-place update. Returns the loss (caller
+   * disposes). Runs as one TensorFlow graph (graph.ts) where tfjs-node can load one, else kernel by
+   * kernel; a graph that fails falls back to kernel by kernel for the rest of the run.
+   */
   step(input: Tensor, target: Tensor, seed: number): tf.Scalar {
+    if (this.graph === undefined) {
+      this.graph = graphStepEnabled() ? (GraphStep.create(this.optimizer, (i, t, s) => this.eagerStep(i, t, s)) ?? null) : null;
+      // In the graph, TensorFlow picks the kernels (oneDNN's, fused) from the standard ops.
+      if (this.graph) this.onednn = false;
+    }
+    if (this.graph) {
+      const iterations = this.optimizer.iterations;
+      try {
+        return this.graph.step(input, target, seed);
+      } catch (e) {
+        console.warn(`[ae-studio] The graph training step failed; training continues kernel by kernel. ${e instanceof Error ? e.message : String(e)}`);
+        this.optimizer.iterations = iterations;
+        this.graph.dispose();
+        this.graph = null;
+        this.onednn = n.onednn();
+      }
+    }
+    return this.eagerStep(input, target, seed);
+  }
+
+  /** One step kernel by kernel (also what graph.ts records and replays). */
+  private eagerStep(input: Tensor, target: Tensor, seed: number): tf.Scalar {
     const { loss, grads } = this.lossAndGrads(input, target, seed);
     this.optimizer.apply(grads);
     tf.dispose(grads);
@@ -355,6 +384,7 @@ export class FastStep {
   }
 
   dispose(): void {
+    this.graph?.dispose();
     this.optimizer.dispose();
     for (const m of this.perN.values()) tf.dispose([...m.values()]);
     this.perN.clear();
@@ -365,4 +395,9 @@ export class FastStep {
 /** Whether the fast step is allowed (AE_FAST_STEP=0 forces the plain tfjs path, for comparisons). */
 export function fastStepEnabled(): boolean {
   return process.env.AE_FAST_STEP !== '0';
+}
+
+/** Whether the step may run as one TensorFlow graph (AE_GRAPH_STEP=0 runs it kernel by kernel, for comparisons). */
+export function graphStepEnabled(): boolean {
+  return process.env.AE_GRAPH_STEP !== '0';
 }
