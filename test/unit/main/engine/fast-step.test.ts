@@ -2,13 +2,14 @@
 // tfjs's own gradient, the whole hand-written backward pass against tf.variableGrads of train.ts's
 // objective for every model kind, the native optimizers against tfjs's, the loss trajectory of real
 // runs on both paths, memory, and checkpoints that resume across paths.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-node';
 import { buildAutoencoder, trainRun, validateConfig, type ModelConfigInput } from '../../../../src-main/engine';
 import { trainableVariables } from '../../../../src-main/engine/models';
 import { makeOptimizer, objective } from '../../../../src-main/engine/train';
 import { FastStep } from '../../../../src-main/engine/fast/step';
 import { NativeOptimizer } from '../../../../src-main/engine/fast/optimizer';
+import { GraphMismatch, GraphStep } from '../../../../src-main/engine/fast/graph';
 import * as n from '../../../../src-main/engine/fast/native';
 import { mnist, tmpRunDir } from './helpers';
 
@@ -332,5 +333,112 @@ describe('real runs: fast path vs plain tfjs path', () => {
       console.log(`resume ${first}→${second}: ${b.history.loss.map((v) => v.toFixed(6)).join(', ')} vs uninterrupted ${whole.map((v) => v.toFixed(6)).join(', ')}`);
       b.history.loss.forEach((v, i) => expect(Math.abs(v - whole[i]) / whole[i]).toBeLessThan(first === second ? 1e-5 : 2e-3));
     }
+  });
+});
+
+describe('the graph step (the fast step run as one TensorFlow graph)', () => {
+  const batch = (seed: number, n: number) => tf.randomUniform([n, 28, 28, 1], 0, 1, 'float32', seed);
+  /** Steps with batch sizes `sizes` (two sizes → two traced sub-graphs); the losses and the parameters after. */
+  const train = (config: ModelConfigInput, sizes: number[], graph: boolean, hook?: (fast: FastStep, step: number) => void) => {
+    process.env.AE_GRAPH_STEP = graph ? '1' : '0';
+    const c = resolve(config);
+    const ae = buildAutoencoder(c);
+    const vars = trainableVariables(ae);
+    const fast = FastStep.compile(ae, c, vars)!;
+    const losses = sizes.map((n, s) => {
+      hook?.(fast, s);
+      const x = batch(s, n);
+      const l = fast.step(x, x, 1000 + s); // tfjs treats seed 0 as "no seed"
+      const v = l.dataSync()[0];
+      tf.dispose([x, l]);
+      return v;
+    });
+    fast.optimizer.sync();
+    const params = vars.map((v) => v.clone());
+    fast.dispose();
+    ae.encoder.dispose();
+    ae.decoder.dispose();
+    delete process.env.AE_GRAPH_STEP;
+    return { losses, params };
+  };
+  const sizes = [16, 16, 16, 7, 16, 16, 7, 16];
+
+  // The graph runs other (fused, oneDNN) kernels, so results differ by float rounding. SGD carries
+  // that through unchanged, so parameters are compared there; Adam's first steps move each
+  // parameter by ≈ ±lr whatever the gradient's size, so a rounding difference in a near-zero
+  // gradient can flip one by 2·lr: with Adam the losses are compared.
+  for (const [name, config, exact] of [
+    ['conv, sgd + momentum', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16], optimizer: 'sgd', momentum: 0.9, learningRate: 0.1 }, true],
+    ['vae (BCE, ε per step), sgd', { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [64], loss: 'bce', optimizer: 'sgd', momentum: 0, learningRate: 0.01 }, true],
+    ['conv, adam', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16] }, false],
+    ['sparse, rmsprop', { kind: 'sparse', inputShape: [28, 28, 1], latentDim: 16, optimizer: 'rmsprop' }, false],
+  ] as Array<[string, ModelConfigInput, boolean]>) {
+    it(`${name}: the same ${exact ? 'losses and parameters' : 'losses'} as kernel by kernel, over two batch sizes`, () => {
+      const before = tf.memory().numTensors;
+      const eager = train(config, sizes, false);
+      const graph = train(config, sizes, true);
+      graph.losses.forEach((v, i) => expect(Math.abs(v - eager.losses[i]) / eager.losses[i]).toBeLessThan(exact ? 1e-5 : 1e-3));
+      if (exact) graph.params.forEach((p, i) => expect(maxAbsDiff(p, eager.params[i])).toBeLessThan(TOL));
+      tf.dispose([...eager.params, ...graph.params]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+
+  it('runs in the session: after the first step no training kernel is dispatched from JavaScript', () => {
+    const be = tf.backend() as unknown as { binding: { executeOp: (name: string, ...rest: unknown[]) => unknown } };
+    const names: string[] = [];
+    const original = be.binding;
+    train({ kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16] }, [16, 16, 16], true, (_, step) => {
+      if (step === 1) be.binding = Object.create(original, { executeOp: { value: (name: string, ...rest: unknown[]) => (names.push(name), original.executeOp(name, ...rest)) } });
+    });
+    be.binding = original;
+    expect(names.length).toBeGreaterThan(0); // the batches, the loss read-back, the final sync
+    expect(names.filter((k) => /Conv|MatMul|Apply|Grad/.test(k))).toEqual([]);
+  });
+
+  it('a graph step that fails falls back to kernel by kernel without losing a step', () => {
+    const config: ModelConfigInput = { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16], optimizer: 'sgd', momentum: 0.9, learningRate: 0.1 };
+    const eager = train(config, sizes, false);
+    const original = GraphStep.prototype.step;
+    let calls = 0;
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    GraphStep.prototype.step = function (this: GraphStep, ...args: Parameters<GraphStep['step']>) {
+      if (++calls === 4) throw new Error('injected failure');
+      return original.apply(this, args);
+    };
+    try {
+      const mixed = train(config, sizes, true);
+      expect(calls).toBe(4); // steps 1–3 in the graph, 4 failed, 4–8 kernel by kernel
+      expect(warn.mock.calls[0][0]).toMatch(/graph training step failed.*injected failure/);
+      mixed.losses.forEach((v, i) => expect(Math.abs(v - eager.losses[i]) / eager.losses[i]).toBeLessThan(1e-5));
+      mixed.params.forEach((p, i) => expect(maxAbsDiff(p, eager.params[i])).toBeLessThan(TOL));
+      tf.dispose(mixed.params);
+    } finally {
+      GraphStep.prototype.step = original;
+      warn.mockRestore();
+      tf.dispose(eager.params);
+    }
+  });
+
+  it('refuses to replay a step whose kernels differ from the recorded ones', () => {
+    const c = resolve({ kind: 'dense', inputShape: [28, 28, 1], latentDim: 4 });
+    const v = [tf.variable(tf.ones([3]))];
+    const opt = new NativeOptimizer(c, v);
+    let extra = false;
+    const run = (x: tf.Tensor) => {
+      const [w] = opt.read();
+      let y = n.mul(x, w);
+      if (extra) y = n.relu(y);
+      opt.apply([y]);
+      return n.sum(y, tf.keep(tf.tensor1d([0], 'int32')));
+    };
+    const g = GraphStep.create(opt, run)!;
+    const x = tf.tensor1d([1, 2, 3]);
+    tf.dispose(g.step(x, x, 0));
+    extra = true;
+    expect(() => g.step(x, x, 0)).toThrow(GraphMismatch);
+    g.dispose();
+    opt.dispose();
+    tf.dispose([x, ...v]);
   });
 });
