@@ -7,7 +7,12 @@
 //   npm run bench                       # A B C
 //   MODELS=B npm run bench
 //   AE_FAST_STEP=0 MODELS=A npm run bench   # the plain tfjs step (optimizer.minimize), for comparison
-//   PROFILE=1 MODELS=B npm run bench        # + TensorFlow kernels per step and where the time goes
+//   PROFILE=1 MODELS=B npm run bench        # + time in the graph's session run vs JavaScript per step, and the
+//                                           #   kernels dispatched from JavaScript (with AE_GRAPH_STEP=0: every
+//                                           #   training kernel, timed: where the time goes kernel by kernel)
+//   AE_GRAPH_STEP=0 npm run bench           # the fast step kernel by kernel instead of as one TensorFlow graph
+//   ONEDNN_VERBOSE=1 MODELS=B tsx test/bench/train.ts | awk -F, '/primitive,exec/ {t[$6]+=$NF} END {for (k in t) print k, t[k]}'
+//                                           # the oneDNN kernels inside the graph (ms over the whole run)
 //   ROUNDS=3 MODELS="A B C" tsx test/bench/train.ts --compare   # plain vs fast, interleaved rounds, medians
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,10 +30,20 @@ const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 3);
 const BATCH = Number(process.env.BENCH_BATCH ?? 128);
 const PROFILE = process.env.PROFILE === '1';
 
-// Kernel profiler: wraps the native binding's executeOp (every TensorFlow kernel tfjs-node runs).
+// Kernel profiler: wraps the native binding's executeOp (every TensorFlow kernel tfjs-node runs
+// from JavaScript) and the backend's runSavedModel (the graph step's session runs).
 const kernels = new Map<string, { n: number; ms: number }>();
 let profiling = false;
+let sessionMs = 0;
 if (PROFILE) {
+  const nb = tf.backend() as unknown as { runSavedModel: (...a: unknown[]) => unknown };
+  const runSaved = nb.runSavedModel.bind(nb);
+  nb.runSavedModel = (...a: unknown[]) => {
+    const t0 = performance.now();
+    const r = runSaved(...a);
+    if (profiling) sessionMs += performance.now() - t0;
+    return r;
+  };
   const be = tf.backend() as unknown as { binding: Record<string, unknown> };
   const binding = be.binding;
   const exec = (binding.executeOp as (...a: unknown[]) => unknown).bind(binding);
@@ -57,6 +72,7 @@ async function bench(key: string) {
   const steps = Math.ceil(ds.count / BATCH);
   let stepMs = 0;
   kernels.clear();
+  sessionMs = 0;
   let t0 = 0;
   const r = await trainRun({
     config: { ...MODELS[key].config, batchSize: BATCH, learningRate: 1e-3, optimizer: 'adam', epochs: WARMUP + EPOCHS, validationSplit: 0, previewEvery: 1_000_000, seed: 1 },
@@ -86,7 +102,7 @@ async function bench(key: string) {
   const out: Record<string, unknown> = {
     model: key,
     name: MODELS[key].name,
-    step: process.env.AE_FAST_STEP === '0' ? 'tfjs' : 'fast',
+    step: process.env.AE_FAST_STEP === '0' ? 'tfjs' : process.env.AE_GRAPH_STEP === '0' ? 'fast, kernel by kernel' : 'fast, graph',
     batch: BATCH,
     samples_per_s: Math.round(median),
     epoch_samples_per_s: rates.map(Math.round),
@@ -99,6 +115,7 @@ async function bench(key: string) {
     const total = [...kernels.values()].reduce((s, e) => ({ n: s.n + e.n, ms: s.ms + e.ms }), { n: 0, ms: 0 });
     out.kernels_per_step = Math.round(total.n / n);
     out.step_ms = Number(stepMs.toFixed(3));
+    out.session_run_ms_per_step = Number((sessionMs / n).toFixed(3));
     out.kernel_ms_per_step = Number((total.ms / n).toFixed(3));
     out.top_kernels = [...kernels.entries()]
       .sort((a, b) => b[1].ms - a[1].ms)

@@ -163,7 +163,8 @@ describe('latent codes as CSV', () => {
     lines.slice(1).forEach((line, i) => {
       const [label, ...vals] = line.split(',');
       expect(Number(label)).toBe(probe.labels![i]);
-      expect(vals.map((v) => Math.fround(Number(v)))).toEqual(Array.from(z.subarray(i * 4, i * 4 + 4)));
+      // batches of 16 vs all 50 at once: the same up to float rounding (gemm blocks by batch size)
+      vals.forEach((v, j) => expect(Math.abs(Number(v) - z[i * 4 + j])).toBeLessThan(1e-6));
     });
     // Label names, quoted where CSV needs it.
     const named = path.join(work, 'named.csv');

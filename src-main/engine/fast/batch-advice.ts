@@ -1,5 +1,6 @@
-// Batch-size guidance (issue #8): a step costs a fixed ~30–90 TensorFlow kernel dispatches plus
-// work that grows with the batch, so small batches are dispatch-bound. `measureBatchRates` times a
+// Batch-size guidance (issue #8): a step costs a fixed overhead (one session run and tens of
+// kernels, each with its own scheduling cost) plus work that grows with the batch, so small
+// batches are dispatch-bound. `measureBatchRates` times a
 // few real fast steps per batch size on random data (no dataset needed, a second or two in all);
 // `adviseBatchSize` is the pure part that turns those rates into a plain-words hint for the UI.
 import { tf } from '../tf';

@@ -1,0 +1,60 @@
+// Training speed against the peers, in one sitting (issue #8): ROUNDS interleaved rounds; in each,
+// per model, the studio's bench (test/bench/train.ts, its own process), then Keras default, Keras
+// with XLA and PyTorch from ../shared/anchors (set up by running its run-peers.sh once). Prints one
+// ROUND line per run, then per model the median samples/s of each framework and the median of the
+// per-round ratios (ours / peer). These machines drift by up to 2× within minutes; ratios taken
+// within a round are what this reports.
+//   ROUNDS=3 MODELS="A B C" npx tsx test/bench/vs-peers.ts
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const anchors = path.resolve(process.env.AE_ANCHORS ?? path.join(import.meta.dirname, '../../../shared/anchors'));
+const cache = process.env.AE_ANCHORS_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'ae-studio-anchors');
+const py = path.join(cache, 'venv/bin/python');
+const data = path.join(cache, 'mnist10k.f32');
+if (!fs.existsSync(py) || !fs.existsSync(data)) {
+  console.error(`The peers are not set up: run ${path.join(anchors, 'run-peers.sh')} once (offline, ~2 min).`);
+  process.exit(1);
+}
+const rounds = Number(process.env.ROUNDS ?? 3);
+const models = (process.env.MODELS ?? 'A B C').split(/[\s,]+/).filter(Boolean);
+
+const result = (out: string) => JSON.parse(out.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7)) as Record<string, unknown>;
+const runners: Record<string, (m: string) => number> = {
+  studio: (m) => result(execFileSync('npx', ['tsx', 'test/bench/train.ts'], { env: { ...process.env, MODELS: m }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).samples_per_s as number,
+  'keras default': (m) => keras(m, []),
+  'keras xla': (m) => keras(m, ['--jit', 'true']),
+  pytorch: (m) =>
+    result(execFileSync(py, [path.join(anchors, 'bench_torch.py'), '--model', m, '--data', data], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).samples_per_s as number,
+};
+function keras(m: string, extra: string[]): number {
+  const out = execFileSync(py, [path.join(anchors, 'bench_keras.py'), '--model', m, '--data', data, ...extra], {
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  return result(out).samples_per_s as number;
+}
+
+const got: Record<string, Record<string, number[]>> = {};
+for (let r = 1; r <= rounds; r++) {
+  for (const m of models) {
+    for (const [name, run] of Object.entries(runners)) {
+      const v = Math.round(run(m));
+      ((got[m] ??= {})[name] ??= []).push(v);
+      console.log(`ROUND ${JSON.stringify({ round: r, model: m, framework: name, samples_per_s: v, load: Number(os.loadavg()[0].toFixed(2)) })}`);
+    }
+  }
+}
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+for (const m of models) {
+  const g = got[m];
+  const ratios = Object.fromEntries(
+    Object.keys(g)
+      .filter((k) => k !== 'studio')
+      .map((k) => [k, Number(median(g.studio.map((v, i) => v / g[k][i])).toFixed(2))]),
+  );
+  console.log(`SUMMARY ${JSON.stringify({ model: m, rounds, median_samples_per_s: Object.fromEntries(Object.entries(g).map(([k, v]) => [k, median(v)])), median_ratio_studio_over: ratios, runs: g })}`);
+}
