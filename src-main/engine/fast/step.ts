@@ -106,7 +106,8 @@ export class FastStep {
   private readonly perN = new Map<number, Map<string, Tensor>>();
   private readonly consts: Record<string, Tensor>;
   /** Conv2D and Conv2DBackpropFilter on TensorFlow's oneDNN kernels (measured faster; see native.ts). */
-  private onednn = n.onednn();
+  /** Which convolutions run on oneDNN's kernels: all (kernel by kernel), those with ≤ 4 image channels (in the graph), none. */
+  private onednn: 'all' | 'few' | 'none' = n.onednn() ? 'all' : 'none';
   /** The graph step: undefined until the first step, null when not used. */
   private graph: GraphStep | null | undefined;
 
@@ -148,6 +149,10 @@ export class FastStep {
   }
   private axes(rank: number): Tensor {
     return this.k(0, `a${rank}`, () => tf.tensor1d(Array.from({ length: rank }, (_, i) => i), 'int32'));
+  }
+
+  private useOnednn(hwc: number[]): boolean {
+    return this.onednn === 'all' || (this.onednn === 'few' && hwc[2] <= 4);
   }
 
   /** Σ of dz over all axes but the last. TensorFlow's BiasAddGrad is slow for one channel (≈ 0.4 ms on B's 28×28×1 output); Sum does that case. */
@@ -198,7 +203,7 @@ export class FastStep {
         let z: Tensor;
         if (l.type === 'dense') z = n.biasAdd(n.matMul(x, W[l.kernel]), W[l.bias]);
         else if (l.type === 'conv')
-          z = this.onednn ? n.mklConv2dWithBias(x, W[l.kernel], W[l.bias], l.spec) : n.biasAdd(n.conv2d(x, W[l.kernel], l.spec), W[l.bias]);
+          z = this.useOnednn(l.inShape) ? n.mklConv2dWithBias(x, W[l.kernel], W[l.bias], l.spec) : n.biasAdd(n.conv2d(x, W[l.kernel], l.spec), W[l.bias]);
         else z = n.biasAdd(n.conv2dBackpropInput(this.shapeT(N, l.outShape), W[l.kernel], x, l.spec), W[l.bias]);
         y = this.act(l.act, z, 0);
       }
@@ -228,7 +233,7 @@ export class FastStep {
           grads[l.kernel] = n.matMul(s.x, dz, true, false);
           g = wantDx ? n.matMul(dz, W[l.kernel], false, true) : undefined;
         } else if (l.type === 'conv') {
-          if (this.onednn) [grads[l.kernel], grads[l.bias]] = n.mklConv2dBackpropFilterWithBias(s.x, ks(), dz, l.spec);
+          if (this.useOnednn(l.inShape)) [grads[l.kernel], grads[l.bias]] = n.mklConv2dBackpropFilterWithBias(s.x, ks(), dz, l.spec);
           else {
             grads[l.bias] = this.biasGrad(dz);
             grads[l.kernel] = n.conv2dBackpropFilter(s.x, ks(), dz, l.spec);
@@ -236,7 +241,7 @@ export class FastStep {
           g = wantDx ? n.conv2dBackpropInput(this.shapeT(N, l.inShape), W[l.kernel], dz, l.spec) : undefined;
         } else {
           grads[l.bias] = this.biasGrad(dz);
-          const mkl = this.onednn;
+          const mkl = this.useOnednn(l.outShape);
           grads[l.kernel] = (mkl ? n.mklConv2dBackpropFilter : n.conv2dBackpropFilter)(dz, ks(), s.x, l.spec);
           g = wantDx ? (mkl ? n.mklConv2d : n.conv2d)(dz, W[l.kernel], l.spec) : undefined;
         }
@@ -357,8 +362,9 @@ export class FastStep {
   step(input: Tensor, target: Tensor, seed: number): tf.Scalar {
     if (this.graph === undefined) {
       this.graph = graphStepEnabled() ? (GraphStep.create(this.optimizer, (i, t, s) => this.eagerStep(i, t, s)) ?? null) : null;
-      // In the graph, TensorFlow picks the kernels (oneDNN's, fused) from the standard ops.
-      if (this.graph) this.onednn = false;
+      // In the graph, TensorFlow's own rewrites (Conv2D + BiasAdd + Relu fused, …) beat oneDNN's
+      // kernels on many-channel convolutions; the few-channel ones stay on oneDNN (graph.ts).
+      if (this.graph) this.onednn = n.onednn() ? 'few' : 'none';
     }
     if (this.graph) {
       const iterations = this.optimizer.iterations;
@@ -369,7 +375,7 @@ export class FastStep {
         this.optimizer.iterations = iterations;
         this.graph.dispose();
         this.graph = null;
-        this.onednn = n.onednn();
+        this.onednn = n.onednn() ? 'all' : 'none';
       }
     }
     return this.eagerStep(input, target, seed);
