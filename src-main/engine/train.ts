@@ -155,6 +155,7 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
   const valX = split.val.length ? toTensor(opts.dataset, split.val) : undefined;
   const nTrain = split.train.length;
   const batches = Math.ceil(nTrain / c.batchSize);
+  fast?.expectBatchSizes([Math.min(c.batchSize, nTrain), nTrain % c.batchSize].filter((n) => n > 0));
   const previewX = tf.tidy(() => (valX ?? trainX).slice(0, Math.min(6, (valX ?? trainX).shape[0])));
   const [h, w, ch] = c.inputShape;
   const startedAt = Date.now();

@@ -85,6 +85,8 @@ export class GraphStep {
   /** The session's variables are newer than the optimizer's own. */
   private ahead = false;
   private readonly handles: Map<Tensor, number>;
+  /** Batch sizes the run will use besides the first (a smaller last batch): traced with the first, so the graph is built once. */
+  expected: number[] = [];
 
   private constructor(
     private readonly be: SavedModelBackend,
@@ -108,6 +110,14 @@ export class GraphStep {
     const N = input.shape[0];
     if (!this.traces.has(N)) {
       this.traces.set(N, this.trace(input, target, seed));
+      for (const m of this.expected.filter((m) => m < N && !this.traces.has(m))) {
+        const [i, t] = tf.tidy(() => {
+          const i = tf.slice(input, 0, m);
+          return [i, input === target ? i : tf.slice(target, 0, m)];
+        });
+        this.traces.set(m, this.trace(i, t, seed));
+        tf.dispose([i, t]);
+      }
       this.load();
     }
     if (this.optimizer.version !== this.pushedVersion) this.push();

@@ -354,6 +354,12 @@ export class FastStep {
     });
   }
 
+  /** The batch sizes the run will use (its batch size and a smaller last batch), so the graph step is built once. */
+  expectBatchSizes(sizes: number[]): void {
+    this.batchSizes = sizes;
+  }
+  private batchSizes: number[] = [];
+
   /**
    * One training step: gradients, then the optimizer's in-place update. Returns the loss (caller
    * disposes). Runs as one TensorFlow graph (graph.ts) where tfjs-node can load one, else kernel by
@@ -364,7 +370,10 @@ export class FastStep {
       this.graph = graphStepEnabled() ? (GraphStep.create(this.optimizer, (i, t, s) => this.eagerStep(i, t, s)) ?? null) : null;
       // In the graph, TensorFlow's own rewrites (Conv2D + BiasAdd + Relu fused, …) beat oneDNN's
       // kernels on many-channel convolutions; the few-channel ones stay on oneDNN (graph.ts).
-      if (this.graph) this.onednn = n.onednn() ? 'few' : 'none';
+      if (this.graph) {
+        this.onednn = n.onednn() ? 'few' : 'none';
+        this.graph.expected = this.batchSizes;
+      }
     }
     if (this.graph) {
       const iterations = this.optimizer.iterations;
