@@ -130,7 +130,14 @@ export class GraphStep {
           const k = trace.kernels[at];
           if (!k || k.name !== name || k.inputs.length !== inputs.length) throw new GraphMismatch(`kernel ${at}: recorded ${k?.name ?? 'nothing'}, now ${name}`);
           k.inputs.forEach((s, j) => {
-            if ('feed' in s && !feeds[s.feed]) feeds[s.feed] = tf.keep(tf.clone(inputs[j]));
+            const t = inputs[j] as Tensor | Placeholder;
+            if ('feed' in s) {
+              const f = trace.feeds[s.feed];
+              if (t instanceof Placeholder || t.dtype !== f.dtype || t.shape.join() !== f.shape.join()) throw new GraphMismatch(`kernel ${at} (${name}): input ${j} is not the recorded graph input`);
+              if (!feeds[s.feed]) feeds[s.feed] = tf.keep(tf.clone(t));
+            } else if (s.ref.startsWith('v') ? this.handles.get(t as Tensor) !== Number(s.ref.slice(1)) : !(t instanceof Placeholder) || t.ref !== s.ref) {
+              throw new GraphMismatch(`kernel ${at} (${name}): input ${j} does not come from where it came from when recorded`);
+            }
           });
           const out = k.outputs.map((o, j) => new Placeholder(`s${N}/${at}${j ? `:${j}` : ''}`, o.shape, o.dtype));
           at++;
