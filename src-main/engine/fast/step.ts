@@ -4,7 +4,8 @@
 //   forward  MatMul|Conv2D|Conv2DBackpropInput → BiasAdd → activation
 //   backward <activation>Grad → 2 × MatMul|Conv2DBackprop* → BiasAddGrad
 // (Conv2D and Conv2DBackpropFilter on oneDNN's kernels, with the bias folded in, where TensorFlow
-// has them; see native.ts)
+// has them; see native.ts). `step` records all of it once as a TensorFlow graph and runs that in a
+// session from then on (graph.ts); `lossAndGrads` is always kernel by kernel.
 // and one Resource<Optimizer> kernel per variable. Same objective as train.ts's `objective`
 // (MSE | clipped BCE, + β·KL/pixels for VAEs, + l1·mean|z| for sparse AEs), same random draws,
 // same gradients up to float rounding (checked per model kind in test/unit/main/engine/fast-step.test.ts).
@@ -105,7 +106,6 @@ export class FastStep {
   readonly optimizer: NativeOptimizer;
   private readonly perN = new Map<number, Map<string, Tensor>>();
   private readonly consts: Record<string, Tensor>;
-  /** Conv2D and Conv2DBackpropFilter on TensorFlow's oneDNN kernels (measured faster; see native.ts). */
   /** Which convolutions run on oneDNN's kernels: all (kernel by kernel), those with ≤ 4 image channels (in the graph), none. */
   private onednn: 'all' | 'few' | 'none' = n.onednn() ? 'all' : 'none';
   /** The graph step: undefined until the first step, null when not used. */
