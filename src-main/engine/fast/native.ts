@@ -181,8 +181,9 @@ export const attrs = attr;
 
 // ---- oneDNN convolutions ----------------------------------------------------------------------
 // tfjs-node runs ops eagerly, and TensorFlow's eager Conv2D / Conv2DBackprop* are Eigen's
-// (im2col + gemm: ONEDNN_VERBOSE shows only gemm calls); only graph mode (Keras) rewrites them to
-// oneDNN's convolution primitives. Those kernels are registered under their own names with the
+// (im2col + gemm: ONEDNN_VERBOSE shows only gemm calls); TensorFlow rewrites them to oneDNN's
+// convolution primitives only in graphs, and by default only on CPUs with AVX-512 or newer (so
+// Keras on an AVX2 machine runs Eigen's too). oneDNN's kernels are registered under their own names with the
 // kernel label `MklNameChangeOp` and run eagerly when asked for by name. Measured on a 2-core
 // AVX2 machine (2026-11-29): a 1-channel layer (a grayscale model's first conv, and the input and
 // filter gradients of its last transposed conv) takes 0.4–0.5× Eigen's time on oneDNN; the
