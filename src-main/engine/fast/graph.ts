@@ -31,7 +31,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { tf } from '../tf';
 import { tfProto } from './tf-graph-proto';
-import { assignVariable, nodeBackend, readVariable, withExecutor, type OpAttr } from './native';
+import { assignVariable, execEager, nodeBackend, readVariable, withExecutor, type OpAttr } from './native';
 import type { NativeOptimizer } from './optimizer';
 
 type Tensor = tf.Tensor;
@@ -45,8 +45,13 @@ interface Kernel {
 interface Trace {
   kernels: Kernel[];
   feeds: Array<{ shape: number[]; dtype: tf.DataType }>;
+  /** The feeds as runSavedModel wants them (made once). */
+  feedInfos: Array<{ name: string; tfDtype: string }>;
   loss: string;
 }
+/** The graph name of output j of the kernel recorded at position `at` of batch size N's sub-graph. */
+const refOf = (N: number, at: number, j: number) => `s${N}/${at}${j ? `:${j}` : ''}`;
+const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 interface SavedModelBackend {
   binding: Record<string, number>;
   loadSavedModelMetaGraph(dir: string, tags: string): number;
@@ -133,13 +138,13 @@ export class GraphStep {
             const t = inputs[j] as Tensor | Placeholder;
             if ('feed' in s) {
               const f = trace.feeds[s.feed];
-              if (t instanceof Placeholder || t.dtype !== f.dtype || t.shape.join() !== f.shape.join()) throw new GraphMismatch(`kernel ${at} (${name}): input ${j} is not the recorded graph input`);
+              if (t instanceof Placeholder || t.dtype !== f.dtype || !sameShape(t.shape, f.shape)) throw new GraphMismatch(`kernel ${at} (${name}): input ${j} is not the recorded graph input`);
               if (!feeds[s.feed]) feeds[s.feed] = tf.keep(tf.clone(t));
             } else if (s.ref.startsWith('v') ? this.handles.get(t as Tensor) !== Number(s.ref.slice(1)) : !(t instanceof Placeholder) || t.ref !== s.ref) {
               throw new GraphMismatch(`kernel ${at} (${name}): input ${j} does not come from where it came from when recorded`);
             }
           });
-          const out = k.outputs.map((o, j) => new Placeholder(`s${N}/${at}${j ? `:${j}` : ''}`, o.shape, o.dtype));
+          const out = k.outputs.map((o, j) => new Placeholder(refOf(N, at, j), o.shape, o.dtype));
           at++;
           return out as unknown as Tensor[];
         },
@@ -148,7 +153,7 @@ export class GraphStep {
       if (at !== trace.kernels.length || !(loss instanceof Placeholder) || loss.ref !== trace.loss) {
         throw new GraphMismatch(`the step ran ${at} of ${trace.kernels.length} recorded kernels`);
       }
-      const [out] = this.be.runSavedModel(this.session!, feeds, trace.feeds.map((f, k) => ({ name: `s${N}/f${k}`, tfDtype: DT[f.dtype].name })), [`s${N}/loss`]);
+      const [out] = this.be.runSavedModel(this.session!, feeds, trace.feedInfos, [`s${N}/loss`]);
       this.ahead = true;
       return out as tf.Scalar;
     } finally {
@@ -158,11 +163,10 @@ export class GraphStep {
 
   /** Runs one step eagerly, recording every kernel; the optimizer's updates are recorded, not run. */
   private trace(input: Tensor, target: Tensor, seed: number): Trace {
-    const be = this.be as unknown as { executeSingleOutput(n: string, a: OpAttr[], i: Tensor[]): Tensor; executeMultipleOutputs(n: string, a: OpAttr[], i: Tensor[], k: number): Tensor[] };
     const N = input.shape[0];
     const refs = new Map<Tensor, string>();
     const feedOf = new Map<Tensor, number>();
-    const trace: Trace = { kernels: [], feeds: [], loss: '' };
+    const trace: Trace = { kernels: [], feeds: [], feedInfos: [], loss: '' };
     const iterations = this.optimizer.iterations;
     const loss = withExecutor(
       (name, attrs, inputs, numOutputs) => {
@@ -178,14 +182,15 @@ export class GraphStep {
           return { feed: k };
         });
         const at = trace.kernels.length;
-        const out = numOutputs === 0 ? [] : numOutputs === 1 ? [be.executeSingleOutput(name, attrs, inputs)] : be.executeMultipleOutputs(name, attrs, inputs, numOutputs);
-        out.forEach((t, j) => refs.set(t, `s${N}/${at}${j ? `:${j}` : ''}`));
+        const out = numOutputs === 0 ? [] : execEager(name, attrs, inputs, numOutputs);
+        out.forEach((t, j) => refs.set(t, refOf(N, at, j)));
         trace.kernels.push({ name, attrs, inputs: sources, outputs: out.map((t) => ({ shape: t.shape, dtype: t.dtype })) });
         return out;
       },
       () => this.run(input, target, seed),
     );
     this.optimizer.iterations = iterations;
+    trace.feedInfos = trace.feeds.map((f, k) => ({ name: `s${N}/f${k}`, tfDtype: DT[f.dtype].name }));
     trace.loss = refs.get(loss) ?? '';
     loss.dispose();
     if (!trace.loss) throw new GraphMismatch('the loss is not computed by the recorded kernels');
@@ -223,9 +228,9 @@ export class GraphStep {
       t.feeds.forEach((f, k) => nodes.push({ name: `s${N}/f${k}`, op: 'Placeholder', attr: { dtype: { type: DT[f.dtype].enum }, shape: { shape: shapeProto(f.shape) } } }));
       const updates: string[] = [];
       t.kernels.forEach((k, at) => {
-        if (!k.outputs.length) updates.push(`^s${N}/${at}`);
+        if (!k.outputs.length) updates.push(`^${refOf(N, at, 0)}`);
         nodes.push({
-          name: `s${N}/${at}`,
+          name: refOf(N, at, 0),
           op: k.name,
           input: k.inputs.map((s) => ('ref' in s ? s.ref : `s${N}/f${s.feed}`)),
           attr: Object.fromEntries(k.attrs.map((a) => [a.name, attr(a)])),

@@ -80,7 +80,10 @@ export function withExecutor<T>(e: Executor, f: () => T): T {
   }
 }
 function exec(name: string, attrs: OpAttr[], inputs: Tensor[], numOutputs: number): Tensor[] {
-  if (executor) return executor(name, attrs, inputs, numOutputs);
+  return executor ? executor(name, attrs, inputs, numOutputs) : execEager(name, attrs, inputs, numOutputs);
+}
+/** Runs one kernel now, whatever executor is installed (what a recording executor uses to run it). */
+export function execEager(name: string, attrs: OpAttr[], inputs: Tensor[], numOutputs: number): Tensor[] {
   if (numOutputs === 1) return [be().executeSingleOutput(name, attrs, inputs)];
   return be().executeMultipleOutputs(name, attrs, inputs, numOutputs);
 }
