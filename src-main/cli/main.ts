@@ -4,7 +4,11 @@
 //   ae-studio datasets --workspace DIR [--json]
 //   ae-studio export --workspace DIR --run ID --format tfjs|keras|onnx --part encoder|decoder|full --out PATH [--json]
 //   ae-studio latents --workspace DIR --run ID --dataset NAME --out codes.csv [--json]
-// export/latents load tfjs-node, so they import the engine only when they run.
+//   ae-studio train --workspace DIR --dataset NAME --config run.json [--count N] [--json]   (train.ts)
+//   ae-studio train --workspace DIR --resume RUN_ID [--json]
+//   ae-studio runs --workspace DIR [--json]
+// export/latents load tfjs-node, so they import the engine only when they run; `train` trains in
+// the trainer process. TensorFlow's own INFO lines are kept off stderr unless --verbose (see quietTensorFlow).
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,15 +16,20 @@ import { BUILTIN_NAMES, BUILTIN_TITLES, makeBuiltin, type BuiltinName } from '..
 import { listDatasets, loadDataset, writeDataset } from '../datasets/store';
 import { importPaths } from '../datasets/import';
 import { EXPORT_FORMATS, EXPORT_PARTS, type ExportFormat, type ExportPart } from '../engine/export/errors';
+import { UsageError } from './errors';
+import { runsCommand, trainCommand } from './train';
+import { quietTensorFlow } from './quiet';
 
 const USAGE = `Usage:
   ae-studio import PATH... --workspace DIR --name NAME [--size N] [--mode grayscale|rgb] [--fit stretch|crop|pad] [--json]
   ae-studio builtin ${BUILTIN_NAMES.join('|')} --workspace DIR [--name NAME] [--json]
   ae-studio datasets --workspace DIR [--json]
   ae-studio export --workspace DIR --run ID --format tfjs|keras|onnx --part encoder|decoder|full --out PATH [--json]
-  ae-studio latents --workspace DIR --run ID --dataset ${BUILTIN_NAMES.join('|')}|DATASET_ID --out codes.csv [--json]`;
-
-class UsageError extends Error {}
+  ae-studio latents --workspace DIR --run ID --dataset ${BUILTIN_NAMES.join('|')}|DATASET_ID --out codes.csv [--json]
+  ae-studio train --workspace DIR --dataset mnist|DATASET --config run.json [--count N] [--json]
+  ae-studio train --workspace DIR --resume RUN_ID [--json]
+  ae-studio runs --workspace DIR [--json]
+Every command takes --verbose (TensorFlow's own log lines on stderr) and --help.`;
 
 const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -51,7 +60,11 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
       part: { type: 'string', default: 'full' },
       out: { type: 'string' },
       dataset: { type: 'string' },
+      config: { type: 'string' },
+      resume: { type: 'string' },
+      count: { type: 'string' },
       json: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -62,6 +75,16 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
   }
   if (!values.workspace) throw new UsageError('--workspace DIR is required.');
   const ws = path.resolve(values.workspace);
+  const trainerEntry = path.join(__dirname, 'trainer.cjs');
+  if (command === 'train') {
+    if (rest.length) throw new UsageError(`'train' takes no positional arguments (got ${rest.join(' ')}).`);
+    const status = process.stdout.isTTY && !values.json ? (s: string) => process.stdout.write(`\r\x1b[2K${s}`) : undefined;
+    return trainCommand(
+      { workspace: ws, dataset: values.dataset, config: values.config, count: values.count, resume: values.resume, json: values.json, verbose: values.verbose, trainerEntry },
+      { out, status, err: (s) => console.error(s) },
+    );
+  }
+  if (command === 'runs') return runsCommand({ workspace: ws, json: values.json, trainerEntry }, out);
   if (command === 'builtin') {
     const name = rest[0] as BuiltinName;
     if (!BUILTIN_NAMES.includes(name)) throw new UsageError(`Unknown built-in dataset '${rest[0] ?? ''}'; choose one of ${BUILTIN_NAMES.join(', ')}.`);
@@ -146,12 +169,13 @@ export async function main(argv: string[], out: (s: string) => void = (s) => con
     return await run(argv, out);
   } catch (e) {
     err(`ae-studio: ${(e as Error).message}`);
-    if (e instanceof UsageError) err(USAGE);
+    if (e instanceof UsageError && e.showUsage) err(USAGE);
     return e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
   }
 }
 
 // Run when executed (not when imported by tests).
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code));
+  const argv = process.argv.slice(2);
+  quietTensorFlow(argv, () => main(argv).then((code) => process.exit(code)));
 }

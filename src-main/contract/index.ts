@@ -59,8 +59,8 @@ export type TrainerState = z.infer<typeof TrainerState>;
 export const AppInfo = z.object({
   name: z.string(),
   version: z.string(),
-  /** `electron` for the desktop window, `serve` for the headless browser studio. */
-  mode: z.enum(['electron', 'serve']),
+  /** `electron` for the desktop window, `serve` for the headless browser studio, `cli` for `ae-studio`. */
+  mode: z.enum(['electron', 'serve', 'cli']),
   platform: z.string(),
   nodeVersion: z.string(),
 });

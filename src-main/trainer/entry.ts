@@ -9,6 +9,14 @@ import type { BackendInfo } from '../contract';
 
 const port = getParentPort();
 const send = (m: TrainerToHost) => port.send(m);
+
+// The host decides when the trainer ends (a 'shutdown' request, or a kill). Ctrl-C in a terminal
+// signals the whole process group: the host (`ae-studio train`, serve mode) then stops the run
+// cleanly and shuts the trainer down itself, so the trainer does not die of that signal mid-batch.
+process.on('SIGINT', () => undefined);
+// A forked trainer whose host is gone (killed, crashed) has no one to report to: it exits instead
+// of training on as an orphan. Checkpoints are written atomically, so nothing is half-written.
+if (typeof process.send === 'function') process.on('disconnect', () => process.exit(0));
 const startedAt = Date.now();
 
 // A plain require at run time keeps tfjs-node out of every bundle (ECOSYSTEM.md §3 #9).

@@ -78,7 +78,7 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-type SupervisorEvents = { state: [TrainerState]; 'protocol-error': [string]; 'trainer-event': [string, unknown] };
+type SupervisorEvents = { state: [TrainerState]; 'protocol-error': [string]; 'trainer-event': [string, unknown]; /** What the trainer wrote to stderr (`ae-studio --verbose` shows it). */ stderr: [string] };
 
 export class TrainerSupervisor extends EventEmitter<SupervisorEvents> {
   private child: TrainerChild | undefined;
@@ -174,6 +174,7 @@ export class TrainerSupervisor extends EventEmitter<SupervisorEvents> {
       }
     }, this.readyTimeoutMs);
     child.onStderr((chunk) => {
+      this.emit('stderr', chunk);
       for (const line of chunk.split('\n')) if (line.trim()) this.stderrTail.push(line.trim());
       if (this.stderrTail.length > 20) this.stderrTail.splice(0, this.stderrTail.length - 20);
     });
