@@ -2,7 +2,9 @@
 // Runs after `npm install` / `npm ci` (package.json "postinstall").
 //  1. Provisions tfjs-node's native backend (scripts/provision-tfjs.mjs): required, fails the install
 //     with a clear message when neither the official nor the offline route works.
-//  2. Fetches Electron's binary (electron's own install.js, which package.json's allowScripts denies so
+//  2. Provisions Chromium for the end-to-end tests (scripts/provision-chromium.mjs): Debian's package
+//     where the machine allows it, else a clear message. Never fails the install.
+//  3. Fetches Electron's binary (electron's own install.js, which package.json's allowScripts denies so
 //     that its failure cannot break the install). Optional: where it cannot be downloaded, the studio
 //     still runs in a browser with `npm run serve`. Skipped with ELECTRON_SKIP_BINARY_DOWNLOAD=1.
 import { spawnSync } from 'node:child_process';
@@ -14,6 +16,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const tf = spawnSync(process.execPath, [path.join(root, 'scripts', 'provision-tfjs.mjs')], { stdio: 'inherit', cwd: root });
 if (tf.status !== 0) process.exit(tf.status ?? 1);
+
+spawnSync(process.execPath, [path.join(root, 'scripts', 'provision-chromium.mjs')], { stdio: 'inherit', cwd: root });
 
 const electronInstall = path.join(root, 'node_modules', 'electron', 'install.js');
 if (!fs.existsSync(electronInstall)) process.exit(0);

@@ -1,5 +1,5 @@
 // Debian's Chromium driven by playwright-core (Playwright's own browser download does not work
-// on our machines; DESIGN.md §3).
+// on offline machines). `npm install` provisions it: scripts/provision-chromium.mjs.
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,11 +8,14 @@ import { repoRoot } from './trainer';
 
 export function chromiumPath(): string {
   const fromEnv = process.env.CHROMIUM_PATH;
-  if (fromEnv) return fromEnv;
+  if (fromEnv) {
+    if (!fs.existsSync(fromEnv)) throw new Error(`CHROMIUM_PATH=${fromEnv} does not exist.`);
+    return fromEnv;
+  }
   try {
     return execSync('command -v chromium || command -v chromium-browser', { shell: '/bin/sh' }).toString().trim().split('\n')[0];
   } catch {
-    throw new Error('Chromium is not installed (apt-get install chromium); .ci/run installs it.');
+    throw new Error("Chromium is not installed. `npm install` installs Debian's chromium where it may (root or password-less sudo); run `npm run provision:chromium` to try again and see why not, or set CHROMIUM_PATH.");
   }
 }
 
