@@ -62,14 +62,17 @@ describe('trainer process', () => {
       ((name: string, p: TrainerState) => (name === 'trainer:state' && p.state === 'crashed' ? p : undefined)) as never,
     );
     // A request in flight when the process dies is rejected with a typed error, not left hanging.
+    // The trainer is frozen first (SIGSTOP) so it cannot answer before it is killed.
+    process.kill(pid, 'SIGSTOP');
     const inFlight = trainer.request('ping', { nonce: 'x' }, 10_000).then(
       () => 'answered',
       (e: { code?: string }) => e.code,
     );
+    await new Promise((r) => setTimeout(r, 200));
     process.kill(pid, 'SIGKILL');
     const state = await crashed;
     expect(state.error).toMatch(/killed \(SIGKILL\)/);
-    expect(['trainer_unavailable', 'answered']).toContain(await inFlight);
+    expect(await inFlight).toBe('trainer_unavailable');
     const notice = events.find(([n]) => n === 'app:notice')?.[1] as Notice;
     expect(notice.level).toBe('error');
     expect(notice.message).toMatch(/SIGKILL/);

@@ -120,7 +120,12 @@ describe('faults: disk full (ENOSPC)', () => {
   // real ENOSPC from /dev/full, which this checks.
   it('a real full disk is available: a private tmpfs, else at least /dev/full', () => {
     if (mech) {
-      expect(mech.prefix[0]).toBe('unshare');
+      // the namespace really gives a small disk that fills: writing 2 MB to a 1 MB tmpfs fails with ENOSPC
+      const dir = tempDir('full');
+      const r = spawnSync(mech.prefix[0], [...mech.prefix.slice(1), 'sh', '-c', 'mount -t tmpfs -o size=1m tmpfs "$0" && head -c 2000000 /dev/zero > "$0/x"; echo "exit=$?"', dir], { encoding: 'utf8' });
+      expect(r.stderr).toMatch(/No space left on device/);
+      expect(r.stdout.trim()).not.toBe('exit=0');
+      expect(fs.existsSync(path.join(dir, 'x')), 'the 2 MB went to the private tmpfs, not the real disk').toBe(false);
       return;
     }
     record({ category: 'fault', item: 'ENOSPC during import / checkpoint / export', tried: 0, ok: 0, dataLost: 0, note: 'NOT RUN: unshare/mount not permitted here' });
