@@ -113,11 +113,25 @@ export type EventPayload<N extends EventName> = z.infer<(typeof events)[N]>;
 
 /** Error codes a call can fail with; the renderer maps them to plain words. */
 export const ERROR_CODES = [
+  /** The call's name is not in the contract. */
   'unknown_call',
+  /** The request does not fit the call's schema, or what it names cannot be used (a layer a format cannot express, a file that is not an image…). */
   'invalid_payload',
+  /** Something the request names does not exist (a run, a dataset, an export, an upload). */
+  'not_found',
+  /** The request clashes with what is going on (a run is already training, the trainer is busy). */
+  'conflict',
+  /** The disk (or the user's quota) is full; nothing half-written was kept. */
+  'disk_full',
+  /** Not allowed (a path outside the workspace, a missing token). */
   'forbidden',
+  /** The trainer process is not running (crashed, stopped, could not start). */
   'trainer_unavailable',
+  /** The connection between the window and the studio host dropped (serve mode). */
+  'disconnected',
+  /** The host or trainer took too long. */
   'timeout',
+  /** A fault in the studio itself. */
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -8,6 +8,10 @@ import { writeDirAtomic, writeJsonAtomic } from '../engine/atomic';
 import type { Dataset } from '../engine/data';
 import type { RawDataset } from './builtins';
 
+
+/** A missing dataset: code ENOENT, so the host and the trainer report it as `not_found`. */
+const notFound = (message: string) => Object.assign(new Error(message), { code: 'ENOENT' });
+
 export const DATASET_SCHEMA_VERSION = 1;
 
 export interface DatasetManifest {
@@ -96,7 +100,7 @@ export async function writeDataset(
 }
 
 function readManifest(dir: string, id: string): DatasetManifest {
-  if (!fs.existsSync(dir)) throw new Error(`There is no dataset '${id}' in this workspace (deleted?).`);
+  if (!fs.existsSync(dir)) throw notFound(`There is no dataset '${id}' in this workspace (deleted?).`);
   const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as DatasetManifest;
   if (m.schemaVersion !== DATASET_SCHEMA_VERSION) throw new Error(`unknown manifest schema version ${m.schemaVersion}`);
   if (m.id !== id || !Array.isArray(m.shape) || !Number.isInteger(m.count)) throw new Error('the manifest does not describe this folder');
@@ -152,7 +156,7 @@ export function previewDataset(ws: string, id: string, n: number): { manifest: D
 
 export function deleteDataset(ws: string, id: string): void {
   const dir = datasetPath(ws, id);
-  if (!fs.existsSync(dir)) throw new Error(`There is no dataset '${id}'.`);
+  if (!fs.existsSync(dir)) throw notFound(`There is no dataset '${id}'.`);
   const trash = `${dir}.deleting-${process.pid}`;
   fs.renameSync(dir, trash); // disappears from the list at once, atomically
   fs.rmSync(trash, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { Handlers } from './dispatch';
-import { CallError } from './dispatch';
+import { CallError, hostErrorCode } from './dispatch';
 import type { EventPayload } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import { deleteDataset, listDatasets, previewDataset, renameDataset } from '../datasets/store';
@@ -14,12 +14,13 @@ type Emit = <N extends 'datasets:importProgress' | 'datasets:importDone'>(name: 
 const MAX_UPLOAD_BYTES = 8 * 2 ** 30;
 
 
-/** Store errors (a missing or damaged dataset) reach the user as plain words, not 'internal'. */
+/** Store errors reach the user as plain words with a code that says what happened: a missing dataset is `not_found`, a full disk `disk_full`, a damaged one `invalid_payload` (not 'internal'). */
 function userError<T>(f: () => T): T {
   try {
     return f();
   } catch (err) {
-    throw new CallError('invalid_payload', (err as Error).message);
+    const code = hostErrorCode(err);
+    throw new CallError(code === 'internal' ? 'invalid_payload' : code, (err as Error).message);
   }
 }
 
@@ -66,7 +67,7 @@ export function datasetHandlers(
   const pathsOf = (source: { paths: string[] } | { uploadId: string }): string[] => {
     if ('uploadId' in source) {
       const up = uploads.get(source.uploadId);
-      if (!up) throw new CallError('invalid_payload', `There is no upload '${source.uploadId}'.`);
+      if (!up) throw new CallError('not_found', `There is no upload '${source.uploadId}'.`);
       return [up.dir];
     }
     if (!source.paths.every((p) => path.isAbsolute(p))) throw new CallError('invalid_payload', 'Import paths must be absolute.');
@@ -93,7 +94,7 @@ export function datasetHandlers(
     },
     'datasets:uploadChunk': async ({ uploadId, path: rel, data, append }) => {
       const up = uploads.get(uploadId);
-      if (!up) throw new CallError('invalid_payload', `There is no upload '${uploadId}'.`);
+      if (!up) throw new CallError('not_found', `There is no upload '${uploadId}'.`);
       const file = path.resolve(up.dir, ...rel.split('/'));
       if (!file.startsWith(up.dir + path.sep)) throw new CallError('forbidden', 'That path leaves the upload folder.');
       const bytes = Buffer.from(data, 'base64');

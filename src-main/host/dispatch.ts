@@ -1,7 +1,7 @@
 // The one place a request from any transport enters the host: the name is checked against the
 // contract, the payload is parsed with the call's schema, the handler runs, and every failure
 // becomes a typed HostError envelope. Nothing a client sends can throw past this function.
-import { calls, isCallName, type CallName, type CallRes, type Envelope, type ErrorCode, type HostError } from '../contract';
+import { calls, ERROR_CODES, isCallName, type CallName, type CallRes, type Envelope, type ErrorCode, type HostError } from '../contract';
 import type { z } from 'zod';
 
 /** Handlers receive the parsed (output) type of each call's request schema. */
@@ -18,6 +18,27 @@ export class CallError extends Error {
     super(message);
     this.name = 'CallError';
   }
+}
+
+/**
+ * The one mapping from whatever a handler threw to the code the client sees:
+ * - a CallError carries its code;
+ * - the trainer's failures (TrainerError): `trainer_unavailable`, `timeout`, `disk_full`, `not_found`
+ *   and `internal` pass through; `failed` (the trainer could not do it with what it was given: a layer
+ *   a format cannot express, a damaged file) becomes `invalid_payload`;
+ * - a file-system error in the host: ENOSPC/EDQUOT → `disk_full`, ENOENT → `not_found`,
+ *   EACCES/EPERM → `forbidden`;
+ * - anything else is `internal`.
+ */
+export function hostErrorCode(err: unknown): ErrorCode {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (err instanceof CallError) return err.code;
+  if (code === 'failed') return 'invalid_payload';
+  if (code === 'ENOSPC' || code === 'EDQUOT') return 'disk_full';
+  if (code === 'ENOENT') return 'not_found';
+  if (code === 'EACCES' || code === 'EPERM') return 'forbidden';
+  if (typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code) && code !== 'unknown_call') return code as ErrorCode;
+  return 'internal';
 }
 
 const fail = (code: ErrorCode, message: string, issues?: HostError['issues']): Envelope<never> => ({
@@ -42,11 +63,7 @@ export async function dispatch(handlers: Handlers, name: unknown, payload: unkno
     const result = await handler(parsed.data);
     return { ok: true, result };
   } catch (err) {
-    const e = err as { code?: unknown; message?: unknown };
-    const code: ErrorCode =
-      e && typeof e.code === 'string' && ['trainer_unavailable', 'timeout', 'forbidden', 'invalid_payload', 'internal'].includes(e.code)
-        ? (e.code as ErrorCode)
-        : 'internal';
-    return fail(code, typeof e?.message === 'string' ? e.message : 'Unexpected error in the studio host.');
+    const message = (err as { message?: unknown } | undefined)?.message;
+    return fail(hostErrorCode(err), typeof message === 'string' ? message : 'Unexpected error in the studio host.');
   }
 }

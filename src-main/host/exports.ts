@@ -71,9 +71,9 @@ export function exportHandlers(deps: ExportsDeps): ExportHandlers {
   const ws = deps.workspaceDir;
   const trainedRun = (runId: string) => {
     const r = deps.getRun(runId);
-    if (!r) throw new CallError('invalid_payload', `There is no run '${runId}' in this workspace.`);
+    if (!r) throw new CallError('not_found', `There is no run '${runId}' in this workspace.`);
     if (!fs.existsSync(path.join(r.dir, 'model', 'encoder', 'model.json'))) {
-      throw new CallError('invalid_payload', `Run '${runId}' has no trained model yet (it is ${r.run.status}); export a run that has finished training.`);
+      throw new CallError('conflict', `Run '${runId}' has no trained model yet (it is ${r.run.status}); export a run that has finished training.`);
     }
     return r;
   };
@@ -101,8 +101,7 @@ export function exportHandlers(deps: ExportsDeps): ExportHandlers {
       return rec;
     } catch (err) {
       fs.rmSync(dir, { recursive: true, force: true });
-      const code = (err as { code?: string }).code === 'trainer_unavailable' ? 'trainer_unavailable' : 'invalid_payload';
-      throw new CallError(code, (err as Error).message);
+      throw err; // dispatch's hostErrorCode words it
     }
   };
 
@@ -130,7 +129,7 @@ export function exportHandlers(deps: ExportsDeps): ExportHandlers {
     },
     'export:saveAs': async ({ exportId }) => {
       const rec = readExport(ws, exportId);
-      if (!rec) throw new CallError('invalid_payload', `There is no export '${exportId}'.`);
+      if (!rec) throw new CallError('not_found', `There is no export '${exportId}'.`);
       if (!deps.dialogs) throw new CallError('invalid_payload', 'Save dialogs exist in the desktop app; in the browser use the download link.');
       const dest = await deps.dialogs.pickSavePath(rec.fileName);
       if (!dest) return { savedTo: null };
@@ -152,7 +151,7 @@ export function exportHandlers(deps: ExportsDeps): ExportHandlers {
         res = await deps.trainer.request('importModel', { src, runDir, workspaceDir: ws }, EXPORT_TIMEOUT_MS);
       } catch (err) {
         fs.rmSync(runDir, { recursive: true, force: true });
-        throw new CallError((err as { code?: string }).code === 'trainer_unavailable' ? 'trainer_unavailable' : 'invalid_payload', (err as Error).message);
+        throw err; // dispatch's hostErrorCode words it
       }
       deps.addImportedRun({
         runId,

@@ -13,16 +13,12 @@ type GalleryHandlers = Pick<Handlers, `gallery:${Op}`>;
 export function galleryHandlers(trainer: TrainerSupervisor, workspaceDir: string, getRun: (id: string) => { run: RunSummary; dir: string } | undefined): GalleryHandlers {
   const view = async (op: Op, runId: string, params: Record<string, number>) => {
     const r = getRun(runId);
-    if (!r) throw new CallError('invalid_payload', `There is no run '${runId}' in this session.`);
+    if (!r) throw new CallError('not_found', `There is no run '${runId}' in this workspace.`);
     // A finished run, or one imported from a TensorFlow.js export (it keeps training from there).
     if (!fs.existsSync(path.join(r.dir, 'model', 'encoder', 'model.json'))) {
-      throw new CallError('invalid_payload', `Run '${runId}' has no trained model yet (it is ${r.run.status}); the Gallery shows finished runs.`);
+      throw new CallError('conflict', `Run '${runId}' has no trained model yet (it is ${r.run.status}); the Gallery shows finished runs.`);
     }
-    try {
-      return await trainer.request('gallery', { op, runDir: r.dir, workspaceDir, dataset: r.run.dataset, params }, 60_000);
-    } catch (err) {
-      throw new CallError((err as { code?: string }).code === 'trainer_unavailable' ? 'trainer_unavailable' : 'invalid_payload', (err as Error).message);
-    }
+    return trainer.request('gallery', { op, runDir: r.dir, workspaceDir, dataset: r.run.dataset, params }, 60_000);
   };
   return {
     'gallery:triplets': ({ runId, count }) => view('triplets', runId, { count }) as never,

@@ -91,7 +91,7 @@ export function createHost(opts: HostOptions): Host {
 
   const openWorkspace = async (dir: string): Promise<WorkspaceInfo> => {
     const busy = (current.handlers['runs:list']({}) as Array<{ status: string }>).filter((r) => r.status === 'running' || r.status === 'queued');
-    if (busy.length) throw new CallError('invalid_payload', `${busy.length === 1 ? 'A run is' : `${busy.length} runs are`} training in this workspace; stop ${busy.length === 1 ? 'it' : 'them'} before opening another workspace.`);
+    if (busy.length) throw new CallError('conflict', `${busy.length === 1 ? 'A run is' : `${busy.length} runs are`} training in this workspace; stop ${busy.length === 1 ? 'it' : 'them'} before opening another workspace.`);
     let opened: OpenedWorkspace;
     try {
       opened = openWorkspaceDir(dir);
@@ -135,7 +135,8 @@ export function createHost(opts: HostOptions): Host {
       try {
         writeSettings(current.opened.dir, next);
       } catch (err) {
-        throw new CallError('internal', `The settings could not be saved: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. The previous settings are kept.`);
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new CallError(code === 'ENOSPC' || code === 'EDQUOT' ? 'disk_full' : 'internal', `The settings could not be saved: ${code ?? (err as Error).message}. The previous settings are kept.`);
       }
       current.opened.settings = next;
       current.runs.reschedule();

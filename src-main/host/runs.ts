@@ -14,7 +14,7 @@ import { readableDir } from '../engine/atomic';
 /** How many runs train at once; later runs are queued. */
 export const MAX_CONCURRENT_RUNS = 2;
 
-type Emit = <N extends 'runs:event' | 'runs:status'>(name: N, payload: EventPayload<N>) => void;
+type Emit = <N extends 'runs:event' | 'runs:status' | 'app:notice'>(name: N, payload: EventPayload<N>) => void;
 
 interface EndPayload {
   runId: string;
@@ -48,6 +48,7 @@ export function createRunsService(opts: {
   // Each run's summary is kept in <run>/run.json (temp file + rename, one write at a time per run),
   // so the session's runs come back after a restart.
   const writes = new Map<string, Promise<void>>();
+  const warned = new Set<string>();
   const persist = (run: RunSummary) => {
     const file = path.join(runDir(run.runId), 'run.json');
     const data = JSON.stringify(run);
@@ -64,7 +65,13 @@ export function createRunsService(opts: {
         }
         await fs.promises.rename(tmp, file);
       })
-      .catch(() => undefined); // a failed write is retried by the next change; the run goes on
+      .catch((err: NodeJS.ErrnoException) => {
+        // the run goes on and the next change writes run.json again; the user hears of it once per run
+        if (warned.has(run.runId)) return;
+        warned.add(run.runId);
+        const why = err.code === 'ENOSPC' || err.code === 'EDQUOT' ? 'the disk is full' : (err.code ?? err.message);
+        opts.emit('app:notice', { level: 'warning', message: `The summary of run ${run.runId} (run.json) could not be saved: ${why}. Training goes on; its checkpoints are separate, and run.json is written again at the next epoch.`, at: Date.now() });
+      });
     writes.set(run.runId, next);
   };
 
@@ -216,7 +223,7 @@ export function createRunsService(opts: {
     },
     'runs:stop': async ({ runId }) => {
       const run = runs.get(runId);
-      if (!run) throw new CallError('invalid_payload', `There is no run '${runId}'.`);
+      if (!run) throw new CallError('not_found', `There is no run '${runId}'.`);
       if (run.status === 'queued') {
         const i = queue.findIndex((q) => q.run === run);
         if (i >= 0) queue.splice(i, 1);
@@ -228,10 +235,10 @@ export function createRunsService(opts: {
     },
     'runs:resume': async ({ runId }) => {
       const run = runs.get(runId);
-      if (!run) throw new CallError('invalid_payload', `There is no run '${runId}'.`);
-      if (run.status === 'running' || run.status === 'queued') throw new CallError('invalid_payload', `Run '${runId}' is already ${run.status}.`);
-      if (run.status === 'completed') throw new CallError('invalid_payload', `Run '${runId}' has finished; start a new run to train more.`);
-      if (run.status === 'damaged') throw new CallError('invalid_payload', `Run '${runId}' cannot be resumed: ${run.message ?? 'its run.json is damaged'}`);
+      if (!run) throw new CallError('not_found', `There is no run '${runId}'.`);
+      if (run.status === 'running' || run.status === 'queued') throw new CallError('conflict', `Run '${runId}' is already ${run.status}.`);
+      if (run.status === 'completed') throw new CallError('conflict', `Run '${runId}' has finished; start a new run to train more.`);
+      if (run.status === 'damaged') throw new CallError('conflict', `Run '${runId}' cannot be resumed: ${run.message ?? 'its run.json is damaged'}`);
       // a run stopped before its first checkpoint starts from scratch
       await schedule(run, hasCheckpoint(runId));
       return { runId };

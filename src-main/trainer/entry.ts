@@ -109,8 +109,17 @@ async function onMessage(raw: unknown): Promise<void> {
   try {
     send({ type: 'response', id: msg.id, ok: true, result: await handler(msg.params) });
   } catch (err) {
-    send({ type: 'response', id: msg.id, ok: false, error: { code: 'failed', message: (err as Error).message } });
+    send({ type: 'response', id: msg.id, ok: false, error: { code: trainerErrorCode(err), message: (err as Error).message } });
   }
+}
+
+/** What kind of failure a request met, for the host's one error mapping (host/dispatch.ts hostError). */
+function trainerErrorCode(err: unknown): 'disk_full' | 'not_found' | 'internal' | 'failed' {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return 'disk_full';
+  if (code === 'ENOENT') return 'not_found';
+  if (err instanceof TypeError || err instanceof ReferenceError) return 'internal'; // a bug, not the user's input
+  return 'failed';
 }
 
 port.onMessage((m) => {

@@ -32,7 +32,8 @@ export interface SupervisorConfig {
 /** A failure the host turns into the contract's error codes. */
 export class TrainerError extends Error {
   constructor(
-    readonly code: 'trainer_unavailable' | 'timeout' | 'internal',
+    /** `failed`: the trainer could not do what was asked with what it was given (the message says why). */
+    readonly code: 'trainer_unavailable' | 'timeout' | 'internal' | 'failed' | 'disk_full' | 'not_found',
     message: string,
   ) {
     super(message);
@@ -202,7 +203,10 @@ export class TrainerSupervisor extends EventEmitter<SupervisorEvents> {
         this.pending.delete(msg.id);
         clearTimeout(p.timer);
         if (msg.ok) p.resolve(msg.result);
-        else p.reject(new TrainerError('internal', msg.error.message));
+        else {
+          const c = msg.error.code;
+          p.reject(new TrainerError(c === 'disk_full' || c === 'not_found' || c === 'internal' ? c : 'failed', msg.error.message));
+        }
         return;
       }
       case 'event':

@@ -38,9 +38,19 @@ export function createClient(transport: Transport): ApiClient {
   };
 }
 
-/** Plain words for an error, whatever threw it. */
+/** How each error code is worded in front of the host's message (the message alone where it says it all). */
+const LEADS: Partial<Record<ErrorCode, { lead: string; unless: RegExp }>> = {
+  disk_full: { lead: 'The disk is full', unless: /disk is full|no space left/i },
+  timeout: { lead: 'The studio took too long to answer', unless: /too long|timed out/i },
+  internal: { lead: 'Something went wrong inside the studio', unless: /^$/ },
+};
+
+/** Plain words for an error, whatever threw it; API errors are worded per code. */
 export function describeError(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
+  if (err instanceof ApiError) {
+    const l = LEADS[err.code];
+    return l && !l.unless.test(err.message) ? `${l.lead}: ${err.message}` : err.message;
+  }
   if (err instanceof Error) return err.message;
   return String(err);
 }

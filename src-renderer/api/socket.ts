@@ -48,7 +48,7 @@ export function socketTransport(opts: SocketOptions): Transport & { close(): voi
   const failPending = (message: string) => {
     for (const [id, p] of pending) {
       clearTimeout(p.timer);
-      p.resolve({ ok: false, error: { code: 'trainer_unavailable', message } });
+      p.resolve({ ok: false, error: { code: 'disconnected', message } });
       pending.delete(id);
     }
     // A call reported as failed must not run later, when the socket comes back.
@@ -115,7 +115,7 @@ export function socketTransport(opts: SocketOptions): Transport & { close(): voi
     invoke(name: CallName, payload: unknown) {
       // Between reconnect attempts a call fails at once rather than waiting for a host that is gone.
       if (state === 'disconnected' || closed) {
-        return Promise.resolve<Envelope>({ ok: false, error: { code: 'trainer_unavailable', message: 'Not connected to the studio host. Reconnecting…' } });
+        return Promise.resolve<Envelope>({ ok: false, error: { code: 'disconnected', message: 'Not connected to the studio host. Reconnecting…' } });
       }
       const id = nextId++;
       const frame: ClientFrame = { id, call: name, payload };

@@ -59,7 +59,7 @@ describe('noise:preview', () => {
 
   it('says in plain words when the dataset is gone, and refuses bad levels', async () => {
     const r = await host.dispatch('noise:preview', { dataset: { id: 'no-such-set' }, noise: { type: 'gaussian', level: 0.2 } });
-    expect(r).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    expect(r).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(r.ok ? '' : r.error.message).toMatch(/no dataset 'no-such-set'/);
     const bad = await host.dispatch('noise:preview', { dataset: { builtin: 'mnist' }, noise: { type: 'gaussian', level: 5 } });
     expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });

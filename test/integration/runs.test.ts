@@ -136,7 +136,7 @@ describe('runs through the host and the trainer process', () => {
     expect(await host.dispatch('datasets:rename', { id, name: 'Формы' })).toMatchObject({ ok: true, result: { name: 'Формы' } });
     expect(await host.dispatch('datasets:delete', { id })).toMatchObject({ ok: true });
     expect(await host.dispatch('datasets:list', {})).toMatchObject({ ok: true, result: [] });
-    expect(await host.dispatch('datasets:preview', { id, count: 4 })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    expect(await host.dispatch('datasets:preview', { id, count: 4 })).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(await host.dispatch('datasets:delete', { id: '../../etc' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
     // a run on a dataset that is gone fails with a clear message
     const gone = await host.dispatch('runs:start', { config: { ...dense, epochs: 1 }, dataset: { id } });
@@ -200,7 +200,7 @@ describe('runs through the host and the trainer process', () => {
 
   it('serves the Gallery of a trained run: triplets with metrics, samples, worst, latent map, manifold, interpolation', async () => {
     const runId = await start({ kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [128], loss: 'bce', batchSize: 100, epochs: 2, noise: { type: 'gaussian', level: 0.3 } }, 2000);
-    expect(await host.dispatch('gallery:samples', { runId })).toMatchObject({ ok: false, error: { code: 'invalid_payload', message: expect.stringMatching(/no trained model yet/) } });
+    expect(await host.dispatch('gallery:samples', { runId })).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/no trained model yet/) } });
     await waitStatus(runId, 'completed');
     const call = async <T,>(name: string, payload: object) => {
       const r = await host.dispatch(name, payload);

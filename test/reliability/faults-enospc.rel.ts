@@ -146,7 +146,7 @@ describe('faults: disk full (ENOSPC)', () => {
         // the atomic write's temp file (manifest.json.tmp-<pid>) is a link to /dev/full
         fs.symlinkSync('/dev/full', `${manifest}.tmp-${process.pid}`);
         const r = await h.host.dispatch('datasets:rename', { id: m.id, name: 'After' });
-        expect(r).toMatchObject({ ok: false, error: { code: 'invalid_payload', message: expect.stringMatching(/ENOSPC: no space left on device/) } });
+        expect(r).toMatchObject({ ok: false, error: { code: 'disk_full', message: expect.stringMatching(/ENOSPC: no space left on device/) } });
         const after = fs.readFileSync(manifest, 'utf8');
         if (after !== before) t.lost();
         expect(after).toBe(before);

@@ -179,8 +179,8 @@ describe('faults: runs', () => {
         expect(byId['run-broken-json']).toMatchObject({ status: 'damaged', message: expect.stringMatching(/^run\.json could not be read: .*JSON.*untouched/) });
         expect(byId['run-no-summary']).toMatchObject({ status: 'damaged', message: expect.stringMatching(/run\.json could not be read: it is missing/) });
         expect(byId['run-wrong-id']).toMatchObject({ status: 'damaged', message: expect.stringMatching(/does not describe this run/) });
-        expect(await h.host.dispatch('runs:resume', { runId: 'run-broken-json' })).toMatchObject({ ok: false, error: { code: 'invalid_payload', message: expect.stringMatching(/cannot be resumed/) } });
-        expect(await h.host.dispatch('gallery:samples', { runId: 'run-broken-json' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+        expect(await h.host.dispatch('runs:resume', { runId: 'run-broken-json' })).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/cannot be resumed/) } });
+        expect(await h.host.dispatch('gallery:samples', { runId: 'run-broken-json' })).toMatchObject({ ok: false, error: { code: 'conflict' } });
         await h.restart(); // and after another restart (the host flushes its writes when it closes)
         expect((await h.list()).filter((r) => r.status === 'damaged').map((r) => r.runId).sort()).toEqual(damaged);
         const after = hashDamaged();

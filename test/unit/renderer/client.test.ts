@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
-import { ApiError, createClient } from '../../../src-renderer/api/client';
+import { ApiError, createClient, describeError } from '../../../src-renderer/api/client';
 import { FakeTransport, INFO } from './fake-host';
 
 describe('api client', () => {
@@ -19,6 +19,16 @@ describe('api client', () => {
     expect(err.code).toBe('invalid_payload');
     expect(err.message).toBe('bad nonce');
     expect(err.issues).toEqual([{ path: 'nonce', message: 'too long' }]);
+  });
+
+  it('words errors per code, without repeating what the message already says', () => {
+    const e = (code: ConstructorParameters<typeof ApiError>[0]['code'], message: string) => describeError(new ApiError({ code, message }));
+    expect(e('disk_full', 'exports/x could not be written (ENOSPC)')).toBe('The disk is full: exports/x could not be written (ENOSPC)');
+    expect(e('disk_full', 'The run stopped: the disk is full.')).toBe('The run stopped: the disk is full.');
+    expect(e('internal', 'x is undefined')).toBe('Something went wrong inside the studio: x is undefined');
+    expect(e('not_found', "There is no run 'r1'.")).toBe("There is no run 'r1'.");
+    expect(e('disconnected', 'The connection to the studio host was lost. Reconnecting…')).toBe('The connection to the studio host was lost. Reconnecting…');
+    expect(describeError(new Error('plain'))).toBe('plain');
   });
 
   it('subscribes and unsubscribes to events', () => {

@@ -72,7 +72,7 @@ describe('serve-mode socket transport', () => {
     FakeSocket.all[0].open();
     const pending = t.invoke('backend:info', {});
     FakeSocket.all[0].close();
-    expect(await pending).toMatchObject({ ok: false, error: { code: 'trainer_unavailable' } });
+    expect(await pending).toMatchObject({ ok: false, error: { code: 'disconnected' } });
     expect(t.connection).toBe('disconnected');
     await new Promise((r) => setTimeout(r, 30));
     expect(FakeSocket.all.length).toBe(2);
@@ -88,9 +88,9 @@ describe('serve-mode socket transport', () => {
     // The host is not up yet: the call is queued, then the first attempt fails.
     const early = t.invoke('runs:stop', { runId: 'r1' });
     FakeSocket.all[0].close();
-    expect(await early).toMatchObject({ ok: false, error: { code: 'trainer_unavailable' } });
+    expect(await early).toMatchObject({ ok: false, error: { code: 'disconnected' } });
     // While waiting to reconnect, calls fail at once instead of hanging.
-    expect(await t.invoke('app:info', {})).toMatchObject({ ok: false, error: { code: 'trainer_unavailable' } });
+    expect(await t.invoke('app:info', {})).toMatchObject({ ok: false, error: { code: 'disconnected' } });
     await new Promise((r) => setTimeout(r, 30));
     FakeSocket.all[1].open();
     expect(FakeSocket.all[1].sent).toEqual([]);

@@ -143,3 +143,23 @@ describe('runs contract', () => {
     expect(calls['runs:stop'].req.safeParse({ runId: 'run-20261124-000000-abcd' }).success).toBe(true);
   });
 });
+
+describe('host error codes (one mapping in dispatch.ts)', () => {
+  it('gives each kind of failure its own code', async () => {
+    const { hostErrorCode, CallError } = await import('../../../../src-main/host/dispatch');
+    const { TrainerError } = await import('../../../../src-main/trainer/supervisor');
+    const errno = (code: string) => Object.assign(new Error(code), { code });
+    expect(hostErrorCode(new CallError('conflict', 'busy'))).toBe('conflict');
+    expect(hostErrorCode(new TrainerError('trainer_unavailable', 'gone'))).toBe('trainer_unavailable');
+    expect(hostErrorCode(new TrainerError('timeout', 'slow'))).toBe('timeout');
+    expect(hostErrorCode(new TrainerError('failed', "Layer 'bn' cannot be written as ONNX"))).toBe('invalid_payload');
+    expect(hostErrorCode(new TrainerError('disk_full', 'ENOSPC'))).toBe('disk_full');
+    expect(hostErrorCode(errno('ENOSPC'))).toBe('disk_full');
+    expect(hostErrorCode(errno('EDQUOT'))).toBe('disk_full');
+    expect(hostErrorCode(errno('ENOENT'))).toBe('not_found');
+    expect(hostErrorCode(errno('EACCES'))).toBe('forbidden');
+    expect(hostErrorCode(new TypeError('x is undefined'))).toBe('internal');
+    expect(hostErrorCode(errno('unknown_call'))).toBe('internal');
+    expect(hostErrorCode(undefined)).toBe('internal');
+  });
+});
