@@ -16,6 +16,7 @@ export default defineConfig({
     // tfjs-node is a native addon: run test files in forked processes, not worker threads.
     pool: 'forks',
     // TensorFlow's C++ start-up chatter (oneDNN notices) hides test output.
-    env: { TF_CPP_MIN_LOG_LEVEL: '2' },
+    // Every host answer is also checked against its call's response schema (host/dispatch.ts).
+    env: { TF_CPP_MIN_LOG_LEVEL: '2', AE_CHECK_RESPONSES: '1' },
   },
 });

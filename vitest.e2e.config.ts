@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     fileParallelism: false,
+    // The serve processes the tests start check every host answer against its call's response schema.
+    env: { AE_CHECK_RESPONSES: '1' },
   },
 });

@@ -18,6 +18,7 @@ export default defineConfig({
     maxWorkers: 2,
     globalSetup: ['test/reliability/global-setup.ts'],
     reporters: ['default', './test/reliability/reporter.ts'],
-    env: { TF_CPP_MIN_LOG_LEVEL: '2' },
+    // Every host answer is also checked against its call's response schema (host/dispatch.ts).
+    env: { TF_CPP_MIN_LOG_LEVEL: '2', AE_CHECK_RESPONSES: '1' },
   },
 });

@@ -27,6 +27,23 @@ export const RunDataset = z.union([
 /** `queued`: waiting for a free training slot; `damaged`: its run.json could not be read (listed, never touched). */
 export const RunStatus = z.enum(['queued', 'running', 'completed', 'stopped', 'failed', 'damaged']);
 
+export const RunHistory = z.object({ loss: z.array(z.number()), valLoss: z.array(z.number().nullable()) });
+
+/** A loss as JSON keeps it: NaN and ±Infinity are written as null and read back as NaN. */
+const storedLoss = z.number().nullable().transform((v) => v ?? Number.NaN);
+
+/** `checkpoint/state.json`: where training stands after the last saved epoch (read when resuming and after a failure). */
+export const CheckpointState = z
+  .object({
+    epochsDone: z.number().int().min(0),
+    history: z.object({ loss: z.array(storedLoss), valLoss: z.array(z.number().nullable()) }),
+    bestValLoss: z.number().nullable(),
+    sinceBest: z.number().int().min(0),
+    step: z.number().int().min(0),
+  })
+  .loose();
+export type CheckpointState = z.infer<typeof CheckpointState>;
+
 export const RunSummary = z.object({
   runId: RunId,
   status: RunStatus,
@@ -34,11 +51,14 @@ export const RunSummary = z.object({
   /** For a `damaged` run (run.json unreadable) a placeholder `{ id: 'unknown' }`; such a run is never trained or opened. */
   dataset: RunDataset,
   epochsDone: z.number().int(),
-  history: z.object({ loss: z.array(z.number()), valLoss: z.array(z.number().nullable()) }),
+  history: RunHistory,
   message: z.string().optional(),
   startedAt: z.number(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
+
+/** `run.json` as the host wrote it (losses that were NaN come back as NaN). */
+export const StoredRunSummary = RunSummary.extend({ history: z.object({ loss: z.array(storedLoss), valLoss: z.array(z.number().nullable()) }) });
 
 const Preview = z.object({
   type: z.literal('preview'),

@@ -17,6 +17,7 @@ import { permutation } from './rng';
 import { loadAutoencoder, loadOptimizer, readableDir, saveAutoencoder, saveOptimizer, writeDirAtomic, writeJsonAtomic } from './persist';
 import { fitLatentStats } from './latent-stats';
 import { FastStep, fastStepEnabled } from './fast/step';
+import { CheckpointState } from '../contract/runs';
 
 export type RunEvent =
   | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; samplesPerSec: number; etaSec: number }
@@ -137,7 +138,13 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
   }
   if (resumeFrom) {
     ae = await loadAutoencoder(resumeFrom);
-    state = JSON.parse(fs.readFileSync(path.join(resumeFrom, 'state.json'), 'utf8')) as RunState;
+    const stored = CheckpointState.safeParse(JSON.parse(fs.readFileSync(path.join(resumeFrom, 'state.json'), 'utf8')));
+    if (!stored.success) {
+      ae.encoder.dispose();
+      ae.decoder.dispose();
+      return { status: 'failed', epochsDone: 0, bestValLoss: null, history: emptyHistory, message: `The checkpoint's state.json is damaged (${stored.error.issues[0]?.path.join('.') || 'the file'}: ${stored.error.issues[0]?.message}); resume cannot continue from it.` };
+    }
+    state = stored.data;
   } else {
     ae = buildAutoencoder(c);
     writeJsonAtomic(path.join(opts.runDir, 'config.json'), c);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import type { Handlers } from './dispatch';
 import { CallError, hostErrorCode } from './dispatch';
+import type { TrainerEventArgs } from '../trainer/protocol';
 import type { EventPayload } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import { deleteDataset, listDatasets, previewDataset, renameDataset } from '../datasets/store';
@@ -44,13 +45,11 @@ export function datasetHandlers(
     jobs.delete(jobId);
     if (job?.uploadDir) void fs.promises.rm(job.uploadDir, { recursive: true, force: true });
   };
-  const onTrainerEvent = (name: string, payload: unknown) => {
-    const p = payload as { jobId?: string };
-    if (!p?.jobId || !jobs.has(p.jobId)) return;
-    if (name === 'import-progress') emit('datasets:importProgress', payload as EventPayload<'datasets:importProgress'>);
-    if (name === 'import-done') {
-      finish(p.jobId);
-      emit('datasets:importDone', payload as EventPayload<'datasets:importDone'>);
+  const onTrainerEvent = (...[name, payload]: TrainerEventArgs) => {
+    if (name === 'import-progress' && jobs.has(payload.jobId)) emit('datasets:importProgress', payload);
+    if (name === 'import-done' && jobs.has(payload.jobId)) {
+      finish(payload.jobId);
+      emit('datasets:importDone', payload);
     }
   };
   const onState = (st: EventPayload<'trainer:state'>) => {

@@ -41,6 +41,9 @@ export function hostErrorCode(err: unknown): ErrorCode {
   return 'internal';
 }
 
+/** AE_CHECK_RESPONSES=1 (set by every test configuration): each answer is checked against its call's response schema too. */
+const CHECK_RESPONSES = process.env.AE_CHECK_RESPONSES === '1';
+
 const fail = (code: ErrorCode, message: string, issues?: HostError['issues']): Envelope<never> => ({
   ok: false,
   error: issues ? { code, message, issues } : { code, message },
@@ -61,6 +64,13 @@ export async function dispatch(handlers: Handlers, name: unknown, payload: unkno
   try {
     const handler = handlers[name] as (req: unknown) => unknown;
     const result = await handler(parsed.data);
+    if (CHECK_RESPONSES) {
+      const checked = calls[name].res.safeParse(result);
+      if (!checked.success) {
+        const i = checked.error.issues[0];
+        return fail('internal', `The answer to '${name}' does not match its schema (${i?.path.join('.') || 'result'}: ${i?.message}).`);
+      }
+    }
     return { ok: true, result };
   } catch (err) {
     const message = (err as { message?: unknown } | undefined)?.message;

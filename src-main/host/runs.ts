@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import type { EventPayload, RunEventPayload, RunSummary } from '../contract';
+import { CheckpointState, StoredRunSummary, type EventPayload, type RunSummary } from '../contract';
+import type { TrainerEventArgs } from '../trainer/protocol';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import type { Handlers } from './dispatch';
 import { CallError } from './dispatch';
@@ -15,11 +16,6 @@ import { readableDir } from '../engine/atomic';
 export const MAX_CONCURRENT_RUNS = 2;
 
 type Emit = <N extends 'runs:event' | 'runs:status' | 'app:notice'>(name: N, payload: EventPayload<N>) => void;
-
-interface EndPayload {
-  runId: string;
-  result: { status: 'completed' | 'stopped' | 'failed'; epochsDone: number; history: RunSummary['history']; message?: string };
-}
 
 const isDir = (p: string) => {
   try {
@@ -80,10 +76,10 @@ export function createRunsService(opts: {
     try {
       const ckpt = readableDir(path.join(runDir(run.runId), 'checkpoint'));
       if (!ckpt || !fs.existsSync(path.join(ckpt, 'state.json'))) return;
-      const st = JSON.parse(fs.readFileSync(path.join(ckpt, 'state.json'), 'utf8')) as { epochsDone: number; history: RunSummary['history'] };
-      if (Number.isInteger(st.epochsDone) && Array.isArray(st.history?.loss)) {
-        run.epochsDone = st.epochsDone;
-        run.history = st.history;
+      const st = CheckpointState.safeParse(JSON.parse(fs.readFileSync(path.join(ckpt, 'state.json'), 'utf8')));
+      if (st.success) {
+        run.epochsDone = st.data.epochsDone;
+        run.history = st.data.history;
       }
     } catch {
       // a damaged checkpoint: the summary's own numbers stand; resume will say what is wrong
@@ -98,8 +94,13 @@ export function createRunsService(opts: {
     if (!/^[a-z0-9-]{1,64}$/.test(id) || !isDir(runDir(id))) continue; // temp files, stray entries
     let saved: RunSummary;
     try {
-      saved = JSON.parse(fs.readFileSync(path.join(runDir(id), 'run.json'), 'utf8')) as RunSummary;
-      if (!saved || typeof saved !== 'object' || saved.runId !== id || !saved.history || !Array.isArray(saved.history.loss)) throw new Error('it does not describe this run');
+      const parsed = StoredRunSummary.safeParse(JSON.parse(fs.readFileSync(path.join(runDir(id), 'run.json'), 'utf8')));
+      if (!parsed.success) {
+        const i = parsed.error.issues[0];
+        throw new Error(`it does not describe this run (${i.path.join('.') || 'the file'}: ${i.message})`);
+      }
+      saved = parsed.data;
+      if (saved.runId !== id) throw new Error(`it does not describe this run (it names run '${saved.runId}')`);
     } catch (err) {
       const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is missing' : (err as Error).message;
       let startedAt = 0;
@@ -138,10 +139,10 @@ export function createRunsService(opts: {
     opts.emit('runs:status', { runId: run.runId, status, message, epochsDone: run.epochsDone });
   };
 
-  const onTrainerEvent = (name: string, payload: unknown) => {
+  const onTrainerEvent = (...[name, payload]: TrainerEventArgs) => {
     if (name === 'run-event') {
-      const p = payload as RunEventPayload;
-      const run = runs.get(p?.runId);
+      const p = payload;
+      const run = runs.get(p.runId);
       if (!run) return;
       if (p.event.type === 'epoch') {
         run.epochsDone = p.event.epoch;
@@ -151,8 +152,8 @@ export function createRunsService(opts: {
       }
       opts.emit('runs:event', p);
     } else if (name === 'run-end') {
-      const p = payload as EndPayload;
-      const run = runs.get(p?.runId);
+      const p = payload;
+      const run = runs.get(p.runId);
       if (!run) return;
       run.epochsDone = p.result.epochsDone;
       if (p.result.history.loss.length) run.history = p.result.history;

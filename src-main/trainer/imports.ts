@@ -2,10 +2,10 @@
 // Progress is throttled; a cancelled or failed import writes nothing.
 import { ImportCancelled, importPaths } from '../datasets/import';
 import { writeDataset } from '../datasets/store';
-import type { MethodParams } from './protocol';
+import type { MethodParams, SendTrainerEvent } from './protocol';
 import { imagesToBase64 } from '../datasets/base64';
 
-type Send = (name: 'import-progress' | 'import-done', payload: unknown) => void;
+type Send = SendTrainerEvent;
 const jobs = new Map<string, AbortController>();
 
 export function startImport(p: MethodParams<'datasetImport'>, send: Send): void {

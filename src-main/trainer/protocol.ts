@@ -2,7 +2,7 @@
 // trainer receives is validated here; a malformed one is answered with `protocol-error` and the
 // trainer keeps running.
 import { z } from 'zod';
-import { BackendInfo, BuiltinDatasetName, DatasetManifest, ImportOptions, RunDataset } from '../contract';
+import { BackendInfo, BuiltinDatasetName, DatasetManifest, ImportDonePayload, ImportOptions, ImportProgressPayload, RunDataset, RunEventPayload, RunHistory } from '../contract';
 import { NoiseConfig, NoisePreviewDataset } from '../contract';
 
 /** Methods the host may ask the trainer to run, with their params and results. */
@@ -80,6 +80,31 @@ export const methods = {
   runStop: { params: z.object({ runId: z.string() }).strict(), result: z.object({ stopping: z.boolean() }) },
 } satisfies Record<string, { params: z.ZodType; result: z.ZodType }>;
 
+/** Events the trainer sends while long work goes on; the supervisor checks each against its schema. */
+export const trainerEvents = {
+  /** A run's batch, epoch, preview, checkpoint and stop events, as the contract's `runs:event` carries them. */
+  'run-event': RunEventPayload,
+  /** A run ended (after its last event). */
+  'run-end': z.object({
+    runId: z.string(),
+    result: z.object({
+      status: z.enum(['completed', 'stopped', 'failed']),
+      epochsDone: z.number().int().min(0),
+      bestValLoss: z.number().nullable(),
+      history: RunHistory,
+      message: z.string().optional(),
+    }),
+  }),
+  'import-progress': ImportProgressPayload,
+  'import-done': ImportDonePayload,
+} satisfies Record<string, z.ZodType>;
+export type TrainerEventName = keyof typeof trainerEvents;
+export type TrainerEventPayload<N extends TrainerEventName> = z.infer<(typeof trainerEvents)[N]>;
+/** `[name, payload]` of one trainer event, narrowed by its name. */
+export type TrainerEventArgs = { [N in TrainerEventName]: [name: N, payload: TrainerEventPayload<N>] }[TrainerEventName];
+/** How trainer code sends an event (typed by name). */
+export type SendTrainerEvent = <N extends TrainerEventName>(name: N, payload: TrainerEventPayload<N>) => void;
+
 export type MethodName = keyof typeof methods;
 export type MethodParams<M extends MethodName> = z.infer<(typeof methods)[M]['params']>;
 export type MethodResult<M extends MethodName> = z.infer<(typeof methods)[M]['result']>;
@@ -96,6 +121,6 @@ export type TrainerToHost =
   | { type: 'ready'; info: BackendInfo }
   | { type: 'response'; id: number; ok: true; result: unknown }
   | { type: 'response'; id: number; ok: false; error: { code: string; message: string } }
-  | { type: 'event'; name: string; payload: unknown }
+  | { type: 'event'; name: TrainerEventName; payload: unknown }
   | { type: 'protocol-error'; message: string }
   | { type: 'fatal'; message: string };

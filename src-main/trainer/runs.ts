@@ -1,11 +1,12 @@
 // Runs inside the trainer process: loads the dataset, calls the engine's trainRun, and forwards
 // its events to the host as plain data (previews as base64), ending with 'run-end'.
 import { loadMnist, trainRun, type Dataset, type RunEvent, type RunResult } from '../engine';
-import type { MethodParams } from './protocol';
+import type { MethodParams, SendTrainerEvent } from './protocol';
+import type { RunEventPayload } from '../contract';
 import { loadDataset } from '../datasets/store';
 import { toBase64 as b64 } from '../datasets/base64';
 
-type Send = (name: 'run-event' | 'run-end', payload: unknown) => void;
+type Send = SendTrainerEvent;
 
 const active = new Map<string, AbortController>();
 let mnistCache: Dataset | undefined;
@@ -20,7 +21,8 @@ export function loadRunDataset(spec: MethodParams<'runStart'>['dataset'], worksp
 }
 
 
-function toWire(e: RunEvent): unknown {
+/** The engine's event as the contract carries it (previews as base64); typed against the contract, so the two cannot drift apart. */
+function toWire(e: RunEvent): RunEventPayload['event'] {
   if (e.type !== 'preview') return e;
   return { ...e, originals: e.originals.map(b64), noisy: e.noisy.map(b64), reconstructions: e.reconstructions.map(b64) };
 }

@@ -4,7 +4,8 @@
 import { EventEmitter } from 'node:events';
 import { fork } from 'node:child_process';
 import type { BackendInfo, TrainerState } from '../contract';
-import { methods, type MethodName, type MethodParams, type MethodResult, type TrainerToHost } from './protocol';
+import type { z } from 'zod';
+import { methods, trainerEvents, type MethodName, type MethodParams, type MethodResult, type TrainerEventArgs, type TrainerToHost } from './protocol';
 
 /** The minimum a trainer process handle offers; child_process and Electron's utilityProcess both fit. */
 export interface TrainerChild {
@@ -79,7 +80,7 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-type SupervisorEvents = { state: [TrainerState]; 'protocol-error': [string]; 'trainer-event': [string, unknown]; /** What the trainer wrote to stderr (`ae-studio --verbose` shows it). */ stderr: [string] };
+type SupervisorEvents = { state: [TrainerState]; 'protocol-error': [string]; 'trainer-event': TrainerEventArgs; /** What the trainer wrote to stderr (`ae-studio --verbose` shows it). */ stderr: [string] };
 
 export class TrainerSupervisor extends EventEmitter<SupervisorEvents> {
   private child: TrainerChild | undefined;
@@ -209,9 +210,18 @@ export class TrainerSupervisor extends EventEmitter<SupervisorEvents> {
         }
         return;
       }
-      case 'event':
-        this.emit('trainer-event', msg.name, msg.payload);
+      case 'event': {
+        // Checked like the trainer checks requests: a malformed event is reported, never acted on.
+        const schema = (trainerEvents as Record<string, z.ZodType>)[msg.name];
+        const parsed = schema?.safeParse(msg.payload);
+        if (!parsed?.success) {
+          const why = parsed ? `${parsed.error.issues[0]?.path.join('.') || 'payload'}: ${parsed.error.issues[0]?.message}` : 'unknown event';
+          this.emit('protocol-error', `malformed trainer event '${String(msg.name)}' ignored (${why})`);
+          return;
+        }
+        this.emit('trainer-event', ...([msg.name, parsed.data] as TrainerEventArgs));
         return;
+      }
       case 'protocol-error':
         this.emit('protocol-error', msg.message);
         return;
