@@ -188,6 +188,12 @@ export async function trainCommand(o: TrainOptions, io: TrainIO): Promise<number
               clearStatus();
               io.out(`epoch ${e.epoch}/${e.epochs}  loss ${fmtLoss(e.loss)}  val ${fmtLoss(e.valLoss)}  ${fmtNum(e.samplesPerSec)} samples/s  ${fmtDuration(e.elapsedSec)} elapsed  ETA ${fmtDuration(e.etaSec)}`);
             }
+          } else if (e.type === 'step') {
+            if (o.json) json({ runId: p.runId, ...e });
+            else if (e.fallback) {
+              clearStatus();
+              io.err(`Note: this run trains ${e.step === 'tfjs' ? "with tfjs's own (much slower) step" : 'kernel by kernel instead of as one TensorFlow graph (slower)'}: ${e.reason ?? 'no reason given'}.`);
+            }
           } else if (e.type === 'stopped' && e.reason === 'early-stopping' && !o.json) {
             clearStatus();
             io.out(e.message);

@@ -27,6 +27,14 @@ export const RunDataset = z.union([
 /** `queued`: waiting for a free training slot; `damaged`: its run.json could not be read (listed, never touched). */
 export const RunStatus = z.enum(['queued', 'running', 'completed', 'stopped', 'failed', 'damaged']);
 
+/**
+ * Which training step a run uses, fastest first: `graph` (one TensorFlow graph per step), `kernels`
+ * (the same hand-written step, kernel by kernel), `tfjs` (tfjs's own optimizer). `reason` says why
+ * not a faster one; `fallback` is true when that was not asked for (a notice tells the user).
+ */
+export const TrainingStepInfo = z.object({ step: z.enum(['graph', 'kernels', 'tfjs']), reason: z.string().nullable(), fallback: z.boolean() });
+export type TrainingStepInfo = z.infer<typeof TrainingStepInfo>;
+
 export const RunHistory = z.object({ loss: z.array(z.number()), valLoss: z.array(z.number().nullable()) });
 
 /** A loss as JSON keeps it: NaN and ±Infinity are written as null and read back as NaN. */
@@ -54,6 +62,8 @@ export const RunSummary = z.object({
   history: RunHistory,
   message: z.string().optional(),
   startedAt: z.number(),
+  /** The training step of the run's latest session (recorded when its first batch ran). */
+  step: TrainingStepInfo.optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
@@ -90,6 +100,7 @@ export const RunEventPayload = z.object({
     Preview,
     z.object({ type: z.literal('checkpoint'), epoch: z.number(), path: z.string() }),
     z.object({ type: z.literal('stopped'), reason: z.enum(['user', 'early-stopping', 'nan', 'done']), message: z.string() }),
+    TrainingStepInfo.extend({ type: z.literal('step') }),
   ]),
 });
 export type RunEventPayload = z.infer<typeof RunEventPayload>;

@@ -16,7 +16,7 @@ import { splitIndices, toTensor, type Dataset } from './data';
 import { permutation } from './rng';
 import { loadAutoencoder, loadOptimizer, readableDir, saveAutoencoder, saveOptimizer, writeDirAtomic, writeJsonAtomic } from './persist';
 import { fitLatentStats } from './latent-stats';
-import { FastStep, fastStepEnabled } from './fast/step';
+import { FastStep, fastStepEnabled, graphStepEnabled } from './fast/step';
 import { CheckpointState } from '../contract/runs';
 
 export type RunEvent =
@@ -34,7 +34,17 @@ export type RunEvent =
       reconstructions: Uint8Array[];
     }
   | { type: 'checkpoint'; epoch: number; path: string }
-  | { type: 'stopped'; reason: 'user' | 'early-stopping' | 'nan' | 'done'; message: string };
+  | { type: 'stopped'; reason: 'user' | 'early-stopping' | 'nan' | 'done'; message: string }
+  /** Which training step runs (after the first batch, and again if it changes): see TrainingStep. */
+  | { type: 'step'; step: TrainingStep; reason: string | null; fallback: boolean };
+
+/**
+ * The training step a run uses, fastest first: `graph` (the fast step as one TensorFlow graph),
+ * `kernels` (the fast step kernel by kernel), `tfjs` (tfjs's own optimizer over its tape). A run
+ * that does not get the fastest form says why (`reason`); `fallback` is true when that was not asked
+ * for (AE_GRAPH_STEP=0 / AE_FAST_STEP=0 ask for it, for comparisons).
+ */
+export type TrainingStep = 'graph' | 'kernels' | 'tfjs';
 
 export interface RunHistory {
   loss: number[];
@@ -150,7 +160,8 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
     writeJsonAtomic(path.join(opts.runDir, 'config.json'), c);
   }
   const vars = trainableVariables(ae);
-  const fast = fastStepEnabled() ? FastStep.compile(ae, c, vars) : undefined;
+  const compiled = fastStepEnabled() ? FastStep.tryCompile(ae, c, vars) : { reason: 'the fast step is turned off (AE_FAST_STEP=0)' };
+  const fast = 'step' in compiled ? compiled.step : undefined;
   // The fast step's optimizer keeps tfjs's checkpoint format, so persist.ts serves both.
   const optimizer = fast ? (fast.optimizer as unknown as tf.Optimizer) : makeOptimizer(c);
   if (resumeFrom) await loadOptimizer(optimizer, resumeFrom);
@@ -162,6 +173,8 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
   const valX = split.val.length ? toTensor(opts.dataset, split.val) : undefined;
   const nTrain = split.train.length;
   const batches = Math.ceil(nTrain / c.batchSize);
+  let stepReported = false;
+  if (fast) fast.onFallback = (reason) => emit({ type: 'step', step: 'kernels', reason, fallback: true });
   fast?.expectBatchSizes([Math.min(c.batchSize, nTrain), nTrain % c.batchSize].filter((n) => n > 0));
   const previewX = tf.tidy(() => (valX ?? trainX).slice(0, Math.min(6, (valX ?? trainX).shape[0])));
   const [h, w, ch] = c.inputShape;
@@ -221,12 +234,21 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
           });
           cost = fast.step(input, target, c.seed + 31 * step);
           tf.dispose([input, target]);
+          if (!stepReported) {
+            stepReported = true;
+            const form = fast.form ?? 'kernels';
+            emit({ type: 'step', step: form, reason: form === 'graph' ? null : (fast.graphRefusal ?? 'the graph step is turned off (AE_GRAPH_STEP=0)'), fallback: form !== 'graph' && graphStepEnabled() });
+          }
         } else {
           cost = tf.tidy(() => {
             const target = tf.gather(trainX, tf.tensor1d(idx, 'int32'));
             const input = c.noise.type === 'none' || c.noise.level === 0 ? target : applyNoise(target, c.noise, c.seed * 1_000_003 + step);
             return optimizer.minimize(() => objective(ae, c, input, target, c.seed + 31 * step), true, vars) as tf.Scalar;
           });
+          if (!stepReported) {
+            stepReported = true;
+            emit({ type: 'step', step: 'tfjs', reason: 'reason' in compiled ? compiled.reason : null, fallback: fastStepEnabled() });
+          }
         }
         const loss = (await cost.data())[0];
         cost.dispose();

@@ -144,6 +144,15 @@ export function createRunsService(opts: {
       const p = payload;
       const run = runs.get(p.runId);
       if (!run) return;
+      if (p.event.type === 'step') {
+        const { type: _t, ...info } = p.event;
+        run.step = info;
+        persist(run);
+        if (info.fallback) {
+          const what = info.step === 'tfjs' ? "tfjs's own, much slower training step" : 'the training step kernel by kernel instead of as one TensorFlow graph (slower)';
+          opts.emit('app:notice', { level: 'warning', message: `Run ${run.runId} trains with ${what}: ${info.reason ?? 'no reason given'}.`, at: Date.now() });
+        }
+      }
       if (p.event.type === 'epoch') {
         run.epochsDone = p.event.epoch;
         run.history.loss[p.event.epoch - 1] = p.event.loss;

@@ -99,6 +99,9 @@ export const useRunsStore = defineStore('runs', () => {
       v.valLoss = [...v.valLoss.slice(0, e.epoch - 1), e.valLoss];
     } else if (e.type === 'preview') {
       v.preview = e;
+    } else if (e.type === 'step') {
+      const { type: _t, ...info } = e;
+      v.summary.step = info;
     }
   }
 

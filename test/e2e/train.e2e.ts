@@ -90,6 +90,7 @@ describe('from the Model view to a trained model', () => {
 
     await expect.poll(status, { timeout: 120_000 }).toBe('completed');
     expect(await attr('run-progress', 'data-progress')).toBe(1);
+    expect(await page.getByTestId('run-step').textContent(), 'the Train view names the training step').toBe('step: one TensorFlow graph');
     await page.getByTestId('preview-grid').waitFor({ timeout: 10_000 });
     expect(await page.locator('[data-testid="preview-grid"] canvas').count()).toBe(18); // 6 × original / noisy / reconstruction
     // The reconstructions are drawn, not blank: some pixels are bright.

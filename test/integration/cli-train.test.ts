@@ -69,6 +69,7 @@ describe('ae-studio train / runs', () => {
     expect(lines[0]).toMatchObject({ type: 'start', resumed: false });
     const epochs = lines.filter((l) => l.type === 'epoch');
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(lines.filter((l) => l.type === 'step')).toEqual([{ runId: lines[0].runId, type: 'step', step: 'graph', reason: null, fallback: false }]);
     const end = lines.at(-1) as Record<string, unknown>;
     expect(end).toMatchObject({ type: 'end', status: 'completed', epochsDone: 2 });
     expect(end.loss).toBe(epochs[1].loss);
@@ -86,6 +87,7 @@ describe('ae-studio train / runs', () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ runId: end.runId, status: 'completed', epochsDone: 2, datasetName: 'MNIST (built in)', final: { epochsDone: 2, loss: end.loss, valLoss: end.valLoss } });
     expect((runs[0].config as Record<string, unknown>).kind).toBe('conv');
+    expect(runs[0].step, 'the host records the training step in run.json').toEqual({ step: 'graph', reason: null, fallback: false });
 
     const table = await cli(['runs', '--workspace', ws]);
     expect(table.stdout).toMatch(new RegExp(`${end.runId as string}\\s+completed\\s+conv, 16-d code\\s+MNIST \\(built in\\)\\s+2/2`));

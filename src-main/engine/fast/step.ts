@@ -124,17 +124,33 @@ export class FastStep {
   }
 
   static compile(ae: Autoencoder, c: ModelConfig, vars: tf.Variable[]): FastStep | undefined {
-    if (!n.nodeBackend()) return undefined;
+    const r = FastStep.tryCompile(ae, c, vars);
+    return 'step' in r ? r.step : undefined;
+  }
+
+  /** The fast step for this model, or why it cannot run it (the run then trains on tfjs's own step and says so). */
+  static tryCompile(ae: Autoencoder, c: ModelConfig, vars: tf.Variable[]): { step: FastStep } | { reason: string } {
+    if (!n.nodeBackend()) return { reason: "tfjs is not on TensorFlow's native backend" };
     const index = new Map(vars.map((v, i) => [v, i] as const));
     const vae = isVae(c.kind);
     const e = chain(ae.encoder, index, vae ? 2 : 0);
     const d = chain(ae.decoder, index, 0);
-    if (!e || !d) return undefined;
-    if (vae && !e.heads.every((h) => h.type === 'dense' && h.act === 'linear')) return undefined;
+    if (!e) return { reason: 'the encoder has a layer the fast step does not know' };
+    if (!d) return { reason: 'the decoder has a layer the fast step does not know' };
+    if (vae && !e.heads.every((h) => h.type === 'dense' && h.act === 'linear')) return { reason: "the VAE's code layers are not linear dense layers" };
     const used = [...e.layers, ...e.heads, ...d.layers].flatMap((l) => ('kernel' in l ? [l.kernel, l.bias] : []));
-    if (new Set(used).size !== vars.length || used.length !== vars.length) return undefined;
-    return new FastStep(c, e.layers, e.heads, d.layers, vars);
+    if (new Set(used).size !== vars.length || used.length !== vars.length) return { reason: 'the model has parameters outside its chain of layers' };
+    return { step: new FastStep(c, e.layers, e.heads, d.layers, vars) };
   }
+
+  /** Which form of the step ran last: one TensorFlow graph, or kernel by kernel (before the first step: undefined). */
+  get form(): 'graph' | 'kernels' | undefined {
+    return this.graph === undefined ? undefined : this.graph ? 'graph' : 'kernels';
+  }
+  /** Why the step is not (or no longer) one graph; undefined while it is, or when it was turned off on purpose. */
+  graphRefusal: string | undefined;
+  /** Called when the graph step fails mid-run and training continues kernel by kernel. */
+  onFallback: ((reason: string) => void) | undefined;
 
   /** Int32 shape tensors and scalars that depend on the batch size, made once per size and kept. */
   private k(N: number, key: string, make: () => Tensor): Tensor {
@@ -368,6 +384,7 @@ export class FastStep {
   step(input: Tensor, target: Tensor, seed: number): tf.Scalar {
     if (this.graph === undefined) {
       this.graph = graphStepEnabled() ? (GraphStep.create(this.optimizer, (i, t, s) => this.eagerStep(i, t, s)) ?? null) : null;
+      if (graphStepEnabled() && !this.graph) this.graphRefusal = 'this tfjs-node cannot load TensorFlow graphs (no SavedModel support)';
       // In the graph, TensorFlow's own rewrites (Conv2D + BiasAdd + Relu fused, …) beat oneDNN's
       // kernels on many-channel convolutions; the few-channel ones stay on oneDNN (graph.ts).
       if (this.graph) {
@@ -380,7 +397,8 @@ export class FastStep {
       try {
         return this.graph.step(input, target, seed);
       } catch (e) {
-        console.warn(`[ae-studio] The graph training step failed; training continues kernel by kernel. ${e instanceof Error ? e.message : String(e)}`);
+        this.graphRefusal = `the graph step failed (${e instanceof Error ? e.message : String(e)})`;
+        this.onFallback?.(this.graphRefusal);
         this.optimizer.iterations = iterations;
         this.graph.dispose();
         this.graph = null;
