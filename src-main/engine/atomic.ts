@@ -61,3 +61,22 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   }
   fs.renameSync(tmp, file);
 }
+
+/** The same without blocking (the host's run.json writes): temp file, fsync, rename; the temp file is removed on failure. */
+export async function writeFileAtomicAsync(file: string, data: string | Uint8Array): Promise<void> {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    const fh = await fs.promises.open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    await fs.promises.rm(tmp, { force: true });
+    throw err;
+  }
+  await fs.promises.rename(tmp, file);
+}

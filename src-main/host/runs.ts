@@ -10,7 +10,7 @@ import type { TrainerEventArgs } from '../trainer/protocol';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import type { Handlers } from './dispatch';
 import { CallError } from './dispatch';
-import { readableDir } from '../engine/atomic';
+import { readableDir, writeFileAtomicAsync } from '../engine/atomic';
 
 /** How many runs train at once; later runs are queued. */
 export const MAX_CONCURRENT_RUNS = 2;
@@ -50,17 +50,7 @@ export function createRunsService(opts: {
     const data = JSON.stringify(run);
     const prev = writes.get(run.runId) ?? Promise.resolve();
     const next = prev
-      .then(async () => {
-        await fs.promises.mkdir(path.dirname(file), { recursive: true });
-        const tmp = `${file}.tmp-${process.pid}`;
-        try {
-          await fs.promises.writeFile(tmp, data);
-        } catch (err) {
-          await fs.promises.rm(tmp, { force: true }); // e.g. a full disk: run.json keeps its last good version
-          throw err;
-        }
-        await fs.promises.rename(tmp, file);
-      })
+      .then(() => writeFileAtomicAsync(file, data)) // a full disk: run.json keeps its last good version
       .catch((err: NodeJS.ErrnoException) => {
         // the run goes on and the next change writes run.json again; the user hears of it once per run
         if (warned.has(run.runId)) return;
