@@ -9,6 +9,9 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const asar = require('@electron/asar') as typeof import('@electron/asar');
 
+/** The TensorFlow every package ships (scripts/provision-tfjs.mjs's TF_VERSION). */
+export const TF_VERSION = '2.21.0';
+
 /** The size budget of issue #13. */
 export const BUDGET = { resourcesBytes: 700e6, asarBytes: 30e6 };
 

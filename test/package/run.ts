@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { BUDGET, checkAsarContents, checkLinks, checkNativeLibraries, checkSizes, extractApp, mb, treeBytes } from './checks';
+import { BUDGET, TF_VERSION, checkAsarContents, checkLinks, checkNativeLibraries, checkSizes, extractApp, mb, treeBytes } from './checks';
 import { TrainerSupervisor, forkSpawner } from '../../src-main/trainer/supervisor';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -83,6 +83,7 @@ async function main(): Promise<void> {
     const info = await trainer.start();
     log(`trainer ready: backend=${info.backend} tensorflow=${info.tfVersion} threads=${info.threads}`);
     if (info.backend !== 'tensorflow') problems.push(`the packaged trainer runs on the ${info.backend} backend, not tensorflow.`);
+    if (info.tfVersion !== TF_VERSION) problems.push(`the package carries TensorFlow ${info.tfVersion}; the studio ships and is tested on ${TF_VERSION} (npm run provision).`);
     const where = spawnSync(process.execPath, ['-e', "console.log(require.resolve('@tensorflow/tfjs-node'))"], { cwd: path.join(app, 'dist-main'), encoding: 'utf8' }).stdout.trim();
     if (!where.startsWith(app)) problems.push(`tfjs-node resolves to ${where}, outside the packaged app.`);
 
