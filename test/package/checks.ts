@@ -120,10 +120,19 @@ export function checkNativeLibraries(resourcesDir: string): { problems: string[]
   const unpacked = path.join(resourcesDir, 'app.asar.unpacked');
   const problems: string[] = [];
   const resolved: Array<{ module: string; libs: Record<string, string> }> = [];
-  if (process.platform !== 'linux') return { problems: [`the library check reads ELF files and runs on Linux only (this is ${process.platform}).`], resolved };
   const modules = fs.existsSync(unpacked) ? walk(unpacked).filter((f) => f.endsWith('.node') && fs.lstatSync(f).isFile()) : [];
   const binding = modules.find((f) => /tfjs-node[\\/]lib[\\/]napi-v\d+[\\/]tfjs_binding\.node$/.test(f));
   if (!binding) problems.push(`${path.join(unpacked, 'node_modules/@tensorflow/tfjs-node/lib/napi-v*/tfjs_binding.node')} is missing: the package cannot train.`);
+  if (process.platform !== 'linux') {
+    // macOS / Windows: no ELF reader here; at least TensorFlow's library must sit in deps/lib
+    // (the trainer check below then loads it for real).
+    // (Windows: tfjs-node copies tensorflow.dll beside the binding.)
+    const lib = path.join(unpacked, 'node_modules', '@tensorflow', 'tfjs-node', 'deps', 'lib');
+    const dirs = [lib, ...(binding ? [path.dirname(binding)] : [])].filter((d) => fs.existsSync(d));
+    const tf = dirs.flatMap((d) => fs.readdirSync(d).filter((f) => /tensorflow/.test(f) && !f.endsWith('.node') && fs.statSync(path.join(d, f)).isFile()));
+    if (!tf.length) problems.push(`${lib} holds no TensorFlow library: the package cannot train.`);
+    return { problems, resolved };
+  }
   const root = fs.realpathSync(resourcesDir);
   const env = { ...process.env };
   delete env.LD_LIBRARY_PATH;

@@ -34,31 +34,50 @@ const check = (name: string, problems: string[]) => {
 const work = fs.mkdtempSync(path.join(process.env.AE_PACKAGE_TMP ?? os.tmpdir(), 'ae-package-'));
 const keep = !!process.env.AE_KEEP_PACKAGE;
 
-async function main(): Promise<void> {
-  if (!fs.existsSync(path.join(root, 'dist-main', 'trainer.cjs')) || !fs.existsSync(path.join(root, 'dist-renderer', 'index.html'))) {
-    throw new Error('dist-main/ or dist-renderer/ is missing: run `npm run build` first.');
+/** The packaged app folder and its resources/ (Linux / Windows: resources/, macOS: the .app's Contents/Resources). */
+function locate(out: string): { appDir: string; resources: string } {
+  const dirs = fs.readdirSync(out).map((d) => path.join(out, d)).filter((d) => fs.statSync(d).isDirectory());
+  for (const d of dirs) {
+    if (fs.existsSync(path.join(d, 'resources', 'app.asar'))) return { appDir: d, resources: path.join(d, 'resources') };
+    const app = fs.readdirSync(d).find((f) => f.endsWith('.app'));
+    if (app && fs.existsSync(path.join(d, app, 'Contents', 'Resources', 'app.asar'))) return { appDir: path.join(d, app), resources: path.join(d, app, 'Contents', 'Resources') };
   }
-  const platform = ({ linux: 'linux', darwin: 'mac', win32: 'win' } as const)[process.platform as 'linux'];
-  if (!platform) throw new Error(`no electron-builder target for ${process.platform}`);
-  log(`NOTE: built around a stand-in Electron binary made by this test — this checks our files in the package, not Electron itself.`);
+  throw new Error(`no packaged app (…/resources/app.asar) in ${out}`);
+}
 
-  // The stand-in Electron distribution.
-  const standIn = path.join(work, 'electron-stand-in');
-  fs.mkdirSync(standIn, { recursive: true });
-  const exe = process.platform === 'win32' ? 'electron.exe' : 'electron';
-  fs.writeFileSync(path.join(standIn, exe), '#!/bin/sh\necho "stand-in Electron binary made by npm run test:package; it cannot run the app" >&2\nexit 1\n', { mode: 0o755 });
-  fs.writeFileSync(path.join(standIn, 'version'), require('electron/package.json').version);
+async function main(): Promise<void> {
+  // `--check DIR`: check an existing electron-builder output folder (the release workflow runs it on
+  // the real-Electron build of each OS) instead of packaging around the stand-in.
+  const given = process.argv.indexOf('--check');
+  let appDir: string;
+  let resources: string;
+  if (given > 0) {
+    ({ appDir, resources } = locate(path.resolve(process.argv[given + 1] ?? 'release')));
+    log(`checking the existing package in ${appDir}`);
+  } else {
+    if (process.platform !== 'linux') {
+      log(`skipped on ${process.platform}: packaging around a stand-in Electron is implemented for Linux (a stand-in Electron.app / electron.exe would need a real bundle / PE file). The release workflow checks the real build of this OS with \`tsx test/package/run.ts --check release\`.`);
+      return;
+    }
+    if (!fs.existsSync(path.join(root, 'dist-main', 'trainer.cjs')) || !fs.existsSync(path.join(root, 'dist-renderer', 'index.html'))) {
+      throw new Error('dist-main/ or dist-renderer/ is missing: run `npm run build` first.');
+    }
+    log(`NOTE: built around a stand-in Electron binary made by this test — this checks our files in the package, not Electron itself.`);
 
-  const { build, Platform } = require('electron-builder') as typeof import('electron-builder');
-  const out = path.join(work, 'release');
-  const started = Date.now();
-  log(`electron-builder --dir --${platform} (stand-in Electron, fuses off for this build only) ...`);
-  const targets = { linux: Platform.LINUX, mac: Platform.MAC, win: Platform.WINDOWS }[platform].createTarget('dir');
-  await build({ targets, projectDir: root, config: { electronDist: standIn, electronFuses: null, directories: { output: out } } });
-  log(`packaged in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  const appDir = fs.readdirSync(out).map((d) => path.join(out, d)).find((d) => fs.statSync(d).isDirectory() && /unpacked$/.test(d));
-  if (!appDir) throw new Error(`electron-builder made no *-unpacked folder in ${out}`);
-  const resources = process.platform === 'darwin' ? path.join(fs.readdirSync(appDir).map((d) => path.join(appDir, d)).find((d) => d.endsWith('.app'))!, 'Contents', 'Resources') : path.join(appDir, 'resources');
+    // The stand-in Electron distribution.
+    const standIn = path.join(work, 'electron-stand-in');
+    fs.mkdirSync(standIn, { recursive: true });
+    fs.writeFileSync(path.join(standIn, 'electron'), '#!/bin/sh\necho "stand-in Electron binary made by npm run test:package; it cannot run the app" >&2\nexit 1\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(standIn, 'version'), require('electron/package.json').version);
+
+    const { build, Platform } = require('electron-builder') as typeof import('electron-builder');
+    const out = path.join(work, 'release');
+    const started = Date.now();
+    log('electron-builder --dir --linux (stand-in Electron, fuses off for this build only) ...');
+    await build({ targets: Platform.LINUX.createTarget('dir'), projectDir: root, config: { electronDist: standIn, electronFuses: null, directories: { output: out } } });
+    log(`packaged in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    ({ appDir, resources } = locate(out));
+  }
 
   log(`checking ${resources}`);
   check('app.asar holds the bundles, package.json and the built-in datasets', checkAsarContents(resources));
