@@ -177,3 +177,29 @@ export function extractApp(resourcesDir: string, dest: string): string {
   asar.extractAll(path.join(resourcesDir, 'app.asar'), dest);
   return dest;
 }
+
+/**
+ * Every npm package the bundles require (esbuild leaves them all external) resolves inside the
+ * extracted app: dist-main/*.cjs scanned for require("…") / import("…") of packages.
+ */
+export function checkBundleRequires(appDir: string): { problems: string[]; packages: string[] } {
+  const dist = path.join(appDir, 'dist-main');
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const { builtinModules } = require('node:module') as typeof import('node:module');
+  for (const f of fs.readdirSync(dist).filter((x) => x.endsWith('.cjs'))) {
+    const code = fs.readFileSync(path.join(dist, f), 'utf8');
+    for (const m of code.matchAll(/\b(require|import)\("([^".][^"]*)"\)/g)) {
+      const [, how, id] = m;
+      if (id === 'electron' || id.startsWith('node:') || builtinModules.includes(id)) continue;
+      seen.add(id);
+      // resolved the way the bundle loads it: require() by CommonJS rules, import() by ESM rules
+      const probe = how === 'require' ? ['-e', `console.log(require.resolve(${JSON.stringify(id)}))`] : ['--input-type=module', '-e', `const { fileURLToPath } = await import('node:url'); console.log(fileURLToPath(import.meta.resolve(${JSON.stringify(id)})))`];
+      const r = spawnSync(process.execPath, probe, { cwd: dist, encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } });
+      const where = r.stdout.trim();
+      if (r.status !== 0) problems.push(`${path.join(dist, f)} requires ${id}, which is not in the package.`);
+      else if (!(fs.realpathSync(where) + path.sep).startsWith(fs.realpathSync(appDir) + path.sep)) problems.push(`${path.join(dist, f)} requires ${id}, found outside the package (${where}).`);
+    }
+  }
+  return { problems, packages: [...seen].sort() };
+}

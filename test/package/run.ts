@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { BUDGET, TF_VERSION, checkAsarContents, checkLinks, checkNativeLibraries, checkSizes, extractApp, mb, treeBytes } from './checks';
+import { BUDGET, TF_VERSION, checkAsarContents, checkBundleRequires, checkLinks, checkNativeLibraries, checkSizes, extractApp, mb, treeBytes } from './checks';
 import { TrainerSupervisor, forkSpawner } from '../../src-main/trainer/supervisor';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -95,7 +95,10 @@ async function main(): Promise<void> {
 
   // The trainer from the packaged tree, under plain Node.
   const app = extractApp(resources, path.join(work, 'app'));
-  log(`extracted app.asar (+ unpacked files) to ${app}; starting dist-main/trainer.cjs from there under Node ${process.version}`);
+  log(`extracted app.asar (+ unpacked files) to ${app}`);
+  const reqs = checkBundleRequires(app);
+  check(`every package the bundles require resolves inside the package (${reqs.packages.join(', ')})`, reqs.problems);
+  log(`starting dist-main/trainer.cjs from there under Node ${process.version}`);
   const trainer = new TrainerSupervisor({ spawn: forkSpawner(path.join(app, 'dist-main', 'trainer.cjs'), { env: { NODE_PATH: '' } }), readyTimeoutMs: 120_000, requestTimeoutMs: 120_000 });
   const problems: string[] = [];
   try {
@@ -104,7 +107,7 @@ async function main(): Promise<void> {
     if (info.backend !== 'tensorflow') problems.push(`the packaged trainer runs on the ${info.backend} backend, not tensorflow.`);
     if (info.tfVersion !== TF_VERSION) problems.push(`the package carries TensorFlow ${info.tfVersion}; the studio ships and is tested on ${TF_VERSION} (npm run provision).`);
     const where = spawnSync(process.execPath, ['-e', "console.log(require.resolve('@tensorflow/tfjs-node'))"], { cwd: path.join(app, 'dist-main'), encoding: 'utf8' }).stdout.trim();
-    if (!where.startsWith(app)) problems.push(`tfjs-node resolves to ${where}, outside the packaged app.`);
+    if (!where || !fs.realpathSync(where).startsWith(fs.realpathSync(app) + path.sep)) problems.push(`tfjs-node resolves to ${where}, outside the packaged app.`);
 
     const ws = path.join(work, 'workspace');
     for (const name of ['mnist', 'fashion-mnist', 'shapes'] as const) {
@@ -135,12 +138,33 @@ async function main(): Promise<void> {
     log(`one epoch of built-in MNIST: ${result.status}, ${result.epochsDone} epoch(s) in ${((Date.now() - t) / 1000).toFixed(1)} s; model ${fs.existsSync(model) ? 'saved' : 'MISSING'}`);
     if (result.status !== 'completed' || result.epochsDone !== 1) problems.push(`the packaged trainer did not train one epoch: ${result.status} ${result.message ?? ''}`);
     if (!fs.existsSync(model)) problems.push(`the packaged trainer saved no model (${model} is missing).`);
+
+    // What else the package must carry at run time: ONNX (protobufjs), Keras (h5wasm's Node
+    // build, fflate) exports and an image import (sharp + libvips, tfjs's PNG decoder).
+    for (const format of ['onnx', 'keras'] as const) {
+      const out = path.join(ws, 'exports', `package-check.${format}`);
+      try {
+        const r = await trainer.request('exportRun', { op: 'model', runDir, workspaceDir: ws, out, format, part: 'full' });
+        log(`${format} export from the package: ${r.bytes} bytes`);
+        if (!fs.existsSync(out) || r.bytes < 1000) problems.push(`the packaged trainer's ${format} export wrote nothing at ${out}.`);
+      } catch (e) {
+        problems.push(`the packaged trainer could not export ${format}: ${(e as Error).message}`);
+      }
+    }
+    try {
+      const images = [path.join(root, 'assets', 'icon.png'), path.join(root, 'assets', 'screenshot.png')];
+      const p = await trainer.request('datasetPreviewImport', { paths: images, options: { size: 28, mode: 'grayscale', fit: 'crop', validationSplit: 0.1, seed: 42 }, limit: 2 });
+      log(`image import preview from the package: ${p.images.length} image(s) ${p.shape.join('×')}, ${p.skipped} skipped`);
+      if (p.images.length !== 2) problems.push(`the packaged trainer converted ${p.images.length} of 2 PNG files in an import preview.`);
+    } catch (e) {
+      problems.push(`the packaged trainer could not preview an image import: ${(e as Error).message}`);
+    }
   } catch (e) {
     problems.push(`the packaged trainer failed: ${(e as Error).message}`);
   } finally {
     await trainer.stop();
   }
-  check('the packaged trainer trains one epoch of built-in MNIST and saves a model; built-in datasets load', problems);
+  check('the packaged trainer trains one epoch of built-in MNIST and saves a model; built-in datasets load; ONNX / Keras exports and an image import work', problems);
 }
 
 main()

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REQUIRED_IN_ASAR, checkAsarContents, checkLinks, checkNativeLibraries, checkSizes, extractApp } from '../../package/checks';
+import { REQUIRED_IN_ASAR, checkAsarContents, checkBundleRequires, checkLinks, checkNativeLibraries, checkSizes, extractApp } from '../../package/checks';
 
 const require = createRequire(import.meta.url);
 const asar = require('@electron/asar') as typeof import('@electron/asar');
@@ -90,6 +90,17 @@ describe('package checks', () => {
     expect(text).toMatch(/needs libtensorflow_cc\.so\.2, which is not in the package/);
     expect(text).toMatch(/needs libtensorflow_framework\.so\.2, which is not in the package/);
     expect(text).toMatch(/which is in none of its RUNPATH folders/);
+  });
+
+  it('names a package a bundle requires that the package lacks', () => {
+    const app = path.join(tmp, 'requires');
+    fs.mkdirSync(path.join(app, 'dist-main'), { recursive: true });
+    fs.mkdirSync(path.join(app, 'node_modules', 'here'), { recursive: true });
+    fs.writeFileSync(path.join(app, 'node_modules', 'here', 'index.js'), 'module.exports = 1;');
+    fs.writeFileSync(path.join(app, 'dist-main', 'trainer.cjs'), 'require("node:fs"); require("path"); require("electron"); require("here"); require("./local"); import("missing-pkg/node");');
+    const r = checkBundleRequires(app);
+    expect(r.packages).toEqual(['here', 'missing-pkg/node']);
+    expect(r.problems).toEqual([`${path.join(app, 'dist-main', 'trainer.cjs')} requires missing-pkg/node, which is not in the package.`]);
   });
 
   it.runIf(process.platform === 'linux')('names a missing tfjs binding', () => {
