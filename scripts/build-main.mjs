@@ -2,8 +2,10 @@
 // Bundles the main-side entries with esbuild into dist-main/ (CommonJS, Node target).
 // Every npm package stays external (required at run time from node_modules) so tfjs-node and
 // other native modules are never bundled (ECOSYSTEM.md §3 #9); the sandboxed preload is the
-// exception: it is one self-contained file that may only require 'electron'.
+// exception: it is one self-contained file that may only require 'electron'. The built-in
+// datasets are converted into dist-main/builtin-data/ (scripts/build-datasets.mjs).
 import { build } from 'esbuild';
+import { buildDatasets } from './build-datasets.mjs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,4 +29,5 @@ await Promise.all([
   build({ ...common, entryPoints: { cli: 'src-main/cli/main.ts' }, outdir: 'dist-main', outExtension: { '.js': '.cjs' }, packages: 'external', banner: { js: `#!/usr/bin/env node\n${common.banner.js}` } }),
   build({ ...common, entryPoints: { preload: 'src-main/electron/preload.ts' }, outdir: 'dist-main', outExtension: { '.js': '.cjs' }, external: ['electron'], platform: 'browser', banner: {}, define: {} }),
 ]);
-console.log('built dist-main/ (electron-main.cjs, preload.cjs, serve.cjs, trainer.cjs, cli.cjs)');
+const made = buildDatasets(path.join(root, 'dist-main', 'builtin-data'));
+console.log(`built dist-main/ (electron-main.cjs, preload.cjs, serve.cjs, trainer.cjs, cli.cjs${made.length ? `; builtin-data/: ${made.join(', ')}` : ''})`);

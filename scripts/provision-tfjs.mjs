@@ -1,18 +1,27 @@
 #!/usr/bin/env node
-// Provisions @tensorflow/tfjs-node's NATIVE backend (issue #2, DESIGN.md §3).
+// Provisions @tensorflow/tfjs-node's NATIVE backend on TensorFlow 2.21.0 — the one version the
+// studio is tested on (the graph step, the native training kernels and the oneDNN kernel probes
+// are only ever tested on it) and the one every package ships (issue #13).
 //
-//   1. Already working?            -> print the backend and stop (idempotent; ~1 s).
-//   2. Official route:              tfjs-node's own scripts/install.js (downloads libtensorflow and a
-//                                   prebuilt addon from Google storage; users with internet get this).
-//   3. Offline route (fallback):    libtensorflow_cc.so.2 / libtensorflow_framework.so.2 and the C headers
-//                                   are taken from a TensorFlow CPU pip wheel (local pip index), put
-//                                   into tfjs-node's deps/ with the names its binding expects, and
-//                                   the binding is compiled with node-gyp against the local Node headers.
-//   4. Neither works -> a clear message and a non-zero exit. We never fall back to the pure-JS backend.
+//   1. Already working on TensorFlow 2.21.0? -> print the backend and stop (idempotent; ~1 s).
+//      A binding on another version (e.g. tfjs-node's own download, libtensorflow 2.9.1) is replaced.
+//   2. TensorFlow's shared libraries and C headers are taken from the TensorFlow 2.21.0 pip wheel of
+//      this platform (pip, from the index `pip config list` names, cached in ~/.cache/ae-studio),
+//      put into tfjs-node's deps/ under the names its build expects, and the binding is compiled
+//      from source with node-gyp against the local Node headers (never tfjs-node's prebuilt binding,
+//      which is built for libtensorflow 2.9.1).
+//   3. Anything missing -> a clear message and a non-zero exit. We never fall back to the pure-JS backend.
 //
-// Environment knobs: AE_TF_WHEEL (path to a tensorflow-cpu wheel), AE_TF_WHEEL_SPEC (pip requirement,
-// default tensorflow-cpu==2.21.0), AE_SKIP_OFFICIAL_TFJS=1 (go straight to the offline route),
-// AE_CACHE_DIR (where the wheel is kept; default ~/.cache/ae-studio).
+// Platforms (ROUTES below): Linux x64 — tensorflow-cpu wheel, libtensorflow_cc.so.2 +
+// libtensorflow_framework.so.2 (verified: CI and our machines). macOS arm64 — tensorflow wheel,
+// libtensorflow_cc.2.dylib + libtensorflow_framework.2.dylib (not verified here; the release
+// workflow's macOS job is the test). Windows x64 — the TensorFlow 2.21 wheels carry no C-API DLL
+// (tensorflow.dll), so Windows needs AE_TF_LIBS_DIR (a folder with lib/ and include/ of a
+// TensorFlow 2.21 C library) and otherwise fails with that message.
+//
+// Environment knobs: AE_TF_WHEEL (path to this platform's TensorFlow 2.21.0 wheel), AE_TF_LIBS_DIR
+// (a TensorFlow 2.21 C library: lib/ + include/), AE_CACHE_DIR (where wheels are kept; default
+// ~/.cache/ae-studio).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,6 +41,39 @@ try {
 }
 const depsDir = path.join(tfjsDir, 'deps');
 const checkScript = path.join(root, 'scripts', 'check-backend.cjs');
+
+/** The TensorFlow every route installs and every package ships. */
+export const TF_VERSION = '2.21.0';
+
+/**
+ * Per platform: the pip wheel, its platform tag, the real libraries in it (wheel path -> the
+ * build-time names tfjs-node's binding.gyp / install.js look for, made as symlinks).
+ */
+const ROUTES = {
+  'linux-x64': {
+    spec: `tensorflow-cpu==${TF_VERSION}`,
+    wheel: /^tensorflow_cpu-2\.21\.0-.*manylinux.*_x86_64\.whl$/,
+    libs: {
+      'tensorflow/libtensorflow_cc.so.2': ['libtensorflow.so', 'libtensorflow.so.2.9.1'],
+      'tensorflow/libtensorflow_framework.so.2': ['libtensorflow_framework.so', 'libtensorflow_framework.so.2.9.1'],
+    },
+  },
+  'darwin-arm64': {
+    spec: `tensorflow==${TF_VERSION}`,
+    wheel: /^tensorflow-2\.21\.0-.*macosx.*_arm64\.whl$/,
+    libs: {
+      'tensorflow/libtensorflow_cc.2.dylib': ['libtensorflow.dylib'],
+      'tensorflow/libtensorflow_framework.2.dylib': ['libtensorflow_framework.dylib'],
+    },
+  },
+  'win32-x64': {
+    why:
+      `the TensorFlow ${TF_VERSION} pip wheels for Windows carry no C-API library (tensorflow.dll + tensorflow.lib), ` +
+      'which tfjs-node links against. Set AE_TF_LIBS_DIR to a folder holding lib/tensorflow.dll, lib/tensorflow.lib and include/ ' +
+      `of a TensorFlow ${TF_VERSION} C library and run \`npm run provision\`. (tfjs-node's own download is TensorFlow 2.9.1, which the studio does not ship.)`,
+    libs: { 'lib/tensorflow.dll': [], 'lib/tensorflow.lib': [] },
+  },
+};
 
 /** Loads tfjs-node in a fresh process; returns the parsed backend info or null. */
 function probe() {
@@ -84,43 +126,50 @@ function localPipIndex() {
   return m ? m[1] : undefined;
 }
 
-function findOrDownloadWheel() {
+function findOrDownloadWheel(route) {
   if (process.env.AE_TF_WHEEL) {
     if (!fs.existsSync(process.env.AE_TF_WHEEL)) fail(`AE_TF_WHEEL=${process.env.AE_TF_WHEEL} does not exist.`);
     return process.env.AE_TF_WHEEL;
   }
   const cache = path.join(process.env.AE_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'ae-studio'), 'wheels');
   fs.mkdirSync(cache, { recursive: true });
-  const existing = () => fs.readdirSync(cache).find((f) => /^tensorflow_cpu-.*\.whl$/.test(f));
+  const existing = () => fs.readdirSync(cache).find((f) => route.wheel.test(f));
   if (existing()) return path.join(cache, existing());
-  const spec = process.env.AE_TF_WHEEL_SPEC || 'tensorflow-cpu==2.21.0';
   const index = process.env.PIP_INDEX_URL || localPipIndex();
-  log(`downloading ${spec} wheel with pip${index ? ` from ${index}` : ''} (about 270 MB) ...`);
-  const pip = spawnSync('python3', ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', spec, '-d', cache], {
+  log(`downloading the ${route.spec} wheel with pip${index ? ` from ${index}` : ''} (about 270 MB) ...`);
+  const python = os.platform() === 'win32' ? 'python' : 'python3';
+  const pip = spawnSync(python, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', route.spec, '-d', cache], {
     stdio: 'inherit',
     env: { ...process.env, ...(index ? { PIP_INDEX_URL: index } : {}) },
     timeout: 20 * 60_000,
   });
   if (pip.status !== 0 || !existing()) {
     fail(
-      `could not obtain a TensorFlow CPU wheel with pip (${spec}).\n` +
-        'Neither the official tfjs-node download nor the offline route worked.\n' +
-        'Fix one of: internet access to storage.googleapis.com, a pip index that serves tensorflow-cpu, ' +
-        'or set AE_TF_WHEEL=/path/to/tensorflow_cpu-*.whl and run `npm run provision`.',
+      `could not obtain the TensorFlow ${TF_VERSION} wheel with pip (${route.spec}).\n` +
+        'Fix one of: a pip index that serves it (`pip config list`), internet access to PyPI, ' +
+        `or set AE_TF_WHEEL=/path/to/the-wheel.whl and run \`npm run provision\`.`,
     );
   }
   return path.join(cache, existing());
 }
 
-/** Extracts the two shared libraries and the include tree from the wheel into tfjs-node's deps/. */
-function stageFromWheel(wheel) {
-  log(`staging libtensorflow from ${path.basename(wheel)} ...`);
+/** Swaps a staged deps/ folder in, with the build-time names as links to the real libraries. */
+function installStaging(staging, route) {
+  const lib = path.join(staging, 'lib');
+  for (const [inWheel, names] of Object.entries(route.libs)) for (const name of names) fs.symlinkSync(path.basename(inWheel), path.join(lib, name));
+  // Swap in atomically: a half-extracted deps/ must never look complete to install.js.
+  fs.rmSync(depsDir, { recursive: true, force: true });
+  fs.renameSync(staging, depsDir);
+}
+
+/** Extracts the shared libraries and the include tree from the wheel into tfjs-node's deps/. */
+function stageFromWheel(wheel, route) {
+  log(`staging TensorFlow ${TF_VERSION} libraries from ${path.basename(wheel)} ...`);
   const staging = `${depsDir}.staging-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
   const py = `
-import sys, zipfile, os, shutil
-wheel, out = sys.argv[1], sys.argv[2]
-want_libs = {'tensorflow/libtensorflow_cc.so.2', 'tensorflow/libtensorflow_framework.so.2'}
+import sys, json, zipfile, os, shutil
+wheel, out, want_libs = sys.argv[1], sys.argv[2], set(json.loads(sys.argv[3]))
 found = set()
 with zipfile.ZipFile(wheel) as z:
     for info in z.infolist():
@@ -137,54 +186,46 @@ with zipfile.ZipFile(wheel) as z:
 missing = want_libs - found
 if missing: raise SystemExit('wheel lacks ' + ', '.join(sorted(missing)))
 `;
-  const r = spawnSync('python3', ['-c', py, wheel, staging], { stdio: 'inherit' });
+  const python = os.platform() === 'win32' ? 'python' : 'python3';
+  const r = spawnSync(python, ['-c', py, wheel, staging, JSON.stringify(Object.keys(route.libs))], { stdio: 'inherit' });
   if (r.status !== 0) {
     fs.rmSync(staging, { recursive: true, force: true });
-    fail(`could not extract libtensorflow from ${wheel}.`);
+    fail(`could not extract the TensorFlow libraries (${Object.keys(route.libs).join(', ')}) from ${wheel}.`);
   }
-  const lib = path.join(staging, 'lib');
-  // The names tfjs-node's binding.gyp and deps-constants.js expect, pointing at the real files.
-  const links = {
-    'libtensorflow.so': 'libtensorflow_cc.so.2',
-    'libtensorflow.so.2.9.1': 'libtensorflow_cc.so.2',
-    'libtensorflow_framework.so': 'libtensorflow_framework.so.2',
-    'libtensorflow_framework.so.2.9.1': 'libtensorflow_framework.so.2',
-  };
-  for (const [name, target] of Object.entries(links)) fs.symlinkSync(target, path.join(lib, name));
-  // Swap in atomically: a half-extracted deps/ must never look complete to install.js.
-  fs.rmSync(depsDir, { recursive: true, force: true });
-  fs.renameSync(staging, depsDir);
+  installStaging(staging, route);
+}
+
+/** AE_TF_LIBS_DIR: a TensorFlow C library already unpacked (lib/ + include/). */
+function stageFromDir(dir, route) {
+  const libs = Object.keys(route?.libs ?? {}).map((f) => path.basename(f));
+  const missing = libs.filter((f) => !fs.existsSync(path.join(dir, 'lib', f)));
+  if (!fs.existsSync(path.join(dir, 'include')) || missing.length) fail(`AE_TF_LIBS_DIR=${dir} lacks ${[...missing.map((f) => `lib/${f}`), ...(fs.existsSync(path.join(dir, 'include')) ? [] : ['include/'])].join(', ')}.`);
+  log(`staging TensorFlow libraries from ${dir} (AE_TF_LIBS_DIR; they must be TensorFlow ${TF_VERSION}) ...`);
+  const staging = `${depsDir}.staging-${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  fs.cpSync(dir, staging, { recursive: true, dereference: true });
+  installStaging(staging, route);
 }
 
 function main() {
-  if (os.platform() !== 'linux' && process.env.AE_SKIP_OFFICIAL_TFJS) {
-    log('the offline route is implemented for Linux only; trying the official route anyway.');
-  }
   const first = probe();
-  if (first.ok && first.info.backend === 'tensorflow') return report(first.info, 'existing install');
+  if (first.ok && first.info.backend === 'tensorflow' && first.info.tfVersion === TF_VERSION) return report(first.info, 'existing install');
+  if (first.ok && first.info.backend === 'tensorflow') log(`found TensorFlow ${first.info.tfVersion}; the studio ships and is tested on ${TF_VERSION}: re-provisioning.`);
 
-  if (!process.env.AE_SKIP_OFFICIAL_TFJS) {
-    log('trying the official tfjs-node install (downloads libtensorflow from Google storage) ...');
-    const r = runTfjsInstall();
-    const after = r.status === 0 ? probe() : { ok: false };
-    if (after.ok && after.info.backend === 'tensorflow') return report(after.info, 'official download');
-    const why = `${r.stderr || ''}${r.stdout || ''}`.match(/(ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|getaddrinfo)[^\n]*/);
-    log(`official route did not work${why ? ` (${why[0].trim()})` : ''}; using the offline route.`);
-  }
-  if (os.platform() !== 'linux') {
-    fail(`the offline route supports Linux only; on ${os.platform()} tfjs-node needs internet access at install time.`);
-  }
+  const route = ROUTES[`${os.platform()}-${os.arch()}`];
+  if (process.env.AE_TF_LIBS_DIR) stageFromDir(process.env.AE_TF_LIBS_DIR, route);
+  else if (!route || !route.spec) fail(route?.why ?? `TensorFlow ${TF_VERSION} has no build for ${os.platform()}-${os.arch()}; the studio supports Linux x64 and macOS arm64.`);
+  else stageFromWheel(findOrDownloadWheel(route), route);
 
-  const wheel = findOrDownloadWheel();
-  stageFromWheel(wheel);
   const nodedir = localNodeHeaders();
   if (!nodedir) fail('Node.js headers (include/node/node_api.h) were not found; set npm_config_nodedir to your Node prefix.');
-  log(`compiling the tfjs-node binding with node-gyp (nodedir=${nodedir}) ...`);
-  const r = runTfjsInstall({ npm_config_nodedir: nodedir });
+  log(`compiling the tfjs-node binding from source with node-gyp (nodedir=${nodedir}) ...`);
+  fs.rmSync(path.join(tfjsDir, 'lib'), { recursive: true, force: true }); // no stale binding of another version
+  const r = runTfjsInstall({ npm_config_nodedir: nodedir, npm_config_build_from_source: 'true' });
   const after = probe();
-  if (after.ok && after.info.backend === 'tensorflow') return report(after.info, 'offline route (pip wheel + node-gyp)');
+  if (after.ok && after.info.backend === 'tensorflow' && after.info.tfVersion === TF_VERSION) return report(after.info, `TensorFlow ${TF_VERSION} libraries + binding compiled here`);
   console.error(r.stdout, r.stderr);
-  fail(`tfjs-node's native binding still does not load: ${after.error || 'unknown error'}`);
+  fail(`tfjs-node's native binding does not load on TensorFlow ${TF_VERSION}: ${after.ok ? `it reports ${after.info.backend} ${after.info.tfVersion}` : after.error || 'unknown error'}`);
 }
 
 main();

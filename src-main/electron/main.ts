@@ -12,6 +12,7 @@ import { createMainWindow, lockDownSession } from './window';
 import { installMenu } from './menu';
 import { utilitySpawner } from './trainer-spawn';
 import { APP_SCHEME, CONTENT_SECURITY_POLICY, resolveAppFile } from './security';
+import { pickDirectoryOptions, pickedDirectory, pickedSavePath, saveDialogOptions, trainerEntry } from './decisions';
 import pkg from '../../package.json';
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
@@ -35,7 +36,7 @@ app.whenReady().then(() => {
 
   // In the packaged app the trainer entry sits beside this file in app.asar; tfjs-node's native
   // files are unpacked (electron-builder.yml asarUnpack) and found through Electron's asar shim.
-  const trainer = new TrainerSupervisor({ spawn: utilitySpawner(path.join(__dirname, 'trainer.cjs')) });
+  const trainer = new TrainerSupervisor({ spawn: utilitySpawner(trainerEntry(__dirname, path.join)) });
   // The last workspace opened (File > Open Workspace…) is remembered in userData/studio.json.
   const prefsFile = path.join(app.getPath('userData'), 'studio.json');
   const readPrefs = (): { workspace?: string } => {
@@ -54,12 +55,10 @@ app.whenReady().then(() => {
     workspaceDir: remembered && path.isAbsolute(remembered) && fs.existsSync(remembered) ? remembered : defaultWorkspace,
     dialogs: {
       async pickDirectory(title) {
-        const r = win ? await dialog.showOpenDialog(win, { title, properties: ['openDirectory', 'createDirectory'] }) : { canceled: true, filePaths: [] };
-        return r.canceled ? undefined : r.filePaths[0];
+        return win ? pickedDirectory(await dialog.showOpenDialog(win, pickDirectoryOptions(title))) : undefined;
       },
       async pickSavePath(defaultName) {
-        const r = win ? await dialog.showSaveDialog(win, { defaultPath: path.join(app.getPath('downloads'), defaultName) }) : { canceled: true, filePath: '' };
-        return r.canceled || !r.filePath ? undefined : r.filePath;
+        return win ? pickedSavePath(await dialog.showSaveDialog(win, saveDialogOptions(app.getPath('downloads'), defaultName, path.join))) : undefined;
       },
     },
     onWorkspaceOpened(dir) {

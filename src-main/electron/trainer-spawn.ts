@@ -3,10 +3,12 @@
 import { utilityProcess } from 'electron';
 import type { SpawnTrainer } from '../trainer/supervisor';
 import { trainerEnv } from '../trainer/supervisor';
+import { trainerForkArgs } from './decisions';
 
 export function utilitySpawner(entry: string): SpawnTrainer {
   return () => {
-    const child = utilityProcess.fork(entry, [], { serviceName: 'Autoencoder Studio trainer', stdio: 'pipe', env: trainerEnv() });
+    const { args, options } = trainerForkArgs(trainerEnv());
+    const child = utilityProcess.fork(entry, args, options);
     return {
       get pid() {
         return child.pid;

@@ -2,6 +2,7 @@
 // permission requests refused.
 import { BrowserWindow, session, shell } from 'electron';
 import path from 'node:path';
+import { preloadPath, windowOptions } from './decisions';
 import { APP_ORIGIN, SECURE_WEB_PREFERENCES, isAllowedNavigation, isSafeExternalUrl } from './security';
 
 export function lockDownSession(): void {
@@ -12,13 +13,8 @@ export function lockDownSession(): void {
 
 export function createMainWindow(preloadDir: string): BrowserWindow {
   const win = new BrowserWindow({
-    width: 1280,
-    height: 820,
-    minWidth: 900,
-    minHeight: 600,
-    title: 'Autoencoder Studio',
-    show: false,
-    webPreferences: { ...SECURE_WEB_PREFERENCES, preload: path.join(preloadDir, 'preload.cjs') },
+    ...windowOptions(),
+    webPreferences: { ...SECURE_WEB_PREFERENCES, preload: preloadPath(preloadDir, path.join) },
   });
   const wc = win.webContents;
   wc.setWindowOpenHandler(({ url }) => {
