@@ -41,6 +41,7 @@ export const UploadPath = z
   .string()
   .min(1)
   .max(1024)
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what is refused
   .refine((p) => !p.startsWith('/') && !/^[a-zA-Z]:/.test(p) && !/[\\\u0000]/.test(p) && !p.split('/').some((s) => s === '..' || s === '.' || s === ''), 'not a safe relative path');
 
 /** What to import: absolute paths (the desktop app, dropped files) or an upload (serve mode). */

@@ -38,6 +38,7 @@ const ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** A display name with control characters removed and length capped; any script is fine. */
 export function sanitizeName(name: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
   const clean = name.replace(/[\u0000-\u001f\u007f/\\]/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80);
   if (!clean) throw new Error('A dataset name cannot be empty.');
   return clean;

@@ -1,6 +1,6 @@
 // Electron security decisions as plain data and pure functions, so tests check them without an
-// Electron binary (issue #2; Electron security checklist, ECOSYSTEM.md §5). Imports no 'electron'.
-import { CSP } from '../serve/server';
+// Electron binary (Electron's security checklist). Imports no 'electron'.
+import { CSP } from '../host/csp';
 
 /** The app's own origin: packaged files are served through the privileged `app://` scheme. */
 export const APP_SCHEME = 'app';

@@ -1,6 +1,6 @@
 // Serve mode: the same host, headless, behind HTTP (the built renderer) and a WebSocket (the
 // contract). Loopback by default; every request and socket needs the token; the socket's Origin
-// must be this server; the CSP is sent as a header (ECOSYSTEM.md §5, serve mode).
+// must be this server; the CSP (host/csp.ts) is sent as a header.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,19 +10,10 @@ import { sendExport } from './downloads';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Host } from '../host';
 import type { ServerFrame } from '../contract';
+import { CSP } from '../host/csp';
 
-export const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "connect-src 'self' ws://127.0.0.1:* ws://localhost:*",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The same policy as the desktop window (host/csp.ts), re-exported for serve mode's tests. */
+export { CSP };
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -5,7 +5,6 @@
 // namespaces) those cases are reported as not run, and the /dev/full case still runs: a write
 // to /dev/full always fails with ENOSPC.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { spawnSync, spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';

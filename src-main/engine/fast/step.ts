@@ -342,7 +342,6 @@ export class FastStep {
       } else dRecon = dOut!;
       let dz = this.backward(decLayers, dRecon, W, N, savedD, grads, true)!;
 
-      let loss: Tensor;
       if (mu && lv && eps && sd) {
         const [hm, hl] = this.heads as Array<Extract<Layer, { type: 'dense' }>>;
         // KL = −½ Σ(1 + lv − μ² − e^lv) per image; objective adds β/P · mean over the batch.
@@ -364,7 +363,7 @@ export class FastStep {
         const g = this.k(N, 'l1g', () => tf.scalar(c.l1 / z.size));
         dz = n.add(dz, n.select(n.greater(z, k.zero), g, this.k(N, 'l1gNeg', () => tf.scalar(-c.l1 / z.size))));
       }
-      loss = extra ? n.add(rec, extra) : rec;
+      const loss = extra ? n.add(rec, extra) : rec;
       this.backward(this.enc, dz, W, N, savedE, grads, false);
       return { loss: loss as tf.Scalar, grads };
     });
