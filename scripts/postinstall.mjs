@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs after `npm install` / `npm ci` (package.json "postinstall").
-//  1. Provisions tfjs-node's native backend (scripts/provision-tfjs.mjs): required, fails the install
-//     with a clear message when neither the official nor the offline route works.
+//  1. Provisions tfjs-node's native backend on TensorFlow 2.21.0 (scripts/provision-tfjs.mjs):
+//     required, fails the install with a clear message when it cannot.
 //  2. Provisions Chromium for the end-to-end tests (scripts/provision-chromium.mjs): Debian's package
 //     where the machine allows it, else a clear message. Never fails the install.
 //  3. Fetches Electron's binary (electron's own install.js, which package.json's allowScripts denies so
