@@ -4,6 +4,7 @@
 //   ae-studio datasets --workspace DIR [--json]
 //   ae-studio export --workspace DIR --run ID --format tfjs|keras|onnx --part encoder|decoder|full --out PATH [--json]
 //   ae-studio latents --workspace DIR --run ID --dataset NAME --out codes.csv [--json]
+//   ae-studio evaluate … (src-main/cli/evaluate.ts)
 // export/latents load tfjs-node, so they import the engine only when they run.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,13 +13,15 @@ import { BUILTIN_NAMES, BUILTIN_TITLES, makeBuiltin, type BuiltinName } from '..
 import { listDatasets, loadDataset, writeDataset } from '../datasets/store';
 import { importPaths } from '../datasets/import';
 import { EXPORT_FORMATS, EXPORT_PARTS, type ExportFormat, type ExportPart } from '../engine/export/errors';
+import { EVALUATE_USAGE, evaluateCommand } from './evaluate';
 
 const USAGE = `Usage:
   ae-studio import PATH... --workspace DIR --name NAME [--size N] [--mode grayscale|rgb] [--fit stretch|crop|pad] [--json]
   ae-studio builtin ${BUILTIN_NAMES.join('|')} --workspace DIR [--name NAME] [--json]
   ae-studio datasets --workspace DIR [--json]
   ae-studio export --workspace DIR --run ID --format tfjs|keras|onnx --part encoder|decoder|full --out PATH [--json]
-  ae-studio latents --workspace DIR --run ID --dataset ${BUILTIN_NAMES.join('|')}|DATASET_ID --out codes.csv [--json]`;
+  ae-studio latents --workspace DIR --run ID --dataset ${BUILTIN_NAMES.join('|')}|DATASET_ID --out codes.csv [--json]
+  ${EVALUATE_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -37,6 +40,7 @@ function trainedRunDir(ws: string, runId: string | undefined): string {
 }
 
 export async function run(argv: string[], out: (s: string) => void): Promise<number> {
+  if (argv[0] === 'evaluate') return evaluateCommand(argv.slice(1), out);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -27,6 +27,34 @@ export const RunDataset = z.union([
 /** `queued`: waiting for a free training slot; `damaged`: its run.json could not be read (listed, never touched). */
 export const RunStatus = z.enum(['queued', 'running', 'completed', 'stopped', 'failed', 'damaged']);
 
+/** Reconstruction quality of one split of a finished run (measured in the trainer). */
+export const SplitMetrics = z.object({
+  count: z.number().int(),
+  /** The training objective. */
+  loss: z.number(),
+  mse: z.number(),
+  /** Mean per-image PSNR in dB (capped at 100). */
+  psnr: z.number(),
+  ssim: z.number(),
+  /** Per label: images and mean MSE (labelled datasets). */
+  perLabel: z.array(z.object({ label: z.number().int(), count: z.number().int(), mse: z.number() })).optional(),
+});
+export type SplitMetrics = z.infer<typeof SplitMetrics>;
+
+/** A finished run measured once on its training, validation and (optional) test images. */
+export const EndMetrics = z.object({
+  train: SplitMetrics,
+  val: SplitMetrics.nullable(),
+  /** Never trained on nor used for early stopping. */
+  test: SplitMetrics.nullable(),
+  /** Training images per label, after any labels left out. */
+  trainLabelCounts: z.array(z.object({ label: z.number().int(), count: z.number().int() })).optional(),
+});
+export type EndMetrics = z.infer<typeof EndMetrics>;
+
+/** How the training step ran: one TensorFlow graph, kernel by kernel, or tfjs's slower path (with the reason). */
+export const StepPath = z.object({ path: z.enum(['graph', 'kernels', 'tfjs']), reason: z.string().optional() });
+
 export const RunSummary = z.object({
   runId: RunId,
   status: RunStatus,
@@ -37,6 +65,10 @@ export const RunSummary = z.object({
   history: z.object({ loss: z.array(z.number()), valLoss: z.array(z.number().nullable()) }),
   message: z.string().optional(),
   startedAt: z.number(),
+  /** End-of-run metrics per split (completed runs). */
+  metrics: EndMetrics.optional(),
+  /** The training step's path in the last session that trained it. */
+  step: StepPath.optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
@@ -69,6 +101,7 @@ export const RunEventPayload = z.object({
     }),
     Preview,
     z.object({ type: z.literal('checkpoint'), epoch: z.number(), path: z.string() }),
+    z.object({ type: z.literal('metrics'), metrics: EndMetrics }),
     z.object({ type: z.literal('stopped'), reason: z.enum(['user', 'early-stopping', 'nan', 'done']), message: z.string() }),
   ]),
 });

@@ -18,7 +18,7 @@ type Emit = <N extends 'runs:event' | 'runs:status'>(name: N, payload: EventPayl
 
 interface EndPayload {
   runId: string;
-  result: { status: 'completed' | 'stopped' | 'failed'; epochsDone: number; history: RunSummary['history']; message?: string };
+  result: { status: 'completed' | 'stopped' | 'failed'; epochsDone: number; history: RunSummary['history']; message?: string; step?: RunSummary['step']; metrics?: RunSummary['metrics'] };
 }
 
 const isDir = (p: string) => {
@@ -149,6 +149,8 @@ export function createRunsService(opts: {
       if (!run) return;
       run.epochsDone = p.result.epochsDone;
       if (p.result.history.loss.length) run.history = p.result.history;
+      if (p.result.step) run.step = p.result.step;
+      if (p.result.metrics) run.metrics = p.result.metrics;
       if (p.result.status === 'failed') fromCheckpoint(run);
       setStatus(run, p.result.status, p.result.message);
       pump();
