@@ -38,6 +38,11 @@ export const methods = {
     params: z.object({ op: z.enum(['triplets', 'samples', 'worst', 'latent', 'manifold', 'interpolate']), runDir: z.string(), workspaceDir: z.string(), dataset: RunDataset, params: z.record(z.string(), z.number()) }).strict(),
     result: z.unknown(),
   },
+  /** Evaluates a trained run on its dataset (contract/evaluate.ts for the result). */
+  evaluate: {
+    params: z.object({ runDir: z.string(), workspaceDir: z.string(), dataset: RunDataset, anomalous: z.array(z.number().int()) }).strict(),
+    result: z.unknown(),
+  },
   /** Writes one export of a trained run to `out` (atomically; nothing at `out` on failure). */
   exportRun: {
     params: z
