@@ -163,6 +163,7 @@ export const useModelStore = defineStore('model', () => {
     if (!dataset.value) put('dataset', 'This dataset is no longer in the workspace; choose another.');
     if (hidden.value === undefined) put('hidden', 'write whole numbers separated by commas, e.g. 256, 128');
     if (countError.value) put('count', countError.value);
+    if (labelNames.value.length && labelNames.value.every((_, i) => form.excludeLabels.includes(i))) put('excludeLabels', 'every label is left out: nothing would be left to train on');
     if (!validation.value.ok) {
       for (const e of validation.value.errors) {
         const field = e.field.startsWith('hidden') ? 'hidden' : e.field === 'inputShape' ? 'dataset' : e.field;
