@@ -45,6 +45,8 @@ describe('anomalies and features from the Model view to the Gallery', () => {
     await page.getByTestId('nav-gallery').click();
     const uses = page.getByTestId('gallery-uses');
     await uses.getByTestId('probe-codes').waitFor({ timeout: 120_000 });
+    expect(Number(await uses.getByTestId('end-test').locator('td').nth(1).textContent())).toBe(400);
+    await uses.getByTestId('end-validation').waitFor();
     const pctOf = async (id: string) => Number((await uses.getByTestId(id).locator('td').nth(2).textContent())!.replace('%', ''));
     expect(await pctOf('probe-codes')).toBeGreaterThan(60);
     expect(await pctOf('probe-pixels')).toBeGreaterThan(60);

@@ -11,6 +11,7 @@ import { setApi } from '../../../src-renderer/api/instance';
 import { useModelStore } from '../../../src-renderer/stores/model';
 import UsesPanel from '../../../src-renderer/components/gallery/UsesPanel.vue';
 import UsesOptions from '../../../src-renderer/components/model/UsesOptions.vue';
+import RunMetrics from '../../../src-renderer/components/gallery/RunMetrics.vue';
 import { FakeTransport } from './fake-host';
 
 const px = btoa(String.fromCharCode(...new Array<number>(784).fill(128)));
@@ -82,6 +83,25 @@ describe('Gallery: what the codes are good for', () => {
     const w = mount(UsesPanel, { props: { runId: 'run-2' } });
     await flushPromises();
     expect(w.find('.error').text()).toMatch(/no trained model yet/);
+  });
+});
+
+describe('end-of-run metrics', () => {
+  it('shows the run summary\'s training, validation and test figures side by side, and the step path', () => {
+    const split = (count: number, mse: number) => ({ count, loss: mse, mse, psnr: 20, ssim: 0.8 });
+    const summary = {
+      runId: 'run-1', status: 'completed', config: {}, dataset: { builtin: 'mnist', count: 1000 }, epochsDone: 3, history: { loss: [], valLoss: [] }, startedAt: 1,
+      metrics: { train: split(700, 0.011), val: split(200, 0.012), test: split(100, 0.0135) },
+      step: { path: 'graph' },
+    } as const;
+    const w = mount(RunMetrics, { props: { summary: summary as never } });
+    expect(w.find('[data-testid="end-test"]').text()).toMatch(/test\s*100\s*0\.01350\s*0\.01350\s*20\.00 dB\s*0\.800/);
+    expect(w.find('[data-testid="end-validation"]').text()).toMatch(/validation\s*200/);
+    expect(w.find('[data-testid="run-step-path"]').text()).toBe('Trained with one TensorFlow graph per step.');
+    const noTest = mount(RunMetrics, { props: { summary: { ...summary, metrics: { ...summary.metrics, test: null }, step: { path: 'tfjs', reason: 'the encoder has a layer or connection the fast step does not know' } } as never } });
+    expect(noTest.find('[data-testid="end-test"]').exists()).toBe(false);
+    expect(noTest.text()).toMatch(/No test split/);
+    expect(noTest.find('[data-testid="run-step-path"]').text()).toMatch(/slower tfjs path \(the encoder has a layer/);
   });
 });
 
