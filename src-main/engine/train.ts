@@ -191,7 +191,10 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
   const needLabels = c.balanceClasses ? 'balance classes' : c.excludeLabels.length ? 'leave labels out' : undefined;
   const fail = (message: string): RunResult => {
     if (fast) fast.dispose();
-    else optimizer.dispose();
+    else {
+      optimizer.dispose();
+      disposeOptimizerState(optimizer);
+    }
     ae.encoder.dispose();
     ae.decoder.dispose();
     return { status: 'failed', epochsDone: state.epochsDone, bestValLoss: state.bestValLoss, history: state.history, message, step: stepPath() };

@@ -179,6 +179,16 @@ describe('on real MNIST', () => {
     expect(balanced.seven / balanced.all).toBeLessThan(plain.seven / plain.all);
   });
 
+  it('refuses in plain words what labels cannot do: balancing or leaving out labels without labels, leaving out everything', async () => {
+    const unlabelled = { ...mnist(300), labels: undefined };
+    const before = tf.memory().numTensors;
+    const a = await trainRun({ config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 1, batchSize: 50, balanceClasses: true }, dataset: unlabelled, runDir: tmpRunDir('no-labels') });
+    expect(a).toMatchObject({ status: 'failed', message: expect.stringContaining('This dataset has no labels, so the run cannot balance classes') });
+    const b = await trainRun({ config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 1, batchSize: 50, excludeLabels: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }, dataset: mnist(300), runDir: tmpRunDir('all-out') });
+    expect(b).toMatchObject({ status: 'failed', message: 'Leaving out labels 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 leaves no image to train on.' });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('KL warm-up: the first epoch trains with β = 0, later ones with more', async () => {
     const small = mnist(600);
     const config = { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [64], loss: 'bce', epochs: 2, batchSize: 50, seed: 5, beta: 4 } as const;
