@@ -92,6 +92,7 @@ beforeAll(async () => {
     const r = await trainRun({ config: { inputShape: [28, 28, 1], ...cfg, epochs: rgb ? 3 : 1, batchSize: rgb ? 8 : 50, seed: 11 }, dataset: rgb ? photos : train, runDir });
     expect(r.status, r.message).toBe('completed');
     expect(r.step?.path, 'every model trains on the fast step').toBe('graph');
+    if (rgb) expect(r.history.loss[2], `${name} learns the photographs`).toBeLessThan(r.history.loss[0]);
     trained.set(name, await loadTrained(runDir));
   }
 }, 15 * 60_000);
