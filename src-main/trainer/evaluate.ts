@@ -1,8 +1,7 @@
 // The Gallery's evaluation of a trained run, inside the trainer process: the engine's evaluateModel
 // on the run's own dataset and split, cached per run (probes take seconds); marking labels anomalous
 // only recomputes the ROC curve from the cached scores. Returns plain data (contract/evaluate.ts).
-import { rocCurve, scoresCsv, type Evaluation } from '../engine/evaluate';
-import { evaluateModel } from '../engine/evaluate';
+import { evaluateModel, rocCurve, scoresCsv, type Evaluation } from '../engine/evaluate';
 import { toTensor } from '../engine/data';
 import { loadRunDataset } from './runs';
 import { forgotten, modelFor } from './gallery';
