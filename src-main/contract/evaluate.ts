@@ -37,7 +37,9 @@ export const Evaluation = z.object({
     .optional(),
   /** Reconstruction-error histogram per label over [lo, hi] in `bins` bins. */
   histogram: z.object({ lo: z.number(), hi: z.number(), bins: z.number().int(), perLabel: z.array(z.object({ label: z.number().int(), counts: z.array(z.number().int()) })) }),
-  /** above[b]: scored images whose error is at least the lower edge of bin b (b = 0…bins; above[bins] counts those ≥ hi). */
+  /** The bins' edges (bins + 1 values from lo to hi): the threshold positions. */
+  edges: z.array(z.number()),
+  /** above[b]: scored images whose error is at least edges[b] (b = 0…bins). */
   above: z.array(z.number().int()),
   /** The worst-reconstructed scored images, largest error first (up to 48). */
   worst: z.object({ originals: z.array(z.string()), reconstructions: z.array(z.string()), mse: z.array(z.number()), labels: z.array(z.number().int()), indices: z.array(z.number().int()) }),

@@ -57,7 +57,8 @@ export async function evaluateRun(p: MethodParams<'evaluate'>): Promise<unknown>
   }
   const h = e.histogram;
   const w = (h.hi - h.lo) / h.bins;
-  const above = Array.from({ length: h.bins + 1 }, (_, b) => e.scores.filter((s) => s.mse >= h.lo + b * w).length);
+  const edges = Array.from({ length: h.bins + 1 }, (_, b) => h.lo + b * w);
+  const above = edges.map((edge) => e.scores.filter((s) => s.mse >= edge).length);
   const nan = (v: number) => (Number.isFinite(v) ? v : null);
   const probe = (s: { accuracy: number; confusion: number[][]; perClass: number[] }) => ({ ...s, perClass: s.perClass.map(nan) });
   const probes = e.probes && {
@@ -73,6 +74,7 @@ export async function evaluateRun(p: MethodParams<'evaluate'>): Promise<unknown>
     perLabel: e.perLabel,
     probes,
     histogram: h,
+    edges,
     above,
     worst: c.worst,
     csv: scoresCsv({ ...e, anomaly: anomaly && { ...anomaly, roc: [] } }),

@@ -22,11 +22,8 @@ export const useEvaluateStore = defineStore('evaluate', () => {
 
   /** Name of a label ("7", "cat"). */
   const labelName = (l: number) => (l < 0 ? '(none)' : (result.value?.labelNames[l] ?? String(l)));
-  /** The threshold's error value (the bin edge). */
-  const threshold = computed(() => {
-    const h = result.value?.histogram;
-    return h ? h.lo + ((h.hi - h.lo) * thresholdBin.value) / h.bins : 0;
-  });
+  /** The threshold's error value (the trainer's bin edge). */
+  const threshold = computed(() => result.value?.edges[thresholdBin.value] ?? 0);
   /** Images at or above the threshold (the trainer's count for that edge). */
   const aboveCount = computed(() => result.value?.above[thresholdBin.value] ?? 0);
 

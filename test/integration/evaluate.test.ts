@@ -68,6 +68,8 @@ describe('a run trained without digit 2, with a test split', () => {
     expect(plain.probes!.linear.codes.accuracy).toBeGreaterThan(0.7);
     expect(plain.probes!.knn.codes.accuracy).toBeGreaterThan(0.7);
     expect(plain.above[0]).toBe(plain.counts.scored);
+    expect(plain.edges).toHaveLength(plain.histogram.bins + 1);
+    expect(plain.edges.at(-1)).toBeCloseTo(plain.histogram.hi, 12);
     expect(plain.worst.originals.length).toBe(48);
     expect(Buffer.from(plain.worst.originals[0], 'base64').length).toBe(784);
 

@@ -36,6 +36,7 @@ function evaluation(anomalous: number[]) {
       knn: { codes: probe(0.84), pixels: probe(0.91), pca: probe(0.87), k: 5 },
     },
     histogram: { lo: 0, hi: 0.04, bins: 4, perLabel: [{ label: 0, counts: [20, 20, 8, 2] }, { label: 1, counts: [10, 20, 15, 5] }] },
+    edges: [0, 0.01, 0.02, 0.03, 0.04],
     above: [100, 70, 30, 7, 0],
     worst: { originals: new Array(10).fill(px), reconstructions: new Array(10).fill(px), mse: [0.05, 0.04, 0.039, 0.038, 0.037, 0.036, 0.035, 0.034, 0.033, 0.032], labels: new Array(10).fill(1), indices: [...Array(10).keys()] },
     csv: 'index,label,mse,anomalous\n3,1,0.05,1\n',
@@ -66,6 +67,7 @@ describe('Gallery: what the codes are good for', () => {
     expect(w.find('[data-testid="above-count"]').text()).toBe('0');
     await w.find('[data-testid="threshold"]').setValue('3');
     expect(w.find('[data-testid="above-count"]').text()).toBe('7');
+    expect(w.find('[data-testid="uses-anomalies"]').text()).toMatch(/MSE ≥ 0\.03000/);
     expect(w.find('[data-testid="above-images"]').findAll('canvas').length).toBe(14); // originals + reconstructions, worst first
     await w.find('[data-testid="threshold"]').setValue('1');
     expect(w.find('[data-testid="above-count"]').text()).toBe('70');

@@ -89,6 +89,7 @@ describe('host dispatch', () => {
       reconstruction: { count: 0, mse: 0, psnr: 0, ssim: 0 },
       perLabel: [],
       histogram: { lo: 0, hi: 1, bins: 1, perLabel: [] },
+      edges: [0, 1],
       above: [0, 0],
       worst: { originals: [], reconstructions: [], mse: [], labels: [], indices: [] },
       csv: 'index,label,mse,anomalous\n',
