@@ -7,6 +7,7 @@
 //   ae-studio train --workspace DIR --dataset NAME --config run.json [--count N] [--json]   (train.ts)
 //   ae-studio train --workspace DIR --resume RUN_ID [--json]
 //   ae-studio runs --workspace DIR [--json]
+//   ae-studio evaluate … (src-main/cli/evaluate.ts)
 // export/latents load tfjs-node, so they import the engine only when they run; `train` trains in
 // the trainer process. TensorFlow's own INFO lines are kept off stderr unless --verbose (see quietTensorFlow).
 import fs from 'node:fs';
@@ -19,6 +20,7 @@ import { EXPORT_FORMATS, EXPORT_PARTS, type ExportFormat, type ExportPart } from
 import { UsageError } from './errors';
 import { runsCommand, trainCommand } from './train';
 import { quietTensorFlow } from './quiet';
+import { EVALUATE_USAGE, evaluateCommand } from './evaluate';
 
 const USAGE = `Usage:
   ae-studio import PATH... --workspace DIR --name NAME [--size N] [--mode grayscale|rgb] [--fit stretch|crop|pad] [--json]
@@ -29,6 +31,7 @@ const USAGE = `Usage:
   ae-studio train --workspace DIR --dataset mnist|DATASET --config run.json [--count N] [--json]
   ae-studio train --workspace DIR --resume RUN_ID [--json]
   ae-studio runs --workspace DIR [--json]
+  ${EVALUATE_USAGE}
 Every command takes --verbose (TensorFlow's own log lines on stderr) and --help.`;
 
 const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -46,6 +49,7 @@ function trainedRunDir(ws: string, runId: string | undefined): string {
 }
 
 export async function run(argv: string[], out: (s: string) => void): Promise<number> {
+  if (argv[0] === 'evaluate') return evaluateCommand(argv.slice(1), out);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -8,6 +8,7 @@ import { CALL_NAMES, EVENT_NAMES, type CallName, type EventName } from './names'
 import { runCalls, runEvents } from './runs';
 import { datasetCalls, datasetEvents } from './datasets';
 import { galleryCalls } from './gallery';
+import { evaluateCalls } from './evaluate';
 import { noiseCalls } from './noise';
 import { speedCalls } from './speed';
 import { workspaceCalls, workspaceEvents } from './workspace';
@@ -17,6 +18,7 @@ export { CALL_NAMES, EVENT_NAMES, eventChannel, type CallName, type EventName } 
 export * from './runs';
 export * from './datasets';
 export * from './gallery';
+export * from './evaluate';
 export * from './noise';
 export * from './workspace';
 export * from './export';
@@ -82,6 +84,7 @@ export const calls = {
   ...runCalls,
   ...datasetCalls,
   ...galleryCalls,
+  ...evaluateCalls,
   ...noiseCalls,
   ...speedCalls,
   ...workspaceCalls,

@@ -23,8 +23,10 @@ export const ModelConfig = z
     inputShape: z.tuple([int(1, 1024), int(1, 1024), int(1, 4)]),
     /** Size of the code (bottleneck). */
     latentDim: int(1, 4096).default(128),
-    /** Widths of the hidden dense layers (dense kinds) or filters of the two conv layers (conv kinds); defaults per kind. */
+    /** Widths of the hidden dense layers (dense kinds), or the filters of each stride-2 conv stage (conv kinds, 1–6 stages); defaults per kind. */
     hidden: z.array(int(1, 8192)).max(8).optional(),
+    /** Conv kinds: the square kernel of every convolution, 3 or 5 (default 3). */
+    kernelSize: z.literal([3, 5]).default(3),
     activation: z.enum(['relu', 'elu', 'tanh', 'sigmoid', 'leaky-relu']).default('relu'),
     outputActivation: z.enum(['sigmoid', 'linear']).default('sigmoid'),
     loss: z.enum(['mse', 'bce']).default('mse'),
@@ -36,11 +38,19 @@ export const ModelConfig = z
     epochs: int(1, 10_000).default(5),
     /** Fraction of the dataset held out for validation. */
     validationSplit: z.number().min(0).max(0.5).default(0.1),
+    /** Fraction of the dataset kept apart as a test split, never seen in training or early stopping; measured once at the end. */
+    testSplit: z.number().min(0).max(0.5).default(0),
+    /** Labels left out of the training and validation images (e.g. train on normal data only); the test split keeps them. */
+    excludeLabels: z.array(int(0, 1_000_000)).max(1000).default([]),
+    /** Draw training batches so every label is equally likely (class-balanced sampling); needs labels. */
+    balanceClasses: z.boolean().default(false),
     /** Stop after this many epochs without a better validation loss; 0 = off. */
     earlyStoppingPatience: int(0, 1000).default(0),
     seed: int(0, 2 ** 31 - 1).default(42),
     /** VAE: weight of the KL term. */
     beta: z.number().min(0).max(1000).default(1),
+    /** VAE: β grows linearly from 0 to `beta` over this many first epochs (KL warm-up); 0 = off. */
+    klWarmupEpochs: int(0, 10_000).default(0),
     /** Sparse AE: weight of the L1 activity penalty on the code. */
     l1: z.number().min(0).max(100).default(1e-3),
     noise: NoiseConfig.default({ type: 'none', level: 0 }),

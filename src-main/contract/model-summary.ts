@@ -48,10 +48,11 @@ export function summarizeModel(config: ResolvedModelConfig): ModelSummary {
   // Encoder
   encoder.push({ name: 'image', type: 'Input', outputShape: [h, w, c], params: 0 });
   let shape = [h, w, c];
+  const k2 = config.kernelSize * config.kernelSize;
   if (isConv(config.kind)) {
     config.hidden.forEach((filters, i) => {
       const out = [Math.ceil(shape[0] / 2), Math.ceil(shape[1] / 2), filters];
-      push(encoder, { name: `enc_conv${i + 1}`, type: 'Conv2D', outputShape: out, params: 9 * shape[2] * filters + filters }, act);
+      push(encoder, { name: `enc_conv${i + 1}`, type: 'Conv2D', outputShape: out, params: k2 * shape[2] * filters + filters }, act);
       shape = out;
     });
     encoder.push({ name: 'enc_flatten', type: 'Flatten', outputShape: [size(shape)], params: 0 });
@@ -74,12 +75,19 @@ export function summarizeModel(config: ResolvedModelConfig): ModelSummary {
   decoder.push({ name: 'code', type: 'Input', outputShape: [config.latentDim], params: 0 });
   const out = config.outputActivation;
   if (isConv(config.kind)) {
-    const [f1, f2] = config.hidden;
-    const [qh, qw] = [h / 4, w / 4];
-    dense(decoder, config.latentDim, qh * qw * f2, act, 'dec_in');
-    decoder.push({ name: 'dec_reshape', type: 'Reshape', outputShape: [qh, qw, f2], params: 0 });
-    push(decoder, { name: 'dec_convt1', type: 'Conv2DTranspose', outputShape: [qh * 2, qw * 2, f1], params: 9 * f2 * f1 + f1 }, act);
-    push(decoder, { name: 'dec_convt2', type: 'Conv2DTranspose', outputShape: [h, w, c], params: 9 * f1 * c + c }, out);
+    const stages = config.hidden.length;
+    const f = 2 ** stages;
+    let prev = config.hidden[stages - 1];
+    let [qh, qw] = [h / f, w / f];
+    dense(decoder, config.latentDim, qh * qw * prev, act, 'dec_in');
+    decoder.push({ name: 'dec_reshape', type: 'Reshape', outputShape: [qh, qw, prev], params: 0 });
+    const back = [...config.hidden].reverse().slice(1);
+    back.forEach((filters, i) => {
+      [qh, qw] = [qh * 2, qw * 2];
+      push(decoder, { name: `dec_convt${i + 1}`, type: 'Conv2DTranspose', outputShape: [qh, qw, filters], params: k2 * prev * filters + filters }, act);
+      prev = filters;
+    });
+    push(decoder, { name: `dec_convt${stages}`, type: 'Conv2DTranspose', outputShape: [h, w, c], params: k2 * prev * c + c }, out);
   } else {
     let prev = config.latentDim;
     [...config.hidden].reverse().forEach((units, i) => {

@@ -8,7 +8,7 @@ import { ModelConfig as ModelConfigSchema, type ModelKind } from './model-config
 /** A config with every default filled in and the hidden layers resolved for its kind. */
 export type ResolvedModelConfig = z.output<typeof ModelConfigSchema> & { hidden: number[] };
 
-/** Hidden layer widths (dense kinds) or the two conv filter counts (conv kinds) when none are given. */
+/** Hidden layer widths (dense kinds) or the filters per stride-2 stage (conv kinds) when none are given. */
 export const DEFAULT_HIDDEN: Record<ModelKind, number[]> = {
   dense: [],
   sparse: [],
@@ -20,6 +20,9 @@ export const DEFAULT_HIDDEN: Record<ModelKind, number[]> = {
 
 export const isVae = (kind: ModelKind) => kind === 'vae' || kind === 'conv-vae';
 export const isConv = (kind: ModelKind) => kind === 'conv' || kind === 'conv-vae';
+
+/** Stride-2 stages a conv model may have: each halves the image's sides. */
+export const MAX_CONV_STAGES = 6;
 
 /** What the checks need to know about the images a run trains on. */
 export interface DatasetInfo {
@@ -75,8 +78,20 @@ export function validateConfig(input: unknown, dataset?: DatasetInfo): Validatio
   const errors: FieldError[] = [];
   const [h, w, ch] = config.inputShape;
   if (isConv(config.kind)) {
-    if (config.hidden.length !== 2) errors.push({ field: 'hidden', message: 'a convolutional model takes exactly two filter counts, e.g. [32, 64]' });
-    if (h % 4 !== 0 || w % 4 !== 0) errors.push({ field: 'inputShape', message: `a convolutional model needs height and width divisible by 4 (two stride-2 layers); got ${h}×${w}` });
+    const stages = config.hidden.length;
+    if (stages < 1 || stages > MAX_CONV_STAGES) {
+      errors.push({ field: 'hidden', message: `a convolutional model takes one filter count per stage, 1 to ${MAX_CONV_STAGES} stages (e.g. 32, 64, 128); got ${stages}` });
+    } else {
+      const f = 2 ** stages;
+      if (h % f !== 0 || w % f !== 0) {
+        const fits = [1, 2, 3, 4, 5, 6].filter((s) => h % 2 ** s === 0 && w % 2 ** s === 0).pop();
+        const hint = fits ? `use at most ${fits} stage${fits === 1 ? '' : 's'} for these images, or resize them` : 'resize the images to even sides';
+        errors.push({
+          field: 'inputShape',
+          message: `${stages} conv stage${stages === 1 ? '' : 's'} halve the image ${stages} time${stages === 1 ? '' : 's'}, so height and width must be divisible by ${f}; these images are ${h}×${w} — ${hint}`,
+        });
+      }
+    }
   }
   if (config.kind === 'deep-dense' && config.hidden.length < 1) errors.push({ field: 'hidden', message: 'a deep dense model needs at least one hidden layer' });
   if (config.loss === 'bce' && config.outputActivation !== 'sigmoid') {
@@ -85,6 +100,7 @@ export function validateConfig(input: unknown, dataset?: DatasetInfo): Validatio
   if (config.latentDim >= h * w * ch && !isVae(config.kind)) {
     errors.push({ field: 'latentDim', message: `the code (${config.latentDim}) must be smaller than the image (${h * w * ch} values), or the model learns nothing` });
   }
+  if (config.klWarmupEpochs > 0 && !isVae(config.kind)) errors.push({ field: 'klWarmupEpochs', message: 'KL warm-up applies to variational models only' });
   if ((config.noise.type === 'salt-pepper' || config.noise.type === 'masking') && config.noise.level > 1) {
     errors.push({ field: 'noise.level', message: 'a probability must be between 0 and 1' });
   }
@@ -94,7 +110,10 @@ export function validateConfig(input: unknown, dataset?: DatasetInfo): Validatio
       errors.push({ field: 'inputShape', message: `the model expects ${h}×${w}×${ch} images but the dataset has ${dh}×${dw}×${dc}` });
     }
     const valCount = Math.floor(dataset.count * config.validationSplit);
-    const trainCount = dataset.count - valCount;
+    const testCount = Math.floor(dataset.count * config.testSplit);
+    const trainCount = dataset.count - valCount - testCount;
+    if (config.testSplit > 0 && testCount < 1) errors.push({ field: 'testSplit', message: `with ${dataset.count} images no image is left for a test split` });
+    if (trainCount < 1) errors.push({ field: 'testSplit', message: 'validation and test splits leave no image to train on' });
     if (config.validationSplit > 0 && valCount < 1) errors.push({ field: 'validationSplit', message: `with ${dataset.count} images no image is left for validation` });
     if (config.batchSize > trainCount) {
       errors.push({ field: 'batchSize', message: `the batch (${config.batchSize}) is larger than the training data (${trainCount} images)` });

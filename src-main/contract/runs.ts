@@ -52,6 +52,31 @@ export const CheckpointState = z
   .loose();
 export type CheckpointState = z.infer<typeof CheckpointState>;
 
+/** Reconstruction quality of one split of a finished run (measured in the trainer). */
+export const SplitMetrics = z.object({
+  count: z.number().int(),
+  /** The training objective. */
+  loss: z.number(),
+  mse: z.number(),
+  /** Mean per-image PSNR in dB (capped at 100). */
+  psnr: z.number(),
+  ssim: z.number(),
+  /** Per label: images and mean MSE (labelled datasets). */
+  perLabel: z.array(z.object({ label: z.number().int(), count: z.number().int(), mse: z.number() })).optional(),
+});
+export type SplitMetrics = z.infer<typeof SplitMetrics>;
+
+/** A finished run measured once on its training, validation and (optional) test images. */
+export const EndMetrics = z.object({
+  train: SplitMetrics,
+  val: SplitMetrics.nullable(),
+  /** Never trained on nor used for early stopping. */
+  test: SplitMetrics.nullable(),
+  /** Training images per label, after any labels left out. */
+  trainLabelCounts: z.array(z.object({ label: z.number().int(), count: z.number().int() })).optional(),
+});
+export type EndMetrics = z.infer<typeof EndMetrics>;
+
 export const RunSummary = z.object({
   runId: RunId,
   status: RunStatus,
@@ -62,6 +87,8 @@ export const RunSummary = z.object({
   history: RunHistory,
   message: z.string().optional(),
   startedAt: z.number(),
+  /** End-of-run metrics per split (completed runs). */
+  metrics: EndMetrics.optional(),
   /** The training step of the run's latest session (recorded when its first batch ran). */
   step: TrainingStepInfo.optional(),
 });
@@ -99,6 +126,7 @@ export const RunEventPayload = z.object({
     }),
     Preview,
     z.object({ type: z.literal('checkpoint'), epoch: z.number(), path: z.string() }),
+    z.object({ type: z.literal('metrics'), metrics: EndMetrics }),
     z.object({ type: z.literal('stopped'), reason: z.enum(['user', 'early-stopping', 'nan', 'done']), message: z.string() }),
     TrainingStepInfo.extend({ type: z.literal('step') }),
   ]),

@@ -3,7 +3,9 @@
 // keras.io/examples/generative/vae) and DESIGN.md §4's reference models:
 //  - dense / sparse: [flatten] → Dense(hidden…, act) → Dense(latent, act) | Dense(hidden reversed) → Dense(H·W·C, out) → reshape
 //  - deep-dense: the same with more hidden layers
-//  - conv: Conv(f1,3,s2) → Conv(f2,3,s2) → flatten → Dense(latent) | Dense(H/4·W/4·f2) → reshape → ConvT(f1,3,s2) → ConvT(C,3,s2,out)
+//  - conv: one Conv(fi,k,s2) per stage (1–6 stages, k = 3 or 5) → flatten → Dense(latent) |
+//    Dense(H/2ⁿ·W/2ⁿ·fn) → reshape → ConvT(fn−1,k,s2) … ConvT(f1,k,s2) → ConvT(C,k,s2,out);
+//    e.g. stages [32, 64, 128] on 64×64×3 is the reference conv model on 64×64 RGB pictures
 //  - vae / conv-vae: the encoder has two outputs [μ, log σ²]; z = μ + σ·ε is drawn in the training step
 // No custom layers, so every model saves and loads in the TensorFlow.js layers format.
 import { tf } from './tf';
@@ -36,7 +38,7 @@ export function buildAutoencoder(config: ModelConfig): Autoencoder {
     return fusable(act) ? y : activationLayer(y, act, `${name}_act`);
   };
   const conv = (x: tf.SymbolicTensor, filters: number, act: ModelConfig['activation'] | 'linear', name: string, transpose = false) => {
-    const opts = { filters, kernelSize: 3, strides: 2, padding: 'same' as const, activation: fusable(act) ?? 'linear', kernelInitializer: init(), name };
+    const opts = { filters, kernelSize: config.kernelSize, strides: 2, padding: 'same' as const, activation: fusable(act) ?? 'linear', kernelInitializer: init(), name };
     const y = (transpose ? tf.layers.conv2dTranspose(opts) : tf.layers.conv2d(opts)).apply(x) as tf.SymbolicTensor;
     return fusable(act) ? y : activationLayer(y, act, `${name}_act`);
   };
@@ -70,11 +72,15 @@ export function buildAutoencoder(config: ModelConfig): Autoencoder {
   let y: tf.SymbolicTensor = codeIn;
   const out = config.outputActivation;
   if (isConv(config.kind)) {
-    const [f1, f2] = hidden;
-    y = dense(y, (h / 4) * (w / 4) * f2, config.activation, 'dec_in');
-    y = tf.layers.reshape({ targetShape: [h / 4, w / 4, f2], name: 'dec_reshape' }).apply(y) as tf.SymbolicTensor;
-    y = conv(y, f1, config.activation, 'dec_convt1', true);
-    y = conv(y, c, out, 'dec_convt2', true);
+    // Mirror of the encoder: the last stage's map, then one transposed conv per stage back to the
+    // image (names dec_convt1…n, so two-stage models keep the names they always had).
+    const f = 2 ** hidden.length;
+    const last = hidden[hidden.length - 1];
+    y = dense(y, (h / f) * (w / f) * last, config.activation, 'dec_in');
+    y = tf.layers.reshape({ targetShape: [h / f, w / f, last], name: 'dec_reshape' }).apply(y) as tf.SymbolicTensor;
+    const back = [...hidden].reverse().slice(1);
+    back.forEach((filters, i) => (y = conv(y, filters, config.activation, `dec_convt${i + 1}`, true)));
+    y = conv(y, c, out, `dec_convt${hidden.length}`, true);
   } else {
     [...hidden].reverse().forEach((units, i) => (y = dense(y, units, config.activation, `dec_h${i + 1}`)));
     y = dense(y, h * w * c, out, 'dec_out');

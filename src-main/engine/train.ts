@@ -12,7 +12,8 @@ import { tf } from './tf';
 import { isVae, validateConfig, type ModelConfig } from './config';
 import { buildAutoencoder, trainableVariables, type Autoencoder } from './models';
 import { applyNoise } from './noise';
-import { splitIndices, toTensor, type Dataset } from './data';
+import { balancedOrder, labelCounts, splitIndices, toTensor, withoutLabels, type Dataset } from './data';
+import { imageMetrics } from './metrics';
 import { permutation } from './rng';
 import { loadAutoencoder, loadOptimizer, readableDir, saveAutoencoder, saveOptimizer, writeDirAtomic, writeJsonAtomic } from './persist';
 import { fitLatentStats } from './latent-stats';
@@ -34,9 +35,11 @@ export type RunEvent =
       reconstructions: Uint8Array[];
     }
   | { type: 'checkpoint'; epoch: number; path: string }
+  /** At the end of a completed run: the same measures on the training, validation and (if any) test images. */
+  | { type: 'metrics'; metrics: EndMetrics }
   | { type: 'stopped'; reason: 'user' | 'early-stopping' | 'nan' | 'done'; message: string }
-  /** Which training step runs (after the first batch, and again if it changes): see TrainingStep. */
-  | { type: 'step'; step: TrainingStep; reason: string | null; fallback: boolean };
+  /** Which training step runs (after the first batch, and again if it changes): see StepInfo. */
+  | ({ type: 'step' } & StepInfo);
 
 /**
  * The training step a run uses, fastest first: `graph` (the fast step as one TensorFlow graph),
@@ -45,10 +48,38 @@ export type RunEvent =
  * for (AE_GRAPH_STEP=0 / AE_FAST_STEP=0 ask for it, for comparisons).
  */
 export type TrainingStep = 'graph' | 'kernels' | 'tfjs';
+export interface StepInfo {
+  step: TrainingStep;
+  reason: string | null;
+  fallback: boolean;
+}
 
 export interface RunHistory {
   loss: number[];
   valLoss: Array<number | null>;
+}
+
+/** Reconstruction quality of one split, measured once on the finished model. */
+export interface SplitMetrics {
+  count: number;
+  /** The training objective (with the final β). */
+  loss: number;
+  mse: number;
+  /** Mean per-image PSNR (dB, capped at 100 for perfect images). */
+  psnr: number;
+  ssim: number;
+  /** Per label: images and mean MSE (labelled datasets only). */
+  perLabel?: Array<{ label: number; count: number; mse: number }>;
+}
+
+export interface EndMetrics {
+  /** The training images (the first 2,000 of them on big datasets, to keep the end of a run short). */
+  train: SplitMetrics;
+  val: SplitMetrics | null;
+  /** The test split (never trained on, never used for early stopping), when the config asks for one. */
+  test: SplitMetrics | null;
+  /** Training images per label (after `excludeLabels`), for imbalanced datasets. */
+  trainLabelCounts?: Array<{ label: number; count: number }>;
 }
 
 export interface RunResult {
@@ -57,6 +88,9 @@ export interface RunResult {
   bestValLoss: number | null;
   history: RunHistory;
   message?: string;
+  /** The training step the run used last (see StepInfo). */
+  step?: StepInfo;
+  metrics?: EndMetrics;
 }
 
 export interface TrainOptions {
@@ -162,19 +196,45 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
   const vars = trainableVariables(ae);
   const compiled = fastStepEnabled() ? FastStep.tryCompile(ae, c, vars) : { reason: 'the fast step is turned off (AE_FAST_STEP=0)' };
   const fast = 'step' in compiled ? compiled.step : undefined;
+  /** The step the run reported last (the run's result and model/report.json keep it). */
+  let stepInfo: StepInfo | undefined;
+  const reportStep = (info: StepInfo) => {
+    stepInfo = info;
+    emit({ type: 'step', ...info });
+  };
   // The fast step's optimizer keeps tfjs's checkpoint format, so persist.ts serves both.
   const optimizer = fast ? (fast.optimizer as unknown as tf.Optimizer) : makeOptimizer(c);
   if (resumeFrom) await loadOptimizer(optimizer, resumeFrom);
   /** The fast step updates its own copy of the parameters; bring the model up to date before anyone looks at it. */
   const syncModel = () => fast?.optimizer.sync();
 
-  const split = splitIndices(opts.dataset.count, c.validationSplit, c.seed);
+  const labels = opts.dataset.labels;
+  const needLabels = c.balanceClasses ? 'balance classes' : c.excludeLabels.length ? 'leave labels out' : undefined;
+  const fail = (message: string): RunResult => {
+    if (fast) fast.dispose();
+    else {
+      optimizer.dispose();
+      disposeOptimizerState(optimizer);
+    }
+    ae.encoder.dispose();
+    ae.decoder.dispose();
+    return { status: 'failed', epochsDone: state.epochsDone, bestValLoss: state.bestValLoss, history: state.history, message, step: stepInfo };
+  };
+  if (needLabels && !labels) return fail(`This dataset has no labels, so the run cannot ${needLabels}. Import it from sub-folders named by label, or turn the option off.`);
+  const split0 = splitIndices(opts.dataset.count, c.validationSplit, c.seed, c.testSplit);
+  const split = { train: withoutLabels(split0.train, labels, c.excludeLabels), val: withoutLabels(split0.val, labels, c.excludeLabels), test: split0.test };
+  if (split.train.length === 0) return fail(`Leaving out label${c.excludeLabels.length === 1 ? '' : 's'} ${c.excludeLabels.join(', ')} leaves no image to train on.`);
+  if (c.batchSize > split.train.length) return fail(`The batch (${c.batchSize}) is larger than the training data (${split.train.length} images once labels ${c.excludeLabels.join(', ')} are left out).`);
   const trainX = toTensor(opts.dataset, split.train);
   const valX = split.val.length ? toTensor(opts.dataset, split.val) : undefined;
   const nTrain = split.train.length;
+  const trainLabels = labels ? Int32Array.from(split.train, (i) => labels[i]) : undefined;
+  /** A VAE's KL weight in an epoch: β·(epoch−1)/N over the first N epochs of a KL warm-up, then β. */
+  const betaAt = (epoch: number) => (c.klWarmupEpochs > 0 ? c.beta * Math.min(1, (epoch - 1) / c.klWarmupEpochs) : c.beta);
+  let cE: ModelConfig = c;
   const batches = Math.ceil(nTrain / c.batchSize);
   let stepReported = false;
-  if (fast) fast.onFallback = (reason) => emit({ type: 'step', step: 'kernels', reason, fallback: true });
+  if (fast) fast.onFallback = (reason) => reportStep({ step: 'kernels', reason, fallback: true });
   fast?.expectBatchSizes([Math.min(c.batchSize, nTrain), nTrain % c.batchSize].filter((n) => n > 0));
   const previewX = tf.tidy(() => (valX ?? trainX).slice(0, Math.min(6, (valX ?? trainX).shape[0])));
   const [h, w, ch] = c.inputShape;
@@ -204,7 +264,7 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
       const l = tf.tidy(() => {
         const target = valX.slice(i, size);
         const input = applyNoise(target, c.noise, c.seed * 7919 + i);
-        return tf.mul(objective(ae, c, input, target, c.seed + i), size);
+        return tf.mul(objective(ae, cE, input, target, c.seed + i), size);
       });
       sum += (await l.data())[0];
       l.dispose();
@@ -212,16 +272,30 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
     return sum / n;
   };
 
+  /** The finished model measured on each split: objective, MSE, PSNR, SSIM, per label. */
+  const endMetrics = async (): Promise<EndMetrics> => {
+    const trainSome = split.train.subarray(0, Math.min(split.train.length, 2000));
+    const test = split.test.length ? await measureSplit(ae, cE, opts.dataset, split.test) : null;
+    return {
+      train: await measureSplit(ae, cE, opts.dataset, trainSome),
+      val: split.val.length ? await measureSplit(ae, cE, opts.dataset, split.val) : null,
+      test,
+      trainLabelCounts: labels ? [...labelCounts(split.train, labels)].map(([label, count]) => ({ label, count })) : undefined,
+    };
+  };
+
   try {
     for (let epoch = state.epochsDone + 1; epoch <= c.epochs; epoch++) {
       const epochStart = Date.now();
-      const order = permutation(nTrain, c.seed + epoch);
+      const order = c.balanceClasses && trainLabels ? balancedOrder(trainLabels, c.seed + epoch) : permutation(nTrain, c.seed + epoch);
+      cE = cE.beta === betaAt(epoch) ? cE : { ...c, beta: betaAt(epoch) };
+      if (fast) fast.beta = cE.beta;
       let lossSum = 0;
       let seen = 0;
       for (let b = 0; b < batches; b++) {
         if (opts.signal?.aborted) {
           emit({ type: 'stopped', reason: 'user', message: `Stopped during epoch ${epoch}; the last checkpoint is from epoch ${state.epochsDone}.` });
-          result = { status: 'stopped', epochsDone: state.epochsDone, bestValLoss: state.bestValLoss, history: state.history, message: 'Stopped by the user.' };
+          result = { status: 'stopped', epochsDone: state.epochsDone, bestValLoss: state.bestValLoss, history: state.history, message: 'Stopped by the user.', step: stepInfo };
           return result;
         }
         const idx = order.subarray(b * c.batchSize, Math.min(nTrain, (b + 1) * c.batchSize));
@@ -237,17 +311,17 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
           if (!stepReported) {
             stepReported = true;
             const form = fast.form ?? 'kernels';
-            emit({ type: 'step', step: form, reason: form === 'graph' ? null : (fast.graphRefusal ?? 'the graph step is turned off (AE_GRAPH_STEP=0)'), fallback: form !== 'graph' && graphStepEnabled() });
+            reportStep({ step: form, reason: form === 'graph' ? null : (fast.graphRefusal ?? 'the graph step is turned off (AE_GRAPH_STEP=0)'), fallback: form !== 'graph' && graphStepEnabled() });
           }
         } else {
           cost = tf.tidy(() => {
             const target = tf.gather(trainX, tf.tensor1d(idx, 'int32'));
             const input = c.noise.type === 'none' || c.noise.level === 0 ? target : applyNoise(target, c.noise, c.seed * 1_000_003 + step);
-            return optimizer.minimize(() => objective(ae, c, input, target, c.seed + 31 * step), true, vars) as tf.Scalar;
+            return optimizer.minimize(() => objective(ae, cE, input, target, c.seed + 31 * step), true, vars) as tf.Scalar;
           });
           if (!stepReported) {
             stepReported = true;
-            emit({ type: 'step', step: 'tfjs', reason: 'reason' in compiled ? compiled.reason : null, fallback: fastStepEnabled() });
+            reportStep({ step: 'tfjs', reason: 'reason' in compiled ? compiled.reason : null, fallback: fastStepEnabled() });
           }
         }
         const loss = (await cost.data())[0];
@@ -257,7 +331,7 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
             `The loss became ${Number.isNaN(loss) ? 'NaN' : 'infinite'} at epoch ${epoch}, batch ${b + 1}: training diverged. ` +
             `Try a lower learning rate (now ${c.learningRate}), a smaller β or a sigmoid output. The last good checkpoint (epoch ${state.epochsDone}) is kept.`;
           emit({ type: 'stopped', reason: 'nan', message });
-          result = { status: 'failed', epochsDone: state.epochsDone, bestValLoss: state.bestValLoss, history: state.history, message };
+          result = { status: 'failed', epochsDone: state.epochsDone, bestValLoss: state.bestValLoss, history: state.history, message, step: stepInfo };
           return result;
         }
         lossSum += loss * idx.length;
@@ -299,16 +373,20 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
       if (c.earlyStoppingPatience > 0 && state.sinceBest >= c.earlyStoppingPatience && epoch < c.epochs) {
         const message = `No better validation loss for ${c.earlyStoppingPatience} epochs: stopped early after epoch ${epoch}.`;
         syncModel();
-        await saveFinalModel(ae, c, trainX, opts.runDir);
+        const metrics = await endMetrics();
+        await saveFinalModel(ae, c, trainX, opts.runDir, { step: stepInfo, metrics });
+        emit({ type: 'metrics', metrics });
         emit({ type: 'stopped', reason: 'early-stopping', message });
-        result = { status: 'completed', epochsDone: epoch, bestValLoss: state.bestValLoss, history: state.history, message };
+        result = { status: 'completed', epochsDone: epoch, bestValLoss: state.bestValLoss, history: state.history, message, step: stepInfo, metrics };
         return result;
       }
     }
     syncModel();
-    await saveFinalModel(ae, c, trainX, opts.runDir);
+    const metrics = await endMetrics();
+    await saveFinalModel(ae, c, trainX, opts.runDir, { step: stepInfo, metrics });
+    emit({ type: 'metrics', metrics });
     emit({ type: 'stopped', reason: 'done', message: `Finished ${c.epochs} epochs.` });
-    result = { status: 'completed', epochsDone: state.epochsDone, bestValLoss: state.bestValLoss, history: state.history };
+    result = { status: 'completed', epochsDone: state.epochsDone, bestValLoss: state.bestValLoss, history: state.history, step: stepInfo, metrics };
     return result;
   } finally {
     trainX.dispose();
@@ -337,12 +415,52 @@ function disposeOptimizerState(optimizer: tf.Optimizer) {
   }
 }
 
-/** The trained model: model.json (the whole autoencoder), encoder/ and decoder/ (TensorFlow.js format), config.json and the latent statistics. */
-async function saveFinalModel(ae: Autoencoder, c: ModelConfig, trainX: tf.Tensor, runDir: string) {
+/** Objective, MSE, PSNR, SSIM (means) and per-label MSE of the model on `indices` of the dataset, in batches. */
+export async function measureSplit(ae: Autoencoder, c: ModelConfig, ds: Dataset, indices: Int32Array): Promise<SplitMetrics> {
+  const n = indices.length;
+  let loss = 0;
+  const mse: number[] = [];
+  const psnr: number[] = [];
+  const ssim: number[] = [];
+  const batch = 256;
+  for (let i = 0; i < n; i += batch) {
+    const x = toTensor(ds, indices.subarray(i, Math.min(n, i + batch)));
+    const [rec, l] = tf.tidy(() => {
+      const target = x;
+      const input = applyNoise(target, c.noise, c.seed * 7919 + i);
+      const enc = ae.encoder.predict(input) as tf.Tensor | tf.Tensor[];
+      return [ae.decoder.predict(Array.isArray(enc) ? enc[0] : enc) as tf.Tensor4D, tf.mul(objective(ae, c, input, target, c.seed + i), x.shape[0])];
+    });
+    const m = await imageMetrics(x, rec);
+    loss += (await l.data())[0];
+    mse.push(...m.mse);
+    psnr.push(...m.psnr.map((v) => Math.min(100, v)));
+    ssim.push(...m.ssim);
+    tf.dispose([x, rec, l]);
+  }
+  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
+  let perLabel: SplitMetrics['perLabel'];
+  if (ds.labels) {
+    const sums = new Map<number, { count: number; sum: number }>();
+    for (let k = 0; k < n; k++) {
+      const lab = ds.labels[indices[k]];
+      const e = sums.get(lab) ?? { count: 0, sum: 0 };
+      e.count++;
+      e.sum += mse[k];
+      sums.set(lab, e);
+    }
+    perLabel = [...sums.entries()].sort((a, b) => a[0] - b[0]).map(([label, e]) => ({ label, count: e.count, mse: e.sum / e.count }));
+  }
+  return { count: n, loss: loss / Math.max(1, n), mse: mean(mse), psnr: mean(psnr), ssim: mean(ssim), perLabel };
+}
+
+/** The trained model: model.json (the whole autoencoder), encoder/ and decoder/ (TensorFlow.js format), config.json, the latent statistics and report.json (step path, end-of-run metrics). */
+async function saveFinalModel(ae: Autoencoder, c: ModelConfig, trainX: tf.Tensor, runDir: string, report: { step: StepInfo | undefined; metrics: EndMetrics }) {
   const stats = await fitLatentStats(ae, trainX, c.batchSize);
   await writeDirAtomic(path.join(runDir, 'model'), async (tmp) => {
     await saveAutoencoder(ae, tmp, { full: true });
     fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(c, null, 2));
     fs.writeFileSync(path.join(tmp, 'latent-stats.json'), JSON.stringify(stats));
+    fs.writeFileSync(path.join(tmp, 'report.json'), JSON.stringify(report, null, 2));
   });
 }

@@ -8,7 +8,7 @@ import { tf } from './tf';
 import { isVae, type ModelConfig } from './config';
 import { encodeMean, type Autoencoder } from './models';
 import { loadAutoencoder, saveAutoencoder, writeDirAtomic } from './persist';
-import type { LatentStats } from './latent-stats';
+import { sampleCodes, type LatentStats } from './latent-stats';
 import { imageMetrics, type ImageMetrics } from './metrics';
 import { mulberry32 } from './rng';
 import type { Dataset } from './data';
@@ -79,12 +79,12 @@ export class TrainedModel {
     });
   }
 
-  /** New images: from N(0, I) for a VAE, from the Gaussian fitted to the training codes otherwise. */
+  /** New images: from N(0, I) for a VAE, from the full-covariance Gaussian fitted to the training codes otherwise. */
   sample(n: number, seed = Date.now() % 2 ** 31): Float32Array {
     const d = this.config.latentDim;
     return tf.tidy(() => {
       let z = tf.randomNormal([n, d], 0, 1, 'float32', seed);
-      if (!this.vae) z = tf.add(tf.mul(z, tf.tensor1d(this.latentStats.std)), tf.tensor1d(this.latentStats.mean));
+      if (!this.vae) z = sampleCodes(this.latentStats, z as tf.Tensor2D);
       return (this.ae.decoder.predict(z) as tf.Tensor).dataSync() as Float32Array;
     });
   }

@@ -9,6 +9,7 @@ import { trainerHandlers } from './trainer';
 import { createRunsService } from './runs';
 import { datasetHandlers } from './datasets';
 import { galleryHandlers } from './gallery';
+import { evaluateHandlers } from './evaluate';
 import { noiseHandlers } from './noise';
 import { exportHandlers, type HostDialogs } from './exports';
 import { inventory, openWorkspaceDir, writeSettings, type OpenedWorkspace } from './workspace';
@@ -57,6 +58,7 @@ export function createHost(opts: HostOptions): Host {
       ...runs.handlers,
       ...datasets.handlers,
       ...galleryHandlers(opts.trainer, dir, (id) => runs.get(id)),
+      ...evaluateHandlers(opts.trainer, dir, (id) => runs.get(id)),
       ...noiseHandlers(opts.trainer, dir, () => (runs.handlers['runs:list']({}) as Array<{ status: string }>).filter((r) => r.status === 'running').length),
       ...exportHandlers({ trainer: opts.trainer, workspaceDir: dir, dialogs: opts.dialogs, getRun: (id) => runs.get(id), addImportedRun: (run) => runs.add(run) }),
     };

@@ -156,6 +156,8 @@ export function createRunsService(opts: {
       if (!run) return;
       run.epochsDone = p.result.epochsDone;
       if (p.result.history.loss.length) run.history = p.result.history;
+      if (p.result.step) run.step = p.result.step;
+      if (p.result.metrics) run.metrics = p.result.metrics;
       if (p.result.status === 'failed') fromCheckpoint(run);
       setStatus(run, p.result.status, p.result.message);
       pump();

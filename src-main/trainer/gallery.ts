@@ -7,8 +7,10 @@ import { imagesToBase64 as split } from '../datasets/base64';
 import type { MethodParams } from './protocol';
 
 const cache = new Map<string, TrainedModel>();
+/** Called when a run's model is forgotten (its evaluation is stale too). */
+export const forgotten: Array<(runDir: string) => void> = [];
 
-async function modelFor(runDir: string): Promise<TrainedModel> {
+export async function modelFor(runDir: string): Promise<TrainedModel> {
   let m = cache.get(runDir);
   if (!m) {
     for (const [k, old] of cache) {
@@ -25,6 +27,7 @@ async function modelFor(runDir: string): Promise<TrainedModel> {
 export function forgetModel(runDir: string) {
   cache.get(runDir)?.dispose();
   cache.delete(runDir);
+  forgotten.forEach((f) => f(runDir));
 }
 
 const toU8 = (f: Float32Array) => Uint8Array.from(f, (v) => Math.max(0, Math.min(255, Math.round(v * 255))));

@@ -2,7 +2,7 @@
 // trainer receives is validated here; a malformed one is answered with `protocol-error` and the
 // trainer keeps running.
 import { z } from 'zod';
-import { BackendInfo, BuiltinDatasetName, DatasetManifest, ImportDonePayload, ImportOptions, ImportProgressPayload, RunDataset, RunEventPayload, RunHistory } from '../contract';
+import { BackendInfo, BuiltinDatasetName, DatasetManifest, ImportDonePayload, ImportOptions, ImportProgressPayload, RunDataset, RunEventPayload, RunHistory, TrainingStepInfo, EndMetrics } from '../contract';
 import { NoiseConfig, NoisePreviewDataset } from '../contract';
 
 /** Methods the host may ask the trainer to run, with their params and results. */
@@ -36,6 +36,11 @@ export const methods = {
   /** One Gallery view of a trained run (see contract/gallery.ts for the shapes). */
   gallery: {
     params: z.object({ op: z.enum(['triplets', 'samples', 'worst', 'latent', 'manifold', 'interpolate']), runDir: z.string(), workspaceDir: z.string(), dataset: RunDataset, params: z.record(z.string(), z.number()) }).strict(),
+    result: z.unknown(),
+  },
+  /** Evaluates a trained run on its dataset (contract/evaluate.ts for the result). */
+  evaluate: {
+    params: z.object({ runDir: z.string(), workspaceDir: z.string(), dataset: RunDataset, anomalous: z.array(z.number().int()) }).strict(),
     result: z.unknown(),
   },
   /** Writes one export of a trained run to `out` (atomically; nothing at `out` on failure). */
@@ -93,6 +98,8 @@ export const trainerEvents = {
       bestValLoss: z.number().nullable(),
       history: RunHistory,
       message: z.string().optional(),
+      step: TrainingStepInfo.optional(),
+      metrics: EndMetrics.optional(),
     }),
   }),
   'import-progress': ImportProgressPayload,

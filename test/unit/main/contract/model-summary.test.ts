@@ -26,6 +26,10 @@ const CASES: Array<[string, Omit<ModelConfigInput, 'inputShape'> & { inputShape?
   ['vae, two hidden, leaky ReLU', { kind: 'vae', latentDim: 10, hidden: [256, 64], activation: 'leaky-relu' }],
   ['conv vae RGB', { kind: 'conv-vae', latentDim: 8, inputShape: [32, 32, 3] }],
   ['conv vae grayscale, sigmoid hidden', { kind: 'conv-vae', latentDim: 2, hidden: [4, 8], activation: 'sigmoid' }],
+  ['conv, 3 stages on 64×64 RGB (reference model D)', { kind: 'conv', latentDim: 128, hidden: [32, 64, 128], inputShape: [64, 64, 3] }],
+  ['conv, 1 stage, 5×5 kernels', { kind: 'conv', latentDim: 16, hidden: [8], kernelSize: 5 }],
+  ['conv, 6 stages on 128×128 RGB, 5×5, leaky ReLU', { kind: 'conv', latentDim: 32, hidden: [4, 6, 8, 8, 12, 16], kernelSize: 5, activation: 'leaky-relu', inputShape: [128, 128, 3] }],
+  ['conv vae, 4 stages on 64×64 RGB, 5×5', { kind: 'conv-vae', latentDim: 8, hidden: [8, 16, 16, 32], kernelSize: 5, inputShape: [64, 64, 3] }],
 ];
 
 describe('model summary (pure) against the real tfjs model', () => {
@@ -53,5 +57,43 @@ describe('model summary (pure) against the real tfjs model', () => {
     const s = summarizeModel(r.config);
     expect(s.encoder.map((l) => l.outputShape)).toEqual([[28, 28, 1], [784], [128]]);
     expect(s.totalParams).toBe(201_616);
+  });
+
+  it('reference model D (conv AE on 64×64 RGB, stages 32→64→128, code 128): the peers\' layer shapes and parameter count', () => {
+    const r = validateConfig({ kind: 'conv', inputShape: [64, 64, 3], latentDim: 128, hidden: [32, 64, 128] });
+    if (!r.ok) throw new Error('invalid');
+    const s = summarizeModel(r.config);
+    expect(s.encoder.map((l) => l.outputShape)).toEqual([[64, 64, 3], [32, 32, 32], [16, 16, 64], [8, 8, 128], [8192], [128]]);
+    expect(s.decoder.map((l) => l.outputShape)).toEqual([[128], [8192], [8, 8, 128], [16, 16, 64], [32, 32, 32], [64, 64, 3]]);
+    // Conv 896 + 18,496 + 73,856; Dense 1,048,704; Dense 1,056,768; ConvT 73,792 + 18,464 + 867 (Keras's count for the same model)
+    expect(s.totalParams).toBe(896 + 18_496 + 73_856 + 1_048_704 + 1_056_768 + 73_792 + 18_464 + 867);
+  });
+});
+
+describe('conv stages and image sides', () => {
+  const check = (input: Partial<ModelConfigInput>) => validateConfig({ kind: 'conv', inputShape: [28, 28, 1], ...input });
+  it('takes 1 to 6 stages and refuses 0 or 7 in plain words', () => {
+    expect(check({ hidden: [8], inputShape: [28, 28, 1] }).ok).toBe(true);
+    expect(check({ hidden: [8, 8, 8, 8, 8, 8], inputShape: [128, 128, 3] }).ok).toBe(true);
+    for (const hidden of [[], [8, 8, 8, 8, 8, 8, 8]]) {
+      const r = check({ hidden, inputShape: [128, 128, 3] });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.errors[0]).toMatchObject({ field: 'hidden', message: expect.stringContaining('1 to 6 stages') });
+    }
+  });
+  it('needs sides divisible by 2^stages and says how many stages would fit', () => {
+    const r = check({ hidden: [32, 64, 128] }); // 28 is divisible by 4, not 8
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.errors).toEqual([{ field: 'inputShape', message: '3 conv stages halve the image 3 times, so height and width must be divisible by 8; these images are 28×28 — use at most 2 stages for these images, or resize them' }]);
+    }
+    expect(check({ hidden: [32, 64, 128], inputShape: [64, 64, 3] }).ok).toBe(true);
+  });
+  it('kernel size is 3 (default) or 5', () => {
+    const r = check({ hidden: [8, 16] });
+    expect(r.ok && r.config.kernelSize).toBe(3);
+    const bad = check({ hidden: [8, 16], kernelSize: 4 as 3 });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.errors[0]).toMatchObject({ field: 'kernelSize', message: 'must be one of 3, 5' });
   });
 });

@@ -17,7 +17,10 @@ describe('model config', () => {
     expect(fields(validateConfig({ ...base, batchSize: 5000 }, ds))).toEqual(['batchSize']);
     expect(fields(validateConfig({ ...base, inputShape: [32, 32, 3] }, ds))).toEqual(['inputShape']);
     expect(fields(validateConfig({ ...base, kind: 'conv', inputShape: [30, 30, 1] }, { count: 1000, shape: [30, 30, 1] }))).toEqual(['inputShape']);
-    expect(fields(validateConfig({ ...base, kind: 'conv', hidden: [8, 16, 32] }, ds))).toEqual(['hidden']);
+    expect(fields(validateConfig({ ...base, kind: 'conv', hidden: [8, 8, 8, 8, 8, 8, 8] }, ds))).toEqual(['hidden']); // 1–6 stages
+    expect(fields(validateConfig({ ...base, kind: 'conv', hidden: [8, 16, 32] }, ds))).toEqual(['inputShape']); // 28 is not divisible by 2³
+    expect(fields(validateConfig({ ...base, testSplit: 0.5, validationSplit: 0.5 }, ds))).toEqual(['testSplit', 'batchSize']);
+    expect(fields(validateConfig({ ...base, klWarmupEpochs: 3 }, ds))).toEqual(['klWarmupEpochs']);
     expect(fields(validateConfig({ ...base, loss: 'bce', outputActivation: 'linear' }, ds))).toEqual(['outputActivation']);
     expect(fields(validateConfig({ ...base, learningRate: -1 }, ds))).toEqual(['learningRate']);
     expect(fields(validateConfig({ ...base, optimizer: 'lbfgs' }, ds))).toEqual(['optimizer']);

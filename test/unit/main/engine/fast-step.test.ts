@@ -135,6 +135,10 @@ const KINDS: Array<[string, ModelConfigInput]> = [
   ['dense, tanh', { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, activation: 'tanh' }],
   ['conv, elu, BCE', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [4, 8], activation: 'elu', loss: 'bce' }],
   ['rgb conv, sigmoid hidden', { kind: 'conv', inputShape: [16, 16, 3], latentDim: 8, hidden: [4, 8], activation: 'sigmoid' }],
+  ['conv, 3 stages, 5×5 kernels, rgb', { kind: 'conv', inputShape: [32, 32, 3], latentDim: 8, hidden: [4, 6, 8], kernelSize: 5 }],
+  ['conv, 1 stage', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [6] }],
+  ['conv, 5 stages, leaky-relu', { kind: 'conv', inputShape: [32, 32, 3], latentDim: 4, hidden: [4, 4, 6, 6, 8], activation: 'leaky-relu' }],
+  ['conv-vae, 3 stages, 5×5, rgb', { kind: 'conv-vae', inputShape: [32, 32, 3], latentDim: 4, hidden: [4, 6, 8], kernelSize: 5 }],
 ];
 
 function resolve(config: ModelConfigInput) {
@@ -172,6 +176,29 @@ describe('the hand-written backward pass equals tfjs autodiff of the objective',
       expect(tf.memory().numTensors).toBe(before);
     });
   }
+});
+
+describe('the step path is recorded, never chosen silently', () => {
+  // 3-stage 5×5 and 4-stage conv models on RGB pictures: the fast step as a graph, and the run says so.
+  const rgb = (count: number, side: number) => {
+    const images = new Uint8Array(count * side * side * 3);
+    for (let i = 0; i < images.length; i++) images[i] = (i * 2654435761) >>> 24;
+    return { images, count, shape: [side, side, 3] as [number, number, number] };
+  };
+  it.each([
+    ['conv, 3 stages, 5×5', { kind: 'conv', inputShape: [32, 32, 3], latentDim: 16, hidden: [8, 16, 16], kernelSize: 5 }],
+    ['conv-vae, 4 stages', { kind: 'conv-vae', inputShape: [32, 32, 3], latentDim: 8, hidden: [8, 8, 16, 16] }],
+    ['conv-vae, 3 stages, KL warm-up (β changes between epochs)', { kind: 'conv-vae', inputShape: [32, 32, 3], latentDim: 8, hidden: [8, 8, 16], klWarmupEpochs: 2, epochs: 3 }],
+  ] as Array<[string, ModelConfigInput]>)('%s trains on the graph step', async (_, config) => {
+    const r = await trainRun({ config: { epochs: 1, ...config, batchSize: 16 }, dataset: rgb(64, 32), runDir: tmpRunDir('path') });
+    expect(r.status, r.message).toBe('completed');
+    expect(r.step).toEqual({ step: 'graph', reason: null, fallback: false });
+  });
+  it('the plain tfjs path says why', async () => {
+    process.env.AE_FAST_STEP = '0';
+    const r = await trainRun({ config: { kind: 'conv', inputShape: [32, 32, 3], latentDim: 8, hidden: [8, 8, 8], epochs: 1, batchSize: 16 }, dataset: rgb(32, 32), runDir: tmpRunDir('path-tfjs') });
+    expect(r.step).toEqual({ step: 'tfjs', reason: 'the fast step is turned off (AE_FAST_STEP=0)', fallback: false });
+  });
 });
 
 describe('convolutions on oneDNN and on Eigen', () => {
@@ -283,6 +310,9 @@ describe('real runs: fast path vs plain tfjs path', () => {
     ['sparse', { kind: 'sparse', inputShape: [28, 28, 1], latentDim: 16 }],
     ['denoising conv', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16], noise: { type: 'salt-pepper', level: 0.2 } }],
     ['denoising dense, rmsprop', { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, optimizer: 'rmsprop', noise: { type: 'gaussian', level: 0.3 } }],
+    ['conv, 1 stage, 5×5', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8], kernelSize: 5 }],
+    // β changes every epoch; the graph step takes it as a graph input, so its losses must follow the tfjs path's
+    ['vae with KL warm-up', { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [64], loss: 'bce', klWarmupEpochs: 2, beta: 4 }],
   ];
   for (const [name, config] of RUNS) {
     it(`${name}: the same loss trajectory`, async () => {

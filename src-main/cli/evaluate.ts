@@ -1,0 +1,141 @@
+// `ae-studio evaluate`: what a trained run's codes and errors are good for, from a terminal.
+//   ae-studio evaluate --workspace WS --run ID --dataset NAME [--anomalous LABEL,…] [--scores scores.csv] [--json]
+// Prints reconstruction metrics (MSE, PSNR, SSIM) on the images the run never trained on, the linear
+// probe and kNN accuracies on the codes, on raw pixels and on PCA with as many dimensions as the
+// code, the per-label counts and errors and, with --anomalous, the ROC AUC of reconstruction error
+// as an anomaly score. The work is the engine's (src-main/engine/evaluate); this file only parses
+// the arguments, loads the run and the dataset, and prints.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { BUILTIN_NAMES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
+import { listDatasets, loadDataset } from '../datasets/store';
+
+export const EVALUATE_USAGE = 'ae-studio evaluate --workspace DIR --run ID --dataset NAME [--anomalous LABEL,...] [--scores scores.csv] [--json]';
+
+/** A mistake in the arguments: exit code 2 like every other usage error of the CLI. */
+class EvaluateUsageError extends Error {
+  readonly code = 'ERR_PARSE_ARGS_EVALUATE';
+  constructor(message: string) {
+    super(`${message}\nUsage: ${EVALUATE_USAGE}`);
+  }
+}
+
+const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const pct = (v: number) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '–');
+const fix = (v: number, d: number) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+
+interface Data {
+  images: Uint8Array;
+  labels?: Int32Array;
+  count: number;
+  shape: [number, number, number];
+  labelNames: string[];
+}
+
+function loadNamed(ws: string, name: string): Data {
+  if ((BUILTIN_NAMES as readonly string[]).includes(name)) return makeBuiltin(name as BuiltinName);
+  const known = listDatasets(ws).map((d) => d.id);
+  if (!known.includes(name)) throw new Error(`There is no dataset '${name}' in ${ws}; use ${BUILTIN_NAMES.join(', ')} or one of: ${known.join(', ') || '(none stored)'}.`);
+  const d = loadDataset(ws, name);
+  return { images: d.images as Uint8Array, labels: d.labels as Int32Array | undefined, count: d.count, shape: d.shape, labelNames: d.manifest.labelNames };
+}
+
+/** How many images of `name` the run trained with (its run.json), so its split is reproduced exactly; undefined when the run used another dataset. */
+function runCount(runDir: string, name: string): number | undefined {
+  try {
+    const r = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')) as { dataset?: { builtin?: string; id?: string; count?: number } };
+    const same = r.dataset?.builtin === name || r.dataset?.id === name;
+    return same ? r.dataset?.count : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function evaluateCommand(argv: string[], out: (s: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      workspace: { type: 'string' },
+      run: { type: 'string' },
+      dataset: { type: 'string' },
+      anomalous: { type: 'string' },
+      scores: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (!values.workspace) throw new EvaluateUsageError('--workspace DIR is required.');
+  if (!values.run) throw new EvaluateUsageError('--run ID is required.');
+  if (!values.dataset) throw new EvaluateUsageError(`--dataset NAME is required (${BUILTIN_NAMES.join(', ')} or a stored dataset id; see 'ae-studio datasets').`);
+  if (!RUN_ID_RE.test(values.run) || values.run.includes('..')) throw new EvaluateUsageError(`'${values.run}' is not a run id.`);
+  const ws = path.resolve(values.workspace);
+  const dir = path.join(ws, 'runs', values.run);
+  if (!fs.existsSync(dir)) throw new Error(`There is no run '${values.run}' in ${ws}.`);
+  if (!fs.existsSync(path.join(dir, 'model', 'encoder', 'model.json'))) throw new Error(`Run '${values.run}' has no trained model yet: let it finish training first.`);
+
+  const data = loadNamed(ws, values.dataset);
+  const n = Math.min(runCount(dir, values.dataset) ?? data.count, data.count);
+  let anomalous: number[] | undefined;
+  if (values.anomalous !== undefined) {
+    if (!data.labels) throw new Error(`Dataset '${values.dataset}' has no labels, so no label can be marked anomalous.`);
+    anomalous = values.anomalous
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => {
+        const byName = data.labelNames.indexOf(s);
+        if (byName >= 0) return byName;
+        if (/^\d+$/.test(s) && Number(s) < Math.max(1, data.labelNames.length || 1_000_000)) return Number(s);
+        throw new EvaluateUsageError(`--anomalous: '${s}' is not a label of '${values.dataset}' (labels: ${data.labelNames.join(', ') || 'numbers'}).`);
+      });
+    if (!anomalous.length) throw new EvaluateUsageError('--anomalous needs at least one label, e.g. --anomalous 9 or --anomalous cat,dog.');
+  }
+
+  const { loadTrained } = await import('../engine/trained-model');
+  const { evaluateModel, scoresCsv } = await import('../engine/evaluate');
+  const trained = await loadTrained(dir);
+  try {
+    const size = data.shape[0] * data.shape[1] * data.shape[2];
+    const ds = { images: data.images.subarray(0, n * size), labels: data.labels?.subarray(0, n), count: n, shape: data.shape };
+    const e = await evaluateModel(trained.ae, trained.config, ds, { anomalous });
+    const name = (l: number) => (l < 0 ? '(none)' : (data.labelNames[l] ?? String(l)));
+    if (values.scores) {
+      const file = path.resolve(values.scores);
+      const tmp = `${file}.tmp-${process.pid}`;
+      fs.writeFileSync(tmp, scoresCsv(e));
+      fs.renameSync(tmp, file);
+    }
+    if (values.json) {
+      const { scores, histogram, ...rest } = e;
+      out(JSON.stringify({ run: values.run, dataset: values.dataset, labelNames: data.labelNames, ...rest, histogram, worst: scores.slice(0, 20), scoresFile: values.scores ? path.resolve(values.scores) : undefined }));
+      return 0;
+    }
+    const r = e.reconstruction;
+    out(`Run '${values.run}' on '${values.dataset}': ${e.counts.total.toLocaleString('en-US')} images, trained on ${e.counts.train.toLocaleString('en-US')}, scored ${e.counts.scored.toLocaleString('en-US')} it never trained on`);
+    out(`Reconstruction: MSE ${fix(r.mse, 5)}  PSNR ${fix(r.psnr, 2)} dB  SSIM ${fix(r.ssim, 3)}`);
+    if (e.probes) {
+      const p = e.probes;
+      out(`Probes (fitted on ${p.trainRows.toLocaleString('en-US')} training images, accuracy on ${p.testRows.toLocaleString('en-US')} held-out; chance ${pct(1 / p.labels.length)}):`);
+      out(`  ${'features'.padEnd(10)}${'dims'.padStart(7)}${'linear'.padStart(10)}${`kNN k=${p.knn.k}`.padStart(10)}`);
+      for (const f of ['codes', 'pca', 'pixels'] as const) {
+        out(`  ${(f === 'pca' ? 'PCA' : f).padEnd(10)}${String(p.dims[f]).padStart(7)}${pct(p.linear[f].accuracy).padStart(10)}${pct(p.knn[f].accuracy).padStart(10)}`);
+      }
+      out(`  (PCA keeps ${pct(p.pcaExplained)} of the pixel variance)`);
+    }
+    out('Per label:');
+    out(`  ${'label'.padEnd(14)}${'images'.padStart(8)}${'trained'.padStart(9)}${'scored'.padStart(8)}${'MSE'.padStart(10)}${'PSNR'.padStart(8)}${'SSIM'.padStart(7)}${e.probes ? 'probe'.padStart(8) : ''}`);
+    for (const l of e.perLabel) {
+      const k = e.probes?.labels.indexOf(l.label) ?? -1;
+      const probe = e.probes ? (k >= 0 ? pct(e.probes.linear.codes.perClass[k]) : '–').padStart(8) : '';
+      out(`  ${name(l.label).slice(0, 13).padEnd(14)}${String(l.total).padStart(8)}${String(l.train).padStart(9)}${String(l.count).padStart(8)}${fix(l.mse, 5).padStart(10)}${fix(l.psnr, 2).padStart(8)}${fix(l.ssim, 3).padStart(7)}${probe}`);
+    }
+    if (e.anomaly) {
+      out(`Anomaly score = reconstruction MSE; anomalous: ${e.anomaly.anomalous.map(name).join(', ')}`);
+      out(`  ROC AUC ${e.anomaly.auc.toFixed(4)} (${e.anomaly.positives} anomalous vs ${e.anomaly.negatives} normal images)`);
+    }
+    if (values.scores) out(`Scores of ${e.scores.length} images written to ${path.resolve(values.scores)}`);
+    return 0;
+  } finally {
+    trained.dispose();
+  }
+}
