@@ -4,6 +4,7 @@
 //   ae-studio datasets --workspace DIR [--json]
 //   ae-studio export --workspace DIR --run ID --format tfjs|keras|onnx --part encoder|decoder|full --out PATH [--json]
 //   ae-studio latents --workspace DIR --run ID --dataset NAME --out codes.csv [--json]
+//   ae-studio job export|import …   (cluster jobs: cli/job.ts)
 // export/latents load tfjs-node, so they import the engine only when they run.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,7 +19,9 @@ const USAGE = `Usage:
   ae-studio builtin ${BUILTIN_NAMES.join('|')} --workspace DIR [--name NAME] [--json]
   ae-studio datasets --workspace DIR [--json]
   ae-studio export --workspace DIR --run ID --format tfjs|keras|onnx --part encoder|decoder|full --out PATH [--json]
-  ae-studio latents --workspace DIR --run ID --dataset ${BUILTIN_NAMES.join('|')}|DATASET_ID --out codes.csv [--json]`;
+  ae-studio latents --workspace DIR --run ID --dataset ${BUILTIN_NAMES.join('|')}|DATASET_ID --out codes.csv [--json]
+  ae-studio job export --workspace DIR (--run ID [--from-checkpoint] | --config FILE --dataset NAME) --out JOBDIR [--json]
+  ae-studio job import JOBDIR --workspace DIR [--json]`;
 
 class UsageError extends Error {}
 
@@ -37,6 +40,7 @@ function trainedRunDir(ws: string, runId: string | undefined): string {
 }
 
 export async function run(argv: string[], out: (s: string) => void): Promise<number> {
+  if (argv[0] === 'job') return (await import('./job')).runJob(argv.slice(1), out);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -5,6 +5,7 @@ import { Menu, app, type MenuItemConstructorOptions } from 'electron';
 export interface MenuActions {
   openWorkspace(): void;
   importModel(): void;
+  importJob(): void;
   showWorkspace(): void;
 }
 
@@ -19,6 +20,7 @@ export function installMenu(actions: MenuActions): void {
         { label: 'Show Workspace Folder', click: () => actions.showWorkspace() },
         { type: 'separator' },
         { label: 'Import TensorFlow.js Model…', click: () => actions.importModel() },
+        { label: 'Import Trained Cluster Job…', click: () => actions.importJob() },
         { type: 'separator' },
         isMac ? { role: 'close' } : { role: 'quit' },
       ],
