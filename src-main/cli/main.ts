@@ -8,6 +8,7 @@
 //   ae-studio train --workspace DIR --resume RUN_ID [--json]
 //   ae-studio runs --workspace DIR [--json]
 //   ae-studio evaluate … (src-main/cli/evaluate.ts)
+//   ae-studio job export|import …   (cluster jobs: cli/job.ts)
 // export/latents load tfjs-node, so they import the engine only when they run; `train` trains in
 // the trainer process. TensorFlow's own INFO lines are kept off stderr unless --verbose (see quietTensorFlow).
 import fs from 'node:fs';
@@ -32,6 +33,8 @@ const USAGE = `Usage:
   ae-studio train --workspace DIR --resume RUN_ID [--json]
   ae-studio runs --workspace DIR [--json]
   ${EVALUATE_USAGE}
+  ae-studio job export --workspace DIR (--run ID [--from-checkpoint] | --config FILE --dataset NAME) --out JOBDIR [--json]
+  ae-studio job import JOBDIR --workspace DIR [--json]
 Every command takes --verbose (TensorFlow's own log lines on stderr) and --help.`;
 
 const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -50,6 +53,7 @@ function trainedRunDir(ws: string, runId: string | undefined): string {
 
 export async function run(argv: string[], out: (s: string) => void): Promise<number> {
   if (argv[0] === 'evaluate') return evaluateCommand(argv.slice(1), out);
+  if (argv[0] === 'job') return (await import('./job')).runJob(argv.slice(1), out);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -13,8 +13,9 @@ export const ExportId = z.string().regex(/^exp-[a-z0-9-]{1,60}$/, 'an export id 
 export const ExportRecord = z.object({
   exportId: ExportId,
   runId: RunId,
-  kind: z.enum(['model', 'latents', 'gallery']),
-  format: z.enum([...EXPORT_FORMATS, 'csv', 'png']),
+  /** `job`: a PyTorch cluster job folder (jobs.ts). */
+  kind: z.enum(['model', 'latents', 'gallery', 'job']),
+  format: z.enum([...EXPORT_FORMATS, 'csv', 'png', 'torch']),
   part: z.enum(EXPORT_PARTS).optional(),
   /** File (or, for TensorFlow.js, folder) name. */
   fileName: z.string(),

@@ -13,6 +13,7 @@ import { noiseCalls } from './noise';
 import { speedCalls } from './speed';
 import { workspaceCalls, workspaceEvents } from './workspace';
 import { exportCalls } from './export';
+import { jobCalls } from './jobs';
 
 export { CALL_NAMES, EVENT_NAMES, eventChannel, type CallName, type EventName } from './names';
 export * from './runs';
@@ -22,6 +23,7 @@ export * from './evaluate';
 export * from './noise';
 export * from './workspace';
 export * from './export';
+export * from './jobs';
 export * from './speed';
 export * from './model-config';
 export * from './model-validate';
@@ -89,6 +91,7 @@ export const calls = {
   ...speedCalls,
   ...workspaceCalls,
   ...exportCalls,
+  ...jobCalls,
 } satisfies Record<CallName, { req: z.ZodType; res: z.ZodType }>;
 
 /** A short message for the user (info / warning / error), shown in place by the renderer. */

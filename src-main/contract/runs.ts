@@ -24,6 +24,31 @@ export const RunDataset = z.union([
     .strict(),
 ]);
 
+/** What a run imported from a cluster job remembers about how it trained there (shown in the Train view). */
+export const ClusterJobInfo = z.object({
+  /** The job folder it was imported from. */
+  from: z.string(),
+  /** The job's name (the studio run it was exported from, or the model kind). */
+  name: z.string(),
+  /** Epochs the studio had trained before the job took over (0 for a fresh job). */
+  startEpoch: z.number().int().nonnegative(),
+  /** One entry per epoch the cluster trained. */
+  epochs: z.array(
+    z.object({
+      epoch: z.number().int(),
+      /** Training images per second over all workers. */
+      samplesPerSec: z.number(),
+      /** How many processes (torchrun workers) trained this epoch. */
+      worldSize: z.number().int(),
+      seconds: z.number(),
+      /** torchrun's restart count when this epoch ran (0 = first start). */
+      restart: z.number().int(),
+    }),
+  ),
+  importedAt: z.number(),
+});
+export type ClusterJobInfo = z.infer<typeof ClusterJobInfo>;
+
 /** `queued`: waiting for a free training slot; `damaged`: its run.json could not be read (listed, never touched). */
 export const RunStatus = z.enum(['queued', 'running', 'completed', 'stopped', 'failed', 'damaged']);
 
@@ -91,6 +116,8 @@ export const RunSummary = z.object({
   metrics: EndMetrics.optional(),
   /** The training step of the run's latest session (recorded when its first batch ran). */
   step: TrainingStepInfo.optional(),
+  /** Set on a run imported from a cluster job: how it trained there (jobs.ts). */
+  cluster: ClusterJobInfo.optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 

@@ -19,6 +19,7 @@ export function preloadPath(mainDir: string, join: (...p: string[]) => string): 
 export interface MenuActions {
   openWorkspace(): void;
   importModel(): void;
+  importJob(): void;
   showWorkspace(): void;
 }
 
@@ -36,6 +37,7 @@ export function menuTemplate(env: { isMac: boolean; isPackaged: boolean }, actio
         { label: 'Show Workspace Folder', click: () => actions.showWorkspace() },
         { type: 'separator' },
         { label: 'Import TensorFlow.js Model…', click: () => actions.importModel() },
+        { label: 'Import Trained Cluster Job…', click: () => actions.importJob() },
         { type: 'separator' },
         env.isMac ? { role: 'close' } : { role: 'quit' },
       ],

@@ -70,11 +70,11 @@ app.whenReady().then(() => {
   trainer.start().catch(() => undefined); // reported through the trainer:state event
   bindIpc(host, () => win);
   // Menu actions go through the same contract calls as the UI; failures become notices in place.
-  const viaHost = (name: 'workspace:open' | 'models:import') => () =>
+  const viaHost = (name: 'workspace:open' | 'models:import' | 'jobs:import') => () =>
     void host.dispatch(name, {}).then((env) => {
       if (!env.ok) host.emit('app:notice', { level: 'error', message: env.error.message, at: Date.now() });
     });
-  installMenu({ openWorkspace: viaHost('workspace:open'), importModel: viaHost('models:import'), showWorkspace: () => void shell.openPath(host.workspaceDir()) });
+  installMenu({ openWorkspace: viaHost('workspace:open'), importModel: viaHost('models:import'), importJob: viaHost('jobs:import'), showWorkspace: () => void shell.openPath(host.workspaceDir()) });
   win = createMainWindow(__dirname);
   win.on('closed', () => (win = undefined));
 

@@ -12,6 +12,7 @@ import { galleryHandlers } from './gallery';
 import { evaluateHandlers } from './evaluate';
 import { noiseHandlers } from './noise';
 import { exportHandlers, type HostDialogs } from './exports';
+import { jobHandlers } from './jobs';
 import { inventory, openWorkspaceDir, writeSettings, type OpenedWorkspace } from './workspace';
 
 export interface HostOptions {
@@ -61,6 +62,7 @@ export function createHost(opts: HostOptions): Host {
       ...evaluateHandlers(opts.trainer, dir, (id) => runs.get(id)),
       ...noiseHandlers(opts.trainer, dir, () => (runs.handlers['runs:list']({}) as Array<{ status: string }>).filter((r) => r.status === 'running').length),
       ...exportHandlers({ trainer: opts.trainer, workspaceDir: dir, dialogs: opts.dialogs, getRun: (id) => runs.get(id), addImportedRun: (run) => runs.add(run) }),
+      ...jobHandlers({ trainer: opts.trainer, workspaceDir: dir, dialogs: opts.dialogs, getRun: (id) => runs.get(id), addImportedRun: (run) => runs.add(run) }),
     };
     return {
       opened,

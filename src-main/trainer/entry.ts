@@ -82,6 +82,16 @@ const handlers: { [M in MethodName]: (params: unknown) => Promise<unknown> | unk
   noisePreview: async (p) => (await import('./noise-preview')).noisePreview(methods.noisePreview.params.parse(p)),
   exportRun: async (p) => (await import('./exports')).exportRun(methods.exportRun.params.parse(p)),
   importModel: async (p) => (await import('./exports')).importModel(methods.importModel.params.parse(p)),
+  exportJob: async (p) => {
+    const { runId, runDir, workspaceDir, config, dataset, fromCheckpoint, out } = methods.exportJob.params.parse(p);
+    const { files, bytes } = await (await import('./jobs')).exportJobFromWorkspace({ workspaceDir, out, run: { runId, runDir, config, dataset }, fromCheckpoint });
+    return { files, bytes };
+  },
+  importJob: async (p) => {
+    const params = methods.importJob.params.parse(p);
+    (await import('./gallery')).forgetModel(params.runDir);
+    return (await import('./jobs')).importJobIntoWorkspace(params);
+  },
   batchRates: async (p) => {
     const { config } = methods.batchRates.params.parse(p);
     const { measureBatchRates, adviseBatchSize } = await import('../engine/fast/batch-advice');

@@ -2,7 +2,7 @@
 // trainer receives is validated here; a malformed one is answered with `protocol-error` and the
 // trainer keeps running.
 import { z } from 'zod';
-import { BackendInfo, BuiltinDatasetName, DatasetManifest, ImportDonePayload, ImportOptions, ImportProgressPayload, RunDataset, RunEventPayload, RunHistory, TrainingStepInfo, EndMetrics } from '../contract';
+import { BackendInfo, BuiltinDatasetName, ClusterJobInfo, DatasetManifest, ImportDonePayload, ImportOptions, ImportProgressPayload, RunDataset, RunEventPayload, RunHistory, TrainingStepInfo, EndMetrics } from '../contract';
 import { NoiseConfig, NoisePreviewDataset } from '../contract';
 
 /** Methods the host may ask the trainer to run, with their params and results. */
@@ -69,6 +69,25 @@ export const methods = {
       dataset: RunDataset,
       epochsDone: z.number().int(),
       history: z.object({ loss: z.array(z.number()), valLoss: z.array(z.number().nullable()) }),
+    }),
+  },
+  /** Writes a cluster job folder for a run (issue #14) to `out` (atomically). */
+  exportJob: {
+    params: z.object({ runId: z.string(), runDir: z.string(), workspaceDir: z.string(), config: z.unknown(), dataset: RunDataset, fromCheckpoint: z.boolean(), out: z.string() }).strict(),
+    result: z.object({ files: z.array(z.string()), bytes: z.number() }),
+  },
+  /** Turns a trained cluster job folder into a run folder (model/ + checkpoint/); may add the job's images as a dataset. */
+  importJob: {
+    params: z.object({ src: z.string(), runDir: z.string(), workspaceDir: z.string() }).strict(),
+    result: z.object({
+      config: z.record(z.string(), z.unknown()),
+      dataset: RunDataset,
+      epochsDone: z.number().int(),
+      history: z.object({ loss: z.array(z.number()), valLoss: z.array(z.number().nullable()) }),
+      status: z.enum(['completed', 'stopped']),
+      message: z.string(),
+      cluster: ClusterJobInfo,
+      addedDataset: z.string().optional(),
     }),
   },
   /** The Noise view's preview: the first images of a dataset, clean and corrupted by the engine's noise. */

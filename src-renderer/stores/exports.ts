@@ -1,6 +1,7 @@
 // Exports of trained runs (issue #6): models as TensorFlow.js / Keras / ONNX, latent codes as CSV,
 // gallery views as PNG; each lands in the workspace, then is saved with the native dialog
-// (desktop) or downloaded (serve mode). Also imports a TensorFlow.js export back as a run.
+// (desktop) or downloaded (serve mode). Also imports a TensorFlow.js export back as a run, and
+// writes / imports PyTorch cluster jobs (issue #14).
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { CallReq, ExportRecord } from '@contract';
@@ -84,5 +85,49 @@ export const useExportsStore = defineStore('exports', () => {
     }
   }
 
-  return { items, busy, error, importing, refresh, run, saveAs, importModel };
+  /** Set while a cluster job is being written; its outcome or error (shown in the job form). */
+  const jobBusy = ref(false);
+  const jobError = ref<string>();
+  const lastJob = ref<ExportRecord>();
+  /** Why the last job import was refused (what is wrong with the folder). */
+  const jobImportError = ref<string>();
+
+  /** Writes a PyTorch cluster job for a run into the workspace's exports/ (issue #14). */
+  async function exportJob(runId: string, fromCheckpoint: boolean): Promise<ExportRecord | undefined> {
+    jobBusy.value = true;
+    jobError.value = undefined;
+    try {
+      const rec = await useApi().invoke('jobs:export', { runId, fromCheckpoint });
+      items.value = [rec, ...items.value.filter((e) => e.exportId !== rec.exportId)];
+      lastJob.value = rec;
+      return rec;
+    } catch (err) {
+      jobError.value = describeError(err);
+      return undefined;
+    } finally {
+      jobBusy.value = false;
+    }
+  }
+
+  /** Imports a trained cluster job folder (path, or the native dialog) as a new run. */
+  async function importJob(path?: string): Promise<string | undefined> {
+    importing.value = true;
+    jobImportError.value = undefined;
+    try {
+      const r = await useApi().invoke('jobs:import', path ? { path } : {});
+      if (r.cancelled || !r.runId) return undefined;
+      const runs = useRunsStore();
+      await runs.refresh();
+      runs.select(r.runId);
+      notices.push('info', `Imported the cluster job as run ${r.runId}: its curves are in the Train view, its reconstructions in the Gallery.`);
+      return r.runId;
+    } catch (err) {
+      jobImportError.value = describeError(err);
+      return undefined;
+    } finally {
+      importing.value = false;
+    }
+  }
+
+  return { items, busy, error, importing, refresh, run, saveAs, importModel, jobBusy, jobError, jobImportError, lastJob, exportJob, importJob };
 });

@@ -2,7 +2,8 @@
 // (trained here by the real engine on real MNIST, then listed by the studio like any run after a
 // restart) and an unknown file: the view flags the file, exports the model as ONNX and as
 // TensorFlow.js, downloads both (the folder as a zip), imports the TF.js export back as a run the
-// Gallery shows, and the theme setting switches the page to dark.
+// Gallery shows, writes the run as a PyTorch cluster job and downloads it as a zip (issue #14), and
+// the theme setting switches the page to dark.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -92,6 +93,23 @@ describe('the Export view', () => {
     await page.getByTestId('gallery-run').selectOption(imported!);
     await page.getByTestId('gallery-triplets').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('gallery-triplets').locator('canvas').count()).toBeGreaterThan(0);
+  });
+
+  it('writes the run as a cluster job, continuing from its checkpoint, and downloads it as a zip', async () => {
+    await page.getByTestId('nav-export').click();
+    await page.getByTestId('job-run').selectOption(runId);
+    expect(await page.getByTestId('job-from-checkpoint').isChecked()).toBe(true);
+    await page.getByTestId('job-export').click();
+    const done = page.getByTestId('job-done');
+    await expect.poll(async () => (await done.isVisible()) && (await done.textContent()), { timeout: 60_000 }).toMatch(new RegExp(`Wrote ${runId}-torch-job`));
+    const [zip] = await Promise.all([page.waitForEvent('download'), done.getByText('Download (.zip)').click()]);
+    const zipFile = path.join(downloads, 'job.zip');
+    await zip.saveAs(zipFile);
+    expect(zip.suggestedFilename()).toBe(`${runId}-torch-job.zip`);
+    const bytes = fs.readFileSync(zipFile);
+    expect(bytes.subarray(0, 2).toString()).toBe('PK');
+    for (const name of ['train.py', 'launch.sh', 'slurm.sbatch', 'README.md', 'job.json', 'data/dataset.safetensors', 'init/optimizer.safetensors']) expect(bytes.includes(Buffer.from(`${runId}-torch-job/${name}`)), name).toBe(true);
+    await page.getByTestId('cluster-job').screenshot({ path: screenshotPath('export-cluster-job') });
   });
 
   it('switches to the dark theme from the settings and keeps it in the workspace', async () => {

@@ -112,3 +112,23 @@ export function runPython(env: PyEnv, script: string, args: string[], timeoutMs 
   if (r.status !== 0) throw new Error(`python ${path.basename(script)} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
   return r.stdout;
 }
+
+/**
+ * PyTorch (CPU) for the cluster-job tests (issue #14). torch 2.13.0's CPU wheel is on the local
+ * index (find-links); pinning it keeps pip away from the CUDA build of a later torch.
+ */
+export const TORCH_REQUIREMENTS = ['torch==2.13.0', 'numpy', 'safetensors'];
+
+/**
+ * The torch venv, or why it cannot be had. Under CI (`CI` or `AE_REQUIRE_TORCH` set; .ci/run sets the
+ * latter) a failure throws: the tests must run there. Elsewhere the caller skips with the reason
+ * printed loudly.
+ */
+export function torchEnvOrReason(): { env: PyEnv } | { reason: string } {
+  try {
+    return { env: ensurePyEnv(TORCH_REQUIREMENTS) };
+  } catch (err) {
+    if (process.env.CI || process.env.AE_REQUIRE_TORCH) throw err;
+    return { reason: (err as Error).message };
+  }
+}

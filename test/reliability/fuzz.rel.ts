@@ -50,6 +50,8 @@ function baselines(): Record<string, unknown> {
     'export:list': { runId },
     'export:saveAs': { exportId: 'exp-20260101-000000-abcdef' },
     'settings:set': { theme: 'dark' },
+    'jobs:export': { runId, fromCheckpoint: true },
+    'jobs:import': { path: outside },
   };
 }
 

@@ -7,14 +7,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from '../tf';
 import type { io } from '@tensorflow/tfjs-core';
-import { isVae, validateConfig, type ModelConfig } from '../config';
-import { fullModel, type Autoencoder } from '../models';
+import { validateConfig, type ModelConfig } from '../config';
+import { buildAutoencoder, fullModel, type Autoencoder } from '../models';
 import { saveAutoencoder } from '../persist';
 import { writeDirAtomic, writeJsonAtomic } from '../atomic';
 import type { LatentStats } from '../latent-stats';
 import { TrainedModel } from '../trained-model';
 import { ImportError, type ExportPart } from './errors';
 import { writeFolderAtomic, type ExportResult } from './output';
+import { jobPlan } from '../job/plan';
+import { fileInside, readJsonCapped } from '../safe-read';
+import { checkLatentStats, checkTopology, hasNestedModel, readModelJson, readTfjsWeights } from './tfjs-read';
 
 export const STUDIO_TFJS_FORMAT = 'autoencoder-studio/tfjs-export';
 
@@ -98,26 +101,25 @@ export interface ImportedModel {
 /** Reads studio.json of an export folder; a clear ImportError when it is not a studio TensorFlow.js export. */
 export function readStudioInfo(dir: string): StudioExportInfo {
   if (!fs.existsSync(path.join(dir, 'model.json'))) throw new ImportError(`${dir} holds no model.json: it is not a TensorFlow.js export.`);
-  const file = path.join(dir, 'studio.json');
-  if (!fs.existsSync(file)) {
+  if (!fs.existsSync(path.join(dir, 'studio.json'))) {
     throw new ImportError(
       `${dir} is a TensorFlow.js model but not an Autoencoder Studio export (no studio.json), so its configuration is unknown; only models exported from the studio can be imported.`,
     );
   }
-  let info: StudioExportInfo;
-  try {
-    info = JSON.parse(fs.readFileSync(file, 'utf8')) as StudioExportInfo;
-  } catch (err) {
-    throw new ImportError(`studio.json in ${dir} cannot be read: ${(err as Error).message}`);
+  const fail = (m: string) => new ImportError(m);
+  const info = readJsonCapped(fileInside(dir, 'studio.json', 'studio.json', fail), 4 * 2 ** 20, `studio.json in ${dir}`, fail) as StudioExportInfo;
+  if (!info || typeof info !== 'object' || info.format !== STUDIO_TFJS_FORMAT || info.version !== 1) {
+    throw new ImportError(`studio.json in ${dir} is not a studio export description (format ${String(info?.format)}, version ${String(info?.version)}).`);
   }
-  if (info.format !== STUDIO_TFJS_FORMAT || info.version !== 1) throw new ImportError(`studio.json in ${dir} is not a studio export description (format ${String(info.format)}, version ${String(info.version)}).`);
   return info;
 }
 
 /**
  * Turns a studio TensorFlow.js export of the FULL autoencoder back into a fresh encoder + decoder
  * with the run's config and latent statistics. An export of only the encoder or the decoder, or a
- * plain TensorFlow.js folder, is an ImportError saying so.
+ * plain TensorFlow.js folder, is an ImportError saying so. The folder is hostile input
+ * (tfjs-read.ts): the weights are checked against the config's model before they are read, and
+ * the model is built from the config, never from model.json's topology.
  */
 export async function importTfjsExport(dir: string): Promise<ImportedModel> {
   const info = readStudioInfo(dir);
@@ -127,30 +129,35 @@ export async function importTfjsExport(dir: string): Promise<ImportedModel> {
   const checked = validateConfig(info.config);
   if (!checked.ok) throw new ImportError(`The configuration in studio.json is not valid: ${checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
   const config = checked.config;
-  const full = await tf.loadLayersModel(`file://${path.join(path.resolve(dir), 'model.json')}`);
-  let encoder: tf.LayersModel | undefined;
-  let decoder: tf.LayersModel | undefined;
+  let plan;
   try {
-    const nested = (name: string) => {
-      const l = full.layers.find((x) => x.name === name);
-      if (!(l instanceof tf.LayersModel)) throw new ImportError(`model.json in ${dir} has no nested '${name}' model; it was not exported by the studio as a full autoencoder.`);
-      return l;
-    };
-    encoder = await cloneModel(nested('encoder'));
-    decoder = await cloneModel(nested('decoder'));
-    const inShape = encoder.inputs[0].shape.slice(1).join('×');
-    if (inShape !== config.inputShape.join('×')) throw new ImportError(`The encoder takes ${inShape} images but studio.json says ${config.inputShape.join('×')}.`);
-    const encOuts = encoder.outputs.length;
-    if (encOuts !== (isVae(config.kind) ? 2 : 1)) throw new ImportError(`The encoder has ${encOuts} outputs, which does not fit a '${config.kind}' model.`);
-    if (decoder.inputs[0].shape[1] !== config.latentDim) throw new ImportError(`The decoder takes ${decoder.inputs[0].shape[1]}-d codes but studio.json says ${config.latentDim}.`);
+    plan = jobPlan(config);
   } catch (err) {
-    encoder?.dispose();
-    decoder?.dispose();
-    throw err;
-  } finally {
-    full.dispose();
+    throw new ImportError(`The configuration in studio.json cannot be built: ${(err as Error).message}.`);
   }
-  return { ae: { encoder, decoder }, config, latentStats: info.latentStats, info };
+  const latentStats = checkLatentStats(info.latentStats, config);
+  const modelJson = readModelJson(dir);
+  for (const name of ['encoder', 'decoder']) {
+    if (!hasNestedModel(modelJson, name)) throw new ImportError(`model.json in ${dir} has no nested '${name}' model; it was not exported by the studio as a full autoencoder.`);
+  }
+  checkTopology(dir, modelJson, plan);
+  const weights = readTfjsWeights(dir, modelJson, plan);
+  const ae = buildAutoencoder(config);
+  try {
+    for (const v of [...ae.encoder.trainableWeights, ...ae.decoder.trainableWeights]) {
+      const name = v.originalName ?? v.name;
+      const values = weights.get(name);
+      if (!values) throw new ImportError(`The studio's model has a weight ${name} that model.json does not hold.`);
+      const t = tf.tensor(values, v.shape as number[]);
+      v.write(t);
+      t.dispose();
+    }
+  } catch (err) {
+    ae.encoder.dispose();
+    ae.decoder.dispose();
+    throw err;
+  }
+  return { ae, config, latentStats, info };
 }
 
 /**

@@ -160,3 +160,47 @@ describe('workspace store', () => {
     expect(t.calls.filter((c) => c.name === 'runs:list').length).toBeGreaterThan(before);
   });
 });
+
+describe('Export view: cluster jobs (issue #14)', () => {
+  const jobRecord = { exportId: 'exp-9', runId: 'run-done', kind: 'job', format: 'torch', fileName: 'run-done-torch-job', bytes: 3 * 2 ** 20, files: ['run-done-torch-job/train.py', 'run-done-torch-job/launch.sh'], createdAt: 3, download: '/exports/exp-9' };
+
+  it('writes a job for any run, continuing from its checkpoint when it has one, and offers the .zip download', async () => {
+    const t = host({ 'jobs:export': () => ({ ok: true, result: jobRecord }) });
+    const { w } = await mountView(t);
+    const options = w.get('[data-testid="job-run"]').findAll('option').map((o) => o.attributes('value'));
+    expect(options.sort()).toEqual(['imported-x', 'run-busy', 'run-done']);
+    // a running run cannot continue from its checkpoint
+    await w.get('[data-testid="job-run"]').setValue('run-busy');
+    expect((w.get('[data-testid="job-from-checkpoint"]').element as HTMLInputElement).disabled).toBe(true);
+    await w.get('[data-testid="job-run"]').setValue('run-done');
+    expect((w.get('[data-testid="job-from-checkpoint"]').element as HTMLInputElement).disabled).toBe(false);
+    expect(w.get('[data-testid="cluster-job"]').text()).toMatch(/continue from its last checkpoint \(after epoch 1/);
+    await w.get('[data-testid="job-export"]').trigger('click');
+    await flushPromises();
+    expect(t.calls.find((c) => c.name === 'jobs:export')?.payload).toEqual({ runId: 'run-done', fromCheckpoint: true });
+    expect(w.get('[data-testid="job-done"]').text()).toMatch(/Wrote run-done-torch-job \(3\.0 MB, 2 files\)/);
+    expect(w.get('[data-testid="job-done"] a').attributes('href')).toBe('/exports/exp-9');
+    expect(w.get('[data-testid="job-done"]').text()).toContain('./launch.sh --workers N');
+    expect(w.get('[data-testid="export-list"]').text()).toMatch(/cluster job \(PyTorch DDP\)[\s\S]*Download \(\.zip\)/);
+  });
+
+  it('imports a trained job by path and shows a refusal in place', async () => {
+    let refuse = true;
+    const t = host({
+      'jobs:import': () =>
+        refuse
+          ? { ok: false, error: { code: 'invalid_payload', message: 'out/checkpoint/model.safetensors does not fit the model: \'encoder.z_mean.weight\' is missing' } }
+          : { ok: true, result: { cancelled: false, runId: 'imported-job-1' } },
+    });
+    const { w } = await mountView(t);
+    await w.get('[data-testid="import-job-path"]').setValue('/jobs/done');
+    await w.get('[data-testid="import-job-go"]').trigger('click');
+    await flushPromises();
+    expect(t.calls.find((c) => c.name === 'jobs:import')?.payload).toEqual({ path: '/jobs/done' });
+    expect(w.get('[data-testid="import-job-error"]').text()).toMatch(/does not fit the model/);
+    refuse = false;
+    await w.get('[data-testid="import-job-go"]').trigger('click');
+    await flushPromises();
+    expect(w.find('[data-testid="import-job-error"]').exists()).toBe(false);
+  });
+});

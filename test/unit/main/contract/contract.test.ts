@@ -77,6 +77,10 @@ describe('host dispatch', () => {
     'export:list': () => [],
     'export:saveAs': () => ({ savedTo: null }),
     'models:import': () => ({ cancelled: true }),
+    'jobs:export': () => {
+      throw new CallError('internal', 'not in this test');
+    },
+    'jobs:import': () => ({ cancelled: true }),
     'models:speed': () => ({ rates: [], advice: null }),
     'gallery:worst': () => ({ shape: [28, 28, 1], originals: [], reconstructions: [], mse: [] }),
     'gallery:latent': () => ({ points: [], labels: [], labelNames: [], method: 'identity', explained: 1 }),

@@ -17,7 +17,7 @@ describe('electron adapter decisions', () => {
   });
 
   it('menu: workspace actions call the host, developer tools only unpackaged, macOS roles on macOS', () => {
-    const actions = { openWorkspace: vi.fn(), importModel: vi.fn(), showWorkspace: vi.fn() };
+    const actions = { openWorkspace: vi.fn(), importModel: vi.fn(), importJob: vi.fn(), showWorkspace: vi.fn() };
     const packaged = flat(menuTemplate({ isMac: false, isPackaged: true }, actions));
     expect(packaged.some((i) => i.role === 'toggleDevTools')).toBe(false);
     expect(packaged.some((i) => i.role === 'quit')).toBe(true);
@@ -26,14 +26,15 @@ describe('electron adapter decisions', () => {
     expect(byLabel('Open Workspace…').accelerator).toBe('CmdOrCtrl+O');
     (byLabel('Open Workspace…').click as () => void)();
     (byLabel('Import TensorFlow.js Model…').click as () => void)();
+    (byLabel('Import Trained Cluster Job…').click as () => void)();
     (byLabel('Show Workspace Folder').click as () => void)();
-    expect([actions.openWorkspace.mock.calls.length, actions.importModel.mock.calls.length, actions.showWorkspace.mock.calls.length]).toEqual([1, 1, 1]);
+    expect([actions.openWorkspace.mock.calls.length, actions.importModel.mock.calls.length, actions.importJob.mock.calls.length, actions.showWorkspace.mock.calls.length]).toEqual([1, 1, 1, 1]);
     const dev = flat(menuTemplate({ isMac: true, isPackaged: false }, actions));
     expect(dev.some((i) => i.role === 'toggleDevTools')).toBe(true);
     expect(dev[0].role).toBe('appMenu');
     expect(dev.some((i) => i.role === 'close') && !dev.some((i) => i.role === 'quit')).toBe(true);
-    // no menu item loads anything: only roles and the three actions
-    expect(packaged.filter((i) => i.click).map((i) => i.label)).toEqual(['Open Workspace…', 'Show Workspace Folder', 'Import TensorFlow.js Model…']);
+    // no menu item loads anything: only roles and the four actions
+    expect(packaged.filter((i) => i.click).map((i) => i.label)).toEqual(['Open Workspace…', 'Show Workspace Folder', 'Import TensorFlow.js Model…', 'Import Trained Cluster Job…']);
   });
 
   it('dialogs: one folder (creatable); Save as proposes a bare file name in Downloads; cancel gives nothing', () => {

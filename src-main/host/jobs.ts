@@ -1,0 +1,98 @@
+// Host side of `jobs:*` (issue #14): a run written as a PyTorch cluster job into
+// <workspace>/exports/<exportId>/ (the trainer process writes it: it owns tfjs-node, which reads the
+// checkpoint and makes the initial weights), and a trained job folder imported as a new run. A
+// refused import leaves nothing behind: the run folder is removed and no run is listed.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ExportRecord, RunSummary } from '../contract';
+import type { TrainerSupervisor } from '../trainer/supervisor';
+import type { MethodResult } from '../trainer/protocol';
+import { readableDir, writeJsonAtomic } from '../engine/atomic';
+import { CallError, type Handlers } from './dispatch';
+import { newExportId, type HostDialogs } from './exports';
+
+type JobHandlers = Pick<Handlers, 'jobs:export' | 'jobs:import'>;
+
+export interface JobsDeps {
+  trainer: TrainerSupervisor;
+  workspaceDir: string;
+  dialogs?: HostDialogs;
+  getRun(runId: string): { run: RunSummary; dir: string } | undefined;
+  addImportedRun(run: RunSummary): void;
+}
+
+const JOB_TIMEOUT_MS = 10 * 60_000;
+
+const callError = (err: unknown) => new CallError((err as { code?: string }).code === 'trainer_unavailable' ? 'trainer_unavailable' : 'invalid_payload', (err as Error).message);
+
+export function jobHandlers(deps: JobsDeps): JobHandlers {
+  const ws = deps.workspaceDir;
+  return {
+    'jobs:export': async ({ runId, fromCheckpoint }) => {
+      const r = deps.getRun(runId);
+      if (!r) throw new CallError('invalid_payload', `There is no run '${runId}' in this workspace.`);
+      if (r.run.status === 'damaged') throw new CallError('invalid_payload', `Run '${runId}' cannot be exported: ${r.run.message ?? 'its run.json is damaged'}`);
+      if (fromCheckpoint) {
+        if (r.run.status === 'running' || r.run.status === 'queued') throw new CallError('invalid_payload', `Run '${runId}' is ${r.run.status}; stop it (its checkpoint changes every epoch) or export the job without its checkpoint.`);
+        if (!readableDir(path.join(r.dir, 'checkpoint'))) throw new CallError('invalid_payload', `Run '${runId}' has no checkpoint yet (no epoch finished); export the job without its checkpoint to train from the start.`);
+      }
+      const exportId = newExportId();
+      const dir = path.join(ws, 'exports', exportId);
+      const fileName = `${runId}-torch-job`;
+      fs.mkdirSync(dir, { recursive: true });
+      try {
+        const written = await deps.trainer.request(
+          'exportJob',
+          { runId, runDir: r.dir, workspaceDir: ws, config: r.run.config, dataset: r.run.dataset, fromCheckpoint, out: path.join(dir, fileName) },
+          JOB_TIMEOUT_MS,
+        );
+        const rec: ExportRecord = {
+          exportId,
+          runId,
+          kind: 'job',
+          format: 'torch',
+          fileName,
+          bytes: written.bytes,
+          files: written.files.map((f) => path.relative(dir, f)).sort(),
+          createdAt: Date.now(),
+          download: `/exports/${exportId}`,
+        };
+        writeJsonAtomic(path.join(dir, 'export.json'), rec);
+        return rec;
+      } catch (err) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        throw callError(err);
+      }
+    },
+    'jobs:import': async ({ path: given }) => {
+      let src = given;
+      if (!src) {
+        if (!deps.dialogs) throw new CallError('invalid_payload', 'Give the folder of a trained cluster job (the one holding job.json and out/).');
+        src = await deps.dialogs.pickDirectory('Import a trained cluster job');
+        if (!src) return { cancelled: true };
+      }
+      if (!fs.existsSync(path.join(src, 'job.json'))) throw new CallError('invalid_payload', `${src} has no job.json: choose the folder of a cluster job written by Export › Train on a cluster.`);
+      const runId = `imported-job-${newExportId().slice(4)}`;
+      const runDir = path.join(ws, 'runs', runId);
+      let res: MethodResult<'importJob'>;
+      try {
+        res = await deps.trainer.request('importJob', { src, runDir, workspaceDir: ws }, JOB_TIMEOUT_MS);
+      } catch (err) {
+        fs.rmSync(runDir, { recursive: true, force: true });
+        throw callError(err);
+      }
+      deps.addImportedRun({
+        runId,
+        status: res.status,
+        config: res.config,
+        dataset: res.dataset,
+        epochsDone: res.epochsDone,
+        history: res.history,
+        startedAt: Date.now(),
+        message: `${res.message}${res.addedDataset ? ` Its images were added to the workspace as dataset '${res.addedDataset}'.` : ''}`,
+        cluster: res.cluster,
+      });
+      return { cancelled: false, runId };
+    },
+  };
+}

@@ -1,0 +1,132 @@
+// Cluster jobs against a workspace (issue #14), for the trainer process and the CLI alike:
+// exporting a run (or a config + dataset) as a job folder, and importing a trained job folder as a
+// run folder, with the images it trained on made available in the workspace when they are not
+// there yet. The engine (src-main/engine/job) does the model work; this file knows the workspace.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ClusterJobInfo, RunSummary } from '../contract';
+import { exportJob, type ExportJobResult } from '../engine/job/export';
+import { importJobAsRun, JobImportError } from '../engine/job/import';
+import type { JobJson } from '../engine/job/format';
+import { BUILTIN_NAMES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
+import { listDatasets, loadDataset, writeDataset } from '../datasets/store';
+import { loadRunDataset } from './runs';
+
+type RunDataset = RunSummary['dataset'];
+
+const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
+export interface JobExportParams {
+  workspaceDir: string;
+  out: string;
+  /** A run of the workspace: its folder (for --from-checkpoint), config and dataset. */
+  run?: { runId: string; runDir: string; config: unknown; dataset: RunDataset };
+  /** Or a config with a dataset by name: a built-in (mnist, fashion-mnist, shapes) or a stored dataset id. */
+  config?: unknown;
+  datasetName?: string;
+  fromCheckpoint?: boolean;
+}
+
+/** Writes a job folder for a run of the workspace, or for a config and a named dataset. */
+export async function exportJobFromWorkspace(p: JobExportParams): Promise<ExportJobResult> {
+  const common = { out: p.out };
+  if (p.run) {
+    const spec = p.run.dataset;
+    const dataset = loadRunDataset(spec, p.workspaceDir);
+    const manifest = 'id' in spec ? loadDataset(p.workspaceDir, spec.id).manifest : undefined;
+    return exportJob({
+      ...common,
+      config: p.run.config,
+      dataset,
+      labelNames: manifest?.labelNames ?? DIGITS,
+      datasetSpec: 'builtin' in spec ? { builtin: 'mnist', count: dataset.count } : { id: spec.id, ...(spec.count ? { count: spec.count } : {}) },
+      datasetName: manifest?.name ?? 'MNIST digits',
+      name: p.run.runId,
+      runId: p.run.runId,
+      checkpointDir: p.fromCheckpoint ? path.join(p.run.runDir, 'checkpoint') : undefined,
+    });
+  }
+  const name = p.datasetName ?? '';
+  const kind = String((p.config as { kind?: string } | undefined)?.kind ?? 'dense');
+  if ((BUILTIN_NAMES as readonly string[]).includes(name)) {
+    const raw = makeBuiltin(name as BuiltinName);
+    return exportJob({
+      ...common,
+      config: p.config,
+      dataset: raw,
+      labelNames: raw.labelNames,
+      datasetSpec: name === 'mnist' ? { builtin: 'mnist', count: raw.count } : null,
+      datasetName: name,
+      name: `${kind}-${name}`,
+    });
+  }
+  const known = listDatasets(p.workspaceDir).map((d) => d.id);
+  if (!known.includes(name)) throw new Error(`There is no dataset '${name}' in ${p.workspaceDir}; use ${BUILTIN_NAMES.join(', ')} or one of: ${known.join(', ') || '(none stored)'}.`);
+  const d = loadDataset(p.workspaceDir, name);
+  return exportJob({ ...common, config: p.config, dataset: d, labelNames: d.manifest.labelNames, datasetSpec: { id: name }, datasetName: d.manifest.name, name: `${kind}-${name}` });
+}
+
+export interface JobImportResult {
+  config: Record<string, unknown>;
+  dataset: RunDataset;
+  epochsDone: number;
+  history: RunSummary['history'];
+  status: 'completed' | 'stopped';
+  message: string;
+  cluster: ClusterJobInfo;
+  /** Set when the job's images were added to the workspace as a new dataset. */
+  addedDataset?: string;
+}
+
+/** The run's dataset in this workspace: the one it came from when it is here, else the job's images stored as a new dataset. */
+async function runDatasetFor(ws: string, job: JobJson, data: Awaited<ReturnType<typeof importJobAsRun>>['dataset'], src: string): Promise<{ spec: RunDataset; added?: string }> {
+  const spec = job.source.dataset;
+  const shape = data.shape.join('×');
+  if (spec && 'builtin' in spec && shape === '28×28×1' && spec.count >= 100 && spec.count <= 10_000) return { spec: { builtin: 'mnist', count: spec.count } };
+  if (spec && 'id' in spec) {
+    const m = listDatasets(ws).find((d) => d.id === spec.id);
+    if (m && 'shape' in m && m.shape.join('×') === shape && m.count >= data.count) return { spec: { id: spec.id, count: data.count } };
+  }
+  const m = await writeDataset(
+    ws,
+    `${job.source.datasetName || 'images'} (cluster job)`,
+    { images: data.images, labels: data.labels, labelNames: data.labelNames, shape: data.shape, count: data.count },
+    { kind: 'import', paths: [src] },
+    { options: { validationSplit: Number(job.config.validationSplit ?? 0.1), seed: Number(job.config.seed ?? 42) } },
+  );
+  return { spec: { id: m.id }, added: m.id };
+}
+
+/**
+ * Imports a trained job folder into `runDir` of the workspace (the caller removes runDir when this
+ * throws; nothing else is written before every check has passed).
+ */
+export async function importJobIntoWorkspace(p: { src: string; runDir: string; workspaceDir: string }): Promise<JobImportResult> {
+  // importJobAsRun checks everything (readJob) before it creates runDir; the dataset comes last
+  const r = await importJobAsRun(p.src, p.runDir);
+  const ds = await runDatasetFor(p.workspaceDir, r.job, r.dataset, path.resolve(p.src));
+  return {
+    config: r.config as unknown as Record<string, unknown>,
+    dataset: ds.spec,
+    epochsDone: r.epochsDone,
+    history: r.history,
+    status: r.status,
+    message: r.message,
+    addedDataset: ds.added,
+    cluster: {
+      from: path.resolve(p.src),
+      name: r.job.name,
+      startEpoch: r.job.startEpoch,
+      epochs: r.epochs.map((e) => ({ epoch: e.epoch, samplesPerSec: e.samples_per_sec, worldSize: e.world_size, seconds: e.seconds, restart: e.restart })),
+      importedAt: Date.now(),
+    },
+  };
+}
+
+export { JobImportError };
+
+/** Removes what a failed import may have left: the run folder (and a dataset it added). */
+export function cleanupFailedImport(runDir: string, datasetDir?: string): void {
+  fs.rmSync(runDir, { recursive: true, force: true });
+  if (datasetDir) fs.rmSync(datasetDir, { recursive: true, force: true });
+}
