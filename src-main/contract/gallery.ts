@@ -29,6 +29,7 @@ export const galleryCalls = {
     res: z.object({
       points: z.array(z.number()),
       labels: z.array(z.number()),
+      /** The dataset's name of each label number: `labelNames[labels[i]]`. */
       labelNames: z.array(z.string()),
       method: z.enum(['identity', 'pca']),
       explained: z.number(),

@@ -75,7 +75,7 @@ export function validateConfig(input: unknown, dataset?: DatasetInfo): Validatio
   const errors: FieldError[] = [];
   const [h, w, ch] = config.inputShape;
   if (isConv(config.kind)) {
-    if (config.hidden.length !== 2) errors.push({ field: 'hidden', message: 'a convolutional model takes exactly two filter counts, e.g. [32, 64]' });
+    if (config.hidden.length !== 2) errors.push({ field: 'hidden', message: 'a convolutional model takes exactly two filter counts, e.g. 32, 64' });
     if (h % 4 !== 0 || w % 4 !== 0) errors.push({ field: 'inputShape', message: `a convolutional model needs height and width divisible by 4 (two stride-2 layers); got ${h}×${w}` });
   }
   if (config.kind === 'deep-dense' && config.hidden.length < 1) errors.push({ field: 'hidden', message: 'a deep dense model needs at least one hidden layer' });

@@ -133,21 +133,47 @@ export function loadDataset(ws: string, id: string): Dataset & { manifest: Datas
   return { images, labels, count: manifest.count, shape: manifest.shape, manifest };
 }
 
-/** The first n images and the mean image, for preview grids. */
-export function previewDataset(ws: string, id: string, n: number): { manifest: DatasetManifest; images: Uint8Array[]; mean: Uint8Array } {
+/**
+ * n images for a preview grid, taken from every label in turn (the first of each label, then the
+ * second…), so a dataset sorted by label does not show one label only; with their labels and the
+ * mean image.
+ */
+export function previewDataset(ws: string, id: string, n: number): { manifest: DatasetManifest; images: Uint8Array[]; labels: number[]; mean: Uint8Array } {
   const dir = datasetPath(ws, id);
   const manifest = readManifest(dir, id);
   const size = manifest.shape[0] * manifest.shape[1] * manifest.shape[2];
-  const k = Math.min(n, manifest.count);
-  const fd = fs.openSync(path.join(dir, 'images.u8'), 'r');
-  const buf = Buffer.alloc(k * size);
+  let labels: Int32Array;
   try {
-    fs.readSync(fd, buf, 0, buf.length, 0);
+    const lab = fs.readFileSync(path.join(dir, 'labels.i32'));
+    labels = new Int32Array(lab.buffer.slice(lab.byteOffset, lab.byteOffset + Math.min(lab.byteLength, manifest.count * 4)));
+  } catch {
+    labels = new Int32Array(0);
+  }
+  const byLabel = new Map<number, number[]>();
+  for (let i = 0; i < manifest.count; i++) {
+    const l = labels[i] ?? 0;
+    let list = byLabel.get(l);
+    if (!list) byLabel.set(l, (list = []));
+    if (list.length < n) list.push(i);
+  }
+  const groups = [...byLabel.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+  const picked: number[] = [];
+  for (let round = 0; picked.length < Math.min(n, manifest.count); round++) {
+    for (const g of groups) if (round < g.length && picked.length < n) picked.push(g[round]);
+  }
+  picked.sort((a, b) => a - b);
+  const fd = fs.openSync(path.join(dir, 'images.u8'), 'r');
+  const images: Uint8Array[] = [];
+  try {
+    for (const i of picked) {
+      const buf = Buffer.alloc(size);
+      fs.readSync(fd, buf, 0, size, i * size);
+      images.push(new Uint8Array(buf.buffer, buf.byteOffset, size));
+    }
   } finally {
     fs.closeSync(fd);
   }
-  const images = Array.from({ length: k }, (_, i) => new Uint8Array(buf.subarray(i * size, (i + 1) * size)));
-  return { manifest, images, mean: new Uint8Array(fs.readFileSync(path.join(dir, 'mean.u8'))) };
+  return { manifest, images, labels: picked.map((i) => labels[i] ?? 0), mean: new Uint8Array(fs.readFileSync(path.join(dir, 'mean.u8'))) };
 }
 
 export function deleteDataset(ws: string, id: string): void {

@@ -76,7 +76,9 @@ export async function galleryOp(p: MethodParams<'gallery'>): Promise<unknown> {
     case 'latent': {
       const { images, labels } = pick(params.max);
       const proj = m.project2d(images, labels);
-      const labelNames = Array.from(new Set(labels)).sort((a, b) => a - b).map(String);
+      // the stored names, by label number ('' — images that sat in no sub-folder — says so)
+      const maxLabel = labels.reduce((a, l) => Math.max(a, l), -1);
+      const labelNames = Array.from({ length: Math.max(ds.labelNames.length, maxLabel + 1) }, (_, l) => ds.labelNames[l] || (ds.labelNames[l] === '' ? '(no label)' : String(l)));
       // the images too, so hovering a point shows it (capped: 1,500 MNIST digits are 1.2 MB)
       const withImages = Math.min(labels.length, Math.floor(4_000_000 / per));
       return { points: Array.from(proj.points), labels, labelNames, method: proj.method, explained: proj.explained, shape, images: split(images.subarray(0, withImages * per), per) };

@@ -42,6 +42,11 @@ describe('host dispatch', () => {
     'runs:stop': () => ({ stopping: true }),
     'runs:resume': ({ runId }) => ({ runId }),
     'runs:list': () => [],
+    'runs:update': () => {
+      throw new CallError('internal', 'not in this test');
+    },
+    'runs:preview': () => null,
+    'datasets:uploadDiscard': () => ({ discarded: false }),
     'datasets:list': () => [],
     'datasets:addBuiltin': () => {
       throw new CallError('internal', 'not in this test');
