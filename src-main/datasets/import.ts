@@ -468,6 +468,7 @@ export async function decodeImage(bytes: Buffer, file: string, opts: ImportOptio
 /** A decoder's message in plain words: libvips / libpng / libjpeg names and prefixes are dropped. */
 export function plainDecodeError(msg: string): string {
   const m = msg.toLowerCase();
+  if (/tf_status|invalid argument|decodepng|decodebmp/.test(m)) return 'the image data could not be decoded';
   if (/premature end|truncat|unexpected end|end of (file|stream)|not enough data|read error|short read/.test(m)) return 'the file ends before the image data does';
   if (/crc|checksum|adler/.test(m)) return 'the image data is damaged (checksum mismatch)';
   if (/unsupported|unknown|not a known/.test(m)) return 'the image uses a variant this studio cannot read';

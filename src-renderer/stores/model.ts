@@ -247,7 +247,7 @@ export const useModelStore = defineStore('model', () => {
   async function train(): Promise<string | undefined> {
     if (!valid.value) return undefined;
     // a readable default name: what and on what ("Convolutional, 16-d code on Desktop icons"); the user can rename it
-    const name = `${modelTitle(config.value as Record<string, unknown>)} on ${dataset.value?.name ?? 'MNIST digits'}`;
+    const name = `${modelTitle(config.value as Record<string, unknown>)} on ${(dataset.value?.name ?? 'MNIST digits').replace(/ \(built in\)$/, '')}`;
     return useRunsStore().start(config.value, runDataset.value, name);
   }
 
@@ -293,8 +293,12 @@ export const useModelStore = defineStore('model', () => {
 
   // The draft lives in the workspace (settings.json): a reload or a restart finds the form as it was.
   const draft = computed<ModelDraft>(() => {
-    const { noise, ...rest } = form;
-    return { dataset: source.value, count: Number.isFinite(count.value) ? Math.max(0, Math.round(count.value)) : 0, ...(presetId.value ? { presetId: presetId.value } : {}), form: { ...rest, noise: { ...noise } } as ModelDraft['form'] };
+    const fields: ModelDraft['form'] = { noise: { ...form.noise } };
+    for (const [k, type] of Object.entries(DRAFT_FIELDS)) {
+      const v = (form as unknown as Record<string, unknown>)[k];
+      if (typeof v === type && (type !== 'number' || Number.isFinite(v))) fields[k] = v as string | number;
+    }
+    return { dataset: source.value, count: Number.isFinite(count.value) ? Math.max(0, Math.round(count.value)) : 0, ...(presetId.value ? { presetId: presetId.value } : {}), form: fields };
   });
   /** Puts a saved draft back, field by field; a field of the wrong type is left as it is. */
   function restoreDraft(d: ModelDraft) {
