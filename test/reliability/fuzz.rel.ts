@@ -29,6 +29,8 @@ function baselines(): Record<string, unknown> {
     'runs:start': { config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 4, hidden: [8], epochs: 1, batchSize: 50, learningRate: 0.001, momentum: 0.9, noise: { type: 'gaussian', level: 0.1 } }, dataset: { builtin: 'mnist', count: 100 } },
     'runs:stop': { runId },
     'runs:resume': { runId },
+    'runs:update': { runId, name: 'A name', note: 'a note' },
+    'runs:preview': { runId },
     'datasets:addBuiltin': { name: 'shapes' },
     'datasets:preview': { id: 'nope-123', count: 4 },
     'datasets:rename': { id: 'nope-123', name: 'x' },
@@ -37,6 +39,7 @@ function baselines(): Record<string, unknown> {
     'datasets:previewImport': { source: { paths: [images] }, options: { size: 8 }, count: 2 },
     'datasets:cancelImport': { jobId: 'imp-000000000000' },
     'datasets:uploadChunk': { uploadId: 'up-0000000000000000', path: 'a/b.png', data: 'AAAA', append: false },
+    'datasets:uploadDiscard': { uploadId: 'up-0000000000000000' },
     'gallery:triplets': { runId, count: 4 },
     'gallery:samples': { runId, count: 4, seed: 1 },
     'gallery:worst': { runId, count: 4 },
@@ -48,7 +51,7 @@ function baselines(): Record<string, unknown> {
     'export:gallery': { runId, view: 'samples', count: 4, seed: 1 },
     'export:list': { runId },
     'export:saveAs': { exportId: 'exp-20260101-000000-abcdef' },
-    'settings:set': { theme: 'dark' },
+    'settings:set': { theme: 'dark', modelDraft: { dataset: 'builtin:mnist', count: 100, form: { epochs: 2, hiddenText: '32, 64', noise: { type: 'none', level: 0 } } } },
   };
 }
 
