@@ -21,7 +21,7 @@ export interface DatasetManifest {
   labelCounts: number[];
   createdAt: number;
   /** How the images were converted, and the train/validation split runs on this dataset use by default. */
-  options?: { size?: number; mode?: string; fit?: string; validationSplit: number; seed: number };
+  options?: { size?: number; mode?: string; fit?: string; background?: string; validationSplit: number; seed: number };
   /** The import report (skipped files and why), for imported datasets. */
   report?: { imported: number; skipped: Array<{ file: string; reason: string }>; labelCounts: Record<string, number> };
 }

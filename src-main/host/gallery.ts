@@ -8,9 +8,17 @@ import type { RunSummary } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 
 type Op = 'triplets' | 'samples' | 'worst' | 'latent' | 'manifold' | 'interpolate';
-type GalleryHandlers = Pick<Handlers, `gallery:${Op}`>;
+type GalleryHandlers = Pick<Handlers, `gallery:${Op}` | 'gallery:try'>;
 
 export function galleryHandlers(trainer: TrainerSupervisor, workspaceDir: string, getRun: (id: string) => { run: RunSummary; dir: string } | undefined): GalleryHandlers {
+  const trained = (runId: string) => {
+    const r = getRun(runId);
+    if (!r) throw new CallError('invalid_payload', `There is no run '${runId}' in this session.`);
+    if (!fs.existsSync(path.join(r.dir, 'model', 'encoder', 'model.json'))) {
+      throw new CallError('invalid_payload', `Run '${runId}' has no trained model yet (it is ${r.run.status}); the Gallery shows finished runs.`);
+    }
+    return r;
+  };
   const view = async (op: Op, runId: string, params: Record<string, number>) => {
     const r = getRun(runId);
     if (!r) throw new CallError('invalid_payload', `There is no run '${runId}' in this session.`);
@@ -31,5 +39,13 @@ export function galleryHandlers(trainer: TrainerSupervisor, workspaceDir: string
     'gallery:latent': ({ runId, max }) => view('latent', runId, { max }) as never,
     'gallery:manifold': ({ runId, grid }) => view('manifold', runId, { grid }) as never,
     'gallery:interpolate': ({ runId, a, b, steps }) => view('interpolate', runId, { a, b, steps }) as never,
+    'gallery:try': async ({ runId, files }) => {
+      const r = trained(runId);
+      try {
+        return (await trainer.request('galleryTry', { runDir: r.dir, workspaceDir, dataset: r.run.dataset, files }, 60_000)) as never;
+      } catch (err) {
+        throw new CallError((err as { code?: string }).code === 'trainer_unavailable' ? 'trainer_unavailable' : 'invalid_payload', (err as Error).message);
+      }
+    },
   };
 }

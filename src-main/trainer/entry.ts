@@ -70,6 +70,7 @@ const handlers: { [M in MethodName]: (params: unknown) => Promise<unknown> | unk
     return { cancelling: cancelImport(methods.datasetCancelImport.params.parse(p).jobId) };
   },
   gallery: async (p) => (await import('./gallery')).galleryOp(methods.gallery.params.parse(p)),
+  galleryTry: async (p) => (await import('./gallery')).tryImages(methods.galleryTry.params.parse(p)),
   noisePreview: async (p) => (await import('./noise-preview')).noisePreview(methods.noisePreview.params.parse(p)),
   exportRun: async (p) => (await import('./exports')).exportRun(methods.exportRun.params.parse(p)),
   importModel: async (p) => (await import('./exports')).importModel(methods.importModel.params.parse(p)),

@@ -38,6 +38,11 @@ export const methods = {
     params: z.object({ op: z.enum(['triplets', 'samples', 'worst', 'latent', 'manifold', 'interpolate']), runDir: z.string(), workspaceDir: z.string(), dataset: RunDataset, params: z.record(z.string(), z.number()) }).strict(),
     result: z.unknown(),
   },
+  /** Try it: new pictures through a trained run's model (see gallery:try). */
+  galleryTry: {
+    params: z.object({ runDir: z.string(), workspaceDir: z.string(), dataset: RunDataset, files: z.array(z.object({ name: z.string(), data: z.string() })) }).strict(),
+    result: z.unknown(),
+  },
   /** Writes one export of a trained run to `out` (atomically; nothing at `out` on failure). */
   exportRun: {
     params: z

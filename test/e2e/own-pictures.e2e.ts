@@ -134,6 +134,21 @@ describe('your own pictures in the studio', () => {
     await page.screenshot({ path: screenshotPath('own-gallery'), fullPage: true });
   });
 
+  it('tries new pictures on the finished run (Try it): reconstruction, error, code and how unusual each is', async () => {
+    const dir = path.dirname(pics);
+    fs.writeFileSync(path.join(dir, 'new-app.png'), await picture(0, 11));
+    await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 255, g: 255, b: 255 } } }).png().toFile(path.join(dir, 'white.png'));
+    await page.getByTestId('try-pick').setInputFiles([path.join(dir, 'new-app.png'), path.join(dir, 'white.png')]);
+    await expect.poll(() => page.getByTestId('try-result').count(), { timeout: 30_000 }).toBe(2);
+    const rows = page.getByTestId('try-result');
+    expect(await rows.nth(0).locator('canvas').count()).toBe(2); // the picture as the model sees it, its reconstruction
+    expect(await rows.nth(0).textContent()).toMatch(/new-app\.png.*MSE 0\.\d{4} · PSNR [\d.]+ dB · SSIM -?[\d.]+/);
+    expect((await rows.nth(0).getByTestId('try-code').textContent())?.split(',').length).toBeGreaterThanOrEqual(8);
+    expect(await rows.nth(1).getByTestId('try-unusual').textContent()).toMatch(/unusual|unlike what the model learned/);
+    await page.getByTestId('gallery-try').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: screenshotPath('own-try-it'), fullPage: true });
+  });
+
   it('after a reload: the Model view, the runs newest first, a finished run with its speed and previews, its name', async () => {
     await page.getByTestId('nav-train').click();
     await page.getByTestId('run-name').fill('Icons, first try');
@@ -141,7 +156,9 @@ describe('your own pictures in the studio', () => {
     await page.getByTestId('run-epochs').fill('1');
     await page.getByTestId('train-start').click();
     await expect.poll(() => page.getByTestId('run-list').locator('tbody tr').count(), { timeout: 10_000 }).toBe(2);
-    await expect.poll(status, { timeout: 120_000 }).toBe('completed');
+    // the new run (first row) is the one shown, and it has finished
+    const newestShownAndDone = async () => `${await page.getByTestId('run-list').locator('tbody tr').first().getAttribute('class')}:${await status()}`;
+    await expect.poll(newestShownAndDone, { timeout: 120_000 }).toBe('current:completed');
     const before = await page.getByTestId('run-list').locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run')));
     await page.waitForTimeout(800); // the draft is saved half a second after the last change
 

@@ -105,7 +105,7 @@ describe('your own pictures through the host', () => {
   let runId: string;
   it('trains on it and shows the stored label names on the latent map', async () => {
     ({ runId } = await call<{ runId: string }>('runs:start', {
-      config: { kind: 'dense', inputShape: [32, 32, 3], latentDim: 8, hidden: [], epochs: 2, batchSize: 16, previewEvery: 2, validationSplit: 0.5 },
+      config: { kind: 'dense', inputShape: [32, 32, 3], latentDim: 8, hidden: [], epochs: 10, batchSize: 16, previewEvery: 2, validationSplit: 0.5 },
       dataset: { id: manifest.id },
       name: 'Icons, 8-d code',
     }));
@@ -118,15 +118,39 @@ describe('your own pictures through the host', () => {
     expect(await host.dispatch('runs:update', { runId, name: '   ' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
   });
 
+  it('tries new pictures on the trained run: reconstruction, code, error and how unusual it is', async () => {
+    // a picture unlike any of the training set: plain white (the set is dark gradients)
+    const foreign = await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 255, g: 255, b: 255 } } }).jpeg().toBuffer();
+    const r = await call<CallRes<'gallery:try'>>('gallery:try', {
+      runId,
+      files: [
+        { name: 'like-apps.png', data: (await picture(0, 3)).toString('base64') },
+        { name: 'white.jpg', data: foreign.toString('base64') },
+        { name: 'broken.png', data: (await picture(0, 3)).subarray(0, 100).toString('base64') },
+      ],
+    });
+    expect(r.shape).toEqual([32, 32, 3]);
+    const [like, odd, broken] = r.results;
+    expect(Buffer.from(like.original!, 'base64').length).toBe(32 * 32 * 3);
+    expect(Buffer.from(like.reconstruction!, 'base64').length).toBe(32 * 32 * 3);
+    expect(like.code).toHaveLength(8);
+    expect(like.mse).toBeGreaterThan(0);
+    expect(odd.mse).toBeGreaterThan(like.mse!);
+    expect(odd.unusual).toBeGreaterThan(like.unusual!);
+    expect(odd.unusual).toBeGreaterThanOrEqual(0.9);
+    expect(broken.error).toMatch(/corrupt or truncated image/);
+    expect(await host.dispatch('gallery:try', { runId: 'run-nope', files: [{ name: 'a.png', data: 'AAAA' }] })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+  });
+
   it('a host opened again on the workspace (a reload, a restart) serves the run with its speed, preview, name and note', async () => {
     await host.dispose();
     host = createHost({ mode: 'serve', version: 'test', trainer: createTestSupervisor(), workspaceDir: workspace });
     const [run] = await call<RunSummary[]>('runs:list', {});
-    expect(run).toMatchObject({ runId, status: 'completed', epochsDone: 2, name: 'Icons, small code', note: 'first try' });
+    expect(run).toMatchObject({ runId, status: 'completed', epochsDone: 10, name: 'Icons, small code', note: 'first try' });
     expect(run.samplesPerSec).toBeGreaterThan(0);
     expect(run.elapsedSec).toBeGreaterThan(0);
     const preview = await call<CallRes<'runs:preview'>>('runs:preview', { runId });
-    expect(preview).toMatchObject({ type: 'preview', epoch: 2, width: 32, height: 32, channels: 3 });
+    expect(preview).toMatchObject({ type: 'preview', epoch: 10, width: 32, height: 32, channels: 3 });
     expect(Buffer.from(preview!.reconstructions[0], 'base64').length).toBe(32 * 32 * 3);
     expect(await host.dispatch('runs:preview', { runId: 'run-nope' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
   });

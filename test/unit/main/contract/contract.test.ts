@@ -46,6 +46,7 @@ describe('host dispatch', () => {
       throw new CallError('internal', 'not in this test');
     },
     'runs:preview': () => null,
+    'gallery:try': () => ({ shape: [28, 28, 1], results: [] }),
     'datasets:uploadDiscard': () => ({ discarded: false }),
     'datasets:list': () => [],
     'datasets:addBuiltin': () => {
