@@ -128,8 +128,9 @@ describe('your own pictures in the studio', () => {
       return null;
     })()`)) as [number, number];
     const box = (await page.getByTestId('latent-map').boundingBox())!;
+    await page.mouse.move(box.x + spot[0] + 3, box.y + spot[1] + 3);
     await page.mouse.move(box.x + spot[0] + 1.5, box.y + spot[1] + 1.5);
-    await page.getByTestId('latent-hover').waitFor({ timeout: 5_000 });
+    await page.getByTestId('latent-hover').waitFor({ timeout: 10_000 });
     expect(LABELS).toContain((await page.getByTestId('latent-hover').textContent())?.trim());
     await page.screenshot({ path: screenshotPath('own-gallery'), fullPage: true });
   });
