@@ -51,7 +51,8 @@ export function filesFromList(files: File[]): DroppedFile[] {
 /**
  * The desktop app imports from paths: the dropped or picked items themselves (a folder, not each
  * file in it), so the host labels images by their sub-folders exactly as it does for an upload or
- * `ae-studio import FOLDER`. `pathOf` gives a file's absolute path; undefined when one has none.
+ * `ae-studio import FOLDER`. `pathOf` gives a file's absolute path; undefined when one has none,
+ * or when several folders were dropped (see below).
  */
 export function importRoots(files: DroppedFile[], pathOf: (f: File) => string): string[] | undefined {
   const roots = new Set<string>();
@@ -64,6 +65,10 @@ export function importRoots(files: DroppedFile[], pathOf: (f: File) => string): 
     if (parts.length <= depth) return undefined;
     roots.add(parts.slice(0, parts.length - depth + 1).join(sep));
   }
+  // Several folders dropped together are labelled by their own names, which only an upload keeps
+  // (the host labels an upload by its top-level entries): then the files are uploaded instead.
+  const folders = new Set(files.filter((f) => f.relPath.includes('/')).map((f) => f.relPath.split('/')[0]));
+  if (folders.size > 1) return undefined;
   return [...roots].sort();
 }
 

@@ -80,6 +80,9 @@ describe('folder labels in the desktop app (bug 1)', () => {
     expect(importRoots(loose, (f) => winAbs.get(f)!)).toEqual(['C:\\Users\\me\\a.png', 'C:\\Users\\me\\b.png']);
     // a file without a path: no paths at all (the renderer uploads instead)
     expect(importRoots(loose, () => '')).toBeUndefined();
+    // two folders dropped together are labelled by their names, as an upload is: uploaded
+    const two = [file('cats/a.png'), file('dogs/b.png')];
+    expect(importRoots(two, (f) => `/home/me/${two.find((x) => x.file === f)!.relPath}`)).toBeUndefined();
   });
 
   it('stages the folder path for the preview and the import', async () => {
