@@ -78,6 +78,16 @@ export const datasetCalls = {
     req: z.object({ id: DatasetId, count: z.number().int().min(1).max(64).default(16) }).strict(),
     res: z.object({ manifest: DatasetManifest, images: z.array(z.string()), labels: z.array(z.number().int()).optional(), mean: z.string() }),
   },
+  /** One page of a dataset's images (all of them, or one label's), with their positions in the dataset. */
+  'datasets:page': {
+    req: z.object({ id: DatasetId, label: z.number().int().min(0).max(100_000).optional(), offset: z.number().int().min(0).max(100_000_000).default(0), limit: z.number().int().min(1).max(200).default(48) }).strict(),
+    res: z.object({ total: z.number().int(), offset: z.number().int(), indices: z.array(z.number().int()), labels: z.array(z.number().int()), images: z.array(z.string()), shape: z.tuple([z.number(), z.number(), z.number()]) }),
+  },
+  /** Removes images (by position) from a dataset; the others keep their order. Refused while a run trains on it. */
+  'datasets:removeImages': {
+    req: z.object({ id: DatasetId, indices: z.array(z.number().int().min(0).max(100_000_000)).min(1).max(10_000) }).strict(),
+    res: DatasetManifest,
+  },
   'datasets:rename': { req: z.object({ id: DatasetId, name: z.string().min(1).max(200) }).strict(), res: DatasetManifest },
   'datasets:delete': { req: z.object({ id: DatasetId }).strict(), res: z.object({ deleted: z.literal(true) }) },
   /** Imports files: absolute paths (Electron, dropped files) or an upload (serve mode). Runs in the trainer; progress and the report come as events. */
@@ -87,6 +97,8 @@ export const datasetCalls = {
         source: ImportSource,
         name: z.string().min(1).max(200),
         options: ImportOptions.default({ size: 28, mode: 'grayscale', fit: 'stretch', validationSplit: 0.1, seed: 42, background: 'black' }),
+        /** Adds the images to this dataset (converted as its images were) instead of making a new one. */
+        into: DatasetId.optional(),
       })
       .strict(),
     res: z.object({ jobId: z.string() }),

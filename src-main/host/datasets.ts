@@ -7,7 +7,7 @@ import type { Handlers } from './dispatch';
 import { CallError } from './dispatch';
 import type { EventPayload } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
-import { deleteDataset, listDatasets, previewDataset, renameDataset } from '../datasets/store';
+import { deleteDataset, listDatasets, pageDataset, previewDataset, removeImages, renameDataset } from '../datasets/store';
 import { toBase64 } from '../datasets/base64';
 
 type Emit = <N extends 'datasets:importProgress' | 'datasets:importDone'>(name: N, payload: EventPayload<N>) => void;
@@ -25,7 +25,7 @@ function userError<T>(f: () => T): T {
 
 type DatasetHandlers = Pick<
   Handlers,
-  'datasets:list' | 'datasets:addBuiltin' | 'datasets:preview' | 'datasets:rename' | 'datasets:delete' | 'datasets:import' | 'datasets:previewImport' | 'datasets:cancelImport' | 'datasets:uploadBegin' | 'datasets:uploadChunk' | 'datasets:uploadDiscard'
+  'datasets:list' | 'datasets:addBuiltin' | 'datasets:preview' | 'datasets:rename' | 'datasets:delete' | 'datasets:import' | 'datasets:previewImport' | 'datasets:cancelImport' | 'datasets:uploadBegin' | 'datasets:uploadChunk' | 'datasets:uploadDiscard' | 'datasets:page' | 'datasets:removeImages'
 >;
 
 /**
@@ -47,7 +47,12 @@ export function datasetHandlers(
   trainer: TrainerSupervisor,
   workspaceDir: string,
   emit: Emit,
+  /** Ids of the datasets runs are training on now (their images must not change under them). */
+  inUse: () => string[] = () => [],
 ): { handlers: DatasetHandlers; dispose(): void } {
+  const refuseInUse = (id: string) => {
+    if (inUse().includes(id)) throw new CallError('invalid_payload', 'A run is training on this dataset; change it when the run has finished or is stopped.');
+  };
   const uploadsDir = path.join(workspaceDir, 'uploads');
   const uploads = new Map<string, { dir: string; bytes: number }>();
   // Uploads of an earlier session can never be imported (their ids lived in that session's memory).
@@ -102,6 +107,19 @@ export function datasetHandlers(
         const p = previewDataset(workspaceDir, id, count);
         return { manifest: p.manifest, images: p.images.map(toBase64), labels: p.labels, mean: toBase64(p.mean) };
       }),
+    'datasets:page': ({ id, label, offset, limit }) =>
+      userError(() => {
+        const p = pageDataset(workspaceDir, id, { label, offset, limit });
+        return { ...p, images: p.images.map(toBase64) };
+      }),
+    'datasets:removeImages': async ({ id, indices }) => {
+      refuseInUse(id);
+      try {
+        return await removeImages(workspaceDir, id, indices);
+      } catch (err) {
+        throw new CallError('invalid_payload', (err as Error).message);
+      }
+    },
     'datasets:rename': ({ id, name }) => userError(() => renameDataset(workspaceDir, id, name)),
     'datasets:delete': ({ id }) => userError(() => (deleteDataset(workspaceDir, id), { deleted: true as const })),
 
@@ -126,7 +144,11 @@ export function datasetHandlers(
       return { bytes: up.bytes };
     },
     'datasets:previewImport': ({ source, options, count }) => trainer.request('datasetPreviewImport', { paths: pathsOf(source), options, limit: count }, 60_000),
-    'datasets:import': async ({ source, name, options }) => {
+    'datasets:import': async ({ source, name, options, into }) => {
+      if (into) {
+        refuseInUse(into);
+        userError(() => previewDataset(workspaceDir, into, 1)); // it exists and can be read
+      }
       const jobId = `imp-${crypto.randomBytes(6).toString('hex')}`;
       const paths = pathsOf(source);
       // the import consumes an upload: its folder is removed when the job ends
@@ -134,7 +156,7 @@ export function datasetHandlers(
       if ('uploadId' in source) uploads.delete(source.uploadId);
       jobs.set(jobId, { uploadDir });
       try {
-        await trainer.request('datasetImport', { jobId, paths, name, options, workspaceDir });
+        await trainer.request('datasetImport', { jobId, paths, name, options, workspaceDir, ...(into ? { into } : {}) });
       } catch (err) {
         finish(jobId);
         throw err;

@@ -24,7 +24,7 @@ export const methods = {
   },
   /** Starts an import job in the background; progress and the end come back as events. */
   datasetImport: {
-    params: z.object({ jobId: z.string(), paths: z.array(z.string()), name: z.string(), options: ImportOptions, workspaceDir: z.string() }).strict(),
+    params: z.object({ jobId: z.string(), paths: z.array(z.string()), name: z.string(), options: ImportOptions, workspaceDir: z.string(), into: z.string().optional() }).strict(),
     result: z.object({ accepted: z.literal(true) }),
   },
   /** Converts the first few images with the chosen options (the live preview before an import). */

@@ -56,6 +56,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     importing.value = undefined;
     lastImport.value = p;
     if (p.status === 'failed') notices.push('error', p.message ?? 'The import failed.');
+    if (p.manifest) delete previews.value[p.manifest.id]; // images were added to it
     void refresh().then(() => {
       if (p.status === 'done' && p.manifest) for (const f of imported) f(p.manifest);
     });
@@ -65,12 +66,12 @@ export const useDatasetsStore = defineStore('datasets', () => {
   }
 
   /** Dropped files waiting for the user to check the preview and press Import. */
-  const staged = ref<{ source: { paths: string[] } | { uploadId: string }; files: number; suggestedName: string }>();
+  const staged = ref<{ source: { paths: string[] } | { uploadId: string }; files: number; suggestedName: string; into?: { id: string; name: string } }>();
   /** A few images converted with the current options. */
   const stagePreview = ref<CallRes<'datasets:previewImport'>>();
 
   /** Step 1: makes dropped files available to the host (paths in the desktop app, a chunked upload in serve mode) and previews them. */
-  async function stageFiles(files: DroppedFile[], pathOf?: (f: File) => string) {
+  async function stageFiles(files: DroppedFile[], pathOf?: (f: File) => string, into?: { id: string; name: string }) {
     if (!files.length || importing.value) return;
     subscribe();
     const api = useApi();
@@ -80,7 +81,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     try {
       const paths = pathOf ? importRoots(files, pathOf) : undefined;
       if (paths?.length) {
-        staged.value = { source: { paths }, files: files.length, suggestedName };
+        staged.value = { source: { paths }, files: files.length, suggestedName, into };
       } else {
         importing.value = { phase: 'uploading', done: 0, total: files.length, skipped: 0, etaSec: 0 };
         const started = Date.now();
@@ -102,7 +103,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
           importing.value = { ...importing.value, done: i + 1, etaSec: (files.length - i - 1) / rate };
         }
         importing.value = undefined;
-        staged.value = { source: { uploadId }, files: files.length, suggestedName };
+        staged.value = { source: { uploadId }, files: files.length, suggestedName, into };
       }
       await refreshStagePreview();
     } catch (err) {
@@ -135,6 +136,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
         source: st.source,
         name: o.name.trim() || st.suggestedName,
         options: { size: o.size, mode: o.mode, fit: o.fit, background: o.background, validationSplit: o.validationSplit, seed: o.seed },
+        ...(st.into ? { into: st.into.id } : {}),
       });
       if (importing.value) importing.value = { ...importing.value, jobId };
       const early = earlyDone.get(jobId);
@@ -212,6 +214,29 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
+  /** One page of a dataset's images (one label's, or all). */
+  async function page(id: string, label: number | undefined, offset: number, limit = 48) {
+    try {
+      return await useApi().invoke('datasets:page', { id, ...(label === undefined ? {} : { label }), offset, limit });
+    } catch (err) {
+      notices.push('error', describeError(err));
+      return undefined;
+    }
+  }
+
+  /** Removes images (by position) from a dataset. */
+  async function removeImages(id: string, indices: number[]): Promise<boolean> {
+    try {
+      await useApi().invoke('datasets:removeImages', { id, indices });
+      delete previews.value[id];
+      await refresh();
+      return true;
+    } catch (err) {
+      notices.push('error', `The images could not be removed: ${describeError(err)}`);
+      return false;
+    }
+  }
+
   async function rename(id: string, name: string) {
     try {
       await useApi().invoke('datasets:rename', { id, name });
@@ -231,5 +256,5 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
-  return { entries, previews, adding, loaded, importOptions, importing, lastImport, staged, stagePreview, datasets, subscribe, onImported, stageFiles, refreshStagePreview, startImport, discardStaged, cancelImport, refresh, reload, loadPreview, addBuiltin, rename, remove };
+  return { entries, previews, adding, loaded, importOptions, importing, lastImport, staged, stagePreview, datasets, subscribe, onImported, stageFiles, refreshStagePreview, startImport, discardStaged, cancelImport, refresh, reload, loadPreview, addBuiltin, rename, remove, page, removeImages };
 });

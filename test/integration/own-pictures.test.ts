@@ -145,6 +145,7 @@ describe('your own pictures through the host', () => {
   it('a host opened again on the workspace (a reload, a restart) serves the run with its speed, preview, name and note', async () => {
     await host.dispose();
     host = createHost({ mode: 'serve', version: 'test', trainer: createTestSupervisor(), workspaceDir: workspace });
+    host.subscribe((name, payload) => events.push([name, payload]));
     const [run] = await call<RunSummary[]>('runs:list', {});
     expect(run).toMatchObject({ runId, status: 'completed', epochsDone: 10, name: 'Icons, small code', note: 'first try' });
     expect(run.samplesPerSec).toBeGreaterThan(0);
@@ -153,5 +154,33 @@ describe('your own pictures through the host', () => {
     expect(preview).toMatchObject({ type: 'preview', epoch: 10, width: 32, height: 32, channels: 3 });
     expect(Buffer.from(preview!.reconstructions[0], 'base64').length).toBe(32 * 32 * 3);
     expect(await host.dispatch('runs:preview', { runId: 'run-nope' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+  });
+  it('pages through a dataset by label, removes bad images and adds more to it', async () => {
+    const files1 = await call<CallRes<'datasets:page'>>('datasets:page', { id: manifest.id, label: 1, offset: 5, limit: 10 });
+    expect(files1.total).toBe(20);
+    expect(files1.labels).toEqual(new Array(10).fill(1));
+    expect(files1.indices).toHaveLength(10);
+    expect(Buffer.from(files1.images[0], 'base64').length).toBe(32 * 32 * 3);
+    const all = await call<CallRes<'datasets:page'>>('datasets:page', { id: manifest.id, offset: 55, limit: 10 });
+    expect(all.total).toBe(60);
+    expect(all.indices).toEqual([55, 56, 57, 58, 59]);
+
+    const gone = files1.indices.slice(0, 2);
+    const keptNext = (await call<CallRes<'datasets:page'>>('datasets:page', { id: manifest.id, offset: gone[1] + 1, limit: 1 })).images[0];
+    const after = await call<DatasetManifest>('datasets:removeImages', { id: manifest.id, indices: gone });
+    expect(after.count).toBe(58);
+    expect(after.labelCounts).toEqual([20, 18, 20]);
+    // the image after the removed ones moved up by two
+    expect((await call<CallRes<'datasets:page'>>('datasets:page', { id: manifest.id, offset: gone[1] - 1, limit: 1 })).images[0]).toBe(keptNext);
+    expect(await host.dispatch('datasets:removeImages', { id: manifest.id, indices: [100_000] })).toMatchObject({ ok: false, error: { code: 'invalid_payload', message: expect.stringMatching(/None of those images/) } });
+
+    // more images, one of them a new label, converted as the dataset's own (32×32 RGB)
+    const uploadId = await upload([['more/apps/x.png', await picture(0, 21)], ['more/icons/y.png', await picture(2, 22)]]);
+    const { jobId } = await call<{ jobId: string }>('datasets:import', { source: { uploadId }, name: 'unused', options: { size: 8, mode: 'grayscale' }, into: manifest.id });
+    const done = await waitFor(() => events.find(([n, p]) => n === 'datasets:importDone' && (p as { jobId: string }).jobId === jobId)?.[1] as { status: string; manifest: DatasetManifest } | undefined, 'the import into the dataset');
+    expect(done.status).toBe('done');
+    expect(done.manifest).toMatchObject({ id: manifest.id, count: 60, shape: [32, 32, 3], labelNames: ['apps', 'files', 'folders', 'icons'], labelCounts: [21, 18, 20, 1] });
+    const last = await call<CallRes<'datasets:page'>>('datasets:page', { id: manifest.id, label: 3, offset: 0, limit: 5 });
+    expect(last.indices).toEqual([59]);
   });
 });

@@ -22,6 +22,7 @@ import TrainView from '../../../src-renderer/views/TrainView.vue';
 import LatentMap from '../../../src-renderer/components/gallery/LatentMap.vue';
 import ImageGrid from '../../../src-renderer/components/gallery/ImageGrid.vue';
 import { modelTitle } from '../../../src-renderer/components/training/describe';
+import type { ExportRecord } from '@contract';
 import ExportSnippet from '../../../src-renderer/components/export/ExportSnippet.vue';
 import { FakeTransport } from './fake-host';
 
@@ -296,7 +297,7 @@ describe('using an export', () => {
   it('shows the install line and the code for the export, with its file name and shapes', async () => {
     host({ 'runs:list': () => ({ ok: true, result: [run('run-e', 1, { config: { kind: 'conv', latentDim: 16, inputShape: [32, 32, 3] } })] }) });
     await useRunsStore().refresh();
-    const record = { exportId: 'exp-1', runId: 'run-e', kind: 'model', format: 'onnx', part: 'full', fileName: 'icons-full.onnx', bytes: 1, files: ['icons-full.onnx'], createdAt: 1, download: '/x' } as const;
+    const record: ExportRecord = { exportId: 'exp-1', runId: 'run-e', kind: 'model', format: 'onnx', part: 'full', fileName: 'icons-full.onnx', bytes: 1, files: ['icons-full.onnx'], createdAt: 1, download: '/x' };
     const w = mount(ExportSnippet, { props: { record } });
     expect(w.text()).toMatch(/pip install onnxruntime numpy/);
     expect(w.find('pre').text()).toMatch(/ort\.InferenceSession\("icons-full\.onnx"\)[\s\S]*np\.zeros\(\(1, 32, 32, 3\)/);
