@@ -181,6 +181,28 @@ describe('your own pictures in the studio', () => {
     await page.screenshot({ path: screenshotPath('own-train-after-reload'), fullPage: true });
   });
 
+  it('browses the dataset by label, removes two images and adds more', async () => {
+    await page.getByTestId('nav-datasets').click();
+    const card = page.locator('[data-testid^="dataset-pics-"]');
+    await card.getByTestId('dataset-browse').click();
+    await card.getByTestId('browse-label').selectOption({ label: 'files (30)' });
+    await expect.poll(() => card.getByTestId('browse-image').count(), { timeout: 10_000 }).toBe(30);
+    expect(await card.getByTestId('browse-page').textContent()).toBe('page 1 of 1');
+    await card.getByTestId('browse-image').nth(0).click();
+    await card.getByTestId('browse-image').nth(3).click();
+    await card.getByTestId('browse-remove').click();
+    await expect.poll(() => card.getByTestId('browse-image').count(), { timeout: 10_000 }).toBe(28);
+    expect(await card.textContent()).toMatch(/88 images/);
+    const dir = path.dirname(pics);
+    await card.getByTestId('dataset-add').setInputFiles([path.join(dir, 'new-app.png'), path.join(dir, 'white.png')]);
+    await page.getByTestId('import-start').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('import-staged').textContent()).toMatch(/2 files ready to add to “pics”/);
+    await page.getByTestId('import-start').click();
+    await expect.poll(async () => (await page.getByTestId('import-report').textContent()) ?? '', { timeout: 60_000 }).toMatch(/Imported 2 images into “pics” \(90 in all\)/);
+    await expect.poll(async () => (await card.textContent()) ?? '', { timeout: 10_000 }).toMatch(/90 images/);
+    await page.screenshot({ path: screenshotPath('own-browse'), fullPage: true });
+  });
+
   it('had no page errors', () => {
     expect(errors).toEqual([]);
   });
