@@ -88,7 +88,7 @@ describe('the Export view', () => {
     await page.getByTestId('import-go').click();
     await page.getByText(/Imported as run imported-/).waitFor({ timeout: 60_000 });
     await page.getByTestId('nav-gallery').click();
-    const imported = await page.getByTestId('gallery-run').locator('option', { hasText: 'imported-' }).getAttribute('value');
+    const imported = await page.getByTestId('gallery-run').locator('option', { hasText: /^Imported / }).getAttribute('value');
     await page.getByTestId('gallery-run').selectOption(imported!);
     await page.getByTestId('gallery-triplets').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('gallery-triplets').locator('canvas').count()).toBeGreaterThan(0);

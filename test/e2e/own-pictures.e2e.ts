@@ -127,6 +127,7 @@ describe('your own pictures in the studio', () => {
       for (let y = 12; y < c.height - 12; y++) for (let x = 12; x < c.width - 12; x++) if (d[(y * c.width + x) * 4 + 3] === 255) return [x, y];
       return null;
     })()`)) as [number, number];
+    await page.getByTestId('latent-map').scrollIntoViewIfNeeded();
     const box = (await page.getByTestId('latent-map').boundingBox())!;
     await page.mouse.move(box.x + spot[0] + 3, box.y + spot[1] + 3);
     await page.mouse.move(box.x + spot[0] + 1.5, box.y + spot[1] + 1.5);

@@ -125,6 +125,7 @@ describe('from the Model view to a trained model', () => {
       return null;
     })()`)) as [number, number] | null;
     expect(spot).not.toBeNull();
+    await map.scrollIntoViewIfNeeded();
     const box = (await map.boundingBox())!;
     await page.mouse.move(box.x + spot![0] + 1.5, box.y + spot![1] + 1.5);
     await page.getByTestId('latent-hover').waitFor({ timeout: 5_000 });

@@ -36,5 +36,7 @@ export function shortTime(ms: number, now = Date.now()): string {
 
 /** The run's name, or its model and start time. */
 export function runTitle(s: RunSummary): string {
-  return s.name || `${modelTitle(s.config)} · ${shortTime(s.startedAt)}`;
+  if (s.name) return s.name;
+  const imported = s.runId.startsWith('imported-') ? 'Imported ' : '';
+  return `${imported}${imported ? modelTitle(s.config).replace(/^./, (c) => c.toLowerCase()) : modelTitle(s.config)} · ${shortTime(s.startedAt)}`;
 }
