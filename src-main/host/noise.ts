@@ -17,9 +17,9 @@ export function noiseHandlers(trainer: TrainerSupervisor, workspaceDir: string, 
         throw new CallError(code === 'trainer_unavailable' || code === 'timeout' ? code : 'invalid_payload', (err as Error).message);
       }
     },
-    'noise:preview': async ({ dataset, noise, count, seed }) => {
+    'noise:preview': async ({ dataset, noise, count, seed, augment }) => {
       try {
-        return await trainer.request('noisePreview', { dataset, noise, count, seed, workspaceDir }, 30_000);
+        return await trainer.request('noisePreview', { dataset, noise, count, seed, workspaceDir, ...(augment ? { augment } : {}) }, 30_000);
       } catch (err) {
         const code = (err as { code?: string }).code;
         throw new CallError(code === 'trainer_unavailable' || code === 'timeout' ? code : 'invalid_payload', (err as Error).message);

@@ -3,7 +3,7 @@
 // trainer keeps running.
 import { z } from 'zod';
 import { BackendInfo, BuiltinDatasetName, DatasetManifest, ImportOptions, RunDataset } from '../contract';
-import { NoiseConfig, NoisePreviewDataset } from '../contract';
+import { AugmentConfig, NoiseConfig, NoisePreviewDataset } from '../contract';
 
 /** Methods the host may ask the trainer to run, with their params and results. */
 export const methods = {
@@ -73,7 +73,7 @@ export const methods = {
   },
   /** The Noise view's preview: the first images of a dataset, clean and corrupted by the engine's noise. */
   noisePreview: {
-    params: z.object({ dataset: NoisePreviewDataset, noise: NoiseConfig, count: z.number().int().min(1).max(64), seed: z.number().int(), workspaceDir: z.string() }).strict(),
+    params: z.object({ dataset: NoisePreviewDataset, noise: NoiseConfig, count: z.number().int().min(1).max(64), seed: z.number().int(), workspaceDir: z.string(), augment: AugmentConfig.optional() }).strict(),
     result: z.object({ shape: z.tuple([z.number(), z.number(), z.number()]), clean: z.array(z.string()), noisy: z.array(z.string()) }),
   },
   /** Times the real training step of `config` at a few batch sizes (random data) and advises on the chosen one. */

@@ -4,7 +4,7 @@
 // contract's pure summarizeModel — no tfjs in the renderer.
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
-import { DEFAULT_HIDDEN, summarizeModel, validateConfig, type CallRes, type DatasetManifest, type ModelConfigInput, type ModelDraft, type ModelKind, type NoiseConfig } from '@contract';
+import { DEFAULT_HIDDEN, summarizeModel, validateConfig, type AugmentConfig, type CallRes, type DatasetManifest, type ModelConfigInput, type ModelDraft, type ModelKind, type NoiseConfig } from '@contract';
 import { useApi } from '../api/instance';
 import { describeError } from '../api/client';
 import { useDatasetsStore } from './datasets';
@@ -37,6 +37,8 @@ export interface ModelForm {
   beta: number;
   l1: number;
   noise: NoiseConfig;
+  /** Random flips, shifts, rotations and brightness per training image (all off by default). */
+  augment: AugmentConfig;
   previewEvery: number;
 }
 
@@ -109,6 +111,7 @@ export const useModelStore = defineStore('model', () => {
     earlyStoppingPatience: 0,
     seed: 42,
     previewEvery: 20,
+    augment: { flip: false, shift: 0, rotate: 0, brightness: 0 },
   });
   /** The preset whose architecture and training setup the form has now (undefined: custom). */
   const presetId = computed(() => {
@@ -135,8 +138,8 @@ export const useModelStore = defineStore('model', () => {
 
   /** The config as the contract takes it. */
   const config = computed<ModelConfigInput>(() => {
-    const { hiddenText: _, noise, ...rest } = form;
-    return { ...rest, inputShape: inputShape.value, hidden: hidden.value ?? [], noise: { ...noise } };
+    const { hiddenText: _, noise, augment, ...rest } = form;
+    return { ...rest, inputShape: inputShape.value, hidden: hidden.value ?? [], noise: { ...noise }, augment: { ...augment } };
   });
 
   const minCount = computed(() => (source.value === BUILTIN_MNIST ? 100 : 10));
@@ -293,7 +296,7 @@ export const useModelStore = defineStore('model', () => {
 
   // The draft lives in the workspace (settings.json): a reload or a restart finds the form as it was.
   const draft = computed<ModelDraft>(() => {
-    const fields: ModelDraft['form'] = { noise: { ...form.noise } };
+    const fields: ModelDraft['form'] = { noise: { ...form.noise }, augment: { ...form.augment } };
     for (const [k, type] of Object.entries(DRAFT_FIELDS)) {
       const v = (form as unknown as Record<string, unknown>)[k];
       if (typeof v === type && (type !== 'number' || Number.isFinite(v))) fields[k] = v as string | number;
@@ -308,6 +311,15 @@ export const useModelStore = defineStore('model', () => {
     }
     const n = d.form.noise as { type?: unknown; level?: unknown } | undefined;
     if (n && typeof n === 'object' && ['none', 'gaussian', 'salt-pepper', 'masking'].includes(String(n.type)) && typeof n.level === 'number') form.noise = { type: n.type as NoiseConfig['type'], level: n.level };
+    const a = d.form.augment as Partial<Record<keyof AugmentConfig, unknown>> | undefined;
+    if (a && typeof a === 'object') {
+      form.augment = {
+        flip: a.flip === true,
+        shift: typeof a.shift === 'number' && Number.isFinite(a.shift) ? a.shift : 0,
+        rotate: typeof a.rotate === 'number' && Number.isFinite(a.rotate) ? a.rotate : 0,
+        brightness: typeof a.brightness === 'number' && Number.isFinite(a.brightness) ? a.brightness : 0,
+      };
+    }
     source.value = d.dataset || BUILTIN_MNIST;
     if (d.count > 0) count.value = d.count;
   }
@@ -318,6 +330,7 @@ export const useModelStore = defineStore('model', () => {
     for (const k of Object.keys(DRAFT_FIELDS)) if (k in c) f[k] = c[k] as never;
     if (Array.isArray(c.hidden)) f.hiddenText = (c.hidden as number[]).join(', ');
     if (c.noise && typeof c.noise === 'object') f.noise = c.noise as never;
+    if (c.augment && typeof c.augment === 'object') f.augment = c.augment as never;
     restoreDraft({ dataset: s.dataset.builtin ? BUILTIN_MNIST : (s.dataset.id ?? BUILTIN_MNIST), count: s.dataset.count ?? 0, form: f });
   }
   let restoredFor: string | undefined;

@@ -100,6 +100,13 @@ describe('your own pictures through the host', () => {
     const p = await call<CallRes<'datasets:preview'>>('datasets:preview', { id: manifest.id, count: 6 });
     expect(p.labels).toEqual([0, 0, 1, 1, 2, 2]);
     expect(Buffer.from(p.images[0], 'base64').length).toBe(32 * 32 * 3);
+
+    // the Noise view's preview with augmentation: the images as a training batch would see them
+    const plain = await call<CallRes<'noise:preview'>>('noise:preview', { dataset: { id: manifest.id }, noise: { type: 'none', level: 0 }, count: 6, seed: 3 });
+    const augmented = await call<CallRes<'noise:preview'>>('noise:preview', { dataset: { id: manifest.id }, noise: { type: 'none', level: 0 }, count: 6, seed: 3, augment: { flip: true, shift: 0.2, rotate: 20, brightness: 0.3 } });
+    expect(augmented.shape).toEqual([32, 32, 3]);
+    expect(augmented.clean.filter((img, i) => img !== plain.clean[i]).length).toBeGreaterThanOrEqual(5);
+    expect(await host.dispatch('noise:preview', { dataset: { id: manifest.id }, noise: { type: 'none', level: 0 }, augment: { flip: true, shift: 0.9, rotate: 0, brightness: 0 } })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
   });
 
   let runId: string;

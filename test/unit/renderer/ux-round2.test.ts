@@ -68,7 +68,11 @@ beforeEach(() => {
   setActivePinia(pinia);
   window.location.hash = '';
 });
-afterEach(() => vi.useRealTimers());
+afterEach(async () => {
+  vi.useRealTimers();
+  await flushPromises();
+  (pinia as unknown as { _e: { stop(): void } })._e.stop(); // no watcher of this test's stores outlives it
+});
 
 describe('folder labels in the desktop app (bug 1)', () => {
   it('sends the picked folder (its sub-folders become labels), not every file in it', () => {
@@ -305,5 +309,27 @@ describe('using an export', () => {
     expect(w.find('pre').text()).toMatch(/loadLayersModel\('file:\/\/' \+ path\.resolve\("icons-full", 'model\.json'\)\)[\s\S]*the code \[1, 16\]/);
     await w.setProps({ record: { ...record, kind: 'latents', format: 'csv' } });
     expect(w.find('[data-testid="export-snippet"]').exists()).toBe(false);
+  });
+});
+
+describe('augmentation in the Noise view', () => {
+  it('previews with the augmentation asked for and trains with it', async () => {
+    const t = host({
+      'noise:preview': () => ({ ok: true, result: { shape: [28, 28, 1], clean: [px(1)], noisy: [px(1)] } }),
+      'runs:start': () => ({ ok: true, result: { runId: 'run-a' } }),
+    });
+    const NoiseView = (await import('../../../src-renderer/views/NoiseView.vue')).default;
+    const w = mount(NoiseView, { global: { plugins: [pinia] } });
+    await flushPromises();
+    expect(t.calls.find((c) => c.name === 'noise:preview')?.payload).not.toHaveProperty('augment');
+    await w.find('[data-testid="augment-flip"]').setValue(true);
+    await w.find('[data-testid="augment-rotate"]').setValue('15');
+    await new Promise((r) => setTimeout(r, 400));
+    await flushPromises();
+    expect(t.calls.filter((c) => c.name === 'noise:preview').at(-1)?.payload).toMatchObject({ augment: { flip: true, shift: 0, rotate: 15, brightness: 0 } });
+    expect(w.find('[data-row="clean"]').text()).toMatch(/Augmented/);
+    await useModelStore().train();
+    expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({ config: { augment: { flip: true, rotate: 15 } } });
+    w.unmount();
   });
 });
