@@ -64,6 +64,8 @@ describe('the Export view', () => {
     await onnx.saveAs(onnxFile);
     expect(onnx.suggestedFilename()).toBe(`${runId}-autoencoder.onnx`);
     expect(fs.statSync(onnxFile).size).toBeGreaterThan(10_000);
+    // beside it: how to run it (the same code test/integration/export-snippets.test.ts runs)
+    expect(await page.getByTestId('export-snippet').textContent()).toMatch(/pip install onnxruntime numpy[\s\S]*ort\.InferenceSession\("[^"]*autoencoder\.onnx"\)/);
 
     await page.getByTestId('export-format-tfjs').check();
     await page.getByTestId('export-model').click();

@@ -87,6 +87,19 @@ describe('your own pictures in the studio', () => {
     await page.screenshot({ path: screenshotPath('own-datasets'), fullPage: true });
   });
 
+  it('previews augmentation on the new pictures in the Noise view', async () => {
+    await page.getByTestId('nav-noise').click();
+    const first = () => page.evaluate(`document.querySelector('[data-testid="noise-preview"] [data-row="clean"] canvas')?.toDataURL() ?? ''`);
+    await expect.poll(first, { timeout: 30_000 }).not.toBe('');
+    const plain = await first();
+    await page.getByTestId('augment-flip').check();
+    await page.getByTestId('augment-rotate').fill('25');
+    await expect.poll(async () => (await page.locator('[data-testid="noise-preview"] [data-row="clean"] .label').textContent())?.trim(), { timeout: 10_000 }).toBe('Augmented');
+    await expect.poll(first, { timeout: 30_000 }).not.toBe(plain);
+    await page.getByTestId('augment-flip').uncheck();
+    await page.getByTestId('augment-rotate').fill('0');
+  });
+
   it('switches the Model view to the new dataset and says when a run is too short to learn', async () => {
     await page.getByTestId('nav-model').click();
     const chosen = await page.getByTestId('run-dataset').inputValue();
@@ -133,6 +146,12 @@ describe('your own pictures in the studio', () => {
     await page.mouse.move(box.x + spot[0] + 1.5, box.y + spot[1] + 1.5);
     await page.getByTestId('latent-hover').waitFor({ timeout: 10_000 });
     expect(LABELS).toContain((await page.getByTestId('latent-hover').textContent())?.trim());
+    // interpolation ends are chosen by clicking images, not by typing numbers
+    const firstStep = () => page.evaluate(`document.querySelector('[data-testid="gallery-interpolation"] .row canvas').toDataURL()`);
+    const before = await firstStep();
+    await page.getByTestId('interpolation-ends').getByTestId('pick-4').click();
+    expect(await page.getByTestId('interpolation-ends').locator('.mark').allTextContents()).toEqual(['B', 'A']);
+    await expect.poll(firstStep, { timeout: 20_000 }).not.toBe(before);
     await page.screenshot({ path: screenshotPath('own-gallery'), fullPage: true });
   });
 
