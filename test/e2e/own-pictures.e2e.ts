@@ -199,6 +199,18 @@ describe('your own pictures in the studio', () => {
     expect(await page.locator(`[data-run="${before[1]}"]`).textContent()).toMatch(/Icons, first try/);
     await page.getByTestId('preview-grid').waitFor({ timeout: 10_000 });
     await page.screenshot({ path: screenshotPath('own-train-after-reload'), fullPage: true });
+
+    // a theme switch redraws the finished run's chart in the new colours (grid lines included)
+    const chart = () => page.evaluate(`document.querySelector('[data-testid="loss-chart"] canvas').toDataURL()`);
+    const light = await chart();
+    await page.getByTestId('nav-export').click();
+    await page.getByTestId('setting-theme').selectOption('dark');
+    await page.getByTestId('nav-train').click();
+    await expect.poll(chart, { timeout: 10_000 }).not.toBe(light);
+    await page.screenshot({ path: screenshotPath('own-train-dark'), fullPage: true });
+    await page.getByTestId('nav-export').click();
+    await page.getByTestId('setting-theme').selectOption('system');
+    await page.getByTestId('nav-train').click();
   });
 
   it('browses the dataset by label, removes two images and adds more', async () => {
