@@ -1,5 +1,5 @@
-// Datasets over the contract (issue #4, first part): the store's list, built-ins, previews,
-// rename and delete. Import of the user's own files arrives with the rest of that issue.
+// Datasets over the contract (issue #4): the store's list, built-ins, previews, rename and delete,
+// imports of the user's own files (paths or a serve-mode upload, discarded when not imported).
 import { z } from 'zod';
 
 export const DatasetId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a dataset id is lower-case letters, digits and dashes');
@@ -15,7 +15,7 @@ export const DatasetManifest = z.object({
   labelNames: z.array(z.string()),
   labelCounts: z.array(z.number().int()),
   createdAt: z.number(),
-  options: z.object({ size: z.number().optional(), mode: z.string().optional(), fit: z.string().optional(), validationSplit: z.number(), seed: z.number() }).optional(),
+  options: z.object({ size: z.number().optional(), mode: z.string().optional(), fit: z.string().optional(), background: z.string().optional(), validationSplit: z.number(), seed: z.number() }).optional(),
   report: z.object({ imported: z.number(), skipped: z.array(z.object({ file: z.string(), reason: z.string() })), labelCounts: z.record(z.string(), z.number()) }).optional(),
 });
 export type DatasetManifest = z.infer<typeof DatasetManifest>;
@@ -33,6 +33,8 @@ export const ImportOptions = z
     validationSplit: z.number().min(0).max(0.5).default(0.1),
     /** Seed of that split. */
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+    /** What transparent pixels (and the padding of `fit: pad`) become. */
+    background: z.enum(['black', 'white']).default('black'),
   })
   .strict();
 
@@ -72,10 +74,20 @@ export const datasetCalls = {
   'datasets:list': { req: z.object({}).strict(), res: z.array(DatasetEntry) },
   /** Makes a built-in dataset ready (decoded in the trainer process, written to the store). */
   'datasets:addBuiltin': { req: z.object({ name: BuiltinDatasetName }).strict(), res: DatasetManifest },
-  /** The first images (base64 uint8 pixels) and the mean image, for preview grids. */
+  /** A few images from every label (base64 uint8 pixels, with their label numbers) and the mean image, for preview grids. */
   'datasets:preview': {
     req: z.object({ id: DatasetId, count: z.number().int().min(1).max(64).default(16) }).strict(),
-    res: z.object({ manifest: DatasetManifest, images: z.array(z.string()), mean: z.string() }),
+    res: z.object({ manifest: DatasetManifest, images: z.array(z.string()), labels: z.array(z.number().int()).optional(), mean: z.string() }),
+  },
+  /** One page of a dataset's images (all of them, or one label's), with their positions in the dataset. */
+  'datasets:page': {
+    req: z.object({ id: DatasetId, label: z.number().int().min(0).max(100_000).optional(), offset: z.number().int().min(0).max(100_000_000).default(0), limit: z.number().int().min(1).max(200).default(48) }).strict(),
+    res: z.object({ total: z.number().int(), offset: z.number().int(), indices: z.array(z.number().int()), labels: z.array(z.number().int()), images: z.array(z.string()), shape: z.tuple([z.number(), z.number(), z.number()]) }),
+  },
+  /** Removes images (by position) from a dataset; the others keep their order. Refused while a run trains on it. */
+  'datasets:removeImages': {
+    req: z.object({ id: DatasetId, indices: z.array(z.number().int().min(0).max(100_000_000)).min(1).max(10_000) }).strict(),
+    res: DatasetManifest,
   },
   'datasets:rename': { req: z.object({ id: DatasetId, name: z.string().min(1).max(200) }).strict(), res: DatasetManifest },
   'datasets:delete': { req: z.object({ id: DatasetId }).strict(), res: z.object({ deleted: z.literal(true) }) },
@@ -85,7 +97,9 @@ export const datasetCalls = {
       .object({
         source: ImportSource,
         name: z.string().min(1).max(200),
-        options: ImportOptions.default({ size: 28, mode: 'grayscale', fit: 'stretch', validationSplit: 0.1, seed: 42 }),
+        options: ImportOptions.default({ size: 28, mode: 'grayscale', fit: 'stretch', validationSplit: 0.1, seed: 42, background: 'black' }),
+        /** Adds the images to this dataset (converted as its images were) instead of making a new one. */
+        into: DatasetId.optional(),
       })
       .strict(),
     res: z.object({ jobId: z.string() }),
@@ -95,7 +109,7 @@ export const datasetCalls = {
     req: z
       .object({
         source: ImportSource,
-        options: ImportOptions.default({ size: 28, mode: 'grayscale', fit: 'stretch', validationSplit: 0.1, seed: 42 }),
+        options: ImportOptions.default({ size: 28, mode: 'grayscale', fit: 'stretch', validationSplit: 0.1, seed: 42, background: 'black' }),
         count: z.number().int().min(1).max(64).default(8),
       })
       .strict(),
@@ -110,4 +124,6 @@ export const datasetCalls = {
     req: z.object({ uploadId: z.string().regex(/^up-[0-9a-f]{16}$/), path: UploadPath, data: z.string().max(1_400_000), append: z.boolean() }).strict(),
     res: z.object({ bytes: z.number().int() }),
   },
+  /** Serve mode: drops an upload that will not be imported (Discard); its files are removed from the workspace. */
+  'datasets:uploadDiscard': { req: z.object({ uploadId: z.string().regex(/^up-[0-9a-f]{16}$/) }).strict(), res: z.object({ discarded: z.boolean() }) },
 };

@@ -29,6 +29,7 @@ export const galleryCalls = {
     res: z.object({
       points: z.array(z.number()),
       labels: z.array(z.number()),
+      /** The dataset's name of each label number: `labelNames[labels[i]]`. */
       labelNames: z.array(z.string()),
       method: z.enum(['identity', 'pca']),
       explained: z.number(),
@@ -41,6 +42,37 @@ export const galleryCalls = {
   'gallery:manifold': {
     req: z.object({ runId: RunId, grid: z.number().int().min(2).max(20).default(10) }).strict(),
     res: z.object({ shape: Shape, images: Img }),
+  },
+  /**
+   * Try it: new pictures (the files' bytes, base64; PNG, JPEG, GIF, WebP or BMP) converted as the
+   * run's dataset was, then reconstructed and encoded, with their error and how unusual that error
+   * is among the validation images (a score for anomaly use). A file that cannot be read gets its
+   * reason instead.
+   */
+  'gallery:try': {
+    req: z
+      .object({
+        runId: RunId,
+        files: z.array(z.object({ name: z.string().min(1).max(260), data: z.string().min(1).max(11_200_000) }).strict()).min(1).max(32),
+      })
+      .strict(),
+    res: z.object({
+      shape: Shape,
+      results: z.array(
+        z.object({
+          name: z.string(),
+          error: z.string().optional(),
+          original: z.string().optional(),
+          reconstruction: z.string().optional(),
+          code: z.array(z.number()).optional(),
+          mse: z.number().optional(),
+          psnr: z.number().nullable().optional(),
+          ssim: z.number().optional(),
+          /** Share of validation images (0…1) reconstructed better than this one: near 1 = unlike what the model learned. */
+          unusual: z.number().optional(),
+        }),
+      ),
+    }),
   },
   /** Images along the line between the codes of two validation images. */
   'gallery:interpolate': {

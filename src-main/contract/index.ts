@@ -161,3 +161,4 @@ export const isCallName = (s: unknown): s is CallName =>
   typeof s === 'string' && (CALL_NAMES as readonly string[]).includes(s);
 export const isEventName = (s: unknown): s is EventName =>
   typeof s === 'string' && (EVENT_NAMES as readonly string[]).includes(s);
+export * from './export-snippets';

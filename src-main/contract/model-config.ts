@@ -16,6 +16,21 @@ export type NoiseConfig = z.infer<typeof NoiseConfig>;
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
+/** Random changes to each training image (per batch), for small datasets; all off by default. */
+export const AugmentConfig = z
+  .object({
+    /** Mirror left-right half of the time. */
+    flip: z.boolean().default(false),
+    /** Shift by up to this share of the width / height. */
+    shift: z.number().min(0).max(0.3).default(0),
+    /** Rotate by up to this many degrees either way. */
+    rotate: z.number().min(0).max(45).default(0),
+    /** Scale brightness by up to ± this share. */
+    brightness: z.number().min(0).max(0.5).default(0),
+  })
+  .strict();
+export type AugmentConfig = z.infer<typeof AugmentConfig>;
+
 export const ModelConfig = z
   .object({
     kind: z.enum(MODEL_KINDS).default('dense'),
@@ -54,6 +69,7 @@ export const ModelConfig = z
     /** Sparse AE: weight of the L1 activity penalty on the code. */
     l1: z.number().min(0).max(100).default(1e-3),
     noise: NoiseConfig.default({ type: 'none', level: 0 }),
+    augment: AugmentConfig.default({ flip: false, shift: 0, rotate: 0, brightness: 0 }),
     /** Send a reconstruction preview every N batches. */
     previewEvery: int(1, 1_000_000).default(50),
   })

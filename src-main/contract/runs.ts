@@ -118,11 +118,21 @@ export const RunSummary = z.object({
   step: TrainingStepInfo.optional(),
   /** Set on a run imported from a cluster job: how it trained there (jobs.ts). */
   cluster: ClusterJobInfo.optional(),
+  /** The user's name for the run (shown instead of its id) and a note. */
+  name: z.string().optional(),
+  note: z.string().optional(),
+  /** Training speed of the last epoch, kept so a finished run still shows it after a reload. */
+  samplesPerSec: z.number().optional(),
+  /** Seconds the run has trained so far (this session's part of it). */
+  elapsedSec: z.number().optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
 /** `run.json` as the host wrote it (losses that were NaN come back as NaN). */
 export const StoredRunSummary = RunSummary.extend({ history: z.object({ loss: z.array(storedLoss), valLoss: z.array(z.number().nullable()) }) });
+
+const RunName = z.string().trim().min(1).max(120);
+const RunNote = z.string().max(2000);
 
 const Preview = z.object({
   type: z.literal('preview'),
@@ -159,19 +169,24 @@ export const RunEventPayload = z.object({
   ]),
 });
 export type RunEventPayload = z.infer<typeof RunEventPayload>;
+export type RunPreview = z.infer<typeof Preview>;
 
 export const RunStatusPayload = z.object({ runId: RunId, status: RunStatus, message: z.string().optional(), epochsDone: z.number().int() });
 export type RunStatusPayload = z.infer<typeof RunStatusPayload>;
 
 export const runCalls = {
   /** Starts a run in the trainer process; events follow as `runs:event`, the end as `runs:status`. */
-  'runs:start': { req: z.object({ config: ModelConfig, dataset: RunDataset }).strict(), res: z.object({ runId: RunId }) },
+  'runs:start': { req: z.object({ config: ModelConfig, dataset: RunDataset, name: RunName.optional() }).strict(), res: z.object({ runId: RunId }) },
   /** Asks a running run to stop after the current batch (the last checkpoint stays). */
   'runs:stop': { req: z.object({ runId: RunId }).strict(), res: z.object({ stopping: z.boolean() }) },
   /** Continues a stopped or failed run from its last checkpoint. */
   'runs:resume': { req: z.object({ runId: RunId }).strict(), res: z.object({ runId: RunId }) },
   /** Every run of this session, newest first. */
   'runs:list': { req: z.object({}).strict(), res: z.array(RunSummary) },
+  /** Renames a run and/or changes its note (saved in its run.json). */
+  'runs:update': { req: z.object({ runId: RunId, name: RunName.optional(), note: RunNote.optional() }).strict(), res: RunSummary },
+  /** The run's latest reconstruction preview (kept in the run folder when it ends), or null when it has none yet. */
+  'runs:preview': { req: z.object({ runId: RunId }).strict(), res: Preview.nullable() },
 };
 
 export const runEvents = {

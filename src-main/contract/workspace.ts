@@ -14,16 +14,34 @@ export const AbsolutePath = z
 const Theme = z.enum(['system', 'light', 'dark']);
 const MaxConcurrentRuns = z.number().int().min(1).max(4);
 
+/**
+ * The Model view's configuration being edited (dataset, images, preset and every field), kept in
+ * the workspace so a reload or a restart finds it as it was left. The renderer checks each field
+ * again when it restores it; unknown or wrong ones are ignored.
+ */
+export const ModelDraft = z
+  .object({
+    /** `builtin:mnist` or a stored dataset's id. */
+    dataset: z.string().max(80),
+    count: z.number().int().min(0).max(100_000_000),
+    presetId: z.string().max(40).optional(),
+    form: z.record(z.string().max(40), z.union([z.string().max(400), z.number(), z.boolean(), z.record(z.string().max(40), z.union([z.string().max(40), z.number(), z.boolean()]))])).refine((f) => Object.keys(f).length <= 40, 'at most 40 fields'),
+  })
+  .strict();
+export type ModelDraft = z.infer<typeof ModelDraft>;
+
 export const Settings = z
   .object({
     /** Colour theme; `system` follows the OS. */
     theme: Theme.default('system'),
     /** How many runs train at once; further runs wait in a queue. */
     maxConcurrentRuns: MaxConcurrentRuns.default(2),
+    /** The Model view's configuration as it was last left. */
+    modelDraft: ModelDraft.optional(),
   })
   .strict();
 /** A change to some settings (no defaults: what is absent stays as it is). */
-export const SettingsPatch = z.object({ theme: Theme.optional(), maxConcurrentRuns: MaxConcurrentRuns.optional() }).strict();
+export const SettingsPatch = z.object({ theme: Theme.optional(), maxConcurrentRuns: MaxConcurrentRuns.optional(), modelDraft: ModelDraft.optional() }).strict();
 export type Settings = z.infer<typeof Settings>;
 
 /** Something in the workspace the studio could not use; it is left on disk untouched. */

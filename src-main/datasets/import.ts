@@ -18,8 +18,10 @@ export interface ImportOptions {
   /** Target width and height. */
   size: number;
   mode: 'grayscale' | 'rgb';
-  /** stretch to the square, centre-crop, or pad with black. */
+  /** stretch to the square, centre-crop, or pad (with the background colour). */
   fit: 'stretch' | 'crop' | 'pad';
+  /** What transparent pixels and padding become (black when absent). */
+  background?: 'black' | 'white';
   /** Largest declared width × height accepted (decompression bombs are refused from the header). */
   maxPixels?: number;
   /** Zip limits: entries, total uncompressed bytes, compression ratio of one entry. */
@@ -52,7 +54,7 @@ export interface ImportReport {
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.bmp']);
 const ARCHIVE_EXT = new Set(['.zip', '.tar', '.gz', '.tgz', '.7z', '.rar']);
-const DEFAULTS = { maxPixels: 50_000_000, maxZipEntries: 200_000, maxZipBytes: 4 * 2 ** 30, maxZipRatio: 200 };
+const DEFAULTS = { maxPixels: 50_000_000, maxZipEntries: 200_000, maxZipBytes: 4 * 2 ** 30, maxZipRatio: 200, background: 'black' as 'black' | 'white' };
 
 /** One thing to decode: bytes (read lazily) plus where it came from and its label. */
 interface Source {
@@ -96,7 +98,19 @@ export async function importPaths(paths: string[], options: ImportOptions): Prom
       s.count = Math.min(s.count, room);
       room -= s.count;
     }
-    sources.splice(Math.max(0, room));
+    // a preview shows every label: take the files of each label in turn
+    const byLabel = new Map<string, Source[]>();
+    for (const src of sources) {
+      let list = byLabel.get(src.label);
+      if (!list) byLabel.set(src.label, (list = []));
+      list.push(src);
+    }
+    const groups = [...byLabel.values()];
+    const picked: Source[] = [];
+    for (let round = 0; picked.length < Math.max(0, room) && groups.some((g) => round < g.length); round++) {
+      for (const g of groups) if (round < g.length && picked.length < room) picked.push(g[round]);
+    }
+    sources.splice(0, sources.length, ...picked);
   }
   const [S, C] = [opts.size, opts.mode === 'rgb' ? 3 : 1];
   const per = S * S * C;
@@ -396,7 +410,7 @@ function decodePlainPng(bytes: Buffer, opts: ImportOptions, maxPixels: number): 
       return new Uint8Array(tf.clipByValue(tf.round(img), 0, 255).dataSync());
     });
   } catch (err) {
-    throw new Error(`corrupt or truncated image: ${(err as Error).message.split('\n')[0]}`);
+    throw new Error(`corrupt or truncated image (${plainDecodeError((err as Error).message.split('\n')[0])})`);
   }
   return out;
 }
@@ -419,7 +433,7 @@ export async function decodeImage(bytes: Buffer, file: string, opts: ImportOptio
     try {
       t = loadTf().node.decodeBmp(bytes, 3);
     } catch (err) {
-      throw new Error(`corrupt or truncated image: ${(err as Error).message.split('\n')[0]}`);
+      throw new Error(`corrupt or truncated image (${plainDecodeError((err as Error).message.split('\n')[0])})`);
     }
     const [bh, bw] = t.shape;
     const raw = await t.data();
@@ -435,7 +449,8 @@ export async function decodeImage(bytes: Buffer, file: string, opts: ImportOptio
   }
   const fit = opts.fit === 'crop' ? 'cover' : opts.fit === 'pad' ? 'contain' : 'fill';
   try {
-    let pipeline = input.flatten({ background: '#000000' }).resize(opts.size, opts.size, { fit, background: '#000000' });
+    const background = opts.background === 'white' ? '#ffffff' : '#000000';
+    let pipeline = input.flatten({ background }).resize(opts.size, opts.size, { fit, background });
     pipeline = channels === 1 ? pipeline.grayscale() : pipeline.toColourspace('srgb');
     const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== channels) return fixChannels(new Uint8Array(data), info.channels, channels);
@@ -446,8 +461,19 @@ export async function decodeImage(bytes: Buffer, file: string, opts: ImportOptio
       const dims = await sharp(bytes, { limitInputPixels: false }).metadata().then((m) => `${m.width}×${m.height}`, () => 'too many');
       throw new Error(`image declares ${dims} pixels, over the ${maxPixels.toLocaleString()}-pixel limit (refused before decoding)`);
     }
-    throw new Error(`corrupt or truncated image: ${msg}`);
+    throw new Error(`corrupt or truncated image (${plainDecodeError(msg)})`);
   }
+}
+
+/** A decoder's message in plain words: libvips / libpng / libjpeg names and prefixes are dropped. */
+export function plainDecodeError(msg: string): string {
+  const m = msg.toLowerCase();
+  if (/tf_status|invalid argument|decodepng|decodebmp/.test(m)) return 'the image data could not be decoded';
+  if (/premature end|truncat|unexpected end|end of (file|stream)|not enough data|read error|short read/.test(m)) return 'the file ends before the image data does';
+  if (/crc|checksum|adler/.test(m)) return 'the image data is damaged (checksum mismatch)';
+  if (/unsupported|unknown|not a known/.test(m)) return 'the image uses a variant this studio cannot read';
+  const cleaned = msg.replace(/^(vips|vipspng|vipsjpeg|vips2png|libpng|png|jpeg|gifload|webpload|heifload)[a-z_]*\s*:\s*/i, '').replace(/\b(vips|libpng|libjpeg|libvips)\b/gi, '').trim();
+  return cleaned || 'the image data could not be decoded';
 }
 
 /** PNG, JPEG, GIF or WebP from the first bytes; anything else is not ours to decode. */

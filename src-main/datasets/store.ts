@@ -25,7 +25,7 @@ export interface DatasetManifest {
   labelCounts: number[];
   createdAt: number;
   /** How the images were converted, and the train/validation split runs on this dataset use by default. */
-  options?: { size?: number; mode?: string; fit?: string; validationSplit: number; seed: number };
+  options?: { size?: number; mode?: string; fit?: string; background?: string; validationSplit: number; seed: number };
   /** The import report (skipped files and why), for imported datasets. */
   report?: { imported: number; skipped: Array<{ file: string; reason: string }>; labelCounts: Record<string, number> };
 }
@@ -138,21 +138,47 @@ export function loadDataset(ws: string, id: string): Dataset & { manifest: Datas
   return { images, labels, count: manifest.count, shape: manifest.shape, manifest };
 }
 
-/** The first n images and the mean image, for preview grids. */
-export function previewDataset(ws: string, id: string, n: number): { manifest: DatasetManifest; images: Uint8Array[]; mean: Uint8Array } {
+/**
+ * n images for a preview grid, taken from every label in turn (the first of each label, then the
+ * second…), so a dataset sorted by label does not show one label only; with their labels and the
+ * mean image.
+ */
+export function previewDataset(ws: string, id: string, n: number): { manifest: DatasetManifest; images: Uint8Array[]; labels: number[]; mean: Uint8Array } {
   const dir = datasetPath(ws, id);
   const manifest = readManifest(dir, id);
   const size = manifest.shape[0] * manifest.shape[1] * manifest.shape[2];
-  const k = Math.min(n, manifest.count);
-  const fd = fs.openSync(path.join(dir, 'images.u8'), 'r');
-  const buf = Buffer.alloc(k * size);
+  let labels: Int32Array;
   try {
-    fs.readSync(fd, buf, 0, buf.length, 0);
+    const lab = fs.readFileSync(path.join(dir, 'labels.i32'));
+    labels = new Int32Array(lab.buffer.slice(lab.byteOffset, lab.byteOffset + Math.min(lab.byteLength, manifest.count * 4)));
+  } catch {
+    labels = new Int32Array(0);
+  }
+  const byLabel = new Map<number, number[]>();
+  for (let i = 0; i < manifest.count; i++) {
+    const l = labels[i] ?? 0;
+    let list = byLabel.get(l);
+    if (!list) byLabel.set(l, (list = []));
+    if (list.length < n) list.push(i);
+  }
+  const groups = [...byLabel.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+  const picked: number[] = [];
+  for (let round = 0; picked.length < Math.min(n, manifest.count); round++) {
+    for (const g of groups) if (round < g.length && picked.length < n) picked.push(g[round]);
+  }
+  picked.sort((a, b) => a - b);
+  const fd = fs.openSync(path.join(dir, 'images.u8'), 'r');
+  const images: Uint8Array[] = [];
+  try {
+    for (const i of picked) {
+      const buf = Buffer.alloc(size);
+      fs.readSync(fd, buf, 0, size, i * size);
+      images.push(new Uint8Array(buf.buffer, buf.byteOffset, size));
+    }
   } finally {
     fs.closeSync(fd);
   }
-  const images = Array.from({ length: k }, (_, i) => new Uint8Array(buf.subarray(i * size, (i + 1) * size)));
-  return { manifest, images, mean: new Uint8Array(fs.readFileSync(path.join(dir, 'mean.u8'))) };
+  return { manifest, images, labels: picked.map((i) => labels[i] ?? 0), mean: new Uint8Array(fs.readFileSync(path.join(dir, 'mean.u8'))) };
 }
 
 export function deleteDataset(ws: string, id: string): void {
@@ -169,4 +195,88 @@ export function renameDataset(ws: string, id: string, name: string): DatasetMani
   const renamed = { ...m, name: sanitizeName(name) };
   writeJsonAtomic(path.join(dir, 'manifest.json'), renamed);
   return renamed;
+}
+
+function readLabels(dir: string, count: number): Int32Array {
+  const lab = fs.readFileSync(path.join(dir, 'labels.i32'));
+  return new Int32Array(lab.buffer.slice(lab.byteOffset, lab.byteOffset + Math.min(lab.byteLength, count * 4)));
+}
+
+/** One page of a dataset's images (one label's, or all), with their positions in the dataset. */
+export function pageDataset(ws: string, id: string, q: { label?: number; offset: number; limit: number }): { total: number; offset: number; indices: number[]; labels: number[]; images: Uint8Array[]; shape: [number, number, number] } {
+  const dir = datasetPath(ws, id);
+  const m = readManifest(dir, id);
+  const size = m.shape[0] * m.shape[1] * m.shape[2];
+  const labels = readLabels(dir, m.count);
+  const matching: number[] = [];
+  for (let i = 0; i < m.count; i++) if (q.label === undefined || labels[i] === q.label) matching.push(i);
+  const indices = matching.slice(q.offset, q.offset + q.limit);
+  const fd = fs.openSync(path.join(dir, 'images.u8'), 'r');
+  const images: Uint8Array[] = [];
+  try {
+    for (const i of indices) {
+      const buf = Buffer.alloc(size);
+      fs.readSync(fd, buf, 0, size, i * size);
+      images.push(new Uint8Array(buf.buffer, buf.byteOffset, size));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { total: matching.length, offset: q.offset, indices, labels: indices.map((i) => labels[i]), images, shape: m.shape };
+}
+
+/** Rewrites a dataset in place (atomically) with new images and labels; the label names may grow. */
+async function rewriteDataset(ws: string, id: string, m: DatasetManifest, d: RawDataset, report?: DatasetManifest['report']): Promise<DatasetManifest> {
+  const labelCounts = d.labelNames.map(() => 0);
+  for (const l of d.labels) labelCounts[l]++;
+  const next: DatasetManifest = { ...m, count: d.count, labelNames: d.labelNames, labelCounts, ...(report ? { report } : {}) };
+  await writeDirAtomic(datasetPath(ws, id), async (tmp) => {
+    fs.writeFileSync(path.join(tmp, 'images.u8'), d.images);
+    fs.writeFileSync(path.join(tmp, 'labels.i32'), Buffer.from(d.labels.buffer, d.labels.byteOffset, d.labels.byteLength));
+    fs.writeFileSync(path.join(tmp, 'mean.u8'), meanImage(d));
+    fs.writeFileSync(path.join(tmp, 'manifest.json'), JSON.stringify(next, null, 2));
+  });
+  return next;
+}
+
+/** Removes images by position; the others keep their order. At least one image must stay. */
+export async function removeImages(ws: string, id: string, remove: number[]): Promise<DatasetManifest> {
+  const dir = datasetPath(ws, id);
+  const m = readManifest(dir, id);
+  const gone = new Set(remove.filter((i) => Number.isInteger(i) && i >= 0 && i < m.count));
+  if (!gone.size) throw new Error('None of those images is in the dataset.');
+  if (gone.size >= m.count) throw new Error('A dataset keeps at least one image; delete the dataset instead.');
+  const { images, labels } = loadDataset(ws, id);
+  const size = m.shape[0] * m.shape[1] * m.shape[2];
+  const n = m.count - gone.size;
+  const outImages = new Uint8Array(n * size);
+  const outLabels = new Int32Array(n);
+  let k = 0;
+  for (let i = 0; i < m.count; i++) {
+    if (gone.has(i)) continue;
+    outImages.set((images as Uint8Array).subarray(i * size, (i + 1) * size), k * size);
+    outLabels[k++] = (labels as Int32Array)[i];
+  }
+  return rewriteDataset(ws, id, m, { images: outImages, labels: outLabels, labelNames: m.labelNames, shape: m.shape, count: n });
+}
+
+/** Adds imported images (of the dataset's shape) at the end; labels are matched by name, new ones added. */
+export async function appendToDataset(ws: string, id: string, add: RawDataset, report?: DatasetManifest['report']): Promise<DatasetManifest> {
+  const dir = datasetPath(ws, id);
+  const m = readManifest(dir, id);
+  if (add.shape.join('x') !== m.shape.join('x')) throw new Error(`the new images are ${add.shape.join('×')}, the dataset's ${m.shape.join('×')}`);
+  const { images, labels } = loadDataset(ws, id);
+  const names = [...m.labelNames];
+  const map = add.labelNames.map((name) => {
+    const at = names.indexOf(name);
+    return at >= 0 ? at : names.push(name) - 1;
+  });
+  const n = m.count + add.count;
+  const outImages = new Uint8Array(n * add.shape[0] * add.shape[1] * add.shape[2]);
+  outImages.set(images as Uint8Array, 0);
+  outImages.set(add.images, (images as Uint8Array).length);
+  const outLabels = new Int32Array(n);
+  outLabels.set(labels as Int32Array, 0);
+  for (let i = 0; i < add.count; i++) outLabels[m.count + i] = map[add.labels[i]];
+  return rewriteDataset(ws, id, m, { images: outImages, labels: outLabels, labelNames: names, shape: m.shape, count: n }, report);
 }

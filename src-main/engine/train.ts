@@ -19,6 +19,7 @@ import { loadAutoencoder, loadOptimizer, readableDir, saveAutoencoder, saveOptim
 import { fitLatentStats } from './latent-stats';
 import { FastStep, fastStepEnabled, graphStepEnabled } from './fast/step';
 import { CheckpointState } from '../contract/runs';
+import { augmentActive, augmentBatch } from './augment';
 
 export type RunEvent =
   | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; samplesPerSec: number; etaSec: number }
@@ -303,7 +304,8 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
         let cost: tf.Scalar;
         if (fast) {
           const [input, target] = tf.tidy(() => {
-            const t = tf.gather(trainX, tf.tensor1d(idx, 'int32'));
+            const gathered = tf.gather(trainX, tf.tensor1d(idx, 'int32')) as tf.Tensor4D;
+            const t = augmentActive(c.augment) ? augmentBatch(gathered, c.augment, c.seed * 7_919 + step) : gathered;
             return [c.noise.type === 'none' || c.noise.level === 0 ? t : applyNoise(t, c.noise, c.seed * 1_000_003 + step), t];
           });
           cost = fast.step(input, target, c.seed + 31 * step);
@@ -315,7 +317,8 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
           }
         } else {
           cost = tf.tidy(() => {
-            const target = tf.gather(trainX, tf.tensor1d(idx, 'int32'));
+            const gathered = tf.gather(trainX, tf.tensor1d(idx, 'int32')) as tf.Tensor4D;
+            const target = augmentActive(c.augment) ? augmentBatch(gathered, c.augment, c.seed * 7_919 + step) : gathered;
             const input = c.noise.type === 'none' || c.noise.level === 0 ? target : applyNoise(target, c.noise, c.seed * 1_000_003 + step);
             return optimizer.minimize(() => objective(ae, cE, input, target, c.seed + 31 * step), true, vars) as tf.Scalar;
           });

@@ -8,7 +8,7 @@ import { CallError, hostErrorCode } from './dispatch';
 import type { TrainerEventArgs } from '../trainer/protocol';
 import type { EventPayload } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
-import { deleteDataset, listDatasets, previewDataset, renameDataset } from '../datasets/store';
+import { deleteDataset, listDatasets, pageDataset, previewDataset, removeImages, renameDataset } from '../datasets/store';
 import { toBase64 } from '../datasets/base64';
 
 type Emit = <N extends 'datasets:importProgress' | 'datasets:importDone'>(name: N, payload: EventPayload<N>) => void;
@@ -27,16 +27,42 @@ function userError<T>(f: () => T): T {
 
 type DatasetHandlers = Pick<
   Handlers,
-  'datasets:list' | 'datasets:addBuiltin' | 'datasets:preview' | 'datasets:rename' | 'datasets:delete' | 'datasets:import' | 'datasets:previewImport' | 'datasets:cancelImport' | 'datasets:uploadBegin' | 'datasets:uploadChunk'
+  'datasets:list' | 'datasets:addBuiltin' | 'datasets:preview' | 'datasets:rename' | 'datasets:delete' | 'datasets:import' | 'datasets:previewImport' | 'datasets:cancelImport' | 'datasets:uploadBegin' | 'datasets:uploadChunk' | 'datasets:uploadDiscard' | 'datasets:page' | 'datasets:removeImages'
 >;
+
+/**
+ * Where an upload's labels start: a lone folder at its top (a picked or dropped folder) is the
+ * root, so that folder's sub-folder names become the labels — as `ae-studio import FOLDER` does —
+ * not the folder's own name. Several dropped folders or files: their names are the labels.
+ */
+export function uploadRoot(dir: string): string {
+  try {
+    const entries = fs.readdirSync(dir, { withFileTypes: true });
+    if (entries.length === 1 && entries[0].isDirectory()) return path.join(dir, entries[0].name);
+  } catch {
+    // an empty or missing upload: the import reports it
+  }
+  return dir;
+}
 
 export function datasetHandlers(
   trainer: TrainerSupervisor,
   workspaceDir: string,
   emit: Emit,
+  /** Ids of the datasets runs are training on now (their images must not change under them). */
+  inUse: () => string[] = () => [],
 ): { handlers: DatasetHandlers; dispose(): void } {
+  const refuseInUse = (id: string) => {
+    if (inUse().includes(id)) throw new CallError('conflict', 'A run is training on this dataset; change it when the run has finished or is stopped.');
+  };
   const uploadsDir = path.join(workspaceDir, 'uploads');
   const uploads = new Map<string, { dir: string; bytes: number }>();
+  // Uploads of an earlier session can never be imported (their ids lived in that session's memory).
+  try {
+    for (const name of fs.readdirSync(uploadsDir)) if (/^up-[0-9a-f]{16}$/.test(name)) fs.rmSync(path.join(uploadsDir, name), { recursive: true, force: true });
+  } catch {
+    // no uploads folder yet
+  }
   /** Running imports, and the upload folder each one consumes (removed when it ends). */
   const jobs = new Map<string, { uploadDir?: string }>();
 
@@ -67,7 +93,7 @@ export function datasetHandlers(
     if ('uploadId' in source) {
       const up = uploads.get(source.uploadId);
       if (!up) throw new CallError('not_found', `There is no upload '${source.uploadId}'.`);
-      return [up.dir];
+      return [uploadRoot(up.dir)];
     }
     if (!source.paths.every((p) => path.isAbsolute(p))) throw new CallError('invalid_payload', 'Import paths must be absolute.');
     return source.paths;
@@ -79,8 +105,21 @@ export function datasetHandlers(
     'datasets:preview': ({ id, count }) =>
       userError(() => {
         const p = previewDataset(workspaceDir, id, count);
-        return { manifest: p.manifest, images: p.images.map(toBase64), mean: toBase64(p.mean) };
+        return { manifest: p.manifest, images: p.images.map(toBase64), labels: p.labels, mean: toBase64(p.mean) };
       }),
+    'datasets:page': ({ id, label, offset, limit }) =>
+      userError(() => {
+        const p = pageDataset(workspaceDir, id, { label, offset, limit });
+        return { ...p, images: p.images.map(toBase64) };
+      }),
+    'datasets:removeImages': async ({ id, indices }) => {
+      refuseInUse(id);
+      try {
+        return await removeImages(workspaceDir, id, indices);
+      } catch (err) {
+        throw new CallError('invalid_payload', (err as Error).message);
+      }
+    },
     'datasets:rename': ({ id, name }) => userError(() => renameDataset(workspaceDir, id, name)),
     'datasets:delete': ({ id }) => userError(() => (deleteDataset(workspaceDir, id), { deleted: true as const })),
 
@@ -105,20 +144,31 @@ export function datasetHandlers(
       return { bytes: up.bytes };
     },
     'datasets:previewImport': ({ source, options, count }) => trainer.request('datasetPreviewImport', { paths: pathsOf(source), options, limit: count }, 60_000),
-    'datasets:import': async ({ source, name, options }) => {
+    'datasets:import': async ({ source, name, options, into }) => {
+      if (into) {
+        refuseInUse(into);
+        userError(() => previewDataset(workspaceDir, into, 1)); // it exists and can be read
+      }
       const jobId = `imp-${crypto.randomBytes(6).toString('hex')}`;
       const paths = pathsOf(source);
       // the import consumes an upload: its folder is removed when the job ends
-      const uploadDir = 'uploadId' in source ? paths[0] : undefined;
+      const uploadDir = 'uploadId' in source ? uploads.get(source.uploadId)?.dir : undefined;
       if ('uploadId' in source) uploads.delete(source.uploadId);
       jobs.set(jobId, { uploadDir });
       try {
-        await trainer.request('datasetImport', { jobId, paths, name, options, workspaceDir });
+        await trainer.request('datasetImport', { jobId, paths, name, options, workspaceDir, ...(into ? { into } : {}) });
       } catch (err) {
         finish(jobId);
         throw err;
       }
       return { jobId };
+    },
+    'datasets:uploadDiscard': async ({ uploadId }) => {
+      const up = uploads.get(uploadId);
+      if (!up) return { discarded: false };
+      uploads.delete(uploadId);
+      await fs.promises.rm(up.dir, { recursive: true, force: true });
+      return { discarded: true };
     },
     'datasets:cancelImport': ({ jobId }) => (jobs.has(jobId) ? trainer.request('datasetCancelImport', { jobId }) : { cancelling: false }),
   };

@@ -9,20 +9,27 @@ import { calls, type CallRes, type RunSummary } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 
 type Op = 'triplets' | 'samples' | 'worst' | 'latent' | 'manifold' | 'interpolate';
-type GalleryHandlers = Pick<Handlers, `gallery:${Op}`>;
+type GalleryHandlers = Pick<Handlers, `gallery:${Op}` | 'gallery:try'>;
 
 export function galleryHandlers(trainer: TrainerSupervisor, workspaceDir: string, getRun: (id: string) => { run: RunSummary; dir: string } | undefined): GalleryHandlers {
-  const view = async <O extends Op>(op: O, runId: string, params: Record<string, number>): Promise<CallRes<`gallery:${O}`>> => {
+  /** The run and its folder, if it has a trained model: a finished run, or one imported from a TensorFlow.js export or a cluster job. */
+  const trained = (runId: string) => {
     const r = getRun(runId);
     if (!r) throw new CallError('not_found', `There is no run '${runId}' in this workspace.`);
-    // A finished run, or one imported from a TensorFlow.js export (it keeps training from there).
     if (!fs.existsSync(path.join(r.dir, 'model', 'encoder', 'model.json'))) {
       throw new CallError('conflict', `Run '${runId}' has no trained model yet (it is ${r.run.status}); the Gallery shows finished runs.`);
     }
-    const answer = await trainer.request('gallery', { op, runDir: r.dir, workspaceDir, dataset: r.run.dataset, params }, 60_000);
-    const checked = calls[`gallery:${op}`].res.safeParse(answer);
-    if (!checked.success) throw new CallError('internal', `The trainer's ${op} view does not have the expected shape (${checked.error.issues[0]?.path.join('.')}: ${checked.error.issues[0]?.message}).`);
-    return checked.data as CallRes<`gallery:${O}`>;
+    return r;
+  };
+  /** Checks what the trainer answered against the call's response schema. */
+  const checked = <N extends `gallery:${Op}` | 'gallery:try'>(name: N, answer: unknown): CallRes<N> => {
+    const r = calls[name].res.safeParse(answer);
+    if (!r.success) throw new CallError('internal', `The trainer's answer to ${name} does not have the expected shape (${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}).`);
+    return r.data as CallRes<N>;
+  };
+  const view = async <O extends Op>(op: O, runId: string, params: Record<string, number>): Promise<CallRes<`gallery:${O}`>> => {
+    const r = trained(runId);
+    return checked(`gallery:${op}`, await trainer.request('gallery', { op, runDir: r.dir, workspaceDir, dataset: r.run.dataset, params }, 60_000));
   };
   return {
     'gallery:triplets': ({ runId, count }) => view('triplets', runId, { count }),
@@ -31,5 +38,9 @@ export function galleryHandlers(trainer: TrainerSupervisor, workspaceDir: string
     'gallery:latent': ({ runId, max }) => view('latent', runId, { max }),
     'gallery:manifold': ({ runId, grid }) => view('manifold', runId, { grid }),
     'gallery:interpolate': ({ runId, a, b, steps }) => view('interpolate', runId, { a, b, steps }),
+    'gallery:try': async ({ runId, files }) => {
+      const r = trained(runId);
+      return checked('gallery:try', await trainer.request('galleryTry', { runDir: r.dir, workspaceDir, dataset: r.run.dataset, files }, 60_000));
+    },
   };
 }

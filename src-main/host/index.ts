@@ -54,7 +54,9 @@ export function createHost(opts: HostOptions): Host {
   const makeServices = (opened: OpenedWorkspace) => {
     const dir = opened.dir;
     const runs = createRunsService({ trainer: opts.trainer, workspaceDir: dir, emit, maxConcurrent: () => opened.settings.maxConcurrentRuns });
-    const datasets = datasetHandlers(opts.trainer, dir, emit);
+    const datasets = datasetHandlers(opts.trainer, dir, emit, () =>
+      (runs.handlers['runs:list']({}) as Array<{ status: string; dataset: { id?: string } }>).filter((r) => (r.status === 'running' || r.status === 'queued') && r.dataset.id).map((r) => r.dataset.id as string),
+    );
     const handlers = {
       ...runs.handlers,
       ...datasets.handlers,

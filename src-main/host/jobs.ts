@@ -23,18 +23,17 @@ export interface JobsDeps {
 
 const JOB_TIMEOUT_MS = 10 * 60_000;
 
-const callError = (err: unknown) => new CallError((err as { code?: string }).code === 'trainer_unavailable' ? 'trainer_unavailable' : 'invalid_payload', (err as Error).message);
 
 export function jobHandlers(deps: JobsDeps): JobHandlers {
   const ws = deps.workspaceDir;
   return {
     'jobs:export': async ({ runId, fromCheckpoint }) => {
       const r = deps.getRun(runId);
-      if (!r) throw new CallError('invalid_payload', `There is no run '${runId}' in this workspace.`);
-      if (r.run.status === 'damaged') throw new CallError('invalid_payload', `Run '${runId}' cannot be exported: ${r.run.message ?? 'its run.json is damaged'}`);
+      if (!r) throw new CallError('not_found', `There is no run '${runId}' in this workspace.`);
+      if (r.run.status === 'damaged') throw new CallError('conflict', `Run '${runId}' cannot be exported: ${r.run.message ?? 'its run.json is damaged'}`);
       if (fromCheckpoint) {
-        if (r.run.status === 'running' || r.run.status === 'queued') throw new CallError('invalid_payload', `Run '${runId}' is ${r.run.status}; stop it (its checkpoint changes every epoch) or export the job without its checkpoint.`);
-        if (!readableDir(path.join(r.dir, 'checkpoint'))) throw new CallError('invalid_payload', `Run '${runId}' has no checkpoint yet (no epoch finished); export the job without its checkpoint to train from the start.`);
+        if (r.run.status === 'running' || r.run.status === 'queued') throw new CallError('conflict', `Run '${runId}' is ${r.run.status}; stop it (its checkpoint changes every epoch) or export the job without its checkpoint.`);
+        if (!readableDir(path.join(r.dir, 'checkpoint'))) throw new CallError('conflict', `Run '${runId}' has no checkpoint yet (no epoch finished); export the job without its checkpoint to train from the start.`);
       }
       const exportId = newExportId();
       const dir = path.join(ws, 'exports', exportId);
@@ -61,7 +60,7 @@ export function jobHandlers(deps: JobsDeps): JobHandlers {
         return rec;
       } catch (err) {
         fs.rmSync(dir, { recursive: true, force: true });
-        throw callError(err);
+        throw err; // dispatch's hostErrorCode words it
       }
     },
     'jobs:import': async ({ path: given }) => {
@@ -79,7 +78,7 @@ export function jobHandlers(deps: JobsDeps): JobHandlers {
         res = await deps.trainer.request('importJob', { src, runDir, workspaceDir: ws }, JOB_TIMEOUT_MS);
       } catch (err) {
         fs.rmSync(runDir, { recursive: true, force: true });
-        throw callError(err);
+        throw err; // dispatch's hostErrorCode words it
       }
       deps.addImportedRun({
         runId,

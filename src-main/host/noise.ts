@@ -12,8 +12,8 @@ export function noiseHandlers(trainer: TrainerSupervisor, workspaceDir: string, 
       if (trainingNow() > 0) throw new CallError('conflict', 'Measure the speed when no run is training: a measurement would slow the run down, and the run would skew the numbers.');
       return trainer.request('batchRates', { config }, 60_000);
     },
-    'noise:preview': async ({ dataset, noise, count, seed }) => {
-      return trainer.request('noisePreview', { dataset, noise, count, seed, workspaceDir }, 30_000);
+    'noise:preview': async ({ dataset, noise, count, seed, augment }) => {
+      return trainer.request('noisePreview', { dataset, noise, count, seed, workspaceDir, ...(augment ? { augment } : {}) }, 30_000);
     },
   };
 }

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { CheckpointState, StoredRunSummary, type EventPayload, type RunSummary } from '../contract';
+import { CheckpointState, StoredRunSummary, type EventPayload, type RunPreview, type RunSummary } from '../contract';
 import type { TrainerEventArgs } from '../trainer/protocol';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import type { Handlers } from './dispatch';
@@ -59,6 +59,36 @@ export function createRunsService(opts: {
         opts.emit('app:notice', { level: 'warning', message: `The summary of run ${run.runId} (run.json) could not be saved: ${why}. Training goes on; its checkpoints are separate, and run.json is written again at the next epoch.`, at: Date.now() });
       });
     writes.set(run.runId, next);
+  };
+
+  // The latest reconstruction preview of each run, kept in memory while it trains and written to
+  // <run>/preview.json when it ends, so a finished run still shows its previews after a reload.
+  const previews = new Map<string, RunPreview>();
+  const savePreview = (runId: string) => {
+    const p = previews.get(runId);
+    if (!p) return;
+    const file = path.join(runDir(runId), 'preview.json');
+    const prev = writes.get(runId) ?? Promise.resolve();
+    writes.set(
+      runId,
+      prev
+        .then(async () => {
+          const tmp = `${file}.tmp-${process.pid}`;
+          await fs.promises.writeFile(tmp, JSON.stringify(p));
+          await fs.promises.rename(tmp, file);
+        })
+        .catch(() => undefined), // no preview kept is not worth failing a run over
+    );
+  };
+  const readPreview = (runId: string): RunPreview | null => {
+    const inMemory = previews.get(runId);
+    if (inMemory) return inMemory;
+    try {
+      const p = JSON.parse(fs.readFileSync(path.join(runDir(runId), 'preview.json'), 'utf8')) as RunPreview;
+      return p && p.type === 'preview' && Array.isArray(p.originals) ? p : null;
+    } catch {
+      return null;
+    }
   };
 
   /** Takes epochs and history from the run's last checkpoint on disk (the truth after a failure). */
@@ -147,8 +177,10 @@ export function createRunsService(opts: {
         run.epochsDone = p.event.epoch;
         run.history.loss[p.event.epoch - 1] = p.event.loss;
         run.history.valLoss[p.event.epoch - 1] = p.event.valLoss;
+        run.samplesPerSec = p.event.samplesPerSec;
+        run.elapsedSec = p.event.elapsedSec;
         persist(run);
-      }
+      } else if (p.event.type === 'preview') previews.set(run.runId, p.event);
       opts.emit('runs:event', p);
     } else if (name === 'run-end') {
       const p = payload;
@@ -160,6 +192,7 @@ export function createRunsService(opts: {
       if (p.result.metrics) run.metrics = p.result.metrics;
       if (p.result.status === 'failed') fromCheckpoint(run);
       setStatus(run, p.result.status, p.result.message);
+      savePreview(run.runId);
       pump();
     }
   };
@@ -168,6 +201,7 @@ export function createRunsService(opts: {
     for (const run of runs.values()) {
       if (run.status === 'running') {
         fromCheckpoint(run);
+        savePreview(run.runId);
         setStatus(run, 'failed', `The trainer process stopped during this run (${s.error ?? 'unknown reason'}). Resume continues from the last checkpoint (epoch ${run.epochsDone}).`);
       }
     }
@@ -208,10 +242,11 @@ export function createRunsService(opts: {
   };
   const hasCheckpoint = (runId: string) => !!readableDir(path.join(runDir(runId), 'checkpoint'));
 
-  const handlers: Pick<Handlers, 'runs:start' | 'runs:stop' | 'runs:resume' | 'runs:list'> = {
-    'runs:start': async ({ config, dataset }) => {
+  const handlers: Pick<Handlers, 'runs:start' | 'runs:stop' | 'runs:resume' | 'runs:list' | 'runs:update' | 'runs:preview'> = {
+    'runs:start': async ({ config, dataset, name }) => {
       const run: RunSummary = {
         runId: newRunId(),
+        ...(name ? { name } : {}),
         status: 'queued', // until schedule() starts it (a 'running' one would hold a slot)
         config: config as Record<string, unknown>,
         dataset,
@@ -246,6 +281,19 @@ export function createRunsService(opts: {
       return { runId };
     },
     'runs:list': () => [...runs.values()].sort((a, b) => b.startedAt - a.startedAt),
+    'runs:update': ({ runId, name, note }) => {
+      const run = runs.get(runId);
+      if (!run) throw new CallError('not_found', `There is no run '${runId}'.`);
+      if (run.status === 'damaged') throw new CallError('conflict', `Run '${runId}' cannot be changed: ${run.message ?? 'its run.json is damaged'}`);
+      if (name !== undefined) run.name = name;
+      if (note !== undefined) run.note = note || undefined;
+      persist(run);
+      return run;
+    },
+    'runs:preview': ({ runId }) => {
+      if (!runs.has(runId)) throw new CallError('not_found', `There is no run '${runId}'.`);
+      return readPreview(runId);
+    },
   };
 
   return {

@@ -5,6 +5,8 @@ import { tf } from '../engine/tf';
 import { loadRunDataset } from './runs';
 import { imagesToBase64 as split } from '../datasets/base64';
 import type { MethodParams } from './protocol';
+import { decodeImage } from '../datasets/import';
+import { loadDataset } from '../datasets/store';
 
 const cache = new Map<string, TrainedModel>();
 /** Called when a run's model is forgotten (its evaluation is stale too). */
@@ -79,7 +81,9 @@ export async function galleryOp(p: MethodParams<'gallery'>): Promise<unknown> {
     case 'latent': {
       const { images, labels } = pick(params.max);
       const proj = m.project2d(images, labels);
-      const labelNames = Array.from(new Set(labels)).sort((a, b) => a - b).map(String);
+      // the stored names, by label number ('' — images that sat in no sub-folder — says so)
+      const maxLabel = labels.reduce((a, l) => Math.max(a, l), -1);
+      const labelNames = Array.from({ length: Math.max(ds.labelNames.length, maxLabel + 1) }, (_, l) => ds.labelNames[l] || (ds.labelNames[l] === '' ? '(no label)' : String(l)));
       // the images too, so hovering a point shows it (capped: 1,500 MNIST digits are 1.2 MB)
       const withImages = Math.min(labels.length, Math.floor(4_000_000 / per));
       return { points: Array.from(proj.points), labels, labelNames, method: proj.method, explained: proj.explained, shape, images: split(images.subarray(0, withImages * per), per) };
@@ -96,4 +100,65 @@ export async function galleryOp(p: MethodParams<'gallery'>): Promise<unknown> {
     default:
       throw new Error(`unknown gallery view '${p.op}'`);
   }
+}
+
+/**
+ * Try it: each file decoded and converted as the run's dataset was (size, colour, fit, background),
+ * reconstructed and encoded, with MSE / PSNR / SSIM and how its error ranks among the validation
+ * images' errors. A file that cannot be read gets its reason; the others still go through.
+ */
+export async function tryImages(p: MethodParams<'galleryTry'>): Promise<unknown> {
+  const m = await modelFor(p.runDir);
+  const shape = m.config.inputShape;
+  const [S, , C] = shape;
+  const per = shape[0] * shape[1] * shape[2];
+  let options: { size: number; mode: 'grayscale' | 'rgb'; fit: 'stretch' | 'crop' | 'pad'; background: 'black' | 'white' } = { size: S, mode: C === 3 ? 'rgb' : 'grayscale', fit: 'stretch', background: 'black' };
+  if ('id' in p.dataset) {
+    const o = loadDataset(p.workspaceDir, p.dataset.id).manifest.options;
+    if (o?.fit === 'crop' || o?.fit === 'pad') options = { ...options, fit: o.fit };
+    if (o?.background === 'white') options = { ...options, background: 'white' };
+  }
+  if (shape[0] !== shape[1] || (C !== 1 && C !== 3)) throw new Error(`This model takes ${shape.join('×')} images; Try it works with square grayscale or RGB images.`);
+  const decoded: Array<{ name: string; px?: Uint8Array; error?: string }> = [];
+  for (const f of p.files) {
+    try {
+      decoded.push({ name: f.name, px: await decodeImage(Buffer.from(f.data, 'base64'), f.name, options) });
+    } catch (err) {
+      decoded.push({ name: f.name, error: (err as Error).message });
+    }
+  }
+  const ok = decoded.filter((d) => d.px);
+  if (!ok.length) return { shape, results: decoded.map((d) => ({ name: d.name, error: d.error })) };
+  const images = new Uint8Array(ok.length * per);
+  ok.forEach((d, k) => images.set(d.px as Uint8Array, k * per));
+  const rec = m.reconstruct(images);
+  const codes = m.encode(images);
+  const metrics = await m.metrics(images);
+  // the validation images' errors: the yardstick for "unusual"
+  const ds = loadRunDataset(p.dataset, p.workspaceDir);
+  const { val, train } = splitIndices(ds.count, m.config.validationSplit, m.config.seed);
+  const pool = (val.length ? val : train).subarray(0, 500);
+  const ref = new Uint8Array(pool.length * per);
+  pool.forEach((i, k) => ref.set(ds.images.subarray(i * per, (i + 1) * per) as Uint8Array, k * per));
+  const refMse = pool.length ? (await m.metrics(ref)).mse.sort((a, b) => a - b) : [];
+  const rank = (v: number) => (refMse.length ? refMse.filter((x) => x < v).length / refMse.length : 0);
+  const latent = m.config.latentDim;
+  let k = 0;
+  return {
+    shape,
+    results: decoded.map((d) => {
+      if (!d.px) return { name: d.name, error: d.error };
+      const i = k++;
+      return {
+        name: d.name,
+        original: split(d.px, per)[0],
+        reconstruction: split(toU8(rec.subarray(i * per, (i + 1) * per)), per)[0],
+        code: Array.from(codes.subarray(i * latent, (i + 1) * latent), (v) => Math.round(v * 1e4) / 1e4),
+        mse: metrics.mse[i],
+        psnr: Number.isFinite(metrics.psnr[i]) ? metrics.psnr[i] : null,
+        ssim: metrics.ssim[i],
+        unusual: rank(metrics.mse[i]),
+      };
+    }),
+  };
 }

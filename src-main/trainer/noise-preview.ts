@@ -6,6 +6,8 @@ import { previewDataset } from '../datasets/store';
 import { imagesToBase64 } from '../datasets/base64';
 import { loadRunDataset } from './runs';
 import type { MethodParams } from './protocol';
+import { tf } from '../engine/tf';
+import { augmentActive, augmentBatch } from '../engine/augment';
 
 export function noisePreview(p: MethodParams<'noisePreview'>) {
   let images: Uint8Array;
@@ -21,6 +23,14 @@ export function noisePreview(p: MethodParams<'noisePreview'>) {
     d.images.forEach((img, i) => images.set(img, i * img.length));
   }
   const per = shape[0] * shape[1] * shape[2];
+  if (augmentActive(p.augment) && images.length) {
+    const a = p.augment;
+    const n = images.length / per;
+    images = tf.tidy(() => {
+      const x = tf.div(tf.tensor4d(Float32Array.from(images), [n, ...shape]), 255) as tf.Tensor4D;
+      return new Uint8Array(tf.round(tf.mul(augmentBatch(x, a, p.seed), 255)).dataSync());
+    });
+  }
   const noisy = images.length ? previewNoise(images, shape, p.noise, p.seed) : new Uint8Array(0);
   return { shape, clean: imagesToBase64(images, per), noisy: imagesToBase64(noisy, per) };
 }

@@ -3,7 +3,7 @@
 // trainer keeps running.
 import { z } from 'zod';
 import { BackendInfo, BuiltinDatasetName, ClusterJobInfo, DatasetManifest, ImportDonePayload, ImportOptions, ImportProgressPayload, RunDataset, RunEventPayload, RunHistory, TrainingStepInfo, EndMetrics } from '../contract';
-import { NoiseConfig, NoisePreviewDataset } from '../contract';
+import { AugmentConfig, NoiseConfig, NoisePreviewDataset } from '../contract';
 
 /** Methods the host may ask the trainer to run, with their params and results. */
 export const methods = {
@@ -24,7 +24,7 @@ export const methods = {
   },
   /** Starts an import job in the background; progress and the end come back as events. */
   datasetImport: {
-    params: z.object({ jobId: z.string(), paths: z.array(z.string()), name: z.string(), options: ImportOptions, workspaceDir: z.string() }).strict(),
+    params: z.object({ jobId: z.string(), paths: z.array(z.string()), name: z.string(), options: ImportOptions, workspaceDir: z.string(), into: z.string().optional() }).strict(),
     result: z.object({ accepted: z.literal(true) }),
   },
   /** Converts the first few images with the chosen options (the live preview before an import). */
@@ -41,6 +41,11 @@ export const methods = {
   /** Evaluates a trained run on its dataset (contract/evaluate.ts for the result). */
   evaluate: {
     params: z.object({ runDir: z.string(), workspaceDir: z.string(), dataset: RunDataset, anomalous: z.array(z.number().int()) }).strict(),
+    result: z.unknown(),
+  },
+  /** Try it: new pictures through a trained run's model (see gallery:try). */
+  galleryTry: {
+    params: z.object({ runDir: z.string(), workspaceDir: z.string(), dataset: RunDataset, files: z.array(z.object({ name: z.string(), data: z.string() })) }).strict(),
     result: z.unknown(),
   },
   /** Writes one export of a trained run to `out` (atomically; nothing at `out` on failure). */
@@ -92,7 +97,7 @@ export const methods = {
   },
   /** The Noise view's preview: the first images of a dataset, clean and corrupted by the engine's noise. */
   noisePreview: {
-    params: z.object({ dataset: NoisePreviewDataset, noise: NoiseConfig, count: z.number().int().min(1).max(64), seed: z.number().int(), workspaceDir: z.string() }).strict(),
+    params: z.object({ dataset: NoisePreviewDataset, noise: NoiseConfig, count: z.number().int().min(1).max(64), seed: z.number().int(), workspaceDir: z.string(), augment: AugmentConfig.optional() }).strict(),
     result: z.object({ shape: z.tuple([z.number(), z.number(), z.number()]), clean: z.array(z.string()), noisy: z.array(z.string()) }),
   },
   /** Times the real training step of `config` at a few batch sizes (random data) and advises on the chosen one. */

@@ -11,13 +11,21 @@ type Send = SendTrainerEvent;
 const active = new Map<string, AbortController>();
 let mnistCache: Dataset | undefined;
 
-export function loadRunDataset(spec: MethodParams<'runStart'>['dataset'], workspaceDir: string): Dataset {
+/** A run's images; `labelNames[l]` is the name of label l (the digits for built-in MNIST). */
+export function loadRunDataset(spec: MethodParams<'runStart'>['dataset'], workspaceDir: string): Dataset & { labelNames: string[] } {
   let d: Dataset;
-  if ('builtin' in spec) d = mnistCache ??= loadMnist(10_000, { seed: 1 });
-  else d = loadDataset(workspaceDir, spec.id);
+  let labelNames: string[];
+  if ('builtin' in spec) {
+    d = mnistCache ??= loadMnist(10_000, { seed: 1 });
+    labelNames = Array.from({ length: 10 }, (_, i) => String(i));
+  } else {
+    const stored = loadDataset(workspaceDir, spec.id);
+    d = stored;
+    labelNames = stored.manifest.labelNames;
+  }
   const n = Math.min(spec.count ?? d.count, d.count);
   const size = d.shape[0] * d.shape[1] * d.shape[2];
-  return { images: d.images.subarray(0, n * size), labels: d.labels?.subarray(0, n), count: n, shape: d.shape };
+  return { images: d.images.subarray(0, n * size), labels: d.labels?.subarray(0, n), count: n, shape: d.shape, labelNames };
 }
 
 

@@ -48,6 +48,30 @@ export function filesFromList(files: File[]): DroppedFile[] {
   return files.map((file) => ({ file, relPath: (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name }));
 }
 
+/**
+ * The desktop app imports from paths: the dropped or picked items themselves (a folder, not each
+ * file in it), so the host labels images by their sub-folders exactly as it does for an upload or
+ * `ae-studio import FOLDER`. `pathOf` gives a file's absolute path; undefined when one has none,
+ * or when several folders were dropped (see below).
+ */
+export function importRoots(files: DroppedFile[], pathOf: (f: File) => string): string[] | undefined {
+  const roots = new Set<string>();
+  for (const f of files) {
+    const abs = pathOf(f.file);
+    if (!abs) return undefined;
+    const sep = abs.includes('\\') && !abs.includes('/') ? '\\' : '/';
+    const parts = abs.split(sep);
+    const depth = f.relPath.split('/').length; // "pics/cat/1.png" → the root is 2 levels above the file
+    if (parts.length <= depth) return undefined;
+    roots.add(parts.slice(0, parts.length - depth + 1).join(sep));
+  }
+  // Several folders dropped together are labelled by their own names, which only an upload keeps
+  // (the host labels an upload by its top-level entries): then the files are uploaded instead.
+  const folders = new Set(files.filter((f) => f.relPath.includes('/')).map((f) => f.relPath.split('/')[0]));
+  if (folders.size > 1) return undefined;
+  return [...roots].sort();
+}
+
 /** base64 of a chunk of bytes (for the serve-mode upload). */
 export function toBase64(bytes: Uint8Array): string {
   let s = '';

@@ -1,7 +1,7 @@
 // One uPlot chart's life in a component: built on mount at the element's width, resized with it,
 // redrawn at most once per animation frame however many events arrive, destroyed on unmount.
 // Axis colours come from the theme (resolved, since the variables hold light-dark(…)).
-import { onBeforeUnmount, onMounted, type Ref } from 'vue';
+import { onBeforeUnmount, onMounted, ref, watch, type Ref } from 'vue';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
@@ -13,6 +13,19 @@ export function themeColor(name: string, fallback: string): string {
   const color = getComputedStyle(probe).color;
   probe.remove();
   return color || fallback;
+}
+
+/**
+ * Bumped whenever the colours may have changed: the theme chosen in the settings (data-theme on
+ * <html>) or the OS theme. Charts rebuild on it, so their axes and grid follow at once.
+ */
+export const themeTick = ref(0);
+let watchingTheme = false;
+function watchTheme() {
+  if (watchingTheme || typeof document === 'undefined') return;
+  watchingTheme = true;
+  if (typeof MutationObserver !== 'undefined') new MutationObserver(() => themeTick.value++).observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+  window.matchMedia?.('(prefers-color-scheme: dark)')?.addEventListener?.('change', () => themeTick.value++);
 }
 
 /** Epoch (x) and loss (y) axes in the theme's colours. */
@@ -46,6 +59,8 @@ export function useUplot(el: Ref<HTMLDivElement | undefined>, height: number, op
     });
   }
 
+  watchTheme();
+  watch(themeTick, () => build());
   onMounted(() => {
     build();
     // Follow the panel's width (window resizes, sidebar changes).

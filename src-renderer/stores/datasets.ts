@@ -2,7 +2,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { CallRes, DatasetEntry, DatasetManifest, EventPayload } from '@contract';
-import { toBase64, type DroppedFile } from '../composables/useDropFiles';
+import { importRoots, toBase64, type DroppedFile } from '../composables/useDropFiles';
 import { useApi } from '../api/instance';
 import { describeError } from '../api/client';
 import { useNoticesStore } from './notices';
@@ -24,7 +24,10 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const adding = ref<BuiltinName[]>([]);
   const loaded = ref(false);
   /** Options for the next import. */
-  const importOptions = ref({ name: '', size: 28, mode: 'grayscale' as 'grayscale' | 'rgb', fit: 'stretch' as 'stretch' | 'crop' | 'pad', validationSplit: 0.1, seed: 42 });
+  // (the validation share and seed runs use are set in the Model view; imports keep the defaults)
+  const importOptions = ref({ name: '', size: 28, mode: 'grayscale' as 'grayscale' | 'rgb', fit: 'stretch' as 'stretch' | 'crop' | 'pad', background: 'black' as 'black' | 'white', validationSplit: 0.1, seed: 42 });
+  /** Called with each dataset an import made (the Model view switches to it). */
+  const imported: Array<(m: DatasetManifest) => void> = [];
   /** The import in progress: uploading (serve mode) then decoding in the trainer. */
   const importing = ref<{ jobId?: string; phase: 'uploading' | 'importing'; done: number; total: number; skipped: number; etaSec: number }>();
   /** The last import's outcome, shown until the next one. */
@@ -53,27 +56,32 @@ export const useDatasetsStore = defineStore('datasets', () => {
     importing.value = undefined;
     lastImport.value = p;
     if (p.status === 'failed') notices.push('error', p.message ?? 'The import failed.');
-    void refresh();
+    if (p.manifest) delete previews.value[p.manifest.id]; // images were added to it
+    void refresh().then(() => {
+      if (p.status === 'done' && p.manifest) for (const f of imported) f(p.manifest);
+    });
+  }
+  function onImported(f: (m: DatasetManifest) => void) {
+    imported.push(f);
   }
 
   /** Dropped files waiting for the user to check the preview and press Import. */
-  const staged = ref<{ source: { paths: string[] } | { uploadId: string }; files: number; suggestedName: string }>();
+  const staged = ref<{ source: { paths: string[] } | { uploadId: string }; files: number; suggestedName: string; into?: { id: string; name: string } }>();
   /** A few images converted with the current options. */
   const stagePreview = ref<CallRes<'datasets:previewImport'>>();
 
   /** Step 1: makes dropped files available to the host (paths in the desktop app, a chunked upload in serve mode) and previews them. */
-  async function stageFiles(files: DroppedFile[], pathOf?: (f: File) => string) {
+  async function stageFiles(files: DroppedFile[], pathOf?: (f: File) => string, into?: { id: string; name: string }) {
     if (!files.length || importing.value) return;
     subscribe();
     const api = useApi();
     lastImport.value = undefined;
-    staged.value = undefined;
-    stagePreview.value = undefined;
+    discardStaged(); // files of an earlier drop that was not imported
     const suggestedName = files[0].relPath.includes('/') ? files[0].relPath.split('/')[0] : 'Imported images';
     try {
-      const paths = pathOf ? files.map((f) => pathOf(f.file)).filter(Boolean) : [];
-      if (paths.length === files.length) {
-        staged.value = { source: { paths }, files: files.length, suggestedName };
+      const paths = pathOf ? importRoots(files, pathOf) : undefined;
+      if (paths?.length) {
+        staged.value = { source: { paths }, files: files.length, suggestedName, into };
       } else {
         importing.value = { phase: 'uploading', done: 0, total: files.length, skipped: 0, etaSec: 0 };
         const started = Date.now();
@@ -87,12 +95,15 @@ export const useDatasetsStore = defineStore('datasets', () => {
             await api.invoke('datasets:uploadChunk', { uploadId, path: rel, data: toBase64(bytes.subarray(off, off + CHUNK)), append: off > 0 });
             if (bytes.length === 0) break;
           }
-          if (!importing.value) return; // cancelled while uploading
+          if (!importing.value) {
+            void api.invoke('datasets:uploadDiscard', { uploadId }).catch(() => undefined); // cancelled while uploading
+            return;
+          }
           const rate = (i + 1) / Math.max(0.001, (Date.now() - started) / 1000);
           importing.value = { ...importing.value, done: i + 1, etaSec: (files.length - i - 1) / rate };
         }
         importing.value = undefined;
-        staged.value = { source: { uploadId }, files: files.length, suggestedName };
+        staged.value = { source: { uploadId }, files: files.length, suggestedName, into };
       }
       await refreshStagePreview();
     } catch (err) {
@@ -106,7 +117,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     if (!staged.value) return;
     const o = importOptions.value;
     try {
-      stagePreview.value = await useApi().invoke('datasets:previewImport', { source: staged.value.source, options: { size: o.size, mode: o.mode, fit: o.fit, validationSplit: o.validationSplit, seed: o.seed }, count: 8 });
+      stagePreview.value = await useApi().invoke('datasets:previewImport', { source: staged.value.source, options: { size: o.size, mode: o.mode, fit: o.fit, background: o.background, validationSplit: o.validationSplit, seed: o.seed }, count: 8 });
     } catch (err) {
       notices.push('error', `The preview failed: ${describeError(err)}`);
     }
@@ -124,7 +135,8 @@ export const useDatasetsStore = defineStore('datasets', () => {
       const { jobId } = await useApi().invoke('datasets:import', {
         source: st.source,
         name: o.name.trim() || st.suggestedName,
-        options: { size: o.size, mode: o.mode, fit: o.fit, validationSplit: o.validationSplit, seed: o.seed },
+        options: { size: o.size, mode: o.mode, fit: o.fit, background: o.background, validationSplit: o.validationSplit, seed: o.seed },
+        ...(st.into ? { into: st.into.id } : {}),
       });
       if (importing.value) importing.value = { ...importing.value, jobId };
       const early = earlyDone.get(jobId);
@@ -136,9 +148,17 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
+  /** Drops the staged files; an upload's copies are removed from the workspace. */
   function discardStaged() {
+    const st = staged.value;
     staged.value = undefined;
     stagePreview.value = undefined;
+    if (st && 'uploadId' in st.source) {
+      const uploadId = st.source.uploadId;
+      useApi()
+        .invoke('datasets:uploadDiscard', { uploadId })
+        .catch((err) => notices.push('error', `The discarded files could not be removed: ${describeError(err)}`));
+    }
   }
 
   /** Cancels the running import; nothing is written. */
@@ -194,6 +214,29 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
+  /** One page of a dataset's images (one label's, or all). */
+  async function page(id: string, label: number | undefined, offset: number, limit = 48) {
+    try {
+      return await useApi().invoke('datasets:page', { id, ...(label === undefined ? {} : { label }), offset, limit });
+    } catch (err) {
+      notices.push('error', describeError(err));
+      return undefined;
+    }
+  }
+
+  /** Removes images (by position) from a dataset. */
+  async function removeImages(id: string, indices: number[]): Promise<boolean> {
+    try {
+      await useApi().invoke('datasets:removeImages', { id, indices });
+      delete previews.value[id];
+      await refresh();
+      return true;
+    } catch (err) {
+      notices.push('error', `The images could not be removed: ${describeError(err)}`);
+      return false;
+    }
+  }
+
   async function rename(id: string, name: string) {
     try {
       await useApi().invoke('datasets:rename', { id, name });
@@ -213,5 +256,5 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
-  return { entries, previews, adding, loaded, importOptions, importing, lastImport, staged, stagePreview, datasets, subscribe, stageFiles, refreshStagePreview, startImport, discardStaged, cancelImport, refresh, reload, loadPreview, addBuiltin, rename, remove };
+  return { entries, previews, adding, loaded, importOptions, importing, lastImport, staged, stagePreview, datasets, subscribe, onImported, stageFiles, refreshStagePreview, startImport, discardStaged, cancelImport, refresh, reload, loadPreview, addBuiltin, rename, remove, page, removeImages };
 });

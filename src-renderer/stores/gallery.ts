@@ -5,6 +5,7 @@ import { ref } from 'vue';
 import type { CallRes } from '@contract';
 import { useApi } from '../api/instance';
 import { describeError } from '../api/client';
+import { toBase64 } from '../composables/useDropFiles';
 
 export const useGalleryStore = defineStore('gallery', () => {
   /** The run being looked at. */
@@ -34,6 +35,7 @@ export const useGalleryStore = defineStore('gallery', () => {
   /** Loads every section for a run. */
   async function open(id: string, latentDim: number) {
     const api = useApi();
+    if (runId.value !== id) tried.value = undefined;
     runId.value = id;
     errors.value = {};
     loading.value = true;
@@ -62,5 +64,42 @@ export const useGalleryStore = defineStore('gallery', () => {
     interpolation.value = await section('interpolation', () => useApi().invoke('gallery:interpolate', { runId: id, a, b, steps: 8 }));
   }
 
-  return { runId, triplets, samples, worst, latent, manifold, interpolation, errors, loading, open, reroll, interpolate };
+  /** Try it: the user's own pictures through the model, newest first. */
+  const tried = ref<{ shape: [number, number, number]; results: CallRes<'gallery:try'>['results'] }>();
+  const trying = ref(false);
+  /** Sends the files in requests of at most ~8 MB (a serve-mode message holds 16 MB). */
+  async function tryFiles(files: File[]) {
+    if (!runId.value || !files.length) return;
+    const id = runId.value;
+    trying.value = true;
+    delete errors.value.try;
+    try {
+      const groups: File[][] = [[]];
+      let bytes = 0;
+      for (const f of files.slice(0, 64)) {
+        if (f.size > 8 * 2 ** 20) {
+          tried.value = { shape: tried.value?.shape ?? [0, 0, 0], results: [{ name: f.name, error: 'larger than 8 MB; Try it takes smaller pictures' }, ...(tried.value?.results ?? [])] };
+          continue;
+        }
+        if (bytes + f.size > 6 * 2 ** 20 || groups[groups.length - 1].length >= 32) {
+          groups.push([]);
+          bytes = 0;
+        }
+        groups[groups.length - 1].push(f);
+        bytes += f.size;
+      }
+      for (const g of groups.filter((x) => x.length)) {
+        const payload = await Promise.all(g.map(async (f) => ({ name: f.name.slice(0, 260) || 'image', data: toBase64(new Uint8Array(await f.arrayBuffer())) })));
+        const r = await useApi().invoke('gallery:try', { runId: id, files: payload });
+        if (runId.value !== id) return;
+        tried.value = { shape: r.shape, results: [...r.results, ...(tried.value?.results ?? [])].slice(0, 64) };
+      }
+    } catch (err) {
+      errors.value.try = describeError(err);
+    } finally {
+      trying.value = false;
+    }
+  }
+
+  return { runId, triplets, samples, worst, latent, manifold, interpolation, errors, loading, open, reroll, interpolate, tried, trying, tryFiles };
 });

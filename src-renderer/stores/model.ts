@@ -3,12 +3,14 @@
 // by the contract's validateConfig (the very checks the engine runs) and summarised by the
 // contract's pure summarizeModel — no tfjs in the renderer.
 import { defineStore } from 'pinia';
-import { computed, reactive, ref } from 'vue';
-import { DEFAULT_HIDDEN, summarizeModel, validateConfig, type CallRes, type DatasetManifest, type ModelConfigInput, type ModelKind, type NoiseConfig } from '@contract';
+import { computed, reactive, ref, watch } from 'vue';
+import { DEFAULT_HIDDEN, summarizeModel, validateConfig, type AugmentConfig, type CallRes, type DatasetManifest, type ModelConfigInput, type ModelDraft, type ModelKind, type NoiseConfig } from '@contract';
 import { useApi } from '../api/instance';
 import { describeError } from '../api/client';
 import { useDatasetsStore } from './datasets';
 import { useRunsStore } from './runs';
+import { useWorkspaceStore } from './workspace';
+import { modelTitle } from '../components/training/describe';
 
 /** Built-in MNIST needs no setup: the trainer has it. */
 export const BUILTIN_MNIST = 'builtin:mnist';
@@ -35,6 +37,8 @@ export interface ModelForm {
   beta: number;
   l1: number;
   noise: NoiseConfig;
+  /** Random flips, shifts, rotations and brightness per training image (all off by default). */
+  augment: AugmentConfig;
   previewEvery: number;
   /** Conv kinds: 3×3 or 5×5 kernels. */
   kernelSize: 3 | 5;
@@ -98,6 +102,20 @@ export const PRESETS: Preset[] = [
   },
 ];
 
+/** Training steps below which a run will not reconstruct recognisably (with few images seen), and what to aim for. */
+const FEW_STEPS = 300;
+const FEW_IMAGES_SEEN = 20_000;
+const TARGET_STEPS = 1_000;
+
+/** Fields of the form a draft may carry, with the type each must have. */
+const DRAFT_FIELDS: Record<string, 'string' | 'number' | 'boolean'> = {
+  kind: 'string', latentDim: 'number', hiddenText: 'string', activation: 'string', outputActivation: 'string', loss: 'string', optimizer: 'string', learningRate: 'number', momentum: 'number',
+  batchSize: 'number', epochs: 'number', validationSplit: 'number', earlyStoppingPatience: 'number', seed: 'number', beta: 'number', l1: 'number', previewEvery: 'number',
+  kernelSize: 'number', klWarmupEpochs: 'number', testSplit: 'number', balanceClasses: 'boolean',
+};
+/** How long the draft waits for more edits before it is saved in the workspace. */
+export const DRAFT_SAVE_MS = 500;
+
 /** "256, 128" → [256, 128]; undefined when a part is not a whole number. */
 export function parseHidden(text: string): number[] | undefined {
   const parts = text.split(/[\s,]+/).filter(Boolean);
@@ -121,9 +139,19 @@ export const useModelStore = defineStore('model', () => {
     testSplit: 0,
     excludeLabels: [],
     balanceClasses: false,
+    augment: { flip: false, shift: 0, rotate: 0, brightness: 0 },
   });
-  /** The last preset applied (the form may have been edited since). */
-  const presetId = ref<string | undefined>(conv.id);
+  /** The preset whose architecture and training setup the form has now (undefined: custom). */
+  const presetId = computed(() => {
+    const h = parseHidden(form.hiddenText);
+    return PRESETS.find((p) => {
+      const a = p.arch;
+      return (
+        a.kind === form.kind && a.latentDim === form.latentDim && !!h && a.hidden.join(',') === h.join(',') && a.activation === form.activation && a.outputActivation === form.outputActivation &&
+        a.loss === form.loss && a.optimizer === form.optimizer && a.learningRate === form.learningRate && a.batchSize === form.batchSize && a.noise.type === form.noise.type && (a.noise.type === 'none' || a.noise.level === form.noise.level)
+      );
+    })?.id;
+  });
   /** `builtin:mnist` or a stored dataset's id. */
   const source = ref<string>(BUILTIN_MNIST);
   /** How many of the dataset's images a run uses. */
@@ -140,9 +168,9 @@ export const useModelStore = defineStore('model', () => {
 
   /** The config as the contract takes it. */
   const config = computed<ModelConfigInput>(() => {
-    const { hiddenText: _, noise, excludeLabels, klWarmupEpochs, ...rest } = form;
+    const { hiddenText: _, noise, excludeLabels, klWarmupEpochs, augment, ...rest } = form;
     const vae = form.kind === 'vae' || form.kind === 'conv-vae';
-    return { ...rest, klWarmupEpochs: vae ? klWarmupEpochs : 0, excludeLabels: [...excludeLabels], inputShape: inputShape.value, hidden: hidden.value ?? [], noise: { ...noise } };
+    return { ...rest, klWarmupEpochs: vae ? klWarmupEpochs : 0, excludeLabels: [...excludeLabels], inputShape: inputShape.value, hidden: hidden.value ?? [], noise: { ...noise }, augment: { ...augment } };
   });
 
   const minCount = computed(() => (source.value === BUILTIN_MNIST ? 100 : 10));
@@ -174,12 +202,33 @@ export const useModelStore = defineStore('model', () => {
   });
   const valid = computed(() => Object.keys(errors.value).length === 0);
 
-  /** Layers, shapes and parameters; shown whenever the architecture itself is valid. */
+  /** Layers, shapes and parameters; shown whenever the architecture itself is valid (a bad training field does not hide it). */
   const summary = computed(() => {
     if (hidden.value === undefined) return undefined;
-    const r = validateConfig(config.value);
+    const { kind, latentDim, activation, outputActivation } = form;
+    const r = validateConfig({ kind, latentDim, activation, outputActivation, inputShape: inputShape.value, hidden: hidden.value });
     return r.ok ? summarizeModel(r.config) : undefined;
   });
+
+  /** Training steps per epoch and in all, and the epochs to suggest when that is too little to learn from. */
+  const steps = computed(() => {
+    const n = Math.min(count.value || 0, dataset.value?.count ?? 0);
+    const trainCount = n - Math.floor(n * (Number(form.validationSplit) || 0));
+    const perEpoch = trainCount > 0 && form.batchSize > 0 ? Math.ceil(trainCount / form.batchSize) : 0;
+    const total = perEpoch * (Number(form.epochs) || 0);
+    const few = perEpoch > 0 && total < FEW_STEPS && trainCount * form.epochs < FEW_IMAGES_SEEN;
+    const suggested = perEpoch > 0 ? Math.min(500, Math.max(form.epochs + 1, Math.ceil(TARGET_STEPS / perEpoch))) : undefined;
+    return { perEpoch, total, trainCount, few, suggested };
+  });
+  /** Plain words when the run is too short to give recognisable reconstructions. */
+  const epochAdvice = computed(() => {
+    const st = steps.value;
+    if (!st.few || !st.suggested) return undefined;
+    return `${st.total} training step${st.total === 1 ? '' : 's'} on ${st.trainCount.toLocaleString('en-US')} images will not give recognisable reconstructions: try ${st.suggested} epochs (about ${(st.suggested * st.perEpoch).toLocaleString('en-US')} steps).`;
+  });
+  function useSuggestedEpochs() {
+    if (steps.value.suggested) form.epochs = steps.value.suggested;
+  }
 
   /** The run's dataset as `runs:start` takes it. */
   const runDataset = computed(() => (source.value === BUILTIN_MNIST ? { builtin: 'mnist' as const, count: count.value } : { id: source.value, count: count.value }));
@@ -200,7 +249,6 @@ export const useModelStore = defineStore('model', () => {
     form.balanceClasses = false;
     const { hidden: h, noise, ...arch } = p.arch;
     Object.assign(form, arch, { hiddenText: h.join(', '), noise: { ...noise } });
-    presetId.value = id;
   }
 
   /** Changes the architecture and resets its layers to that kind's defaults. */
@@ -241,7 +289,9 @@ export const useModelStore = defineStore('model', () => {
   /** Starts a run with this config; undefined (and nothing sent) when the form has errors. */
   async function train(): Promise<string | undefined> {
     if (!valid.value) return undefined;
-    return useRunsStore().start(config.value, runDataset.value);
+    // a readable default name: what and on what ("Convolutional, 16-d code on Desktop icons"); the user can rename it
+    const name = `${modelTitle(config.value as Record<string, unknown>)} on ${(dataset.value?.name ?? 'MNIST digits').replace(/ \(built in\)$/, '')}`;
+    return useRunsStore().start(config.value, runDataset.value, name);
   }
 
   /** The first-run path: a small conv autoencoder on built-in MNIST, whatever the form says. */
@@ -257,19 +307,110 @@ export const useModelStore = defineStore('model', () => {
   const speed = ref<CallRes<'models:speed'> & { forBatch: number }>();
   const measuring = ref(false);
   const speedError = ref<string>();
+  /** The model the speed table was measured for: any change of it makes the table stale. */
+  const speedKey = computed(() => JSON.stringify({ ...config.value, epochs: 0, validationSplit: 0, earlyStoppingPatience: 0, seed: 0, previewEvery: 0 }));
+  let measuredKey = '';
   async function measureSpeed() {
     if (!validation.value.ok) return;
     measuring.value = true;
     speedError.value = undefined;
     try {
       const forBatch = form.batchSize;
-      speed.value = { ...(await useApi().invoke('models:speed', { config: config.value })), forBatch };
+      const key = speedKey.value;
+      const r = await useApi().invoke('models:speed', { config: config.value });
+      if (key === speedKey.value) {
+        measuredKey = key;
+        speed.value = { ...r, forBatch };
+      }
     } catch (err) {
       speedError.value = describeError(err);
     } finally {
       measuring.value = false;
     }
   }
+  watch(speedKey, (key) => {
+    if (key === measuredKey) return;
+    speed.value = undefined;
+    speedError.value = undefined;
+  });
 
-  return { form, presetId, source, count, manifest, dataset, labelNames, toggleExcluded, inputShape, valuesPerImage, config, validation, errors, valid, summary, runDataset, previewDataset, describe, presetLabel, applyPreset, setKind, chooseDataset, setNoise, train, trainFirstRun, speed, measuring, speedError, measureSpeed };
+  // The draft lives in the workspace (settings.json): a reload or a restart finds the form as it was.
+  const draft = computed<ModelDraft>(() => {
+    const fields: ModelDraft['form'] = { noise: { ...form.noise }, augment: { ...form.augment } };
+    for (const [k, type] of Object.entries(DRAFT_FIELDS)) {
+      const v = (form as unknown as Record<string, unknown>)[k];
+      if (typeof v === type && (type !== 'number' || Number.isFinite(v))) fields[k] = v as string | number | boolean;
+    }
+    return { dataset: source.value, count: Number.isFinite(count.value) ? Math.max(0, Math.round(count.value)) : 0, ...(presetId.value ? { presetId: presetId.value } : {}), form: fields };
+  });
+  /** Puts a saved draft back, field by field; a field of the wrong type is left as it is. */
+  function restoreDraft(d: ModelDraft) {
+    for (const [k, type] of Object.entries(DRAFT_FIELDS)) {
+      const v = d.form[k];
+      if (typeof v === type && (type !== 'number' || Number.isFinite(v))) (form as unknown as Record<string, unknown>)[k] = v;
+    }
+    const n = d.form.noise as { type?: unknown; level?: unknown } | undefined;
+    if (n && typeof n === 'object' && ['none', 'gaussian', 'salt-pepper', 'masking'].includes(String(n.type)) && typeof n.level === 'number') form.noise = { type: n.type as NoiseConfig['type'], level: n.level };
+    const a = d.form.augment as Partial<Record<keyof AugmentConfig, unknown>> | undefined;
+    if (a && typeof a === 'object') {
+      form.augment = {
+        flip: a.flip === true,
+        shift: typeof a.shift === 'number' && Number.isFinite(a.shift) ? a.shift : 0,
+        rotate: typeof a.rotate === 'number' && Number.isFinite(a.rotate) ? a.rotate : 0,
+        brightness: typeof a.brightness === 'number' && Number.isFinite(a.brightness) ? a.brightness : 0,
+      };
+    }
+    source.value = d.dataset || BUILTIN_MNIST;
+    if (d.count > 0) count.value = d.count;
+  }
+  /** No draft yet: start from the newest run's config and dataset, if any. */
+  function restoreFromRun(s: { config: Record<string, unknown>; dataset: { builtin?: string; id?: string; count?: number } }) {
+    const c = s.config;
+    const f: ModelDraft['form'] = {};
+    for (const k of Object.keys(DRAFT_FIELDS)) if (k in c) f[k] = c[k] as never;
+    if (Array.isArray(c.hidden)) f.hiddenText = (c.hidden as number[]).join(', ');
+    if (c.noise && typeof c.noise === 'object') f.noise = c.noise as never;
+    if (c.augment && typeof c.augment === 'object') f.augment = c.augment as never;
+    restoreDraft({ dataset: s.dataset.builtin ? BUILTIN_MNIST : (s.dataset.id ?? BUILTIN_MNIST), count: s.dataset.count ?? 0, form: f });
+  }
+  let restoredFor: string | undefined;
+  let saveTimer: ReturnType<typeof setTimeout> | undefined;
+  const workspace = useWorkspaceStore();
+  watch(
+    () => workspace.info?.path,
+    async (path) => {
+      if (!path || path === restoredFor) return;
+      restoredFor = undefined; // no saving while the form is being put back
+      const saved = workspace.info?.settings.modelDraft;
+      if (saved) restoreDraft(saved);
+      else {
+        const runs = useRunsStore();
+        await runs.refresh();
+        const newest = runs.order.map((id) => runs.runs[id]?.summary).find((x) => x && x.status !== 'damaged');
+        if (newest) restoreFromRun(newest as never);
+      }
+      if (source.value !== BUILTIN_MNIST) void datasets.refresh();
+      restoredFor = path;
+    },
+    { immediate: true },
+  );
+  watch(
+    () => JSON.stringify(draft.value),
+    () => {
+      if (!restoredFor) return;
+      clearTimeout(saveTimer);
+      const path = restoredFor;
+      saveTimer = setTimeout(() => {
+        if (restoredFor === path) void workspace.setSettings({ modelDraft: draft.value });
+      }, DRAFT_SAVE_MS);
+    },
+  );
+
+  // A dataset the user just imported is what they want to train on next.
+  datasets.onImported((m) => {
+    chooseDataset(m.id);
+    if (steps.value.few) useSuggestedEpochs();
+  });
+
+  return { form, presetId, source, count, manifest, dataset, labelNames, toggleExcluded, inputShape, valuesPerImage, config, validation, errors, valid, summary, steps, epochAdvice, useSuggestedEpochs, runDataset, previewDataset, describe, presetLabel, applyPreset, setKind, chooseDataset, setNoise, train, trainFirstRun, speed, measuring, speedError, measureSpeed, draft, restoreDraft };
 });

@@ -32,7 +32,8 @@ const MAX_BATCH_POINTS = 2_000;
 
 function emptyView(summary: RunSummary): RunView {
   const epochs = Number((summary.config as { epochs?: number }).epochs ?? 0);
-  return { summary, batchX: [], batchY: [], epochX: [], epochLoss: [], valLoss: [], epoch: summary.epochsDone, epochs, batch: 0, batches: 0, samplesPerSec: 0, etaSec: 0 };
+  // a run listed by the host (after a reload): its last known speed, no batch in progress
+  return { summary, batchX: [], batchY: [], epochX: [], epochLoss: [], valLoss: [], epoch: summary.epochsDone, epochs, batch: 0, batches: 0, samplesPerSec: summary.samplesPerSec ?? 0, etaSec: 0 };
 }
 
 /** A finished run, or one imported from an export (it has a model before any training here). */
@@ -60,10 +61,13 @@ export const useRunsStore = defineStore('runs', () => {
 
   function upsert(summary: RunSummary) {
     const existing = runs.value[summary.runId];
-    if (existing) existing.summary = summary;
-    else {
+    if (existing) {
+      existing.summary = summary;
+      if (!existing.samplesPerSec && summary.samplesPerSec) existing.samplesPerSec = summary.samplesPerSec;
+    } else {
       runs.value[summary.runId] = emptyView(summary);
-      order.value = [summary.runId, ...order.value];
+      // newest first, by start time (the host lists newest first; inserting in that order must not reverse it)
+      order.value = [...order.value, summary.runId].sort((a, b) => (runs.value[b]?.summary.startedAt ?? 0) - (runs.value[a]?.summary.startedAt ?? 0));
     }
     const v = runs.value[summary.runId];
     // epoch curve from the authoritative history
@@ -131,6 +135,7 @@ export const useRunsStore = defineStore('runs', () => {
       const list = await useApi().invoke('runs:list', {});
       for (const s of list) upsert(s);
       selectedId.value ??= list[0]?.runId;
+      if (selectedId.value) void loadPreview(selectedId.value);
     } catch (err) {
       notices.push('error', describeError(err));
     }
@@ -145,12 +150,12 @@ export const useRunsStore = defineStore('runs', () => {
   }
 
   /** Starts a run on built-in MNIST or a stored dataset; returns its id. */
-  async function start(config: ModelConfigInput, dataset: RunSummary['dataset']): Promise<string | undefined> {
+  async function start(config: ModelConfigInput, dataset: RunSummary['dataset'], name?: string): Promise<string | undefined> {
     starting.value = true;
     try {
-      const { runId } = await useApi().invoke('runs:start', { config, dataset });
+      const { runId } = await useApi().invoke('runs:start', { config, dataset, ...(name ? { name } : {}) });
       // the host may already have said 'queued' (runs:status arrives before this answer)
-      if (!runs.value[runId]) upsert({ runId, status: 'running', config: config as Record<string, unknown>, dataset, epochsDone: 0, history: { loss: [], valLoss: [] }, startedAt: Date.now() });
+      if (!runs.value[runId]) upsert({ runId, status: 'running', config: config as Record<string, unknown>, dataset, epochsDone: 0, history: { loss: [], valLoss: [] }, startedAt: Date.now(), ...(name ? { name } : {}) });
       selectedId.value = runId;
       startError.value = undefined;
       return runId;
@@ -185,7 +190,30 @@ export const useRunsStore = defineStore('runs', () => {
 
   function select(runId: string) {
     selectedId.value = runId;
+    void loadPreview(runId);
   }
 
-  return { runs, order, selectedId, starting, startError, compareIds, selected, running, withModel, init, refresh, reload, start, stop, resume, select, apply };
+  /** The host's last preview of a run this page has not seen one of (e.g. after a reload). */
+  async function loadPreview(runId: string) {
+    const v = runs.value[runId];
+    if (!v || v.preview || v.summary.status === 'damaged') return;
+    try {
+      const p = await useApi().invoke('runs:preview', { runId });
+      if (p && !runs.value[runId]?.preview) runs.value[runId].preview = p;
+    } catch {
+      // no preview is shown; nothing else depends on it
+    }
+  }
+
+  /** Renames a run or changes its note (kept in its run.json). */
+  async function update(runId: string, changes: { name?: string; note?: string }) {
+    try {
+      const s = await useApi().invoke('runs:update', { runId, ...changes });
+      upsert(s);
+    } catch (err) {
+      notices.push('error', describeError(err));
+    }
+  }
+
+  return { runs, order, selectedId, starting, startError, compareIds, selected, running, withModel, init, refresh, reload, start, stop, resume, select, apply, loadPreview, update };
 });

@@ -65,6 +65,8 @@ describe('the Export view', () => {
     await onnx.saveAs(onnxFile);
     expect(onnx.suggestedFilename()).toBe(`${runId}-autoencoder.onnx`);
     expect(fs.statSync(onnxFile).size).toBeGreaterThan(10_000);
+    // beside it: how to run it (the same code test/integration/export-snippets.test.ts runs)
+    expect(await page.getByTestId('export-snippet').textContent()).toMatch(/pip install onnxruntime numpy[\s\S]*ort\.InferenceSession\("[^"]*autoencoder\.onnx"\)/);
 
     await page.getByTestId('export-format-tfjs').check();
     await page.getByTestId('export-model').click();
@@ -89,7 +91,7 @@ describe('the Export view', () => {
     await page.getByTestId('import-go').click();
     await page.getByText(/Imported as run imported-/).waitFor({ timeout: 60_000 });
     await page.getByTestId('nav-gallery').click();
-    const imported = await page.getByTestId('gallery-run').locator('option', { hasText: 'imported-' }).getAttribute('value');
+    const imported = await page.getByTestId('gallery-run').locator('option', { hasText: /^Imported / }).getAttribute('value');
     await page.getByTestId('gallery-run').selectOption(imported!);
     await page.getByTestId('gallery-triplets').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('gallery-triplets').locator('canvas').count()).toBeGreaterThan(0);

@@ -126,10 +126,11 @@ describe('from the Model view to a trained model', () => {
       return null;
     })()`)) as [number, number] | null;
     expect(spot).not.toBeNull();
+    await map.scrollIntoViewIfNeeded();
     const box = (await map.boundingBox())!;
     await page.mouse.move(box.x + spot![0] + 1.5, box.y + spot![1] + 1.5);
     await page.getByTestId('latent-hover').waitFor({ timeout: 5_000 });
-    expect(await page.getByTestId('latent-hover').textContent()).toMatch(/label \d/);
+    expect(await page.getByTestId('latent-hover').textContent()).toMatch(/^\s*\d\s*$/); // the digit's name
     expect(await page.locator('[data-testid="latent-hover"] canvas').count()).toBe(1);
     const firstSample = () => page.evaluate(`document.querySelector('[data-testid="gallery-samples"] canvas').toDataURL()`);
     const before = await firstSample();
@@ -149,6 +150,11 @@ describe('from the Model view to a trained model', () => {
     await expect.poll(() => page.getByTestId('run-resume').count(), { timeout: 1_000 }).toBe(0);
     await page.getByTestId('run-stop').click();
     await expect.poll(status, { timeout: 60_000 }).toBe('stopped');
+    // a stopped run shows the epochs it finished (what Resume continues after), not the batch it was in
+    const stopped = (await page.getByTestId('run-stats').textContent()) ?? '';
+    const resumeAfter = Number(/Resume after epoch (\d+)/.exec((await page.getByTestId('run-resume').textContent()) ?? '')?.[1]);
+    expect(stopped).toMatch(new RegExp(`^${resumeAfter} of 6 epochs done`));
+    expect(stopped).not.toMatch(/batch/);
     await page.getByTestId('run-resume').click();
     await expect.poll(status, { timeout: 120_000 }).toBe('completed');
     expect(await page.getByTestId('run-list').locator('tbody tr').count()).toBe(2);

@@ -153,7 +153,7 @@ async function main(): Promise<void> {
     }
     try {
       const images = [path.join(root, 'assets', 'icon.png'), path.join(root, 'assets', 'screenshot.png')];
-      const p = await trainer.request('datasetPreviewImport', { paths: images, options: { size: 28, mode: 'grayscale', fit: 'crop', validationSplit: 0.1, seed: 42 }, limit: 2 });
+      const p = await trainer.request('datasetPreviewImport', { paths: images, options: { size: 28, mode: 'grayscale', fit: 'crop', validationSplit: 0.1, seed: 42, background: 'black' }, limit: 2 });
       log(`image import preview from the package: ${p.images.length} image(s) ${p.shape.join('×')}, ${p.skipped} skipped`);
       if (p.images.length !== 2) problems.push(`the packaged trainer converted ${p.images.length} of 2 PNG files in an import preview.`);
     } catch (e) {

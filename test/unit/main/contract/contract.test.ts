@@ -42,6 +42,16 @@ describe('host dispatch', () => {
     'runs:stop': () => ({ stopping: true }),
     'runs:resume': ({ runId }) => ({ runId }),
     'runs:list': () => [],
+    'runs:update': () => {
+      throw new CallError('internal', 'not in this test');
+    },
+    'runs:preview': () => null,
+    'gallery:try': () => ({ shape: [28, 28, 1], results: [] }),
+    'datasets:page': () => ({ total: 0, offset: 0, indices: [], labels: [], images: [], shape: [28, 28, 1] }),
+    'datasets:removeImages': () => {
+      throw new CallError('internal', 'not in this test');
+    },
+    'datasets:uploadDiscard': () => ({ discarded: false }),
     'datasets:list': () => [],
     'datasets:addBuiltin': () => {
       throw new CallError('internal', 'not in this test');

@@ -106,6 +106,7 @@ describe('import pipeline', () => {
     expect(dataset.labelNames).toEqual(['birds', 'cats', 'цифры']);
     expect(reasons['cats/empty.png']).toMatch(/empty file/);
     expect(reasons['cats/truncated.png']).toMatch(/corrupt or truncated/);
+    expect(reasons['cats/truncated.png']).not.toMatch(/vips|libpng|TF_Status/i); // plain words, not the decoder's
     expect(reasons['cats/text.jpg']).toMatch(/not an image/);
     expect(reasons['cats/notes.txt']).toMatch(/unsupported file type '.txt'/);
     expect(reasons['cats/scan.tiff']).toMatch(/unsupported file type '.tiff'/);
@@ -190,6 +191,25 @@ with zipfile.ZipFile(sys.argv[1], 'w') as z:
     const ctrl = new AbortController();
     ctrl.abort();
     await expect(importPaths([root], { size: 28, mode: 'grayscale', fit: 'stretch', signal: ctrl.signal })).rejects.toBeInstanceOf(ImportCancelled);
+  });
+});
+
+describe('transparent pixels', () => {
+  it('become black by default and white when asked, padding included', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-alpha-'));
+    // a 20×10 RGBA picture: left half opaque red, right half fully transparent
+    const px = Buffer.alloc(20 * 10 * 4);
+    for (let y = 0; y < 10; y++) for (let x = 0; x < 10; x++) px.set([255, 0, 0, 255], (y * 20 + x) * 4);
+    await sharp(px, { raw: { width: 20, height: 10, channels: 4 } }).png().toFile(path.join(dir, 'half.png'));
+    const at = (d: Uint8Array, x: number, y: number) => Array.from(d.subarray((y * 20 + x) * 3, (y * 20 + x) * 3 + 3));
+    const black = await importPaths([dir], { size: 20, mode: 'rgb', fit: 'pad' });
+    const white = await importPaths([dir], { size: 20, mode: 'rgb', fit: 'pad', background: 'white' });
+    expect(at(black.dataset.images, 2, 10)).toEqual([255, 0, 0]);
+    expect(at(black.dataset.images, 17, 10)).toEqual([0, 0, 0]); // transparent
+    expect(at(black.dataset.images, 2, 1)).toEqual([0, 0, 0]); // padding
+    expect(at(white.dataset.images, 2, 10)).toEqual([255, 0, 0]);
+    expect(at(white.dataset.images, 17, 10)).toEqual([255, 255, 255]);
+    expect(at(white.dataset.images, 2, 1)).toEqual([255, 255, 255]);
   });
 });
 
