@@ -3,7 +3,7 @@
 // by the contract's validateConfig (the very checks the engine runs) and summarised by the
 // contract's pure summarizeModel — no tfjs in the renderer.
 import { defineStore } from 'pinia';
-import { computed, reactive, ref, watch } from 'vue';
+import { computed, onScopeDispose, reactive, ref, watch } from 'vue';
 import { DEFAULT_HIDDEN, summarizeModel, validateConfig, type AugmentConfig, type CallRes, type DatasetManifest, type ModelConfigInput, type ModelDraft, type ModelKind, type NoiseConfig } from '@contract';
 import { useApi } from '../api/instance';
 import { describeError } from '../api/client';
@@ -375,6 +375,8 @@ export const useModelStore = defineStore('model', () => {
   }
   let restoredFor: string | undefined;
   let saveTimer: ReturnType<typeof setTimeout> | undefined;
+  // a store that goes away (its Pinia is disposed) saves nothing afterwards
+  onScopeDispose(() => clearTimeout(saveTimer));
   const workspace = useWorkspaceStore();
   watch(
     () => workspace.info?.path,

@@ -146,7 +146,7 @@ describe('your own pictures through the host', () => {
     expect(odd.unusual).toBeGreaterThan(like.unusual!);
     expect(odd.unusual).toBeGreaterThanOrEqual(0.9);
     expect(broken.error).toMatch(/corrupt or truncated image/);
-    expect(await host.dispatch('gallery:try', { runId: 'run-nope', files: [{ name: 'a.png', data: 'AAAA' }] })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    expect(await host.dispatch('gallery:try', { runId: 'run-nope', files: [{ name: 'a.png', data: 'AAAA' }] })).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
 
   it('a host opened again on the workspace (a reload, a restart) serves the run with its speed, preview, name and note', async () => {
@@ -160,7 +160,7 @@ describe('your own pictures through the host', () => {
     const preview = await call<CallRes<'runs:preview'>>('runs:preview', { runId });
     expect(preview).toMatchObject({ type: 'preview', epoch: 10, width: 32, height: 32, channels: 3 });
     expect(Buffer.from(preview!.reconstructions[0], 'base64').length).toBe(32 * 32 * 3);
-    expect(await host.dispatch('runs:preview', { runId: 'run-nope' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    expect(await host.dispatch('runs:preview', { runId: 'run-nope' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
   it('pages through a dataset by label, removes bad images and adds more to it', async () => {
     const files1 = await call<CallRes<'datasets:page'>>('datasets:page', { id: manifest.id, label: 1, offset: 5, limit: 10 });
