@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the main-side entries with esbuild into dist-main/ (CommonJS, Node target).
 // Every npm package stays external (required at run time from node_modules) so tfjs-node and
-// other native modules are never bundled (ECOSYSTEM.md §3 #9); the sandboxed preload is the
+// other native modules are never bundled (a bundled native addon cannot find its binary); the sandboxed preload is the
 // exception: it is one self-contained file that may only require 'electron'. The built-in
 // datasets are converted into dist-main/builtin-data/ (scripts/build-datasets.mjs).
 import { build } from 'esbuild';

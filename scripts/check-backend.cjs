@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Loads @tensorflow/tfjs-node and prints the native backend, TensorFlow version and thread count.
 // `--json` prints one JSON line (used by provision-tfjs.mjs). Exits non-zero when the native
-// binding cannot load: the pure-JS backend is never an acceptable fallback (DESIGN.md §3).
+// binding cannot load: the pure-JS backend is never an acceptable fallback (docs/ARCHITECTURE.md, Processes).
 const os = require('node:os');
 process.env.TF_CPP_MIN_LOG_LEVEL = process.env.TF_CPP_MIN_LOG_LEVEL || '2';
 let tf;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Provisions @tensorflow/tfjs-node's NATIVE backend on TensorFlow 2.21.0 — the one version the
 // studio is tested on (the graph step, the native training kernels and the oneDNN kernel probes
-// are only ever tested on it) and the one every package ships (issue #13).
+// are only ever tested on it) and the one every package ships.
 //
 //   1. Already working on TensorFlow 2.21.0? -> print the backend and stop (idempotent; ~1 s).
 //      A binding on another version (e.g. tfjs-node's own download, libtensorflow 2.9.1) is replaced.
@@ -118,7 +118,7 @@ function localNodeHeaders() {
   return undefined;
 }
 
-/** The local pip index that `pip config list` names (as ../shared/anchors/run-peers.sh does). */
+/** The local pip index that `pip config list` names (machines without internet have one). */
 function localPipIndex() {
   const r = spawnSync('pip', ['config', 'list'], { encoding: 'utf8' });
   if (r.status !== 0) return undefined;

@@ -1,4 +1,4 @@
-// `ae-studio job`: cluster jobs from a terminal (issue #14).
+// `ae-studio job`: cluster jobs from a terminal.
 //   ae-studio job export --workspace WS (--run ID [--from-checkpoint] | --config FILE --dataset NAME) --out JOBDIR [--json]
 //   ae-studio job import JOBDIR --workspace WS [--json]
 // export writes a PyTorch DistributedDataParallel job folder (train.py, launch.sh, slurm.sbatch,

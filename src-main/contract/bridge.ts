@@ -1,5 +1,5 @@
 // The shape the Electron preload exposes on `window.studio`: one function per contract name,
-// built from the name lists (never a generic send/on; STYLE.md §9, Electron security checklist #20).
+// built from the name lists (never a generic send/on; Electron's security checklist #20).
 import type { CallName, CallReq, CallRes, Envelope, EventName, EventPayload } from './index';
 
 export interface StudioBridge {

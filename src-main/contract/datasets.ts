@@ -1,4 +1,4 @@
-// Datasets over the contract (issue #4): the store's list, built-ins, previews, rename and delete,
+// Datasets over the contract: the store's list, built-ins, previews, rename and delete,
 // imports of the user's own files (paths or a serve-mode upload, discarded when not imported).
 import { z } from 'zod';
 

@@ -1,4 +1,4 @@
-// Export over the contract (issue #6): a trained run's encoder, decoder or whole autoencoder as
+// Export over the contract: a trained run's encoder, decoder or whole autoencoder as
 // TensorFlow.js, Keras 3 or ONNX; latent codes as CSV; a gallery view as a PNG grid. Every export
 // is written into the workspace (<workspace>/exports/<exportId>/) and then saved elsewhere with a
 // native dialog (desktop) or downloaded (serve mode, `download` is the URL path).

@@ -1,4 +1,4 @@
-// What a trained run offers the Gallery (issue #5): reconstructions with per-image metrics,
+// What a trained run offers the Gallery: reconstructions with per-image metrics,
 // generated samples, the worst reconstructions, the latent map, the manifold grid and
 // interpolations. Images are base64 uint8 pixels of `shape`.
 import { z } from 'zod';

@@ -2,7 +2,7 @@
 // runtime schema (zod). Types are inferred from the schemas, so each shape is written once.
 // The host validates every request against `calls[name].req` (src-main/host/dispatch.ts); the
 // Electron preload and the serve-mode WebSocket are two transports of this same table.
-// May import: the schema library only (STYLE.md §3).
+// May import: the schema library only (docs/ARCHITECTURE.md, Layers; enforced by npm run lint).
 import { z } from 'zod';
 import { CALL_NAMES, EVENT_NAMES, type CallName, type EventName } from './names';
 import { runCalls, runEvents } from './runs';

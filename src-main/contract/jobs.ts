@@ -1,4 +1,4 @@
-// Cluster jobs over the contract (issue #14): a run (its config and dataset, optionally its last
+// Cluster jobs over the contract: a run (its config and dataset, optionally its last
 // checkpoint) written as a PyTorch DistributedDataParallel job folder to train on a cluster with
 // torchrun, and a trained job folder brought back as a run (RunSummary.cluster in runs.ts says how
 // it trained there). The job lands in the workspace's exports/ like every export (downloaded as a

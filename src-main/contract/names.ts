@@ -1,6 +1,6 @@
 // The names of every call and event between renderer and host, and nothing else.
-// Kept free of the schema library so the sandboxed Electron preload can bundle it alone
-// (STYLE.md §9). `index.ts` declares one schema per name and the compiler checks they match.
+// Kept free of the schema library so the sandboxed Electron preload can bundle it alone.
+// `index.ts` declares one schema per name and the compiler checks they match.
 
 /** Request/response calls, `domain:verb`. */
 export const CALL_NAMES = ['app:info', 'backend:info', 'trainer:ping', 'trainer:restart', 'runs:start', 'runs:stop', 'runs:resume', 'runs:list', 'datasets:list', 'datasets:addBuiltin', 'datasets:preview', 'datasets:rename', 'datasets:delete', 'datasets:import', 'datasets:previewImport', 'datasets:cancelImport', 'datasets:uploadBegin', 'datasets:uploadChunk', 'gallery:triplets', 'gallery:samples', 'gallery:worst', 'gallery:latent', 'gallery:manifold', 'gallery:interpolate', 'evaluate:run', 'noise:preview', 'workspace:info', 'workspace:open', 'settings:set', 'export:model', 'export:latents', 'export:gallery', 'export:list', 'export:saveAs', 'models:import', 'models:speed', 'jobs:export', 'jobs:import', 'datasets:uploadDiscard', 'runs:update', 'runs:preview', 'gallery:try', 'datasets:page', 'datasets:removeImages'] as const;

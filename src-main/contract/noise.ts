@@ -1,4 +1,4 @@
-// The Noise view's live preview (issue #5): the first images of the chosen dataset, clean and
+// The Noise view's live preview: the first images of the chosen dataset, clean and
 // corrupted with the chosen noise, computed in the trainer process by the engine's own noise
 // function (the one training uses). Images are base64 uint8 pixels of `shape`.
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-// Training runs over the contract (issue #3): start / stop / resume / list, and the events a run
+// Training runs over the contract: start / stop / resume / list, and the events a run
 // streams. Preview images travel as base64 uint8 pixels so they survive JSON and structured clone.
 import { z } from 'zod';
 import { ModelConfig } from './model-config';

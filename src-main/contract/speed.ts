@@ -1,4 +1,4 @@
-// Batch-size guidance (issue #8): the real training step timed at a few batch sizes on the
+// Batch-size guidance: the real training step timed at a few batch sizes on the
 // chosen architecture (random data, in the trainer process), and a plain-words hint when the
 // chosen batch is dispatch-bound.
 import { z } from 'zod';

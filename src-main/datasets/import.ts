@@ -1,4 +1,4 @@
-// The import pipeline (issue #4): folders, image files and zip archives → one uint8 dataset.
+// The import pipeline: folders, image files and zip archives → one uint8 dataset.
 // Sub-folder names become labels. Every file that cannot be used is skipped with its reason while
 // the rest imports: empty, truncated or corrupt files, non-images, unsupported types, declared
 // sizes over the pixel limit (refused from the header, before decoding), zip entries with `..`

@@ -1,4 +1,4 @@
-// The on-disk dataset store (issue #4): <workspace>/datasets/<id>/ holds images.u8 (N·H·W·C uint8),
+// The on-disk dataset store: <workspace>/datasets/<id>/ holds images.u8 (N·H·W·C uint8),
 // labels.i32 (little-endian), mean.u8 (the mean image) and manifest.json (schema version, name,
 // source, shape, counts per label). Written atomically; loads straight into a typed array.
 import fs from 'node:fs';

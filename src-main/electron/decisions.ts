@@ -1,4 +1,4 @@
-// The Electron adapter's remaining decisions as pure functions (issue #13), beside security.ts:
+// The Electron adapter's remaining decisions as pure functions, beside security.ts:
 // window options, the menu template, the dialogs' options and results, and how the trainer
 // utilityProcess is started. Imports only types from 'electron', so test/unit/main/electron
 // checks every one without an Electron binary; window.ts, menu.ts, main.ts and trainer-spawn.ts

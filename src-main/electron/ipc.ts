@@ -1,6 +1,6 @@
 // Binds every contract call to ipcMain.handle and every host event to webContents.send.
 // Each call checks its sender before the host's schema check (checklist #17). No other
-// ipcMain use anywhere (STYLE.md §5).
+// ipcMain use anywhere.
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { CALL_NAMES, eventChannel } from '../contract';
 import type { Host } from '../host';

@@ -1,4 +1,4 @@
-// Augmentation for small datasets (issue #18): each training batch is flipped left-right, shifted,
+// Augmentation for small datasets: each training batch is flipped left-right, shifted,
 // rotated and brightened at random, per image, before noise is added — the target is the
 // augmented clean image, so the model learns the variations instead of memorising the few images.
 // Geometry is one native gather with nearest-neighbour source indices made here (TensorFlow's

@@ -1,4 +1,4 @@
-// One validated object describes a run (issue #3): architecture, hyperparameters and noise.
+// One validated object describes a run: architecture, hyperparameters and noise.
 // `validateConfig` also checks the config against the dataset and names the offending field. The
 // checks are pure and live in the contract (src-main/contract/model-validate.ts) so the renderer's
 // Model view shows exactly the messages the engine would give.

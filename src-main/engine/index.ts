@@ -1,4 +1,4 @@
-// The training engine: plain TypeScript on @tensorflow/tfjs-node, no Electron (issue #3).
+// The training engine: plain TypeScript on @tensorflow/tfjs-node, no Electron.
 export { ModelConfig, NoiseConfig, MODEL_KINDS, DEFAULT_HIDDEN, validateConfig, isVae, isConv } from './config';
 export type { ModelConfigInput, ModelKind, DatasetInfo, FieldError, ValidationResult } from './config';
 export { buildAutoencoder, parameterCount, type Autoencoder } from './models';

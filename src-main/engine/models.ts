@@ -1,6 +1,6 @@
-// Model builders (issue #3): pure functions of the config returning an encoder and a decoder.
+// Model builders: pure functions of the config returning an encoder and a decoder.
 // Follows the Keras autoencoder tutorials (blog.keras.io "Building autoencoders in Keras",
-// keras.io/examples/generative/vae) and DESIGN.md §4's reference models:
+// keras.io/examples/generative/vae) and the reference models of test/bench/train.ts:
 //  - dense / sparse: [flatten] → Dense(hidden…, act) → Dense(latent, act) | Dense(hidden reversed) → Dense(H·W·C, out) → reshape
 //  - deep-dense: the same with more hidden layers
 //  - conv: one Conv(fi,k,s2) per stage (1–6 stages, k = 3 or 5) → flatten → Dense(latent) |
@@ -62,7 +62,7 @@ export function buildAutoencoder(config: ModelConfig): Autoencoder {
     encoderOutputs = [mu, logVar];
   } else {
     // The classic dense AE's code layer carries the activation (784 → 128 relu → 784); the conv
-    // model's code is linear as in DESIGN.md §4 model B.
+    // model's code is linear as in reference model B (test/bench/train.ts).
     encoderOutputs = [dense(x, config.latentDim, isConv(config.kind) ? 'linear' : config.activation, 'code')];
   }
   const encoder = tf.model({ inputs: input, outputs: encoderOutputs.length === 1 ? encoderOutputs[0] : encoderOutputs, name: 'encoder' });

@@ -1,4 +1,4 @@
-// Input corruption for denoising autoencoders (issue #3): applied with tensor ops to every batch
+// Input corruption for denoising autoencoders: applied with tensor ops to every batch
 // afresh, clipped to [0,1]; the target stays clean. The UI preview uses the same function.
 import { tf } from './tf';
 import type { NoiseConfig } from './config';

@@ -1,4 +1,4 @@
-// Writing models and optimizer state to disk (issue #3, checkpoints); atomic folder writes come
+// Writing models and optimizer state to disk (checkpoints); atomic folder writes come
 // from atomic.ts.
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,5 +1,5 @@
 // Reading files of a model folder someone handed us (a TensorFlow.js export, a cluster job) as
-// hostile input (issue #14): a path named inside the folder must stay inside it (no '..', no
+// hostile input: a path named inside the folder must stay inside it (no '..', no
 // absolute path, no link that leads out), must be a regular file (not a FIFO or a device that
 // would block or never end), and JSON is size-capped before it is read. Each check throws the
 // caller's error class with a message naming the file and what is wrong.

@@ -1,8 +1,8 @@
-// The training run (issue #3): a hand-written loop (optimizer.minimize over the model's trainable
-// variables, not model.fit, so issue #8 can speed up the step), fresh input noise per batch with a
+// The training run: a hand-written loop (optimizer.minimize over the model's trainable
+// variables, not model.fit, so the step can be replaced by a faster one — engine/fast/), fresh input noise per batch with a
 // clean target, streamed events, an atomic checkpoint after every epoch, resume, early stopping,
 // and a NaN/Inf guard. The dataset stays one tensor; batches are gathered natively.
-// The step itself (issue #8) runs on fast/step.ts — a hand-written forward/backward pass on
+// The step itself runs on fast/step.ts — a hand-written forward/backward pass on
 // TensorFlow's own kernels with one optimizer kernel per variable — for every model models.ts
 // builds; anything it does not know trains on the plain tfjs path (optimizer.minimize), as does
 // AE_FAST_STEP=0 (used by the comparisons in the tests and the bench).

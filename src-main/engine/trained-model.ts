@@ -1,4 +1,4 @@
-// What a trained model offers (issue #3): reconstruct, encode, decode, sample, interpolate,
+// What a trained model offers: reconstruct, encode, decode, sample, interpolate,
 // 2-D latent projection (PCA when the code has more than 2 dimensions), the decoded manifold
 // grid for 2-D codes, per-image MSE / PSNR / SSIM and the k worst reconstructions.
 // Plain typed arrays at the boundary (they travel over IPC); tensors only inside.

@@ -1,4 +1,4 @@
-// Host side of `export:*` and `models:import` (issue #6). Every export is written by the trainer
+// Host side of `export:*` and `models:import`. Every export is written by the trainer
 // process (it owns tfjs-node and sharp) into <workspace>/exports/<exportId>/, with export.json
 // describing it; the desktop app then copies it where the user picks (native save dialog), serve
 // mode downloads it (server.ts streams it, a folder as a zip). Nothing is listed until it is

@@ -1,4 +1,4 @@
-// Host side of `jobs:*` (issue #14): a run written as a PyTorch cluster job into
+// Host side of `jobs:*`: a run written as a PyTorch cluster job into
 // <workspace>/exports/<exportId>/ (the trainer process writes it: it owns tfjs-node, which reads the
 // checkpoint and makes the initial weights), and a trained job folder imported as a new run. A
 // refused import leaves nothing behind: the run folder is removed and no run is listed.

@@ -1,4 +1,4 @@
-// The workspace folder (issue #6): its layout manifest (workspace.json, with a schema version),
+// The workspace folder: its layout manifest (workspace.json, with a schema version),
 // the user's settings (settings.json) and an inventory that flags anything the studio cannot use
 // — a damaged manifest, a run folder without a readable run.json, an unknown file — without
 // deleting or rewriting it. Everything is read with plain fs (small JSON files; no tfjs here).

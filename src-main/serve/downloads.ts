@@ -1,4 +1,4 @@
-// Serve mode's download of an export (issue #6): GET /exports/<exportId> after the same token check
+// Serve mode's download of an export: GET /exports/<exportId> after the same token check
 // as every other request. A file streams as is; a folder (a TensorFlow.js export) streams as an
 // uncompressed zip built on the fly (fflate's ZipPassThrough: no whole-file buffering).
 import fs from 'node:fs';

@@ -1,4 +1,4 @@
-// The trainer process: owns @tensorflow/tfjs-node (native backend only; DESIGN.md §3), answers
+// The trainer process: owns @tensorflow/tfjs-node (native backend only; docs/ARCHITECTURE.md), answers
 // the host's typed requests, and never dies of a malformed message. Started by supervisor.ts
 // with child_process.fork (Node) or utilityProcess.fork (Electron).
 import os from 'node:os';
@@ -19,7 +19,7 @@ process.on('SIGINT', () => undefined);
 if (typeof process.send === 'function') process.on('disconnect', () => process.exit(0));
 const startedAt = Date.now();
 
-// A plain require at run time keeps tfjs-node out of every bundle (ECOSYSTEM.md §3 #9).
+// A plain require at run time keeps tfjs-node out of every bundle (a bundled native addon cannot find its binary).
 const requireNative = createRequire(import.meta.url);
 type Tf = typeof import('@tensorflow/tfjs-node');
 let tf: Tf;

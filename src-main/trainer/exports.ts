@@ -1,4 +1,4 @@
-// Exports inside the trainer process (issue #6): the engine writes the model files, the latents
+// Exports inside the trainer process: the engine writes the model files, the latents
 // CSV and the PNG grids (tfjs-node and sharp live here, never in the host); importing a
 // TensorFlow.js export turns it into a run folder.
 import { loadTrained, type TrainedModel } from '../engine';

@@ -1,6 +1,6 @@
 // Hides the difference between a Node child process (`process.send`, used by tests, serve mode and
 // CI) and an Electron utility process (`process.parentPort`, used by the desktop app), so the same
-// entry.ts runs under both (STYLE.md §6).
+// entry.ts runs under both.
 
 export interface ParentPort {
   send(message: unknown): void;

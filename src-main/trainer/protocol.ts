@@ -76,7 +76,7 @@ export const methods = {
       history: z.object({ loss: z.array(z.number()), valLoss: z.array(z.number().nullable()) }),
     }),
   },
-  /** Writes a cluster job folder for a run (issue #14) to `out` (atomically). */
+  /** Writes a cluster job folder for a run to `out` (atomically). */
   exportJob: {
     params: z.object({ runId: z.string(), runDir: z.string(), workspaceDir: z.string(), config: z.unknown(), dataset: RunDataset, fromCheckpoint: z.boolean(), out: z.string() }).strict(),
     result: z.object({ files: z.array(z.string()), bytes: z.number() }),

@@ -1,4 +1,4 @@
-// Starts and watches the trainer process (modelled on VS Code's utilityProcess.ts, STYLE.md §6):
+// Starts and watches the trainer process (modelled on VS Code's utilityProcess.ts):
 // a typed config, typed requests with timeouts, and a crash or exit turned into a `crashed` state
 // with a plain-words reason. The host and the UI stay up whatever the trainer does.
 import { EventEmitter } from 'node:events';

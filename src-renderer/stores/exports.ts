@@ -1,7 +1,7 @@
-// Exports of trained runs (issue #6): models as TensorFlow.js / Keras / ONNX, latent codes as CSV,
+// Exports of trained runs: models as TensorFlow.js / Keras / ONNX, latent codes as CSV,
 // gallery views as PNG; each lands in the workspace, then is saved with the native dialog
 // (desktop) or downloaded (serve mode). Also imports a TensorFlow.js export back as a run, and
-// writes / imports PyTorch cluster jobs (issue #14).
+// writes / imports PyTorch cluster jobs.
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { CallReq, ExportRecord } from '@contract';
@@ -92,7 +92,7 @@ export const useExportsStore = defineStore('exports', () => {
   /** Why the last job import was refused (what is wrong with the folder). */
   const jobImportError = ref<string>();
 
-  /** Writes a PyTorch cluster job for a run into the workspace's exports/ (issue #14). */
+  /** Writes a PyTorch cluster job for a run into the workspace's exports/. */
   async function exportJob(runId: string, fromCheckpoint: boolean): Promise<ExportRecord | undefined> {
     jobBusy.value = true;
     jobError.value = undefined;

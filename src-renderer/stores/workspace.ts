@@ -1,4 +1,4 @@
-// The open workspace (issue #6): its folder, counts, flagged items and the settings stored in it.
+// The open workspace: its folder, counts, flagged items and the settings stored in it.
 // Opening another workspace reloads everything that lives in it (datasets, runs, exports).
 import { defineStore } from 'pinia';
 import { ref, watchEffect } from 'vue';

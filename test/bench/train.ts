@@ -3,7 +3,7 @@
 // so the ratios can be compared. A dense, B conv, C VAE on 28×28 digits; D a conv autoencoder on
 // 64×64 RGB pictures made from the first 2,000 digits (imagesD below, the peers' recipe).
 // Goes through the engine's real training path (trainRun: batch gather, step, loss read-back,
-// events; the fast step of issue #8 unless AE_FAST_STEP=0). One warm-up epoch, then the median of
+// events; the fast step (engine/fast/) unless AE_FAST_STEP=0). One warm-up epoch, then the median of
 // 3 epochs; prints one JSON line per model and a summary.
 //   npm run bench                       # A B C D
 //   MODELS=B npm run bench

@@ -1,6 +1,7 @@
-// Training speed against the peers, in one sitting (issue #8): ROUNDS interleaved rounds; in each,
+// Training speed against the peers, in one sitting: ROUNDS interleaved rounds; in each,
 // per model, the studio's bench (test/bench/train.ts, its own process), then Keras default, Keras
-// with XLA and PyTorch from ../shared/anchors (set up by running its run-peers.sh once). Prints one
+// with XLA and PyTorch from the peer benchmark folder AE_ANCHORS (default: `shared/anchors` beside this
+// repository on our benchmark machines; not part of the repository; set up once with its run-peers.sh). Prints one
 // ROUND line per run, then per model the median samples/s of each framework and the median of the
 // per-round ratios (ours / peer). These machines drift by up to 2× within minutes; ratios taken
 // within a round are what this reports.

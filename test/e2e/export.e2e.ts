@@ -2,7 +2,7 @@
 // (trained here by the real engine on real MNIST, then listed by the studio like any run after a
 // restart) and an unknown file: the view flags the file, exports the model as ONNX and as
 // TensorFlow.js, downloads both (the folder as a zip), imports the TF.js export back as a run the
-// Gallery shows, writes the run as a PyTorch cluster job and downloads it as a zip (issue #14), and
+// Gallery shows, writes the run as a PyTorch cluster job and downloads it as a zip, and
 // the theme setting switches the page to dark.
 import fs from 'node:fs';
 import os from 'node:os';

@@ -1,4 +1,4 @@
-// End to end, issue #18: a person with their own colour pictures in `npm run serve`, in Chromium.
+// End to end: a person with their own colour pictures in `npm run serve`, in Chromium.
 // A folder picked through the real file input keeps its sub-folder labels; a discarded pick leaves
 // nothing in the workspace; the Model view switches to the new dataset and says when a run is too
 // short; in the Gallery each reconstruction sits exactly under its original (bounding boxes

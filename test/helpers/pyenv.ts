@@ -114,7 +114,7 @@ export function runPython(env: PyEnv, script: string, args: string[], timeoutMs 
 }
 
 /**
- * PyTorch (CPU) for the cluster-job tests (issue #14). torch 2.13.0's CPU wheel is on the local
+ * PyTorch (CPU) for the cluster-job tests. torch 2.13.0's CPU wheel is on the local
  * index (find-links); pinning it keeps pip away from the CUDA build of a later torch.
  */
 export const TORCH_REQUIREMENTS = ['torch==2.13.0', 'numpy', 'safetensors'];

@@ -1,4 +1,4 @@
-// Cluster jobs for real (issue #14): PyTorch 2.13 (CPU) from the local pip index in a cached venv
+// Cluster jobs for real: PyTorch 2.13 (CPU) from the local pip index in a cached venv
 // (test/helpers/pyenv.ts), torchrun with two processes over loopback (gloo), and the studio's
 // real host and trainer process. No mocks:
 //  - every model kind: the studio's weights (a run's checkpoint) go out to PyTorch and PyTorch's

@@ -1,4 +1,4 @@
-// Exports checked by the runtimes they are for (issue #6): models trained briefly on real MNIST
+// Exports checked by the runtimes they are for: models trained briefly on real MNIST
 // (dense, conv with LeakyReLU, dense VAE, conv VAE) and on real photographs imported at 64×64 RGB
 // (a 3-stage conv AE, a 3-stage conv VAE with 5×5 kernels) are exported as every format × part;
 // tfjs-node reloads the TensorFlow.js exports, Keras 3 on TensorFlow loads the .keras archives and

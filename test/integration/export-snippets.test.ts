@@ -1,4 +1,4 @@
-// The code the Export view shows beside a model export (issue #18), run exactly as written: the
+// The code the Export view shows beside a model export, run exactly as written: the
 // TensorFlow.js one in Node with tfjs-node, the Keras one with Keras 3 on TensorFlow, the ONNX one
 // with onnxruntime (the venv of test/helpers/pyenv.ts), for a conv AE's whole model and a VAE's
 // encoder (two outputs) and decoder. Each prints the shapes it got; they must be the model's.

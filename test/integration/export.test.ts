@@ -1,4 +1,4 @@
-// Export engine behaviour beyond the runtimes (issue #6): what a format cannot express is an
+// Export engine behaviour beyond the runtimes: what a format cannot express is an
 // ExportError naming the layer and nothing is left at `out`; failed exports leave neither partial
 // output nor temporaries; the latents CSV; PNG grids decoded back with sharp; a TensorFlow.js
 // export imported back (identical reconstructions, training continues); the ae-studio export and

@@ -1,4 +1,4 @@
-// Batch-size guidance through the real host and trainer process (issue #8): the training step is
+// Batch-size guidance through the real host and trainer process: the training step is
 // timed at batch 16…256 for the chosen architecture; a small batch on a small model is
 // dispatch-bound and gets a hint; nothing is measured while a run trains.
 import fs from 'node:fs';

@@ -1,5 +1,5 @@
 // The workspace and export through the real host, the real trainer process and the real serve
-// server (issue #6): flagged items left untouched, settings that persist, opening another
+// server: flagged items left untouched, settings that persist, opening another
 // workspace, exports of a trained run in every format (listed, downloaded over HTTP, a folder as a
 // zip), a TensorFlow.js export imported back as a run that the Gallery shows and Resume trains.
 import fs from 'node:fs';

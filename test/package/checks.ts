@@ -12,7 +12,7 @@ const asar = require('@electron/asar') as typeof import('@electron/asar');
 /** The TensorFlow every package ships (scripts/provision-tfjs.mjs's TF_VERSION). */
 export const TF_VERSION = '2.21.0';
 
-/** The size budget of issue #13. */
+/** The size budget of a download: resources/ ≤ 700 MB, app.asar ≤ 30 MB. */
 export const BUDGET = { resourcesBytes: 700e6, asarBytes: 30e6 };
 
 /** What app.asar must hold for the app to start, train and show its built-in datasets. */

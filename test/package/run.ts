@@ -1,4 +1,4 @@
-// `npm run test:package` (issue #13): packages the app for the OS it runs on with electron-builder
+// `npm run test:package`: packages the app for the OS it runs on with electron-builder
 // `--dir`, then checks the packaged tree. Electron's own binary cannot be downloaded on our
 // machines, so the package is built around a STAND-IN Electron made here (a folder holding a
 // placeholder `electron` executable, passed as electronDist; the fuses are switched off for this

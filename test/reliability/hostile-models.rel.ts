@@ -1,4 +1,4 @@
-// Hostile models (issue #14): every model the studio reads from outside — a trained cluster job
+// Hostile models: every model the studio reads from outside — a trained cluster job
 // folder (ae-studio job import / jobs:import) and a TensorFlow.js export (models:import) — damaged
 // or forged on purpose: weight paths that leave the folder (.., absolute, symlinks, a device), a
 // FIFO, declared shapes that would exhaust memory (a 10⁹-unit layer, a model over the size limit,

@@ -1,4 +1,4 @@
-// Export of trained models (issue #6), plain TypeScript on tfjs-node, no Electron:
+// Export of trained models, plain TypeScript on tfjs-node, no Electron:
 //
 //   exportModel(model, { format, part, out })  TensorFlow.js folder | Keras 3 .keras | ONNX .onnx
 //   writeLatentsCsv(trained, dataset, out)      codes of a dataset as CSV (label,z0,z1,…)

@@ -1,4 +1,4 @@
-// Reading a TensorFlow.js export as hostile input (issue #14), before tfjs sees any of it:
+// Reading a TensorFlow.js export as hostile input, before tfjs sees any of it:
 // model.json and studio.json are size-capped; every weight file the manifest names must be a plain
 // path to a regular file inside the folder (no '..', no absolute path, no link out); every declared
 // weight must be float32 and be exactly one of the weights the config's model has, with its shape

@@ -1,4 +1,4 @@
-// Batch-size guidance (issue #8): a step costs a fixed overhead (one session run and tens of
+// Batch-size guidance: a step costs a fixed overhead (one session run and tens of
 // kernels, each with its own scheduling cost) plus work that grows with the batch, so small
 // batches are dispatch-bound. `measureBatchRates` times a
 // few real fast steps per batch size on random data (no dataset needed, a second or two in all);

@@ -1,4 +1,4 @@
-// The graph step (issue #8): the fast step's kernels, recorded once as ONE TensorFlow graph and run
+// The graph step: the fast step's kernels, recorded once as ONE TensorFlow graph and run
 // by a TensorFlow session instead of kernel by kernel from JavaScript.
 //
 // Why: TensorFlow optimizes a graph before running it (what Keras gets from tf.function): Grappler

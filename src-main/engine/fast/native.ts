@@ -1,4 +1,4 @@
-// Direct calls into TensorFlow's own kernels through tfjs-node's native backend (issue #8).
+// Direct calls into TensorFlow's own kernels through tfjs-node's native backend.
 // `NodeJSKernelBackend.executeSingleOutput(name, attrs, inputs)` runs any TensorFlow op by name as
 // one eager kernel; the results are ordinary tfjs tensors (tracked by tf.tidy / tf.memory()).
 // This skips tfjs's per-op bookkeeping and lets the training step use TensorFlow's fused gradient

@@ -1,4 +1,4 @@
-// The optimizer of the fast training step (issue #8): parameters and slots live in TensorFlow
+// The optimizer of the fast training step: parameters and slots live in TensorFlow
 // resource variables and each update is ONE TensorFlow kernel per variable (ResourceApplyAdam,
 // ResourceApplyRMSProp, ResourceApplyMomentum, ResourceApplyGradientDescent) instead of tfjs's
 // ~10 small ops per variable. The arithmetic is tfjs's own:

@@ -1,4 +1,4 @@
-// The fast training step (issue #8): forward pass, objective, hand-written backward pass and
+// The fast training step: forward pass, objective, hand-written backward pass and
 // optimizer update for the layer set models.ts builds, run as TensorFlow kernels called directly
 // (native.ts) instead of through tfjs's tape. Per layer that is
 //   forward  MatMul|Conv2D|Conv2DBackpropInput → BiasAdd → activation

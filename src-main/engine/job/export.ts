@@ -1,4 +1,4 @@
-// Writing a cluster job folder (issue #14): everything a PyTorch cluster needs to train a studio
+// Writing a cluster job folder: everything a PyTorch cluster needs to train a studio
 // run further (train.py, launch.sh, slurm.sbatch, requirements.txt, README.md), the run's images
 // in compact form (uint8 + labels + the studio's train / validation split, one safetensors file),
 // and initial weights in PyTorch's layout: the studio's own initial weights for the config, or

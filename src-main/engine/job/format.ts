@@ -1,4 +1,4 @@
-// What a cluster job folder holds (issue #14), as zod schemas: job.json (written by the studio),
+// What a cluster job folder holds, as zod schemas: job.json (written by the studio),
 // and what train.py writes into out/ (checkpoint/state.json, done.json). The importer parses
 // them with these schemas, so a damaged or foreign file is refused with the field that is wrong.
 import { z } from 'zod';

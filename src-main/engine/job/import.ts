@@ -1,4 +1,4 @@
-// Bringing a trained cluster job back (issue #14), without Python: job.json and train.py's
+// Bringing a trained cluster job back, without Python: job.json and train.py's
 // out/checkpoint (state.json, model.safetensors, optimizer.safetensors) are read and checked, the
 // weights are mapped from PyTorch's layouts onto the studio's model (plan.ts), and the result is
 // written as a run folder in the engine's layout (config.json, model/, checkpoint/), so the

@@ -1,4 +1,4 @@
-// The network a config builds, described once for the cluster job (issue #14): every layer with
+// The network a config builds, described once for the cluster job: every layer with
 // weights, in the order models.ts builds them, with its tfjs kernel shape and the PyTorch module
 // that holds the same weights. Pure (no tfjs): the job exporter writes it into job.json for
 // train.py (which builds its model from it, layer by layer), and the importer checks the

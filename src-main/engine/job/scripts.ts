@@ -1,4 +1,4 @@
-// The other files of a cluster job folder (issue #14): launch.sh (torchrun), an example SLURM
+// The other files of a cluster job folder: launch.sh (torchrun), an example SLURM
 // batch script, requirements.txt and the README for whoever runs the job. Written as arrays of
 // lines so shell's ${…} and markdown's backticks need no escaping.
 import type { ModelConfig } from '../config';

@@ -1,4 +1,4 @@
-// train.py of a cluster job (issue #14), written into every job folder as is. It builds the model
+// train.py of a cluster job, written into every job folder as is. It builds the model
 // from job.json's layer plan (plan.ts), so it is the same network the studio builds for the config,
 // and trains it with PyTorch DistributedDataParallel under torchrun. Kept as one string here so
 // the bundled CLI and trainer carry it (no files to locate at run time). No backticks and no

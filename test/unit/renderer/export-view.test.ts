@@ -161,7 +161,7 @@ describe('workspace store', () => {
   });
 });
 
-describe('Export view: cluster jobs (issue #14)', () => {
+describe('Export view: cluster jobs', () => {
   const jobRecord = { exportId: 'exp-9', runId: 'run-done', kind: 'job', format: 'torch', fileName: 'run-done-torch-job', bytes: 3 * 2 ** 20, files: ['run-done-torch-job/train.py', 'run-done-torch-job/launch.sh'], createdAt: 3, download: '/exports/exp-9' };
 
   it('writes a job for any run, continuing from its checkpoint when it has one, and offers the .zip download', async () => {

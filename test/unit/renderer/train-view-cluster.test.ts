@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-// The Train view for a run imported from a cluster job (issue #14): its curves come from the
+// The Train view for a run imported from a cluster job: its curves come from the
 // history like any run's, and a panel says which epochs the cluster trained, on how many workers
 // and how fast.
 import { beforeEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Augmentation (issue #18): flips mirror exactly, shifts move pixels by whole steps and bring in
+// Augmentation: flips mirror exactly, shifts move pixels by whole steps and bring in
 // black, rotations keep the picture's mass near the centre, brightness scales and clips, the same
 // seed gives the same batch, no tensor is leaked; and a small dataset trains with it on.
 import fs from 'node:fs';

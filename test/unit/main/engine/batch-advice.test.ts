@@ -1,4 +1,4 @@
-// Batch-size guidance (issue #8): measured rates of the real fast step, and the plain-words hint.
+// Batch-size guidance: measured rates of the real fast step, and the plain-words hint.
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-node';
 import { adviseBatchSize, measureBatchRates } from '../../../../src-main/engine/fast/batch-advice';

@@ -1,4 +1,4 @@
-// The fast training step (issue #8, src-main/engine/fast/): every native gradient kernel against
+// The fast training step (src-main/engine/fast/): every native gradient kernel against
 // tfjs's own gradient, the whole hand-written backward pass against tf.variableGrads of train.ts's
 // objective for every model kind, the native optimizers against tfjs's, the loss trajectory of real
 // runs on both paths, memory, and checkpoints that resume across paths.

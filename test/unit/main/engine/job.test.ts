@@ -1,4 +1,4 @@
-// Cluster jobs without Python (issue #14): the layer plan against tfjs's real models, the layout
+// Cluster jobs without Python: the layer plan against tfjs's real models, the layout
 // maps, the safetensors reader and writer, the job folder's files (train.py compiles, launch.sh
 // builds the torchrun command for one node and for several), export refusals, and the CLI. The
 // PyTorch side runs for real in test/integration/cluster-job.test.ts.

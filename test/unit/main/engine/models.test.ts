@@ -17,7 +17,7 @@ describe('model builders', () => {
   });
 
   it.each([
-    // conv (DESIGN.md §4 model B): Conv(32) 320 + Conv(64) 18,496 + Dense(16) 50,192 | Dense(3136) 53,312 + ConvT(32) 18,464 + ConvT(1) 289
+    // conv (reference model B of test/bench/train.ts): Conv(32) 320 + Conv(64) 18,496 + Dense(16) 50,192 | Dense(3136) 53,312 + ConvT(32) 18,464 + ConvT(1) 289
     ['conv', { latentDim: 16, hidden: [32, 64] }, 320 + 18_496 + 50_192 + 53_312 + 18_464 + 289],
     // VAE (model C): Dense(512) 401,920 + μ 1,026 + log σ² 1,026 | Dense(512) 1,536 + Dense(784) 402,192
     ['vae', { latentDim: 2, hidden: [512] }, 401_920 + 1_026 + 1_026 + 1_536 + 402_192],
