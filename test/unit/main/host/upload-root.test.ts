@@ -1,4 +1,4 @@
-// Where an upload's labels start : a picked folder is the root, so its
+// Where an upload's labels start: a picked folder is the root, so its
 // sub-folders are the labels; several dropped folders are labelled by their own names.
 import fs from 'node:fs';
 import os from 'node:os';
