@@ -118,6 +118,14 @@ export const RunSummary = z.object({
   step: TrainingStepInfo.optional(),
   /** Set on a run imported from a cluster job: how it trained there (jobs.ts). */
   cluster: ClusterJobInfo.optional(),
+  /** Decided by the host from the run folder (runs:list): the run has a trained model the Gallery, Export and evaluation can use. */
+  hasModel: z.boolean().optional(),
+  /**
+   * Decided by the host (runs:list): whether Resume is possible and where it continues — `checkpoint`
+   * (after the last saved epoch), `model` (an imported model trains further from its weights) or
+   * `start` (no epoch was saved: the run starts over). Absent when the run cannot be resumed.
+   */
+  resume: z.enum(['checkpoint', 'model', 'start']).optional(),
   /** The user's name for the run (shown instead of its id) and a note. */
   name: z.string().optional(),
   note: z.string().optional(),

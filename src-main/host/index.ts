@@ -54,15 +54,13 @@ export function createHost(opts: HostOptions): Host {
   const makeServices = (opened: OpenedWorkspace) => {
     const dir = opened.dir;
     const runs = createRunsService({ trainer: opts.trainer, workspaceDir: dir, emit, maxConcurrent: () => opened.settings.maxConcurrentRuns });
-    const datasets = datasetHandlers(opts.trainer, dir, emit, () =>
-      (runs.handlers['runs:list']({}) as Array<{ status: string; dataset: { id?: string } }>).filter((r) => (r.status === 'running' || r.status === 'queued') && r.dataset.id).map((r) => r.dataset.id as string),
-    );
+    const datasets = datasetHandlers(opts.trainer, dir, emit, () => runs.busy().flatMap((r) => ('id' in r.dataset ? [r.dataset.id] : [])));
     const handlers = {
       ...runs.handlers,
       ...datasets.handlers,
       ...galleryHandlers(opts.trainer, dir, (id) => runs.get(id)),
       ...evaluateHandlers(opts.trainer, dir, (id) => runs.get(id)),
-      ...noiseHandlers(opts.trainer, dir, () => (runs.handlers['runs:list']({}) as Array<{ status: string }>).filter((r) => r.status === 'running').length),
+      ...noiseHandlers(opts.trainer, dir, () => runs.activeCount()),
       ...exportHandlers({ trainer: opts.trainer, workspaceDir: dir, dialogs: opts.dialogs, getRun: (id) => runs.get(id), addImportedRun: (run) => runs.add(run) }),
       ...jobHandlers({ trainer: opts.trainer, workspaceDir: dir, dialogs: opts.dialogs, getRun: (id) => runs.get(id), addImportedRun: (run) => runs.add(run) }),
     };
@@ -82,12 +80,11 @@ export function createHost(opts: HostOptions): Host {
   const info = (): WorkspaceInfo => {
     const { opened } = current;
     const inv = inventory(opened.dir);
-    const runs = current.handlers['runs:list']({}) as unknown[];
     return {
       path: opened.dir,
       schemaVersion: opened.schemaVersion,
       datasets: inv.datasets,
-      runs: runs.length,
+      runs: current.runs.count(),
       exports: inv.exports,
       flagged: [...opened.flagged, ...inv.flagged],
       settings: opened.settings,
@@ -96,7 +93,7 @@ export function createHost(opts: HostOptions): Host {
   };
 
   const openWorkspace = async (dir: string): Promise<WorkspaceInfo> => {
-    const busy = (current.handlers['runs:list']({}) as Array<{ status: string }>).filter((r) => r.status === 'running' || r.status === 'queued');
+    const busy = current.runs.busy();
     if (busy.length) throw new CallError('conflict', `${busy.length === 1 ? 'A run is' : `${busy.length} runs are`} training in this workspace; stop ${busy.length === 1 ? 'it' : 'them'} before opening another workspace.`);
     let opened: OpenedWorkspace;
     try {

@@ -241,6 +241,15 @@ export function createRunsService(opts: {
     setStatus(run, 'queued', `Waiting for a free training slot (${limit() === 1 ? 'one run trains' : `${limit()} runs train`} at once; ${ahead} waiting, this one included).`);
   };
   const hasCheckpoint = (runId: string) => !!readableDir(path.join(runDir(runId), 'checkpoint'));
+  const modelOnDisk = (runId: string) => fs.existsSync(path.join(runDir(runId), 'model', 'encoder', 'model.json'));
+  /** What the host decides for the renderer: whether the run has a model, and whether and from where it resumes. */
+  const decided = (run: RunSummary): RunSummary => {
+    const settled = run.status !== 'running' && run.status !== 'queued' && run.status !== 'damaged';
+    const hasModel = settled && modelOnDisk(run.runId);
+    const resumable = run.status === 'stopped' || run.status === 'failed';
+    const { resume: _r, hasModel: _h, ...rest } = run;
+    return { ...rest, hasModel, ...(resumable ? { resume: run.epochsDone > 0 && hasCheckpoint(run.runId) ? 'checkpoint' : hasModel ? 'model' : 'start' } : {}) };
+  };
 
   const handlers: Pick<Handlers, 'runs:start' | 'runs:stop' | 'runs:resume' | 'runs:list' | 'runs:update' | 'runs:preview'> = {
     'runs:start': async ({ config, dataset, name }) => {
@@ -280,7 +289,7 @@ export function createRunsService(opts: {
       await schedule(run, hasCheckpoint(runId));
       return { runId };
     },
-    'runs:list': () => [...runs.values()].sort((a, b) => b.startedAt - a.startedAt),
+    'runs:list': () => [...runs.values()].sort((a, b) => b.startedAt - a.startedAt).map(decided),
     'runs:update': ({ runId, name, note }) => {
       const run = runs.get(runId);
       if (!run) throw new CallError('not_found', `There is no run '${runId}'.`);
@@ -311,6 +320,12 @@ export function createRunsService(opts: {
     },
     /** Starts queued runs if the limit went up. */
     reschedule: () => pump(),
+    /** How many runs train now. */
+    activeCount: () => active(),
+    /** The runs training or waiting to train. */
+    busy: (): RunSummary[] => [...runs.values()].filter((r) => r.status === 'running' || r.status === 'queued'),
+    /** How many runs the workspace lists (damaged ones included). */
+    count: () => runs.size,
     /** Resolves when every run.json write asked for so far has landed. */
     async flush(): Promise<void> {
       await Promise.all([...writes.values()]);

@@ -36,8 +36,8 @@ function emptyView(summary: RunSummary): RunView {
   return { summary, batchX: [], batchY: [], epochX: [], epochLoss: [], valLoss: [], epoch: summary.epochsDone, epochs, batch: 0, batches: 0, samplesPerSec: summary.samplesPerSec ?? 0, etaSec: 0 };
 }
 
-/** A finished run, or one imported from an export (it has a model before any training here). */
-export const hasModel = (s: RunSummary | undefined): boolean => !!s && (s.status === 'completed' || (s.runId.startsWith('imported-') && s.status !== 'running' && s.status !== 'failed'));
+/** The host decides (runs:list): the run has a trained model the Gallery can show. */
+export const hasModel = (s: RunSummary | undefined): boolean => !!s?.hasModel && s.status !== 'running' && s.status !== 'queued';
 
 export const useRunsStore = defineStore('runs', () => {
   const notices = useNoticesStore();

@@ -122,7 +122,8 @@ describe('ae-studio train / runs', () => {
     expect(state.epochsDone).toBe(done);
     // no trainer left behind: the run's folder is not written to any more
     const listed = JSON.parse((await cli(['runs', '--workspace', ws, '--json'])).stdout) as Array<Record<string, unknown>>;
-    expect(listed[0]).toMatchObject({ runId: end.runId, status: 'stopped', epochsDone: done });
+    // the host decides what the run offers: no model yet, Resume from its checkpoint
+    expect(listed[0]).toMatchObject({ runId: end.runId, status: 'stopped', epochsDone: done, hasModel: false, resume: 'checkpoint' });
 
     const resumed = await cli(['train', '--workspace', ws, '--resume', end.runId as string, '--json']);
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -130,8 +131,10 @@ describe('ae-studio train / runs', () => {
     expect(lines[0]).toMatchObject({ type: 'start', runId: end.runId, resumed: true });
     expect(lines.filter((l) => l.type === 'epoch').map((l) => l.epoch)).toEqual(Array.from({ length: 12 - done }, (_, i) => done + 1 + i));
     expect(lines.at(-1)).toMatchObject({ type: 'end', runId: end.runId, status: 'completed', epochsDone: 12 });
-    const after = JSON.parse((await cli(['runs', '--workspace', ws, '--json'])).stdout) as Array<{ history: { loss: number[] } }>;
+    const after = JSON.parse((await cli(['runs', '--workspace', ws, '--json'])).stdout) as Array<{ history: { loss: number[] }; hasModel: boolean; resume?: string }>;
     expect(after[0].history.loss).toHaveLength(12);
+    expect(after[0]).toMatchObject({ hasModel: true });
+    expect(after[0].resume).toBeUndefined();
     expect(after[0].history.loss.every(Number.isFinite)).toBe(true);
 
     const again = await cli(['train', '--workspace', ws, '--resume', end.runId as string]);

@@ -11,9 +11,9 @@ import { setApi } from '../../../src-renderer/api/instance';
 import { useWorkspaceStore } from '../../../src-renderer/stores/workspace';
 import { useBackendStore } from '../../../src-renderer/stores/backend';
 import ExportView from '../../../src-renderer/views/ExportView.vue';
-import { APP, FakeTransport } from './fake-host';
+import { APP, FakeTransport, hostDecided } from './fake-host';
 
-const run = (runId: string, status: string, kind = 'conv') => ({ runId, status, config: { kind }, dataset: { builtin: 'mnist', count: 600 }, epochsDone: 1, history: { loss: [0.1], valLoss: [0.1] }, startedAt: 1 });
+const run = (runId: string, status: string, kind = 'conv') => hostDecided({ runId, status, config: { kind }, dataset: { builtin: 'mnist', count: 600 }, epochsDone: 1, history: { loss: [0.1], valLoss: [0.1] }, startedAt: 1 });
 const settings = { theme: 'system', maxConcurrentRuns: 2 };
 const info = (over: object = {}) => ({ path: '/ws/a', schemaVersion: 1, datasets: 0, runs: 3, exports: 0, flagged: [], settings, nativeDialogs: false, ...over });
 const record = (exportId: string, format: string, fileName: string) => ({ exportId, runId: 'run-done', kind: 'model', format, part: 'full', fileName, bytes: 2048, files: [fileName], createdAt: 2, download: `/exports/${exportId}` });

@@ -49,3 +49,15 @@ export function readyHost() {
     'runs:list': () => ({ ok: true, result: [] }),
   });
 }
+
+/**
+ * What a real host adds to each run it lists (host/runs.ts decides it from the run folder): the fake
+ * has no folder, so a finished run has a model, an imported one has its weights, and a stopped or
+ * failed run resumes from its checkpoint when an epoch was saved.
+ */
+export function hostDecided<T extends { runId: string; status: string; epochsDone: number }>(s: T): T & { hasModel: boolean; resume?: 'checkpoint' | 'model' | 'start' } {
+  const settled = s.status !== 'running' && s.status !== 'queued' && s.status !== 'damaged';
+  const hasModel = settled && (s.status === 'completed' || s.runId.startsWith('imported-'));
+  const resumable = s.status === 'stopped' || s.status === 'failed';
+  return { ...s, hasModel, ...(resumable ? { resume: s.epochsDone > 0 ? 'checkpoint' : hasModel ? 'model' : 'start' } : {}) } as T & { hasModel: boolean; resume?: 'checkpoint' | 'model' | 'start' };
+}

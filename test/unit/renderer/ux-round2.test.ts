@@ -24,7 +24,7 @@ import ImageGrid from '../../../src-renderer/components/gallery/ImageGrid.vue';
 import { modelTitle } from '../../../src-renderer/components/training/describe';
 import type { ExportRecord } from '@contract';
 import ExportSnippet from '../../../src-renderer/components/export/ExportSnippet.vue';
-import { FakeTransport } from './fake-host';
+import { FakeTransport, hostDecided } from './fake-host';
 
 // happy-dom has no 2-D canvas: a stand-in uPlot that only records that a chart was built
 vi.mock('uplot', () => ({
@@ -39,7 +39,8 @@ vi.mock('uplot', () => ({
 const px = (v: number, n = 784) => btoa(String.fromCharCode(...new Array<number>(n).fill(v)));
 const icons = { schemaVersion: 1, id: 'icons-abc123', name: 'Desktop icons', source: { kind: 'import', paths: ['/x'] }, shape: [32, 32, 3], count: 404, labelNames: ['apps', 'files', 'folders', 'system'], labelCounts: [101, 101, 101, 101], createdAt: 5, options: { size: 32, mode: 'rgb', fit: 'stretch', validationSplit: 0.1, seed: 42 } };
 const WS = { path: '/ws', schemaVersion: 1, datasets: 1, runs: 0, exports: 0, flagged: [], nativeDialogs: false };
-const run = (runId: string, startedAt: number, extra: Record<string, unknown> = {}) => ({
+const run = (runId: string, startedAt: number, extra: Record<string, unknown> = {}) =>
+  hostDecided({
   runId,
   status: 'completed',
   config: { kind: 'conv-vae', latentDim: 16, epochs: 30, hidden: [32, 64], noise: { type: 'none', level: 0 } },
@@ -48,7 +49,7 @@ const run = (runId: string, startedAt: number, extra: Record<string, unknown> = 
   history: { loss: [0.1], valLoss: [0.1] },
   startedAt,
   ...extra,
-});
+  } as { runId: string; status: string; epochsDone: number });
 
 function host(extra: ConstructorParameters<typeof FakeTransport>[0] = {}) {
   const t = new FakeTransport({
