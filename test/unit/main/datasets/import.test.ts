@@ -187,6 +187,25 @@ with zipfile.ZipFile(sys.argv[1], 'w') as z:
     expect(dataset.images[0]).toBe(9);
   });
 
+  it('opens a .npz with the same zip-bomb limits as a dropped zip: a deflated array that inflates too far is refused unread', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-npz-bomb-'));
+    const py = `
+import zipfile, struct, sys
+def npy(descr, shape, data):
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    header += ' ' * (64 - (10 + len(header) + 1) % 64) + '\\n'
+    return b'\\x93NUMPY\\x01\\x00' + struct.pack('<H', len(header)) + header.encode('latin1') + data
+with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
+    z.writestr('x_small.npy', npy('|u1', '(2, 28, 28)', bytes(range(256)) * 6 + bytes(32)))
+    z.writestr('x_bomb.npy', npy('|u1', '(20000, 28, 28)', bytes(20000 * 784)))
+`;
+    execFileSync('python3', ['-c', py, path.join(dir, 'data.npz')]);
+    const { dataset, report } = await importPaths([path.join(dir, 'data.npz')], { size: 28, mode: 'grayscale', fit: 'stretch' });
+    expect(report.skipped).toEqual([{ file: 'data.npz/x_bomb.npy', reason: expect.stringMatching(/looks like a zip bomb/) }]);
+    expect(report.imported).toBe(2);
+    expect(dataset.count).toBe(2);
+  });
+
   it('can be cancelled and then returns nothing', async () => {
     const ctrl = new AbortController();
     ctrl.abort();
