@@ -67,7 +67,10 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [electronOnly], patterns: [{ group: ['**/src-main/**', '../src-main/*', '@tensorflow/*', 'node:*'], message: 'The renderer imports only @contract from src-main (docs/ARCHITECTURE.md).' }] },
+        {
+          paths: [electronOnly],
+          patterns: [{ group: ['**/src-main/**', '../src-main/*', '@tensorflow/*', 'node:*'], message: 'The renderer imports only @contract from src-main (docs/ARCHITECTURE.md).' }],
+        },
       ],
     },
   },

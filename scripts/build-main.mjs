@@ -26,8 +26,24 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: { 'electron-main': 'src-main/electron/main.ts' }, outdir: 'dist-main', outExtension: { '.js': '.cjs' }, packages: 'external' }),
   build({ ...common, entryPoints: { serve: 'src-main/serve/cli.ts', trainer: 'src-main/trainer/entry.ts' }, outdir: 'dist-main', outExtension: { '.js': '.cjs' }, packages: 'external' }),
-  build({ ...common, entryPoints: { cli: 'src-main/cli/main.ts' }, outdir: 'dist-main', outExtension: { '.js': '.cjs' }, packages: 'external', banner: { js: `#!/usr/bin/env node\n${common.banner.js}` } }),
-  build({ ...common, entryPoints: { preload: 'src-main/electron/preload.ts' }, outdir: 'dist-main', outExtension: { '.js': '.cjs' }, external: ['electron'], platform: 'browser', banner: {}, define: {} }),
+  build({
+    ...common,
+    entryPoints: { cli: 'src-main/cli/main.ts' },
+    outdir: 'dist-main',
+    outExtension: { '.js': '.cjs' },
+    packages: 'external',
+    banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
+  }),
+  build({
+    ...common,
+    entryPoints: { preload: 'src-main/electron/preload.ts' },
+    outdir: 'dist-main',
+    outExtension: { '.js': '.cjs' },
+    external: ['electron'],
+    platform: 'browser',
+    banner: {},
+    define: {},
+  }),
 ]);
 const made = buildDatasets(path.join(root, 'dist-main', 'builtin-data'));
 console.log(`built dist-main/ (electron-main.cjs, preload.cjs, serve.cjs, trainer.cjs, cli.cjs${made.length ? `; builtin-data/: ${made.join(', ')}` : ''})`);

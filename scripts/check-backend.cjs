@@ -21,7 +21,17 @@ const info = {
   threads: Number(process.env.TF_NUM_INTRAOP_THREADS) || os.availableParallelism(),
 };
 // A real kernel runs, not only a load: 2x2 matmul.
-const out = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[1], [1]])).dataSync());
+const out = tf.tidy(() =>
+  tf
+    .matMul(
+      tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]),
+      tf.tensor2d([[1], [1]]),
+    )
+    .dataSync(),
+);
 if (backend !== 'tensorflow' || out[0] !== 3 || out[1] !== 7) {
   console.error(`unexpected backend state: backend=${backend} matmul=${Array.from(out)}`);
   process.exit(1);

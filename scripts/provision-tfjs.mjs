@@ -199,7 +199,8 @@ if missing: raise SystemExit('wheel lacks ' + ', '.join(sorted(missing)))
 function stageFromDir(dir, route) {
   const libs = Object.keys(route?.libs ?? {}).map((f) => path.basename(f));
   const missing = libs.filter((f) => !fs.existsSync(path.join(dir, 'lib', f)));
-  if (!fs.existsSync(path.join(dir, 'include')) || missing.length) fail(`AE_TF_LIBS_DIR=${dir} lacks ${[...missing.map((f) => `lib/${f}`), ...(fs.existsSync(path.join(dir, 'include')) ? [] : ['include/'])].join(', ')}.`);
+  if (!fs.existsSync(path.join(dir, 'include')) || missing.length)
+    fail(`AE_TF_LIBS_DIR=${dir} lacks ${[...missing.map((f) => `lib/${f}`), ...(fs.existsSync(path.join(dir, 'include')) ? [] : ['include/'])].join(', ')}.`);
   log(`staging TensorFlow libraries from ${dir} (AE_TF_LIBS_DIR; they must be TensorFlow ${TF_VERSION}) ...`);
   const staging = `${depsDir}.staging-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });

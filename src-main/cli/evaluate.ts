@@ -107,11 +107,23 @@ export async function evaluateCommand(argv: string[], out: (s: string) => void):
     }
     if (values.json) {
       const { scores, histogram, ...rest } = e;
-      out(JSON.stringify({ run: values.run, dataset: values.dataset, labelNames: data.labelNames, ...rest, histogram, worst: scores.slice(0, 20), scoresFile: values.scores ? path.resolve(values.scores) : undefined }));
+      out(
+        JSON.stringify({
+          run: values.run,
+          dataset: values.dataset,
+          labelNames: data.labelNames,
+          ...rest,
+          histogram,
+          worst: scores.slice(0, 20),
+          scoresFile: values.scores ? path.resolve(values.scores) : undefined,
+        }),
+      );
       return 0;
     }
     const r = e.reconstruction;
-    out(`Run '${values.run}' on '${values.dataset}': ${e.counts.total.toLocaleString('en-US')} images, trained on ${e.counts.train.toLocaleString('en-US')}, scored ${e.counts.scored.toLocaleString('en-US')} it never trained on`);
+    out(
+      `Run '${values.run}' on '${values.dataset}': ${e.counts.total.toLocaleString('en-US')} images, trained on ${e.counts.train.toLocaleString('en-US')}, scored ${e.counts.scored.toLocaleString('en-US')} it never trained on`,
+    );
     out(`Reconstruction: MSE ${fix(r.mse, 5)}  PSNR ${fix(r.psnr, 2)} dB  SSIM ${fix(r.ssim, 3)}`);
     if (e.probes) {
       const p = e.probes;
@@ -123,11 +135,15 @@ export async function evaluateCommand(argv: string[], out: (s: string) => void):
       out(`  (PCA keeps ${pct(p.pcaExplained)} of the pixel variance)`);
     }
     out('Per label:');
-    out(`  ${'label'.padEnd(14)}${'images'.padStart(8)}${'trained'.padStart(9)}${'scored'.padStart(8)}${'MSE'.padStart(10)}${'PSNR'.padStart(8)}${'SSIM'.padStart(7)}${e.probes ? 'probe'.padStart(8) : ''}`);
+    out(
+      `  ${'label'.padEnd(14)}${'images'.padStart(8)}${'trained'.padStart(9)}${'scored'.padStart(8)}${'MSE'.padStart(10)}${'PSNR'.padStart(8)}${'SSIM'.padStart(7)}${e.probes ? 'probe'.padStart(8) : ''}`,
+    );
     for (const l of e.perLabel) {
       const k = e.probes?.labels.indexOf(l.label) ?? -1;
       const probe = e.probes ? (k >= 0 ? pct(e.probes.linear.codes.perClass[k]) : '–').padStart(8) : '';
-      out(`  ${name(l.label).slice(0, 13).padEnd(14)}${String(l.total).padStart(8)}${String(l.train).padStart(9)}${String(l.count).padStart(8)}${fix(l.mse, 5).padStart(10)}${fix(l.psnr, 2).padStart(8)}${fix(l.ssim, 3).padStart(7)}${probe}`);
+      out(
+        `  ${name(l.label).slice(0, 13).padEnd(14)}${String(l.total).padStart(8)}${String(l.train).padStart(9)}${String(l.count).padStart(8)}${fix(l.mse, 5).padStart(10)}${fix(l.psnr, 2).padStart(8)}${fix(l.ssim, 3).padStart(7)}${probe}`,
+      );
     }
     if (e.anomaly) {
       out(`Anomaly score = reconstruction MSE; anomalous: ${e.anomaly.anomalous.map(name).join(', ')}`);

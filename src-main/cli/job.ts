@@ -70,7 +70,12 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
       } catch (err) {
         throw new Error(`There is no readable run '${runId}' in ${ws} (${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no run.json' : (err as Error).message}).`);
       }
-      res = await exportJobFromWorkspace({ workspaceDir: ws, out: path.resolve(values.out), run: { runId, runDir, config: summary.config, dataset: summary.dataset }, fromCheckpoint: values['from-checkpoint'] });
+      res = await exportJobFromWorkspace({
+        workspaceDir: ws,
+        out: path.resolve(values.out),
+        run: { runId, runDir, config: summary.config, dataset: summary.dataset },
+        fromCheckpoint: values['from-checkpoint'],
+      });
     } else {
       if (!values.dataset) throw new JobUsageError('--dataset NAME is required with --config (mnist, fashion-mnist, shapes or a stored dataset id).');
       let config: unknown;
@@ -121,7 +126,8 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
       cleanupFailedImport(runDir, res?.addedDataset ? path.join(ws, 'datasets', res.addedDataset) : undefined);
       throw err;
     }
-    if (values.json) out(JSON.stringify({ runId, status: res.status, epochsDone: res.epochsDone, history: res.history, dataset: res.dataset, addedDataset: res.addedDataset ?? null, message: summary.message }));
+    if (values.json)
+      out(JSON.stringify({ runId, status: res.status, epochsDone: res.epochsDone, history: res.history, dataset: res.dataset, addedDataset: res.addedDataset ?? null, message: summary.message }));
     else out(`Imported as run '${runId}' (${res.status}, ${res.epochsDone} epochs, last loss ${res.history.loss.at(-1)?.toFixed(5) ?? '—'}). ${summary.message}`);
     return 0;
   }

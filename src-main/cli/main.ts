@@ -109,13 +109,25 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
     if (!['stretch', 'crop', 'pad'].includes(values.fit as string)) throw new UsageError('--fit must be stretch, crop or pad.');
     const { dataset, report } = await importPaths(rest, { size, mode: values.mode, fit: values.fit as 'stretch' | 'crop' | 'pad' });
     if (report.imported === 0) {
-      out(values.json ? JSON.stringify({ ...report, dataset: null }) : `Nothing imported; ${report.skipped.length} files skipped:\n${report.skipped.map((s) => `  ${s.file}: ${s.reason}`).join('\n')}`);
+      out(
+        values.json ? JSON.stringify({ ...report, dataset: null }) : `Nothing imported; ${report.skipped.length} files skipped:\n${report.skipped.map((s) => `  ${s.file}: ${s.reason}`).join('\n')}`,
+      );
       return 1;
     }
-    const m = await writeDataset(ws, values.name, dataset, { kind: 'import', paths: rest.map((p) => path.resolve(p)) }, { options: { size, mode: values.mode, fit: values.fit as string, validationSplit: 0.1, seed: 42 }, report });
+    const m = await writeDataset(
+      ws,
+      values.name,
+      dataset,
+      { kind: 'import', paths: rest.map((p) => path.resolve(p)) },
+      { options: { size, mode: values.mode, fit: values.fit as string, validationSplit: 0.1, seed: 42 }, report },
+    );
     if (values.json) out(JSON.stringify({ dataset: m.id, ...report }));
     else {
-      out(`Imported ${report.imported} images into '${m.name}' (${m.id}), ${size}×${size} ${values.mode}; labels: ${Object.entries(report.labelCounts).map(([l, c]) => `${l || '(none)'}=${c}`).join(' ')}`);
+      out(
+        `Imported ${report.imported} images into '${m.name}' (${m.id}), ${size}×${size} ${values.mode}; labels: ${Object.entries(report.labelCounts)
+          .map(([l, c]) => `${l || '(none)'}=${c}`)
+          .join(' ')}`,
+      );
       if (report.skipped.length) out(`Skipped ${report.skipped.length}:\n${report.skipped.map((s) => `  ${s.file}: ${s.reason}`).join('\n')}`);
     }
     return 0;
@@ -136,7 +148,11 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
     const dir = trainedRunDir(ws, values.run);
     const { exportModel } = await import('../engine/export');
     const res = await exportModel(dir, { format, part, out: path.resolve(values.out) });
-    out(values.json ? JSON.stringify({ run: values.run, format, part, ...res }) : `Exported the ${part === 'full' ? 'whole autoencoder' : part} of run '${values.run}' as ${format}: ${res.files.join(', ')} (${res.bytes} bytes)`);
+    out(
+      values.json
+        ? JSON.stringify({ run: values.run, format, part, ...res })
+        : `Exported the ${part === 'full' ? 'whole autoencoder' : part} of run '${values.run}' as ${format}: ${res.files.join(', ')} (${res.bytes} bytes)`,
+    );
     return 0;
   }
   if (command === 'latents') {
@@ -162,7 +178,11 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
     const trained = await loadTrained(dir);
     try {
       const res = await writeLatentsCsv(trained, data, path.resolve(values.out), { labelNames });
-      out(values.json ? JSON.stringify({ run: values.run, dataset: name, latentDim: trained.config.latentDim, ...res }) : `Wrote ${res.rows} codes (${trained.config.latentDim}-d) of '${name}' to ${res.files[0]}`);
+      out(
+        values.json
+          ? JSON.stringify({ run: values.run, dataset: name, latentDim: trained.config.latentDim, ...res })
+          : `Wrote ${res.rows} codes (${trained.config.latentDim}-d) of '${name}' to ${res.files[0]}`,
+      );
     } finally {
       trained.dispose();
     }

@@ -116,7 +116,8 @@ export async function trainCommand(o: TrainOptions, io: TrainIO): Promise<number
   } else {
     if (!o.config) throw new UsageError('--config run.json is required (the run settings the Model view shows; or --resume RUN_ID).');
     const file = readConfigFile(path.resolve(o.config));
-    const name = o.dataset ?? (file.dataset && typeof file.dataset === 'object' ? ((file.dataset as { id?: string; builtin?: string }).id ?? (file.dataset as { builtin?: string }).builtin) : undefined);
+    const name =
+      o.dataset ?? (file.dataset && typeof file.dataset === 'object' ? ((file.dataset as { id?: string; builtin?: string }).id ?? (file.dataset as { builtin?: string }).builtin) : undefined);
     if (!name) throw new UsageError(`--dataset NAME is required (${BUILTIN_RUN_DATASET} or a dataset of the workspace; see 'ae-studio datasets --workspace ${ws}').`);
     const found = resolveRunDataset(ws, name);
     let count = found.count;
@@ -186,13 +187,17 @@ export async function trainCommand(o: TrainOptions, io: TrainIO): Promise<number
             if (o.json) json({ runId: p.runId, ...e });
             else {
               clearStatus();
-              io.out(`epoch ${e.epoch}/${e.epochs}  loss ${fmtLoss(e.loss)}  val ${fmtLoss(e.valLoss)}  ${fmtNum(e.samplesPerSec)} samples/s  ${fmtDuration(e.elapsedSec)} elapsed  ETA ${fmtDuration(e.etaSec)}`);
+              io.out(
+                `epoch ${e.epoch}/${e.epochs}  loss ${fmtLoss(e.loss)}  val ${fmtLoss(e.valLoss)}  ${fmtNum(e.samplesPerSec)} samples/s  ${fmtDuration(e.elapsedSec)} elapsed  ETA ${fmtDuration(e.etaSec)}`,
+              );
             }
           } else if (e.type === 'step') {
             if (o.json) json({ runId: p.runId, ...e });
             else if (e.fallback) {
               clearStatus();
-              io.err(`Note: this run trains ${e.step === 'tfjs' ? "with tfjs's own (much slower) step" : 'kernel by kernel instead of as one TensorFlow graph (slower)'}: ${e.reason ?? 'no reason given'}.`);
+              io.err(
+                `Note: this run trains ${e.step === 'tfjs' ? "with tfjs's own (much slower) step" : 'kernel by kernel instead of as one TensorFlow graph (slower)'}: ${e.reason ?? 'no reason given'}.`,
+              );
             }
           } else if (e.type === 'stopped' && e.reason === 'early-stopping' && !o.json) {
             clearStatus();
@@ -258,7 +263,9 @@ export async function trainCommand(o: TrainOptions, io: TrainIO): Promise<number
       io.out(`Done: ${runId} trained ${end.epochsDone} epoch${end.epochsDone === 1 ? '' : 's'}, loss ${fmtLoss(loss)}, validation loss ${fmtLoss(valLoss)}.${end.message ? ` ${end.message}` : ''}`);
       io.out(`The model is in ${path.join(ws, 'runs', runId, 'model')}; export it with: ae-studio export --workspace ${ws} --run ${runId} --format onnx --out model.onnx`);
     } else if (end.status === 'stopped') {
-      io.out(`Stopped: ${runId} after epoch ${end.epochsDone}.${canResume ? ` The checkpoint of epoch ${end.epochsDone} is kept.` : ' No epoch had finished, so resuming starts it from the beginning.'}`);
+      io.out(
+        `Stopped: ${runId} after epoch ${end.epochsDone}.${canResume ? ` The checkpoint of epoch ${end.epochsDone} is kept.` : ' No epoch had finished, so resuming starts it from the beginning.'}`,
+      );
       io.out(`Continue with: ${resumeCmd}`);
     } else {
       io.err(`The run ${runId} failed: ${end.message ?? 'no reason given'}`);
@@ -304,11 +311,26 @@ export async function runsCommand(o: { workspace: string; json: boolean; trainer
       ...rows.map((r) => {
         const c = r.config as { kind?: string; latentDim?: number; epochs?: number };
         const model = c.kind ? `${c.kind}, ${c.latentDim ?? '?'}-d code` : '–';
-        return [r.runId, r.status, model, r.datasetName, `${r.epochsDone}/${c.epochs ?? '?'}`, fmtLoss(r.final.loss), fmtLoss(r.final.valLoss), r.startedAt ? new Date(r.startedAt).toISOString().slice(0, 16).replace('T', ' ') : '–'];
+        return [
+          r.runId,
+          r.status,
+          model,
+          r.datasetName,
+          `${r.epochsDone}/${c.epochs ?? '?'}`,
+          fmtLoss(r.final.loss),
+          fmtLoss(r.final.valLoss),
+          r.startedAt ? new Date(r.startedAt).toISOString().slice(0, 16).replace('T', ' ') : '–',
+        ];
       }),
     ];
     const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-    for (const row of table) out(row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd());
+    for (const row of table)
+      out(
+        row
+          .map((cell, i) => cell.padEnd(widths[i]))
+          .join('  ')
+          .trimEnd(),
+      );
     for (const r of rows) if (r.message && (r.status === 'failed' || r.status === 'damaged' || r.status === 'stopped')) out(`  ${r.runId}: ${r.message}`);
     return 0;
   } finally {

@@ -15,7 +15,9 @@ export const DatasetManifest = z.object({
   labelNames: z.array(z.string()),
   labelCounts: z.array(z.number().int()),
   createdAt: z.number(),
-  options: z.object({ size: z.number().optional(), mode: z.string().optional(), fit: z.string().optional(), background: z.string().optional(), validationSplit: z.number(), seed: z.number() }).optional(),
+  options: z
+    .object({ size: z.number().optional(), mode: z.string().optional(), fit: z.string().optional(), background: z.string().optional(), validationSplit: z.number(), seed: z.number() })
+    .optional(),
   report: z.object({ imported: z.number(), skipped: z.array(z.object({ file: z.string(), reason: z.string() })), labelCounts: z.record(z.string(), z.number()) }).optional(),
 });
 export type DatasetManifest = z.infer<typeof DatasetManifest>;
@@ -32,7 +34,12 @@ export const ImportOptions = z
     /** The share of images runs on this dataset hold out for validation by default. */
     validationSplit: z.number().min(0).max(0.5).default(0.1),
     /** Seed of that split. */
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(42),
     /** What transparent pixels (and the padding of `fit: pad`) become. */
     background: z.enum(['black', 'white']).default('black'),
   })
@@ -81,8 +88,22 @@ export const datasetCalls = {
   },
   /** One page of a dataset's images (all of them, or one label's), with their positions in the dataset. */
   'datasets:page': {
-    req: z.object({ id: DatasetId, label: z.number().int().min(0).max(100_000).optional(), offset: z.number().int().min(0).max(100_000_000).default(0), limit: z.number().int().min(1).max(200).default(48) }).strict(),
-    res: z.object({ total: z.number().int(), offset: z.number().int(), indices: z.array(z.number().int()), labels: z.array(z.number().int()), images: z.array(z.string()), shape: z.tuple([z.number(), z.number(), z.number()]) }),
+    req: z
+      .object({
+        id: DatasetId,
+        label: z.number().int().min(0).max(100_000).optional(),
+        offset: z.number().int().min(0).max(100_000_000).default(0),
+        limit: z.number().int().min(1).max(200).default(48),
+      })
+      .strict(),
+    res: z.object({
+      total: z.number().int(),
+      offset: z.number().int(),
+      indices: z.array(z.number().int()),
+      labels: z.array(z.number().int()),
+      images: z.array(z.string()),
+      shape: z.tuple([z.number(), z.number(), z.number()]),
+    }),
   },
   /** Removes images (by position) from a dataset; the others keep their order. Refused while a run trains on it. */
   'datasets:removeImages': {

@@ -44,7 +44,19 @@ export const exportCalls = {
   },
   /** One Gallery view as a PNG grid. */
   'export:gallery': {
-    req: z.object({ runId: RunId, view: z.enum(GALLERY_EXPORT_VIEWS), count: z.number().int().min(1).max(64).default(16), seed: z.number().int().min(0).max(2 ** 31 - 1).default(1) }).strict(),
+    req: z
+      .object({
+        runId: RunId,
+        view: z.enum(GALLERY_EXPORT_VIEWS),
+        count: z.number().int().min(1).max(64).default(16),
+        seed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31 - 1)
+          .default(1),
+      })
+      .strict(),
     res: ExportRecord,
   },
   /** Exports in the workspace, newest first (one run's when `runId` is given). */

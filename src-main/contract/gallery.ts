@@ -15,7 +15,18 @@ export const galleryCalls = {
   },
   /** New images from the prior (VAE) or a Gaussian fitted to the codes. */
   'gallery:samples': {
-    req: z.object({ runId: RunId, count: z.number().int().min(1).max(64).default(16), seed: z.number().int().min(0).max(2 ** 31 - 1).default(1) }).strict(),
+    req: z
+      .object({
+        runId: RunId,
+        count: z.number().int().min(1).max(64).default(16),
+        seed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31 - 1)
+          .default(1),
+      })
+      .strict(),
     res: z.object({ shape: Shape, images: Img }),
   },
   /** The validation images reconstructed worst, largest error first. */
@@ -53,7 +64,10 @@ export const galleryCalls = {
     req: z
       .object({
         runId: RunId,
-        files: z.array(z.object({ name: z.string().min(1).max(260), data: z.string().min(1).max(11_200_000) }).strict()).min(1).max(32),
+        files: z
+          .array(z.object({ name: z.string().min(1).max(260), data: z.string().min(1).max(11_200_000) }).strict())
+          .min(1)
+          .max(32),
       })
       .strict(),
     res: z.object({

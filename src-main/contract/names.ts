@@ -3,7 +3,52 @@
 // `index.ts` declares one schema per name and the compiler checks they match.
 
 /** Request/response calls, `domain:verb`. */
-export const CALL_NAMES = ['app:info', 'backend:info', 'trainer:ping', 'trainer:restart', 'runs:start', 'runs:stop', 'runs:resume', 'runs:list', 'datasets:list', 'datasets:addBuiltin', 'datasets:preview', 'datasets:rename', 'datasets:delete', 'datasets:import', 'datasets:previewImport', 'datasets:cancelImport', 'datasets:uploadBegin', 'datasets:uploadChunk', 'gallery:triplets', 'gallery:samples', 'gallery:worst', 'gallery:latent', 'gallery:manifold', 'gallery:interpolate', 'evaluate:run', 'noise:preview', 'workspace:info', 'workspace:open', 'settings:set', 'export:model', 'export:latents', 'export:gallery', 'export:list', 'export:saveAs', 'models:import', 'models:speed', 'jobs:export', 'jobs:import', 'datasets:uploadDiscard', 'runs:update', 'runs:preview', 'gallery:try', 'datasets:page', 'datasets:removeImages'] as const;
+export const CALL_NAMES = [
+  'app:info',
+  'backend:info',
+  'trainer:ping',
+  'trainer:restart',
+  'runs:start',
+  'runs:stop',
+  'runs:resume',
+  'runs:list',
+  'datasets:list',
+  'datasets:addBuiltin',
+  'datasets:preview',
+  'datasets:rename',
+  'datasets:delete',
+  'datasets:import',
+  'datasets:previewImport',
+  'datasets:cancelImport',
+  'datasets:uploadBegin',
+  'datasets:uploadChunk',
+  'gallery:triplets',
+  'gallery:samples',
+  'gallery:worst',
+  'gallery:latent',
+  'gallery:manifold',
+  'gallery:interpolate',
+  'evaluate:run',
+  'noise:preview',
+  'workspace:info',
+  'workspace:open',
+  'settings:set',
+  'export:model',
+  'export:latents',
+  'export:gallery',
+  'export:list',
+  'export:saveAs',
+  'models:import',
+  'models:speed',
+  'jobs:export',
+  'jobs:import',
+  'datasets:uploadDiscard',
+  'runs:update',
+  'runs:preview',
+  'gallery:try',
+  'datasets:page',
+  'datasets:removeImages',
+] as const;
 
 /** Host -> renderer events, `domain:noun`. */
 export const EVENT_NAMES = ['trainer:state', 'app:notice', 'runs:event', 'runs:status', 'datasets:importProgress', 'datasets:importDone', 'workspace:changed'] as const;

@@ -16,7 +16,12 @@ export const noiseCalls = {
         dataset: NoisePreviewDataset,
         noise: NoiseConfig,
         count: z.number().int().min(1).max(64).default(12),
-        seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+        seed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31 - 1)
+          .default(1),
         /** Augmentation applied first (both rows then show augmented images, as training sees them). */
         augment: AugmentConfig.optional(),
       })

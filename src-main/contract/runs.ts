@@ -63,7 +63,10 @@ export type TrainingStepInfo = z.infer<typeof TrainingStepInfo>;
 export const RunHistory = z.object({ loss: z.array(z.number()), valLoss: z.array(z.number().nullable()) });
 
 /** A loss as JSON keeps it: NaN and ±Infinity are written as null and read back as NaN. */
-const storedLoss = z.number().nullable().transform((v) => v ?? Number.NaN);
+const storedLoss = z
+  .number()
+  .nullable()
+  .transform((v) => v ?? Number.NaN);
 
 /** `checkpoint/state.json`: where training stands after the last saved epoch (read when resuming and after a failure). */
 export const CheckpointState = z

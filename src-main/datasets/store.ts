@@ -8,7 +8,6 @@ import { writeDirAtomic, writeJsonAtomic } from '../engine/atomic';
 import type { Dataset } from '../engine/data';
 import type { RawDataset } from './builtins';
 
-
 /** A missing dataset: code ENOENT, so the host and the trainer report it as `not_found`. */
 const notFound = (message: string) => Object.assign(new Error(message), { code: 'ENOENT' });
 
@@ -38,8 +37,12 @@ const ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** A display name with control characters removed and length capped; any script is fine. */
 export function sanitizeName(name: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
-  const clean = name.replace(/[\u0000-\u001f\u007f/\\]/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80);
+  const clean = name
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
+    .replace(/[\u0000-\u001f\u007f/\\]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 80);
   if (!clean) throw new Error('A dataset name cannot be empty.');
   return clean;
 }
@@ -203,7 +206,11 @@ function readLabels(dir: string, count: number): Int32Array {
 }
 
 /** One page of a dataset's images (one label's, or all), with their positions in the dataset. */
-export function pageDataset(ws: string, id: string, q: { label?: number; offset: number; limit: number }): { total: number; offset: number; indices: number[]; labels: number[]; images: Uint8Array[]; shape: [number, number, number] } {
+export function pageDataset(
+  ws: string,
+  id: string,
+  q: { label?: number; offset: number; limit: number },
+): { total: number; offset: number; indices: number[]; labels: number[]; images: Uint8Array[]; shape: [number, number, number] } {
   const dir = datasetPath(ws, id);
   const m = readManifest(dir, id);
   const size = m.shape[0] * m.shape[1] * m.shape[2];

@@ -51,7 +51,10 @@ export function readBuiltinData(name: BuiltinDataName): BuiltinData {
   const hit = cache.get(name);
   if (hit) return hit;
   const file = `${name}.bin.gz`;
-  const find = () => builtinDataDirs().map((d) => path.join(d, file)).find((f) => fs.existsSync(f));
+  const find = () =>
+    builtinDataDirs()
+      .map((d) => path.join(d, file))
+      .find((f) => fs.existsSync(f));
   let found = find();
   if (!found) {
     const here = path.dirname(fileURLToPath(import.meta.url));

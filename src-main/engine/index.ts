@@ -4,7 +4,21 @@ export type { ModelConfigInput, ModelKind, DatasetInfo, FieldError, ValidationRe
 export { buildAutoencoder, parameterCount, type Autoencoder } from './models';
 export { applyNoise, previewNoise } from './noise';
 export { loadMnist, toTensor, splitIndices, withoutLabels, labelCounts, balancedOrder, type Dataset } from './data';
-export { trainRun, objective, reconstructionLoss, makeOptimizer, measureSplit, type RunEvent, type RunResult, type RunHistory, type TrainOptions, type EndMetrics, type SplitMetrics, type StepInfo, type TrainingStep } from './train';
+export {
+  trainRun,
+  objective,
+  reconstructionLoss,
+  makeOptimizer,
+  measureSplit,
+  type RunEvent,
+  type RunResult,
+  type RunHistory,
+  type TrainOptions,
+  type EndMetrics,
+  type SplitMetrics,
+  type StepInfo,
+  type TrainingStep,
+} from './train';
 export { TrainedModel, loadTrained, pca2, type Images, type Projection } from './trained-model';
 export { imageMetrics, msePerImage, ssimPerImage, psnrFromMse, type ImageMetrics } from './metrics';
 export { fitLatentStats, cholesky, sampleCodes, FULL_COVARIANCE_MAX, type LatentStats } from './latent-stats';
@@ -28,4 +42,19 @@ export {
   type ImportedModel,
   type StudioExportInfo,
 } from './export';
-export { evaluateModel, scoresCsv, rocCurve, histogram, fitPca, projectPca, linearProbe, knnProbe, symEig, type Evaluation, type EvaluateOptions, type ProbeScore, type Roc, type RocPoint } from './evaluate';
+export {
+  evaluateModel,
+  scoresCsv,
+  rocCurve,
+  histogram,
+  fitPca,
+  projectPca,
+  linearProbe,
+  knnProbe,
+  symEig,
+  type Evaluation,
+  type EvaluateOptions,
+  type ProbeScore,
+  type Roc,
+  type RocPoint,
+} from './evaluate';

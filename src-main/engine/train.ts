@@ -187,7 +187,13 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
     if (!stored.success) {
       ae.encoder.dispose();
       ae.decoder.dispose();
-      return { status: 'failed', epochsDone: 0, bestValLoss: null, history: emptyHistory, message: `The checkpoint's state.json is damaged (${stored.error.issues[0]?.path.join('.') || 'the file'}: ${stored.error.issues[0]?.message}); resume cannot continue from it.` };
+      return {
+        status: 'failed',
+        epochsDone: 0,
+        bestValLoss: null,
+        history: emptyHistory,
+        message: `The checkpoint's state.json is damaged (${stored.error.issues[0]?.path.join('.') || 'the file'}: ${stored.error.issues[0]?.message}); resume cannot continue from it.`,
+      };
     }
     state = stored.data;
   } else {
@@ -225,7 +231,8 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
   const split0 = splitIndices(opts.dataset.count, c.validationSplit, c.seed, c.testSplit);
   const split = { train: withoutLabels(split0.train, labels, c.excludeLabels), val: withoutLabels(split0.val, labels, c.excludeLabels), test: split0.test };
   if (split.train.length === 0) return fail(`Leaving out label${c.excludeLabels.length === 1 ? '' : 's'} ${c.excludeLabels.join(', ')} leaves no image to train on.`);
-  if (c.batchSize > split.train.length) return fail(`The batch (${c.batchSize}) is larger than the training data (${split.train.length} images once labels ${c.excludeLabels.join(', ')} are left out).`);
+  if (c.batchSize > split.train.length)
+    return fail(`The batch (${c.batchSize}) is larger than the training data (${split.train.length} images once labels ${c.excludeLabels.join(', ')} are left out).`);
   const trainX = toTensor(opts.dataset, split.train);
   const valX = split.val.length ? toTensor(opts.dataset, split.val) : undefined;
   const nTrain = split.train.length;

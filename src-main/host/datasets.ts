@@ -14,7 +14,6 @@ import { toBase64 } from '../datasets/base64';
 type Emit = <N extends 'datasets:importProgress' | 'datasets:importDone'>(name: N, payload: EventPayload<N>) => void;
 const MAX_UPLOAD_BYTES = 8 * 2 ** 30;
 
-
 /** Store errors reach the user as plain words with a code that says what happened: a missing dataset is `not_found`, a full disk `disk_full`, a damaged one `invalid_payload` (not 'internal'). */
 function userError<T>(f: () => T): T {
   try {
@@ -27,7 +26,19 @@ function userError<T>(f: () => T): T {
 
 type DatasetHandlers = Pick<
   Handlers,
-  'datasets:list' | 'datasets:addBuiltin' | 'datasets:preview' | 'datasets:rename' | 'datasets:delete' | 'datasets:import' | 'datasets:previewImport' | 'datasets:cancelImport' | 'datasets:uploadBegin' | 'datasets:uploadChunk' | 'datasets:uploadDiscard' | 'datasets:page' | 'datasets:removeImages'
+  | 'datasets:list'
+  | 'datasets:addBuiltin'
+  | 'datasets:preview'
+  | 'datasets:rename'
+  | 'datasets:delete'
+  | 'datasets:import'
+  | 'datasets:previewImport'
+  | 'datasets:cancelImport'
+  | 'datasets:uploadBegin'
+  | 'datasets:uploadChunk'
+  | 'datasets:uploadDiscard'
+  | 'datasets:page'
+  | 'datasets:removeImages'
 >;
 
 /**

@@ -17,7 +17,8 @@ export function evaluateHandlers(trainer: TrainerSupervisor, workspaceDir: strin
       }
       const answer = await trainer.request('evaluate', { runDir: r.dir, workspaceDir, dataset: r.run.dataset, anomalous }, 5 * 60_000);
       const checked = calls['evaluate:run'].res.safeParse(answer);
-      if (!checked.success) throw new CallError('internal', `The trainer's evaluation does not have the expected shape (${checked.error.issues[0]?.path.join('.')}: ${checked.error.issues[0]?.message}).`);
+      if (!checked.success)
+        throw new CallError('internal', `The trainer's evaluation does not have the expected shape (${checked.error.issues[0]?.path.join('.')}: ${checked.error.issues[0]?.message}).`);
       return checked.data;
     },
   };

@@ -94,7 +94,11 @@ export function createHost(opts: HostOptions): Host {
 
   const openWorkspace = async (dir: string): Promise<WorkspaceInfo> => {
     const busy = current.runs.busy();
-    if (busy.length) throw new CallError('conflict', `${busy.length === 1 ? 'A run is' : `${busy.length} runs are`} training in this workspace; stop ${busy.length === 1 ? 'it' : 'them'} before opening another workspace.`);
+    if (busy.length)
+      throw new CallError(
+        'conflict',
+        `${busy.length === 1 ? 'A run is' : `${busy.length} runs are`} training in this workspace; stop ${busy.length === 1 ? 'it' : 'them'} before opening another workspace.`,
+      );
     let opened: OpenedWorkspace;
     try {
       opened = openWorkspaceDir(dir);

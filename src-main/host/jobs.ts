@@ -23,7 +23,6 @@ export interface JobsDeps {
 
 const JOB_TIMEOUT_MS = 10 * 60_000;
 
-
 export function jobHandlers(deps: JobsDeps): JobHandlers {
   const ws = deps.workspaceDir;
   return {
@@ -32,8 +31,10 @@ export function jobHandlers(deps: JobsDeps): JobHandlers {
       if (!r) throw new CallError('not_found', `There is no run '${runId}' in this workspace.`);
       if (r.run.status === 'damaged') throw new CallError('conflict', `Run '${runId}' cannot be exported: ${r.run.message ?? 'its run.json is damaged'}`);
       if (fromCheckpoint) {
-        if (r.run.status === 'running' || r.run.status === 'queued') throw new CallError('conflict', `Run '${runId}' is ${r.run.status}; stop it (its checkpoint changes every epoch) or export the job without its checkpoint.`);
-        if (!readableDir(path.join(r.dir, 'checkpoint'))) throw new CallError('conflict', `Run '${runId}' has no checkpoint yet (no epoch finished); export the job without its checkpoint to train from the start.`);
+        if (r.run.status === 'running' || r.run.status === 'queued')
+          throw new CallError('conflict', `Run '${runId}' is ${r.run.status}; stop it (its checkpoint changes every epoch) or export the job without its checkpoint.`);
+        if (!readableDir(path.join(r.dir, 'checkpoint')))
+          throw new CallError('conflict', `Run '${runId}' has no checkpoint yet (no epoch finished); export the job without its checkpoint to train from the start.`);
       }
       const exportId = newExportId();
       const dir = path.join(ws, 'exports', exportId);

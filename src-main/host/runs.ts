@@ -56,7 +56,11 @@ export function createRunsService(opts: {
         if (warned.has(run.runId)) return;
         warned.add(run.runId);
         const why = err.code === 'ENOSPC' || err.code === 'EDQUOT' ? 'the disk is full' : (err.code ?? err.message);
-        opts.emit('app:notice', { level: 'warning', message: `The summary of run ${run.runId} (run.json) could not be saved: ${why}. Training goes on; its checkpoints are separate, and run.json is written again at the next epoch.`, at: Date.now() });
+        opts.emit('app:notice', {
+          level: 'warning',
+          message: `The summary of run ${run.runId} (run.json) could not be saved: ${why}. Training goes on; its checkpoints are separate, and run.json is written again at the next epoch.`,
+          at: Date.now(),
+        });
       });
     writes.set(run.runId, next);
   };

@@ -56,7 +56,10 @@ export function openWorkspaceDir(dir: string): OpenedWorkspace {
       if (typeof m?.schemaVersion !== 'number' || !Number.isInteger(m.schemaVersion)) throw new Error('it has no schemaVersion');
       schemaVersion = m.schemaVersion;
       if (schemaVersion > WORKSPACE_SCHEMA_VERSION) {
-        flagged.push({ item: 'workspace.json', message: `This workspace was written by a newer Autoencoder Studio (layout version ${schemaVersion}; this one reads ${WORKSPACE_SCHEMA_VERSION}). Items it cannot read are flagged; nothing is changed.` });
+        flagged.push({
+          item: 'workspace.json',
+          message: `This workspace was written by a newer Autoencoder Studio (layout version ${schemaVersion}; this one reads ${WORKSPACE_SCHEMA_VERSION}). Items it cannot read are flagged; nothing is changed.`,
+        });
       }
     } catch (err) {
       const kept = setAside(manifestFile);

@@ -28,12 +28,12 @@ export function sendExport(workspaceDir: string, exportId: string, req: http.Inc
   }
   if (st.isFile()) {
     res.writeHead(200, { ...headers, 'Content-Type': MIME[path.extname(target)] ?? 'application/octet-stream', 'Content-Length': String(st.size), 'Content-Disposition': attachment(rec.fileName) });
-    if (req.method === 'HEAD') return res.end(), true;
+    if (req.method === 'HEAD') return (res.end(), true);
     fs.createReadStream(target).pipe(res);
     return true;
   }
   res.writeHead(200, { ...headers, 'Content-Type': 'application/zip', 'Content-Disposition': attachment(`${rec.fileName}.zip`) });
-  if (req.method === 'HEAD') return res.end(), true;
+  if (req.method === 'HEAD') return (res.end(), true);
   const zip = new Zip((err, chunk, final) => {
     if (err) return res.destroy(err);
     res.write(chunk);

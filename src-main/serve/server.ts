@@ -87,8 +87,7 @@ export async function startServeServer(opts: ServeOptions): Promise<ServeHandle>
     return h === `127.0.0.1:${port}` || h === `localhost:${port}` || h === `[::1]:${port}`;
   };
 
-  const authorised = (req: http.IncomingMessage, url: URL) =>
-    tokenMatches(url.searchParams.get('token'), token) || tokenMatches(cookieToken(req), token);
+  const authorised = (req: http.IncomingMessage, url: URL) => tokenMatches(url.searchParams.get('token'), token) || tokenMatches(cookieToken(req), token);
 
   const server = http.createServer((req, res) => {
     const baseHeaders = {

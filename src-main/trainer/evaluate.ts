@@ -30,7 +30,10 @@ async function base(p: MethodParams<'evaluate'>): Promise<Cached> {
   const e = await evaluateModel(m.ae, m.config, ds);
   const top = e.scores.slice(0, WORST);
   const per = ds.shape[0] * ds.shape[1] * ds.shape[2];
-  const x = toTensor(ds, top.map((s) => s.index));
+  const x = toTensor(
+    ds,
+    top.map((s) => s.index),
+  );
   const originals = x.dataSync() as Float32Array;
   x.dispose();
   const rec = m.reconstruct(originals);
@@ -50,7 +53,10 @@ export async function evaluateRun(p: MethodParams<'evaluate'>): Promise<unknown>
     const unknown = p.anomalous.filter((l) => !known.has(l));
     if (unknown.length) throw new Error(`The dataset has no label ${unknown.join(', ')}.`);
     const set = new Set(p.anomalous);
-    const roc = rocCurve(e.scores.map((s) => s.mse), e.scores.map((s) => set.has(s.label)));
+    const roc = rocCurve(
+      e.scores.map((s) => s.mse),
+      e.scores.map((s) => set.has(s.label)),
+    );
     const step = Math.max(1, Math.ceil(roc.points.length / 256));
     const pts = roc.points.filter((_, i) => i % step === 0 || i === roc.points.length - 1);
     anomaly = { anomalous: [...set].sort((a, b) => a - b), auc: roc.auc, positives: roc.positives, negatives: roc.negatives, roc: pts };

@@ -112,7 +112,12 @@ export async function tryImages(p: MethodParams<'galleryTry'>): Promise<unknown>
   const shape = m.config.inputShape;
   const [S, , C] = shape;
   const per = shape[0] * shape[1] * shape[2];
-  let options: { size: number; mode: 'grayscale' | 'rgb'; fit: 'stretch' | 'crop' | 'pad'; background: 'black' | 'white' } = { size: S, mode: C === 3 ? 'rgb' : 'grayscale', fit: 'stretch', background: 'black' };
+  let options: { size: number; mode: 'grayscale' | 'rgb'; fit: 'stretch' | 'crop' | 'pad'; background: 'black' | 'white' } = {
+    size: S,
+    mode: C === 3 ? 'rgb' : 'grayscale',
+    fit: 'stretch',
+    background: 'black',
+  };
   if ('id' in p.dataset) {
     const o = loadDataset(p.workspaceDir, p.dataset.id).manifest.options;
     if (o?.fit === 'crop' || o?.fit === 'pad') options = { ...options, fit: o.fit };

@@ -18,7 +18,13 @@ export function startImport(p: MethodParams<'datasetImport'>, send: Send): void 
       if (p.into) {
         const m = loadDataset(p.workspaceDir, p.into).manifest;
         const o = m.options;
-        options = { ...options, size: m.shape[0], mode: m.shape[2] === 3 ? 'rgb' : 'grayscale', fit: o?.fit === 'crop' || o?.fit === 'pad' ? o.fit : 'stretch', background: o?.background === 'white' ? 'white' : 'black' };
+        options = {
+          ...options,
+          size: m.shape[0],
+          mode: m.shape[2] === 3 ? 'rgb' : 'grayscale',
+          fit: o?.fit === 'crop' || o?.fit === 'pad' ? o.fit : 'stretch',
+          background: o?.background === 'white' ? 'white' : 'black',
+        };
         if (m.shape[0] !== m.shape[1] || (m.shape[2] !== 1 && m.shape[2] !== 3)) throw new Error(`images cannot be added to a ${m.shape.join('×')} dataset`);
       }
       const { dataset, report } = await importPaths(p.paths, {
@@ -31,7 +37,9 @@ export function startImport(p: MethodParams<'datasetImport'>, send: Send): void 
         send('import-done', { jobId: p.jobId, status: 'failed', report, message: `Nothing could be imported: all ${report.skipped.length} files were skipped (see the report).` });
         return;
       }
-      const manifest = p.into ? await appendToDataset(p.workspaceDir, p.into, dataset, report) : await writeDataset(p.workspaceDir, p.name, dataset, { kind: 'import', paths: p.paths }, { options: p.options, report });
+      const manifest = p.into
+        ? await appendToDataset(p.workspaceDir, p.into, dataset, report)
+        : await writeDataset(p.workspaceDir, p.name, dataset, { kind: 'import', paths: p.paths }, { options: p.options, report });
       send('import-done', { jobId: p.jobId, status: 'done', manifest, report });
     } catch (err) {
       if (err instanceof ImportCancelled) send('import-done', { jobId: p.jobId, status: 'cancelled', message: err.message });

@@ -2,7 +2,20 @@
 // trainer receives is validated here; a malformed one is answered with `protocol-error` and the
 // trainer keeps running.
 import { z } from 'zod';
-import { BackendInfo, BuiltinDatasetName, ClusterJobInfo, DatasetManifest, ImportDonePayload, ImportOptions, ImportProgressPayload, RunDataset, RunEventPayload, RunHistory, TrainingStepInfo, EndMetrics } from '../contract';
+import {
+  BackendInfo,
+  BuiltinDatasetName,
+  ClusterJobInfo,
+  DatasetManifest,
+  ImportDonePayload,
+  ImportOptions,
+  ImportProgressPayload,
+  RunDataset,
+  RunEventPayload,
+  RunHistory,
+  TrainingStepInfo,
+  EndMetrics,
+} from '../contract';
 import { AugmentConfig, NoiseConfig, NoisePreviewDataset } from '../contract';
 
 /** Methods the host may ask the trainer to run, with their params and results. */
@@ -35,7 +48,15 @@ export const methods = {
   datasetCancelImport: { params: z.object({ jobId: z.string() }).strict(), result: z.object({ cancelling: z.boolean() }) },
   /** One Gallery view of a trained run (see contract/gallery.ts for the shapes). */
   gallery: {
-    params: z.object({ op: z.enum(['triplets', 'samples', 'worst', 'latent', 'manifold', 'interpolate']), runDir: z.string(), workspaceDir: z.string(), dataset: RunDataset, params: z.record(z.string(), z.number()) }).strict(),
+    params: z
+      .object({
+        op: z.enum(['triplets', 'samples', 'worst', 'latent', 'manifold', 'interpolate']),
+        runDir: z.string(),
+        workspaceDir: z.string(),
+        dataset: RunDataset,
+        params: z.record(z.string(), z.number()),
+      })
+      .strict(),
     result: z.unknown(),
   },
   /** Evaluates a trained run on its dataset (contract/evaluate.ts for the result). */
@@ -97,7 +118,9 @@ export const methods = {
   },
   /** The Noise view's preview: the first images of a dataset, clean and corrupted by the engine's noise. */
   noisePreview: {
-    params: z.object({ dataset: NoisePreviewDataset, noise: NoiseConfig, count: z.number().int().min(1).max(64), seed: z.number().int(), workspaceDir: z.string(), augment: AugmentConfig.optional() }).strict(),
+    params: z
+      .object({ dataset: NoisePreviewDataset, noise: NoiseConfig, count: z.number().int().min(1).max(64), seed: z.number().int(), workspaceDir: z.string(), augment: AugmentConfig.optional() })
+      .strict(),
     result: z.object({ shape: z.tuple([z.number(), z.number(), z.number()]), clean: z.array(z.string()), noisy: z.array(z.string()) }),
   },
   /** Times the real training step of `config` at a few batch sizes (random data) and advises on the chosen one. */

@@ -28,7 +28,6 @@ export function loadRunDataset(spec: MethodParams<'runStart'>['dataset'], worksp
   return { images: d.images.subarray(0, n * size), labels: d.labels?.subarray(0, n), count: n, shape: d.shape, labelNames };
 }
 
-
 /** The engine's event as the contract carries it (previews as base64); typed against the contract, so the two cannot drift apart. */
 function toWire(e: RunEvent): RunEventPayload['event'] {
   if (e.type !== 'preview') return e;

@@ -80,7 +80,12 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-type SupervisorEvents = { state: [TrainerState]; 'protocol-error': [string]; 'trainer-event': TrainerEventArgs; /** What the trainer wrote to stderr (`ae-studio --verbose` shows it). */ stderr: [string] };
+type SupervisorEvents = {
+  state: [TrainerState];
+  'protocol-error': [string];
+  'trainer-event': TrainerEventArgs;
+  /** What the trainer wrote to stderr (`ae-studio --verbose` shows it). */ stderr: [string];
+};
 
 export class TrainerSupervisor extends EventEmitter<SupervisorEvents> {
   private child: TrainerChild | undefined;
@@ -236,7 +241,10 @@ export class TrainerSupervisor extends EventEmitter<SupervisorEvents> {
   private describeExit(code: number | null, signal: string | null): string {
     if (this.fatalMessage) return this.fatalMessage;
     const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
-    const tail = this.stderrTail.filter((l) => !/^(WARNING: All log messages|I0000)/.test(l)).slice(-2).join(' ');
+    const tail = this.stderrTail
+      .filter((l) => !/^(WARNING: All log messages|I0000)/.test(l))
+      .slice(-2)
+      .join(' ');
     return `The trainer process ${how}${tail ? `: ${tail}` : ''}. Any running job was stopped; the studio and your workspace are fine. Restart the trainer to continue.`;
   }
 

@@ -16,7 +16,8 @@ export const SHORTCUTS: Array<{ keys: string[]; what: string }> = [
 
 /** True while the user types into a text field (a checkbox or a radio button does not count). */
 const typing = (t: EventTarget | null) =>
-  t instanceof HTMLElement && (t.isContentEditable || ['TEXTAREA', 'SELECT'].includes(t.tagName) || (t instanceof HTMLInputElement && !['checkbox', 'radio', 'button', 'submit', 'range'].includes(t.type)));
+  t instanceof HTMLElement &&
+  (t.isContentEditable || ['TEXTAREA', 'SELECT'].includes(t.tagName) || (t instanceof HTMLInputElement && !['checkbox', 'radio', 'button', 'submit', 'range'].includes(t.type)));
 
 /** Registers the shortcuts for as long as the calling component lives. */
 export function useShortcuts() {

@@ -21,9 +21,7 @@ export const useBackendStore = defineStore('backend', () => {
   const lastError = ref<string>();
 
   /** True when the trainer is not usable and a restart is the way out: it crashed, or asking for its backend failed. */
-  const failed = computed(
-    () => connection.value === 'connected' && (trainer.value?.state === 'crashed' || (!!lastError.value && trainer.value?.state !== 'ready')),
-  );
+  const failed = computed(() => connection.value === 'connected' && (trainer.value?.state === 'crashed' || (!!lastError.value && trainer.value?.state !== 'ready')));
 
   /** One line for the status bar. */
   const summary = computed(() => {

@@ -25,7 +25,15 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const loaded = ref(false);
   /** Options for the next import. */
   // (the validation share and seed runs use are set in the Model view; imports keep the defaults)
-  const importOptions = ref({ name: '', size: 28, mode: 'grayscale' as 'grayscale' | 'rgb', fit: 'stretch' as 'stretch' | 'crop' | 'pad', background: 'black' as 'black' | 'white', validationSplit: 0.1, seed: 42 });
+  const importOptions = ref({
+    name: '',
+    size: 28,
+    mode: 'grayscale' as 'grayscale' | 'rgb',
+    fit: 'stretch' as 'stretch' | 'crop' | 'pad',
+    background: 'black' as 'black' | 'white',
+    validationSplit: 0.1,
+    seed: 42,
+  });
   /** Called with each dataset an import made (the Model view switches to it). */
   const imported: Array<(m: DatasetManifest) => void> = [];
   /** The import in progress: uploading (serve mode) then decoding in the trainer. */
@@ -90,7 +98,11 @@ export const useDatasetsStore = defineStore('datasets', () => {
         for (const [i, f] of files.entries()) {
           const bytes = new Uint8Array(await f.file.arrayBuffer());
           // a safe relative path (the host checks it again)
-          const rel = f.relPath.split('/').filter((x) => x && x !== '.' && x !== '..').join('/') || f.file.name;
+          const rel =
+            f.relPath
+              .split('/')
+              .filter((x) => x && x !== '.' && x !== '..')
+              .join('/') || f.file.name;
           for (let off = 0; off === 0 || off < bytes.length; off += CHUNK) {
             await api.invoke('datasets:uploadChunk', { uploadId, path: rel, data: toBase64(bytes.subarray(off, off + CHUNK)), append: off > 0 });
             if (bytes.length === 0) break;
@@ -117,7 +129,11 @@ export const useDatasetsStore = defineStore('datasets', () => {
     if (!staged.value) return;
     const o = importOptions.value;
     try {
-      stagePreview.value = await useApi().invoke('datasets:previewImport', { source: staged.value.source, options: { size: o.size, mode: o.mode, fit: o.fit, background: o.background, validationSplit: o.validationSplit, seed: o.seed }, count: 8 });
+      stagePreview.value = await useApi().invoke('datasets:previewImport', {
+        source: staged.value.source,
+        options: { size: o.size, mode: o.mode, fit: o.fit, background: o.background, validationSplit: o.validationSplit, seed: o.seed },
+        count: 8,
+      });
     } catch (err) {
       notices.push('error', `The preview failed: ${describeError(err)}`);
     }
@@ -256,5 +272,31 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
-  return { entries, previews, adding, loaded, importOptions, importing, lastImport, staged, stagePreview, datasets, subscribe, onImported, stageFiles, refreshStagePreview, startImport, discardStaged, cancelImport, refresh, reload, loadPreview, addBuiltin, rename, remove, page, removeImages };
+  return {
+    entries,
+    previews,
+    adding,
+    loaded,
+    importOptions,
+    importing,
+    lastImport,
+    staged,
+    stagePreview,
+    datasets,
+    subscribe,
+    onImported,
+    stageFiles,
+    refreshStagePreview,
+    startImport,
+    discardStaged,
+    cancelImport,
+    refresh,
+    reload,
+    loadPreview,
+    addBuiltin,
+    rename,
+    remove,
+    page,
+    removeImages,
+  };
 });

@@ -49,7 +49,11 @@ export const useEvaluateStore = defineStore('evaluate', () => {
     await fetch(id);
     const r = result.value as CallRes<'evaluate:run'> | undefined;
     // start at the edge where about the worst 5 % lie above
-    if (r) thresholdBin.value = Math.max(0, r.above.findIndex((n) => n <= Math.max(1, r.counts.scored * 0.05)));
+    if (r)
+      thresholdBin.value = Math.max(
+        0,
+        r.above.findIndex((n) => n <= Math.max(1, r.counts.scored * 0.05)),
+      );
   }
 
   /** Marks or unmarks a label as anomalous and asks for the ROC curve. */

@@ -10,10 +10,7 @@ import { describeError } from '../api/client';
 import { useNoticesStore } from './notices';
 import { useRunsStore } from './runs';
 
-export type ExportRequest =
-  | ({ kind: 'model' } & CallReq<'export:model'>)
-  | ({ kind: 'latents' } & CallReq<'export:latents'>)
-  | ({ kind: 'gallery' } & CallReq<'export:gallery'>);
+export type ExportRequest = ({ kind: 'model' } & CallReq<'export:model'>) | ({ kind: 'latents' } & CallReq<'export:latents'>) | ({ kind: 'gallery' } & CallReq<'export:gallery'>);
 
 export const useExportsStore = defineStore('exports', () => {
   const notices = useNoticesStore();

@@ -4,7 +4,18 @@
 // contract's pure summarizeModel — no tfjs in the renderer.
 import { defineStore } from 'pinia';
 import { computed, onScopeDispose, reactive, ref, watch } from 'vue';
-import { DEFAULT_HIDDEN, summarizeModel, validateConfig, type AugmentConfig, type CallRes, type DatasetManifest, type ModelConfigInput, type ModelDraft, type ModelKind, type NoiseConfig } from '@contract';
+import {
+  DEFAULT_HIDDEN,
+  summarizeModel,
+  validateConfig,
+  type AugmentConfig,
+  type CallRes,
+  type DatasetManifest,
+  type ModelConfigInput,
+  type ModelDraft,
+  type ModelKind,
+  type NoiseConfig,
+} from '@contract';
 import { useApi } from '../api/instance';
 import { describeError } from '../api/client';
 import { useDatasetsStore } from './datasets';
@@ -52,7 +63,10 @@ export interface ModelForm {
   balanceClasses: boolean;
 }
 
-type Architecture = Pick<ModelForm, 'kind' | 'latentDim' | 'activation' | 'outputActivation' | 'loss' | 'optimizer' | 'learningRate' | 'momentum' | 'batchSize' | 'beta' | 'l1' | 'noise' | 'kernelSize'> & { hidden: number[] };
+type Architecture = Pick<
+  ModelForm,
+  'kind' | 'latentDim' | 'activation' | 'outputActivation' | 'loss' | 'optimizer' | 'learningRate' | 'momentum' | 'batchSize' | 'beta' | 'l1' | 'noise' | 'kernelSize'
+> & { hidden: number[] };
 
 const BASE: Omit<Architecture, 'kind' | 'latentDim' | 'hidden'> = {
   activation: 'relu',
@@ -78,15 +92,30 @@ export interface Preset {
 
 export const PRESETS: Preset[] = [
   { id: 'dense', label: 'Dense {n} → 128 → {n} (classic)', about: 'One code layer of 128 units: the autoencoder of the Keras tutorial.', arch: { ...BASE, kind: 'dense', latentDim: 128, hidden: [] } },
-  { id: 'deep-dense', label: 'Deep dense {n} → 256 → 128 → 32', about: 'Two hidden layers each side squeeze the image into a 32-d code.', arch: { ...BASE, kind: 'deep-dense', latentDim: 32, hidden: [256, 128] } },
-  { id: 'conv', label: 'Convolutional, 16-d code', about: 'Two stride-2 convolutions each side; sharp reconstructions from a small code.', arch: { ...BASE, kind: 'conv', latentDim: 16, hidden: [32, 64], batchSize: 32, learningRate: 2e-3 } },
+  {
+    id: 'deep-dense',
+    label: 'Deep dense {n} → 256 → 128 → 32',
+    about: 'Two hidden layers each side squeeze the image into a 32-d code.',
+    arch: { ...BASE, kind: 'deep-dense', latentDim: 32, hidden: [256, 128] },
+  },
+  {
+    id: 'conv',
+    label: 'Convolutional, 16-d code',
+    about: 'Two stride-2 convolutions each side; sharp reconstructions from a small code.',
+    arch: { ...BASE, kind: 'conv', latentDim: 16, hidden: [32, 64], batchSize: 32, learningRate: 2e-3 },
+  },
   {
     id: 'denoising-conv',
     label: 'Denoising convolutional (Gaussian σ 0.3)',
     about: 'The conv model fed noisy images and asked for the clean ones.',
     arch: { ...BASE, kind: 'conv', latentDim: 16, hidden: [32, 64], batchSize: 32, learningRate: 2e-3, noise: { type: 'gaussian', level: 0.3 } },
   },
-  { id: 'vae', label: 'Variational, 2-d code', about: 'Learns a distribution: generates new images and a 2-D map of the data.', arch: { ...BASE, kind: 'vae', latentDim: 2, hidden: [512], loss: 'bce', batchSize: 64 } },
+  {
+    id: 'vae',
+    label: 'Variational, 2-d code',
+    about: 'Learns a distribution: generates new images and a 2-D map of the data.',
+    arch: { ...BASE, kind: 'vae', latentDim: 2, hidden: [512], loss: 'bce', batchSize: 64 },
+  },
   { id: 'sparse', label: 'Sparse, 64-d code', about: 'An L1 penalty keeps most code units near zero.', arch: { ...BASE, kind: 'sparse', latentDim: 64, hidden: [], l1: 1e-3 } },
   {
     id: 'photos-64',
@@ -109,9 +138,27 @@ const TARGET_STEPS = 1_000;
 
 /** Fields of the form a draft may carry, with the type each must have. */
 const DRAFT_FIELDS: Record<string, 'string' | 'number' | 'boolean'> = {
-  kind: 'string', latentDim: 'number', hiddenText: 'string', activation: 'string', outputActivation: 'string', loss: 'string', optimizer: 'string', learningRate: 'number', momentum: 'number',
-  batchSize: 'number', epochs: 'number', validationSplit: 'number', earlyStoppingPatience: 'number', seed: 'number', beta: 'number', l1: 'number', previewEvery: 'number',
-  kernelSize: 'number', klWarmupEpochs: 'number', testSplit: 'number', balanceClasses: 'boolean',
+  kind: 'string',
+  latentDim: 'number',
+  hiddenText: 'string',
+  activation: 'string',
+  outputActivation: 'string',
+  loss: 'string',
+  optimizer: 'string',
+  learningRate: 'number',
+  momentum: 'number',
+  batchSize: 'number',
+  epochs: 'number',
+  validationSplit: 'number',
+  earlyStoppingPatience: 'number',
+  seed: 'number',
+  beta: 'number',
+  l1: 'number',
+  previewEvery: 'number',
+  kernelSize: 'number',
+  klWarmupEpochs: 'number',
+  testSplit: 'number',
+  balanceClasses: 'boolean',
 };
 /** How long the draft waits for more edits before it is saved in the workspace. */
 export const DRAFT_SAVE_MS = 500;
@@ -147,8 +194,18 @@ export const useModelStore = defineStore('model', () => {
     return PRESETS.find((p) => {
       const a = p.arch;
       return (
-        a.kind === form.kind && a.latentDim === form.latentDim && !!h && a.hidden.join(',') === h.join(',') && a.activation === form.activation && a.outputActivation === form.outputActivation &&
-        a.loss === form.loss && a.optimizer === form.optimizer && a.learningRate === form.learningRate && a.batchSize === form.batchSize && a.noise.type === form.noise.type && (a.noise.type === 'none' || a.noise.level === form.noise.level)
+        a.kind === form.kind &&
+        a.latentDim === form.latentDim &&
+        !!h &&
+        a.hidden.join(',') === h.join(',') &&
+        a.activation === form.activation &&
+        a.outputActivation === form.outputActivation &&
+        a.loss === form.loss &&
+        a.optimizer === form.optimizer &&
+        a.learningRate === form.learningRate &&
+        a.batchSize === form.batchSize &&
+        a.noise.type === form.noise.type &&
+        (a.noise.type === 'none' || a.noise.level === form.noise.level)
       );
     })?.id;
   });
@@ -159,7 +216,9 @@ export const useModelStore = defineStore('model', () => {
 
   const manifest = computed<DatasetManifest | undefined>(() => datasets.datasets.find((d) => d.id === source.value));
   /** What the run trains on: name, image shape, images available. */
-  const dataset = computed(() => (source.value === BUILTIN_MNIST ? MNIST : manifest.value ? { shape: manifest.value.shape as [number, number, number], count: manifest.value.count, name: manifest.value.name } : undefined));
+  const dataset = computed(() =>
+    source.value === BUILTIN_MNIST ? MNIST : manifest.value ? { shape: manifest.value.shape as [number, number, number], count: manifest.value.count, name: manifest.value.name } : undefined,
+  );
   /** The dataset's label names by label number (MNIST: the digits). */
   const labelNames = computed<string[]>(() => (source.value === BUILTIN_MNIST ? ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] : (manifest.value?.labelNames ?? [])));
   const inputShape = computed<[number, number, number]>(() => dataset.value?.shape ?? MNIST.shape);
@@ -170,7 +229,15 @@ export const useModelStore = defineStore('model', () => {
   const config = computed<ModelConfigInput>(() => {
     const { hiddenText: _, noise, excludeLabels, klWarmupEpochs, augment, ...rest } = form;
     const vae = form.kind === 'vae' || form.kind === 'conv-vae';
-    return { ...rest, klWarmupEpochs: vae ? klWarmupEpochs : 0, excludeLabels: [...excludeLabels], inputShape: inputShape.value, hidden: hidden.value ?? [], noise: { ...noise }, augment: { ...augment } };
+    return {
+      ...rest,
+      klWarmupEpochs: vae ? klWarmupEpochs : 0,
+      excludeLabels: [...excludeLabels],
+      inputShape: inputShape.value,
+      hidden: hidden.value ?? [],
+      noise: { ...noise },
+      augment: { ...augment },
+    };
   });
 
   const minCount = computed(() => (source.value === BUILTIN_MNIST ? 100 : 10));
@@ -350,7 +417,8 @@ export const useModelStore = defineStore('model', () => {
       if (typeof v === type && (type !== 'number' || Number.isFinite(v))) (form as unknown as Record<string, unknown>)[k] = v;
     }
     const n = d.form.noise as { type?: unknown; level?: unknown } | undefined;
-    if (n && typeof n === 'object' && ['none', 'gaussian', 'salt-pepper', 'masking'].includes(String(n.type)) && typeof n.level === 'number') form.noise = { type: n.type as NoiseConfig['type'], level: n.level };
+    if (n && typeof n === 'object' && ['none', 'gaussian', 'salt-pepper', 'masking'].includes(String(n.type)) && typeof n.level === 'number')
+      form.noise = { type: n.type as NoiseConfig['type'], level: n.level };
     const a = d.form.augment as Partial<Record<keyof AugmentConfig, unknown>> | undefined;
     if (a && typeof a === 'object') {
       form.augment = {
@@ -414,5 +482,40 @@ export const useModelStore = defineStore('model', () => {
     if (steps.value.few) useSuggestedEpochs();
   });
 
-  return { form, presetId, source, count, manifest, dataset, labelNames, toggleExcluded, inputShape, valuesPerImage, config, validation, errors, valid, summary, steps, epochAdvice, useSuggestedEpochs, runDataset, previewDataset, describe, presetLabel, applyPreset, setKind, chooseDataset, setNoise, train, trainFirstRun, speed, measuring, speedError, measureSpeed, draft, restoreDraft };
+  return {
+    form,
+    presetId,
+    source,
+    count,
+    manifest,
+    dataset,
+    labelNames,
+    toggleExcluded,
+    inputShape,
+    valuesPerImage,
+    config,
+    validation,
+    errors,
+    valid,
+    summary,
+    steps,
+    epochAdvice,
+    useSuggestedEpochs,
+    runDataset,
+    previewDataset,
+    describe,
+    presetLabel,
+    applyPreset,
+    setKind,
+    chooseDataset,
+    setNoise,
+    train,
+    trainFirstRun,
+    speed,
+    measuring,
+    speedError,
+    measureSpeed,
+    draft,
+    restoreDraft,
+  };
 });

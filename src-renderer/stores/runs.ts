@@ -155,7 +155,8 @@ export const useRunsStore = defineStore('runs', () => {
     try {
       const { runId } = await useApi().invoke('runs:start', { config, dataset, ...(name ? { name } : {}) });
       // the host may already have said 'queued' (runs:status arrives before this answer)
-      if (!runs.value[runId]) upsert({ runId, status: 'running', config: config as Record<string, unknown>, dataset, epochsDone: 0, history: { loss: [], valLoss: [] }, startedAt: Date.now(), ...(name ? { name } : {}) });
+      if (!runs.value[runId])
+        upsert({ runId, status: 'running', config: config as Record<string, unknown>, dataset, epochsDone: 0, history: { loss: [], valLoss: [] }, startedAt: Date.now(), ...(name ? { name } : {}) });
       selectedId.value = runId;
       startError.value = undefined;
       return runId;

@@ -20,7 +20,9 @@ try {
     Array.from({ length: 8 }, async (_, w) => {
       for (let i = w; i < N; i += 8) {
         const k = i % mnist.count;
-        const png = await sharp(Buffer.from(mnist.images.subarray(k * 784, (k + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
+        const png = await sharp(Buffer.from(mnist.images.subarray(k * 784, (k + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } })
+          .png()
+          .toBuffer();
         fs.writeFileSync(path.join(tmp, 'pngs', String(mnist.labels[k]), `${i}.png`), png);
       }
     }),
@@ -28,7 +30,9 @@ try {
   const t0 = performance.now();
   const { report } = await importPaths([path.join(tmp, 'pngs')], { size: 28, mode: 'grayscale', fit: 'stretch' });
   const secs = (performance.now() - t0) / 1000;
-  console.log(`RESULT ${JSON.stringify({ bench: 'import-png', files: N, imported: report.imported, skipped: report.skipped.length, seconds: Number(secs.toFixed(3)), images_per_s: Math.round(report.imported / secs) })}`);
+  console.log(
+    `RESULT ${JSON.stringify({ bench: 'import-png', files: N, imported: report.imported, skipped: report.skipped.length, seconds: Number(secs.toFixed(3)), images_per_s: Math.round(report.imported / secs) })}`,
+  );
 
   // 60,000 images: the built-in MNIST six times over.
   const big = new Uint8Array(60_000 * 784);

@@ -170,7 +170,7 @@ if (process.argv.includes('--compare')) {
       for (const mode of ['tfjs', 'fast'] as const) {
         process.env.AE_FAST_STEP = mode === 'tfjs' ? '0' : '1';
         const res = await bench(k);
-        ((got[k] ??= { tfjs: [], fast: [] })[mode]).push(res.samples_per_s as number);
+        (got[k] ??= { tfjs: [], fast: [] })[mode].push(res.samples_per_s as number);
         console.log(`ROUND ${JSON.stringify({ round: i + 1, load: os.loadavg()[0].toFixed(2), ...res })}`);
       }
     }

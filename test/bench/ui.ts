@@ -25,7 +25,14 @@ try {
   await page.getByTestId('train-start').click();
   // wait for the chart to stream (the page's CSP forbids waitForFunction's eval)
   const deadline = Date.now() + 60_000;
-  while (Number((await page.getByTestId('loss-chart').getAttribute('data-points').catch(() => '0')) ?? 0) <= 5) {
+  while (
+    Number(
+      (await page
+        .getByTestId('loss-chart')
+        .getAttribute('data-points')
+        .catch(() => '0')) ?? 0,
+    ) <= 5
+  ) {
     if (Date.now() > deadline) throw new Error('the run never streamed its loss');
     await page.waitForTimeout(200);
   }

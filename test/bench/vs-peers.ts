@@ -22,13 +22,18 @@ if (!fs.existsSync(py) || !fs.existsSync(data)) {
 const rounds = Number(process.env.ROUNDS ?? 3);
 const models = (process.env.MODELS ?? 'A B C D').split(/[\s,]+/).filter(Boolean);
 
-const result = (out: string) => JSON.parse(out.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7)) as Record<string, unknown>;
+const result = (out: string) =>
+  JSON.parse(
+    out
+      .split('\n')
+      .find((l) => l.startsWith('RESULT '))!
+      .slice(7),
+  ) as Record<string, unknown>;
 const runners: Record<string, (m: string) => number> = {
   studio: (m) => result(execFileSync('npx', ['tsx', 'test/bench/train.ts'], { env: { ...process.env, MODELS: m }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).samples_per_s as number,
   'keras default': (m) => keras(m, []),
   'keras xla': (m) => keras(m, ['--jit', 'true']),
-  pytorch: (m) =>
-    result(execFileSync(py, [path.join(anchors, 'bench_torch.py'), '--model', m, '--data', data], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).samples_per_s as number,
+  pytorch: (m) => result(execFileSync(py, [path.join(anchors, 'bench_torch.py'), '--model', m, '--data', data], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).samples_per_s as number,
 };
 function keras(m: string, extra: string[]): number {
   const out = execFileSync(py, [path.join(anchors, 'bench_keras.py'), '--model', m, '--data', data, ...extra], {
@@ -57,5 +62,7 @@ for (const m of models) {
       .filter((k) => k !== 'studio')
       .map((k) => [k, Number(median(g.studio.map((v, i) => v / g[k][i])).toFixed(2))]),
   );
-  console.log(`SUMMARY ${JSON.stringify({ model: m, rounds, median_samples_per_s: Object.fromEntries(Object.entries(g).map(([k, v]) => [k, median(v)])), median_ratio_studio_over: ratios, runs: g })}`);
+  console.log(
+    `SUMMARY ${JSON.stringify({ model: m, rounds, median_samples_per_s: Object.fromEntries(Object.entries(g).map(([k, v]) => [k, median(v)])), median_ratio_studio_over: ratios, runs: g })}`,
+  );
 }

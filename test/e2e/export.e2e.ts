@@ -91,7 +91,10 @@ describe('the Export view', () => {
     await page.getByTestId('import-go').click();
     await page.getByText(/Imported as run imported-/).waitFor({ timeout: 60_000 });
     await page.getByTestId('nav-gallery').click();
-    const imported = await page.getByTestId('gallery-run').locator('option', { hasText: /^Imported / }).getAttribute('value');
+    const imported = await page
+      .getByTestId('gallery-run')
+      .locator('option', { hasText: /^Imported / })
+      .getAttribute('value');
     await page.getByTestId('gallery-run').selectOption(imported!);
     await page.getByTestId('gallery-triplets').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('gallery-triplets').locator('canvas').count()).toBeGreaterThan(0);
@@ -110,13 +113,19 @@ describe('the Export view', () => {
     expect(zip.suggestedFilename()).toBe(`${runId}-torch-job.zip`);
     const bytes = fs.readFileSync(zipFile);
     expect(bytes.subarray(0, 2).toString()).toBe('PK');
-    for (const name of ['train.py', 'launch.sh', 'slurm.sbatch', 'README.md', 'job.json', 'data/dataset.safetensors', 'init/optimizer.safetensors']) expect(bytes.includes(Buffer.from(`${runId}-torch-job/${name}`)), name).toBe(true);
+    for (const name of ['train.py', 'launch.sh', 'slurm.sbatch', 'README.md', 'job.json', 'data/dataset.safetensors', 'init/optimizer.safetensors'])
+      expect(bytes.includes(Buffer.from(`${runId}-torch-job/${name}`)), name).toBe(true);
     await page.getByTestId('cluster-job').screenshot({ path: screenshotPath('export-cluster-job') });
   });
 
   it('switches to the dark theme from the settings and keeps it in the workspace', async () => {
     await page.getByTestId('nav-export').click();
-    const rgbSum = async () => ((await page.evaluate(`getComputedStyle(document.documentElement).backgroundColor`)) as string).match(/\d+/g)!.slice(0, 3).map(Number).reduce((a, b) => a + b, 0);
+    const rgbSum = async () =>
+      ((await page.evaluate(`getComputedStyle(document.documentElement).backgroundColor`)) as string)
+        .match(/\d+/g)!
+        .slice(0, 3)
+        .map(Number)
+        .reduce((a, b) => a + b, 0);
     expect(await rgbSum()).toBeGreaterThan(600); // light, as the OS says
     await page.getByTestId('setting-theme').selectOption('dark');
     await expect.poll(() => page.evaluate(`document.documentElement.dataset.theme`)).toBe('dark');

@@ -93,7 +93,9 @@ describe('serve mode in Chromium', () => {
     const sharp = (await import('sharp')).default;
     const files: Array<{ name: string; b64: string }> = [];
     for (let i = 0; i < 12; i++) {
-      const png = await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: i * 20, g: 255 - i * 20, b: 128 } } }).png().toBuffer();
+      const png = await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: i * 20, g: 255 - i * 20, b: 128 } } })
+        .png()
+        .toBuffer();
       files.push({ name: `${i % 3 === 0 ? 'squares' : 'circles'}/${i}.png`, b64: png.toString('base64') });
     }
     files.push({ name: 'circles/broken.png', b64: Buffer.from('not a png').toString('base64') });
@@ -143,7 +145,13 @@ describe('serve mode in Chromium', () => {
     });
     const frames: Array<Record<string, unknown>> = [];
     ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
-    ws.send(JSON.stringify({ id: 1, call: 'runs:start', payload: { config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, epochs: 1, batchSize: 64 }, dataset: { builtin: 'mnist', count: 1000 } } }));
+    ws.send(
+      JSON.stringify({
+        id: 1,
+        call: 'runs:start',
+        payload: { config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, epochs: 1, batchSize: 64 }, dataset: { builtin: 'mnist', count: 1000 } },
+      }),
+    );
     await expect.poll(() => frames.find((f) => f.id === 1), { timeout: 30_000 }).toBeTruthy();
     const started = frames.find((f) => f.id === 1) as { ok: boolean; result: { runId: string } };
     expect(started.ok).toBe(true);

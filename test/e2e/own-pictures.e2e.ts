@@ -26,13 +26,19 @@ const LABELS = ['apps', 'files', 'folders'];
 async function picture(label: number, i: number): Promise<Buffer> {
   const W = 48;
   const px = Buffer.alloc(W * W * 3);
-  const tint = [[220, 60, 40], [40, 160, 220], [90, 200, 80]][label];
+  const tint = [
+    [220, 60, 40],
+    [40, 160, 220],
+    [90, 200, 80],
+  ][label];
   for (let y = 0; y < W; y++)
     for (let x = 0; x < W; x++) {
       const inside = Math.hypot(x - 14 - (i % 7) * 3, y - 16 - (i % 5) * 3) < 9;
       for (let c = 0; c < 3; c++) px[(y * W + x) * 3 + c] = inside ? 255 - tint[c] : Math.round((tint[c] * (x + y)) / (2 * W));
     }
-  return sharp(px, { raw: { width: W, height: W, channels: 3 } }).png().toBuffer();
+  return sharp(px, { raw: { width: W, height: W, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 beforeAll(async () => {
@@ -120,7 +126,13 @@ describe('your own pictures in the studio', () => {
     const triplets = page.getByTestId('gallery-triplets');
     await triplets.waitFor({ timeout: 60_000 });
     expect(await triplets.locator('figure[data-row="noisy"]').count()).toBe(0); // trained without noise
-    const centres = (row: string) => triplets.locator(`figure[data-row="${row}"] canvas`).evaluateAll((cs) => cs.map((c) => { const r = c.getBoundingClientRect(); return r.left + r.width / 2; }));
+    const centres = (row: string) =>
+      triplets.locator(`figure[data-row="${row}"] canvas`).evaluateAll((cs) =>
+        cs.map((c) => {
+          const r = c.getBoundingClientRect();
+          return r.left + r.width / 2;
+        }),
+      );
     const originals = await centres('originals');
     const reconstructions = await centres('reconstructions');
     expect(originals).toHaveLength(9); // the 9 validation images
@@ -158,7 +170,9 @@ describe('your own pictures in the studio', () => {
   it('tries new pictures on the finished run (Try it): reconstruction, error, code and how unusual each is', async () => {
     const dir = path.dirname(pics);
     fs.writeFileSync(path.join(dir, 'new-app.png'), await picture(0, 11));
-    await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 255, g: 255, b: 255 } } }).png().toFile(path.join(dir, 'white.png'));
+    await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 255, g: 255, b: 255 } } })
+      .png()
+      .toFile(path.join(dir, 'white.png'));
     await page.getByTestId('try-pick').setInputFiles([path.join(dir, 'new-app.png'), path.join(dir, 'white.png')]);
     await expect.poll(() => page.getByTestId('try-result').count(), { timeout: 30_000 }).toBe(2);
     const rows = page.getByTestId('try-result');
@@ -180,13 +194,21 @@ describe('your own pictures in the studio', () => {
     // the new run (first row) is the one shown, and it has finished
     const newestShownAndDone = async () => `${await page.getByTestId('run-list').locator('tbody tr').first().getAttribute('class')}:${await status()}`;
     await expect.poll(newestShownAndDone, { timeout: 120_000 }).toBe('current:completed');
-    const before = await page.getByTestId('run-list').locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run')));
+    const before = await page
+      .getByTestId('run-list')
+      .locator('tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run')));
     await page.waitForTimeout(800); // the draft is saved half a second after the last change
 
     await page.reload();
     await page.getByTestId('run-panel').waitFor({ timeout: 30_000 });
     await expect.poll(() => page.getByTestId('run-list').locator('tbody tr').count(), { timeout: 10_000 }).toBe(2);
-    expect(await page.getByTestId('run-list').locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run')))).toEqual(before);
+    expect(
+      await page
+        .getByTestId('run-list')
+        .locator('tbody tr')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run'))),
+    ).toEqual(before);
     expect(await page.getByTestId('run-dataset').inputValue()).toMatch(/^pics-/);
     expect(await page.getByTestId('run-epochs').inputValue()).toBe('1');
     const stats = (await page.getByTestId('run-stats').textContent()) ?? '';

@@ -15,7 +15,9 @@ export function chromiumPath(): string {
   try {
     return execSync('command -v chromium || command -v chromium-browser', { shell: '/bin/sh' }).toString().trim().split('\n')[0];
   } catch {
-    throw new Error("Chromium is not installed. `npm install` installs Debian's chromium where it may (root or password-less sudo); run `npm run provision:chromium` to try again and see why not, or set CHROMIUM_PATH.");
+    throw new Error(
+      "Chromium is not installed. `npm install` installs Debian's chromium where it may (root or password-less sudo); run `npm run provision:chromium` to try again and see why not, or set CHROMIUM_PATH.",
+    );
   }
 }
 

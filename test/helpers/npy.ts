@@ -21,7 +21,11 @@ export function readNpy(file: string): { data: Float32Array; shape: number[] } {
   const start = major === 1 ? 10 : 12;
   const header = buf.toString('latin1', start, start + len);
   if (!header.includes("'descr': '<f4'") || header.includes("'fortran_order': True")) throw new Error(`${file}: expected little-endian float32 in C order, got ${header.trim()}`);
-  const shape = (/'shape': \(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = (/'shape': \(([^)]*)\)/.exec(header)?.[1] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const body = buf.subarray(start + len);
   return { data: new Float32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength)), shape };
 }

@@ -24,13 +24,18 @@ export function samplePhotosDir(): string {
   if (!wheel || !fs.existsSync(wheel)) throw new Error('Sample photos: no scikit-image wheel on the local pip index (its sample pictures are the test photographs).');
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.mkdirSync(tmp, { recursive: true });
-  execFileSync('python3', ['-c', `
+  execFileSync('python3', [
+    '-c',
+    `
 import sys, zipfile, os
 z = zipfile.ZipFile(sys.argv[1])
 for n in z.namelist():
     if n.startswith('skimage/data/') and n.lower().endswith(('.png', '.jpg', '.jpeg', '.gif')):
         open(os.path.join(sys.argv[2], os.path.basename(n)), 'wb').write(z.read(n))
-`, wheel, tmp]);
+`,
+    wheel,
+    tmp,
+  ]);
   fs.writeFileSync(path.join(tmp, '.complete'), wheel);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.renameSync(tmp, dir);

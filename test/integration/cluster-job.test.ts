@@ -38,16 +38,22 @@ const env = 'env' in torch ? torch.env : (undefined as unknown as PyEnv);
 
 let work: string;
 const mnist = loadMnist(1000, { seed: 4 });
-const mnistSubset = (from: number, n: number): Dataset => ({ images: mnist.images.subarray(from * 784, (from + n) * 784), labels: mnist.labels?.subarray(from, from + n), count: n, shape: [28, 28, 1] });
+const mnistSubset = (from: number, n: number): Dataset => ({
+  images: mnist.images.subarray(from * 784, (from + n) * 784),
+  labels: mnist.labels?.subarray(from, from + n),
+  count: n,
+  shape: [28, 28, 1],
+});
 /** Colour images (16×16×3) so that channel orders matter: smooth random blobs. */
 function rgb(n: number, seed: number): Dataset {
   const images = new Uint8Array(n * 16 * 16 * 3);
   let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
   for (let i = 0; i < n; i++) {
     const [cx, cy, r] = [rand() * 16, rand() * 16, 2 + rand() * 5];
     const col = [rand(), rand(), rand()];
-    for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) for (let c = 0; c < 3; c++) images[((i * 16 + y) * 16 + x) * 3 + c] = Math.round(255 * col[c] * Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (r * r)));
+    for (let y = 0; y < 16; y++)
+      for (let x = 0; x < 16; x++) for (let c = 0; c < 3; c++) images[((i * 16 + y) * 16 + x) * 3 + c] = Math.round(255 * col[c] * Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (r * r)));
   }
   return { images, labels: new Int32Array(n), count: n, shape: [16, 16, 3] };
 }
@@ -141,11 +147,26 @@ describe.skipIf(!env)('cluster jobs: weights round trip without training, every 
       const r = await trainRun({ config: { ...spec.config, inputShape: data.shape, epochs: 1, batchSize: 32, seed: 9 }, dataset: data, runDir });
       expect(r.status, r.message).toBe('completed');
       const jobDir = path.join(work, 'rt', kind, 'job');
-      await exportJob({ config: JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')), dataset: data, datasetSpec: null, datasetName: kind, name: kind, checkpointDir: path.join(runDir, 'checkpoint'), out: jobDir });
+      await exportJob({
+        config: JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')),
+        dataset: data,
+        datasetSpec: null,
+        datasetName: kind,
+        name: kind,
+        checkpointDir: path.join(runDir, 'checkpoint'),
+        out: jobDir,
+      });
       const probe = path.join(jobDir, 'probe.npy');
       writeNpy(probe, floats(data, 12), [12, ...data.shape]);
       jobs.set(kind, { runDir, jobDir, importDir: path.join(work, 'rt', kind, 'imported'), probe, data });
-      items.push({ dir: jobDir, steps: [['predict', probe, path.join(jobDir, 'ref-init')], ['train', '1'], ['predict', probe, path.join(jobDir, 'ref-trained')]] });
+      items.push({
+        dir: jobDir,
+        steps: [
+          ['predict', probe, path.join(jobDir, 'ref-init')],
+          ['train', '1'],
+          ['predict', probe, path.join(jobDir, 'ref-trained')],
+        ],
+      });
     }
     const started = Date.now();
     reference(items);
@@ -200,11 +221,11 @@ describe.skipIf(!env)('cluster jobs: torchrun with two workers, through the host
   let host: Host;
   let ws: string;
   let events: Array<[EventName, unknown]>;
-  const ok = <T,>(e: Envelope): T => {
+  const ok = <T>(e: Envelope): T => {
     expect(e.ok, JSON.stringify(e)).toBe(true);
     return (e as { ok: true; result: T }).result;
   };
-  const call = <T,>(name: string, payload: unknown = {}) => host.dispatch(name, payload).then((e) => ok<T>(e));
+  const call = <T>(name: string, payload: unknown = {}) => host.dispatch(name, payload).then((e) => ok<T>(e));
   const waitStatus = (runId: string, status: RunStatusPayload['status'], timeoutMs = 180_000) =>
     new Promise<void>((resolve, reject) => {
       const started = Date.now();
@@ -237,7 +258,19 @@ describe.skipIf(!env)('cluster jobs: torchrun with two workers, through the host
   it('jobs:export writes the job folder into exports/, continuing the run from its checkpoint', async () => {
     const rec = await call<ExportRecord>('jobs:export', { runId, fromCheckpoint: true });
     expect(rec).toMatchObject({ runId, kind: 'job', format: 'torch', fileName: `${runId}-torch-job` });
-    expect(rec.files).toEqual(expect.arrayContaining([`${rec.fileName}/train.py`, `${rec.fileName}/launch.sh`, `${rec.fileName}/slurm.sbatch`, `${rec.fileName}/README.md`, `${rec.fileName}/requirements.txt`, `${rec.fileName}/job.json`, `${rec.fileName}/data/dataset.safetensors`, `${rec.fileName}/init/model.safetensors`, `${rec.fileName}/init/optimizer.safetensors`]));
+    expect(rec.files).toEqual(
+      expect.arrayContaining([
+        `${rec.fileName}/train.py`,
+        `${rec.fileName}/launch.sh`,
+        `${rec.fileName}/slurm.sbatch`,
+        `${rec.fileName}/README.md`,
+        `${rec.fileName}/requirements.txt`,
+        `${rec.fileName}/job.json`,
+        `${rec.fileName}/data/dataset.safetensors`,
+        `${rec.fileName}/init/model.safetensors`,
+        `${rec.fileName}/init/optimizer.safetensors`,
+      ]),
+    );
     jobDir = path.join(ws, 'exports', rec.exportId, rec.fileName);
     const job = JSON.parse(fs.readFileSync(path.join(jobDir, 'job.json'), 'utf8'));
     expect(job).toMatchObject({ startEpoch: 1, epochs: 1, source: { runId, fromCheckpoint: true, dataset: { builtin: 'mnist', count: 400 } }, dataset: { count: 400, train: 360, val: 40 } });
@@ -280,7 +313,10 @@ describe.skipIf(!env)('cluster jobs: torchrun with two workers, through the host
     const run = list.find((r) => r.runId === imported)!;
     expect(run).toMatchObject({ status: 'completed', epochsDone: 3, dataset: { builtin: 'mnist', count: 400 } });
     expect(run.history.loss).toHaveLength(3);
-    expect(run.cluster?.epochs.map((e) => [e.epoch, e.worldSize])).toEqual([[2, 2], [3, 2]]);
+    expect(run.cluster?.epochs.map((e) => [e.epoch, e.worldSize])).toEqual([
+      [2, 2],
+      [3, 2],
+    ]);
     expect(run.cluster?.startEpoch).toBe(1);
     const triplets = await call<{ originals: string[]; reconstructions: string[] }>('gallery:triplets', { runId: imported, count: 4 });
     expect(triplets.reconstructions).toHaveLength(4);
@@ -301,11 +337,18 @@ describe.skipIf(!env)('cluster jobs: torchrun with two workers, through the host
   it('samples/s with 1 and 2 workers (reported; two shared cores do not scale)', async () => {
     const one = await launch(jobDir, ['--workers', '1', '--epochs', '2', '--out', path.join(work, 'one-worker')]);
     expect(one.code, one.output).toBe(0);
-    const rate = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { samples_per_sec: number; world_size: number });
+    const rate = (file: string) =>
+      fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { samples_per_sec: number; world_size: number });
     const r1 = rate(path.join(work, 'one-worker', 'metrics.jsonl'));
     const r2 = metricsOf(jobDir);
     expect(r1.every((r) => r.world_size === 1)).toBe(true);
-    console.log(`samples/s, dense on 360 digits (epoch 1 / epoch 2 of the job): 1 worker ${r1.map((r) => Math.round(r.samples_per_sec)).join(' / ')}; 2 workers ${r2.map((r) => Math.round(r.samples_per_sec)).join(' / ')} (${os.cpus().length} cores, shared)`);
+    console.log(
+      `samples/s, dense on 360 digits (epoch 1 / epoch 2 of the job): 1 worker ${r1.map((r) => Math.round(r.samples_per_sec)).join(' / ')}; 2 workers ${r2.map((r) => Math.round(r.samples_per_sec)).join(' / ')} (${os.cpus().length} cores, shared)`,
+    );
   }, 300_000);
 
   describe('a worker killed mid-epoch', () => {
@@ -314,7 +357,15 @@ describe.skipIf(!env)('cluster jobs: torchrun with two workers, through the host
       // conv on 800 digits with a small batch: an epoch is many short steps, so "mid-epoch" is wide
       const data = mnistSubset(0, 800);
       killJob = path.join(work, 'kill-job');
-      await exportJob({ config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [4, 8], batchSize: 8, epochs: 2, seed: 7 }, dataset: data, labelNames: [...'0123456789'], datasetSpec: null, datasetName: 'digits', name: 'kill-test', out: killJob });
+      await exportJob({
+        config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [4, 8], batchSize: 8, epochs: 2, seed: 7 },
+        dataset: data,
+        labelNames: [...'0123456789'],
+        datasetSpec: null,
+        datasetName: 'digits',
+        name: 'kill-test',
+        out: killJob,
+      });
     }, 120_000);
 
     /** Kills rank 1 (SIGKILL) when rank 0 reports the first batch of `epoch`; resolves with the launch. */

@@ -93,7 +93,12 @@ describe('a run trained without digit 2, with a test split', () => {
         "print('RESULT ' + json.dumps({'auc': float(roc_auc_score(y, s)), 'n': int(len(y)), 'pos': int(y.sum()), 'fpr': fpr.tolist(), 'tpr': tpr.tolist()}))",
       ].join('\n'),
     );
-    const out = JSON.parse(runPython(env, script, [csvFile]).split('\n').find((l) => l.startsWith('RESULT '))!.slice(7)) as { auc: number; n: number; pos: number; fpr: number[]; tpr: number[] };
+    const out = JSON.parse(
+      runPython(env, script, [csvFile])
+        .split('\n')
+        .find((l) => l.startsWith('RESULT '))!
+        .slice(7),
+    ) as { auc: number; n: number; pos: number; fpr: number[]; tpr: number[] };
     console.log(`scikit-learn roc_auc_score: ${out.auc.toFixed(6)} (studio ${a.auc.toFixed(6)})`);
     expect(out.n).toBe(e.counts.scored);
     expect(out.pos).toBe(a.positives);
@@ -106,9 +111,19 @@ describe('a run trained without digit 2, with a test split', () => {
   it('ae-studio evaluate prints the same measures headless, with --anomalous by label and --json', async () => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await main(['evaluate', '--workspace', workspace, '--run', runId, '--dataset', 'mnist', '--anomalous', '2', '--json', '--scores', path.join(workspace, 'cli-scores.csv')], (s) => out.push(s), (s) => err.push(s));
+    const code = await main(
+      ['evaluate', '--workspace', workspace, '--run', runId, '--dataset', 'mnist', '--anomalous', '2', '--json', '--scores', path.join(workspace, 'cli-scores.csv')],
+      (s) => out.push(s),
+      (s) => err.push(s),
+    );
     expect(code, err.join('\n')).toBe(0);
-    const r = JSON.parse(out[0]) as { counts: { scored: number }; reconstruction: { mse: number; psnr: number; ssim: number }; probes: { linear: { codes: { accuracy: number } } }; anomaly: { auc: number }; perLabel: unknown[] };
+    const r = JSON.parse(out[0]) as {
+      counts: { scored: number };
+      reconstruction: { mse: number; psnr: number; ssim: number };
+      probes: { linear: { codes: { accuracy: number } } };
+      anomaly: { auc: number };
+      perLabel: unknown[];
+    };
     const viaHost = await evaluate([2]);
     // the CLI reproduces the run's split (same dataset, same count): the same images and numbers as the trainer's
     expect(r.counts).toEqual(viaHost.counts);
@@ -126,9 +141,21 @@ describe('a run trained without digit 2, with a test split', () => {
     expect(all).toMatch(/pixels\s+784/);
 
     const bad: string[] = [];
-    expect(await main(['evaluate', '--workspace', workspace, '--run', runId, '--dataset', 'mnist', '--anomalous', 'cat'], () => undefined, (s) => bad.push(s))).toBe(2);
+    expect(
+      await main(
+        ['evaluate', '--workspace', workspace, '--run', runId, '--dataset', 'mnist', '--anomalous', 'cat'],
+        () => undefined,
+        (s) => bad.push(s),
+      ),
+    ).toBe(2);
     expect(bad.join('\n')).toMatch(/'cat' is not a label of 'mnist'/);
-    expect(await main(['evaluate', '--workspace', workspace, '--run', 'nope', '--dataset', 'mnist'], () => undefined, (s) => bad.push(s))).toBe(1);
+    expect(
+      await main(
+        ['evaluate', '--workspace', workspace, '--run', 'nope', '--dataset', 'mnist'],
+        () => undefined,
+        (s) => bad.push(s),
+      ),
+    ).toBe(1);
     expect(bad.join('\n')).toMatch(/There is no run 'nope'/);
   }, 300_000);
 });

@@ -131,43 +131,52 @@ describe('TensorFlow.js export, reloaded by tfjs-node', () => {
 });
 
 describe('Keras 3 (.keras) and ONNX exports, loaded by Keras on TensorFlow and run in onnxruntime', () => {
-  it('every model × part matches the studio within 1e-4', async () => {
-    type Job = { id: string; format: 'keras' | 'onnx'; model: string; input: string; outputs: string[]; want: Float32Array[]; shapes: number[][] };
-    const jobs: Job[] = [];
-    for (const name of Object.keys(MODELS) as ModelName[]) {
-      const t = trained.get(name)!;
-      for (const part of EXPORT_PARTS) {
-        const input = partInput(t, part);
-        const inFile = path.join(work, `${name}-${part}-x.npy`);
-        writeNpy(inFile, input.data, input.shape);
-        const want = studioOutputs(t, part, input);
-        for (const format of ['keras', 'onnx'] as const) {
-          const id = `${format}/${name}/${part}`;
-          const model = path.join(work, format, `${name}-${part}.${format}`);
-          const res = await exportModel(t, { format, part, out: model });
-          expect(res.files).toEqual([model]);
-          expect(res.bytes).toBe(fs.statSync(model).size);
-          jobs.push({ id, format, model, input: inFile, outputs: want.map((_, i) => path.join(work, `${name}-${part}-${format}-y${i}.npy`)), want, shapes: [] });
+  it(
+    'every model × part matches the studio within 1e-4',
+    async () => {
+      type Job = { id: string; format: 'keras' | 'onnx'; model: string; input: string; outputs: string[]; want: Float32Array[]; shapes: number[][] };
+      const jobs: Job[] = [];
+      for (const name of Object.keys(MODELS) as ModelName[]) {
+        const t = trained.get(name)!;
+        for (const part of EXPORT_PARTS) {
+          const input = partInput(t, part);
+          const inFile = path.join(work, `${name}-${part}-x.npy`);
+          writeNpy(inFile, input.data, input.shape);
+          const want = studioOutputs(t, part, input);
+          for (const format of ['keras', 'onnx'] as const) {
+            const id = `${format}/${name}/${part}`;
+            const model = path.join(work, format, `${name}-${part}.${format}`);
+            const res = await exportModel(t, { format, part, out: model });
+            expect(res.files).toEqual([model]);
+            expect(res.bytes).toBe(fs.statSync(model).size);
+            jobs.push({ id, format, model, input: inFile, outputs: want.map((_, i) => path.join(work, `${name}-${part}-${format}-y${i}.npy`)), want, shapes: [] });
+          }
         }
       }
-    }
-    const jobsFile = path.join(work, 'jobs.json');
-    fs.writeFileSync(jobsFile, JSON.stringify(jobs.map(({ want: _w, shapes: _s, ...j }) => j)));
-    const started = Date.now();
-    const stdout = runPython(env, path.join(here, 'py', 'run_exports.py'), [jobsFile], 10 * 60_000);
-    const report = JSON.parse(stdout.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7)) as Record<string, { opset?: number; shapes: number[][] }> & { keras_version: string; keras_backend: string; onnxruntime_version: string };
-    console.log(`python side (Keras ${report.keras_version} on ${report.keras_backend}, onnxruntime ${report.onnxruntime_version}) took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    expect(report.keras_version).toBe('3.15.1');
-    expect(report.keras_backend).toBe('tensorflow');
-    const lines: string[] = [];
-    const failures: string[] = [];
-    for (const j of jobs) {
-      const d = Math.max(...j.want.map((w, i) => maxAbsDiff(readNpy(j.outputs[i]).data, w)));
-      if (j.format === 'onnx') expect(report[j.id].opset).toBeGreaterThanOrEqual(13);
-      lines.push(`${j.id}: max |Δ| ${d.toExponential(2)}`);
-      if (!(d < TOL)) failures.push(`${j.id}: ${d}`);
-    }
-    console.log(lines.join('\n'));
-    expect(failures).toEqual([]);
-  }, 10 * 60_000);
+      const jobsFile = path.join(work, 'jobs.json');
+      fs.writeFileSync(jobsFile, JSON.stringify(jobs.map(({ want: _w, shapes: _s, ...j }) => j)));
+      const started = Date.now();
+      const stdout = runPython(env, path.join(here, 'py', 'run_exports.py'), [jobsFile], 10 * 60_000);
+      const report = JSON.parse(
+        stdout
+          .split('\n')
+          .find((l) => l.startsWith('RESULT '))!
+          .slice(7),
+      ) as Record<string, { opset?: number; shapes: number[][] }> & { keras_version: string; keras_backend: string; onnxruntime_version: string };
+      console.log(`python side (Keras ${report.keras_version} on ${report.keras_backend}, onnxruntime ${report.onnxruntime_version}) took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      expect(report.keras_version).toBe('3.15.1');
+      expect(report.keras_backend).toBe('tensorflow');
+      const lines: string[] = [];
+      const failures: string[] = [];
+      for (const j of jobs) {
+        const d = Math.max(...j.want.map((w, i) => maxAbsDiff(readNpy(j.outputs[i]).data, w)));
+        if (j.format === 'onnx') expect(report[j.id].opset).toBeGreaterThanOrEqual(13);
+        lines.push(`${j.id}: max |Δ| ${d.toExponential(2)}`);
+        if (!(d < TOL)) failures.push(`${j.id}: ${d}`);
+      }
+      console.log(lines.join('\n'));
+      expect(failures).toEqual([]);
+    },
+    10 * 60_000,
+  );
 });

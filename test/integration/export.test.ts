@@ -170,7 +170,9 @@ describe('latent codes as CSV', () => {
     const named = path.join(work, 'named.csv');
     await writeLatentsCsv(vae, probe, named, { labelNames: ['zero', 'one, really', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'] });
     const rows = fs.readFileSync(named, 'utf8').split('\n').slice(1, -1);
-    rows.forEach((r, i) => expect(r.startsWith(probe.labels![i] === 1 ? '"one, really",' : `${['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'][probe.labels![i]]},`)).toBe(true));
+    rows.forEach((r, i) =>
+      expect(r.startsWith(probe.labels![i] === 1 ? '"one, really",' : `${['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'][probe.labels![i]]},`)).toBe(true),
+    );
     await expect(writeLatentsCsv(vae, { ...probe, shape: [14, 56, 1] }, path.join(work, 'bad.csv'))).rejects.toThrow(/28×28×1/);
     expect(fs.existsSync(path.join(work, 'bad.csv'))).toBe(false);
   });
@@ -190,7 +192,13 @@ describe('PNG grids', () => {
     for (let i = 0; i < n; i++) {
       const ox = (i % 3) * 29 * 2;
       const oy = Math.floor(i / 3) * 29 * 2;
-      for (const [y, x] of [[0, 0], [14, 14], [10, 20], [27, 27], [5, 13]]) {
+      for (const [y, x] of [
+        [0, 0],
+        [14, 14],
+        [10, 20],
+        [27, 27],
+        [5, 13],
+      ]) {
         expect(px(ox + 2 * x, oy + 2 * y)).toBe(images[i][y * 28 + x]);
         expect(px(ox + 2 * x + 1, oy + 2 * y + 1)).toBe(images[i][y * 28 + x]);
       }
@@ -223,7 +231,10 @@ describe('importing a TensorFlow.js export', () => {
       const x = probe.images.subarray(0, 20 * 784);
       expect(again.reconstruct(x)).toEqual(vae.reconstruct(x));
       expect(again.encode(x)).toEqual(vae.encode(x));
-      const xs = tf.tensor4d(Float32Array.from(x, (v) => v / 255), [20, 28, 28, 1]);
+      const xs = tf.tensor4d(
+        Float32Array.from(x, (v) => v / 255),
+        [20, 28, 28, 1],
+      );
       const [a, b] = [vae, again].map((m) => (m.ae.encoder.predict(xs) as tf.Tensor[])[1].dataSync());
       expect(b).toEqual(a); // log-variance too
       tf.dispose(xs);
@@ -264,7 +275,11 @@ describe('ae-studio export and latents', () => {
   const cli = async (...argv: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await main(argv, (s) => out.push(s), (s) => err.push(s));
+    const code = await main(
+      argv,
+      (s) => out.push(s),
+      (s) => err.push(s),
+    );
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
 

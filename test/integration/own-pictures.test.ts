@@ -20,13 +20,19 @@ const events: Array<[EventName, unknown]> = [];
 async function picture(label: number, i: number): Promise<Buffer> {
   const W = 40;
   const px = Buffer.alloc(W * W * 3);
-  const tint = [[220, 60, 40], [40, 160, 220], [90, 200, 80]][label];
+  const tint = [
+    [220, 60, 40],
+    [40, 160, 220],
+    [90, 200, 80],
+  ][label];
   for (let y = 0; y < W; y++)
     for (let x = 0; x < W; x++) {
       const inside = Math.hypot(x - 12 - (i % 7) * 2, y - 14 - (i % 5) * 2) < 8;
       for (let c = 0; c < 3; c++) px[(y * W + x) * 3 + c] = inside ? 255 - tint[c] : Math.round((tint[c] * (x + y)) / (2 * W));
     }
-  return sharp(px, { raw: { width: W, height: W, channels: 3 } }).png().toBuffer();
+  return sharp(px, { raw: { width: W, height: W, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 const call = async <T>(name: string, payload: unknown): Promise<T> => {
@@ -83,7 +89,12 @@ describe('your own pictures through the host', () => {
     const preview = await call<CallRes<'datasets:previewImport'>>('datasets:previewImport', { source: { uploadId }, options: { size: 32, mode: 'rgb' }, count: 6 });
     expect(new Set(preview.labels)).toEqual(new Set(['apps', 'files', 'folders'])); // every label, not the picked folder's name
     const { jobId } = await call<{ jobId: string }>('datasets:import', { source: { uploadId }, name: 'Icons', options: { size: 32, mode: 'rgb' } });
-    const done = await waitFor(() => events.find(([n, p]) => n === 'datasets:importDone' && (p as { jobId: string }).jobId === jobId)?.[1] as { status: string; manifest: DatasetManifest; report: { skipped: Array<{ file: string; reason: string }> } } | undefined, 'the import');
+    const done = await waitFor(
+      () =>
+        events.find(([n, p]) => n === 'datasets:importDone' && (p as { jobId: string }).jobId === jobId)?.[1] as
+          { status: string; manifest: DatasetManifest; report: { skipped: Array<{ file: string; reason: string }> } } | undefined,
+      'the import',
+    );
     expect(done.status).toBe('done');
     manifest = done.manifest;
     expect(manifest.labelNames).toEqual(['apps', 'files', 'folders']);
@@ -103,10 +114,19 @@ describe('your own pictures through the host', () => {
 
     // the Noise view's preview with augmentation: the images as a training batch would see them
     const plain = await call<CallRes<'noise:preview'>>('noise:preview', { dataset: { id: manifest.id }, noise: { type: 'none', level: 0 }, count: 6, seed: 3 });
-    const augmented = await call<CallRes<'noise:preview'>>('noise:preview', { dataset: { id: manifest.id }, noise: { type: 'none', level: 0 }, count: 6, seed: 3, augment: { flip: true, shift: 0.2, rotate: 20, brightness: 0.3 } });
+    const augmented = await call<CallRes<'noise:preview'>>('noise:preview', {
+      dataset: { id: manifest.id },
+      noise: { type: 'none', level: 0 },
+      count: 6,
+      seed: 3,
+      augment: { flip: true, shift: 0.2, rotate: 20, brightness: 0.3 },
+    });
     expect(augmented.shape).toEqual([32, 32, 3]);
     expect(augmented.clean.filter((img, i) => img !== plain.clean[i]).length).toBeGreaterThanOrEqual(5);
-    expect(await host.dispatch('noise:preview', { dataset: { id: manifest.id }, noise: { type: 'none', level: 0 }, augment: { flip: true, shift: 0.9, rotate: 0, brightness: 0 } })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    expect(await host.dispatch('noise:preview', { dataset: { id: manifest.id }, noise: { type: 'none', level: 0 }, augment: { flip: true, shift: 0.9, rotate: 0, brightness: 0 } })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload' },
+    });
   });
 
   let runId: string;
@@ -127,7 +147,9 @@ describe('your own pictures through the host', () => {
 
   it('tries new pictures on the trained run: reconstruction, code, error and how unusual it is', async () => {
     // a picture unlike any of the training set: plain white (the set is dark gradients)
-    const foreign = await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 255, g: 255, b: 255 } } }).jpeg().toBuffer();
+    const foreign = await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 255, g: 255, b: 255 } } })
+      .jpeg()
+      .toBuffer();
     const r = await call<CallRes<'gallery:try'>>('gallery:try', {
       runId,
       files: [
@@ -179,12 +201,21 @@ describe('your own pictures through the host', () => {
     expect(after.labelCounts).toEqual([20, 18, 20]);
     // the image after the removed ones moved up by two
     expect((await call<CallRes<'datasets:page'>>('datasets:page', { id: manifest.id, offset: gone[1] - 1, limit: 1 })).images[0]).toBe(keptNext);
-    expect(await host.dispatch('datasets:removeImages', { id: manifest.id, indices: [100_000] })).toMatchObject({ ok: false, error: { code: 'invalid_payload', message: expect.stringMatching(/None of those images/) } });
+    expect(await host.dispatch('datasets:removeImages', { id: manifest.id, indices: [100_000] })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload', message: expect.stringMatching(/None of those images/) },
+    });
 
     // more images, one of them a new label, converted as the dataset's own (32×32 RGB)
-    const uploadId = await upload([['more/apps/x.png', await picture(0, 21)], ['more/icons/y.png', await picture(2, 22)]]);
+    const uploadId = await upload([
+      ['more/apps/x.png', await picture(0, 21)],
+      ['more/icons/y.png', await picture(2, 22)],
+    ]);
     const { jobId } = await call<{ jobId: string }>('datasets:import', { source: { uploadId }, name: 'unused', options: { size: 8, mode: 'grayscale' }, into: manifest.id });
-    const done = await waitFor(() => events.find(([n, p]) => n === 'datasets:importDone' && (p as { jobId: string }).jobId === jobId)?.[1] as { status: string; manifest: DatasetManifest } | undefined, 'the import into the dataset');
+    const done = await waitFor(
+      () => events.find(([n, p]) => n === 'datasets:importDone' && (p as { jobId: string }).jobId === jobId)?.[1] as { status: string; manifest: DatasetManifest } | undefined,
+      'the import into the dataset',
+    );
     expect(done.status).toBe('done');
     expect(done.manifest).toMatchObject({ id: manifest.id, count: 60, shape: [32, 32, 3], labelNames: ['apps', 'files', 'folders', 'icons'], labelCounts: [21, 18, 20, 1] });
     const last = await call<CallRes<'datasets:page'>>('datasets:page', { id: manifest.id, label: 3, offset: 0, limit: 5 });

@@ -31,9 +31,7 @@ function waitStatus(runId: string, status: RunStatusPayload['status'], after = 0
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const tick = () => {
-      const hit = events
-        .slice(after)
-        .find(([n, p]) => n === 'runs:status' && (p as RunStatusPayload).runId === runId && (p as RunStatusPayload).status === status);
+      const hit = events.slice(after).find(([n, p]) => n === 'runs:status' && (p as RunStatusPayload).runId === runId && (p as RunStatusPayload).status === status);
       if (hit) return resolve(hit[1] as RunStatusPayload);
       if (Date.now() - started > timeoutMs) return reject(new Error(`run ${runId} never became ${status}: ${JSON.stringify(events.filter(([n]) => n === 'runs:status'))}`));
       setTimeout(tick, 50);
@@ -95,7 +93,10 @@ describe('runs through the host and the trainer process', () => {
     expect(await host.dispatch('runs:resume', { runId })).toMatchObject({ ok: true });
     const done = await waitStatus(runId, 'completed', mark);
     expect(done.epochsDone).toBe(3);
-    const epochsAfterResume = events.slice(mark).filter(([n, p]) => n === 'runs:event' && (p as RunEventPayload).event.type === 'epoch').map(([, p]) => ((p as RunEventPayload).event as { epoch: number }).epoch);
+    const epochsAfterResume = events
+      .slice(mark)
+      .filter(([n, p]) => n === 'runs:event' && (p as RunEventPayload).event.type === 'epoch')
+      .map(([, p]) => ((p as RunEventPayload).event as { epoch: number }).epoch);
     expect(epochsAfterResume[0]).toBe(stopped.epochsDone + 1);
   });
 
@@ -149,7 +150,9 @@ describe('runs through the host and the trainer process', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-drop-'));
     fs.mkdirSync(path.join(dir, 'ones'));
     fs.mkdirSync(path.join(dir, 'twos'));
-    const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 255, g: 255, b: 255 } } }).png().toBuffer();
+    const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 255, g: 255, b: 255 } } })
+      .png()
+      .toBuffer();
     for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(dir, i % 2 ? 'ones' : 'twos', `${i}.png`), png);
     fs.writeFileSync(path.join(dir, 'ones', 'broken.png'), png.subarray(0, 30));
     const done = (jobId: string) =>
@@ -168,7 +171,10 @@ describe('runs through the host and the trainer process', () => {
     expect(r1).toMatchObject({ status: 'done', manifest: { name: 'Drop', count: 30, shape: [16, 16, 1] }, report: { imported: 30, labelCounts: { ones: 15, twos: 15 } } });
     // the manifest keeps the options (with the default train/validation split) and the report
     expect(r1.manifest).toMatchObject({ options: { size: 16, mode: 'grayscale', fit: 'stretch', validationSplit: 0.1, seed: 42 }, report: { imported: 30, skipped: [{ file: 'ones/broken.png' }] } });
-    const preview = (await host.dispatch('datasets:previewImport', { source: { paths: [dir] }, options: { size: 8, mode: 'rgb' }, count: 3 })) as { ok: true; result: { images: string[]; shape: number[]; labels: string[] } };
+    const preview = (await host.dispatch('datasets:previewImport', { source: { paths: [dir] }, options: { size: 8, mode: 'rgb' }, count: 3 })) as {
+      ok: true;
+      result: { images: string[]; shape: number[]; labels: string[] };
+    };
     expect(preview.result.shape).toEqual([8, 8, 3]);
     expect(preview.result.images.map((b) => Buffer.from(b, 'base64').length)).toEqual([192, 192, 192]);
     expect((r1.report as { skipped: Array<{ file: string }> }).skipped).toMatchObject([{ file: 'ones/broken.png' }]);
@@ -202,7 +208,7 @@ describe('runs through the host and the trainer process', () => {
     const runId = await start({ kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [128], loss: 'bce', batchSize: 100, epochs: 2, noise: { type: 'gaussian', level: 0.3 } }, 2000);
     expect(await host.dispatch('gallery:samples', { runId })).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/no trained model yet/) } });
     await waitStatus(runId, 'completed');
-    const call = async <T,>(name: string, payload: object) => {
+    const call = async <T>(name: string, payload: object) => {
       const r = await host.dispatch(name, payload);
       expect(r.ok, JSON.stringify(r).slice(0, 300)).toBe(true);
       return (r as { ok: true; result: T }).result;

@@ -134,10 +134,12 @@ describe('serve mode WebSocket', () => {
 
   it('pushes host events to connected clients', async () => {
     const ws = await connect(`?token=${TOKEN}`);
-    const got = new Promise((resolve) => ws.on('message', (d) => {
-      const m = JSON.parse(d.toString());
-      if (m.event === 'app:notice') resolve(m.payload);
-    }));
+    const got = new Promise((resolve) =>
+      ws.on('message', (d) => {
+        const m = JSON.parse(d.toString());
+        if (m.event === 'app:notice') resolve(m.payload);
+      }),
+    );
     host.emit('app:notice', { level: 'info', message: 'hello', at: 1 });
     expect(await got).toEqual({ level: 'info', message: 'hello', at: 1 });
     ws.close();

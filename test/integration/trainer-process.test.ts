@@ -57,10 +57,7 @@ describe('trainer process', () => {
 
     const events: Array<[string, unknown]> = [];
     host.subscribe((name, payload) => events.push([name, payload]));
-    const crashed = waitFor<TrainerState>(
-      (cb) => host!.subscribe(cb as never),
-      ((name: string, p: TrainerState) => (name === 'trainer:state' && p.state === 'crashed' ? p : undefined)) as never,
-    );
+    const crashed = waitFor<TrainerState>((cb) => host!.subscribe(cb as never), ((name: string, p: TrainerState) => (name === 'trainer:state' && p.state === 'crashed' ? p : undefined)) as never);
     // A request in flight when the process dies is rejected with a typed error, not left hanging.
     // The trainer is frozen first (SIGSTOP) so it cannot answer before it is killed.
     process.kill(pid, 'SIGSTOP');

@@ -160,7 +160,10 @@ describe('export and import through the host', () => {
       }
     }
     const csv = ok<ExportRecord>(await host.dispatch('export:latents', { runId }));
-    const lines = fs.readFileSync(path.join(ws, 'exports', csv.exportId, csv.fileName), 'utf8').trim().split('\n');
+    const lines = fs
+      .readFileSync(path.join(ws, 'exports', csv.exportId, csv.fileName), 'utf8')
+      .trim()
+      .split('\n');
     expect(lines[0].split(',')).toHaveLength(1 + 8); // label + 8 code dimensions
     expect(lines.length - 1).toBe(600);
     records.csv = csv;
@@ -172,7 +175,11 @@ describe('export and import through the host', () => {
     records.png = png;
 
     const list = await call<ExportRecord[]>('export:list', { runId });
-    expect(list.map((e) => e.exportId).sort()).toEqual(Object.values(records).map((r) => r.exportId).sort());
+    expect(list.map((e) => e.exportId).sort()).toEqual(
+      Object.values(records)
+        .map((r) => r.exportId)
+        .sort(),
+    );
     // no temporary leftovers next to the exports
     for (const rec of list) expect(fs.readdirSync(path.join(ws, 'exports', rec.exportId)).sort()).toEqual(['export.json', rec.fileName].sort());
     const info = await call<WorkspaceInfo>('workspace:info');
@@ -238,7 +245,7 @@ describe('export and import through the host', () => {
     expect(names.sort()).toEqual(tfjs.files.map((f) => f.split(path.sep).join('/')).sort());
   });
 
-  it('with native dialogs (the desktop app passes Electron\'s): Save as copies an export whole, Open workspace and Import use the picked folder', async () => {
+  it("with native dialogs (the desktop app passes Electron's): Save as copies an export whole, Open workspace and Import use the picked folder", async () => {
     const dest = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-saveas-'));
     const picks: string[] = [];
     const desktop = createHost({

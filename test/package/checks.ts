@@ -106,7 +106,12 @@ export function elfDynamic(file: string): { needed: string[]; runpath: string[] 
   if (r.error) throw new Error(`readelf is not available (${r.error.message}); install binutils.`);
   const needed = [...r.stdout.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
   const rp = /\((?:RUNPATH|RPATH)\)\s+Library r(?:un)?path: \[([^\]]*)\]/.exec(r.stdout);
-  const runpath = rp ? rp[1].split(':').filter(Boolean).map((d) => d.replace(/\$ORIGIN|\$\{ORIGIN\}/g, path.dirname(file))) : [];
+  const runpath = rp
+    ? rp[1]
+        .split(':')
+        .filter(Boolean)
+        .map((d) => d.replace(/\$ORIGIN|\$\{ORIGIN\}/g, path.dirname(file)))
+    : [];
   return { needed, runpath };
 }
 
@@ -194,7 +199,10 @@ export function checkBundleRequires(appDir: string): { problems: string[]; packa
       if (id === 'electron' || id.startsWith('node:') || builtinModules.includes(id)) continue;
       seen.add(id);
       // resolved the way the bundle loads it: require() by CommonJS rules, import() by ESM rules
-      const probe = how === 'require' ? ['-e', `console.log(require.resolve(${JSON.stringify(id)}))`] : ['--input-type=module', '-e', `const { fileURLToPath } = await import('node:url'); console.log(fileURLToPath(import.meta.resolve(${JSON.stringify(id)})))`];
+      const probe =
+        how === 'require'
+          ? ['-e', `console.log(require.resolve(${JSON.stringify(id)}))`]
+          : ['--input-type=module', '-e', `const { fileURLToPath } = await import('node:url'); console.log(fileURLToPath(import.meta.resolve(${JSON.stringify(id)})))`];
       const r = spawnSync(process.execPath, probe, { cwd: dist, encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } });
       const where = r.stdout.trim();
       if (r.status !== 0) problems.push(`${path.join(dist, f)} requires ${id}, which is not in the package.`);

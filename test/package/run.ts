@@ -36,7 +36,10 @@ const keep = !!process.env.AE_KEEP_PACKAGE;
 
 /** The packaged app folder and its resources/ (Linux / Windows: resources/, macOS: the .app's Contents/Resources). */
 function locate(out: string): { appDir: string; resources: string } {
-  const dirs = fs.readdirSync(out).map((d) => path.join(out, d)).filter((d) => fs.statSync(d).isDirectory());
+  const dirs = fs
+    .readdirSync(out)
+    .map((d) => path.join(out, d))
+    .filter((d) => fs.statSync(d).isDirectory());
   for (const d of dirs) {
     if (fs.existsSync(path.join(d, 'resources', 'app.asar'))) return { appDir: d, resources: path.join(d, 'resources') };
     const app = fs.readdirSync(d).find((f) => f.endsWith('.app'));
@@ -56,7 +59,9 @@ async function main(): Promise<void> {
     log(`checking the existing package in ${appDir}`);
   } else {
     if (process.platform !== 'linux') {
-      log(`skipped on ${process.platform}: packaging around a stand-in Electron is implemented for Linux (a stand-in Electron.app / electron.exe would need a real bundle / PE file). The release workflow checks the real build of this OS with \`tsx test/package/run.ts --check release\`.`);
+      log(
+        `skipped on ${process.platform}: packaging around a stand-in Electron is implemented for Linux (a stand-in Electron.app / electron.exe would need a real bundle / PE file). The release workflow checks the real build of this OS with \`tsx test/package/run.ts --check release\`.`,
+      );
       return;
     }
     if (!fs.existsSync(path.join(root, 'dist-main', 'trainer.cjs')) || !fs.existsSync(path.join(root, 'dist-renderer', 'index.html'))) {

@@ -30,7 +30,14 @@ fs.mkdirSync(shots, { recursive: true });
 
 // A fresh profile: the app keeps its workspace in its user-data folder.
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-smoke-home-'));
-const env: Record<string, string> = { ...(process.env as Record<string, string>), HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), APPDATA: path.join(home, 'AppData', 'Roaming'), USERPROFILE: home, TF_CPP_MIN_LOG_LEVEL: '2' };
+const env: Record<string, string> = {
+  ...(process.env as Record<string, string>),
+  HOME: home,
+  XDG_CONFIG_HOME: path.join(home, '.config'),
+  APPDATA: path.join(home, 'AppData', 'Roaming'),
+  USERPROFILE: home,
+  TF_CPP_MIN_LOG_LEVEL: '2',
+};
 const args = process.platform === 'linux' ? ['--no-sandbox'] : [];
 
 async function open(): Promise<{ page: Page; close: () => Promise<void> }> {
@@ -51,7 +58,10 @@ async function open(): Promise<{ page: Page; close: () => Promise<void> }> {
   if (!browser) throw new Error(`the packaged app did not open a debugging port within 60 s (${exe})`);
   let page: Page | undefined;
   for (let i = 0; i < 120 && !page; i++) {
-    page = browser.contexts().flatMap((c) => c.pages()).find((p) => p.url().startsWith('app://'));
+    page = browser
+      .contexts()
+      .flatMap((c) => c.pages())
+      .find((p) => p.url().startsWith('app://'));
     if (!page) await new Promise((r) => setTimeout(r, 500));
   }
   if (!page) throw new Error('the packaged app opened no studio window within 60 s');

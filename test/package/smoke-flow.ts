@@ -14,8 +14,18 @@ export async function smokeFlow(page: Page, opts: { log?: (m: string) => void; s
     fs.mkdirSync(opts.screenshots, { recursive: true });
     await page.screenshot({ path: path.join(opts.screenshots, `${name}.png`) });
   };
-  await page.getByText(/Backend: tensorflow/).first().waitFor({ timeout: 120_000 });
-  log(`status bar: ${(await page.getByText(/Backend: tensorflow/).first().textContent())?.trim()}`);
+  await page
+    .getByText(/Backend: tensorflow/)
+    .first()
+    .waitFor({ timeout: 120_000 });
+  log(
+    `status bar: ${(
+      await page
+        .getByText(/Backend: tensorflow/)
+        .first()
+        .textContent()
+    )?.trim()}`,
+  );
   await shot('1-window');
 
   await page.getByTestId('nav-model').click();
@@ -42,7 +52,10 @@ export async function smokeFlow(page: Page, opts: { log?: (m: string) => void; s
   await page.getByTestId('export-run').selectOption(runId);
   await page.getByTestId('export-format-onnx').check();
   await page.getByTestId('export-model').click();
-  await page.getByTestId('export-done').getByText(/\.onnx/).waitFor({ timeout: 120_000 });
+  await page
+    .getByTestId('export-done')
+    .getByText(/\.onnx/)
+    .waitFor({ timeout: 120_000 });
   const ws = (await page.getByTestId('workspace-path').textContent())?.trim() ?? '';
   const dir = path.join(ws, 'exports');
   // exports/<exportId>/<run>-autoencoder.onnx

@@ -28,7 +28,11 @@ function find<T extends ts.Node>(pick: (n: ts.Node) => n is T): Array<{ file: st
   }
   return out;
 }
-const calls = (name: string) => find((n): n is ts.CallExpression => ts.isCallExpression(n) && (ts.isPropertyAccessExpression(n.expression) ? n.expression.name.text === name : ts.isIdentifier(n.expression) && n.expression.text === name));
+const calls = (name: string) =>
+  find(
+    (n): n is ts.CallExpression =>
+      ts.isCallExpression(n) && (ts.isPropertyAccessExpression(n.expression) ? n.expression.name.text === name : ts.isIdentifier(n.expression) && n.expression.text === name),
+  );
 const enclosingIf = (n: ts.Node): ts.IfStatement | undefined => {
   for (let p = n.parent; p; p = p.parent) if (ts.isIfStatement(p)) return p;
   return undefined;
@@ -62,15 +66,35 @@ describe('security: Electron checklist over the main-process code', () => {
           expect(arg && ts.isObjectLiteralExpression(arg), file).toBe(true);
           const wp = (arg as ts.ObjectLiteralExpression).properties.find((p) => p.name && (p.name as ts.Identifier).text === 'webPreferences') as ts.PropertyAssignment;
           const obj = wp.initializer as ts.ObjectLiteralExpression;
-          expect(ts.isSpreadAssignment(obj.properties[0]) && obj.properties[0].expression.getText() === 'SECURE_WEB_PREFERENCES', `${file}: webPreferences must start with ...SECURE_WEB_PREFERENCES`).toBe(true);
+          expect(
+            ts.isSpreadAssignment(obj.properties[0]) && obj.properties[0].expression.getText() === 'SECURE_WEB_PREFERENCES',
+            `${file}: webPreferences must start with ...SECURE_WEB_PREFERENCES`,
+          ).toBe(true);
           const overridden = obj.properties.slice(1).map((p) => (p.name as ts.Identifier | undefined)?.text);
-          expect(overridden.filter((k) => k && k in SECURE_WEB_PREFERENCES), file).toEqual([]);
+          expect(
+            overridden.filter((k) => k && k in SECURE_WEB_PREFERENCES),
+            file,
+          ).toEqual([]);
           expect(overridden.filter((k) => k && ['enableBlinkFeatures', 'preload', 'additionalArguments'].includes(k) && k !== 'preload')).toEqual([]);
         });
       }
       // no weakening flag anywhere in the main process
       const all = files.map(text).join('\n');
-      for (const bad of [/nodeIntegration\s*:\s*true/, /contextIsolation\s*:\s*false/, /sandbox\s*:\s*false/, /webSecurity\s*:\s*false/, /allowRunningInsecureContent\s*:\s*true/, /webviewTag\s*:\s*true/, /experimentalFeatures\s*:\s*true/, /enableBlinkFeatures/, /ELECTRON_DISABLE_SECURITY_WARNINGS/, /@electron\/remote/, /enableRemoteModule/, /appendSwitch\(/, /allowFileAccessFromFileUrls|disable-web-security|ignore-certificate-errors/]) {
+      for (const bad of [
+        /nodeIntegration\s*:\s*true/,
+        /contextIsolation\s*:\s*false/,
+        /sandbox\s*:\s*false/,
+        /webSecurity\s*:\s*false/,
+        /allowRunningInsecureContent\s*:\s*true/,
+        /webviewTag\s*:\s*true/,
+        /experimentalFeatures\s*:\s*true/,
+        /enableBlinkFeatures/,
+        /ELECTRON_DISABLE_SECURITY_WARNINGS/,
+        /@electron\/remote/,
+        /enableRemoteModule/,
+        /appendSwitch\(/,
+        /allowFileAccessFromFileUrls|disable-web-security|ignore-certificate-errors/,
+      ]) {
         t.check(() => expect(all, String(bad)).not.toMatch(bad));
       }
     } finally {
@@ -81,15 +105,26 @@ describe('security: Electron checklist over the main-process code', () => {
   it('a strict CSP: header on every app:// response and the same policy in the page', () => {
     const t = tally('security', 'electron: CSP (strict, header + meta)');
     try {
-      const directives = Object.fromEntries(CONTENT_SECURITY_POLICY.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+      const directives = Object.fromEntries(
+        CONTENT_SECURITY_POLICY.split(';')
+          .map((d) => d.trim().split(/\s+/))
+          .map(([k, ...v]) => [k, v]),
+      );
       t.check(() => expect(directives['default-src']).toEqual(["'self'"]));
       t.check(() => expect(directives['script-src']).toEqual(["'self'"]));
       t.check(() => expect(directives['object-src']).toEqual(["'none'"]));
       t.check(() => expect(directives['base-uri']).toEqual(["'none'"]));
       t.check(() => expect(directives['frame-ancestors']).toEqual(["'none'"]));
       t.check(() => expect(directives['form-action']).toEqual(["'none'"]));
-      t.check(() => expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-inline|unsafe-eval|unsafe-hashes|wasm-unsafe-eval|strict-dynamic|\s\*(\s|;|$)|https?:(\s|;|$)|http:\/\/(?!127\.0\.0\.1|localhost)/));
-      t.check(() => expect(directives['connect-src'].every((s) => ["'self'", 'ws://127.0.0.1:*', 'ws://localhost:*'].includes(s)), directives['connect-src'].join(' ')).toBe(true));
+      t.check(() =>
+        expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-inline|unsafe-eval|unsafe-hashes|wasm-unsafe-eval|strict-dynamic|\s\*(\s|;|$)|https?:(\s|;|$)|http:\/\/(?!127\.0\.0\.1|localhost)/),
+      );
+      t.check(() =>
+        expect(
+          directives['connect-src'].every((s) => ["'self'", 'ws://127.0.0.1:*', 'ws://localhost:*'].includes(s)),
+          directives['connect-src'].join(' '),
+        ).toBe(true),
+      );
       // the protocol handler sets the header on every response
       t.check(() => expect(text('main.ts')).toMatch(/protocol\.handle\(APP_SCHEME[\s\S]*headers\.set\('Content-Security-Policy', CONTENT_SECURITY_POLICY\)/));
       // the page's meta CSP is the same policy minus frame-ancestors (not allowed in a meta tag)
@@ -115,10 +150,23 @@ describe('security: Electron checklist over the main-process code', () => {
       // every shell.openExternal sits behind isSafeExternalUrl
       for (const { file, node } of calls('openExternal')) t.check(() => expect(enclosingIf(node)?.expression.getText(), file).toMatch(/^isSafeExternalUrl\(/));
       for (const url of [`${APP_ORIGIN}/index.html`, `${APP_ORIGIN}/assets/x.js`]) t.check(() => expect(isAllowedNavigation(url)).toBe(true));
-      for (const url of ['https://example.com', 'http://127.0.0.1:1234/', 'file:///etc/passwd', 'app://studio.evil/x', 'app://other/', 'javascript:alert(1)', 'data:text/html,x', 'about:blank', 'devtools://devtools', 'chrome://settings', 'app:studio']) {
+      for (const url of [
+        'https://example.com',
+        'http://127.0.0.1:1234/',
+        'file:///etc/passwd',
+        'app://studio.evil/x',
+        'app://other/',
+        'javascript:alert(1)',
+        'data:text/html,x',
+        'about:blank',
+        'devtools://devtools',
+        'chrome://settings',
+        'app:studio',
+      ]) {
         t.check(() => expect(isAllowedNavigation(url), url).toBe(false));
       }
-      for (const url of ['http://example.com', 'file:///home', 'smb://host/share', 'javascript:alert(1)', 'mailto:a@b', 'ms-msdt:x', 'vbscript:x']) t.check(() => expect(isSafeExternalUrl(url), url).toBe(false));
+      for (const url of ['http://example.com', 'file:///home', 'smb://host/share', 'javascript:alert(1)', 'mailto:a@b', 'ms-msdt:x', 'vbscript:x'])
+        t.check(() => expect(isSafeExternalUrl(url), url).toBe(false));
     } finally {
       t.done();
     }
@@ -143,11 +191,24 @@ describe('security: Electron checklist over the main-process code', () => {
     try {
       const handles = calls('handle').filter(({ node }) => node.expression.getText() === 'ipcMain.handle');
       t.check(() => expect(handles.map((h) => h.file)).toEqual(['ipc.ts']));
-      for (const { node } of handles) t.check(() => expect(node.arguments[1].getText()).toMatch(/event\.sender === getWindow\(\)\?\.webContents && isTrustedSender\(\{ url: frame\.url, isMainFrame: frame\.parent === null \}\)[\s\S]*if \(!trusted\) return \{ ok: false, error: \{ code: 'forbidden'/));
+      for (const { node } of handles)
+        t.check(() =>
+          expect(node.arguments[1].getText()).toMatch(
+            /event\.sender === getWindow\(\)\?\.webContents && isTrustedSender\(\{ url: frame\.url, isMainFrame: frame\.parent === null \}\)[\s\S]*if \(!trusted\) return \{ ok: false, error: \{ code: 'forbidden'/,
+          ),
+        );
       // nothing but ipc.ts touches ipcMain, and only with handle / removeHandler
       const ipcUses = find((n): n is ts.PropertyAccessExpression => ts.isPropertyAccessExpression(n) && n.expression.getText() === 'ipcMain');
       t.check(() => expect([...new Set(ipcUses.map(({ file, node }) => `${file}:${node.name.text}`))].sort()).toEqual(['ipc.ts:handle', 'ipc.ts:removeHandler']));
-      for (const frame of [null, undefined, { url: `${APP_ORIGIN}/index.html`, isMainFrame: false }, { url: 'https://evil.example/', isMainFrame: true }, { url: 'file:///x/index.html', isMainFrame: true }, { url: 'app://studio.evil/index.html', isMainFrame: true }, { url: 'about:blank', isMainFrame: true }]) {
+      for (const frame of [
+        null,
+        undefined,
+        { url: `${APP_ORIGIN}/index.html`, isMainFrame: false },
+        { url: 'https://evil.example/', isMainFrame: true },
+        { url: 'file:///x/index.html', isMainFrame: true },
+        { url: 'app://studio.evil/index.html', isMainFrame: true },
+        { url: 'about:blank', isMainFrame: true },
+      ]) {
         t.check(() => expect(isTrustedSender(frame), JSON.stringify(frame)).toBe(false));
       }
       t.check(() => expect(isTrustedSender({ url: `${APP_ORIGIN}/index.html`, isMainFrame: true })).toBe(true));
@@ -176,7 +237,15 @@ describe('security: Electron checklist over the main-process code', () => {
       t.check(() => expect(all).not.toMatch(/executeJavaScript|insertCSS|webContents\.debugger/));
       t.check(() => expect(text('main.ts')).toMatch(/resolveAppFile\(rendererDir, request\.url[\s\S]*if \(!file\) return new Response\('Forbidden', \{ status: 403 \}\)/));
       const root = '/opt/app/dist-renderer';
-      for (const bad of [`${APP_ORIGIN}/../secret`, `${APP_ORIGIN}/%2e%2e/%2e%2e/etc/passwd`, `${APP_ORIGIN}/assets/..%2F..%2Fsecret`, `${APP_ORIGIN}/a%00b`, 'app://other/index.html', 'https://studio/index.html', `${APP_ORIGIN}/%5c..%5csecret`]) {
+      for (const bad of [
+        `${APP_ORIGIN}/../secret`,
+        `${APP_ORIGIN}/%2e%2e/%2e%2e/etc/passwd`,
+        `${APP_ORIGIN}/assets/..%2F..%2Fsecret`,
+        `${APP_ORIGIN}/a%00b`,
+        'app://other/index.html',
+        'https://studio/index.html',
+        `${APP_ORIGIN}/%5c..%5csecret`,
+      ]) {
         t.check(() => {
           const file = resolveAppFile(root, bad, path.join, '/');
           expect(file === null || (file.startsWith(`${root}/`) && !file.split('/').includes('..')), `${bad} → ${file}`).toBe(true);

@@ -22,7 +22,9 @@ function tmpfsMechanism(): { name: string; prefix: string[] } | undefined {
     { name: 'unshare --mount + tmpfs (root)', prefix: ['unshare', '--mount'] },
   ];
   for (const c of candidates) {
-    const r = spawnSync(c.prefix[0], [...c.prefix.slice(1), 'sh', '-c', 'mount -t tmpfs -o size=1m tmpfs "$0" && head -c 2000000 /dev/zero > "$0/x" 2>/dev/null; echo $?', probe], { encoding: 'utf8' });
+    const r = spawnSync(c.prefix[0], [...c.prefix.slice(1), 'sh', '-c', 'mount -t tmpfs -o size=1m tmpfs "$0" && head -c 2000000 /dev/zero > "$0/x" 2>/dev/null; echo $?', probe], {
+      encoding: 'utf8',
+    });
     // the probe must mount AND hit a full disk (head exits non-zero)
     if (r.status === 0 && r.stdout.trim() !== '' && r.stdout.trim() !== '0') return c;
   }
@@ -33,11 +35,15 @@ function tmpfsMechanism(): { name: string; prefix: string[] } | undefined {
 function runInTmpfs(prefix: string[], sizeMb: number, args: string[]): Promise<any> {
   const mnt = tempDir('tmpfs');
   return new Promise((resolve, reject) => {
-    const p = spawn(prefix[0], [...prefix.slice(1), 'sh', '-c', `mount -t tmpfs -o size=${sizeMb}m tmpfs "$0" && exec "$@"`, mnt, process.execPath, '--import', 'tsx', child, args[0], mnt, ...args.slice(1)], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
-    });
+    const p = spawn(
+      prefix[0],
+      [...prefix.slice(1), 'sh', '-c', `mount -t tmpfs -o size=${sizeMb}m tmpfs "$0" && exec "$@"`, mnt, process.execPath, '--import', 'tsx', child, args[0], mnt, ...args.slice(1)],
+      {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+      },
+    );
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
@@ -68,7 +74,13 @@ describe('faults: disk full (ENOSPC)', () => {
         const small = path.join(src, 'small');
         fs.mkdirSync(small);
         const sharp = (await import('sharp')).default;
-        for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(small, `${i}.png`), await sharp({ create: { width: 28, height: 28, channels: 3, background: { r: i * 10, g: 0, b: 0 } } }).png().toBuffer());
+        for (let i = 0; i < 20; i++)
+          fs.writeFileSync(
+            path.join(small, `${i}.png`),
+            await sharp({ create: { width: 28, height: 28, channels: 3, background: { r: i * 10, g: 0, b: 0 } } })
+              .png()
+              .toBuffer(),
+          );
         // 8,000 images of 28×28 = 6.3 MB of pixels: more than the 4 MB disk holds
         const header = "{'descr': '|u1', 'fortran_order': False, 'shape': (8000, 28, 28), }";
         const padded = header + ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
@@ -98,7 +110,11 @@ describe('faults: disk full (ENOSPC)', () => {
         const r = await runInTmpfs(mech!.prefix, 12, ['checkpoint']);
         expect(r.fillCode).toBe('ENOSPC');
         expect(r.alive).toBe(true);
-        expect(r.failed).toMatchObject({ status: 'failed', epochsDone: 1, message: expect.stringMatching(/the disk is full \(ENOSPC: no space left on device.*\)\. The last checkpoint \(epoch 1\) is intact; resume continues from it\. Free some space and resume/) });
+        expect(r.failed).toMatchObject({
+          status: 'failed',
+          epochsDone: 1,
+          message: expect.stringMatching(/the disk is full \(ENOSPC: no space left on device.*\)\. The last checkpoint \(epoch 1\) is intact; resume continues from it\. Free some space and resume/),
+        });
         if (JSON.stringify(r.ckptAfter) !== JSON.stringify(r.ckptBefore) || r.state.epochsDone !== 1) t.lost();
         expect(r.ckptAfter).toEqual(r.ckptBefore);
         expect(r.state.epochsDone).toBe(1);
@@ -121,7 +137,9 @@ describe('faults: disk full (ENOSPC)', () => {
     if (mech) {
       // the namespace really gives a small disk that fills: writing 2 MB to a 1 MB tmpfs fails with ENOSPC
       const dir = tempDir('full');
-      const r = spawnSync(mech.prefix[0], [...mech.prefix.slice(1), 'sh', '-c', 'mount -t tmpfs -o size=1m tmpfs "$0" && head -c 2000000 /dev/zero > "$0/x"; echo "exit=$?"', dir], { encoding: 'utf8' });
+      const r = spawnSync(mech.prefix[0], [...mech.prefix.slice(1), 'sh', '-c', 'mount -t tmpfs -o size=1m tmpfs "$0" && head -c 2000000 /dev/zero > "$0/x"; echo "exit=$?"', dir], {
+        encoding: 'utf8',
+      });
       expect(r.stderr).toMatch(/No space left on device/);
       expect(r.stdout.trim()).not.toBe('exit=0');
       expect(fs.existsSync(path.join(dir, 'x')), 'the 2 MB went to the private tmpfs, not the real disk').toBe(false);

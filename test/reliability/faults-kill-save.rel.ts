@@ -40,7 +40,8 @@ function runAndKill(mode: string, dir: string, when: (lines: string[]) => boolea
         child.kill('SIGKILL');
       }
     });
-    child.on('close', (_code, signal) => { // 'close': every line it printed has been read
+    child.on('close', (_code, signal) => {
+      // 'close': every line it printed has been read
       clearTimeout(timer);
       if (signal !== 'SIGKILL') return reject(new Error(`save loop exited by itself: ${lines.slice(-3).join(' | ')} ${err.slice(-800)}`));
       const saved = lines.filter((l) => l.startsWith('saved ')).map((l) => Number(l.slice(6)));

@@ -66,7 +66,9 @@ describe('faults: runs', () => {
         expect(h.trainer.pid).not.toBe(pid);
         const done = await h.waitStatus(runId, 'completed', mark);
         expect(done.epochsDone).toBe(4);
-        const resumedEpochs = h.events.slice(mark).flatMap(([n, p]) => (n === 'runs:event' && (p as { event: { type: string } }).event.type === 'epoch' ? [((p as { event: { epoch: number } }).event).epoch] : []));
+        const resumedEpochs = h.events
+          .slice(mark)
+          .flatMap(([n, p]) => (n === 'runs:event' && (p as { event: { type: string } }).event.type === 'epoch' ? [(p as { event: { epoch: number } }).event.epoch] : []));
         expect(resumedEpochs[0]).toBe(lastCkpt + 1);
         const final = (await h.list()).find((r) => r.runId === runId) as RunSummary;
         expect(final.history.loss.slice(0, lastCkpt)).toEqual(state.history.loss); // the epochs before the kill are kept
@@ -133,7 +135,11 @@ describe('faults: runs', () => {
         // each run's own results: its config on disk, its code size, its own curve
         list = await h.list();
         const get = (id: string) => list.find((r) => r.runId === id) as RunSummary;
-        for (const [id, cfg] of [[a, A], [b, B], [c, A]] as const) {
+        for (const [id, cfg] of [
+          [a, A],
+          [b, B],
+          [c, A],
+        ] as const) {
           const saved = JSON.parse(fs.readFileSync(path.join(h.workspace, 'runs', id, 'model', 'config.json'), 'utf8'));
           expect(saved).toMatchObject({ kind: cfg.kind, latentDim: cfg.latentDim, seed: cfg.seed });
           const enc = JSON.parse(fs.readFileSync(path.join(h.workspace, 'runs', id, 'model', 'encoder', 'model.json'), 'utf8'));
@@ -182,7 +188,12 @@ describe('faults: runs', () => {
         expect(await h.host.dispatch('runs:resume', { runId: 'run-broken-json' })).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/cannot be resumed/) } });
         expect(await h.host.dispatch('gallery:samples', { runId: 'run-broken-json' })).toMatchObject({ ok: false, error: { code: 'conflict' } });
         await h.restart(); // and after another restart (the host flushes its writes when it closes)
-        expect((await h.list()).filter((r) => r.status === 'damaged').map((r) => r.runId).sort()).toEqual(damaged);
+        expect(
+          (await h.list())
+            .filter((r) => r.status === 'damaged')
+            .map((r) => r.runId)
+            .sort(),
+        ).toEqual(damaged);
         const after = hashDamaged();
         if (JSON.stringify(after) !== JSON.stringify(before)) t.lost();
         expect(after).toEqual(before);

@@ -26,7 +26,10 @@ function baselines(): Record<string, unknown> {
   const runId = 'run-20260101-000000-abcd';
   return {
     'trainer:ping': { nonce: 'n' },
-    'runs:start': { config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 4, hidden: [8], epochs: 1, batchSize: 50, learningRate: 0.001, momentum: 0.9, noise: { type: 'gaussian', level: 0.1 } }, dataset: { builtin: 'mnist', count: 100 } },
+    'runs:start': {
+      config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 4, hidden: [8], epochs: 1, batchSize: 50, learningRate: 0.001, momentum: 0.9, noise: { type: 'gaussian', level: 0.1 } },
+      dataset: { builtin: 'mnist', count: 100 },
+    },
     'runs:stop': { runId },
     'runs:resume': { runId },
     'runs:update': { runId, name: 'A name', note: 'a note' },
@@ -97,7 +100,15 @@ function payloadsFor(name: string, base: Record<string, unknown> | undefined): A
   const shape = (calls as Record<string, { req: { shape?: Record<string, unknown> } }>)[name].req.shape ?? {};
   const b = base ?? {};
   // the whole payload
-  for (const [label, v] of [['number', 42], ['string', 'x'], ['array', []], ['true', true], ['NaN', Number.NaN], ['deep', deep]] as Array<[string, unknown]>) out.push([`payload=${label}`, v, true]);
+  for (const [label, v] of [
+    ['number', 42],
+    ['string', 'x'],
+    ['array', []],
+    ['true', true],
+    ['NaN', Number.NaN],
+    ['deep', deep],
+  ] as Array<[string, unknown]>)
+    out.push([`payload=${label}`, v, true]);
   out.push(['payload=null', null, false]); // null means "no fields": fine for calls without required fields
   // unknown and prototype-pollution keys at the top level
   out.push(['extra key', { ...b, extra: 1 }, true]);
@@ -121,7 +132,11 @@ function payloadsFor(name: string, base: Record<string, unknown> | undefined): A
         out.push([`${key}.__proto__`, set({ ...obj, [key]: JSON.parse(`{"__proto__": {"polluted": "yes"}, ${JSON.stringify(inner).slice(1, -1) || '"x": 1'}}`) }), true]);
       }
       if (Array.isArray(inner) && !prefix) {
-        for (const [label, v] of [['NaN element', Number.NaN], ['object element', { a: 1 }], ['../ element', `../${MARK}`]] as Array<[string, unknown]>) {
+        for (const [label, v] of [
+          ['NaN element', Number.NaN],
+          ['object element', { a: 1 }],
+          ['../ element', `../${MARK}`],
+        ] as Array<[string, unknown]>) {
           out.push([`${key}[0]=${label}`, set({ ...obj, [key]: [v, ...inner.slice(1)] }), typeof v !== typeof inner[0] || Number.isNaN(v as number)]);
         }
       }
@@ -174,7 +189,12 @@ describe('hostile input: every host call fuzzed', () => {
     try {
       fs.mkdirSync(images, { recursive: true });
       const sharp = (await import('sharp')).default;
-      fs.writeFileSync(path.join(images, 'a.png'), await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 9, g: 9, b: 9 } } }).png().toBuffer());
+      fs.writeFileSync(
+        path.join(images, 'a.png'),
+        await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 9, g: 9, b: 9 } } })
+          .png()
+          .toBuffer(),
+      );
       fs.writeFileSync(path.join(outside, 'keep.txt'), 'untouched');
       h = createHarness(workspace);
       const before = snapshot(parent, workspace);

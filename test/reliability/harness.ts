@@ -37,7 +37,7 @@ export function createHarness(workspace = tempDir('ws')): Harness {
   };
   boot();
   h.workspace = workspace;
-  h.call = async <T,>(name: string, payload: unknown) => {
+  h.call = async <T>(name: string, payload: unknown) => {
     const r = await h.host.dispatch(name, payload);
     if (!r.ok) throw new Error(`${name} failed: ${JSON.stringify(r.error)}`);
     return r.result as T;

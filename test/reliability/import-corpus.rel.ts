@@ -41,7 +41,11 @@ function realPngBomb(): Buffer {
 
 /** A GIF whose logical screen and only frame declare 65,535 × 65,535 pixels. */
 async function gifBomb(): Promise<Buffer> {
-  const gif = Buffer.from(await sharp({ create: { width: 4, height: 4, channels: 3, background: '#808080' } }).gif().toBuffer());
+  const gif = Buffer.from(
+    await sharp({ create: { width: 4, height: 4, channels: 3, background: '#808080' } })
+      .gif()
+      .toBuffer(),
+  );
   gif.writeUInt16LE(65_535, 6);
   gif.writeUInt16LE(65_535, 8);
   const desc = gif.indexOf(0x2c, 13); // image descriptor
@@ -52,7 +56,11 @@ async function gifBomb(): Promise<Buffer> {
 
 /** A JPEG whose SOF header declares 60,000 × 60,000 pixels. */
 async function jpegBomb(): Promise<Buffer> {
-  const jpg = Buffer.from(await sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } }).jpeg().toBuffer());
+  const jpg = Buffer.from(
+    await sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } })
+      .jpeg()
+      .toBuffer(),
+  );
   let i = 2;
   while (i < jpg.length && !(jpg[i] === 0xff && jpg[i + 1] >= 0xc0 && jpg[i + 1] <= 0xc2)) i++;
   jpg.writeUInt16BE(60_000, i + 5);
@@ -62,7 +70,11 @@ async function jpegBomb(): Promise<Buffer> {
 
 /** A lossy WebP whose VP8 frame header declares 16,383 × 16,383 pixels. */
 async function webpBomb(): Promise<Buffer> {
-  const webp = Buffer.from(await sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } }).webp({ lossless: false }).toBuffer());
+  const webp = Buffer.from(
+    await sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } })
+      .webp({ lossless: false })
+      .toBuffer(),
+  );
   const vp8 = webp.indexOf('VP8 ', 12, 'latin1');
   webp.writeUInt16LE(16_383, vp8 + 14);
   webp.writeUInt16LE(16_383, vp8 + 16);
@@ -84,7 +96,9 @@ const py = (code: string, ...args: string[]) => execFileSync('python3', ['-c', c
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-rel-import-'));
   outside = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-rel-outside-'));
-  good = await sharp({ create: { width: 20, height: 20, channels: 3, background: '#ffffff' } }).png().toBuffer();
+  good = await sharp({ create: { width: 20, height: 20, channels: 3, background: '#ffffff' } })
+    .png()
+    .toBuffer();
   fs.writeFileSync(path.join(outside, 'secret.png'), good);
   fs.mkdirSync(path.join(outside, 'more'));
   fs.writeFileSync(path.join(outside, 'more', 'other.png'), good);
@@ -180,7 +194,7 @@ describe('hostile input: the import corpus', () => {
       const failures: Error[] = [];
       const reasons = Object.fromEntries(report.skipped.map((s) => [s.file.split(path.sep).join('/'), s.reason]));
       for (const [file, re] of Object.entries(expected)) {
-        await t.attempt(() => expect(reasons[file] ?? "(not skipped)", `${file}: ${JSON.stringify(reasons)}`).toMatch(re)).catch((e) => failures.push(e as Error));
+        await t.attempt(() => expect(reasons[file] ?? '(not skipped)', `${file}: ${JSON.stringify(reasons)}`).toMatch(re)).catch((e) => failures.push(e as Error));
       }
       if (failures.length) throw new Error(failures.map((f) => f.message).join('\n'));
       // the good files: ok/ (3), the link that stays inside, z/ok.png from the zip

@@ -38,7 +38,9 @@ describe('faults: a long run', () => {
         expect(new Set(tensors.slice(1)).size, `tensors per epoch: ${tensors.join(',')}`).toBe(1);
         // RSS after the warm-up (epoch 3) against the end
         const growth = rss[29] / rss[2] - 1;
-        t.note(`tensors ${tensors[1]} flat, RSS ${(rss[2] / 2 ** 20).toFixed(0)} → ${(rss[29] / 2 ** 20).toFixed(0)} MB (${(growth * 100).toFixed(1)} %), ${Math.round((Date.now() - started) / 1000)} s`);
+        t.note(
+          `tensors ${tensors[1]} flat, RSS ${(rss[2] / 2 ** 20).toFixed(0)} → ${(rss[29] / 2 ** 20).toFixed(0)} MB (${(growth * 100).toFixed(1)} %), ${Math.round((Date.now() - started) / 1000)} s`,
+        );
         expect(growth, `RSS by epoch (MB): ${rss.map((x) => Math.round(x / 2 ** 20)).join(',')}`).toBeLessThan(0.1);
       });
     } finally {

@@ -20,10 +20,12 @@ let server: ServeHandle;
 
 function get(urlPath: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port: server.port, path: urlPath, headers }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port: server.port, path: urlPath, headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
   });
 }
 
@@ -75,7 +77,15 @@ describe('hostile input: serve mode', () => {
   it('a socket from another Origin, or a foreign Host header, is refused even with the token', async () => {
     const t = tally('hostile', 'serve: foreign Origin / Host (DNS rebinding)');
     try {
-      for (const o of ['http://evil.example', 'null', `http://127.0.0.1:${server.port + 1}`, `https://127.0.0.1:${server.port}`, `http://localhost.evil.example:${server.port}`, 'file://', undefined]) {
+      for (const o of [
+        'http://evil.example',
+        'null',
+        `http://127.0.0.1:${server.port + 1}`,
+        `https://127.0.0.1:${server.port}`,
+        `http://localhost.evil.example:${server.port}`,
+        'file://',
+        undefined,
+      ]) {
         await t.attempt(async () => expect(await wsStatus(`?token=${TOKEN}`, { Origin: o }), String(o)).toBe(403));
       }
       for (const hdr of ['evil.example', `evil.example:${server.port}`, `127.0.0.1.nip.io:${server.port}`, `127.0.0.1:${server.port + 1}`]) {
@@ -135,7 +145,9 @@ describe('hostile input: serve mode', () => {
       // the CLI's default --host is loopback too
       await t.attempt(() => expect(fs.readFileSync(path.join(repoRoot, 'src-main', 'serve', 'cli.ts'), 'utf8')).toMatch(/host: \{ type: 'string', default: '127\.0\.0\.1' \}/));
       // not reachable on this machine's other addresses
-      const external = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+      const external = Object.values(os.networkInterfaces())
+        .flat()
+        .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
       if (external) {
         await t.attempt(async () => {
           const err = await new Promise<string>((resolve) => {

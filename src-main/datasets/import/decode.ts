@@ -37,7 +37,11 @@ function decodePlainPng(bytes: Buffer, opts: ImportOptions, maxPixels: number): 
           const side = Math.max(h, w);
           const top = Math.floor((side - h) / 2);
           const left = Math.floor((side - w) / 2);
-          img = tf.pad(img, [[top, side - h - top], [left, side - w - left], [0, 0]]);
+          img = tf.pad(img, [
+            [top, side - h - top],
+            [left, side - w - left],
+            [0, 0],
+          ]);
         }
         img = tf.image.resizeBilinear(img, [S, S], true) as typeof img;
       }
@@ -92,7 +96,12 @@ export async function decodeImage(bytes: Buffer, file: string, opts: ImportOptio
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0];
     if (/pixel limit/i.test(msg)) {
-      const dims = await sharp(bytes, { limitInputPixels: false }).metadata().then((m) => `${m.width}×${m.height}`, () => 'too many');
+      const dims = await sharp(bytes, { limitInputPixels: false })
+        .metadata()
+        .then(
+          (m) => `${m.width}×${m.height}`,
+          () => 'too many',
+        );
       throw new Error(`image declares ${dims} pixels, over the ${maxPixels.toLocaleString()}-pixel limit (refused before decoding)`);
     }
     throw new Error(`corrupt or truncated image (${plainDecodeError(msg)})`);
@@ -106,7 +115,10 @@ export function plainDecodeError(msg: string): string {
   if (/premature end|truncat|unexpected end|end of (file|stream)|not enough data|read error|short read/.test(m)) return 'the file ends before the image data does';
   if (/crc|checksum|adler/.test(m)) return 'the image data is damaged (checksum mismatch)';
   if (/unsupported|unknown|not a known/.test(m)) return 'the image uses a variant this studio cannot read';
-  const cleaned = msg.replace(/^(vips|vipspng|vipsjpeg|vips2png|libpng|png|jpeg|gifload|webpload|heifload)[a-z_]*\s*:\s*/i, '').replace(/\b(vips|libpng|libjpeg|libvips)\b/gi, '').trim();
+  const cleaned = msg
+    .replace(/^(vips|vipspng|vipsjpeg|vips2png|libpng|png|jpeg|gifload|webpload|heifload)[a-z_]*\s*:\s*/i, '')
+    .replace(/\b(vips|libpng|libjpeg|libvips)\b/gi, '')
+    .trim();
   return cleaned || 'the image data could not be decoded';
 }
 
@@ -142,7 +154,10 @@ export async function convertStack(images: Uint8Array, count: number, shape: [nu
   const out = new Uint8Array(count * per);
   const fit = opts.fit === 'crop' ? 'cover' : opts.fit === 'pad' ? 'contain' : 'fill';
   for (let i = 0; i < count; i++) {
-    let p = sharp(Buffer.from(images.subarray(i * h * w * c, (i + 1) * h * w * c)), { raw: { width: w, height: h, channels: c as 1 | 3 } }).resize(opts.size, opts.size, { fit, background: '#000000' });
+    let p = sharp(Buffer.from(images.subarray(i * h * w * c, (i + 1) * h * w * c)), { raw: { width: w, height: h, channels: c as 1 | 3 } }).resize(opts.size, opts.size, {
+      fit,
+      background: '#000000',
+    });
     p = C === 1 ? p.grayscale() : p.toColourspace('srgb');
     const buf = await p.raw().toBuffer();
     out.set(buf.subarray(0, per), i * per);

@@ -18,7 +18,11 @@ function npyHeader(buf: Buffer): { descr: string; fortran: boolean; shape: numbe
   return {
     descr: /'descr':\s*'([^']+)'/.exec(header)?.[1] ?? '',
     fortran: /'fortran_order':\s*True/.test(header),
-    shape: (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number),
+    shape: (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map(Number),
     data: buf.subarray(start),
   };
 }

@@ -39,7 +39,6 @@ export interface ImportReport {
   labelCounts: Record<string, number>;
 }
 
-
 export const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.bmp']);
 export const ARCHIVE_EXT = new Set(['.zip', '.tar', '.gz', '.tgz', '.7z', '.rar']);
 export const DEFAULTS = { maxPixels: 50_000_000, maxZipEntries: 200_000, maxZipBytes: 4 * 2 ** 30, maxZipRatio: 200, background: 'black' as 'black' | 'white' };
@@ -57,7 +56,6 @@ export class ImportCancelled extends Error {
     this.name = 'ImportCancelled';
   }
 }
-
 
 /** The options with every limit filled in. */
 export type Limits = Required<Omit<ImportOptions, 'signal' | 'onProgress' | 'limit'>>;

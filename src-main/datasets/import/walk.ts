@@ -74,15 +74,7 @@ export async function walkDir(root: string, dir: string, sources: Source[], stac
   await walk(root);
 }
 
-export async function addFile(
-  full: string,
-  rel: string,
-  label: string,
-  sources: Source[],
-  stacks: Stack[],
-  skipped: SkippedFile[],
-  opts: Limits & ImportOptions,
-): Promise<void> {
+export async function addFile(full: string, rel: string, label: string, sources: Source[], stacks: Stack[], skipped: SkippedFile[], opts: Limits & ImportOptions): Promise<void> {
   const lower = rel.toLowerCase();
   const ext = path.extname(lower);
   if (lower.endsWith('.zip')) return addZip(full, rel, sources, skipped, opts);

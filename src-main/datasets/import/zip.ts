@@ -10,10 +10,18 @@ import { ARCHIVE_EXT, IMAGE_EXT, type Limits, type SkippedFile, type Source } fr
 type Accept = (name: string, ext: string) => true | false | string;
 
 /** The entries of an archive that pass the limits and `accept`; every refused one is in `skipped`. */
-export async function scanZip(full: string, rel: string, skipped: SkippedFile[], opts: Pick<Limits, 'maxZipEntries' | 'maxZipBytes' | 'maxZipRatio'>, accept: Accept): Promise<{ zip: yauzl.ZipFile; wanted: Array<{ entry: yauzl.Entry; name: string }> } | undefined> {
+export async function scanZip(
+  full: string,
+  rel: string,
+  skipped: SkippedFile[],
+  opts: Pick<Limits, 'maxZipEntries' | 'maxZipBytes' | 'maxZipRatio'>,
+  accept: Accept,
+): Promise<{ zip: yauzl.ZipFile; wanted: Array<{ entry: yauzl.Entry; name: string }> } | undefined> {
   let zip: yauzl.ZipFile;
   try {
-    zip = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.open(full, { lazyEntries: true, autoClose: false, validateEntrySizes: true, decodeStrings: false }, (e, z) => (e ? reject(e) : resolve(z))));
+    zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+      yauzl.open(full, { lazyEntries: true, autoClose: false, validateEntrySizes: true, decodeStrings: false }, (e, z) => (e ? reject(e) : resolve(z))),
+    );
   } catch (err) {
     skipped.push({ file: rel, reason: `not a readable zip archive: ${(err as Error).message}` });
     return undefined;
@@ -78,7 +86,9 @@ export function readZipEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Bu
 
 /** A dropped zip: its image entries become sources (the first folder in an entry's path is its label). */
 export async function addZip(full: string, rel: string, sources: Source[], skipped: SkippedFile[], opts: Limits): Promise<void> {
-  const scanned = await scanZip(full, rel, skipped, opts, (_name, ext) => (ARCHIVE_EXT.has(ext) ? 'nested archive (not opened)' : IMAGE_EXT.has(ext) ? true : `unsupported file type '${ext || '(none)'}'`));
+  const scanned = await scanZip(full, rel, skipped, opts, (_name, ext) =>
+    ARCHIVE_EXT.has(ext) ? 'nested archive (not opened)' : IMAGE_EXT.has(ext) ? true : `unsupported file type '${ext || '(none)'}'`,
+  );
   if (!scanned) return;
   for (const { entry, name } of scanned.wanted) {
     const parts = name.split('/');

@@ -152,7 +152,15 @@ export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Da
     lo: 0,
     hi,
     bins,
-    perLabel: labelSet.map((label) => ({ label, counts: histogram(Array.from(scored).flatMap((idx, k) => (labelOf(idx) === label ? [mse[k]] : [])), 0, hi, bins) })),
+    perLabel: labelSet.map((label) => ({
+      label,
+      counts: histogram(
+        Array.from(scored).flatMap((idx, k) => (labelOf(idx) === label ? [mse[k]] : [])),
+        0,
+        hi,
+        bins,
+      ),
+    })),
   };
   const scores = Array.from(scored, (index, k) => ({ index, label: labelOf(index), mse: mse[k] })).sort((a, b) => b.mse - a.mse);
 
@@ -162,7 +170,10 @@ export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Da
     const unknown = opts.anomalous.filter((l) => !labelSet.includes(l));
     if (unknown.length) throw new Error(`The dataset has no label ${unknown.join(', ')} (its labels: ${labelSet.join(', ')}).`);
     const anomalous = new Set(opts.anomalous);
-    const roc = rocCurve(mse, Array.from(scored, (i) => anomalous.has(labels[i])));
+    const roc = rocCurve(
+      mse,
+      Array.from(scored, (i) => anomalous.has(labels[i])),
+    );
     anomaly = { anomalous: [...anomalous].sort((a, b) => a - b), auc: roc.auc, positives: roc.positives, negatives: roc.negatives, roc: thin(roc.points, 256) };
   }
 
@@ -190,7 +201,15 @@ export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Da
         const linear = { codes: linearProbe(data(codes)), pixels: linearProbe(data(px)), pca: linearProbe(data(pc)) };
         stage('kNN');
         const knn = { codes: knnProbe(data(codes), k), pixels: knnProbe(data(px), k), pca: knnProbe(data(pc), k), k };
-        probes = { dims: { codes: config.latentDim, pixels: h * w * c, pca: pca.k }, pcaExplained: pca.explained, trainRows: pTrain.length, testRows: testRows.length, labels: probeLabels, linear, knn };
+        probes = {
+          dims: { codes: config.latentDim, pixels: h * w * c, pca: pca.k },
+          pcaExplained: pca.explained,
+          trainRows: pTrain.length,
+          testRows: testRows.length,
+          labels: probeLabels,
+          linear,
+          knn,
+        };
       } finally {
         tf.dispose([codes.train, codes.test, px.train, px.test, pc.train, pc.test]);
       }

@@ -55,11 +55,15 @@ export function linearProbe(data: ProbeData, opts: { iterations?: number; learni
   const opt = tf.train.adam(opts.learningRate ?? 0.05);
   for (let i = 0; i < iterations; i++) {
     tf.tidy(() => {
-      opt.minimize(() => {
-        const logits = tf.add(tf.matMul(xs, w), b);
-        const ce = tf.losses.softmaxCrossEntropy(ys, logits);
-        return tf.add(ce, tf.mul(l2, tf.sum(tf.square(w)))) as tf.Scalar;
-      }, false, [w, b]);
+      opt.minimize(
+        () => {
+          const logits = tf.add(tf.matMul(xs, w), b);
+          const ce = tf.losses.softmaxCrossEntropy(ys, logits);
+          return tf.add(ce, tf.mul(l2, tf.sum(tf.square(w)))) as tf.Scalar;
+        },
+        false,
+        [w, b],
+      );
     });
   }
   const pred = tf.tidy(() => tf.argMax(tf.add(tf.matMul(tf.div(tf.sub(data.test, mean), std), w), b), 1));

@@ -31,7 +31,7 @@ export function rocCurve(scores: ArrayLike<number>, positive: ArrayLike<boolean>
   let tp = 0;
   let fp = 0;
   let auc = 0;
-  for (let k = 0; k < n; ) {
+  for (let k = 0; k < n;) {
     const s = scores[idx[k]];
     let dtp = 0;
     let dfp = 0;

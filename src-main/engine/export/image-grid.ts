@@ -17,7 +17,12 @@ export interface ImageGridOptions {
 export type GridImages = Uint8Array | Float32Array | Array<Uint8Array | Float32Array>;
 
 /** The grid as raw interleaved pixels (before scaling). */
-export function composeGrid(images: GridImages, shape: [number, number, number], cols: number, opts: Omit<ImageGridOptions, 'scale'> = {}): { data: Uint8Array; width: number; height: number; channels: number } {
+export function composeGrid(
+  images: GridImages,
+  shape: [number, number, number],
+  cols: number,
+  opts: Omit<ImageGridOptions, 'scale'> = {},
+): { data: Uint8Array; width: number; height: number; channels: number } {
   const [h, w, c] = shape;
   if (![1, 3, 4].includes(c)) throw new Error(`A PNG grid needs 1, 3 or 4 channels; got ${c}.`);
   const size = h * w * c;
@@ -48,7 +53,13 @@ export function composeGrid(images: GridImages, shape: [number, number, number],
   return { data, width, height, channels: c };
 }
 
-export async function writeImageGridPng(images: GridImages, shape: [number, number, number], cols: number, out: string, opts: ImageGridOptions = {}): Promise<ExportResult & { width: number; height: number }> {
+export async function writeImageGridPng(
+  images: GridImages,
+  shape: [number, number, number],
+  cols: number,
+  out: string,
+  opts: ImageGridOptions = {},
+): Promise<ExportResult & { width: number; height: number }> {
   const scale = opts.scale ?? 1;
   if (!Number.isInteger(scale) || scale < 1 || scale > 64) throw new Error('scale must be a whole number from 1 to 64');
   const g = composeGrid(images, shape, cols, opts);

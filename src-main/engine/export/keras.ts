@@ -168,7 +168,10 @@ export async function exportKeras(g: Graph, out: string): Promise<ExportResult> 
     }
     const now = new Date();
     const p2 = (v: number) => String(v).padStart(2, '0');
-    const metadata = { keras_version: KERAS_LAYOUT_VERSION, date_saved: `${now.getFullYear()}-${p2(now.getMonth() + 1)}-${p2(now.getDate())}@${p2(now.getHours())}:${p2(now.getMinutes())}:${p2(now.getSeconds())}` };
+    const metadata = {
+      keras_version: KERAS_LAYOUT_VERSION,
+      date_saved: `${now.getFullYear()}-${p2(now.getMonth() + 1)}-${p2(now.getDate())}@${p2(now.getHours())}:${p2(now.getMinutes())}:${p2(now.getSeconds())}`,
+    };
     const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
     const zip = zipSync({ 'metadata.json': enc(metadata), 'config.json': enc(config), 'model.weights.h5': weights }, { level: 0 });
     fs.writeFileSync(tmp, zip);

@@ -40,7 +40,11 @@ export function hasNestedModel(modelJson: Record<string, unknown>, name: string)
  * the config), but one that disagrees — e.g. a Dense layer of 10⁹ units — is not a studio export.
  */
 export function checkTopology(dir: string, modelJson: Record<string, unknown>, plan: JobPlan): void {
-  const want = new Map(planWeights(plan).filter((w) => w.role === 'kernel').map((w) => [w.layer.name, w.layer]));
+  const want = new Map(
+    planWeights(plan)
+      .filter((w) => w.role === 'kernel')
+      .map((w) => [w.layer.name, w.layer]),
+  );
   const problems: string[] = [];
   for (const half of ['encoder', 'decoder']) {
     const layers = nested(modelJson, half)?.config?.layers;
@@ -56,10 +60,12 @@ export function checkTopology(dir: string, modelJson: Record<string, unknown>, p
       const size = cls === 'Dense' ? l.config?.units : l.config?.filters;
       if (!p) problems.push(`${half} layer ${name} (${String(cls)}) is not in this model`);
       else if (size !== p.out) problems.push(`${half} layer ${name} declares ${JSON.stringify(size)} ${cls === 'Dense' ? 'units' : 'filters'}, the config builds ${p.out}`);
-      else if (p.op !== 'dense' && JSON.stringify(l.config?.kernel_size) !== JSON.stringify([p.kernel, p.kernel])) problems.push(`${half} layer ${name} declares kernel ${JSON.stringify(l.config?.kernel_size)}, the config builds ${p.kernel}×${p.kernel}`);
+      else if (p.op !== 'dense' && JSON.stringify(l.config?.kernel_size) !== JSON.stringify([p.kernel, p.kernel]))
+        problems.push(`${half} layer ${name} declares kernel ${JSON.stringify(l.config?.kernel_size)}, the config builds ${p.kernel}×${p.kernel}`);
     }
   }
-  if (problems.length) throw fail(`model.json in ${dir} does not describe the model of studio.json's configuration: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}.`);
+  if (problems.length)
+    throw fail(`model.json in ${dir} does not describe the model of studio.json's configuration: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}.`);
 }
 
 /** The latent statistics of studio.json, checked: one finite mean and std per code dimension. */
@@ -92,8 +98,10 @@ export function readTfjsWeights(dir: string, modelJson: Record<string, unknown>,
     let declared = 0n;
     for (const w of g.weights as Array<{ name?: unknown; shape?: unknown; dtype?: unknown; quantization?: unknown }>) {
       const name = typeof w?.name === 'string' ? w.name : JSON.stringify(w?.name);
-      if (!Array.isArray(w?.shape) || w.shape.length > 8 || !w.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw fail(`model.json in ${dir}: weight ${name} has an invalid shape ${JSON.stringify(w?.shape)}.`);
-      if (w.dtype !== 'float32' || w.quantization !== undefined) throw fail(`model.json in ${dir}: weight ${name} is ${String(w.dtype)}${w.quantization ? ' (quantized)' : ''}; the studio's exports hold float32 weights only.`);
+      if (!Array.isArray(w?.shape) || w.shape.length > 8 || !w.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+        throw fail(`model.json in ${dir}: weight ${name} has an invalid shape ${JSON.stringify(w?.shape)}.`);
+      if (w.dtype !== 'float32' || w.quantization !== undefined)
+        throw fail(`model.json in ${dir}: weight ${name} is ${String(w.dtype)}${w.quantization ? ' (quantized)' : ''}; the studio's exports hold float32 weights only.`);
       const shape = w.shape as number[];
       const elems = shape.reduce((a, b) => a * BigInt(b), 1n);
       declared += elems * 4n;
@@ -115,7 +123,8 @@ export function readTfjsWeights(dir: string, modelJson: Record<string, unknown>,
     groups.push({ files, weights, bytes: actual });
   }
   for (const name of expected.keys()) if (!seen.has(name)) problems.push(`${name} is missing`);
-  if (problems.length) throw fail(`The weights in model.json do not fit the model of studio.json's configuration: ${problems.slice(0, 6).join('; ')}${problems.length > 6 ? `; and ${problems.length - 6} more` : ''}.`);
+  if (problems.length)
+    throw fail(`The weights in model.json do not fit the model of studio.json's configuration: ${problems.slice(0, 6).join('; ')}${problems.length > 6 ? `; and ${problems.length - 6} more` : ''}.`);
 
   // Everything declared is what the config needs and the files hold exactly that: read them.
   const out = new Map<string, Float32Array>();

@@ -257,7 +257,14 @@ export class GraphStep {
     const vars = this.optimizer.variables();
     const values = vars.map((v) => readVariable(v.handle));
     try {
-      tf.dispose(this.be.runSavedModel(this.session!, values, vars.map((_, i) => ({ name: `assign/in${i}`, tfDtype: 'DT_FLOAT' })), ['assign/done']));
+      tf.dispose(
+        this.be.runSavedModel(
+          this.session!,
+          values,
+          vars.map((_, i) => ({ name: `assign/in${i}`, tfDtype: 'DT_FLOAT' })),
+          ['assign/done'],
+        ),
+      );
     } finally {
       tf.dispose(values);
     }
@@ -269,7 +276,12 @@ export class GraphStep {
   private pull(): void {
     if (!this.ahead || this.session === undefined) return;
     const vars = this.optimizer.variables();
-    const values = this.be.runSavedModel(this.session, [], [], vars.map((_, i) => `read/${i}`));
+    const values = this.be.runSavedModel(
+      this.session,
+      [],
+      [],
+      vars.map((_, i) => `read/${i}`),
+    );
     vars.forEach((v, i) => assignVariable(v.handle, values[i]));
     tf.dispose(values);
     this.ahead = false;

@@ -131,8 +131,7 @@ export const eluGrad = (dy: Tensor, y: Tensor) => op('EluGrad', [dy, y]);
 export const leakyReluGrad = (dy: Tensor, x: Tensor, alpha: number) => op('LeakyReluGrad', [dy, x], [attr.float('alpha', alpha)]);
 
 // ---- dense and convolution ---------------------------------------------------------------------
-export const matMul = (a: Tensor, b: Tensor, transposeA = false, transposeB = false) =>
-  op('MatMul', [a, b], mmAttrs[+transposeA][+transposeB]());
+export const matMul = (a: Tensor, b: Tensor, transposeA = false, transposeB = false) => op('MatMul', [a, b], mmAttrs[+transposeA][+transposeB]());
 export const biasAdd = (x: Tensor, bias: Tensor) => op('BiasAdd', [x, bias], nhwc());
 /** Σ of dy over every axis but the last: the bias gradient. */
 export const biasAddGrad = (dy: Tensor) => op('BiasAddGrad', [dy], nhwc());
@@ -149,10 +148,8 @@ const convAttrs = (s: ConvSpec): OpAttr[] => [
 ];
 export const conv2d = (x: Tensor, filter: Tensor, s: ConvSpec) => op('Conv2D', [x, filter], convAttrs(s));
 /** The gradient of conv2d with respect to its input (also the forward pass of a transposed conv). */
-export const conv2dBackpropInput = (inputSizes: Tensor, filter: Tensor, dy: Tensor, s: ConvSpec) =>
-  op('Conv2DBackpropInput', [inputSizes, filter, dy], convAttrs(s));
-export const conv2dBackpropFilter = (x: Tensor, filterSizes: Tensor, dy: Tensor, s: ConvSpec) =>
-  op('Conv2DBackpropFilter', [x, filterSizes, dy], convAttrs(s));
+export const conv2dBackpropInput = (inputSizes: Tensor, filter: Tensor, dy: Tensor, s: ConvSpec) => op('Conv2DBackpropInput', [inputSizes, filter, dy], convAttrs(s));
+export const conv2dBackpropFilter = (x: Tensor, filterSizes: Tensor, dy: Tensor, s: ConvSpec) => op('Conv2DBackpropFilter', [x, filterSizes, dy], convAttrs(s));
 
 // ---- resource variables and TensorFlow's optimizer kernels -------------------------------------
 // TensorFlow's "anonymous" shared name: the variable lives as long as its handle tensor (checked:
@@ -162,11 +159,7 @@ const ANONYMOUS = 'cd2c89b7-88b7-44c8-ad83-06c2a9158347';
 /** A TensorFlow resource variable holding a copy of `init` (float32). Dispose the handle to free it. */
 export function resourceVariable(init: Tensor): Tensor {
   const b = be();
-  const h = b.executeSingleOutput(
-    'VarHandleOp',
-    [attr.str('container', ''), attr.str('shared_name', ANONYMOUS), attr.type('dtype'), attr.shape('shape', init.shape)],
-    [],
-  );
+  const h = b.executeSingleOutput('VarHandleOp', [attr.str('container', ''), attr.str('shared_name', ANONYMOUS), attr.type('dtype'), attr.shape('shape', init.shape)], []);
   assignVariable(h, init);
   return h;
 }
@@ -214,11 +207,9 @@ export function onednn(): boolean {
   return onednnOk!;
 }
 /** conv2d(x, filter) + bias in one oneDNN kernel. */
-export const mklConv2dWithBias = (x: Tensor, filter: Tensor, bias: Tensor, s: ConvSpec) =>
-  op('_MklNativeConv2DWithBias', [x, filter, bias], [...convAttrs(s), ...mklLabel()]);
+export const mklConv2dWithBias = (x: Tensor, filter: Tensor, bias: Tensor, s: ConvSpec) => op('_MklNativeConv2DWithBias', [x, filter, bias], [...convAttrs(s), ...mklLabel()]);
 export const mklConv2d = (x: Tensor, filter: Tensor, s: ConvSpec) => op('_MklNativeConv2D', [x, filter], [...convAttrs(s), ...mklLabel()]);
-export const mklConv2dBackpropFilter = (x: Tensor, filterSizes: Tensor, dy: Tensor, s: ConvSpec) =>
-  op('_MklNativeConv2DBackpropFilter', [x, filterSizes, dy], [...convAttrs(s), ...mklLabel()]);
+export const mklConv2dBackpropFilter = (x: Tensor, filterSizes: Tensor, dy: Tensor, s: ConvSpec) => op('_MklNativeConv2DBackpropFilter', [x, filterSizes, dy], [...convAttrs(s), ...mklLabel()]);
 /** [filter gradient, bias gradient (Σ dy over all axes but the last)] in one oneDNN kernel. */
 export const mklConv2dBackpropFilterWithBias = (x: Tensor, filterSizes: Tensor, dy: Tensor, s: ConvSpec): [Tensor, Tensor] =>
   exec('_MklNativeConv2DBackpropFilterWithBias', [attr.T(), ...convAttrs(s), ...mklLabel()], [x, filterSizes, dy], 2) as [Tensor, Tensor];

@@ -168,7 +168,12 @@ export class FastStep {
     return this.k(N, `s${shape.join(',')}`, () => tf.tensor1d([N, ...shape], 'int32'));
   }
   private axes(rank: number): Tensor {
-    return this.k(0, `a${rank}`, () => tf.tensor1d(Array.from({ length: rank }, (_, i) => i), 'int32'));
+    return this.k(0, `a${rank}`, () =>
+      tf.tensor1d(
+        Array.from({ length: rank }, (_, i) => i),
+        'int32',
+      ),
+    );
   }
 
   private useOnednn(hwc: number[]): boolean {
@@ -222,8 +227,7 @@ export class FastStep {
       else {
         let z: Tensor;
         if (l.type === 'dense') z = n.biasAdd(n.matMul(x, W[l.kernel]), W[l.bias]);
-        else if (l.type === 'conv')
-          z = this.useOnednn(l.inShape) ? n.mklConv2dWithBias(x, W[l.kernel], W[l.bias], l.spec) : n.biasAdd(n.conv2d(x, W[l.kernel], l.spec), W[l.bias]);
+        else if (l.type === 'conv') z = this.useOnednn(l.inShape) ? n.mklConv2dWithBias(x, W[l.kernel], W[l.bias], l.spec) : n.biasAdd(n.conv2d(x, W[l.kernel], l.spec), W[l.bias]);
         else z = n.biasAdd(n.conv2dBackpropInput(this.shapeT(N, l.outShape), W[l.kernel], x, l.spec), W[l.bias]);
         y = this.act(l.act, z, 0);
       }
@@ -324,7 +328,10 @@ export class FastStep {
       if (c.loss === 'mse') {
         const diff = n.sub(recon, flatTarget);
         rec = n.mean(n.square(diff), allAxes);
-        dOut = n.mul(diff, this.k(N, 'twoInvM', () => tf.scalar(2 / M)));
+        dOut = n.mul(
+          diff,
+          this.k(N, 'twoInvM', () => tf.scalar(2 / M)),
+        );
       } else {
         const p = n.clip(recon, k.lo, k.hi);
         const lp = n.log(p);
@@ -333,7 +340,8 @@ export class FastStep {
         // tfjs's chain: d/dp = (p − t) / (p(1 − p)) / M, zero where the clip is active (p ≠ recon).
         const inside = n.equal(p, recon);
         const pt = n.sub(p, flatTarget);
-        if (outAct === 'sigmoid') dzOut = n.select(inside, n.mul(pt, invM), k.zero); // the σ′ = p(1 − p) cancels
+        if (outAct === 'sigmoid')
+          dzOut = n.select(inside, n.mul(pt, invM), k.zero); // the σ′ = p(1 − p) cancels
         else dOut = n.select(inside, n.mul(n.op('RealDiv', [pt, n.mul(p, n.sub(k.one, p))]), invM), k.zero);
       }
 
@@ -353,8 +361,11 @@ export class FastStep {
         const klSum = n.sum(n.sub(n.sub(n.add(lv, k.one), n.square(mu)), e), this.axes(2));
         // Kept per batch size and β (the graph step takes them as graph inputs, so a new β needs no new graph).
         const beta = this.beta;
-        const cKl = (beta / P) / N;
-        extra = n.mul(klSum, this.k(N, `klValue${beta}`, () => tf.scalar(-0.5 * cKl)));
+        const cKl = beta / P / N;
+        extra = n.mul(
+          klSum,
+          this.k(N, `klValue${beta}`, () => tf.scalar(-0.5 * cKl)),
+        );
         const cT = this.k(N, `klGrad${beta}`, () => tf.scalar(cKl));
         const dmu = n.add(dz, n.mul(mu, cT));
         const dlv = n.mul(n.add(n.mul(n.mul(dz, eps), sd), n.mul(n.sub(e, k.one), cT)), k.half);
@@ -365,9 +376,19 @@ export class FastStep {
         dz = n.add(n.matMul(dmu, W[hm.kernel], false, true), n.matMul(dlv, W[hl.kernel], false, true));
       } else if (c.kind === 'sparse') {
         // l1 · mean|z|; tfjs's |z|′ is +1 for z > 0 and −1 otherwise (also at 0).
-        extra = n.mul(n.mean(n.abs(z), this.axes(z.rank)), this.k(0, 'l1', () => tf.scalar(c.l1)));
+        extra = n.mul(
+          n.mean(n.abs(z), this.axes(z.rank)),
+          this.k(0, 'l1', () => tf.scalar(c.l1)),
+        );
         const g = this.k(N, 'l1g', () => tf.scalar(c.l1 / z.size));
-        dz = n.add(dz, n.select(n.greater(z, k.zero), g, this.k(N, 'l1gNeg', () => tf.scalar(-c.l1 / z.size))));
+        dz = n.add(
+          dz,
+          n.select(
+            n.greater(z, k.zero),
+            g,
+            this.k(N, 'l1gNeg', () => tf.scalar(-c.l1 / z.size)),
+          ),
+        );
       }
       const loss = extra ? n.add(rec, extra) : rec;
       this.backward(this.enc, dz, W, N, savedE, grads, false);

@@ -4,9 +4,12 @@
 // as in TensorFlow's .proto files; fields this project never writes are left out.
 import protobuf from 'protobufjs';
 
-const shape = { fields: { dim: { rule: 'repeated', type: 'Dim', id: 2 }, unknownRank: { type: 'bool', id: 3 } }, nested: { Dim: { fields: { size: { type: 'int64', id: 1 }, name: { type: 'string', id: 2 } } } } };
+const shape = {
+  fields: { dim: { rule: 'repeated', type: 'Dim', id: 2 }, unknownRank: { type: 'bool', id: 3 } },
+  nested: { Dim: { fields: { size: { type: 'int64', id: 1 }, name: { type: 'string', id: 2 } } } },
+};
 
-export const tfProto = protobuf.Root.fromJSON(({
+export const tfProto = protobuf.Root.fromJSON({
   nested: {
     tensorflow: {
       nested: {
@@ -18,7 +21,13 @@ export const tfProto = protobuf.Root.fromJSON(({
         GraphDef: { fields: { node: { rule: 'repeated', type: 'NodeDef', id: 1 }, versions: { type: 'VersionDef', id: 4 } } },
         VersionDef: { fields: { producer: { type: 'int32', id: 1 }, minConsumer: { type: 'int32', id: 2 } } },
         NodeDef: {
-          fields: { name: { type: 'string', id: 1 }, op: { type: 'string', id: 2 }, input: { rule: 'repeated', type: 'string', id: 3 }, device: { type: 'string', id: 4 }, attr: { keyType: 'string', type: 'AttrValue', id: 5 } },
+          fields: {
+            name: { type: 'string', id: 1 },
+            op: { type: 'string', id: 2 },
+            input: { rule: 'repeated', type: 'string', id: 3 },
+            device: { type: 'string', id: 4 },
+            attr: { keyType: 'string', type: 'AttrValue', id: 5 },
+          },
         },
         AttrValue: {
           oneofs: { value: { oneof: ['list', 's', 'i', 'f', 'b', 'type', 'shape', 'tensor'] } },
@@ -50,4 +59,4 @@ export const tfProto = protobuf.Root.fromJSON(({
       },
     },
   },
-} as unknown) as protobuf.INamespace);
+} as unknown as protobuf.INamespace);

@@ -92,7 +92,8 @@ interface StudioCheckpoint {
 
 async function readStudioCheckpoint(dir: string, c: ModelConfig, nWeights: number): Promise<StudioCheckpoint> {
   const ckpt = readableDir(dir);
-  if (!ckpt || !fs.existsSync(path.join(ckpt, 'state.json'))) throw new JobError(`there is no checkpoint to continue from (${dir} is missing): train the run for an epoch first, or export without --from-checkpoint`);
+  if (!ckpt || !fs.existsSync(path.join(ckpt, 'state.json')))
+    throw new JobError(`there is no checkpoint to continue from (${dir} is missing): train the run for an epoch first, or export without --from-checkpoint`);
   const state = JSON.parse(fs.readFileSync(path.join(ckpt, 'state.json'), 'utf8')) as StudioCheckpoint['state'];
   const { specs } = JSON.parse(fs.readFileSync(path.join(ckpt, 'optimizer.json'), 'utf8')) as { specs: Array<{ name: string; shape: number[] }> };
   const ae = await loadAutoencoder(ckpt);

@@ -118,9 +118,7 @@ export const CheckpointState = z
 export type CheckpointState = z.infer<typeof CheckpointState>;
 
 /** out/done.json: the job trained all its epochs (or stopped early). */
-export const DoneJson = z
-  .object({ format: z.literal(JOB_FORMAT), epochsDone: count, reason: z.enum(['done', 'early-stopping']), message: z.string().max(2000) })
-  .passthrough();
+export const DoneJson = z.object({ format: z.literal(JOB_FORMAT), epochsDone: count, reason: z.enum(['done', 'early-stopping']), message: z.string().max(2000) }).passthrough();
 export type DoneJson = z.infer<typeof DoneJson>;
 
 /** The optimizer slots train.py keeps per weight, in tfjs's order and names (fast/optimizer.ts). */

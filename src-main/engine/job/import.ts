@@ -73,7 +73,8 @@ export function readJob(dir: string): ReadJob {
   // format and version first, so another version gets that message and not a schema detail
   const head = readJson(dir, JOB_FILES.job, 16 * MiB, z.record(z.string(), z.unknown()), 'job.json');
   if (head.format !== JOB_FORMAT) throw new JobImportError(`job.json is not an Autoencoder Studio cluster job (format ${JSON.stringify(head.format)}).`);
-  if (head.version !== JOB_VERSION) throw new JobImportError(`job.json is a version ${JSON.stringify(head.version)} job; this studio reads version ${JOB_VERSION} jobs. Export the job again from this studio.`);
+  if (head.version !== JOB_VERSION)
+    throw new JobImportError(`job.json is a version ${JSON.stringify(head.version)} job; this studio reads version ${JOB_VERSION} jobs. Export the job again from this studio.`);
   const job = readJson(dir, JOB_FILES.job, 16 * MiB, JobJson, 'job.json');
   const checked = validateConfig(job.config);
   if (!checked.ok) throw new JobImportError(`job.json's configuration is not valid: ${checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
@@ -84,7 +85,8 @@ export function readJob(dir: string): ReadJob {
   } catch (err) {
     throw new JobImportError(`job.json's configuration cannot be built: ${(err as Error).message}.`);
   }
-  if (job.dataset.shape.join('×') !== config.inputShape.join('×')) throw new JobImportError(`job.json's dataset has ${job.dataset.shape.join('×')} images but the model takes ${config.inputShape.join('×')}.`);
+  if (job.dataset.shape.join('×') !== config.inputShape.join('×'))
+    throw new JobImportError(`job.json's dataset has ${job.dataset.shape.join('×')} images but the model takes ${config.inputShape.join('×')}.`);
 
   const ckptRel = [JOB_FILES.checkpoint, JOB_FILES.checkpointOld].find((d) => fs.existsSync(path.join(dir, d, 'state.json')));
   if (!ckptRel) {
@@ -94,7 +96,8 @@ export function readJob(dir: string): ReadJob {
   if (state.history.loss.length !== state.epochsDone || state.history.valLoss.length !== state.epochsDone) {
     throw new JobImportError(`the checkpoint state says ${state.epochsDone} epochs but its history has ${state.history.loss.length}; the checkpoint is damaged.`);
   }
-  if (state.epochsDone < job.startEpoch || state.startEpoch !== job.startEpoch) throw new JobImportError(`the checkpoint (epoch ${state.epochsDone}, from ${state.startEpoch}) does not belong to this job.json (starting at epoch ${job.startEpoch}).`);
+  if (state.epochsDone < job.startEpoch || state.startEpoch !== job.startEpoch)
+    throw new JobImportError(`the checkpoint (epoch ${state.epochsDone}, from ${state.startEpoch}) does not belong to this job.json (starting at epoch ${job.startEpoch}).`);
   if (state.epochsDone === job.startEpoch) throw new JobImportError(`The job has not finished an epoch yet (its checkpoint is still at epoch ${state.epochsDone}).`);
 
   // Both weight files' headers are checked against the plan before any tensor is read.
@@ -113,7 +116,11 @@ export function readJob(dir: string): ReadJob {
       throw err;
     }
   };
-  const mh = header(`${ckptRel}/model.safetensors`, wts.map((w) => ({ name: w.key, shape: w.shape })), bytes);
+  const mh = header(
+    `${ckptRel}/model.safetensors`,
+    wts.map((w) => ({ name: w.key, shape: w.shape })),
+    bytes,
+  );
   const oh = header(
     `${ckptRel}/optimizer.safetensors`,
     slotNames.flatMap((s) => wts.map((w) => ({ name: `${w.key}/${s}`, shape: w.shape }))),
@@ -175,11 +182,15 @@ export function readJobDataset(r: ReadJob): JobDataset {
   const labels = i32('labels');
   const train = i32('train_index');
   const val = i32('val_index');
-  for (const [name, idx] of [['train_index', train], ['val_index', val]] as const) {
+  for (const [name, idx] of [
+    ['train_index', train],
+    ['val_index', val],
+  ] as const) {
     for (let i = 0; i < idx.length; i++) if (idx[i] < 0 || idx[i] >= d.count) throw new JobImportError(`${JOB_FILES.dataset}: ${name} holds ${idx[i]}, outside the ${d.count} images.`);
   }
   const labelNames = r.job.source.labelNames.length ? r.job.source.labelNames : [''];
-  for (let i = 0; i < labels.length; i++) if (labels[i] < 0 || labels[i] >= labelNames.length) throw new JobImportError(`${JOB_FILES.dataset}: label ${labels[i]} of image ${i} has no name in job.json.`);
+  for (let i = 0; i < labels.length; i++)
+    if (labels[i] < 0 || labels[i] >= labelNames.length) throw new JobImportError(`${JOB_FILES.dataset}: label ${labels[i]} of image ${i} has no name in job.json.`);
   return { images, labels, labelNames, shape: d.shape, count: d.count, train, val };
 }
 

@@ -145,7 +145,13 @@ export function checkExpected(h: SafeHeader, expected: ExpectedTensor[], opts: {
   if (!opts.allowExtra) {
     const names = new Set(expected.map((x) => x.name));
     const extra = [...h.entries.keys()].filter((n) => !names.has(n));
-    if (extra.length) problems.push(`unexpected tensor${extra.length === 1 ? '' : 's'} ${extra.slice(0, 5).map((n) => `'${n}'`).join(', ')}${extra.length > 5 ? ` and ${extra.length - 5} more` : ''}`);
+    if (extra.length)
+      problems.push(
+        `unexpected tensor${extra.length === 1 ? '' : 's'} ${extra
+          .slice(0, 5)
+          .map((n) => `'${n}'`)
+          .join(', ')}${extra.length > 5 ? ` and ${extra.length - 5} more` : ''}`,
+      );
   }
   if (problems.length) {
     throw new SafetensorsError(`${label} does not fit the model: ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}`);
@@ -160,7 +166,8 @@ export function readF32(h: SafeHeader, name: string, label = h.file): Float32Arr
   const out = new Float32Array((e.end - e.begin) / 4);
   readInto(h, e, new Uint8Array(out.buffer));
   for (let i = 0; i < out.length; i++) {
-    if (!Number.isFinite(out[i])) throw new SafetensorsError(`${label}: tensor '${name}' holds ${Number.isNaN(out[i]) ? 'NaN' : 'an infinite value'} at element ${i}; a model with such weights cannot be used`);
+    if (!Number.isFinite(out[i]))
+      throw new SafetensorsError(`${label}: tensor '${name}' holds ${Number.isNaN(out[i]) ? 'NaN' : 'an infinite value'} at element ${i}; a model with such weights cannot be used`);
   }
   return out;
 }

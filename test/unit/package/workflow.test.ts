@@ -23,7 +23,20 @@ describe('.github/workflows/release.yml', () => {
   });
 
   it('builds AppImage + deb, dmg and NSIS, runs npm test, the smoke test and uploads the installers', () => {
-    for (const s of ['--linux AppImage deb', '--mac dmg', '--win nsis', 'npm test', 'npm ci', 'test/package/smoke-electron.ts', 'actions/upload-artifact', 'release/*.AppImage', 'release/*.deb', 'release/*.dmg', 'release/*.exe']) expect(yaml).toContain(s);
+    for (const s of [
+      '--linux AppImage deb',
+      '--mac dmg',
+      '--win nsis',
+      'npm test',
+      'npm ci',
+      'test/package/smoke-electron.ts',
+      'actions/upload-artifact',
+      'release/*.AppImage',
+      'release/*.deb',
+      'release/*.dmg',
+      'release/*.exe',
+    ])
+      expect(yaml).toContain(s);
     for (const os of ['ubuntu-', 'macos-', 'windows-']) expect(yaml).toContain(`os: ${os}`);
   });
 });

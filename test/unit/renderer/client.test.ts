@@ -14,7 +14,9 @@ describe('api client', () => {
     const t = new FakeTransport({
       'trainer:ping': () => ({ ok: false, error: { code: 'invalid_payload', message: 'bad nonce', issues: [{ path: 'nonce', message: 'too long' }] } }),
     });
-    const err = await createClient(t).invoke('trainer:ping', { nonce: 'x' }).catch((e) => e);
+    const err = await createClient(t)
+      .invoke('trainer:ping', { nonce: 'x' })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err.code).toBe('invalid_payload');
     expect(err.message).toBe('bad nonce');

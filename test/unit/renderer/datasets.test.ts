@@ -7,7 +7,17 @@ import { setApi } from '../../../src-renderer/api/instance';
 import DatasetsView from '../../../src-renderer/views/DatasetsView.vue';
 import { FakeTransport } from './fake-host';
 
-const manifest = { schemaVersion: 1, id: 'shapes-abc123', name: 'Shapes', source: { kind: 'builtin', builtin: 'shapes' }, shape: [28, 28, 1], count: 9000, labelNames: ['circle', 'square', 'triangle'], labelCounts: [3000, 3000, 3000], createdAt: 1 };
+const manifest = {
+  schemaVersion: 1,
+  id: 'shapes-abc123',
+  name: 'Shapes',
+  source: { kind: 'builtin', builtin: 'shapes' },
+  shape: [28, 28, 1],
+  count: 9000,
+  labelNames: ['circle', 'square', 'triangle'],
+  labelCounts: [3000, 3000, 3000],
+  createdAt: 1,
+};
 const px = btoa(String.fromCharCode(...new Array<number>(784).fill(200)));
 
 describe('Datasets view', () => {

@@ -13,10 +13,22 @@ import { useBackendStore } from '../../../src-renderer/stores/backend';
 import ExportView from '../../../src-renderer/views/ExportView.vue';
 import { APP, FakeTransport, hostDecided } from './fake-host';
 
-const run = (runId: string, status: string, kind = 'conv') => hostDecided({ runId, status, config: { kind }, dataset: { builtin: 'mnist', count: 600 }, epochsDone: 1, history: { loss: [0.1], valLoss: [0.1] }, startedAt: 1 });
+const run = (runId: string, status: string, kind = 'conv') =>
+  hostDecided({ runId, status, config: { kind }, dataset: { builtin: 'mnist', count: 600 }, epochsDone: 1, history: { loss: [0.1], valLoss: [0.1] }, startedAt: 1 });
 const settings = { theme: 'system', maxConcurrentRuns: 2 };
 const info = (over: object = {}) => ({ path: '/ws/a', schemaVersion: 1, datasets: 0, runs: 3, exports: 0, flagged: [], settings, nativeDialogs: false, ...over });
-const record = (exportId: string, format: string, fileName: string) => ({ exportId, runId: 'run-done', kind: 'model', format, part: 'full', fileName, bytes: 2048, files: [fileName], createdAt: 2, download: `/exports/${exportId}` });
+const record = (exportId: string, format: string, fileName: string) => ({
+  exportId,
+  runId: 'run-done',
+  kind: 'model',
+  format,
+  part: 'full',
+  fileName,
+  bytes: 2048,
+  files: [fileName],
+  createdAt: 2,
+  download: `/exports/${exportId}`,
+});
 
 function host(extra: ConstructorParameters<typeof FakeTransport>[0] = {}) {
   const t = new FakeTransport({
@@ -51,7 +63,10 @@ async function mountView(t: FakeTransport, mode: 'serve' | 'electron' = 'serve')
 describe('Export view', () => {
   it('offers finished and imported runs only, exports with the chosen part and format, and shows a download link in serve mode', async () => {
     const { w, t } = await mountView(host());
-    const options = w.get('[data-testid="export-run"]').findAll('option').map((o) => o.attributes('value'));
+    const options = w
+      .get('[data-testid="export-run"]')
+      .findAll('option')
+      .map((o) => o.attributes('value'));
     expect(options.sort()).toEqual(['imported-x', 'run-done']);
     await w.get('[data-testid="export-run"]').setValue('run-done');
     await w.get('[data-testid="export-part-encoder"]').setValue(true);
@@ -66,7 +81,7 @@ describe('Export view', () => {
     expect(t.calls.filter((c) => c.name === 'workspace:info').length).toBeGreaterThanOrEqual(2);
   });
 
-  it('shows the host\'s reason in place when a format cannot express a layer', async () => {
+  it("shows the host's reason in place when a format cannot express a layer", async () => {
     const { w } = await mountView(host());
     await w.get('[data-testid="export-format-keras"]').setValue(true);
     await w.get('[data-testid="export-model"]').trigger('click');
@@ -162,12 +177,25 @@ describe('workspace store', () => {
 });
 
 describe('Export view: cluster jobs', () => {
-  const jobRecord = { exportId: 'exp-9', runId: 'run-done', kind: 'job', format: 'torch', fileName: 'run-done-torch-job', bytes: 3 * 2 ** 20, files: ['run-done-torch-job/train.py', 'run-done-torch-job/launch.sh'], createdAt: 3, download: '/exports/exp-9' };
+  const jobRecord = {
+    exportId: 'exp-9',
+    runId: 'run-done',
+    kind: 'job',
+    format: 'torch',
+    fileName: 'run-done-torch-job',
+    bytes: 3 * 2 ** 20,
+    files: ['run-done-torch-job/train.py', 'run-done-torch-job/launch.sh'],
+    createdAt: 3,
+    download: '/exports/exp-9',
+  };
 
   it('writes a job for any run, continuing from its checkpoint when it has one, and offers the .zip download', async () => {
     const t = host({ 'jobs:export': () => ({ ok: true, result: jobRecord }) });
     const { w } = await mountView(t);
-    const options = w.get('[data-testid="job-run"]').findAll('option').map((o) => o.attributes('value'));
+    const options = w
+      .get('[data-testid="job-run"]')
+      .findAll('option')
+      .map((o) => o.attributes('value'));
     expect(options.sort()).toEqual(['imported-x', 'run-busy', 'run-done']);
     // a running run cannot continue from its checkpoint
     await w.get('[data-testid="job-run"]').setValue('run-busy');
@@ -189,7 +217,7 @@ describe('Export view: cluster jobs', () => {
     const t = host({
       'jobs:import': () =>
         refuse
-          ? { ok: false, error: { code: 'invalid_payload', message: 'out/checkpoint/model.safetensors does not fit the model: \'encoder.z_mean.weight\' is missing' } }
+          ? { ok: false, error: { code: 'invalid_payload', message: "out/checkpoint/model.safetensors does not fit the model: 'encoder.z_mean.weight' is missing" } }
           : { ok: true, result: { cancelled: false, runId: 'imported-job-1' } },
     });
     const { w } = await mountView(t);

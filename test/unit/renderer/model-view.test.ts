@@ -18,7 +18,18 @@ import App from '../../../src-renderer/App.vue';
 import { FakeTransport, hostDecided, readyHost } from './fake-host';
 
 const px = (v: number) => btoa(String.fromCharCode(...new Array<number>(784).fill(v)));
-const shapes = { schemaVersion: 1, id: 'shapes-abc123', name: 'Shapes', source: { kind: 'builtin', builtin: 'shapes' }, shape: [32, 30, 1], count: 900, labelNames: ['circle'], labelCounts: [900], createdAt: 1, options: { validationSplit: 0.2, seed: 7 } };
+const shapes = {
+  schemaVersion: 1,
+  id: 'shapes-abc123',
+  name: 'Shapes',
+  source: { kind: 'builtin', builtin: 'shapes' },
+  shape: [32, 30, 1],
+  count: 900,
+  labelNames: ['circle'],
+  labelCounts: [900],
+  createdAt: 1,
+  options: { validationSplit: 0.2, seed: 7 },
+};
 
 function host(extra: ConstructorParameters<typeof FakeTransport>[0] = {}) {
   const t = new FakeTransport({
@@ -159,7 +170,7 @@ describe('Model view', () => {
 });
 
 describe('training speed in the Model view', () => {
-  it('measures the current architecture, marks the chosen batch and shows the hint or the host\'s refusal in place', async () => {
+  it("measures the current architecture, marks the chosen batch and shows the hint or the host's refusal in place", async () => {
     let refuse = false;
     const t = host({
       'models:speed': () =>
@@ -237,7 +248,16 @@ describe('Noise view', () => {
   });
 });
 
-const summary = (runId: string, status: string, loss: number[]) => hostDecided({ runId, status, config: { kind: 'conv', epochs: 3 }, dataset: { builtin: 'mnist', count: 1000 }, epochsDone: loss.length, history: { loss, valLoss: loss.map((l) => l * 1.1) }, startedAt: 1 });
+const summary = (runId: string, status: string, loss: number[]) =>
+  hostDecided({
+    runId,
+    status,
+    config: { kind: 'conv', epochs: 3 },
+    dataset: { builtin: 'mnist', count: 1000 },
+    epochsDone: loss.length,
+    history: { loss, valLoss: loss.map((l) => l * 1.1) },
+    startedAt: 1,
+  });
 const stubs = { LossChart: { template: '<div data-testid="loss-chart" />' }, CompareChart: { props: ['runs'], template: '<div data-testid="compare-chart" :data-runs="runs.length" />' } };
 
 describe('Train view', () => {

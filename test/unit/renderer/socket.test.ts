@@ -136,7 +136,14 @@ describe('serve-mode socket transport', () => {
     expect(readToken({ search: '' }, undefined)).toBeUndefined();
     expect(readToken({ search: '?token=new' }, storage)).toBe('new');
     expect(store.get('ae-token')).toBe('new');
-    const broken = { getItem: () => { throw new Error('denied'); }, setItem: () => { throw new Error('denied'); } };
+    const broken = {
+      getItem: () => {
+        throw new Error('denied');
+      },
+      setItem: () => {
+        throw new Error('denied');
+      },
+    };
     expect(readToken({ search: '?token=abc' }, broken)).toBe('abc');
     expect(readToken({ search: '' }, broken)).toBeUndefined();
   });

@@ -36,7 +36,9 @@ beforeEach(() => setActivePinia(createPinia()));
 
 describe('Train view: a run imported from a cluster job', () => {
   it('shows every epoch in the curves and the cluster epochs with workers and samples/s', async () => {
-    setApi(createClient(new FakeTransport({ 'app:info': () => ({ ok: true, result: APP }), 'runs:list': () => ({ ok: true, result: [imported] }), 'datasets:list': () => ({ ok: true, result: [] }) })));
+    setApi(
+      createClient(new FakeTransport({ 'app:info': () => ({ ok: true, result: APP }), 'runs:list': () => ({ ok: true, result: [imported] }), 'datasets:list': () => ({ ok: true, result: [] }) })),
+    );
     // uPlot needs a canvas, which happy-dom lacks: the charts are stubbed (their data is in the store)
     const w = mount(TrainView, { global: { stubs: { LossChart: { template: '<div />' }, CompareChart: { template: '<div />' } } } });
     await flushPromises();

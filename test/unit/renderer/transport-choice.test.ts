@@ -12,20 +12,26 @@ function fakeBridge() {
   const calls: Array<[string, unknown]> = [];
   const listeners = new Map<string, Set<(p: unknown) => void>>();
   const bridge = {
-    calls: new Proxy({}, {
-      get: (_t, name: string) => async (payload: unknown) => {
-        calls.push([name, payload]);
-        if (name === 'backend:info') return { ok: true, result: INFO };
-        return { ok: false, error: { code: 'internal', message: `no fake for ${name}` } };
+    calls: new Proxy(
+      {},
+      {
+        get: (_t, name: string) => async (payload: unknown) => {
+          calls.push([name, payload]);
+          if (name === 'backend:info') return { ok: true, result: INFO };
+          return { ok: false, error: { code: 'internal', message: `no fake for ${name}` } };
+        },
       },
-    }),
-    events: new Proxy({}, {
-      get: (_t, name: string) => (l: (p: unknown) => void) => {
-        const set = listeners.get(name) ?? new Set();
-        listeners.set(name, set.add(l));
-        return () => set.delete(l);
+    ),
+    events: new Proxy(
+      {},
+      {
+        get: (_t, name: string) => (l: (p: unknown) => void) => {
+          const set = listeners.get(name) ?? new Set();
+          listeners.set(name, set.add(l));
+          return () => set.delete(l);
+        },
       },
-    }),
+    ),
     getPathForFile: () => '/tmp/x.png',
   } as unknown as StudioBridge;
   const emit = (name: EventName, p: unknown) => listeners.get(name)?.forEach((l) => l(p));

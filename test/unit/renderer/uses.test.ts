@@ -15,7 +15,14 @@ import RunMetrics from '../../../src-renderer/components/gallery/RunMetrics.vue'
 import { FakeTransport } from './fake-host';
 
 const px = btoa(String.fromCharCode(...new Array<number>(784).fill(128)));
-const probe = (accuracy: number) => ({ accuracy, confusion: [[40, 10], [5, 45]], perClass: [0.8, 0.9] });
+const probe = (accuracy: number) => ({
+  accuracy,
+  confusion: [
+    [40, 10],
+    [5, 45],
+  ],
+  perClass: [0.8, 0.9],
+});
 function evaluation(anomalous: number[]) {
   return {
     labelNames: ['cat', 'dog'],
@@ -35,12 +42,38 @@ function evaluation(anomalous: number[]) {
       linear: { codes: probe(0.853), pixels: probe(0.9), pca: probe(0.88) },
       knn: { codes: probe(0.84), pixels: probe(0.91), pca: probe(0.87), k: 5 },
     },
-    histogram: { lo: 0, hi: 0.04, bins: 4, perLabel: [{ label: 0, counts: [20, 20, 8, 2] }, { label: 1, counts: [10, 20, 15, 5] }] },
+    histogram: {
+      lo: 0,
+      hi: 0.04,
+      bins: 4,
+      perLabel: [
+        { label: 0, counts: [20, 20, 8, 2] },
+        { label: 1, counts: [10, 20, 15, 5] },
+      ],
+    },
     edges: [0, 0.01, 0.02, 0.03, 0.04],
     above: [100, 70, 30, 7, 0],
-    worst: { originals: new Array(10).fill(px), reconstructions: new Array(10).fill(px), mse: [0.05, 0.04, 0.039, 0.038, 0.037, 0.036, 0.035, 0.034, 0.033, 0.032], labels: new Array(10).fill(1), indices: [...Array(10).keys()] },
+    worst: {
+      originals: new Array(10).fill(px),
+      reconstructions: new Array(10).fill(px),
+      mse: [0.05, 0.04, 0.039, 0.038, 0.037, 0.036, 0.035, 0.034, 0.033, 0.032],
+      labels: new Array(10).fill(1),
+      indices: [...Array(10).keys()],
+    },
     csv: 'index,label,mse,anomalous\n3,1,0.05,1\n',
-    anomaly: anomalous.length ? { anomalous, auc: 0.7777, positives: 50, negatives: 50, roc: [{ fpr: 0, tpr: 0, threshold: null }, { fpr: 0.5, tpr: 0.8, threshold: 0.01 }, { fpr: 1, tpr: 1, threshold: 0 }] } : undefined,
+    anomaly: anomalous.length
+      ? {
+          anomalous,
+          auc: 0.7777,
+          positives: 50,
+          negatives: 50,
+          roc: [
+            { fpr: 0, tpr: 0, threshold: null },
+            { fpr: 0.5, tpr: 0.8, threshold: 0.01 },
+            { fpr: 1, tpr: 1, threshold: 0 },
+          ],
+        }
+      : undefined,
   };
 }
 
@@ -55,7 +88,7 @@ beforeEach(() => {
 });
 
 describe('Gallery: what the codes are good for', () => {
-  it('shows the host\'s probes, confusion matrix, per-class errors; marking a label asks for the ROC; the threshold shows the host\'s count', async () => {
+  it("shows the host's probes, confusion matrix, per-class errors; marking a label asks for the ROC; the threshold shows the host's count", async () => {
     const w = mount(UsesPanel, { props: { runId: 'run-1' } });
     await flushPromises();
     expect(t.calls.filter((c) => c.name === 'evaluate:run')).toEqual([{ name: 'evaluate:run', payload: { runId: 'run-1', anomalous: [] } }]);
@@ -80,7 +113,7 @@ describe('Gallery: what the codes are good for', () => {
     expect(w.find('[data-testid="roc"]').text()).toMatch(/dog as anomalous \(50 anomalous vs 50 normal/);
   });
 
-  it('shows the host\'s refusal in place', async () => {
+  it("shows the host's refusal in place", async () => {
     t.handlers['evaluate:run'] = () => ({ ok: false, error: { code: 'invalid_payload', message: "Run 'run-2' has no trained model yet" } });
     const w = mount(UsesPanel, { props: { runId: 'run-2' } });
     await flushPromises();
@@ -89,10 +122,16 @@ describe('Gallery: what the codes are good for', () => {
 });
 
 describe('end-of-run metrics', () => {
-  it('shows the run summary\'s training, validation and test figures side by side, and the step path', () => {
+  it("shows the run summary's training, validation and test figures side by side, and the step path", () => {
     const split = (count: number, mse: number) => ({ count, loss: mse, mse, psnr: 20, ssim: 0.8 });
     const summary = {
-      runId: 'run-1', status: 'completed', config: {}, dataset: { builtin: 'mnist', count: 1000 }, epochsDone: 3, history: { loss: [], valLoss: [] }, startedAt: 1,
+      runId: 'run-1',
+      status: 'completed',
+      config: {},
+      dataset: { builtin: 'mnist', count: 1000 },
+      epochsDone: 3,
+      history: { loss: [], valLoss: [] },
+      startedAt: 1,
       metrics: { train: split(700, 0.011), val: split(200, 0.012), test: split(100, 0.0135) },
       step: { step: 'graph', reason: null, fallback: false },
     } as const;
@@ -100,7 +139,15 @@ describe('end-of-run metrics', () => {
     expect(w.find('[data-testid="end-test"]').text()).toMatch(/test\s*100\s*0\.01350\s*0\.01350\s*20\.00 dB\s*0\.800/);
     expect(w.find('[data-testid="end-validation"]').text()).toMatch(/validation\s*200/);
     expect(w.find('[data-testid="run-step-path"]').text()).toBe('Trained with one TensorFlow graph per step.');
-    const noTest = mount(RunMetrics, { props: { summary: { ...summary, metrics: { ...summary.metrics, test: null }, step: { step: 'tfjs', reason: 'the encoder has a layer or connection the fast step does not know', fallback: true } } as never } });
+    const noTest = mount(RunMetrics, {
+      props: {
+        summary: {
+          ...summary,
+          metrics: { ...summary.metrics, test: null },
+          step: { step: 'tfjs', reason: 'the encoder has a layer or connection the fast step does not know', fallback: true },
+        } as never,
+      },
+    });
     expect(noTest.find('[data-testid="end-test"]').exists()).toBe(false);
     expect(noTest.text()).toMatch(/No test split/);
     expect(noTest.find('[data-testid="run-step-path"]').text()).toMatch(/slower tfjs path \(the encoder has a layer/);

@@ -37,18 +37,29 @@ vi.mock('uplot', () => ({
 }));
 
 const px = (v: number, n = 784) => btoa(String.fromCharCode(...new Array<number>(n).fill(v)));
-const icons = { schemaVersion: 1, id: 'icons-abc123', name: 'Desktop icons', source: { kind: 'import', paths: ['/x'] }, shape: [32, 32, 3], count: 404, labelNames: ['apps', 'files', 'folders', 'system'], labelCounts: [101, 101, 101, 101], createdAt: 5, options: { size: 32, mode: 'rgb', fit: 'stretch', validationSplit: 0.1, seed: 42 } };
+const icons = {
+  schemaVersion: 1,
+  id: 'icons-abc123',
+  name: 'Desktop icons',
+  source: { kind: 'import', paths: ['/x'] },
+  shape: [32, 32, 3],
+  count: 404,
+  labelNames: ['apps', 'files', 'folders', 'system'],
+  labelCounts: [101, 101, 101, 101],
+  createdAt: 5,
+  options: { size: 32, mode: 'rgb', fit: 'stretch', validationSplit: 0.1, seed: 42 },
+};
 const WS = { path: '/ws', schemaVersion: 1, datasets: 1, runs: 0, exports: 0, flagged: [], nativeDialogs: false };
 const run = (runId: string, startedAt: number, extra: Record<string, unknown> = {}) =>
   hostDecided({
-  runId,
-  status: 'completed',
-  config: { kind: 'conv-vae', latentDim: 16, epochs: 30, hidden: [32, 64], noise: { type: 'none', level: 0 } },
-  dataset: { id: 'icons-abc123', count: 404 },
-  epochsDone: 30,
-  history: { loss: [0.1], valLoss: [0.1] },
-  startedAt,
-  ...extra,
+    runId,
+    status: 'completed',
+    config: { kind: 'conv-vae', latentDim: 16, epochs: 30, hidden: [32, 64], noise: { type: 'none', level: 0 } },
+    dataset: { id: 'icons-abc123', count: 404 },
+    epochsDone: 30,
+    history: { loss: [0.1], valLoss: [0.1] },
+    startedAt,
+    ...extra,
   } as { runId: string; status: string; epochsDone: number });
 
 function host(extra: ConstructorParameters<typeof FakeTransport>[0] = {}) {
@@ -132,20 +143,41 @@ describe('one grid for the Gallery rows (bug 2)', () => {
   it('puts every image in a fixed-width column of one grid, captions included', () => {
     const img = px(9);
     const caption = 'MSE 0.0123\nPSNR 19.1 dB\nSSIM 0.812 — a long caption that must not widen its column';
-    const w = mount(ImageGrid, { props: { shape: [28, 28, 1], rows: [{ key: 'originals', label: 'Original', images: [img, img, img] }, { key: 'reconstructions', label: 'Reconstruction', images: [img, img, img], captions: [caption, caption, caption] }] } });
+    const w = mount(ImageGrid, {
+      props: {
+        shape: [28, 28, 1],
+        rows: [
+          { key: 'originals', label: 'Original', images: [img, img, img] },
+          { key: 'reconstructions', label: 'Reconstruction', images: [img, img, img], captions: [caption, caption, caption] },
+        ],
+      },
+    });
     const grid = w.find('[data-testid="image-grid"]');
     expect((grid.element as HTMLElement).style.gridTemplateColumns).toBe('auto repeat(3, 78px)');
     expect(w.findAll('figure[data-row="originals"]').map((f) => f.attributes('data-col'))).toEqual(['0', '1', '2']);
     expect(w.findAll('figure[data-row="reconstructions"]').map((f) => f.attributes('data-col'))).toEqual(['0', '1', '2']);
     // a shorter row is padded so the next row starts in the first column again
-    const w2 = mount(ImageGrid, { props: { shape: [28, 28, 1], rows: [{ key: 'a', label: 'A', images: [img, img] }, { key: 'b', label: 'B', images: [img] }] } });
+    const w2 = mount(ImageGrid, {
+      props: {
+        shape: [28, 28, 1],
+        rows: [
+          { key: 'a', label: 'A', images: [img, img] },
+          { key: 'b', label: 'B', images: [img] },
+        ],
+      },
+    });
     expect(w2.find('[data-testid="image-grid"]').element.children).toHaveLength(2 * 3);
   });
 });
 
 describe('what a reload keeps (bug 4)', () => {
   it('restores the Model view from the workspace draft and saves every change there', async () => {
-    const draft = { dataset: 'icons-abc123', count: 404, presetId: 'conv', form: { kind: 'conv', latentDim: 16, hiddenText: '32, 64', epochs: 84, batchSize: 32, learningRate: 0.002, bogus: 'x', seed: 'not a number', noise: { type: 'gaussian', level: 0.2 } } };
+    const draft = {
+      dataset: 'icons-abc123',
+      count: 404,
+      presetId: 'conv',
+      form: { kind: 'conv', latentDim: 16, hiddenText: '32, 64', epochs: 84, batchSize: 32, learningRate: 0.002, bogus: 'x', seed: 'not a number', noise: { type: 'gaussian', level: 0.2 } },
+    };
     const t = host({
       'workspace:info': () => ({ ok: true, result: { ...WS, settings: { theme: 'system', maxConcurrentRuns: 2, modelDraft: draft } } }),
       'settings:set': (p) => ({ ok: true, result: { theme: 'system', maxConcurrentRuns: 2, ...(p as object) } }),
@@ -238,7 +270,12 @@ describe('smaller bugs (bug 5)', () => {
     const Chart = defineComponent({
       setup() {
         const el = ref<HTMLDivElement>();
-        useUplot(el, 100, () => (builds++, { series: [{}, {}] }), () => [[1], [1]]);
+        useUplot(
+          el,
+          100,
+          () => (builds++, { series: [{}, {}] }),
+          () => [[1], [1]],
+        );
         return () => h('div', { ref: el });
       },
     });
@@ -302,7 +339,18 @@ describe('using an export', () => {
   it('shows the install line and the code for the export, with its file name and shapes', async () => {
     host({ 'runs:list': () => ({ ok: true, result: [run('run-e', 1, { config: { kind: 'conv', latentDim: 16, inputShape: [32, 32, 3] } })] }) });
     await useRunsStore().refresh();
-    const record: ExportRecord = { exportId: 'exp-1', runId: 'run-e', kind: 'model', format: 'onnx', part: 'full', fileName: 'icons-full.onnx', bytes: 1, files: ['icons-full.onnx'], createdAt: 1, download: '/x' };
+    const record: ExportRecord = {
+      exportId: 'exp-1',
+      runId: 'run-e',
+      kind: 'model',
+      format: 'onnx',
+      part: 'full',
+      fileName: 'icons-full.onnx',
+      bytes: 1,
+      files: ['icons-full.onnx'],
+      createdAt: 1,
+      download: '/x',
+    };
     const w = mount(ExportSnippet, { props: { record } });
     expect(w.text()).toMatch(/pip install onnxruntime numpy/);
     expect(w.find('pre').text()).toMatch(/ort\.InferenceSession\("icons-full\.onnx"\)[\s\S]*np\.zeros\(\(1, 32, 32, 3\)/);

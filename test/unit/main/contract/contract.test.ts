@@ -145,7 +145,12 @@ describe('host dispatch', () => {
       ok: false,
       error: { code: 'trainer_unavailable', message: 'The trainer could not start.' },
     });
-    const boom: Handlers = { ...handlers, 'app:info': () => { throw new TypeError('x is undefined'); } };
+    const boom: Handlers = {
+      ...handlers,
+      'app:info': () => {
+        throw new TypeError('x is undefined');
+      },
+    };
     expect(await dispatch(boom, 'app:info', {})).toMatchObject({ ok: false, error: { code: 'internal' } });
   });
 });

@@ -59,7 +59,7 @@ describe('model summary (pure) against the real tfjs model', () => {
     expect(s.totalParams).toBe(201_616);
   });
 
-  it('reference model D (conv AE on 64×64 RGB, stages 32→64→128, code 128): the peers\' layer shapes and parameter count', () => {
+  it("reference model D (conv AE on 64×64 RGB, stages 32→64→128, code 128): the peers' layer shapes and parameter count", () => {
     const r = validateConfig({ kind: 'conv', inputShape: [64, 64, 3], latentDim: 128, hidden: [32, 64, 128] });
     if (!r.ok) throw new Error('invalid');
     const s = summarizeModel(r.config);
@@ -85,7 +85,12 @@ describe('conv stages and image sides', () => {
     const r = check({ hidden: [32, 64, 128] }); // 28 is divisible by 4, not 8
     expect(r.ok).toBe(false);
     if (!r.ok) {
-      expect(r.errors).toEqual([{ field: 'inputShape', message: '3 conv stages halve the image 3 times, so height and width must be divisible by 8; these images are 28×28 — use at most 2 stages for these images, or resize them' }]);
+      expect(r.errors).toEqual([
+        {
+          field: 'inputShape',
+          message: '3 conv stages halve the image 3 times, so height and width must be divisible by 8; these images are 28×28 — use at most 2 stages for these images, or resize them',
+        },
+      ]);
     }
     expect(check({ hidden: [32, 64, 128], inputShape: [64, 64, 3] }).ok).toBe(true);
   });

@@ -62,7 +62,12 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(cats, 'c.gif'), await rgb(20, 20, [10, 10, 200]).gif().toBuffer());
   fs.writeFileSync(path.join(cats, 'd.webp'), await rgb(30, 30, [128, 128, 128]).webp().toBuffer());
   fs.writeFileSync(path.join(cats, 'e.bmp'), bmp(16, 16, 90));
-  fs.writeFileSync(path.join(dogs, '日本.png'), await sharp({ create: { width: 64, height: 64, channels: 4, background: { r: 255, g: 255, b: 255, alpha: 0.5 } } }).png().toBuffer()); // alpha
+  fs.writeFileSync(
+    path.join(dogs, '日本.png'),
+    await sharp({ create: { width: 64, height: 64, channels: 4, background: { r: 255, g: 255, b: 255, alpha: 0.5 } } })
+      .png()
+      .toBuffer(),
+  ); // alpha
   fs.writeFileSync(path.join(dogs, '16bit.png'), await rgb(12, 12, [255, 255, 255]).toColourspace('rgb16').png().toBuffer());
   fs.writeFileSync(path.join(dogs, 'palette.png'), await rgb(12, 12, [250, 0, 0]).png({ palette: true }).toBuffer());
   // EXIF orientation 6 (rotate 90°): a 40×10 image must come out as portrait content
@@ -219,7 +224,9 @@ describe('transparent pixels', () => {
     // a 20×10 RGBA picture: left half opaque red, right half fully transparent
     const px = Buffer.alloc(20 * 10 * 4);
     for (let y = 0; y < 10; y++) for (let x = 0; x < 10; x++) px.set([255, 0, 0, 255], (y * 20 + x) * 4);
-    await sharp(px, { raw: { width: 20, height: 10, channels: 4 } }).png().toFile(path.join(dir, 'half.png'));
+    await sharp(px, { raw: { width: 20, height: 10, channels: 4 } })
+      .png()
+      .toFile(path.join(dir, 'half.png'));
     const at = (d: Uint8Array, x: number, y: number) => Array.from(d.subarray((y * 20 + x) * 3, (y * 20 + x) * 3 + 3));
     const black = await importPaths([dir], { size: 20, mode: 'rgb', fit: 'pad' });
     const white = await importPaths([dir], { size: 20, mode: 'rgb', fit: 'pad', background: 'white' });

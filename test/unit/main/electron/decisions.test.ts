@@ -3,7 +3,17 @@
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { MenuItemConstructorOptions } from 'electron';
-import { menuTemplate, pickDirectoryOptions, pickedDirectory, pickedSavePath, preloadPath, saveDialogOptions, trainerEntry, trainerForkArgs, windowOptions } from '../../../../src-main/electron/decisions';
+import {
+  menuTemplate,
+  pickDirectoryOptions,
+  pickedDirectory,
+  pickedSavePath,
+  preloadPath,
+  saveDialogOptions,
+  trainerEntry,
+  trainerForkArgs,
+  windowOptions,
+} from '../../../../src-main/electron/decisions';
 import { trainerEnv } from '../../../../src-main/trainer/supervisor';
 
 const flat = (items: MenuItemConstructorOptions[]): MenuItemConstructorOptions[] => items.flatMap((i) => [i, ...(Array.isArray(i.submenu) ? flat(i.submenu) : [])]);

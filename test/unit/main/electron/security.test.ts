@@ -2,15 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  APP_ORIGIN,
-  CONTENT_SECURITY_POLICY,
-  SECURE_WEB_PREFERENCES,
-  isAllowedNavigation,
-  isSafeExternalUrl,
-  isTrustedSender,
-  resolveAppFile,
-} from '../../../../src-main/electron/security';
+import { APP_ORIGIN, CONTENT_SECURITY_POLICY, SECURE_WEB_PREFERENCES, isAllowedNavigation, isSafeExternalUrl, isTrustedSender, resolveAppFile } from '../../../../src-main/electron/security';
 import { repoRoot } from '../../../helpers/trainer';
 
 const src = (f: string) => fs.readFileSync(path.join(repoRoot, 'src-main', 'electron', f), 'utf8');

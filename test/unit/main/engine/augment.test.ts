@@ -10,7 +10,11 @@ import { augmentBatch, augmentIndices } from '../../../../src-main/engine/augmen
 import { loadMnist, trainRun } from '../../../../src-main/engine';
 
 const OFF = { flip: false, shift: 0, rotate: 0, brightness: 0 };
-const ramp = (n: number, h: number, w: number) => tf.tensor4d(Float32Array.from({ length: n * h * w }, (_, i) => ((i % w) + 1) / (w + 1)), [n, h, w, 1]);
+const ramp = (n: number, h: number, w: number) =>
+  tf.tensor4d(
+    Float32Array.from({ length: n * h * w }, (_, i) => ((i % w) + 1) / (w + 1)),
+    [n, h, w, 1],
+  );
 
 describe('augmentation', () => {
   const before = tf.memory().numTensors;
@@ -44,10 +48,11 @@ describe('augmentation', () => {
     expect(Array.from(augmentIndices(50, 10, 10, { ...OFF, shift: 0.3 }, 3).indices)).toEqual(Array.from(indices));
     expect(Array.from(augmentIndices(50, 10, 10, { ...OFF, shift: 0.3 }, 4).indices)).not.toEqual(Array.from(indices));
     // every pixel of an image comes from that image
-    for (let k = 0; k < 50; k++) for (let p = 0; p < 100; p++) {
-      const src = indices[k * 100 + p];
-      if (src !== zero) expect(Math.floor(src / 100)).toBe(k);
-    }
+    for (let k = 0; k < 50; k++)
+      for (let p = 0; p < 100; p++) {
+        const src = indices[k * 100 + p];
+        if (src !== zero) expect(Math.floor(src / 100)).toBe(k);
+      }
   });
 
   it('rotate and brightness: values stay in 0..1, brightness scales per image', () => {
@@ -67,7 +72,11 @@ describe('augmentation', () => {
       process.env.AE_FAST_STEP = fast;
       const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-aug-'));
       const n = tf.memory().numTensors;
-      const r = await trainRun({ config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, epochs: 3, batchSize: 50, augment: { flip: true, shift: 0.1, rotate: 10, brightness: 0.2 } }, dataset: digits, runDir });
+      const r = await trainRun({
+        config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, epochs: 3, batchSize: 50, augment: { flip: true, shift: 0.1, rotate: 10, brightness: 0.2 } },
+        dataset: digits,
+        runDir,
+      });
       expect(r.status, r.message).toBe('completed');
       expect(r.history.loss[2]).toBeLessThan(r.history.loss[0]);
       expect(tf.memory().numTensors).toBe(n);

@@ -36,7 +36,9 @@ describe('pure pieces', () => {
     const n = 400;
     const d = 20;
     // data with a clear spectrum: column j scaled by 1/(1+j), then rotated
-    const x = tf.tidy(() => tf.matMul(tf.mul(tf.randomNormal([n, d], 0, 1, 'float32', 3), tf.div(1, tf.add(1, tf.range(0, d)))), tf.linalg.qr(tf.randomNormal([d, d], 0, 1, 'float32', 4))[0]) as tf.Tensor2D);
+    const x = tf.tidy(
+      () => tf.matMul(tf.mul(tf.randomNormal([n, d], 0, 1, 'float32', 3), tf.div(1, tf.add(1, tf.range(0, d)))), tf.linalg.qr(tf.randomNormal([d, d], 0, 1, 'float32', 4))[0]) as tf.Tensor2D,
+    );
     const pca = fitPca(x, 4, 30);
     const cov = tf.tidy(() => {
       const xc = tf.sub(x, tf.mean(x, 0));
@@ -55,7 +57,14 @@ describe('pure pieces', () => {
     const roc = rocCurve([0.9, 0.5, 0.3, 0.5, 0.2, 0.1], [true, true, true, false, false, false]);
     // pairs (pos > neg): 0.9 beats 3; 0.5 beats 2 and ties 1; 0.3 beats 2 → (3 + 2.5 + 2) / 9
     expect(roc.auc).toBeCloseTo(7.5 / 9, 12);
-    expect(roc.points.map((p) => [p.fpr, p.tpr])).toEqual([[0, 0], [0, 1 / 3], [1 / 3, 2 / 3], [1 / 3, 1], [2 / 3, 1], [1, 1]]);
+    expect(roc.points.map((p) => [p.fpr, p.tpr])).toEqual([
+      [0, 0],
+      [0, 1 / 3],
+      [1 / 3, 2 / 3],
+      [1 / 3, 1],
+      [2 / 3, 1],
+      [1, 1],
+    ]);
     expect(() => rocCurve([1, 2], [true, true])).toThrow(/both anomalous and normal/);
   });
 
@@ -150,7 +159,7 @@ describe('on real MNIST', () => {
     await expect(evaluateModel((await loadTrained(dir)).ae, trained.config, ds, { anomalous: [12] })).rejects.toThrow(/has no label 12/);
   });
 
-  it('balance classes: on a subset with only 20 sevens, balanced sampling lowers the sevens\' error on held-out digits', async () => {
+  it("balance classes: on a subset with only 20 sevens, balanced sampling lowers the sevens' error on held-out digits", async () => {
     const all = mnist(10_000);
     const keep: number[] = [];
     let sevens = 0;
@@ -168,7 +177,12 @@ describe('on real MNIST', () => {
       expect(r.status, r.message).toBe('completed');
       expect(r.metrics!.trainLabelCounts!.find((l) => l.label === 7)!.count).toBe(20);
       const trained = await loadTrained(dir);
-      const m = await measureSplit(trained.ae, trained.config, heldOut, Int32Array.from({ length: heldOut.count }, (_, i) => i));
+      const m = await measureSplit(
+        trained.ae,
+        trained.config,
+        heldOut,
+        Int32Array.from({ length: heldOut.count }, (_, i) => i),
+      );
       trained.dispose();
       return { seven: m.perLabel!.find((l) => l.label === 7)!.mse, all: m.mse };
     };
@@ -184,7 +198,11 @@ describe('on real MNIST', () => {
     const before = tf.memory().numTensors;
     const a = await trainRun({ config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 1, batchSize: 50, balanceClasses: true }, dataset: unlabelled, runDir: tmpRunDir('no-labels') });
     expect(a).toMatchObject({ status: 'failed', message: expect.stringContaining('This dataset has no labels, so the run cannot balance classes') });
-    const b = await trainRun({ config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 1, batchSize: 50, excludeLabels: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }, dataset: mnist(300), runDir: tmpRunDir('all-out') });
+    const b = await trainRun({
+      config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 1, batchSize: 50, excludeLabels: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
+      dataset: mnist(300),
+      runDir: tmpRunDir('all-out'),
+    });
     expect(b).toMatchObject({ status: 'failed', message: 'Leaving out labels 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 leaves no image to train on.' });
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -200,7 +218,7 @@ describe('on real MNIST', () => {
     expect(warm.history.loss[1]).not.toBeCloseTo(zero.history.loss[1], 4);
   });
 
-  it('sampling: the Gaussian fitted to a plain AE\'s codes has their full covariance', async () => {
+  it("sampling: the Gaussian fitted to a plain AE's codes has their full covariance", async () => {
     const dir = tmpRunDir('eval-cov');
     await trainRun({ config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 2, batchSize: 64 }, dataset: mnist(2000), runDir: dir });
     const trained = await loadTrained(dir);
@@ -208,10 +226,11 @@ describe('on real MNIST', () => {
     const stats = await fitLatentStats(trained.ae, x);
     expect(stats.chol).toHaveLength(64);
     const codes = tf.tidy(() => trained.ae.encoder.predict(x) as tf.Tensor2D);
-    const covOf = (z: tf.Tensor2D) => tf.tidy(() => {
-      const zc = tf.sub(z, tf.mean(z, 0));
-      return Array.from(tf.div(tf.matMul(zc, zc, true, false), z.shape[0]).dataSync());
-    });
+    const covOf = (z: tf.Tensor2D) =>
+      tf.tidy(() => {
+        const zc = tf.sub(z, tf.mean(z, 0));
+        return Array.from(tf.div(tf.matMul(zc, zc, true, false), z.shape[0]).dataSync());
+      });
     const want = covOf(codes);
     const samples = tf.tidy(() => sampleCodes(stats, tf.randomNormal([20_000, 8], 0, 1, 'float32', 9) as tf.Tensor2D));
     const got = covOf(samples);

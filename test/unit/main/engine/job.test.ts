@@ -83,7 +83,10 @@ describe('the layer plan', () => {
       const perm = weightPermutation(wt);
       const seen = new Uint8Array(perm.length);
       for (const p of perm) seen[p]++;
-      expect(seen.every((v) => v === 1), wt.key).toBe(true);
+      expect(
+        seen.every((v) => v === 1),
+        wt.key,
+      ).toBe(true);
       const x = Float32Array.from({ length: perm.length }, (_, i) => i);
       expect(Array.from(toTfLayout(wt, toTorchLayout(wt, x)))).toEqual(Array.from(x));
     }
@@ -106,14 +109,29 @@ describe('safetensors', () => {
     const f = path.join(work, 'a.safetensors');
     const a = Float32Array.from([1, 2, 3, 4, 5, 6]);
     const b = Float32Array.from([7]);
-    const bytes = writeSafetensors(f, [{ name: 'a', dtype: 'F32', shape: [2, 3], data: a }, { name: 'b', dtype: 'F32', shape: [1], data: b }], { note: 'x' });
+    const bytes = writeSafetensors(
+      f,
+      [
+        { name: 'a', dtype: 'F32', shape: [2, 3], data: a },
+        { name: 'b', dtype: 'F32', shape: [1], data: b },
+      ],
+      { note: 'x' },
+    );
     expect(fs.statSync(f).size).toBe(bytes);
     const h = readSafetensorsHeader(f);
     expect(h.metadata).toEqual({ note: 'x' });
     expect(h.dataStart % 8).toBe(0);
     expect(Array.from(readF32(h, 'a'))).toEqual([1, 2, 3, 4, 5, 6]);
-    checkExpected(h, [{ name: 'a', shape: [2, 3] }, { name: 'b', shape: [1] }]);
-    expect(() => checkExpected(h, [{ name: 'a', shape: [3, 2] }, { name: 'c', shape: [1] }])).toThrow(/'a' has shape \[2, 3\], the config needs \[3, 2\]; 'c' is missing; unexpected tensor 'b'/);
+    checkExpected(h, [
+      { name: 'a', shape: [2, 3] },
+      { name: 'b', shape: [1] },
+    ]);
+    expect(() =>
+      checkExpected(h, [
+        { name: 'a', shape: [3, 2] },
+        { name: 'c', shape: [1] },
+      ]),
+    ).toThrow(/'a' has shape \[2, 3\], the config needs \[3, 2\]; 'c' is missing; unexpected tensor 'b'/);
     // malformed files
     const bad = (name: string, buf: Buffer) => {
       const p = path.join(work, name);
@@ -144,11 +162,19 @@ describe('the job folder', () => {
   let job: string;
   beforeAll(async () => {
     job = path.join(work, 'job');
-    await exportJob({ config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 4, hidden: [4, 8], epochs: 3, batchSize: 20 }, dataset: data, datasetSpec: null, datasetName: 'd', name: 'unit', out: job });
+    await exportJob({
+      config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 4, hidden: [4, 8], epochs: 3, batchSize: 20 },
+      dataset: data,
+      datasetSpec: null,
+      datasetName: 'd',
+      name: 'unit',
+      out: job,
+    });
   });
 
   it('holds every file; train.py compiles; launch.sh and slurm.sbatch are valid shell', () => {
-    for (const f of ['job.json', 'train.py', 'launch.sh', 'slurm.sbatch', 'requirements.txt', 'README.md', 'data/dataset.safetensors', 'init/model.safetensors']) expect(fs.existsSync(path.join(job, f)), f).toBe(true);
+    for (const f of ['job.json', 'train.py', 'launch.sh', 'slurm.sbatch', 'requirements.txt', 'README.md', 'data/dataset.safetensors', 'init/model.safetensors'])
+      expect(fs.existsSync(path.join(job, f)), f).toBe(true);
     expect(fs.readFileSync(path.join(job, 'train.py'), 'utf8')).toBe(TRAIN_PY);
     const py = spawnSync('python3', ['-m', 'py_compile', path.join(job, 'train.py')], { encoding: 'utf8' });
     expect(py.status, py.stderr).toBe(0);
@@ -193,14 +219,27 @@ describe('the job folder', () => {
 
   it('refuses a config the dataset cannot train, a model too large, and a folder with other files', async () => {
     const out = path.join(work, 'never');
-    await expect(exportJob({ config: { kind: 'dense', inputShape: [16, 16, 1] }, dataset: data, datasetSpec: null, datasetName: 'd', name: 'x', out })).rejects.toThrow(/16×16×1 images but the dataset has 28×28×1/);
+    await expect(exportJob({ config: { kind: 'dense', inputShape: [16, 16, 1] }, dataset: data, datasetSpec: null, datasetName: 'd', name: 'x', out })).rejects.toThrow(
+      /16×16×1 images but the dataset has 28×28×1/,
+    );
     const big = { images: new Uint8Array(1024 * 1024 * 4), count: 1, shape: [1024, 1024, 4] as [number, number, number] };
-    await expect(exportJob({ config: { kind: 'vae', inputShape: [1024, 1024, 4], hidden: [8192], latentDim: 4, validationSplit: 0, batchSize: 1 }, dataset: big, datasetSpec: null, datasetName: 'd', name: 'x', out })).rejects.toThrow(JobError);
+    await expect(
+      exportJob({
+        config: { kind: 'vae', inputShape: [1024, 1024, 4], hidden: [8192], latentDim: 4, validationSplit: 0, batchSize: 1 },
+        dataset: big,
+        datasetSpec: null,
+        datasetName: 'd',
+        name: 'x',
+        out,
+      }),
+    ).rejects.toThrow(JobError);
     expect(fs.existsSync(out)).toBe(false);
     const mine = path.join(work, 'mine');
     fs.mkdirSync(mine);
     fs.writeFileSync(path.join(mine, 'notes.txt'), 'keep');
-    await expect(exportJob({ config: { kind: 'dense', inputShape: [28, 28, 1], batchSize: 10 }, dataset: data, datasetSpec: null, datasetName: 'd', name: 'x', out: mine })).rejects.toThrow(/other files/);
+    await expect(exportJob({ config: { kind: 'dense', inputShape: [28, 28, 1], batchSize: 10 }, dataset: data, datasetSpec: null, datasetName: 'd', name: 'x', out: mine })).rejects.toThrow(
+      /other files/,
+    );
     expect(fs.readdirSync(mine)).toEqual(['notes.txt']);
   });
 });
@@ -213,17 +252,53 @@ describe('ae-studio job', () => {
     const lines: string[] = [];
     const errs: string[] = [];
     const out = path.join(work, 'cli-job');
-    expect(await cli(['job', 'export', '--workspace', ws, '--config', cfg, '--dataset', 'shapes', '--out', out, '--json'], (s) => lines.push(s), (s) => errs.push(s))).toBe(0);
+    expect(
+      await cli(
+        ['job', 'export', '--workspace', ws, '--config', cfg, '--dataset', 'shapes', '--out', out, '--json'],
+        (s) => lines.push(s),
+        (s) => errs.push(s),
+      ),
+    ).toBe(0);
     const res = JSON.parse(lines[0]);
     expect(res).toMatchObject({ name: 'dense-shapes', startEpoch: 0, epochs: 1, images: 9000 });
     expect(JSON.parse(fs.readFileSync(path.join(out, 'job.json'), 'utf8')).source.labelNames).toEqual(['circle', 'square', 'triangle']);
-    expect(await cli(['job', 'export', '--workspace', ws, '--out', out], (s) => lines.push(s), (s) => errs.push(s))).toBe(2);
+    expect(
+      await cli(
+        ['job', 'export', '--workspace', ws, '--out', out],
+        (s) => lines.push(s),
+        (s) => errs.push(s),
+      ),
+    ).toBe(2);
     expect(errs.join('\n')).toMatch(/Give either --run ID or --config FILE --dataset NAME/);
-    expect(await cli(['job', 'export', '--workspace', ws, '--config', cfg, '--from-checkpoint', '--dataset', 'mnist', '--out', out], () => undefined, (s) => errs.push(s))).toBe(2);
-    expect(await cli(['job', 'frobnicate', '--workspace', ws], () => undefined, (s) => errs.push(s))).toBe(2);
-    expect(await cli(['job', 'export', '--workspace', ws, '--run', 'run-nope', '--out', path.join(work, 'x')], () => undefined, (s) => errs.push(s))).toBe(1);
+    expect(
+      await cli(
+        ['job', 'export', '--workspace', ws, '--config', cfg, '--from-checkpoint', '--dataset', 'mnist', '--out', out],
+        () => undefined,
+        (s) => errs.push(s),
+      ),
+    ).toBe(2);
+    expect(
+      await cli(
+        ['job', 'frobnicate', '--workspace', ws],
+        () => undefined,
+        (s) => errs.push(s),
+      ),
+    ).toBe(2);
+    expect(
+      await cli(
+        ['job', 'export', '--workspace', ws, '--run', 'run-nope', '--out', path.join(work, 'x')],
+        () => undefined,
+        (s) => errs.push(s),
+      ),
+    ).toBe(1);
     expect(errs.at(-1)).toMatch(/no readable run 'run-nope'/);
-    expect(await cli(['job', 'import', out, '--workspace', ws], () => undefined, (s) => errs.push(s))).toBe(1);
+    expect(
+      await cli(
+        ['job', 'import', out, '--workspace', ws],
+        () => undefined,
+        (s) => errs.push(s),
+      ),
+    ).toBe(1);
     expect(errs.at(-1)).toMatch(/has not trained yet/);
     expect(fs.existsSync(path.join(ws, 'runs'))).toBe(false);
   }, 60_000);

@@ -45,7 +45,11 @@ describe('model builders', () => {
       const x = tf.zeros([3, ...inputShape]);
       const enc = ae.encoder.predict(x) as tf.Tensor | tf.Tensor[];
       const z = Array.isArray(enc) ? enc[0] : enc;
-      if (kind.includes('vae')) expect((enc as tf.Tensor[]).map((t) => t.shape)).toEqual([[3, latentDim], [3, latentDim]]);
+      if (kind.includes('vae'))
+        expect((enc as tf.Tensor[]).map((t) => t.shape)).toEqual([
+          [3, latentDim],
+          [3, latentDim],
+        ]);
       expect(z.shape).toEqual([3, latentDim]);
       const y = ae.decoder.predict(z) as tf.Tensor;
       expect(y.shape).toEqual([3, ...inputShape]);

@@ -73,7 +73,9 @@ describe('quality on real MNIST', () => {
     const after = await imageMetrics(clean, denoised);
     const avg = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
     const gain = avg(after.psnr) - avg(before.psnr);
-    console.log(`denoising: PSNR noisy ${avg(before.psnr).toFixed(2)} dB → denoised ${avg(after.psnr).toFixed(2)} dB (gain ${gain.toFixed(2)} dB); SSIM ${avg(before.ssim).toFixed(3)} → ${avg(after.ssim).toFixed(3)}`);
+    console.log(
+      `denoising: PSNR noisy ${avg(before.psnr).toFixed(2)} dB → denoised ${avg(after.psnr).toFixed(2)} dB (gain ${gain.toFixed(2)} dB); SSIM ${avg(before.ssim).toFixed(3)} → ${avg(after.ssim).toFixed(3)}`,
+    );
     expect(gain).toBeGreaterThanOrEqual(5);
     tf.dispose([clean, noisy, denoised]);
     model.dispose();

@@ -8,7 +8,10 @@ import { uploadRoot } from '../../../../src-main/host/datasets';
 import { importPaths } from '../../../../src-main/datasets/import';
 import sharp from 'sharp';
 
-const png = () => sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 200, g: 40, b: 40 } } }).png().toBuffer();
+const png = () =>
+  sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 200, g: 40, b: 40 } } })
+    .png()
+    .toBuffer();
 
 async function upload(files: string[]): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-up-'));
