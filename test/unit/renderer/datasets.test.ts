@@ -6,8 +6,9 @@ import { createClient } from '../../../src-renderer/api/client';
 import { setApi } from '../../../src-renderer/api/instance';
 import DatasetsView from '../../../src-renderer/views/DatasetsView.vue';
 import { FakeTransport } from './fake-host';
+import type { DatasetEntry, DatasetManifest } from '@contract';
 
-const manifest = {
+const manifest: DatasetManifest = {
   schemaVersion: 1,
   id: 'shapes-abc123',
   name: 'Shapes',
@@ -28,7 +29,7 @@ describe('Datasets view', () => {
   });
 
   it('adds a built-in with one click and lists it with counts, preview and mean image; flags damaged ones', async () => {
-    let list: unknown[] = [{ id: 'broken-1', error: 'This dataset cannot be read: images.u8 has 100 bytes' }];
+    let list: DatasetEntry[] = [{ id: 'broken-1', error: 'This dataset cannot be read: images.u8 has 100 bytes' }];
     const t = new FakeTransport({
       'datasets:list': () => ({ ok: true, result: list }),
       'datasets:addBuiltin': () => {

@@ -12,12 +12,13 @@ import { useWorkspaceStore } from '../../../src-renderer/stores/workspace';
 import { useBackendStore } from '../../../src-renderer/stores/backend';
 import ExportView from '../../../src-renderer/views/ExportView.vue';
 import { APP, FakeTransport, hostDecided } from './fake-host';
+import type { ExportRecord, RunSummary, WorkspaceInfo } from '@contract';
 
-const run = (runId: string, status: string, kind = 'conv') =>
+const run = (runId: string, status: RunSummary['status'], kind = 'conv'): RunSummary =>
   hostDecided({ runId, status, config: { kind }, dataset: { builtin: 'mnist', count: 600 }, epochsDone: 1, history: { loss: [0.1], valLoss: [0.1] }, startedAt: 1 });
-const settings = { theme: 'system', maxConcurrentRuns: 2 };
-const info = (over: object = {}) => ({ path: '/ws/a', schemaVersion: 1, datasets: 0, runs: 3, exports: 0, flagged: [], settings, nativeDialogs: false, ...over });
-const record = (exportId: string, format: string, fileName: string) => ({
+const settings: WorkspaceInfo['settings'] = { theme: 'system', maxConcurrentRuns: 2 };
+const info = (over: Partial<WorkspaceInfo> = {}): WorkspaceInfo => ({ path: '/ws/a', schemaVersion: 1, datasets: 0, runs: 3, exports: 0, flagged: [], settings, nativeDialogs: false, ...over });
+const record = (exportId: string, format: ExportRecord['format'], fileName: string): ExportRecord => ({
   exportId,
   runId: 'run-done',
   kind: 'model',
@@ -38,7 +39,7 @@ function host(extra: ConstructorParameters<typeof FakeTransport>[0] = {}) {
     'export:list': () => ({ ok: true, result: [] }),
     'workspace:info': () => ({ ok: true, result: info({ flagged: [{ item: 'notes.txt', message: 'Not something the studio made; left untouched.' }] }) }),
     'export:model': (p) => {
-      const { format } = p as { format: string };
+      const { format } = p;
       if (format === 'keras') return { ok: false, error: { code: 'invalid_payload', message: "Layer 'enc_bn' (BatchNormalization) cannot be written as Keras 3." } };
       return { ok: true, result: record('exp-1', format, 'run-done-autoencoder.onnx') };
     },
@@ -177,7 +178,7 @@ describe('workspace store', () => {
 });
 
 describe('Export view: cluster jobs', () => {
-  const jobRecord = {
+  const jobRecord: ExportRecord = {
     exportId: 'exp-9',
     runId: 'run-done',
     kind: 'job',

@@ -1,5 +1,8 @@
 // An in-memory transport for renderer tests: a tiny fake host at the transport boundary.
-import type { CallName, Envelope, EventName } from '@contract';
+import type { CallName, CallReq, CallRes, Envelope, EventName } from '@contract';
+
+/** A fake handler answers like the host: the call's request in, an envelope of the call's response out. */
+export type FakeHandlers = { [N in CallName]?: (payload: CallReq<N>) => Envelope<CallRes<N>> | Promise<Envelope<CallRes<N>>> };
 import type { ConnectionState, Transport } from '../../../src-renderer/api/transport';
 
 export class FakeTransport implements Transport {
@@ -7,11 +10,11 @@ export class FakeTransport implements Transport {
   calls: Array<{ name: CallName; payload: unknown }> = [];
   private listeners = new Map<EventName, Set<(p: unknown) => void>>();
   private connListeners = new Set<(s: ConnectionState) => void>();
-  constructor(public handlers: Partial<Record<CallName, (payload: unknown) => Envelope | Promise<Envelope>>> = {}) {}
+  constructor(public handlers: FakeHandlers = {}) {}
 
   async invoke(name: CallName, payload: unknown): Promise<Envelope> {
     this.calls.push({ name, payload });
-    const h = this.handlers[name];
+    const h = this.handlers[name] as ((p: unknown) => Envelope | Promise<Envelope>) | undefined;
     return h ? h(payload) : { ok: false, error: { code: 'unknown_call', message: `no fake for ${name}` } };
   }
   on(name: EventName, listener: (p: unknown) => void) {

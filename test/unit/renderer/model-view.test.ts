@@ -16,9 +16,10 @@ import NoiseView from '../../../src-renderer/views/NoiseView.vue';
 import TrainView from '../../../src-renderer/views/TrainView.vue';
 import App from '../../../src-renderer/App.vue';
 import { FakeTransport, hostDecided, readyHost } from './fake-host';
+import type { DatasetManifest, RunSummary } from '@contract';
 
 const px = (v: number) => btoa(String.fromCharCode(...new Array<number>(784).fill(v)));
-const shapes = {
+const shapes: DatasetManifest = {
   schemaVersion: 1,
   id: 'shapes-abc123',
   name: 'Shapes',
@@ -248,7 +249,7 @@ describe('Noise view', () => {
   });
 });
 
-const summary = (runId: string, status: string, loss: number[]) =>
+const summary = (runId: string, status: RunSummary['status'], loss: number[]): RunSummary =>
   hostDecided({
     runId,
     status,

@@ -5,17 +5,51 @@ import { createPinia, setActivePinia } from 'pinia';
 import { createClient } from '../../../src-renderer/api/client';
 import { setApi } from '../../../src-renderer/api/instance';
 import { useRunsStore } from '../../../src-renderer/stores/runs';
-import { FakeTransport } from './fake-host';
+import { FakeTransport, hostDecided } from './fake-host';
+import type { RunSummary } from '@contract';
 
-const summary = { runId: 'run-1', status: 'running', config: { kind: 'conv', epochs: 2 }, dataset: { builtin: 'mnist', count: 1000 }, epochsDone: 0, history: { loss: [], valLoss: [] }, startedAt: 1 };
+const summary: RunSummary = {
+  runId: 'run-1',
+  status: 'running',
+  config: { kind: 'conv', epochs: 2 },
+  dataset: { builtin: 'mnist', count: 1000 },
+  epochsDone: 0,
+  history: { loss: [], valLoss: [] },
+  startedAt: 1,
+};
 
+/** A host that keeps its one run's state as the real one does: started → running, stop → stopped (with its status event), resume → running again. */
 function host() {
-  return new FakeTransport({
-    'runs:start': (p) => ({ ok: true, result: { runId: 'run-1' }, ...(p ? {} : {}) }),
-    'runs:list': () => ({ ok: true, result: [summary] }),
-    'runs:stop': () => ({ ok: true, result: { stopping: true } }),
-    'runs:resume': () => ({ ok: true, result: { runId: 'run-1' } }),
+  let run: RunSummary | undefined;
+  const t: FakeTransport = new FakeTransport({
+    'runs:start': ({ config, dataset }) => {
+      run = { ...summary, config: config as Record<string, unknown>, dataset: dataset as RunSummary['dataset'], status: 'running' };
+      return { ok: true, result: { runId: run.runId } };
+    },
+    'runs:list': () => ({ ok: true, result: run ? [hostDecided(run)] : [] }),
+    'runs:stop': ({ runId }) => {
+      if (!run || run.runId !== runId) return { ok: false, error: { code: 'not_found', message: `There is no run '${runId}'.` } };
+      const stopping = run.status === 'running';
+      if (stopping)
+        queueMicrotask(() => {
+          run = { ...run!, status: 'stopped' };
+          t.emit('runs:status', { runId, status: 'stopped', epochsDone: run.epochsDone, message: 'Stopped by the user.' });
+        });
+      return { ok: true, result: { stopping } };
+    },
+    'runs:resume': ({ runId }) => {
+      if (!run || run.runId !== runId) return { ok: false, error: { code: 'not_found', message: `There is no run '${runId}'.` } };
+      if (run.status === 'running' || run.status === 'completed') return { ok: false, error: { code: 'conflict', message: `Run '${runId}' is ${run.status}.` } };
+      run = { ...run, status: 'running' };
+      return { ok: true, result: { runId } };
+    },
   });
+  /** The trainer dies mid-run: the host marks the run failed and says so. */
+  const failRun = (message: string) => {
+    run = { ...run!, status: 'failed', epochsDone: 1, message };
+    t.emit('runs:status', { runId: run.runId, status: 'failed', message, epochsDone: 1 });
+  };
+  return Object.assign(t, { failRun });
 }
 
 beforeEach(() => setActivePinia(createPinia()));
@@ -36,10 +70,16 @@ describe('runs store', () => {
     expect(v.epochLoss).toEqual([0.1]);
     expect(v.valLoss).toEqual([0.09]);
     expect(v.summary.epochsDone).toBe(1);
-    t.emit('runs:status', { runId: 'run-1', status: 'failed', message: 'The trainer process stopped during this run (killed).', epochsDone: 1 });
+    t.failRun('The trainer process stopped during this run (killed).');
     await flushPromises();
+    expect(runs.selected!.summary).toMatchObject({ status: 'failed', resume: 'checkpoint', hasModel: false }); // as the host decided
     await runs.resume('run-1');
     expect(t.calls.map((c) => c.name)).toContain('runs:resume');
+    expect(runs.selected!.summary.status).toBe('running');
+    // Stop: the host answers stopping, then its status event lands
+    await runs.stop('run-1');
+    await flushPromises();
+    expect(runs.selected!.summary.status).toBe('stopped');
   });
 
   it('ignores events of unknown runs', async () => {

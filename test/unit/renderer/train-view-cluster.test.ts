@@ -10,8 +10,9 @@ import { setApi } from '../../../src-renderer/api/instance';
 import { useRunsStore } from '../../../src-renderer/stores/runs';
 import TrainView from '../../../src-renderer/views/TrainView.vue';
 import { APP, FakeTransport } from './fake-host';
+import type { RunSummary } from '@contract';
 
-const imported = {
+const imported: RunSummary = {
   runId: 'imported-job-1',
   status: 'completed',
   config: { kind: 'dense', epochs: 3 },

@@ -13,6 +13,7 @@ import UsesPanel from '../../../src-renderer/components/gallery/UsesPanel.vue';
 import UsesOptions from '../../../src-renderer/components/model/UsesOptions.vue';
 import RunMetrics from '../../../src-renderer/components/gallery/RunMetrics.vue';
 import { FakeTransport } from './fake-host';
+import type { Evaluation } from '@contract';
 
 const px = btoa(String.fromCharCode(...new Array<number>(784).fill(128)));
 const probe = (accuracy: number) => ({
@@ -23,7 +24,7 @@ const probe = (accuracy: number) => ({
   ],
   perClass: [0.8, 0.9],
 });
-function evaluation(anomalous: number[]) {
+function evaluation(anomalous: number[]): Evaluation {
   return {
     labelNames: ['cat', 'dog'],
     shape: [28, 28, 1],
@@ -81,7 +82,7 @@ let t: FakeTransport;
 beforeEach(() => {
   setActivePinia(createPinia());
   t = new FakeTransport({
-    'evaluate:run': (p) => ({ ok: true, result: evaluation((p as { anomalous: number[] }).anomalous) }),
+    'evaluate:run': (p) => ({ ok: true, result: evaluation(p.anomalous ?? []) }),
     'datasets:list': () => ({ ok: true, result: [] }),
   });
   setApi(createClient(t));

@@ -25,6 +25,7 @@ import { modelTitle } from '../../../src-renderer/components/training/describe';
 import type { ExportRecord } from '@contract';
 import ExportSnippet from '../../../src-renderer/components/export/ExportSnippet.vue';
 import { FakeTransport, hostDecided } from './fake-host';
+import type { DatasetManifest, RunPreview, RunSummary } from '@contract';
 
 // happy-dom has no 2-D canvas: a stand-in uPlot that only records that a chart was built
 vi.mock('uplot', () => ({
@@ -37,7 +38,7 @@ vi.mock('uplot', () => ({
 }));
 
 const px = (v: number, n = 784) => btoa(String.fromCharCode(...new Array<number>(n).fill(v)));
-const icons = {
+const icons: DatasetManifest = {
   schemaVersion: 1,
   id: 'icons-abc123',
   name: 'Desktop icons',
@@ -50,7 +51,7 @@ const icons = {
   options: { size: 32, mode: 'rgb', fit: 'stretch', validationSplit: 0.1, seed: 42 },
 };
 const WS = { path: '/ws', schemaVersion: 1, datasets: 1, runs: 0, exports: 0, flagged: [], nativeDialogs: false };
-const run = (runId: string, startedAt: number, extra: Record<string, unknown> = {}) =>
+const run = (runId: string, startedAt: number, extra: Partial<RunSummary> = {}): RunSummary =>
   hostDecided({
     runId,
     status: 'completed',
@@ -60,7 +61,7 @@ const run = (runId: string, startedAt: number, extra: Record<string, unknown> = 
     history: { loss: [0.1], valLoss: [0.1] },
     startedAt,
     ...extra,
-  } as { runId: string; status: string; epochsDone: number });
+  } as RunSummary);
 
 function host(extra: ConstructorParameters<typeof FakeTransport>[0] = {}) {
   const t = new FakeTransport({
@@ -205,7 +206,7 @@ describe('what a reload keeps (bug 4)', () => {
   });
 
   it('without a draft starts from the newest run; lists runs newest first with their speed and previews from the host', async () => {
-    const preview = { type: 'preview', epoch: 30, batch: 12, width: 28, height: 28, channels: 1, originals: [px(1)], noisy: [px(1)], reconstructions: [px(2)] };
+    const preview: RunPreview = { type: 'preview', epoch: 30, batch: 12, width: 28, height: 28, channels: 1, originals: [px(1)], noisy: [px(1)], reconstructions: [px(2)] };
     const t = host({
       'workspace:info': () => ({ ok: true, result: { ...WS, settings: { theme: 'system', maxConcurrentRuns: 2 } } }),
       'runs:list': () => ({ ok: true, result: [run('run-new', 300, { samplesPerSec: 2345.6, name: 'Icons, small code' }), run('run-mid', 200), run('run-old', 100)] }),
