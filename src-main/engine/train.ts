@@ -241,8 +241,7 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
   const betaAt = (epoch: number) => (c.klWarmupEpochs > 0 ? c.beta * Math.min(1, (epoch - 1) / c.klWarmupEpochs) : c.beta);
   let cE: ModelConfig = c;
   const batches = Math.ceil(nTrain / c.batchSize);
-  let stepReported = false;
-  if (fast) fast.onFallback = (reason) => reportStep({ step: 'kernels', reason, fallback: true });
+  const batchStep = makeBatchStep({ c, ae, vars, trainX, fast, optimizer, whyNotFast: 'reason' in compiled ? compiled.reason : null, reportStep });
   fast?.expectBatchSizes([Math.min(c.batchSize, nTrain), nTrain % c.batchSize].filter((n) => n > 0));
   const previewX = tf.tidy(() => (valX ?? trainX).slice(0, Math.min(6, (valX ?? trainX).shape[0])));
   const [h, w, ch] = c.inputShape;
@@ -307,33 +306,7 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
           return result;
         }
         const idx = order.subarray(b * c.batchSize, Math.min(nTrain, (b + 1) * c.batchSize));
-        const step = state.step++;
-        let cost: tf.Scalar;
-        if (fast) {
-          const [input, target] = tf.tidy(() => {
-            const gathered = tf.gather(trainX, tf.tensor1d(idx, 'int32')) as tf.Tensor4D;
-            const t = augmentActive(c.augment) ? augmentBatch(gathered, c.augment, c.seed * 7_919 + step) : gathered;
-            return [c.noise.type === 'none' || c.noise.level === 0 ? t : applyNoise(t, c.noise, c.seed * 1_000_003 + step), t];
-          });
-          cost = fast.step(input, target, c.seed + 31 * step);
-          tf.dispose([input, target]);
-          if (!stepReported) {
-            stepReported = true;
-            const form = fast.form ?? 'kernels';
-            reportStep({ step: form, reason: form === 'graph' ? null : (fast.graphRefusal ?? 'the graph step is turned off (AE_GRAPH_STEP=0)'), fallback: form !== 'graph' && graphStepEnabled() });
-          }
-        } else {
-          cost = tf.tidy(() => {
-            const gathered = tf.gather(trainX, tf.tensor1d(idx, 'int32')) as tf.Tensor4D;
-            const target = augmentActive(c.augment) ? augmentBatch(gathered, c.augment, c.seed * 7_919 + step) : gathered;
-            const input = c.noise.type === 'none' || c.noise.level === 0 ? target : applyNoise(target, c.noise, c.seed * 1_000_003 + step);
-            return optimizer.minimize(() => objective(ae, cE, input, target, c.seed + 31 * step), true, vars) as tf.Scalar;
-          });
-          if (!stepReported) {
-            stepReported = true;
-            reportStep({ step: 'tfjs', reason: 'reason' in compiled ? compiled.reason : null, fallback: fastStepEnabled() });
-          }
-        }
+        const cost = batchStep(idx, state.step++, cE);
         const loss = (await cost.data())[0];
         cost.dispose();
         if (!Number.isFinite(loss)) {
@@ -363,24 +336,14 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
       state.history.loss.push(loss);
       state.history.valLoss.push(valLoss);
       state.epochsDone = epoch;
-      const monitored = valLoss ?? loss;
-      if (state.bestValLoss === null || monitored < state.bestValLoss - 1e-7) {
-        state.bestValLoss = monitored;
-        state.sinceBest = 0;
-      } else state.sinceBest++;
+      trackBest(state, valLoss ?? loss);
       const rate = nTrain / Math.max(1e-3, trainSeconds);
       emit({ type: 'epoch', epoch, epochs: c.epochs, loss, valLoss, samplesPerSec: rate, etaSec: ((c.epochs - epoch) * nTrain) / rate, elapsedSec: (Date.now() - startedAt) / 1000 });
       preview(epoch, batches);
-      const snapshot = JSON.parse(JSON.stringify(state)) as RunState;
       syncModel();
-      await writeDirAtomic(ckptDir, async (tmp) => {
-        await saveAutoencoder(ae, tmp);
-        await saveOptimizer(optimizer, tmp);
-        fast?.optimizer.releaseWeights();
-        fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify(snapshot));
-      });
+      await saveCheckpoint(ckptDir, ae, optimizer, fast, state);
       emit({ type: 'checkpoint', epoch, path: ckptDir });
-      if (c.earlyStoppingPatience > 0 && state.sinceBest >= c.earlyStoppingPatience && epoch < c.epochs) {
+      if (stopsEarly(state, c, epoch)) {
         const message = `No better validation loss for ${c.earlyStoppingPatience} epochs: stopped early after epoch ${epoch}.`;
         syncModel();
         const metrics = await endMetrics();
@@ -410,6 +373,76 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
     ae.encoder.dispose();
     ae.decoder.dispose();
   }
+}
+
+/** The best monitored loss so far and the epochs since it (early stopping): validation loss, or training loss without validation. */
+export function trackBest(state: Pick<RunState, 'bestValLoss' | 'sinceBest'>, monitored: number): void {
+  if (state.bestValLoss === null || monitored < state.bestValLoss - 1e-7) {
+    state.bestValLoss = monitored;
+    state.sinceBest = 0;
+  } else state.sinceBest++;
+}
+
+/** Whether early stopping ends the run after `epoch` (patience 0 = off; the last epoch ends it anyway). */
+export function stopsEarly(state: Pick<RunState, 'sinceBest'>, c: Pick<ModelConfig, 'earlyStoppingPatience' | 'epochs'>, epoch: number): boolean {
+  return c.earlyStoppingPatience > 0 && state.sinceBest >= c.earlyStoppingPatience && epoch < c.epochs;
+}
+
+/** Replaces the run's checkpoint (model, optimizer state, state.json) in one atomic folder swap. */
+async function saveCheckpoint(ckptDir: string, ae: Autoencoder, optimizer: tf.Optimizer, fast: FastStep | undefined, state: RunState): Promise<void> {
+  const snapshot = JSON.parse(JSON.stringify(state)) as RunState;
+  await writeDirAtomic(ckptDir, async (tmp) => {
+    await saveAutoencoder(ae, tmp);
+    await saveOptimizer(optimizer, tmp);
+    fast?.optimizer.releaseWeights();
+    fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify(snapshot));
+  });
+}
+
+/**
+ * One optimisation step on a batch (its images gathered, augmented and corrupted by noise as the
+ * config says) on the step chosen for the run, returning the loss (the caller disposes it). The first
+ * step reports which form of the step runs and why not a faster one; a fallback later is reported too.
+ */
+function makeBatchStep(o: {
+  c: ModelConfig;
+  ae: Autoencoder;
+  vars: tf.Variable[];
+  trainX: tf.Tensor;
+  fast: FastStep | undefined;
+  optimizer: tf.Optimizer;
+  whyNotFast: string | null;
+  reportStep: (info: StepInfo) => void;
+}): (idx: Int32Array, step: number, cE: ModelConfig) => tf.Scalar {
+  const { c, ae, vars, trainX, fast, optimizer } = o;
+  let reported = false;
+  if (fast) fast.onFallback = (reason) => o.reportStep({ step: 'kernels', reason, fallback: true });
+  const batch = (idx: Int32Array, step: number): { input: tf.Tensor; target: tf.Tensor } => {
+    const gathered = tf.gather(trainX, tf.tensor1d(idx, 'int32')) as tf.Tensor4D;
+    const target = augmentActive(c.augment) ? augmentBatch(gathered, c.augment, c.seed * 7_919 + step) : gathered;
+    return { input: c.noise.type === 'none' || c.noise.level === 0 ? target : applyNoise(target, c.noise, c.seed * 1_000_003 + step), target };
+  };
+  return (idx, step, cE) => {
+    let cost: tf.Scalar;
+    if (fast) {
+      const { input, target } = tf.tidy(() => batch(idx, step));
+      cost = fast.step(input, target, c.seed + 31 * step);
+      tf.dispose([input, target]);
+    } else {
+      cost = tf.tidy(() => {
+        const { input, target } = batch(idx, step);
+        return optimizer.minimize(() => objective(ae, cE, input, target, c.seed + 31 * step), true, vars) as tf.Scalar;
+      });
+    }
+    if (!reported) {
+      reported = true;
+      if (fast) {
+        const form = fast.form ?? 'kernels';
+        o.reportStep({ step: form, reason: form === 'graph' ? null : (fast.graphRefusal ?? 'the graph step is turned off (AE_GRAPH_STEP=0)'), fallback: form !== 'graph' && graphStepEnabled() });
+      } else o.reportStep({ step: 'tfjs', reason: o.whyNotFast, fallback: fastStepEnabled() });
+    }
+    return cost;
+  };
 }
 
 /** tfjs optimizers' dispose() frees only the iteration counter; free their slot variables too. */
