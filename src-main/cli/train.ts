@@ -121,6 +121,8 @@ export async function trainCommand(o: TrainOptions, io: TrainIO): Promise<number
     if (!name) throw new UsageError(`--dataset NAME is required (${BUILTIN_RUN_DATASET} or a dataset of the workspace; see 'ae-studio datasets --workspace ${ws}').`);
     const found = resolveRunDataset(ws, name);
     let count = found.count;
+    const fileCount = (file.dataset as { count?: unknown } | undefined)?.count;
+    if (o.count === undefined && typeof fileCount === 'number' && Number.isInteger(fileCount) && fileCount > 0) o = { ...o, count: String(Math.min(fileCount, found.count)) };
     if (o.count !== undefined) {
       const n = Number(o.count);
       const min = 'builtin' in found.dataset ? 100 : 10;

@@ -142,6 +142,18 @@ describe('ae-studio train / runs', () => {
     expect(again.stderr).toMatch(/has finished; start a new run/);
   });
 
+  it("trains the file the Model view shows ({ config, dataset } as Train starts it), no --dataset needed", async () => {
+    const ws = path.join(work, 'ws-d');
+    const file = { config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 1, batchSize: 100, validationSplit: 0.1, noise: { type: 'none', level: 0 } }, dataset: { builtin: 'mnist', count: 500 } };
+    fs.writeFileSync(path.join(work, 'from-model-view.json'), JSON.stringify(file, null, 2));
+    const r = await cli(['train', '--workspace', ws, '--config', 'from-model-view.json', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(jsonLines(r.stdout).at(-1)).toMatchObject({ type: 'end', status: 'completed', epochsDone: 1 });
+    const runs = JSON.parse((await cli(['runs', '--workspace', ws, '--json'])).stdout) as Array<{ dataset: unknown; config: { latentDim: number } }>;
+    expect(runs[0].dataset).toEqual({ builtin: 'mnist', count: 500 });
+    expect(runs[0].config.latentDim).toBe(8);
+  });
+
   it('a bad config names the field, an unknown dataset names the ones there are; nothing is written', async () => {
     const ws = path.join(work, 'ws-c');
     fs.writeFileSync(path.join(work, 'bad.json'), JSON.stringify({ kind: 'conv', latentDim: 0, epochs: 2 }));

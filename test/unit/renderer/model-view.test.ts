@@ -124,6 +124,11 @@ describe('Model view', () => {
     await flushPromises();
     expect(w.find('[data-testid="model-params"]').text()).toBe(CONV_PARAMS.toLocaleString('en-US'));
     expect(w.find('[data-testid="model-summary"]').text()).toMatch(/enc_conv1.*Conv2D.*14 × 14 × 32/s);
+    // the same run as a file for `ae-studio train --config`: exactly what Train would start
+    const file = JSON.parse(w.find('[data-testid="run-config-json"] pre').text()) as { config: Record<string, unknown>; dataset: unknown };
+    const store = useModelStore();
+    expect(file).toEqual(JSON.parse(JSON.stringify({ config: store.config, dataset: store.runDataset })));
+    expect(file.config).toMatchObject({ kind: 'conv', inputShape: [28, 28, 1] });
 
     await w.find('[data-testid="field-latentDim"]').setValue('0');
     expect(w.find('[data-testid="error-latentDim"]').text()).toBe('must be at least 1');
