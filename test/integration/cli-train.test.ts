@@ -142,9 +142,12 @@ describe('ae-studio train / runs', () => {
     expect(again.stderr).toMatch(/has finished; start a new run/);
   });
 
-  it("trains the file the Model view shows ({ config, dataset } as Train starts it), no --dataset needed", async () => {
+  it('trains the file the Model view shows ({ config, dataset } as Train starts it), no --dataset needed', async () => {
     const ws = path.join(work, 'ws-d');
-    const file = { config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 1, batchSize: 100, validationSplit: 0.1, noise: { type: 'none', level: 0 } }, dataset: { builtin: 'mnist', count: 500 } };
+    const file = {
+      config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 1, batchSize: 100, validationSplit: 0.1, noise: { type: 'none', level: 0 } },
+      dataset: { builtin: 'mnist', count: 500 },
+    };
     fs.writeFileSync(path.join(work, 'from-model-view.json'), JSON.stringify(file, null, 2));
     const r = await cli(['train', '--workspace', ws, '--config', 'from-model-view.json', '--json']);
     expect(r.code, r.stderr).toBe(0);
