@@ -222,6 +222,18 @@ describe('the job folder', () => {
     await expect(exportJob({ config: { kind: 'dense', inputShape: [16, 16, 1] }, dataset: data, datasetSpec: null, datasetName: 'd', name: 'x', out })).rejects.toThrow(
       /16×16×1 images but the dataset has 28×28×1/,
     );
+    // options a cluster job does not train yet are refused, not silently dropped
+    for (const [extra, what] of [
+      [{ testSplit: 0.1 }, 'a test split'],
+      [{ excludeLabels: [1] }, 'excluded labels'],
+      [{ balanceClasses: true }, 'class-balanced sampling'],
+      [{ augment: { flip: true, shift: 0, rotate: 0, brightness: 0 } }, 'augmentation'],
+    ] as const) {
+      await expect(exportJob({ config: { kind: 'dense', inputShape: [28, 28, 1], batchSize: 16, ...extra }, dataset: data, datasetSpec: null, datasetName: 'd', name: 'x', out })).rejects.toThrow(
+        new RegExp(`uses ${what}, which cluster jobs do not train yet`),
+      );
+    }
+    expect(fs.existsSync(out)).toBe(false);
     const big = { images: new Uint8Array(1024 * 1024 * 4), count: 1, shape: [1024, 1024, 4] as [number, number, number] };
     await expect(
       exportJob({
