@@ -1,6 +1,6 @@
 // `ae-studio`: the studio's pipelines from a terminal (dist-main/cli.cjs, package.json "bin").
 //   ae-studio builtin mnist|fashion-mnist|shapes --workspace DIR [--name NAME] [--json]
-//   ae-studio import PATH… --workspace DIR --name NAME [--size N] [--mode grayscale|rgb] [--fit stretch|crop|pad] [--json]
+//   ae-studio import PATH… --workspace DIR --name NAME [--size N] [--mode grayscale|rgb] [--fit stretch|crop|pad] [--background black|white] [--json]
 //   ae-studio datasets --workspace DIR [--json]
 //   ae-studio export --workspace DIR --run ID --format tfjs|keras|onnx --part encoder|decoder|full --out PATH [--json]
 //   ae-studio latents --workspace DIR --run ID --dataset NAME --out codes.csv [--json]
@@ -24,7 +24,7 @@ import { quietTensorFlow } from './quiet';
 import { EVALUATE_USAGE, evaluateCommand } from './evaluate';
 
 const USAGE = `Usage:
-  ae-studio import PATH... --workspace DIR --name NAME [--size N] [--mode grayscale|rgb] [--fit stretch|crop|pad] [--json]
+  ae-studio import PATH... --workspace DIR --name NAME [--size N] [--mode grayscale|rgb] [--fit stretch|crop|pad] [--background black|white] [--json]
   ae-studio builtin ${BUILTIN_NAMES.join('|')} --workspace DIR [--name NAME] [--json]
   ae-studio datasets --workspace DIR [--json]
   ae-studio export --workspace DIR --run ID --format tfjs|keras|onnx --part encoder|decoder|full --out PATH [--json]
@@ -63,6 +63,7 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
       size: { type: 'string', default: '28' },
       mode: { type: 'string', default: 'grayscale' },
       fit: { type: 'string', default: 'stretch' },
+      background: { type: 'string', default: 'black' },
       run: { type: 'string' },
       format: { type: 'string' },
       part: { type: 'string', default: 'full' },
@@ -107,7 +108,8 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
     if (!Number.isInteger(size) || size < 4 || size > 512) throw new UsageError('--size must be a whole number from 4 to 512.');
     if (values.mode !== 'grayscale' && values.mode !== 'rgb') throw new UsageError('--mode must be grayscale or rgb.');
     if (!['stretch', 'crop', 'pad'].includes(values.fit as string)) throw new UsageError('--fit must be stretch, crop or pad.');
-    const { dataset, report } = await importPaths(rest, { size, mode: values.mode, fit: values.fit as 'stretch' | 'crop' | 'pad' });
+    if (values.background !== 'black' && values.background !== 'white') throw new UsageError('--background (what transparent pixels and padding become) must be black or white.');
+    const { dataset, report } = await importPaths(rest, { size, mode: values.mode, fit: values.fit as 'stretch' | 'crop' | 'pad', background: values.background });
     if (report.imported === 0) {
       out(
         values.json ? JSON.stringify({ ...report, dataset: null }) : `Nothing imported; ${report.skipped.length} files skipped:\n${report.skipped.map((s) => `  ${s.file}: ${s.reason}`).join('\n')}`,
@@ -119,7 +121,7 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
       values.name,
       dataset,
       { kind: 'import', paths: rest.map((p) => path.resolve(p)) },
-      { options: { size, mode: values.mode, fit: values.fit as string, validationSplit: 0.1, seed: 42 }, report },
+      { options: { size, mode: values.mode, fit: values.fit as string, background: values.background, validationSplit: 0.1, seed: 42 }, report },
     );
     if (values.json) out(JSON.stringify({ dataset: m.id, ...report }));
     else {

@@ -1,0 +1,40 @@
+// `ae-studio import --background`: what transparent pixels become, as the Datasets view offers it.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src-main/cli/main';
+import { loadDataset } from '../../src-main/datasets/store';
+
+describe('ae-studio import --background', () => {
+  it('turns transparent pixels white or black as asked, and refuses anything else', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-cli-bg-'));
+    await sharp({ create: { width: 8, height: 8, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+      .png()
+      .toFile(path.join(dir, 'clear.png'));
+    const ws = path.join(dir, 'ws');
+    const run = async (...args: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await main(
+        ['import', path.join(dir, 'clear.png'), '--workspace', ws, '--size', '8', '--json', ...args],
+        (s) => out.push(s),
+        (s) => err.push(s),
+      );
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    for (const [bg, value] of [
+      ['white', 255],
+      ['black', 0],
+    ] as const) {
+      const r = await run('--name', bg, '--background', bg);
+      expect(r.code, r.err).toBe(0);
+      const d = loadDataset(ws, (JSON.parse(r.out) as { dataset: string }).dataset);
+      expect([...new Set(d.images)]).toEqual([value]);
+    }
+    const bad = await run('--name', 'x', '--background', 'pink');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--background .* must be black or white/);
+  });
+});
