@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeFileAtomicAsync } from '../engine/atomic';
 import { BUILTIN_NAMES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
 import { listDatasets, loadDataset } from '../datasets/store';
 
@@ -100,10 +101,7 @@ export async function evaluateCommand(argv: string[], out: (s: string) => void):
     const e = await evaluateModel(trained.ae, trained.config, ds, { anomalous });
     const name = (l: number) => (l < 0 ? '(none)' : (data.labelNames[l] ?? String(l)));
     if (values.scores) {
-      const file = path.resolve(values.scores);
-      const tmp = `${file}.tmp-${process.pid}`;
-      fs.writeFileSync(tmp, scoresCsv(e));
-      fs.renameSync(tmp, file);
+      await writeFileAtomicAsync(path.resolve(values.scores), scoresCsv(e));
     }
     if (values.json) {
       const { scores, histogram, ...rest } = e;

@@ -4,6 +4,7 @@
 import { app, dialog, protocol, net, shell, type BrowserWindow } from 'electron';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeJsonAtomic } from '../engine/atomic';
 import { pathToFileURL } from 'node:url';
 import { createHost } from '../host';
 import { TrainerSupervisor } from '../trainer/supervisor';
@@ -62,9 +63,7 @@ app.whenReady().then(() => {
       },
     },
     onWorkspaceOpened(dir) {
-      const tmp = `${prefsFile}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify({ ...readPrefs(), workspace: dir }));
-      fs.renameSync(tmp, prefsFile);
+      writeJsonAtomic(prefsFile, { ...readPrefs(), workspace: dir });
     },
   });
   trainer.start().catch(() => undefined); // reported through the trainer:state event

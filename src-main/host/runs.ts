@@ -76,11 +76,7 @@ export function createRunsService(opts: {
     writes.set(
       runId,
       prev
-        .then(async () => {
-          const tmp = `${file}.tmp-${process.pid}`;
-          await fs.promises.writeFile(tmp, JSON.stringify(p));
-          await fs.promises.rename(tmp, file);
-        })
+        .then(() => writeFileAtomicAsync(file, JSON.stringify(p)))
         .catch(() => undefined), // no preview kept is not worth failing a run over
     );
   };
