@@ -75,9 +75,7 @@ export function createRunsService(opts: {
     const prev = writes.get(runId) ?? Promise.resolve();
     writes.set(
       runId,
-      prev
-        .then(() => writeFileAtomicAsync(file, JSON.stringify(p)))
-        .catch(() => undefined), // no preview kept is not worth failing a run over
+      prev.then(() => writeFileAtomicAsync(file, JSON.stringify(p))).catch(() => undefined), // no preview kept is not worth failing a run over
     );
   };
   const readPreview = (runId: string): RunPreview | null => {
