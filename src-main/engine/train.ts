@@ -17,7 +17,7 @@ import { imageMetrics } from './metrics';
 import { permutation } from './rng';
 import { loadAutoencoder, loadOptimizer, readableDir, saveAutoencoder, saveOptimizer, writeDirAtomic, writeJsonAtomic } from './persist';
 import { fitLatentStats } from './latent-stats';
-import { FastStep, fastStepEnabled, graphStepEnabled } from './fast/step';
+import { FastStep, fastStepEnabled } from './fast/step';
 import { CheckpointState } from '../contract/runs';
 import { augmentActive, augmentBatch } from './augment';
 
@@ -438,7 +438,7 @@ function makeBatchStep(o: {
       reported = true;
       if (fast) {
         const form = fast.form ?? 'kernels';
-        o.reportStep({ step: form, reason: form === 'graph' ? null : (fast.graphRefusal ?? 'the graph step is turned off (AE_GRAPH_STEP=0)'), fallback: form !== 'graph' && graphStepEnabled() });
+        o.reportStep({ step: form, reason: form === 'graph' ? null : (fast.graphRefusal ?? 'the graph step is turned off (AE_GRAPH_STEP=0)'), fallback: form !== 'graph' && fast.tryGraph });
       } else o.reportStep({ step: 'tfjs', reason: o.whyNotFast, fallback: fastStepEnabled() });
     }
     return cost;

@@ -151,6 +151,8 @@ export class FastStep {
   get form(): 'graph' | 'kernels' | undefined {
     return this.graph === undefined ? undefined : this.graph ? 'graph' : 'kernels';
   }
+  /** Whether this step runs as one TensorFlow graph when it can: decided once, when the step is made (AE_GRAPH_STEP=0 says no, for comparisons). */
+  readonly tryGraph = graphStepEnabled();
   /** Why the step is not (or no longer) one graph; undefined while it is, or when it was turned off on purpose. */
   graphRefusal: string | undefined;
   /** Called when the graph step fails mid-run and training continues kernel by kernel. */
@@ -409,8 +411,8 @@ export class FastStep {
    */
   step(input: Tensor, target: Tensor, seed: number): tf.Scalar {
     if (this.graph === undefined) {
-      this.graph = graphStepEnabled() ? (GraphStep.create(this.optimizer, (i, t, s) => this.eagerStep(i, t, s)) ?? null) : null;
-      if (graphStepEnabled() && !this.graph) this.graphRefusal = 'this tfjs-node cannot load TensorFlow graphs (no SavedModel support)';
+      this.graph = this.tryGraph ? (GraphStep.create(this.optimizer, (i, t, s) => this.eagerStep(i, t, s)) ?? null) : null;
+      if (this.tryGraph && !this.graph) this.graphRefusal = 'this tfjs-node cannot load TensorFlow graphs (no SavedModel support)';
       // In the graph, TensorFlow's own rewrites (Conv2D + BiasAdd + Relu fused, …) beat oneDNN's
       // kernels on many-channel convolutions; the few-channel ones stay on oneDNN (graph.ts).
       if (this.graph) {
