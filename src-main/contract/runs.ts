@@ -5,7 +5,7 @@ import { ModelConfig } from './model-config';
 
 export const RunId = z.string().regex(/^[a-z0-9-]{1,64}$/, 'a run id is lower-case letters, digits and dashes');
 
-/** Where a run's images come from. Imported datasets arrive with the datasets issue (#4). */
+/** Where a run's images come from: the built-in MNIST digits, or a dataset of the workspace's store. */
 export const RunDataset = z.union([
   z
     .object({

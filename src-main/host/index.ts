@@ -1,4 +1,4 @@
-// The studio host: implements the contract (one file per domain as domains arrive) and fans
+// The studio host: implements the contract (one file per domain) and fans
 // events out to whichever transport is attached (Electron IPC or the serve-mode WebSocket).
 // No transport code here.
 import { EventEmitter } from 'node:events';
