@@ -118,17 +118,3 @@ export function runPython(env: PyEnv, script: string, args: string[], timeoutMs 
  * index (find-links); pinning it keeps pip away from the CUDA build of a later torch.
  */
 export const TORCH_REQUIREMENTS = ['torch==2.13.0', 'numpy', 'safetensors'];
-
-/**
- * The torch venv, or why it cannot be had. Under CI (`CI` or `AE_REQUIRE_TORCH` set; .ci/run sets the
- * latter) a failure throws: the tests must run there. Elsewhere the caller skips with the reason
- * printed loudly.
- */
-export function torchEnvOrReason(): { env: PyEnv } | { reason: string } {
-  try {
-    return { env: ensurePyEnv(TORCH_REQUIREMENTS) };
-  } catch (err) {
-    if (process.env.CI || process.env.AE_REQUIRE_TORCH) throw err;
-    return { reason: (err as Error).message };
-  }
-}

@@ -10,8 +10,8 @@
 //    epoch lost; torchrun's own restart (--max-restarts) does the same within one launch; the
 //    interrupted job imported in between is Resumed by the studio;
 //  - samples/s for 1 and 2 workers, printed (two shared cores do not scale: see README).
-// Skips ONLY when torch cannot be installed here, with the reason; under CI (CI or AE_REQUIRE_TORCH
-// set, as .ci/run does) it fails instead.
+// Never skipped: PyTorch comes from the local pip index like Keras and onnxruntime for the export
+// tests; if it cannot be installed, the file fails with pip's reason.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,17 +24,14 @@ import { importJobAsRun } from '../../src-main/engine/job/import';
 import { createHost, type Host } from '../../src-main/host';
 import type { Envelope, EventName, ExportRecord, RunStatusPayload, RunSummary } from '../../src-main/contract';
 import { createTestSupervisor } from '../helpers/trainer';
-import { torchEnvOrReason, type PyEnv } from '../helpers/pyenv';
+import { TORCH_REQUIREMENTS, ensurePyEnv } from '../helpers/pyenv';
 import { readNpy, writeNpy } from '../helpers/npy';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const TOL = 1e-5;
 
-const torch = torchEnvOrReason();
-if ('reason' in torch) {
-  console.warn(`\n${'!'.repeat(100)}\nSKIPPING the cluster-job tests: PyTorch could not be installed from the local pip index.\n${torch.reason}\n${'!'.repeat(100)}\n`);
-}
-const env = 'env' in torch ? torch.env : (undefined as unknown as PyEnv);
+// Made (or taken from the cache) when the file loads: it can take a minute the first time, longer than a hook may.
+const env = ensurePyEnv(TORCH_REQUIREMENTS);
 
 let work: string;
 const mnist = loadMnist(1000, { seed: 4 });
@@ -126,7 +123,7 @@ afterAll(() => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 
-describe.skipIf(!env)('cluster jobs: weights round trip without training, every kind', () => {
+describe('cluster jobs: weights round trip without training, every kind', () => {
   // Each trained one epoch in the studio (so the job continues a real checkpoint with optimizer state).
   const KINDS = {
     dense: { config: { kind: 'dense', latentDim: 12, hidden: [24] }, data: () => rgb(160, 1) },
@@ -217,7 +214,7 @@ describe.skipIf(!env)('cluster jobs: weights round trip without training, every 
   });
 });
 
-describe.skipIf(!env)('cluster jobs: torchrun with two workers, through the host', () => {
+describe('cluster jobs: torchrun with two workers, through the host', () => {
   let host: Host;
   let ws: string;
   let events: Array<[EventName, unknown]>;
