@@ -7,9 +7,9 @@
 // model/, checkpoint/), or refuses it with the reason and writes nothing.
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { RunSummary } from '../contract';
+import { jobRunSummary, newJobRunId } from '../host/jobs';
 
 export const JOB_USAGE = `  ae-studio job export --workspace DIR (--run ID [--from-checkpoint] | --config FILE --dataset NAME) --out JOBDIR [--json]
   ae-studio job import JOBDIR --workspace DIR [--json]`;
@@ -102,24 +102,13 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
     const src = rest[0];
     if (!src || rest.length > 1) throw new JobUsageError('Give one job folder to import.');
     const { importJobIntoWorkspace, cleanupFailedImport } = await import('../trainer/jobs');
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15).toLowerCase();
-    const runId = `imported-job-${stamp}-${crypto.randomBytes(3).toString('hex')}`;
+    const runId = newJobRunId();
     const runDir = path.join(ws, 'runs', runId);
     let res;
     let summary: RunSummary;
     try {
       res = await importJobIntoWorkspace({ src: path.resolve(src), runDir, workspaceDir: ws });
-      summary = {
-        runId,
-        status: res.status,
-        config: res.config,
-        dataset: res.dataset,
-        epochsDone: res.epochsDone,
-        history: res.history,
-        startedAt: Date.now(),
-        message: `${res.message}${res.addedDataset ? ` Its images were added to the workspace as dataset '${res.addedDataset}'.` : ''}`,
-        cluster: res.cluster,
-      };
+      summary = jobRunSummary(runId, res);
       const { writeJsonAtomic } = await import('../engine/atomic');
       writeJsonAtomic(path.join(runDir, 'run.json'), summary);
     } catch (err) {

@@ -23,6 +23,24 @@ export interface JobsDeps {
 
 const JOB_TIMEOUT_MS = 10 * 60_000;
 
+/** The id of a run made from an imported cluster job (the window and `ae-studio job import` alike). */
+export const newJobRunId = (): string => `imported-job-${newExportId().slice(4)}`;
+
+/** The run a trained cluster job becomes: its status, config, dataset, history and how it trained on the cluster. */
+export function jobRunSummary(runId: string, res: MethodResult<'importJob'>): RunSummary {
+  return {
+    runId,
+    status: res.status,
+    config: res.config,
+    dataset: res.dataset,
+    epochsDone: res.epochsDone,
+    history: res.history,
+    startedAt: Date.now(),
+    message: `${res.message}${res.addedDataset ? ` Its images were added to the workspace as dataset '${res.addedDataset}'.` : ''}`,
+    cluster: res.cluster,
+  };
+}
+
 export function jobHandlers(deps: JobsDeps): JobHandlers {
   const ws = deps.workspaceDir;
   return {
@@ -72,7 +90,7 @@ export function jobHandlers(deps: JobsDeps): JobHandlers {
         if (!src) return { cancelled: true };
       }
       if (!fs.existsSync(path.join(src, 'job.json'))) throw new CallError('invalid_payload', `${src} has no job.json: choose the folder of a cluster job written by Export › Train on a cluster.`);
-      const runId = `imported-job-${newExportId().slice(4)}`;
+      const runId = newJobRunId();
       const runDir = path.join(ws, 'runs', runId);
       let res: MethodResult<'importJob'>;
       try {
@@ -81,17 +99,7 @@ export function jobHandlers(deps: JobsDeps): JobHandlers {
         fs.rmSync(runDir, { recursive: true, force: true });
         throw err; // dispatch's hostErrorCode words it
       }
-      deps.addImportedRun({
-        runId,
-        status: res.status,
-        config: res.config,
-        dataset: res.dataset,
-        epochsDone: res.epochsDone,
-        history: res.history,
-        startedAt: Date.now(),
-        message: `${res.message}${res.addedDataset ? ` Its images were added to the workspace as dataset '${res.addedDataset}'.` : ''}`,
-        cluster: res.cluster,
-      });
+      deps.addImportedRun(jobRunSummary(runId, res));
       return { cancelled: false, runId };
     },
   };
