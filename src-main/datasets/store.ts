@@ -170,17 +170,7 @@ export function previewDataset(ws: string, id: string, n: number): { manifest: D
     for (const g of groups) if (round < g.length && picked.length < n) picked.push(g[round]);
   }
   picked.sort((a, b) => a - b);
-  const fd = fs.openSync(path.join(dir, 'images.u8'), 'r');
-  const images: Uint8Array[] = [];
-  try {
-    for (const i of picked) {
-      const buf = Buffer.alloc(size);
-      fs.readSync(fd, buf, 0, size, i * size);
-      images.push(new Uint8Array(buf.buffer, buf.byteOffset, size));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
+  const images = readImagesAt(dir, picked, size);
   return { manifest, images, labels: picked.map((i) => labels[i] ?? 0), mean: new Uint8Array(fs.readFileSync(path.join(dir, 'mean.u8'))) };
 }
 
@@ -218,17 +208,7 @@ export function pageDataset(
   const matching: number[] = [];
   for (let i = 0; i < m.count; i++) if (q.label === undefined || labels[i] === q.label) matching.push(i);
   const indices = matching.slice(q.offset, q.offset + q.limit);
-  const fd = fs.openSync(path.join(dir, 'images.u8'), 'r');
-  const images: Uint8Array[] = [];
-  try {
-    for (const i of indices) {
-      const buf = Buffer.alloc(size);
-      fs.readSync(fd, buf, 0, size, i * size);
-      images.push(new Uint8Array(buf.buffer, buf.byteOffset, size));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
+  const images = readImagesAt(dir, indices, size);
   return { total: matching.length, offset: q.offset, indices, labels: indices.map((i) => labels[i]), images, shape: m.shape };
 }
 
@@ -286,4 +266,18 @@ export async function appendToDataset(ws: string, id: string, add: RawDataset, r
   outLabels.set(labels as Int32Array, 0);
   for (let i = 0; i < add.count; i++) outLabels[m.count + i] = map[add.labels[i]];
   return rewriteDataset(ws, id, m, { images: outImages, labels: outLabels, labelNames: names, shape: m.shape, count: n }, report);
+}
+
+/** The images at `indices` of a dataset folder's images.u8 (each `size` bytes), read one by one without loading the whole file. */
+function readImagesAt(dir: string, indices: number[], size: number): Uint8Array[] {
+  const fd = fs.openSync(path.join(dir, 'images.u8'), 'r');
+  try {
+    return indices.map((i) => {
+      const buf = Buffer.alloc(size);
+      fs.readSync(fd, buf, 0, size, i * size);
+      return new Uint8Array(buf.buffer, buf.byteOffset, size);
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
 }
