@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RunSummary } from '../contract';
 import { jobRunSummary, newJobRunId } from '../host/jobs';
+import { readConfigFile } from './train';
 
 export const JOB_USAGE = `  ae-studio job export --workspace DIR (--run ID [--from-checkpoint] | --config FILE --dataset NAME) --out JOBDIR [--json]
   ae-studio job import JOBDIR --workspace DIR [--json]`;
@@ -80,7 +81,8 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
       if (!values.dataset) throw new JobUsageError('--dataset NAME is required with --config (mnist, fashion-mnist, shapes or a stored dataset id).');
       let config: unknown;
       try {
-        config = JSON.parse(fs.readFileSync(path.resolve(values.config as string), 'utf8'));
+        // the same file `ae-studio train --config` takes: a config, or { config, dataset } as the Model view shows it
+        config = readConfigFile(path.resolve(values.config as string)).config;
       } catch (err) {
         throw new Error(`The config file ${values.config} cannot be read: ${(err as Error).message}`);
       }

@@ -52,8 +52,15 @@ function trainedRunDir(ws: string, runId: string | undefined): string {
 }
 
 export async function run(argv: string[], out: (s: string) => void): Promise<number> {
-  if (argv[0] === 'evaluate') return evaluateCommand(argv.slice(1), out);
-  if (argv[0] === 'job') return (await import('./job')).runJob(argv.slice(1), out);
+  // evaluate and job read their own options; --help and --verbose (handled by quietTensorFlow) work for them too
+  if (argv[0] === 'evaluate' || argv[0] === 'job') {
+    if (argv.includes('--help')) {
+      out(USAGE);
+      return 0;
+    }
+    const own = argv.slice(1).filter((a) => a !== '--verbose');
+    return argv[0] === 'evaluate' ? evaluateCommand(own, out) : (await import('./job')).runJob(own, out);
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -48,11 +48,16 @@ export async function exportJobFromWorkspace(p: JobExportParams): Promise<Export
   }
   const name = p.datasetName ?? '';
   const kind = String((p.config as { kind?: string } | undefined)?.kind ?? 'dense');
+  /** A config file may leave the image shape out, as for `ae-studio train`: the dataset gives it. */
+  const withShape = (shape: [number, number, number]) => {
+    const c = (p.config ?? {}) as Record<string, unknown>;
+    return c.inputShape === undefined ? { ...c, inputShape: shape } : c;
+  };
   if ((BUILTIN_NAMES as readonly string[]).includes(name)) {
     const raw = makeBuiltin(name as BuiltinName);
     return exportJob({
       ...common,
-      config: p.config,
+      config: withShape(raw.shape),
       dataset: raw,
       labelNames: raw.labelNames,
       datasetSpec: name === 'mnist' ? { builtin: 'mnist', count: raw.count } : null,
@@ -63,7 +68,7 @@ export async function exportJobFromWorkspace(p: JobExportParams): Promise<Export
   const known = listDatasets(p.workspaceDir).map((d) => d.id);
   if (!known.includes(name)) throw new Error(`There is no dataset '${name}' in ${p.workspaceDir}; use ${BUILTIN_NAMES.join(', ')} or one of: ${known.join(', ') || '(none stored)'}.`);
   const d = loadDataset(p.workspaceDir, name);
-  return exportJob({ ...common, config: p.config, dataset: d, labelNames: d.manifest.labelNames, datasetSpec: { id: name }, datasetName: d.manifest.name, name: `${kind}-${name}` });
+  return exportJob({ ...common, config: withShape(d.shape), dataset: d, labelNames: d.manifest.labelNames, datasetSpec: { id: name }, datasetName: d.manifest.name, name: `${kind}-${name}` });
 }
 
 export interface JobImportResult {

@@ -38,3 +38,25 @@ describe('ae-studio import --background', () => {
     expect(bad.err).toMatch(/--background .* must be black or white/);
   });
 });
+
+describe('ae-studio job export and evaluate take the common options', () => {
+  it('--help prints the usage; a config without inputShape (as for train) and --verbose are accepted', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-cli-job-'));
+    const out: string[] = [];
+    const err: string[] = [];
+    const cli = (...argv: string[]) =>
+      main(
+        argv,
+        (s) => out.push(s),
+        (s) => err.push(s),
+      );
+    expect(await cli('job', '--help')).toBe(0);
+    expect(out.join('\n')).toMatch(/ae-studio job export --workspace DIR/);
+    expect(await cli('evaluate', '--help')).toBe(0);
+    fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ config: { kind: 'dense', latentDim: 8, epochs: 1 }, dataset: { builtin: 'mnist', count: 1000 } }));
+    const code = await cli('job', 'export', '--workspace', path.join(dir, 'ws'), '--config', path.join(dir, 'run.json'), '--dataset', 'mnist', '--out', path.join(dir, 'job'), '--verbose', '--json');
+    expect(code, err.join('\n')).toBe(0);
+    const job = JSON.parse(fs.readFileSync(path.join(dir, 'job', 'job.json'), 'utf8')) as { config: { inputShape: number[] } };
+    expect(job.config.inputShape).toEqual([28, 28, 1]);
+  });
+});
