@@ -17,6 +17,6 @@ export default defineConfig({
     pool: 'forks',
     // TensorFlow's C++ start-up chatter (oneDNN notices) hides test output.
     // Every host answer is also checked against its call's response schema (host/dispatch.ts).
-    env: { TF_CPP_MIN_LOG_LEVEL: '2', AE_CHECK_RESPONSES: '1' },
+    env: { TF_CPP_MIN_LOG_LEVEL: '2', AE_CHECK_RESPONSES: '1', AE_CHECK_GRAPH_REPLAY: '1' },
   },
 });

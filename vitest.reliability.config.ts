@@ -19,6 +19,6 @@ export default defineConfig({
     globalSetup: ['test/reliability/global-setup.ts'],
     reporters: ['default', './test/reliability/reporter.ts'],
     // Every host answer is also checked against its call's response schema (host/dispatch.ts).
-    env: { TF_CPP_MIN_LOG_LEVEL: '2', AE_CHECK_RESPONSES: '1' },
+    env: { TF_CPP_MIN_LOG_LEVEL: '2', AE_CHECK_RESPONSES: '1', AE_CHECK_GRAPH_REPLAY: '1' },
   },
 });
