@@ -6,10 +6,10 @@
 // session runs the kernels back to back (and independent ones side by side) with no JavaScript
 // between them. Measured 2026-11-29 (2-core AVX2 machine): model B's step as a Python tf.function
 // ran 4,600–4,900 samples/s against 3,400–3,800 for the same kernels op by op from JavaScript.
-// On CPUs without AVX-512 TensorFlow leaves its oneDNN graph rewrite off (ONEDNN_VERBOSE shows
-// Keras's convolutions as Eigen's im2col + gemm here), and forcing it on (TF_ENABLE_ONEDNN_OPTS=1)
-// made both Keras (2,100–3,400 vs ~4,100) and this graph (3,900–4,200 vs 4,600–4,800) slower; but
-// the few-channel convolutions recorded as oneDNN's kernels by name (step.ts, native.ts) stay
+// TensorFlow's oneDNN graph rewrite is kept off (engine/tf-options.ts; it is off by default on
+// AVX2 CPUs, on by default on AVX-512 ones): forcing it on made both Keras and this graph slower on
+// an AVX2 machine (2026-11-29), and this graph slower on an AVX-512 one (2026-12-02); but the
+// few-channel convolutions recorded as oneDNN's kernels by name (step.ts, native.ts) stay
 // faster inside the graph too (whole step 1.02–1.22×, median 1.08× over 5 interleaved runs).
 //
 // How, with nothing but tfjs-node's public binding: (1) trace — run the fast step once with an
