@@ -2,7 +2,8 @@
 export { ModelConfig, NoiseConfig, MODEL_KINDS, DEFAULT_HIDDEN, validateConfig, isVae, isConv } from './config';
 export type { ModelConfigInput, ModelKind, DatasetInfo, FieldError, ValidationResult } from './config';
 export { buildAutoencoder, parameterCount, type Autoencoder } from './models';
-export { applyNoise, previewNoise, tidyPixels } from './noise';
+export { applyNoise, previewNoise } from './noise';
+export { readTidy } from './tf';
 export { loadMnist, toTensor, splitIndices, withoutLabels, labelCounts, balancedOrder, type Dataset } from './data';
 export {
   trainRun,
