@@ -216,6 +216,24 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
     ctrl.abort();
     await expect(importPaths([root], { size: 28, mode: 'grayscale', fit: 'stretch', signal: ctrl.signal })).rejects.toBeInstanceOf(ImportCancelled);
   });
+
+  it('hears a cancel and sends progress while plain PNGs decode (it gives the event loop a turn as it goes)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-cancel-'));
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 9, g: 9, b: 9 } } })
+      .png()
+      .toBuffer();
+    for (let i = 0; i < 1000; i++) fs.writeFileSync(path.join(dir, `${i}.png`), png);
+    // a timer is an event-loop task, like a cancel request arriving from the host
+    const ctrl = new AbortController();
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const whole = await importPaths([dir], { size: 8, mode: 'grayscale', fit: 'stretch' });
+    clearInterval(timer);
+    expect(whole.report.imported).toBe(1000);
+    expect(ticks).toBeGreaterThan(0);
+    setTimeout(() => ctrl.abort(), 0);
+    await expect(importPaths([dir], { size: 8, mode: 'grayscale', fit: 'stretch', signal: ctrl.signal })).rejects.toBeInstanceOf(ImportCancelled);
+  });
 });
 
 describe('plain PNGs already at the target size', () => {
