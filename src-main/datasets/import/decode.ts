@@ -25,32 +25,34 @@ function decodePlainPng(bytes: Buffer, opts: ImportOptions, maxPixels: number): 
   const tf = loadTf();
   const channels = opts.mode === 'rgb' ? 3 : 1;
   const S = opts.size;
-  let out: Uint8Array;
+  let img: import('@tensorflow/tfjs-node').Tensor3D | undefined;
   try {
-    out = tf.tidy(() => {
-      let img = tf.node.decodePng(bytes, channels) as import('@tensorflow/tfjs-node').Tensor3D;
-      if (h !== S || w !== S) {
-        if (opts.fit === 'crop') {
-          const side = Math.min(h, w);
-          img = tf.slice(img, [Math.floor((h - side) / 2), Math.floor((w - side) / 2), 0], [side, side, channels]);
-        } else if (opts.fit === 'pad') {
-          const side = Math.max(h, w);
-          const top = Math.floor((side - h) / 2);
-          const left = Math.floor((side - w) / 2);
-          img = tf.pad(img, [
-            [top, side - h - top],
-            [left, side - w - left],
-            [0, 0],
-          ]);
-        }
-        img = tf.image.resizeBilinear(img, [S, S], true) as typeof img;
+    // The tidy returns the tensor, never the pixels: tf.tidy walks every element of an array it
+    // is given back (looking for tensors), which cost more than the decoding itself.
+    img = tf.tidy(() => {
+      let t = tf.node.decodePng(bytes, channels) as import('@tensorflow/tfjs-node').Tensor3D;
+      if (h === S && w === S) return t; // already whole numbers from 0 to 255: nothing to round or clip
+      if (opts.fit === 'crop') {
+        const side = Math.min(h, w);
+        t = tf.slice(t, [Math.floor((h - side) / 2), Math.floor((w - side) / 2), 0], [side, side, channels]);
+      } else if (opts.fit === 'pad') {
+        const side = Math.max(h, w);
+        const top = Math.floor((side - h) / 2);
+        const left = Math.floor((side - w) / 2);
+        t = tf.pad(t, [
+          [top, side - h - top],
+          [left, side - w - left],
+          [0, 0],
+        ]);
       }
-      return new Uint8Array(tf.clipByValue(tf.round(img), 0, 255).dataSync());
+      return tf.clipByValue(tf.round(tf.image.resizeBilinear(t, [S, S], true)), 0, 255) as typeof t;
     });
+    return new Uint8Array(img.dataSync());
   } catch (err) {
     throw new Error(`corrupt or truncated image (${plainDecodeError((err as Error).message.split('\n')[0])})`);
+  } finally {
+    img?.dispose();
   }
-  return out;
 }
 
 /** Decodes one image file into size × size × channels uint8 pixels, or throws a plain reason. */

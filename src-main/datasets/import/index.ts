@@ -16,6 +16,9 @@ import { DEFAULTS, ImportCancelled, describeFsError, type ImportOptions, type Im
 import { addFile, walkDir, type Stack } from './walk';
 import { convertStack, decodeImage } from './decode';
 
+/** Files decoded between two turns of the event loop (see the decoding loop below). */
+const BREATHE = 64;
+
 export { ImportCancelled, type ImportOptions, type ImportProgress, type ImportReport, type SkippedFile } from './options';
 export { decodeImage, plainDecodeError } from './decode';
 export { parseIdx } from './idx';
@@ -84,13 +87,19 @@ export async function importPaths(paths: string[], options: ImportOptions): Prom
     done += s.count;
   }
 
-  // Decode with a few in flight: sharp works on libuv's thread pool.
+  // Decode with a few in flight: sharp works on libuv's thread pool. Plain PNGs are decoded
+  // synchronously (TensorFlow's decoder, decode.ts), so every BREATHE files all workers wait for
+  // one turn of the event loop: a cancel request and the progress messages get through mid-import.
   const results: Array<{ px?: Uint8Array; label: string } | undefined> = new Array(sources.length);
   let next = 0;
   let lastProgress = 0;
+  let breather: Promise<void> | undefined;
+  let lastBreath = done;
   const worker = async () => {
     while (next < sources.length) {
+      if (breather) await breather;
       if (opts.signal?.aborted) throw new ImportCancelled();
+      if (next >= sources.length) break;
       const i = next++;
       const src = sources[i];
       try {
@@ -103,6 +112,15 @@ export async function importPaths(paths: string[], options: ImportOptions): Prom
       if (Date.now() - lastProgress > 200) {
         lastProgress = Date.now();
         progress();
+      }
+      if (!breather && done - lastBreath >= BREATHE) {
+        lastBreath = done;
+        breather = new Promise<void>((resolve) =>
+          setImmediate(() => {
+            breather = undefined;
+            resolve();
+          }),
+        );
       }
     }
   };

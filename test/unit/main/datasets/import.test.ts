@@ -216,6 +216,62 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
     ctrl.abort();
     await expect(importPaths([root], { size: 28, mode: 'grayscale', fit: 'stretch', signal: ctrl.signal })).rejects.toBeInstanceOf(ImportCancelled);
   });
+
+  it('hears a cancel and sends progress while plain PNGs decode (it gives the event loop a turn as it goes)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-cancel-'));
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 9, g: 9, b: 9 } } })
+      .png()
+      .toBuffer();
+    for (let i = 0; i < 1000; i++) fs.writeFileSync(path.join(dir, `${i}.png`), png);
+    // a timer is an event-loop task, like a cancel request arriving from the host
+    const ctrl = new AbortController();
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const whole = await importPaths([dir], { size: 8, mode: 'grayscale', fit: 'stretch' });
+    clearInterval(timer);
+    expect(whole.report.imported).toBe(1000);
+    expect(ticks).toBeGreaterThan(0);
+    setTimeout(() => ctrl.abort(), 0);
+    await expect(importPaths([dir], { size: 8, mode: 'grayscale', fit: 'stretch', signal: ctrl.signal })).rejects.toBeInstanceOf(ImportCancelled);
+  });
+});
+
+describe('plain PNGs already at the target size', () => {
+  it('come out with exactly their own pixels, grayscale and RGB, palette included', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-same-size-'));
+    const gray = Buffer.from(Array.from({ length: 12 * 12 }, (_, i) => (i * 7) % 256));
+    const colour = Buffer.from(Array.from({ length: 12 * 12 * 3 }, (_, i) => (i * 13 + 5) % 256));
+    fs.mkdirSync(path.join(dir, 'g'));
+    fs.mkdirSync(path.join(dir, 'c'));
+    await sharp(gray, { raw: { width: 12, height: 12, channels: 1 } })
+      .toColourspace('b-w')
+      .png()
+      .toFile(path.join(dir, 'g', 'gray.png'));
+    await sharp(colour, { raw: { width: 12, height: 12, channels: 3 } })
+      .png()
+      .toFile(path.join(dir, 'c', 'colour.png'));
+    const g = await importPaths([path.join(dir, 'g')], { size: 12, mode: 'grayscale', fit: 'stretch' });
+    expect(Buffer.from(g.dataset.images).equals(gray)).toBe(true);
+    const c = await importPaths([path.join(dir, 'c')], { size: 12, mode: 'rgb', fit: 'crop' });
+    expect(Buffer.from(c.dataset.images).equals(colour)).toBe(true);
+    // a palette PNG of four flat colours, at its size
+    const flat = Buffer.alloc(12 * 12 * 3);
+    for (let i = 0; i < 144; i++)
+      flat.set(
+        [
+          [250, 0, 0],
+          [0, 250, 0],
+          [0, 0, 250],
+          [40, 40, 40],
+        ][Math.floor(i / 36)],
+        i * 3,
+      );
+    await sharp(flat, { raw: { width: 12, height: 12, channels: 3 } })
+      .png({ palette: true })
+      .toFile(path.join(dir, 'c', 'palette.png'));
+    const p = await importPaths([path.join(dir, 'c', 'palette.png')], { size: 12, mode: 'rgb', fit: 'pad' });
+    expect(Buffer.from(p.dataset.images).equals(flat)).toBe(true);
+  });
 });
 
 describe('transparent pixels', () => {
