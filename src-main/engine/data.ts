@@ -40,6 +40,32 @@ export function toTensor(ds: Dataset, indices?: ArrayLike<number>): tf.Tensor4D 
   return tf.tensor4d(out, [n, h, w, c]);
 }
 
+/** tfjs-node's backend, as far as BatchSource needs it: the call that hands a tensor's array to TensorFlow. */
+interface NodeBackend {
+  getInputTensorIds(tensors: tf.Tensor[]): unknown;
+}
+function nodeBackend(): NodeBackend | undefined {
+  const be = tf.backend() as unknown as Partial<NodeBackend>;
+  return typeof be.getInputTensorIds === 'function' ? (be as NodeBackend) : undefined;
+}
+
+/**
+ * Whether TensorFlow keeps using `view`'s memory for a tensor made from it (tfjs-node hands it the
+ * array itself; TensorFlow takes it as it is when its address is aligned to TensorFlow's SIMD width,
+ * and copies it otherwise). Tried with a one-element tensor at the same address.
+ */
+function sharesMemory(be: NodeBackend, view: Float32Array): boolean {
+  const kept = view[0];
+  view[0] = 0;
+  const t = tf.tensor1d(view.subarray(0, 1));
+  be.getInputTensorIds([t]);
+  view[0] = 1;
+  const shared = t.dataSync()[0] === 1;
+  t.dispose();
+  view[0] = kept;
+  return shared;
+}
+
 /**
  * Batches of some of a dataset's images — `rows`, dataset indices — as float32 [n,H,W,C] tensors in
  * [0,1] (the same pixels as `toTensor`), for training and measuring on datasets too big to hold as
@@ -47,15 +73,21 @@ export function toTensor(ds: Dataset, indices?: ArrayLike<number>): tf.Tensor4D 
  * is reused from batch to batch, and the tensor is made from it. No tensor of the whole set, and no
  * gather kernel per batch.
  *
- * Reuse needs care on tfjs-node: `tf.tensor4d(array)` does not copy — the backend keeps the array
- * and copies it into TensorFlow's memory when a kernel first reads the tensor, so refilling the
- * array before that would change the tensor. `batch` therefore has the backend copy it at once.
+ * Reusing the array needs care on tfjs-node, which does not copy the array a tensor is made from:
+ * (1) it hands the array to TensorFlow only when a kernel first reads the tensor — so a batch is
+ * handed over at once, before the array can be refilled; (2) TensorFlow then uses the array's own
+ * memory, without a copy, when its address is aligned to TensorFlow's SIMD width (a good share of
+ * allocations are) — so the buffer is checked when it is made (`sharesMemory`) and, if it would be
+ * shared, taken one float further in, where it cannot be aligned. Should that be shared too (another
+ * TensorFlow), every batch gets an array of its own.
  */
 export class BatchSource {
   /** Images this source hands out (`rows.length`). */
   readonly count: number;
-  private buf: Float32Array;
   private readonly size: number;
+  private buf = new Float32Array(0);
+  /** Whether `buf` can be refilled once a batch made from it has been handed to TensorFlow. */
+  private reusable = false;
 
   constructor(
     readonly ds: Dataset,
@@ -66,7 +98,7 @@ export class BatchSource {
     const [h, w, c] = ds.shape;
     this.size = h * w * c;
     this.count = rows.length;
-    this.buf = new Float32Array(Math.max(1, Math.min(maxBatch, rows.length)) * this.size);
+    this.allocate(Math.max(1, Math.min(maxBatch, rows.length)) * this.size);
   }
 
   /** The images at `positions` (indices into `rows`), in that order. */
@@ -81,15 +113,31 @@ export class BatchSource {
     return this.batch(size, (k) => rows[start + k]);
   }
 
+  private allocate(length: number): void {
+    const raw = new Float32Array(length + 1);
+    const be = nodeBackend();
+    this.buf = raw.subarray(0, length);
+    this.reusable = false;
+    if (!be) return;
+    for (const offset of [0, 1]) {
+      const view = raw.subarray(offset, offset + length);
+      if (!sharesMemory(be, view)) {
+        this.buf = view;
+        this.reusable = true;
+        return;
+      }
+    }
+  }
+
   private batch(n: number, rowAt: (k: number) => number): tf.Tensor4D {
-    if (n * this.size > this.buf.length) this.buf = new Float32Array(n * this.size);
+    if (n * this.size > this.buf.length) this.allocate(n * this.size);
     const view = this.buf.subarray(0, n * this.size);
     fillRows(this.ds, n, rowAt, view);
-    const [h, w, c] = this.ds.shape;
-    const be = tf.backend() as unknown as { getInputTensorIds?: (ts: tf.Tensor[]) => unknown };
-    if (typeof be.getInputTensorIds !== 'function') return tf.tensor4d(view.slice(), [n, h, w, c]); // another backend: its own copy
-    const t = tf.tensor4d(view, [n, h, w, c]);
-    be.getInputTensorIds([t]); // tfjs-node: copy into TensorFlow now, so the buffer can be refilled
+    const shape: [number, number, number, number] = [n, ...this.ds.shape];
+    const be = this.reusable ? nodeBackend() : undefined;
+    if (!be) return tf.tensor4d(view.slice(), shape); // an array of its own, never refilled
+    const t = tf.tensor4d(view, shape);
+    be.getInputTensorIds([t]); // TensorFlow copies it now, so the buffer can be refilled
     return t;
   }
 }
