@@ -4,7 +4,8 @@
 // trains a small conv autoencoder on it through the real trainRun (batch 128, 10 % validation, one
 // epoch; BENCH_SCALE_EPOCHS=n for more). Prints one RESULT line: the dataset's uint8 size, the
 // model's size, the peak RSS against the budget (dataset + model + 500 MB), the tensor count at
-// every epoch's end (flat: nothing leaks), samples/s.
+// every epoch's end (flat: nothing leaks), samples/s. MB are 2^20 bytes throughout (RSS as well):
+// the 737,280,000-byte dataset prints as 703.
 //   tsx test/bench/scale.ts
 //   BENCH_SCALE_EPOCHS=2 tsx test/bench/scale.ts
 //
