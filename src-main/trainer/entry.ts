@@ -1,8 +1,6 @@
 // The trainer process: owns @tensorflow/tfjs-node (native backend only; docs/ARCHITECTURE.md), answers
 // the host's typed requests, and never dies of a malformed message. Started by supervisor.ts
 // with child_process.fork (Node) or utilityProcess.fork (Electron).
-// First: the TensorFlow settings read when its library loads (before the require below).
-import '../engine/tf-options';
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import { HostToTrainer, methods, type MethodName, type TrainerToHost } from './protocol';

@@ -6,9 +6,10 @@
 // session runs the kernels back to back (and independent ones side by side) with no JavaScript
 // between them. Measured 2026-11-29 (2-core AVX2 machine): model B's step as a Python tf.function
 // ran 4,600–4,900 samples/s against 3,400–3,800 for the same kernels op by op from JavaScript.
-// TensorFlow's oneDNN graph rewrite is kept off (engine/tf-options.ts; it is off by default on
-// AVX2 CPUs, on by default on AVX-512 ones): forcing it on made both Keras and this graph slower on
-// an AVX2 machine (2026-11-29), and this graph slower on an AVX-512 one (2026-12-02); but the
+// TensorFlow's oneDNN graph rewrite is left at TensorFlow's default (off on AVX2 CPUs, on on
+// AVX-512 ones): forcing it on made both Keras and this graph slower on an AVX2 machine
+// (2026-11-29); on an AVX-512 one (2026-12-02) turning it off was faster for model B in one sitting
+// and slower in the next, and slower for a 64×64 RGB conv model — no setting won everywhere. The
 // few-channel convolutions recorded as oneDNN's kernels by name (step.ts, native.ts) stay
 // faster inside the graph too (whole step 1.02–1.22×, median 1.08× over 5 interleaved runs).
 //
