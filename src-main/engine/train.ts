@@ -165,6 +165,9 @@ export function reconstructionLoss(kind: 'mse' | 'bce', recon: tf.Tensor, target
 
 const toUint8 = (t: tf.Tensor): Uint8Array => new Uint8Array(tf.tidy(() => tf.round(tf.mul(tf.clipByValue(t, 0, 1), 255))).dataSync());
 
+/** How often the epoch loop gives the event loop a turn (so a stop request is heard within this plus one batch). */
+const YIELD_MS = 10;
+
 /** Trains one run; never throws for training problems (returns status 'failed' with a message). */
 export async function trainRun(opts: TrainOptions): Promise<RunResult> {
   const emptyHistory: RunHistory = { loss: [], valLoss: [] };
@@ -250,6 +253,7 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
   const startedAt = Date.now();
   const batchEventMs = opts.batchEventMs ?? 200;
   let lastBatchEvent = 0;
+  let lastYield = 0;
   let result: RunResult | undefined;
 
   const preview = (epoch: number, batch: number) => {
@@ -329,8 +333,12 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
           emit({ type: 'batch', epoch, batch: b + 1, batches, loss, samplesPerSec: rate, etaSec: remaining / rate });
         }
         if ((b + 1) % c.previewEvery === 0) preview(epoch, b + 1);
-        // Let the trainer's event loop breathe (stop requests, host messages).
-        await new Promise((r) => setImmediate(r));
+        // Let the trainer's event loop breathe (stop requests, host messages) every few milliseconds,
+        // not after every batch: a turn of the loop is a few percent of a small model's step.
+        if (now - lastYield >= YIELD_MS) {
+          await new Promise((r) => setImmediate(r));
+          lastYield = Date.now();
+        }
       }
       const loss = lossSum / seen;
       const trainSeconds = (Date.now() - epochStart) / 1000; // the training step only, for samples/s
