@@ -16,7 +16,8 @@ export default defineConfig({
     // tfjs-node is a native addon: run test files in forked processes, not worker threads.
     pool: 'forks',
     // TensorFlow's C++ start-up chatter (oneDNN notices) hides test output.
-    // Every host answer is also checked against its call's response schema (host/dispatch.ts).
-    env: { TF_CPP_MIN_LOG_LEVEL: '2', AE_CHECK_RESPONSES: '1' },
+    // Every host answer is also checked against its call's response schema (host/dispatch.ts), and
+    // the graph step replays its JavaScript every step to check its feed plan (engine/fast/graph.ts).
+    env: { TF_CPP_MIN_LOG_LEVEL: '2', AE_CHECK_RESPONSES: '1', AE_CHECK_GRAPH_REPLAY: '1' },
   },
 });

@@ -3,7 +3,8 @@ export { ModelConfig, NoiseConfig, MODEL_KINDS, DEFAULT_HIDDEN, validateConfig, 
 export type { ModelConfigInput, ModelKind, DatasetInfo, FieldError, ValidationResult } from './config';
 export { buildAutoencoder, parameterCount, type Autoencoder } from './models';
 export { applyNoise, previewNoise } from './noise';
-export { loadMnist, toTensor, splitIndices, withoutLabels, labelCounts, balancedOrder, type Dataset } from './data';
+export { readTidy } from './tf';
+export { loadMnist, toTensor, BatchSource, splitIndices, withoutLabels, labelCounts, balancedOrder, type Dataset } from './data';
 export {
   trainRun,
   objective,

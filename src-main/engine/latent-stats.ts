@@ -5,6 +5,7 @@
 // FULL_COVARIANCE_MAX fall back to the diagonal (the factorisation is O(d³)). VAEs use N(0, I).
 import { tf } from './tf';
 import { encodeMean, type Autoencoder } from './models';
+import { BatchSource } from './data';
 
 /** Widest code whose full covariance is fitted (512³ flops is well under a second). */
 export const FULL_COVARIANCE_MAX = 512;
@@ -17,15 +18,16 @@ export interface LatentStats {
   chol?: number[];
 }
 
-export async function fitLatentStats(ae: Autoencoder, x: tf.Tensor, batchSize = 256): Promise<LatentStats> {
-  const n = x.shape[0];
+/** The statistics of the codes of `x`'s images: a tensor of them, or a BatchSource (batch by batch, no tensor of them all). */
+export async function fitLatentStats(ae: Autoencoder, x: tf.Tensor | BatchSource, batchSize = 256): Promise<LatentStats> {
+  const n = x instanceof BatchSource ? x.count : x.shape[0];
   let sum: Float64Array | undefined;
   let outer: Float64Array | undefined;
   let d = 0;
   for (let i = 0; i < n; i += batchSize) {
     const size = Math.min(batchSize, n - i);
     const [s, zz] = tf.tidy((): tf.Tensor[] => {
-      const z = encodeMean(ae, x.slice(i, size));
+      const z = encodeMean(ae, x instanceof BatchSource ? x.slice(i, size) : x.slice(i, size));
       d = z.shape[1] as number;
       const full = d <= FULL_COVARIANCE_MAX;
       return [tf.sum(z, 0), full ? tf.matMul(z, z, true, false) : tf.sum(tf.square(z), 0)];

@@ -1,6 +1,6 @@
 // Input corruption for denoising autoencoders: applied with tensor ops to every batch
 // afresh, clipped to [0,1]; the target stays clean. The UI preview uses the same function.
-import { tf } from './tf';
+import { readTidy, tf } from './tf';
 import type { NoiseConfig } from './config';
 
 /** Returns a corrupted copy of `x` (values in [0,1]); `seed` makes it repeatable. */
@@ -23,9 +23,10 @@ export function applyNoise(x: tf.Tensor, noise: NoiseConfig, seed?: number): tf.
 /** The UI's live preview: uint8 images in, their corrupted uint8 versions out. */
 export function previewNoise(images: Uint8Array, shape: [number, number, number], noise: NoiseConfig, seed = 1): Uint8Array {
   const n = images.length / (shape[0] * shape[1] * shape[2]);
-  return tf.tidy(() => {
-    const x = tf.div(tf.tensor4d(Float32Array.from(images), [n, ...shape]), 255);
-    const y = applyNoise(x, noise, seed);
-    return new Uint8Array(tf.round(tf.mul(y, 255)).dataSync());
-  });
+  return Uint8Array.from(
+    readTidy(() => {
+      const x = tf.div(tf.tensor4d(Float32Array.from(images), [n, ...shape]), 255);
+      return tf.round(tf.mul(applyNoise(x, noise, seed), 255));
+    }),
+  );
 }

@@ -1,7 +1,9 @@
 // The training run: a hand-written loop (optimizer.minimize over the model's trainable
 // variables, not model.fit, so the step can be replaced by a faster one — engine/fast/), fresh input noise per batch with a
 // clean target, streamed events, an atomic checkpoint after every epoch, resume, early stopping,
-// and a NaN/Inf guard. The dataset stays one tensor; batches are gathered natively.
+// and a NaN/Inf guard. The dataset stays the typed array it was loaded as; every batch (training,
+// validation, end-of-run metrics, latent statistics) is filled from it (data.ts BatchSource), so no
+// float copy of a whole split is ever made.
 // The step itself runs on fast/step.ts — a hand-written forward/backward pass on
 // TensorFlow's own kernels with one optimizer kernel per variable — for every model models.ts
 // builds; anything it does not know trains on the plain tfjs path (optimizer.minimize), as does
@@ -12,7 +14,7 @@ import { tf } from './tf';
 import { isVae, validateConfig, type ModelConfig } from './config';
 import { buildAutoencoder, trainableVariables, type Autoencoder } from './models';
 import { applyNoise } from './noise';
-import { balancedOrder, labelCounts, splitIndices, toTensor, withoutLabels, type Dataset } from './data';
+import { BatchSource, balancedOrder, labelCounts, splitIndices, toTensor, withoutLabels, type Dataset } from './data';
 import { imageMetrics } from './metrics';
 import { permutation } from './rng';
 import { loadAutoencoder, loadOptimizer, readableDir, saveAutoencoder, saveOptimizer, writeDirAtomic, writeJsonAtomic } from './persist';
@@ -163,6 +165,9 @@ export function reconstructionLoss(kind: 'mse' | 'bce', recon: tf.Tensor, target
 
 const toUint8 = (t: tf.Tensor): Uint8Array => new Uint8Array(tf.tidy(() => tf.round(tf.mul(tf.clipByValue(t, 0, 1), 255))).dataSync());
 
+/** How often the epoch loop gives the event loop a turn (so a stop request is heard within this plus one batch). */
+const YIELD_MS = 10;
+
 /** Trains one run; never throws for training problems (returns status 'failed' with a message). */
 export async function trainRun(opts: TrainOptions): Promise<RunResult> {
   const emptyHistory: RunHistory = { loss: [], valLoss: [] };
@@ -233,21 +238,22 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
   if (split.train.length === 0) return fail(`Leaving out label${c.excludeLabels.length === 1 ? '' : 's'} ${c.excludeLabels.join(', ')} leaves no image to train on.`);
   if (c.batchSize > split.train.length)
     return fail(`The batch (${c.batchSize}) is larger than the training data (${split.train.length} images once labels ${c.excludeLabels.join(', ')} are left out).`);
-  const trainX = toTensor(opts.dataset, split.train);
-  const valX = split.val.length ? toTensor(opts.dataset, split.val) : undefined;
+  const trainImages = new BatchSource(opts.dataset, split.train, c.batchSize);
+  const valImages = split.val.length ? new BatchSource(opts.dataset, split.val, c.batchSize) : undefined;
   const nTrain = split.train.length;
   const trainLabels = labels ? Int32Array.from(split.train, (i) => labels[i]) : undefined;
   /** A VAE's KL weight in an epoch: β·(epoch−1)/N over the first N epochs of a KL warm-up, then β. */
   const betaAt = (epoch: number) => (c.klWarmupEpochs > 0 ? c.beta * Math.min(1, (epoch - 1) / c.klWarmupEpochs) : c.beta);
   let cE: ModelConfig = c;
   const batches = Math.ceil(nTrain / c.batchSize);
-  const batchStep = makeBatchStep({ c, ae, vars, trainX, fast, optimizer, whyNotFast: 'reason' in compiled ? compiled.reason : null, reportStep });
+  const batchStep = makeBatchStep({ c, ae, vars, images: trainImages, fast, optimizer, whyNotFast: 'reason' in compiled ? compiled.reason : null, reportStep });
   fast?.expectBatchSizes([Math.min(c.batchSize, nTrain), nTrain % c.batchSize].filter((n) => n > 0));
-  const previewX = tf.tidy(() => (valX ?? trainX).slice(0, Math.min(6, (valX ?? trainX).shape[0])));
+  const previewX = toTensor(opts.dataset, (valImages ?? trainImages).rows.subarray(0, 6));
   const [h, w, ch] = c.inputShape;
   const startedAt = Date.now();
   const batchEventMs = opts.batchEventMs ?? 200;
   let lastBatchEvent = 0;
+  let lastYield = 0;
   let result: RunResult | undefined;
 
   const preview = (epoch: number, batch: number) => {
@@ -262,14 +268,14 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
   };
 
   const validate = async (): Promise<number | null> => {
-    if (!valX) return null;
+    if (!valImages) return null;
     syncModel();
     let sum = 0;
-    const n = valX.shape[0];
+    const n = valImages.count;
     for (let i = 0; i < n; i += c.batchSize) {
       const size = Math.min(c.batchSize, n - i);
       const l = tf.tidy(() => {
-        const target = valX.slice(i, size);
+        const target = valImages.slice(i, size);
         const input = applyNoise(target, c.noise, c.seed * 7919 + i);
         return tf.mul(objective(ae, cE, input, target, c.seed + i), size);
       });
@@ -327,8 +333,12 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
           emit({ type: 'batch', epoch, batch: b + 1, batches, loss, samplesPerSec: rate, etaSec: remaining / rate });
         }
         if ((b + 1) % c.previewEvery === 0) preview(epoch, b + 1);
-        // Let the trainer's event loop breathe (stop requests, host messages).
-        await new Promise((r) => setImmediate(r));
+        // Let the trainer's event loop breathe (stop requests, host messages) every few milliseconds,
+        // not after every batch: a turn of the loop is a few percent of a small model's step.
+        if (now - lastYield >= YIELD_MS) {
+          await new Promise((r) => setImmediate(r));
+          lastYield = Date.now();
+        }
       }
       const loss = lossSum / seen;
       const trainSeconds = (Date.now() - epochStart) / 1000; // the training step only, for samples/s
@@ -347,7 +357,7 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
         const message = `No better validation loss for ${c.earlyStoppingPatience} epochs: stopped early after epoch ${epoch}.`;
         syncModel();
         const metrics = await endMetrics();
-        await saveFinalModel(ae, c, trainX, opts.runDir, { step: stepInfo, metrics });
+        await saveFinalModel(ae, c, trainImages, opts.runDir, { step: stepInfo, metrics });
         emit({ type: 'metrics', metrics });
         emit({ type: 'stopped', reason: 'early-stopping', message });
         result = { status: 'completed', epochsDone: epoch, bestValLoss: state.bestValLoss, history: state.history, message, step: stepInfo, metrics };
@@ -356,14 +366,12 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
     }
     syncModel();
     const metrics = await endMetrics();
-    await saveFinalModel(ae, c, trainX, opts.runDir, { step: stepInfo, metrics });
+    await saveFinalModel(ae, c, trainImages, opts.runDir, { step: stepInfo, metrics });
     emit({ type: 'metrics', metrics });
     emit({ type: 'stopped', reason: 'done', message: `Finished ${c.epochs} epochs.` });
     result = { status: 'completed', epochsDone: state.epochsDone, bestValLoss: state.bestValLoss, history: state.history, step: stepInfo, metrics };
     return result;
   } finally {
-    trainX.dispose();
-    valX?.dispose();
     previewX.dispose();
     if (fast) fast.dispose();
     else {
@@ -400,7 +408,7 @@ async function saveCheckpoint(ckptDir: string, ae: Autoencoder, optimizer: tf.Op
 }
 
 /**
- * One optimisation step on a batch (its images gathered, augmented and corrupted by noise as the
+ * One optimisation step on a batch (its images filled from the dataset, augmented and corrupted by noise as the
  * config says) on the step chosen for the run, returning the loss (the caller disposes it). The first
  * step reports which form of the step runs and why not a faster one; a fallback later is reported too.
  */
@@ -408,17 +416,18 @@ function makeBatchStep(o: {
   c: ModelConfig;
   ae: Autoencoder;
   vars: tf.Variable[];
-  trainX: tf.Tensor;
+  /** The training split; a batch's `idx` are positions in it. */
+  images: BatchSource;
   fast: FastStep | undefined;
   optimizer: tf.Optimizer;
   whyNotFast: string | null;
   reportStep: (info: StepInfo) => void;
 }): (idx: Int32Array, step: number, cE: ModelConfig) => tf.Scalar {
-  const { c, ae, vars, trainX, fast, optimizer } = o;
+  const { c, ae, vars, images, fast, optimizer } = o;
   let reported = false;
   if (fast) fast.onFallback = (reason) => o.reportStep({ step: 'kernels', reason, fallback: true });
   const batch = (idx: Int32Array, step: number): { input: tf.Tensor; target: tf.Tensor } => {
-    const gathered = tf.gather(trainX, tf.tensor1d(idx, 'int32')) as tf.Tensor4D;
+    const gathered = images.gather(idx);
     const target = augmentActive(c.augment) ? augmentBatch(gathered, c.augment, c.seed * 7_919 + step) : gathered;
     return { input: c.noise.type === 'none' || c.noise.level === 0 ? target : applyNoise(target, c.noise, c.seed * 1_000_003 + step), target };
   };
@@ -466,8 +475,9 @@ export async function measureSplit(ae: Autoencoder, c: ModelConfig, ds: Dataset,
   const psnr: number[] = [];
   const ssim: number[] = [];
   const batch = 256;
+  const images = new BatchSource(ds, indices, batch);
   for (let i = 0; i < n; i += batch) {
-    const x = toTensor(ds, indices.subarray(i, Math.min(n, i + batch)));
+    const x = images.slice(i, Math.min(batch, n - i));
     const [rec, l] = tf.tidy(() => {
       const target = x;
       const input = applyNoise(target, c.noise, c.seed * 7919 + i);
@@ -498,8 +508,8 @@ export async function measureSplit(ae: Autoencoder, c: ModelConfig, ds: Dataset,
 }
 
 /** The trained model: model.json (the whole autoencoder), encoder/ and decoder/ (TensorFlow.js format), config.json, the latent statistics and report.json (step path, end-of-run metrics). */
-async function saveFinalModel(ae: Autoencoder, c: ModelConfig, trainX: tf.Tensor, runDir: string, report: { step: StepInfo | undefined; metrics: EndMetrics }) {
-  const stats = await fitLatentStats(ae, trainX, c.batchSize);
+async function saveFinalModel(ae: Autoencoder, c: ModelConfig, trainImages: BatchSource, runDir: string, report: { step: StepInfo | undefined; metrics: EndMetrics }) {
+  const stats = await fitLatentStats(ae, trainImages, c.batchSize);
   await writeDirAtomic(path.join(runDir, 'model'), async (tmp) => {
     await saveAutoencoder(ae, tmp, { full: true });
     fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(c, null, 2));

@@ -4,7 +4,7 @@
 // Plain typed arrays at the boundary (they travel over IPC); tensors only inside.
 import fs from 'node:fs';
 import path from 'node:path';
-import { tf } from './tf';
+import { readTidy, tf } from './tf';
 import { isVae, type ModelConfig } from './config';
 import { encodeMean, type Autoencoder } from './models';
 import { loadAutoencoder, saveAutoencoder, writeDirAtomic } from './persist';
@@ -59,7 +59,7 @@ export class TrainedModel {
   }
 
   private run(images: Images, f: (x: tf.Tensor4D) => tf.Tensor): Float32Array {
-    return tf.tidy(() => f(this.toTensor(images)).dataSync() as Float32Array);
+    return readTidy(() => f(this.toTensor(images)));
   }
 
   reconstruct(images: Images): Float32Array {
@@ -73,19 +73,19 @@ export class TrainedModel {
 
   /** Images for codes (N × latentDim). */
   decode(codes: Float32Array): Float32Array {
-    return tf.tidy(() => {
+    return readTidy(() => {
       const z = tf.tensor2d(codes, [codes.length / this.config.latentDim, this.config.latentDim]);
-      return (this.ae.decoder.predict(z) as tf.Tensor).dataSync() as Float32Array;
+      return this.ae.decoder.predict(z) as tf.Tensor;
     });
   }
 
   /** New images: from N(0, I) for a VAE, from the full-covariance Gaussian fitted to the training codes otherwise. */
   sample(n: number, seed = Date.now() % 2 ** 31): Float32Array {
     const d = this.config.latentDim;
-    return tf.tidy(() => {
+    return readTidy(() => {
       let z = tf.randomNormal([n, d], 0, 1, 'float32', seed);
       if (!this.vae) z = sampleCodes(this.latentStats, z as tf.Tensor2D);
-      return (this.ae.decoder.predict(z) as tf.Tensor).dataSync() as Float32Array;
+      return this.ae.decoder.predict(z) as tf.Tensor;
     });
   }
 

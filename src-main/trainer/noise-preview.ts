@@ -1,7 +1,7 @@
 // The Noise view's live preview inside the trainer process: the first images of the chosen
 // dataset (only those are read from the store), corrupted by the engine's previewNoise — the
 // same noise training applies.
-import { previewNoise } from '../engine';
+import { previewNoise, readTidy } from '../engine';
 import { previewDataset } from '../datasets/store';
 import { imagesToBase64 } from '../datasets/base64';
 import { loadRunDataset } from './runs';
@@ -26,10 +26,12 @@ export function noisePreview(p: MethodParams<'noisePreview'>) {
   if (augmentActive(p.augment) && images.length) {
     const a = p.augment;
     const n = images.length / per;
-    images = tf.tidy(() => {
-      const x = tf.div(tf.tensor4d(Float32Array.from(images), [n, ...shape]), 255) as tf.Tensor4D;
-      return new Uint8Array(tf.round(tf.mul(augmentBatch(x, a, p.seed), 255)).dataSync());
-    });
+    images = Uint8Array.from(
+      readTidy(() => {
+        const x = tf.div(tf.tensor4d(Float32Array.from(images), [n, ...shape]), 255) as tf.Tensor4D;
+        return tf.round(tf.mul(augmentBatch(x, a, p.seed), 255));
+      }),
+    );
   }
   const noisy = images.length ? previewNoise(images, shape, p.noise, p.seed) : new Uint8Array(0);
   return { shape, clean: imagesToBase64(images, per), noisy: imagesToBase64(noisy, per) };

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import * as tf from '@tensorflow/tfjs-node';
+import { tf } from '../../src-main/engine/tf';
 import { importPaths } from '../../src-main/datasets/import';
 import { loadDataset, writeDataset } from '../../src-main/datasets/store';
 import { makeBuiltin } from '../../src-main/datasets/builtins';

@@ -15,11 +15,16 @@
 //   ONEDNN_VERBOSE=1 MODELS=B tsx test/bench/train.ts | awk -F, '/primitive,exec/ {t[$6]+=$NF} END {for (k in t) print k, t[k]}'
 //                                           # the oneDNN kernels inside the graph (ms over the whole run)
 //   ROUNDS=3 MODELS="A B C" tsx test/bench/train.ts --compare   # plain vs fast, interleaved rounds, medians
+// Each model's arithmetic is counted from the model the engine builds (multiply-adds per image of its
+// dense and convolution layers; training ≈ 3 × forward = 6 FLOPs per multiply-add) and shown as
+// GFLOP/s and as a share of the machine's float32 matmul peak: PEAK_GFLOPS=…, or measured by the
+// peer benchmark folder's peak_flops.py (AE_ANCHORS, see vs-peers.ts) when it is set up; BENCH_PEAK=0 skips.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-node';
-import { loadMnist, trainRun, type Dataset, type ModelConfigInput } from '../../src-main/engine';
+import { tf } from '../../src-main/engine/tf';
+import { execFileSync } from 'node:child_process';
+import { buildAutoencoder, loadMnist, trainRun, validateConfig, type Dataset, type ModelConfigInput } from '../../src-main/engine';
 
 const MODELS: Record<string, { name: string; config: ModelConfigInput }> = {
   A: { name: 'dense 784-128-784, MSE', config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 128, loss: 'mse' } },
@@ -29,6 +34,55 @@ const MODELS: Record<string, { name: string; config: ModelConfigInput }> = {
   // ConvT(64) → ConvT(32) → ConvT(3, sigmoid); 2,247,843 parameters, as the peers' model D
   D: { name: 'conv AE on 64×64 RGB, 3 stages 32-64-128, code 128, MSE', config: { kind: 'conv', inputShape: [64, 64, 3], latentDim: 128, hidden: [32, 64, 128], kernelSize: 3, loss: 'mse' } },
 };
+/** Multiply-adds per image of the model's dense and convolution layers (forward pass; the VAE's sampling and the loss are elementwise and left out). */
+function macsPerImage(config: ModelConfigInput): number {
+  const checked = validateConfig(config);
+  if (!checked.ok) throw new Error(checked.errors.map((e) => e.message).join('; '));
+  const ae = buildAutoencoder(checked.config);
+  try {
+    let macs = 0;
+    for (const l of [...ae.encoder.layers, ...ae.decoder.layers]) {
+      const kernel = l.trainableWeights[0];
+      if (!kernel) continue;
+      const size = kernel.shape.reduce((a, b) => a! * b!, 1)!;
+      const cls = l.getClassName();
+      if (cls === 'Dense') macs += size;
+      else if (cls === 'Conv2D')
+        macs += (l.outputShape as number[])[1] * (l.outputShape as number[])[2] * size; // per output pixel: k·k·cin·cout
+      else if (cls === 'Conv2DTranspose') {
+        const shapes = l.inboundNodes[0].inputShapes as unknown as number[] | number[][];
+        const inShape = (Array.isArray(shapes[0]) ? shapes[0] : shapes) as number[];
+        macs += inShape[1] * inShape[2] * size; // per input pixel: k·k·cin·cout
+      } else throw new Error(`macsPerImage: layer ${cls} not counted`);
+    }
+    return macs;
+  } finally {
+    ae.encoder.dispose();
+    ae.decoder.dispose();
+  }
+}
+
+/** The machine's float32 matmul peak (GFLOP/s): PEAK_GFLOPS, or the best of peak_flops.py's measurements (numpy, PyTorch, TensorFlow on 1 and 2 threads). */
+function matmulPeak(): { gflops: number; tensorflow?: number; source: string } | undefined {
+  if (process.env.BENCH_PEAK === '0') return undefined;
+  if (process.env.PEAK_GFLOPS) return { gflops: Number(process.env.PEAK_GFLOPS), source: 'PEAK_GFLOPS' };
+  const anchors = path.resolve(process.env.AE_ANCHORS ?? path.join(import.meta.dirname, '../../../shared/anchors'));
+  const cache = process.env.AE_ANCHORS_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'ae-studio-anchors');
+  const py = path.join(cache, 'venv/bin/python');
+  const script = path.join(anchors, 'peak_flops.py');
+  if (!fs.existsSync(py) || !fs.existsSync(script)) return undefined;
+  const out = execFileSync(py, [script, '--repeats', '3'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const peaks = out
+    .split('\n')
+    .filter((l) => l.startsWith('RESULT '))
+    .map((l) => JSON.parse(l.slice(7)) as { kind: string; lib?: string; gflops?: number })
+    .filter((r) => r.kind === 'peak');
+  if (!peaks.length) return undefined;
+  const best = Math.max(...peaks.map((p) => p.gflops!));
+  const tfPeak = Math.max(0, ...peaks.filter((p) => p.lib === 'tensorflow').map((p) => p.gflops!));
+  return { gflops: best, tensorflow: tfPeak || undefined, source: `peak_flops.py (${peaks.map((p) => `${p.lib}×${(p as { threads?: number }).threads}: ${p.gflops}`).join(', ')})` };
+}
+
 const WARMUP = 1;
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 3);
 const BATCH = Number(process.env.BENCH_BATCH ?? 128);
@@ -139,6 +193,7 @@ async function bench(key: string) {
     step: process.env.AE_FAST_STEP === '0' ? 'tfjs' : process.env.AE_GRAPH_STEP === '0' ? 'fast, kernel by kernel' : 'fast, graph',
     batch: BATCH,
     samples_per_s: Math.round(median),
+    train_gflops_per_s: Number(((median * 6 * macsPerImage(MODELS[key].config)) / 1e9).toFixed(1)),
     epoch_samples_per_s: rates.map(Math.round),
     final_loss: Number(r.history.loss.at(-1)?.toPrecision(5)),
     tensors_per_epoch: tensors,
@@ -188,12 +243,28 @@ if (process.argv.includes('--compare')) {
     results.push(res);
     console.log(`RESULT ${JSON.stringify({ framework: `ae-studio (tfjs-node, ${res.step} step)`, ...res })}`);
   }
+  const peak = matmulPeak();
   console.log(
     JSON.stringify({
       backend: tf.getBackend(),
       threads: os.availableParallelism(),
       load_avg_1m: Number(os.loadavg()[0].toFixed(2)),
       samples_per_s: Object.fromEntries(results.map((r) => [r.model, r.samples_per_s])),
+      train_gflops_per_s: Object.fromEntries(results.map((r) => [r.model, r.train_gflops_per_s])),
+      // Share of the float32 matmul peak: how close each model's training comes to what the machine's fastest matmul does.
+      ...(peak
+        ? {
+            matmul_peak_gflops: peak.gflops,
+            share_of_peak: Object.fromEntries(results.map((r) => [r.model, `${((100 * (r.train_gflops_per_s as number)) / peak.gflops).toFixed(1)} %`])),
+            ...(peak.tensorflow
+              ? {
+                  tensorflow_peak_gflops: peak.tensorflow,
+                  share_of_tensorflow_peak: Object.fromEntries(results.map((r) => [r.model, `${((100 * (r.train_gflops_per_s as number)) / peak.tensorflow!).toFixed(1)} %`])),
+                }
+              : {}),
+            peak_source: peak.source,
+          }
+        : { matmul_peak_gflops: 'not measured (set PEAK_GFLOPS, or set up the peer benchmarks: see vs-peers.ts)' }),
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     }),
   );

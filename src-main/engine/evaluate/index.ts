@@ -10,7 +10,7 @@
 // trained on either and are scored with the held-out ones.
 import { tf } from '../tf';
 import { encodeMean, type Autoencoder } from '../models';
-import { splitIndices, toTensor, type Dataset } from '../data';
+import { BatchSource, splitIndices, toTensor, type Dataset } from '../data';
 import { imageMetrics } from '../metrics';
 import type { ModelConfig } from '../config';
 import { fitPca, projectPca } from './pca';
@@ -74,8 +74,9 @@ export interface Evaluation {
 /** Codes (posterior means) of the dataset's `indices`, [n, latentDim]. Caller disposes. */
 function codesOf(ae: Autoencoder, ds: Dataset, indices: Int32Array): tf.Tensor2D {
   const parts: tf.Tensor[] = [];
+  const images = new BatchSource(ds, indices, 512);
   for (let i = 0; i < indices.length; i += 512) {
-    const x = toTensor(ds, indices.subarray(i, Math.min(indices.length, i + 512)));
+    const x = images.slice(i, Math.min(512, indices.length - i));
     parts.push(encodeMean(ae, x));
     x.dispose();
   }
@@ -118,8 +119,9 @@ export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Da
   const mse = new Float64Array(scored.length);
   const psnr = new Float64Array(scored.length);
   const ssim = new Float64Array(scored.length);
+  const scoredImages = new BatchSource(ds, scored, 256);
   for (let i = 0; i < scored.length; i += 256) {
-    const x = toTensor(ds, scored.subarray(i, Math.min(scored.length, i + 256)));
+    const x = scoredImages.slice(i, Math.min(256, scored.length - i));
     const rec = tf.tidy(() => ae.decoder.predict(encodeMean(ae, x)) as tf.Tensor4D);
     const m = await imageMetrics(x, rec);
     tf.dispose([x, rec]);

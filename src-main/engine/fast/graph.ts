@@ -6,10 +6,11 @@
 // session runs the kernels back to back (and independent ones side by side) with no JavaScript
 // between them. Measured 2026-11-29 (2-core AVX2 machine): model B's step as a Python tf.function
 // ran 4,600–4,900 samples/s against 3,400–3,800 for the same kernels op by op from JavaScript.
-// On CPUs without AVX-512 TensorFlow leaves its oneDNN graph rewrite off (ONEDNN_VERBOSE shows
-// Keras's convolutions as Eigen's im2col + gemm here), and forcing it on (TF_ENABLE_ONEDNN_OPTS=1)
-// made both Keras (2,100–3,400 vs ~4,100) and this graph (3,900–4,200 vs 4,600–4,800) slower; but
-// the few-channel convolutions recorded as oneDNN's kernels by name (step.ts, native.ts) stay
+// TensorFlow's oneDNN graph rewrite is left at TensorFlow's default (off on AVX2 CPUs, on on
+// AVX-512 ones): forcing it on made both Keras and this graph slower on an AVX2 machine
+// (2026-11-29); on an AVX-512 one (2026-12-02) turning it off was faster for model B in one sitting
+// and slower in the next, and slower for a 64×64 RGB conv model — no setting won everywhere. The
+// few-channel convolutions recorded as oneDNN's kernels by name (step.ts, native.ts) stay
 // faster inside the graph too (whole step 1.02–1.22×, median 1.08× over 5 interleaved runs).
 //
 // How, with nothing but tfjs-node's public binding: (1) trace — run the fast step once with an
@@ -23,7 +24,15 @@
 // (3) Every step runs the same JavaScript again with an executor that runs nothing: it checks that
 // each kernel is the one recorded at that position, collects the graph inputs from their recorded
 // positions, and hands back placeholders with the recorded shapes; then one session run computes
-// loss, gradients and the updates. The session owns the parameters while it trains; the
+// loss, gradients and the updates. Replaying that JavaScript costs ~0.5 ms per step (a sixth of
+// model A's step), so it runs on the first step of each batch size and then once every
+// `replayEvery` steps (every step under AE_CHECK_GRAPH_REPLAY=1, as in the tests): every graph input
+// is, by construction, the batch (input, target), one of the step's values (`makeValues`: the
+// optimizer's per-step scalars, a VAE's ε and KL weights — made fresh each step, without the
+// replay) or a constant the step keeps for its whole life. The trace records which (the feed plan);
+// every replay checks the plan still holds (same kernels, each input from the same place, the same
+// constant tensors) and a step that breaks it is refused (GraphMismatch), so training falls back to
+// kernel by kernel with the reason, never on stale values. The session owns the parameters while it trains; the
 // optimizer's own variables are brought up to date (`beforeRead`) before anything else reads them
 // (previews, validation, checkpoints) and pushed back after anything writes them (resume).
 import fs from 'node:fs';
@@ -42,16 +51,20 @@ interface Kernel {
   inputs: Source[];
   outputs: Array<{ shape: number[]; dtype: tf.DataType }>;
 }
+/** Where each graph input comes from on every step: the batch, one of the step's values, or a tensor that stays the same. */
+type FeedSource = { batch: 'input' | 'target' } | { value: number } | { constant: Tensor };
 interface Trace {
   kernels: Kernel[];
   feeds: Array<{ shape: number[]; dtype: tf.DataType }>;
+  plan: FeedSource[];
+  /** Whether input and target were the same tensor (no noise, no augmentation) when recorded. */
+  sameInputTarget: boolean;
   /** The feeds as runSavedModel wants them (made once). */
   feedInfos: Array<{ name: string; tfDtype: string }>;
   loss: string;
 }
 /** The graph name of output j of the kernel recorded at position `at` of batch size N's sub-graph. */
 const refOf = (N: number, at: number, j: number) => `s${N}/${at}${j ? `:${j}` : ''}`;
-const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 interface SavedModelBackend {
   binding: Record<string, number>;
   loadSavedModelMetaGraph(dir: string, tags: string): number;
@@ -92,27 +105,37 @@ export class GraphStep {
   private readonly handles: Map<Tensor, number>;
   /** Batch sizes the run will use besides the first (a smaller last batch): traced with the first, so the graph is built once. */
   expected: number[] = [];
+  /** Replay the step's JavaScript (and check the feed plan) once every this many steps; 1 = every step. */
+  replayEvery = process.env.AE_CHECK_GRAPH_REPLAY === '1' ? 1 : 100;
+  private sinceReplay = 0;
 
   private constructor(
     private readonly be: SavedModelBackend,
     private readonly optimizer: NativeOptimizer,
-    private readonly run: (input: Tensor, target: Tensor, seed: number) => Tensor,
+    private readonly run: (input: Tensor, target: Tensor, values: Tensor[]) => Tensor,
+    private readonly makeValues: (N: number, seed: number) => Tensor[],
   ) {
     const vars = optimizer.variables();
     this.handles = new Map(vars.map((v, i) => [v.handle, i]));
     optimizer.beforeRead = () => this.pull();
   }
 
-  /** A graph step for `run` (one eager training step through native.ts), or undefined where tfjs-node cannot load graphs. */
-  static create(optimizer: NativeOptimizer, run: (input: Tensor, target: Tensor, seed: number) => Tensor): GraphStep | undefined {
+  /**
+   * A graph step for `run` (one eager training step through native.ts, which must count its update
+   * with the optimizer), or undefined where tfjs-node cannot load graphs. `makeValues(N, seed)` makes
+   * the tensors besides the batch that change from step to step (new ones; disposed here after the
+   * step), handed to `run`.
+   */
+  static create(optimizer: NativeOptimizer, run: (input: Tensor, target: Tensor, values: Tensor[]) => Tensor, makeValues: (N: number, seed: number) => Tensor[] = () => []): GraphStep | undefined {
     const be = nodeBackend() as unknown as Partial<SavedModelBackend> | undefined;
     if (!be || typeof be.loadSavedModelMetaGraph !== 'function' || typeof be.runSavedModel !== 'function') return undefined;
-    return new GraphStep(be as SavedModelBackend, optimizer, run);
+    return new GraphStep(be as SavedModelBackend, optimizer, run, makeValues);
   }
 
   /** One training step in the session; returns the loss (the caller disposes it). */
   step(input: Tensor, target: Tensor, seed: number): tf.Scalar {
     const N = input.shape[0];
+    let replay = false;
     if (!this.traces.has(N)) {
       this.traces.set(N, this.trace(input, target, seed));
       for (const m of this.expected.filter((m) => m < N && !this.traces.has(m))) {
@@ -124,76 +147,100 @@ export class GraphStep {
         tf.dispose([i, t]);
       }
       this.load();
+      replay = true;
     }
     if (this.optimizer.version !== this.pushedVersion) this.push();
     const trace = this.traces.get(N)!;
-    const feeds: Tensor[] = new Array(trace.feeds.length);
-    let at = 0;
+    replay ||= this.replayEvery <= 1 || ++this.sinceReplay >= this.replayEvery || (input === target) !== trace.sameInputTarget;
+    const values = this.makeValues(N, seed);
     try {
-      const loss = withExecutor(
-        (name, _attrs, inputs) => {
-          const k = trace.kernels[at];
-          if (!k || k.name !== name || k.inputs.length !== inputs.length) throw new GraphMismatch(`kernel ${at}: recorded ${k?.name ?? 'nothing'}, now ${name}`);
-          k.inputs.forEach((s, j) => {
-            const t = inputs[j] as Tensor | Placeholder;
-            if ('feed' in s) {
-              const f = trace.feeds[s.feed];
-              if (t instanceof Placeholder || t.dtype !== f.dtype || !sameShape(t.shape, f.shape)) throw new GraphMismatch(`kernel ${at} (${name}): input ${j} is not the recorded graph input`);
-              if (!feeds[s.feed]) feeds[s.feed] = tf.keep(tf.clone(t));
-            } else if (s.ref.startsWith('v') ? this.handles.get(t as Tensor) !== Number(s.ref.slice(1)) : !(t instanceof Placeholder) || t.ref !== s.ref) {
-              throw new GraphMismatch(`kernel ${at} (${name}): input ${j} does not come from where it came from when recorded`);
-            }
-          });
-          const out = k.outputs.map((o, j) => new Placeholder(refOf(N, at, j), o.shape, o.dtype));
-          at++;
-          return out as unknown as Tensor[];
-        },
-        () => this.run(input, target, seed),
-      ) as unknown as Placeholder;
-      if (at !== trace.kernels.length || !(loss instanceof Placeholder) || loss.ref !== trace.loss) {
-        throw new GraphMismatch(`the step ran ${at} of ${trace.kernels.length} recorded kernels`);
-      }
+      if (replay) {
+        this.sinceReplay = 0;
+        this.replay(trace, N, input, target, values);
+      } else this.optimizer.advance();
+      const feeds = trace.plan.map((src) => ('constant' in src ? src.constant : 'value' in src ? values[src.value] : src.batch === 'input' ? input : target));
       const [out] = this.be.runSavedModel(this.session!, feeds, trace.feedInfos, [`s${N}/loss`]);
       this.ahead = true;
       return out as tf.Scalar;
     } finally {
-      tf.dispose(feeds.filter(Boolean));
+      tf.dispose(values);
     }
   }
 
-  /** Runs one step eagerly, recording every kernel; the optimizer's updates are recorded, not run. */
+  /**
+   * Runs the step's JavaScript with an executor that runs nothing: checks that it calls the recorded
+   * kernels in the recorded order, each input coming from where the feed plan says, and lets it
+   * count its optimizer update.
+   */
+  private replay(trace: Trace, N: number, input: Tensor, target: Tensor, values: Tensor[]): void {
+    let at = 0;
+    const loss = withExecutor(
+      (name, _attrs, inputs) => {
+        const k = trace.kernels[at];
+        if (!k || k.name !== name || k.inputs.length !== inputs.length) throw new GraphMismatch(`kernel ${at}: recorded ${k?.name ?? 'nothing'}, now ${name}`);
+        k.inputs.forEach((s, j) => {
+          const t = inputs[j] as Tensor | Placeholder;
+          if ('feed' in s) {
+            const src = trace.plan[s.feed];
+            const expected = 'constant' in src ? src.constant : 'value' in src ? values[src.value] : src.batch === 'input' ? input : target;
+            if (t instanceof Placeholder || t !== expected) throw new GraphMismatch(`kernel ${at} (${name}): input ${j} is not the recorded graph input`);
+          } else if (s.ref.startsWith('v') ? this.handles.get(t as Tensor) !== Number(s.ref.slice(1)) : !(t instanceof Placeholder) || t.ref !== s.ref) {
+            throw new GraphMismatch(`kernel ${at} (${name}): input ${j} does not come from where it came from when recorded`);
+          }
+        });
+        const out = k.outputs.map((o, j) => new Placeholder(refOf(N, at, j), o.shape, o.dtype));
+        at++;
+        return out as unknown as Tensor[];
+      },
+      () => this.run(input, target, values),
+    ) as unknown as Placeholder;
+    if (at !== trace.kernels.length || !(loss instanceof Placeholder) || loss.ref !== trace.loss) {
+      throw new GraphMismatch(`the step ran ${at} of ${trace.kernels.length} recorded kernels`);
+    }
+  }
+
+  /** Runs one step eagerly, recording every kernel and where each graph input comes from; the optimizer's updates are recorded, not run. */
   private trace(input: Tensor, target: Tensor, seed: number): Trace {
     const N = input.shape[0];
     const refs = new Map<Tensor, string>();
     const feedOf = new Map<Tensor, number>();
-    const trace: Trace = { kernels: [], feeds: [], feedInfos: [], loss: '' };
+    const trace: Trace = { kernels: [], feeds: [], plan: [], sameInputTarget: input === target, feedInfos: [], loss: '' };
     const iterations = this.optimizer.iterations;
-    const loss = withExecutor(
-      (name, attrs, inputs, numOutputs) => {
-        const sources = inputs.map((t): Source => {
-          const ref = refs.get(t) ?? (this.handles.has(t) ? `v${this.handles.get(t)}` : undefined);
-          if (ref) return { ref };
-          let k = feedOf.get(t);
-          if (k === undefined) {
-            if (!DT[t.dtype]) throw new GraphMismatch(`an input of ${name} is ${t.dtype}`);
-            feedOf.set(t, (k = trace.feeds.length));
-            trace.feeds.push({ shape: t.shape, dtype: t.dtype });
-          }
-          return { feed: k };
-        });
-        const at = trace.kernels.length;
-        const out = numOutputs === 0 ? [] : execEager(name, attrs, inputs, numOutputs);
-        out.forEach((t, j) => refs.set(t, refOf(N, at, j)));
-        trace.kernels.push({ name, attrs, inputs: sources, outputs: out.map((t) => ({ shape: t.shape, dtype: t.dtype })) });
-        return out;
-      },
-      () => this.run(input, target, seed),
-    );
-    this.optimizer.iterations = iterations;
+    const values = this.makeValues(N, seed);
+    try {
+      const loss = withExecutor(
+        (name, attrs, inputs, numOutputs) => {
+          const sources = inputs.map((t): Source => {
+            const ref = refs.get(t) ?? (this.handles.has(t) ? `v${this.handles.get(t)}` : undefined);
+            if (ref) return { ref };
+            let k = feedOf.get(t);
+            if (k === undefined) {
+              if (!DT[t.dtype]) throw new GraphMismatch(`an input of ${name} is ${t.dtype}`);
+              feedOf.set(t, (k = trace.feeds.length));
+              trace.feeds.push({ shape: t.shape, dtype: t.dtype });
+              const v = values.indexOf(t);
+              trace.plan.push(t === input ? { batch: 'input' } : t === target ? { batch: 'target' } : v >= 0 ? { value: v } : { constant: t });
+            }
+            return { feed: k };
+          });
+          const at = trace.kernels.length;
+          const out = numOutputs === 0 ? [] : execEager(name, attrs, inputs, numOutputs);
+          out.forEach((t, j) => refs.set(t, refOf(N, at, j)));
+          trace.kernels.push({ name, attrs, inputs: sources, outputs: out.map((t) => ({ shape: t.shape, dtype: t.dtype })) });
+          return out;
+        },
+        () => this.run(input, target, values),
+      );
+      trace.loss = refs.get(loss) ?? '';
+      loss.dispose();
+    } finally {
+      this.optimizer.iterations = iterations;
+      tf.dispose(values);
+    }
     trace.feedInfos = trace.feeds.map((f, k) => ({ name: `s${N}/f${k}`, tfDtype: DT[f.dtype].name }));
-    trace.loss = refs.get(loss) ?? '';
-    loss.dispose();
     if (!trace.loss) throw new GraphMismatch('the loss is not computed by the recorded kernels');
+    // A constant must outlive the step: a tensor made inside it (and gone now) is a value the step forgot to declare.
+    if (trace.plan.some((src) => 'constant' in src && src.constant.isDisposed)) throw new GraphMismatch('a graph input is made inside the step but is neither the batch nor one of its values');
     return trace;
   }
 

@@ -64,31 +64,48 @@ export class NativeOptimizer {
     return this.params.map(readVariable);
   }
 
-  /** One update with `grads` (in the order of the variables). Call with no read() results alive, so TensorFlow updates in place. */
-  apply(grads: Tensor[]): void {
-    const t = this.iterations + 1;
+  /**
+   * The scalars update number `t` needs besides the gradients (Adam: β₁ᵗ, β₂ᵗ and ε′; none for the
+   * others): new tensors, the caller disposes them. Made apart from `apply` so the graph step can
+   * feed them to its session without running the step's JavaScript (graph.ts).
+   */
+  stepScalars(t = this.iterations + 1): Tensor[] {
+    if (this.c.optimizer !== 'adam') return [];
+    const b2p = 0.999 ** t;
+    return [tf.scalar(0.9 ** t), tf.scalar(b2p), tf.scalar(this.epsilon * Math.sqrt(1 - b2p))];
+  }
+
+  /**
+   * One update with `grads` (in the order of the variables) and the scalars `stepScalars()` made for
+   * it (made here when not given). Call with no read() results alive, so TensorFlow updates in place.
+   */
+  apply(grads: Tensor[], scalars?: Tensor[]): void {
     const k = this.consts;
-    if (this.c.optimizer === 'adam') {
-      const b1p = 0.9 ** t;
-      const b2p = 0.999 ** t;
-      tf.tidy(() => {
-        const beta1Power = tf.scalar(b1p);
-        const beta2Power = tf.scalar(b2p);
-        const eps = tf.scalar(this.epsilon * Math.sqrt(1 - b2p));
+    const own = scalars ? undefined : this.stepScalars();
+    const [beta1Power, beta2Power, eps] = scalars ?? own!;
+    try {
+      if (this.c.optimizer === 'adam') {
         for (let i = 0; i < grads.length; i++) {
           applyOp('ResourceApplyAdam', [this.params[i], this.slots[0][i], this.slots[1][i], beta1Power, beta2Power, k.lr, k.beta1, k.beta2, eps, grads[i]]);
         }
-      });
-    } else if (this.c.optimizer === 'rmsprop') {
-      for (let i = 0; i < grads.length; i++) {
-        applyOp('ResourceApplyRMSProp', [this.params[i], this.slots[0][i], this.slots[1][i], k.lr, k.rho, k.momentum, k.eps, grads[i]]);
+      } else if (this.c.optimizer === 'rmsprop') {
+        for (let i = 0; i < grads.length; i++) {
+          applyOp('ResourceApplyRMSProp', [this.params[i], this.slots[0][i], this.slots[1][i], k.lr, k.rho, k.momentum, k.eps, grads[i]]);
+        }
+      } else if (this.slotNames.length) {
+        for (let i = 0; i < grads.length; i++) applyOp('ResourceApplyMomentum', [this.params[i], this.slots[0][i], k.lr, grads[i], k.momentum]);
+      } else {
+        for (let i = 0; i < grads.length; i++) applyOp('ResourceApplyGradientDescent', [this.params[i], k.lr, grads[i]]);
       }
-    } else if (this.slotNames.length) {
-      for (let i = 0; i < grads.length; i++) applyOp('ResourceApplyMomentum', [this.params[i], this.slots[0][i], k.lr, grads[i], k.momentum]);
-    } else {
-      for (let i = 0; i < grads.length; i++) applyOp('ResourceApplyGradientDescent', [this.params[i], k.lr, grads[i]]);
+    } finally {
+      if (own) tf.dispose(own);
     }
-    this.iterations = t;
+    this.advance();
+  }
+
+  /** Counts one update made elsewhere (the graph step's session ran it). */
+  advance(): void {
+    this.iterations++;
     this.dirty = true;
   }
 

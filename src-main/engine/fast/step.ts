@@ -277,15 +277,33 @@ export class FastStep {
   }
 
   /**
-   * Loss and gradients for one batch (input = the possibly corrupted batch, target = the clean one),
-   * with the parameters read from the optimizer's variables. `seed` feeds the VAE's ε exactly as
-   * train.ts's `objective` does. Returns new tensors; the caller disposes them.
+   * The tensors a step consumes that change from step to step besides the batch, new each time (the
+   * caller disposes them): the optimizer's scalars for the next update, then for a VAE ε (drawn from
+   * `seed` exactly as train.ts's `objective` draws it) and the KL term's two weights (from the
+   * current β). Everything else the step's kernels read is the batch or a tensor kept for the step's
+   * whole life — what lets graph.ts run the step without replaying its JavaScript.
    */
-  lossAndGrads(input: Tensor, target: Tensor, seed: number): StepResult {
+  stepValues(N: number, seed: number): Tensor[] {
+    const opt = this.optimizer.stepScalars();
+    if (!this.heads.length) return opt;
+    const P = this.c.inputShape[0] * this.c.inputShape[1] * this.c.inputShape[2];
+    const cKl = this.beta / P / N;
+    const latent = this.optimizer.variables()[(this.heads[0] as Extract<Layer, { type: 'dense' }>).bias].shape[0];
+    return [...opt, tf.randomNormal([N, latent], 0, 1, 'float32', seed), tf.scalar(-0.5 * cKl), tf.scalar(cKl)];
+  }
+
+  /**
+   * Loss and gradients for one batch (input = the possibly corrupted batch, target = the clean one),
+   * with the parameters read from the optimizer's variables and `values` from stepValues (made here
+   * from `seed` when not given). Returns new tensors; the caller disposes them.
+   */
+  lossAndGrads(input: Tensor, target: Tensor, seed: number, values?: Tensor[]): StepResult {
     return tf.tidy(() => {
       const c = this.c;
       const k = this.consts;
       const N = input.shape[0];
+      const v = values ?? this.stepValues(N, seed);
+      const nOpt = v.length - (this.heads.length ? 3 : 0);
       const W = this.optimizer.read();
       const grads: Tensor[] = new Array(W.length);
       const savedE: Saved[] = [];
@@ -297,12 +315,11 @@ export class FastStep {
       let eps: Tensor | undefined;
       let sd: Tensor | undefined;
       let extra: Tensor | undefined;
-      const P = c.inputShape[0] * c.inputShape[1] * c.inputShape[2];
       if (this.heads.length) {
         const [hm, hl] = this.heads as Array<Extract<Layer, { type: 'dense' }>>;
         mu = n.biasAdd(n.matMul(enc, W[hm.kernel]), W[hm.bias]);
         lv = n.biasAdd(n.matMul(enc, W[hl.kernel]), W[hl.bias]);
-        eps = tf.randomNormal(mu.shape, 0, 1, 'float32', seed);
+        eps = v[nOpt];
         sd = n.exp(n.mul(lv, k.half));
         z = n.add(mu, n.mul(sd, eps));
       }
@@ -361,14 +378,9 @@ export class FastStep {
         // KL = −½ Σ(1 + lv − μ² − e^lv) per image; objective adds β/P · mean over the batch.
         const e = n.exp(lv);
         const klSum = n.sum(n.sub(n.sub(n.add(lv, k.one), n.square(mu)), e), this.axes(2));
-        // Kept per batch size and β (the graph step takes them as graph inputs, so a new β needs no new graph).
-        const beta = this.beta;
-        const cKl = beta / P / N;
-        extra = n.mul(
-          klSum,
-          this.k(N, `klValue${beta}`, () => tf.scalar(-0.5 * cKl)),
-        );
-        const cT = this.k(N, `klGrad${beta}`, () => tf.scalar(cKl));
+        // −½·β/P/N and β/P/N: step values (a KL warm-up changes β per epoch without a new graph).
+        extra = n.mul(klSum, v[nOpt + 1]);
+        const cT = v[nOpt + 2];
         const dmu = n.add(dz, n.mul(mu, cT));
         const dlv = n.mul(n.add(n.mul(n.mul(dz, eps), sd), n.mul(n.sub(e, k.one), cT)), k.half);
         grads[hm.kernel] = n.matMul(enc, dmu, true, false);
@@ -411,7 +423,13 @@ export class FastStep {
    */
   step(input: Tensor, target: Tensor, seed: number): tf.Scalar {
     if (this.graph === undefined) {
-      this.graph = this.tryGraph ? (GraphStep.create(this.optimizer, (i, t, s) => this.eagerStep(i, t, s)) ?? null) : null;
+      this.graph = this.tryGraph
+        ? (GraphStep.create(
+            this.optimizer,
+            (i, t, values) => this.eagerStep(i, t, 0, values),
+            (N, seed) => this.stepValues(N, seed),
+          ) ?? null)
+        : null;
       if (this.tryGraph && !this.graph) this.graphRefusal = 'this tfjs-node cannot load TensorFlow graphs (no SavedModel support)';
       // In the graph, TensorFlow's own rewrites (Conv2D + BiasAdd + Relu fused, …) beat oneDNN's
       // kernels on many-channel convolutions; the few-channel ones stay on oneDNN (graph.ts).
@@ -436,12 +454,17 @@ export class FastStep {
     return this.eagerStep(input, target, seed);
   }
 
-  /** One step kernel by kernel (also what graph.ts records and replays). */
-  private eagerStep(input: Tensor, target: Tensor, seed: number): tf.Scalar {
-    const { loss, grads } = this.lossAndGrads(input, target, seed);
-    this.optimizer.apply(grads);
-    tf.dispose(grads);
-    return loss;
+  /** One step kernel by kernel (also what graph.ts records and replays, with its own `values`). */
+  private eagerStep(input: Tensor, target: Tensor, seed: number, values?: Tensor[]): tf.Scalar {
+    const v = values ?? this.stepValues(input.shape[0], seed);
+    try {
+      const { loss, grads } = this.lossAndGrads(input, target, seed, v);
+      this.optimizer.apply(grads, v.slice(0, v.length - (this.heads.length ? 3 : 0)));
+      tf.dispose(grads);
+      return loss;
+    } finally {
+      if (!values) tf.dispose(v);
+    }
   }
 
   dispose(): void {

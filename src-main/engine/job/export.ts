@@ -6,7 +6,6 @@
 // Written atomically: a temporary folder beside `out`, renamed into place.
 import fs from 'node:fs';
 import path from 'node:path';
-import { tf } from '../tf';
 import { validateConfig, type ModelConfig } from '../config';
 import { buildAutoencoder, type Autoencoder } from '../models';
 import { splitIndices, type Dataset } from '../data';
@@ -79,7 +78,7 @@ export function weightsToTorch(ae: Autoencoder, plan: JobPlan): Array<{ wt: Plan
     if (!name.startsWith(`${wt.layer.name}/`) || v.shape.join(',') !== wt.tfShape.join(',')) {
       throw new JobError(`the studio's weight ${i} is ${name} [${v.shape.join(', ')}]; the job's plan expects ${wt.tfName} [${wt.tfShape.join(', ')}]`);
     }
-    const values = tf.tidy(() => v.read().dataSync() as Float32Array);
+    const values = v.read().dataSync() as Float32Array; // the weight itself: nothing to tidy, nothing to dispose
     return { wt, values: toTorchLayout(wt, values) };
   });
 }

@@ -19,6 +19,7 @@ import { buildAutoencoder } from '../models';
 import { writeDirAtomic, writeJsonAtomic } from '../atomic';
 import { saveAutoencoder } from '../persist';
 import { fitLatentStats } from '../latent-stats';
+import { BatchSource } from '../data';
 import { TrainedModel } from '../trained-model';
 import { fileInside as fileInsideDir, readJsonCapped } from '../safe-read';
 import { jobPlan, planWeights, toTfLayout, type JobPlan, type PlanWeight } from './plan';
@@ -236,22 +237,8 @@ export async function importJobAsRun(dir: string, runDir: string): Promise<Impor
   const ae = buildAutoencoder(config);
   try {
     setTorchWeights(ae, wts, (wt) => r.weights.get(wt.key)!);
-    const [h, w, c] = dataset.shape;
-    const per = h * w * c;
-    const trainX = tf.tidy(() => {
-      const x = new Float32Array(dataset.train.length * per);
-      for (let k = 0; k < dataset.train.length; k++) {
-        const src = dataset.train[k] * per;
-        for (let j = 0; j < per; j++) x[k * per + j] = dataset.images[src + j] / 255;
-      }
-      return tf.tensor4d(x, [dataset.train.length, h, w, c]);
-    });
-    let latentStats;
-    try {
-      latentStats = await fitLatentStats(ae, trainX, config.batchSize);
-    } finally {
-      trainX.dispose();
-    }
+    // The training images batch by batch, as the trainer reads them (u8 / 255, no float copy of them all).
+    const latentStats = await fitLatentStats(ae, new BatchSource(dataset, dataset.train, config.batchSize), config.batchSize);
     const trained = new TrainedModel(ae, config, latentStats);
     fs.mkdirSync(runDir, { recursive: true });
     writeJsonAtomic(path.join(runDir, 'config.json'), config);

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-node';
-import { applyNoise, previewNoise } from '../../../../src-main/engine';
+import { applyNoise, previewNoise, readTidy } from '../../../../src-main/engine';
 
 const grey = () => tf.fill([8, 28, 28, 1], 0.5);
 const stats = (t: tf.Tensor) => {
@@ -68,5 +68,14 @@ describe('noise', () => {
     const zeros = out.filter((v) => v === 0).length / out.length;
     expect(zeros).toBeGreaterThan(0.4);
     expect(zeros).toBeLessThan(0.6);
+  });
+});
+
+describe('readTidy', () => {
+  it('returns the values of the tensor made in the tidy and frees every tensor it made', () => {
+    const before = tf.memory().numTensors;
+    const v = readTidy(() => tf.mul(tf.range(0, 5), tf.scalar(2)));
+    expect(Array.from(v)).toEqual([0, 2, 4, 6, 8]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -1,0 +1,173 @@
+// Part of `npm run bench`: training on a big dataset without float copies of it. Writes 60,000
+// 64×64 RGB images (uint8, 737 MB) to a temporary workspace with the real dataset store, then — in a
+// fresh process, so the peak RSS is the training's — loads it as the trainer does (loadDataset) and
+// trains a small conv autoencoder on it through the real trainRun (batch 128, 10 % validation, one
+// epoch; BENCH_SCALE_EPOCHS=n for more). Prints one RESULT line: the dataset's uint8 size, the
+// model's size, the peak RSS against the budget (dataset + model + 500 MB), the tensor count at
+// every epoch's end (flat: nothing leaks), samples/s. MB are 2^20 bytes throughout (RSS as well):
+// the 737,280,000-byte dataset prints as 703.
+//   tsx test/bench/scale.ts
+//   BENCH_SCALE_EPOCHS=2 tsx test/bench/scale.ts
+//
+// The images: the 10,000 MNIST digits of the `mnist` package, each upscaled 2× (56×56) as in the
+// training bench's model D (R = digit, G = digit mirrored left–right, B = 255 − digit), placed at six
+// different offsets in the 64×64 frame — 60,000 distinct pictures, labels 0–9.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildAutoencoder, loadMnist, parameterCount, trainRun, validateConfig, type ModelConfigInput } from '../../src-main/engine';
+import { tf } from '../../src-main/engine/tf';
+import { loadDataset, writeDataset } from '../../src-main/datasets/store';
+
+const N = Number(process.env.BENCH_SCALE_N ?? 60_000);
+const S = 64;
+const EPOCHS = Number(process.env.BENCH_SCALE_EPOCHS ?? 1);
+const OVERHEAD_MB = 500;
+/**
+ * The model's memory: every parameter as float32, five times — the model's weights, the fast
+ * step's own copy of them, Adam's two moment slots and one gradient.
+ */
+const PARAM_COPIES = 5;
+const CONFIG: ModelConfigInput = {
+  kind: 'conv',
+  inputShape: [S, S, 3],
+  hidden: [16, 32, 64],
+  latentDim: 64,
+  loss: 'mse',
+  optimizer: 'adam',
+  learningRate: 1e-3,
+  batchSize: 128,
+  validationSplit: 0.1,
+  epochs: EPOCHS,
+  previewEvery: 100,
+  seed: 1,
+};
+const mb = (bytes: number) => bytes / 2 ** 20;
+
+/** The 60,000 pictures, uint8 N×64×64×3, and their labels. */
+function makeImages(): { images: Uint8Array; labels: Int32Array } {
+  const digits = loadMnist(10_000, { seed: 12345 }); // uint8
+  const images = new Uint8Array(N * S * S * 3);
+  const labels = new Int32Array(N);
+  for (let k = 0; k < N; k++) {
+    const d = k % digits.count;
+    const v = Math.floor(k / digits.count); // 0..5: where the 56×56 digit sits
+    const oy = v < 3 ? 2 : 6;
+    const ox = 1 + 3 * (v % 3);
+    labels[k] = digits.labels![d];
+    const px = digits.images.subarray(d * 784, (d + 1) * 784);
+    const g = (y: number, x: number) => {
+      const yy = y - oy;
+      const xx = x - ox;
+      return yy < 0 || xx < 0 || yy >= 56 || xx >= 56 ? 0 : px[(yy >> 1) * 28 + (xx >> 1)];
+    };
+    for (let y = 0; y < S; y++)
+      for (let x = 0; x < S; x++) {
+        const o = ((k * S + y) * S + x) * 3;
+        images[o] = g(y, x);
+        images[o + 1] = g(y, S - 1 - x);
+        images[o + 2] = 255 - g(y, x);
+      }
+  }
+  return { images, labels };
+}
+
+/** The child process: load the stored dataset and train on it; prints the RESULT line. */
+async function train(ws: string, id: string): Promise<void> {
+  // tfjs-node's TensorFlow library alone makes ~310 MB resident, tsx ~90 MB: the process before any data.
+  const rssAtStart = mb(process.memoryUsage().rss);
+  const t0 = performance.now();
+  const ds = loadDataset(ws, id);
+  const loadSec = (performance.now() - t0) / 1000;
+  const checked = validateConfig(CONFIG, { count: ds.count, shape: ds.shape });
+  if (!checked.ok) throw new Error(JSON.stringify(checked.errors));
+  const probe = buildAutoencoder(checked.config);
+  const params = parameterCount(probe);
+  probe.encoder.dispose();
+  probe.decoder.dispose();
+
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-bench-scale-run-'));
+  const tensorsBefore = tf.memory().numTensors;
+  const tensors: number[] = [];
+  const rates: number[] = [];
+  let maxTensorBytes = 0;
+  const rss = { loaded: mb(process.memoryUsage().rss), training: 0, end: 0 };
+  const t1 = performance.now();
+  const r = await trainRun({
+    config: CONFIG,
+    dataset: ds,
+    runDir,
+    batchEventMs: 0,
+    onEvent: (e) => {
+      maxTensorBytes = Math.max(maxTensorBytes, tf.memory().numBytes);
+      if (e.type === 'batch') rss.training = Math.max(rss.training, mb(process.memoryUsage().rss));
+      if (e.type === 'epoch') {
+        tensors.push(tf.memory().numTensors);
+        rates.push(e.samplesPerSec);
+        console.log(`epoch ${e.epoch}/${e.epochs}: loss ${e.loss.toFixed(5)}, validation ${e.valLoss?.toFixed(5)}, ${Math.round(e.samplesPerSec)} samples/s`);
+      }
+    },
+  });
+  const runSec = (performance.now() - t1) / 1000;
+  fs.rmSync(runDir, { recursive: true, force: true });
+  if (r.status !== 'completed') throw new Error(`the run ${r.status}: ${r.message}`);
+
+  const datasetMb = mb(ds.images.byteLength);
+  const modelMb = mb(params * 4 * PARAM_COPIES);
+  const peakRssMb = mb(process.resourceUsage().maxRSS * 1024);
+  const budgetMb = datasetMb + modelMb + OVERHEAD_MB;
+  const splitFloatMb = mb(Math.round(ds.count * (1 - CONFIG.validationSplit!)) * S * S * 3 * 4);
+  const flat = tensors.every((n) => n === tensors[0]) && tf.memory().numTensors === tensorsBefore;
+  const aboveRuntime = peakRssMb - rssAtStart;
+  const result = {
+    dataset: `${ds.count}×${ds.shape.join('×')} uint8`,
+    dataset_uint8_mb: Math.round(datasetMb),
+    model_params: params,
+    model_mb: Number(modelMb.toFixed(1)),
+    model_mb_counts: `params × 4 B × ${PARAM_COPIES} (weights, fast-step copy, Adam m and v, gradient)`,
+    peak_rss_mb: Math.round(peakRssMb),
+    budget_mb: Math.round(budgetMb),
+    pass: peakRssMb <= budgetMb,
+    // the same budget for what the run adds to the process as it was before loading anything
+    peak_above_runtime_mb: Math.round(aboveRuntime),
+    pass_above_runtime: aboveRuntime <= budgetMb,
+    rss_mb: { runtime: Math.round(rssAtStart), dataset_loaded: Math.round(rss.loaded), training_max: Math.round(rss.training), peak: Math.round(peakRssMb) },
+    training_split_as_float32_mb: Math.round(splitFloatMb),
+    max_tensor_bytes_mb: Number(mb(maxTensorBytes).toFixed(1)),
+    tensors_before: tensorsBefore,
+    tensors_per_epoch: tensors,
+    tensors_after: tf.memory().numTensors,
+    tensors_flat: flat,
+    samples_per_s: Math.round(rates[rates.length - 1]),
+    epochs: r.epochsDone,
+    final_loss: Number(r.history.loss.at(-1)?.toPrecision(5)),
+    final_val_loss: Number(r.history.valLoss.at(-1)?.toPrecision(5)),
+    step_path: r.step?.step,
+    load_s: Number(loadSec.toFixed(1)),
+    run_s: Number(runSec.toFixed(1)),
+    load_avg_1m: Number(os.loadavg()[0].toFixed(2)),
+  };
+  console.log(`RESULT ${JSON.stringify(result)}`);
+  if (!flat) process.exitCode = 1; // a leak fails the bench; the budget verdicts are reported
+}
+
+if (process.argv[2] === '--train') {
+  await train(process.argv[3], process.argv[4]);
+} else {
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-bench-scale-ws-'));
+  try {
+    const t0 = performance.now();
+    let made: { images: Uint8Array; labels: Int32Array } | undefined = makeImages();
+    const labelNames = Array.from({ length: 10 }, (_, i) => String(i));
+    const m = await writeDataset(ws, 'scale bench', { images: made.images, labels: made.labels, labelNames, shape: [S, S, 3], count: N }, { kind: 'import', paths: [] });
+    made = undefined;
+    console.log(`wrote ${N} images (${Math.round(mb(N * S * S * 3))} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s; training in a fresh process…`);
+    // A fresh process (the same node and tsx loader) so its peak RSS is the training's alone.
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--train', ws, m.id], { stdio: 'inherit' });
+    if (child.status !== 0) process.exitCode = child.status ?? 1;
+  } finally {
+    fs.rmSync(ws, { recursive: true, force: true });
+  }
+}
