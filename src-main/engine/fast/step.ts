@@ -119,6 +119,7 @@ export class FastStep {
     vars: tf.Variable[],
   ) {
     this.optimizer = new NativeOptimizer(c, vars);
+    this.latent = heads.length ? vars[(heads[0] as Extract<Layer, { type: 'dense' }>).bias].shape[0] : 0;
     this.beta = c.beta;
     const s = (x: number) => tf.keep(tf.scalar(x));
     this.consts = { one: s(1), half: s(0.5), zero: s(0), lo: s(1e-7), hi: s(1 - 1e-7) };
@@ -143,6 +144,9 @@ export class FastStep {
     if (new Set(used).size !== vars.length || used.length !== vars.length) return { reason: 'the trainable variables do not match the layers' };
     return { step: new FastStep(c, e.layers, e.heads, d.layers, vars) };
   }
+
+  /** A VAE's code size (its heads' width), for ε; 0 otherwise. */
+  private readonly latent: number;
 
   /** The KL weight of the next steps (a VAE's KL warm-up changes it per epoch); starts at the config's β. */
   beta: number;
@@ -288,8 +292,7 @@ export class FastStep {
     if (!this.heads.length) return opt;
     const P = this.c.inputShape[0] * this.c.inputShape[1] * this.c.inputShape[2];
     const cKl = this.beta / P / N;
-    const latent = this.optimizer.variables()[(this.heads[0] as Extract<Layer, { type: 'dense' }>).bias].shape[0];
-    return [...opt, tf.randomNormal([N, latent], 0, 1, 'float32', seed), tf.scalar(-0.5 * cKl), tf.scalar(cKl)];
+    return [...opt, tf.randomNormal([N, this.latent], 0, 1, 'float32', seed), tf.scalar(-0.5 * cKl), tf.scalar(cKl)];
   }
 
   /**
