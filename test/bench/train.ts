@@ -22,6 +22,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { anchors, anchorsPython } from './anchors';
 import { tf } from '../../src-main/engine/tf';
 import { execFileSync } from 'node:child_process';
 import { buildAutoencoder, loadMnist, trainRun, validateConfig, type Dataset, type ModelConfigInput } from '../../src-main/engine';
@@ -66,9 +67,7 @@ function macsPerImage(config: ModelConfigInput): number {
 function matmulPeak(): { gflops: number; tensorflow?: number; source: string } | undefined {
   if (process.env.BENCH_PEAK === '0') return undefined;
   if (process.env.PEAK_GFLOPS) return { gflops: Number(process.env.PEAK_GFLOPS), source: 'PEAK_GFLOPS' };
-  const anchors = path.resolve(process.env.AE_ANCHORS ?? path.join(import.meta.dirname, '../../../shared/anchors'));
-  const cache = process.env.AE_ANCHORS_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'ae-studio-anchors');
-  const py = path.join(cache, 'venv/bin/python');
+  const py = anchorsPython;
   const script = path.join(anchors, 'peak_flops.py');
   if (!fs.existsSync(py) || !fs.existsSync(script)) return undefined;
   const out = execFileSync(py, [script, '--repeats', '3'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });

@@ -10,11 +10,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { anchors, anchorsCache, anchorsPython } from './anchors';
 
-const anchors = path.resolve(process.env.AE_ANCHORS ?? path.join(import.meta.dirname, '../../../shared/anchors'));
-const cache = process.env.AE_ANCHORS_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'ae-studio-anchors');
-const py = path.join(cache, 'venv/bin/python');
-const data = path.join(cache, 'mnist10k.f32');
+const py = anchorsPython;
+const data = path.join(anchorsCache, 'mnist10k.f32');
 if (!fs.existsSync(py) || !fs.existsSync(data)) {
   console.error(`The peers are not set up: run ${path.join(anchors, 'run-peers.sh')} once (offline, ~2 min).`);
   process.exit(1);
