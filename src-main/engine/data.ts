@@ -159,6 +159,21 @@ export class BatchSource {
  * same with or without a test split (the test images come from what would otherwise train), so
  * turning a test split on does not change what earlier runs validated on.
  */
+/**
+ * Input pixels of one forward-only chunk (validation, end-of-run metrics, latent statistics,
+ * evaluation): about 2 MB of float32. TensorFlow's eager convolutions take working memory in
+ * proportion to their batch (~190 MB for one convolution of 128 images of 64×64×3), so 64×64 or
+ * 128×128 colour pictures are run a few dozen at a time instead of a training batch or 256 at once —
+ * evaluating then never needs more memory than training. 28×28 pictures still go 256 at a time.
+ */
+export const EVAL_CHUNK_PIXELS = 1 << 19;
+
+/** Images per forward-only chunk for pictures of `shape` (h, w, c): at most `preferred`, at most {@link EVAL_CHUNK_PIXELS} pixels. */
+export function evalBatchSize(shape: readonly number[], preferred: number): number {
+  const perImage = shape.reduce((a, b) => a * b, 1);
+  return Math.max(1, Math.min(preferred, Math.floor(EVAL_CHUNK_PIXELS / perImage)));
+}
+
 export function splitIndices(count: number, validationSplit: number, seed: number, testSplit = 0): { train: Int32Array; val: Int32Array; test: Int32Array } {
   const p = permutation(count, seed ^ 0x5eed);
   const nVal = Math.floor(count * validationSplit);

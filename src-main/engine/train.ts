@@ -14,7 +14,7 @@ import { tf } from './tf';
 import { isVae, validateConfig, type ModelConfig } from './config';
 import { buildAutoencoder, trainableVariables, type Autoencoder } from './models';
 import { applyNoise } from './noise';
-import { BatchSource, balancedOrder, labelCounts, splitIndices, toTensor, withoutLabels, type Dataset } from './data';
+import { BatchSource, balancedOrder, evalBatchSize, labelCounts, splitIndices, toTensor, withoutLabels, type Dataset } from './data';
 import { imageMetrics } from './metrics';
 import { permutation } from './rng';
 import { loadAutoencoder, loadOptimizer, readableDir, saveAutoencoder, saveOptimizer, writeDirAtomic, writeJsonAtomic } from './persist';
@@ -239,7 +239,8 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
   if (c.batchSize > split.train.length)
     return fail(`The batch (${c.batchSize}) is larger than the training data (${split.train.length} images once labels ${c.excludeLabels.join(', ')} are left out).`);
   const trainImages = new BatchSource(opts.dataset, split.train, c.batchSize);
-  const valImages = split.val.length ? new BatchSource(opts.dataset, split.val, c.batchSize) : undefined;
+  const valChunk = evalBatchSize(c.inputShape, c.batchSize);
+  const valImages = split.val.length ? new BatchSource(opts.dataset, split.val, valChunk) : undefined;
   const nTrain = split.train.length;
   const trainLabels = labels ? Int32Array.from(split.train, (i) => labels[i]) : undefined;
   /** A VAE's KL weight in an epoch: β·(epoch−1)/N over the first N epochs of a KL warm-up, then β. */
@@ -272,8 +273,8 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
     syncModel();
     let sum = 0;
     const n = valImages.count;
-    for (let i = 0; i < n; i += c.batchSize) {
-      const size = Math.min(c.batchSize, n - i);
+    for (let i = 0; i < n; i += valChunk) {
+      const size = Math.min(valChunk, n - i);
       const l = tf.tidy(() => {
         const target = valImages.slice(i, size);
         const input = applyNoise(target, c.noise, c.seed * 7919 + i);
@@ -474,7 +475,7 @@ export async function measureSplit(ae: Autoencoder, c: ModelConfig, ds: Dataset,
   const mse: number[] = [];
   const psnr: number[] = [];
   const ssim: number[] = [];
-  const batch = 256;
+  const batch = evalBatchSize(ds.shape, 256);
   const images = new BatchSource(ds, indices, batch);
   for (let i = 0; i < n; i += batch) {
     const x = images.slice(i, Math.min(batch, n - i));
@@ -509,7 +510,7 @@ export async function measureSplit(ae: Autoencoder, c: ModelConfig, ds: Dataset,
 
 /** The trained model: model.json (the whole autoencoder), encoder/ and decoder/ (TensorFlow.js format), config.json, the latent statistics and report.json (step path, end-of-run metrics). */
 async function saveFinalModel(ae: Autoencoder, c: ModelConfig, trainImages: BatchSource, runDir: string, report: { step: StepInfo | undefined; metrics: EndMetrics }) {
-  const stats = await fitLatentStats(ae, trainImages, c.batchSize);
+  const stats = await fitLatentStats(ae, trainImages, evalBatchSize(c.inputShape, c.batchSize));
   await writeDirAtomic(path.join(runDir, 'model'), async (tmp) => {
     await saveAutoencoder(ae, tmp, { full: true });
     fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(c, null, 2));

@@ -45,6 +45,16 @@ const CONFIG: ModelConfigInput = {
   seed: 1,
 };
 const mb = (bytes: number) => bytes / 2 ** 20;
+/** Resident memory by kind (Linux): anonymous (heap, tensors, the dataset) and file-backed (mapped library code). */
+function rssKinds(): { anon: number; file: number } | undefined {
+  try {
+    const s = fs.readFileSync('/proc/self/status', 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN) / 1024;
+    return { anon: kb('RssAnon'), file: kb('RssFile') };
+  } catch {
+    return undefined;
+  }
+}
 
 /** The 60,000 pictures, uint8 N×64×64×3, and their labels. */
 function makeImages(): { images: Uint8Array; labels: Int32Array } {
@@ -76,7 +86,7 @@ function makeImages(): { images: Uint8Array; labels: Int32Array } {
 
 /** The child process: load the stored dataset and train on it; prints the RESULT line. */
 async function train(ws: string, id: string): Promise<void> {
-  // tfjs-node's TensorFlow library alone makes ~310 MB resident, tsx ~90 MB: the process before any data.
+  // tfjs-node's TensorFlow library alone makes ~350 MB resident (~300 MB of it its code, mapped from disk): the process before any data.
   const rssAtStart = mb(process.memoryUsage().rss);
   const t0 = performance.now();
   const ds = loadDataset(ws, id);
@@ -93,6 +103,8 @@ async function train(ws: string, id: string): Promise<void> {
   const tensors: number[] = [];
   const rates: number[] = [];
   let maxTensorBytes = 0;
+  const kinds: { anon: number; file: number }[] = [];
+  const kindsAtStart = rssKinds();
   const rss = { loaded: mb(process.memoryUsage().rss), training: 0, end: 0 };
   const t1 = performance.now();
   const r = await trainRun({
@@ -102,7 +114,11 @@ async function train(ws: string, id: string): Promise<void> {
     batchEventMs: 0,
     onEvent: (e) => {
       maxTensorBytes = Math.max(maxTensorBytes, tf.memory().numBytes);
-      if (e.type === 'batch') rss.training = Math.max(rss.training, mb(process.memoryUsage().rss));
+      if (e.type === 'batch') {
+        rss.training = Math.max(rss.training, mb(process.memoryUsage().rss));
+        const k = rssKinds();
+        if (k) kinds.push(k);
+      }
       if (e.type === 'epoch') {
         tensors.push(tf.memory().numTensors);
         rates.push(e.samplesPerSec);
@@ -134,6 +150,7 @@ async function train(ws: string, id: string): Promise<void> {
     peak_above_runtime_mb: Math.round(aboveRuntime),
     pass_above_runtime: aboveRuntime <= budgetMb,
     rss_mb: { runtime: Math.round(rssAtStart), dataset_loaded: Math.round(rss.loaded), training_max: Math.round(rss.training), peak: Math.round(peakRssMb) },
+    rss_kinds_mb: { at_start: kindsAtStart, max_anon: Math.round(Math.max(...kinds.map((k) => k.anon))), max_file: Math.round(Math.max(...kinds.map((k) => k.file))) },
     training_split_as_float32_mb: Math.round(splitFloatMb),
     max_tensor_bytes_mb: Number(mb(maxTensorBytes).toFixed(1)),
     tensors_before: tensorsBefore,
@@ -153,9 +170,32 @@ async function train(ws: string, id: string): Promise<void> {
   if (!flat) process.exitCode = 1; // a leak fails the bench; the budget verdicts are reported
 }
 
-if (process.argv[2] === '--train') {
-  await train(process.argv[3], process.argv[4]);
-} else {
+/**
+ * The training child as the studio ships it: esbuild bundles this file the way the trainer is
+ * bundled (CommonJS, npm packages external) and plain Node runs it — no TypeScript loader, whose
+ * compiler and module cache would add ~170 MB to a process the user never runs.
+ */
+async function bundleSelf(): Promise<string> {
+  const { build } = await import('esbuild');
+  const self = fileURLToPath(import.meta.url);
+  const out = path.join(path.dirname(self), '..', '..', 'node_modules', '.cache', 'ae-studio-bench', 'scale.cjs');
+  await build({
+    entryPoints: [self],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    packages: 'external',
+    logLevel: 'warning',
+    banner: { js: "const __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
+    define: { 'import.meta.url': '__import_meta_url' },
+  });
+  return out;
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--train') return train(process.argv[3], process.argv[4]);
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-bench-scale-ws-'));
   try {
     const t0 = performance.now();
@@ -164,10 +204,15 @@ if (process.argv[2] === '--train') {
     const m = await writeDataset(ws, 'scale bench', { images: made.images, labels: made.labels, labelNames, shape: [S, S, 3], count: N }, { kind: 'import', paths: [] });
     made = undefined;
     console.log(`wrote ${N} images (${Math.round(mb(N * S * S * 3))} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s; training in a fresh process…`);
-    // A fresh process (the same node and tsx loader) so its peak RSS is the training's alone.
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--train', ws, m.id], { stdio: 'inherit' });
+    // A fresh process, so its peak RSS is the training's alone.
+    const child = spawnSync(process.execPath, [await bundleSelf(), '--train', ws, m.id], { stdio: 'inherit' });
     if (child.status !== 0) process.exitCode = child.status ?? 1;
   } finally {
     fs.rmSync(ws, { recursive: true, force: true });
   }
 }
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -10,7 +10,7 @@
 // trained on either and are scored with the held-out ones.
 import { tf } from '../tf';
 import { encodeMean, type Autoencoder } from '../models';
-import { BatchSource, splitIndices, toTensor, type Dataset } from '../data';
+import { BatchSource, evalBatchSize, splitIndices, toTensor, type Dataset } from '../data';
 import { imageMetrics } from '../metrics';
 import type { ModelConfig } from '../config';
 import { fitPca, projectPca } from './pca';
@@ -119,9 +119,10 @@ export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Da
   const mse = new Float64Array(scored.length);
   const psnr = new Float64Array(scored.length);
   const ssim = new Float64Array(scored.length);
-  const scoredImages = new BatchSource(ds, scored, 256);
-  for (let i = 0; i < scored.length; i += 256) {
-    const x = scoredImages.slice(i, Math.min(256, scored.length - i));
+  const chunk = evalBatchSize(ds.shape, 256);
+  const scoredImages = new BatchSource(ds, scored, chunk);
+  for (let i = 0; i < scored.length; i += chunk) {
+    const x = scoredImages.slice(i, Math.min(chunk, scored.length - i));
     const rec = tf.tidy(() => ae.decoder.predict(encodeMean(ae, x)) as tf.Tensor4D);
     const m = await imageMetrics(x, rec);
     tf.dispose([x, rec]);
