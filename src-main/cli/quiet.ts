@@ -5,8 +5,12 @@
 // (and turns TensorFlow's logging fully on, here and in the trainer process).
 import { spawn } from 'node:child_process';
 
-/** Commands that load tfjs-node in the CLI's own process. (`train` trains in the trainer process, whose stderr is never shown unless --verbose.) */
-const TF_COMMANDS = new Set(['export', 'latents', 'evaluate', 'job']);
+/**
+ * Commands that load tfjs-node in the CLI's own process (`import` decodes PNG and BMP files with
+ * tfjs-node's decoders). `train` trains in the trainer process, whose stderr is never shown unless
+ * --verbose; `builtin`, `datasets` and `runs` never load TensorFlow.
+ */
+const TF_COMMANDS = new Set(['export', 'latents', 'evaluate', 'job', 'import']);
 
 /** One of TensorFlow's / absl's log lines at INFO or WARNING level, e.g. `I0000 00:00:1796… 5175 port.cc:153] …`. */
 export function isTensorFlowNoise(line: string): boolean {

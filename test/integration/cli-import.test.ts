@@ -1,11 +1,16 @@
-// `ae-studio import --background`: what transparent pixels become, as the Datasets view offers it.
+// `ae-studio import --background`: what transparent pixels become, as the Datasets view offers it;
+// the built CLI importing PNGs (decoded by tfjs-node in its own process) keeps TensorFlow's log
+// lines off stderr unless --verbose.
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src-main/cli/main';
+import { isTensorFlowNoise } from '../../src-main/cli/quiet';
 import { loadDataset } from '../../src-main/datasets/store';
+import { repoRoot } from '../helpers/trainer';
 
 describe('ae-studio import --background', () => {
   it('turns transparent pixels white or black as asked, and refuses anything else', async () => {
@@ -58,5 +63,36 @@ describe('ae-studio job export and evaluate take the common options', () => {
     expect(code, err.join('\n')).toBe(0);
     const job = JSON.parse(fs.readFileSync(path.join(dir, 'job', 'job.json'), 'utf8')) as { config: { inputShape: number[] } };
     expect(job.config.inputShape).toEqual([28, 28, 1]);
+  });
+});
+
+describe('ae-studio import (the built CLI) and TensorFlow log lines', () => {
+  it("keeps TensorFlow's INFO lines off stderr, and shows them with --verbose", async () => {
+    execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-main.mjs')], { cwd: repoRoot, stdio: 'ignore' });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-cli-quiet-'));
+    try {
+      for (const label of ['a', 'b']) {
+        fs.mkdirSync(path.join(dir, 'pics', label), { recursive: true });
+        await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: label === 'a' ? 200 : 20, g: 90, b: 40 } } })
+          .png()
+          .toFile(path.join(dir, 'pics', label, `${label}.png`));
+      }
+      // a user's shell: no TF_CPP_MIN_LOG_LEVEL (the test runner sets one)
+      const { TF_CPP_MIN_LOG_LEVEL: _quiet, ...env } = process.env;
+      const cli = (...args: string[]) =>
+        spawnSync(process.execPath, [path.join(repoRoot, 'dist-main', 'cli.cjs'), 'import', path.join(dir, 'pics'), '--workspace', path.join(dir, 'ws'), '--size', '8', '--json', ...args], {
+          encoding: 'utf8',
+          env,
+        });
+      const quiet = cli('--name', 'quiet');
+      expect(quiet.status, quiet.stderr).toBe(0);
+      expect((JSON.parse(quiet.stdout) as { imported: number }).imported).toBe(2);
+      expect(quiet.stderr.split('\n').filter(isTensorFlowNoise)).toEqual([]);
+      const verbose = cli('--name', 'verbose', '--verbose');
+      expect(verbose.status, verbose.stderr).toBe(0);
+      expect(verbose.stderr.split('\n').filter(isTensorFlowNoise).length, 'with --verbose TensorFlow speaks').toBeGreaterThan(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

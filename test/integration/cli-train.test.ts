@@ -142,16 +142,18 @@ describe('ae-studio train / runs', () => {
     expect(again.stderr).toMatch(/has finished; start a new run/);
   });
 
-  it('trains the file the Model view shows ({ config, dataset } as Train starts it), no --dataset needed', async () => {
+  it("trains the file the Model view shows ({ config, dataset } as Train starts it), no --dataset needed; --verbose shows the trainer's TensorFlow lines", async () => {
     const ws = path.join(work, 'ws-d');
     const file = {
       config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 1, batchSize: 100, validationSplit: 0.1, noise: { type: 'none', level: 0 } },
       dataset: { builtin: 'mnist', count: 500 },
     };
     fs.writeFileSync(path.join(work, 'from-model-view.json'), JSON.stringify(file, null, 2));
-    const r = await cli(['train', '--workspace', ws, '--config', 'from-model-view.json', '--json']);
+    const r = await cli(['train', '--workspace', ws, '--config', 'from-model-view.json', '--json', '--verbose']);
     expect(r.code, r.stderr).toBe(0);
     expect(jsonLines(r.stdout).at(-1)).toMatchObject({ type: 'end', status: 'completed', epochsDone: 1 });
+    // --verbose passes the trainer process's TensorFlow log lines on (the first test: hidden without it)
+    expect(r.stderr.split('\n').filter(isTensorFlowNoise).length, "with --verbose the trainer's TensorFlow speaks").toBeGreaterThan(0);
     const runs = JSON.parse((await cli(['runs', '--workspace', ws, '--json'])).stdout) as Array<{ dataset: unknown; config: { latentDim: number } }>;
     expect(runs[0].dataset).toEqual({ builtin: 'mnist', count: 500 });
     expect(runs[0].config.latentDim).toBe(8);

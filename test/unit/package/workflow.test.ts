@@ -22,7 +22,7 @@ describe('.github/workflows/release.yml', () => {
     expect(kinds).toEqual(expect.arrayContaining(['syntax-check', 'expression', 'runner-label']));
   });
 
-  it('builds AppImage + deb, dmg and NSIS, runs npm test, the smoke test and uploads the installers', () => {
+  it('installs with an npm that honours allowScripts, builds AppImage + deb, dmg and NSIS, runs npm test, the smoke test and uploads the installers', () => {
     for (const s of [
       '--linux AppImage deb',
       '--mac dmg',
@@ -38,5 +38,7 @@ describe('.github/workflows/release.yml', () => {
     ])
       expect(yaml).toContain(s);
     for (const os of ['ubuntu-', 'macos-', 'windows-']) expect(yaml).toContain(`os: ${os}`);
+    // npm 10 (Node 20's) would run tfjs-node's own install script, which downloads another TensorFlow
+    expect(yaml.indexOf('npm install -g npm@11.19.1')).toBeLessThan(yaml.indexOf('npm ci'));
   });
 });
