@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomicAsync } from '../engine/atomic';
 import { BUILTIN_NAMES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
-import { listDatasets, loadDataset } from '../datasets/store';
+import { describeStoredDatasets, findDatasetId, loadDataset } from '../datasets/store';
 
 export const EVALUATE_USAGE = 'ae-studio evaluate --workspace DIR --run ID --dataset NAME [--anomalous LABEL,...] [--scores scores.csv] [--json]';
 
@@ -34,12 +34,13 @@ interface Data {
   labelNames: string[];
 }
 
-function loadNamed(ws: string, name: string): Data {
-  if ((BUILTIN_NAMES as readonly string[]).includes(name)) return makeBuiltin(name as BuiltinName);
-  const known = listDatasets(ws).map((d) => d.id);
-  if (!known.includes(name)) throw new Error(`There is no dataset '${name}' in ${ws}; use ${BUILTIN_NAMES.join(', ')} or one of: ${known.join(', ') || '(none stored)'}.`);
-  const d = loadDataset(ws, name);
-  return { images: d.images as Uint8Array, labels: d.labels as Int32Array | undefined, count: d.count, shape: d.shape, labelNames: d.manifest.labelNames };
+/** A built-in dataset by name, or a stored one by id or name; `key` is what a run's run.json calls it. */
+function loadNamed(ws: string, name: string): Data & { key: string } {
+  if ((BUILTIN_NAMES as readonly string[]).includes(name)) return { ...makeBuiltin(name as BuiltinName), key: name };
+  const id = findDatasetId(ws, name);
+  if (!id) throw new Error(`There is no dataset '${name}' in ${ws}; use ${BUILTIN_NAMES.join(', ')} or one of: ${describeStoredDatasets(ws)}.`);
+  const d = loadDataset(ws, id);
+  return { images: d.images as Uint8Array, labels: d.labels as Int32Array | undefined, count: d.count, shape: d.shape, labelNames: d.manifest.labelNames, key: id };
 }
 
 /** How many images of `name` the run trained with (its run.json), so its split is reproduced exactly; undefined when the run used another dataset. */
@@ -67,7 +68,7 @@ export async function evaluateCommand(argv: string[], out: (s: string) => void):
   });
   if (!values.workspace) throw new EvaluateUsageError('--workspace DIR is required.');
   if (!values.run) throw new EvaluateUsageError('--run ID is required.');
-  if (!values.dataset) throw new EvaluateUsageError(`--dataset NAME is required (${BUILTIN_NAMES.join(', ')} or a stored dataset id; see 'ae-studio datasets').`);
+  if (!values.dataset) throw new EvaluateUsageError(`--dataset NAME is required (${BUILTIN_NAMES.join(', ')} or a stored dataset's id or name; see 'ae-studio datasets').`);
   if (!RUN_ID_RE.test(values.run) || values.run.includes('..')) throw new EvaluateUsageError(`'${values.run}' is not a run id.`);
   const ws = path.resolve(values.workspace);
   const dir = path.join(ws, 'runs', values.run);
@@ -75,7 +76,7 @@ export async function evaluateCommand(argv: string[], out: (s: string) => void):
   if (!fs.existsSync(path.join(dir, 'model', 'encoder', 'model.json'))) throw new Error(`Run '${values.run}' has no trained model yet: let it finish training first.`);
 
   const data = loadNamed(ws, values.dataset);
-  const n = Math.min(runCount(dir, values.dataset) ?? data.count, data.count);
+  const n = Math.min(runCount(dir, data.key) ?? data.count, data.count);
   let anomalous: number[] | undefined;
   if (values.anomalous !== undefined) {
     if (!data.labels) throw new Error(`Dataset '${values.dataset}' has no labels, so no label can be marked anomalous.`);

@@ -78,7 +78,7 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
         fromCheckpoint: values['from-checkpoint'],
       });
     } else {
-      if (!values.dataset) throw new JobUsageError('--dataset NAME is required with --config (mnist, fashion-mnist, shapes or a stored dataset id).');
+      if (!values.dataset) throw new JobUsageError('--dataset NAME is required with --config (mnist, fashion-mnist, shapes or a stored dataset id or name).');
       let config: unknown;
       try {
         // the same file `ae-studio train --config` takes: a config, or { config, dataset } as the Model view shows it

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUILTIN_NAMES, BUILTIN_TITLES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
-import { listDatasets, loadDataset, writeDataset } from '../datasets/store';
+import { describeStoredDatasets, findDatasetId, listDatasets, loadDataset, writeDataset } from '../datasets/store';
 import { importPaths } from '../datasets/import';
 import { EXPORT_FORMATS, EXPORT_PARTS, type ExportFormat, type ExportPart } from '../engine/export/errors';
 import { UsageError } from './errors';
@@ -28,7 +28,7 @@ const USAGE = `Usage:
   ae-studio builtin ${BUILTIN_NAMES.join('|')} --workspace DIR [--name NAME] [--json]
   ae-studio datasets --workspace DIR [--json]
   ae-studio export --workspace DIR --run ID --format tfjs|keras|onnx --part encoder|decoder|full --out PATH [--json]
-  ae-studio latents --workspace DIR --run ID --dataset ${BUILTIN_NAMES.join('|')}|DATASET_ID --out codes.csv [--json]
+  ae-studio latents --workspace DIR --run ID --dataset ${BUILTIN_NAMES.join('|')}|DATASET --out codes.csv [--json]
   ae-studio train --workspace DIR --dataset mnist|DATASET --config run.json [--count N] [--json]
   ae-studio train --workspace DIR --resume RUN_ID [--json]
   ae-studio runs --workspace DIR [--json]
@@ -165,7 +165,7 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
     return 0;
   }
   if (command === 'latents') {
-    if (!values.dataset) throw new UsageError(`--dataset NAME is required (${BUILTIN_NAMES.join(', ')} or a stored dataset id; see 'ae-studio datasets').`);
+    if (!values.dataset) throw new UsageError(`--dataset NAME is required (${BUILTIN_NAMES.join(', ')} or a stored dataset's id or name; see 'ae-studio datasets').`);
     if (!values.out) throw new UsageError('--out codes.csv is required.');
     const dir = trainedRunDir(ws, values.run);
     const { writeLatentsCsv } = await import('../engine/export');
@@ -178,9 +178,9 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
       data = raw;
       labelNames = raw.labelNames;
     } else {
-      const known = listDatasets(ws).map((d) => d.id);
-      if (!known.includes(name)) throw new Error(`There is no dataset '${name}' in ${ws}; use ${BUILTIN_NAMES.join(', ')} or one of: ${known.join(', ') || '(none stored)'}.`);
-      const d = loadDataset(ws, name);
+      const id = findDatasetId(ws, name);
+      if (!id) throw new Error(`There is no dataset '${name}' in ${ws}; use ${BUILTIN_NAMES.join(', ')} or one of: ${describeStoredDatasets(ws)}.`);
+      const d = loadDataset(ws, id);
       data = { images: d.images as Uint8Array, labels: d.labels as Int32Array, count: d.count, shape: d.shape };
       labelNames = d.manifest.labelNames;
     }

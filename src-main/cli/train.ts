@@ -4,13 +4,13 @@
 //   ae-studio train --workspace DIR --resume RUN_ID [--json]
 //   ae-studio runs --workspace DIR [--json]
 // On a terminal `train` draws a progress bar (loss, samples/s, ETA); with --json it prints one JSON
-// object per line and the last one (`"type":"end"`) holds the run id and its final metrics.
+// object per line and the last one (`"type":"end"`) holds the run id, its final losses and its measures per split.
 // Ctrl-C stops after the current batch, keeps the last checkpoint and prints how to resume.
 import fs from 'node:fs';
 import path from 'node:path';
 import { BUILTIN_NAMES } from '../datasets/builtins';
 import { listDatasets } from '../datasets/store';
-import { validateConfig, type RunEventPayload, type RunStatusPayload, type RunSummary } from '../contract';
+import { validateConfig, type RunEventPayload, type RunStatusPayload, type RunSummary, type EndMetrics } from '../contract';
 import { createHost, type Host } from '../host';
 import { TrainerSupervisor, forkSpawner } from '../trainer/supervisor';
 import { UsageError } from './errors';
@@ -259,10 +259,12 @@ export async function trainCommand(o: TrainOptions, io: TrainIO): Promise<number
         samplesPerSec: lastEpoch?.samplesPerSec ?? null,
         elapsedSec: (Date.now() - started) / 1000,
         runDir: path.join(ws, 'runs', runId),
+        ...(run?.metrics ? { metrics: endMetricsBrief(run.metrics) } : {}),
         ...(end.status !== 'completed' ? { resume: resumeCmd } : {}),
       });
     } else if (end.status === 'completed') {
       io.out(`Done: ${runId} trained ${end.epochsDone} epoch${end.epochsDone === 1 ? '' : 's'}, loss ${fmtLoss(loss)}, validation loss ${fmtLoss(valLoss)}.${end.message ? ` ${end.message}` : ''}`);
+      if (run?.metrics) for (const line of endMetricsTable(run.metrics)) io.out(line);
       io.out(`The model is in ${path.join(ws, 'runs', runId, 'model')}; export it with: ae-studio export --workspace ${ws} --run ${runId} --format onnx --out model.onnx`);
     } else if (end.status === 'stopped') {
       io.out(
@@ -281,6 +283,29 @@ export async function trainCommand(o: TrainOptions, io: TrainIO): Promise<number
     }
     await host.dispose();
   }
+}
+
+const SPLITS = [
+  ['train', 'training'],
+  ['val', 'validation'],
+  ['test', 'test'],
+] as const;
+
+/** The end-of-run measures per split without the per-label lists (`ae-studio runs --json` has those). */
+export function endMetricsBrief(m: EndMetrics): Record<string, { count: number; loss: number; mse: number; psnr: number; ssim: number } | null> {
+  return Object.fromEntries(SPLITS.map(([k]) => [k, m[k] ? { count: m[k].count, loss: m[k].loss, mse: m[k].mse, psnr: m[k].psnr, ssim: m[k].ssim } : null]));
+}
+
+/** The end-of-run measures as a small table: training, validation and (when the run kept one) test images side by side. */
+export function endMetricsTable(m: EndMetrics): string[] {
+  const rows = SPLITS.flatMap(([k, title]) => (m[k] ? [[title, m[k]] as const] : []));
+  return [
+    `  ${'measured on'.padEnd(12)}${'images'.padStart(8)}${'loss'.padStart(10)}${'MSE'.padStart(10)}${'PSNR'.padStart(9)}${'SSIM'.padStart(7)}`,
+    ...rows.map(
+      ([title, s]) =>
+        `  ${title.padEnd(12)}${fmtNum(s.count).padStart(8)}${fmtLoss(s.loss).padStart(10)}${fmtLoss(s.mse).padStart(10)}${`${s.psnr.toFixed(2)} dB`.padStart(9)}${s.ssim.toFixed(3).padStart(7)}`,
+    ),
+  ];
 }
 
 /** `ae-studio runs`: every run of the workspace, newest first, with status, config and final metrics. */

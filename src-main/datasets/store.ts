@@ -130,6 +130,21 @@ export function listDatasets(ws: string): DatasetEntry[] {
   return out.sort((a, b) => ('createdAt' in b ? b.createdAt : 0) - ('createdAt' in a ? a.createdAt : 0));
 }
 
+/**
+ * The stored dataset a user means by `name`: its id, or else its name (any case; the newest of
+ * that name). Undefined when there is none; damaged datasets are never picked.
+ */
+export function findDatasetId(ws: string, name: string): string | undefined {
+  const stored = listDatasets(ws).filter((d): d is DatasetManifest => !('error' in d));
+  return (stored.find((d) => d.id === name) ?? stored.find((d) => d.name.toLowerCase() === name.toLowerCase()))?.id;
+}
+
+/** What `ae-studio` lists when a dataset name is unknown: each stored dataset as "id (name)". */
+export function describeStoredDatasets(ws: string): string {
+  const stored = listDatasets(ws).filter((d): d is DatasetManifest => !('error' in d));
+  return stored.map((d) => `${d.id} (${d.name})`).join(', ') || '(none stored)';
+}
+
 /** Loads a dataset straight into typed arrays for training. */
 export function loadDataset(ws: string, id: string): Dataset & { manifest: DatasetManifest } {
   const dir = datasetPath(ws, id);

@@ -9,7 +9,7 @@ import { exportJob, type ExportJobResult } from '../engine/job/export';
 import { importJobAsRun, JobImportError } from '../engine/job/import';
 import type { JobJson } from '../engine/job/format';
 import { BUILTIN_NAMES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
-import { listDatasets, loadDataset, writeDataset } from '../datasets/store';
+import { describeStoredDatasets, findDatasetId, listDatasets, loadDataset, writeDataset } from '../datasets/store';
 import { loadRunDataset } from './runs';
 
 type RunDataset = RunSummary['dataset'];
@@ -65,10 +65,10 @@ export async function exportJobFromWorkspace(p: JobExportParams): Promise<Export
       name: `${kind}-${name}`,
     });
   }
-  const known = listDatasets(p.workspaceDir).map((d) => d.id);
-  if (!known.includes(name)) throw new Error(`There is no dataset '${name}' in ${p.workspaceDir}; use ${BUILTIN_NAMES.join(', ')} or one of: ${known.join(', ') || '(none stored)'}.`);
-  const d = loadDataset(p.workspaceDir, name);
-  return exportJob({ ...common, config: withShape(d.shape), dataset: d, labelNames: d.manifest.labelNames, datasetSpec: { id: name }, datasetName: d.manifest.name, name: `${kind}-${name}` });
+  const id = findDatasetId(p.workspaceDir, name);
+  if (!id) throw new Error(`There is no dataset '${name}' in ${p.workspaceDir}; use ${BUILTIN_NAMES.join(', ')} or one of: ${describeStoredDatasets(p.workspaceDir)}.`);
+  const d = loadDataset(p.workspaceDir, id);
+  return exportJob({ ...common, config: withShape(d.shape), dataset: d, labelNames: d.manifest.labelNames, datasetSpec: { id }, datasetName: d.manifest.name, name: `${kind}-${id}` });
 }
 
 export interface JobImportResult {

@@ -9,7 +9,9 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src-main/cli/main';
 import { isTensorFlowNoise } from '../../src-main/cli/quiet';
-import { loadDataset } from '../../src-main/datasets/store';
+import { loadDataset, writeDataset } from '../../src-main/datasets/store';
+import { makeBuiltin } from '../../src-main/datasets/builtins';
+import { trainRun } from '../../src-main/engine';
 import { repoRoot } from '../helpers/trainer';
 
 describe('ae-studio import --background', () => {
@@ -95,4 +97,59 @@ describe('ae-studio import (the built CLI) and TensorFlow log lines', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('a stored dataset by its name, as ae-studio train takes it', () => {
+  it('evaluate, latents and job export --config find it by name (any case), an unknown name lists the datasets there are', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-cli-byname-'));
+    const ws = path.join(dir, 'ws');
+    const shapes = makeBuiltin('shapes', { perClass: 40 });
+    const m = await writeDataset(ws, 'Little Shapes', shapes, { kind: 'builtin', builtin: 'shapes' });
+    const runId = 'run-by-name';
+    const r = await trainRun({
+      config: { kind: 'dense', inputShape: m.shape, latentDim: 4, epochs: 1, batchSize: 20, seed: 1 },
+      dataset: { ...shapes, count: m.count },
+      runDir: path.join(ws, 'runs', runId),
+    });
+    expect(r.status, r.message).toBe('completed');
+    const cli = async (...argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await main(
+        argv,
+        (s) => out.push(s),
+        (s) => err.push(s),
+      );
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+
+    const ev = await cli('evaluate', '--workspace', ws, '--run', runId, '--dataset', 'little shapes', '--anomalous', 'triangle', '--json');
+    expect(ev.code, ev.err).toBe(0);
+    const e = JSON.parse(ev.out) as { labelNames: string[]; counts: { total: number }; anomaly: { anomalous: number[] } };
+    expect(e.labelNames).toEqual(['circle', 'square', 'triangle']);
+    expect(e.counts.total).toBe(120);
+    expect(e.anomaly.anomalous).toEqual([2]);
+
+    const lat = await cli('latents', '--workspace', ws, '--run', runId, '--dataset', 'Little Shapes', '--out', path.join(dir, 'codes.csv'), '--json');
+    expect(lat.code, lat.err).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'codes.csv'), 'utf8').trim().split('\n')).toHaveLength(121);
+
+    fs.writeFileSync(path.join(dir, 'cfg.json'), JSON.stringify({ kind: 'dense', latentDim: 4, epochs: 1, batchSize: 20 }));
+    const job = await cli('job', 'export', '--workspace', ws, '--config', path.join(dir, 'cfg.json'), '--dataset', 'LITTLE SHAPES', '--out', path.join(dir, 'job'), '--json');
+    expect(job.code, job.err).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'job', 'job.json'), 'utf8')).source.dataset).toEqual({ id: m.id });
+
+    for (const argv of [
+      ['evaluate', '--workspace', ws, '--run', runId, '--dataset', 'Big Shapes'],
+      ['latents', '--workspace', ws, '--run', runId, '--dataset', 'Big Shapes', '--out', path.join(dir, 'x.csv')],
+      ['job', 'export', '--workspace', ws, '--config', path.join(dir, 'cfg.json'), '--dataset', 'Big Shapes', '--out', path.join(dir, 'x')],
+    ]) {
+      const bad = await cli(...argv);
+      expect(bad.code, argv[0]).toBe(1);
+      expect(bad.err).toContain(`There is no dataset 'Big Shapes'`);
+      expect(bad.err).toContain(`${m.id} (Little Shapes)`);
+    }
+    expect(fs.existsSync(path.join(dir, 'x'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'x.csv'))).toBe(false);
+  }, 120_000);
 });

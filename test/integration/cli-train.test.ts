@@ -142,21 +142,30 @@ describe('ae-studio train / runs', () => {
     expect(again.stderr).toMatch(/has finished; start a new run/);
   });
 
-  it("trains the file the Model view shows ({ config, dataset } as Train starts it), no --dataset needed; --verbose shows the trainer's TensorFlow lines", async () => {
+  it("trains the file the Model view shows ({ config, dataset } as Train starts it), no --dataset needed; ends with the measures on training, validation and test images; --verbose shows the trainer's TensorFlow lines", async () => {
     const ws = path.join(work, 'ws-d');
     const file = {
-      config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 1, batchSize: 100, validationSplit: 0.1, noise: { type: 'none', level: 0 } },
+      config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 1, batchSize: 100, validationSplit: 0.1, testSplit: 0.2, noise: { type: 'none', level: 0 } },
       dataset: { builtin: 'mnist', count: 500 },
     };
     fs.writeFileSync(path.join(work, 'from-model-view.json'), JSON.stringify(file, null, 2));
     const r = await cli(['train', '--workspace', ws, '--config', 'from-model-view.json', '--json', '--verbose']);
     expect(r.code, r.stderr).toBe(0);
-    expect(jsonLines(r.stdout).at(-1)).toMatchObject({ type: 'end', status: 'completed', epochsDone: 1 });
+    const end = jsonLines(r.stdout).at(-1) as { metrics: Record<'train' | 'val' | 'test', { count: number; mse: number; psnr: number; ssim: number }> };
+    expect(end).toMatchObject({ type: 'end', status: 'completed', epochsDone: 1 });
     // --verbose passes the trainer process's TensorFlow log lines on (the first test: hidden without it)
     expect(r.stderr.split('\n').filter(isTensorFlowNoise).length, "with --verbose the trainer's TensorFlow speaks").toBeGreaterThan(0);
-    const runs = JSON.parse((await cli(['runs', '--workspace', ws, '--json'])).stdout) as Array<{ dataset: unknown; config: { latentDim: number } }>;
+    const runs = JSON.parse((await cli(['runs', '--workspace', ws, '--json'])).stdout) as Array<{ dataset: unknown; config: { latentDim: number }; metrics: typeof end.metrics }>;
     expect(runs[0].dataset).toEqual({ builtin: 'mnist', count: 500 });
     expect(runs[0].config.latentDim).toBe(8);
+    // the end line carries the run's own end-of-run measures: every image in exactly one split
+    expect(end.metrics.test.count).toBe(100);
+    expect(end.metrics.train.count + end.metrics.val.count + end.metrics.test.count).toBe(500);
+    for (const k of ['train', 'val', 'test'] as const) expect(end.metrics[k]).toMatchObject({ count: runs[0].metrics[k].count, mse: runs[0].metrics[k].mse, ssim: runs[0].metrics[k].ssim });
+    // on a terminal: a table of the three splits under the Done line
+    const text = await cli(['train', '--workspace', ws, '--config', 'from-model-view.json']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/Done: .*\n {2}measured on +images +loss +MSE +PSNR +SSIM\n {2}training +\d+ +0\.\d{4} +0\.\d{4} +\d+\.\d\d dB +-?0\.\d{3}\n {2}validation +\d+ .*\n {2}test +100 /);
   });
 
   it('a bad config names the field, an unknown dataset names the ones there are; nothing is written', async () => {

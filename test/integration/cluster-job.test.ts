@@ -1,8 +1,9 @@
 // Cluster jobs for real: PyTorch 2.13 (CPU) from the local pip index in a cached venv
 // (test/helpers/pyenv.ts), torchrun with two processes over loopback (gloo), and the studio's
 // real host and trainer process. No mocks:
-//  - every model kind: the studio's weights (a run's checkpoint) go out to PyTorch and PyTorch's
-//    weights come back, each direction compared on the same images (max abs diff < 1e-5);
+//  - every model kind, and a conv model of three 5×5 stages: the studio's weights (a run's
+//    checkpoint) go out to PyTorch and PyTorch's weights come back, each direction compared on the
+//    same images (max abs diff < 1e-5);
 //  - launch.sh --workers 2 trains a job exported from a studio run through the host (jobs:export,
 //    --from-checkpoint): both ranks run, metrics.jsonl says world size 2, the loss falls and lands
 //    near a studio run of the same config; jobs:import brings it back, the Gallery shows it;
@@ -123,7 +124,7 @@ afterAll(() => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 
-describe('cluster jobs: weights round trip without training, every kind', () => {
+describe('cluster jobs: weights round trip without training, every kind (and a 3-stage 5×5 conv)', () => {
   // Each trained one epoch in the studio (so the job continues a real checkpoint with optimizer state).
   const KINDS = {
     dense: { config: { kind: 'dense', latentDim: 12, hidden: [24] }, data: () => rgb(160, 1) },
@@ -132,6 +133,8 @@ describe('cluster jobs: weights round trip without training, every kind', () => 
     vae: { config: { kind: 'vae', latentDim: 4, hidden: [32], activation: 'elu', loss: 'bce' }, data: () => rgb(160, 3) },
     'conv-vae': { config: { kind: 'conv-vae', latentDim: 4, hidden: [4, 8], activation: 'sigmoid', loss: 'bce', noise: { type: 'gaussian', level: 0.2 } }, data: () => mnistSubset(0, 160) },
     sparse: { config: { kind: 'sparse', latentDim: 16, optimizer: 'sgd', momentum: 0.9, learningRate: 0.05 }, data: () => mnistSubset(0, 160) },
+    // deeper pictures: three stride-2 stages of 5×5 kernels (TensorFlow's 'same' padding is 1 before, 2 after)
+    'conv-3stage-5x5': { config: { kind: 'conv', latentDim: 8, hidden: [4, 8, 8], kernelSize: 5 }, data: () => rgb(160, 4) },
   } as const;
   type Kind = keyof typeof KINDS;
   const jobs = new Map<Kind, { runDir: string; jobDir: string; importDir: string; probe: string; data: Dataset }>();
