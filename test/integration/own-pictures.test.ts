@@ -1,4 +1,4 @@
-// Issue #18 through the REAL host and trainer process: a folder of colour pictures uploaded as the
+// Your own pictures through the REAL host and trainer process: a folder of colour pictures uploaded as the
 // browser sends a picked folder (pics/<label>/<file>) is labelled by its sub-folders; discarded and
 // stale uploads leave the workspace; a dataset preview shows every label; the Gallery's latent map
 // carries the stored label names; a finished run keeps its speed, previews, name and note for a
