@@ -339,4 +339,38 @@ describe('keyboard shortcuts', () => {
     expect(t.calls.find((c) => c.name === 'runs:stop')?.payload).toEqual({ runId: 'run-k' });
     w.unmount();
   });
+
+  it('Alt+R resumes the selected run only where the host says it continues from a checkpoint', async () => {
+    const t = readyHost();
+    const stopped: RunSummary = {
+      runId: 'run-r',
+      status: 'stopped',
+      config: { kind: 'conv', epochs: 5 },
+      dataset: { builtin: 'mnist', count: 600 },
+      epochsDone: 2,
+      history: { loss: [0.2, 0.1], valLoss: [null, null] },
+      startedAt: 1,
+    };
+    // the checkpoint folder is gone: the host offers no resume from it, whatever epochsDone says
+    let listed: RunSummary = { ...stopped, hasModel: false, resume: 'start' };
+    t.handlers['runs:list'] = () => ({ ok: true, result: [listed] });
+    t.handlers['runs:resume'] = ({ runId }) => ({ ok: true, result: { runId } });
+    t.handlers['noise:preview'] = () => ({ ok: true, result: { shape: [28, 28, 1], clean: [], noisy: [] } });
+    setApi(createClient(t));
+    const w = mount(App, { global: { plugins: [pinia], stubs }, attachTo: document.body });
+    await useRunsStore().refresh();
+    useRunsStore().select('run-r');
+    expect(useRunsStore().selected?.summary).toMatchObject({ status: 'stopped', epochsDone: 2 });
+    const altR = async () => {
+      window.dispatchEvent(new KeyboardEvent('keydown', { key: 'r', code: 'KeyR', altKey: true }));
+      await flushPromises();
+    };
+    await altR();
+    expect(t.calls.filter((c) => c.name === 'runs:resume')).toEqual([]);
+    listed = { ...stopped, hasModel: false, resume: 'checkpoint' };
+    await useRunsStore().refresh();
+    await altR();
+    expect(t.calls.filter((c) => c.name === 'runs:resume').map((c) => c.payload)).toEqual([{ runId: 'run-r' }]);
+    w.unmount();
+  });
 });
