@@ -114,6 +114,12 @@ describe('model store', () => {
     m.form.noise.level = 0.2;
     expect(m.valid).toBe(true);
     expect(parseHidden(' 256 ,128 ')).toEqual([256, 128]);
+    // one example per field: the conv filters' message gives the same example as their hint, not a dense one
+    m.form.kind = 'conv';
+    m.form.hiddenText = '32, 64x';
+    expect(m.errors.hidden).toBe('write whole numbers separated by commas, e.g. 32, 64, 128');
+    m.form.kind = 'dense';
+    expect(m.errors.hidden).toBe('write whole numbers separated by commas, e.g. 256, 128');
   });
 });
 
