@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomicAsync } from '../engine/atomic';
+import { StoredRunSummary } from '../contract';
 import { BUILTIN_NAMES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
 import { describeStoredDatasets, findDatasetId, loadDataset } from '../datasets/store';
 
@@ -46,9 +47,10 @@ function loadNamed(ws: string, name: string): Data & { key: string } {
 /** How many images of `name` the run trained with (its run.json), so its split is reproduced exactly; undefined when the run used another dataset. */
 function runCount(runDir: string, name: string): number | undefined {
   try {
-    const r = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')) as { dataset?: { builtin?: string; id?: string; count?: number } };
-    const same = r.dataset?.builtin === name || r.dataset?.id === name;
-    return same ? r.dataset?.count : undefined;
+    const r = StoredRunSummary.safeParse(JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')));
+    if (!r.success) return undefined;
+    const d = r.data.dataset as { builtin?: string; id?: string; count?: number };
+    return d.builtin === name || d.id === name ? d.count : undefined;
   } catch {
     return undefined;
   }

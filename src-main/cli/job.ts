@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RunSummary } from '../contract';
+import { StoredRunSummary, type RunSummary } from '../contract';
 import { jobRunSummary, newJobRunId } from '../host/jobs';
 import { readConfigFile } from './train';
 
@@ -67,7 +67,12 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
       const runDir = path.join(ws, 'runs', runId);
       let summary: RunSummary;
       try {
-        summary = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')) as RunSummary;
+        const parsed = StoredRunSummary.safeParse(JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')));
+        if (!parsed.success) {
+          const i = parsed.error.issues[0];
+          throw new Error(`it does not describe a run (${i?.path.join('.') || 'the file'}: ${i?.message})`);
+        }
+        summary = parsed.data;
       } catch (err) {
         throw new Error(`There is no readable run '${runId}' in ${ws} (${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no run.json' : (err as Error).message}).`);
       }

@@ -180,6 +180,8 @@ export const RunEventPayload = z.object({
   ]),
 });
 export type RunEventPayload = z.infer<typeof RunEventPayload>;
+/** A run's latest preview (also what `<run>/preview.json` holds). */
+export const RunPreview = Preview;
 export type RunPreview = z.infer<typeof Preview>;
 
 export const RunStatusPayload = z.object({ runId: RunId, status: RunStatus, message: z.string().optional(), epochsDone: z.number().int() });

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { CheckpointState, StoredRunSummary, type EventPayload, type RunPreview, type RunSummary } from '../contract';
+import { CheckpointState, RunPreview, StoredRunSummary, type EventPayload, type RunSummary } from '../contract';
 import type { TrainerEventArgs } from '../trainer/protocol';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import type { Handlers } from './dispatch';
@@ -82,8 +82,8 @@ export function createRunsService(opts: {
     const inMemory = previews.get(runId);
     if (inMemory) return inMemory;
     try {
-      const p = JSON.parse(fs.readFileSync(path.join(runDir(runId), 'preview.json'), 'utf8')) as RunPreview;
-      return p && p.type === 'preview' && Array.isArray(p.originals) ? p : null;
+      const p = RunPreview.safeParse(JSON.parse(fs.readFileSync(path.join(runDir(runId), 'preview.json'), 'utf8')));
+      return p.success ? p.data : null;
     } catch {
       return null;
     }

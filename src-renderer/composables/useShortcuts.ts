@@ -45,8 +45,9 @@ export function useShortcuts() {
       const r = runs.selected?.summary;
       if (!r) return;
       e.preventDefault();
-      if (e.code === 'KeyS' && (r.status === 'running' || r.status === ('queued' as string))) void runs.stop(r.runId);
-      if (e.code === 'KeyR' && (r.status === 'stopped' || r.status === 'failed') && r.epochsDone > 0) void runs.resume(r.runId);
+      if (e.code === 'KeyS' && (r.status === 'running' || r.status === 'queued')) void runs.stop(r.runId);
+      // the host decides whether a run resumes from a checkpoint (runs:list), as the Train view's Resume does
+      if (e.code === 'KeyR' && (r.status === 'stopped' || r.status === 'failed') && r.resume === 'checkpoint') void runs.resume(r.runId);
       return;
     }
     if (e.key === 'Escape' && ui.helpOpen) {

@@ -256,7 +256,8 @@ export const useModelStore = defineStore('model', () => {
     const out: Record<string, string> = {};
     const put = (field: string, message: string) => (out[field] ??= message);
     if (!dataset.value) put('dataset', 'This dataset is no longer in the workspace; choose another.');
-    if (hidden.value === undefined) put('hidden', 'write whole numbers separated by commas, e.g. 256, 128');
+    // the same examples as the field's hint in the Model view
+    if (hidden.value === undefined) put('hidden', `write whole numbers separated by commas, e.g. ${form.kind === 'conv' || form.kind === 'conv-vae' ? '32, 64, 128' : '256, 128'}`);
     if (countError.value) put('count', countError.value);
     if (labelNames.value.length && labelNames.value.every((_, i) => form.excludeLabels.includes(i))) put('excludeLabels', 'every label is left out: nothing would be left to train on');
     if (!validation.value.ok) {

@@ -1,7 +1,8 @@
 // End to end: a person with their own colour pictures in `npm run serve`, in Chromium.
 // A folder picked through the real file input keeps its sub-folder labels; a discarded pick leaves
 // nothing in the workspace; the Model view switches to the new dataset and says when a run is too
-// short; in the Gallery each reconstruction sits exactly under its original (bounding boxes
+// short, keeps the network summary when only a training field is wrong and drops measured speeds
+// when the model changes; in the Gallery each reconstruction sits exactly under its original (bounding boxes
 // measured in the page), there is no noisy row without noise, and the latent map names the labels;
 // after a reload the Model view, the run list's order, a finished run's speed and previews are
 // as they were; a run's name is kept.
@@ -106,13 +107,27 @@ describe('your own pictures in the studio', () => {
     await page.getByTestId('augment-rotate').fill('0');
   });
 
-  it('switches the Model view to the new dataset and says when a run is too short to learn', async () => {
+  it('switches the Model view to the new dataset, says when a run is too short to learn, keeps the summary past a bad training field, drops stale speeds', async () => {
     await page.getByTestId('nav-model').click();
     const chosen = await page.getByTestId('run-dataset').inputValue();
     expect(chosen).toMatch(/^pics-/);
     expect(await page.getByTestId('field-epochs').inputValue()).not.toBe('5'); // suggested for 81 training images
     await page.getByTestId('field-epochs').fill('3');
     expect(await page.getByTestId('epoch-advice').textContent()).toMatch(/9 training steps on 81 images will not give recognisable reconstructions/);
+    await page.getByTestId('field-epochs').fill('6');
+    // an invalid training field (validation split) keeps the network summary, which only the architecture decides
+    await page.getByTestId('field-validationSplit').fill('0.9');
+    await page.getByTestId('error-validationSplit').waitFor({ timeout: 5_000 });
+    expect(await page.getByTestId('model-summary').isVisible()).toBe(true);
+    await page.getByTestId('field-validationSplit').fill('0.1');
+    // the measured speeds belong to the model they were measured on: a training field keeps them, a model change drops them
+    await page.getByTestId('measure-speed').click();
+    await page.getByTestId('speed-table').waitFor({ timeout: 60_000 });
+    await page.getByTestId('field-epochs').fill('7');
+    expect(await page.getByTestId('speed-table').count()).toBe(1);
+    await page.getByTestId('field-latentDim').fill('12');
+    await expect.poll(() => page.getByTestId('speed-table').count(), { timeout: 5_000 }).toBe(0);
+    await page.getByTestId('field-latentDim').fill('16');
     await page.getByTestId('field-epochs').fill('6');
     await page.screenshot({ path: screenshotPath('own-model'), fullPage: true });
     await page.getByTestId('model-train').click();

@@ -1,4 +1,4 @@
-// Issue #18 through the REAL host and trainer process: a folder of colour pictures uploaded as the
+// Your own pictures through the REAL host and trainer process: a folder of colour pictures uploaded as the
 // browser sends a picked folder (pics/<label>/<file>) is labelled by its sub-folders; discarded and
 // stale uploads leave the workspace; a dataset preview shows every label; the Gallery's latent map
 // carries the stored label names; a finished run keeps its speed, previews, name and note for a
@@ -183,6 +183,15 @@ describe('your own pictures through the host', () => {
     expect(preview).toMatchObject({ type: 'preview', epoch: 10, width: 32, height: 32, channels: 3 });
     expect(Buffer.from(preview!.reconstructions[0], 'base64').length).toBe(32 * 32 * 3);
     expect(await host.dispatch('runs:preview', { runId: 'run-nope' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    // a damaged preview.json is parsed with its schema: no preview, not a malformed answer
+    const file = path.join(workspace, 'runs', runId, 'preview.json');
+    const good = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(good), originals: [1, 2] }));
+    await host.dispose();
+    host = createHost({ mode: 'serve', version: 'test', trainer: createTestSupervisor(), workspaceDir: workspace });
+    host.subscribe((name, payload) => events.push([name, payload]));
+    expect(await host.dispatch('runs:preview', { runId })).toEqual({ ok: true, result: null });
+    fs.writeFileSync(file, good);
   });
   it('pages through a dataset by label, removes bad images and adds more to it', async () => {
     const files1 = await call<CallRes<'datasets:page'>>('datasets:page', { id: manifest.id, label: 1, offset: 5, limit: 10 });

@@ -11,6 +11,7 @@ import { buildAutoencoder, type Autoencoder } from '../models';
 import { splitIndices, type Dataset } from '../data';
 import { loadAutoencoder } from '../persist';
 import { readableDir } from '../atomic';
+import { CheckpointState } from '../../contract/runs';
 import { writeFolderAtomic, type ExportResult } from '../export/output';
 import { jobPlan, planWeights, toTorchLayout, type JobPlan, type PlanWeight } from './plan';
 import { writeSafetensors, type TensorToWrite } from './safetensors';
@@ -95,7 +96,12 @@ async function readStudioCheckpoint(dir: string, c: ModelConfig, nWeights: numbe
   const ckpt = readableDir(dir);
   if (!ckpt || !fs.existsSync(path.join(ckpt, 'state.json')))
     throw new JobError(`there is no checkpoint to continue from (${dir} is missing): train the run for an epoch first, or export without --from-checkpoint`);
-  const state = JSON.parse(fs.readFileSync(path.join(ckpt, 'state.json'), 'utf8')) as StudioCheckpoint['state'];
+  const parsed = CheckpointState.safeParse(JSON.parse(fs.readFileSync(path.join(ckpt, 'state.json'), 'utf8')));
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new JobError(`the run's checkpoint state.json is damaged (${i?.path.join('.') || 'the file'}: ${i?.message}); export without --from-checkpoint`);
+  }
+  const state: StudioCheckpoint['state'] = parsed.data;
   const { specs } = JSON.parse(fs.readFileSync(path.join(ckpt, 'optimizer.json'), 'utf8')) as { specs: Array<{ name: string; shape: number[] }> };
   const ae = await loadAutoencoder(ckpt);
   let iterations = 0;

@@ -82,6 +82,37 @@ describe('Export view', () => {
     expect(t.calls.filter((c) => c.name === 'workspace:info').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('names runs by their name (or model and start time) in both pickers and the exports table, with the id kept as the value', async () => {
+    const named = { ...run('run-done', 'completed'), name: 'Icons, first try' };
+    const t = host({
+      'runs:list': () => ({ ok: true, result: [named, run('run-busy', 'running', 'dense'), run('imported-x', 'stopped', 'vae')] }),
+      'export:list': () => ({ ok: true, result: [record('exp-1', 'onnx', 'run-done-autoencoder.onnx')] }),
+    });
+    const { w } = await mountView(t);
+    const picker = (id: string) =>
+      w
+        .get(`[data-testid="${id}"]`)
+        .findAll('option')
+        .map((o) => [o.attributes('value'), o.text()]);
+    expect(picker('export-run').sort()).toEqual([
+      ['imported-x', expect.stringMatching(/^Imported variational \(VAE\) · /)],
+      ['run-done', 'Icons, first try'],
+    ]);
+    expect(picker('job-run').sort()).toEqual([
+      ['imported-x', expect.stringMatching(/^Imported variational \(VAE\) · .* · stopped$/)],
+      ['run-busy', expect.stringMatching(/^Dense · .* · running$/)],
+      ['run-done', 'Icons, first try · completed'],
+    ]);
+    for (const id of ['export-run', 'job-run']) expect(w.get(`[data-testid="${id}"]`).text()).not.toMatch(/run-done|run-busy|imported-x/);
+    const row = w.get('[data-testid="export-list"] tbody tr');
+    expect(row.findAll('td')[2].text()).toBe('Icons, first try');
+    expect(row.findAll('td')[2].attributes('title')).toBe('run-done');
+    await w.get('[data-testid="export-run"]').setValue('run-done');
+    await w.get('[data-testid="export-model"]').trigger('click');
+    await flushPromises();
+    expect(t.calls.find((c) => c.name === 'export:model')?.payload).toMatchObject({ runId: 'run-done' });
+  });
+
   it("shows the host's reason in place when a format cannot express a layer", async () => {
     const { w } = await mountView(host());
     await w.get('[data-testid="export-format-keras"]').setValue(true);

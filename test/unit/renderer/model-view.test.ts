@@ -114,6 +114,12 @@ describe('model store', () => {
     m.form.noise.level = 0.2;
     expect(m.valid).toBe(true);
     expect(parseHidden(' 256 ,128 ')).toEqual([256, 128]);
+    // one example per field: the conv filters' message gives the same example as their hint, not a dense one
+    m.form.kind = 'conv';
+    m.form.hiddenText = '32, 64x';
+    expect(m.errors.hidden).toBe('write whole numbers separated by commas, e.g. 32, 64, 128');
+    m.form.kind = 'dense';
+    expect(m.errors.hidden).toBe('write whole numbers separated by commas, e.g. 256, 128');
   });
 });
 
@@ -337,6 +343,40 @@ describe('keyboard shortcuts', () => {
     window.dispatchEvent(new KeyboardEvent('keydown', { key: 's', code: 'KeyS', altKey: true }));
     await flushPromises();
     expect(t.calls.find((c) => c.name === 'runs:stop')?.payload).toEqual({ runId: 'run-k' });
+    w.unmount();
+  });
+
+  it('Alt+R resumes the selected run only where the host says it continues from a checkpoint', async () => {
+    const t = readyHost();
+    const stopped: RunSummary = {
+      runId: 'run-r',
+      status: 'stopped',
+      config: { kind: 'conv', epochs: 5 },
+      dataset: { builtin: 'mnist', count: 600 },
+      epochsDone: 2,
+      history: { loss: [0.2, 0.1], valLoss: [null, null] },
+      startedAt: 1,
+    };
+    // the checkpoint folder is gone: the host offers no resume from it, whatever epochsDone says
+    let listed: RunSummary = { ...stopped, hasModel: false, resume: 'start' };
+    t.handlers['runs:list'] = () => ({ ok: true, result: [listed] });
+    t.handlers['runs:resume'] = ({ runId }) => ({ ok: true, result: { runId } });
+    t.handlers['noise:preview'] = () => ({ ok: true, result: { shape: [28, 28, 1], clean: [], noisy: [] } });
+    setApi(createClient(t));
+    const w = mount(App, { global: { plugins: [pinia], stubs }, attachTo: document.body });
+    await useRunsStore().refresh();
+    useRunsStore().select('run-r');
+    expect(useRunsStore().selected?.summary).toMatchObject({ status: 'stopped', epochsDone: 2 });
+    const altR = async () => {
+      window.dispatchEvent(new KeyboardEvent('keydown', { key: 'r', code: 'KeyR', altKey: true }));
+      await flushPromises();
+    };
+    await altR();
+    expect(t.calls.filter((c) => c.name === 'runs:resume')).toEqual([]);
+    listed = { ...stopped, hasModel: false, resume: 'checkpoint' };
+    await useRunsStore().refresh();
+    await altR();
+    expect(t.calls.filter((c) => c.name === 'runs:resume').map((c) => c.payload)).toEqual([{ runId: 'run-r' }]);
     w.unmount();
   });
 });

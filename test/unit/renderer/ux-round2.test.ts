@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-// Issue #18, the renderer's part: what a user with their own pictures ran into — folder labels in
+// The renderer's part of what a user with their own pictures ran into — folder labels in
 // the desktop app (the dropped folder, not each file, goes to the host), label names on the latent
 // map, state that survives a reload (the draft config in the workspace, the run list's order, a
 // finished run's speed and previews from the host), the network summary despite a bad training
@@ -87,7 +87,7 @@ afterEach(async () => {
   (pinia as unknown as { _e: { stop(): void } })._e.stop(); // no watcher of this test's stores outlives it
 });
 
-describe('folder labels in the desktop app (bug 1)', () => {
+describe('folder labels in the desktop app', () => {
   it('sends the picked folder (its sub-folders become labels), not every file in it', () => {
     const file = (rel: string) => ({ file: new File(['x'], rel.split('/').pop()!), relPath: rel });
     const files = [file('pics/apps/a.png'), file('pics/files/b.png'), file('pics/files/deep/c.png')];
@@ -113,7 +113,7 @@ describe('folder labels in the desktop app (bug 1)', () => {
   });
 });
 
-describe('a discarded drop (bug 5)', () => {
+describe('a discarded drop', () => {
   it('asks the host to remove the uploaded files on Discard and when another drop replaces it', async () => {
     let n = 0;
     const t = host({
@@ -133,14 +133,14 @@ describe('a discarded drop (bug 5)', () => {
   });
 });
 
-describe('label names (bug 3)', () => {
+describe('label names', () => {
   it('shows the stored names in the latent map legend, not label numbers', () => {
     const w = mount(LatentMap, { props: { data: { points: [0, 0, 1, 1, 2, 0], labels: [2, 0, 2], labelNames: ['apps', 'files', 'folders', 'system'], method: 'pca', explained: 0.8 } } });
     expect(w.findAll('[data-testid="latent-legend"] li').map((li) => li.text())).toEqual(['apps', 'folders']);
   });
 });
 
-describe('one grid for the Gallery rows (bug 2)', () => {
+describe('one grid for the Gallery rows', () => {
   it('puts every image in a fixed-width column of one grid, captions included', () => {
     const img = px(9);
     const caption = 'MSE 0.0123\nPSNR 19.1 dB\nSSIM 0.812 — a long caption that must not widen its column';
@@ -171,7 +171,7 @@ describe('one grid for the Gallery rows (bug 2)', () => {
   });
 });
 
-describe('what a reload keeps (bug 4)', () => {
+describe('what a reload keeps', () => {
   it('restores the Model view from the workspace draft and saves every change there', async () => {
     const draft = {
       dataset: 'icons-abc123',
@@ -235,7 +235,7 @@ describe('what a reload keeps (bug 4)', () => {
   });
 });
 
-describe('smaller bugs (bug 5)', () => {
+describe('smaller bugs', () => {
   it('keeps the network summary when only a training field is invalid, and drops a stale speed table', async () => {
     host({ 'models:speed': () => ({ ok: true, result: { rates: [{ batchSize: 32, samplesPerSec: 3200 }], advice: null } }) });
     const w = mount(ModelView, { global: { plugins: [pinia] } });

@@ -304,6 +304,19 @@ describe('ae-studio job', () => {
       ),
     ).toBe(1);
     expect(errs.at(-1)).toMatch(/no readable run 'run-nope'/);
+    // a run.json that is JSON but not a run summary is refused in plain words, not read as one
+    const odd = path.join(work, 'ws-odd');
+    fs.mkdirSync(path.join(odd, 'runs', 'run-odd'), { recursive: true });
+    fs.writeFileSync(path.join(odd, 'runs', 'run-odd', 'run.json'), JSON.stringify({ runId: 'run-odd', config: 'dense' }));
+    expect(
+      await cli(
+        ['job', 'export', '--workspace', odd, '--run', 'run-odd', '--out', path.join(work, 'x-odd')],
+        () => undefined,
+        (s) => errs.push(s),
+      ),
+    ).toBe(1);
+    expect(errs.at(-1)).toMatch(/no readable run 'run-odd'.*it does not describe a run \(status: /);
+    expect(fs.existsSync(path.join(work, 'x-odd'))).toBe(false);
     expect(
       await cli(
         ['job', 'import', out, '--workspace', ws],
