@@ -3,9 +3,11 @@
 // fresh process, so the peak RSS is the training's — loads it as the trainer does (loadDataset) and
 // trains a small conv autoencoder on it through the real trainRun (batch 128, 10 % validation, one
 // epoch; BENCH_SCALE_EPOCHS=n for more). Prints one RESULT line: the dataset's uint8 size, the
-// model's size, the peak RSS against the budget (dataset + model + 500 MB), the tensor count at
-// every epoch's end (flat: nothing leaks), samples/s. MB are 2^20 bytes throughout (RSS as well):
-// the 737,280,000-byte dataset prints as 703.
+// model's size, the peak RSS against the budget (dataset + model + 500 MB), the peak of the run's
+// anonymous memory against the same budget (RSS less TensorFlow's library code mapped from disk,
+// Linux only), the tensor count at every epoch's end (flat: nothing leaks), samples/s. The child
+// runs as the trainer ships: bundled by esbuild, under plain Node. MB are 2^20 bytes throughout
+// (RSS as well): the 737,280,000-byte dataset prints as 703.
 //   tsx test/bench/scale.ts
 //   BENCH_SCALE_EPOCHS=2 tsx test/bench/scale.ts
 //
@@ -103,8 +105,16 @@ async function train(ws: string, id: string): Promise<void> {
   const tensors: number[] = [];
   const rates: number[] = [];
   let maxTensorBytes = 0;
-  const kinds: { anon: number; file: number }[] = [];
-  const kindsAtStart = rssKinds();
+  // Anonymous and file-backed resident memory, sampled every 5 ms while the run awaits and at every batch.
+  const kinds = { anon: 0, file: 0 };
+  const sample = () => {
+    const k = rssKinds();
+    if (k) {
+      kinds.anon = Math.max(kinds.anon, k.anon);
+      kinds.file = Math.max(kinds.file, k.file);
+    }
+  };
+  const sampler = setInterval(sample, 5);
   const rss = { loaded: mb(process.memoryUsage().rss), training: 0, end: 0 };
   const t1 = performance.now();
   const r = await trainRun({
@@ -116,8 +126,7 @@ async function train(ws: string, id: string): Promise<void> {
       maxTensorBytes = Math.max(maxTensorBytes, tf.memory().numBytes);
       if (e.type === 'batch') {
         rss.training = Math.max(rss.training, mb(process.memoryUsage().rss));
-        const k = rssKinds();
-        if (k) kinds.push(k);
+        sample();
       }
       if (e.type === 'epoch') {
         tensors.push(tf.memory().numTensors);
@@ -127,6 +136,8 @@ async function train(ws: string, id: string): Promise<void> {
     },
   });
   const runSec = (performance.now() - t1) / 1000;
+  clearInterval(sampler);
+  sample();
   fs.rmSync(runDir, { recursive: true, force: true });
   if (r.status !== 'completed') throw new Error(`the run ${r.status}: ${r.message}`);
 
@@ -136,7 +147,6 @@ async function train(ws: string, id: string): Promise<void> {
   const budgetMb = datasetMb + modelMb + OVERHEAD_MB;
   const splitFloatMb = mb(Math.round(ds.count * (1 - CONFIG.validationSplit!)) * S * S * 3 * 4);
   const flat = tensors.every((n) => n === tensors[0]) && tf.memory().numTensors === tensorsBefore;
-  const aboveRuntime = peakRssMb - rssAtStart;
   const result = {
     dataset: `${ds.count}×${ds.shape.join('×')} uint8`,
     dataset_uint8_mb: Math.round(datasetMb),
@@ -147,10 +157,12 @@ async function train(ws: string, id: string): Promise<void> {
     budget_mb: Math.round(budgetMb),
     pass: peakRssMb <= budgetMb,
     // the same budget for what the run adds to the process as it was before loading anything
-    peak_above_runtime_mb: Math.round(aboveRuntime),
-    pass_above_runtime: aboveRuntime <= budgetMb,
+    // RSS counts TensorFlow's library code mapped from disk (~300 MB whatever the dataset; shared
+    // and reclaimable); the run's own memory is the anonymous part (dataset, tensors, heap)
+    peak_anonymous_mb: Math.round(kinds.anon),
+    pass_anonymous: kinds.anon > 0 && kinds.anon <= budgetMb,
+    library_code_mb: Math.round(kinds.file),
     rss_mb: { runtime: Math.round(rssAtStart), dataset_loaded: Math.round(rss.loaded), training_max: Math.round(rss.training), peak: Math.round(peakRssMb) },
-    rss_kinds_mb: { at_start: kindsAtStart, max_anon: Math.round(Math.max(...kinds.map((k) => k.anon))), max_file: Math.round(Math.max(...kinds.map((k) => k.file))) },
     training_split_as_float32_mb: Math.round(splitFloatMb),
     max_tensor_bytes_mb: Number(mb(maxTensorBytes).toFixed(1)),
     tensors_before: tensorsBefore,
