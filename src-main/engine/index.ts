@@ -8,6 +8,7 @@ export { loadMnist, toTensor, BatchSource, splitIndices, withoutLabels, labelCou
 export {
   trainRun,
   objective,
+  klBetaAt,
   reconstructionLoss,
   makeOptimizer,
   measureSplit,

@@ -155,6 +155,11 @@ export function objective(ae: Autoencoder, c: ModelConfig, input: tf.Tensor, tar
   });
 }
 
+/** A VAE's KL weight in an epoch (1-based): β·(epoch−1)/N over the first N epochs of a KL warm-up, then β. */
+export function klBetaAt(c: Pick<ModelConfig, 'beta' | 'klWarmupEpochs'>, epoch: number): number {
+  return c.klWarmupEpochs > 0 ? c.beta * Math.min(1, (epoch - 1) / c.klWarmupEpochs) : c.beta;
+}
+
 export function reconstructionLoss(kind: 'mse' | 'bce', recon: tf.Tensor, target: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
     if (kind === 'mse') return tf.mean(tf.squaredDifference(recon, target)) as tf.Scalar;
@@ -243,8 +248,7 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
   const valImages = split.val.length ? new BatchSource(opts.dataset, split.val, valChunk) : undefined;
   const nTrain = split.train.length;
   const trainLabels = labels ? Int32Array.from(split.train, (i) => labels[i]) : undefined;
-  /** A VAE's KL weight in an epoch: β·(epoch−1)/N over the first N epochs of a KL warm-up, then β. */
-  const betaAt = (epoch: number) => (c.klWarmupEpochs > 0 ? c.beta * Math.min(1, (epoch - 1) / c.klWarmupEpochs) : c.beta);
+  const betaAt = (epoch: number) => klBetaAt(c, epoch);
   let cE: ModelConfig = c;
   const batches = Math.ceil(nTrain / c.batchSize);
   const batchStep = makeBatchStep({ c, ae, vars, images: trainImages, fast, optimizer, whyNotFast: 'reason' in compiled ? compiled.reason : null, reportStep });

@@ -10,7 +10,9 @@
 //  - a worker SIGKILLed mid-epoch, then a relaunch, continues from the last checkpoint with no
 //    epoch lost; torchrun's own restart (--max-restarts) does the same within one launch; the
 //    interrupted job imported in between is Resumed by the studio;
-//  - samples/s for 1 and 2 workers, printed (two shared cores do not scale: see README).
+//  - samples/s for 1 and 2 workers, printed (two shared cores do not scale: see README);
+//  - a VAE's KL warm-up: the β train.py's training loop uses in epochs 1..3, and its objective on
+//    fixed weights, batch and ε with that β, against the studio's schedule and objective.
 // Never skipped: PyTorch comes from the local pip index like Keras and onnxruntime for the export
 // tests; if it cannot be installed, the file fails with pip's reason.
 import fs from 'node:fs';
@@ -19,7 +21,8 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadMnist, loadTrained, trainRun, type Dataset } from '../../src-main/engine';
+import { buildAutoencoder, klBetaAt, loadMnist, loadTrained, objective, trainRun, validateConfig, type Dataset } from '../../src-main/engine';
+import { tf } from '../../src-main/engine/tf';
 import { exportJob } from '../../src-main/engine/job/export';
 import { importJobAsRun } from '../../src-main/engine/job/import';
 import { createHost, type Host } from '../../src-main/host';
@@ -215,6 +218,68 @@ describe('cluster jobs: weights round trip without training, every kind (and a 3
     expect(r.epochsDone).toBe(3);
     expect(r.history.loss).toHaveLength(3);
   });
+});
+
+describe('cluster jobs: KL warm-up', () => {
+  it("train.py's β schedule is the studio's: the β its training loop uses in epochs 1..3, and its objective on fixed weights, batch and ε", async () => {
+    const started = Date.now();
+    const data = rgb(96, 5);
+    const input = { kind: 'vae', inputShape: data.shape, latentDim: 12, hidden: [32], beta: 8, klWarmupEpochs: 2, epochs: 3, batchSize: 32, seed: 13 };
+    const checked = validateConfig(input, { count: data.count, shape: data.shape });
+    if (!checked.ok) throw new Error(JSON.stringify(checked.errors));
+    const c = checked.config;
+    const jobDir = path.join(work, 'kl-warmup');
+    // no checkpoint: the job starts at epoch 1 from the studio's own initial weights for the config
+    await exportJob({ config: input, dataset: data, datasetSpec: null, datasetName: 'blobs', name: 'kl-warmup', out: jobDir });
+
+    // the fixed batch and ε, and the studio's objective on them with its β of each epoch
+    const n = 16;
+    const seed = 77;
+    const batch = floats(data, n);
+    const epochs = [1, 2, 3];
+    const ae = buildAutoencoder(c);
+    const studio = tf.tidy(() => {
+      const x = tf.tensor(batch, [n, ...data.shape]);
+      // the ε the studio's objective draws for this seed
+      writeNpy(path.join(jobDir, 'eps.npy'), tf.randomNormal([n, c.latentDim], 0, 1, 'float32', seed).dataSync() as Float32Array, [n, c.latentDim]);
+      return epochs.map((e) => ({ beta: klBetaAt(c, e), loss: objective(ae, { ...c, beta: klBetaAt(c, e) }, x, x, seed).dataSync()[0] }));
+    });
+    ae.encoder.dispose();
+    ae.decoder.dispose();
+    writeNpy(path.join(jobDir, 'batch.npy'), batch, [n, ...data.shape]);
+
+    const result = path.join(work, 'kl-warmup.json');
+    const r = spawnSync(env.python, [path.join(here, 'py', 'job_kl_warmup.py'), jobDir, String(epochs.length), path.join(jobDir, 'batch.npy'), path.join(jobDir, 'eps.npy'), result], {
+      encoding: 'utf8',
+      timeout: 300_000,
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+    });
+    if (r.status !== 0) throw new Error(`job_kl_warmup.py failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
+    const torch = (JSON.parse(fs.readFileSync(result, 'utf8')) as { epochs: Array<{ epoch: number; loopBetas: number[]; objectiveCalls: number; klBeta: number; loss: number | null }> }).epochs;
+    console.log(
+      `KL warm-up (β 8 over 2 epochs), per epoch — studio β ${studio.map((s) => s.beta).join(' / ')}, train.py β ${torch.map((t) => t.loopBetas.join('|')).join(' / ')}; ` +
+        `objective studio ${studio.map((s) => s.loss.toFixed(6)).join(' / ')}, PyTorch ${torch.map((t) => t.loss?.toFixed(6)).join(' / ')} (max relative diff ${Math.max(...torch.map((t, i) => Math.abs(t.loss! - studio[i].loss) / studio[i].loss)).toExponential(2)}; ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
+
+    // the schedule really anneals here (0, β/2, β), so a shifted or missing warm-up shows
+    expect(studio.map((s) => s.beta)).toEqual([0, 4, 8]);
+    expect(torch.map((t) => t.epoch)).toEqual(epochs);
+    for (const [i, t] of torch.entries()) {
+      // every batch of the epoch (training and validation) with one β: the studio's for that epoch
+      expect(t.objectiveCalls).toBeGreaterThan(0);
+      expect(t.loopBetas).toHaveLength(1);
+      expect(t.loopBetas[0]).toBeCloseTo(studio[i].beta, 12);
+      expect(t.klBeta).toBeCloseTo(studio[i].beta, 12);
+      expect(Math.abs(t.loss! - studio[i].loss) / studio[i].loss).toBeLessThan(1e-5);
+    }
+    // and the KL term is large enough for a wrong β to show in the objective (well above 1e-5 of it)
+    expect((studio[1].loss - studio[0].loss) / studio[0].loss).toBeGreaterThan(1e-3);
+    // the KL part alone (β/2 and β against β = 0) agrees too
+    for (const i of [1, 2]) {
+      const [kS, kT] = [studio[i].loss - studio[0].loss, torch[i].loss! - torch[0].loss!];
+      expect(Math.abs(kT - kS) / kS).toBeLessThan(1e-3);
+    }
+  }, 300_000);
 });
 
 describe('cluster jobs: torchrun with two workers, through the host', () => {
