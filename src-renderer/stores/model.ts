@@ -273,8 +273,8 @@ export const useModelStore = defineStore('model', () => {
   /** Layers, shapes and parameters; shown whenever the architecture itself is valid (a bad training field does not hide it). */
   const summary = computed(() => {
     if (hidden.value === undefined) return undefined;
-    const { kind, latentDim, activation, outputActivation } = form;
-    const r = validateConfig({ kind, latentDim, activation, outputActivation, inputShape: inputShape.value, hidden: hidden.value });
+    const { kind, latentDim, activation, outputActivation, kernelSize } = form;
+    const r = validateConfig({ kind, latentDim, activation, outputActivation, kernelSize, inputShape: inputShape.value, hidden: hidden.value });
     return r.ok ? summarizeModel(r.config) : undefined;
   });
 

@@ -135,6 +135,16 @@ describe('Model view', () => {
     const store = useModelStore();
     expect(file).toEqual(JSON.parse(JSON.stringify({ config: store.config, dataset: store.runDataset })));
     expect(file.config).toMatchObject({ kind: 'conv', inputShape: [28, 28, 1] });
+    // a conv model's kernel size sits with its architecture, and changes the network's summary
+    const architecture = w.find('[data-testid="field-hidden"]').element.closest('.grid')!;
+    expect(architecture.querySelector('[data-testid="field-kernelSize"]')).not.toBeNull();
+    await w.find('[data-testid="field-kernelSize"]').setValue('5');
+    await flushPromises();
+    expect(useModelStore().config.kernelSize).toBe(5);
+    expect(w.find('[data-testid="model-params"]').text()).not.toBe(CONV_PARAMS.toLocaleString('en-US'));
+    await w.find('[data-testid="field-kernelSize"]').setValue('3');
+    await flushPromises();
+    expect(w.find('[data-testid="model-params"]').text()).toBe(CONV_PARAMS.toLocaleString('en-US'));
 
     await w.find('[data-testid="field-latentDim"]').setValue('0');
     expect(w.find('[data-testid="error-latentDim"]').text()).toBe('must be at least 1');
@@ -148,6 +158,7 @@ describe('Model view', () => {
     // a dense model's code must be smaller than the image
     await w.find('[data-testid="preset-dense"]').trigger('click');
     expect(w.find('[data-testid="preset-dense"]').attributes('aria-pressed')).toBe('true');
+    expect(w.find('[data-testid="field-kernelSize"]').exists()).toBe(false);
     expect(w.find('[data-testid="model-params"]').text()).toBe('201,616');
     await w.find('[data-testid="field-latentDim"]').setValue('800');
     expect(w.find('[data-testid="error-latentDim"]').text()).toMatch(/the code \(800\) must be smaller than the image \(784 values\)/);

@@ -156,7 +156,7 @@ describe('end-of-run metrics', () => {
 });
 
 describe('Model view: bigger pictures, held-out data, rare and anomalous classes', () => {
-  it('puts kernel size, test split, left-out labels and balancing into the config; KL warm-up only for VAEs', async () => {
+  it('puts test split, left-out labels and balancing into the config; KL warm-up only for VAEs', async () => {
     const m = useModelStore();
     const w = mount(UsesOptions);
     await flushPromises();
@@ -164,8 +164,7 @@ describe('Model view: bigger pictures, held-out data, rare and anomalous classes
     await w.find('[data-testid="exclude-7"]').setValue(true);
     await w.find('[data-testid="field-balanceClasses"]').setValue(true);
     await w.find('[data-testid="field-testSplit"]').setValue('0.1');
-    await w.find('[data-testid="field-kernelSize"]').setValue('5');
-    expect(m.config).toMatchObject({ excludeLabels: [2, 7], balanceClasses: true, testSplit: 0.1, kernelSize: 5, klWarmupEpochs: 0 });
+    expect(m.config).toMatchObject({ excludeLabels: [2, 7], balanceClasses: true, testSplit: 0.1, klWarmupEpochs: 0 });
     expect(m.valid).toBe(true);
     expect(w.find('[data-testid="field-klWarmupEpochs"]').exists()).toBe(false);
     m.setKind('conv-vae');
