@@ -1,6 +1,8 @@
-// Atomic writes without tfjs (the dataset store and the CLI use them too): everything goes into a
-// temporary folder or file beside the target, which then replaces it by rename. A crash leaves
-// either the old version or the new one, never half of one.
+// The one file-system module for atomic writes (no tfjs: the host, the dataset store, the exports
+// and the CLI use it too): everything goes into a temporary folder or file beside the target, is
+// fsynced, and then replaces the target by rename. A crash leaves either the old version or the
+// new one, never half of one; a failure (a full disk) removes the temporary and leaves the target
+// as it was.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -79,4 +81,57 @@ export async function writeFileAtomicAsync(file: string, data: string | Uint8Arr
     throw err;
   }
   await fs.promises.rename(tmp, file);
+}
+
+/**
+ * Writes one file through `fill(tmp)`, which writes a hidden temporary file beside `file` (so
+ * writers that take a path — image encoders, model converters — stay atomic); it is fsynced and
+ * renamed over `file`, or removed if anything fails.
+ */
+export async function writeFileAtomicWith(file: string, fill: (tmp: string) => Promise<void> | void): Promise<void> {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}`);
+  try {
+    await fill(tmp);
+    const fd = fs.openSync(tmp, 'r');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Copies a file or a folder to `dest` without blocking (the host's Save as…): into a temporary
+ * name beside `dest`, fsynced, then renamed over it, so `dest` is whole or as it was; the
+ * temporary is removed on failure and the error (e.g. ENOSPC) is passed on.
+ */
+export async function copyAtomic(src: string, dest: string): Promise<void> {
+  const tmp = `${dest}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    await fs.promises.cp(src, tmp, { recursive: true, errorOnExist: true, force: false });
+    await fsyncTreeAsync(tmp);
+    await fs.promises.rm(dest, { recursive: true, force: true });
+    await fs.promises.rename(tmp, dest);
+  } catch (err) {
+    await fs.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** fsync of a file, or of every file under a folder. */
+async function fsyncTreeAsync(p: string): Promise<void> {
+  const st = await fs.promises.stat(p);
+  if (st.isDirectory()) {
+    for (const e of await fs.promises.readdir(p)) await fsyncTreeAsync(path.join(p, e));
+    return;
+  }
+  const fh = await fs.promises.open(p, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }

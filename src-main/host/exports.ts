@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { ExportRecord, type RunSummary } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import type { MethodParams } from '../trainer/protocol';
-import { writeJsonAtomic } from '../engine/atomic';
+import { copyAtomic, writeJsonAtomic } from '../engine/atomic';
 import { CallError, type Handlers } from './dispatch';
 
 /** Native dialogs of the desktop app (absent in serve mode). */
@@ -51,19 +51,6 @@ export function readExport(workspaceDir: string, exportId: string): ExportRecord
     return rec.exportId === exportId ? rec : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Copies a file or folder to `dest` through a temporary name, so `dest` is whole or absent. */
-async function copyAtomic(src: string, dest: string): Promise<void> {
-  const tmp = `${dest}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    await fs.promises.cp(src, tmp, { recursive: true, errorOnExist: true, force: false });
-    await fs.promises.rm(dest, { recursive: true, force: true });
-    await fs.promises.rename(tmp, dest);
-  } catch (err) {
-    await fs.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    throw err;
   }
 }
 

@@ -1,9 +1,10 @@
-// Atomic export outputs: a file is written to a temporary name beside `out` and renamed over it;
-// a folder is filled in a temporary folder and swapped in (atomic.ts). On any failure the
-// temporary is removed, so nothing partial is ever left at `out` (a previous export stays as it was).
+// Atomic export outputs, written through atomic.ts: a file goes to a temporary name beside `out`
+// and is renamed over it (writeFileAtomicWith); a folder is filled in a temporary folder and
+// swapped in (writeDirAtomic). On any failure the temporary is removed, so nothing partial is ever
+// left at `out` (a previous export stays as it was).
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeDirAtomic } from '../atomic';
+import { writeDirAtomic, writeFileAtomicWith } from '../atomic';
 
 export interface ExportResult {
   /** Absolute paths of the files written. */
@@ -30,18 +31,7 @@ export function resultFor(out: string): ExportResult {
 export async function writeFileAtomic(out: string, fill: (tmp: string) => Promise<void> | void): Promise<ExportResult> {
   out = path.resolve(out);
   if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new Error(`${out} is a folder; give a file name to write.`);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  const tmp = path.join(path.dirname(out), `.${path.basename(out)}.tmp-${process.pid}-${Date.now()}`);
-  try {
-    await fill(tmp);
-    const fd = fs.openSync(tmp, 'r');
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, out);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomicWith(out, fill);
   return resultFor(out);
 }
 

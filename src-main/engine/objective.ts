@@ -1,0 +1,69 @@
+// The training objective and the optimizers a run can use (train.ts re-exports them; run/ and
+// the step tests use them).
+import { tf } from './tf';
+import { isVae, type ModelConfig } from './config';
+import type { Autoencoder } from './models';
+
+export function makeOptimizer(c: ModelConfig): tf.Optimizer {
+  switch (c.optimizer) {
+    case 'adam':
+      return tf.train.adam(c.learningRate);
+    case 'rmsprop':
+      return tf.train.rmsprop(c.learningRate, 0.9, c.momentum);
+    case 'sgd':
+      return c.momentum > 0 ? tf.train.momentum(c.learningRate, c.momentum) : tf.train.sgd(c.learningRate);
+  }
+}
+
+/** tfjs optimizers' dispose() frees only the iteration counter; free their slot variables too. */
+export function disposeOptimizerState(optimizer: tf.Optimizer): void {
+  const o = optimizer as unknown as Record<string, unknown>;
+  for (const key of ['accumulatedFirstMoment', 'accumulatedSecondMoment', 'accumulations', 'accumulatedMeanSquares', 'accumulatedMoments', 'accumulatedMeanGrads']) {
+    const slots = o[key] as Array<{ variable: tf.Variable } | undefined> | undefined;
+    if (Array.isArray(slots)) for (const s of slots) if (s?.variable && !s.variable.isDisposed) s.variable.dispose();
+  }
+  for (const key of ['accBeta1', 'accBeta2']) {
+    const v = o[key] as tf.Variable | undefined;
+    if (v && !v.isDisposed) v.dispose();
+  }
+}
+
+/**
+ * The training objective for one batch (a scalar), per pixel:
+ * reconstruction (MSE or BCE) [+ β·KL/D for VAEs] [+ l1·mean|z| for sparse AEs].
+ */
+export function objective(ae: Autoencoder, c: ModelConfig, input: tf.Tensor, target: tf.Tensor, seed: number): tf.Scalar {
+  return tf.tidy(() => {
+    const enc = ae.encoder.apply(input) as tf.Tensor | tf.Tensor[];
+    let z: tf.Tensor;
+    let extra: tf.Scalar | undefined;
+    if (isVae(c.kind)) {
+      const [mu, logVar] = enc as tf.Tensor[];
+      const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', seed);
+      z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps));
+      // KL(q(z|x) || N(0, I)) per image, divided by the pixel count so it lives on the same scale as the per-pixel loss.
+      const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar)), -1));
+      const pixels = c.inputShape[0] * c.inputShape[1] * c.inputShape[2];
+      extra = tf.mul(c.beta / pixels, tf.mean(kl)) as tf.Scalar;
+    } else {
+      z = enc as tf.Tensor;
+      if (c.kind === 'sparse') extra = tf.mul(c.l1, tf.mean(tf.abs(z))) as tf.Scalar;
+    }
+    const recon = ae.decoder.apply(z) as tf.Tensor;
+    const rec = reconstructionLoss(c.loss, recon, target);
+    return (extra ? tf.add(rec, extra) : rec) as tf.Scalar;
+  });
+}
+
+/** A VAE's KL weight in an epoch (1-based): β·(epoch−1)/N over the first N epochs of a KL warm-up, then β. */
+export function klBetaAt(c: Pick<ModelConfig, 'beta' | 'klWarmupEpochs'>, epoch: number): number {
+  return c.klWarmupEpochs > 0 ? c.beta * Math.min(1, (epoch - 1) / c.klWarmupEpochs) : c.beta;
+}
+
+export function reconstructionLoss(kind: 'mse' | 'bce', recon: tf.Tensor, target: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    if (kind === 'mse') return tf.mean(tf.squaredDifference(recon, target)) as tf.Scalar;
+    const p = tf.clipByValue(recon, 1e-7, 1 - 1e-7);
+    return tf.neg(tf.mean(tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p)))))) as tf.Scalar;
+  });
+}
