@@ -18,6 +18,7 @@ import { samplePhotosDir } from '../helpers/photos';
 import { startServe } from '../helpers/serve-process';
 import { launchChromium, screenshotPath } from '../helpers/browser';
 import { repoRoot } from '../helpers/trainer';
+import { mulberry32 } from '../../src-main/engine/rng'; // seeded, so the folder is the same on every machine
 
 /** Label → the sample photograph its pictures are cut from. */
 const SOURCES: Record<string, string> = {
@@ -32,22 +33,10 @@ const PER_LABEL = 80;
 const TRY_IT = ['chelsea.png', 'coffee.png', 'camera.png'];
 const TRAIN_TIMEOUT_MS = 20 * 60_000;
 
-/** mulberry32: a small seeded generator, so the folder is the same on every machine. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** PER_LABEL square crops (35–80 % of the short side, anywhere in the photo, every other one mirrored) per label, 64×64 PNG. */
 async function makePhotos(dir: string): Promise<void> {
   const photos = samplePhotosDir();
-  const rnd = random(404);
+  const rnd = mulberry32(404);
   for (const [label, file] of Object.entries(SOURCES)) {
     const src = path.join(photos, file);
     const { width = 0, height = 0 } = await sharp(src).metadata();

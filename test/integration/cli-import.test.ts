@@ -8,6 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src-main/cli/main';
+import { runCli } from '../helpers/cli';
 import { isTensorFlowNoise } from '../../src-main/cli/quiet';
 import { loadDataset, writeDataset } from '../../src-main/datasets/store';
 import { makeBuiltin } from '../../src-main/datasets/builtins';
@@ -21,16 +22,7 @@ describe('ae-studio import --background', () => {
       .png()
       .toFile(path.join(dir, 'clear.png'));
     const ws = path.join(dir, 'ws');
-    const run = async (...args: string[]) => {
-      const out: string[] = [];
-      const err: string[] = [];
-      const code = await main(
-        ['import', path.join(dir, 'clear.png'), '--workspace', ws, '--size', '8', '--json', ...args],
-        (s) => out.push(s),
-        (s) => err.push(s),
-      );
-      return { code, out: out.join('\n'), err: err.join('\n') };
-    };
+    const run = (...args: string[]) => runCli('import', path.join(dir, 'clear.png'), '--workspace', ws, '--size', '8', '--json', ...args);
     for (const [bg, value] of [
       ['white', 255],
       ['black', 0],
@@ -112,16 +104,7 @@ describe('a stored dataset by its name, as ae-studio train takes it', () => {
       runDir: path.join(ws, 'runs', runId),
     });
     expect(r.status, r.message).toBe('completed');
-    const cli = async (...argv: string[]) => {
-      const out: string[] = [];
-      const err: string[] = [];
-      const code = await main(
-        argv,
-        (s) => out.push(s),
-        (s) => err.push(s),
-      );
-      return { code, out: out.join('\n'), err: err.join('\n') };
-    };
+    const cli = runCli;
 
     const ev = await cli('evaluate', '--workspace', ws, '--run', runId, '--dataset', 'little shapes', '--anomalous', 'triangle', '--json');
     expect(ev.code, ev.err).toBe(0);

@@ -12,6 +12,7 @@ import type { CallRes, EventName, RunStatusPayload, RunSummary } from '../../src
 import { createTestSupervisor } from '../helpers/trainer';
 import { ensurePyEnv, runPython } from '../helpers/pyenv';
 import { main } from '../../src-main/cli/main';
+import { runCli } from '../helpers/cli';
 
 let host: Host;
 let workspace: string;
@@ -109,15 +110,22 @@ describe('a run trained without digit 2, with a test split', () => {
   }, 600_000);
 
   it('ae-studio evaluate prints the same measures headless, with --anomalous by label and --json', async () => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(
-      ['evaluate', '--workspace', workspace, '--run', runId, '--dataset', 'mnist', '--anomalous', '2', '--json', '--scores', path.join(workspace, 'cli-scores.csv')],
-      (s) => out.push(s),
-      (s) => err.push(s),
+    const { code, out, err } = await runCli(
+      'evaluate',
+      '--workspace',
+      workspace,
+      '--run',
+      runId,
+      '--dataset',
+      'mnist',
+      '--anomalous',
+      '2',
+      '--json',
+      '--scores',
+      path.join(workspace, 'cli-scores.csv'),
     );
-    expect(code, err.join('\n')).toBe(0);
-    const r = JSON.parse(out[0]) as {
+    expect(code, err).toBe(0);
+    const r = JSON.parse(out) as {
       counts: { scored: number };
       reconstruction: { mse: number; psnr: number; ssim: number };
       probes: { linear: { codes: { accuracy: number } } };

@@ -14,7 +14,7 @@ import { buildAutoencoder } from '../../src-main/engine/models';
 import { exportModel, ExportError, ImportError, importTfjsExport, importTfjsExportAsRun, writeImageGridPng, writeLatentsCsv, EXPORT_PARTS } from '../../src-main/engine/export';
 import { makeBuiltin } from '../../src-main/datasets/builtins';
 import { writeDataset } from '../../src-main/datasets/store';
-import { main } from '../../src-main/cli/main';
+import { runCli } from '../helpers/cli';
 
 const all = loadMnist(1000, { seed: 5 });
 const subset = (from: number, n: number): Dataset => ({ images: all.images.subarray(from * 784, (from + n) * 784), labels: all.labels?.subarray(from, from + n), count: n, shape: [28, 28, 1] });
@@ -272,16 +272,7 @@ describe('importing a TensorFlow.js export', () => {
 });
 
 describe('ae-studio export and latents', () => {
-  const cli = async (...argv: string[]) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main(
-      argv,
-      (s) => out.push(s),
-      (s) => err.push(s),
-    );
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  };
+  const cli = runCli;
 
   it('exports every format and part of a run', async () => {
     for (const format of ['tfjs', 'keras', 'onnx'] as const) {
