@@ -37,14 +37,22 @@ export function readableDir(dir: string): string | undefined {
   return undefined;
 }
 
+/** Flushes one file's contents to the disk. */
+function fsyncFile(file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 function fsyncTree(dir: string) {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) fsyncTree(p);
     else {
-      const fd = fs.openSync(p, 'r');
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
+      fsyncFile(p);
     }
   }
 }
@@ -54,9 +62,7 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.tmp-${process.pid}`;
   try {
     fs.writeFileSync(tmp, JSON.stringify(value, null, 2));
-    const fd = fs.openSync(tmp, 'r');
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
+    fsyncFile(tmp);
   } catch (err) {
     fs.rmSync(tmp, { force: true }); // e.g. a full disk: no half-written temp file stays behind
     throw err;
@@ -93,9 +99,7 @@ export async function writeFileAtomicWith(file: string, fill: (tmp: string) => P
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${Date.now()}`);
   try {
     await fill(tmp);
-    const fd = fs.openSync(tmp, 'r');
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
+    fsyncFile(tmp);
     fs.renameSync(tmp, file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });

@@ -155,11 +155,6 @@ export class BatchSource {
 }
 
 /**
- * Seeded split into training, validation and (optional) test indices. The validation images are the
- * same with or without a test split (the test images come from what would otherwise train), so
- * turning a test split on does not change what earlier runs validated on.
- */
-/**
  * Input pixels of one forward-only chunk (validation, end-of-run metrics, latent statistics,
  * evaluation): about 2 MB of float32. TensorFlow's eager convolutions take working memory in
  * proportion to their batch (~190 MB for one convolution of 128 images of 64×64×3), so 64×64 or
@@ -174,6 +169,11 @@ export function evalBatchSize(shape: readonly number[], preferred: number): numb
   return Math.max(1, Math.min(preferred, Math.floor(EVAL_CHUNK_PIXELS / perImage)));
 }
 
+/**
+ * Seeded split into training, validation and (optional) test indices. The validation images are the
+ * same with or without a test split (the test images come from what would otherwise train), so
+ * turning a test split on does not change what earlier runs validated on.
+ */
 export function splitIndices(count: number, validationSplit: number, seed: number, testSplit = 0): { train: Int32Array; val: Int32Array; test: Int32Array } {
   const p = permutation(count, seed ^ 0x5eed);
   const nVal = Math.floor(count * validationSplit);
