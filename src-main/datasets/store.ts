@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { writeDirAtomic, writeJsonAtomic } from '../engine/atomic';
-import type { Dataset } from '../engine/data';
+import type { Dataset, RowReader, StreamedDataset } from '../engine/data';
 import type { RawDataset } from './builtins';
 
 /** A missing dataset: code ENOENT, so the host and the trainer report it as `not_found`. */
@@ -154,6 +154,78 @@ export function loadDataset(ws: string, id: string): Dataset & { manifest: Datas
   const images = new Uint8Array(img.buffer, img.byteOffset, img.byteLength);
   const labels = new Int32Array(lab.buffer.slice(lab.byteOffset, lab.byteOffset + lab.byteLength));
   return { images, labels, count: manifest.count, shape: manifest.shape, manifest };
+}
+
+/** A stored dataset's manifest alone (checked against its files), without reading its images. */
+export function readDatasetManifest(ws: string, id: string): DatasetManifest {
+  return readManifest(datasetPath(ws, id), id);
+}
+
+/**
+ * Image files above this size are not read into memory for training: `openDataset` leaves them on
+ * disk and the trainer reads each batch from the file (the operating system caches it, so it is
+ * read from disk once while there is memory to spare, and never counts against the trainer's own).
+ * 60,000 64×64 colour pictures are 737 MB; 60,000 MNIST digits are 47 MB and stay in memory.
+ */
+export const STREAM_ABOVE_BYTES = 256 * 2 ** 20;
+
+/**
+ * A stored dataset's images.u8, read a few rows at a time (engine/data.ts RowReader): one read per
+ * run of consecutive rows into a buffer that is reused from batch to batch. Holds the file open until
+ * `close` (on Linux and macOS a dataset deleted meanwhile stays readable to it).
+ */
+export class RowFile implements RowReader {
+  private fd: number | undefined;
+  private buf = new Uint8Array(0);
+
+  constructor(
+    private readonly file: string,
+    /** Bytes per image (H·W·C). */
+    private readonly rowBytes: number,
+    /** Rows the file holds. */
+    private readonly rows: number,
+  ) {
+    this.fd = fs.openSync(file, 'r');
+  }
+
+  readRows(n: number, rowAt: (k: number) => number): Uint8Array {
+    if (this.fd === undefined) throw new Error(`${path.basename(this.file)} was closed while a run still reads it.`);
+    const size = this.rowBytes;
+    if (this.buf.length < n * size) this.buf = new Uint8Array(n * size);
+    const out = this.buf.subarray(0, n * size);
+    for (let k = 0; k < n;) {
+      const first = rowAt(k);
+      if (!(first >= 0 && first < this.rows)) throw new RangeError(`row ${first} is outside the dataset (${this.rows} images)`);
+      let run = 1;
+      while (k + run < n && rowAt(k + run) === first + run && first + run < this.rows) run++;
+      const bytes = run * size;
+      const got = fs.readSync(this.fd, out, k * size, bytes, first * size);
+      if (got !== bytes) throw new Error(`The dataset's image file ${this.file} ended early (it changed or was cut short while training read it).`);
+      k += run;
+    }
+    return out;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/**
+ * A stored dataset for training: its images in memory (as `loadDataset`) when images.u8 is at most
+ * `streamAbove` bytes, else read from the file batch by batch through a {@link RowFile}. `close()`
+ * releases the file (a no-op for a dataset in memory).
+ */
+export function openDataset(ws: string, id: string, streamAbove = STREAM_ABOVE_BYTES): (Dataset | StreamedDataset) & { manifest: DatasetManifest; close(): void } {
+  const dir = datasetPath(ws, id);
+  const manifest = readManifest(dir, id);
+  const size = manifest.shape[0] * manifest.shape[1] * manifest.shape[2];
+  if (manifest.count * size <= streamAbove) return { ...loadDataset(ws, id), close: () => undefined };
+  const lab = fs.readFileSync(path.join(dir, 'labels.i32'));
+  const labels = new Int32Array(lab.buffer.slice(lab.byteOffset, lab.byteOffset + lab.byteLength));
+  const images = new RowFile(path.join(dir, 'images.u8'), size, manifest.count);
+  return { images, labels, count: manifest.count, shape: manifest.shape, manifest, close: () => images.close() };
 }
 
 /**

@@ -11,6 +11,26 @@ export interface Dataset {
 }
 
 /**
+ * uint8 pixels that stay in a file and are read a batch at a time — how the trainer trains on a
+ * stored dataset too big to hold in memory comfortably (datasets/store.ts `openDataset`).
+ */
+export interface RowReader {
+  /**
+   * Rows `rowAt(0)`…`rowAt(n − 1)` (each H·W·C uint8 pixels), one after the other, in a buffer the
+   * reader reuses: valid until its next call.
+   */
+  readRows(n: number, rowAt: (k: number) => number): Uint8Array;
+}
+
+/** A dataset whose pixels are read from a file batch by batch (see {@link RowReader}). */
+export type StreamedDataset = Omit<Dataset, 'images'> & { images: RowReader };
+
+/** What training reads images from: a dataset in memory, or one streamed from its file. */
+export type TrainingData = Dataset | StreamedDataset;
+
+const inMemory = (px: TrainingData['images']): px is Uint8Array | Float32Array => px instanceof Uint8Array || px instanceof Float32Array;
+
+/**
  * Writes the images at dataset rows `rowAt(0)`…`rowAt(n − 1)` into `out`, one after the other, as
  * float32 in [0,1]: float pixels as they are, uint8 pixels × (1/255). (For every uint8 value v,
  * float32(v × (1/255)) = float32(v / 255), so this is also what v / 255 gives.) Each row is
@@ -18,14 +38,19 @@ export interface Dataset {
  * eight, scales the uint8 ones — in V8 about twice as fast as one loop that reads, multiplies and
  * writes pixel by pixel, and as fast as TensorFlow's gather kernel on a batch of MNIST digits.
  */
-function fillRows(ds: Dataset, n: number, rowAt: (k: number) => number, out: Float32Array): void {
+function fillRows(ds: TrainingData, n: number, rowAt: (k: number) => number, out: Float32Array): void {
   const [h, w, c] = ds.shape;
   const size = h * w * c;
-  for (let k = 0; k < n; k++) {
-    const src = rowAt(k) * size;
-    out.set(ds.images.subarray(src, src + size), k * size);
+  const px = ds.images;
+  if (inMemory(px)) {
+    for (let k = 0; k < n; k++) {
+      const src = rowAt(k) * size;
+      out.set(px.subarray(src, src + size), k * size);
+    }
+  } else {
+    out.set(px.readRows(n, rowAt));
   }
-  if (ds.images instanceof Uint8Array) {
+  if (!(px instanceof Float32Array)) {
     const scale = 1 / 255;
     const end = n * size;
     let j = 0;
@@ -44,7 +69,7 @@ function fillRows(ds: Dataset, n: number, rowAt: (k: number) => number, out: Flo
 }
 
 /** One float32 [N,H,W,C] tensor in [0,1] of the dataset (or of its `indices`), made from one preallocated typed array. */
-export function toTensor(ds: Dataset, indices?: ArrayLike<number>): tf.Tensor4D {
+export function toTensor(ds: TrainingData, indices?: ArrayLike<number>): tf.Tensor4D {
   const [h, w, c] = ds.shape;
   const n = indices ? indices.length : ds.count;
   const out = new Float32Array(n * h * w * c);
@@ -102,7 +127,7 @@ export class BatchSource {
   private reusable = false;
 
   constructor(
-    readonly ds: Dataset,
+    readonly ds: TrainingData,
     readonly rows: Int32Array,
     /** The largest batch expected (the buffer grows if a bigger one is asked for). */
     maxBatch: number,

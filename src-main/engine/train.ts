@@ -13,7 +13,7 @@
 // kernels with one optimizer kernel per variable — for every model models.ts builds; anything it
 // does not know trains on the plain tfjs path (optimizer.minimize), as does AE_FAST_STEP=0 (used
 // by the comparisons in the tests and the bench).
-import type { Dataset } from './data';
+import type { TrainingData } from './data';
 import { RunContext } from './run/context';
 import { RunImages } from './run/images';
 import { EpochLoop, stopsEarly } from './run/epoch';
@@ -99,7 +99,8 @@ export interface RunResult {
 
 export interface TrainOptions {
   config: unknown;
-  dataset: Dataset;
+  /** The images: in memory, or read from their file batch by batch (data.ts TrainingData). */
+  dataset: TrainingData;
   /** Folder of this run: config.json, checkpoint/, model/. */
   runDir: string;
   /** Continue from runDir/checkpoint. */

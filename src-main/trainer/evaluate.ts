@@ -5,7 +5,7 @@ import { evaluateModel, rocCurve, scoresCsv, type Evaluation } from '../engine/e
 import { toTensor } from '../engine/data';
 import { loadRunDataset } from './runs';
 import { forgotten, modelFor } from './gallery';
-import { loadDataset } from '../datasets/store';
+import { readDatasetManifest } from '../datasets/store';
 import { toBase64 } from '../datasets/base64';
 import type { MethodParams } from './protocol';
 
@@ -26,7 +26,7 @@ async function base(p: MethodParams<'evaluate'>): Promise<Cached> {
   if (hit) return hit;
   const m = await modelFor(p.runDir);
   const ds = loadRunDataset(p.dataset, p.workspaceDir);
-  const labelNames = 'builtin' in p.dataset ? ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] : loadDataset(p.workspaceDir, p.dataset.id).manifest.labelNames;
+  const labelNames = 'builtin' in p.dataset ? ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] : readDatasetManifest(p.workspaceDir, p.dataset.id).labelNames;
   const e = await evaluateModel(m.ae, m.config, ds);
   const top = e.scores.slice(0, WORST);
   const per = ds.shape[0] * ds.shape[1] * ds.shape[2];

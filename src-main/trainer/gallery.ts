@@ -6,7 +6,7 @@ import { loadRunDataset } from './runs';
 import { imagesToBase64 as split } from '../datasets/base64';
 import type { MethodParams } from './protocol';
 import { decodeImage } from '../datasets/import';
-import { loadDataset } from '../datasets/store';
+import { readDatasetManifest } from '../datasets/store';
 
 const cache = new Map<string, TrainedModel>();
 /** Called when a run's model is forgotten (its evaluation is stale too). */
@@ -119,7 +119,7 @@ export async function tryImages(p: MethodParams<'galleryTry'>): Promise<unknown>
     background: 'black',
   };
   if ('id' in p.dataset) {
-    const o = loadDataset(p.workspaceDir, p.dataset.id).manifest.options;
+    const o = readDatasetManifest(p.workspaceDir, p.dataset.id).options;
     if (o?.fit === 'crop' || o?.fit === 'pad') options = { ...options, fit: o.fit };
     if (o?.background === 'white') options = { ...options, background: 'white' };
   }

@@ -1,7 +1,7 @@
 // Import jobs inside the trainer process: decoding thousands of images never runs in the host.
 // Progress is throttled; a cancelled or failed import writes nothing.
 import { ImportCancelled, importPaths } from '../datasets/import';
-import { appendToDataset, loadDataset, writeDataset } from '../datasets/store';
+import { appendToDataset, readDatasetManifest, writeDataset } from '../datasets/store';
 import type { MethodParams, SendTrainerEvent } from './protocol';
 import { imagesToBase64 } from '../datasets/base64';
 
@@ -16,7 +16,7 @@ export function startImport(p: MethodParams<'datasetImport'>, send: Send): void 
       // adding to a dataset: its images' size, colour, fit and background
       let options = p.options;
       if (p.into) {
-        const m = loadDataset(p.workspaceDir, p.into).manifest;
+        const m = readDatasetManifest(p.workspaceDir, p.into);
         const o = m.options;
         options = {
           ...options,

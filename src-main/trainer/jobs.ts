@@ -9,7 +9,7 @@ import { exportJob, type ExportJobResult } from '../engine/job/export';
 import { importJobAsRun, JobImportError } from '../engine/job/import';
 import type { JobJson } from '../engine/job/format';
 import { BUILTIN_NAMES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
-import { describeStoredDatasets, findDatasetId, listDatasets, loadDataset, writeDataset } from '../datasets/store';
+import { describeStoredDatasets, findDatasetId, listDatasets, loadDataset, readDatasetManifest, writeDataset } from '../datasets/store';
 import { loadRunDataset } from './runs';
 
 type RunDataset = RunSummary['dataset'];
@@ -33,7 +33,7 @@ export async function exportJobFromWorkspace(p: JobExportParams): Promise<Export
   if (p.run) {
     const spec = p.run.dataset;
     const dataset = loadRunDataset(spec, p.workspaceDir);
-    const manifest = 'id' in spec ? loadDataset(p.workspaceDir, spec.id).manifest : undefined;
+    const manifest = 'id' in spec ? readDatasetManifest(p.workspaceDir, spec.id) : undefined;
     return exportJob({
       ...common,
       config: p.run.config,

@@ -1,9 +1,9 @@
 // Runs inside the trainer process: loads the dataset, calls the engine's trainRun, and forwards
 // its events to the host as plain data (previews as base64), ending with 'run-end'.
-import { loadMnist, trainRun, type Dataset, type RunEvent, type RunResult } from '../engine';
+import { loadMnist, trainRun, type Dataset, type RunEvent, type RunResult, type TrainingData } from '../engine';
 import type { MethodParams, SendTrainerEvent } from './protocol';
 import type { RunEventPayload } from '../contract';
-import { loadDataset } from '../datasets/store';
+import { loadDataset, openDataset, STREAM_ABOVE_BYTES } from '../datasets/store';
 import { toBase64 as b64 } from '../datasets/base64';
 
 type Send = SendTrainerEvent;
@@ -28,6 +28,19 @@ export function loadRunDataset(spec: MethodParams<'runStart'>['dataset'], worksp
   return { images: d.images.subarray(0, n * size), labels: d.labels?.subarray(0, n), count: n, shape: d.shape, labelNames };
 }
 
+/**
+ * A run's images for training: as `loadRunDataset`, except that a big stored dataset stays in its
+ * file and is read batch by batch (datasets/store.ts openDataset). `close()` when the run ends.
+ */
+export function openRunDataset(spec: MethodParams<'runStart'>['dataset'], workspaceDir: string, streamAbove = STREAM_ABOVE_BYTES): TrainingData & { close(): void } {
+  if ('builtin' in spec) return { ...loadRunDataset(spec, workspaceDir), close: () => undefined };
+  const d = openDataset(workspaceDir, spec.id, streamAbove);
+  const n = Math.min(spec.count ?? d.count, d.count);
+  if (!(d.images instanceof Uint8Array || d.images instanceof Float32Array)) return { images: d.images, labels: d.labels?.subarray(0, n), count: n, shape: d.shape, close: d.close };
+  const size = d.shape[0] * d.shape[1] * d.shape[2];
+  return { images: d.images.subarray(0, n * size), labels: d.labels?.subarray(0, n), count: n, shape: d.shape, close: d.close };
+}
+
 /** The engine's event as the contract carries it (previews as base64); typed against the contract, so the two cannot drift apart. */
 function toWire(e: RunEvent): RunEventPayload['event'] {
   if (e.type !== 'preview') return e;
@@ -44,10 +57,12 @@ export function startRun(p: MethodParams<'runStart'>, send: Send): void {
     // reports the epochs that are safely on disk.
     const epochs: Array<{ loss: number; valLoss: number | null }> = [];
     let checkpointed = 0;
+    let dataset: ReturnType<typeof openRunDataset> | undefined;
     try {
+      dataset = openRunDataset(p.dataset, p.workspaceDir);
       result = await trainRun({
         config: p.config,
-        dataset: loadRunDataset(p.dataset, p.workspaceDir),
+        dataset,
         runDir: p.runDir,
         resume: p.resume,
         signal: ctrl.signal,
@@ -70,6 +85,7 @@ export function startRun(p: MethodParams<'runStart'>, send: Send): void {
       result = { status: 'failed', epochsDone: checkpointed, bestValLoss: null, history, message };
     } finally {
       active.delete(p.runId);
+      dataset?.close();
     }
     send('run-end', { runId: p.runId, result });
   })();

@@ -1,8 +1,10 @@
 // Part of `npm run bench`: training on a big dataset without float copies of it. Writes 60,000
 // 64×64 RGB images (uint8, 737 MB) to a temporary workspace with the real dataset store, then — in a
-// fresh process, so the peak RSS is the training's — loads it as the trainer does (loadDataset) and
-// trains a small conv autoencoder on it through the real trainRun (batch 128, 10 % validation, one
-// epoch; BENCH_SCALE_EPOCHS=n for more). Prints one RESULT line: the dataset's uint8 size, the
+// fresh process, so the peak RSS is the training's — opens it as the trainer does (openRunDataset:
+// a dataset this big stays in its file and each batch is read from it) and trains a small conv
+// autoencoder on it through the real trainRun (batch 128, 10 % validation, one epoch;
+// BENCH_SCALE_EPOCHS=n for more; BENCH_SCALE_IN_MEMORY=1 reads the whole file into memory first, as
+// the trainer does for datasets under 256 MB, to compare). Prints one RESULT line: the dataset's uint8 size, the
 // model's size, the peak RSS against the budget (dataset + model + 500 MB), the peak of the run's
 // anonymous memory against the same budget (RSS less TensorFlow's library code mapped from disk,
 // Linux only), the tensor count at every epoch's end (flat: nothing leaks), samples/s. The child
@@ -10,6 +12,7 @@
 // (RSS as well): the 737,280,000-byte dataset prints as 703.
 //   tsx test/bench/scale.ts
 //   BENCH_SCALE_EPOCHS=2 tsx test/bench/scale.ts
+//   BENCH_SCALE_IN_MEMORY=1 tsx test/bench/scale.ts
 //
 // The images: the 10,000 MNIST digits of the `mnist` package, each upscaled 2× (56×56) as in the
 // training bench's model D (R = digit, G = digit mirrored left–right, B = 255 − digit), placed at six
@@ -21,12 +24,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildAutoencoder, loadMnist, parameterCount, trainRun, validateConfig, type ModelConfigInput } from '../../src-main/engine';
 import { tf } from '../../src-main/engine/tf';
-import { loadDataset, writeDataset } from '../../src-main/datasets/store';
+import { STREAM_ABOVE_BYTES, writeDataset } from '../../src-main/datasets/store';
+import { openRunDataset } from '../../src-main/trainer/runs';
 
 const N = Number(process.env.BENCH_SCALE_N ?? 60_000);
 const S = 64;
 const EPOCHS = Number(process.env.BENCH_SCALE_EPOCHS ?? 1);
 const OVERHEAD_MB = 500;
+const IN_MEMORY = process.env.BENCH_SCALE_IN_MEMORY === '1';
 /**
  * The model's memory: every parameter as float32, five times — the model's weights, the fast
  * step's own copy of them, Adam's two moment slots and one gradient.
@@ -91,7 +96,7 @@ async function train(ws: string, id: string): Promise<void> {
   // tfjs-node's TensorFlow library alone makes ~350 MB resident (~300 MB of it its code, mapped from disk): the process before any data.
   const rssAtStart = mb(process.memoryUsage().rss);
   const t0 = performance.now();
-  const ds = loadDataset(ws, id);
+  const ds = openRunDataset({ id }, ws, IN_MEMORY ? Infinity : STREAM_ABOVE_BYTES);
   const loadSec = (performance.now() - t0) / 1000;
   const checked = validateConfig(CONFIG, { count: ds.count, shape: ds.shape });
   if (!checked.ok) throw new Error(JSON.stringify(checked.errors));
@@ -139,9 +144,10 @@ async function train(ws: string, id: string): Promise<void> {
   clearInterval(sampler);
   sample();
   fs.rmSync(runDir, { recursive: true, force: true });
+  ds.close();
   if (r.status !== 'completed') throw new Error(`the run ${r.status}: ${r.message}`);
 
-  const datasetMb = mb(ds.images.byteLength);
+  const datasetMb = mb(ds.count * S * S * 3);
   const modelMb = mb(params * 4 * PARAM_COPIES);
   const peakRssMb = mb(process.resourceUsage().maxRSS * 1024);
   const budgetMb = datasetMb + modelMb + OVERHEAD_MB;
@@ -149,6 +155,8 @@ async function train(ws: string, id: string): Promise<void> {
   const flat = tensors.every((n) => n === tensors[0]) && tf.memory().numTensors === tensorsBefore;
   const result = {
     dataset: `${ds.count}×${ds.shape.join('×')} uint8`,
+    // read from the file batch by batch (the operating system's file cache holds it, outside the process), or held in memory
+    dataset_read: ds.images instanceof Uint8Array ? 'in memory' : 'from its file, batch by batch',
     dataset_uint8_mb: Math.round(datasetMb),
     model_params: params,
     model_mb: Number(modelMb.toFixed(1)),

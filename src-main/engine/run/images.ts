@@ -1,7 +1,7 @@
 // The images of one run: the train / validation / test split (with the config's left-out labels)
 // and the batch sources every batch is filled from (data.ts BatchSource: no float copy of a split).
 import type { ModelConfig } from '../config';
-import { BatchSource, balancedOrder, evalBatchSize, splitIndices, withoutLabels, type Dataset } from '../data';
+import { BatchSource, balancedOrder, evalBatchSize, splitIndices, withoutLabels, type TrainingData } from '../data';
 import { permutation } from '../rng';
 
 export interface RunSplit {
@@ -20,7 +20,7 @@ export class RunImages {
   private readonly trainLabels: Int32Array | undefined;
 
   private constructor(
-    readonly dataset: Dataset,
+    readonly dataset: TrainingData,
     readonly split: RunSplit,
     private readonly c: ModelConfig,
   ) {
@@ -33,7 +33,7 @@ export class RunImages {
   }
 
   /** Splits the dataset as the config says, or explains (in words) why the run cannot train on it. */
-  static plan(c: ModelConfig, dataset: Dataset): RunImages | string {
+  static plan(c: ModelConfig, dataset: TrainingData): RunImages | string {
     const labels = dataset.labels;
     const needLabels = c.balanceClasses ? 'balance classes' : c.excludeLabels.length ? 'leave labels out' : undefined;
     if (needLabels && !labels) return `This dataset has no labels, so the run cannot ${needLabels}. Import it from sub-folders named by label, or turn the option off.`;

@@ -4,7 +4,7 @@ import { tf } from '../tf';
 import type { ModelConfig } from '../config';
 import type { Autoencoder } from '../models';
 import { applyNoise } from '../noise';
-import { BatchSource, evalBatchSize, labelCounts, toTensor, type Dataset } from '../data';
+import { BatchSource, evalBatchSize, labelCounts, toTensor, type TrainingData } from '../data';
 import { imageMetrics } from '../metrics';
 import { objective } from '../objective';
 import type { EndMetrics, SplitMetrics } from '../train';
@@ -47,7 +47,7 @@ export async function endOfRunMetrics(run: RunContext, images: RunImages): Promi
 }
 
 /** Objective, MSE, PSNR, SSIM (means) and per-label MSE of the model on `indices` of the dataset, in batches. */
-export async function measureSplit(ae: Autoencoder, c: ModelConfig, ds: Dataset, indices: Int32Array): Promise<SplitMetrics> {
+export async function measureSplit(ae: Autoencoder, c: ModelConfig, ds: TrainingData, indices: Int32Array): Promise<SplitMetrics> {
   const n = indices.length;
   let loss = 0;
   const mse: number[] = [];
