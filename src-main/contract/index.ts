@@ -39,7 +39,7 @@ export const BackendInfo = z.object({
   tfVersion: z.string(),
   /** tfjs-node package version. */
   tfjsVersion: z.string(),
-  /** Intra-op threads TensorFlow uses. */
+  /** Threads TensorFlow trains with: kernels side by side (inter-op) or one kernel over several (intra-op), whichever is more (engine/threads.ts). */
   threads: z.number().int().positive(),
   /** The trainer's process id. */
   pid: z.number().int().positive(),

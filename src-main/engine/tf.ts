@@ -1,5 +1,7 @@
 // The one import of tfjs for the engine: always the native binding (@tensorflow/tfjs-node),
-// never the browser package (a bundled native addon cannot find its binary).
+// never the browser package (a bundled native addon cannot find its binary). threads.ts runs first:
+// it sets how TensorFlow uses the cores before TensorFlow loads.
+import './threads';
 import * as tf from '@tensorflow/tfjs-node';
 
 export { tf };

@@ -1,11 +1,12 @@
 // The trainer process: owns @tensorflow/tfjs-node (native backend only; docs/ARCHITECTURE.md), answers
 // the host's typed requests, and never dies of a malformed message. Started by supervisor.ts
 // with child_process.fork (Node) or utilityProcess.fork (Electron).
-import os from 'node:os';
 import { createRequire } from 'node:module';
 import { HostToTrainer, methods, type MethodName, type TrainerToHost } from './protocol';
 import { getParentPort } from './port';
 import type { BackendInfo } from '../contract';
+// Before TensorFlow loads: how its kernels use the cores (TensorFlow sizes its thread pools once, at load).
+import { threading } from '../engine/threads';
 
 const port = getParentPort();
 const send = (m: TrainerToHost) => port.send(m);
@@ -43,7 +44,7 @@ function backendInfo(): BackendInfo {
     backend: 'tensorflow',
     tfVersion: binding.TF_Version,
     tfjsVersion: tf.version['tfjs-node'] ?? 'unknown',
-    threads: Number(process.env.TF_NUM_INTRAOP_THREADS) || os.availableParallelism(),
+    threads: Math.max(threading.intraOp, threading.interOp),
     pid: process.pid,
   };
 }

@@ -63,6 +63,7 @@ const mmAttrs = [false, true].map((ta) => [false, true].map((tb) => memo(() => [
 const nhwc = memo(() => [attr.str('data_format', 'NHWC')]);
 const tidxAttrs = [memo(() => [attr.type('Tidx', true), attr.bool('keep_dims', false)]), memo(() => [attr.type('Tidx', true), attr.bool('keep_dims', true)])];
 const tshape = memo(() => [attr.type('Tshape', true)]);
+const sliceAttrs = memo(() => [attr.type('Index', true)]);
 
 /**
  * Every kernel the training step runs goes through `exec`: eagerly by default, or through an
@@ -115,6 +116,8 @@ export const greater = (a: Tensor, b: Tensor) => exec1('Greater', [attr.T()], [a
 /** Sum or mean over `axes` (an int32 tensor, kept by the caller). */
 export const sum = (a: Tensor, axes: Tensor, keepDims = false) => op('Sum', [a, axes], tidxAttrs[+keepDims]());
 export const mean = (a: Tensor, axes: Tensor, keepDims = false) => op('Mean', [a, axes], tidxAttrs[+keepDims]());
+/** The block of `a` at `begin` of `size` (int32 tensors, kept by the caller; −1 = to the end). */
+export const slice = (a: Tensor, begin: Tensor, size: Tensor) => op('Slice', [a, begin, size], sliceAttrs());
 /** Reshape to `shape` (an int32 tensor, kept by the caller). */
 export const reshape = (a: Tensor, shape: Tensor) => op('Reshape', [a, shape], tshape());
 

@@ -16,6 +16,7 @@ import { isVae, type ModelConfig } from '../config';
 import type { Autoencoder } from '../models';
 import * as n from './native';
 import { NativeOptimizer } from './optimizer';
+import { batchParts } from '../threads';
 import { GraphStep } from './graph';
 
 type Tensor = tf.Tensor;
@@ -298,13 +299,16 @@ export class FastStep {
   /**
    * Loss and gradients for one batch (input = the possibly corrupted batch, target = the clean one),
    * with the parameters read from the optimizer's variables and `values` from stepValues (made here
-   * from `seed` when not given). Returns new tensors; the caller disposes them.
+   * from `seed` when not given). Returns new tensors; the caller disposes them. `total`: the images
+   * of the whole batch when this is one part of it (splitLossAndGrads) — loss and gradients then come out as
+   * this part's share of the whole batch's mean, so the parts' sum is the whole batch's.
    */
-  lossAndGrads(input: Tensor, target: Tensor, seed: number, values?: Tensor[]): StepResult {
+  lossAndGrads(input: Tensor, target: Tensor, seed: number, values?: Tensor[], total?: number): StepResult {
     return tf.tidy(() => {
       const c = this.c;
       const k = this.consts;
       const N = input.shape[0];
+      const T = total ?? N;
       const v = values ?? this.stepValues(N, seed);
       const nOpt = v.length - (this.heads.length ? 3 : 0);
       const W = this.optimizer.read();
@@ -337,7 +341,7 @@ export class FastStep {
           : input === target && savedE.length && this.enc[0].type === 'reshape' && savedE[0].y.shape.join() === recon.shape.join()
             ? savedE[0].y
             : n.reshape(target, this.shapeT(N, recon.shape.slice(1)));
-      const M = recon.size;
+      const M = (recon.size / N) * T; // the values the loss averages over: the whole batch's
       const allAxes = this.axes(recon.rank);
       const outLayer = last > 0 ? this.dec[last - 1] : undefined;
       const outAct: Act = outLayer && outLayer.type !== 'reshape' ? outLayer.act : 'linear';
@@ -346,13 +350,13 @@ export class FastStep {
       let rec: Tensor;
       let dOut: Tensor | undefined;
       let dzOut: Tensor | undefined;
-      const invM = this.k(N, 'invM', () => tf.scalar(1 / M));
+      const invM = this.k(N, `invM/${T}`, () => tf.scalar(1 / M));
       if (c.loss === 'mse') {
         const diff = n.sub(recon, flatTarget);
         rec = n.mean(n.square(diff), allAxes);
         dOut = n.mul(
           diff,
-          this.k(N, 'twoInvM', () => tf.scalar(2 / M)),
+          this.k(N, `twoInvM/${T}`, () => tf.scalar(2 / M)),
         );
       } else {
         const p = n.clip(recon, k.lo, k.hi);
@@ -397,18 +401,71 @@ export class FastStep {
           n.mean(n.abs(z), this.axes(z.rank)),
           this.k(0, 'l1', () => tf.scalar(c.l1)),
         );
-        const g = this.k(N, 'l1g', () => tf.scalar(c.l1 / z.size));
+        const zSize = (z.size / N) * T;
+        const g = this.k(N, `l1g/${T}`, () => tf.scalar(c.l1 / zSize));
         dz = n.add(
           dz,
           n.select(
             n.greater(z, k.zero),
             g,
-            this.k(N, 'l1gNeg', () => tf.scalar(-c.l1 / z.size)),
+            this.k(N, `l1gNeg/${T}`, () => tf.scalar(-c.l1 / zSize)),
           ),
         );
       }
-      const loss = extra ? n.add(rec, extra) : rec;
+      // A part's share of the whole batch's mean (the VAE's KL term is one already: its weights are per whole batch).
+      const share = (t: Tensor) =>
+        T === N
+          ? t
+          : n.mul(
+              t,
+              this.k(N, `share/${T}`, () => tf.scalar(N / T)),
+            );
+      const recLoss = share(rec);
+      const loss = extra ? n.add(recLoss, mu ? extra : share(extra)) : recLoss;
       this.backward(this.enc, dz, W, N, savedE, grads, false);
+      return { loss: loss as tf.Scalar, grads };
+    });
+  }
+
+  /** Parts the graph step splits each batch into (threads.ts batchParts: one per core where kernels run on one thread each). */
+  parts = batchParts();
+
+  /**
+   * Loss and gradients of the batch computed as `parts` independent parts (slices of at least
+   * MIN_PART images), each part's gradients already its share of the whole batch's mean, then summed.
+   * Inside the graph the parts have no kernel in common until the sums, so TensorFlow runs them side
+   * by side, one per core. The models have no layer that mixes images (no batch normalisation), so
+   * this is the whole batch's gradient, up to the order of float additions. A VAE's parts take
+   * their rows of the batch's ε; its KL weights are per whole batch already.
+   */
+  splitLossAndGrads(input: Tensor, target: Tensor, values: Tensor[], parts: number): StepResult {
+    const N = input.shape[0];
+    const sizes = partSizes(N, parts);
+    if (sizes.length === 1) return this.lossAndGrads(input, target, 0, values);
+    return tf.tidy(() => {
+      const rank = input.shape.length;
+      const nOpt = values.length - (this.heads.length ? 3 : 0);
+      let begin = 0;
+      let loss: Tensor | undefined;
+      let grads: Tensor[] = [];
+      for (const size of sizes) {
+        const at = this.k(N, `slice${begin}`, () => tf.tensor1d([begin, ...Array<number>(rank - 1).fill(0)], 'int32'));
+        const extent = this.k(N, `extent${size}`, () => tf.tensor1d([size, ...Array<number>(rank - 1).fill(-1)], 'int32'));
+        const x = n.slice(input, at, extent);
+        let partValues = values;
+        if (this.heads.length) {
+          const eps = n.slice(
+            values[nOpt],
+            this.k(N, `slice${begin}r2`, () => tf.tensor1d([begin, 0], 'int32')),
+            this.k(N, `extent${size}r2`, () => tf.tensor1d([size, -1], 'int32')),
+          );
+          partValues = [...values.slice(0, nOpt), eps, ...values.slice(nOpt + 1)];
+        }
+        const part = this.lossAndGrads(x, input === target ? x : n.slice(target, at, extent), 0, partValues, N);
+        loss = loss ? n.add(loss, part.loss) : part.loss;
+        grads = grads.length ? grads.map((g, i) => n.add(g, part.grads[i])) : part.grads;
+        begin += size;
+      }
       return { loss: loss as tf.Scalar, grads };
     });
   }
@@ -429,7 +486,7 @@ export class FastStep {
       this.graph = this.tryGraph
         ? (GraphStep.create(
             this.optimizer,
-            (i, t, values) => this.eagerStep(i, t, 0, values),
+            (i, t, values) => this.eagerStep(i, t, 0, values, this.parts),
             (N, seed) => this.stepValues(N, seed),
           ) ?? null)
         : null;
@@ -457,11 +514,14 @@ export class FastStep {
     return this.eagerStep(input, target, seed);
   }
 
-  /** One step kernel by kernel (also what graph.ts records and replays, with its own `values`). */
-  private eagerStep(input: Tensor, target: Tensor, seed: number, values?: Tensor[]): tf.Scalar {
+  /**
+   * One step kernel by kernel (also what graph.ts records and replays, with its own `values` and the
+   * batch in `parts` parts: see splitLossAndGrads).
+   */
+  private eagerStep(input: Tensor, target: Tensor, seed: number, values?: Tensor[], parts = 1): tf.Scalar {
     const v = values ?? this.stepValues(input.shape[0], seed);
     try {
-      const { loss, grads } = this.lossAndGrads(input, target, seed, v);
+      const { loss, grads } = parts > 1 ? this.splitLossAndGrads(input, target, v, parts) : this.lossAndGrads(input, target, seed, v);
       this.optimizer.apply(grads, v.slice(0, v.length - (this.heads.length ? 3 : 0)));
       tf.dispose(grads);
       return loss;
@@ -487,4 +547,13 @@ export function fastStepEnabled(): boolean {
 /** Whether the step may run as one TensorFlow graph (AE_GRAPH_STEP=0 runs it kernel by kernel, for comparisons). */
 export function graphStepEnabled(): boolean {
   return process.env.AE_GRAPH_STEP !== '0';
+}
+
+/** Smallest part splitLossAndGrads cuts a batch into: below it the kernels are too small to gain from a core of their own. */
+export const MIN_PART = 8;
+
+/** Sizes of the parts of a batch of `n` images: at most `parts`, each at least MIN_PART, as even as can be (the first ones one bigger). */
+export function partSizes(n: number, parts: number): number[] {
+  const k = Math.max(1, Math.min(parts, Math.floor(n / MIN_PART)));
+  return Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0));
 }

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-node';
 import { buildAutoencoder, trainRun, validateConfig, type ModelConfigInput } from '../../../../src-main/engine';
 import { trainableVariables } from '../../../../src-main/engine/models';
 import { makeOptimizer, objective } from '../../../../src-main/engine/train';
-import { FastStep } from '../../../../src-main/engine/fast/step';
+import { FastStep, partSizes } from '../../../../src-main/engine/fast/step';
 import { NativeOptimizer } from '../../../../src-main/engine/fast/optimizer';
 import { GraphMismatch, GraphStep } from '../../../../src-main/engine/fast/graph';
 import * as n from '../../../../src-main/engine/fast/native';
@@ -171,6 +171,41 @@ describe('the hand-written backward pass equals tfjs autodiff of the objective',
       }
       tf.dispose([x, noisy]);
       fast!.dispose();
+      ae.encoder.dispose();
+      ae.decoder.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+});
+
+describe("a batch split into parts (one per core) gives the whole batch's loss and gradients", () => {
+  it('parts are as even as can be, at least 8 images each', () => {
+    expect(partSizes(128, 2)).toEqual([64, 64]);
+    expect(partSizes(25, 3)).toEqual([9, 8, 8]);
+    expect(partSizes(17, 4)).toEqual([9, 8]);
+    expect(partSizes(15, 2)).toEqual([15]);
+    expect(partSizes(128, 1)).toEqual([128]);
+  });
+  for (const [name, config] of KINDS) {
+    it(name, () => {
+      const c = resolve(config);
+      const before = tf.memory().numTensors;
+      const ae = buildAutoencoder(c);
+      const vars = trainableVariables(ae);
+      const fast = FastStep.compile(ae, c, vars)!;
+      const [h, w, ch] = c.inputShape;
+      const x = tf.randomUniform([25, h, w, ch], 0, 1, 'float32', 5);
+      const noisy = tf.tidy(() => tf.clipByValue(tf.add(x, tf.randomNormal(x.shape, 0, 0.3, 'float32', 2)), 0, 1));
+      for (const input of [x, noisy]) {
+        const values = fast.stepValues(25, 11); // a VAE's ε for all 25 images: each part takes its rows
+        const whole = fast.lossAndGrads(input, x, 11, values);
+        const split = fast.splitLossAndGrads(input, x, values, 3); // 9 + 8 + 8 images
+        expect(Math.abs(whole.loss.dataSync()[0] - split.loss.dataSync()[0])).toBeLessThan(1e-6);
+        vars.forEach((v, i) => expect(maxAbsDiff(whole.grads[i], split.grads[i]), v.name).toBeLessThan(1e-6));
+        tf.dispose([whole.loss, ...whole.grads, split.loss, ...split.grads, ...values]);
+      }
+      tf.dispose([x, noisy]);
+      fast.dispose();
       ae.encoder.dispose();
       ae.decoder.dispose();
       expect(tf.memory().numTensors).toBe(before);
