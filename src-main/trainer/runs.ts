@@ -36,9 +36,8 @@ export function openRunDataset(spec: MethodParams<'runStart'>['dataset'], worksp
   if ('builtin' in spec) return { ...loadRunDataset(spec, workspaceDir), close: () => undefined };
   const d = openDataset(workspaceDir, spec.id, streamAbove);
   const n = Math.min(spec.count ?? d.count, d.count);
-  if (!(d.images instanceof Uint8Array || d.images instanceof Float32Array)) return { images: d.images, labels: d.labels?.subarray(0, n), count: n, shape: d.shape, close: d.close };
-  const size = d.shape[0] * d.shape[1] * d.shape[2];
-  return { images: d.images.subarray(0, n * size), labels: d.labels?.subarray(0, n), count: n, shape: d.shape, close: d.close };
+  // Training reads rows by index below `count` only (the split and every batch), so the first n images need no copy or view.
+  return { ...d, labels: d.labels?.subarray(0, n), count: n };
 }
 
 /** The engine's event as the contract carries it (previews as base64); typed against the contract, so the two cannot drift apart. */

@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-node';
 import { buildAutoencoder, trainRun, validateConfig, type ModelConfigInput } from '../../../../src-main/engine';
-import { trainableVariables } from '../../../../src-main/engine/models';
+import { trainableVariables, type Autoencoder } from '../../../../src-main/engine/models';
+import type { ModelConfig } from '../../../../src-main/engine/config';
 import { makeOptimizer, objective } from '../../../../src-main/engine/train';
 import { FastStep, partSizes } from '../../../../src-main/engine/fast/step';
 import { NativeOptimizer } from '../../../../src-main/engine/fast/optimizer';
@@ -147,34 +148,42 @@ function resolve(config: ModelConfigInput) {
   return r.config;
 }
 
+/**
+ * Builds `config`'s model and fast step, runs `check` on a batch of `count` random images and on a noisy
+ * copy of it (the clean batch is the target), frees everything and checks that no tensor is left.
+ */
+function onEachInput(config: ModelConfigInput, count: number, check: (ctx: { c: ModelConfig; ae: Autoencoder; vars: tf.Variable[]; fast: FastStep; input: tf.Tensor; x: tf.Tensor }) => void) {
+  const c = resolve(config);
+  const before = tf.memory().numTensors;
+  const ae = buildAutoencoder(c);
+  const vars = trainableVariables(ae);
+  const fast = FastStep.compile(ae, c, vars);
+  expect(fast, 'the fast step supports every model models.ts builds').toBeDefined();
+  const [h, w, ch] = c.inputShape;
+  const x = tf.randomUniform([count, h, w, ch], 0, 1, 'float32', 5);
+  const noisy = tf.tidy(() => tf.clipByValue(tf.add(x, tf.randomNormal(x.shape, 0, 0.3, 'float32', 2)), 0, 1));
+  for (const input of [x, noisy]) check({ c, ae, vars, fast: fast!, input, x });
+  tf.dispose([x, noisy]);
+  fast!.dispose();
+  ae.encoder.dispose();
+  ae.decoder.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+}
+
 describe('the hand-written backward pass equals tfjs autodiff of the objective', () => {
   for (const [name, config] of KINDS) {
-    it(name, () => {
-      const c = resolve(config);
-      const before = tf.memory().numTensors;
-      const ae = buildAutoencoder(c);
-      const vars = trainableVariables(ae);
-      const fast = FastStep.compile(ae, c, vars);
-      expect(fast, 'the fast step supports every model models.ts builds').toBeDefined();
-      const [h, w, ch] = c.inputShape;
-      const x = tf.randomUniform([16, h, w, ch], 0, 1, 'float32', 5);
-      const noisy = tf.tidy(() => tf.clipByValue(tf.add(x, tf.randomNormal(x.shape, 0, 0.3, 'float32', 2)), 0, 1));
-      for (const input of [x, noisy]) {
+    it(name, () =>
+      onEachInput(config, 16, ({ c, ae, vars, fast, input, x }) => {
         const ref = tf.variableGrads(() => objective(ae, c, input, x, 11), vars);
-        const got = fast!.lossAndGrads(input, x, 11);
+        const got = fast.lossAndGrads(input, x, 11);
         expect(Math.abs(ref.value.dataSync()[0] - got.loss.dataSync()[0])).toBeLessThan(1e-5);
         vars.forEach((v, i) => {
           expect(got.grads[i].shape).toEqual(v.shape);
           expect(maxAbsDiff(ref.grads[v.name], got.grads[i]), v.name).toBeLessThan(TOL);
         });
         tf.dispose([ref.value, ...Object.values(ref.grads), got.loss, ...got.grads]);
-      }
-      tf.dispose([x, noisy]);
-      fast!.dispose();
-      ae.encoder.dispose();
-      ae.decoder.dispose();
-      expect(tf.memory().numTensors).toBe(before);
-    });
+      }),
+    );
   }
 });
 
@@ -187,29 +196,16 @@ describe("a batch split into parts (one per core) gives the whole batch's loss a
     expect(partSizes(128, 1)).toEqual([128]);
   });
   for (const [name, config] of KINDS) {
-    it(name, () => {
-      const c = resolve(config);
-      const before = tf.memory().numTensors;
-      const ae = buildAutoencoder(c);
-      const vars = trainableVariables(ae);
-      const fast = FastStep.compile(ae, c, vars)!;
-      const [h, w, ch] = c.inputShape;
-      const x = tf.randomUniform([25, h, w, ch], 0, 1, 'float32', 5);
-      const noisy = tf.tidy(() => tf.clipByValue(tf.add(x, tf.randomNormal(x.shape, 0, 0.3, 'float32', 2)), 0, 1));
-      for (const input of [x, noisy]) {
+    it(name, () =>
+      onEachInput(config, 25, ({ vars, fast, input, x }) => {
         const values = fast.stepValues(25, 11); // a VAE's ε for all 25 images: each part takes its rows
         const whole = fast.lossAndGrads(input, x, 11, values);
         const split = fast.splitLossAndGrads(input, x, values, 3); // 9 + 8 + 8 images
         expect(Math.abs(whole.loss.dataSync()[0] - split.loss.dataSync()[0])).toBeLessThan(1e-6);
         vars.forEach((v, i) => expect(maxAbsDiff(whole.grads[i], split.grads[i]), v.name).toBeLessThan(1e-6));
         tf.dispose([whole.loss, ...whole.grads, split.loss, ...split.grads, ...values]);
-      }
-      tf.dispose([x, noisy]);
-      fast.dispose();
-      ae.encoder.dispose();
-      ae.decoder.dispose();
-      expect(tf.memory().numTensors).toBe(before);
-    });
+      }),
+    );
   }
 });
 
