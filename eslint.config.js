@@ -18,7 +18,7 @@ const layer = (files, folders, why, extra = {}) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist-main/**', 'dist-renderer/**', 'release/**', 'node_modules/**', 'test-results/**', 'coverage/**', '.scratch/**', 'src-main/engine/export/onnx-proto.ts'] },
+  { ignores: ['dist-main/**', 'dist-renderer/**', 'release/**', 'node_modules/**', 'test-results/**', 'coverage/**', '.scratch/**', 'src-main/formats/onnx-proto.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...vue.configs['flat/recommended'],
@@ -52,8 +52,13 @@ export default tseslint.config(
   layer(['src-main/contract/**'], ['engine', 'host', 'trainer', 'datasets', 'serve', 'electron', 'cli'], 'The contract imports only the schema library', {
     patterns: [{ group: ['node:*', 'fs', 'path', '@tensorflow/*', 'sharp'], message: 'The contract runs in the renderer too: no Node or native imports (docs/ARCHITECTURE.md).' }],
   }),
-  layer(['src-main/engine/**'], ['host', 'trainer', 'serve', 'electron', 'cli', 'datasets'], 'The engine imports only the contract'),
-  layer(['src-main/datasets/**'], ['host', 'trainer', 'serve', 'electron', 'cli'], 'Datasets import only the engine and the contract'),
+  layer(['src-main/fs-safety/**'], ['contract', 'engine', 'formats', 'cluster', 'host', 'trainer', 'datasets', 'serve', 'electron', 'cli'], 'The file-system safety imports nothing of the studio'),
+  layer(['src-main/engine/**'], ['host', 'trainer', 'serve', 'electron', 'cli', 'datasets'], 'The engine imports only the contract and the file-system safety', {
+    patterns: forbid(['formats', 'cluster'], 'The engine does not import the model formats or the cluster jobs'),
+  }),
+  layer(['src-main/formats/**'], ['cluster', 'host', 'trainer', 'serve', 'electron', 'cli', 'datasets'], 'The model formats import only the engine, the contract and the file-system safety'),
+  layer(['src-main/cluster/**'], ['host', 'trainer', 'serve', 'electron', 'cli', 'datasets'], 'The cluster jobs import only the engine, the model formats, the contract and the file-system safety'),
+  layer(['src-main/datasets/**'], ['host', 'trainer', 'serve', 'electron', 'cli'], 'Datasets import only the engine, the contract and the file-system safety'),
   layer(['src-main/trainer/**'], ['host', 'serve', 'electron', 'cli'], 'The trainer process does not import the host or its transports'),
   layer(['src-main/host/**'], ['serve', 'electron', 'cli'], 'The host knows no transport'),
   layer(['src-main/serve/**'], ['electron', 'cli'], 'Serve mode does not import the Electron layer'),

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeFileAtomicAsync } from '../engine/atomic';
+import { writeFileAtomicAsync } from '../fs-safety/atomic';
 import { StoredRunSummary } from '../contract';
 import { BUILTIN_NAMES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
 import { describeStoredDatasets, findDatasetId, loadDataset } from '../datasets/store';

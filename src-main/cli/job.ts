@@ -116,7 +116,7 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
     try {
       res = await importJobIntoWorkspace({ src: path.resolve(src), runDir, workspaceDir: ws });
       summary = jobRunSummary(runId, res);
-      const { writeJsonAtomic } = await import('../engine/atomic');
+      const { writeJsonAtomic } = await import('../fs-safety/atomic');
       writeJsonAtomic(path.join(runDir, 'run.json'), summary);
     } catch (err) {
       cleanupFailedImport(runDir, res?.addedDataset ? path.join(ws, 'datasets', res.addedDataset) : undefined);

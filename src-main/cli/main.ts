@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { BUILTIN_NAMES, BUILTIN_TITLES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
 import { describeStoredDatasets, findDatasetId, listDatasets, loadDataset, writeDataset } from '../datasets/store';
 import { importPaths } from '../datasets/import';
-import { EXPORT_FORMATS, EXPORT_PARTS, type ExportFormat, type ExportPart } from '../engine/export/errors';
+import { EXPORT_FORMATS, EXPORT_PARTS, type ExportFormat, type ExportPart } from '../formats/errors';
 import { UsageError } from './errors';
 import { runsCommand, trainCommand } from './train';
 import { quietTensorFlow } from './quiet';
@@ -155,7 +155,7 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
     if (!EXPORT_PARTS.includes(part)) throw new UsageError(`--part must be one of ${EXPORT_PARTS.join(', ')} (got '${values.part}').`);
     if (!values.out) throw new UsageError('--out PATH is required.');
     const dir = trainedRunDir(ws, values.run);
-    const { exportModel } = await import('../engine/export');
+    const { exportModel } = await import('../formats');
     const res = await exportModel(dir, { format, part, out: path.resolve(values.out) });
     out(
       values.json
@@ -168,7 +168,7 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
     if (!values.dataset) throw new UsageError(`--dataset NAME is required (${BUILTIN_NAMES.join(', ')} or a stored dataset's id or name; see 'ae-studio datasets').`);
     if (!values.out) throw new UsageError('--out codes.csv is required.');
     const dir = trainedRunDir(ws, values.run);
-    const { writeLatentsCsv } = await import('../engine/export');
+    const { writeLatentsCsv } = await import('../formats');
     const { loadTrained } = await import('../engine/trained-model');
     const name = values.dataset;
     let data: { images: Uint8Array; labels: Int32Array; count: number; shape: [number, number, number] };

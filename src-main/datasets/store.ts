@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { writeDirAtomic, writeJsonAtomic } from '../engine/atomic';
+import { writeDirAtomic, writeJsonAtomic } from '../fs-safety/atomic';
 import type { Dataset, RowReader, StreamedDataset } from '../engine/data';
 import type { RawDataset } from './builtins';
 

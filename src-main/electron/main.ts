@@ -4,7 +4,7 @@
 import { app, dialog, protocol, net, shell, type BrowserWindow } from 'electron';
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeJsonAtomic } from '../engine/atomic';
+import { writeJsonAtomic } from '../fs-safety/atomic';
 import { pathToFileURL } from 'node:url';
 import { createHost } from '../host';
 import { TrainerSupervisor } from '../trainer/supervisor';

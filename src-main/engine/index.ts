@@ -25,26 +25,6 @@ export { TrainedModel, loadTrained, pca2, type Images, type Projection } from '.
 export { imageMetrics, msePerImage, ssimPerImage, psnrFromMse, type ImageMetrics } from './metrics';
 export { fitLatentStats, cholesky, sampleCodes, FULL_COVARIANCE_MAX, type LatentStats } from './latent-stats';
 export {
-  exportModel,
-  defaultExportName,
-  writeLatentsCsv,
-  writeImageGridPng,
-  importTfjsExport,
-  importTfjsExportAsRun,
-  readStudioInfo,
-  ExportError,
-  ImportError,
-  EXPORT_FORMATS,
-  EXPORT_PARTS,
-  FORMAT_TITLES,
-  type ExportFormat,
-  type ExportPart,
-  type ExportOptions,
-  type ExportResult,
-  type ImportedModel,
-  type StudioExportInfo,
-} from './export';
-export {
   evaluateModel,
   scoresCsv,
   rocCurve,

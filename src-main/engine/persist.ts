@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from './tf';
 import { fullModel, type Autoencoder } from './models';
-export { writeDirAtomic, readableDir, writeJsonAtomic } from './atomic';
+export { writeDirAtomic, readableDir, writeJsonAtomic } from '../fs-safety/atomic';
 
 /**
  * Saves encoder and decoder (TensorFlow.js layers format) into `dir/encoder` and `dir/decoder`, each

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { ExportRecord, type RunSummary } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import type { MethodParams } from '../trainer/protocol';
-import { copyAtomic, writeJsonAtomic } from '../engine/atomic';
+import { copyAtomic, writeJsonAtomic } from '../fs-safety/atomic';
 import { CallError, type Handlers } from './dispatch';
 
 /** Native dialogs of the desktop app (absent in serve mode). */

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { ExportRecord, RunSummary } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import type { MethodResult } from '../trainer/protocol';
-import { readableDir, writeJsonAtomic } from '../engine/atomic';
+import { readableDir, writeJsonAtomic } from '../fs-safety/atomic';
 import { CallError, type Handlers } from './dispatch';
 import { newExportId, type HostDialogs } from './exports';
 

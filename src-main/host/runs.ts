@@ -10,7 +10,7 @@ import type { TrainerEventArgs } from '../trainer/protocol';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import type { Handlers } from './dispatch';
 import { CallError } from './dispatch';
-import { readableDir, writeFileAtomicAsync } from '../engine/atomic';
+import { readableDir, writeFileAtomicAsync } from '../fs-safety/atomic';
 
 /** How many runs train at once; later runs are queued. */
 export const MAX_CONCURRENT_RUNS = 2;

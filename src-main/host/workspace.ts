@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Settings, type FlaggedItem } from '../contract';
-import { writeJsonAtomic } from '../engine/atomic';
+import { writeJsonAtomic } from '../fs-safety/atomic';
 import { listDatasets } from '../datasets/store';
 
 export const WORKSPACE_SCHEMA_VERSION = 1;

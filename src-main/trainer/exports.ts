@@ -2,7 +2,7 @@
 // CSV and the PNG grids (tfjs-node and sharp live here, never in the host); importing a
 // TensorFlow.js export turns it into a run folder.
 import { loadTrained, type TrainedModel } from '../engine';
-import { exportModel, importTfjsExportAsRun, writeImageGridPng, writeLatentsCsv } from '../engine/export';
+import { exportModel, importTfjsExportAsRun, writeImageGridPng, writeLatentsCsv } from '../formats';
 import { listDatasets } from '../datasets/store';
 import { fromBase64 } from '../datasets/base64';
 import { galleryOp, forgetModel } from './gallery';

@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClusterJobInfo, RunSummary } from '../contract';
-import { exportJob, type ExportJobResult } from '../engine/job/export';
-import { importJobAsRun, JobImportError } from '../engine/job/import';
-import type { JobJson } from '../engine/job/format';
+import { exportJob, type ExportJobResult } from '../cluster/export';
+import { importJobAsRun, JobImportError } from '../cluster/import';
+import type { JobJson } from '../cluster/format';
 import { BUILTIN_NAMES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
 import { describeStoredDatasets, findDatasetId, listDatasets, loadDataset, readDatasetManifest, writeDataset } from '../datasets/store';
 import { loadRunDataset } from './runs';

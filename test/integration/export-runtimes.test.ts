@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-node';
 import { loadMnist, loadTrained, trainRun, type Dataset, type TrainedModel } from '../../src-main/engine';
-import { exportModel, predictPart, readStudioInfo, EXPORT_PARTS, type ExportPart } from '../../src-main/engine/export';
+import { exportModel, predictPart, readStudioInfo, EXPORT_PARTS, type ExportPart } from '../../src-main/formats';
 import { ensurePyEnv, runPython, type PyEnv } from '../helpers/pyenv';
 import { readNpy, writeNpy } from '../helpers/npy';
 import { samplePhotosDir } from '../helpers/photos';

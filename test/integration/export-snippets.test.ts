@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist, loadTrained, trainRun, type TrainedModel } from '../../src-main/engine';
-import { exportModel } from '../../src-main/engine/export';
+import { exportModel } from '../../src-main/formats';
 import { exportSnippet, type SnippetInput } from '../../src-main/contract';
 import { ensurePyEnv, type PyEnv } from '../helpers/pyenv';
 import { repoRoot } from '../helpers/trainer';

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-node';
 import sharp from 'sharp';
 import { loadMnist, loadTrained, trainRun, TrainedModel, validateConfig, type Dataset } from '../../src-main/engine';
 import { buildAutoencoder } from '../../src-main/engine/models';
-import { exportModel, ExportError, ImportError, importTfjsExport, importTfjsExportAsRun, writeImageGridPng, writeLatentsCsv, EXPORT_PARTS } from '../../src-main/engine/export';
+import { exportModel, ExportError, ImportError, importTfjsExport, importTfjsExportAsRun, writeImageGridPng, writeLatentsCsv, EXPORT_PARTS } from '../../src-main/formats';
 import { makeBuiltin } from '../../src-main/datasets/builtins';
 import { writeDataset } from '../../src-main/datasets/store';
 import { runCli } from '../helpers/cli';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/trainer';
 import { tempDir } from './harness';
 import { tally } from './record';
-import { readableDir } from '../../src-main/engine/atomic';
+import { readableDir } from '../../src-main/fs-safety/atomic';
 import { listDatasets, loadDataset } from '../../src-main/datasets/store';
 import { openWorkspaceDir } from '../../src-main/host/workspace';
 

@@ -12,11 +12,11 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist, trainRun, type Dataset } from '../../src-main/engine';
-import { exportModel, importTfjsExport, importTfjsExportAsRun } from '../../src-main/engine/export';
-import { exportJob } from '../../src-main/engine/job/export';
-import { importJobAsRun, readJob } from '../../src-main/engine/job/import';
-import { planWeights, jobPlan } from '../../src-main/engine/job/plan';
-import { readSafetensorsHeader, writeSafetensors } from '../../src-main/engine/job/safetensors';
+import { exportModel, importTfjsExport, importTfjsExportAsRun } from '../../src-main/formats';
+import { exportJob } from '../../src-main/cluster/export';
+import { importJobAsRun, readJob } from '../../src-main/cluster/import';
+import { planWeights, jobPlan } from '../../src-main/engine/layer-plan';
+import { readSafetensorsHeader, writeSafetensors } from '../../src-main/cluster/safetensors';
 import { validateConfig } from '../../src-main/engine/config';
 import { tally } from './record';
 

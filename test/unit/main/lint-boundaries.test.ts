@@ -15,7 +15,9 @@ async function problems(file: string, code: string): Promise<string[]> {
 describe('layer boundaries', () => {
   it.each([
     ['src-main/engine/x.ts', "import { createHost } from '../host';\nexport const h = createHost;", /engine imports only the contract/],
-    ['src-main/engine/export/x.ts', "import { listDatasets } from '../../datasets/store';\nexport const l = listDatasets;", /engine imports only the contract/],
+    ['src-main/engine/run/x.ts', "import { listDatasets } from '../../datasets/store';\nexport const l = listDatasets;", /engine imports only the contract/],
+    ['src-main/engine/x.ts', "import { exportModel } from '../formats';\nexport const e = exportModel;", /engine does not import the model formats/],
+    ['src-main/fs-safety/x.ts', "import { tf } from '../engine/tf';\nexport const t = tf;", /file-system safety imports nothing of the studio/],
     ['src-main/contract/x.ts', "import fs from 'node:fs';\nexport const f = fs;", /no Node or native imports/],
     ['src-main/host/x.ts', "import { startServeServer } from '../serve/server';\nexport const s = startServeServer;", /host knows no transport/],
     ['src-main/host/y.ts', "import { app } from 'electron';\nexport const a = app;", /Only src-main\/electron imports 'electron'/],

@@ -4,7 +4,7 @@
 // left at `out` (a previous export stays as it was).
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeDirAtomic, writeFileAtomicWith } from '../atomic';
+import { writeDirAtomic, writeFileAtomicWith } from '../fs-safety/atomic';
 
 export interface ExportResult {
   /** Absolute paths of the files written. */

@@ -1,4 +1,4 @@
-// The network a config builds, described once for the cluster job: every layer with
+// The network a config builds, described once: every layer with
 // weights, in the order models.ts builds them, with its tfjs kernel shape and the PyTorch module
 // that holds the same weights. Pure (no tfjs): the job exporter writes it into job.json for
 // train.py (which builds its model from it, layer by layer), and the importer checks the
@@ -15,7 +15,7 @@
 //    for k = 3); train.py pads explicitly and crops transposed convolutions the way TensorFlow does.
 // Reads the config defensively: `kernelSize` (3 or 5, default 3) and any number of conv stages
 // (`hidden` = filters per stride-2 stage) work once the config carries them.
-import { isConv, isVae, type ModelConfig } from '../config';
+import { isConv, isVae, type ModelConfig } from './config';
 
 export type Activation = 'relu' | 'elu' | 'tanh' | 'sigmoid' | 'leaky-relu' | 'linear';
 

@@ -1,8 +1,8 @@
 // Latent codes of a dataset as CSV: header `label,z0,z1,…`, one row per image in dataset order;
 // a VAE's row is its posterior mean. Floats are written so they read back to the same float32.
 import fs from 'node:fs';
-import type { Dataset } from '../data';
-import type { TrainedModel } from '../trained-model';
+import type { Dataset } from '../engine/data';
+import type { TrainedModel } from '../engine/trained-model';
 import { writeFileAtomic, type ExportResult } from './output';
 
 export interface LatentsCsvOptions {

@@ -11,7 +11,7 @@
 // (code → image) or 'full' (image → reconstruction through the code, a VAE's mean). Every output
 // is written atomically: a temporary beside `out`, renamed into place; nothing partial is left at
 // `out` when an export fails. What a format cannot express is an ExportError naming the layer.
-import { loadTrained, TrainedModel } from '../trained-model';
+import { loadTrained, TrainedModel } from '../engine/trained-model';
 import { partGraph } from './graph';
 import { ExportError, EXPORT_FORMATS, EXPORT_PARTS, FORMAT_TITLES, type ExportFormat, type ExportPart } from './errors';
 import { exportTfjs } from './tfjs';

@@ -1,7 +1,7 @@
 // The other files of a cluster job folder: launch.sh (torchrun), an example SLURM
 // batch script, requirements.txt and the README for whoever runs the job. Written as arrays of
 // lines so shell's ${…} and markdown's backticks need no escaping.
-import type { ModelConfig } from '../config';
+import type { ModelConfig } from '../engine/config';
 
 export interface JobTexts {
   /** A short name for the job (the run id, or the config's kind). */

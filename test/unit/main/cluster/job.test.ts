@@ -8,11 +8,11 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAutoencoder, loadMnist, validateConfig, type ModelConfigInput } from '../../../../src-main/engine';
-import { jobPlan, planWeights, toTfLayout, toTorchLayout, weightPermutation, MAX_PARAMETERS } from '../../../../src-main/engine/job/plan';
-import { checkExpected, readF32, readSafetensorsHeader, writeSafetensors, SafetensorsError } from '../../../../src-main/engine/job/safetensors';
-import { exportJob, JobError } from '../../../../src-main/engine/job/export';
-import { readJob, JobImportError } from '../../../../src-main/engine/job/import';
-import { TRAIN_PY } from '../../../../src-main/engine/job/train-py';
+import { jobPlan, planWeights, toTfLayout, toTorchLayout, weightPermutation, MAX_PARAMETERS } from '../../../../src-main/engine/layer-plan';
+import { checkExpected, readF32, readSafetensorsHeader, writeSafetensors, SafetensorsError } from '../../../../src-main/cluster/safetensors';
+import { exportJob, JobError } from '../../../../src-main/cluster/export';
+import { readJob, JobImportError } from '../../../../src-main/cluster/import';
+import { TRAIN_PY } from '../../../../src-main/cluster/train-py';
 import { main as cli } from '../../../../src-main/cli/main';
 import type { ModelConfig } from '../../../../src-main/engine/config';
 

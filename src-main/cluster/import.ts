@@ -13,16 +13,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { tf } from '../tf';
-import { validateConfig, type ModelConfig } from '../config';
-import { buildAutoencoder } from '../models';
-import { writeDirAtomic, writeJsonAtomic } from '../atomic';
-import { saveAutoencoder } from '../persist';
-import { fitLatentStats } from '../latent-stats';
-import { BatchSource } from '../data';
-import { TrainedModel } from '../trained-model';
-import { fileInside as fileInsideDir, readJsonCapped } from '../safe-read';
-import { jobPlan, planWeights, toTfLayout, type JobPlan, type PlanWeight } from './plan';
+import { tf } from '../engine/tf';
+import { validateConfig, type ModelConfig } from '../engine/config';
+import { buildAutoencoder } from '../engine/models';
+import { writeDirAtomic, writeJsonAtomic } from '../fs-safety/atomic';
+import { saveAutoencoder } from '../engine/persist';
+import { fitLatentStats } from '../engine/latent-stats';
+import { BatchSource } from '../engine/data';
+import { TrainedModel } from '../engine/trained-model';
+import { fileInside as fileInsideDir, readJsonCapped } from '../fs-safety/safe-read';
+import { jobPlan, planWeights, toTfLayout, type JobPlan, type PlanWeight } from '../engine/layer-plan';
 import { checkExpected, MAX_HEADER_BYTES, readF32, readRaw, readSafetensorsHeader, SafetensorsError, type SafeHeader } from './safetensors';
 import { CheckpointState, DoneJson, JOB_FILES, JOB_FORMAT, JOB_VERSION, JobJson, optimizerSlots, type EpochRecord } from './format';
 

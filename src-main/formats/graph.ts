@@ -7,8 +7,8 @@
 // Only the layers the studio's models are built from are described; anything else (another layer
 // class, activation, data format, dilation, a layer called twice, a nested model) is an
 // ExportError naming the layer.
-import { tf } from '../tf';
-import type { Autoencoder } from '../models';
+import { tf } from '../engine/tf';
+import type { Autoencoder } from '../engine/models';
 import { ExportError, FORMAT_TITLES, type ExportFormat, type ExportPart } from './errors';
 
 export type NodeOp = 'InputLayer' | 'Dense' | 'Conv2D' | 'Conv2DTranspose' | 'Flatten' | 'Reshape' | 'Activation' | 'LeakyReLU';

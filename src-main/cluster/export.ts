@@ -6,14 +6,14 @@
 // Written atomically: a temporary folder beside `out`, renamed into place.
 import fs from 'node:fs';
 import path from 'node:path';
-import { validateConfig, type ModelConfig } from '../config';
-import { buildAutoencoder, type Autoencoder } from '../models';
-import { splitIndices, type Dataset } from '../data';
-import { loadAutoencoder } from '../persist';
-import { readableDir } from '../atomic';
-import { CheckpointState } from '../../contract/runs';
-import { writeFolderAtomic, type ExportResult } from '../export/output';
-import { jobPlan, planWeights, toTorchLayout, type JobPlan, type PlanWeight } from './plan';
+import { validateConfig, type ModelConfig } from '../engine/config';
+import { buildAutoencoder, type Autoencoder } from '../engine/models';
+import { splitIndices, type Dataset } from '../engine/data';
+import { loadAutoencoder } from '../engine/persist';
+import { readableDir } from '../fs-safety/atomic';
+import { CheckpointState } from '../contract/runs';
+import { writeFolderAtomic, type ExportResult } from '../formats/output';
+import { jobPlan, planWeights, toTorchLayout, type JobPlan, type PlanWeight } from '../engine/layer-plan';
 import { writeSafetensors, type TensorToWrite } from './safetensors';
 import { TRAIN_PY } from './train-py';
 import { LAUNCH_SH, REQUIREMENTS_TXT, readme, slurmScript } from './scripts';

@@ -5,18 +5,18 @@
 // decoder as nested models: import takes them out again.
 import fs from 'node:fs';
 import path from 'node:path';
-import { tf } from '../tf';
+import { tf } from '../engine/tf';
 import type { io } from '@tensorflow/tfjs-core';
-import { validateConfig, type ModelConfig } from '../config';
-import { buildAutoencoder, fullModel, type Autoencoder } from '../models';
-import { saveAutoencoder } from '../persist';
-import { writeDirAtomic, writeJsonAtomic } from '../atomic';
-import type { LatentStats } from '../latent-stats';
-import { TrainedModel } from '../trained-model';
+import { validateConfig, type ModelConfig } from '../engine/config';
+import { buildAutoencoder, fullModel, type Autoencoder } from '../engine/models';
+import { saveAutoencoder } from '../engine/persist';
+import { writeDirAtomic, writeJsonAtomic } from '../fs-safety/atomic';
+import type { LatentStats } from '../engine/latent-stats';
+import { TrainedModel } from '../engine/trained-model';
 import { ImportError, type ExportPart } from './errors';
 import { writeFolderAtomic, type ExportResult } from './output';
-import { jobPlan } from '../job/plan';
-import { fileInside, readJsonCapped } from '../safe-read';
+import { jobPlan } from '../engine/layer-plan';
+import { fileInside, readJsonCapped } from '../fs-safety/safe-read';
 import { checkLatentStats, checkTopology, hasNestedModel, readModelJson, readTfjsWeights } from './tfjs-read';
 
 export const STUDIO_TFJS_FORMAT = 'autoencoder-studio/tfjs-export';

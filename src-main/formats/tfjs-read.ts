@@ -7,9 +7,9 @@
 // are refused. The model is then BUILT from the validated config (models.ts), never from
 // model.json's topology, so nothing the file declares is allocated.
 import fs from 'node:fs';
-import type { ModelConfig } from '../config';
-import { planWeights, type JobPlan } from '../job/plan';
-import { fileInside, isPlainRelativePath, readJsonCapped } from '../safe-read';
+import type { ModelConfig } from '../engine/config';
+import { planWeights, type JobPlan } from '../engine/layer-plan';
+import { fileInside, isPlainRelativePath, readJsonCapped } from '../fs-safety/safe-read';
 import { ImportError } from './errors';
 
 const MiB = 2 ** 20;
