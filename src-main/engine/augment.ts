@@ -2,7 +2,9 @@
 // rotated and brightened at random, per image, before noise is added — the target is the
 // augmented clean image, so the model learns the variations instead of memorising the few images.
 // Geometry is one native gather with nearest-neighbour source indices made here (TensorFlow's
-// ImageProjectiveTransform kernel is not in tfjs-node); pixels moved in from outside are 0.
+// ImageProjectiveTransform kernel is not in tfjs-node). Pixels moved in from outside the picture
+// take the nearest edge pixel (Keras' default fill_mode 'nearest'), never black: a picture
+// imported on white keeps a white surround, a photograph continues its edge.
 import { tf } from './tf';
 import { mulberry32 } from './rng';
 import type { ModelConfig } from './config';
@@ -11,12 +13,14 @@ export type AugmentConfig = ModelConfig['augment'];
 
 export const augmentActive = (a: AugmentConfig | undefined): a is AugmentConfig => !!a && (a.flip || a.shift > 0 || a.rotate > 0 || a.brightness > 0);
 
-/** Source pixel of every output pixel of every image (index into the flattened batch; n·h·w = the zero row). */
+/** `i` moved into 0..n-1: a position outside the picture takes its nearest edge pixel. */
+export const edgeIndex = (i: number, n: number): number => (i < 0 ? 0 : i >= n ? n - 1 : i);
+
+/** Source pixel of every output pixel of every image (index into the flattened batch, always inside the same image). */
 export function augmentIndices(n: number, h: number, w: number, a: AugmentConfig, seed: number): { indices: Int32Array; gains: Float32Array } {
   const rand = mulberry32(seed >>> 0);
   const indices = new Int32Array(n * h * w);
   const gains = new Float32Array(n);
-  const zero = n * h * w;
   const cy = (h - 1) / 2;
   const cx = (w - 1) / 2;
   for (let k = 0; k < n; k++) {
@@ -35,9 +39,9 @@ export function augmentIndices(n: number, h: number, w: number, a: AugmentConfig
         let sx = cos * ox + sin * oy + cx;
         const sy = -sin * ox + cos * oy + cy;
         if (flip) sx = w - 1 - sx;
-        const ix = Math.round(sx);
-        const iy = Math.round(sy);
-        indices[(k * h + y) * w + x] = ix >= 0 && ix < w && iy >= 0 && iy < h ? (k * h + iy) * w + ix : zero;
+        const ix = edgeIndex(Math.round(sx), w);
+        const iy = edgeIndex(Math.round(sy), h);
+        indices[(k * h + y) * w + x] = (k * h + iy) * w + ix;
       }
     }
   }
@@ -49,7 +53,7 @@ export function augmentBatch(x: tf.Tensor4D, a: AugmentConfig, seed: number): tf
   const [n, h, w, c] = x.shape;
   const { indices, gains } = augmentIndices(n, h, w, a, seed);
   return tf.tidy(() => {
-    const flat = tf.concat([tf.reshape(x, [n * h * w, c]), tf.zeros([1, c])], 0);
+    const flat = tf.reshape(x, [n * h * w, c]);
     let y = tf.reshape(tf.gather(flat, tf.tensor1d(indices, 'int32')), [n, h, w, c]);
     if (a.brightness > 0) y = tf.clipByValue(tf.mul(y, tf.tensor4d(gains, [n, 1, 1, 1])), 0, 1);
     return y as tf.Tensor4D;
