@@ -26,7 +26,10 @@ export const ModelDraft = z
     count: z.number().int().min(0).max(100_000_000),
     presetId: z.string().max(40).optional(),
     form: z
-      .record(z.string().max(40), z.union([z.string().max(400), z.number(), z.boolean(), z.record(z.string().max(40), z.union([z.string().max(40), z.number(), z.boolean()]))]))
+      .record(
+        z.string().max(40),
+        z.union([z.string().max(400), z.number(), z.boolean(), z.array(z.number().int()).max(10_000), z.record(z.string().max(40), z.union([z.string().max(40), z.number(), z.boolean()]))]),
+      )
       .refine((f) => Object.keys(f).length <= 40, 'at most 40 fields'),
   })
   .strict();

@@ -131,13 +131,44 @@ export const PRESETS: Preset[] = [
   },
 ];
 
-/** Training steps below which a run will not reconstruct recognisably (with few images seen), and what to aim for. */
-const FEW_STEPS = 300;
-const FEW_IMAGES_SEEN = 20_000;
-const TARGET_STEPS = 1_000;
+/**
+ * The one epochs rule: a run reconstructs recognisably once it has taken ENOUGH_STEPS training
+ * steps or seen ENOUGH_IMAGES training images (whichever comes first), counted on the images it
+ * really trains on (after the validation and test splits and the left-out labels).
+ */
+export const ENOUGH_STEPS = 300;
+export const ENOUGH_IMAGES = 20_000;
+const MAX_SUGGESTED_EPOCHS = 500;
 
-/** Fields of the form a draft may carry, with the type each must have. */
-const DRAFT_FIELDS: Record<string, 'string' | 'number' | 'boolean'> = {
+/**
+ * About how many images a run trains on: `count` less the validation and test splits, less the
+ * share of the left-out labels (`labelCounts` of the whole dataset; exact up to how the random
+ * split falls across labels).
+ */
+export function trainingImages(count: number, validationSplit: number, testSplit: number, excluded: readonly number[], labelCounts: readonly number[] | undefined): number {
+  const n = Math.max(0, Math.floor(count) || 0);
+  const kept = n - Math.floor(n * (Number(validationSplit) || 0)) - Math.floor(n * (Number(testSplit) || 0));
+  if (!excluded.length || !labelCounts?.length || kept <= 0) return Math.max(0, kept);
+  const all = labelCounts.reduce((a, b) => a + b, 0);
+  const out = excluded.reduce((a, l) => a + (labelCounts[l] ?? 0), 0);
+  return all > 0 ? Math.round((kept * (all - out)) / all) : kept;
+}
+
+/** Steps per epoch and in all for `trainCount` images, and the fewest epochs the rule above calls enough. */
+export function epochPlan(trainCount: number, batchSize: number, epochs: number) {
+  const perEpoch = trainCount > 0 && batchSize > 0 ? Math.ceil(trainCount / batchSize) : 0;
+  const e = Number(epochs) || 0;
+  const total = perEpoch * e;
+  const enough = perEpoch > 0 ? Math.min(MAX_SUGGESTED_EPOCHS, Math.ceil(ENOUGH_STEPS / perEpoch), Math.ceil(ENOUGH_IMAGES / trainCount)) : undefined;
+  return { perEpoch, total, trainCount, few: enough !== undefined && e < enough, suggested: enough };
+}
+
+/**
+ * The form's plain fields a draft carries, with the type each must have. Typed as every field of
+ * the form but the three kept apart (noise, augment, excludeLabels: restored by restoreDraft), so
+ * a new field that is not saved with the draft is a type error, not a setting lost on reload.
+ */
+const DRAFT_FIELDS: Record<Exclude<keyof ModelForm, 'noise' | 'augment' | 'excludeLabels'>, 'string' | 'number' | 'boolean'> = {
   kind: 'string',
   latentDim: 'number',
   hiddenText: 'string',
@@ -278,21 +309,19 @@ export const useModelStore = defineStore('model', () => {
     return r.ok ? summarizeModel(r.config) : undefined;
   });
 
-  /** Training steps per epoch and in all, and the epochs to suggest when that is too little to learn from. */
+  /** Training steps per epoch and in all on the images the run really trains on, and the fewest epochs that are enough. */
   const steps = computed(() => {
     const n = Math.min(count.value || 0, dataset.value?.count ?? 0);
-    const trainCount = n - Math.floor(n * (Number(form.validationSplit) || 0));
-    const perEpoch = trainCount > 0 && form.batchSize > 0 ? Math.ceil(trainCount / form.batchSize) : 0;
-    const total = perEpoch * (Number(form.epochs) || 0);
-    const few = perEpoch > 0 && total < FEW_STEPS && trainCount * form.epochs < FEW_IMAGES_SEEN;
-    const suggested = perEpoch > 0 ? Math.min(500, Math.max(form.epochs + 1, Math.ceil(TARGET_STEPS / perEpoch))) : undefined;
-    return { perEpoch, total, trainCount, few, suggested };
+    const counts = source.value === BUILTIN_MNIST ? Array<number>(10).fill(1) : manifest.value?.labelCounts;
+    return epochPlan(trainingImages(n, form.validationSplit, form.testSplit, form.excludeLabels, counts), form.batchSize, form.epochs);
   });
-  /** Plain words when the run is too short to give recognisable reconstructions. */
+  /** Plain words when the run is too short to give recognisable reconstructions: the rule, once, and what it means here. */
   const epochAdvice = computed(() => {
     const st = steps.value;
     if (!st.few || !st.suggested) return undefined;
-    return `${st.total} training step${st.total === 1 ? '' : 's'} on ${st.trainCount.toLocaleString('en-US')} images will not give recognisable reconstructions: try ${st.suggested} epochs (about ${(st.suggested * st.perEpoch).toLocaleString('en-US')} steps).`;
+    const left = form.excludeLabels.length ? ` (${form.excludeLabels.length} label${form.excludeLabels.length === 1 ? '' : 's'} left out)` : '';
+    const fmt = (x: number) => x.toLocaleString('en-US');
+    return `Recognisable reconstructions take about ${fmt(ENOUGH_STEPS)} training steps or ${fmt(ENOUGH_IMAGES)} images seen: ${fmt(form.epochs)} epoch${form.epochs === 1 ? '' : 's'} on ${fmt(st.trainCount)} training images${left} give ${fmt(st.total)} step${st.total === 1 ? '' : 's'}. ${fmt(st.suggested)} epochs are enough.`;
   });
   function useSuggestedEpochs() {
     if (steps.value.suggested) form.epochs = steps.value.suggested;
@@ -307,7 +336,9 @@ export const useModelStore = defineStore('model', () => {
   /** One line describing what Train will start. */
   const describe = computed(() => {
     const noise = form.noise.type === 'none' || !form.noise.level ? '' : `, ${form.noise.type} noise ${form.noise.level}`;
-    return `${form.kind} · ${form.latentDim}-d code · ${form.epochs} epoch${form.epochs === 1 ? '' : 's'}${noise}`;
+    const names = form.excludeLabels.map((l) => labelNames.value[l] || String(l));
+    const left = names.length ? ` · without ${names.join(', ')}` : '';
+    return `${form.kind} · ${form.latentDim}-d code · ${form.epochs} epoch${form.epochs === 1 ? '' : 's'}${noise}${left}`;
   });
 
   function applyPreset(id: string) {
@@ -404,7 +435,7 @@ export const useModelStore = defineStore('model', () => {
 
   // The draft lives in the workspace (settings.json): a reload or a restart finds the form as it was.
   const draft = computed<ModelDraft>(() => {
-    const fields: ModelDraft['form'] = { noise: { ...form.noise }, augment: { ...form.augment } };
+    const fields: ModelDraft['form'] = { noise: { ...form.noise }, augment: { ...form.augment }, excludeLabels: [...form.excludeLabels] };
     for (const [k, type] of Object.entries(DRAFT_FIELDS)) {
       const v = (form as unknown as Record<string, unknown>)[k];
       if (typeof v === type && (type !== 'number' || Number.isFinite(v))) fields[k] = v as string | number | boolean;
@@ -429,6 +460,8 @@ export const useModelStore = defineStore('model', () => {
         brightness: typeof a.brightness === 'number' && Number.isFinite(a.brightness) ? a.brightness : 0,
       };
     }
+    const ex = d.form.excludeLabels;
+    form.excludeLabels = Array.isArray(ex) ? [...new Set(ex.filter((l) => Number.isInteger(l) && l >= 0))].sort((x, y) => x - y) : [];
     source.value = d.dataset || BUILTIN_MNIST;
     if (d.count > 0) count.value = d.count;
   }
@@ -440,6 +473,7 @@ export const useModelStore = defineStore('model', () => {
     if (Array.isArray(c.hidden)) f.hiddenText = (c.hidden as number[]).join(', ');
     if (c.noise && typeof c.noise === 'object') f.noise = c.noise as never;
     if (c.augment && typeof c.augment === 'object') f.augment = c.augment as never;
+    if (Array.isArray(c.excludeLabels)) f.excludeLabels = c.excludeLabels as number[];
     restoreDraft({ dataset: s.dataset.builtin ? BUILTIN_MNIST : (s.dataset.id ?? BUILTIN_MNIST), count: s.dataset.count ?? 0, form: f });
   }
   let restoredFor: string | undefined;

@@ -113,7 +113,7 @@ describe('your own pictures in the studio', () => {
     expect(chosen).toMatch(/^pics-/);
     expect(await page.getByTestId('field-epochs').inputValue()).not.toBe('5'); // suggested for 81 training images
     await page.getByTestId('field-epochs').fill('3');
-    expect(await page.getByTestId('epoch-advice').textContent()).toMatch(/9 training steps on 81 images will not give recognisable reconstructions/);
+    expect(await page.getByTestId('epoch-advice').textContent()).toMatch(/3 epochs on 81 training images give 9 steps\./);
     await page.getByTestId('field-epochs').fill('6');
     // an invalid training field (validation split) keeps the network summary, which only the architecture decides
     await page.getByTestId('field-validationSplit').fill('0.9');

@@ -177,7 +177,18 @@ describe('what a reload keeps', () => {
       dataset: 'icons-abc123',
       count: 404,
       presetId: 'conv',
-      form: { kind: 'conv', latentDim: 16, hiddenText: '32, 64', epochs: 84, batchSize: 32, learningRate: 0.002, bogus: 'x', seed: 'not a number', noise: { type: 'gaussian', level: 0.2 } },
+      form: {
+        kind: 'conv',
+        latentDim: 16,
+        hiddenText: '32, 64',
+        epochs: 84,
+        batchSize: 32,
+        learningRate: 0.002,
+        bogus: 'x',
+        seed: 'not a number',
+        noise: { type: 'gaussian', level: 0.2 },
+        excludeLabels: [3, 1, -1],
+      },
     };
     const t = host({
       'workspace:info': () => ({ ok: true, result: { ...WS, settings: { theme: 'system', maxConcurrentRuns: 2, modelDraft: draft } } }),
@@ -192,6 +203,7 @@ describe('what a reload keeps', () => {
     expect(m.form.epochs).toBe(84);
     expect(m.form.seed).toBe(42); // a field of the wrong type is left as it was
     expect(m.form.noise).toEqual({ type: 'gaussian', level: 0.2 });
+    expect(m.form.excludeLabels).toEqual([1, 3]); // the left-out labels come back (a bad one is dropped)
     expect(m.config.inputShape).toEqual([32, 32, 3]);
     expect(t.calls.filter((c) => c.name === 'settings:set')).toHaveLength(0); // restoring saves nothing
 
@@ -201,7 +213,7 @@ describe('what a reload keeps', () => {
     await vi.advanceTimersByTimeAsync(DRAFT_SAVE_MS + 10);
     const saves = t.calls.filter((c) => c.name === 'settings:set');
     expect(saves).toHaveLength(1); // debounced
-    expect(saves[0].payload).toMatchObject({ modelDraft: { dataset: 'icons-abc123', count: 404, form: { epochs: 90, latentDim: 24, hiddenText: '32, 64' } } });
+    expect(saves[0].payload).toMatchObject({ modelDraft: { dataset: 'icons-abc123', count: 404, form: { epochs: 90, latentDim: 24, hiddenText: '32, 64', excludeLabels: [1, 3] } } });
     expect(Object.keys((saves[0].payload as { modelDraft: { form: object } }).modelDraft.form)).not.toContain('hidden');
   });
 
@@ -303,11 +315,24 @@ describe('rough edges', () => {
     m.applyPreset('conv');
     m.form.epochs = 5; // 404 images, batch 32: 12 steps an epoch, 60 in all
     expect(m.steps.total).toBe(60);
-    expect(m.epochAdvice).toMatch(/60 training steps on 364 images will not give recognisable reconstructions: try 84 epochs/);
+    // one rule (300 steps or 20,000 images seen), stated once: 364 images at 12 steps an epoch need 25 epochs
+    expect(m.epochAdvice).toBe('Recognisable reconstructions take about 300 training steps or 20,000 images seen: 5 epochs on 364 training images give 60 steps. 25 epochs are enough.');
+    // left-out labels count: without 'files' (101 of 404) the run trains on about 273 images
+    m.toggleExcluded(1);
+    expect(m.steps.trainCount).toBe(273);
+    expect(m.epochAdvice).toMatch(/on 273 training images \(1 label left out\) give 45 steps\. 34 epochs are enough\./);
+    // no jumps: every epoch count below the suggestion gets the same suggestion, none from it on
+    for (let e = 1; e <= 40; e++) {
+      m.form.epochs = e;
+      expect(m.steps.suggested).toBe(34);
+      expect(!!m.epochAdvice, `${e} epochs`).toBe(e < 34);
+    }
+    m.toggleExcluded(1);
+    m.form.epochs = 5;
     const w = mount(ModelView, { global: { plugins: [pinia] } });
     await flushPromises();
     await w.find('[data-testid="use-suggested-epochs"]').trigger('click');
-    expect(m.form.epochs).toBe(84);
+    expect(m.form.epochs).toBe(25);
     expect(w.find('[data-testid="epoch-advice"]').exists()).toBe(false);
     m.chooseDataset('builtin:mnist');
     m.count = 6000;
@@ -322,7 +347,7 @@ describe('rough edges', () => {
     t.emit('datasets:importDone', { jobId: 'imp-1', status: 'done', manifest: icons, report: { imported: 404, skipped: [], labelCounts: {} } });
     await flushPromises();
     expect(m.source).toBe('icons-abc123');
-    expect(m.form.epochs).toBe(84);
+    expect(m.form.epochs).toBe(25);
   });
 
   it('names a conv VAE for what it is, and a form edited away from its preset "custom"', () => {
