@@ -1,336 +1,39 @@
 // The run configuration being edited in the Model and Noise views (and started from the Train
-// view): architecture, hyperparameters, noise, and the dataset it trains on. Checked as you type
-// by the contract's validateConfig (the very checks the engine runs) and summarised by the
-// contract's pure summarizeModel — no tfjs in the renderer.
+// view). The store only composes its units (stores/model/): the form and its presets
+// (presets.ts), what the run trains on (source.ts), the config and its checks (checks.ts), the
+// epochs advice (epochs.ts), the measured speeds (speed.ts) and the draft kept in the workspace
+// (draft.ts); the actions that change several of them are here.
 import { defineStore } from 'pinia';
-import { computed, onScopeDispose, reactive, ref, watch } from 'vue';
-import {
-  DEFAULT_HIDDEN,
-  summarizeModel,
-  validateConfig,
-  type AugmentConfig,
-  type CallRes,
-  type DatasetManifest,
-  type ModelConfigInput,
-  type ModelDraft,
-  type ModelKind,
-  type NoiseConfig,
-} from '@contract';
-import { useApi } from '../api/instance';
-import { describeError } from '../api/client';
+import { computed, reactive } from 'vue';
+import { DEFAULT_HIDDEN, type ModelKind, type NoiseConfig } from '@contract';
 import { useDatasetsStore } from './datasets';
 import { useRunsStore } from './runs';
-import { useWorkspaceStore } from './workspace';
 import { modelTitle } from '../components/training/describe';
+import { PRESETS, matchingPreset, newForm, type ModelForm, type Preset } from './model/presets';
+import { BUILTIN_MNIST, useRunSource } from './model/source';
+import { useConfigChecks } from './model/checks';
+import { useEpochAdvice } from './model/epochs';
+import { useSpeed } from './model/speed';
+import { useDraft } from './model/draft';
 
-/** Built-in MNIST needs no setup: the trainer has it. */
-export const BUILTIN_MNIST = 'builtin:mnist';
-const MNIST = { shape: [28, 28, 1] as [number, number, number], count: 10_000, name: 'MNIST digits (built in)' };
-
-type Activation = NonNullable<ModelConfigInput['activation']>;
-
-/** Everything the form edits; hidden layers as text ("256, 128") so a half-typed list is fine. */
-export interface ModelForm {
-  kind: ModelKind;
-  latentDim: number;
-  hiddenText: string;
-  activation: Activation;
-  outputActivation: 'sigmoid' | 'linear';
-  loss: 'mse' | 'bce';
-  optimizer: 'adam' | 'sgd' | 'rmsprop';
-  learningRate: number;
-  momentum: number;
-  batchSize: number;
-  epochs: number;
-  validationSplit: number;
-  earlyStoppingPatience: number;
-  seed: number;
-  beta: number;
-  l1: number;
-  noise: NoiseConfig;
-  /** Random flips, shifts, rotations and brightness per training image (all off by default). */
-  augment: AugmentConfig;
-  previewEvery: number;
-  /** Conv kinds: 3×3 or 5×5 kernels. */
-  kernelSize: 3 | 5;
-  /** VAEs: epochs over which β grows from 0 (KL warm-up); 0 = off. */
-  klWarmupEpochs: number;
-  /** Share kept apart as a test split, measured once at the end. */
-  testSplit: number;
-  /** Labels left out of training ("train on all labels except …"). */
-  excludeLabels: number[];
-  /** Class-balanced sampling of training batches. */
-  balanceClasses: boolean;
-}
-
-type Architecture = Pick<
-  ModelForm,
-  'kind' | 'latentDim' | 'activation' | 'outputActivation' | 'loss' | 'optimizer' | 'learningRate' | 'momentum' | 'batchSize' | 'beta' | 'l1' | 'noise' | 'kernelSize'
-> & { hidden: number[] };
-
-const BASE: Omit<Architecture, 'kind' | 'latentDim' | 'hidden'> = {
-  activation: 'relu',
-  outputActivation: 'sigmoid',
-  loss: 'mse',
-  optimizer: 'adam',
-  learningRate: 1e-3,
-  momentum: 0.9,
-  batchSize: 128,
-  beta: 1,
-  l1: 1e-3,
-  noise: { type: 'none', level: 0 },
-  kernelSize: 3,
-};
-
-export interface Preset {
-  id: string;
-  /** `{n}` is replaced with the values per image (784 for MNIST). */
-  label: string;
-  about: string;
-  arch: Architecture;
-}
-
-export const PRESETS: Preset[] = [
-  { id: 'dense', label: 'Dense {n} → 128 → {n} (classic)', about: 'One code layer of 128 units: the autoencoder of the Keras tutorial.', arch: { ...BASE, kind: 'dense', latentDim: 128, hidden: [] } },
-  {
-    id: 'deep-dense',
-    label: 'Deep dense {n} → 256 → 128 → 32',
-    about: 'Two hidden layers each side squeeze the image into a 32-d code.',
-    arch: { ...BASE, kind: 'deep-dense', latentDim: 32, hidden: [256, 128] },
-  },
-  {
-    id: 'conv',
-    label: 'Convolutional, 16-d code',
-    about: 'Two stride-2 convolutions each side; sharp reconstructions from a small code.',
-    arch: { ...BASE, kind: 'conv', latentDim: 16, hidden: [32, 64], batchSize: 32, learningRate: 2e-3 },
-  },
-  {
-    id: 'denoising-conv',
-    label: 'Denoising convolutional (Gaussian σ 0.3)',
-    about: 'The conv model fed noisy images and asked for the clean ones.',
-    arch: { ...BASE, kind: 'conv', latentDim: 16, hidden: [32, 64], batchSize: 32, learningRate: 2e-3, noise: { type: 'gaussian', level: 0.3 } },
-  },
-  {
-    id: 'vae',
-    label: 'Variational, 2-d code',
-    about: 'Learns a distribution: generates new images and a 2-D map of the data.',
-    arch: { ...BASE, kind: 'vae', latentDim: 2, hidden: [512], loss: 'bce', batchSize: 64 },
-  },
-  { id: 'sparse', label: 'Sparse, 64-d code', about: 'An L1 penalty keeps most code units near zero.', arch: { ...BASE, kind: 'sparse', latentDim: 64, hidden: [], l1: 1e-3 } },
-  {
-    id: 'photos-64',
-    label: 'Photos 64×64 RGB: conv, 3 stages',
-    about: 'Three stride-2 stages (32 → 64 → 128 filters, 64 → 8 px) and a 128-d code, for pictures imported at 64×64 in colour.',
-    arch: { ...BASE, kind: 'conv', latentDim: 128, hidden: [32, 64, 128], batchSize: 64 },
-  },
-  {
-    id: 'photos-128',
-    label: 'Photos 128×128 RGB: conv, 4 stages',
-    about: 'Four stride-2 stages (32 → 64 → 128 → 256 filters, 128 → 8 px) and a 256-d code, for pictures imported at 128×128 in colour.',
-    arch: { ...BASE, kind: 'conv', latentDim: 256, hidden: [32, 64, 128, 256], batchSize: 32 },
-  },
-];
-
-/**
- * The one epochs rule: a run reconstructs recognisably once it has taken ENOUGH_STEPS training
- * steps or seen ENOUGH_IMAGES training images (whichever comes first), counted on the images it
- * really trains on (after the validation and test splits and the left-out labels).
- */
-export const ENOUGH_STEPS = 300;
-export const ENOUGH_IMAGES = 20_000;
-const MAX_SUGGESTED_EPOCHS = 500;
-
-/**
- * About how many images a run trains on: `count` less the validation and test splits, less the
- * share of the left-out labels (`labelCounts` of the whole dataset; exact up to how the random
- * split falls across labels).
- */
-export function trainingImages(count: number, validationSplit: number, testSplit: number, excluded: readonly number[], labelCounts: readonly number[] | undefined): number {
-  const n = Math.max(0, Math.floor(count) || 0);
-  const kept = n - Math.floor(n * (Number(validationSplit) || 0)) - Math.floor(n * (Number(testSplit) || 0));
-  if (!excluded.length || !labelCounts?.length || kept <= 0) return Math.max(0, kept);
-  const all = labelCounts.reduce((a, b) => a + b, 0);
-  const out = excluded.reduce((a, l) => a + (labelCounts[l] ?? 0), 0);
-  return all > 0 ? Math.round((kept * (all - out)) / all) : kept;
-}
-
-/** Steps per epoch and in all for `trainCount` images, and the fewest epochs the rule above calls enough. */
-export function epochPlan(trainCount: number, batchSize: number, epochs: number) {
-  const perEpoch = trainCount > 0 && batchSize > 0 ? Math.ceil(trainCount / batchSize) : 0;
-  const e = Number(epochs) || 0;
-  const total = perEpoch * e;
-  const enough = perEpoch > 0 ? Math.min(MAX_SUGGESTED_EPOCHS, Math.ceil(ENOUGH_STEPS / perEpoch), Math.ceil(ENOUGH_IMAGES / trainCount)) : undefined;
-  return { perEpoch, total, trainCount, few: enough !== undefined && e < enough, suggested: enough };
-}
-
-/**
- * The form's plain fields a draft carries, with the type each must have. Typed as every field of
- * the form but the three kept apart (noise, augment, excludeLabels: restored by restoreDraft), so
- * a new field that is not saved with the draft is a type error, not a setting lost on reload.
- */
-const DRAFT_FIELDS: Record<Exclude<keyof ModelForm, 'noise' | 'augment' | 'excludeLabels'>, 'string' | 'number' | 'boolean'> = {
-  kind: 'string',
-  latentDim: 'number',
-  hiddenText: 'string',
-  activation: 'string',
-  outputActivation: 'string',
-  loss: 'string',
-  optimizer: 'string',
-  learningRate: 'number',
-  momentum: 'number',
-  batchSize: 'number',
-  epochs: 'number',
-  validationSplit: 'number',
-  earlyStoppingPatience: 'number',
-  seed: 'number',
-  beta: 'number',
-  l1: 'number',
-  previewEvery: 'number',
-  kernelSize: 'number',
-  klWarmupEpochs: 'number',
-  testSplit: 'number',
-  balanceClasses: 'boolean',
-};
-/** How long the draft waits for more edits before it is saved in the workspace. */
-export const DRAFT_SAVE_MS = 500;
-
-/** "256, 128" → [256, 128]; undefined when a part is not a whole number. */
-export function parseHidden(text: string): number[] | undefined {
-  const parts = text.split(/[\s,]+/).filter(Boolean);
-  if (!parts.every((p) => /^\d+$/.test(p))) return undefined;
-  return parts.map(Number);
-}
+export { PRESETS, parseHidden, type ModelForm, type Preset } from './model/presets';
+export { BUILTIN_MNIST } from './model/source';
+export { ENOUGH_IMAGES, ENOUGH_STEPS, epochPlan, trainingImages } from './model/epochs';
+export { DRAFT_SAVE_MS } from './model/draft';
 
 export const useModelStore = defineStore('model', () => {
   const datasets = useDatasetsStore();
-  const conv = PRESETS.find((p) => p.id === 'conv')!;
-  const form = reactive<ModelForm>({
-    ...conv.arch,
-    noise: { ...conv.arch.noise },
-    hiddenText: conv.arch.hidden.join(', '),
-    epochs: 5,
-    validationSplit: 0.1,
-    earlyStoppingPatience: 0,
-    seed: 42,
-    previewEvery: 20,
-    klWarmupEpochs: 0,
-    testSplit: 0,
-    excludeLabels: [],
-    balanceClasses: false,
-    augment: { flip: false, shift: 0, rotate: 0, brightness: 0 },
-  });
+  const form = reactive<ModelForm>(newForm());
   /** The preset whose architecture and training setup the form has now (undefined: custom). */
-  const presetId = computed(() => {
-    const h = parseHidden(form.hiddenText);
-    return PRESETS.find((p) => {
-      const a = p.arch;
-      return (
-        a.kind === form.kind &&
-        a.latentDim === form.latentDim &&
-        !!h &&
-        a.hidden.join(',') === h.join(',') &&
-        a.activation === form.activation &&
-        a.outputActivation === form.outputActivation &&
-        a.loss === form.loss &&
-        a.optimizer === form.optimizer &&
-        a.learningRate === form.learningRate &&
-        a.batchSize === form.batchSize &&
-        a.noise.type === form.noise.type &&
-        (a.noise.type === 'none' || a.noise.level === form.noise.level)
-      );
-    })?.id;
-  });
-  /** `builtin:mnist` or a stored dataset's id. */
-  const source = ref<string>(BUILTIN_MNIST);
-  /** How many of the dataset's images a run uses. */
-  const count = ref(6000);
+  const presetId = computed(() => matchingPreset(form));
+  const src = useRunSource(form, datasets);
+  const { count, dataset, labelNames, valuesPerImage, runDataset, chooseDataset } = src;
+  const checks = useConfigChecks(form, src);
+  const { config, valid } = checks;
+  const epochs = useEpochAdvice(form, src);
+  const speed = useSpeed(form, config, checks.validation);
+  const draft = useDraft(form, src, presetId, datasets);
 
-  const manifest = computed<DatasetManifest | undefined>(() => datasets.datasets.find((d) => d.id === source.value));
-  /** What the run trains on: name, image shape, images available. */
-  const dataset = computed(() =>
-    source.value === BUILTIN_MNIST ? MNIST : manifest.value ? { shape: manifest.value.shape as [number, number, number], count: manifest.value.count, name: manifest.value.name } : undefined,
-  );
-  /** The dataset's label names by label number (MNIST: the digits). */
-  const labelNames = computed<string[]>(() => (source.value === BUILTIN_MNIST ? ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] : (manifest.value?.labelNames ?? [])));
-  const inputShape = computed<[number, number, number]>(() => dataset.value?.shape ?? MNIST.shape);
-  const valuesPerImage = computed(() => inputShape.value[0] * inputShape.value[1] * inputShape.value[2]);
-  const hidden = computed(() => parseHidden(form.hiddenText));
-
-  /** The config as the contract takes it. */
-  const config = computed<ModelConfigInput>(() => {
-    const { hiddenText: _, noise, excludeLabels, klWarmupEpochs, augment, ...rest } = form;
-    const vae = form.kind === 'vae' || form.kind === 'conv-vae';
-    return {
-      ...rest,
-      klWarmupEpochs: vae ? klWarmupEpochs : 0,
-      excludeLabels: [...excludeLabels],
-      inputShape: inputShape.value,
-      hidden: hidden.value ?? [],
-      noise: { ...noise },
-      augment: { ...augment },
-    };
-  });
-
-  const minCount = computed(() => (source.value === BUILTIN_MNIST ? 100 : 10));
-  const countError = computed(() => {
-    const max = dataset.value?.count ?? 0;
-    if (!Number.isInteger(count.value)) return 'must be a whole number';
-    if (count.value < minCount.value) return `must be at least ${minCount.value}`;
-    if (count.value > max) return `this dataset has ${max.toLocaleString('en-US')} images`;
-    return undefined;
-  });
-
-  const validation = computed(() => validateConfig(config.value, countError.value ? undefined : { count: count.value, shape: dataset.value?.shape ?? MNIST.shape }));
-
-  /** One plain-words message per field (`latentDim`, `hidden`, `noise.level`, `dataset`, `count`…). */
-  const errors = computed<Record<string, string>>(() => {
-    const out: Record<string, string> = {};
-    const put = (field: string, message: string) => (out[field] ??= message);
-    if (!dataset.value) put('dataset', 'This dataset is no longer in the workspace; choose another.');
-    // the same examples as the field's hint in the Model view
-    if (hidden.value === undefined) put('hidden', `write whole numbers separated by commas, e.g. ${form.kind === 'conv' || form.kind === 'conv-vae' ? '32, 64, 128' : '256, 128'}`);
-    if (countError.value) put('count', countError.value);
-    if (labelNames.value.length && labelNames.value.every((_, i) => form.excludeLabels.includes(i))) put('excludeLabels', 'every label is left out: nothing would be left to train on');
-    if (!validation.value.ok) {
-      for (const e of validation.value.errors) {
-        const field = e.field.startsWith('hidden') ? 'hidden' : e.field === 'inputShape' ? 'dataset' : e.field;
-        put(field, e.message);
-      }
-    }
-    return out;
-  });
-  const valid = computed(() => Object.keys(errors.value).length === 0);
-
-  /** Layers, shapes and parameters; shown whenever the architecture itself is valid (a bad training field does not hide it). */
-  const summary = computed(() => {
-    if (hidden.value === undefined) return undefined;
-    const { kind, latentDim, activation, outputActivation, kernelSize } = form;
-    const r = validateConfig({ kind, latentDim, activation, outputActivation, kernelSize, inputShape: inputShape.value, hidden: hidden.value });
-    return r.ok ? summarizeModel(r.config) : undefined;
-  });
-
-  /** Training steps per epoch and in all on the images the run really trains on, and the fewest epochs that are enough. */
-  const steps = computed(() => {
-    const n = Math.min(count.value || 0, dataset.value?.count ?? 0);
-    const counts = source.value === BUILTIN_MNIST ? Array<number>(10).fill(1) : manifest.value?.labelCounts;
-    return epochPlan(trainingImages(n, form.validationSplit, form.testSplit, form.excludeLabels, counts), form.batchSize, form.epochs);
-  });
-  /** Plain words when the run is too short to give recognisable reconstructions: the rule, once, and what it means here. */
-  const epochAdvice = computed(() => {
-    const st = steps.value;
-    if (!st.few || !st.suggested) return undefined;
-    const left = form.excludeLabels.length ? ` (${form.excludeLabels.length} label${form.excludeLabels.length === 1 ? '' : 's'} left out)` : '';
-    const fmt = (x: number) => x.toLocaleString('en-US');
-    return `Recognisable reconstructions take about ${fmt(ENOUGH_STEPS)} training steps or ${fmt(ENOUGH_IMAGES)} images seen: ${fmt(form.epochs)} epoch${form.epochs === 1 ? '' : 's'} on ${fmt(st.trainCount)} training images${left} give ${fmt(st.total)} step${st.total === 1 ? '' : 's'}. ${fmt(st.suggested)} epochs are enough.`;
-  });
-  function useSuggestedEpochs() {
-    if (steps.value.suggested) form.epochs = steps.value.suggested;
-  }
-
-  /** The run's dataset as `runs:start` takes it. */
-  const runDataset = computed(() => (source.value === BUILTIN_MNIST ? { builtin: 'mnist' as const, count: count.value } : { id: source.value, count: count.value }));
-  /** The dataset as `noise:preview` takes it. */
-  const previewDataset = computed(() => (source.value === BUILTIN_MNIST ? { builtin: 'mnist' as const } : { id: source.value }));
   /** A preset's label for the chosen dataset ("Dense 784 → 128 → 784"). */
   const presetLabel = (p: Preset) => p.label.replaceAll('{n}', String(valuesPerImage.value));
   /** One line describing what Train will start. */
@@ -355,23 +58,6 @@ export const useModelStore = defineStore('model', () => {
     form.kind = kind;
     form.hiddenText = DEFAULT_HIDDEN[kind].join(', ');
     if ((kind === 'vae' || kind === 'conv-vae') && form.latentDim > 64) form.latentDim = 16;
-  }
-
-  /** Chooses what to train on; a stored dataset brings its own validation split and seed. */
-  function chooseDataset(id: string) {
-    source.value = id;
-    form.excludeLabels = [];
-    if (id === BUILTIN_MNIST) {
-      count.value = Math.min(count.value, MNIST.count) || 6000;
-      return;
-    }
-    const m = datasets.datasets.find((d) => d.id === id);
-    if (!m) return;
-    count.value = m.count;
-    if (m.options) {
-      form.validationSplit = m.options.validationSplit;
-      form.seed = m.options.seed;
-    }
   }
 
   /** "Train on all labels except …": leaves a label out of training, or takes it back. */
@@ -402,155 +88,27 @@ export const useModelStore = defineStore('model', () => {
     return train();
   }
 
-  /** The training step timed at a few batch sizes for the current architecture (asked for; it takes a few seconds). */
-  const speed = ref<CallRes<'models:speed'> & { forBatch: number }>();
-  const measuring = ref(false);
-  const speedError = ref<string>();
-  /** The model the speed table was measured for: any change of it makes the table stale. */
-  const speedKey = computed(() => JSON.stringify({ ...config.value, epochs: 0, validationSplit: 0, earlyStoppingPatience: 0, seed: 0, previewEvery: 0 }));
-  let measuredKey = '';
-  async function measureSpeed() {
-    if (!validation.value.ok) return;
-    measuring.value = true;
-    speedError.value = undefined;
-    try {
-      const forBatch = form.batchSize;
-      const key = speedKey.value;
-      const r = await useApi().invoke('models:speed', { config: config.value });
-      if (key === speedKey.value) {
-        measuredKey = key;
-        speed.value = { ...r, forBatch };
-      }
-    } catch (err) {
-      speedError.value = describeError(err);
-    } finally {
-      measuring.value = false;
-    }
-  }
-  watch(speedKey, (key) => {
-    if (key === measuredKey) return;
-    speed.value = undefined;
-    speedError.value = undefined;
-  });
-
-  // The draft lives in the workspace (settings.json): a reload or a restart finds the form as it was.
-  const draft = computed<ModelDraft>(() => {
-    const fields: ModelDraft['form'] = { noise: { ...form.noise }, augment: { ...form.augment }, excludeLabels: [...form.excludeLabels] };
-    for (const [k, type] of Object.entries(DRAFT_FIELDS)) {
-      const v = (form as unknown as Record<string, unknown>)[k];
-      if (typeof v === type && (type !== 'number' || Number.isFinite(v))) fields[k] = v as string | number | boolean;
-    }
-    return { dataset: source.value, count: Number.isFinite(count.value) ? Math.max(0, Math.round(count.value)) : 0, ...(presetId.value ? { presetId: presetId.value } : {}), form: fields };
-  });
-  /** Puts a saved draft back, field by field; a field of the wrong type is left as it is. */
-  function restoreDraft(d: ModelDraft) {
-    for (const [k, type] of Object.entries(DRAFT_FIELDS)) {
-      const v = d.form[k];
-      if (typeof v === type && (type !== 'number' || Number.isFinite(v))) (form as unknown as Record<string, unknown>)[k] = v;
-    }
-    const n = d.form.noise as { type?: unknown; level?: unknown } | undefined;
-    if (n && typeof n === 'object' && ['none', 'gaussian', 'salt-pepper', 'masking'].includes(String(n.type)) && typeof n.level === 'number')
-      form.noise = { type: n.type as NoiseConfig['type'], level: n.level };
-    const a = d.form.augment as Partial<Record<keyof AugmentConfig, unknown>> | undefined;
-    if (a && typeof a === 'object') {
-      form.augment = {
-        flip: a.flip === true,
-        shift: typeof a.shift === 'number' && Number.isFinite(a.shift) ? a.shift : 0,
-        rotate: typeof a.rotate === 'number' && Number.isFinite(a.rotate) ? a.rotate : 0,
-        brightness: typeof a.brightness === 'number' && Number.isFinite(a.brightness) ? a.brightness : 0,
-      };
-    }
-    const ex = d.form.excludeLabels;
-    form.excludeLabels = Array.isArray(ex) ? [...new Set(ex.filter((l) => Number.isInteger(l) && l >= 0))].sort((x, y) => x - y) : [];
-    source.value = d.dataset || BUILTIN_MNIST;
-    if (d.count > 0) count.value = d.count;
-  }
-  /** No draft yet: start from the newest run's config and dataset, if any. */
-  function restoreFromRun(s: { config: Record<string, unknown>; dataset: { builtin?: string; id?: string; count?: number } }) {
-    const c = s.config;
-    const f: ModelDraft['form'] = {};
-    for (const k of Object.keys(DRAFT_FIELDS)) if (k in c) f[k] = c[k] as never;
-    if (Array.isArray(c.hidden)) f.hiddenText = (c.hidden as number[]).join(', ');
-    if (c.noise && typeof c.noise === 'object') f.noise = c.noise as never;
-    if (c.augment && typeof c.augment === 'object') f.augment = c.augment as never;
-    if (Array.isArray(c.excludeLabels)) f.excludeLabels = c.excludeLabels as number[];
-    restoreDraft({ dataset: s.dataset.builtin ? BUILTIN_MNIST : (s.dataset.id ?? BUILTIN_MNIST), count: s.dataset.count ?? 0, form: f });
-  }
-  let restoredFor: string | undefined;
-  let saveTimer: ReturnType<typeof setTimeout> | undefined;
-  // a store that goes away (its Pinia is disposed) saves nothing afterwards
-  onScopeDispose(() => clearTimeout(saveTimer));
-  const workspace = useWorkspaceStore();
-  watch(
-    () => workspace.info?.path,
-    async (path) => {
-      if (!path || path === restoredFor) return;
-      restoredFor = undefined; // no saving while the form is being put back
-      const saved = workspace.info?.settings.modelDraft;
-      if (saved) restoreDraft(saved);
-      else {
-        const runs = useRunsStore();
-        await runs.refresh();
-        const newest = runs.order.map((id) => runs.runs[id]?.summary).find((x) => x && x.status !== 'damaged');
-        if (newest) restoreFromRun(newest as never);
-      }
-      if (source.value !== BUILTIN_MNIST) void datasets.refresh();
-      restoredFor = path;
-    },
-    { immediate: true },
-  );
-  watch(
-    () => JSON.stringify(draft.value),
-    () => {
-      if (!restoredFor) return;
-      clearTimeout(saveTimer);
-      const path = restoredFor;
-      saveTimer = setTimeout(() => {
-        if (restoredFor === path) void workspace.setSettings({ modelDraft: draft.value });
-      }, DRAFT_SAVE_MS);
-    },
-  );
-
   // A dataset the user just imported is what they want to train on next.
   datasets.onImported((m) => {
     chooseDataset(m.id);
-    if (steps.value.few) useSuggestedEpochs();
+    if (epochs.steps.value.few) epochs.useSuggestedEpochs();
   });
 
   return {
     form,
     presetId,
-    source,
-    count,
-    manifest,
-    dataset,
-    labelNames,
+    ...src,
     toggleExcluded,
-    inputShape,
-    valuesPerImage,
-    config,
-    validation,
-    errors,
-    valid,
-    summary,
-    steps,
-    epochAdvice,
-    useSuggestedEpochs,
-    runDataset,
-    previewDataset,
+    ...checks,
+    ...epochs,
     describe,
     presetLabel,
     applyPreset,
     setKind,
-    chooseDataset,
     setNoise,
     train,
     trainFirstRun,
-    speed,
-    measuring,
-    speedError,
-    measureSpeed,
-    draft,
-    restoreDraft,
+    ...speed,
+    ...draft,
   };
 });

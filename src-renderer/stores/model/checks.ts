@@ -1,0 +1,58 @@
+// The form as the contract takes it, checked as the user types by the contract's validateConfig
+// (the very checks the engine runs), one plain-words message per field, and the network summary
+// (the contract's pure summarizeModel — no tfjs in the renderer).
+import { computed } from 'vue';
+import { summarizeModel, validateConfig, type ModelConfigInput } from '@contract';
+import { parseHidden, type ModelForm } from './presets';
+import { MNIST, type RunSource } from './source';
+
+export function useConfigChecks(form: ModelForm, src: RunSource) {
+  const { inputShape, countError, count, dataset, labelNames } = src;
+  const hidden = computed(() => parseHidden(form.hiddenText));
+
+  /** The config as the contract takes it. */
+  const config = computed<ModelConfigInput>(() => {
+    const { hiddenText: _, noise, excludeLabels, klWarmupEpochs, augment, ...rest } = form;
+    const vae = form.kind === 'vae' || form.kind === 'conv-vae';
+    return {
+      ...rest,
+      klWarmupEpochs: vae ? klWarmupEpochs : 0,
+      excludeLabels: [...excludeLabels],
+      inputShape: inputShape.value,
+      hidden: hidden.value ?? [],
+      noise: { ...noise },
+      augment: { ...augment },
+    };
+  });
+
+  const validation = computed(() => validateConfig(config.value, countError.value ? undefined : { count: count.value, shape: dataset.value?.shape ?? MNIST.shape }));
+
+  /** One plain-words message per field (`latentDim`, `hidden`, `noise.level`, `dataset`, `count`…). */
+  const errors = computed<Record<string, string>>(() => {
+    const out: Record<string, string> = {};
+    const put = (field: string, message: string) => (out[field] ??= message);
+    if (!dataset.value) put('dataset', 'This dataset is no longer in the workspace; choose another.');
+    // the same examples as the field's hint in the Model view
+    if (hidden.value === undefined) put('hidden', `write whole numbers separated by commas, e.g. ${form.kind === 'conv' || form.kind === 'conv-vae' ? '32, 64, 128' : '256, 128'}`);
+    if (countError.value) put('count', countError.value);
+    if (labelNames.value.length && labelNames.value.every((_, i) => form.excludeLabels.includes(i))) put('excludeLabels', 'every label is left out: nothing would be left to train on');
+    if (!validation.value.ok) {
+      for (const e of validation.value.errors) {
+        const field = e.field.startsWith('hidden') ? 'hidden' : e.field === 'inputShape' ? 'dataset' : e.field;
+        put(field, e.message);
+      }
+    }
+    return out;
+  });
+  const valid = computed(() => Object.keys(errors.value).length === 0);
+
+  /** Layers, shapes and parameters; shown whenever the architecture itself is valid (a bad training field does not hide it). */
+  const summary = computed(() => {
+    if (hidden.value === undefined) return undefined;
+    const { kind, latentDim, activation, outputActivation, kernelSize } = form;
+    const r = validateConfig({ kind, latentDim, activation, outputActivation, kernelSize, inputShape: inputShape.value, hidden: hidden.value });
+    return r.ok ? summarizeModel(r.config) : undefined;
+  });
+
+  return { hidden, config, validation, errors, valid, summary };
+}
