@@ -21,7 +21,8 @@ export function themeColor(name: string, fallback: string): string {
  */
 export const themeTick = ref(0);
 let watchingTheme = false;
-function watchTheme() {
+/** Starts bumping themeTick on theme changes (once; every chart and canvas that follows the theme calls it). */
+export function watchTheme() {
   if (watchingTheme || typeof document === 'undefined') return;
   watchingTheme = true;
   if (typeof MutationObserver !== 'undefined') new MutationObserver(() => themeTick.value++).observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });

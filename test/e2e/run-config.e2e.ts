@@ -15,6 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startServe, type ServeProcess } from '../helpers/serve-process';
 import { launchChromium, screenshotPath } from '../helpers/browser';
 import { samplePhotosDir } from '../helpers/photos';
+import { AxeBuilder } from '@axe-core/playwright';
 
 let serve: ServeProcess;
 let browser: Browser;
@@ -52,7 +53,8 @@ beforeAll(async () => {
   workspace = path.join(tmp, 'ws');
   serve = await startServe(['--workspace', workspace]);
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // a context of its own: axe-core's Playwright binding opens its own page in it
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(serve.url + '#/datasets');
@@ -229,14 +231,41 @@ describe('the run configuration', () => {
     await expect.poll(async () => (await page.getByTestId('run-status').textContent())?.trim(), { timeout: 120_000 }).toBe('completed');
     const runs = fs.readdirSync(path.join(workspace, 'runs'));
     expect(runs).toHaveLength(1);
-    const run = JSON.parse(fs.readFileSync(path.join(workspace, 'runs', runs[0], 'run.json'), 'utf8')) as {
-      config: { excludeLabels: number[] };
-      metrics: { train: { count: number }; trainLabelCounts: Array<{ label: number }> };
-    };
+    type Saved = { config: { excludeLabels: number[] }; metrics?: { train: { count: number }; trainLabelCounts: Array<{ label: number }> } };
+    const saved = () => JSON.parse(fs.readFileSync(path.join(workspace, 'runs', runs[0], 'run.json'), 'utf8')) as Saved;
+    // run.json is written through the host's queue, a moment after the status reaches the page
+    await expect.poll(() => !!saved().metrics, { timeout: 10_000 }).toBe(true);
+    const run = saved() as Required<Saved>;
     expect(run.config.excludeLabels).toEqual([0]);
     expect(run.metrics.trainLabelCounts.map((c) => c.label)).toEqual([1, 2]); // no cat trained on
     expect(Math.abs(run.metrics.train.count - 17)).toBeLessThanOrEqual(3); // the advice's count, up to how the random split fell
     await page.screenshot({ path: screenshotPath('config-trained'), fullPage: true });
     expect(errors).toEqual([]);
+  });
+});
+
+describe('accessibility', () => {
+  it('every view, in both themes, has no serious or critical axe-core violation', async () => {
+    const found: string[] = [];
+    for (const theme of ['light', 'dark'] as const) {
+      await page.getByTestId('nav-export').click();
+      await page.getByTestId('setting-theme').selectOption(theme);
+      await expect.poll(() => page.evaluate(`document.documentElement.dataset.theme ?? ''`), { timeout: 5_000 }).toBe(theme);
+      for (const view of ['datasets', 'model', 'noise', 'train', 'gallery', 'export']) {
+        await page.getByTestId(`nav-${view}`).click();
+        await page.getByTestId(`view-${view}`).waitFor({ timeout: 10_000 });
+        await page.waitForTimeout(view === 'gallery' ? 3_000 : 300);
+        const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+        for (const v of r.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical'))
+          found.push(
+            `${theme} ${view}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes
+              .map((n) => n.target.join(' '))
+              .slice(0, 4)
+              .join(' | ')}`,
+          );
+        await page.screenshot({ path: screenshotPath(`config-a11y-${view}-${theme}`), fullPage: true });
+      }
+    }
+    expect(found, found.join('\n')).toEqual([]);
   });
 });
