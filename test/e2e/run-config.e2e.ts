@@ -245,6 +245,18 @@ describe('the run configuration', () => {
 });
 
 describe('accessibility', () => {
+  it('Tab reaches "Choose files…", "Choose a folder…" and "Add images…"', async () => {
+    await page.getByTestId('nav-datasets').click();
+    await page.getByTestId('view-datasets').waitFor();
+    await page.getByTestId('nav-datasets').focus();
+    const reached = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press('Tab');
+      reached.add((await page.evaluate(`document.activeElement?.getAttribute('data-testid') ?? ''`)) as string);
+    }
+    expect([...reached]).toEqual(expect.arrayContaining(['pick-files', 'pick-folder', 'dataset-add']));
+  });
+
   it('every view, in both themes, has no serious or critical axe-core violation', async () => {
     const found: string[] = [];
     for (const theme of ['light', 'dark'] as const) {
