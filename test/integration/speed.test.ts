@@ -31,7 +31,7 @@ describe('models:speed', () => {
     for (const r of rates) expect(r.samplesPerSec).toBeGreaterThan(0);
     // a small dense model: per-step overhead dominates at 16, so 256 trains far more samples per second
     expect(rates[4].samplesPerSec).toBeGreaterThan(2 * rates[0].samplesPerSec);
-    expect(advice).toMatch(/^Batch 16 on this model is dispatch-bound/);
+    expect(advice).toMatch(/^Batch 16 trains this model slowly/);
     // at the best batch there is nothing to advise
     const best = rates.reduce((a, b) => (b.samplesPerSec > a.samplesPerSec ? b : a)).batchSize;
     const again = (await host.dispatch('models:speed', { config: { ...config, batchSize: best } })) as { ok: true; result: Speed };

@@ -56,8 +56,8 @@ export function adviseBatchSize(chosen: number, rates: BatchRate[]): string | nu
   if (best.batchSize <= chosen || mine.samplesPerSec >= 0.6 * best.samplesPerSec) return null;
   const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
   return (
-    `Batch ${chosen} on this model is dispatch-bound: ~${fmt(mine.samplesPerSec)} samples/s; ` +
-    `${best.batchSize} would be ~${fmt(best.samplesPerSec)} samples/s (${(best.samplesPerSec / mine.samplesPerSec).toFixed(1)}× faster per epoch; larger batches take fewer, bigger steps, so raise the learning rate a little or train more epochs).`
+    `Batch ${chosen} trains this model slowly: each step has a fixed cost that a small batch does not outweigh (~${fmt(mine.samplesPerSec)} images/s); ` +
+    `batch ${best.batchSize} would train ~${fmt(best.samplesPerSec)} images/s (${(best.samplesPerSec / mine.samplesPerSec).toFixed(1)}× faster per epoch; larger batches take fewer, bigger steps, so raise the learning rate a little or train more epochs).`
   );
 }
 

@@ -6,6 +6,9 @@ import { summarizeModel, validateConfig, type ModelConfigInput } from '@contract
 import { parseHidden, type ModelForm } from './presets';
 import { MNIST, type RunSource } from './source';
 
+/** Where each optimizer usually trains: learning rates outside get a warning (not an error). */
+export const LEARNING_RATES: Record<ModelForm['optimizer'], [number, number]> = { adam: [1e-5, 0.01], rmsprop: [1e-5, 0.01], sgd: [1e-4, 0.5] };
+
 export function useConfigChecks(form: ModelForm, src: RunSource) {
   const { inputShape, countError, count, dataset, labelNames } = src;
   const hidden = computed(() => parseHidden(form.hiddenText));
@@ -54,5 +57,21 @@ export function useConfigChecks(form: ModelForm, src: RunSource) {
     return r.ok ? summarizeModel(r.config) : undefined;
   });
 
-  return { hidden, config, validation, errors, valid, summary };
+  /**
+   * Accepted values that rarely train, in plain words (the run may still start): a learning rate
+   * outside the range where the chosen optimizer usually learns.
+   */
+  const warnings = computed<Record<string, string>>(() => {
+    const out: Record<string, string> = {};
+    const lr = form.learningRate;
+    const [lo, hi] = LEARNING_RATES[form.optimizer];
+    if (Number.isFinite(lr) && lr > 0 && (lr < lo || lr > hi))
+      out.learningRate =
+        lr > hi
+          ? `unusually high: ${form.optimizer === 'sgd' ? 'SGD' : form.optimizer === 'adam' ? 'Adam' : 'RMSprop'} usually trains between ${lo} and ${hi}; at ${lr} the loss will likely jump about or become NaN`
+          : `unusually low: below ${lo} the model will barely change in a few epochs`;
+    return out;
+  });
+
+  return { hidden, config, validation, errors, valid, summary, warnings };
 }

@@ -11,6 +11,7 @@ import { PRESETS, parseHidden, useModelStore } from '../../../src-renderer/store
 import { DEBOUNCE_MS, useNoiseStore } from '../../../src-renderer/stores/noise';
 import { useRunsStore } from '../../../src-renderer/stores/runs';
 import { useUiStore } from '../../../src-renderer/stores/ui';
+import { useDatasetsStore } from '../../../src-renderer/stores/datasets';
 import ModelView from '../../../src-renderer/views/ModelView.vue';
 import NoiseView from '../../../src-renderer/views/NoiseView.vue';
 import TrainView from '../../../src-renderer/views/TrainView.vue';
@@ -199,7 +200,13 @@ describe('training speed in the Model view', () => {
       'models:speed': () =>
         refuse
           ? { ok: false, error: { code: 'invalid_payload', message: 'Measure the speed when no run is training.' } }
-          : { ok: true, result: { rates: [16, 32, 64, 128, 256].map((b) => ({ batchSize: b, samplesPerSec: b * 100 })), advice: 'Batch 32 on this model is dispatch-bound: ~3,200 samples/s' } },
+          : {
+              ok: true,
+              result: {
+                rates: [16, 32, 64, 128, 256].map((b) => ({ batchSize: b, samplesPerSec: b * 100 })),
+                advice: 'Batch 32 trains this model slowly: each step has a fixed cost (~3,200 images/s)',
+              },
+            },
     });
     const w = mount(ModelView, { global: { plugins: [pinia] } });
     await flushPromises();
@@ -209,7 +216,7 @@ describe('training speed in the Model view', () => {
     expect(sent.config).toMatchObject({ kind: 'conv', batchSize: 32, inputShape: [28, 28, 1] });
     expect(w.find('[data-testid="speed-table"]').text()).toMatch(/3,200/);
     expect(w.find('[data-testid="speed-table"] td.chosen').text()).toBe('32');
-    expect(w.find('[data-testid="speed-advice"]').text()).toMatch(/dispatch-bound/);
+    expect(w.find('[data-testid="speed-advice"]').text()).toMatch(/trains this model slowly/);
     refuse = true;
     await w.find('[data-testid="measure-speed"]').trigger('click');
     await flushPromises();
@@ -326,6 +333,42 @@ describe('Train view', () => {
     await w.find('[data-testid="train-first-run"]').trigger('click');
     await flushPromises();
     expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({ config: { kind: 'conv', latentDim: 16, inputShape: [28, 28, 1] }, dataset: { builtin: 'mnist', count: 6000 } });
+  });
+
+  it('with a stored dataset chosen, the empty state offers to train on it (and MNIST as the other choice)', async () => {
+    const t = host();
+    const m = useModelStore();
+    await useDatasetsStore().refresh();
+    m.chooseDataset('shapes-abc123');
+    m.applyPreset('dense'); // 32×30 pictures: the conv default would not fit them
+    const w = mount(TrainView, { global: { plugins: [pinia], stubs } });
+    await flushPromises();
+    expect(w.find('[data-testid="train-chosen"]').text()).toBe('Train on Shapes');
+    expect(w.find('[data-testid="train-first-run"]').text()).toBe('Train on MNIST instead');
+    await w.find('[data-testid="train-chosen"]').trigger('click');
+    await flushPromises();
+    expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({ dataset: { id: 'shapes-abc123', count: 900 } });
+  });
+});
+
+describe('learning rate outside the usual range', () => {
+  it('is accepted with a plain-words warning beside the field, per optimizer', async () => {
+    host();
+    const m = useModelStore();
+    const w = mount(ModelView, { global: { plugins: [pinia] } });
+    await flushPromises();
+    expect(w.find('[data-testid="warning-learningRate"]').exists()).toBe(false);
+    m.form.learningRate = 5;
+    await flushPromises();
+    expect(w.find('[data-testid="warning-learningRate"]').text()).toBe('unusually high: Adam usually trains between 0.00001 and 0.01; at 5 the loss will likely jump about or become NaN');
+    expect(m.valid).toBe(true); // a warning, not an error
+    m.form.optimizer = 'sgd';
+    m.form.learningRate = 0.1; // fine for SGD
+    await flushPromises();
+    expect(w.find('[data-testid="warning-learningRate"]').exists()).toBe(false);
+    m.form.learningRate = 1e-6;
+    await flushPromises();
+    expect(w.find('[data-testid="warning-learningRate"]').text()).toMatch(/^unusually low/);
   });
 });
 
