@@ -74,9 +74,23 @@ export const useModelStore = defineStore('model', () => {
   /** Starts a run with this config; undefined (and nothing sent) when the form has errors. */
   async function train(): Promise<string | undefined> {
     if (!valid.value) return undefined;
-    // a readable default name: what and on what ("Convolutional, 16-d code on Desktop icons"); the user can rename it
-    const name = `${modelTitle(config.value as Record<string, unknown>)} on ${(dataset.value?.name ?? 'MNIST digits').replace(/ \(built in\)$/, '')}`;
-    return useRunsStore().start(config.value, runDataset.value, name);
+    const runs = useRunsStore();
+    return runs.start(config.value, runDataset.value, runName(Object.values(runs.runs).map((r) => r.summary.name ?? '')));
+  }
+
+  /**
+   * A readable default name that tells runs apart: what, on what, without which labels
+   * ("Convolutional, 16-d code on Desktop icons without apps"), and a number when a run already has
+   * that name ("… #2"); the user can rename it.
+   */
+  function runName(taken: string[]): string {
+    const names = form.excludeLabels.map((l) => labelNames.value[l] || String(l));
+    const base = `${modelTitle(config.value as Record<string, unknown>)} on ${(dataset.value?.name ?? 'MNIST digits').replace(/ \(built in\)$/, '')}${names.length ? ` without ${names.join(', ')}` : ''}`;
+    const used = new Set(taken);
+    if (!used.has(base)) return base;
+    let k = 2;
+    while (used.has(`${base} #${k}`)) k++;
+    return `${base} #${k}`;
   }
 
   /** The first-run path: a small conv autoencoder on built-in MNIST, whatever the form says. */

@@ -231,12 +231,13 @@ describe('the run configuration', () => {
     await expect.poll(async () => (await page.getByTestId('run-status').textContent())?.trim(), { timeout: 120_000 }).toBe('completed');
     const runs = fs.readdirSync(path.join(workspace, 'runs'));
     expect(runs).toHaveLength(1);
-    type Saved = { config: { excludeLabels: number[] }; metrics?: { train: { count: number }; trainLabelCounts: Array<{ label: number }> } };
+    type Saved = { name: string; config: { excludeLabels: number[] }; metrics?: { train: { count: number }; trainLabelCounts: Array<{ label: number }> } };
     const saved = () => JSON.parse(fs.readFileSync(path.join(workspace, 'runs', runs[0], 'run.json'), 'utf8')) as Saved;
     // run.json is written through the host's queue, a moment after the status reaches the page
     await expect.poll(() => !!saved().metrics, { timeout: 10_000 }).toBe(true);
     const run = saved() as Required<Saved>;
     expect(run.config.excludeLabels).toEqual([0]);
+    expect(run.name).toBe('Convolutional VAE, 8-d code, denoising on cutouts without cat'); // the name says what differs
     expect(run.metrics.trainLabelCounts.map((c) => c.label)).toEqual([1, 2]); // no cat trained on
     expect(Math.abs(run.metrics.train.count - 17)).toBeLessThanOrEqual(3); // the advice's count, up to how the random split fell
     await page.screenshot({ path: screenshotPath('config-trained'), fullPage: true });

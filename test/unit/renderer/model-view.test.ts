@@ -347,7 +347,11 @@ describe('Train view', () => {
     expect(w.find('[data-testid="train-first-run"]').text()).toBe('Train on MNIST instead');
     await w.find('[data-testid="train-chosen"]').trigger('click');
     await flushPromises();
-    expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({ dataset: { id: 'shapes-abc123', count: 900 } });
+    expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({ dataset: { id: 'shapes-abc123', count: 900 }, name: 'Dense, 128-d code on Shapes' });
+    // a second run of the same kind gets a name of its own
+    t.handlers['runs:start'] = () => ({ ok: true, result: { runId: 'run-2' } });
+    await m.train();
+    expect(t.calls.filter((c) => c.name === 'runs:start')[1].payload).toMatchObject({ name: 'Dense, 128-d code on Shapes #2' });
   });
 });
 
