@@ -134,7 +134,7 @@ export const RunSummary = z.object({
   note: z.string().optional(),
   /** Training speed of the last epoch, kept so a finished run still shows it after a reload. */
   samplesPerSec: z.number().optional(),
-  /** Seconds the run has trained so far (this session's part of it). */
+  /** Seconds the run has trained so far, every session of it (a stopped and resumed run counts both parts). */
   elapsedSec: z.number().optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;

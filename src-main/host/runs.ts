@@ -176,7 +176,7 @@ export function createRunsService(opts: {
         run.history.loss[p.event.epoch - 1] = p.event.loss;
         run.history.valLoss[p.event.epoch - 1] = p.event.valLoss;
         run.samplesPerSec = p.event.samplesPerSec;
-        run.elapsedSec = p.event.elapsedSec;
+        run.elapsedSec = (elapsedBefore.get(run.runId) ?? 0) + p.event.elapsedSec; // the whole run's time, not this session's
         persist(run);
       } else if (p.event.type === 'preview') previews.set(run.runId, p.event);
       opts.emit('runs:event', p);
@@ -208,7 +208,10 @@ export function createRunsService(opts: {
   opts.trainer.on('trainer-event', onTrainerEvent);
   opts.trainer.on('state', onState);
 
+  /** Seconds a run had trained before this session (a resumed run's time counts the sessions before it). */
+  const elapsedBefore = new Map<string, number>();
   const launch = async (run: RunSummary, resume: boolean) => {
+    elapsedBefore.set(run.runId, resume ? (run.elapsedSec ?? 0) : 0);
     setStatus(run, 'running');
     try {
       await opts.trainer.request('runStart', { runId: run.runId, runDir: runDir(run.runId), workspaceDir: opts.workspaceDir, config: run.config, dataset: run.dataset, resume });

@@ -89,6 +89,7 @@ describe('runs through the host and the trainer process', () => {
     expect(await host.dispatch('runs:stop', { runId })).toMatchObject({ ok: true, result: { stopping: true } });
     const stopped = await waitStatus(runId, 'stopped');
     expect(stopped.epochsDone).toBeGreaterThanOrEqual(1);
+    const beforeResume = ((await host.dispatch('runs:list', {})) as { ok: true; result: RunSummary[] }).result.find((r) => r.runId === runId)!.elapsedSec ?? 0;
     const mark = events.length;
     expect(await host.dispatch('runs:resume', { runId })).toMatchObject({ ok: true });
     const done = await waitStatus(runId, 'completed', mark);
@@ -98,6 +99,15 @@ describe('runs through the host and the trainer process', () => {
       .filter(([n, p]) => n === 'runs:event' && (p as RunEventPayload).event.type === 'epoch')
       .map(([, p]) => ((p as RunEventPayload).event as { epoch: number }).epoch);
     expect(epochsAfterResume[0]).toBe(stopped.epochsDone + 1);
+    // the run's time is the whole run's: the part before the stop plus the resumed part
+    const lastEpoch = events
+      .slice(mark)
+      .map(([n, p]) => (n === 'runs:event' ? (p as RunEventPayload).event : undefined))
+      .filter((e): e is Extract<RunEventPayload['event'], { type: 'epoch' }> => e?.type === 'epoch')
+      .at(-1)!;
+    const elapsed = async () => ((await host.dispatch('runs:list', {})) as { ok: true; result: RunSummary[] }).result.find((r) => r.runId === runId)!.elapsedSec ?? 0;
+    expect(beforeResume).toBeGreaterThan(0);
+    expect(await elapsed()).toBeCloseTo(beforeResume + lastEpoch.elapsedSec, 6);
   });
 
   it('a trainer killed mid-run fails the run clearly; resume continues in a new trainer', async () => {
