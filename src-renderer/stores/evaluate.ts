@@ -1,12 +1,37 @@
 // What a finished run is good for (the Gallery's Features and Anomalies panels): the trainer's
 // evaluation of the run on its dataset — probes, per-label counts and errors, the error histogram,
 // the worst images and, for labels marked anomalous, the ROC curve. Every number comes from the
-// host; the store only keeps the last answer, the marked labels and the threshold position.
+// host; the store only keeps the last answer, the marked labels and the threshold position — the
+// last two per run in this browser's storage, so a reload finds them as they were.
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed, ref, watch } from 'vue';
 import type { CallRes } from '@contract';
 import { useApi } from '../api/instance';
 import { describeError } from '../api/client';
+import { useWorkspaceStore } from './workspace';
+
+/** What the Gallery keeps per run across reloads: the labels marked anomalous and the threshold. */
+interface Kept {
+  anomalous: number[];
+  thresholdBin: number;
+}
+const keyOf = (runId: string) => `ae-studio:anomalies:${useWorkspaceStore().info?.path ?? ''}:${runId}`;
+function readKept(runId: string): Kept | undefined {
+  try {
+    const v = JSON.parse(globalThis.localStorage?.getItem(keyOf(runId)) ?? 'null') as Partial<Kept> | null;
+    if (!v || !Array.isArray(v.anomalous) || !Number.isInteger(v.thresholdBin)) return undefined;
+    return { anomalous: v.anomalous.filter((l) => Number.isInteger(l)), thresholdBin: v.thresholdBin as number };
+  } catch {
+    return undefined; // unreadable or no storage: start afresh
+  }
+}
+function writeKept(runId: string, kept: Kept) {
+  try {
+    globalThis.localStorage?.setItem(keyOf(runId), JSON.stringify(kept));
+  } catch {
+    // storage full or refused: the marks last until the reload
+  }
+}
 
 export const useEvaluateStore = defineStore('evaluate', () => {
   /** The run evaluated. */
@@ -45,16 +70,23 @@ export const useEvaluateStore = defineStore('evaluate', () => {
     if (runId.value === id && (result.value || loading.value)) return;
     runId.value = id;
     result.value = undefined;
-    anomalous.value = [];
+    const kept = readKept(id);
+    anomalous.value = kept?.anomalous ?? [];
     await fetch(id);
     const r = result.value as CallRes<'evaluate:run'> | undefined;
-    // start at the edge where about the worst 5 % lie above
-    if (r)
+    if (!r) return;
+    // as it was left, or at the edge where about the worst 5 % lie above
+    if (kept && kept.thresholdBin >= 0 && kept.thresholdBin <= r.histogram.bins) thresholdBin.value = kept.thresholdBin;
+    else
       thresholdBin.value = Math.max(
         0,
         r.above.findIndex((n) => n <= Math.max(1, r.counts.scored * 0.05)),
       );
   }
+  // kept once the run's evaluation is shown (not while it is being put back)
+  watch([anomalous, thresholdBin], () => {
+    if (runId.value && result.value) writeKept(runId.value, { anomalous: anomalous.value, thresholdBin: thresholdBin.value });
+  });
 
   /** Marks or unmarks a label as anomalous and asks for the ROC curve. */
   async function toggleAnomalous(label: number) {

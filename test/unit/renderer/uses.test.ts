@@ -80,6 +80,7 @@ function evaluation(anomalous: number[]): Evaluation {
 
 let t: FakeTransport;
 beforeEach(() => {
+  localStorage.clear();
   setActivePinia(createPinia());
   t = new FakeTransport({
     'evaluate:run': (p) => ({ ok: true, result: evaluation(p.anomalous ?? []) }),
@@ -112,6 +113,31 @@ describe('Gallery: what the codes are good for', () => {
     expect(t.calls.at(-1)).toEqual({ name: 'evaluate:run', payload: { runId: 'run-1', anomalous: [1] } });
     expect(w.find('[data-testid="auc"]').text()).toBe('0.7777');
     expect(w.find('[data-testid="roc"]').text()).toMatch(/dog as anomalous \(50 anomalous vs 50 normal/);
+  });
+
+  it('keeps the labels marked anomalous and the threshold across a reload', async () => {
+    const w = mount(UsesPanel, { props: { runId: 'run-1' } });
+    await flushPromises();
+    await w.find('[data-testid="anomalous-1"]').setValue(true);
+    await flushPromises();
+    await w.find('[data-testid="threshold"]').setValue('3');
+    await flushPromises();
+    w.unmount();
+    // a reload: new stores, the same browser storage
+    setActivePinia(createPinia());
+    t.calls.length = 0;
+    const again = mount(UsesPanel, { props: { runId: 'run-1' } });
+    await flushPromises();
+    expect(t.calls.filter((c) => c.name === 'evaluate:run')).toEqual([{ name: 'evaluate:run', payload: { runId: 'run-1', anomalous: [1] } }]);
+    expect((again.find('[data-testid="anomalous-1"]').element as HTMLInputElement).checked).toBe(true);
+    expect(again.find('[data-testid="above-count"]').text()).toBe('7');
+    expect(again.find('[data-testid="auc"]').text()).toBe('0.7777');
+    // another run starts afresh
+    setActivePinia(createPinia());
+    t.calls.length = 0;
+    mount(UsesPanel, { props: { runId: 'run-3' } });
+    await flushPromises();
+    expect(t.calls.filter((c) => c.name === 'evaluate:run')).toEqual([{ name: 'evaluate:run', payload: { runId: 'run-3', anomalous: [] } }]);
   });
 
   it("shows the host's refusal in place", async () => {
