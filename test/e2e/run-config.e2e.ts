@@ -241,6 +241,14 @@ describe('the run configuration', () => {
     expect(run.metrics.trainLabelCounts.map((c) => c.label)).toEqual([1, 2]); // no cat trained on
     expect(Math.abs(run.metrics.train.count - 17)).toBeLessThanOrEqual(3); // the advice's count, up to how the random split fell
     await page.screenshot({ path: screenshotPath('config-trained'), fullPage: true });
+
+    // each Gallery panel says which images it covers
+    await page.getByTestId('run-open-gallery').click();
+    await page.getByTestId('covers-worst').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('covers-triplets').textContent()).toMatch(/^The first 5 validation images \(held out: never trained on\)\.$/);
+    expect(await page.getByTestId('covers-worst').textContent()).toMatch(/worst of the first 500 validation images/);
+    await page.getByTestId('covers-anomalies').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('covers-anomalies').textContent()).toMatch(/Every image the run never trained on \(\d+: validation, test and left-out labels\)/);
     expect(errors).toEqual([]);
   });
 });
