@@ -1,6 +1,6 @@
 // The workspace's datasets: the list, previews, built-ins one click away, rename and delete.
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed, ref, watch } from 'vue';
 import type { CallRes, DatasetEntry, DatasetManifest, EventPayload } from '@contract';
 import { importRoots, toBase64, type DroppedFile } from '../composables/useDropFiles';
 import { useApi } from '../api/instance';
@@ -13,6 +13,23 @@ export const BUILTINS: Array<{ name: BuiltinName; title: string; about: string }
   { name: 'fashion-mnist', title: 'Fashion-MNIST', about: '10,000 clothing images in 10 classes, 28×28' },
   { name: 'shapes', title: 'Shapes', about: '9,000 circles, squares and triangles, 28×28' },
 ];
+
+const IMPORT_OPTIONS_KEY = 'ae-studio:import-options';
+/** The import options last used (size, colour, fit, background), each checked; none when unreadable. */
+function keptImportOptions(): Partial<{ size: number; mode: 'grayscale' | 'rgb'; fit: 'stretch' | 'crop' | 'pad'; background: 'black' | 'white' }> {
+  try {
+    const v = JSON.parse(globalThis.localStorage?.getItem(IMPORT_OPTIONS_KEY) ?? 'null') as Record<string, unknown> | null;
+    if (!v || typeof v !== 'object') return {};
+    return {
+      ...(Number.isInteger(v.size) && (v.size as number) >= 8 && (v.size as number) <= 512 ? { size: v.size as number } : {}),
+      ...(v.mode === 'grayscale' || v.mode === 'rgb' ? { mode: v.mode } : {}),
+      ...(v.fit === 'stretch' || v.fit === 'crop' || v.fit === 'pad' ? { fit: v.fit } : {}),
+      ...(v.background === 'black' || v.background === 'white' ? { background: v.background } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
 
 export const useDatasetsStore = defineStore('datasets', () => {
   const notices = useNoticesStore();
@@ -33,7 +50,22 @@ export const useDatasetsStore = defineStore('datasets', () => {
     background: 'black' as 'black' | 'white',
     validationSplit: 0.1,
     seed: 42,
+    ...keptImportOptions(),
   });
+  // size, colour, fit and background come back after a reload (this browser's storage)
+  watch(
+    () => {
+      const { size, mode, fit, background } = importOptions.value;
+      return JSON.stringify({ size, mode, fit, background });
+    },
+    (kept) => {
+      try {
+        globalThis.localStorage?.setItem(IMPORT_OPTIONS_KEY, kept);
+      } catch {
+        // storage refused: the options last until the reload
+      }
+    },
+  );
   /** Called with each dataset an import made (the Model view switches to it). */
   const imported: Array<(m: DatasetManifest) => void> = [];
   /** The import in progress: uploading (serve mode) then decoding in the trainer. */

@@ -24,8 +24,33 @@ const px = btoa(String.fromCharCode(...new Array<number>(784).fill(200)));
 describe('Datasets view', () => {
   let pinia: ReturnType<typeof createPinia>;
   beforeEach(() => {
+    localStorage.clear();
     pinia = createPinia();
     setActivePinia(pinia);
+  });
+
+  it('brings the import options (size, colour, fit, background) back after a reload, not the name', async () => {
+    setApi(createClient(new FakeTransport({ 'datasets:list': () => ({ ok: true, result: [] }) })));
+    const w = mount(DatasetsView, { global: { plugins: [pinia] } });
+    await flushPromises();
+    await w.find('[data-testid="import-size"]').setValue('64');
+    await w.find('[data-testid="import-background"]').setValue('white');
+    const selects = w.findAll('select');
+    await selects[1].setValue('rgb');
+    await selects[2].setValue('pad');
+    await w.find('[data-testid="import-name"]').setValue('icons');
+    await flushPromises();
+    w.unmount();
+    // a reload: new stores, the same browser storage
+    pinia = createPinia();
+    setActivePinia(pinia);
+    const again = mount(DatasetsView, { global: { plugins: [pinia] } });
+    await flushPromises();
+    expect((again.find('[data-testid="import-size"]').element as HTMLSelectElement).value).toBe('64');
+    expect((again.find('[data-testid="import-background"]').element as HTMLSelectElement).value).toBe('white');
+    expect((again.findAll('select')[1].element as HTMLSelectElement).value).toBe('rgb');
+    expect((again.findAll('select')[2].element as HTMLSelectElement).value).toBe('pad');
+    expect((again.find('[data-testid="import-name"]').element as HTMLInputElement).value).toBe('');
   });
 
   it('adds a built-in with one click and lists it with counts, preview and mean image; flags damaged ones', async () => {
