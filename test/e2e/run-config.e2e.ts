@@ -89,6 +89,8 @@ describe('the run configuration', () => {
     const report = page.getByTestId('import-report');
     await report.waitFor({ timeout: 60_000 });
     expect((await report.textContent())?.replace(/\s+/g, ' ')).toMatch(/Imported 36 images.*cat: 12 · coffee: 12 · space: 12/);
+    // the card says how its images were converted (what Add images… will do to new ones)
+    expect(await page.locator('[data-testid^="dataset-cutouts-"]').getByTestId('dataset-converted').textContent()).toBe('· imported at 32×32 RGB, stretch, on white');
   });
 
   it('comes back whole after a reload: every field of the Model view, the left-out labels, the augmentation', async () => {
