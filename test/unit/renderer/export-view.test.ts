@@ -62,6 +62,20 @@ async function mountView(t: FakeTransport, mode: 'serve' | 'electron' = 'serve')
 }
 
 describe('Export view', () => {
+  it('offers the manifold picture only for a run with a 2-D code', async () => {
+    const runs = [hostDecided({ ...run('run-128', 'completed'), config: { kind: 'conv', latentDim: 128 } }), hostDecided({ ...run('run-2d', 'completed'), config: { kind: 'vae', latentDim: 2 } })];
+    const { w } = await mountView(host({ 'runs:list': () => ({ ok: true, result: runs }) }));
+    const views = () =>
+      w
+        .get('[data-testid="export-gallery-view"]')
+        .findAll('option')
+        .map((o) => o.attributes('value'));
+    await w.get('[data-testid="export-run"]').setValue('run-128');
+    expect(views()).toEqual(['triplets', 'samples', 'worst']);
+    await w.get('[data-testid="export-run"]').setValue('run-2d');
+    expect(views()).toEqual(['triplets', 'samples', 'worst', 'manifold']);
+  });
+
   it('offers finished and imported runs only, exports with the chosen part and format, and shows a download link in serve mode', async () => {
     const { w, t } = await mountView(host());
     const options = w
