@@ -14,6 +14,8 @@ export const BUILTINS: Array<{ name: BuiltinName; title: string; about: string }
   { name: 'shapes', title: 'Shapes', about: '9,000 circles, squares and triangles, 28×28' },
 ];
 
+/** Images in the preview before an import: the files of each label in turn, so up to this many labels all show. */
+export const PREVIEW_IMAGES = 24;
 const IMPORT_OPTIONS_KEY = 'ae-studio:import-options';
 /** The import options last used (size, colour, fit, background), each checked; none when unreadable. */
 function keptImportOptions(): Partial<{ size: number; mode: 'grayscale' | 'rgb'; fit: 'stretch' | 'crop' | 'pad'; background: 'black' | 'white' }> {
@@ -164,7 +166,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
       stagePreview.value = await useApi().invoke('datasets:previewImport', {
         source: staged.value.source,
         options: { size: o.size, mode: o.mode, fit: o.fit, background: o.background, validationSplit: o.validationSplit, seed: o.seed },
-        count: 8,
+        count: PREVIEW_IMAGES,
       });
     } catch (err) {
       notices.push('error', `The preview failed: ${describeError(err)}`);

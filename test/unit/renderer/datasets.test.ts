@@ -5,6 +5,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { createClient } from '../../../src-renderer/api/client';
 import { setApi } from '../../../src-renderer/api/instance';
 import DatasetsView from '../../../src-renderer/views/DatasetsView.vue';
+import { useDatasetsStore } from '../../../src-renderer/stores/datasets';
 import { FakeTransport } from './fake-host';
 import type { DatasetEntry, DatasetManifest } from '@contract';
 
@@ -27,6 +28,23 @@ describe('Datasets view', () => {
     localStorage.clear();
     pinia = createPinia();
     setActivePinia(pinia);
+  });
+
+  it('says before Import when none of the files could be read, and asks for a preview of every label', async () => {
+    const t = new FakeTransport({
+      'datasets:list': () => ({ ok: true, result: [] }),
+      'datasets:previewImport': () => ({ ok: true, result: { images: [], labels: [], shape: [28, 28, 1], skipped: 3 } }),
+    });
+    setApi(createClient(t));
+    const w = mount(DatasetsView, { global: { plugins: [pinia] } });
+    await flushPromises();
+    const f = new File(['not a picture'], 'a.png');
+    await useDatasetsStore().stageFiles([{ file: f, relPath: 'junk/a.png' }], () => '/home/me/junk/a.png');
+    await flushPromises();
+    expect(t.calls.find((c) => c.name === 'datasets:previewImport')?.payload).toMatchObject({ count: 24 });
+    expect(w.find('[data-testid="import-unreadable"]').text()).toMatch(/^None of these files could be read as a picture \(3 skipped\)/);
+    expect(w.find('[data-testid="import-start"]').attributes('disabled')).toBeDefined();
+    expect(w.find('[data-testid="import-preview"]').exists()).toBe(false);
   });
 
   it('brings the import options (size, colour, fit, background) back after a reload, not the name', async () => {
