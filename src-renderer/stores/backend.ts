@@ -54,7 +54,7 @@ export const useBackendStore = defineStore('backend', () => {
       }
     });
     api.on('trainer:state', (s) => (trainer.value = s));
-    api.on('app:notice', (n) => notices.push(n.level, n.message, n.at));
+    api.on('app:notice', (n) => notices.push(n.level, n.message, n.at, 'app'));
     if (api.connection !== 'no-token') await load();
   }
 
