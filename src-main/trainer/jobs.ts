@@ -1,7 +1,7 @@
 // Cluster jobs against a workspace, for the trainer process and the CLI alike:
 // exporting a run (or a config + dataset) as a job folder, and importing a trained job folder as a
 // run folder, with the images it trained on made available in the workspace when they are not
-// there yet. The engine (src-main/engine/job) does the model work; this file knows the workspace.
+// there yet. The cluster module (src-main/cluster) does the model work; this file knows the workspace.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClusterJobInfo, RunSummary } from '../contract';
