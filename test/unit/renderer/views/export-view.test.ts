@@ -6,12 +6,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { createClient } from '../../../src-renderer/api/client';
-import { setApi } from '../../../src-renderer/api/instance';
-import { useWorkspaceStore } from '../../../src-renderer/stores/workspace';
-import { useBackendStore } from '../../../src-renderer/stores/backend';
-import ExportView from '../../../src-renderer/views/ExportView.vue';
-import { APP, FakeTransport, hostDecided } from './fake-host';
+import { createClient } from '../../../../src-renderer/api/client';
+import { setApi } from '../../../../src-renderer/api/instance';
+import { useWorkspaceStore } from '../../../../src-renderer/stores/workspace';
+import { useBackendStore } from '../../../../src-renderer/stores/backend';
+import ExportView from '../../../../src-renderer/views/ExportView.vue';
+import { APP, FakeTransport, hostDecided } from '../fake-host';
 import type { ExportRecord, RunSummary, WorkspaceInfo } from '@contract';
 
 const run = (runId: string, status: RunSummary['status'], kind = 'conv'): RunSummary =>

@@ -5,17 +5,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { createClient } from '../../../src-renderer/api/client';
-import { setApi } from '../../../src-renderer/api/instance';
-import { PRESETS, parseHidden, useModelStore } from '../../../src-renderer/stores/model';
-import { DEBOUNCE_MS, useNoiseStore } from '../../../src-renderer/stores/noise';
-import { useRunsStore } from '../../../src-renderer/stores/runs';
-import { useUiStore } from '../../../src-renderer/stores/ui';
-import ModelView from '../../../src-renderer/views/ModelView.vue';
-import NoiseView from '../../../src-renderer/views/NoiseView.vue';
-import TrainView from '../../../src-renderer/views/TrainView.vue';
-import App from '../../../src-renderer/App.vue';
-import { FakeTransport, hostDecided, readyHost } from './fake-host';
+import { createClient } from '../../../../src-renderer/api/client';
+import { setApi } from '../../../../src-renderer/api/instance';
+import { PRESETS, parseHidden, useModelStore } from '../../../../src-renderer/stores/model';
+import { DEBOUNCE_MS, useNoiseStore } from '../../../../src-renderer/stores/noise';
+import { useRunsStore } from '../../../../src-renderer/stores/runs';
+import { useUiStore } from '../../../../src-renderer/stores/ui';
+import ModelView from '../../../../src-renderer/views/ModelView.vue';
+import NoiseView from '../../../../src-renderer/views/NoiseView.vue';
+import TrainView from '../../../../src-renderer/views/TrainView.vue';
+import App from '../../../../src-renderer/App.vue';
+import { FakeTransport, hostDecided, readyHost } from '../fake-host';
 import type { DatasetManifest, RunSummary } from '@contract';
 
 const px = (v: number) => btoa(String.fromCharCode(...new Array<number>(784).fill(v)));

@@ -6,13 +6,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { createClient } from '../../../src-renderer/api/client';
-import { setApi } from '../../../src-renderer/api/instance';
-import { useModelStore } from '../../../src-renderer/stores/model';
-import UsesPanel from '../../../src-renderer/components/gallery/UsesPanel.vue';
-import UsesOptions from '../../../src-renderer/components/model/UsesOptions.vue';
-import RunMetrics from '../../../src-renderer/components/gallery/RunMetrics.vue';
-import { FakeTransport } from './fake-host';
+import { createClient } from '../../../../src-renderer/api/client';
+import { setApi } from '../../../../src-renderer/api/instance';
+import { useModelStore } from '../../../../src-renderer/stores/model';
+import UsesPanel from '../../../../src-renderer/components/gallery/UsesPanel.vue';
+import UsesOptions from '../../../../src-renderer/components/model/UsesOptions.vue';
+import RunMetrics from '../../../../src-renderer/components/gallery/RunMetrics.vue';
+import { FakeTransport } from '../fake-host';
 import type { Evaluation } from '@contract';
 
 const px = btoa(String.fromCharCode(...new Array<number>(784).fill(128)));
