@@ -93,3 +93,14 @@ export async function trainedRun(t: TestHost): Promise<string> {
   expect(run.status, run.message).toBe('completed');
   return runId;
 }
+
+/**
+ * Writes runs/<runId>/run.json as an earlier session left it (`status` as given, no model, no
+ * checkpoint); call it from `prepare` so the host reads it when it opens the workspace.
+ */
+export function storedRun(ws: string, runId: string, status: RunSummary['status'], extra: Partial<RunSummary> = {}): void {
+  const dir = path.join(ws, 'runs', runId);
+  fs.mkdirSync(dir, { recursive: true });
+  const run = { runId, status, config: { ...tinyConfig }, dataset: { builtin: 'mnist', count: 1000 }, epochsDone: 0, history: { loss: [], valLoss: [] }, startedAt: 1, ...extra };
+  fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify(run));
+}
