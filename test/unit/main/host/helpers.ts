@@ -22,7 +22,7 @@ export interface TestHost {
   dispose(): Promise<void>;
 }
 
-/** A host over a fresh temp workspace; `prepare(ws)` may fill the folder before the host opens it. */
+/** A host over a fresh temp workspace (or `ws`); `prepare(ws)` may fill the folder before the host opens it. */
 export function hostInTemp(opts: { prepare?: (ws: string) => void; dialogs?: HostOptions['dialogs']; ws?: string } = {}): TestHost {
   const ws = opts.ws ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ae-host-'));
   opts.prepare?.(ws);
@@ -45,7 +45,7 @@ export function hostInTemp(opts: { prepare?: (ws: string) => void; dialogs?: Hos
     },
     async dispose() {
       await host.dispose();
-      fs.rmSync(ws, { recursive: true, force: true });
+      if (!opts.ws) fs.rmSync(ws, { recursive: true, force: true }); // a folder given by the test is the test's
     },
   };
 }
