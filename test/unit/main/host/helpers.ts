@@ -101,6 +101,15 @@ export async function trainedRun(t: TestHost): Promise<string> {
 export function storedRun(ws: string, runId: string, status: RunSummary['status'], extra: Partial<RunSummary> = {}): void {
   const dir = path.join(ws, 'runs', runId);
   fs.mkdirSync(dir, { recursive: true });
-  const run = { runId, status, config: { ...tinyConfig }, dataset: { builtin: 'mnist', count: 1000 }, epochsDone: 0, history: { loss: [], valLoss: [] }, startedAt: 1, ...extra };
+  const run = {
+    runId,
+    status,
+    config: { ...tinyConfig, inputShape: [28, 28, 1] },
+    dataset: { builtin: 'mnist', count: 1000 },
+    epochsDone: 0,
+    history: { loss: [], valLoss: [] },
+    startedAt: 1,
+    ...extra,
+  };
   fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify(run));
 }
