@@ -1,15 +1,15 @@
-// The CLI's entry (cli/main.ts `main`) as the installed `ae-studio` runs it, in this process: usage
-// errors exit 2 with the usage, failures exit 1 with the reason in plain words, and nothing is
-// written; `datasets` lists a real workspace's datasets. The commands that train, import, export and
-// evaluate run the built CLI in test/integration; cli/quiet.ts's filter of TensorFlow's log lines
-// is checked on real lines.
+// The CLI's entry (cli/main.ts `main`) as the installed `ae-studio` runs it, in this process
+// (test/helpers/cli.ts): usage errors exit 2 with the usage, failures exit 1 with the reason in
+// plain words, and nothing is written; `datasets` lists a real workspace's datasets. The commands
+// that train, import, export and evaluate are tested in test/integration; cli/quiet.ts's filter of
+// TensorFlow's log lines is checked on real lines.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../../../src-main/cli/main';
 import { isTensorFlowNoise } from '../../../../src-main/cli/quiet';
 import { cornersDataset } from '../host/helpers';
+import { runCli as cli } from '../../../helpers/cli';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -20,17 +20,6 @@ const tmp = () => {
 afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    (s) => err.push(s),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
-
 describe('ae-studio', () => {
   it('exits 2 with the usage for a command or option it does not know, or one missing', async () => {
     const ws = tmp();
