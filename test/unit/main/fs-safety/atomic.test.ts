@@ -30,6 +30,7 @@ function reader(file: string, stop: string): Promise<{ reads: number; bad: strin
     const fs = require('node:fs');
     const [file, stop] = process.argv.slice(1);
     let reads = 0; const bad = [];
+    fs.writeFileSync(stop + '.ready', '');
     while (!fs.existsSync(stop)) {
       let text;
       try { text = fs.readFileSync(file, 'utf8'); } catch (e) { bad.push('unreadable: ' + e.code); continue; }
@@ -57,7 +58,8 @@ describe('atomic writes', () => {
     const stop = path.join(dir, 'stop');
     writeJsonAtomic(file, version(0));
     const reading = reader(file, stop);
-    const until = Date.now() + 1500;
+    for (const t0 = Date.now(); !fs.existsSync(`${stop}.ready`) && Date.now() - t0 < 30_000;) await new Promise((r) => setTimeout(r, 10));
+    const until = Date.now() + 1000;
     let v = 1;
     for (; Date.now() < until; v++) {
       if (v % 2) writeJsonAtomic(file, version(v));
@@ -69,7 +71,7 @@ describe('atomic writes', () => {
     expect(bad).toEqual([]);
     expect(reads).toBeGreaterThan(10);
     expect(JSON.parse(fs.readFileSync(file, 'utf8')).v).toBe(v - 1);
-    expect(entries(dir)).toEqual(['state.json', 'stop']); // no temporaries left
+    expect(entries(dir)).toEqual(['state.json', 'stop', 'stop.ready']); // no temporaries left
   });
 
   it('a write that fails leaves the old version and no temporary', async () => {
