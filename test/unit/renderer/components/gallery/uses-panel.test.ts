@@ -1,18 +1,15 @@
 // @vitest-environment happy-dom
-// The Gallery's Features / Per class / Anomalies panel and the Model view's options for using
-// what a model learns, over the in-memory fake host: the panel shows the host's numbers (never its
-// own), marking a label anomalous asks the host for the ROC curve, the threshold shows the host's
-// count for that edge with the worst images; the options reach the run's config.
+// The Gallery's Features / Per class / Anomalies panel (components/gallery/UsesPanel.vue) over the
+// in-memory fake host: it shows the host's numbers (never its own), marking a label anomalous asks
+// the host for the ROC curve, the threshold shows the host's count for that edge with the worst
+// images, and a refusal shows in place.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { createClient } from '../../../src-renderer/api/client';
-import { setApi } from '../../../src-renderer/api/instance';
-import { useModelStore } from '../../../src-renderer/stores/model';
-import UsesPanel from '../../../src-renderer/components/gallery/UsesPanel.vue';
-import UsesOptions from '../../../src-renderer/components/model/UsesOptions.vue';
-import RunMetrics from '../../../src-renderer/components/gallery/RunMetrics.vue';
-import { FakeTransport } from './fake-host';
+import { createClient } from '../../../../../src-renderer/api/client';
+import { setApi } from '../../../../../src-renderer/api/instance';
+import UsesPanel from '../../../../../src-renderer/components/gallery/UsesPanel.vue';
+import { FakeTransport } from '../../fake-host';
 import type { Evaluation } from '@contract';
 
 const px = btoa(String.fromCharCode(...new Array<number>(784).fill(128)));
@@ -119,66 +116,5 @@ describe('Gallery: what the codes are good for', () => {
     const w = mount(UsesPanel, { props: { runId: 'run-2' } });
     await flushPromises();
     expect(w.find('.error').text()).toMatch(/no trained model yet/);
-  });
-});
-
-describe('end-of-run metrics', () => {
-  it("shows the run summary's training, validation and test figures side by side, and the step path", () => {
-    const split = (count: number, mse: number) => ({ count, loss: mse, mse, psnr: 20, ssim: 0.8 });
-    const summary = {
-      runId: 'run-1',
-      status: 'completed',
-      config: {},
-      dataset: { builtin: 'mnist', count: 1000 },
-      epochsDone: 3,
-      history: { loss: [], valLoss: [] },
-      startedAt: 1,
-      metrics: { train: split(700, 0.011), val: split(200, 0.012), test: split(100, 0.0135) },
-      step: { step: 'graph', reason: null, fallback: false },
-    } as const;
-    const w = mount(RunMetrics, { props: { summary: summary as never } });
-    expect(w.find('[data-testid="end-test"]').text()).toMatch(/test\s*100\s*0\.01350\s*0\.01350\s*20\.00 dB\s*0\.800/);
-    expect(w.find('[data-testid="end-validation"]').text()).toMatch(/validation\s*200/);
-    expect(w.find('[data-testid="run-step-path"]').text()).toBe('Trained with one TensorFlow graph per step.');
-    const noTest = mount(RunMetrics, {
-      props: {
-        summary: {
-          ...summary,
-          metrics: { ...summary.metrics, test: null },
-          step: { step: 'tfjs', reason: 'the encoder has a layer or connection the fast step does not know', fallback: true },
-        } as never,
-      },
-    });
-    expect(noTest.find('[data-testid="end-test"]').exists()).toBe(false);
-    expect(noTest.text()).toMatch(/No test split/);
-    expect(noTest.find('[data-testid="run-step-path"]').text()).toMatch(/slower tfjs path \(the encoder has a layer/);
-  });
-});
-
-describe('Model view: bigger pictures, held-out data, rare and anomalous classes', () => {
-  it('puts test split, left-out labels and balancing into the config; KL warm-up only for VAEs', async () => {
-    const m = useModelStore();
-    const w = mount(UsesOptions);
-    await flushPromises();
-    await w.find('[data-testid="exclude-2"]').setValue(true);
-    await w.find('[data-testid="exclude-7"]').setValue(true);
-    await w.find('[data-testid="field-balanceClasses"]').setValue(true);
-    await w.find('[data-testid="field-testSplit"]').setValue('0.1');
-    expect(m.config).toMatchObject({ excludeLabels: [2, 7], balanceClasses: true, testSplit: 0.1, klWarmupEpochs: 0 });
-    expect(m.valid).toBe(true);
-    expect(w.find('[data-testid="field-klWarmupEpochs"]').exists()).toBe(false);
-    m.setKind('conv-vae');
-    await flushPromises();
-    await w.find('[data-testid="field-klWarmupEpochs"]').setValue('3');
-    expect(m.config.klWarmupEpochs).toBe(3);
-    await w.find('[data-testid="field-testSplit"]').setValue('0.7');
-    expect(m.errors.testSplit).toBe('must be at most 0.5');
-    for (let i = 0; i < 10; i++) if (![2, 7].includes(i)) m.toggleExcluded(i);
-    await flushPromises();
-    expect(w.find('[data-testid="error-excludeLabels"]').text()).toBe('every label is left out: nothing would be left to train on');
-    expect(m.valid).toBe(false);
-    m.applyPreset('photos-64');
-    expect(m.form.excludeLabels).toEqual([]);
-    expect(m.config).toMatchObject({ kind: 'conv', hidden: [32, 64, 128], latentDim: 128 });
   });
 });

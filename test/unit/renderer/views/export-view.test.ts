@@ -6,12 +6,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { createClient } from '../../../src-renderer/api/client';
-import { setApi } from '../../../src-renderer/api/instance';
-import { useWorkspaceStore } from '../../../src-renderer/stores/workspace';
-import { useBackendStore } from '../../../src-renderer/stores/backend';
-import ExportView from '../../../src-renderer/views/ExportView.vue';
-import { APP, FakeTransport, hostDecided } from './fake-host';
+import { createClient } from '../../../../src-renderer/api/client';
+import { setApi } from '../../../../src-renderer/api/instance';
+import { useBackendStore } from '../../../../src-renderer/stores/backend';
+import ExportView from '../../../../src-renderer/views/ExportView.vue';
+import { APP, FakeTransport, hostDecided } from '../fake-host';
 import type { ExportRecord, RunSummary, WorkspaceInfo } from '@contract';
 
 const run = (runId: string, status: RunSummary['status'], kind = 'conv'): RunSummary =>
@@ -175,36 +174,6 @@ describe('Export view', () => {
     await w.get('[data-testid="export-list"] button').trigger('click');
     await flushPromises();
     expect(t.calls.find((c) => c.name === 'export:saveAs')?.payload).toEqual({ exportId: 'exp-9' });
-  });
-});
-
-describe('workspace store', () => {
-  it('puts the chosen theme on <html> and follows the OS again for "system"', async () => {
-    let current = { ...settings };
-    host({
-      'workspace:info': () => ({ ok: true, result: info({ settings: current }) }),
-      'settings:set': (p) => ((current = { ...current, ...(p as object) }), { ok: true, result: current }),
-    });
-    const ws = useWorkspaceStore();
-    await ws.init();
-    expect(document.documentElement.dataset.theme).toBeUndefined();
-    await ws.setSettings({ theme: 'dark' });
-    await flushPromises();
-    expect(document.documentElement.dataset.theme).toBe('dark');
-    await ws.setSettings({ theme: 'system' });
-    await flushPromises();
-    expect(document.documentElement.dataset.theme).toBeUndefined();
-  });
-
-  it('reloads runs when the host says another workspace was opened (desktop File menu)', async () => {
-    const t = host({ 'workspace:info': () => ({ ok: true, result: info() }) });
-    const ws = useWorkspaceStore();
-    await ws.init();
-    const before = t.calls.filter((c) => c.name === 'runs:list').length;
-    t.emit('workspace:changed', info({ path: '/ws/other' }));
-    await flushPromises();
-    expect(ws.info?.path).toBe('/ws/other');
-    expect(t.calls.filter((c) => c.name === 'runs:list').length).toBeGreaterThan(before);
   });
 });
 

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
-import { readToken, socketTransport, type SocketLike } from '../../../src-renderer/api/socket';
+import { readToken, socketTransport, type SocketLike } from '../../../../src-renderer/api/socket';
 
 class FakeSocket implements SocketLike {
   static all: FakeSocket[] = [];

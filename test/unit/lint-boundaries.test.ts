@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../../helpers/trainer';
+import { repoRoot } from '../helpers/trainer';
 
 const eslint = new ESLint({ cwd: repoRoot });
 

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
-import { ApiError, createClient, describeError } from '../../../src-renderer/api/client';
-import { FakeTransport, INFO } from './fake-host';
+import { ApiError, createClient, describeError } from '../../../../src-renderer/api/client';
+import { FakeTransport, INFO } from '../fake-host';
 
 describe('api client', () => {
   it('unwraps ok envelopes', async () => {

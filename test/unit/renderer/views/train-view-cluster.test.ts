@@ -5,11 +5,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { createClient } from '../../../src-renderer/api/client';
-import { setApi } from '../../../src-renderer/api/instance';
-import { useRunsStore } from '../../../src-renderer/stores/runs';
-import TrainView from '../../../src-renderer/views/TrainView.vue';
-import { APP, FakeTransport } from './fake-host';
+import { createClient } from '../../../../src-renderer/api/client';
+import { setApi } from '../../../../src-renderer/api/instance';
+import { useRunsStore } from '../../../../src-renderer/stores/runs';
+import TrainView from '../../../../src-renderer/views/TrainView.vue';
+import { APP, FakeTransport } from '../fake-host';
 import type { RunSummary } from '@contract';
 
 const imported: RunSummary = {

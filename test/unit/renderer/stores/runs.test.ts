@@ -2,10 +2,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { flushPromises } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { createClient } from '../../../src-renderer/api/client';
-import { setApi } from '../../../src-renderer/api/instance';
-import { useRunsStore } from '../../../src-renderer/stores/runs';
-import { FakeTransport, hostDecided } from './fake-host';
+import { createClient } from '../../../../src-renderer/api/client';
+import { setApi } from '../../../../src-renderer/api/instance';
+import { useRunsStore } from '../../../../src-renderer/stores/runs';
+import { FakeTransport, hostDecided } from '../fake-host';
 import type { RunSummary } from '@contract';
 
 const summary: RunSummary = {

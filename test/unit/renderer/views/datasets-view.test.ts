@@ -2,10 +2,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { createClient } from '../../../src-renderer/api/client';
-import { setApi } from '../../../src-renderer/api/instance';
-import DatasetsView from '../../../src-renderer/views/DatasetsView.vue';
-import { FakeTransport } from './fake-host';
+import { createClient } from '../../../../src-renderer/api/client';
+import { setApi } from '../../../../src-renderer/api/instance';
+import DatasetsView from '../../../../src-renderer/views/DatasetsView.vue';
+import { FakeTransport } from '../fake-host';
 import type { DatasetEntry, DatasetManifest } from '@contract';
 
 const manifest: DatasetManifest = {

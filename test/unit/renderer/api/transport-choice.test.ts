@@ -2,10 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import type { StudioBridge } from '@contract/bridge';
 import type { EventName } from '@contract';
-import { createDefaultClient } from '../../../src-renderer/api';
-import { ApiError } from '../../../src-renderer/api/client';
-import type { SocketLike } from '../../../src-renderer/api/socket';
-import { APP, INFO } from './fake-host';
+import { createDefaultClient } from '../../../../src-renderer/api';
+import { ApiError } from '../../../../src-renderer/api/client';
+import type { SocketLike } from '../../../../src-renderer/api/socket';
+import { APP, INFO } from '../fake-host';
 
 /** A stand-in for the preload's `window.studio`, built the way the preload builds it: one function per name. */
 function fakeBridge() {
