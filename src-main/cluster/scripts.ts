@@ -117,7 +117,7 @@ const num = (n: number) => n.toLocaleString('en-US');
 
 export function readme(t: JobTexts): string {
   const c = t.config;
-  const k = (c as { kernelSize?: number }).kernelSize ?? 3;
+  const k = c.kernelSize;
   const lines = [
     `# Autoencoder Studio training job: ${t.name}`,
     '',

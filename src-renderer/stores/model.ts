@@ -358,7 +358,7 @@ export const useModelStore = defineStore('model', () => {
   async function train(): Promise<string | undefined> {
     if (!valid.value) return undefined;
     // a readable default name: what and on what ("Convolutional, 16-d code on Desktop icons"); the user can rename it
-    const name = `${modelTitle(config.value as Record<string, unknown>)} on ${(dataset.value?.name ?? 'MNIST digits').replace(/ \(built in\)$/, '')}`;
+    const name = `${modelTitle(config.value)} on ${(dataset.value?.name ?? 'MNIST digits').replace(/ \(built in\)$/, '')}`;
     return useRunsStore().start(config.value, runDataset.value, name);
   }
 

@@ -15,7 +15,7 @@ import ModelView from '../../../src-renderer/views/ModelView.vue';
 import NoiseView from '../../../src-renderer/views/NoiseView.vue';
 import TrainView from '../../../src-renderer/views/TrainView.vue';
 import App from '../../../src-renderer/App.vue';
-import { FakeTransport, hostDecided, readyHost } from './fake-host';
+import { FakeTransport, hostDecided, readyHost, runConfig } from './fake-host';
 import type { DatasetManifest, RunSummary } from '@contract';
 
 const px = (v: number) => btoa(String.fromCharCode(...new Array<number>(784).fill(v)));
@@ -275,7 +275,7 @@ const summary = (runId: string, status: RunSummary['status'], loss: number[]): R
   hostDecided({
     runId,
     status,
-    config: { kind: 'conv', epochs: 3 },
+    config: runConfig({ kind: 'conv', epochs: 3 }),
     dataset: { builtin: 'mnist', count: 1000 },
     epochsDone: loss.length,
     history: { loss, valLoss: loss.map((l) => l * 1.1) },
@@ -362,7 +362,7 @@ describe('keyboard shortcuts', () => {
     const stopped: RunSummary = {
       runId: 'run-r',
       status: 'stopped',
-      config: { kind: 'conv', epochs: 5 },
+      config: runConfig({ kind: 'conv', epochs: 5 }),
       dataset: { builtin: 'mnist', count: 600 },
       epochsDone: 2,
       history: { loss: [0.2, 0.1], valLoss: [null, null] },

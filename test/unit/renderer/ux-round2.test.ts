@@ -24,7 +24,7 @@ import ImageGrid from '../../../src-renderer/components/gallery/ImageGrid.vue';
 import { modelTitle } from '../../../src-renderer/components/training/describe';
 import type { ExportRecord } from '@contract';
 import ExportSnippet from '../../../src-renderer/components/export/ExportSnippet.vue';
-import { FakeTransport, hostDecided } from './fake-host';
+import { FakeTransport, hostDecided, runConfig } from './fake-host';
 import type { DatasetManifest, RunPreview, RunSummary } from '@contract';
 
 // happy-dom has no 2-D canvas: a stand-in uPlot that only records that a chart was built
@@ -55,7 +55,7 @@ const run = (runId: string, startedAt: number, extra: Partial<RunSummary> = {}):
   hostDecided({
     runId,
     status: 'completed',
-    config: { kind: 'conv-vae', latentDim: 16, epochs: 30, hidden: [32, 64], noise: { type: 'none', level: 0 } },
+    config: runConfig({ kind: 'conv-vae', latentDim: 16, epochs: 30, hidden: [32, 64], noise: { type: 'none', level: 0 } }),
     dataset: { id: 'icons-abc123', count: 404 },
     epochsDone: 30,
     history: { loss: [0.1], valLoss: [0.1] },
@@ -255,7 +255,7 @@ describe('smaller bugs', () => {
   });
 
   it('shows a stopped run as the epochs it finished, without the batch it was in', async () => {
-    host({ 'runs:list': () => ({ ok: true, result: [run('run-s', 1, { status: 'stopped', epochsDone: 3, config: { kind: 'conv', latentDim: 16, epochs: 30 } })] }) });
+    host({ 'runs:list': () => ({ ok: true, result: [run('run-s', 1, { status: 'stopped', epochsDone: 3, config: runConfig({ kind: 'conv', latentDim: 16, epochs: 30 }) })] }) });
     const w = mount(TrainView, { global: { plugins: [pinia], stubs: { LossChart: true, CompareChart: true } } });
     await flushPromises();
     useRunsStore().apply('run-s', { type: 'batch', epoch: 4, batch: 1, batches: 12, loss: 0.1, samplesPerSec: 900, etaSec: 3 });
@@ -332,13 +332,13 @@ describe('rough edges', () => {
     expect(m.presetId).toBe('vae');
     m.setKind('conv-vae');
     expect(m.presetId).toBeUndefined();
-    expect(modelTitle(m.config as Record<string, unknown>)).toBe('Convolutional VAE, 2-d code');
+    expect(modelTitle(m.config)).toBe('Convolutional VAE, 2-d code');
   });
 });
 
 describe('using an export', () => {
   it('shows the install line and the code for the export, with its file name and shapes', async () => {
-    host({ 'runs:list': () => ({ ok: true, result: [run('run-e', 1, { config: { kind: 'conv', latentDim: 16, inputShape: [32, 32, 3] } })] }) });
+    host({ 'runs:list': () => ({ ok: true, result: [run('run-e', 1, { config: runConfig({ kind: 'conv', latentDim: 16, inputShape: [32, 32, 3] }) })] }) });
     await useRunsStore().refresh();
     const record: ExportRecord = {
       exportId: 'exp-1',
