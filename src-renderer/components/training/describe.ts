@@ -1,15 +1,6 @@
 // Runs in plain words for lists and pickers: what model ("Convolutional VAE, 16-d code"), on what
 // ("Desktop icons, 404 images", not a dataset id), and the run's own name when the user gave one.
-import type { DatasetManifest, ModelConfigInput, ModelKind, RunSummary } from '@contract';
-
-export const KIND_TITLES: Record<ModelKind, string> = {
-  dense: 'Dense',
-  'deep-dense': 'Deep dense',
-  conv: 'Convolutional',
-  vae: 'Variational (VAE)',
-  'conv-vae': 'Convolutional VAE',
-  sparse: 'Sparse',
-};
+import { kindTitle, type DatasetManifest, type ModelConfigInput, type RunSummary } from '@contract';
 
 /** "Convolutional VAE, 16-d code" (+ ", denoising" when trained on noisy inputs); "Model" without one (a damaged run). */
 export function modelTitle(config: Pick<ModelConfigInput, 'kind' | 'latentDim' | 'noise'> | null): string {
@@ -17,7 +8,7 @@ export function modelTitle(config: Pick<ModelConfigInput, 'kind' | 'latentDim' |
   const latent = config.latentDim ?? 0;
   const noise = config.noise;
   const denoising = noise?.type && noise.type !== 'none' && noise.level ? ', denoising' : '';
-  return `${KIND_TITLES[config.kind ?? 'dense']}${latent > 0 ? `, ${latent}-d code` : ''}${denoising}`;
+  return `${kindTitle(config.kind ?? 'dense')}${latent > 0 ? `, ${latent}-d code` : ''}${denoising}`;
 }
 
 /** The run trained on noisy inputs (a denoising autoencoder): its previews and Gallery show a noisy row. */
