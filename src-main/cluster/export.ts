@@ -9,7 +9,7 @@ import path from 'node:path';
 import { validateConfig, type ModelConfig } from '../engine/config';
 import { buildAutoencoder, type Autoencoder } from '../engine/models';
 import { splitIndices, type Dataset } from '../engine/data';
-import { loadAutoencoder } from '../engine/persist';
+import { loadAutoencoder, readOptimizerSpecs } from '../engine/persist';
 import { readableDir } from '../fs-safety/atomic';
 import { RunCheckpointState } from '../contract/runs';
 import { writeFolderAtomic, type ExportResult } from '../formats/output';
@@ -101,7 +101,7 @@ async function readStudioCheckpoint(dir: string, c: ModelConfig, nWeights: numbe
     throw new JobError(`the run's checkpoint state.json is damaged (${i?.path.join('.') || 'the file'}: ${i?.message}); export without --from-checkpoint`);
   }
   const state = parsed.data;
-  const { specs } = JSON.parse(fs.readFileSync(path.join(ckpt, 'optimizer.json'), 'utf8')) as { specs: Array<{ name: string; shape: number[] }> };
+  const specs = readOptimizerSpecs(ckpt);
   const ae = await loadAutoencoder(ckpt);
   let iterations = 0;
   const slots: Float32Array[][] = [];
