@@ -49,8 +49,8 @@ function runCount(runDir: string, name: string): number | undefined {
   try {
     const r = StoredRunSummary.safeParse(JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')));
     if (!r.success) return undefined;
-    const d = r.data.dataset as { builtin?: string; id?: string; count?: number };
-    return d.builtin === name || d.id === name ? d.count : undefined;
+    const d = r.data.dataset;
+    return ('builtin' in d ? d.builtin : d.id) === name ? d.count : undefined;
   } catch {
     return undefined;
   }
@@ -141,7 +141,7 @@ export async function evaluateCommand(argv: string[], out: (s: string) => void):
     );
     for (const l of e.perLabel) {
       const k = e.probes?.labels.indexOf(l.label) ?? -1;
-      const probe = e.probes ? (k >= 0 ? pct(e.probes.linear.codes.perClass[k]) : '–').padStart(8) : '';
+      const probe = e.probes ? (k >= 0 ? pct(e.probes.linear.codes.perClass[k] ?? NaN) : '–').padStart(8) : '';
       out(
         `  ${name(l.label).slice(0, 13).padEnd(14)}${String(l.total).padStart(8)}${String(l.train).padStart(9)}${String(l.count).padStart(8)}${fix(l.mse, 5).padStart(10)}${fix(l.psnr, 2).padStart(8)}${fix(l.ssim, 3).padStart(7)}${probe}`,
       );

@@ -65,7 +65,7 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
       const runId = values.run;
       if (!RUN_ID_RE.test(runId)) throw new JobUsageError(`'${runId}' is not a run id.`);
       const runDir = path.join(ws, 'runs', runId);
-      let summary: RunSummary;
+      let summary: StoredRunSummary;
       try {
         const parsed = StoredRunSummary.safeParse(JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')));
         if (!parsed.success) {
@@ -84,7 +84,7 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
       });
     } else {
       if (!values.dataset) throw new JobUsageError('--dataset NAME is required with --config (mnist, fashion-mnist, shapes or a stored dataset id or name).');
-      let config: unknown;
+      let config: Record<string, unknown>;
       try {
         // the same file `ae-studio train --config` takes: a config, or { config, dataset } as the Model view shows it
         config = readConfigFile(path.resolve(values.config as string)).config;

@@ -336,14 +336,14 @@ export async function runsCommand(o: { workspace: string; json: boolean; trainer
     const table = [
       ['RUN', 'STATUS', 'MODEL', 'DATASET', 'EPOCHS', 'LOSS', 'VAL LOSS', 'STARTED'],
       ...rows.map((r) => {
-        const c = r.config as { kind?: string; latentDim?: number; epochs?: number };
-        const model = c.kind ? `${c.kind}, ${c.latentDim ?? '?'}-d code` : '–';
+        const c = r.config;
+        const model = c ? `${c.kind}, ${c.latentDim}-d code` : '–';
         return [
           r.runId,
           r.status,
           model,
           r.datasetName,
-          `${r.epochsDone}/${c.epochs ?? '?'}`,
+          `${r.epochsDone}/${c?.epochs ?? '?'}`,
           fmtLoss(r.final.loss),
           fmtLoss(r.final.valLoss),
           r.startedAt ? new Date(r.startedAt).toISOString().slice(0, 16).replace('T', ' ') : '–',

@@ -9,9 +9,9 @@ import path from 'node:path';
 import { validateConfig, type ModelConfig } from '../engine/config';
 import { buildAutoencoder, type Autoencoder } from '../engine/models';
 import { splitIndices, type Dataset } from '../engine/data';
-import { loadAutoencoder } from '../engine/persist';
+import { loadAutoencoder, readOptimizerSpecs } from '../engine/persist';
 import { readableDir } from '../fs-safety/atomic';
-import { CheckpointState } from '../contract/runs';
+import { RunCheckpointState } from '../contract/runs';
 import { writeFolderAtomic, type ExportResult } from '../formats/output';
 import { jobPlan, planWeights, toTorchLayout, type JobPlan, type PlanWeight } from '../engine/layer-plan';
 import { writeSafetensors, type TensorToWrite } from './safetensors';
@@ -25,7 +25,7 @@ export class JobError extends Error {
 }
 
 export interface ExportJobOptions {
-  /** The run's config (a ModelConfig input; validated here against the dataset). */
+  /** The run's config, or a config file's (unchecked input: validated here against the dataset). */
   config: unknown;
   /** The run's images (uint8 0..255 or float 0..1) and labels. */
   dataset: Dataset;
@@ -54,14 +54,13 @@ const isJobFolder = (dir: string) => {
   }
 };
 
-/** Fields a later studio may add that jobs do not train yet: refused rather than silently ignored. */
+/** Settings jobs do not train yet: refused rather than silently ignored. */
 function unsupported(c: ModelConfig): string | undefined {
-  const x = c as unknown as Record<string, unknown>;
-  if (typeof x.testSplit === 'number' && x.testSplit > 0) return 'a test split';
-  if (Array.isArray(x.excludeLabels) && x.excludeLabels.length > 0) return 'excluded labels';
-  if (x.balanceClasses === true) return 'class-balanced sampling';
-  const a = x.augment as { flip?: boolean; shift?: number; rotate?: number; brightness?: number } | undefined;
-  if (a && (a.flip || (a.shift ?? 0) > 0 || (a.rotate ?? 0) > 0 || (a.brightness ?? 0) > 0)) return 'augmentation';
+  if (c.testSplit > 0) return 'a test split';
+  if (c.excludeLabels.length > 0) return 'excluded labels';
+  if (c.balanceClasses) return 'class-balanced sampling';
+  const a = c.augment;
+  if (a.flip || a.shift > 0 || a.rotate > 0 || a.brightness > 0) return 'augmentation';
   return undefined;
 }
 
@@ -86,7 +85,7 @@ export function weightsToTorch(ae: Autoencoder, plan: JobPlan): Array<{ wt: Plan
 
 interface StudioCheckpoint {
   ae: Autoencoder;
-  state: { epochsDone: number; history: { loss: number[]; valLoss: Array<number | null> }; bestValLoss: number | null; sinceBest: number };
+  state: RunCheckpointState;
   iterations: number;
   /** slots[k][i]: optimizer slot k of weight i (tfjs layout), empty for a fresh optimizer. */
   slots: Float32Array[][];
@@ -96,13 +95,13 @@ async function readStudioCheckpoint(dir: string, c: ModelConfig, nWeights: numbe
   const ckpt = readableDir(dir);
   if (!ckpt || !fs.existsSync(path.join(ckpt, 'state.json')))
     throw new JobError(`there is no checkpoint to continue from (${dir} is missing): train the run for an epoch first, or export without --from-checkpoint`);
-  const parsed = CheckpointState.safeParse(JSON.parse(fs.readFileSync(path.join(ckpt, 'state.json'), 'utf8')));
+  const parsed = RunCheckpointState.safeParse(JSON.parse(fs.readFileSync(path.join(ckpt, 'state.json'), 'utf8')));
   if (!parsed.success) {
     const i = parsed.error.issues[0];
     throw new JobError(`the run's checkpoint state.json is damaged (${i?.path.join('.') || 'the file'}: ${i?.message}); export without --from-checkpoint`);
   }
-  const state: StudioCheckpoint['state'] = parsed.data;
-  const { specs } = JSON.parse(fs.readFileSync(path.join(ckpt, 'optimizer.json'), 'utf8')) as { specs: Array<{ name: string; shape: number[] }> };
+  const state = parsed.data;
+  const specs = readOptimizerSpecs(ckpt);
   const ae = await loadAutoencoder(ckpt);
   let iterations = 0;
   const slots: Float32Array[][] = [];
@@ -186,8 +185,8 @@ export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult
     name: opts.name,
     createdAt: new Date().toISOString(),
     source: { runId: opts.runId ?? null, fromCheckpoint: !!ckpt, dataset: opts.datasetSpec, datasetName: opts.datasetName, labelNames },
-    config: c as unknown as Record<string, unknown>,
-    model: plan as unknown as Record<string, unknown>,
+    config: c,
+    model: plan,
     weights: wts.map((x) => ({ key: x.key, shape: x.shape })),
     startEpoch,
     epochs: c.epochs,

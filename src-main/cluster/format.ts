@@ -100,7 +100,7 @@ export const EpochRecord = z
 export type EpochRecord = z.infer<typeof EpochRecord>;
 
 /** out/checkpoint/state.json, written by train.py with every checkpoint. */
-export const CheckpointState = z
+export const JobCheckpointState = z
   .object({
     format: z.literal(JOB_FORMAT),
     version: z.literal(JOB_VERSION),
@@ -115,7 +115,7 @@ export const CheckpointState = z
     resumedFrom: count.nullable(),
   })
   .passthrough();
-export type CheckpointState = z.infer<typeof CheckpointState>;
+export type JobCheckpointState = z.infer<typeof JobCheckpointState>;
 
 /** out/done.json: the job trained all its epochs (or stopped early). */
 export const DoneJson = z.object({ format: z.literal(JOB_FORMAT), epochsDone: count, reason: z.enum(['done', 'early-stopping']), message: z.string().max(2000) }).passthrough();

@@ -24,7 +24,7 @@ import { TrainedModel } from '../engine/trained-model';
 import { fileInside as fileInsideDir, readJsonCapped } from '../fs-safety/safe-read';
 import { jobPlan, planWeights, toTfLayout, type JobPlan, type PlanWeight } from '../engine/layer-plan';
 import { checkExpected, MAX_HEADER_BYTES, readF32, readRaw, readSafetensorsHeader, SafetensorsError, type SafeHeader } from './safetensors';
-import { CheckpointState, DoneJson, JOB_FILES, JOB_FORMAT, JOB_VERSION, JobJson, optimizerSlots, type EpochRecord } from './format';
+import { JobCheckpointState, DoneJson, JOB_FILES, JOB_FORMAT, JOB_VERSION, JobJson, optimizerSlots, type EpochRecord } from './format';
 
 /** A job folder that cannot be imported (incomplete, another version, weights that do not fit…). */
 export class JobImportError extends Error {
@@ -57,7 +57,7 @@ export interface ReadJob {
   plan: JobPlan;
   /** The checkpoint folder read (out/checkpoint, or out/checkpoint.old after a crash between renames). */
   checkpoint: string;
-  state: CheckpointState;
+  state: JobCheckpointState;
   done?: DoneJson;
   /** Weights in PyTorch's layout, by state_dict key. */
   weights: Map<string, Float32Array>;
@@ -93,7 +93,7 @@ export function readJob(dir: string): ReadJob {
   if (!ckptRel) {
     throw new JobImportError(`The job has not trained yet: ${JOB_FILES.checkpoint}/state.json is missing. Run launch.sh (see README.md), then copy its out/ folder back into ${dir}.`);
   }
-  const state = readJson(dir, `${ckptRel}/state.json`, 64 * MiB, CheckpointState, 'the checkpoint state');
+  const state = readJson(dir, `${ckptRel}/state.json`, 64 * MiB, JobCheckpointState, 'the checkpoint state');
   if (state.history.loss.length !== state.epochsDone || state.history.valLoss.length !== state.epochsDone) {
     throw new JobImportError(`the checkpoint state says ${state.epochsDone} epochs but its history has ${state.history.loss.length}; the checkpoint is damaged.`);
   }

@@ -1,7 +1,7 @@
 // The other files of a cluster job folder: launch.sh (torchrun), an example SLURM
 // batch script, requirements.txt and the README for whoever runs the job. Written as arrays of
 // lines so shell's ${…} and markdown's backticks need no escaping.
-import type { ModelConfig } from '../engine/config';
+import { codeOf, unreachable, type ModelConfig } from '../engine/config';
 
 export interface JobTexts {
   /** A short name for the job (the run id, or the config's kind). */
@@ -115,9 +115,24 @@ export function slurmScript(t: JobTexts): string {
 
 const num = (n: number) => n.toLocaleString('en-US');
 
+/** The term the kind's code adds to the reconstruction loss, for the README's table. */
+function penaltyText(c: ModelConfig): string {
+  const code = codeOf(c.kind);
+  switch (code) {
+    case 'variational':
+      return ` + β·KL (β = ${c.beta})`;
+    case 'sparse':
+      return ` + ${c.l1}·mean\\|z\\|`;
+    case 'plain':
+      return '';
+    default:
+      return unreachable(code, 'kind of code');
+  }
+}
+
 export function readme(t: JobTexts): string {
   const c = t.config;
-  const k = (c as { kernelSize?: number }).kernelSize ?? 3;
+  const k = c.kernelSize;
   const lines = [
     `# Autoencoder Studio training job: ${t.name}`,
     '',
@@ -129,7 +144,7 @@ export function readme(t: JobTexts): string {
     '| | |',
     '|---|---|',
     `| model | ${c.kind}, ${c.inputShape.join('×')} images, ${c.latentDim}-d code, hidden ${JSON.stringify(c.hidden)}${c.kind.startsWith('conv') ? `, kernel ${k}` : ''}, ${c.activation} / ${c.outputActivation} output, ${num(t.parameters)} parameters |`,
-    `| objective | ${c.loss.toUpperCase()}${c.kind === 'vae' || c.kind === 'conv-vae' ? ` + β·KL (β = ${c.beta})` : ''}${c.kind === 'sparse' ? ` + ${c.l1}·mean\\|z\\|` : ''}${c.noise.type !== 'none' && c.noise.level > 0 ? `, input noise ${c.noise.type} ${c.noise.level}` : ''} |`,
+    `| objective | ${c.loss.toUpperCase()}${penaltyText(c)}${c.noise.type !== 'none' && c.noise.level > 0 ? `, input noise ${c.noise.type} ${c.noise.level}` : ''} |`,
     `| optimizer | ${c.optimizer}, learning rate ${c.learningRate}${c.optimizer !== 'adam' ? `, momentum ${c.momentum}` : ''}, global batch ${c.batchSize}, seed ${c.seed} |`,
     `| data | ${num(t.images)} images (${num(t.trainImages)} training, ${num(t.valImages)} validation: the studio's split), ${num(t.datasetBytes)} bytes |`,
     `| epochs | ${t.fromCheckpoint ? `continues the studio's run after epoch ${t.startEpoch}; ` : ''}trains ${t.epochs} epoch${t.epochs === 1 ? '' : 's'} by default (\`--epochs N\`) |`,

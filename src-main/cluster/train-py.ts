@@ -2,7 +2,12 @@
 // from job.json's layer plan (plan.ts), so it is the same network the studio builds for the config,
 // and trains it with PyTorch DistributedDataParallel under torchrun. Kept as one string here so
 // the bundled CLI and trainer carry it (no files to locate at run time). No backticks and no
-// dollar-brace in it (it is a String.raw template).
+// dollar-brace in it (it is a String.raw template). The one per-kind table it needs, each kind's
+// code (the term it adds to the objective), is written in from the contract's MODEL_KIND_TRAITS.
+import { MODEL_KIND_TRAITS } from '../contract/model-kinds';
+
+const KIND_CODES = JSON.stringify(Object.fromEntries(Object.entries(MODEL_KIND_TRAITS).map(([kind, t]) => [kind, t.code])));
+
 export const TRAIN_PY = String.raw`#!/usr/bin/env python3
 # Autoencoder Studio: a training job for a PyTorch cluster (format autoencoder-studio/torch-job,
 # version 1), written by "ae-studio job export". README.md next to this file says how to run it.
@@ -43,6 +48,8 @@ JOB_FORMAT = "autoencoder-studio/torch-job"
 JOB_VERSION = 1
 HERE = os.path.dirname(os.path.abspath(__file__))
 EPS = 1e-7  # tfjs's epsilon for float32: Adam and RMSprop use it as tfjs does
+# Each model kind's code, the studio's table: "plain", "variational" (+ beta * KL) or "sparse" (+ l1 * mean|z|).
+KIND_CODES = __KIND_CODES__
 
 
 def say(msg, rank=None):
@@ -255,11 +262,14 @@ def objective(out, target, cfg, beta, pixels):
     else:
         p = recon.clamp(1e-7, 1 - 1e-7)
         loss = -(target * torch.log(p) + (1 - target) * torch.log(1 - p)).mean()
-    if log_var is not None:
+    code = KIND_CODES[cfg["kind"]]
+    if code == "variational":
         kl = -0.5 * torch.sum(1 + log_var - z * z - torch.exp(log_var), dim=-1)
         loss = loss + (beta / pixels) * kl.mean()
-    elif cfg["kind"] == "sparse":
+    elif code == "sparse":
         loss = loss + float(cfg["l1"]) * z.abs().mean()
+    elif code != "plain":
+        raise ValueError("this train.py does not know the code of a %r model (%r)" % (cfg["kind"], code))
     return loss
 
 
@@ -656,4 +666,4 @@ def main(argv=None):
 
 if __name__ == "__main__":
     main()
-`;
+`.replace('__KIND_CODES__', KIND_CODES);

@@ -27,6 +27,7 @@ export * from './jobs';
 export * from './speed';
 export * from './model-config';
 export * from './model-validate';
+export * from './model-kinds';
 export * from './model-summary';
 
 const Empty = z.object({}).strict();

@@ -75,3 +75,5 @@ export const ModelConfig = z
   })
   .strict();
 export type ModelConfigInput = z.input<typeof ModelConfig>;
+/** A parsed config: every default filled in; `hidden` absent means its kind's default (the engine resolves it: ResolvedModelConfig). */
+export type ModelConfig = z.output<typeof ModelConfig>;

@@ -7,30 +7,18 @@ import crypto from 'node:crypto';
 import { writeDirAtomic, writeJsonAtomic } from '../fs-safety/atomic';
 import type { Dataset, RowReader, StreamedDataset } from '../engine/data';
 import type { RawDataset } from './builtins';
+import { DatasetManifest, type DatasetEntry } from '../contract/datasets';
+import { plainIssue } from '../contract/model-validate';
 
 /** A missing dataset: code ENOENT, so the host and the trainer report it as `not_found`. */
 const notFound = (message: string) => Object.assign(new Error(message), { code: 'ENOENT' });
 
 export const DATASET_SCHEMA_VERSION = 1;
 
-export interface DatasetManifest {
-  schemaVersion: number;
-  id: string;
-  name: string;
-  source: { kind: 'builtin'; builtin: string } | { kind: 'import'; paths: string[] };
-  shape: [number, number, number];
-  count: number;
-  labelNames: string[];
-  labelCounts: number[];
-  createdAt: number;
-  /** How the images were converted, and the train/validation split runs on this dataset use by default. */
-  options?: { size?: number; mode?: string; fit?: string; background?: string; validationSplit: number; seed: number };
-  /** The import report (skipped files and why), for imported datasets. */
-  report?: { imported: number; skipped: Array<{ file: string; reason: string }>; labelCounts: Record<string, number> };
-}
+export { DatasetManifest };
 
 /** A listed dataset, or one whose manifest could not be read (flagged, the rest still listed). */
-export type DatasetEntry = DatasetManifest | { id: string; error: string };
+export type { DatasetEntry };
 
 const datasetsDir = (ws: string) => path.join(ws, 'datasets');
 const ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -105,9 +93,16 @@ export async function writeDataset(
 
 function readManifest(dir: string, id: string): DatasetManifest {
   if (!fs.existsSync(dir)) throw notFound(`There is no dataset '${id}' in this workspace (deleted?).`);
-  const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as DatasetManifest;
-  if (m.schemaVersion !== DATASET_SCHEMA_VERSION) throw new Error(`unknown manifest schema version ${m.schemaVersion}`);
-  if (m.id !== id || !Array.isArray(m.shape) || !Number.isInteger(m.count)) throw new Error('the manifest does not describe this folder');
+  const raw: unknown = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  const version = raw && typeof raw === 'object' && 'schemaVersion' in raw ? raw.schemaVersion : undefined;
+  if (version !== DATASET_SCHEMA_VERSION) throw new Error(`unknown manifest schema version ${String(version)}`);
+  const parsed = DatasetManifest.safeParse(raw);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new Error(`the manifest does not describe a dataset (${i.path.join('.') || 'the file'}: ${plainIssue(i)})`);
+  }
+  const m = parsed.data;
+  if (m.id !== id) throw new Error('the manifest does not describe this folder');
   const size = m.shape[0] * m.shape[1] * m.shape[2];
   const bytes = fs.statSync(path.join(dir, 'images.u8')).size;
   if (bytes !== m.count * size) throw new Error(`images.u8 has ${bytes} bytes, the manifest expects ${m.count * size}`);

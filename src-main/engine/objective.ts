@@ -1,7 +1,7 @@
 // The training objective and the optimizers a run can use (train.ts re-exports them; run/ and
 // the step tests use them).
 import { tf } from './tf';
-import { isVae, type ModelConfig } from './config';
+import { codeOf, unreachable, type ModelConfig } from './config';
 import type { Autoencoder } from './models';
 
 export function makeOptimizer(c: ModelConfig): tf.Optimizer {
@@ -37,17 +37,27 @@ export function objective(ae: Autoencoder, c: ModelConfig, input: tf.Tensor, tar
     const enc = ae.encoder.apply(input) as tf.Tensor | tf.Tensor[];
     let z: tf.Tensor;
     let extra: tf.Scalar | undefined;
-    if (isVae(c.kind)) {
-      const [mu, logVar] = enc as tf.Tensor[];
-      const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', seed);
-      z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps));
-      // KL(q(z|x) || N(0, I)) per image, divided by the pixel count so it lives on the same scale as the per-pixel loss.
-      const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar)), -1));
-      const pixels = c.inputShape[0] * c.inputShape[1] * c.inputShape[2];
-      extra = tf.mul(c.beta / pixels, tf.mean(kl)) as tf.Scalar;
-    } else {
-      z = enc as tf.Tensor;
-      if (c.kind === 'sparse') extra = tf.mul(c.l1, tf.mean(tf.abs(z))) as tf.Scalar;
+    const code = codeOf(c.kind);
+    switch (code) {
+      case 'variational': {
+        const [mu, logVar] = enc as tf.Tensor[];
+        const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', seed);
+        z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps));
+        // KL(q(z|x) || N(0, I)) per image, divided by the pixel count so it lives on the same scale as the per-pixel loss.
+        const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar)), -1));
+        const pixels = c.inputShape[0] * c.inputShape[1] * c.inputShape[2];
+        extra = tf.mul(c.beta / pixels, tf.mean(kl)) as tf.Scalar;
+        break;
+      }
+      case 'sparse':
+        z = enc as tf.Tensor;
+        extra = tf.mul(c.l1, tf.mean(tf.abs(z))) as tf.Scalar;
+        break;
+      case 'plain':
+        z = enc as tf.Tensor;
+        break;
+      default:
+        return unreachable(code, 'kind of code');
     }
     const recon = ae.decoder.apply(z) as tf.Tensor;
     const rec = reconstructionLoss(c.loss, recon, target);

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readTidy, tf } from './tf';
-import { isVae, type ModelConfig } from './config';
+import { isVae, validateConfig, type ModelConfig } from './config';
 import { encodeMean, type Autoencoder } from './models';
 import { loadAutoencoder, saveAutoencoder, writeDirAtomic } from './persist';
 import { sampleCodes, type LatentStats } from './latent-stats';
@@ -194,7 +194,10 @@ export class TrainedModel {
 export async function loadTrained(dir: string): Promise<TrainedModel> {
   const modelDir = fs.existsSync(path.join(dir, 'model', 'encoder')) ? path.join(dir, 'model') : dir;
   if (!fs.existsSync(path.join(modelDir, 'encoder', 'model.json'))) throw new Error(`No trained model in ${dir}.`);
-  const config = JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8')) as ModelConfig;
+  const checked = validateConfig(JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8')));
+  // a config written before a setting existed gets its default; a damaged one is refused in plain words
+  if (!checked.ok) throw new Error(`The model's config.json in ${modelDir} is not a valid run config (${checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}).`);
+  const config = checked.config;
   const stats = JSON.parse(fs.readFileSync(path.join(modelDir, 'latent-stats.json'), 'utf8')) as LatentStats;
   return new TrainedModel(await loadAutoencoder(modelDir), config, stats);
 }

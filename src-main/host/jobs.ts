@@ -47,7 +47,8 @@ export function jobHandlers(deps: JobsDeps): JobHandlers {
     'jobs:export': async ({ runId, fromCheckpoint }) => {
       const r = deps.getRun(runId);
       if (!r) throw new CallError('not_found', `There is no run '${runId}' in this workspace.`);
-      if (r.run.status === 'damaged') throw new CallError('conflict', `Run '${runId}' cannot be exported: ${r.run.message ?? 'its run.json is damaged'}`);
+      const config = r.run.config;
+      if (r.run.status === 'damaged' || !config) throw new CallError('conflict', `Run '${runId}' cannot be exported: ${r.run.message ?? 'its run.json is damaged'}`);
       if (fromCheckpoint) {
         if (r.run.status === 'running' || r.run.status === 'queued')
           throw new CallError('conflict', `Run '${runId}' is ${r.run.status}; stop it (its checkpoint changes every epoch) or export the job without its checkpoint.`);
@@ -61,7 +62,7 @@ export function jobHandlers(deps: JobsDeps): JobHandlers {
       try {
         const written = await deps.trainer.request(
           'exportJob',
-          { runId, runDir: r.dir, workspaceDir: ws, config: r.run.config, dataset: r.run.dataset, fromCheckpoint, out: path.join(dir, fileName) },
+          { runId, runDir: r.dir, workspaceDir: ws, config, dataset: r.run.dataset, fromCheckpoint, out: path.join(dir, fileName) },
           JOB_TIMEOUT_MS,
         );
         const rec: ExportRecord = {

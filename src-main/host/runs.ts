@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { CheckpointState, RunPreview, StoredRunSummary, type EventPayload, type RunSummary } from '../contract';
+import { RunCheckpointState, RunPreview, StoredRunSummary, type EventPayload, type RunSummary } from '../contract';
+import { plainIssue } from '../contract/model-validate';
 import type { TrainerEventArgs } from '../trainer/protocol';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import type { Handlers } from './dispatch';
@@ -94,7 +95,7 @@ export function createRunsService(opts: {
     try {
       const ckpt = readableDir(path.join(runDir(run.runId), 'checkpoint'));
       if (!ckpt || !fs.existsSync(path.join(ckpt, 'state.json'))) return;
-      const st = CheckpointState.safeParse(JSON.parse(fs.readFileSync(path.join(ckpt, 'state.json'), 'utf8')));
+      const st = RunCheckpointState.safeParse(JSON.parse(fs.readFileSync(path.join(ckpt, 'state.json'), 'utf8')));
       if (st.success) {
         run.epochsDone = st.data.epochsDone;
         run.history = st.data.history;
@@ -115,7 +116,7 @@ export function createRunsService(opts: {
       const parsed = StoredRunSummary.safeParse(JSON.parse(fs.readFileSync(path.join(runDir(id), 'run.json'), 'utf8')));
       if (!parsed.success) {
         const i = parsed.error.issues[0];
-        throw new Error(`it does not describe this run (${i.path.join('.') || 'the file'}: ${i.message})`);
+        throw new Error(`it does not describe this run (${i.path.join('.') || 'the file'}: ${plainIssue(i)})`);
       }
       saved = parsed.data;
       if (saved.runId !== id) throw new Error(`it does not describe this run (it names run '${saved.runId}')`);
@@ -130,7 +131,7 @@ export function createRunsService(opts: {
       runs.set(id, {
         runId: id,
         status: 'damaged',
-        config: {},
+        config: null,
         dataset: { id: 'unknown' },
         epochsDone: 0,
         history: { loss: [], valLoss: [] },
@@ -211,6 +212,7 @@ export function createRunsService(opts: {
   const launch = async (run: RunSummary, resume: boolean) => {
     setStatus(run, 'running');
     try {
+      if (!run.config) throw new Error(`Run '${run.runId}' has no config it can train with (its run.json is damaged).`);
       await opts.trainer.request('runStart', { runId: run.runId, runDir: runDir(run.runId), workspaceDir: opts.workspaceDir, config: run.config, dataset: run.dataset, resume });
     } catch (err) {
       setStatus(run, 'failed', (err as Error).message);
@@ -255,7 +257,7 @@ export function createRunsService(opts: {
         runId: newRunId(),
         ...(name ? { name } : {}),
         status: 'queued', // until schedule() starts it (a 'running' one would hold a slot)
-        config: config as Record<string, unknown>,
+        config,
         dataset,
         epochsDone: 0,
         history: { loss: [], valLoss: [] },

@@ -1,7 +1,8 @@
 // The Gallery's evaluation of a trained run, inside the trainer process: the engine's evaluateModel
 // on the run's own dataset and split, cached per run (probes take seconds); marking labels anomalous
 // only recomputes the ROC curve from the cached scores. Returns plain data (contract/evaluate.ts).
-import { evaluateModel, rocCurve, scoresCsv, type Evaluation } from '../engine/evaluate';
+import { evaluateModel, rocCurve, scoresCsv, type ModelEvaluation } from '../engine/evaluate';
+import type { Evaluation, ProbeScore } from '../contract';
 import { toTensor } from '../engine/data';
 import { loadRunDataset } from './runs';
 import { forgotten, modelFor } from './gallery';
@@ -10,10 +11,10 @@ import { toBase64 } from '../datasets/base64';
 import type { MethodParams } from './protocol';
 
 interface Cached {
-  e: Evaluation;
+  e: ModelEvaluation;
   labelNames: string[];
-  shape: [number, number, number];
-  worst: { originals: string[]; reconstructions: string[]; mse: number[]; labels: number[]; indices: number[] };
+  shape: Evaluation['shape'];
+  worst: Evaluation['worst'];
 }
 const cache = new Map<string, Cached>();
 forgotten.push((runDir) => cache.delete(runDir));
@@ -44,10 +45,10 @@ async function base(p: MethodParams<'evaluate'>): Promise<Cached> {
   return c;
 }
 
-export async function evaluateRun(p: MethodParams<'evaluate'>): Promise<unknown> {
+export async function evaluateRun(p: MethodParams<'evaluate'>): Promise<Evaluation> {
   const c = await base(p);
   const { e } = c;
-  let anomaly: Evaluation['anomaly'];
+  let anomaly: ModelEvaluation['anomaly'];
   if (p.anomalous.length) {
     const known = new Set(e.perLabel.map((l) => l.label));
     const unknown = p.anomalous.filter((l) => !known.has(l));
@@ -66,7 +67,7 @@ export async function evaluateRun(p: MethodParams<'evaluate'>): Promise<unknown>
   const edges = Array.from({ length: h.bins + 1 }, (_, b) => h.lo + b * w);
   const above = edges.map((edge) => e.scores.filter((s) => s.mse >= edge).length);
   const nan = (v: number) => (Number.isFinite(v) ? v : null);
-  const probe = (s: { accuracy: number; confusion: number[][]; perClass: number[] }) => ({ ...s, perClass: s.perClass.map(nan) });
+  const probe = (s: ProbeScore): ProbeScore => ({ ...s, perClass: s.perClass.map((v) => (v === null ? null : nan(v))) });
   const probes = e.probes && {
     ...e.probes,
     linear: { codes: probe(e.probes.linear.codes), pixels: probe(e.probes.linear.pixels), pca: probe(e.probes.linear.pca) },

@@ -4,7 +4,8 @@ import { applyNoise, imageMetrics, loadTrained, splitIndices, type TrainedModel 
 import { tf } from '../engine/tf';
 import { loadRunDataset } from './runs';
 import { imagesToBase64 as split } from '../datasets/base64';
-import type { MethodParams } from './protocol';
+import type { GalleryViewResult, MethodParams } from './protocol';
+import type { GalleryTryResult } from '../contract';
 import { decodeImage } from '../datasets/import';
 import { readDatasetManifest } from '../datasets/store';
 
@@ -34,7 +35,7 @@ export function forgetModel(runDir: string) {
 
 const toU8 = (f: Float32Array) => Uint8Array.from(f, (v) => Math.max(0, Math.min(255, Math.round(v * 255))));
 
-export async function galleryOp(p: MethodParams<'gallery'>): Promise<unknown> {
+export async function galleryOp(p: MethodParams<'gallery'>): Promise<GalleryViewResult> {
   const m = await modelFor(p.runDir);
   const ds = loadRunDataset(p.dataset, p.workspaceDir);
   const shape = m.config.inputShape;
@@ -60,6 +61,7 @@ export async function galleryOp(p: MethodParams<'gallery'>): Promise<unknown> {
       const metrics = await imageMetrics(clean, recT);
       tf.dispose([clean, noisy, recT]);
       return {
+        op: 'triplets',
         shape,
         originals: split(images, per),
         noisy: split(toU8(noisyData), per),
@@ -70,13 +72,13 @@ export async function galleryOp(p: MethodParams<'gallery'>): Promise<unknown> {
       };
     }
     case 'samples':
-      return { shape, images: split(toU8(m.sample(params.count, params.seed)), per) };
+      return { op: 'samples', shape, images: split(toU8(m.sample(params.count, params.seed)), per) };
     case 'worst': {
       const { images } = pick(500);
       const worst = await m.worst(images, params.count);
       const originals = new Uint8Array(worst.length * per);
       worst.forEach((w, k) => originals.set(images.subarray(w.index * per, (w.index + 1) * per), k * per));
-      return { shape, originals: split(originals, per), reconstructions: split(toU8(m.reconstruct(originals)), per), mse: worst.map((w) => w.mse) };
+      return { op: 'worst', shape, originals: split(originals, per), reconstructions: split(toU8(m.reconstruct(originals)), per), mse: worst.map((w) => w.mse) };
     }
     case 'latent': {
       const { images, labels } = pick(params.max);
@@ -86,19 +88,21 @@ export async function galleryOp(p: MethodParams<'gallery'>): Promise<unknown> {
       const labelNames = Array.from({ length: Math.max(ds.labelNames.length, maxLabel + 1) }, (_, l) => ds.labelNames[l] || (ds.labelNames[l] === '' ? '(no label)' : String(l)));
       // the images too, so hovering a point shows it (capped: 1,500 MNIST digits are 1.2 MB)
       const withImages = Math.min(labels.length, Math.floor(4_000_000 / per));
-      return { points: Array.from(proj.points), labels, labelNames, method: proj.method, explained: proj.explained, shape, images: split(images.subarray(0, withImages * per), per) };
+      return { op: 'latent', points: Array.from(proj.points), labels, labelNames, method: proj.method, explained: proj.explained, shape, images: split(images.subarray(0, withImages * per), per) };
     }
     case 'manifold':
-      return { shape, images: split(toU8(m.manifold(params.grid)), per) };
+      return { op: 'manifold', shape, images: split(toU8(m.manifold(params.grid)), per) };
     case 'interpolate': {
       const { images } = pick(Math.max(params.a, params.b) + 1);
       const n = images.length / per;
       if (params.a >= n || params.b >= n) throw new Error(`there are only ${n} validation images`);
       const img = (i: number) => images.subarray(i * per, (i + 1) * per);
-      return { shape, images: split(toU8(m.interpolate(img(params.a), img(params.b), params.steps)), per) };
+      return { op: 'interpolate', shape, images: split(toU8(m.interpolate(img(params.a), img(params.b), params.steps)), per) };
     }
-    default:
-      throw new Error(`unknown gallery view '${p.op}'`);
+    default: {
+      const unknown: never = p.op;
+      throw new Error(`unknown gallery view '${String(unknown)}'`);
+    }
   }
 }
 
@@ -107,7 +111,7 @@ export async function galleryOp(p: MethodParams<'gallery'>): Promise<unknown> {
  * reconstructed and encoded, with MSE / PSNR / SSIM and how its error ranks among the validation
  * images' errors. A file that cannot be read gets its reason; the others still go through.
  */
-export async function tryImages(p: MethodParams<'galleryTry'>): Promise<unknown> {
+export async function tryImages(p: MethodParams<'galleryTry'>): Promise<GalleryTryResult> {
   const m = await modelFor(p.runDir);
   const shape = m.config.inputShape;
   const [S, , C] = shape;

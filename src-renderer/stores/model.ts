@@ -6,6 +6,8 @@ import { defineStore } from 'pinia';
 import { computed, onScopeDispose, reactive, ref, watch } from 'vue';
 import {
   DEFAULT_HIDDEN,
+  isConv,
+  isVae,
   summarizeModel,
   validateConfig,
   type AugmentConfig,
@@ -228,7 +230,7 @@ export const useModelStore = defineStore('model', () => {
   /** The config as the contract takes it. */
   const config = computed<ModelConfigInput>(() => {
     const { hiddenText: _, noise, excludeLabels, klWarmupEpochs, augment, ...rest } = form;
-    const vae = form.kind === 'vae' || form.kind === 'conv-vae';
+    const vae = isVae(form.kind);
     return {
       ...rest,
       klWarmupEpochs: vae ? klWarmupEpochs : 0,
@@ -257,7 +259,7 @@ export const useModelStore = defineStore('model', () => {
     const put = (field: string, message: string) => (out[field] ??= message);
     if (!dataset.value) put('dataset', 'This dataset is no longer in the workspace; choose another.');
     // the same examples as the field's hint in the Model view
-    if (hidden.value === undefined) put('hidden', `write whole numbers separated by commas, e.g. ${form.kind === 'conv' || form.kind === 'conv-vae' ? '32, 64, 128' : '256, 128'}`);
+    if (hidden.value === undefined) put('hidden', `write whole numbers separated by commas, e.g. ${isConv(form.kind) ? '32, 64, 128' : '256, 128'}`);
     if (countError.value) put('count', countError.value);
     if (labelNames.value.length && labelNames.value.every((_, i) => form.excludeLabels.includes(i))) put('excludeLabels', 'every label is left out: nothing would be left to train on');
     if (!validation.value.ok) {
@@ -323,7 +325,7 @@ export const useModelStore = defineStore('model', () => {
   function setKind(kind: ModelKind) {
     form.kind = kind;
     form.hiddenText = DEFAULT_HIDDEN[kind].join(', ');
-    if ((kind === 'vae' || kind === 'conv-vae') && form.latentDim > 64) form.latentDim = 16;
+    if (isVae(kind) && form.latentDim > 64) form.latentDim = 16;
   }
 
   /** Chooses what to train on; a stored dataset brings its own validation split and seed. */
@@ -358,7 +360,7 @@ export const useModelStore = defineStore('model', () => {
   async function train(): Promise<string | undefined> {
     if (!valid.value) return undefined;
     // a readable default name: what and on what ("Convolutional, 16-d code on Desktop icons"); the user can rename it
-    const name = `${modelTitle(config.value as Record<string, unknown>)} on ${(dataset.value?.name ?? 'MNIST digits').replace(/ \(built in\)$/, '')}`;
+    const name = `${modelTitle(config.value)} on ${(dataset.value?.name ?? 'MNIST digits').replace(/ \(built in\)$/, '')}`;
     return useRunsStore().start(config.value, runDataset.value, name);
   }
 

@@ -13,8 +13,9 @@ import { encodeMean, type Autoencoder } from '../models';
 import { BatchSource, evalBatchSize, splitIndices, toTensor, type Dataset } from '../data';
 import { imageMetrics } from '../metrics';
 import type { ModelConfig } from '../config';
+import type { AnomalyRoc, EvaluationMeasures, ImageQuality } from '../../contract/evaluate';
 import { fitPca, projectPca } from './pca';
-import { knnProbe, linearProbe, type ProbeData, type ProbeScore } from './probes';
+import { knnProbe, linearProbe, type ProbeData } from './probes';
 import { histogram, rocCurve, type RocPoint } from './roc';
 
 export { fitPca, projectPca, type Pca } from './pca';
@@ -37,39 +38,16 @@ export interface EvaluateOptions {
   onStage?: (stage: string) => void;
 }
 
-export interface Quality {
-  count: number;
-  mse: number;
-  psnr: number;
-  ssim: number;
-}
-
-export interface Evaluation {
-  /** Images in the dataset, trained on, and scored (held out + left-out labels). */
-  counts: { total: number; train: number; scored: number };
-  /** Mean reconstruction quality on the scored images. */
-  reconstruction: Quality;
-  /** Per label: images in the whole dataset, in the training split, and the quality on its scored images. */
-  perLabel: Array<{ label: number; total: number; train: number } & Quality>;
-  /** Probes (labelled datasets with at least two labels among the training rows). */
-  probes?: {
-    dims: { codes: number; pixels: number; pca: number };
-    /** Variance the PCA baseline keeps. */
-    pcaExplained: number;
-    trainRows: number;
-    testRows: number;
-    /** Labels in the order of the confusion matrices' rows and columns. */
-    labels: number[];
-    linear: { codes: ProbeScore; pixels: ProbeScore; pca: ProbeScore };
-    knn: { codes: ProbeScore; pixels: ProbeScore; pca: ProbeScore; k: number };
-  };
-  /** Reconstruction-error histogram of the scored images, per label, over [lo, hi]. */
-  histogram: { lo: number; hi: number; bins: number; perLabel: Array<{ label: number; counts: number[] }> };
+/**
+ * What evaluateModel measures: the contract's EvaluationMeasures (src-main/contract/evaluate.ts,
+ * written once there; a probe's per-class accuracy is NaN where a label has no held-out row), every
+ * scored image worst first, and with anomalous labels the ROC curve (its first threshold Infinity).
+ */
+export type ModelEvaluation = EvaluationMeasures & {
   /** Every scored image, worst reconstruction first: dataset index, label (−1 without labels), MSE. */
   scores: Array<{ index: number; label: number; mse: number }>;
-  /** With anomalous labels: the ROC curve (≤ 256 points) and AUC of MSE as the anomaly score. */
-  anomaly?: { anomalous: number[]; auc: number; positives: number; negatives: number; roc: RocPoint[] };
-}
+  anomaly?: Omit<AnomalyRoc, 'roc'> & { roc: RocPoint[] };
+};
 
 /** Codes (posterior means) of the dataset's `indices`, [n, latentDim]. Caller disposes. */
 function codesOf(ae: Autoencoder, ds: Dataset, indices: Int32Array): tf.Tensor2D {
@@ -94,7 +72,7 @@ function thin<T>(a: T[], max: number): T[] {
   return Array.from({ length: max }, (_, i) => a[Math.round(i * step)]);
 }
 
-export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Dataset, opts: EvaluateOptions = {}): Promise<Evaluation> {
+export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Dataset, opts: EvaluateOptions = {}): Promise<ModelEvaluation> {
   const [h, w, c] = config.inputShape;
   const [dh, dw, dc] = ds.shape;
   if (dh !== h || dw !== w || dc !== c) throw new Error(`This model takes ${h}×${w}×${c} images; the dataset has ${dh}×${dw}×${dc}.`);
@@ -136,7 +114,7 @@ export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Da
     const ks = idx ?? Array.from({ length: a.length }, (_, k) => k);
     return ks.reduce((s, k) => s + a[k], 0) / Math.max(1, ks.length);
   };
-  const quality = (ks?: number[]): Quality => ({ count: ks ? ks.length : scored.length, mse: mean(mse, ks), psnr: mean(psnr, ks), ssim: mean(ssim, ks) });
+  const quality = (ks?: number[]): ImageQuality => ({ count: ks ? ks.length : scored.length, mse: mean(mse, ks), psnr: mean(psnr, ks), ssim: mean(ssim, ks) });
   const labelOf = (i: number) => (labels ? labels[i] : -1);
   const labelSet = labels ? [...new Set(Array.from(labels.subarray(0, ds.count)))].sort((a, b) => a - b) : [-1];
   const perLabel = labelSet.map((label) => {
@@ -167,7 +145,7 @@ export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Da
   };
   const scores = Array.from(scored, (index, k) => ({ index, label: labelOf(index), mse: mse[k] })).sort((a, b) => b.mse - a.mse);
 
-  let anomaly: Evaluation['anomaly'];
+  let anomaly: ModelEvaluation['anomaly'];
   if (opts.anomalous?.length) {
     if (!labels) throw new Error('This dataset has no labels, so no label can be marked anomalous.');
     const unknown = opts.anomalous.filter((l) => !labelSet.includes(l));
@@ -181,7 +159,7 @@ export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Da
   }
 
   // Probes: codes vs pixels vs PCA, fitted on (a subset of) the training split, scored on held-out rows.
-  let probes: Evaluation['probes'];
+  let probes: ModelEvaluation['probes'];
   if (labels) {
     const pTrain = train.subarray(0, Math.min(train.length, opts.probeTrainMax ?? 6000));
     const pTest = heldOut.subarray(0, Math.min(heldOut.length, opts.probeTestMax ?? 2000));
@@ -231,7 +209,7 @@ export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Da
 }
 
 /** The scores as CSV: index,label,mse,anomalous (worst first). */
-export function scoresCsv(e: Evaluation): string {
+export function scoresCsv(e: ModelEvaluation): string {
   const anomalous = new Set(e.anomaly?.anomalous ?? []);
   return ['index,label,mse,anomalous', ...e.scores.map((s) => `${s.index},${s.label < 0 ? '' : s.label},${s.mse},${anomalous.has(s.label) ? 1 : 0}`)].join('\n') + '\n';
 }

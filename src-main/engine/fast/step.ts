@@ -12,7 +12,7 @@
 // Models with anything else (a layer kind this file does not know) get `undefined` and train on the
 // plain tfjs path.
 import { tf } from '../tf';
-import { isVae, type ModelConfig } from '../config';
+import { codeOf, isVae, unreachable, type ModelConfig } from '../config';
 import type { Autoencoder } from '../models';
 import * as n from './native';
 import { NativeOptimizer } from './optimizer';
@@ -135,6 +135,16 @@ export class FastStep {
   static tryCompile(ae: Autoencoder, c: ModelConfig, vars: tf.Variable[]): { step: FastStep } | { reason: string } {
     if (!n.nodeBackend()) return { reason: 'the native TensorFlow backend is not loaded' };
     const index = new Map(vars.map((v, i) => [v, i] as const));
+    // The step writes each kind of code's objective term by hand (below: the KL term, the L1 term).
+    const code = codeOf(c.kind);
+    switch (code) {
+      case 'plain':
+      case 'variational':
+      case 'sparse':
+        break;
+      default:
+        return unreachable(code, 'kind of code');
+    }
     const vae = isVae(c.kind);
     const e = chain(ae.encoder, index, vae ? 2 : 0);
     if (!e) return { reason: 'the encoder has a layer or connection the fast step does not know' };
@@ -395,7 +405,7 @@ export class FastStep {
         grads[hl.kernel] = n.matMul(enc, dlv, true, false);
         grads[hl.bias] = this.biasGrad(dlv);
         dz = n.add(n.matMul(dmu, W[hm.kernel], false, true), n.matMul(dlv, W[hl.kernel], false, true));
-      } else if (c.kind === 'sparse') {
+      } else if (codeOf(c.kind) === 'sparse') {
         // l1 · mean|z|; tfjs's |z|′ is +1 for z > 0 and −1 otherwise (also at 0).
         extra = n.mul(
           n.mean(n.abs(z), this.axes(z.rank)),

@@ -9,7 +9,7 @@ import { setApi } from '../../../../src-renderer/api/instance';
 import { useRunsStore } from '../../../../src-renderer/stores/runs';
 import { useUiStore } from '../../../../src-renderer/stores/ui';
 import App from '../../../../src-renderer/App.vue';
-import { readyHost } from '../fake-host';
+import { readyHost, runConfig } from '../fake-host';
 import type { RunSummary } from '@contract';
 
 let pinia: ReturnType<typeof createPinia>;
@@ -55,7 +55,7 @@ describe('keyboard shortcuts', () => {
     const stopped: RunSummary = {
       runId: 'run-r',
       status: 'stopped',
-      config: { kind: 'conv', epochs: 5 },
+      config: runConfig({ kind: 'conv', epochs: 5 }),
       dataset: { builtin: 'mnist', count: 600 },
       epochsDone: 2,
       history: { loss: [0.2, 0.1], valLoss: [null, null] },

@@ -5,13 +5,13 @@ import { createPinia, setActivePinia } from 'pinia';
 import { createClient } from '../../../../src-renderer/api/client';
 import { setApi } from '../../../../src-renderer/api/instance';
 import { useRunsStore } from '../../../../src-renderer/stores/runs';
-import { FakeTransport, hostDecided } from '../fake-host';
+import { FakeTransport, hostDecided, runConfig } from '../fake-host';
 import type { RunSummary } from '@contract';
 
 const summary: RunSummary = {
   runId: 'run-1',
   status: 'running',
-  config: { kind: 'conv', epochs: 2 },
+  config: runConfig({ kind: 'conv', epochs: 2 }),
   dataset: { builtin: 'mnist', count: 1000 },
   epochsDone: 0,
   history: { loss: [], valLoss: [] },
@@ -23,7 +23,7 @@ function host() {
   let run: RunSummary | undefined;
   const t: FakeTransport = new FakeTransport({
     'runs:start': ({ config, dataset }) => {
-      run = { ...summary, config: config as Record<string, unknown>, dataset: dataset as RunSummary['dataset'], status: 'running' };
+      run = { ...summary, config: runConfig(config), dataset: dataset as RunSummary['dataset'], status: 'running' };
       return { ok: true, result: { runId: run.runId } };
     },
     'runs:list': () => ({ ok: true, result: run ? [hostDecided(run)] : [] }),

@@ -7,11 +7,11 @@ import { createPinia, setActivePinia } from 'pinia';
 import { createClient } from '../../../../src-renderer/api/client';
 import { setApi } from '../../../../src-renderer/api/instance';
 import { useWorkspaceStore } from '../../../../src-renderer/stores/workspace';
-import { APP, FakeTransport, hostDecided } from '../fake-host';
-import type { ExportRecord, RunSummary, WorkspaceInfo } from '@contract';
+import { APP, FakeTransport, hostDecided, runConfig } from '../fake-host';
+import type { ExportRecord, ModelKind, RunSummary, WorkspaceInfo } from '@contract';
 
-const run = (runId: string, status: RunSummary['status'], kind = 'conv'): RunSummary =>
-  hostDecided({ runId, status, config: { kind }, dataset: { builtin: 'mnist', count: 600 }, epochsDone: 1, history: { loss: [0.1], valLoss: [0.1] }, startedAt: 1 });
+const run = (runId: string, status: RunSummary['status'], kind: ModelKind = 'conv'): RunSummary =>
+  hostDecided({ runId, status, config: runConfig({ kind }), dataset: { builtin: 'mnist', count: 600 }, epochsDone: 1, history: { loss: [0.1], valLoss: [0.1] }, startedAt: 1 });
 const settings: WorkspaceInfo['settings'] = { theme: 'system', maxConcurrentRuns: 2 };
 const info = (over: Partial<WorkspaceInfo> = {}): WorkspaceInfo => ({ path: '/ws/a', schemaVersion: 1, datasets: 0, runs: 3, exports: 0, flagged: [], settings, nativeDialogs: false, ...over });
 const record = (exportId: string, format: ExportRecord['format'], fileName: string): ExportRecord => ({

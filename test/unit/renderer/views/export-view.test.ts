@@ -10,11 +10,11 @@ import { createClient } from '../../../../src-renderer/api/client';
 import { setApi } from '../../../../src-renderer/api/instance';
 import { useBackendStore } from '../../../../src-renderer/stores/backend';
 import ExportView from '../../../../src-renderer/views/ExportView.vue';
-import { APP, FakeTransport, hostDecided } from '../fake-host';
-import type { ExportRecord, RunSummary, WorkspaceInfo } from '@contract';
+import { APP, FakeTransport, hostDecided, runConfig } from '../fake-host';
+import type { ExportRecord, ModelKind, RunSummary, WorkspaceInfo } from '@contract';
 
-const run = (runId: string, status: RunSummary['status'], kind = 'conv'): RunSummary =>
-  hostDecided({ runId, status, config: { kind }, dataset: { builtin: 'mnist', count: 600 }, epochsDone: 1, history: { loss: [0.1], valLoss: [0.1] }, startedAt: 1 });
+const run = (runId: string, status: RunSummary['status'], kind: ModelKind = 'conv'): RunSummary =>
+  hostDecided({ runId, status, config: runConfig({ kind }), dataset: { builtin: 'mnist', count: 600 }, epochsDone: 1, history: { loss: [0.1], valLoss: [0.1] }, startedAt: 1 });
 const settings: WorkspaceInfo['settings'] = { theme: 'system', maxConcurrentRuns: 2 };
 const info = (over: Partial<WorkspaceInfo> = {}): WorkspaceInfo => ({ path: '/ws/a', schemaVersion: 1, datasets: 0, runs: 3, exports: 0, flagged: [], settings, nativeDialogs: false, ...over });
 const record = (exportId: string, format: ExportRecord['format'], fileName: string): ExportRecord => ({
@@ -94,12 +94,12 @@ describe('Export view', () => {
         .findAll('option')
         .map((o) => [o.attributes('value'), o.text()]);
     expect(picker('export-run').sort()).toEqual([
-      ['imported-x', expect.stringMatching(/^Imported variational \(VAE\) · /)],
+      ['imported-x', expect.stringMatching(/^Imported variational \(VAE\), 128-d code · /)],
       ['run-done', 'Icons, first try'],
     ]);
     expect(picker('job-run').sort()).toEqual([
-      ['imported-x', expect.stringMatching(/^Imported variational \(VAE\) · .* · stopped$/)],
-      ['run-busy', expect.stringMatching(/^Dense · .* · running$/)],
+      ['imported-x', expect.stringMatching(/^Imported variational \(VAE\), 128-d code · .* · stopped$/)],
+      ['run-busy', expect.stringMatching(/^Dense, 128-d code · .* · running$/)],
       ['run-done', 'Icons, first try · completed'],
     ]);
     for (const id of ['export-run', 'job-run']) expect(w.get(`[data-testid="${id}"]`).text()).not.toMatch(/run-done|run-busy|imported-x/);

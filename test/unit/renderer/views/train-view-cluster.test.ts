@@ -9,13 +9,13 @@ import { createClient } from '../../../../src-renderer/api/client';
 import { setApi } from '../../../../src-renderer/api/instance';
 import { useRunsStore } from '../../../../src-renderer/stores/runs';
 import TrainView from '../../../../src-renderer/views/TrainView.vue';
-import { APP, FakeTransport } from '../fake-host';
+import { APP, FakeTransport, runConfig } from '../fake-host';
 import type { RunSummary } from '@contract';
 
 const imported: RunSummary = {
   runId: 'imported-job-1',
   status: 'completed',
-  config: { kind: 'dense', epochs: 3 },
+  config: runConfig({ kind: 'dense', epochs: 3 }),
   dataset: { builtin: 'mnist', count: 400 },
   epochsDone: 3,
   history: { loss: [0.2, 0.1, 0.05], valLoss: [0.21, 0.11, 0.06] },

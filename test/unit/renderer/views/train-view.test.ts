@@ -9,7 +9,7 @@ import { setApi } from '../../../../src-renderer/api/instance';
 import { useModelStore } from '../../../../src-renderer/stores/model';
 import { useRunsStore } from '../../../../src-renderer/stores/runs';
 import TrainView from '../../../../src-renderer/views/TrainView.vue';
-import { FakeTransport, hostDecided } from '../fake-host';
+import { FakeTransport, hostDecided, runConfig } from '../fake-host';
 import type { DatasetManifest, RunSummary } from '@contract';
 
 const px = (v: number) => btoa(String.fromCharCode(...new Array<number>(784).fill(v)));
@@ -54,7 +54,7 @@ const summary = (runId: string, status: RunSummary['status'], loss: number[]): R
   hostDecided({
     runId,
     status,
-    config: { kind: 'conv', epochs: 3 },
+    config: runConfig({ kind: 'conv', epochs: 3 }),
     dataset: { builtin: 'mnist', count: 1000 },
     epochsDone: loss.length,
     history: { loss, valLoss: loss.map((l) => l * 1.1) },

@@ -6,12 +6,13 @@ import { useRunsStore } from '../../../../../src-renderer/stores/runs';
 import ExportSnippet from '../../../../../src-renderer/components/export/ExportSnippet.vue';
 import type { ExportRecord } from '@contract';
 import { freshPinia, iconsHost, iconsRun } from '../../icons-host';
+import { runConfig } from '../../fake-host';
 
 freshPinia();
 
 describe('using an export', () => {
   it('shows the install line and the code for the export, with its file name and shapes', async () => {
-    iconsHost({ 'runs:list': () => ({ ok: true, result: [iconsRun('run-e', 1, { config: { kind: 'conv', latentDim: 16, inputShape: [32, 32, 3] } })] }) });
+    iconsHost({ 'runs:list': () => ({ ok: true, result: [iconsRun('run-e', 1, { config: runConfig({ kind: 'conv', latentDim: 16, inputShape: [32, 32, 3] }) })] }) });
     await useRunsStore().refresh();
     const record: ExportRecord = {
       exportId: 'exp-1',
