@@ -38,6 +38,7 @@ export function jobRunSummary(runId: string, res: MethodResult<'importJob'>): Ru
     startedAt: Date.now(),
     message: `${res.message}${res.addedDataset ? ` Its images were added to the workspace as dataset '${res.addedDataset}'.` : ''}`,
     cluster: res.cluster,
+    ...(res.metrics ? { metrics: res.metrics } : {}),
   };
 }
 

@@ -4,7 +4,7 @@
 // there yet. The engine (src-main/engine/job) does the model work; this file knows the workspace.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ClusterJobInfo, RunSummary } from '../contract';
+import type { ClusterJobInfo, EndMetrics, RunSummary } from '../contract';
 import { exportJob, type ExportJobResult } from '../cluster/export';
 import { importJobAsRun, JobImportError } from '../cluster/import';
 import type { JobJson } from '../cluster/format';
@@ -81,6 +81,8 @@ export interface JobImportResult {
   cluster: ClusterJobInfo;
   /** Set when the job's images were added to the workspace as a new dataset. */
   addedDataset?: string;
+  /** A finished job measured as the studio measures a finished run (training, validation, test split). */
+  metrics?: EndMetrics;
 }
 
 /** The run's dataset in this workspace: the one it came from when it is here, else the job's images stored as a new dataset. */
@@ -118,6 +120,7 @@ export async function importJobIntoWorkspace(p: { src: string; runDir: string; w
     status: r.status,
     message: r.message,
     addedDataset: ds.added,
+    ...(r.metrics ? { metrics: r.metrics } : {}),
     cluster: {
       from: path.resolve(p.src),
       name: r.job.name,
