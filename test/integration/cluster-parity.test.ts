@@ -12,11 +12,12 @@
 //    labels are in neither training nor validation, the test split is measured once at the end
 //    (out/done.json) and the imported run carries the studio's end-of-run metrics, whose test
 //    objective and MSE agree with train.py's;
-//  - a loss train.py does not know is refused in plain words.
+//  - a loss train.py does not know is refused in plain words;
+//  - `ae-studio job watch --import` follows a real launch.sh epoch by epoch, then imports the job.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balancedOrder, loadMnist, trainRun, validateConfig, type Dataset } from '../../src-main/engine';
@@ -27,6 +28,7 @@ import { exportJob } from '../../src-main/cluster/export';
 import { importJobAsRun } from '../../src-main/cluster/import';
 import { TORCH_REQUIREMENTS, ensurePyEnv } from '../helpers/pyenv';
 import { readNpy, writeNpy } from '../helpers/npy';
+import { main as cli } from '../../src-main/cli/main';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const env = ensurePyEnv(TORCH_REQUIREMENTS);
@@ -213,4 +215,49 @@ describe('cluster job parity with the studio', () => {
     expect(r.stderr).not.toMatch(/Traceback/);
     expect(fs.existsSync(path.join(odd, 'out'))).toBe(false);
   }, 120_000);
+});
+
+describe('ae-studio job watch', () => {
+  it('follows a real launch.sh epoch by epoch with an ETA, then imports the finished job (--import)', async () => {
+    const jobDir = path.join(work, 'watched');
+    await exportJob({
+      // a conv model with a small batch: epochs long enough (about a second) to be seen one by one
+      config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [8, 16], epochs: 4, batchSize: 8, seed: 2, testSplit: 0.1 },
+      dataset: digits(600),
+      labelNames: [...'0123456789'],
+      datasetSpec: null,
+      datasetName: 'digits',
+      name: 'watched',
+      out: jobDir,
+    });
+    const child = spawn(path.join(jobDir, 'launch.sh'), ['--workers', '1'], { env: { ...process.env, PYTHON: env.python, OMP_NUM_THREADS: '1' }, stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const lines: string[] = [];
+    const errs: string[] = [];
+    const ws = path.join(work, 'watch-ws');
+    let code: number;
+    try {
+      code = await cli(
+        ['job', 'watch', jobDir, '--interval', '0.1', '--timeout', '240', '--import', '--workspace', ws],
+        (l) => lines.push(l),
+        (l) => errs.push(l),
+      );
+    } finally {
+      // done.json comes a moment before the workers leave: the launch is given a minute to end
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      void exited.then(() => clearTimeout(timer));
+    }
+    console.log(`job watch printed:\n${lines.join('\n')}`);
+    expect(code, errs.join('\n')).toBe(0);
+    expect(await exited).toBe(0);
+    // the epochs as they came (the first lines may be 'not started' or 'epoch 0/4'), the curve, an ETA while it trained
+    expect(lines.some((l) => /^epoch 4\/4, loss \d\.\d{5} \(\d\.\d{5} at epoch 1, best/.test(l) && /finished$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^epoch [123]\/4, .*ETA \d/.test(l))).toBe(true);
+    const imported = lines.find((l) => l.startsWith('Imported as run'));
+    expect(imported).toMatch(/Imported as run 'imported-job-[a-z0-9-]+' \(completed, 4 epochs/);
+    const runId = /'([^']+)'/.exec(imported!)![1];
+    const run = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'run.json'), 'utf8'));
+    expect(run).toMatchObject({ status: 'completed', epochsDone: 4 });
+    expect(run.metrics.test.count).toBe(60);
+  }, 300_000);
 });
