@@ -172,12 +172,17 @@ class Encoder(Stack):
     def __init__(self, plan):
         super().__init__(plan["encoder"], plan["heads"])
         self.conv_input = plan["convInput"]
+        self.channels_last = False  # set by --channels-last: conv activations stay NHWC in memory
 
     def forward(self, x):
         # images come in as the studio has them: N x H x W x C in 0..1
         # clone: for one channel the permuted view already counts as contiguous, and its channels-last
         # strides would carry into the weight gradients (DDP wants them in the default layout)
-        x = self.run(x.permute(0, 3, 1, 2).clone(memory_format=torch.contiguous_format) if self.conv_input else x)
+        if self.conv_input:
+            # N x H x W x C permuted to NCHW is already channels-last in memory: --channels-last keeps it so
+            x = x.permute(0, 3, 1, 2)
+            x = x.contiguous(memory_format=torch.channels_last) if self.channels_last else x.clone(memory_format=torch.contiguous_format)
+        x = self.run(x)
         return [self.acts[h["name"]](getattr(self, h["name"])(x)) for h in self.heads]
 
 
@@ -468,6 +473,34 @@ class StudioOptimizer:
         self.iterations = int(iterations)
 
 
+class LossScale:
+    """Dynamic loss scaling for --precision fp16 (as torch.amp.GradScaler, for StudioOptimizer): the loss
+    is scaled before backward, the gradients unscaled before the step; a step with an overflow is skipped
+    and the scale halved; 2000 good steps in a row double it."""
+
+    def __init__(self, scale=2.0 ** 16):
+        self.scale, self.good = scale, 0
+
+    def backward_and_step(self, loss, model, opt):
+        (loss * self.scale).backward()
+        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        ok = torch.tensor([1.0 if all(bool(torch.isfinite(g).all()) for g in grads) else 0.0], device=grads[0].device if grads else "cpu")
+        if dist.is_available() and dist.is_initialized():
+            dist.all_reduce(ok, op=dist.ReduceOp.MIN)  # every worker skips the same steps
+        finite = bool(ok.item() > 0)
+        if not finite:
+            self.scale /= 2
+            self.good = 0
+            return
+        for g in grads:
+            g.div_(self.scale)
+        opt.step()
+        self.good += 1
+        if self.good >= 2000:
+            self.scale *= 2
+            self.good = 0
+
+
 # ----------------------------------------------------------------------------- checkpoints
 
 def fsync_dir_files(d):
@@ -552,6 +585,10 @@ def parse_args(argv=None):
     ap.add_argument("--predict", metavar="IMAGES.npy", help="no training: write reconstruction.npy, code.npy (and log_var.npy) for these N x H x W x C images")
     ap.add_argument("--predict-out", metavar="DIR", help="folder for --predict's outputs")
     ap.add_argument("--weights", metavar="FILE", help="--predict: a model.safetensors (default: out/checkpoint, else init/)")
+    ap.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32",
+                    help="fp32 (default: the studio's arithmetic); bf16: autocast to bfloat16 (CPU and CUDA); fp16: autocast to float16 with loss scaling (CUDA only). Weights, optimizer state and the loss stay float32")
+    ap.add_argument("--channels-last", action="store_true", help="conv kinds: keep activations and conv weights channels-last (NHWC) in memory; often faster on GPUs with tensor cores and on CPU with oneDNN")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the model; where it does not work (no compiler, an unsupported platform) training goes on without it, with a message")
     return ap.parse_args(argv)
 
 
@@ -668,6 +705,16 @@ def main(argv=None):
     seed = int(cfg["seed"])
     torch.manual_seed(seed)
     model = Autoencoder(plan).to(device)
+    if args.precision == "fp16" and device.type != "cuda":
+        sys.exit("--precision fp16 needs a CUDA GPU (this worker runs on %s); on CPU use --precision bf16, the nearest that runs here." % device)
+    if args.precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        sys.exit("--precision bf16 needs a GPU with bfloat16 (Ampere or newer); use --precision fp16 on this one.")
+    if args.channels_last:
+        if plan["convInput"]:
+            model.encoder.channels_last = True
+            model = model.to(memory_format=torch.channels_last)
+        elif rank == 0:
+            say("--channels-last applies to conv kinds only; this %s model trains as it is" % cfg["kind"], rank)
     check_weights(model, job)
     opt = StudioOptimizer(model.named_parameters(), cfg)
 
@@ -708,6 +755,30 @@ def main(argv=None):
         ddp = DDP(model, device_ids=[local_rank] if device.type == "cuda" else None, gradient_as_bucket_view=True)
     else:
         ddp = model
+    step_model = ddp
+    if args.compile:
+        try:
+            step_model = torch.compile(ddp)
+        except Exception as e:  # e.g. a platform torch.compile does not support
+            say("torch.compile is not available here (%s); training without it" % str(e).splitlines()[0][:200], rank)
+    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(args.precision)
+    scaler = LossScale() if args.precision == "fp16" else None
+    if rank == 0 and (amp_dtype is not None or args.channels_last or args.compile):
+        say("precision %s%s%s" % (args.precision, ", channels-last" if args.channels_last and plan["convInput"] else "", ", torch.compile" if step_model is not ddp else ""), rank)
+
+    def forward(x):
+        """The model's outputs in float32 (under autocast for --precision bf16 / fp16); --compile falls back to eager on its first failure."""
+        nonlocal step_model
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            try:
+                out_t = step_model(x)
+            except Exception as e:
+                if step_model is ddp:
+                    raise
+                say("torch.compile did not work here (%s); training without it" % (str(e).strip().splitlines() or [type(e).__name__])[0][:300], rank)
+                step_model = ddp
+                out_t = ddp(x)
+        return tuple(t.float() if t is not None else None for t in out_t)
 
     done_epochs = int(state["epochsDone"])
     metrics = os.path.join(out, "metrics.jsonl")
@@ -754,11 +825,14 @@ def main(argv=None):
             if augment:
                 # the studio's augmentation of this step's global batch (seed * 7919 + step), this worker's rows
                 target_x = augment_batch(target_x, augment, (seed * 7919 + opt.iterations) & M32, len(idx) * world, rank * len(idx))
-            out_t = ddp(corrupt(target_x, cfg["noise"]))
+            out_t = forward(corrupt(target_x, cfg["noise"]))
             loss = objective(out_t, target_x, cfg, beta, pixels)
             opt.zero_grad()
-            loss.backward()
-            opt.step()
+            if scaler is None:
+                loss.backward()
+                opt.step()
+            else:
+                scaler.backward_and_step(loss, model, opt)
             loss_sum += loss.detach().double() * len(idx)
             seen += len(idx)
             if rank == 0 and (b == 0 or (b + 1) % log_every == 0 or b + 1 == batches):

@@ -6,8 +6,8 @@
 #        -> the rows first..first+count of the augmented global batch (float32 .npy)
 #   {"op": "balanced", "labels": [...], "seed", "world", "perRank"} -> the studio's balanced order
 #        (balanced_order) and each worker's draws from GlobalBatchSampler
-#   {"op": "train", "epochs": k} -> trains k epochs in this process (main), recording every call of
-#        augment_batch (seed, global batch size, first row, rows) and the ordered positions per epoch
+#   {"op": "train", "epochs": k, "args": [...]} -> trains k epochs in this process (main, with more
+#        train.py options), recording every call of augment_batch (seed, global batch size, first row, rows)
 # Writes {"name": result, ...} as JSON to RESULT.json.
 #   python job_parity.py JOB_DIR REQUESTS.json RESULT.json
 import importlib.util
@@ -58,7 +58,7 @@ for name, r in requests.items():
             return real(x, a, seed, n_global, first_row)
 
         mod.augment_batch = spy
-        mod.main(["--epochs", str(r["epochs"]), "--log-every", "1000"])
+        mod.main(["--epochs", str(r["epochs"]), "--log-every", "1000"] + list(r.get("args", [])))
         mod.augment_batch = real
         out[name] = {"augmentCalls": calls}
     else:
