@@ -202,8 +202,25 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
       throw err;
     }
     if (values.json)
-      out(JSON.stringify({ runId, status: res.status, epochsDone: res.epochsDone, history: res.history, dataset: res.dataset, addedDataset: res.addedDataset ?? null, message: summary.message }));
-    else out(`Imported as run '${runId}' (${res.status}, ${res.epochsDone} epochs, last loss ${res.history.loss.at(-1)?.toFixed(5) ?? '—'}). ${summary.message}`);
+      out(
+        JSON.stringify({
+          runId,
+          status: res.status,
+          epochsDone: res.epochsDone,
+          history: res.history,
+          dataset: res.dataset,
+          addedDataset: res.addedDataset ?? null,
+          message: summary.message,
+          metrics: res.metrics ?? null,
+        }),
+      );
+    else {
+      const t = res.metrics?.test;
+      out(
+        `Imported as run '${runId}' (${res.status}, ${res.epochsDone} epochs, last loss ${res.history.loss.at(-1)?.toFixed(5) ?? '—'}). ${summary.message}` +
+          (t ? `\nTest split (${t.count} images, never trained on): loss ${t.loss.toFixed(5)}, MSE ${t.mse.toFixed(5)}, PSNR ${t.psnr.toFixed(2)} dB, SSIM ${t.ssim.toFixed(3)}.` : ''),
+      );
+    }
     return 0;
   }
   throw new JobUsageError(`Unknown job command '${sub}'.`);

@@ -175,7 +175,9 @@ describe('cluster job parity with the studio', () => {
     expect(done.test).toMatchObject({ count: 120 });
     expect(done.test.perLabel.map((p: { label: number }) => p.label)).toContain(3);
 
+    const tensorsBefore = tf.memory().numTensors;
     const imp = await importJobAsRun(jobDir, path.join(work, 'imported'));
+    expect(tf.memory().numTensors).toBe(tensorsBefore); // measuring every split disposes what it made
     expect(imp.status).toBe('completed');
     const t = imp.metrics?.test;
     expect(t?.count).toBe(120);
@@ -259,5 +261,6 @@ describe('ae-studio job watch', () => {
     const run = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'run.json'), 'utf8'));
     expect(run).toMatchObject({ status: 'completed', epochsDone: 4 });
     expect(run.metrics.test.count).toBe(60);
+    expect(lines.join('\n')).toMatch(/Test split \(60 images, never trained on\): loss \d\.\d{5}, MSE \d\.\d{5}, PSNR [\d.]+ dB, SSIM [\d.]+\./);
   }, 300_000);
 });
