@@ -10,6 +10,8 @@ import { loadMnist } from '../../../../src-main/engine';
 import { exportJob } from '../../../../src-main/cluster/export';
 import { describeProgress, formatDuration, readJobProgress, sparkline } from '../../../../src-main/cluster/watch';
 import { main as cli } from '../../../../src-main/cli/main';
+import { jobHandlers, type JobsDeps } from '../../../../src-main/host/jobs';
+import { CallError } from '../../../../src-main/host/dispatch';
 
 let work: string;
 let job: string;
@@ -80,6 +82,15 @@ describe('job watch', () => {
     expect(end.out).toMatch(new RegExp(`Bring it back with: ae-studio job import ${job.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --workspace DIR`));
     const json = await run([job, '--json']);
     expect(JSON.parse(json.out)).toMatchObject({ status: 'done', epochsDone: 4, targetEpoch: 4, loss: 0.035, etaSec: 0 });
+  });
+
+  it("the host's jobs:progress answers the same, and refuses what is not a job folder in plain words", async () => {
+    const h = jobHandlers({ workspaceDir: work } as unknown as JobsDeps)['jobs:progress'];
+    const r = await h({ path: job });
+    expect(r).toMatchObject({ name: 'w', status: 'done', epochsDone: 4, targetEpoch: 4, loss: [0.08, 0.05, 0.04, 0.035], samplesPerSec: 1500, workers: 2, etaSec: 0 });
+    expect(r.line).toBe(describeProgress(readJobProgress(job)));
+    await expect(Promise.resolve().then(() => h({ path: work }))).rejects.toThrow(CallError);
+    await expect(Promise.resolve().then(() => h({ path: work }))).rejects.toThrow(/has no job\.json/);
   });
 
   it('a failed job exits 1 with its message; a job that does not finish in --timeout exits 3', async () => {
