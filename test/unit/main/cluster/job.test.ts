@@ -327,3 +327,13 @@ describe('ae-studio job', () => {
     expect(fs.existsSync(path.join(ws, 'runs'))).toBe(false);
   }, 60_000);
 });
+
+describe("train.py's known kinds and losses", () => {
+  it("are the studio's kinds and the export's losses, so a new kind or loss is refused by both, not trained differently", async () => {
+    const { MODEL_KINDS } = await import('../../../../src-main/contract');
+    const { JOB_LOSSES } = await import('../../../../src-main/cluster/export');
+    const tuple = (name: string) => [...(new RegExp(`^${name} = \\(([^)]*)\\)`, 'm').exec(TRAIN_PY)?.[1] ?? '').matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+    expect(tuple('KNOWN_KINDS')).toEqual([...MODEL_KINDS]);
+    expect(tuple('KNOWN_LOSSES')).toEqual([...JOB_LOSSES]);
+  });
+});
