@@ -8,7 +8,7 @@
 //   ae-studio train --workspace DIR --resume RUN_ID [--json]
 //   ae-studio runs --workspace DIR [--json]
 //   ae-studio evaluate … (src-main/cli/evaluate.ts)
-//   ae-studio job export|import …   (cluster jobs: cli/job.ts)
+//   ae-studio job export|import|watch …   (cluster jobs: cli/job.ts)
 // export/latents load tfjs-node, so they import the engine only when they run; `train` trains in
 // the trainer process. TensorFlow's own INFO lines are kept off stderr unless --verbose (see quietTensorFlow).
 import fs from 'node:fs';
@@ -35,6 +35,7 @@ const USAGE = `Usage:
   ${EVALUATE_USAGE}
   ae-studio job export --workspace DIR (--run ID [--from-checkpoint] | --config FILE --dataset NAME) --out JOBDIR [--json]
   ae-studio job import JOBDIR --workspace DIR [--json]
+  ae-studio job watch JOBDIR [--interval SECONDS] [--timeout SECONDS] [--once] [--json] [--import --workspace DIR]
 Every command takes --verbose (TensorFlow's own log lines on stderr) and --help.`;
 
 const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { validateConfig, type ModelConfig } from '../engine/config';
 import { buildAutoencoder, type Autoencoder } from '../engine/models';
-import { splitIndices, type Dataset } from '../engine/data';
+import { type Dataset } from '../engine/data';
+import { RunImages } from '../engine/run/images';
 import { loadAutoencoder, readOptimizerSpecs } from '../engine/persist';
 import { readableDir } from '../fs-safety/atomic';
 import { RunCheckpointState } from '../contract/runs';
@@ -54,13 +55,16 @@ const isJobFolder = (dir: string) => {
   }
 };
 
-/** Settings jobs do not train yet: refused rather than silently ignored. */
+/** The objectives train.py trains (its KNOWN_LOSSES); another one is refused rather than trained differently. */
+export const JOB_LOSSES: readonly string[] = ['mse', 'bce'];
+
+/**
+ * Options a later studio may add that jobs do not train yet: refused, naming the option and the
+ * nearest setting that runs on a cluster, rather than silently ignored.
+ */
 function unsupported(c: ModelConfig): string | undefined {
-  if (c.testSplit > 0) return 'a test split';
-  if (c.excludeLabels.length > 0) return 'excluded labels';
-  if (c.balanceClasses) return 'class-balanced sampling';
-  const a = c.augment;
-  if (a.flip || a.shift > 0 || a.rotate > 0 || a.brightness > 0) return 'augmentation';
+  const loss: string = c.loss;
+  if (!JOB_LOSSES.includes(loss)) return `this configuration uses the ${loss.toUpperCase()} loss, which cluster jobs do not train yet; the nearest that does is the MSE loss (loss 'mse')`;
   return undefined;
 }
 
@@ -136,7 +140,11 @@ export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult
   if (!checked.ok) throw new JobError(`the configuration cannot train on this dataset: ${checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
   const c = checked.config;
   const missing = unsupported(c);
-  if (missing) throw new JobError(`this configuration uses ${missing}, which cluster jobs do not train yet`);
+  if (missing) throw new JobError(missing);
+  // The studio's own split (its seed, validation and test shares, left-out labels), as its trainer makes it.
+  const images0 = RunImages.plan(c, ds);
+  if (typeof images0 === 'string') throw new JobError(images0);
+  const split = images0.split;
   let plan: JobPlan;
   try {
     plan = jobPlan(c);
@@ -174,10 +182,9 @@ export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult
   }
   const labelNames = (opts.labelNames ?? []).slice();
   for (let i = labelNames.length; i <= maxLabel; i++) labelNames.push(String(i));
-  const split = splitIndices(ds.count, c.validationSplit, c.seed);
   const history = ckpt ? { loss: ckpt.state.history.loss.slice(), valLoss: ckpt.state.history.valLoss.slice() } : { loss: [], valLoss: [] };
   const startEpoch = ckpt?.state.epochsDone ?? 0;
-  const datasetBytes = images.byteLength + labels.byteLength + (split.train.byteLength + split.val.byteLength);
+  const datasetBytes = images.byteLength + labels.byteLength + (split.train.byteLength + split.val.byteLength + split.test.byteLength);
 
   const job: JobJson = {
     format: JOB_FORMAT,
@@ -193,7 +200,7 @@ export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult
     history,
     bestValLoss: ckpt?.state.bestValLoss ?? null,
     sinceBest: ckpt?.state.sinceBest ?? 0,
-    dataset: { file: JOB_FILES.dataset, count: ds.count, shape: ds.shape, train: split.train.length, val: split.val.length, bytes: datasetBytes },
+    dataset: { file: JOB_FILES.dataset, count: ds.count, shape: ds.shape, train: split.train.length, val: split.val.length, test: split.test.length, bytes: datasetBytes },
     init: { model: JOB_FILES.initModel, ...(slotTensors.length ? { optimizer: JOB_FILES.initOptimizer } : {}), iterations: ckpt?.iterations ?? 0 },
   };
   const texts = {
@@ -204,6 +211,7 @@ export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult
     images: ds.count,
     trainImages: split.train.length,
     valImages: split.val.length,
+    testImages: split.test.length,
     parameters: plan.parameters,
     datasetBytes,
     fromCheckpoint: !!ckpt,
@@ -227,6 +235,7 @@ export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult
           { name: 'labels', dtype: 'I32', shape: [ds.count], data: labels },
           { name: 'train_index', dtype: 'I32', shape: [split.train.length], data: split.train },
           { name: 'val_index', dtype: 'I32', shape: [split.val.length], data: split.val },
+          { name: 'test_index', dtype: 'I32', shape: [split.test.length], data: split.test },
         ],
         meta,
       );

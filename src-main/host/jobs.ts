@@ -10,8 +10,9 @@ import type { MethodResult } from '../trainer/protocol';
 import { readableDir, writeJsonAtomic } from '../fs-safety/atomic';
 import { CallError, type Handlers } from './dispatch';
 import { newExportId, type HostDialogs } from './exports';
+import { describeProgress, JobWatchError, readJobProgress } from '../cluster/watch';
 
-type JobHandlers = Pick<Handlers, 'jobs:export' | 'jobs:import'>;
+type JobHandlers = Pick<Handlers, 'jobs:export' | 'jobs:import' | 'jobs:progress'>;
 
 export interface JobsDeps {
   trainer: TrainerSupervisor;
@@ -38,6 +39,7 @@ export function jobRunSummary(runId: string, res: MethodResult<'importJob'>): Ru
     startedAt: Date.now(),
     message: `${res.message}${res.addedDataset ? ` Its images were added to the workspace as dataset '${res.addedDataset}'.` : ''}`,
     cluster: res.cluster,
+    ...(res.metrics ? { metrics: res.metrics } : {}),
   };
 }
 
@@ -102,6 +104,29 @@ export function jobHandlers(deps: JobsDeps): JobHandlers {
       }
       deps.addImportedRun(jobRunSummary(runId, res));
       return { cancelled: false, runId };
+    },
+    'jobs:progress': ({ path: dir }) => {
+      try {
+        const p = readJobProgress(dir);
+        const last = p.epochs.at(-1);
+        return {
+          name: p.name,
+          status: p.status,
+          startEpoch: p.startEpoch,
+          epochsDone: p.epochsDone,
+          targetEpoch: p.targetEpoch,
+          loss: p.epochs.map((e) => e.train_loss),
+          valLoss: p.epochs.map((e) => e.val_loss),
+          samplesPerSec: last?.samples_per_sec ?? null,
+          workers: last?.world_size ?? null,
+          etaSec: p.etaSec,
+          message: p.message,
+          line: describeProgress(p),
+        };
+      } catch (err) {
+        if (err instanceof JobWatchError) throw new CallError('invalid_payload', err.message);
+        throw err;
+      }
     },
   };
 }

@@ -108,6 +108,7 @@ export async function importJobIntoWorkspace(p: { src: string; runDir: string; w
     status: r.status,
     message: r.message,
     addedDataset: ds.added,
+    ...(r.metrics ? { metrics: r.metrics } : {}),
     cluster: {
       from: path.resolve(p.src),
       name: r.job.name,

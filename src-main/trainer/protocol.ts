@@ -6,6 +6,7 @@ import {
   BackendInfo,
   BuiltinDatasetName,
   ClusterJobInfo,
+  EndMetrics,
   DatasetManifest,
   ImportDonePayload,
   ImportOptions,
@@ -129,6 +130,7 @@ export const methods = {
       message: z.string(),
       cluster: ClusterJobInfo,
       addedDataset: z.string().optional(),
+      metrics: EndMetrics.optional(),
     }),
   },
   /** The Noise view's preview: the first images of a dataset, clean and corrupted by the engine's noise. */

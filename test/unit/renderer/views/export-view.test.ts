@@ -232,4 +232,55 @@ describe('Export view: cluster jobs', () => {
     await flushPromises();
     expect(w.find('[data-testid="import-job-error"]').exists()).toBe(false);
   });
+
+  it('watches a job training elsewhere: its line while it trains, a refusal in place, Import it when done', async () => {
+    let answer: 'training' | 'done' | 'bad' = 'training';
+    const progress = (status: 'training' | 'done', epochsDone: number, line: string) => ({
+      ok: true as const,
+      result: {
+        name: 'conv-digits',
+        status,
+        startEpoch: 0,
+        epochsDone,
+        targetEpoch: 4,
+        loss: [0.2, 0.1].slice(0, epochsDone),
+        valLoss: [],
+        samplesPerSec: 480,
+        workers: 2,
+        etaSec: status === 'done' ? 0 : 12,
+        message: null,
+        line,
+      },
+    });
+    const t = host({
+      'jobs:progress': () =>
+        answer === 'bad'
+          ? { ok: false, error: { code: 'invalid_payload', message: '/jobs/nope has no job.json: it is not a cluster job folder' } }
+          : answer === 'training'
+            ? progress('training', 1, 'epoch 1/4, loss 0.20000, 480 samples/s on 2 workers, ETA 12 s')
+            : progress('done', 4, 'epoch 4/4, loss 0.10000, finished'),
+      'jobs:import': () => ({ ok: true, result: { cancelled: false, runId: 'imported-job-2' } }),
+    });
+    const { w } = await mountView(t);
+    expect((w.get('[data-testid="watch-job-go"]').element as HTMLButtonElement).disabled).toBe(true);
+    await w.get('[data-testid="watch-job-path"]').setValue('/jobs/live');
+    await w.get('[data-testid="watch-job-go"]').trigger('click');
+    await flushPromises();
+    expect(t.calls.find((c) => c.name === 'jobs:progress')?.payload).toEqual({ path: '/jobs/live' });
+    expect(w.get('[data-testid="watch-job-line"]').text()).toBe('conv-digits — epoch 1/4, loss 0.20000, 480 samples/s on 2 workers, ETA 12 s');
+    expect(w.find('[data-testid="watch-job-import"]').exists()).toBe(false);
+    answer = 'done';
+    await w.get('[data-testid="watch-job-go"]').trigger('click');
+    await flushPromises();
+    expect(w.get('[data-testid="watch-job-line"]').text()).toMatch(/epoch 4\/4, loss 0\.10000, finished/);
+    await w.get('[data-testid="watch-job-import"]').trigger('click');
+    await flushPromises();
+    expect(t.calls.filter((c) => c.name === 'jobs:import').map((c) => c.payload)).toEqual([{ path: '/jobs/live' }]);
+    answer = 'bad';
+    await w.get('[data-testid="watch-job-path"]').setValue('/jobs/nope');
+    await w.get('[data-testid="watch-job-go"]').trigger('click');
+    await flushPromises();
+    expect(w.get('[data-testid="watch-job-error"]').text()).toMatch(/has no job\.json/);
+    w.unmount();
+  });
 });
