@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildAutoencoder, validateConfig, type ModelConfigInput } from '../../src-main/engine';
 import { TrainedModel } from '../../src-main/engine/trained-model';
 import { exportModel } from '../../src-main/formats';
@@ -32,7 +33,7 @@ const keys = (process.env.MODELS ?? 'A B D E').split(/[\s,]+/).filter((k) => k i
 
 const env = ensurePyEnv();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-bench-infer-'));
-const script = path.join(__dirname, 'infer_ort.py');
+const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'infer_ort.py');
 
 interface Entry {
   model: TrainedModel;
