@@ -10,7 +10,9 @@
 // trained on either and are scored with the held-out ones.
 import { tf } from '../tf';
 import { encodeMean, type Autoencoder } from '../models';
-import { BatchSource, evalBatchSize, splitIndices, toTensor, type Dataset } from '../data';
+import { BatchSource, evalBatchSize, RowGather, splitIndices, toTensor, type TrainingData } from '../data';
+import { InferenceGraph } from '../fast/infer';
+import { psnrFromMse } from '../metrics';
 import { imageMetrics } from '../metrics';
 import type { ModelConfig } from '../config';
 import { fitPca, projectPca } from './pca';
@@ -71,8 +73,18 @@ export interface Evaluation {
   anomaly?: { anomalous: number[]; auc: number; positives: number; negatives: number; roc: RocPoint[] };
 }
 
-/** Codes (posterior means) of the dataset's `indices`, [n, latentDim]. Caller disposes. */
-function codesOf(ae: Autoencoder, ds: Dataset, indices: Int32Array): tf.Tensor2D {
+/** Codes (posterior means) of the dataset's `indices`, [n, latentDim]: on the inference graph when there is one. Caller disposes. */
+function codesOf(ae: Autoencoder, ds: TrainingData, indices: Int32Array, graph: InferenceGraph | undefined): tf.Tensor2D {
+  if (graph) {
+    const d = ae.encoder.outputs[0].shape[1] as number;
+    const codes = new Float32Array(indices.length * d);
+    const rows = new RowGather(ds, indices);
+    for (let i = 0; i < indices.length; i += graph.chunk) {
+      const n = Math.min(graph.chunk, indices.length - i);
+      codes.set(graph.run(rows.slice(i, n), { code: true }).code!, i * d);
+    }
+    return tf.tensor2d(codes, [indices.length, d]);
+  }
   const parts: tf.Tensor[] = [];
   const images = new BatchSource(ds, indices, 512);
   for (let i = 0; i < indices.length; i += 512) {
@@ -85,7 +97,7 @@ function codesOf(ae: Autoencoder, ds: Dataset, indices: Int32Array): tf.Tensor2D
   return out;
 }
 
-const pixelsOf = (ds: Dataset, indices: Int32Array) => tf.tidy(() => toTensor(ds, indices).reshape([indices.length, -1]) as tf.Tensor2D);
+const pixelsOf = (ds: TrainingData, indices: Int32Array) => tf.tidy(() => toTensor(ds, indices).reshape([indices.length, -1]) as tf.Tensor2D);
 
 /** Thins a curve to at most `max` points, keeping the first and the last. */
 function thin<T>(a: T[], max: number): T[] {
@@ -94,7 +106,21 @@ function thin<T>(a: T[], max: number): T[] {
   return Array.from({ length: max }, (_, i) => a[Math.round(i * step)]);
 }
 
-export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Dataset, opts: EvaluateOptions = {}): Promise<Evaluation> {
+/**
+ * Evaluates a trained model on a dataset held in memory or streamed from its file (a RowReader: rows
+ * are read a chunk at a time, never all at once). Reconstruction errors and codes run on the
+ * inference graph (fast/infer.ts) when the model has one, else on tfjs's layers.
+ */
+export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: TrainingData, opts: EvaluateOptions = {}): Promise<Evaluation> {
+  const graph = InferenceGraph.create(ae, config);
+  try {
+    return await evaluateWith(ae, config, ds, opts, graph);
+  } finally {
+    graph?.dispose();
+  }
+}
+
+async function evaluateWith(ae: Autoencoder, config: ModelConfig, ds: TrainingData, opts: EvaluateOptions, graph: InferenceGraph | undefined): Promise<Evaluation> {
   const [h, w, c] = config.inputShape;
   const [dh, dw, dc] = ds.shape;
   if (dh !== h || dw !== w || dc !== c) throw new Error(`This model takes ${h}×${w}×${c} images; the dataset has ${dh}×${dw}×${dc}.`);
@@ -119,18 +145,31 @@ export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Da
   const mse = new Float64Array(scored.length);
   const psnr = new Float64Array(scored.length);
   const ssim = new Float64Array(scored.length);
-  const chunk = evalBatchSize(ds.shape, 256);
-  const scoredImages = new BatchSource(ds, scored, chunk);
-  for (let i = 0; i < scored.length; i += chunk) {
-    const x = scoredImages.slice(i, Math.min(chunk, scored.length - i));
-    const rec = tf.tidy(() => ae.decoder.predict(encodeMean(ae, x)) as tf.Tensor4D);
-    const m = await imageMetrics(x, rec);
-    tf.dispose([x, rec]);
-    m.mse.forEach((v, k) => {
-      mse[i + k] = v;
-      psnr[i + k] = Math.min(100, m.psnr[k]);
-      ssim[i + k] = m.ssim[k];
-    });
+  if (graph) {
+    const rows = new RowGather(ds, scored);
+    for (let i = 0; i < scored.length; i += graph.chunk) {
+      const n = Math.min(graph.chunk, scored.length - i);
+      const out = graph.run(rows.slice(i, n), { mse: true, ssim: true });
+      for (let k = 0; k < n; k++) {
+        mse[i + k] = out.mse![k];
+        psnr[i + k] = Math.min(100, psnrFromMse(out.mse![k]));
+        ssim[i + k] = out.ssim![k];
+      }
+    }
+  } else {
+    const chunk = evalBatchSize(ds.shape, 256);
+    const scoredImages = new BatchSource(ds, scored, chunk);
+    for (let i = 0; i < scored.length; i += chunk) {
+      const x = scoredImages.slice(i, Math.min(chunk, scored.length - i));
+      const rec = tf.tidy(() => ae.decoder.predict(encodeMean(ae, x)) as tf.Tensor4D);
+      const m = await imageMetrics(x, rec);
+      tf.dispose([x, rec]);
+      m.mse.forEach((v, k) => {
+        mse[i + k] = v;
+        psnr[i + k] = Math.min(100, m.psnr[k]);
+        ssim[i + k] = m.ssim[k];
+      });
+    }
   }
   const mean = (a: ArrayLike<number>, idx?: number[]) => {
     const ks = idx ?? Array.from({ length: a.length }, (_, k) => k);
@@ -192,7 +231,7 @@ export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Da
       const trainY = Int32Array.from(pTrain, (i) => cls.get(labels[i])!);
       const testY = Int32Array.from(testRows, (i) => cls.get(labels[i])!);
       stage('codes');
-      const codes = { train: codesOf(ae, ds, pTrain), test: codesOf(ae, ds, testRows) };
+      const codes = { train: codesOf(ae, ds, pTrain, graph), test: codesOf(ae, ds, testRows, graph) };
       const px = { train: pixelsOf(ds, pTrain), test: pixelsOf(ds, testRows) };
       stage('pca');
       const pca = fitPca(px.train, config.latentDim);
