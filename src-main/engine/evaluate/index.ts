@@ -27,9 +27,9 @@ export { symEig } from './linalg';
 export interface EvaluateOptions {
   /** Labels whose images count as anomalies for the ROC curve. */
   anomalous?: number[];
-  /** At most this many training rows for the probes (a seeded subset), to bound the time on big datasets. */
+  /** At most this many training rows for the probes (a seeded subset), to bound the time on big datasets (default 6,000, fewer for big pictures: PROBE_PIXEL_VALUES). */
   probeTrainMax?: number;
-  /** At most this many held-out rows for the probes. */
+  /** At most this many held-out rows for the probes (default 2,000, fewer for big pictures). */
   probeTestMax?: number;
   /** Neighbours for kNN. */
   k?: number;
@@ -98,6 +98,13 @@ function codesOf(ae: Autoencoder, ds: TrainingData, indices: Int32Array, graph: 
 }
 
 const pixelsOf = (ds: TrainingData, indices: Int32Array) => tf.tidy(() => toTensor(ds, indices).reshape([indices.length, -1]) as tf.Tensor2D);
+
+/**
+ * Pixel values the probes' training rows hold at most by default (64 MB as float32): 6,000 MNIST
+ * digits fit (4.7 M values); 64×64 RGB pictures get 1,365 rows, 128×128 RGB ones 341 — so evaluating
+ * big pictures stays within the memory training needs, and its probes within seconds to a minute.
+ */
+export const PROBE_PIXEL_VALUES = 1 << 24;
 
 /** Thins a curve to at most `max` points, keeping the first and the last. */
 function thin<T>(a: T[], max: number): T[] {
@@ -222,8 +229,10 @@ async function evaluateWith(ae: Autoencoder, config: ModelConfig, ds: TrainingDa
   // Probes: codes vs pixels vs PCA, fitted on (a subset of) the training split, scored on held-out rows.
   let probes: Evaluation['probes'];
   if (labels) {
-    const pTrain = train.subarray(0, Math.min(train.length, opts.probeTrainMax ?? 6000));
-    const pTest = heldOut.subarray(0, Math.min(heldOut.length, opts.probeTestMax ?? 2000));
+    // The pixel probes hold their rows as floats: big pictures get fewer rows (MNIST keeps 6,000 and 2,000).
+    const byPixels = Math.max(200, Math.floor(PROBE_PIXEL_VALUES / (h * w * c)));
+    const pTrain = train.subarray(0, Math.min(train.length, opts.probeTrainMax ?? Math.min(6000, byPixels)));
+    const pTest = heldOut.subarray(0, Math.min(heldOut.length, opts.probeTestMax ?? Math.min(2000, Math.ceil(byPixels / 3))));
     const probeLabels = [...new Set(Array.from(pTrain, (i) => labels[i]))].sort((a, b) => a - b);
     const testRows = pTest.filter((i) => probeLabels.includes(labels[i]));
     if (probeLabels.length >= 2 && testRows.length) {
