@@ -9,7 +9,7 @@ import { isVae, type ModelConfig } from './config';
 import { encodeMean, type Autoencoder } from './models';
 import { loadAutoencoder, saveAutoencoder, writeDirAtomic } from './persist';
 import { sampleCodes, type LatentStats } from './latent-stats';
-import { imageMetrics, msePerImage, psnrFromMse, ssimPerImage, type ImageMetrics } from './metrics';
+import { imageMetrics, msePerImage, psnrFromMse, ssimMap, ssimPerImage, type ImageMetrics } from './metrics';
 import { mulberry32 } from './rng';
 import type { Dataset } from './data';
 import { InferenceGraph, type InferOutputs, type InferWant } from './fast/infer';
@@ -87,8 +87,9 @@ export class TrainedModel {
   }
 
   /**
-   * Reconstructions, codes, per-image MSE and SSIM of `images` (uint8 0..255 or float in [0,1],
-   * N·H·W·C) in one pass: only the outputs asked for are computed. The inference graph when the
+   * Reconstructions, codes, per-image MSE and SSIM and their per-pixel maps (squared error, SSIM
+   * map) of `images` (uint8 0..255 or float in [0,1], N·H·W·C) in one pass: only the outputs asked
+   * for are computed. The inference graph when the
    * model has one, tfjs's layers otherwise (same numbers up to float rounding).
    */
   infer(images: Images, want: InferWant): InferOutputs {
@@ -99,13 +100,15 @@ export class TrainedModel {
       () => {
         const out: InferOutputs = {};
         if (want.code) out.code = this.run(images, (x) => encodeMean(this.ae, x));
-        if (want.recon || want.mse || want.ssim) {
+        if (want.recon || want.mse || want.ssim || want.errMap || want.ssimMap) {
           const x = this.toTensor(images);
           const rec = tf.tidy(() => this.ae.decoder.predict(encodeMean(this.ae, x)) as tf.Tensor4D);
           try {
             if (want.recon) out.recon = rec.dataSync() as Float32Array;
             if (want.mse) out.mse = readTidy(() => msePerImage(x, rec));
             if (want.ssim) out.ssim = readTidy(() => ssimPerImage(x, rec));
+            if (want.errMap) out.errMap = readTidy(() => tf.squaredDifference(x, rec));
+            if (want.ssimMap) out.ssimMap = readTidy(() => ssimMap(x, rec));
           } finally {
             tf.dispose([x, rec]);
           }

@@ -1,5 +1,5 @@
 // The inference graph: everything a trained model does forward-only — reconstruct, encode (a VAE's
-// μ as the code), decode, per-image MSE and SSIM — as ONE TensorFlow graph run by a session, the
+// μ as the code), decode, per-image MSE and SSIM and their per-pixel maps — as ONE TensorFlow graph run by a session, the
 // training step's approach (graph.ts) without the backward pass and the optimizer.
 //
 // How: the training step's own forward pass (step.ts `forwardChain`, over the layer chain step.ts
@@ -43,6 +43,10 @@ export interface InferOutputs {
   mse?: Float32Array;
   /** Per-image mean SSIM against the input (metrics.ts's definition). */
   ssim?: Float32Array;
+  /** Per-pixel squared error against the input, N·H·W·C (its mean per image is `mse`). */
+  errMap?: Float32Array;
+  /** Per-pixel SSIM map, N·(H−k+1)·(W−k+1)·C for the k×k window (k = 11, or the largest odd size that fits; its mean per image is `ssim`). */
+  ssimMap?: Float32Array;
 }
 export type InferWant = { [K in keyof InferOutputs]?: boolean };
 type Kind = 'u8' | 'f32' | 'code';
@@ -147,7 +151,7 @@ export class InferenceGraph {
 
   private chunks(kind: Kind, input: Uint8Array | Float32Array, count: number, per: number, want: InferWant): InferOutputs {
     const names = (Object.keys(want) as Array<keyof InferOutputs>).filter((k) => want[k] && (kind !== 'code' || k === 'recon'));
-    const width = { recon: this.pixels, code: this.c.latentDim, mse: 1, ssim: 1 };
+    const width = { recon: this.pixels, code: this.c.latentDim, mse: 1, ssim: 1, errMap: this.pixels, ssimMap: ssimMapSize(this.c.inputShape) };
     const out: InferOutputs = {};
     for (const k of names) out[k] = new Float32Array(count * width[k]);
     for (let at = 0; at < count; at += this.chunk) {
@@ -195,7 +199,7 @@ export class InferenceGraph {
     }
   }
 
-  /** Records the sub-graph for `kind` inputs in batches of N: nodes named `${kind}${N}/…`, input `…/in`, outputs `…/recon`, `…/code`, `…/mse`, `…/ssim`. */
+  /** Records the sub-graph for `kind` inputs in batches of N: nodes named `${kind}${N}/…`, input `…/in`, outputs `…/recon`, `…/code`, `…/mse`, `…/ssim`, `…/errMap`, `…/ssimMap`. */
   private record(kind: Kind, N: number): object[] {
     const key = `${kind}${N}`;
     const B = this.be.binding;
@@ -242,7 +246,7 @@ export class InferenceGraph {
     }
 
     let at = 0;
-    const outputs: Record<string, string[]> = { recon: [], code: [], mse: [], ssim: [] };
+    const outputs: Record<string, string[]> = { recon: [], code: [], mse: [], ssim: [], errMap: [], ssimMap: [] };
     try {
       n.withExecutor(
         (name, attrs, inputs, numOutputs) => {
@@ -269,8 +273,12 @@ export class InferenceGraph {
             outputs.recon.push(symRef(recon));
             if (kind !== 'code') {
               const axes = int1d([1, 2, 3]);
-              outputs.mse.push(symRef(n.mean(n.op('SquaredDifference', [recon, part]), axes)));
-              outputs.ssim.push(symRef(this.ssim(part, recon, axes, scalar, keep)));
+              const err = n.op('SquaredDifference', [recon, part]);
+              outputs.errMap.push(symRef(err));
+              outputs.mse.push(symRef(n.mean(err, axes)));
+              const map = this.ssimMap(part, recon, scalar, keep);
+              outputs.ssimMap.push(symRef(map));
+              outputs.ssim.push(symRef(n.mean(map, axes)));
             }
           }
           // The parts' outputs, back in one batch.
@@ -290,10 +298,10 @@ export class InferenceGraph {
     return nodes;
   }
 
-  /** Per-image mean SSIM of a and b (metrics.ts `ssimPerImage`, kernel for kernel). */
-  private ssim(a: Tensor, b: Tensor, axes: Tensor, scalar: (v: number) => Tensor, keep: (t: Tensor) => Tensor): Tensor {
-    const [h, w, c] = this.c.inputShape;
-    const size = Math.min(11, h, w) % 2 === 1 ? Math.min(11, h, w) : Math.min(11, h, w) - 1;
+  /** The SSIM map of a and b (metrics.ts `ssimPerImage` before its mean, kernel for kernel). */
+  private ssimMap(a: Tensor, b: Tensor, scalar: (v: number) => Tensor, keep: (t: Tensor) => Tensor): Tensor {
+    const [, , c] = this.c.inputShape;
+    const size = ssimWindow(this.c.inputShape);
     const g: number[] = [];
     const half = (size - 1) / 2;
     for (let i = 0; i < size; i++) g.push(Math.exp(-((i - half) ** 2) / (2 * 1.5 * 1.5)));
@@ -318,7 +326,7 @@ export class InferenceGraph {
     const sAB = n.sub(filt(n.mul(a, b)), muAB);
     const num = n.mul(n.add(n.mul(two, muAB), C1), n.add(n.mul(two, sAB), C2));
     const den = n.mul(n.add(n.add(muA2, muB2), C1), n.add(n.add(sA, sB), C2));
-    return n.mean(n.op('RealDiv', [num, den]), axes);
+    return n.op('RealDiv', [num, den]);
   }
 
   /** (Re)builds the graph from every sub-graph recorded so far and loads it into a fresh session. */
@@ -350,6 +358,18 @@ export class InferenceGraph {
     this.subgraphs.clear();
     this.shared.clear();
   }
+}
+
+/** The SSIM window's side for pictures of `shape`: 11, or the largest odd size that fits (metrics.ts). */
+export function ssimWindow(shape: readonly number[]): number {
+  const m = Math.min(11, shape[0], shape[1]);
+  return m % 2 === 1 ? m : m - 1;
+}
+
+/** Values per image of the SSIM map for pictures of `shape`. */
+export function ssimMapSize(shape: readonly number[]): number {
+  const k = ssimWindow(shape);
+  return (shape[0] - k + 1) * (shape[1] - k + 1) * shape[2];
 }
 
 function symRef(t: Tensor): string {

@@ -43,9 +43,11 @@ async function compare(m: TrainedModel, images: Uint8Array | Float32Array) {
   expect(onLayers.graphRefusal).toMatch(/AE_INFER_GRAPH=0/);
   const ref = { recon: onLayers.reconstruct(images), code: onLayers.encode(images), metrics: await onLayers.metrics(images) };
   const refDecoded = onLayers.decode(ref.code);
+  const refMaps = onLayers.infer(images, { errMap: true, ssimMap: true });
   delete process.env.AE_INFER_GRAPH;
   const before = tf.memory().numTensors;
   expect(m.inferencePath, m.graphRefusal).toBe('graph');
+  const px = m.pixels;
   const floats = images instanceof Uint8Array ? Float32Array.from(images, (v) => v / 255) : images;
   for (let round = 0; round < 2; round++) {
     expect(maxDiff(m.reconstruct(images), ref.recon)).toBeLessThan(TOL);
@@ -58,8 +60,16 @@ async function compare(m: TrainedModel, images: Uint8Array | Float32Array) {
     const all = m.infer(images, { recon: true, code: true, mse: true, ssim: true });
     expect(maxDiff(all.mse!, ref.metrics.mse)).toBeLessThan(1e-6);
     expect(all.recon!.length).toBe(ref.recon.length);
+    // The per-pixel maps (anomaly maps build on them): the layers' maps, and their means are the per-image values.
+    const maps = m.infer(images, { errMap: true, ssimMap: true });
+    expect(maxDiff(maps.errMap!, refMaps.errMap!)).toBeLessThan(TOL);
+    // (a pixel of the SSIM map divides by local variances + 9e-4: float rounding shows more there than in the mean)
+    expect(maxDiff(maps.ssimMap!, refMaps.ssimMap!)).toBeLessThan(1e-3);
+    const perImage = maps.ssimMap!.length / (images.length / px);
+    const meanOf = (a: Float32Array, per: number, i: number) => a.subarray(i * per, (i + 1) * per).reduce((x, y) => x + y, 0) / per;
+    expect(Math.abs(meanOf(maps.ssimMap!, perImage, 1) - ref.metrics.ssim[1])).toBeLessThan(1e-4);
+    expect(Math.abs(meanOf(maps.errMap!, px, 1) - ref.metrics.mse[1])).toBeLessThan(1e-6);
     // One image at a time (Try it): the 1-image sub-graph.
-    const px = m.pixels;
     expect(maxDiff(m.reconstruct(images.subarray(px, 2 * px)), ref.recon.subarray(px, 2 * px))).toBeLessThan(TOL);
     expect(tf.memory().numTensors, 'the graph holds no tfjs tensor and leaves none').toBe(before);
   }
