@@ -4,7 +4,7 @@
 import { evaluateModel, rocCurve, scoresCsv, type ModelEvaluation } from '../engine/evaluate';
 import type { Evaluation, ProbeScore } from '../contract';
 import { toTensor } from '../engine/data';
-import { loadRunDataset } from './runs';
+import { openRunDataset } from './runs';
 import { forgotten, modelFor } from './gallery';
 import { readDatasetManifest } from '../datasets/store';
 import { toBase64 } from '../datasets/base64';
@@ -26,17 +26,24 @@ async function base(p: MethodParams<'evaluate'>): Promise<Cached> {
   const hit = cache.get(p.runDir);
   if (hit) return hit;
   const m = await modelFor(p.runDir);
-  const ds = loadRunDataset(p.dataset, p.workspaceDir);
+  // A big stored dataset stays in its file: the evaluation reads it a chunk at a time, as training does.
+  const ds = openRunDataset(p.dataset, p.workspaceDir);
+  let e: ModelEvaluation;
+  let originals: Float32Array;
+  try {
+    e = await evaluateModel(m.ae, m.config, ds);
+    const x = toTensor(
+      ds,
+      e.scores.slice(0, WORST).map((s) => s.index),
+    );
+    originals = x.dataSync() as Float32Array;
+    x.dispose();
+  } finally {
+    ds.close();
+  }
   const labelNames = 'builtin' in p.dataset ? ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] : readDatasetManifest(p.workspaceDir, p.dataset.id).labelNames;
-  const e = await evaluateModel(m.ae, m.config, ds);
   const top = e.scores.slice(0, WORST);
   const per = ds.shape[0] * ds.shape[1] * ds.shape[2];
-  const x = toTensor(
-    ds,
-    top.map((s) => s.index),
-  );
-  const originals = x.dataSync() as Float32Array;
-  x.dispose();
   const rec = m.reconstruct(originals);
   const split = (f: Float32Array) => top.map((_, k) => toBase64(toU8(f.subarray(k * per, (k + 1) * per))));
   const worst = { originals: split(originals), reconstructions: split(rec), mse: top.map((s) => s.mse), labels: top.map((s) => s.label), indices: top.map((s) => s.index) };

@@ -6,7 +6,7 @@ import { exportModel, importTfjsExportAsRun, writeImageGridPng, writeLatentsCsv 
 import { listDatasets } from '../datasets/store';
 import { fromBase64 } from '../datasets/base64';
 import { galleryOp, forgetModel } from './gallery';
-import { loadRunDataset } from './runs';
+import { openRunDataset } from './runs';
 import type { MethodParams, MethodResult } from './protocol';
 
 type Shape = [number, number, number];
@@ -39,7 +39,13 @@ export async function exportRun(p: MethodParams<'exportRun'>): Promise<MethodRes
   const trained: TrainedModel = await loadTrained(p.runDir);
   try {
     if (p.op === 'model') return await exportModel(trained, { format: p.format ?? 'tfjs', part: p.part ?? 'full', out: p.out });
-    return await writeLatentsCsv(trained, loadRunDataset(p.dataset!, p.workspaceDir), p.out);
+    // A big stored dataset stays in its file: the codes are written a batch at a time as its rows are read.
+    const ds = openRunDataset(p.dataset!, p.workspaceDir);
+    try {
+      return await writeLatentsCsv(trained, ds, p.out);
+    } finally {
+      ds.close();
+    }
   } finally {
     trained.dispose();
   }

@@ -2,7 +2,8 @@
 // validation images, and what the model makes of them. Returns plain data (base64 pixels).
 import { applyNoise, imageMetrics, loadTrained, splitIndices, type TrainedModel } from '../engine';
 import { tf } from '../engine/tf';
-import { loadRunDataset } from './runs';
+import { openRunDataset } from './runs';
+import { RowGather, type TrainingData } from '../engine/data';
 import { imagesToBase64 as split } from '../datasets/base64';
 import type { GalleryViewResult, MethodParams } from './protocol';
 import type { GalleryTryResult } from '../contract';
@@ -35,18 +36,36 @@ export function forgetModel(runDir: string) {
 
 const toU8 = (f: Float32Array) => Uint8Array.from(f, (v) => Math.max(0, Math.min(255, Math.round(v * 255))));
 
+/** The uint8 pixels of some of a dataset's rows, copied out (the dataset may be read from its file and closed after). */
+function rowsOf(ds: TrainingData, idx: Int32Array): Uint8Array {
+  const raw = idx.length ? new RowGather(ds, idx).slice(0, idx.length) : new Uint8Array(0);
+  return raw instanceof Uint8Array ? raw.slice() : Uint8Array.from(raw, (v) => Math.round(v * 255));
+}
+
+/** The stored names of a run's dataset's labels (the digits for built-in MNIST). */
+function labelNamesOf(p: MethodParams<'gallery'>): string[] {
+  return 'builtin' in p.dataset ? Array.from({ length: 10 }, (_, i) => String(i)) : readDatasetManifest(p.workspaceDir, p.dataset.id).labelNames;
+}
+
 export async function galleryOp(p: MethodParams<'gallery'>): Promise<GalleryViewResult> {
   const m = await modelFor(p.runDir);
-  const ds = loadRunDataset(p.dataset, p.workspaceDir);
+  // A big stored dataset stays in its file: the few hundred images a view shows are read from it.
+  const ds = openRunDataset(p.dataset, p.workspaceDir);
+  try {
+    return await galleryView(p, m, ds);
+  } finally {
+    ds.close();
+  }
+}
+
+async function galleryView(p: MethodParams<'gallery'>, m: TrainedModel, ds: TrainingData): Promise<GalleryViewResult> {
   const shape = m.config.inputShape;
   const per = shape[0] * shape[1] * shape[2];
   const { val, train } = splitIndices(ds.count, m.config.validationSplit, m.config.seed);
   const pool = val.length ? val : train;
   const pick = (n: number) => {
     const idx = pool.subarray(0, Math.min(n, pool.length));
-    const out = new Uint8Array(idx.length * per);
-    idx.forEach((i, k) => out.set(ds.images.subarray(i * per, (i + 1) * per) as Uint8Array, k * per));
-    return { images: out, labels: Array.from(idx, (i) => Number(ds.labels?.[i] ?? 0)) };
+    return { images: rowsOf(ds, idx), labels: Array.from(idx, (i) => Number(ds.labels?.[i] ?? 0)) };
   };
   const params = p.params as Record<string, number>;
   switch (p.op) {
@@ -85,7 +104,8 @@ export async function galleryOp(p: MethodParams<'gallery'>): Promise<GalleryView
       const proj = m.project2d(images, labels);
       // the stored names, by label number ('' — images that sat in no sub-folder — says so)
       const maxLabel = labels.reduce((a, l) => Math.max(a, l), -1);
-      const labelNames = Array.from({ length: Math.max(ds.labelNames.length, maxLabel + 1) }, (_, l) => ds.labelNames[l] || (ds.labelNames[l] === '' ? '(no label)' : String(l)));
+      const names = labelNamesOf(p);
+      const labelNames = Array.from({ length: Math.max(names.length, maxLabel + 1) }, (_, l) => names[l] || (names[l] === '' ? '(no label)' : String(l)));
       // the images too, so hovering a point shows it (capped: 1,500 MNIST digits are 1.2 MB)
       const withImages = Math.min(labels.length, Math.floor(4_000_000 / per));
       return { op: 'latent', points: Array.from(proj.points), labels, labelNames, method: proj.method, explained: proj.explained, shape, images: split(images.subarray(0, withImages * per), per) };
@@ -144,11 +164,15 @@ export async function tryImages(p: MethodParams<'galleryTry'>): Promise<GalleryT
   const codes = m.encode(images);
   const metrics = await m.metrics(images);
   // the validation images' errors: the yardstick for "unusual"
-  const ds = loadRunDataset(p.dataset, p.workspaceDir);
-  const { val, train } = splitIndices(ds.count, m.config.validationSplit, m.config.seed);
-  const pool = (val.length ? val : train).subarray(0, 500);
-  const ref = new Uint8Array(pool.length * per);
-  pool.forEach((i, k) => ref.set(ds.images.subarray(i * per, (i + 1) * per) as Uint8Array, k * per));
+  const ds = openRunDataset(p.dataset, p.workspaceDir);
+  let ref: Uint8Array;
+  try {
+    const { val, train } = splitIndices(ds.count, m.config.validationSplit, m.config.seed);
+    ref = rowsOf(ds, (val.length ? val : train).subarray(0, 500));
+  } finally {
+    ds.close();
+  }
+  const pool = { length: ref.length / per };
   const refMse = pool.length ? (await m.metrics(ref)).mse.sort((a, b) => a - b) : [];
   const rank = (v: number) => (refMse.length ? refMse.filter((x) => x < v).length / refMse.length : 0);
   const latent = m.config.latentDim;
