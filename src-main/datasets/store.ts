@@ -169,7 +169,12 @@ export async function writeInspectionSet(
   const trainId = makeId(clean);
   const testId = makeId(`${clean}-test`);
   const base = { role: 'train' as const, goodLabel: 0, layout: set.layout };
-  const test = await writeDataset(ws, `${clean} (test)`, set.test, source, { options, id: testId, inspection: { ...base, role: 'test', pair: trainId, masks: !!set.test.masks }, masks: set.test.masks });
+  const test = await writeDataset(ws, `${clean} (test)`, set.test, source, {
+    options,
+    id: testId,
+    inspection: { ...base, role: 'test', pair: trainId, masks: !!set.test.masks },
+    masks: set.test.masks,
+  });
   const train = await writeDataset(ws, clean, set.train, source, { options, report: set.report, id: trainId, inspection: { ...base, pair: testId, masks: false } });
   return { train, test };
 }
