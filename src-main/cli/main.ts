@@ -8,6 +8,7 @@
 //   ae-studio train --workspace DIR --resume RUN_ID [--json]
 //   ae-studio runs --workspace DIR [--json]
 //   ae-studio evaluate … (src-main/cli/evaluate.ts)
+//   ae-studio inspect … (src-main/cli/inspect.ts)
 //   ae-studio job export|import …   (cluster jobs: cli/job.ts)
 // export/latents load tfjs-node, so they import the engine only when they run; `train` trains in
 // the trainer process. TensorFlow's own INFO lines are kept off stderr unless --verbose (see quietTensorFlow).
@@ -23,6 +24,7 @@ import { UsageError } from './errors';
 import { runsCommand, trainCommand } from './train';
 import { quietTensorFlow } from './quiet';
 import { EVALUATE_USAGE, evaluateCommand } from './evaluate';
+import { INSPECT_USAGE, inspectCommand } from './inspect';
 
 const USAGE = `Usage:
   ae-studio import PATH... --workspace DIR --name NAME [--size N] [--mode grayscale|rgb] [--fit stretch|crop|pad] [--background black|white] [--json]
@@ -32,9 +34,11 @@ const USAGE = `Usage:
   ae-studio export --workspace DIR --run ID --format tfjs|keras|onnx --part encoder|decoder|full --out PATH [--json]
   ae-studio latents --workspace DIR --run ID --dataset ${BUILTIN_NAMES.join('|')}|DATASET --out codes.csv [--json]
   ae-studio train --workspace DIR --dataset mnist|DATASET --config run.json [--count N] [--json]
+  ae-studio train --workspace DIR --dataset DATASET --preset inspection [--config overrides.json] [--json]
   ae-studio train --workspace DIR --resume RUN_ID [--json]
   ae-studio runs --workspace DIR [--json]
   ${EVALUATE_USAGE}
+  ${INSPECT_USAGE}
   ae-studio job export --workspace DIR (--run ID [--from-checkpoint] | --config FILE --dataset NAME) --out JOBDIR [--json]
   ae-studio job import JOBDIR --workspace DIR [--json]
 Every command takes --verbose (TensorFlow's own log lines on stderr) and --help.`;
@@ -55,12 +59,13 @@ function trainedRunDir(ws: string, runId: string | undefined): string {
 
 export async function run(argv: string[], out: (s: string) => void): Promise<number> {
   // evaluate and job read their own options; --help and --verbose (handled by quietTensorFlow) work for them too
-  if (argv[0] === 'evaluate' || argv[0] === 'job') {
+  if (argv[0] === 'evaluate' || argv[0] === 'job' || argv[0] === 'inspect') {
     if (argv.includes('--help')) {
       out(USAGE);
       return 0;
     }
     const own = argv.slice(1).filter((a) => a !== '--verbose');
+    if (argv[0] === 'inspect') return inspectCommand(own, out);
     return argv[0] === 'evaluate' ? evaluateCommand(own, out) : (await import('./job')).runJob(own, out);
   }
   const { values, positionals } = parseArgs({
@@ -81,6 +86,7 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
       dataset: { type: 'string' },
       config: { type: 'string' },
       resume: { type: 'string' },
+      preset: { type: 'string' },
       count: { type: 'string' },
       json: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -99,7 +105,7 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
     if (rest.length) throw new UsageError(`'train' takes no positional arguments (got ${rest.join(' ')}).`);
     const status = process.stdout.isTTY && !values.json ? (s: string) => process.stdout.write(`\r\x1b[2K${s}`) : undefined;
     return trainCommand(
-      { workspace: ws, dataset: values.dataset, config: values.config, count: values.count, resume: values.resume, json: values.json, verbose: values.verbose, trainerEntry },
+      { workspace: ws, dataset: values.dataset, config: values.config, count: values.count, resume: values.resume, preset: values.preset, json: values.json, verbose: values.verbose, trainerEntry },
       { out, status, err: (s) => console.error(s) },
     );
   }

@@ -60,6 +60,7 @@ function unsupported(c: ModelConfig): string | undefined {
   if (typeof x.testSplit === 'number' && x.testSplit > 0) return 'a test split';
   if (Array.isArray(x.excludeLabels) && x.excludeLabels.length > 0) return 'excluded labels';
   if (x.balanceClasses === true) return 'class-balanced sampling';
+  if (x.loss === 'ssim' || x.loss === 'l2+ssim') return `the ${x.loss === 'ssim' ? 'SSIM' : 'L2 + SSIM'} objective (train it in the studio, or choose mse)`;
   const a = x.augment as { flip?: boolean; shift?: number; rotate?: number; brightness?: number } | undefined;
   if (a && (a.flip || (a.shift ?? 0) > 0 || (a.rotate ?? 0) > 0 || (a.brightness ?? 0) > 0)) return 'augmentation';
   return undefined;

@@ -4,3 +4,4 @@
 export * from './maps';
 export * from './inspect';
 export * from './metrics';
+export * from './calibration';
