@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/trainer';
 import { writeInspectionSet } from '../helpers/defects';
@@ -106,6 +107,27 @@ describe('ae-studio inspect', () => {
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/Threshold [\d.-]+ \(F1-adaptive/);
     expect(text.stdout).toMatch(/(DEFECTIVE|good)\s+[\d.-]+\s+.*000\.png/);
+  }, 300_000);
+
+  it('the threshold and the normalisation travel with the TF.js and Keras exports', async () => {
+    const own = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'model', 'inspection.json'), 'utf8')) as { threshold: unknown; settings: unknown; norm: { mean: number[] } };
+    const tfjsOut = path.join(work, 'tfjs');
+    let r = await cli('export', '--workspace', ws, '--run', runId, '--format', 'tfjs', '--out', tfjsOut);
+    expect(r.code, r.stderr).toBe(0);
+    const studio = JSON.parse(fs.readFileSync(path.join(tfjsOut, 'studio.json'), 'utf8')) as { inspection: { run: string; threshold: unknown; settings: unknown; norm: { mean: number[] } } };
+    expect(studio.inspection.run).toBe(runId);
+    expect(studio.inspection.threshold).toEqual(own.threshold);
+    expect(studio.inspection.settings).toEqual(own.settings);
+    expect(studio.inspection.norm.mean).toEqual(own.norm.mean);
+    const kerasOut = path.join(work, 'inspector.keras');
+    r = await cli('export', '--workspace', ws, '--run', runId, '--format', 'keras', '--out', kerasOut);
+    expect(r.code, r.stderr).toBe(0);
+    const meta = JSON.parse(new TextDecoder().decode(unzipSync(new Uint8Array(fs.readFileSync(kerasOut)))['metadata.json'])) as {
+      keras_version: string;
+      autoencoder_studio_inspection: { threshold: unknown };
+    };
+    expect(meta.keras_version).toBeTruthy();
+    expect(meta.autoencoder_studio_inspection.threshold).toEqual(own.threshold);
   }, 300_000);
 
   it('refuses a threshold file from another run or other weights, writing nothing', async () => {
