@@ -13,14 +13,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { writeFileAtomicAsync } from '../fs-safety/atomic';
-import { StoredRunSummary } from '../contract';
-import { makeBuiltin, type BuiltinName } from '../datasets/builtins';
-import { loadDataset, loadMasks, readDatasetManifest } from '../datasets/store';
+import { readDatasetManifest } from '../datasets/store';
 import { decodeImage } from '../datasets/import';
 import { IMAGE_EXT } from '../datasets/import/options';
-import { splitIndices } from '../engine/data';
+import { calibrateRun, runDataset } from '../trainer/inspect';
 import type { InspectionFile, InspectionSettings } from '../engine/inspect/calibration';
 import { UsageError } from './errors';
+
+export { calibrateRun };
 
 export const INSPECT_USAGE =
   'ae-studio inspect --workspace DIR --run ID PATH... [--maps DIR] [--csv FILE] [--json]\n  ae-studio inspect --workspace DIR --run ID --calibrate [--map ssim|l2] [--score topk|max|mean] [--smooth SIGMA] [--topk PERCENT] [--percentile P] [--json]';
@@ -35,58 +35,6 @@ function runDirOf(ws: string, run: string | undefined): string {
   if (!fs.existsSync(dir)) throw new Error(`There is no run '${run}' in ${ws}.`);
   if (!fs.existsSync(path.join(dir, 'model', 'encoder', 'model.json'))) throw new Error(`Run '${run}' has no trained model yet: let it finish training first.`);
   return dir;
-}
-
-/** The run's dataset as run.json names it, and how many of its images the run used. */
-function runDataset(dir: string): { builtin?: string; id?: string; count?: number } {
-  const r = StoredRunSummary.safeParse(JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')));
-  if (!r.success) throw new Error(`${path.join(dir, 'run.json')} cannot be read as a run.`);
-  return r.data.dataset as { builtin?: string; id?: string; count?: number };
-}
-
-/**
- * Calibrates run `runId` and writes model/inspection.json: the good validation pictures of its own
- * split (labels the run left out are not "good"), and the paired test set when its dataset has one.
- */
-export async function calibrateRun(ws: string, runId: string, settings?: Partial<InspectionSettings>, percentileValue = 99): Promise<InspectionFile> {
-  const dir = runDirOf(ws, runId);
-  const { loadTrained } = await import('../engine/trained-model');
-  const { calibrate, saveInspection, DEFAULT_INSPECTION } = await import('../engine/inspect/calibration');
-  const trained = await loadTrained(dir);
-  try {
-    const c = trained.config;
-    const ref = runDataset(dir);
-    const ds = ref.builtin ? makeBuiltin(ref.builtin as BuiltinName) : loadDataset(ws, ref.id as string);
-    const count = Math.min(ref.count ?? ds.count, ds.count);
-    const split = splitIndices(count, c.validationSplit, c.seed, c.testSplit ?? 0);
-    const excluded = new Set(c.excludeLabels ?? []);
-    const val = Array.from(split.val).filter((i) => !excluded.has(ds.labels?.[i] ?? -1));
-    if (val.length < 2) throw new Error(`Run '${runId}' has ${val.length} good validation picture(s); calibration needs a validation split (validationSplit > 0) of good pictures.`);
-    const per = c.inputShape[0] * c.inputShape[1] * c.inputShape[2];
-    const good = new Uint8Array(val.length * per);
-    val.forEach((i, k) => good.set(ds.images.subarray(i * per, (i + 1) * per), k * per));
-    let labelled: Parameters<typeof calibrate>[5];
-    const pair = ref.id ? readDatasetManifest(ws, ref.id).inspection : undefined;
-    if (pair?.role === 'train') {
-      const test = loadDataset(ws, pair.pair);
-      if (test.shape.join('x') !== c.inputShape.join('x')) throw new Error(`The test set '${test.manifest.name}' has ${test.shape.join('×')} pictures; the model takes ${c.inputShape.join('×')}.`);
-      labelled = {
-        name: test.manifest.name,
-        images: test.images as Uint8Array,
-        labels: test.labels as Int32Array,
-        goodLabel: test.manifest.inspection?.goodLabel ?? 0,
-        labelNames: test.manifest.labelNames,
-        masks: loadMasks(ws, pair.pair),
-      };
-      // a good-suspects set has no labelled defects: its suspects are not "defective" for the F1
-      if (test.manifest.inspection?.layout === 'good-suspects') labelled = undefined;
-    }
-    const file = calibrate(trained, runId, path.join(dir, 'model'), good, { ...DEFAULT_INSPECTION, ...settings }, labelled, percentileValue);
-    saveInspection(path.join(dir, 'model'), file);
-    return file;
-  } finally {
-    trained.dispose();
-  }
 }
 
 /** What calibration found, in a few lines. */

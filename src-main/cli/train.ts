@@ -259,8 +259,13 @@ export async function trainCommand(o: TrainOptions, io: TrainIO): Promise<number
     // an inspection run is calibrated once trained: normalisation, threshold, measured AUCs (model/inspection.json)
     let inspection: import('../engine/inspect/calibration').InspectionFile | undefined;
     if (end.status === 'completed' && o.preset === 'inspection') {
-      const { calibrateRun } = await import('./inspect');
-      inspection = await calibrateRun(ws, runId);
+      // the trainer calibrates runs on an inspection set itself; any other dataset is calibrated here
+      const { loadInspection } = await import('../engine/inspect/calibration');
+      inspection = loadInspection(path.join(ws, 'runs', runId, 'model'), runId);
+      if (!inspection) {
+        const { calibrateRun } = await import('./inspect');
+        inspection = await calibrateRun(ws, runId);
+      }
     }
     if (o.json) {
       json({

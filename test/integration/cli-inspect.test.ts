@@ -61,9 +61,12 @@ describe('ae-studio inspect', () => {
     const end = lines.at(-1) as {
       runId: string;
       status: string;
+      message: string;
       inspection: { threshold: { method: string; value: number }; measured: Record<string, unknown> & { perType: Array<{ name: string }> } };
     };
     expect(end.status).toBe('completed');
+    // the trainer calibrated the run on its inspection set as it completed, and said so
+    expect(end.message).toMatch(/Calibrated for inspection: threshold [\d.-]+ \(F1-adaptive on the test set\), image ROC AUC/);
     runId = end.runId;
     const cfg = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'model', 'config.json'), 'utf8')) as { loss: string; kind: string; epochs: number };
     expect(cfg).toMatchObject({ kind: 'conv', loss: 'l2+ssim', epochs: 4 });
