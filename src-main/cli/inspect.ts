@@ -7,7 +7,8 @@
 // inspection`): good validation pictures of the run's dataset give the normalisation; the paired
 // test set of an MVTec-style import (labelled defects, masks) gives the F1-adaptive threshold and
 // the measured AUCs, else the threshold is the 99th percentile of the good validation scores.
-// Exit 0 when it ran, whatever the verdicts. The work is the engine's (src-main/engine/inspect).
+// With --tile, pictures are scored at their own resolution by overlapping tiles of the model's size
+// (for models trained on crops at that scale; maps at full size). Exit 0 when it ran, whatever the verdicts. The work is the engine's (src-main/engine/inspect).
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,7 +24,7 @@ import { UsageError } from './errors';
 export { calibrateRun };
 
 export const INSPECT_USAGE =
-  'ae-studio inspect --workspace DIR --run ID PATH... [--maps DIR] [--csv FILE] [--json]\n  ae-studio inspect --workspace DIR --run ID --calibrate [--map ssim|l2] [--score topk|max|mean] [--smooth SIGMA] [--topk PERCENT] [--percentile P] [--json]';
+  'ae-studio inspect --workspace DIR --run ID PATH... [--maps DIR] [--csv FILE] [--json] [--tile [--overlap 0.5]]\n  ae-studio inspect --workspace DIR --run ID --calibrate [--map ssim|l2] [--score topk|max|mean] [--smooth SIGMA] [--topk PERCENT] [--percentile P] [--json]';
 
 const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const fix = (v: number | undefined, d = 3) => (v !== undefined && Number.isFinite(v) ? v.toFixed(d) : '–');
@@ -105,6 +106,8 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
       smooth: { type: 'string' },
       topk: { type: 'string' },
       percentile: { type: 'string' },
+      tile: { type: 'boolean', default: false },
+      overlap: { type: 'string' },
     },
   });
   if (!values.workspace) throw new UsageError('--workspace DIR is required.');
@@ -161,7 +164,7 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
     const results: Array<{ file: string; score: number; verdict: 'defective' | 'good'; map?: string; error?: string }> = [];
     const per = h * w * c;
     const decoded: Array<{ file: string; px: Uint8Array }> = [];
-    for (const f of files) {
+    for (const f of values.tile ? [] : files) {
       try {
         decoded.push({ file: f, px: await decodeImage(fs.readFileSync(f), f, opts) });
       } catch (err) {
@@ -170,6 +173,42 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
     }
     if (values.maps) fs.mkdirSync(path.resolve(values.maps), { recursive: true });
     const thr = insp.threshold.value;
+    // map scale: the threshold (in the map's units for max/top-k scores) sits in the middle of the colours
+    const scale = Math.max(1e-6, 2 * Math.abs(thr));
+    if (values.tile) {
+      // big pictures at their own resolution, by overlapping tiles of the model's size (engine/inspect/tiles.ts)
+      const overlap = values.overlap === undefined ? 0.5 : Number(values.overlap);
+      if (!(overlap >= 0 && overlap < 1)) throw new UsageError('--overlap must be a number from 0 to under 1 (the share of a tile its neighbour covers).');
+      const { inspectTiled } = await import('../engine/inspect/tiles');
+      decoded.length = 0;
+      for (const f of files) {
+        let px: Uint8Array;
+        let ph: number;
+        let pw: number;
+        try {
+          let img = sharp(fs.readFileSync(f), { limitInputPixels: 50_000_000 }).flatten({ background: '#000000' });
+          const meta = await img.metadata();
+          if ((meta.width ?? 0) < h || (meta.height ?? 0) < h) img = img.resize(Math.max(h, meta.width ?? h), Math.max(h, meta.height ?? h), { fit: 'fill' });
+          img = c === 1 ? img.grayscale() : img.toColourspace('srgb');
+          const { data, info } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+          [ph, pw] = [info.height, info.width];
+          px = new Uint8Array(ph * pw * c);
+          for (let p = 0; p < ph * pw; p++) for (let k = 0; k < c; k++) px[p * c + k] = data[p * info.channels + Math.min(k, info.channels - 1)];
+        } catch (err) {
+          results.push({ file: f, score: NaN, verdict: 'good', error: (err as Error).message.split('\n')[0] });
+          continue;
+        }
+        const r = inspectTiled(trained, px, ph, pw, insp.settings, insp.normStats, overlap);
+        const score = r.scores[insp.settings.score];
+        const entry: (typeof results)[number] = { file: f, score, verdict: score >= thr ? 'defective' : 'good' };
+        if (values.maps) {
+          const target = path.join(path.resolve(values.maps), `${path.basename(f, path.extname(f))}_map.png`);
+          await writeFileAtomicAsync(target, await heatmapPng(px, c, r.map, scale, ph, pw));
+          entry.map = target;
+        }
+        results.push(entry);
+      }
+    }
     const BATCH = 32;
     for (let i = 0; i < decoded.length; i += BATCH) {
       const part = decoded.slice(i, i + BATCH);
@@ -182,8 +221,6 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
         if (values.maps) {
           const name = `${path.basename(part[k].file, path.extname(part[k].file))}_map.png`;
           const target = path.join(path.resolve(values.maps), name);
-          // map scale: the threshold (in the map's units for max/top-k scores) sits in the middle of the colours
-          const scale = Math.max(1e-6, 2 * Math.abs(thr));
           await writeFileAtomicAsync(target, await heatmapPng(part[k].px, c, r.maps.subarray(k * h * w, (k + 1) * h * w), scale, h, w));
           entry.map = target;
         }

@@ -11,7 +11,8 @@ import sharp from 'sharp';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/trainer';
-import { writeInspectionSet } from '../helpers/defects';
+import { texture, writeInspectionSet } from '../helpers/defects';
+import { mulberry32 } from '../../src-main/engine/rng';
 
 const cliPath = path.join(repoRoot, 'dist-main', 'cli.cjs');
 let work: string;
@@ -110,6 +111,23 @@ describe('ae-studio inspect', () => {
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/Threshold [\d.-]+ \(F1-adaptive/);
     expect(text.stdout).toMatch(/(DEFECTIVE|good)\s+[\d.-]+\s+.*000\.png/);
+  }, 300_000);
+
+  it('--tile scores a picture bigger than the model at its own resolution, with a full-size map', async () => {
+    const rand = mulberry32(5);
+    const big = texture('weave', 80, 1, rand).subarray(0, 56 * 80);
+    const file = path.join(work, 'big.png');
+    await sharp(Buffer.from(Uint8Array.from(big, (v) => Math.round(v * 255))), { raw: { width: 80, height: 56, channels: 1 } })
+      .png()
+      .toFile(file);
+    const maps = path.join(work, 'maps-big');
+    const r = await cli('inspect', '--workspace', ws, '--run', runId, file, '--tile', '--overlap', '0.5', '--maps', maps, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { results: Array<{ score: number; verdict: string; map: string }> };
+    expect(out.results).toHaveLength(1);
+    expect(Number.isFinite(out.results[0].score)).toBe(true);
+    const meta = await sharp(out.results[0].map).metadata();
+    expect([meta.width, meta.height]).toEqual([80, 56]);
   }, 300_000);
 
   it('the threshold and the normalisation travel with the TF.js and Keras exports', async () => {

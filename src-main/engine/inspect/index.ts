@@ -5,3 +5,4 @@ export * from './maps';
 export * from './inspect';
 export * from './metrics';
 export * from './calibration';
+export * from './tiles';

@@ -6,6 +6,7 @@ import { buildAutoencoder, ssimPerImage, TrainedModel, validateConfig } from '..
 import { tf } from '../../../../src-main/engine/tf';
 import { anomalyMaps, mapScores, rawMap, smoothMaps, ssimMap, topkCount } from '../../../../src-main/engine/inspect/maps';
 import { fitNormStats, inspectImages } from '../../../../src-main/engine/inspect/inspect';
+import { inspectTiled, tileOrigins } from '../../../../src-main/engine/inspect/tiles';
 import { mulberry32 } from '../../../../src-main/engine/rng';
 
 /** n textured h × w × c pictures in [0,1] (a seeded sum of stripes and noise). */
@@ -127,6 +128,35 @@ describe('inspecting pictures with a model', () => {
       }
       expect(() => inspectImages(model, new Uint8Array(10), settings)).toThrow(/multiple of 768/);
       expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('scores a big picture by overlapping tiles: a picture of the model size is one tile and the same map; a bigger one is covered, in flat memory', () => {
+    expect(tileOrigins(40, 16, 8)).toEqual([0, 8, 16, 24]);
+    expect(tileOrigins(41, 16, 8)).toEqual([0, 8, 16, 24, 25]);
+    expect(tileOrigins(16, 16, 8)).toEqual([0]);
+    const model = new TrainedModel(buildAutoencoder(config), config, { mean: [], std: [] } as never);
+    try {
+      const settings = { map: 'l2' as const, smoothSigma: 1, topkPercent: 5 };
+      const one = Uint8Array.from(textures(1, 16, 16, 3, 4), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+      const before = tf.memory().numTensors;
+      const direct = inspectImages(model, one, settings);
+      const tiled = inspectTiled(model, one, 16, 16, settings);
+      expect(tiled.tiles).toBe(1);
+      for (let p = 0; p < 256; p++) expect(Math.abs(tiled.map[p] - direct.maps[p])).toBeLessThan(1e-6);
+      expect(tiled.scores.topk).toBeCloseTo(direct.scores.topk[0], 5);
+      const [h, w] = [37, 50];
+      const big = Uint8Array.from(textures(1, h, w, 3, 6), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+      const r = inspectTiled(model, big, h, w, settings, undefined, 0.5, 4);
+      expect(r.map.length).toBe(h * w);
+      expect(r.map.every(Number.isFinite)).toBe(true);
+      expect(r.tiles).toBe(tileOrigins(h, 16, 8).length * tileOrigins(w, 16, 8).length);
+      expect(r.scores.max).toBeGreaterThanOrEqual(r.scores.topk);
+      expect(r.scores.topk).toBeGreaterThanOrEqual(r.scores.mean);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(() => inspectTiled(model, big.subarray(0, 10 * 10 * 3), 10, 10, settings)).toThrow(/at least the model's 16×16/);
     } finally {
       model.dispose();
     }
