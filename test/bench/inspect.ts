@@ -13,6 +13,8 @@
 //   npm run bench:inspect                 3 textures × 3 objectives × 3 seeds, 64×64, 60 epochs (long)
 //   npm run bench:inspect -- --quick      1 texture, 1 seed, 32×32, 2 epochs (checks it runs, seconds to minutes)
 //   BENCH_INSPECT_OUT=results.json        also writes every number as JSON
+// It also times item 3 of issue 28: a 1024×1024 picture (256×256 with --quick) scored with its map
+// by overlapping tiles of the model's size (overlap 0.5 and 0), 5 times, with the RSS after each.
 // Only objects are missing: the set holds textures (the offline pictures have no objects with
 // natural defects). Numbers from a busy machine are fine here (nothing is timed).
 import fs from 'node:fs';
@@ -25,7 +27,9 @@ import { splitIndices } from '../../src-main/engine/data';
 import { importMvtec } from '../../src-main/datasets/import/mvtec';
 import { inspectionPreset } from '../../src-main/contract/inspection';
 import { fitNormStats, inspectImages, inspectionMetrics, type MapSettings, type ScoreKind } from '../../src-main/engine/inspect';
-import { TEXTURES, writeInspectionSet, type Texture } from '../helpers/defects';
+import { TEXTURES, texture as textureOf, writeInspectionSet, type Texture } from '../helpers/defects';
+import { inspectTiled } from '../../src-main/engine/inspect/tiles';
+import { mulberry32 } from '../../src-main/engine/rng';
 
 const quick = process.argv.includes('--quick');
 const SIZE = quick ? 32 : 64;
@@ -48,6 +52,30 @@ const VARIANTS: Variant[] = [
     (['mean', 'max', 'topk'] as const).map((score) => ({ name: `${map} ${score}`, settings: { map, smoothSigma: 2, topkPercent: 1 }, normalise: true, score })),
   ),
 ];
+
+/**
+ * Item 3 of issue 28: a big photograph scored with its map by overlapping tiles — seconds per
+ * picture (overlap 0.5 and 0) and the RSS after each of 5 pictures (it must not grow with the count).
+ */
+function tiledTiming(model: Awaited<ReturnType<typeof loadTrained>>, texture: Texture) {
+  const side = quick ? 256 : 1024;
+  const rand = mulberry32(9);
+  const big = Uint8Array.from(textureOf(texture, side, 3, rand), (v) => Math.round(v * 255));
+  const settings: MapSettings = { map: 'ssim', smoothSigma: 2, topkPercent: 1 };
+  for (const overlap of [0.5, 0]) {
+    const times: number[] = [];
+    const rss: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      const r = inspectTiled(model, big, side, side, settings, undefined, overlap);
+      times.push((performance.now() - t0) / 1000);
+      rss.push(Math.round(process.memoryUsage().rss / 2 ** 20));
+      if (i === 0) console.log(`tiled ${side}×${side}, overlap ${overlap}: ${r.tiles} tiles of ${SIZE}×${SIZE}`);
+    }
+    const sorted = [...times].sort((a, b) => a - b);
+    console.log(`RESULT ${JSON.stringify({ tiled: `${side}x${side}`, overlap, tiles: SIZE, medianSec: sorted[2], secs: times.map((t) => +t.toFixed(3)), rssMb: rss })}`);
+  }
+}
 
 const stats = (xs: number[]) => {
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -79,6 +107,7 @@ try {
         const r = await trainRun({ config, dataset: { images: set.train.images, labels: set.train.labels, count: set.train.count, shape: set.train.shape }, runDir });
         if (r.status !== 'completed') throw new Error(`${texture} ${loss} seed ${seed}: ${r.status} ${r.message ?? ''}`);
         const model = await loadTrained(runDir);
+        if (texture === textures[0] && loss === 'l2+ssim' && seed === SEEDS[0]) tiledTiming(model, texture);
         try {
           const val = splitIndices(set.train.count, model.config.validationSplit, model.config.seed).val;
           const good = new Uint8Array(val.length * per);

@@ -5,6 +5,7 @@
 // map, whatever the picture's size or how many pictures are scored. Meant for models trained on
 // crops of full-resolution pictures at the same scale (see docs/inspection.md).
 import type { TrainedModel } from '../trained-model';
+import { evalBatchSize } from '../data';
 import { inspectImages } from './inspect';
 import { topkCount, type MapSettings, type NormStats, type ScoreKind } from './maps';
 
@@ -30,7 +31,16 @@ export interface TiledResult {
  * Inspects one picture of h × w pixels (H·W·C, uint8 or floats in [0,1], C the model's channels;
  * at least the model's size on each side) by overlapping tiles of the model's size.
  */
-export function inspectTiled(model: TrainedModel, picture: Uint8Array | Float32Array, h: number, w: number, s: MapSettings, norm?: NormStats, overlap = 0.5, batch = 16): TiledResult {
+export function inspectTiled(
+  model: TrainedModel,
+  picture: Uint8Array | Float32Array,
+  h: number,
+  w: number,
+  s: MapSettings,
+  norm?: NormStats,
+  overlap = 0.5,
+  batch = evalBatchSize(model.config.inputShape, 64),
+): TiledResult {
   const [t, tw, c] = model.config.inputShape;
   if (t !== tw) throw new Error(`Tiled inspection needs a model with square input; this one takes ${t}×${tw}.`);
   if (picture.length !== h * w * c) throw new Error(`expected ${h}×${w}×${c} = ${h * w * c} pixel values, got ${picture.length}`);
