@@ -8,6 +8,7 @@
 //   ae-studio train --workspace DIR --resume RUN_ID [--json]
 //   ae-studio runs --workspace DIR [--json]
 //   ae-studio evaluate … (src-main/cli/evaluate.ts)
+//   ae-studio inspect … (src-main/cli/inspect.ts)
 //   ae-studio job export|import|watch …   (cluster jobs: cli/job.ts)
 // export/latents load tfjs-node, so they import the engine only when they run; `train` trains in
 // the trainer process. TensorFlow's own INFO lines are kept off stderr unless --verbose (see quietTensorFlow).
@@ -15,24 +16,29 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUILTIN_NAMES, BUILTIN_TITLES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
-import { describeStoredDatasets, findDatasetId, listDatasets, loadDataset, writeDataset } from '../datasets/store';
+import { describeStoredDatasets, findDatasetId, listDatasets, loadDataset, writeDataset, writeInspectionSet } from '../datasets/store';
 import { importPaths } from '../datasets/import';
+import { importGoodAndSuspects, importMvtec, isMvtecLayout } from '../datasets/import/mvtec';
 import { EXPORT_FORMATS, EXPORT_PARTS, type ExportFormat, type ExportPart } from '../formats/errors';
 import { UsageError } from './errors';
 import { runsCommand, trainCommand } from './train';
 import { quietTensorFlow } from './quiet';
 import { EVALUATE_USAGE, evaluateCommand } from './evaluate';
+import { INSPECT_USAGE, inspectCommand } from './inspect';
 
 const USAGE = `Usage:
   ae-studio import PATH... --workspace DIR --name NAME [--size N] [--mode grayscale|rgb] [--fit stretch|crop|pad] [--background black|white] [--json]
+  ae-studio import MVTEC_DIR | GOOD_DIR --suspects DIR --workspace DIR --name NAME [--size N] [--mode …]   (an inspection set: two datasets, NAME and 'NAME (test)')
   ae-studio builtin ${BUILTIN_NAMES.join('|')} --workspace DIR [--name NAME] [--json]
   ae-studio datasets --workspace DIR [--json]
   ae-studio export --workspace DIR --run ID --format tfjs|keras|onnx --part encoder|decoder|full --out PATH [--json]
   ae-studio latents --workspace DIR --run ID --dataset ${BUILTIN_NAMES.join('|')}|DATASET --out codes.csv [--json]
   ae-studio train --workspace DIR --dataset mnist|DATASET --config run.json [--count N] [--json]
+  ae-studio train --workspace DIR --dataset DATASET --preset inspection [--config overrides.json] [--json]
   ae-studio train --workspace DIR --resume RUN_ID [--json]
   ae-studio runs --workspace DIR [--json]
   ${EVALUATE_USAGE}
+  ${INSPECT_USAGE}
   ae-studio job export --workspace DIR (--run ID [--from-checkpoint] | --config FILE --dataset NAME) --out JOBDIR [--json]
   ae-studio job import JOBDIR --workspace DIR [--json]
   ae-studio job watch JOBDIR [--interval SECONDS] [--timeout SECONDS] [--once] [--json] [--import --workspace DIR]
@@ -54,12 +60,13 @@ function trainedRunDir(ws: string, runId: string | undefined): string {
 
 export async function run(argv: string[], out: (s: string) => void): Promise<number> {
   // evaluate and job read their own options; --help and --verbose (handled by quietTensorFlow) work for them too
-  if (argv[0] === 'evaluate' || argv[0] === 'job') {
+  if (argv[0] === 'evaluate' || argv[0] === 'job' || argv[0] === 'inspect') {
     if (argv.includes('--help')) {
       out(USAGE);
       return 0;
     }
     const own = argv.slice(1).filter((a) => a !== '--verbose');
+    if (argv[0] === 'inspect') return inspectCommand(own, out);
     return argv[0] === 'evaluate' ? evaluateCommand(own, out) : (await import('./job')).runJob(own, out);
   }
   const { values, positionals } = parseArgs({
@@ -72,6 +79,7 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
       mode: { type: 'string', default: 'grayscale' },
       fit: { type: 'string', default: 'stretch' },
       background: { type: 'string', default: 'black' },
+      suspects: { type: 'string' },
       run: { type: 'string' },
       format: { type: 'string' },
       part: { type: 'string', default: 'full' },
@@ -79,6 +87,7 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
       dataset: { type: 'string' },
       config: { type: 'string' },
       resume: { type: 'string' },
+      preset: { type: 'string' },
       count: { type: 'string' },
       json: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -97,7 +106,7 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
     if (rest.length) throw new UsageError(`'train' takes no positional arguments (got ${rest.join(' ')}).`);
     const status = process.stdout.isTTY && !values.json ? (s: string) => process.stdout.write(`\r\x1b[2K${s}`) : undefined;
     return trainCommand(
-      { workspace: ws, dataset: values.dataset, config: values.config, count: values.count, resume: values.resume, json: values.json, verbose: values.verbose, trainerEntry },
+      { workspace: ws, dataset: values.dataset, config: values.config, count: values.count, resume: values.resume, preset: values.preset, json: values.json, verbose: values.verbose, trainerEntry },
       { out, status, err: (s) => console.error(s) },
     );
   }
@@ -117,7 +126,31 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
     if (values.mode !== 'grayscale' && values.mode !== 'rgb') throw new UsageError('--mode must be grayscale or rgb.');
     if (!['stretch', 'crop', 'pad'].includes(values.fit as string)) throw new UsageError('--fit must be stretch, crop or pad.');
     if (values.background !== 'black' && values.background !== 'white') throw new UsageError('--background (what transparent pixels and padding become) must be black or white.');
-    const { dataset, report } = await importPaths(rest, { size, mode: values.mode, fit: values.fit as 'stretch' | 'crop' | 'pad', background: values.background });
+    const importOpts = { size, mode: values.mode as 'grayscale' | 'rgb', fit: values.fit as 'stretch' | 'crop' | 'pad', background: values.background as 'black' | 'white' };
+    if (values.suspects !== undefined || (rest.length === 1 && isMvtecLayout(path.resolve(rest[0])))) {
+      // an inspection set: the MVTec AD layout, or good pictures plus --suspects
+      if (rest.length !== 1) throw new UsageError('An inspection import takes one folder (the MVTec AD layout, or the good pictures with --suspects DIR).');
+      const root = path.resolve(rest[0]);
+      const set = values.suspects !== undefined ? await importGoodAndSuspects(root, path.resolve(values.suspects), importOpts) : await importMvtec(root, importOpts);
+      const { train, test } = await writeInspectionSet(
+        ws,
+        values.name,
+        set,
+        { kind: 'import', paths: [root, ...(values.suspects ? [path.resolve(values.suspects)] : [])] },
+        { size, mode: values.mode, fit: values.fit as string, background: values.background, validationSplit: 0.1, seed: 42 },
+      );
+      if (values.json) out(JSON.stringify({ layout: set.layout, dataset: train.id, testDataset: test.id, masks: !!set.test.masks, ...set.report }));
+      else {
+        out(`Inspection set (${set.layout === 'mvtec' ? 'MVTec AD layout' : 'good pictures + suspects'}), ${size}×${size} ${values.mode}:`);
+        out(`  '${train.name}' (${train.id}): ${train.count} good pictures to train on`);
+        out(
+          `  '${test.name}' (${test.id}): ${test.count} pictures never trained on — ${test.labelNames.map((l, i) => `${l}=${test.labelCounts[i]}`).join(' ')}${set.test.masks ? ', with masks' : ''}`,
+        );
+        if (set.report.skipped.length) out(`Skipped ${set.report.skipped.length}:\n${set.report.skipped.map((s) => `  ${s.file}: ${s.reason}`).join('\n')}`);
+      }
+      return 0;
+    }
+    const { dataset, report } = await importPaths(rest, importOpts);
     if (report.imported === 0) {
       out(
         values.json ? JSON.stringify({ ...report, dataset: null }) : `Nothing imported; ${report.skipped.length} files skipped:\n${report.skipped.map((s) => `  ${s.file}: ${s.reason}`).join('\n')}`,

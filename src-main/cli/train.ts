@@ -1,6 +1,7 @@
 // `ae-studio train` and `ae-studio runs`: training from a terminal through the same host and trainer
 // process as the window (runs land in <workspace>/runs/ and show up in the studio).
 //   ae-studio train --workspace DIR --dataset NAME --config run.json [--count N] [--json]
+//   ae-studio train --workspace DIR --dataset NAME --preset inspection [--config overrides.json] [--json]
 //   ae-studio train --workspace DIR --resume RUN_ID [--json]
 //   ae-studio runs --workspace DIR [--json]
 // On a terminal `train` draws a progress bar (loss, samples/s, ETA); with --json it prints one JSON
@@ -14,6 +15,7 @@ import { validateConfig, type RunEventPayload, type RunStatusPayload, type RunSu
 import { createHost, type Host } from '../host';
 import { TrainerSupervisor, forkSpawner } from '../trainer/supervisor';
 import { UsageError } from './errors';
+import { RUN_PRESETS, inspectionPreset } from '../contract/inspection';
 
 /** What `train` prints to: stdout lines, and whether stdout is a terminal (progress bar). */
 export interface TrainIO {
@@ -29,6 +31,8 @@ export interface TrainOptions {
   config?: string;
   count?: string;
   resume?: string;
+  /** `inspection`: the studio's inspection setup (contract/inspection.ts); --config, when given, overrides its fields. After training the run is calibrated (model/inspection.json). */
+  preset?: string;
   json: boolean;
   verbose: boolean;
   /** The trainer bundle (dist-main/trainer.cjs next to cli.cjs). */
@@ -114,8 +118,9 @@ export async function trainCommand(o: TrainOptions, io: TrainIO): Promise<number
     if (!/^[a-z0-9-]{1,64}$/.test(o.resume)) throw new UsageError(`'${o.resume}' is not a run id (see 'ae-studio runs --workspace ${ws}').`);
     if (!fs.existsSync(runJson)) throw new UsageError(`There is no run '${o.resume}' in ${ws} (see 'ae-studio runs --workspace ${ws}').`, false);
   } else {
-    if (!o.config) throw new UsageError('--config run.json is required (the run settings the Model view shows; or --resume RUN_ID).');
-    const file = readConfigFile(path.resolve(o.config));
+    if (o.preset !== undefined && !(RUN_PRESETS as readonly string[]).includes(o.preset)) throw new UsageError(`--preset must be one of: ${RUN_PRESETS.join(', ')}.`);
+    if (!o.config && !o.preset) throw new UsageError('--config run.json is required (the run settings the Model view shows; or --preset inspection, or --resume RUN_ID).');
+    const file = o.config ? readConfigFile(path.resolve(o.config)) : { config: {} as Record<string, unknown>, dataset: undefined };
     const name =
       o.dataset ?? (file.dataset && typeof file.dataset === 'object' ? ((file.dataset as { id?: string; builtin?: string }).id ?? (file.dataset as { builtin?: string }).builtin) : undefined);
     if (!name) throw new UsageError(`--dataset NAME is required (${BUILTIN_RUN_DATASET} or a dataset of the workspace; see 'ae-studio datasets --workspace ${ws}').`);
@@ -130,10 +135,14 @@ export async function trainCommand(o: TrainOptions, io: TrainIO): Promise<number
       count = n;
     }
     const dataset: RunDataset = 'builtin' in found.dataset ? { builtin: 'mnist', count } : { id: found.dataset.id, ...(o.count !== undefined ? { count } : {}) };
-    const config = { ...file.config, inputShape: file.config.inputShape ?? found.shape };
+    const preset = o.preset === 'inspection' ? (inspectionPreset(found.shape) as Record<string, unknown>) : {};
+    const config = { ...preset, ...file.config, inputShape: file.config.inputShape ?? found.shape };
     const checked = validateConfig(config, { count, shape: found.shape });
     if (!checked.ok) {
-      throw new UsageError(`The config in ${o.config} cannot train on ${found.title}:\n${checked.errors.map((e) => `  ${e.field}: ${e.message}`).join('\n')}`, false);
+      throw new UsageError(
+        `The config ${o.config ? `in ${o.config}` : `of --preset ${o.preset}`} cannot train on ${found.title}:\n${checked.errors.map((e) => `  ${e.field}: ${e.message}`).join('\n')}`,
+        false,
+      );
     }
     start = { config, dataset };
     title = found.title;
@@ -247,6 +256,17 @@ export async function trainCommand(o: TrainOptions, io: TrainIO): Promise<number
     const valLoss = run?.history.valLoss.at(-1) ?? null;
     const resumeCmd = `ae-studio train --workspace ${ws} --resume ${runId}`;
     const canResume = end.status !== 'completed' && end.epochsDone > 0;
+    // an inspection run is calibrated once trained: normalisation, threshold, measured AUCs (model/inspection.json)
+    let inspection: import('../engine/inspect/calibration').InspectionFile | undefined;
+    if (end.status === 'completed' && o.preset === 'inspection') {
+      // the trainer calibrates runs on an inspection set itself; any other dataset is calibrated here
+      const { loadInspection } = await import('../engine/inspect/calibration');
+      inspection = loadInspection(path.join(ws, 'runs', runId, 'model'), runId);
+      if (!inspection) {
+        const { calibrateRun } = await import('./inspect');
+        inspection = await calibrateRun(ws, runId);
+      }
+    }
     if (o.json) {
       json({
         type: 'end',
@@ -260,11 +280,17 @@ export async function trainCommand(o: TrainOptions, io: TrainIO): Promise<number
         elapsedSec: (Date.now() - started) / 1000,
         runDir: path.join(ws, 'runs', runId),
         ...(run?.metrics ? { metrics: endMetricsBrief(run.metrics) } : {}),
+        ...(inspection ? { inspection: { threshold: inspection.threshold, settings: inspection.settings, measured: inspection.measured } } : {}),
         ...(end.status !== 'completed' ? { resume: resumeCmd } : {}),
       });
     } else if (end.status === 'completed') {
       io.out(`Done: ${runId} trained ${end.epochsDone} epoch${end.epochsDone === 1 ? '' : 's'}, loss ${fmtLoss(loss)}, validation loss ${fmtLoss(valLoss)}.${end.message ? ` ${end.message}` : ''}`);
       if (run?.metrics) for (const line of endMetricsTable(run.metrics)) io.out(line);
+      if (inspection) {
+        const { describeInspection } = await import('./inspect');
+        for (const line of describeInspection(inspection)) io.out(line);
+        io.out(`Inspect pictures with: ae-studio inspect --workspace ${ws} --run ${runId} PICTURES… --maps maps/`);
+      }
       io.out(`The model is in ${path.join(ws, 'runs', runId, 'model')}; export it with: ae-studio export --workspace ${ws} --run ${runId} --format onnx --out model.onnx`);
     } else if (end.status === 'stopped') {
       io.out(

@@ -64,7 +64,8 @@ export const JOB_LOSSES: readonly string[] = ['mse', 'bce'];
  */
 function unsupported(c: ModelConfig): string | undefined {
   const loss: string = c.loss;
-  if (!JOB_LOSSES.includes(loss)) return `this configuration uses the ${loss.toUpperCase()} loss, which cluster jobs do not train yet; the nearest that does is the MSE loss (loss 'mse')`;
+  const title = loss === 'l2+ssim' ? 'L2 + SSIM' : loss.toUpperCase();
+  if (!JOB_LOSSES.includes(loss)) return `this configuration uses the ${title} loss, which cluster jobs do not train yet; the nearest that does is the MSE loss (loss 'mse')`;
   return undefined;
 }
 

@@ -63,10 +63,11 @@ export async function writeDataset(
   name: string,
   d: RawDataset,
   source: DatasetManifest['source'],
-  extra: { options?: DatasetManifest['options']; report?: DatasetManifest['report'] } = {},
+  extra: { options?: DatasetManifest['options']; report?: DatasetManifest['report']; id?: string; inspection?: DatasetManifest['inspection']; masks?: Uint8Array } = {},
 ): Promise<DatasetManifest> {
   const clean = sanitizeName(name);
-  const id = makeId(clean);
+  const id = extra.id ?? makeId(clean);
+  if (extra.masks && extra.masks.length !== d.count * d.shape[0] * d.shape[1]) throw new Error(`masks.u8 would hold ${extra.masks.length} bytes for ${d.count} images of ${d.shape[0]}×${d.shape[1]}`);
   const labelCounts = d.labelNames.map(() => 0);
   for (const l of d.labels) labelCounts[l]++;
   const manifest: DatasetManifest = {
@@ -81,9 +82,11 @@ export async function writeDataset(
     createdAt: Date.now(),
     options: extra.options ?? { validationSplit: 0.1, seed: 42 },
     ...(extra.report ? { report: extra.report } : {}),
+    ...(extra.inspection ? { inspection: extra.inspection } : {}),
   };
   await writeDirAtomic(datasetPath(ws, id), async (tmp) => {
     fs.writeFileSync(path.join(tmp, 'images.u8'), d.images);
+    if (extra.masks) fs.writeFileSync(path.join(tmp, 'masks.u8'), extra.masks);
     fs.writeFileSync(path.join(tmp, 'labels.i32'), Buffer.from(d.labels.buffer, d.labels.byteOffset, d.labels.byteLength));
     fs.writeFileSync(path.join(tmp, 'mean.u8'), meanImage(d));
     fs.writeFileSync(path.join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
@@ -138,6 +141,41 @@ export function findDatasetId(ws: string, name: string): string | undefined {
 export function describeStoredDatasets(ws: string): string {
   const stored = listDatasets(ws).filter((d): d is DatasetManifest => !('error' in d));
   return stored.map((d) => `${d.id} (${d.name})`).join(', ') || '(none stored)';
+}
+
+/**
+ * Writes an inspection set (datasets/import/mvtec.ts) as two datasets that name each other: `name`
+ * (the good pictures to train on) and `name (test)` (the pictures never trained on, with masks).
+ */
+export async function writeInspectionSet(
+  ws: string,
+  name: string,
+  set: { layout: 'mvtec' | 'good-suspects'; train: RawDataset; test: RawDataset & { masks?: Uint8Array }; report: DatasetManifest['report'] },
+  source: DatasetManifest['source'],
+  options: DatasetManifest['options'],
+): Promise<{ train: DatasetManifest; test: DatasetManifest }> {
+  const clean = sanitizeName(name);
+  const trainId = makeId(clean);
+  const testId = makeId(`${clean}-test`);
+  const base = { role: 'train' as const, goodLabel: 0, layout: set.layout };
+  const test = await writeDataset(ws, `${clean} (test)`, set.test, source, {
+    options,
+    id: testId,
+    inspection: { ...base, role: 'test', pair: trainId, masks: !!set.test.masks },
+    masks: set.test.masks,
+  });
+  const train = await writeDataset(ws, clean, set.train, source, { options, report: set.report, id: trainId, inspection: { ...base, pair: testId, masks: false } });
+  return { train, test };
+}
+
+/** A test set's masks (N·H·W, 0 or 255), or undefined when it has none. */
+export function loadMasks(ws: string, id: string): Uint8Array | undefined {
+  const dir = datasetPath(ws, id);
+  const m = readManifest(dir, id);
+  if (!m.inspection?.masks) return undefined;
+  const buf = fs.readFileSync(path.join(dir, 'masks.u8'));
+  if (buf.length !== m.count * m.shape[0] * m.shape[1]) throw new Error(`masks.u8 of dataset '${id}' has ${buf.length} bytes, the manifest expects ${m.count * m.shape[0] * m.shape[1]}`);
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 /** Loads a dataset straight into typed arrays for training. */
@@ -296,6 +334,7 @@ export function pageDataset(
 
 /** Rewrites a dataset in place (atomically) with new images and labels; the label names may grow. */
 async function rewriteDataset(ws: string, id: string, m: DatasetManifest, d: RawDataset, report?: DatasetManifest['report']): Promise<DatasetManifest> {
+  if (m.inspection?.masks) throw new Error(`'${m.name}' is an inspection test set with masks: its pictures cannot be removed or added one by one (import the folder again instead).`);
   const labelCounts = d.labelNames.map(() => 0);
   for (const l of d.labels) labelCounts[l]++;
   const next: DatasetManifest = { ...m, count: d.count, labelNames: d.labelNames, labelCounts, ...(report ? { report } : {}) };

@@ -10,7 +10,8 @@ export function msePerImage(a: tf.Tensor, b: tf.Tensor): tf.Tensor1D {
 /** PSNR in dB from MSE; identical images give Infinity. */
 export const psnrFromMse = (mse: number): number => (mse <= 0 ? Infinity : 10 * Math.log10(1 / mse));
 
-function gaussianWindow(size: number, sigma: number, channels: number): tf.Tensor4D {
+/** A normalised size × size Gaussian kernel for a depthwise convolution over `channels` channels. */
+export function gaussianWindow(size: number, sigma: number, channels: number): tf.Tensor4D {
   const g: number[] = [];
   const half = (size - 1) / 2;
   for (let i = 0; i < size; i++) g.push(Math.exp(-((i - half) ** 2) / (2 * sigma * sigma)));

@@ -3,6 +3,7 @@
 import { tf } from './tf';
 import { codeOf, unreachable, type ModelConfig } from './config';
 import type { Autoencoder } from './models';
+import { ssimPerImage } from './metrics';
 
 export function makeOptimizer(c: ModelConfig): tf.Optimizer {
   switch (c.optimizer) {
@@ -60,7 +61,7 @@ export function objective(ae: Autoencoder, c: ModelConfig, input: tf.Tensor, tar
         return unreachable(code, 'kind of code');
     }
     const recon = ae.decoder.apply(z) as tf.Tensor;
-    const rec = reconstructionLoss(c.loss, recon, target);
+    const rec = reconstructionLoss(c.loss, recon, target, c.ssimWeight);
     return (extra ? tf.add(rec, extra) : rec) as tf.Scalar;
   });
 }
@@ -70,9 +71,18 @@ export function klBetaAt(c: Pick<ModelConfig, 'beta' | 'klWarmupEpochs'>, epoch:
   return c.klWarmupEpochs > 0 ? c.beta * Math.min(1, (epoch - 1) / c.klWarmupEpochs) : c.beta;
 }
 
-export function reconstructionLoss(kind: 'mse' | 'bce', recon: tf.Tensor, target: tf.Tensor): tf.Scalar {
+/**
+ * The reconstruction loss of a batch: MSE, BCE, 1 − mean SSIM (metrics.ts's SSIM: 11×11 Gaussian
+ * window, its gradient through tfjs's depthwise convolution), or (1 − w)·MSE + w·(1 − SSIM).
+ */
+export function reconstructionLoss(kind: ModelConfig['loss'], recon: tf.Tensor, target: tf.Tensor, ssimWeight = 0.5): tf.Scalar {
   return tf.tidy(() => {
     if (kind === 'mse') return tf.mean(tf.squaredDifference(recon, target)) as tf.Scalar;
+    if (kind === 'ssim' || kind === 'l2+ssim') {
+      const dssim = tf.sub(1, tf.mean(ssimPerImage(recon as tf.Tensor4D, target as tf.Tensor4D)));
+      if (kind === 'ssim') return dssim as tf.Scalar;
+      return tf.add(tf.mul(1 - ssimWeight, tf.mean(tf.squaredDifference(recon, target))), tf.mul(ssimWeight, dssim)) as tf.Scalar;
+    }
     const p = tf.clipByValue(recon, 1e-7, 1 - 1e-7);
     return tf.neg(tf.mean(tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p)))))) as tf.Scalar;
   });

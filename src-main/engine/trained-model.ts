@@ -13,6 +13,16 @@ import { imageMetrics, msePerImage, psnrFromMse, ssimMap, ssimPerImage, type Ima
 import { mulberry32 } from './rng';
 import type { Dataset } from './data';
 import { InferenceGraph, type InferOutputs, type InferWant } from './fast/infer';
+import { loadInspection, type InspectionFile } from './inspect/calibration';
+
+/** The inspection file of a model folder, checked against `runId` when given (else against the weights only). */
+function loadInspectionFor(modelDir: string, runId: string | undefined): InspectionFile | undefined {
+  if (runId !== undefined) return loadInspection(modelDir, runId);
+  const file = path.join(modelDir, 'inspection.json');
+  if (!fs.existsSync(file)) return undefined;
+  const run = (JSON.parse(fs.readFileSync(file, 'utf8')) as { run?: unknown }).run;
+  return typeof run === 'string' ? loadInspection(modelDir, run) : undefined;
+}
 
 /** Images as one flat float array in [0,1] (N·H·W·C) or uint8 0..255. */
 export type Images = Float32Array | Uint8Array;
@@ -32,6 +42,11 @@ export interface Projection {
 export class TrainedModel {
   readonly vae: boolean;
   readonly pixels: number;
+  /**
+   * The run's inspection settings (model/inspection.json: maps, score, normalisation, threshold,
+   * measured AUCs) when the folder has them for these weights; exports carry them.
+   */
+  inspection?: InspectionFile;
 
   constructor(
     readonly ae: Autoencoder,
@@ -288,7 +303,16 @@ export async function loadTrained(dir: string): Promise<TrainedModel> {
   if (!checked.ok) throw new Error(`The model's config.json in ${modelDir} is not a valid run config (${checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}).`);
   const config = checked.config;
   const stats = JSON.parse(fs.readFileSync(path.join(modelDir, 'latent-stats.json'), 'utf8')) as LatentStats;
-  return new TrainedModel(await loadAutoencoder(modelDir), config, stats);
+  const trained = new TrainedModel(await loadAutoencoder(modelDir), config, stats);
+  // a run folder's inspection file is checked against its run id; a bare model folder's only against the weights
+  const runId = modelDir === dir ? undefined : path.basename(path.resolve(dir));
+  try {
+    const f = loadInspectionFor(modelDir, runId);
+    if (f) trained.inspection = f;
+  } catch {
+    // an inspection file from another run or for other weights travels nowhere (inspect says why)
+  }
+  return trained;
 }
 
 /** Top two principal components of N × d data by power iteration on the covariance matrix. */

@@ -184,6 +184,7 @@ export class FastStep {
   /** The fast step, or why this model cannot have one (recorded with the run, so a slower path is never taken silently). */
   static tryCompile(ae: Autoencoder, c: ModelConfig, vars: tf.Variable[]): { step: FastStep } | { reason: string } {
     if (!n.nodeBackend()) return { reason: 'the native TensorFlow backend is not loaded' };
+    if (c.loss === 'ssim' || c.loss === 'l2+ssim') return { reason: 'the SSIM objective trains on the tfjs step (the fast step has no hand-written SSIM gradient yet)' };
     const index = new Map(vars.map((v, i) => [v, i] as const));
     // The step writes each kind of code's objective term by hand (below: the KL term, the L1 term).
     const code = codeOf(c.kind);

@@ -6,7 +6,7 @@ import { flushPromises } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { createClient } from '../../../src-renderer/api/client';
 import { setApi } from '../../../src-renderer/api/instance';
-import { FakeTransport, hostDecided } from './fake-host';
+import { FakeTransport, hostDecided, runConfig } from './fake-host';
 import type { DatasetManifest, RunSummary } from '@contract';
 
 /** `n` pixels of value `v`, base64 as the host sends images. */
@@ -32,7 +32,7 @@ export const iconsRun = (runId: string, startedAt: number, extra: Partial<RunSum
   hostDecided({
     runId,
     status: 'completed',
-    config: { kind: 'conv-vae', latentDim: 16, epochs: 30, hidden: [32, 64], noise: { type: 'none', level: 0 } },
+    config: runConfig({ kind: 'conv-vae', latentDim: 16, epochs: 30, hidden: [32, 64], noise: { type: 'none', level: 0 } }),
     dataset: { id: 'icons-abc123', count: 404 },
     epochsDone: 30,
     history: { loss: [0.1], valLoss: [0.1] },

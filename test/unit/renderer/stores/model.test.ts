@@ -60,12 +60,14 @@ describe('model store', () => {
     expect(m.presetLabel(PRESETS[0])).toBe('Dense 784 → 128 → 784 (classic)');
     expect(m.summary?.totalParams).toBe(201_616);
     expect(m.summary?.encoder.map((l) => l.outputShape)).toEqual([[28, 28, 1], [784], [128]]);
+    m.applyPreset('inspection');
+    expect(m.config).toMatchObject({ kind: 'conv', latentDim: 64, hidden: [32, 64, 128], loss: 'l2+ssim', ssimWeight: 0.5, batchSize: 16 });
     m.applyPreset('denoising-conv');
     expect(m.config).toMatchObject({ kind: 'conv', latentDim: 16, hidden: [32, 64], noise: { type: 'gaussian', level: 0.3 } });
     for (const p of PRESETS) {
       m.applyPreset(p.id);
-      // the photo presets need sides divisible by 8 or 16, which MNIST's 28×28 are not
-      if (p.id.startsWith('photos-')) expect(m.errors.dataset, p.id).toMatch(/must be divisible by (8|16); these images are 28×28/);
+      // the photo and inspection presets need sides divisible by 8 or 16, which MNIST's 28×28 are not
+      if (p.id.startsWith('photos-') || p.id === 'inspection') expect(m.errors.dataset, p.id).toMatch(/must be divisible by (8|16); these images are 28×28/);
       else expect(m.errors, p.id).toEqual({});
     }
   });

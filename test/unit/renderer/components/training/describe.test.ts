@@ -15,6 +15,6 @@ describe('model names', () => {
     expect(m.presetId).toBe('vae');
     m.setKind('conv-vae');
     expect(m.presetId).toBeUndefined();
-    expect(modelTitle(m.config as Record<string, unknown>)).toBe('Convolutional VAE, 2-d code');
+    expect(modelTitle(m.config)).toBe('Convolutional VAE, 2-d code');
   });
 });
