@@ -265,7 +265,7 @@ export async function runsCommand(o: { workspace: string; json: boolean; trainer
         const model = c.kind ? `${c.kind}, ${c.latentDim ?? '?'}-d code` : '–';
         return [
           r.runId,
-          r.status,
+          r.status === 'training-elsewhere' ? 'training elsewhere' : r.status,
           model,
           r.datasetName,
           `${r.epochsDone}/${c.epochs ?? '?'}`,
@@ -283,7 +283,7 @@ export async function runsCommand(o: { workspace: string; json: boolean; trainer
           .join('  ')
           .trimEnd(),
       );
-    for (const r of rows) if (r.message && (r.status === 'failed' || r.status === 'damaged' || r.status === 'stopped')) out(`  ${r.runId}: ${r.message}`);
+    for (const r of rows) if (r.message && (r.status === 'failed' || r.status === 'damaged' || r.status === 'stopped' || r.status === 'training-elsewhere')) out(`  ${r.runId}: ${r.message}`);
     return 0;
   } finally {
     await host.dispose();

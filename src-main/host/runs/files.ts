@@ -106,6 +106,12 @@ export class RunFiles {
     return fs.existsSync(path.join(this.dir(runId), 'model', 'encoder', 'model.json'));
   }
 
+  /** Runs `after` once the run's writes asked for so far have landed (in the run's write chain). */
+  afterWrites(runId: string, after: () => Promise<void>): Promise<void> {
+    this.enqueue(runId, after, () => undefined);
+    return this.writes.get(runId) as Promise<void>;
+  }
+
   /** Resolves when every write asked for so far has landed. */
   async flush(): Promise<void> {
     await Promise.all([...this.writes.values()]);

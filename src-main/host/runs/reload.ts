@@ -1,9 +1,11 @@
-// Runs from earlier sessions, read back from <workspace>/runs/. One that was running when the
+// Runs from earlier sessions, read back from <workspace>/runs/. One that another process trains now
+// (it holds the run's lock, ownership.ts) is 'training-elsewhere'; one that was running when its
 // studio stopped is shown as stopped ("interrupted") and resumes from its last checkpoint; a run
 // folder whose run.json cannot be read is listed as 'damaged' and never touched.
 import fs from 'node:fs';
 import path from 'node:path';
 import { StoredRunSummary, type RunSummary } from '../../contract';
+import { describeOwner, ownerOf } from '../ownership';
 import type { RunFiles } from './files';
 
 const isDir = (p: string) => {
@@ -19,17 +21,38 @@ export const RUN_FOLDER_RE = /^[a-z0-9-]{1,64}$/;
 
 /** Every run folder of the workspace, as the studio lists it. */
 export function reloadRuns(files: RunFiles): RunSummary[] {
-  const ids = fs.existsSync(files.root) ? fs.readdirSync(files.root) : [];
-  return ids.filter((id) => RUN_FOLDER_RE.test(id) && isDir(files.dir(id))).map((id) => reloadRun(files, id));
+  return runFolderIds(files).flatMap((id) => {
+    const run = reloadRun(files, id);
+    return run ? [run] : [];
+  });
 }
 
-/** One run folder: its run.json as saved (a run that was training is now interrupted), or a damaged entry. */
-export function reloadRun(files: RunFiles, id: string): RunSummary {
+/** The folder names of the workspace's runs (no temp files or stray entries). */
+export function runFolderIds(files: RunFiles): string[] {
+  const ids = fs.existsSync(files.root) ? fs.readdirSync(files.root) : [];
+  return ids.filter((id) => RUN_FOLDER_RE.test(id) && isDir(files.dir(id)));
+}
+
+/**
+ * One run folder: its run.json as saved — 'training-elsewhere' while another process trains it, a
+ * run that was training and has no owner now is interrupted — or a damaged entry. Undefined for a
+ * folder another process is creating (locked, no run.json yet). `seeOwners: false` reads the run as
+ * its owner does (this process holds the lock).
+ */
+export function reloadRun(files: RunFiles, id: string, seeOwners = true): RunSummary | undefined {
+  const owner = seeOwners ? ownerOf(files.dir(id)) : undefined;
+  const trainingElsewhere = !!owner && ('unknown' in owner || owner.what === 'training');
   let saved: RunSummary;
   try {
     saved = readRunJson(files.dir(id), id);
   } catch (err) {
+    if (owner) return undefined; // being made or written by its owner: listed once its run.json is there
     return damagedRun(files, id, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is missing' : (err as Error).message);
+  }
+  if (trainingElsewhere && owner) {
+    saved.status = 'training-elsewhere';
+    saved.message = `Training in another studio — ${describeOwner(owner)}. It updates here as it trains; stop or resume it there.`;
+    return saved;
   }
   if (saved.status !== 'completed') files.fromCheckpoint(saved);
   if (saved.status === 'running') {
