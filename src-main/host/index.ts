@@ -54,7 +54,7 @@ export function createHost(opts: HostOptions): Host {
   const makeServices = (opened: OpenedWorkspace) => {
     const dir = opened.dir;
     const runs = createRunsService({ trainer: opts.trainer, workspaceDir: dir, emit, maxConcurrent: () => opened.settings.maxConcurrentRuns, app: opts.mode });
-    const datasets = datasetHandlers(opts.trainer, dir, emit, (id) => datasetInUse(dir, id, runs.busy()));
+    const datasets = datasetHandlers(opts.trainer, dir, emit, (id) => datasetInUse(dir, id, runs.busy(), runs.owns));
     const handlers = {
       ...runs.handlers,
       ...datasets.handlers,

@@ -59,6 +59,8 @@ export function createRunsService(opts: {
     busy: (): RunSummary[] => [...state.runs.values()].filter((r) => r.status === 'running' || r.status === 'queued'),
     /** How many runs the workspace lists (damaged ones included). */
     count: () => state.runs.size,
+    /** Whether this process holds the run's lock (training, queued, or giving the lock back). */
+    owns: (runId: string) => state.owns(runId),
     /** Runs another process trains now (for the datasets they read). */
     elsewhere: (): RunSummary[] => [...state.runs.values()].filter((r) => r.status === 'training-elsewhere'),
     /** Looks at the run folders now for runs other processes write (tests; a timer does it every second). */

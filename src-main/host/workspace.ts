@@ -142,11 +142,12 @@ export async function updateSettings(dir: string, changes: Partial<Settings>): P
 
 /**
  * Why dataset `id` must not change now, or undefined: a run of this studio (`busyHere`) or of another
- * process (a live lock in its run folder whose owner.json names the dataset) trains on it.
+ * process (a live lock in its run folder whose owner.json names the dataset, not one of this
+ * studio's `ownedHere`, which may still be giving its lock back) trains on it.
  */
-export function datasetInUse(dir: string, id: string, busyHere: RunSummary[]): string | undefined {
+export function datasetInUse(dir: string, id: string, busyHere: RunSummary[], ownedHere: (runId: string) => boolean): string | undefined {
   if (busyHere.some((r) => 'id' in r.dataset && r.dataset.id === id)) return 'A run is training on this dataset; change it when the run has finished or is stopped.';
-  const reader = liveRunOwners(dir).find(({ owner }) => 'dataset' in owner && owner.dataset === id);
+  const reader = liveRunOwners(dir).find(({ runId, owner }) => 'dataset' in owner && owner.dataset === id && !ownedHere(runId));
   if (reader) return `Run ${reader.runId} is training on this dataset in another studio — ${describeOwner(reader.owner)}; delete or change it when that run has finished or is stopped.`;
   return undefined;
 }
