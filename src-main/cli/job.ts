@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { StoredRunSummary, type RunSummary } from '../contract';
 import { jobRunSummary, newJobRunId } from '../host/jobs';
+import { holdNewRunFolder } from '../host/ownership';
 import { readConfigFile } from './train';
 
 export const JOB_USAGE = `  ae-studio job export --workspace DIR (--run ID [--from-checkpoint] | --config FILE --dataset NAME) --out JOBDIR [--json]
@@ -113,6 +114,8 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
     const runDir = path.join(ws, 'runs', runId);
     let res;
     let summary: RunSummary;
+    // held while the folder fills, so a studio open on the workspace lists the run only once its run.json is there
+    const held = await holdNewRunFolder(runDir, 'cli');
     try {
       res = await importJobIntoWorkspace({ src: path.resolve(src), runDir, workspaceDir: ws });
       summary = jobRunSummary(runId, res);
@@ -121,6 +124,8 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
     } catch (err) {
       cleanupFailedImport(runDir, res?.addedDataset ? path.join(ws, 'datasets', res.addedDataset) : undefined);
       throw err;
+    } finally {
+      await held.release();
     }
     if (values.json)
       out(JSON.stringify({ runId, status: res.status, epochsDone: res.epochsDone, history: res.history, dataset: res.dataset, addedDataset: res.addedDataset ?? null, message: summary.message }));

@@ -40,11 +40,12 @@ export function createRunsService(opts: {
 
   return {
     handlers: runHandlers(state, scheduler, opts.trainer),
-    /** Lists a run made outside training (an imported model) and saves its run.json. */
-    add(run: RunSummary) {
+    /** Lists a run made outside training (an imported model) and saves its run.json; resolves once it is written. */
+    add(run: RunSummary): Promise<void> {
       state.runs.set(run.runId, run);
       state.files.persist(run);
       opts.emit('runs:status', { runId: run.runId, status: run.status, message: run.message, epochsDone: run.epochsDone });
+      return state.files.afterWrites(run.runId, async () => undefined); // resolves once run.json landed
     },
     /** A run of this session and its folder, for the Gallery. */
     get(runId: string): { run: RunSummary; dir: string } | undefined {
