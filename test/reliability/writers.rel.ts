@@ -108,7 +108,7 @@ async function waitGone(pids: number[], timeoutMs = 30_000) {
 beforeAll(async () => {
   execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-main.mjs')], { cwd: repoRoot, stdio: 'ignore' });
   ws = tempDir('writers');
-  // long enough that the checks below happen while it trains; small enough to be quick when it runs to the end
+  // long.json trains until Ctrl-C (its epochs, on 3,000 images, last long enough for a batch to be seen elsewhere); short.json runs to its end quickly
   fs.writeFileSync(path.join(ws, 'long.json'), JSON.stringify({ kind: 'dense', latentDim: 8, hidden: [32], epochs: 300, batchSize: 50, seed: 3, previewEvery: 1000 }));
   fs.writeFileSync(path.join(ws, 'short.json'), JSON.stringify({ kind: 'dense', latentDim: 8, hidden: [32], epochs: 3, batchSize: 50, seed: 3, previewEvery: 1000 }));
   const added = cli(['builtin', 'shapes', '--workspace', ws, '--json']);
@@ -126,7 +126,7 @@ describe('writers on one workspace', () => {
     let h: Harness | undefined;
     await t
       .attempt(async () => {
-        const a = cli(['train', '--workspace', ws, '--dataset', datasetId, '--config', 'long.json', '--count', '400', '--json']);
+        const a = cli(['train', '--workspace', ws, '--dataset', datasetId, '--config', 'long.json', '--count', '3000', '--json']);
         const runId = json(await a.line((l) => isJson(l) && json(l).type === 'start')).runId as string;
         await a.line((l) => isJson(l) && json(l).type === 'epoch');
         const ownerPid = a.child.pid as number;
@@ -178,6 +178,9 @@ describe('writers on one workspace', () => {
         const until = Date.now() + 60_000;
         while (!epochEvent() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
         expect(epochEvent(), 'an epoch of the CLI run reached the studio').toBeTruthy();
+        const batchEvent = () => h!.events.slice(mark).find(([n, p]) => n === 'runs:event' && (p as RunEventPayload).runId === runId && (p as RunEventPayload).event.type === 'batch');
+        while (!batchEvent() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+        expect(batchEvent(), 'the progress of the CLI run (its latest batch) reached the studio').toBeTruthy();
 
         // Ctrl-C in the owner's terminal: an ordinary stopped run, resumable, everywhere
         const statusMark = h.events.length;
@@ -187,6 +190,7 @@ describe('writers on one workspace', () => {
         expect(stopped.message ?? '').not.toMatch(/Interrupted/);
         expect(fs.existsSync(path.join(ws, 'runs', runId, 'owner.lock'))).toBe(false);
         expect(fs.existsSync(path.join(ws, 'runs', runId, 'owner.json'))).toBe(false);
+        expect(fs.existsSync(path.join(ws, 'runs', runId, 'progress.json'))).toBe(false);
         const final = (await runsJson()).find((r) => r.runId === runId) as RunSummary;
         expect(final.status).toBe('stopped');
         const state = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'checkpoint', 'state.json'), 'utf8')) as { epochsDone: number; history: { loss: number[] } };

@@ -1,10 +1,17 @@
 // A run's files as the host keeps them: run.json (the summary, one atomic write at a time per run),
-// preview.json (the latest preview, written when the run ends) and what the last checkpoint says.
+// preview.json (the latest preview, written when the run ends), progress.json (the latest batch,
+// once a second while it trains, for other studios) and what the last checkpoint says.
 import fs from 'node:fs';
 import path from 'node:path';
-import { CheckpointState, RunPreview, type RunSummary } from '../../contract';
+import { CheckpointState, RunEventPayload, RunPreview, type RunSummary } from '../../contract';
 import { readableDir, writeFileAtomicAsync } from '../../fs-safety/atomic';
 import type { Emit } from './state';
+
+/** A batch event as progress.json holds it. */
+export type RunBatch = Extract<RunEventPayload['event'], { type: 'batch' }>;
+
+export const PROGRESS_FILE = 'progress.json';
+const PROGRESS_EVERY_MS = 1000;
 
 export class RunFiles {
   /** The write chain per run: each write starts after the one before it landed. */
@@ -52,6 +59,46 @@ export class RunFiles {
         });
       },
     );
+  }
+
+  /** When each run's progress.json was last written (ms), to write it at most once a second. */
+  private readonly progressAt = new Map<string, number>();
+
+  /**
+   * Writes the run's latest batch to <run>/progress.json, at most once a second, for other studios
+   * that follow the run live (watch.ts); a failed write only means they see less often.
+   */
+  saveProgress(runId: string, batch: RunBatch): void {
+    const now = Date.now();
+    if (now - (this.progressAt.get(runId) ?? 0) < PROGRESS_EVERY_MS) return;
+    this.progressAt.set(runId, now);
+    const file = path.join(this.dir(runId), PROGRESS_FILE);
+    this.enqueue(
+      runId,
+      () => writeFileAtomicAsync(file, JSON.stringify(batch)),
+      () => undefined,
+    );
+  }
+
+  /** Removes progress.json when the run ends (it says only how far a training run is). */
+  dropProgress(runId: string): void {
+    this.progressAt.delete(runId);
+    const file = path.join(this.dir(runId), PROGRESS_FILE);
+    this.enqueue(
+      runId,
+      () => fs.promises.rm(file, { force: true }),
+      () => undefined,
+    );
+  }
+
+  /** The latest batch another process wrote for the run, or undefined. */
+  readProgress(runId: string): RunBatch | undefined {
+    try {
+      const p = RunEventPayload.shape.event.safeParse(JSON.parse(fs.readFileSync(path.join(this.dir(runId), PROGRESS_FILE), 'utf8')));
+      return p.success && p.data.type === 'batch' ? p.data : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Keeps the run's latest preview in memory (written to disk by `savePreview`). */

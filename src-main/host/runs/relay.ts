@@ -49,6 +49,7 @@ export class RunEventRelay {
       run.elapsedSec = e.elapsedSec;
       state.files.persist(run);
     } else if (e.type === 'preview') state.files.keepPreview(run.runId, e);
+    else if (e.type === 'batch') state.files.saveProgress(run.runId, e);
     state.emit('runs:event', p);
   }
 

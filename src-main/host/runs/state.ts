@@ -29,7 +29,10 @@ export class RunsState {
     run.message = message;
     this.files.persist(run);
     this.emit('runs:status', { runId: run.runId, status, message, epochsDone: run.epochsDone });
-    if (!isBusy(status)) this.letGo(run.runId);
+    if (!isBusy(status)) {
+      this.files.dropProgress(run.runId);
+      void this.letGo(run.runId);
+    }
   }
 
   /** How many runs train now. */

@@ -1,13 +1,15 @@
 // Runs other processes write, live: every second the run folders this process does not own are
-// looked at (the run.json's mtime and whether a live lock says another studio trains the run); a
-// change is read back and relayed as this process's own runs are — new epochs as `runs:event`
-// (the curves grow), a new run or a changed status as `runs:status`. When the other studio's run
+// looked at (the mtimes of run.json and progress.json, and whether a live lock says another studio
+// trains the run); a change is read back and relayed as this process's own runs are — new epochs
+// and the latest batch as `runs:event` (the curves grow, the progress bar moves), a new run or a
+// changed status as `runs:status`. When the other studio's run
 // ends its lock goes and the run becomes an ordinary one (completed, stopped, or interrupted when
 // its owner was killed), as TensorBoard picks up a log folder another process writes.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunSummary } from '../../contract';
 import { ownerOf } from '../ownership';
+import { PROGRESS_FILE } from './files';
 import { reloadRun, runFolderIds } from './reload';
 import type { RunsState } from './state';
 
@@ -39,8 +41,14 @@ export class RunWatcher {
     } catch {
       // no run.json (yet)
     }
+    let progress = -1;
+    try {
+      progress = fs.statSync(path.join(this.state.files.dir(id), PROGRESS_FILE)).mtimeMs;
+    } catch {
+      // none: the run has not trained a batch yet, or has ended
+    }
     const o = ownerOf(this.state.files.dir(id));
-    return `${mtime}|${o ? ('unknown' in o ? 'unknown' : o.what) : ''}`;
+    return `${mtime}|${progress}|${o ? ('unknown' in o ? 'unknown' : o.what) : ''}`;
   }
 
   /** One look at every run folder (public for tests). */
@@ -72,9 +80,19 @@ export class RunWatcher {
         this.announce(fresh);
         continue;
       }
-      if (fresh.status === 'training-elsewhere') this.relayEpochs(known, fresh);
+      if (fresh.status === 'training-elsewhere') {
+        this.relayEpochs(known, fresh);
+        this.relayProgress(fresh);
+      }
       if (known.status !== fresh.status || known.message !== fresh.message || known.epochsDone !== fresh.epochsDone) this.announce(fresh);
     }
+  }
+
+  /** The owner's latest batch (its progress.json) as the batch event its own window got. */
+  private relayProgress(run: RunSummary): void {
+    const batch = this.state.files.readProgress(run.runId);
+    if (!batch || batch.epoch <= run.epochsDone) return; // an epoch already relayed whole
+    this.state.emit('runs:event', { runId: run.runId, event: batch });
   }
 
   private announce(run: RunSummary): void {

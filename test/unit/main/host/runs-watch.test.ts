@@ -1,6 +1,6 @@
 // The runs service follows runs other processes write (host/runs/watch.ts): a run folder locked by
 // another process is listed as training elsewhere, its new epochs in run.json are relayed as epoch
-// events, the calls that would change it are refused naming the owner, and when its lock goes it is
+// events and its latest batch (progress.json) as a batch event, the calls that would change it are refused naming the owner, and when its lock goes it is
 // an ordinary run. The other process is played by files written here as the real one writes them
 // (writers.rel.ts runs real CLIs); the trainer is never asked for anything.
 import { EventEmitter } from 'node:events';
@@ -86,6 +86,11 @@ describe('runs another process trains', () => {
     expect(statuses(s.emitted).at(-1)).toMatchObject({ status: 'training-elsewhere', epochsDone: 3 });
     service.watchNow(); // nothing changed: nothing sent
     expect(epochs(s.emitted)).toHaveLength(1);
+    // a batch of epoch 4 (progress.json, written by the owner once a second): the progress bar moves here
+    const batch = { type: 'batch', epoch: 4, batch: 7, batches: 20, loss: 0.28, samplesPerSec: 990, etaSec: 5 };
+    fs.writeFileSync(path.join(s.dir, 'progress.json'), JSON.stringify(batch));
+    service.watchNow();
+    expect(s.emitted.filter(([n, p]) => n === 'runs:event' && (p as RunEventPayload).event.type === 'batch').map(([, p]) => (p as RunEventPayload).event)).toEqual([batch]);
 
     // its owner stops it: an ordinary stopped run, resumable here
     s.writeRun([0.5, 0.4, 0.3, 0.25], 'stopped');
