@@ -13,6 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { StoredRunSummary, type RunSummary } from '../contract';
 import { jobRunSummary, newJobRunId } from '../host/jobs';
+import { holdNewRunFolder } from '../host/ownership';
 import { readConfigFile } from './train';
 import { describeProgress, formatDuration, readJobProgress, type JobProgress } from '../cluster/watch';
 
@@ -192,6 +193,8 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
     const runDir = path.join(ws, 'runs', runId);
     let res;
     let summary: RunSummary;
+    // held while the folder fills, so a studio open on the workspace lists the run only once its run.json is there
+    const held = await holdNewRunFolder(runDir, 'cli');
     try {
       res = await importJobIntoWorkspace({ src: path.resolve(src), runDir, workspaceDir: ws });
       summary = jobRunSummary(runId, res);
@@ -200,6 +203,8 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
     } catch (err) {
       cleanupFailedImport(runDir, res?.addedDataset ? path.join(ws, 'datasets', res.addedDataset) : undefined);
       throw err;
+    } finally {
+      await held.release();
     }
     if (values.json)
       out(

@@ -49,8 +49,12 @@ export const ClusterJobInfo = z.object({
 });
 export type ClusterJobInfo = z.infer<typeof ClusterJobInfo>;
 
-/** `queued`: waiting for a free training slot; `damaged`: its run.json could not be read (listed, never touched). */
-export const RunStatus = z.enum(['queued', 'running', 'completed', 'stopped', 'failed', 'damaged']);
+/**
+ * `queued`: waiting for a free training slot; `damaged`: its run.json could not be read (listed, never touched);
+ * `training-elsewhere`: another process (a second studio, serve mode, the CLI) owns the run and trains it — this one
+ * only shows it, live, and refuses to change it (never stored in run.json).
+ */
+export const RunStatus = z.enum(['queued', 'running', 'completed', 'stopped', 'failed', 'damaged', 'training-elsewhere']);
 
 /**
  * Which training step a run uses, fastest first: `graph` (one TensorFlow graph per step), `kernels`

@@ -11,6 +11,7 @@ import { readableDir, writeJsonAtomic } from '../fs-safety/atomic';
 import { CallError, type Handlers } from './dispatch';
 import { newExportId, type HostDialogs } from './exports';
 import { describeProgress, JobWatchError, readJobProgress } from '../cluster/watch';
+import { holdNewRunFolder } from './ownership';
 
 type JobHandlers = Pick<Handlers, 'jobs:export' | 'jobs:import' | 'jobs:progress'>;
 
@@ -19,7 +20,9 @@ export interface JobsDeps {
   workspaceDir: string;
   dialogs?: HostDialogs;
   getRun(runId: string): { run: RunSummary; dir: string } | undefined;
-  addImportedRun(run: RunSummary): void;
+  addImportedRun(run: RunSummary): void | Promise<void>;
+  /** Which studio this is (recorded in the owner.json of a run being imported). */
+  app?: 'electron' | 'serve' | 'cli';
 }
 
 const JOB_TIMEOUT_MS = 10 * 60_000;
@@ -96,13 +99,19 @@ export function jobHandlers(deps: JobsDeps): JobHandlers {
       const runId = newJobRunId();
       const runDir = path.join(ws, 'runs', runId);
       let res: MethodResult<'importJob'>;
+      // held while the folder fills, so another studio lists the run only once its run.json is there
+      const held = await holdNewRunFolder(runDir, deps.app ?? 'unknown');
       try {
-        res = await deps.trainer.request('importJob', { src, runDir, workspaceDir: ws }, JOB_TIMEOUT_MS);
-      } catch (err) {
-        fs.rmSync(runDir, { recursive: true, force: true });
-        throw err; // dispatch's hostErrorCode words it
+        try {
+          res = await deps.trainer.request('importJob', { src, runDir, workspaceDir: ws }, JOB_TIMEOUT_MS);
+        } catch (err) {
+          fs.rmSync(runDir, { recursive: true, force: true });
+          throw err; // dispatch's hostErrorCode words it
+        }
+        await deps.addImportedRun(jobRunSummary(runId, res));
+      } finally {
+        await held.release();
       }
-      deps.addImportedRun(jobRunSummary(runId, res));
       return { cancelled: false, runId };
     },
     'jobs:progress': ({ path: dir }) => {
