@@ -23,8 +23,7 @@ import { UsageError } from './errors';
 
 export { calibrateRun };
 
-export const INSPECT_USAGE =
-  'ae-studio inspect --workspace DIR --run ID PATH... [--maps DIR] [--csv FILE] [--json] [--tile [--overlap 0.5]]\n  ae-studio inspect --workspace DIR --run ID --calibrate [--map ssim|l2] [--score topk|max|mean] [--smooth SIGMA] [--topk PERCENT] [--percentile P] [--json]';
+export { INSPECT_USAGE } from './inspect-usage';
 
 const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const fix = (v: number | undefined, d = 3) => (v !== undefined && Number.isFinite(v) ? v.toFixed(d) : '–');

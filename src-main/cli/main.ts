@@ -24,7 +24,7 @@ import { UsageError } from './errors';
 import { runsCommand, trainCommand } from './train';
 import { quietTensorFlow } from './quiet';
 import { EVALUATE_USAGE, evaluateCommand } from './evaluate';
-import { INSPECT_USAGE, inspectCommand } from './inspect';
+import { INSPECT_USAGE } from './inspect-usage';
 
 const USAGE = `Usage:
   ae-studio import PATH... --workspace DIR --name NAME [--size N] [--mode grayscale|rgb] [--fit stretch|crop|pad] [--background black|white] [--json]
@@ -109,7 +109,7 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
       return 0;
     }
     const own = argv.slice(1).filter((a) => a !== '--verbose');
-    if (argv[0] === 'inspect') return inspectCommand(own, out);
+    if (argv[0] === 'inspect') return (await import('./inspect')).inspectCommand(own, out);
     return argv[0] === 'evaluate' ? evaluateCommand(own, out) : (await import('./job')).runJob(own, out);
   }
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
