@@ -19,6 +19,8 @@ export const DatasetManifest = z.object({
     .object({ size: z.number().optional(), mode: z.string().optional(), fit: z.string().optional(), background: z.string().optional(), validationSplit: z.number(), seed: z.number() })
     .optional(),
   report: z.object({ imported: z.number(), skipped: z.array(z.object({ file: z.string(), reason: z.string() })), labelCounts: z.record(z.string(), z.number()) }).optional(),
+  /** One half of an inspection set: the good pictures to train on, or the test pictures (masks.u8 when `masks`). */
+  inspection: z.object({ role: z.enum(['train', 'test']), pair: DatasetId, goodLabel: z.number().int(), masks: z.boolean(), layout: z.enum(['mvtec', 'good-suspects']) }).optional(),
 });
 export type DatasetManifest = z.infer<typeof DatasetManifest>;
 

@@ -5,7 +5,7 @@
 // (draft.ts); the actions that change several of them are here.
 import { defineStore } from 'pinia';
 import { computed, reactive } from 'vue';
-import { DEFAULT_HIDDEN, type ModelKind, type NoiseConfig } from '@contract';
+import { DEFAULT_HIDDEN, isVae, type ModelKind, type NoiseConfig } from '@contract';
 import { useDatasetsStore } from './datasets';
 import { useRunsStore } from './runs';
 import { modelTitle } from '../components/training/describe';
@@ -57,7 +57,7 @@ export const useModelStore = defineStore('model', () => {
   function setKind(kind: ModelKind) {
     form.kind = kind;
     form.hiddenText = DEFAULT_HIDDEN[kind].join(', ');
-    if ((kind === 'vae' || kind === 'conv-vae') && form.latentDim > 64) form.latentDim = 16;
+    if (isVae(kind) && form.latentDim > 64) form.latentDim = 16;
   }
 
   /** "Train on all labels except …": leaves a label out of training, or takes it back. */
@@ -85,7 +85,7 @@ export const useModelStore = defineStore('model', () => {
    */
   function runName(taken: string[]): string {
     const names = form.excludeLabels.map((l) => labelNames.value[l] || String(l));
-    const base = `${modelTitle(config.value as Record<string, unknown>)} on ${(dataset.value?.name ?? 'MNIST digits').replace(/ \(built in\)$/, '')}${names.length ? ` without ${names.join(', ')}` : ''}`;
+    const base = `${modelTitle(config.value)} on ${(dataset.value?.name ?? 'MNIST digits').replace(/ \(built in\)$/, '')}${names.length ? ` without ${names.join(', ')}` : ''}`;
     const used = new Set(taken);
     if (!used.has(base)) return base;
     let k = 2;

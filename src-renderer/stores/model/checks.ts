@@ -2,7 +2,7 @@
 // (the very checks the engine runs), one plain-words message per field, and the network summary
 // (the contract's pure summarizeModel — no tfjs in the renderer).
 import { computed } from 'vue';
-import { summarizeModel, validateConfig, type ModelConfigInput } from '@contract';
+import { isConv, isVae, summarizeModel, validateConfig, type ModelConfigInput } from '@contract';
 import { parseHidden, type ModelForm } from './presets';
 import { MNIST, type RunSource } from './source';
 
@@ -16,7 +16,7 @@ export function useConfigChecks(form: ModelForm, src: RunSource) {
   /** The config as the contract takes it. */
   const config = computed<ModelConfigInput>(() => {
     const { hiddenText: _, noise, excludeLabels, klWarmupEpochs, augment, ...rest } = form;
-    const vae = form.kind === 'vae' || form.kind === 'conv-vae';
+    const vae = isVae(form.kind);
     return {
       ...rest,
       klWarmupEpochs: vae ? klWarmupEpochs : 0,
@@ -36,7 +36,7 @@ export function useConfigChecks(form: ModelForm, src: RunSource) {
     const put = (field: string, message: string) => (out[field] ??= message);
     if (!dataset.value) put('dataset', 'This dataset is no longer in the workspace; choose another.');
     // the same examples as the field's hint in the Model view
-    if (hidden.value === undefined) put('hidden', `write whole numbers separated by commas, e.g. ${form.kind === 'conv' || form.kind === 'conv-vae' ? '32, 64, 128' : '256, 128'}`);
+    if (hidden.value === undefined) put('hidden', `write whole numbers separated by commas, e.g. ${isConv(form.kind) ? '32, 64, 128' : '256, 128'}`);
     if (countError.value) put('count', countError.value);
     if (labelNames.value.length && labelNames.value.every((_, i) => form.excludeLabels.includes(i))) put('excludeLabels', 'every label is left out: nothing would be left to train on');
     if (!validation.value.ok) {

@@ -21,6 +21,7 @@ const DRAFT_FIELDS: Record<Exclude<keyof ModelForm, 'noise' | 'augment' | 'exclu
   activation: 'string',
   outputActivation: 'string',
   loss: 'string',
+  ssimWeight: 'number',
   optimizer: 'string',
   learningRate: 'number',
   momentum: 'number',

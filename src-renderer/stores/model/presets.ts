@@ -11,7 +11,9 @@ export interface ModelForm {
   hiddenText: string;
   activation: Activation;
   outputActivation: 'sigmoid' | 'linear';
-  loss: 'mse' | 'bce';
+  loss: 'mse' | 'bce' | 'ssim' | 'l2+ssim';
+  /** l2+ssim: the SSIM term's share (0–1). */
+  ssimWeight: number;
   optimizer: 'adam' | 'sgd' | 'rmsprop';
   learningRate: number;
   momentum: number;
@@ -104,6 +106,13 @@ export const PRESETS: Preset[] = [
     about: 'Four stride-2 stages (32 → 64 → 128 → 256 filters, 128 → 8 px) and a 256-d code, for pictures imported at 128×128 in colour.',
     arch: { ...BASE, kind: 'conv', latentDim: 256, hidden: [32, 64, 128, 256], batchSize: 32 },
   },
+  {
+    id: 'inspection',
+    label: 'Inspection (defects): conv, L2 + SSIM',
+    about:
+      'Train on good pictures only (e.g. an MVTec-style import at 64×64); SSIM in the loss keeps the texture, so what the model cannot rebuild stands out. Calibrate and inspect with ae-studio inspect (docs/inspection.md).',
+    arch: { ...BASE, kind: 'conv', latentDim: 64, hidden: [32, 64, 128], loss: 'l2+ssim', batchSize: 16 },
+  },
 ];
 
 /** "256, 128" → [256, 128]; undefined when a part is not a whole number. */
@@ -126,6 +135,7 @@ export function newForm(): ModelForm {
     seed: 42,
     previewEvery: 20,
     klWarmupEpochs: 0,
+    ssimWeight: 0.5,
     testSplit: 0,
     excludeLabels: [],
     balanceClasses: false,
