@@ -139,3 +139,12 @@ async function fsyncTreeAsync(p: string): Promise<void> {
     await fh.close();
   }
 }
+
+/** Removes `dir` if it exists and is empty (a folder made only to hold something that was then taken back). */
+export function removeIfEmpty(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // not empty, or not there: left as it is
+  }
+}

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { ExportRecord, RunSummary } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import type { MethodResult } from '../trainer/protocol';
-import { readableDir, writeJsonAtomic } from '../fs-safety/atomic';
+import { readableDir, removeIfEmpty, writeJsonAtomic } from '../fs-safety/atomic';
 import { CallError, type Handlers } from './dispatch';
 import { newExportId, type HostDialogs } from './exports';
 import { describeProgress, JobWatchError, readJobProgress } from '../cluster/watch';
@@ -106,6 +106,7 @@ export function jobHandlers(deps: JobsDeps): JobHandlers {
           res = await deps.trainer.request('importJob', { src, runDir, workspaceDir: ws }, JOB_TIMEOUT_MS);
         } catch (err) {
           fs.rmSync(runDir, { recursive: true, force: true });
+          removeIfEmpty(path.dirname(runDir)); // a refused import writes nothing: not even the runs/ folder the lock needed
           throw err; // dispatch's hostErrorCode words it
         }
         await deps.addImportedRun(jobRunSummary(runId, res));

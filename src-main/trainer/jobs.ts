@@ -9,6 +9,7 @@ import type { MethodResult } from './protocol';
 import { exportJob, type ExportJobResult } from '../cluster/export';
 import { importJobAsRun, JobImportError } from '../cluster/import';
 import type { JobJson } from '../cluster/format';
+import { removeIfEmpty } from '../fs-safety/atomic';
 import { BUILTIN_NAMES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
 import { describeStoredDatasets, findDatasetId, listDatasets, loadDataset, readDatasetManifest, writeDataset } from '../datasets/store';
 import { loadRunDataset } from './runs';
@@ -124,5 +125,6 @@ export { JobImportError };
 /** Removes what a failed import may have left: the run folder (and a dataset it added). */
 export function cleanupFailedImport(runDir: string, datasetDir?: string): void {
   fs.rmSync(runDir, { recursive: true, force: true });
+  removeIfEmpty(path.dirname(runDir)); // nor the runs/ folder the import's lock needed
   if (datasetDir) fs.rmSync(datasetDir, { recursive: true, force: true });
 }
