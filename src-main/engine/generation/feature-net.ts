@@ -71,6 +71,22 @@ export class FeatureNet {
     return out;
   }
 
+  /** The dataset label the classifier gives each of n images (float in [0,1] or uint8). */
+  classify(images: Float32Array | Uint8Array, n: number): Int32Array {
+    const shape = this.info.shape;
+    const size = shape[0] * shape[1] * shape[2];
+    const out = new Int32Array(n);
+    const step = evalBatchSize(shape, 256);
+    for (let i = 0; i < n; i += step) {
+      const m = Math.min(step, n - i);
+      const px = images.subarray(i * size, (i + m) * size);
+      const p = tf.tidy(() => (this.model.predict(tf.tensor4d(px instanceof Uint8Array ? Float32Array.from(px, (v) => v / 255) : px, [m, ...shape])) as tf.Tensor).argMax(1));
+      p.dataSync().forEach((c, k) => (out[i + k] = this.info.classes[c]));
+      p.dispose();
+    }
+    return out;
+  }
+
   /** Writes the classifier (TF.js layers format) into `dir`. */
   async save(dir: string): Promise<void> {
     await this.model.save(`file://${dir}`);
@@ -103,7 +119,7 @@ export function datasetClasses(ds: Dataset): number[] {
 }
 
 function settings(opts: FeatureNetOptions) {
-  return { seed: opts.seed ?? 1, epochs: opts.epochs ?? 3, maxImages: opts.maxImages ?? 12_000, batchSize: opts.batchSize ?? 64 };
+  return { seed: opts.seed ?? 1, epochs: opts.epochs ?? 3, maxImages: opts.maxImages ?? 6000, batchSize: opts.batchSize ?? 64 };
 }
 
 /** A hash of the dataset's pixels and labels and of the training settings: a changed dataset gets a new network. */

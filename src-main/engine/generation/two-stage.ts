@@ -11,7 +11,7 @@ import { mulberry32, permutation } from '../rng';
 export interface TwoStageOptions {
   seed?: number;
   hidden?: number;
-  /** Epochs over the codes; by default enough for about 1,500 steps. */
+  /** Epochs over the codes; by default enough for about 1,000 steps. */
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
@@ -40,7 +40,7 @@ export async function fitTwoStage(codes: Float64Array, n: number, d: number, opt
   const hidden = opts.hidden ?? Math.max(64, 4 * d);
   const batchSize = Math.min(opts.batchSize ?? 100, n);
   const stepsPerEpoch = Math.ceil(n / batchSize);
-  const epochs = opts.epochs ?? Math.min(300, Math.max(10, Math.ceil(1500 / stepsPerEpoch)));
+  const epochs = opts.epochs ?? Math.min(300, Math.max(10, Math.ceil(1000 / stepsPerEpoch)));
   const shift = new Float64Array(d);
   const scale = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) shift[k] += codes[i * d + k] / n;
