@@ -17,8 +17,7 @@ import { StoredRunSummary } from '../contract';
 import { makeBuiltin } from '../datasets/builtins';
 import { appendToDataset, findDatasetId, loadDataset, writeDataset, type DatasetManifest } from '../datasets/store';
 import type { Dataset } from '../engine/data';
-import type { FeatureSpace, GenerationReport, Sampler, SamplerName } from '../engine/generation';
-import type { TrainedModel } from '../engine/trained-model';
+import type { GenerationReport, Sampler, SamplerName } from '../engine/generation';
 
 export const GENERATE_USAGE = 'ae-studio generate --workspace DIR --run ID [--sampler NAME] [--label L] --count N (--out DIR | --into-dataset NAME) [--seed S] [--json]';
 export const EVALUATE_GENERATION_USAGE = 'ae-studio evaluate --generation --workspace DIR --run ID [--count N] [--samplers NAME,...] [--feature-images N] [--seed S] [--json]';
@@ -96,65 +95,6 @@ function labelOf(v: string, names: string[], usage: string): number {
   throw new GenerateUsageError(`--label: '${v}' is not a label of this run's dataset (labels: ${names.map((l) => l || "''").join(', ') || 'none'}).`, usage);
 }
 
-/** The feature space for the run's dataset: its classifier when it is labelled, else the best trained encoder on it. */
-async function featureSpaceFor(ws: string, run: RunData, trained: TrainedModel, maxImages?: number): Promise<{ space: FeatureSpace; note: string; dispose(): void }> {
-  const { datasetClasses, featureNetFor } = await import('../engine/generation');
-  if (datasetClasses(run.full).length >= 2) {
-    const { net, trained: fresh } = await featureNetFor(ws, run.key, run.full, maxImages ? { maxImages } : {});
-    const i = net.info;
-    return {
-      space: {
-        kind: 'classifier',
-        description: `penultimate layer (${net.dim}-d) of a small convolutional classifier trained on '${run.key}' (${i.trainImages} images, ${i.epochs} epochs, seed ${i.seed}; held-out accuracy ${(i.heldOutAccuracy * 100).toFixed(1)}%)`,
-        dim: net.dim,
-        features: (x, n) => net.features(x, n),
-      },
-      note: fresh ? 'trained now and cached in feature-nets/' : 'loaded from the workspace cache (feature-nets/)',
-      dispose: () => net.dispose(),
-    };
-  }
-  // Unlabelled: the codes of the best trained encoder on this dataset (lowest held-out reconstruction MSE).
-  const { loadTrained } = await import('../engine/trained-model');
-  let best: { runId: string; mse: number } | undefined;
-  const runsDir = path.join(ws, 'runs');
-  for (const runId of fs.existsSync(runsDir) ? fs.readdirSync(runsDir) : []) {
-    try {
-      const r = StoredRunSummary.safeParse(JSON.parse(fs.readFileSync(path.join(runsDir, runId, 'run.json'), 'utf8')));
-      if (!r.success || r.data.status !== 'completed' || !fs.existsSync(path.join(runsDir, runId, 'model', 'encoder', 'model.json'))) continue;
-      const d = r.data.dataset as { builtin?: string; id?: string };
-      if ((d.builtin ?? d.id) !== run.key) continue;
-      const m = r.data.metrics;
-      const mse = m?.val?.mse ?? m?.test?.mse ?? m?.train.mse;
-      if (mse !== undefined && Number.isFinite(mse) && (!best || mse < best.mse)) best = { runId, mse };
-    } catch {
-      // an unreadable run is not a candidate
-    }
-  }
-  const runId = best?.runId ?? path.basename(run.dir);
-  const enc = runId === path.basename(run.dir) ? trained : await loadTrained(path.join(runsDir, runId));
-  const d = enc.config.latentDim;
-  return {
-    space: {
-      kind: 'encoder',
-      description: `codes (${d}-d) of run '${runId}''s encoder, the best trained encoder on '${run.key}'${best ? ` (held-out MSE ${best.mse.toFixed(5)})` : ''}: the dataset has no labels, so no classifier can be trained on it`,
-      dim: d,
-      features: (x, n) => {
-        const size = enc.pixels;
-        const out = new Float32Array(n * d);
-        for (let i = 0; i < n; i += 256) {
-          const m = Math.min(256, n - i);
-          out.set(enc.encode(x.subarray(i * size, (i + m) * size)), i * d);
-        }
-        return out;
-      },
-    },
-    note: 'the features are a trained encoder’s codes, not a classifier’s',
-    dispose: () => {
-      if (enc !== trained) enc.dispose();
-    },
-  };
-}
-
 const fix = (v: number, d: number) => (Number.isFinite(v) ? v.toFixed(d) : '–');
 
 /** `ae-studio evaluate --generation …` (argv without `--generation`). */
@@ -184,10 +124,10 @@ export async function evaluateGenerationCommand(argv: string[], out: (s: string)
   const run = openRun(ws, values.run, usage);
 
   const { loadTrained } = await import('../engine/trained-model');
-  const { measureGeneration } = await import('../engine/generation');
+  const { featureSpaceFor, measureGeneration } = await import('../engine/generation');
   const trained = await loadTrained(run.dir);
   try {
-    const fs_ = await featureSpaceFor(ws, run, trained, featureImages);
+    const fs_ = await featureSpaceFor(ws, run.key, run.full, trained, run.dir, featureImages);
     try {
       const report = await measureGeneration(trained, run.ds, fs_.space, { count, seed, samplers: samplers as SamplerName[] | undefined });
       const saved = { run: values.run, dataset: run.key, seed, measuredAt: new Date().toISOString(), featuresNote: fs_.note, ...report };

@@ -4,7 +4,8 @@
 // conv 3×3×16 → max-pool → conv 3×3×32 → max-pool → dense FEATURE_DIM (ReLU) → softmax.
 // Trained once per dataset and seeded (initialisers and batch order), so the same dataset gives the
 // same network; cached in the workspace under feature-nets/<dataset>-<fingerprint>/ (a TF.js model
-// and info.json), where the fingerprint covers the pixels, labels and training settings.
+// and info.json with its settings and held-out accuracy), where the fingerprint covers the pixels
+// and labels: one network per version of a dataset.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,6 +34,8 @@ export interface FeatureNetInfo {
   classes: number[];
   seed: number;
   epochs: number;
+  /** The `maxImages` setting it was trained with. */
+  maxImages: number;
   trainImages: number;
   heldOutImages: number;
   /** Accuracy on the images it did not train on. */
@@ -122,11 +125,11 @@ function settings(opts: FeatureNetOptions) {
   return { seed: opts.seed ?? 1, epochs: opts.epochs ?? 3, maxImages: opts.maxImages ?? 6000, batchSize: opts.batchSize ?? 64 };
 }
 
-/** A hash of the dataset's pixels and labels and of the training settings: a changed dataset gets a new network. */
-export function featureNetFingerprint(ds: Dataset, opts: FeatureNetOptions = {}): string {
+/** A hash of the dataset's pixels, labels and shape: a changed dataset gets a new network. */
+export function featureNetFingerprint(ds: Dataset): string {
   const size = ds.shape[0] * ds.shape[1] * ds.shape[2];
   const h = crypto.createHash('sha256');
-  h.update(JSON.stringify({ v: VERSION, shape: ds.shape, count: ds.count, ...settings(opts) }));
+  h.update(JSON.stringify({ v: VERSION, shape: ds.shape, count: ds.count }));
   const px = ds.images.subarray(0, ds.count * size);
   h.update(new Uint8Array(px.buffer, px.byteOffset, px.byteLength));
   if (ds.labels) {
@@ -181,7 +184,8 @@ export async function trainFeatureNet(ds: Dataset, name: string, opts: FeatureNe
     const info: FeatureNetInfo = {
       version: VERSION,
       dataset: name,
-      fingerprint: featureNetFingerprint(ds, opts),
+      fingerprint: featureNetFingerprint(ds),
+      maxImages: s.maxImages,
       shape: ds.shape,
       classes,
       seed: s.seed,
@@ -204,16 +208,22 @@ const cacheDir = (ws: string, key: string, fingerprint: string) => path.join(ws,
 
 /**
  * The dataset's feature network: loaded from the workspace's cache when one was trained on exactly
- * these images and labels with these settings, otherwise trained now (seconds to a minute) and cached.
- * `trained` says which.
+ * these images and labels (and, when `opts` sets any, with those settings), otherwise trained now
+ * (seconds to a minute) and cached, replacing an older one for the same images. `trained` says which.
  */
 export async function featureNetFor(ws: string, key: string, ds: Dataset, opts: FeatureNetOptions = {}): Promise<{ net: FeatureNet; trained: boolean; dir: string }> {
-  const dir = cacheDir(ws, key, featureNetFingerprint(ds, opts));
+  const dir = cacheDir(ws, key, featureNetFingerprint(ds));
   const infoFile = path.join(dir, 'info.json');
+  const want = settings(opts);
+  const matches = (i: FeatureNetInfo) =>
+    i.version === VERSION &&
+    (opts.seed === undefined || i.seed === want.seed) &&
+    (opts.epochs === undefined || i.epochs === want.epochs) &&
+    (opts.maxImages === undefined || i.maxImages === want.maxImages);
   if (fs.existsSync(infoFile) && fs.existsSync(path.join(dir, 'model.json'))) {
     try {
       const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as FeatureNetInfo;
-      if (info.version === VERSION) return { net: new FeatureNet(await tf.loadLayersModel(`file://${path.join(dir, 'model.json')}`), info), trained: false, dir };
+      if (matches(info)) return { net: new FeatureNet(await tf.loadLayersModel(`file://${path.join(dir, 'model.json')}`), info), trained: false, dir };
     } catch {
       // an unreadable cache entry is trained again (and replaced)
     }
