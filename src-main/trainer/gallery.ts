@@ -69,6 +69,8 @@ export async function galleryOp(p: MethodParams<'gallery'>): Promise<unknown> {
         ssim: metrics.ssim,
       };
     }
+    case 'samplers':
+      return (await import('./generation')).samplersView(p);
     case 'samples':
       return { shape, images: split(toU8(m.sample(params.count, params.seed)), per) };
     case 'worst': {

@@ -50,7 +50,7 @@ export const methods = {
   gallery: {
     params: z
       .object({
-        op: z.enum(['triplets', 'samples', 'worst', 'latent', 'manifold', 'interpolate']),
+        op: z.enum(['triplets', 'samples', 'samplers', 'worst', 'latent', 'manifold', 'interpolate']),
         runDir: z.string(),
         workspaceDir: z.string(),
         dataset: RunDataset,

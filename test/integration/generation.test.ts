@@ -5,13 +5,14 @@
 // independent implementation in Python (scipy.linalg.sqrtm, scipy's cdist) on the very same
 // features, and `ae-studio generate` — PNG files, the sampler the run remembers, more images of one
 // label into a new dataset and into an existing one (marked as generated, and recognised as that
-// label by the classifier), and bad arguments that write nothing.
+// label by the classifier), and bad arguments that write nothing; then the Gallery's samplers side
+// by side (`gallery:samplers`) through the host.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../src-main/host';
-import type { EventName, RunStatusPayload } from '../../src-main/contract';
+import type { EventName, GallerySamplers, RunStatusPayload } from '../../src-main/contract';
 import { createTestSupervisor, repoRoot } from '../helpers/trainer';
 import { ensurePyEnv, runPython, SCIPY_REQUIREMENTS } from '../helpers/pyenv';
 import { writeNpy } from '../helpers/npy';
@@ -202,4 +203,31 @@ describe('ae-studio generate', () => {
     }
     expect({ datasets: listing(path.join(ws, 'datasets')), root: listing(ws), gen: listing(path.join(ws, 'runs', ae)) }).toEqual(before);
   }, 120_000);
+});
+
+describe('gallery:samplers through the host and the real trainer', () => {
+  it('draws a grid per sampler, shows the chosen one, and measures them (reusing the cached classifier)', async () => {
+    const r = await host.dispatch('gallery:samplers', { runId: vae, count: 4, seed: 1 });
+    expect(r.ok, JSON.stringify(r).slice(0, 500)).toBe(true);
+    const g = (r as { ok: true; result: GallerySamplers }).result;
+    expect(g.shape).toEqual([28, 28, 1]);
+    expect(g.chosen).toBe('gmm'); // what `generate --sampler gmm` left
+    expect(g.samplers.map((s) => [s.name, s.images?.length])).toEqual([
+      ['prior', 4],
+      ['diagonal', 4],
+      ['full', 4],
+      ['gmm', 4],
+      ['two-stage', 4],
+    ]);
+    const nets = listing(path.join(ws, 'feature-nets'));
+    const m = await host.dispatch('gallery:samplers', { runId: vae, count: 2, seed: 2, measure: true });
+    expect(m.ok, JSON.stringify(m).slice(0, 500)).toBe(true);
+    const measured = (m as { ok: true; result: GallerySamplers }).result.measured!;
+    expect(measured.featuresNote).toMatch(/workspace cache/);
+    expect(listing(path.join(ws, 'feature-nets'))).toEqual(nets);
+    expect(measured.samplers.map((s) => s.name)).toEqual(['prior', 'diagonal', 'full', 'gmm', 'two-stage']);
+    for (const s of measured.samplers) expect(s.scores!.frechet).toBeGreaterThan(measured.floor.frechet);
+    const saved = JSON.parse(fs.readFileSync(path.join(ws, 'runs', vae, 'generation', 'report.json'), 'utf8'));
+    expect(saved.measuredAt).toBe(measured.measuredAt);
+  }, 300_000);
 });

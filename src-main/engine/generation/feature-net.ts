@@ -132,10 +132,8 @@ export function featureNetFingerprint(ds: Dataset): string {
   h.update(JSON.stringify({ v: VERSION, shape: ds.shape, count: ds.count }));
   const px = ds.images.subarray(0, ds.count * size);
   h.update(new Uint8Array(px.buffer, px.byteOffset, px.byteLength));
-  if (ds.labels) {
-    const l = ds.labels.subarray(0, ds.count);
-    h.update(new Uint8Array(l.buffer, l.byteOffset, l.byteLength));
-  }
+  // labels as int32 whatever array they came in (the trainer's MNIST has uint8 labels, the store int32)
+  if (ds.labels) h.update(new Uint8Array(Int32Array.from(ds.labels.subarray(0, ds.count)).buffer));
   return h.digest('hex').slice(0, 16);
 }
 

@@ -52,6 +52,8 @@ export interface MeasureOptions {
   onStage?: (stage: string) => void;
   /** Each fitted sampler, e.g. to keep it. */
   onSampler?: (s: Sampler) => void;
+  /** Samplers already fitted to this run's training codes (used as they are instead of fitting again). */
+  fitted?: ReadonlyMap<string, Sampler>;
 }
 
 /** The run's training rows (labels left out removed) and the rows it never trained on. */
@@ -133,8 +135,11 @@ export async function measureGeneration(trained: TrainedModel, ds: Dataset, spac
 
   const names = opts.samplers ?? SAMPLER_NAMES;
   const fitRows = trainOrder.subarray(0, Math.min(trainOrder.length, opts.maxFitCodes ?? 5000));
-  stage('codes');
-  const codes = codesOfRows(trained, ds, fitRows);
+  let fitCodes: Float32Array | undefined;
+  const codes = () => {
+    if (!fitCodes) stage('codes');
+    return (fitCodes ??= codesOfRows(trained, ds, fitRows));
+  };
   const latent = trained.config.latentDim;
   const samplers: GenerationReport['samplers'] = [];
   for (const name of names) {
@@ -143,7 +148,7 @@ export async function measureGeneration(trained: TrainedModel, ds: Dataset, spac
       continue;
     }
     stage(`sampler ${name}`);
-    const s = await fitSampler(name, codes, fitRows.length, latent, { seed, ...opts.fit });
+    const s = opts.fitted?.get(name) ?? (await fitSampler(name, codes(), fitRows.length, latent, { seed, ...opts.fit }));
     opts.onSampler?.(s);
     const images = decodeCodes(trained, drawCodes(s, n, seed + 2));
     samplers.push({ name, title: SAMPLER_TITLES[name], description: describeSampler(s), scores: score(space.features(images, n)) });
