@@ -37,7 +37,7 @@ export async function exportRun(p: MethodParams<'exportRun'>): Promise<MethodRes
   }
   const trained: TrainedModel = await loadTrained(p.runDir);
   try {
-    if (p.op === 'model') return await exportModel(trained, { format: p.format ?? 'tfjs', part: p.part ?? 'full', out: p.out });
+    if (p.op === 'model') return await exportModel(trained, { format: p.format ?? 'tfjs', part: p.part ?? 'full', out: p.out, runDir: p.runDir });
     return await writeLatentsCsv(trained, loadRunDataset(p.dataset!, p.workspaceDir), p.out);
   } finally {
     trained.dispose();

@@ -5,8 +5,10 @@
 // independent implementation in Python (scipy.linalg.sqrtm, scipy's cdist) on the very same
 // features, and `ae-studio generate` — PNG files, the sampler the run remembers, more images of one
 // label into a new dataset and into an existing one (marked as generated, and recognised as that
-// label by the classifier), and bad arguments that write nothing; then the Gallery's samplers side
+// label by the classifier), a TF.js decoder export carrying the chosen sampler with a sample.js
+// that draws new images, and bad arguments that write nothing; then the Gallery's samplers side
 // by side (`gallery:samplers`) through the host.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -148,6 +150,24 @@ describe('ae-studio generate', () => {
     expect(JSON.parse(again.out)).toMatchObject({ sampler: 'gmm', reusedRememberedSampler: true });
     // the remembered density and the same seed draw the same images
     expect(fs.readFileSync(path.join(ws, 'out-again', '0003.png'))).toEqual(fs.readFileSync(path.join(ws, 'out-gmm', '0003.png')));
+
+    // a TF.js export of the decoder carries the chosen sampler, and its sample.js draws new images with it
+    const dec = path.join(ws, 'decoder-tfjs');
+    const e = await runCli('export', '--workspace', ws, '--run', vae, '--format', 'tfjs', '--part', 'decoder', '--out', dec);
+    expect(e.code, e.err).toBe(0);
+    const studio = JSON.parse(fs.readFileSync(path.join(dec, 'studio.json'), 'utf8'));
+    expect(studio.sampler).toMatchObject({ name: 'gmm', kind: 'gmm', dim: 8 });
+    expect(studio.sampler.weights).toEqual(remembered().sampler.weights);
+    const ran = spawnSync(process.execPath, [path.join(dec, 'sample.js'), '5'], { encoding: 'utf8', env: { ...process.env, NODE_PATH: path.join(repoRoot, 'node_modules') } });
+    expect(ran.status, ran.stderr).toBe(0);
+    const drawn = JSON.parse(ran.stdout.trim().split('\n').at(-1)!);
+    expect(drawn).toMatchObject({ sampler: 'gmm', shape: [5, 28, 28, 1] });
+    expect(drawn.min).toBeGreaterThanOrEqual(0);
+    expect(drawn.max).toBeLessThanOrEqual(1);
+    const enc = path.join(ws, 'encoder-tfjs');
+    expect((await runCli('export', '--workspace', ws, '--run', vae, '--format', 'tfjs', '--part', 'encoder', '--out', enc)).code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(enc, 'studio.json'), 'utf8')).sampler).toBeUndefined();
+    expect(fs.existsSync(path.join(enc, 'sample.js'))).toBe(false);
   }, 120_000);
 
   it('makes more of one label into a new dataset and into an existing one, marked as generated and recognised as that label', async () => {
