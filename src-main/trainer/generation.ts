@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeCodes, drawCodes, describeSampler, featureSpaceFor, fitSampler, codesOfRows, measureGeneration, runSplit, SAMPLER_NAMES, SAMPLER_TITLES, type Sampler } from '../engine/generation';
-import { writeJsonAtomic } from '../fs-safety/atomic';
+import { writeJsonAtomic } from '../engine/persist';
 import { imagesToBase64 } from '../datasets/base64';
 import { loadRunDataset } from './runs';
 import { forgotten, modelFor } from './gallery';
