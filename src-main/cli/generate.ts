@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { writeDirAtomic, writeJsonAtomic } from '../fs-safety/atomic';
 import { StoredRunSummary } from '../contract';
 import { makeBuiltin } from '../datasets/builtins';
-import { appendToDataset, findDatasetId, loadDataset, writeDataset, type DatasetManifest } from '../datasets/store';
+import { appendToDataset, findDatasetId, generatedMask, loadDataset, writeDataset, type DatasetManifest } from '../datasets/store';
 import type { Dataset } from '../engine/data';
 import type { GenerationReport, Sampler, SamplerName } from '../engine/generation';
 
@@ -41,6 +41,8 @@ interface RunData {
   /** The store id, or the built-in's name. */
   key: string;
   labelNames: string[];
+  /** Rows of `full` that are generated images (marked in the manifest); the run's rows are its first `ds.count`. */
+  generated?: Uint8Array;
 }
 
 function wholeNumber(v: string | undefined, name: string, min: number, max: number, usage: string): number | undefined {
@@ -68,6 +70,7 @@ function openRun(ws: string, runId: string | undefined, usage: string): RunData 
   let full: Dataset;
   let labelNames: string[];
   let key: string;
+  let generated: Uint8Array | undefined;
   if (spec.builtin) {
     const raw = makeBuiltin(spec.builtin as 'mnist');
     full = raw;
@@ -80,11 +83,12 @@ function openRun(ws: string, runId: string | undefined, usage: string): RunData 
     full = { images: d.images, labels: d.labels, count: d.count, shape: d.shape };
     labelNames = d.manifest.labelNames;
     key = id;
+    if (d.manifest.generated?.length) generated = generatedMask(d.manifest);
   }
   const n = Math.min(spec.count ?? full.count, full.count);
   const size = full.shape[0] * full.shape[1] * full.shape[2];
   const ds = { images: full.images.subarray(0, n * size), labels: full.labels?.subarray(0, n), count: n, shape: full.shape };
-  return { dir, ds, full, key, labelNames };
+  return { dir, ds, full, key, labelNames, generated };
 }
 
 /** The label by name, or by number when no label has that name. */
@@ -127,9 +131,9 @@ export async function evaluateGenerationCommand(argv: string[], out: (s: string)
   const { featureSpaceFor, measureGeneration } = await import('../engine/generation');
   const trained = await loadTrained(run.dir);
   try {
-    const fs_ = await featureSpaceFor(ws, run.key, run.full, trained, run.dir, featureImages);
+    const fs_ = await featureSpaceFor(ws, run.key, run.full, trained, run.dir, featureImages, run.generated);
     try {
-      const report = await measureGeneration(trained, run.ds, fs_.space, { count, seed, samplers: samplers as SamplerName[] | undefined });
+      const report = await measureGeneration(trained, run.ds, fs_.space, { count, seed, samplers: samplers as SamplerName[] | undefined, generated: run.generated });
       const saved = { run: values.run, dataset: run.key, seed, measuredAt: new Date().toISOString(), featuresNote: fs_.note, ...report };
       fs.mkdirSync(path.join(run.dir, 'generation'), { recursive: true });
       writeJsonAtomic(path.join(run.dir, 'generation', 'report.json'), saved);
@@ -224,7 +228,7 @@ export async function generateCommand(argv: string[], out: (s: string) => void):
     if (name === 'prior' && !trained.vae)
       throw new Error(`Run '${values.run}' is not a VAE, so its codes have no N(0, I) prior to sample from; choose another --sampler (diagonal, full, gmm, two-stage).`);
     if (name === 'prior' && label !== undefined) throw new Error('The VAE prior knows nothing of labels; with --label choose a sampler fitted to the codes (diagonal, full, gmm, two-stage).');
-    const { train } = runSplit(trained, run.ds);
+    const { train } = runSplit(trained, run.ds, run.generated);
     let sampler: Sampler;
     let fittedOn: number;
     let reused = false;

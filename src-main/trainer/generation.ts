@@ -9,6 +9,7 @@ import { decodeCodes, drawCodes, describeSampler, featureSpaceFor, fitSampler, c
 import { writeJsonAtomic } from '../engine/persist';
 import { imagesToBase64 } from '../datasets/base64';
 import { loadRunDataset } from './runs';
+import { generatedMask, readDatasetManifest } from '../datasets/store';
 import { forgotten, modelFor } from './gallery';
 import type { MethodParams } from './protocol';
 
@@ -35,7 +36,15 @@ export async function samplersView(p: MethodParams<'gallery'>): Promise<unknown>
   let mine = fitted.get(p.runDir);
   if (!mine) fitted.set(p.runDir, (mine = new Map()));
   let codes: Float32Array | undefined;
-  const rows = runSplit(m, ds).train.subarray(0, 5000);
+  // images a model generated into the dataset (marked in its manifest) are never taken for real ones
+  const generated =
+    'id' in p.dataset
+      ? (() => {
+          const manifest = readDatasetManifest(p.workspaceDir, p.dataset.id);
+          return manifest.generated?.length ? generatedMask(manifest) : undefined;
+        })()
+      : undefined;
+  const rows = runSplit(m, ds, generated).train.subarray(0, 5000);
   const samplers = [];
   for (const name of SAMPLER_NAMES) {
     if (name === 'prior' && !m.vae) {
@@ -55,9 +64,9 @@ export async function samplersView(p: MethodParams<'gallery'>): Promise<unknown>
   if (p.params.measure) {
     const key = 'builtin' in p.dataset ? p.dataset.builtin : p.dataset.id;
     const full = loadRunDataset('builtin' in p.dataset ? { ...p.dataset, count: 10_000 } : { id: p.dataset.id }, p.workspaceDir);
-    const space = await featureSpaceFor(p.workspaceDir, key, full, m, p.runDir);
+    const space = await featureSpaceFor(p.workspaceDir, key, full, m, p.runDir, undefined, generated);
     try {
-      const report = await measureGeneration(m, ds, space.space, { seed: 1, fitted: mine });
+      const report = await measureGeneration(m, ds, space.space, { seed: 1, fitted: mine, generated });
       fs.mkdirSync(path.dirname(reportFile), { recursive: true });
       writeJsonAtomic(reportFile, { run: path.basename(p.runDir), dataset: key, seed: 1, measuredAt: new Date().toISOString(), featuresNote: space.note, ...report });
     } finally {

@@ -10,6 +10,16 @@ import { loadTrained, type TrainedModel } from '../trained-model';
 import { datasetClasses, featureNetFor } from './feature-net';
 import type { FeatureSpace } from './measure';
 
+/** A copy of the dataset without the rows marked in `generated`. */
+function realRows(ds: Dataset, generated: Uint8Array): Dataset {
+  const size = ds.shape[0] * ds.shape[1] * ds.shape[2];
+  const rows: number[] = [];
+  for (let i = 0; i < ds.count; i++) if (!generated[i]) rows.push(i);
+  const images = new Uint8Array(rows.length * size);
+  rows.forEach((r, k) => images.set(ds.images.subarray(r * size, (r + 1) * size) as Uint8Array, k * size));
+  return { images, labels: ds.labels && Int32Array.from(rows, (r) => ds.labels![r]), count: rows.length, shape: ds.shape };
+}
+
 export interface ChosenFeatureSpace {
   space: FeatureSpace;
   /** Where it came from (trained now, cached, or an encoder), in words. */
@@ -21,7 +31,17 @@ export interface ChosenFeatureSpace {
  * `key` is the dataset's store id or built-in name, `full` the whole dataset (the classifier trains
  * on it), `trained` and `runDir` the run being measured (its encoder is the fallback).
  */
-export async function featureSpaceFor(ws: string, key: string, full: Dataset, trained: TrainedModel, runDir: string, maxImages?: number): Promise<ChosenFeatureSpace> {
+export async function featureSpaceFor(
+  ws: string,
+  key: string,
+  full: Dataset,
+  trained: TrainedModel,
+  runDir: string,
+  maxImages?: number,
+  /** Rows of `full` that are generated images: the classifier learns from real images only. */
+  generated?: Uint8Array,
+): Promise<ChosenFeatureSpace> {
+  if (generated?.some((g) => g)) full = realRows(full, generated);
   if (datasetClasses(full).length >= 2) {
     const { net, trained: fresh } = await featureNetFor(ws, key, full, maxImages ? { maxImages } : {});
     const i = net.info;

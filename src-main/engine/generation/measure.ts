@@ -52,19 +52,24 @@ export interface MeasureOptions {
   onStage?: (stage: string) => void;
   /** Each fitted sampler, e.g. to keep it. */
   onSampler?: (s: Sampler) => void;
+  /** Rows of `ds` that are generated images (a mask over its rows): never used as real images. */
+  generated?: Uint8Array;
   /** Samplers already fitted to this run's training codes (used as they are instead of fitting again). */
   fitted?: ReadonlyMap<string, Sampler>;
 }
 
-/** The run's training rows (labels left out removed) and the rows it never trained on. */
-export function runSplit(trained: TrainedModel, ds: Dataset): { train: Int32Array; heldOut: Int32Array } {
+/**
+ * The run's training rows (labels left out removed) and the rows it never trained on. Rows marked
+ * in `generated` (images a model made, datasets/store.ts generatedMask) are left out of both: the
+ * samplers are fitted to real images' codes and measured against real images only.
+ */
+export function runSplit(trained: TrainedModel, ds: Dataset, generated?: Uint8Array): { train: Int32Array; heldOut: Int32Array } {
   const c = trained.config;
   const split = splitIndices(ds.count, c.validationSplit, c.seed, c.testSplit ?? 0);
   const excluded = new Set(c.excludeLabels ?? []);
   const labels = ds.labels;
-  const train = labels && excluded.size ? split.train.filter((i) => !excluded.has(labels[i])) : split.train;
-  const heldOut = Int32Array.from([...split.val, ...split.test]);
-  return { train, heldOut: labels && excluded.size ? heldOut.filter((i) => !excluded.has(labels[i])) : heldOut };
+  const keep = (i: number) => !(labels && excluded.has(labels[i])) && !generated?.[i];
+  return { train: split.train.filter(keep), heldOut: Int32Array.from([...split.val, ...split.test]).filter(keep) };
 }
 
 /** Codes (n × latentDim) of the dataset rows, a chunk at a time. */
@@ -106,7 +111,7 @@ export async function measureGeneration(trained: TrainedModel, ds: Dataset, spac
   const seed = opts.seed ?? 1;
   const stage = opts.onStage ?? (() => undefined);
   const k = 3;
-  const { train, heldOut } = runSplit(trained, ds);
+  const { train, heldOut } = runSplit(trained, ds, opts.generated);
   const trainOrder = Int32Array.from(permutation(train.length, seed), (i) => train[i]);
   let floorRows: Int32Array;
   let n: number;

@@ -6,7 +6,21 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-node';
-import { drawCodes, featureGaussian, featureNetFor, fitSampler, frechetDistance, normals, precisionRecall, trainFeatureNet, type Sampler } from '../../../../src-main/engine/generation';
+import {
+  drawCodes,
+  featureGaussian,
+  featureNetFor,
+  fitSampler,
+  frechetDistance,
+  measureGeneration,
+  normals,
+  precisionRecall,
+  runSplit,
+  trainFeatureNet,
+  type Sampler,
+} from '../../../../src-main/engine/generation';
+import { buildAutoencoder, validateConfig } from '../../../../src-main/engine';
+import { TrainedModel } from '../../../../src-main/engine/trained-model';
 import { mnist, tmpRunDir } from './helpers';
 
 /** n × d rows of a Gaussian with the given mean and per-dimension std (seeded). */
@@ -146,4 +160,51 @@ describe('the feature classifier', () => {
     first.net.dispose();
     second.net.dispose();
   }, 120_000);
+});
+
+describe('generated rows are never taken for real images', () => {
+  it('measureGeneration leaves the rows marked generated out of the reference, the floor and the fitted codes', async () => {
+    const r = validateConfig({ kind: 'dense', inputShape: [28, 28, 1], latentDim: 4, hidden: [16], epochs: 1, batchSize: 50, validationSplit: 0.3, seed: 3 });
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    const trained = new TrainedModel(buildAutoencoder(r.config), r.config, { mean: [], std: [] });
+    const base = mnist(400);
+    const images = Uint8Array.from(base.images);
+    // every third row is "generated": all white, so any use of it as a real image shows
+    const generated = new Uint8Array(400);
+    for (let i = 0; i < 400; i += 3) {
+      generated[i] = 1;
+      images.fill(255, i * 784, (i + 1) * 784);
+    }
+    const ds = { ...base, images };
+    const run = async (mask?: Uint8Array) => {
+      const seen: boolean[] = [];
+      const space = {
+        kind: 'classifier' as const,
+        description: 'pixel means',
+        dim: 2,
+        features: (x: Float32Array | Uint8Array, n: number) => {
+          const out = new Float32Array(n * 2);
+          let white = false;
+          for (let i = 0; i < n; i++) {
+            const img = x.subarray(i * 784, (i + 1) * 784);
+            let sum = 0;
+            for (const v of img) sum += v;
+            if (img.every((v) => v >= 0.999)) white = true;
+            out[2 * i] = sum / 784;
+            out[2 * i + 1] = img[400];
+          }
+          seen.push(white);
+          return out;
+        },
+      };
+      await measureGeneration(trained, ds, space, { count: 60, samplers: ['full'], generated: mask });
+      return seen.slice(0, 2); // the reference, then the floor
+    };
+    expect(await run()).toEqual([true, true]); // unmarked, the white rows are taken for real ones
+    expect(await run(generated)).toEqual([false, false]);
+    const { train, heldOut } = runSplit(trained, ds, generated);
+    expect([...train, ...heldOut].some((i) => generated[i])).toBe(false);
+    expect(train.length + heldOut.length).toBe(400 - 134);
+    trained.dispose();
+  }, 60_000);
 });
