@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { writeFileAtomicAsync } from '../fs-safety/atomic';
 import { StoredRunSummary } from '../contract';
 import { BUILTIN_NAMES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
-import { describeStoredDatasets, findDatasetId, loadDataset } from '../datasets/store';
+import { describeStoredDatasets, findDatasetId, loadDataset, loadMasks, readDatasetManifest } from '../datasets/store';
 
 export const EVALUATE_USAGE = 'ae-studio evaluate --workspace DIR --run ID --dataset NAME [--anomalous LABEL,...] [--scores scores.csv] [--json]';
 
@@ -49,11 +49,56 @@ function runCount(runDir: string, name: string): number | undefined {
   try {
     const r = StoredRunSummary.safeParse(JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')));
     if (!r.success) return undefined;
-    const d = r.data.dataset as { builtin?: string; id?: string; count?: number };
-    return d.builtin === name || d.id === name ? d.count : undefined;
+    const d = r.data.dataset;
+    return ('builtin' in d ? d.builtin : d.id) === name ? d.count : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The inspection metrics (image ROC AUC, AP, F1-max; pixel ROC AUC and AUPRO where masks exist),
+ * with the run's calibrated settings (model/inspection.json) or else the defaults un-normalised:
+ * on every picture of an inspection test set, or on the scored pictures with --anomalous labels
+ * as the defects. Undefined when neither applies.
+ */
+async function inspectionMeasures(
+  ws: string,
+  runId: string,
+  dir: string,
+  trained: import('../engine/trained-model').TrainedModel,
+  data: Data & { key: string },
+  ds: { images: Uint8Array; labels?: Int32Array; count: number },
+  scored: Array<{ index: number; label: number }>,
+  anomalous: number[] | undefined,
+) {
+  const role = findDatasetId(ws, data.key) ? readDatasetManifest(ws, data.key).inspection : undefined;
+  if (role?.role !== 'test' && !anomalous) return undefined;
+  const { loadInspection, DEFAULT_INSPECTION } = await import('../engine/inspect/calibration');
+  const { inspectImages } = await import('../engine/inspect/inspect');
+  const { inspectionMetrics } = await import('../engine/inspect/metrics');
+  const calibration = loadInspection(path.join(dir, 'model'), runId);
+  const settings = calibration?.settings ?? DEFAULT_INSPECTION;
+  const per = data.shape[0] * data.shape[1] * data.shape[2];
+  if (role?.role === 'test' && ds.labels) {
+    const masks = role.masks ? loadMasks(ws, data.key)?.subarray(0, ds.count * data.shape[0] * data.shape[1]) : undefined;
+    const r = inspectImages(trained, ds.images.subarray(0, ds.count * per), settings, calibration?.normStats, { keepMaps: !!masks });
+    const metrics = inspectionMetrics({
+      scores: r.scores[settings.score],
+      labels: ds.labels,
+      goodLabel: role.goodLabel,
+      labelNames: data.labelNames,
+      ...(masks ? { maps: r.maps, masks, h: r.h, w: r.w } : {}),
+    });
+    return { on: `all ${ds.count} pictures of the test set`, calibrated: !!calibration, settings, metrics };
+  }
+  const images = new Uint8Array(scored.length * per);
+  scored.forEach((s, k) => images.set(ds.images.subarray(s.index * per, (s.index + 1) * per), k * per));
+  const r = inspectImages(trained, images, settings, calibration?.normStats, { keepMaps: false });
+  // anomalous labels are the defects; every other label is good (label 0 of a 0/1 relabelling)
+  const labels = Int32Array.from(scored, (s) => (anomalous!.includes(s.label) ? 1 : 0));
+  const metrics = inspectionMetrics({ scores: r.scores[settings.score], labels, goodLabel: 0, labelNames: ['normal', 'anomalous'] });
+  return { on: `the ${scored.length} scored pictures (never trained on)`, calibrated: !!calibration, settings, metrics };
 }
 
 export async function evaluateCommand(argv: string[], out: (s: string) => void): Promise<number> {
@@ -103,6 +148,7 @@ export async function evaluateCommand(argv: string[], out: (s: string) => void):
     const ds = { images: data.images.subarray(0, n * size), labels: data.labels?.subarray(0, n), count: n, shape: data.shape };
     const e = await evaluateModel(trained.ae, trained.config, ds, { anomalous });
     const name = (l: number) => (l < 0 ? '(none)' : (data.labelNames[l] ?? String(l)));
+    const insp = await inspectionMeasures(ws, values.run, dir, trained, data, ds, e.scores, anomalous);
     if (values.scores) {
       await writeFileAtomicAsync(path.resolve(values.scores), scoresCsv(e));
     }
@@ -114,6 +160,17 @@ export async function evaluateCommand(argv: string[], out: (s: string) => void):
           dataset: values.dataset,
           labelNames: data.labelNames,
           ...rest,
+          ...(insp
+            ? {
+                imageAuroc: insp.metrics.imageAuroc,
+                imageAupr: insp.metrics.imageAupr,
+                f1Max: insp.metrics.f1Max,
+                f1Threshold: insp.metrics.f1Threshold,
+                pixelAuroc: insp.metrics.pixelAuroc ?? null,
+                aupro: insp.metrics.aupro ?? null,
+                inspection: { on: insp.on, calibrated: insp.calibrated, settings: insp.settings, perType: insp.metrics.perType, good: insp.metrics.good, defective: insp.metrics.defective },
+              }
+            : {}),
           histogram,
           worst: scores.slice(0, 20),
           scoresFile: values.scores ? path.resolve(values.scores) : undefined,
@@ -141,7 +198,7 @@ export async function evaluateCommand(argv: string[], out: (s: string) => void):
     );
     for (const l of e.perLabel) {
       const k = e.probes?.labels.indexOf(l.label) ?? -1;
-      const probe = e.probes ? (k >= 0 ? pct(e.probes.linear.codes.perClass[k]) : '–').padStart(8) : '';
+      const probe = e.probes ? (k >= 0 ? pct(e.probes.linear.codes.perClass[k] ?? NaN) : '–').padStart(8) : '';
       out(
         `  ${name(l.label).slice(0, 13).padEnd(14)}${String(l.total).padStart(8)}${String(l.train).padStart(9)}${String(l.count).padStart(8)}${fix(l.mse, 5).padStart(10)}${fix(l.psnr, 2).padStart(8)}${fix(l.ssim, 3).padStart(7)}${probe}`,
       );
@@ -149,6 +206,17 @@ export async function evaluateCommand(argv: string[], out: (s: string) => void):
     if (e.anomaly) {
       out(`Anomaly score = reconstruction MSE; anomalous: ${e.anomaly.anomalous.map(name).join(', ')}`);
       out(`  ROC AUC ${e.anomaly.auc.toFixed(4)} (${e.anomaly.positives} anomalous vs ${e.anomaly.negatives} normal images)`);
+    }
+    if (insp) {
+      const m = insp.metrics;
+      out(
+        `Inspection (${insp.settings.map === 'ssim' ? '1 − SSIM' : 'squared-error'} maps, score ${insp.settings.score}${insp.calibrated ? ', normalised as calibrated' : ', not calibrated: no normalisation'}) on ${insp.on}: ${m.good} good, ${m.defective} defective`,
+      );
+      out(`  ${'defect'.padEnd(14)}${'image AUROC'.padStart(12)}${'AP'.padStart(8)}${'F1-max'.padStart(8)}${'pixel AUROC'.padStart(13)}${'AUPRO'.padStart(8)}`);
+      const f = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v.toFixed(3) : '–');
+      for (const t of [...m.perType, { ...m, name: 'all' }]) {
+        out(`  ${t.name.slice(0, 13).padEnd(14)}${f(t.imageAuroc).padStart(12)}${f(t.imageAupr).padStart(8)}${f(t.f1Max).padStart(8)}${f(t.pixelAuroc).padStart(13)}${f(t.aupro).padStart(8)}`);
+      }
     }
     if (values.scores) out(`Scores of ${e.scores.length} images written to ${path.resolve(values.scores)}`);
     return 0;

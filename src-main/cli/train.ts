@@ -1,27 +1,27 @@
 // `ae-studio train` and `ae-studio runs`: training from a terminal through the same host and trainer
 // process as the window (runs land in <workspace>/runs/ and show up in the studio).
 //   ae-studio train --workspace DIR --dataset NAME --config run.json [--count N] [--json]
+//   ae-studio train --workspace DIR --dataset NAME --preset inspection [--config overrides.json] [--json]
 //   ae-studio train --workspace DIR --resume RUN_ID [--json]
 //   ae-studio runs --workspace DIR [--json]
 // On a terminal `train` draws a progress bar (loss, samples/s, ETA); with --json it prints one JSON
 // object per line and the last one (`"type":"end"`) holds the run id, its final losses and its measures per split.
 // Ctrl-C stops after the current batch, keeps the last checkpoint and prints how to resume.
+// `trainCommand` only orchestrates: plan (planTrain), start or resume through the host, follow the
+// run (followRun, printing with TrainProgress from train-output.ts), stop on Ctrl-C (stopOnSignal), report the end.
 import fs from 'node:fs';
 import path from 'node:path';
 import { BUILTIN_NAMES } from '../datasets/builtins';
 import { listDatasets } from '../datasets/store';
-import { validateConfig, type RunEventPayload, type RunStatusPayload, type RunSummary, type EndMetrics } from '../contract';
+import { validateConfig, type RunEventPayload, type RunStatusPayload, type RunSummary } from '../contract';
 import { createHost, type Host } from '../host';
 import { TrainerSupervisor, forkSpawner } from '../trainer/supervisor';
 import { UsageError } from './errors';
+import type { InspectionFile } from '../engine/inspect/calibration';
+import { RUN_PRESETS, inspectionPreset } from '../contract/inspection';
+import { TrainProgress, fmtLoss, reportEnd, type TrainIO } from './train-output';
 
-/** What `train` prints to: stdout lines, and whether stdout is a terminal (progress bar). */
-export interface TrainIO {
-  out: (s: string) => void;
-  /** Rewrites the current terminal line (progress bar); absent when stdout is not a terminal. */
-  status?: (s: string) => void;
-  err: (s: string) => void;
-}
+export { endMetricsBrief, endMetricsTable, fmtDuration, progressLine, type TrainIO } from './train-output';
 
 export interface TrainOptions {
   workspace: string;
@@ -29,6 +29,8 @@ export interface TrainOptions {
   config?: string;
   count?: string;
   resume?: string;
+  /** `inspection`: the studio's inspection setup (contract/inspection.ts); --config, when given, overrides its fields. After training the run is calibrated (model/inspection.json). */
+  preset?: string;
   json: boolean;
   verbose: boolean;
   /** The trainer bundle (dist-main/trainer.cjs next to cli.cjs). */
@@ -38,7 +40,7 @@ export interface TrainOptions {
 /** The MNIST digits built into the studio (no import needed). */
 const BUILTIN_RUN_DATASET = 'mnist';
 
-type RunDataset = { builtin: 'mnist'; count: number } | { id: string; count?: number };
+export type RunDataset = { builtin: 'mnist'; count: number } | { id: string; count?: number };
 
 /** Finds `name` among the built-in MNIST and the workspace's datasets (by id or by name), or says which there are. */
 export function resolveRunDataset(ws: string, name: string): { dataset: RunDataset; count: number; shape: [number, number, number]; title: string } {
@@ -72,22 +74,52 @@ export function readConfigFile(file: string): { config: Record<string, unknown>;
   return { config: obj };
 }
 
-const fmtNum = (n: number) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: 0 }) : '–');
-const fmtLoss = (n: number | null | undefined) => (n === null || n === undefined || !Number.isFinite(n) ? '–' : n < 0.001 ? n.toExponential(3) : n.toFixed(4));
-export function fmtDuration(sec: number): string {
-  if (!Number.isFinite(sec) || sec < 0) return '–';
-  const s = Math.round(sec);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = String(s % 60).padStart(2, '0');
-  return h ? `${h}:${String(m).padStart(2, '0')}:${r}` : `${m}:${r}`;
+/** What `train` does: start a new run (its config checked against its dataset) or resume one. */
+export type TrainPlan = { resume: string } | { start: { config: Record<string, unknown>; dataset: RunDataset }; title: string };
+
+/** Checks the options and the files they name before anything starts; throws a UsageError saying what is wrong. */
+export function planTrain(o: TrainOptions): TrainPlan {
+  return o.resume ? planResume(o, o.resume) : planStart(o);
 }
 
-/** One progress line: `epoch 2/5 [#####-----] 48% · batch 30/47 · loss 0.0312 · 12,345 samples/s · ETA 0:23`. */
-export function progressLine(e: { epoch: number; epochs: number; batch: number; batches: number; loss: number; samplesPerSec: number; etaSec: number }, width = 24): string {
-  const frac = Math.min(1, Math.max(0, (e.epoch - 1 + e.batch / Math.max(1, e.batches)) / Math.max(1, e.epochs)));
-  const filled = Math.round(frac * width);
-  return `epoch ${e.epoch}/${e.epochs} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(frac * 100)).padStart(3)}% · batch ${e.batch}/${e.batches} · loss ${fmtLoss(e.loss)} · ${fmtNum(e.samplesPerSec)} samples/s · ETA ${fmtDuration(e.etaSec)}`;
+function planResume(o: TrainOptions, runId: string): TrainPlan {
+  const ws = o.workspace;
+  if (o.config || o.dataset) throw new UsageError('--resume continues a run with its own config and dataset; leave out --config and --dataset.');
+  if (!/^[a-z0-9-]{1,64}$/.test(runId)) throw new UsageError(`'${runId}' is not a run id (see 'ae-studio runs --workspace ${ws}').`);
+  if (!fs.existsSync(path.join(ws, 'runs', runId, 'run.json'))) throw new UsageError(`There is no run '${runId}' in ${ws} (see 'ae-studio runs --workspace ${ws}').`, false);
+  return { resume: runId };
+}
+
+function planStart(o: TrainOptions): TrainPlan {
+  const ws = o.workspace;
+  if (o.preset !== undefined && !(RUN_PRESETS as readonly string[]).includes(o.preset)) throw new UsageError(`--preset must be one of: ${RUN_PRESETS.join(', ')}.`);
+  if (!o.config && !o.preset) throw new UsageError('--config run.json is required (the run settings the Model view shows; or --preset inspection, or --resume RUN_ID).');
+  const file = o.config ? readConfigFile(path.resolve(o.config)) : { config: {} as Record<string, unknown>, dataset: undefined };
+  const fileDataset = file.dataset && typeof file.dataset === 'object' ? (file.dataset as { id?: string; builtin?: string; count?: unknown }) : undefined;
+  const name = o.dataset ?? fileDataset?.id ?? fileDataset?.builtin;
+  if (!name) throw new UsageError(`--dataset NAME is required (${BUILTIN_RUN_DATASET} or a dataset of the workspace; see 'ae-studio datasets --workspace ${ws}').`);
+  const found = resolveRunDataset(ws, name);
+  let countOption = o.count;
+  const fileCount = (file.dataset as { count?: unknown } | undefined)?.count;
+  if (countOption === undefined && typeof fileCount === 'number' && Number.isInteger(fileCount) && fileCount > 0) countOption = String(Math.min(fileCount, found.count));
+  let count = found.count;
+  if (countOption !== undefined) {
+    const n = Number(countOption);
+    const min = 'builtin' in found.dataset ? 100 : 10;
+    if (!Number.isInteger(n) || n < min || n > found.count) throw new UsageError(`--count must be a whole number from ${min} to ${found.count} (the images in ${found.title}).`);
+    count = n;
+  }
+  const dataset: RunDataset = 'builtin' in found.dataset ? { builtin: 'mnist', count } : { id: found.dataset.id, ...(countOption !== undefined ? { count } : {}) };
+  const preset = o.preset === 'inspection' ? (inspectionPreset(found.shape) as Record<string, unknown>) : {};
+  const config = { ...preset, ...file.config, inputShape: file.config.inputShape ?? found.shape };
+  const checked = validateConfig(config, { count, shape: found.shape });
+  if (!checked.ok) {
+    throw new UsageError(
+      `The config ${o.config ? `in ${o.config}` : `of --preset ${o.preset}`} cannot train on ${found.title}:\n${checked.errors.map((e) => `  ${e.field}: ${e.message}`).join('\n')}`,
+      false,
+    );
+  }
+  return { start: { config, dataset }, title: found.title };
 }
 
 function makeHost(ws: string, trainerEntry: string, verbose: boolean, err: (s: string) => void): { host: Host; trainer: TrainerSupervisor } {
@@ -103,209 +135,121 @@ async function call<T>(host: Host, name: string, payload: unknown): Promise<T> {
   return env.result as T;
 }
 
+/**
+ * Follows the host's events for one run: run events go to `onEvent`, and `ended` resolves with the
+ * run's final status. Events can arrive before runs:start answers with the run's id: they wait
+ * until `announce(runId)` (the run's first line is out) and are then handled in order.
+ */
+function followRun(host: Host, onEvent: (p: RunEventPayload) => void): { ended: Promise<RunStatusPayload>; announce: (runId: string) => void } {
+  let runId = '';
+  let announced = false;
+  const early: Array<[string, unknown]> = [];
+  let resolveEnd: (p: RunStatusPayload) => void = () => undefined;
+  const ended = new Promise<RunStatusPayload>((resolve) => (resolveEnd = resolve));
+  const handle = (name: string, payload: unknown) => {
+    if (name === 'runs:event') {
+      const p = payload as RunEventPayload;
+      if (runId && p.runId !== runId) return;
+      onEvent(p);
+    } else if (name === 'runs:status') {
+      const p = payload as RunStatusPayload;
+      if (runId && p.runId !== runId) return;
+      if (p.status === 'completed' || p.status === 'stopped' || p.status === 'failed') resolveEnd(p);
+    }
+  };
+  host.subscribe((name, payload) => {
+    if (!announced) early.push([name, payload]);
+    else handle(name, payload);
+  });
+  return {
+    ended,
+    announce(id) {
+      runId = id;
+      announced = true;
+      for (const [n, p] of early.splice(0)) handle(n, p);
+    },
+  };
+}
+
+/**
+ * Ctrl-C (and SIGTERM) stop the run after the current batch; a second Ctrl-C quits at once (the
+ * last checkpoint is kept). `stop` is called once the run has an id (`setRun`).
+ */
+function stopOnSignal(host: Host, io: TrainIO, json: boolean, clearStatus: () => void) {
+  let runId = '';
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) {
+      io.err('Stopping now; the last checkpoint is kept.');
+      process.exit(130);
+    }
+    stopping = true;
+    clearStatus();
+    if (!json) io.err('Stopping after the current batch (Ctrl-C again to quit at once)…');
+    if (runId) void host.dispatch('runs:stop', { runId });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    /** Whether the user asked to stop. */
+    stopping: () => stopping,
+    /** The run now has an id; a Ctrl-C that came before it stops it now. */
+    setRun(id: string) {
+      runId = id;
+      if (stopping) void host.dispatch('runs:stop', { runId });
+    },
+    release() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
 /** `ae-studio train`: resolves to the exit code (0 completed, 1 failed, 130 stopped with Ctrl-C). */
+/** An inspection run is calibrated once trained (model/inspection.json): by the trainer on an inspection set, else here. */
+async function calibrated(ws: string, runId: string): Promise<{ file: InspectionFile; lines: string[] } | undefined> {
+  const { loadInspection } = await import('../engine/inspect/calibration');
+  const { calibrateRun, describeInspection } = await import('./inspect');
+  const file = loadInspection(path.join(ws, 'runs', runId, 'model'), runId) ?? (await calibrateRun(ws, runId));
+  return file ? { file, lines: describeInspection(file) } : undefined;
+}
+
 export async function trainCommand(o: TrainOptions, io: TrainIO): Promise<number> {
   const ws = o.workspace;
-  let start: { config: Record<string, unknown>; dataset: RunDataset } | undefined;
-  let title = '';
-  if (o.resume) {
-    if (o.config || o.dataset) throw new UsageError('--resume continues a run with its own config and dataset; leave out --config and --dataset.');
-    const runJson = path.join(ws, 'runs', o.resume, 'run.json');
-    if (!/^[a-z0-9-]{1,64}$/.test(o.resume)) throw new UsageError(`'${o.resume}' is not a run id (see 'ae-studio runs --workspace ${ws}').`);
-    if (!fs.existsSync(runJson)) throw new UsageError(`There is no run '${o.resume}' in ${ws} (see 'ae-studio runs --workspace ${ws}').`, false);
-  } else {
-    if (!o.config) throw new UsageError('--config run.json is required (the run settings the Model view shows; or --resume RUN_ID).');
-    const file = readConfigFile(path.resolve(o.config));
-    const name =
-      o.dataset ?? (file.dataset && typeof file.dataset === 'object' ? ((file.dataset as { id?: string; builtin?: string }).id ?? (file.dataset as { builtin?: string }).builtin) : undefined);
-    if (!name) throw new UsageError(`--dataset NAME is required (${BUILTIN_RUN_DATASET} or a dataset of the workspace; see 'ae-studio datasets --workspace ${ws}').`);
-    const found = resolveRunDataset(ws, name);
-    let count = found.count;
-    const fileCount = (file.dataset as { count?: unknown } | undefined)?.count;
-    if (o.count === undefined && typeof fileCount === 'number' && Number.isInteger(fileCount) && fileCount > 0) o = { ...o, count: String(Math.min(fileCount, found.count)) };
-    if (o.count !== undefined) {
-      const n = Number(o.count);
-      const min = 'builtin' in found.dataset ? 100 : 10;
-      if (!Number.isInteger(n) || n < min || n > found.count) throw new UsageError(`--count must be a whole number from ${min} to ${found.count} (the images in ${found.title}).`);
-      count = n;
-    }
-    const dataset: RunDataset = 'builtin' in found.dataset ? { builtin: 'mnist', count } : { id: found.dataset.id, ...(o.count !== undefined ? { count } : {}) };
-    const config = { ...file.config, inputShape: file.config.inputShape ?? found.shape };
-    const checked = validateConfig(config, { count, shape: found.shape });
-    if (!checked.ok) {
-      throw new UsageError(`The config in ${o.config} cannot train on ${found.title}:\n${checked.errors.map((e) => `  ${e.field}: ${e.message}`).join('\n')}`, false);
-    }
-    start = { config, dataset };
-    title = found.title;
-  }
-
+  const plan = planTrain(o);
   fs.mkdirSync(ws, { recursive: true });
   const { host } = makeHost(ws, o.trainerEntry, o.verbose, io.err);
-  const json = (obj: unknown) => io.out(JSON.stringify(obj));
-  let runId = o.resume ?? '';
-  let lastEpoch: Extract<RunEventPayload['event'], { type: 'epoch' }> | undefined;
-  let lastBatchAt = 0;
-  let statusShown = false;
-  const clearStatus = () => {
-    if (statusShown && io.status) io.status('');
-    statusShown = false;
-  };
-  const started = Date.now();
-  let stopping = false;
-  let announced = false;
-  let replayEarly = () => undefined as void;
-  let onSigint: (() => void) | undefined;
-
+  const progress = new TrainProgress(io, o.json, 'start' in plan ? Number(plan.start.config.epochs ?? 0) : 0);
+  const startedAt = Date.now();
+  let signals: ReturnType<typeof stopOnSignal> | undefined;
   try {
-    const ended = new Promise<RunStatusPayload>((resolve) => {
-      // Events can arrive before runs:start answers: they wait until the run's first line is out.
-      const early: Array<[string, unknown]> = [];
-      replayEarly = () => {
-        for (const [n, p] of early.splice(0)) handle(n, p);
-      };
-      host.subscribe((name, payload) => {
-        if (!announced) early.push([name, payload]);
-        else handle(name, payload);
-      });
-      const handle = (name: string, payload: unknown) => {
-        if (name === 'runs:event') {
-          const p = payload as RunEventPayload;
-          if (runId && p.runId !== runId) return;
-          const e = p.event;
-          if (e.type === 'batch') {
-            const now = Date.now();
-            if (o.json) {
-              if (now - lastBatchAt >= 1000) {
-                lastBatchAt = now;
-                json({ runId: p.runId, ...e });
-              }
-            } else if (io.status && now - lastBatchAt >= 100) {
-              lastBatchAt = now;
-              io.status(progressLine({ ...e, epochs: lastEpoch?.epochs ?? Number(start?.config.epochs ?? 0) }));
-              statusShown = true;
-            }
-          } else if (e.type === 'epoch') {
-            lastEpoch = e;
-            if (o.json) json({ runId: p.runId, ...e });
-            else {
-              clearStatus();
-              io.out(
-                `epoch ${e.epoch}/${e.epochs}  loss ${fmtLoss(e.loss)}  val ${fmtLoss(e.valLoss)}  ${fmtNum(e.samplesPerSec)} samples/s  ${fmtDuration(e.elapsedSec)} elapsed  ETA ${fmtDuration(e.etaSec)}`,
-              );
-            }
-          } else if (e.type === 'step') {
-            if (o.json) json({ runId: p.runId, ...e });
-            else if (e.fallback) {
-              clearStatus();
-              io.err(
-                `Note: this run trains ${e.step === 'tfjs' ? "with tfjs's own (much slower) step" : 'kernel by kernel instead of as one TensorFlow graph (slower)'}: ${e.reason ?? 'no reason given'}.`,
-              );
-            }
-          } else if (e.type === 'stopped' && e.reason === 'early-stopping' && !o.json) {
-            clearStatus();
-            io.out(e.message);
-          }
-        } else if (name === 'runs:status') {
-          const p = payload as RunStatusPayload;
-          if (runId && p.runId !== runId) return;
-          if (p.status === 'completed' || p.status === 'stopped' || p.status === 'failed') resolve(p);
-        }
-      };
-    });
-
-    onSigint = () => {
-      if (stopping) {
-        io.err('Stopping now; the last checkpoint is kept.');
-        process.exit(130);
-      }
-      stopping = true;
-      clearStatus();
-      if (!o.json) io.err('Stopping after the current batch (Ctrl-C again to quit at once)…');
-      if (runId) void host.dispatch('runs:stop', { runId });
-    };
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
-
-    if (start) {
-      if (!o.json) io.out(`Training on ${title} in ${ws} …`);
-      ({ runId } = await call<{ runId: string }>(host, 'runs:start', start));
+    const follow = followRun(host, (p) => progress.onEvent(p));
+    signals = stopOnSignal(host, io, o.json, () => progress.clearStatus());
+    let runId: string;
+    if ('start' in plan) {
+      if (!o.json) io.out(`Training on ${plan.title} in ${ws} …`);
+      ({ runId } = await call<{ runId: string }>(host, 'runs:start', plan.start));
     } else {
+      runId = plan.resume;
+      signals.setRun(runId); // a Ctrl-C while the resume is asked for stops it at once
       await call(host, 'runs:resume', { runId });
       if (!o.json) io.out(`Resuming ${runId} …`);
     }
-    if (o.json) json({ type: 'start', runId, resumed: !!o.resume, workspace: ws });
+    if (o.json) io.out(JSON.stringify({ type: 'start', runId, resumed: !!o.resume, workspace: ws }));
     else io.out(`Run ${runId}`);
-    announced = true;
-    replayEarly();
-    if (stopping) void host.dispatch('runs:stop', { runId }); // Ctrl-C came before the run had an id
+    follow.announce(runId);
+    signals.setRun(runId);
 
-    const end = await ended;
-    clearStatus();
+    const end = await follow.ended;
+    progress.clearStatus();
     const list = await call<RunSummary[]>(host, 'runs:list', {});
     const run = list.find((r) => r.runId === runId);
-    const loss = run?.history.loss.at(-1) ?? null;
-    const valLoss = run?.history.valLoss.at(-1) ?? null;
-    const resumeCmd = `ae-studio train --workspace ${ws} --resume ${runId}`;
-    const canResume = end.status !== 'completed' && end.epochsDone > 0;
-    if (o.json) {
-      json({
-        type: 'end',
-        runId,
-        status: end.status,
-        message: end.message ?? null,
-        epochsDone: end.epochsDone,
-        loss,
-        valLoss,
-        samplesPerSec: lastEpoch?.samplesPerSec ?? null,
-        elapsedSec: (Date.now() - started) / 1000,
-        runDir: path.join(ws, 'runs', runId),
-        ...(run?.metrics ? { metrics: endMetricsBrief(run.metrics) } : {}),
-        ...(end.status !== 'completed' ? { resume: resumeCmd } : {}),
-      });
-    } else if (end.status === 'completed') {
-      io.out(`Done: ${runId} trained ${end.epochsDone} epoch${end.epochsDone === 1 ? '' : 's'}, loss ${fmtLoss(loss)}, validation loss ${fmtLoss(valLoss)}.${end.message ? ` ${end.message}` : ''}`);
-      if (run?.metrics) for (const line of endMetricsTable(run.metrics)) io.out(line);
-      io.out(`The model is in ${path.join(ws, 'runs', runId, 'model')}; export it with: ae-studio export --workspace ${ws} --run ${runId} --format onnx --out model.onnx`);
-    } else if (end.status === 'stopped') {
-      io.out(
-        `Stopped: ${runId} after epoch ${end.epochsDone}.${canResume ? ` The checkpoint of epoch ${end.epochsDone} is kept.` : ' No epoch had finished, so resuming starts it from the beginning.'}`,
-      );
-      io.out(`Continue with: ${resumeCmd}`);
-    } else {
-      io.err(`The run ${runId} failed: ${end.message ?? 'no reason given'}`);
-      if (canResume) io.err(`Continue from epoch ${end.epochsDone} with: ${resumeCmd}`);
-    }
-    return end.status === 'completed' ? 0 : end.status === 'stopped' && stopping ? 130 : end.status === 'stopped' ? 0 : 1;
+    const inspection = end.status === 'completed' && o.preset === 'inspection' ? await calibrated(ws, runId) : undefined;
+    return reportEnd(io, { workspace: ws, json: o.json, stoppedByUser: signals.stopping(), startedAt, inspection }, end, run, progress.lastEpoch);
   } finally {
-    if (onSigint) {
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
-    }
+    signals?.release();
     await host.dispose();
   }
-}
-
-const SPLITS = [
-  ['train', 'training'],
-  ['val', 'validation'],
-  ['test', 'test'],
-] as const;
-
-/** The end-of-run measures per split without the per-label lists (`ae-studio runs --json` has those). */
-export function endMetricsBrief(m: EndMetrics): Record<string, { count: number; loss: number; mse: number; psnr: number; ssim: number } | null> {
-  return Object.fromEntries(SPLITS.map(([k]) => [k, m[k] ? { count: m[k].count, loss: m[k].loss, mse: m[k].mse, psnr: m[k].psnr, ssim: m[k].ssim } : null]));
-}
-
-/** The end-of-run measures as a small table: training, validation and (when the run kept one) test images side by side. */
-export function endMetricsTable(m: EndMetrics): string[] {
-  const rows = SPLITS.flatMap(([k, title]) => (m[k] ? [[title, m[k]] as const] : []));
-  return [
-    `  ${'measured on'.padEnd(12)}${'images'.padStart(8)}${'loss'.padStart(10)}${'MSE'.padStart(10)}${'PSNR'.padStart(9)}${'SSIM'.padStart(7)}`,
-    ...rows.map(
-      ([title, s]) =>
-        `  ${title.padEnd(12)}${fmtNum(s.count).padStart(8)}${fmtLoss(s.loss).padStart(10)}${fmtLoss(s.mse).padStart(10)}${`${s.psnr.toFixed(2)} dB`.padStart(9)}${s.ssim.toFixed(3).padStart(7)}`,
-    ),
-  ];
 }
 
 /** `ae-studio runs`: every run of the workspace, newest first, with status, config and final metrics. */
@@ -336,14 +280,14 @@ export async function runsCommand(o: { workspace: string; json: boolean; trainer
     const table = [
       ['RUN', 'STATUS', 'MODEL', 'DATASET', 'EPOCHS', 'LOSS', 'VAL LOSS', 'STARTED'],
       ...rows.map((r) => {
-        const c = r.config as { kind?: string; latentDim?: number; epochs?: number };
-        const model = c.kind ? `${c.kind}, ${c.latentDim ?? '?'}-d code` : '–';
+        const c = r.config;
+        const model = c ? `${c.kind}, ${c.latentDim}-d code` : '–';
         return [
           r.runId,
-          r.status,
+          r.status === 'training-elsewhere' ? 'training elsewhere' : r.status,
           model,
           r.datasetName,
-          `${r.epochsDone}/${c.epochs ?? '?'}`,
+          `${r.epochsDone}/${c?.epochs ?? '?'}`,
           fmtLoss(r.final.loss),
           fmtLoss(r.final.valLoss),
           r.startedAt ? new Date(r.startedAt).toISOString().slice(0, 16).replace('T', ' ') : '–',
@@ -358,7 +302,7 @@ export async function runsCommand(o: { workspace: string; json: boolean; trainer
           .join('  ')
           .trimEnd(),
       );
-    for (const r of rows) if (r.message && (r.status === 'failed' || r.status === 'damaged' || r.status === 'stopped')) out(`  ${r.runId}: ${r.message}`);
+    for (const r of rows) if (r.message && (r.status === 'failed' || r.status === 'damaged' || r.status === 'stopped' || r.status === 'training-elsewhere')) out(`  ${r.runId}: ${r.message}`);
     return 0;
   } finally {
     await host.dispose();

@@ -8,10 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { validateConfig, type ModelConfig } from '../engine/config';
 import { buildAutoencoder, type Autoencoder } from '../engine/models';
-import { splitIndices, type Dataset } from '../engine/data';
-import { loadAutoencoder } from '../engine/persist';
+import { type Dataset } from '../engine/data';
+import { RunImages } from '../engine/run/images';
+import { loadAutoencoder, readOptimizerSpecs } from '../engine/persist';
 import { readableDir } from '../fs-safety/atomic';
-import { CheckpointState } from '../contract/runs';
+import { RunCheckpointState } from '../contract/runs';
 import { writeFolderAtomic, type ExportResult } from '../formats/output';
 import { jobPlan, planWeights, toTorchLayout, type JobPlan, type PlanWeight } from '../engine/layer-plan';
 import { writeSafetensors, type TensorToWrite } from './safetensors';
@@ -25,7 +26,7 @@ export class JobError extends Error {
 }
 
 export interface ExportJobOptions {
-  /** The run's config (a ModelConfig input; validated here against the dataset). */
+  /** The run's config, or a config file's (unchecked input: validated here against the dataset). */
   config: unknown;
   /** The run's images (uint8 0..255 or float 0..1) and labels. */
   dataset: Dataset;
@@ -54,14 +55,17 @@ const isJobFolder = (dir: string) => {
   }
 };
 
-/** Fields a later studio may add that jobs do not train yet: refused rather than silently ignored. */
+/** The objectives train.py trains (its KNOWN_LOSSES); another one is refused rather than trained differently. */
+export const JOB_LOSSES: readonly string[] = ['mse', 'bce'];
+
+/**
+ * Options a later studio may add that jobs do not train yet: refused, naming the option and the
+ * nearest setting that runs on a cluster, rather than silently ignored.
+ */
 function unsupported(c: ModelConfig): string | undefined {
-  const x = c as unknown as Record<string, unknown>;
-  if (typeof x.testSplit === 'number' && x.testSplit > 0) return 'a test split';
-  if (Array.isArray(x.excludeLabels) && x.excludeLabels.length > 0) return 'excluded labels';
-  if (x.balanceClasses === true) return 'class-balanced sampling';
-  const a = x.augment as { flip?: boolean; shift?: number; rotate?: number; brightness?: number } | undefined;
-  if (a && (a.flip || (a.shift ?? 0) > 0 || (a.rotate ?? 0) > 0 || (a.brightness ?? 0) > 0)) return 'augmentation';
+  const loss: string = c.loss;
+  const title = loss === 'l2+ssim' ? 'L2 + SSIM' : loss.toUpperCase();
+  if (!JOB_LOSSES.includes(loss)) return `this configuration uses the ${title} loss, which cluster jobs do not train yet; the nearest that does is the MSE loss (loss 'mse')`;
   return undefined;
 }
 
@@ -86,7 +90,7 @@ export function weightsToTorch(ae: Autoencoder, plan: JobPlan): Array<{ wt: Plan
 
 interface StudioCheckpoint {
   ae: Autoencoder;
-  state: { epochsDone: number; history: { loss: number[]; valLoss: Array<number | null> }; bestValLoss: number | null; sinceBest: number };
+  state: RunCheckpointState;
   iterations: number;
   /** slots[k][i]: optimizer slot k of weight i (tfjs layout), empty for a fresh optimizer. */
   slots: Float32Array[][];
@@ -96,13 +100,13 @@ async function readStudioCheckpoint(dir: string, c: ModelConfig, nWeights: numbe
   const ckpt = readableDir(dir);
   if (!ckpt || !fs.existsSync(path.join(ckpt, 'state.json')))
     throw new JobError(`there is no checkpoint to continue from (${dir} is missing): train the run for an epoch first, or export without --from-checkpoint`);
-  const parsed = CheckpointState.safeParse(JSON.parse(fs.readFileSync(path.join(ckpt, 'state.json'), 'utf8')));
+  const parsed = RunCheckpointState.safeParse(JSON.parse(fs.readFileSync(path.join(ckpt, 'state.json'), 'utf8')));
   if (!parsed.success) {
     const i = parsed.error.issues[0];
     throw new JobError(`the run's checkpoint state.json is damaged (${i?.path.join('.') || 'the file'}: ${i?.message}); export without --from-checkpoint`);
   }
-  const state: StudioCheckpoint['state'] = parsed.data;
-  const { specs } = JSON.parse(fs.readFileSync(path.join(ckpt, 'optimizer.json'), 'utf8')) as { specs: Array<{ name: string; shape: number[] }> };
+  const state = parsed.data;
+  const specs = readOptimizerSpecs(ckpt);
   const ae = await loadAutoencoder(ckpt);
   let iterations = 0;
   const slots: Float32Array[][] = [];
@@ -137,7 +141,11 @@ export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult
   if (!checked.ok) throw new JobError(`the configuration cannot train on this dataset: ${checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
   const c = checked.config;
   const missing = unsupported(c);
-  if (missing) throw new JobError(`this configuration uses ${missing}, which cluster jobs do not train yet`);
+  if (missing) throw new JobError(missing);
+  // The studio's own split (its seed, validation and test shares, left-out labels), as its trainer makes it.
+  const images0 = RunImages.plan(c, ds);
+  if (typeof images0 === 'string') throw new JobError(images0);
+  const split = images0.split;
   let plan: JobPlan;
   try {
     plan = jobPlan(c);
@@ -175,10 +183,9 @@ export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult
   }
   const labelNames = (opts.labelNames ?? []).slice();
   for (let i = labelNames.length; i <= maxLabel; i++) labelNames.push(String(i));
-  const split = splitIndices(ds.count, c.validationSplit, c.seed);
   const history = ckpt ? { loss: ckpt.state.history.loss.slice(), valLoss: ckpt.state.history.valLoss.slice() } : { loss: [], valLoss: [] };
   const startEpoch = ckpt?.state.epochsDone ?? 0;
-  const datasetBytes = images.byteLength + labels.byteLength + (split.train.byteLength + split.val.byteLength);
+  const datasetBytes = images.byteLength + labels.byteLength + (split.train.byteLength + split.val.byteLength + split.test.byteLength);
 
   const job: JobJson = {
     format: JOB_FORMAT,
@@ -186,15 +193,15 @@ export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult
     name: opts.name,
     createdAt: new Date().toISOString(),
     source: { runId: opts.runId ?? null, fromCheckpoint: !!ckpt, dataset: opts.datasetSpec, datasetName: opts.datasetName, labelNames },
-    config: c as unknown as Record<string, unknown>,
-    model: plan as unknown as Record<string, unknown>,
+    config: c,
+    model: plan,
     weights: wts.map((x) => ({ key: x.key, shape: x.shape })),
     startEpoch,
     epochs: c.epochs,
     history,
     bestValLoss: ckpt?.state.bestValLoss ?? null,
     sinceBest: ckpt?.state.sinceBest ?? 0,
-    dataset: { file: JOB_FILES.dataset, count: ds.count, shape: ds.shape, train: split.train.length, val: split.val.length, bytes: datasetBytes },
+    dataset: { file: JOB_FILES.dataset, count: ds.count, shape: ds.shape, train: split.train.length, val: split.val.length, test: split.test.length, bytes: datasetBytes },
     init: { model: JOB_FILES.initModel, ...(slotTensors.length ? { optimizer: JOB_FILES.initOptimizer } : {}), iterations: ckpt?.iterations ?? 0 },
   };
   const texts = {
@@ -205,6 +212,7 @@ export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult
     images: ds.count,
     trainImages: split.train.length,
     valImages: split.val.length,
+    testImages: split.test.length,
     parameters: plan.parameters,
     datasetBytes,
     fromCheckpoint: !!ckpt,
@@ -228,6 +236,7 @@ export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult
           { name: 'labels', dtype: 'I32', shape: [ds.count], data: labels },
           { name: 'train_index', dtype: 'I32', shape: [split.train.length], data: split.train },
           { name: 'val_index', dtype: 'I32', shape: [split.val.length], data: split.val },
+          { name: 'test_index', dtype: 'I32', shape: [split.test.length], data: split.test },
         ],
         meta,
       );

@@ -22,6 +22,7 @@ export const JOB_FILES = {
   checkpointOld: 'out/checkpoint.old',
   metrics: 'out/metrics.jsonl',
   done: 'out/done.json',
+  progress: 'out/progress.json',
 } as const;
 
 const finite = z.number().finite();
@@ -70,6 +71,8 @@ export const JobJson = z
         shape: z.tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)]),
         train: count,
         val: count,
+        /** Images of the test split (measured once at the end); absent in jobs written before it. */
+        test: count.optional(),
         bytes: count,
       })
       .strict(),
@@ -100,7 +103,7 @@ export const EpochRecord = z
 export type EpochRecord = z.infer<typeof EpochRecord>;
 
 /** out/checkpoint/state.json, written by train.py with every checkpoint. */
-export const CheckpointState = z
+export const JobCheckpointState = z
   .object({
     format: z.literal(JOB_FORMAT),
     version: z.literal(JOB_VERSION),
@@ -115,11 +118,47 @@ export const CheckpointState = z
     resumedFrom: count.nullable(),
   })
   .passthrough();
-export type CheckpointState = z.infer<typeof CheckpointState>;
+export type JobCheckpointState = z.infer<typeof JobCheckpointState>;
 
 /** out/done.json: the job trained all its epochs (or stopped early). */
-export const DoneJson = z.object({ format: z.literal(JOB_FORMAT), epochsDone: count, reason: z.enum(['done', 'early-stopping']), message: z.string().max(2000) }).passthrough();
+export const TestMetricsJson = z
+  .object({
+    count: z.number().int().min(1),
+    loss: finite,
+    mse: finite,
+    psnr: finite,
+    perLabel: z.array(z.object({ label: count, count: z.number().int().min(1), mse: finite }).passthrough()).max(100_000),
+  })
+  .passthrough();
+
+export const DoneJson = z
+  .object({
+    format: z.literal(JOB_FORMAT),
+    epochsDone: count,
+    reason: z.enum(['done', 'early-stopping']),
+    message: z.string().max(2000),
+    /** train.py's measurement of the test split at the end (jobs with a test split). */
+    test: TestMetricsJson.optional(),
+  })
+  .passthrough();
 export type DoneJson = z.infer<typeof DoneJson>;
+
+/** out/progress.json: where the job is, rewritten atomically when it starts, after every epoch and at the end. */
+export const ProgressJson = z
+  .object({
+    format: z.literal(JOB_FORMAT),
+    status: z.enum(['training', 'done', 'failed']),
+    epochsDone: count,
+    startEpoch: count,
+    targetEpoch: count,
+    worldSize: z.number().int().min(1).max(1_000_000),
+    restart: count,
+    time: z.string().max(64),
+    lastEpochSeconds: finite.nonnegative().optional(),
+    message: z.string().max(2000).optional(),
+  })
+  .passthrough();
+export type ProgressJson = z.infer<typeof ProgressJson>;
 
 /** The optimizer slots train.py keeps per weight, in tfjs's order and names (fast/optimizer.ts). */
 export function optimizerSlots(optimizer: string, momentum: number): string[] {

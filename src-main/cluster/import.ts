@@ -16,15 +16,18 @@ import { z } from 'zod';
 import { tf } from '../engine/tf';
 import { validateConfig, type ModelConfig } from '../engine/config';
 import { buildAutoencoder } from '../engine/models';
+import { klBetaAt } from '../engine/objective';
 import { writeDirAtomic, writeJsonAtomic } from '../fs-safety/atomic';
 import { saveAutoencoder } from '../engine/persist';
 import { fitLatentStats } from '../engine/latent-stats';
-import { BatchSource } from '../engine/data';
+import { BatchSource, labelCounts } from '../engine/data';
+import { measureSplit } from '../engine/run/measure';
+import type { EndMetrics } from '../engine/train';
 import { TrainedModel } from '../engine/trained-model';
 import { fileInside as fileInsideDir, readJsonCapped } from '../fs-safety/safe-read';
 import { jobPlan, planWeights, toTfLayout, type JobPlan, type PlanWeight } from '../engine/layer-plan';
 import { checkExpected, MAX_HEADER_BYTES, readF32, readRaw, readSafetensorsHeader, SafetensorsError, type SafeHeader } from './safetensors';
-import { CheckpointState, DoneJson, JOB_FILES, JOB_FORMAT, JOB_VERSION, JobJson, optimizerSlots, type EpochRecord } from './format';
+import { JobCheckpointState, DoneJson, JOB_FILES, JOB_FORMAT, JOB_VERSION, JobJson, optimizerSlots, type EpochRecord } from './format';
 
 /** A job folder that cannot be imported (incomplete, another version, weights that do not fit…). */
 export class JobImportError extends Error {
@@ -57,7 +60,7 @@ export interface ReadJob {
   plan: JobPlan;
   /** The checkpoint folder read (out/checkpoint, or out/checkpoint.old after a crash between renames). */
   checkpoint: string;
-  state: CheckpointState;
+  state: JobCheckpointState;
   done?: DoneJson;
   /** Weights in PyTorch's layout, by state_dict key. */
   weights: Map<string, Float32Array>;
@@ -93,7 +96,7 @@ export function readJob(dir: string): ReadJob {
   if (!ckptRel) {
     throw new JobImportError(`The job has not trained yet: ${JOB_FILES.checkpoint}/state.json is missing. Run launch.sh (see README.md), then copy its out/ folder back into ${dir}.`);
   }
-  const state = readJson(dir, `${ckptRel}/state.json`, 64 * MiB, CheckpointState, 'the checkpoint state');
+  const state = readJson(dir, `${ckptRel}/state.json`, 64 * MiB, JobCheckpointState, 'the checkpoint state');
   if (state.history.loss.length !== state.epochsDone || state.history.valLoss.length !== state.epochsDone) {
     throw new JobImportError(`the checkpoint state says ${state.epochsDone} epochs but its history has ${state.history.loss.length}; the checkpoint is damaged.`);
   }
@@ -154,6 +157,8 @@ export interface JobDataset {
   count: number;
   train: Int32Array;
   val: Int32Array;
+  /** The test split (empty for jobs without one, and for jobs written before test splits). */
+  test: Int32Array;
 }
 
 /** The job's own images (data/dataset.safetensors), checked against job.json before they are read. */
@@ -165,8 +170,9 @@ export function readJobDataset(r: ReadJob): JobDataset {
     { name: 'labels', shape: [d.count], dtype: 'I32' as const },
     { name: 'train_index', shape: [d.train], dtype: 'I32' as const },
     { name: 'val_index', shape: [d.val], dtype: 'I32' as const },
+    ...(d.test !== undefined ? [{ name: 'test_index', shape: [d.test], dtype: 'I32' as const }] : []),
   ];
-  const dataBytes = d.count * h * w * c + 4 * (d.count + d.train + d.val);
+  const dataBytes = d.count * h * w * c + 4 * (d.count + d.train + d.val + (d.test ?? 0));
   let hd: SafeHeader;
   try {
     hd = readSafetensorsHeader(fileInside(r.dir, JOB_FILES.dataset, 'the dataset'), { maxFileBytes: 8 + MAX_HEADER_BYTES + dataBytes, label: JOB_FILES.dataset });
@@ -183,16 +189,18 @@ export function readJobDataset(r: ReadJob): JobDataset {
   const labels = i32('labels');
   const train = i32('train_index');
   const val = i32('val_index');
+  const test = d.test !== undefined ? i32('test_index') : new Int32Array(0);
   for (const [name, idx] of [
     ['train_index', train],
     ['val_index', val],
+    ['test_index', test],
   ] as const) {
     for (let i = 0; i < idx.length; i++) if (idx[i] < 0 || idx[i] >= d.count) throw new JobImportError(`${JOB_FILES.dataset}: ${name} holds ${idx[i]}, outside the ${d.count} images.`);
   }
   const labelNames = r.job.source.labelNames.length ? r.job.source.labelNames : [''];
   for (let i = 0; i < labels.length; i++)
     if (labels[i] < 0 || labels[i] >= labelNames.length) throw new JobImportError(`${JOB_FILES.dataset}: label ${labels[i]} of image ${i} has no name in job.json.`);
-  return { images, labels, labelNames, shape: d.shape, count: d.count, train, val };
+  return { images, labels, labelNames, shape: d.shape, count: d.count, train, val, test };
 }
 
 export interface ImportedJob {
@@ -205,6 +213,10 @@ export interface ImportedJob {
   message: string;
   job: JobJson;
   dataset: JobDataset;
+  /** A finished job measured as the studio measures a finished run (tfjs, on the job's own split): training, validation and test. */
+  metrics?: EndMetrics;
+  /** train.py's own measurement of the test split (out/done.json), when the job has one. */
+  jobTest?: NonNullable<DoneJson['test']>;
 }
 
 /** Puts PyTorch weights (by state_dict key) into the studio's model, checking each against the plan. */
@@ -239,10 +251,22 @@ export async function importJobAsRun(dir: string, runDir: string): Promise<Impor
     setTorchWeights(ae, wts, (wt) => r.weights.get(wt.key)!);
     // The training images batch by batch, as the trainer reads them (u8 / 255, no float copy of them all).
     const latentStats = await fitLatentStats(ae, new BatchSource(dataset, dataset.train, config.batchSize), config.batchSize);
+    // a finished job is measured like a finished run (engine/run/measure.ts endOfRunMetrics): the test split only now
+    let metrics: EndMetrics | undefined;
+    if (r.status === 'completed') {
+      const cE = { ...config, beta: klBetaAt(config, r.state.epochsDone) };
+      metrics = {
+        train: await measureSplit(ae, cE, dataset, dataset.train.subarray(0, Math.min(dataset.train.length, 2000))),
+        val: dataset.val.length ? await measureSplit(ae, cE, dataset, dataset.val) : null,
+        test: dataset.test.length ? await measureSplit(ae, cE, dataset, dataset.test) : null,
+        trainLabelCounts: [...labelCounts(dataset.train, dataset.labels)].map(([label, count]) => ({ label, count })),
+      };
+    }
     const trained = new TrainedModel(ae, config, latentStats);
     fs.mkdirSync(runDir, { recursive: true });
     writeJsonAtomic(path.join(runDir, 'config.json'), config);
     await trained.save(path.join(runDir, 'model'));
+    if (metrics) writeJsonAtomic(path.join(runDir, 'model', 'report.json'), { step: undefined, metrics, cluster: { test: r.done?.test ?? null } });
     const slotNames = optimizerSlots(config.optimizer, config.momentum);
     const vars = [...ae.encoder.trainableWeights, ...ae.decoder.trainableWeights];
     await writeDirAtomic(path.join(runDir, 'checkpoint'), async (tmp) => {
@@ -277,7 +301,18 @@ export async function importJobAsRun(dir: string, runDir: string): Promise<Impor
       `Trained on a cluster: ${trainedHere} epoch${trainedHere === 1 ? '' : 's'} with PyTorch DDP on ${workers.join(' / ')} worker${workers.length === 1 && workers[0] === 1 ? '' : 's'}` +
       `${rate ? `, ${Math.round(rate).toLocaleString('en-US')} samples/s in the last epoch` : ''}. ` +
       (r.status === 'completed' ? (r.done?.message ?? '') : `The job stopped after epoch ${r.state.epochsDone} of ${config.epochs}; Resume continues it here.`);
-    return { config, status: r.status, epochsDone: r.state.epochsDone, history: r.state.history, epochs: r.state.epochs, message: message.trim(), job: r.job, dataset };
+    return {
+      config,
+      status: r.status,
+      epochsDone: r.state.epochsDone,
+      history: r.state.history,
+      epochs: r.state.epochs,
+      message: message.trim(),
+      job: r.job,
+      dataset,
+      ...(metrics ? { metrics } : {}),
+      ...(r.done?.test ? { jobTest: r.done.test } : {}),
+    };
   } finally {
     ae.encoder.dispose();
     ae.decoder.dispose();

@@ -1,7 +1,13 @@
 // The other files of a cluster job folder: launch.sh (torchrun), an example SLURM
 // batch script, requirements.txt and the README for whoever runs the job. Written as arrays of
 // lines so shell's ${…} and markdown's backticks need no escaping.
-import type { ModelConfig } from '../engine/config';
+import { codeOf, unreachable, type ModelConfig } from '../engine/config';
+import { augmentActive } from '../engine/augment';
+
+const describeAugment = (a: ModelConfig['augment']) =>
+  [a.flip ? 'flips' : '', a.shift > 0 ? `shifts up to ${a.shift}` : '', a.rotate > 0 ? `rotations up to ${a.rotate}°` : '', a.brightness > 0 ? `brightness ±${a.brightness}` : '']
+    .filter(Boolean)
+    .join(', ');
 
 export interface JobTexts {
   /** A short name for the job (the run id, or the config's kind). */
@@ -13,6 +19,7 @@ export interface JobTexts {
   images: number;
   trainImages: number;
   valImages: number;
+  testImages: number;
   parameters: number;
   datasetBytes: number;
   fromCheckpoint: boolean;
@@ -115,9 +122,24 @@ export function slurmScript(t: JobTexts): string {
 
 const num = (n: number) => n.toLocaleString('en-US');
 
+/** The term the kind's code adds to the reconstruction loss, for the README's table. */
+function penaltyText(c: ModelConfig): string {
+  const code = codeOf(c.kind);
+  switch (code) {
+    case 'variational':
+      return ` + β·KL (β = ${c.beta})`;
+    case 'sparse':
+      return ` + ${c.l1}·mean\\|z\\|`;
+    case 'plain':
+      return '';
+    default:
+      return unreachable(code, 'kind of code');
+  }
+}
+
 export function readme(t: JobTexts): string {
   const c = t.config;
-  const k = (c as { kernelSize?: number }).kernelSize ?? 3;
+  const k = c.kernelSize;
   const lines = [
     `# Autoencoder Studio training job: ${t.name}`,
     '',
@@ -129,9 +151,14 @@ export function readme(t: JobTexts): string {
     '| | |',
     '|---|---|',
     `| model | ${c.kind}, ${c.inputShape.join('×')} images, ${c.latentDim}-d code, hidden ${JSON.stringify(c.hidden)}${c.kind.startsWith('conv') ? `, kernel ${k}` : ''}, ${c.activation} / ${c.outputActivation} output, ${num(t.parameters)} parameters |`,
-    `| objective | ${c.loss.toUpperCase()}${c.kind === 'vae' || c.kind === 'conv-vae' ? ` + β·KL (β = ${c.beta})` : ''}${c.kind === 'sparse' ? ` + ${c.l1}·mean\\|z\\|` : ''}${c.noise.type !== 'none' && c.noise.level > 0 ? `, input noise ${c.noise.type} ${c.noise.level}` : ''} |`,
+    `| objective | ${c.loss.toUpperCase()}${penaltyText(c)}${c.noise.type !== 'none' && c.noise.level > 0 ? `, input noise ${c.noise.type} ${c.noise.level}` : ''} |`,
     `| optimizer | ${c.optimizer}, learning rate ${c.learningRate}${c.optimizer !== 'adam' ? `, momentum ${c.momentum}` : ''}, global batch ${c.batchSize}, seed ${c.seed} |`,
-    `| data | ${num(t.images)} images (${num(t.trainImages)} training, ${num(t.valImages)} validation: the studio's split), ${num(t.datasetBytes)} bytes |`,
+    `| data | ${num(t.images)} images (${num(t.trainImages)} training, ${num(t.valImages)} validation${t.testImages ? `, ${num(t.testImages)} test` : ''}: the studio's split${c.excludeLabels.length ? `, labels ${c.excludeLabels.join(', ')} left out of training and validation` : ''}), ${num(t.datasetBytes)} bytes |`,
+    ...(c.balanceClasses || augmentActive(c.augment)
+      ? [
+          `| sampling | ${[c.balanceClasses ? "class-balanced (the studio's order, shared out over all workers)" : '', augmentActive(c.augment) ? `augmented (${describeAugment(c.augment)}), as the studio does` : ''].filter(Boolean).join('; ')} |`,
+        ]
+      : []),
     `| epochs | ${t.fromCheckpoint ? `continues the studio's run after epoch ${t.startEpoch}; ` : ''}trains ${t.epochs} epoch${t.epochs === 1 ? '' : 's'} by default (\`--epochs N\`) |`,
     '',
     '## Run it',
@@ -148,6 +175,11 @@ export function readme(t: JobTexts): string {
     'and they talk over NCCL. `--device cpu` / `--backend gloo` after `--` force either:',
     '`./launch.sh --workers 2 -- --device cpu`. On CPU nodes torchrun gives each of several workers',
     'one thread (`OMP_NUM_THREADS=1`); with cores to spare set `OMP_NUM_THREADS` to cores ÷ workers.',
+    '',
+    'Speed options of `train.py` (after `--`): `--precision bf16` (autocast to bfloat16, CPU and CUDA),',
+    '`--precision fp16` (CUDA, with loss scaling), `--channels-last` (conv models), `--compile`',
+    '(torch.compile; training goes on without it where it does not work). Weights, optimizer state',
+    'and the loss stay float32: `./launch.sh --workers 4 -- --precision bf16 --channels-last`.',
     '',
     '**Several nodes.** Run `launch.sh` on every node with the same rendezvous; the workers of all',
     'nodes form one job:',
@@ -171,14 +203,19 @@ export function readme(t: JobTexts): string {
     '- `out/checkpoint/`: `model.safetensors` (the weights), `optimizer.safetensors` (the optimizer',
     '  state) and `state.json` (epochs done, loss history, early-stopping counters), replaced',
     '  atomically after every epoch.',
-    '- `out/done.json` once the job has trained all its epochs (or stopped early).',
+    '- `out/progress.json`: where the job is (epochs done, target epoch, status), rewritten',
+    '  atomically when it starts, after every epoch and at the end; `ae-studio job watch` reads it.',
+    '- `out/done.json` once the job has trained all its epochs (or stopped early); with a test split',
+    '  it holds the test measurement (objective, MSE, PSNR, MSE per label), taken once at the end.',
     '',
     '**Stops and restarts lose at most the epoch in progress.** Any launch continues after the last',
     'checkpoint: kill the job, let the scheduler requeue it, or relaunch it by hand, and it goes on',
     "where it was; torchrun's own restarts after a failed worker (`--max-restarts`, default 3) do",
     'the same. The number of workers may change between launches (the global batch stays the same).',
     'Each epoch draws its shuffle, noise and VAE samples from (seed, epoch, rank), so an epoch',
-    'repeated after a restart on as many workers is the same epoch.',
+    'repeated after a restart on as many workers is the same epoch. Augmentation and class-balanced',
+    "orders use the studio's own generator (mulberry32) with the studio's seeds (per step and per",
+    'epoch), so they repeat too, and equal what the studio draws.',
     '',
     '## Bring it back',
     '',
@@ -188,7 +225,9 @@ export function readme(t: JobTexts): string {
     'ae-studio job import path/to/this-folder --workspace ~/my-workspace',
     '```',
     '',
-    'or **Export › Import a trained job** in the studio. The run appears with its loss curves; the',
+    'or **Export › Import a trained job** in the studio. While it trains, `ae-studio job watch',
+    'path/to/this-folder` follows it (epoch, loss, ETA) and imports it at the end with `--import`.',
+    'The run appears with its loss curves; the',
     'Gallery, Export and Resume work as for a run trained in the studio. No Python is needed for that.',
     '',
     '## How it matches the studio',
@@ -212,7 +251,7 @@ export function readme(t: JobTexts): string {
     "Files: `job.json` (the studio's configuration, the layer plan, the weight names and shapes,",
     'the dataset description), `train.py`, `launch.sh`, `slurm.sbatch`, `requirements.txt`,',
     "`data/dataset.safetensors` (the images as uint8 N×H×W×C, `labels`, and the studio's",
-    '`train_index` / `val_index`), `init/` (initial weights).',
+    '`train_index` / `val_index` / `test_index`, left-out labels already taken out), `init/` (initial weights).',
     '',
     'Reference outputs without training: `python train.py --predict images.npy --predict-out DIR`',
     'writes `reconstruction.npy` and `code.npy` (N×H×W×C float32 or uint8 images in) with the',

@@ -2,7 +2,12 @@
 // from job.json's layer plan (plan.ts), so it is the same network the studio builds for the config,
 // and trains it with PyTorch DistributedDataParallel under torchrun. Kept as one string here so
 // the bundled CLI and trainer carry it (no files to locate at run time). No backticks and no
-// dollar-brace in it (it is a String.raw template).
+// dollar-brace in it (it is a String.raw template). The one per-kind table it needs, each kind's
+// code (the term it adds to the objective), is written in from the contract's MODEL_KIND_TRAITS.
+import { MODEL_KIND_TRAITS } from '../contract/model-kinds';
+
+const KIND_CODES = JSON.stringify(Object.fromEntries(Object.entries(MODEL_KIND_TRAITS).map(([kind, t]) => [kind, t.code])));
+
 export const TRAIN_PY = String.raw`#!/usr/bin/env python3
 # Autoencoder Studio: a training job for a PyTorch cluster (format autoencoder-studio/torch-job,
 # version 1), written by "ae-studio job export". README.md next to this file says how to run it.
@@ -43,6 +48,8 @@ JOB_FORMAT = "autoencoder-studio/torch-job"
 JOB_VERSION = 1
 HERE = os.path.dirname(os.path.abspath(__file__))
 EPS = 1e-7  # tfjs's epsilon for float32: Adam and RMSprop use it as tfjs does
+# Each model kind's code, the studio's table: "plain", "variational" (+ beta * KL) or "sparse" (+ l1 * mean|z|).
+KIND_CODES = __KIND_CODES__
 
 
 def say(msg, rank=None):
@@ -172,12 +179,17 @@ class Encoder(Stack):
     def __init__(self, plan):
         super().__init__(plan["encoder"], plan["heads"])
         self.conv_input = plan["convInput"]
+        self.channels_last = False  # set by --channels-last: conv activations stay NHWC in memory
 
     def forward(self, x):
         # images come in as the studio has them: N x H x W x C in 0..1
         # clone: for one channel the permuted view already counts as contiguous, and its channels-last
         # strides would carry into the weight gradients (DDP wants them in the default layout)
-        x = self.run(x.permute(0, 3, 1, 2).clone(memory_format=torch.contiguous_format) if self.conv_input else x)
+        if self.conv_input:
+            # N x H x W x C permuted to NCHW is already channels-last in memory: --channels-last keeps it so
+            x = x.permute(0, 3, 1, 2)
+            x = x.contiguous(memory_format=torch.channels_last) if self.channels_last else x.clone(memory_format=torch.contiguous_format)
+        x = self.run(x)
         return [self.acts[h["name"]](getattr(self, h["name"])(x)) for h in self.heads]
 
 
@@ -223,6 +235,138 @@ def glorot_init(model, seed):
                 p.copy_(torch.rand(p.shape, generator=g) * 2 * limit - limit)
 
 
+# ----------------------------------------------------------------------------- the studio's randomness
+
+M32 = 0xFFFFFFFF
+KNOWN_LOSSES = ("mse", "bce")
+KNOWN_KINDS = ("dense", "deep-dense", "conv", "vae", "conv-vae", "sparse")
+
+
+def refuse_unknown(cfg):
+    """A configuration this train.py cannot train the way the studio does is refused in plain words."""
+    if cfg.get("loss") not in KNOWN_LOSSES:
+        sys.exit("this job's configuration uses the loss %r, which this train.py does not train (it knows %s). "
+                 "Export the job from a studio whose cluster jobs train that loss, or export it with loss 'mse', the nearest one that runs here." % (cfg.get("loss"), ", ".join(KNOWN_LOSSES)))
+    if cfg.get("kind") not in KNOWN_KINDS:
+        sys.exit("this job's model kind %r is not one this train.py builds (%s)." % (cfg.get("kind"), ", ".join(KNOWN_KINDS)))
+
+
+class Mulberry32:
+    """The studio's seeded generator (engine/rng.ts), bit for bit: uniform floats in [0, 1)."""
+
+    def __init__(self, seed):
+        self.a = int(seed) & M32
+
+    def __call__(self):
+        self.a = (self.a + 0x6D2B79F5) & M32
+        t = self.a
+        t = ((t ^ (t >> 15)) * (t | 1)) & M32
+        t ^= (t + (((t ^ (t >> 7)) * (t | 61)) & M32)) & M32
+        return ((t ^ (t >> 14)) & M32) / 4294967296.0
+
+
+def balanced_order(train_labels, seed):
+    """The studio's class-balanced order of an epoch (engine/data.ts balancedOrder): len(train_labels)
+    draws of positions in the training split, each a label chosen uniformly, then one of its images."""
+    groups = {}
+    for i, l in enumerate(np.asarray(train_labels).tolist()):
+        groups.setdefault(l, []).append(i)
+    groups = list(groups.values())  # in order of first appearance, as the studio's Map
+    rand = Mulberry32(seed)
+    out = np.empty(len(train_labels), dtype=np.int64)
+    ng = len(groups)
+    for k in range(len(out)):
+        g = groups[int(rand() * ng)]
+        out[k] = g[int(rand() * len(g))]
+    return out
+
+
+class GlobalBatchSampler:
+    """One epoch's order for every worker, cut into the studio's global batches: worker r takes rows
+    r*b .. (r+1)*b of each global batch of b*world, so all workers together draw exactly the studio's
+    order (class-balanced: the balance holds across all workers, not per worker). A last, short global
+    batch is split evenly (wrapping to the start of the order when it does not divide), so every worker
+    takes the same number of steps."""
+
+    def __init__(self, order_fn, n, world, rank, per_rank):
+        self.order_fn, self.n, self.world, self.rank, self.per_rank = order_fn, n, world, rank, per_rank
+        self.epoch = 0
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+    def global_order(self):
+        return np.asarray(self.order_fn(self.epoch), dtype=np.int64)
+
+    def __iter__(self):
+        order = self.global_order()
+        g = self.per_rank * self.world
+        full = (self.n // g) * g
+        mine = [order[b + self.rank * self.per_rank:b + (self.rank + 1) * self.per_rank] for b in range(0, full, g)]
+        rest = self.n - full
+        if rest:
+            k = -(-rest // self.world)
+            tail = np.concatenate([order[full:], order[:k * self.world - rest]]) if k * self.world > rest else order[full:]
+            mine.append(tail[self.rank * k:(self.rank + 1) * k])
+        return iter(np.concatenate(mine).tolist() if mine else [])
+
+
+def js_round(v):
+    """JavaScript's Math.round: halves go up."""
+    return np.floor(v + 0.5)
+
+
+def augment_active(a):
+    return bool(a) and (bool(a.get("flip")) or a.get("shift", 0) > 0 or a.get("rotate", 0) > 0 or a.get("brightness", 0) > 0)
+
+
+def augment_indices(n, h, w, a, seed, rows=None):
+    """The studio's augmentation of a batch of n images (engine/augment.ts augmentIndices), its own
+    random numbers included: for each of the given rows (default all), the flattened source pixel of
+    every output pixel (index into that row's image; h*w = a pixel from outside, 0) and the brightness gain."""
+    rand = Mulberry32(seed)
+    draws = []
+    for _ in range(n):
+        flip = bool(a.get("flip")) and rand() < 0.5
+        dy = (rand() * 2 - 1) * a.get("shift", 0) * h
+        dx = (rand() * 2 - 1) * a.get("shift", 0) * w
+        angle = (((rand() * 2 - 1) * a.get("rotate", 0)) / 180) * math.pi
+        gain = 1 + (rand() * 2 - 1) * a.get("brightness", 0)
+        draws.append((flip, dy, dx, angle, gain))
+    rows = range(n) if rows is None else rows
+    cy, cx = (h - 1) / 2, (w - 1) / 2
+    yy, xx = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij")
+    out = np.empty((len(rows), h * w), dtype=np.int64)
+    gains = np.empty(len(rows), dtype=np.float32)
+    for j, k in enumerate(rows):
+        flip, dy, dx, angle, gain = draws[k]
+        cos, sin = math.cos(angle), math.sin(angle)
+        ox = xx - cx - dx
+        oy = yy - cy - dy
+        sx = cos * ox + sin * oy + cx
+        sy = -sin * ox + cos * oy + cy
+        if flip:
+            sx = w - 1 - sx
+        ix = js_round(sx).astype(np.int64)
+        iy = js_round(sy).astype(np.int64)
+        inside = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
+        out[j] = np.where(inside, iy * w + ix, h * w).reshape(-1)
+        gains[j] = gain
+    return out, gains
+
+
+def augment_batch(x, a, seed, n_global, first_row):
+    """x: this worker's rows first_row.. of a global batch of n_global images (N x H x W x C in 0..1),
+    augmented as the studio augments that global batch with this seed."""
+    n, h, w, c = x.shape
+    idx, gains = augment_indices(n_global, h, w, a, seed, range(first_row, first_row + n))
+    flat = torch.cat([x.reshape(n, h * w, c), torch.zeros((n, 1, c), dtype=x.dtype, device=x.device)], 1)
+    y = torch.gather(flat, 1, torch.as_tensor(idx, device=x.device).unsqueeze(-1).expand(n, h * w, c)).reshape(n, h, w, c)
+    if a.get("brightness", 0) > 0:
+        y = (y * torch.as_tensor(gains, device=x.device).reshape(n, 1, 1, 1)).clamp_(0, 1)
+    return y
+
+
 # ----------------------------------------------------------------------------- objective
 
 def corrupt(x, noise):
@@ -255,11 +399,14 @@ def objective(out, target, cfg, beta, pixels):
     else:
         p = recon.clamp(1e-7, 1 - 1e-7)
         loss = -(target * torch.log(p) + (1 - target) * torch.log(1 - p)).mean()
-    if log_var is not None:
+    code = KIND_CODES[cfg["kind"]]
+    if code == "variational":
         kl = -0.5 * torch.sum(1 + log_var - z * z - torch.exp(log_var), dim=-1)
         loss = loss + (beta / pixels) * kl.mean()
-    elif cfg["kind"] == "sparse":
+    elif code == "sparse":
         loss = loss + float(cfg["l1"]) * z.abs().mean()
+    elif code != "plain":
+        raise ValueError("this train.py does not know the code of a %r model (%r)" % (cfg["kind"], code))
     return loss
 
 
@@ -336,6 +483,34 @@ class StudioOptimizer:
         self.iterations = int(iterations)
 
 
+class LossScale:
+    """Dynamic loss scaling for --precision fp16 (as torch.amp.GradScaler, for StudioOptimizer): the loss
+    is scaled before backward, the gradients unscaled before the step; a step with an overflow is skipped
+    and the scale halved; 2000 good steps in a row double it."""
+
+    def __init__(self, scale=2.0 ** 16):
+        self.scale, self.good = scale, 0
+
+    def backward_and_step(self, loss, model, opt):
+        (loss * self.scale).backward()
+        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        ok = torch.tensor([1.0 if all(bool(torch.isfinite(g).all()) for g in grads) else 0.0], device=grads[0].device if grads else "cpu")
+        if dist.is_available() and dist.is_initialized():
+            dist.all_reduce(ok, op=dist.ReduceOp.MIN)  # every worker skips the same steps
+        finite = bool(ok.item() > 0)
+        if not finite:
+            self.scale /= 2
+            self.good = 0
+            return
+        for g in grads:
+            g.div_(self.scale)
+        opt.step()
+        self.good += 1
+        if self.good >= 2000:
+            self.scale *= 2
+            self.good = 0
+
+
 # ----------------------------------------------------------------------------- checkpoints
 
 def fsync_dir_files(d):
@@ -383,6 +558,31 @@ def write_text_atomic(path, text):
 
 # ----------------------------------------------------------------------------- training
 
+def measure_split(model, cfg, batch_of, idx, labels, beta, pixels, seed):
+    """The finished model on a split, as the studio measures it at the end of a run: the objective
+    (with the last epoch's beta), mean per-image MSE and PSNR (capped at 100 dB), MSE per label."""
+    torch.manual_seed(seed * 7919 + 104729)
+    model.eval()
+    loss_sum, mses = 0.0, []
+    with torch.no_grad():
+        for i in range(0, len(idx), 256):
+            part = idx[i:i + 256]
+            x = batch_of(part)
+            inp = corrupt(x, cfg["noise"])
+            out = model(inp)
+            loss_sum += float(objective(out, x, cfg, beta, pixels)) * len(part)
+            rec = model(inp, sample=False)[0] if out[2] is not None else out[0]  # the mean's reconstruction, as the studio's metrics
+            mses.extend(((rec.float() - x) ** 2).flatten(1).mean(1).double().cpu().tolist())
+    psnr = [100.0 if m <= 0 else min(100.0, 10 * math.log10(1 / m)) for m in mses]
+    per = {}
+    for m, l in zip(mses, labels[idx].tolist()):
+        e = per.setdefault(int(l), [0, 0.0])
+        e[0] += 1
+        e[1] += m
+    return {"count": len(idx), "loss": loss_sum / len(idx), "mse": sum(mses) / len(mses), "psnr": sum(psnr) / len(psnr),
+            "perLabel": [{"label": l, "count": c, "mse": s / c} for l, (c, s) in sorted(per.items())]}
+
+
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description="Train an Autoencoder Studio model with PyTorch DDP (launch with torchrun; see README.md).")
     ap.add_argument("--job", default=os.path.join(HERE, "job.json"), help="the job description (default: job.json next to this file)")
@@ -395,6 +595,10 @@ def parse_args(argv=None):
     ap.add_argument("--predict", metavar="IMAGES.npy", help="no training: write reconstruction.npy, code.npy (and log_var.npy) for these N x H x W x C images")
     ap.add_argument("--predict-out", metavar="DIR", help="folder for --predict's outputs")
     ap.add_argument("--weights", metavar="FILE", help="--predict: a model.safetensors (default: out/checkpoint, else init/)")
+    ap.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32",
+                    help="fp32 (default: the studio's arithmetic); bf16: autocast to bfloat16 (CPU and CUDA); fp16: autocast to float16 with loss scaling (CUDA only). Weights, optimizer state and the loss stay float32")
+    ap.add_argument("--channels-last", action="store_true", help="conv kinds: keep activations and conv weights channels-last (NHWC) in memory; often faster on GPUs with tensor cores and on CPU with oneDNN")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the model; where it does not work (no compiler, an unsupported platform) training goes on without it, with a message")
     return ap.parse_args(argv)
 
 
@@ -458,6 +662,7 @@ def main(argv=None):
         return predict(job, args)
     cfg = job["config"]
     plan = job["model"]
+    refuse_unknown(cfg)
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -483,6 +688,10 @@ def main(argv=None):
     images = arrays["images"]
     train_idx = np.asarray(arrays["train_index"], dtype=np.int64)
     val_idx = np.asarray(arrays["val_index"], dtype=np.int64)
+    # the test split (kept apart: measured once, at the end, as the studio does); older jobs have none
+    test_idx = np.asarray(arrays["test_index"], dtype=np.int64) if "test_index" in arrays else np.zeros(0, dtype=np.int64)
+    labels = np.asarray(arrays["labels"], dtype=np.int64)
+    augment = cfg.get("augment") if augment_active(cfg.get("augment")) else None
     h, w, c = plan["inputShape"]
     pixels = h * w * c
     on_device = images.nbytes <= (2 << 30)
@@ -492,7 +701,11 @@ def main(argv=None):
     def batch_of(idx):
         if on_device:
             return images_t.index_select(0, torch.as_tensor(idx, device=device)).float().div_(255.0)
-        return torch.from_numpy(np.asarray(images[np.sort(idx)], dtype=np.float32) / 255.0).to(device)
+        # read in file order, handed back in the batch's order (rows matter: augmentation, labels)
+        s = np.argsort(idx, kind="stable")
+        rows = np.empty((len(idx),) + images.shape[1:], dtype=np.float32)
+        rows[s] = images[np.asarray(idx)[s]]
+        return torch.from_numpy(rows / 255.0).to(device)
 
     global_batch = args.batch_size or int(cfg["batchSize"])
     per_rank = max(1, global_batch // world)
@@ -502,6 +715,16 @@ def main(argv=None):
     seed = int(cfg["seed"])
     torch.manual_seed(seed)
     model = Autoencoder(plan).to(device)
+    if args.precision == "fp16" and device.type != "cuda":
+        sys.exit("--precision fp16 needs a CUDA GPU (this worker runs on %s); on CPU use --precision bf16, the nearest that runs here." % device)
+    if args.precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        sys.exit("--precision bf16 needs a GPU with bfloat16 (Ampere or newer); use --precision fp16 on this one.")
+    if args.channels_last:
+        if plan["convInput"]:
+            model.encoder.channels_last = True
+            model = model.to(memory_format=torch.channels_last)
+        elif rank == 0:
+            say("--channels-last applies to conv kinds only; this %s model trains as it is" % cfg["kind"], rank)
     check_weights(model, job)
     opt = StudioOptimizer(model.named_parameters(), cfg)
 
@@ -542,6 +765,30 @@ def main(argv=None):
         ddp = DDP(model, device_ids=[local_rank] if device.type == "cuda" else None, gradient_as_bucket_view=True)
     else:
         ddp = model
+    step_model = ddp
+    if args.compile:
+        try:
+            step_model = torch.compile(ddp)
+        except Exception as e:  # e.g. a platform torch.compile does not support
+            say("torch.compile is not available here (%s); training without it" % str(e).splitlines()[0][:200], rank)
+    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(args.precision)
+    scaler = LossScale() if args.precision == "fp16" else None
+    if rank == 0 and (amp_dtype is not None or args.channels_last or args.compile):
+        say("precision %s%s%s" % (args.precision, ", channels-last" if args.channels_last and plan["convInput"] else "", ", torch.compile" if step_model is not ddp else ""), rank)
+
+    def forward(x):
+        """The model's outputs in float32 (under autocast for --precision bf16 / fp16); --compile falls back to eager on its first failure."""
+        nonlocal step_model
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            try:
+                out_t = step_model(x)
+            except Exception as e:
+                if step_model is ddp:
+                    raise
+                say("torch.compile did not work here (%s); training without it" % (str(e).strip().splitlines() or [type(e).__name__])[0][:300], rank)
+                step_model = ddp
+                out_t = ddp(x)
+        return tuple(t.float() if t is not None else None for t in out_t)
 
     done_epochs = int(state["epochsDone"])
     metrics = os.path.join(out, "metrics.jsonl")
@@ -551,12 +798,22 @@ def main(argv=None):
         if state.get("resumedFrom") is not None:
             say("resuming after epoch %d (checkpoint in %s); training to epoch %d" % (done_epochs, os.path.join(out, "checkpoint"), target), rank)
         else:
-            say("starting at epoch %d, training to epoch %d on %d worker%s, %d images (%d for validation), global batch %d" % (done_epochs + 1, target, world, "" if world == 1 else "s", len(train_idx), len(val_idx), per_rank * world), rank)
+            say("starting at epoch %d, training to epoch %d on %d worker%s, %d images (%d for validation%s), global batch %d" % (
+                done_epochs + 1, target, world, "" if world == 1 else "s", len(train_idx), len(val_idx), ", %d for the test at the end" % len(test_idx) if len(test_idx) else "", per_rank * world), rank)
         done_file = os.path.join(out, "done.json")
         if done_epochs < target and os.path.exists(done_file):
             os.remove(done_file)
 
-    sampler = DistributedSampler(range(len(train_idx)), num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=False)
+    if cfg.get("balanceClasses"):
+        # the studio's balanced order (seeded with seed + epoch), shared out in global batches
+        train_labels = labels[train_idx]
+        sampler = GlobalBatchSampler(lambda e: balanced_order(train_labels, seed + e), len(train_idx), world, rank, per_rank)
+    else:
+        sampler = DistributedSampler(range(len(train_idx)), num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=False)
+    progress = os.path.join(out, "progress.json")
+    if rank == 0:
+        write_text_atomic(progress, json.dumps({"format": JOB_FORMAT, "status": "training", "epochsDone": done_epochs, "startEpoch": int(state["startEpoch"]), "targetEpoch": target,
+                                                "worldSize": world, "restart": restart, "time": datetime.datetime.now(datetime.timezone.utc).isoformat()}))
     patience = int(cfg.get("earlyStoppingPatience") or 0)
     stop_reason = "done"
     for epoch in range(done_epochs + 1, target + 1):
@@ -575,11 +832,17 @@ def main(argv=None):
         for b in range(batches):
             idx = positions[b * per_rank:(b + 1) * per_rank]
             target_x = batch_of(idx)
-            out_t = ddp(corrupt(target_x, cfg["noise"]))
+            if augment:
+                # the studio's augmentation of this step's global batch (seed * 7919 + step), this worker's rows
+                target_x = augment_batch(target_x, augment, (seed * 7919 + opt.iterations) & M32, len(idx) * world, rank * len(idx))
+            out_t = forward(corrupt(target_x, cfg["noise"]))
             loss = objective(out_t, target_x, cfg, beta, pixels)
             opt.zero_grad()
-            loss.backward()
-            opt.step()
+            if scaler is None:
+                loss.backward()
+                opt.step()
+            else:
+                scaler.backward_and_step(loss, model, opt)
             loss_sum += loss.detach().double() * len(idx)
             seen += len(idx)
             if rank == 0 and (b == 0 or (b + 1) % log_every == 0 or b + 1 == batches):
@@ -615,6 +878,8 @@ def main(argv=None):
 
         if not math.isfinite(train_loss) or (val_loss is not None and not math.isfinite(val_loss)):
             if rank == 0:
+                write_text_atomic(progress, json.dumps({"format": JOB_FORMAT, "status": "failed", "epochsDone": done_epochs, "startEpoch": int(state["startEpoch"]), "targetEpoch": target,
+                                                        "worldSize": world, "restart": restart, "time": datetime.datetime.now(datetime.timezone.utc).isoformat(), "message": "the loss became %s in epoch %d" % (train_loss, epoch)}))
                 say("the loss became %s in epoch %d: training diverged. Try a lower learning rate (now %s), a smaller beta or a sigmoid output. The last good checkpoint (epoch %d) is kept." % (train_loss, epoch, cfg["learningRate"], done_epochs), rank)
             if distributed:
                 dist.destroy_process_group()
@@ -639,15 +904,26 @@ def main(argv=None):
             write_checkpoint(out, model, opt, state)
             with open(metrics, "a", encoding="utf-8") as f:
                 f.write(json.dumps(record) + "\n")
+            write_text_atomic(progress, json.dumps({"format": JOB_FORMAT, "status": "training", "epochsDone": epoch, "startEpoch": int(state["startEpoch"]), "targetEpoch": target,
+                                                    "worldSize": world, "restart": restart, "lastEpochSeconds": seconds, "time": record["time"]}))
             say("epoch %d/%d: loss %.6f, validation %s, %.0f samples/s on %d worker%s; checkpoint written" % (
                 epoch, target, train_loss, "%.6f" % val_loss if val_loss is not None else "-", samples_per_sec, world, "" if world == 1 else "s"), rank)
         if patience > 0 and state["sinceBest"] >= patience and epoch < target:
             stop_reason = "early-stopping"
             break
 
+    test_metrics = None
+    if rank == 0 and len(test_idx):
+        test_metrics = measure_split(model, cfg, batch_of, test_idx, labels, kl_beta(cfg, done_epochs), pixels, seed)
+        say("test split (%d images, never trained on): loss %.6f, MSE %.6f, PSNR %.2f dB" % (test_metrics["count"], test_metrics["loss"], test_metrics["mse"], test_metrics["psnr"]), rank)
     if rank == 0:
         message = ("No better validation loss for %d epochs: stopped early after epoch %d." % (patience, done_epochs)) if stop_reason == "early-stopping" else "Finished %d epochs." % done_epochs
-        write_text_atomic(os.path.join(out, "done.json"), json.dumps({"format": JOB_FORMAT, "epochsDone": done_epochs, "reason": stop_reason, "message": message}))
+        done = {"format": JOB_FORMAT, "epochsDone": done_epochs, "reason": stop_reason, "message": message}
+        if test_metrics is not None:
+            done["test"] = test_metrics
+        write_text_atomic(os.path.join(out, "done.json"), json.dumps(done))
+        write_text_atomic(progress, json.dumps({"format": JOB_FORMAT, "status": "done", "epochsDone": done_epochs, "startEpoch": int(state["startEpoch"]), "targetEpoch": target,
+                                                "worldSize": world, "restart": restart, "time": datetime.datetime.now(datetime.timezone.utc).isoformat()}))
         say(message + " Bring the model back with: ae-studio job import %s --workspace WS" % HERE, rank)
     if distributed:
         dist.barrier()
@@ -656,4 +932,4 @@ def main(argv=None):
 
 if __name__ == "__main__":
     main()
-`;
+`.replace('__KIND_CODES__', KIND_CODES);

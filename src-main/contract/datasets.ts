@@ -37,6 +37,8 @@ export const DatasetManifest = z.object({
       }),
     )
     .optional(),
+  /** One half of an inspection set: the good pictures to train on, or the test pictures (masks.u8 when `masks`). */
+  inspection: z.object({ role: z.enum(['train', 'test']), pair: DatasetId, goodLabel: z.number().int(), masks: z.boolean(), layout: z.enum(['mvtec', 'good-suspects']) }).optional(),
 });
 export type DatasetManifest = z.infer<typeof DatasetManifest>;
 

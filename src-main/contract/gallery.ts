@@ -41,11 +41,51 @@ export const GallerySamplers = z.object({
 });
 export type GallerySamplers = z.infer<typeof GallerySamplers>;
 
+/** What each Gallery view answers (the trainer computes it; the host checks it before it leaves). */
+export const GalleryViews = {
+  triplets: z.object({ shape: Shape, originals: Img, noisy: Img, reconstructions: Img, mse: z.array(z.number()), psnr: z.array(z.number().nullable()), ssim: z.array(z.number()) }),
+  samples: z.object({ shape: Shape, images: Img }),
+  worst: z.object({ shape: Shape, originals: Img, reconstructions: Img, mse: z.array(z.number()) }),
+  latent: z.object({
+    points: z.array(z.number()),
+    labels: z.array(z.number()),
+    /** The dataset's name of each label number: `labelNames[labels[i]]`. */
+    labelNames: z.array(z.string()),
+    method: z.enum(['identity', 'pca']),
+    explained: z.number(),
+    /** The image of each point (hover shows it), for the first points up to about 4 MB of pixels. */
+    shape: Shape.optional(),
+    images: Img.optional(),
+  }),
+  manifold: z.object({ shape: Shape, images: Img }),
+  interpolate: z.object({ shape: Shape, images: Img }),
+};
+
+/** What Try it answers: each picture's reconstruction and scores, or why it could not be read. */
+export const GalleryTryResult = z.object({
+  shape: Shape,
+  results: z.array(
+    z.object({
+      name: z.string(),
+      error: z.string().optional(),
+      original: z.string().optional(),
+      reconstruction: z.string().optional(),
+      code: z.array(z.number()).optional(),
+      mse: z.number().optional(),
+      psnr: z.number().nullable().optional(),
+      ssim: z.number().optional(),
+      /** Share of validation images (0…1) reconstructed better than this one: near 1 = unlike what the model learned. */
+      unusual: z.number().optional(),
+    }),
+  ),
+});
+export type GalleryTryResult = z.infer<typeof GalleryTryResult>;
+
 export const galleryCalls = {
   /** Validation images, their noisy inputs and reconstructions, with MSE / PSNR / SSIM each. */
   'gallery:triplets': {
     req: z.object({ runId: RunId, count: z.number().int().min(1).max(64).default(12) }).strict(),
-    res: z.object({ shape: Shape, originals: Img, noisy: Img, reconstructions: Img, mse: z.array(z.number()), psnr: z.array(z.number().nullable()), ssim: z.array(z.number()) }),
+    res: GalleryViews.triplets,
   },
   /** New images from the prior (VAE) or a Gaussian fitted to the codes. */
   'gallery:samples': {
@@ -61,7 +101,7 @@ export const galleryCalls = {
           .default(1),
       })
       .strict(),
-    res: z.object({ shape: Shape, images: Img }),
+    res: GalleryViews.samples,
   },
   /**
    * Samplers side by side: `count` new images from each sampler (prior, diagonal, full, gmm,
@@ -89,27 +129,17 @@ export const galleryCalls = {
   /** The validation images reconstructed worst, largest error first. */
   'gallery:worst': {
     req: z.object({ runId: RunId, count: z.number().int().min(1).max(64).default(8) }).strict(),
-    res: z.object({ shape: Shape, originals: Img, reconstructions: Img, mse: z.array(z.number()) }),
+    res: GalleryViews.worst,
   },
   /** Codes of validation images in 2-D (PCA above 2-D), with labels and the images themselves. */
   'gallery:latent': {
     req: z.object({ runId: RunId, max: z.number().int().min(10).max(5000).default(1500) }).strict(),
-    res: z.object({
-      points: z.array(z.number()),
-      labels: z.array(z.number()),
-      /** The dataset's name of each label number: `labelNames[labels[i]]`. */
-      labelNames: z.array(z.string()),
-      method: z.enum(['identity', 'pca']),
-      explained: z.number(),
-      /** The image of each point (hover shows it), for the first points up to about 4 MB of pixels. */
-      shape: Shape.optional(),
-      images: Img.optional(),
-    }),
+    res: GalleryViews.latent,
   },
   /** A grid × grid of images decoded across a 2-D code space (2-D codes only). */
   'gallery:manifold': {
     req: z.object({ runId: RunId, grid: z.number().int().min(2).max(20).default(10) }).strict(),
-    res: z.object({ shape: Shape, images: Img }),
+    res: GalleryViews.manifold,
   },
   /**
    * Try it: new pictures (the files' bytes, base64; PNG, JPEG, GIF, WebP or BMP) converted as the
@@ -127,27 +157,11 @@ export const galleryCalls = {
           .max(32),
       })
       .strict(),
-    res: z.object({
-      shape: Shape,
-      results: z.array(
-        z.object({
-          name: z.string(),
-          error: z.string().optional(),
-          original: z.string().optional(),
-          reconstruction: z.string().optional(),
-          code: z.array(z.number()).optional(),
-          mse: z.number().optional(),
-          psnr: z.number().nullable().optional(),
-          ssim: z.number().optional(),
-          /** Share of validation images (0…1) reconstructed better than this one: near 1 = unlike what the model learned. */
-          unusual: z.number().optional(),
-        }),
-      ),
-    }),
+    res: GalleryTryResult,
   },
   /** Images along the line between the codes of two validation images. */
   'gallery:interpolate': {
     req: z.object({ runId: RunId, a: z.number().int().min(0), b: z.number().int().min(0), steps: z.number().int().min(2).max(20).default(8) }).strict(),
-    res: z.object({ shape: Shape, images: Img }),
+    res: GalleryViews.interpolate,
   },
 };

@@ -26,7 +26,9 @@ export * from './export';
 export * from './jobs';
 export * from './speed';
 export * from './model-config';
+export * from './inspection';
 export * from './model-validate';
+export * from './model-kinds';
 export * from './model-summary';
 
 const Empty = z.object({}).strict();

@@ -8,6 +8,26 @@ import { RunId } from './runs';
 import { AbsolutePath } from './workspace';
 import { ExportRecord } from './export';
 
+/** A cluster job's progress as the Export view shows it. */
+export const JobProgressView = z.object({
+  name: z.string(),
+  /** waiting: not started; training; done: finished (import it); failed: train.py gave up (`message`). */
+  status: z.enum(['waiting', 'training', 'done', 'failed']),
+  startEpoch: z.number().int(),
+  epochsDone: z.number().int(),
+  targetEpoch: z.number().int(),
+  /** The epochs the job trained so far: training and validation loss. */
+  loss: z.array(z.number()),
+  valLoss: z.array(z.number().nullable()),
+  samplesPerSec: z.number().nullable(),
+  workers: z.number().int().nullable(),
+  etaSec: z.number().nullable(),
+  message: z.string().nullable(),
+  /** One line in words (epoch, loss, curve, speed, ETA), as `ae-studio job watch` prints it. */
+  line: z.string(),
+});
+export type JobProgressView = z.infer<typeof JobProgressView>;
+
 export const jobCalls = {
   /**
    * Writes a cluster job for a run into exports/ (kind `job`, format `torch`): train.py, launch.sh,
@@ -27,5 +47,14 @@ export const jobCalls = {
   'jobs:import': {
     req: z.object({ path: AbsolutePath.optional() }).strict(),
     res: z.object({ cancelled: z.boolean(), runId: RunId.optional() }),
+  },
+  /**
+   * Where a cluster job stands while it trains elsewhere (its folder on a shared filesystem): read
+   * from the folder's out/progress.json, metrics.jsonl and done.json, nothing written. The Export
+   * view polls it; `ae-studio job watch` prints the same `line`.
+   */
+  'jobs:progress': {
+    req: z.object({ path: AbsolutePath }).strict(),
+    res: JobProgressView,
   },
 };

@@ -44,7 +44,13 @@ export const ModelConfig = z
     kernelSize: z.literal([3, 5]).default(3),
     activation: z.enum(['relu', 'elu', 'tanh', 'sigmoid', 'leaky-relu']).default('relu'),
     outputActivation: z.enum(['sigmoid', 'linear']).default('sigmoid'),
-    loss: z.enum(['mse', 'bce']).default('mse'),
+    /**
+     * The reconstruction loss: mse, bce, ssim (1 − mean SSIM, 11×11 Gaussian window) or l2+ssim
+     * ((1 − ssimWeight)·MSE + ssimWeight·(1 − SSIM)); the SSIM losses train on the tfjs step.
+     */
+    loss: z.enum(['mse', 'bce', 'ssim', 'l2+ssim']).default('mse'),
+    /** l2+ssim: the SSIM term's share, from 0 (MSE only) to 1 (SSIM only). */
+    ssimWeight: z.number().min(0).max(1).default(0.5),
     optimizer: z.enum(['adam', 'sgd', 'rmsprop']).default('adam'),
     learningRate: z.number().positive().max(1e6).default(1e-3),
     /** SGD / RMSprop momentum. */
@@ -75,3 +81,5 @@ export const ModelConfig = z
   })
   .strict();
 export type ModelConfigInput = z.input<typeof ModelConfig>;
+/** A parsed config: every default filled in; `hidden` absent means its kind's default (the engine resolves it: ResolvedModelConfig). */
+export type ModelConfig = z.output<typeof ModelConfig>;

@@ -4,6 +4,7 @@
 // batch larger than the training data…). Pure: no tfjs, no Node.
 import type { z } from 'zod';
 import { ModelConfig as ModelConfigSchema, type ModelKind } from './model-config';
+import { isConv, isVae, MODEL_KIND_TRAITS } from './model-kinds';
 
 /** A config with every default filled in and the hidden layers resolved for its kind. */
 export type ResolvedModelConfig = z.output<typeof ModelConfigSchema> & { hidden: number[] };
@@ -18,8 +19,7 @@ export const DEFAULT_HIDDEN: Record<ModelKind, number[]> = {
   'conv-vae': [32, 64],
 };
 
-export const isVae = (kind: ModelKind) => kind === 'vae' || kind === 'conv-vae';
-export const isConv = (kind: ModelKind) => kind === 'conv' || kind === 'conv-vae';
+export { isVae, isConv };
 
 /** Stride-2 stages a conv model may have: each halves the image's sides. */
 export const MAX_CONV_STAGES = 6;
@@ -93,7 +93,10 @@ export function validateConfig(input: unknown, dataset?: DatasetInfo): Validatio
       }
     }
   }
-  if (config.kind === 'deep-dense' && config.hidden.length < 1) errors.push({ field: 'hidden', message: 'a deep dense model needs at least one hidden layer' });
+  const { minHidden, title } = MODEL_KIND_TRAITS[config.kind];
+  if (!isConv(config.kind) && config.hidden.length < minHidden) {
+    errors.push({ field: 'hidden', message: `a ${title.toLowerCase()} model needs at least ${minHidden === 1 ? 'one hidden layer' : `${minHidden} hidden layers`}` });
+  }
   if (config.loss === 'bce' && config.outputActivation !== 'sigmoid') {
     errors.push({ field: 'outputActivation', message: 'binary cross-entropy needs a sigmoid output (values in 0..1)' });
   }

@@ -43,6 +43,7 @@ export const CALL_NAMES = [
   'models:speed',
   'jobs:export',
   'jobs:import',
+  'jobs:progress',
   'datasets:uploadDiscard',
   'runs:update',
   'runs:preview',

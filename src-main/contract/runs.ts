@@ -49,8 +49,12 @@ export const ClusterJobInfo = z.object({
 });
 export type ClusterJobInfo = z.infer<typeof ClusterJobInfo>;
 
-/** `queued`: waiting for a free training slot; `damaged`: its run.json could not be read (listed, never touched). */
-export const RunStatus = z.enum(['queued', 'running', 'completed', 'stopped', 'failed', 'damaged']);
+/**
+ * `queued`: waiting for a free training slot; `damaged`: its run.json could not be read (listed, never touched);
+ * `training-elsewhere`: another process (a second studio, serve mode, the CLI) owns the run and trains it — this one
+ * only shows it, live, and refuses to change it (never stored in run.json).
+ */
+export const RunStatus = z.enum(['queued', 'running', 'completed', 'stopped', 'failed', 'damaged', 'training-elsewhere']);
 
 /**
  * Which training step a run uses, fastest first: `graph` (one TensorFlow graph per step), `kernels`
@@ -60,7 +64,9 @@ export const RunStatus = z.enum(['queued', 'running', 'completed', 'stopped', 'f
 export const TrainingStepInfo = z.object({ step: z.enum(['graph', 'kernels', 'tfjs']), reason: z.string().nullable(), fallback: z.boolean() });
 export type TrainingStepInfo = z.infer<typeof TrainingStepInfo>;
 
+/** A run's losses per epoch: the training loss and the validation loss (null without a validation split). */
 export const RunHistory = z.object({ loss: z.array(z.number()), valLoss: z.array(z.number().nullable()) });
+export type RunHistory = z.infer<typeof RunHistory>;
 
 /** A loss as JSON keeps it: NaN and ±Infinity are written as null and read back as NaN. */
 const storedLoss = z
@@ -68,47 +74,65 @@ const storedLoss = z
   .nullable()
   .transform((v) => v ?? Number.NaN);
 
-/** `checkpoint/state.json`: where training stands after the last saved epoch (read when resuming and after a failure). */
-export const CheckpointState = z
+/** A RunHistory as a file holds it (a NaN loss was written as null and comes back as NaN). */
+export const StoredRunHistory = z.object({ loss: z.array(storedLoss), valLoss: z.array(z.number().nullable()) });
+
+/** A studio run's `checkpoint/state.json`: where training stands after the last saved epoch (read when resuming and after a failure). */
+export const RunCheckpointState = z
   .object({
     epochsDone: z.number().int().min(0),
-    history: z.object({ loss: z.array(storedLoss), valLoss: z.array(z.number().nullable()) }),
+    history: StoredRunHistory,
     bestValLoss: z.number().nullable(),
     sinceBest: z.number().int().min(0),
     step: z.number().int().min(0),
   })
   .loose();
-export type CheckpointState = z.infer<typeof CheckpointState>;
+export type RunCheckpointState = z.infer<typeof RunCheckpointState>;
 
 /** Reconstruction quality of one split of a finished run (measured in the trainer). */
 export const SplitMetrics = z.object({
   count: z.number().int(),
-  /** The training objective. */
+  /** The training objective (with the final β). */
   loss: z.number(),
   mse: z.number(),
-  /** Mean per-image PSNR in dB (capped at 100). */
+  /** Mean per-image PSNR in dB (capped at 100 for perfect images). */
   psnr: z.number(),
   ssim: z.number(),
-  /** Per label: images and mean MSE (labelled datasets). */
+  /** Per label: images and mean MSE (labelled datasets only). */
   perLabel: z.array(z.object({ label: z.number().int(), count: z.number().int(), mse: z.number() })).optional(),
 });
 export type SplitMetrics = z.infer<typeof SplitMetrics>;
 
 /** A finished run measured once on its training, validation and (optional) test images. */
 export const EndMetrics = z.object({
+  /** The training images (the first 2,000 of them on big datasets, to keep the end of a run short). */
   train: SplitMetrics,
   val: SplitMetrics.nullable(),
-  /** Never trained on nor used for early stopping. */
+  /** The test split, when the config asks for one: never trained on nor used for early stopping. */
   test: SplitMetrics.nullable(),
-  /** Training images per label, after any labels left out. */
+  /** Training images per label, after any labels left out (`excludeLabels`), for imbalanced datasets. */
   trainLabelCounts: z.array(z.object({ label: z.number().int(), count: z.number().int() })).optional(),
 });
 export type EndMetrics = z.infer<typeof EndMetrics>;
 
+/** How a run ended, as the engine returns it and the trainer reports it (`run-end`). */
+export const RunResult = z.object({
+  status: z.enum(['completed', 'stopped', 'failed']),
+  epochsDone: z.number().int().min(0),
+  bestValLoss: z.number().nullable(),
+  history: RunHistory,
+  message: z.string().optional(),
+  /** The training step the run used last. */
+  step: TrainingStepInfo.optional(),
+  metrics: EndMetrics.optional(),
+});
+export type RunResult = z.infer<typeof RunResult>;
+
 export const RunSummary = z.object({
   runId: RunId,
   status: RunStatus,
-  config: z.record(z.string(), z.unknown()),
+  /** The run's config, every default filled in; null for a `damaged` run (its run.json could not be read). */
+  config: ModelConfig.nullable(),
   /** For a `damaged` run (run.json unreadable) a placeholder `{ id: 'unknown' }`; such a run is never trained or opened. */
   dataset: RunDataset,
   epochsDone: z.number().int(),
@@ -139,8 +163,12 @@ export const RunSummary = z.object({
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
-/** `run.json` as the host wrote it (losses that were NaN come back as NaN). */
-export const StoredRunSummary = RunSummary.extend({ history: z.object({ loss: z.array(storedLoss), valLoss: z.array(z.number().nullable()) }) });
+/**
+ * `run.json` as the host wrote it (losses that were NaN come back as NaN). Its config is parsed with
+ * the contract's schema, so a config written before a setting existed gets that setting's default.
+ */
+export const StoredRunSummary = RunSummary.extend({ config: ModelConfig, history: StoredRunHistory });
+export type StoredRunSummary = z.infer<typeof StoredRunSummary>;
 
 const RunName = z.string().trim().min(1).max(120);
 const RunNote = z.string().max(2000);

@@ -7,41 +7,18 @@ import crypto from 'node:crypto';
 import { writeDirAtomic, writeJsonAtomic } from '../fs-safety/atomic';
 import type { Dataset, RowReader, StreamedDataset } from '../engine/data';
 import type { RawDataset } from './builtins';
+import { DatasetManifest, type DatasetEntry } from '../contract/datasets';
+import { plainIssue } from '../contract/model-validate';
 
 /** A missing dataset: code ENOENT, so the host and the trainer report it as `not_found`. */
 const notFound = (message: string) => Object.assign(new Error(message), { code: 'ENOENT' });
 
 export const DATASET_SCHEMA_VERSION = 1;
 
-export interface DatasetManifest {
-  schemaVersion: number;
-  id: string;
-  name: string;
-  source: { kind: 'builtin'; builtin: string } | { kind: 'import'; paths: string[] } | { kind: 'generated'; run: string };
-  shape: [number, number, number];
-  count: number;
-  labelNames: string[];
-  labelCounts: number[];
-  createdAt: number;
-  /** How the images were converted, and the train/validation split runs on this dataset use by default. */
-  options?: { size?: number; mode?: string; fit?: string; background?: string; validationSplit: number; seed: number };
-  /** The import report (skipped files and why), for imported datasets. */
-  report?: { imported: number; skipped: Array<{ file: string; reason: string }>; labelCounts: Record<string, number> };
-  /** Rows made by a model (`ae-studio generate`), not real images: rows from … from + count − 1 of each range. */
-  generated?: GeneratedRange[];
-}
+export { DatasetManifest };
 
 /** Rows of a dataset that a trained run generated: which run, which sampler, which label. */
-export interface GeneratedRange {
-  from: number;
-  count: number;
-  run: string;
-  sampler: string;
-  /** The label's name when the images were drawn from one label's codes. */
-  label?: string;
-  seed: number;
-  createdAt: number;
-}
+export type GeneratedRange = NonNullable<DatasetManifest['generated']>[number];
 
 /** Which rows of a dataset are generated (a mask over its count). */
 export function generatedMask(m: Pick<DatasetManifest, 'count' | 'generated'>): Uint8Array {
@@ -51,7 +28,7 @@ export function generatedMask(m: Pick<DatasetManifest, 'count' | 'generated'>): 
 }
 
 /** A listed dataset, or one whose manifest could not be read (flagged, the rest still listed). */
-export type DatasetEntry = DatasetManifest | { id: string; error: string };
+export type { DatasetEntry };
 
 const datasetsDir = (ws: string) => path.join(ws, 'datasets');
 const ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -96,10 +73,18 @@ export async function writeDataset(
   name: string,
   d: RawDataset,
   source: DatasetManifest['source'],
-  extra: { options?: DatasetManifest['options']; report?: DatasetManifest['report']; generated?: Omit<GeneratedRange, 'from' | 'count'> } = {},
+  extra: {
+    options?: DatasetManifest['options'];
+    report?: DatasetManifest['report'];
+    id?: string;
+    inspection?: DatasetManifest['inspection'];
+    masks?: Uint8Array;
+    generated?: Omit<GeneratedRange, 'from' | 'count'>;
+  } = {},
 ): Promise<DatasetManifest> {
   const clean = sanitizeName(name);
-  const id = makeId(clean);
+  const id = extra.id ?? makeId(clean);
+  if (extra.masks && extra.masks.length !== d.count * d.shape[0] * d.shape[1]) throw new Error(`masks.u8 would hold ${extra.masks.length} bytes for ${d.count} images of ${d.shape[0]}×${d.shape[1]}`);
   const labelCounts = d.labelNames.map(() => 0);
   for (const l of d.labels) labelCounts[l]++;
   const manifest: DatasetManifest = {
@@ -115,9 +100,11 @@ export async function writeDataset(
     options: extra.options ?? { validationSplit: 0.1, seed: 42 },
     ...(extra.report ? { report: extra.report } : {}),
     ...(extra.generated ? { generated: [{ from: 0, count: d.count, ...extra.generated }] } : {}),
+    ...(extra.inspection ? { inspection: extra.inspection } : {}),
   };
   await writeDirAtomic(datasetPath(ws, id), async (tmp) => {
     fs.writeFileSync(path.join(tmp, 'images.u8'), d.images);
+    if (extra.masks) fs.writeFileSync(path.join(tmp, 'masks.u8'), extra.masks);
     fs.writeFileSync(path.join(tmp, 'labels.i32'), Buffer.from(d.labels.buffer, d.labels.byteOffset, d.labels.byteLength));
     fs.writeFileSync(path.join(tmp, 'mean.u8'), meanImage(d));
     fs.writeFileSync(path.join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
@@ -127,9 +114,16 @@ export async function writeDataset(
 
 function readManifest(dir: string, id: string): DatasetManifest {
   if (!fs.existsSync(dir)) throw notFound(`There is no dataset '${id}' in this workspace (deleted?).`);
-  const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as DatasetManifest;
-  if (m.schemaVersion !== DATASET_SCHEMA_VERSION) throw new Error(`unknown manifest schema version ${m.schemaVersion}`);
-  if (m.id !== id || !Array.isArray(m.shape) || !Number.isInteger(m.count)) throw new Error('the manifest does not describe this folder');
+  const raw: unknown = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  const version = raw && typeof raw === 'object' && 'schemaVersion' in raw ? raw.schemaVersion : undefined;
+  if (version !== DATASET_SCHEMA_VERSION) throw new Error(`unknown manifest schema version ${String(version)}`);
+  const parsed = DatasetManifest.safeParse(raw);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new Error(`the manifest does not describe a dataset (${i.path.join('.') || 'the file'}: ${plainIssue(i)})`);
+  }
+  const m = parsed.data;
+  if (m.id !== id) throw new Error('the manifest does not describe this folder');
   const size = m.shape[0] * m.shape[1] * m.shape[2];
   const bytes = fs.statSync(path.join(dir, 'images.u8')).size;
   if (bytes !== m.count * size) throw new Error(`images.u8 has ${bytes} bytes, the manifest expects ${m.count * size}`);
@@ -165,6 +159,41 @@ export function findDatasetId(ws: string, name: string): string | undefined {
 export function describeStoredDatasets(ws: string): string {
   const stored = listDatasets(ws).filter((d): d is DatasetManifest => !('error' in d));
   return stored.map((d) => `${d.id} (${d.name})`).join(', ') || '(none stored)';
+}
+
+/**
+ * Writes an inspection set (datasets/import/mvtec.ts) as two datasets that name each other: `name`
+ * (the good pictures to train on) and `name (test)` (the pictures never trained on, with masks).
+ */
+export async function writeInspectionSet(
+  ws: string,
+  name: string,
+  set: { layout: 'mvtec' | 'good-suspects'; train: RawDataset; test: RawDataset & { masks?: Uint8Array }; report: DatasetManifest['report'] },
+  source: DatasetManifest['source'],
+  options: DatasetManifest['options'],
+): Promise<{ train: DatasetManifest; test: DatasetManifest }> {
+  const clean = sanitizeName(name);
+  const trainId = makeId(clean);
+  const testId = makeId(`${clean}-test`);
+  const base = { role: 'train' as const, goodLabel: 0, layout: set.layout };
+  const test = await writeDataset(ws, `${clean} (test)`, set.test, source, {
+    options,
+    id: testId,
+    inspection: { ...base, role: 'test', pair: trainId, masks: !!set.test.masks },
+    masks: set.test.masks,
+  });
+  const train = await writeDataset(ws, clean, set.train, source, { options, report: set.report, id: trainId, inspection: { ...base, pair: testId, masks: false } });
+  return { train, test };
+}
+
+/** A test set's masks (N·H·W, 0 or 255), or undefined when it has none. */
+export function loadMasks(ws: string, id: string): Uint8Array | undefined {
+  const dir = datasetPath(ws, id);
+  const m = readManifest(dir, id);
+  if (!m.inspection?.masks) return undefined;
+  const buf = fs.readFileSync(path.join(dir, 'masks.u8'));
+  if (buf.length !== m.count * m.shape[0] * m.shape[1]) throw new Error(`masks.u8 of dataset '${id}' has ${buf.length} bytes, the manifest expects ${m.count * m.shape[0] * m.shape[1]}`);
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 /** Loads a dataset straight into typed arrays for training. */
@@ -323,6 +352,7 @@ export function pageDataset(
 
 /** Rewrites a dataset in place (atomically) with new images and labels; the label names may grow. */
 async function rewriteDataset(ws: string, id: string, m: DatasetManifest, d: RawDataset, report?: DatasetManifest['report']): Promise<DatasetManifest> {
+  if (m.inspection?.masks) throw new Error(`'${m.name}' is an inspection test set with masks: its pictures cannot be removed or added one by one (import the folder again instead).`);
   const labelCounts = d.labelNames.map(() => 0);
   for (const l of d.labels) labelCounts[l]++;
   const next: DatasetManifest = { ...m, count: d.count, labelNames: d.labelNames, labelCounts, ...(report ? { report } : {}) };

@@ -180,6 +180,46 @@ export class BatchSource {
 }
 
 /**
+ * The pixels of some of a dataset's rows as they are stored — uint8 (or float for a float dataset),
+ * no conversion — for the inference graph (fast/infer.ts), which scales uint8 inside: each slice is
+ * a view of the dataset's array when its rows are consecutive, else the rows copied into one buffer
+ * reused from slice to slice; a streamed dataset's rows come from its RowReader. Valid until the
+ * next call.
+ */
+export class RowGather {
+  private buf: Uint8Array | Float32Array | undefined;
+  private readonly size: number;
+
+  constructor(
+    readonly ds: TrainingData,
+    readonly rows: ArrayLike<number>,
+  ) {
+    const [h, w, c] = ds.shape;
+    this.size = h * w * c;
+  }
+
+  /** `n` images from position `start` of `rows`. */
+  slice(start: number, n: number): Uint8Array | Float32Array {
+    const { rows, size } = this;
+    const px = this.ds.images;
+    if (!inMemory(px)) return px.readRows(n, (k) => rows[start + k]);
+    const first = rows[start];
+    let consecutive = true;
+    for (let k = 1; k < n && consecutive; k++) consecutive = rows[start + k] === first + k;
+    if (consecutive) return px.subarray(first * size, (first + n) * size);
+    if (!this.buf || this.buf.length < n * size || this.buf instanceof Uint8Array !== px instanceof Uint8Array) {
+      this.buf = px instanceof Uint8Array ? new Uint8Array(n * size) : new Float32Array(n * size);
+    }
+    const out = this.buf.subarray(0, n * size);
+    for (let k = 0; k < n; k++) {
+      const src = rows[start + k] * size;
+      out.set(px.subarray(src, src + size), k * size);
+    }
+    return out;
+  }
+}
+
+/**
  * Input pixels of one forward-only chunk (validation, end-of-run metrics, latent statistics,
  * evaluation): about 2 MB of float32. TensorFlow's eager convolutions take working memory in
  * proportion to their batch (~190 MB for one convolution of 128 images of 64×64×3), so 64×64 or

@@ -34,7 +34,7 @@ export {
   linearProbe,
   knnProbe,
   symEig,
-  type Evaluation,
+  type ModelEvaluation,
   type EvaluateOptions,
   type ProbeScore,
   type Roc,

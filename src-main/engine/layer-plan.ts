@@ -13,8 +13,8 @@
 //    to NHWC in tfjs and to NCHW in PyTorch: its output rows (and bias) are permuted.
 //  - 'same' padding: tfjs pads a stride-2 convolution asymmetrically (nothing before, the rest after
 //    for k = 3); train.py pads explicitly and crops transposed convolutions the way TensorFlow does.
-// Reads the config defensively: `kernelSize` (3 or 5, default 3) and any number of conv stages
-// (`hidden` = filters per stride-2 stage) work once the config carries them.
+// Any `kernelSize` the config allows (3 or 5) and any number of conv stages (`hidden` = filters per
+// stride-2 stage) are planned.
 import { isConv, isVae, type ModelConfig } from './config';
 
 export type Activation = 'relu' | 'elu' | 'tanh' | 'sigmoid' | 'leaky-relu' | 'linear';
@@ -49,7 +49,7 @@ export type WeightOp = DenseOp | ConvOp;
 export type ShapeOp = { op: 'flatten' } | { op: 'reshape'; chw: [number, number, number] };
 export type PlanOp = WeightOp | ShapeOp;
 
-export interface JobPlan {
+export type JobPlan = {
   inputShape: [number, number, number];
   latentDim: number;
   vae: boolean;
@@ -62,7 +62,7 @@ export interface JobPlan {
   /** True when the decoder ends with a transposed convolution (NCHW out), false for a dense layer + reshape. */
   convOutput: boolean;
   parameters: number;
-}
+};
 
 export interface PlanWeight {
   /** PyTorch state_dict key, e.g. `encoder.enc_conv1.weight`. */
@@ -90,8 +90,8 @@ const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 /** The layers `config` builds (mirrors models.ts). Throws PlanError for a model too large to hold. */
 export function jobPlan(config: ModelConfig): JobPlan {
   const [h, w, c] = config.inputShape;
-  const k = Number((config as { kernelSize?: number }).kernelSize ?? 3);
-  if (k !== 3 && k !== 5) throw new PlanError(`kernelSize ${k} is not supported (3 or 5)`);
+  const k: number = config.kernelSize;
+  if (k !== 3 && k !== 5) throw new PlanError(`kernelSize ${k} is not supported (3 or 5)`); // a config that skipped validateConfig
   const act = config.activation as Activation;
   const hidden = config.hidden;
   const vae = isVae(config.kind);

@@ -10,7 +10,8 @@ export function msePerImage(a: tf.Tensor, b: tf.Tensor): tf.Tensor1D {
 /** PSNR in dB from MSE; identical images give Infinity. */
 export const psnrFromMse = (mse: number): number => (mse <= 0 ? Infinity : 10 * Math.log10(1 / mse));
 
-function gaussianWindow(size: number, sigma: number, channels: number): tf.Tensor4D {
+/** A normalised size × size Gaussian kernel for a depthwise convolution over `channels` channels. */
+export function gaussianWindow(size: number, sigma: number, channels: number): tf.Tensor4D {
   const g: number[] = [];
   const half = (size - 1) / 2;
   for (let i = 0; i < size; i++) g.push(Math.exp(-((i - half) ** 2) / (2 * sigma * sigma)));
@@ -23,6 +24,11 @@ function gaussianWindow(size: number, sigma: number, channels: number): tf.Tenso
 
 /** Per-image mean SSIM of two [N,H,W,C] tensors in [0,1]. Images smaller than 11 px use a smaller window. */
 export function ssimPerImage(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor1D {
+  return tf.tidy(() => tf.mean(ssimMap(a, b), [1, 2, 3]) as tf.Tensor1D);
+}
+
+/** The SSIM map of two [N,H,W,C] tensors in [0,1]: [N, H−k+1, W−k+1, C] for the k×k window (valid positions only). */
+export function ssimMap(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
     const [, h, w, c] = a.shape;
     const size = Math.min(11, h, w) % 2 === 1 ? Math.min(11, h, w) : Math.min(11, h, w) - 1;
@@ -40,7 +46,7 @@ export function ssimPerImage(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor1D {
     const sAB = tf.sub(filt(tf.mul(a, b) as tf.Tensor4D), muAB);
     const num = tf.mul(tf.add(tf.mul(2, muAB), C1), tf.add(tf.mul(2, sAB), C2));
     const den = tf.mul(tf.add(tf.add(muA2, muB2), C1), tf.add(tf.add(sA, sB), C2));
-    return tf.mean(tf.div(num, den), [1, 2, 3]) as tf.Tensor1D;
+    return tf.div(num, den) as tf.Tensor4D;
   });
 }
 

@@ -1,8 +1,9 @@
 // The training objective and the optimizers a run can use (train.ts re-exports them; run/ and
 // the step tests use them).
 import { tf } from './tf';
-import { isVae, type ModelConfig } from './config';
+import { codeOf, unreachable, type ModelConfig } from './config';
 import type { Autoencoder } from './models';
+import { ssimPerImage } from './metrics';
 
 export function makeOptimizer(c: ModelConfig): tf.Optimizer {
   switch (c.optimizer) {
@@ -37,20 +38,30 @@ export function objective(ae: Autoencoder, c: ModelConfig, input: tf.Tensor, tar
     const enc = ae.encoder.apply(input) as tf.Tensor | tf.Tensor[];
     let z: tf.Tensor;
     let extra: tf.Scalar | undefined;
-    if (isVae(c.kind)) {
-      const [mu, logVar] = enc as tf.Tensor[];
-      const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', seed);
-      z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps));
-      // KL(q(z|x) || N(0, I)) per image, divided by the pixel count so it lives on the same scale as the per-pixel loss.
-      const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar)), -1));
-      const pixels = c.inputShape[0] * c.inputShape[1] * c.inputShape[2];
-      extra = tf.mul(c.beta / pixels, tf.mean(kl)) as tf.Scalar;
-    } else {
-      z = enc as tf.Tensor;
-      if (c.kind === 'sparse') extra = tf.mul(c.l1, tf.mean(tf.abs(z))) as tf.Scalar;
+    const code = codeOf(c.kind);
+    switch (code) {
+      case 'variational': {
+        const [mu, logVar] = enc as tf.Tensor[];
+        const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', seed);
+        z = tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), eps));
+        // KL(q(z|x) || N(0, I)) per image, divided by the pixel count so it lives on the same scale as the per-pixel loss.
+        const kl = tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, logVar), tf.square(mu)), tf.exp(logVar)), -1));
+        const pixels = c.inputShape[0] * c.inputShape[1] * c.inputShape[2];
+        extra = tf.mul(c.beta / pixels, tf.mean(kl)) as tf.Scalar;
+        break;
+      }
+      case 'sparse':
+        z = enc as tf.Tensor;
+        extra = tf.mul(c.l1, tf.mean(tf.abs(z))) as tf.Scalar;
+        break;
+      case 'plain':
+        z = enc as tf.Tensor;
+        break;
+      default:
+        return unreachable(code, 'kind of code');
     }
     const recon = ae.decoder.apply(z) as tf.Tensor;
-    const rec = reconstructionLoss(c.loss, recon, target);
+    const rec = reconstructionLoss(c.loss, recon, target, c.ssimWeight);
     return (extra ? tf.add(rec, extra) : rec) as tf.Scalar;
   });
 }
@@ -60,9 +71,18 @@ export function klBetaAt(c: Pick<ModelConfig, 'beta' | 'klWarmupEpochs'>, epoch:
   return c.klWarmupEpochs > 0 ? c.beta * Math.min(1, (epoch - 1) / c.klWarmupEpochs) : c.beta;
 }
 
-export function reconstructionLoss(kind: 'mse' | 'bce', recon: tf.Tensor, target: tf.Tensor): tf.Scalar {
+/**
+ * The reconstruction loss of a batch: MSE, BCE, 1 − mean SSIM (metrics.ts's SSIM: 11×11 Gaussian
+ * window, its gradient through tfjs's depthwise convolution), or (1 − w)·MSE + w·(1 − SSIM).
+ */
+export function reconstructionLoss(kind: ModelConfig['loss'], recon: tf.Tensor, target: tf.Tensor, ssimWeight = 0.5): tf.Scalar {
   return tf.tidy(() => {
     if (kind === 'mse') return tf.mean(tf.squaredDifference(recon, target)) as tf.Scalar;
+    if (kind === 'ssim' || kind === 'l2+ssim') {
+      const dssim = tf.sub(1, tf.mean(ssimPerImage(recon as tf.Tensor4D, target as tf.Tensor4D)));
+      if (kind === 'ssim') return dssim as tf.Scalar;
+      return tf.add(tf.mul(1 - ssimWeight, tf.mean(tf.squaredDifference(recon, target))), tf.mul(ssimWeight, dssim)) as tf.Scalar;
+    }
     const p = tf.clipByValue(recon, 1e-7, 1 - 1e-7);
     return tf.neg(tf.mean(tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p)))))) as tf.Scalar;
   });

@@ -2,6 +2,7 @@
 // from atomic.ts.
 import fs from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { tf } from './tf';
 import { fullModel, type Autoencoder } from './models';
 export { writeDirAtomic, readableDir, writeJsonAtomic } from '../fs-safety/atomic';
@@ -49,10 +50,23 @@ export async function saveOptimizer(optimizer: tf.Optimizer, dir: string): Promi
   for (const w of weights) if (w.name === 'iter') w.tensor.dispose(); // getWeights creates a fresh 'iter' scalar
 }
 
+/** A checkpoint's `optimizer.json`: the name, shape and type of each optimizer weight, in the order of `optimizer.bin`. */
+export const OptimizerSpecs = z.object({
+  specs: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().min(0)), dtype: z.enum(['float32', 'int32', 'bool', 'complex64', 'string']) })),
+});
+
+/** Reads `optimizer.json` with its schema; a damaged one is refused in plain words. */
+export function readOptimizerSpecs(dir: string): z.infer<typeof OptimizerSpecs>['specs'] {
+  const parsed = OptimizerSpecs.safeParse(JSON.parse(fs.readFileSync(path.join(dir, 'optimizer.json'), 'utf8')));
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new Error(`The checkpoint's optimizer.json is damaged (${i.path.join('.') || 'the file'}: ${i.message}).`);
+  }
+  return parsed.data.specs;
+}
+
 export async function loadOptimizer(optimizer: tf.Optimizer, dir: string): Promise<void> {
-  const { specs } = JSON.parse(fs.readFileSync(path.join(dir, 'optimizer.json'), 'utf8')) as {
-    specs: Array<{ name: string; shape: number[]; dtype: tf.DataType }>;
-  };
+  const specs = readOptimizerSpecs(dir);
   if (specs.length === 0) return;
   const bin = fs.readFileSync(path.join(dir, 'optimizer.bin'));
   const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));

@@ -13,6 +13,7 @@
 // kernels with one optimizer kernel per variable — for every model models.ts builds; anything it
 // does not know trains on the plain tfjs path (optimizer.minimize), as does AE_FAST_STEP=0 (used
 // by the comparisons in the tests and the bench).
+import type { EndMetrics, RunHistory, RunResult, SplitMetrics, TrainingStepInfo } from '../contract/runs';
 import type { TrainingData } from './data';
 import { RunContext } from './run/context';
 import { RunImages } from './run/images';
@@ -49,53 +50,12 @@ export type RunEvent =
  * The training step a run uses, fastest first: `graph` (the fast step as one TensorFlow graph),
  * `kernels` (the fast step kernel by kernel), `tfjs` (tfjs's own optimizer over its tape). A run
  * that does not get the fastest form says why (`reason`); `fallback` is true when that was not asked
- * for (AE_GRAPH_STEP=0 / AE_FAST_STEP=0 ask for it, for comparisons).
+ * for (AE_GRAPH_STEP=0 / AE_FAST_STEP=0 ask for it, for comparisons). The shapes a run reports are
+ * the contract's (src-main/contract/runs.ts), written once there.
  */
-export type TrainingStep = 'graph' | 'kernels' | 'tfjs';
-export interface StepInfo {
-  step: TrainingStep;
-  reason: string | null;
-  fallback: boolean;
-}
-
-export interface RunHistory {
-  loss: number[];
-  valLoss: Array<number | null>;
-}
-
-/** Reconstruction quality of one split, measured once on the finished model. */
-export interface SplitMetrics {
-  count: number;
-  /** The training objective (with the final β). */
-  loss: number;
-  mse: number;
-  /** Mean per-image PSNR (dB, capped at 100 for perfect images). */
-  psnr: number;
-  ssim: number;
-  /** Per label: images and mean MSE (labelled datasets only). */
-  perLabel?: Array<{ label: number; count: number; mse: number }>;
-}
-
-export interface EndMetrics {
-  /** The training images (the first 2,000 of them on big datasets, to keep the end of a run short). */
-  train: SplitMetrics;
-  val: SplitMetrics | null;
-  /** The test split (never trained on, never used for early stopping), when the config asks for one. */
-  test: SplitMetrics | null;
-  /** Training images per label (after `excludeLabels`), for imbalanced datasets. */
-  trainLabelCounts?: Array<{ label: number; count: number }>;
-}
-
-export interface RunResult {
-  status: 'completed' | 'stopped' | 'failed';
-  epochsDone: number;
-  bestValLoss: number | null;
-  history: RunHistory;
-  message?: string;
-  /** The training step the run used last (see StepInfo). */
-  step?: StepInfo;
-  metrics?: EndMetrics;
-}
+export type StepInfo = TrainingStepInfo;
+export type TrainingStep = TrainingStepInfo['step'];
+export type { EndMetrics, RunHistory, RunResult, SplitMetrics };
 
 export interface TrainOptions {
   config: unknown;

@@ -5,13 +5,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readTidy, tf } from './tf';
-import { isVae, type ModelConfig } from './config';
+import { isVae, validateConfig, type ModelConfig } from './config';
 import { encodeMean, type Autoencoder } from './models';
 import { loadAutoencoder, saveAutoencoder, writeDirAtomic } from './persist';
 import { sampleCodes, type LatentStats } from './latent-stats';
-import { imageMetrics, type ImageMetrics } from './metrics';
+import { imageMetrics, msePerImage, psnrFromMse, ssimMap, ssimPerImage, type ImageMetrics } from './metrics';
 import { mulberry32 } from './rng';
 import type { Dataset } from './data';
+import { InferenceGraph, type InferOutputs, type InferWant } from './fast/infer';
+import { loadInspection, type InspectionFile } from './inspect/calibration';
+
+/** The inspection file of a model folder, checked against `runId` when given (else against the weights only). */
+function loadInspectionFor(modelDir: string, runId: string | undefined): InspectionFile | undefined {
+  if (runId !== undefined) return loadInspection(modelDir, runId);
+  const file = path.join(modelDir, 'inspection.json');
+  if (!fs.existsSync(file)) return undefined;
+  const run = (JSON.parse(fs.readFileSync(file, 'utf8')) as { run?: unknown }).run;
+  return typeof run === 'string' ? loadInspection(modelDir, run) : undefined;
+}
 
 /** Images as one flat float array in [0,1] (N·H·W·C) or uint8 0..255. */
 export type Images = Float32Array | Uint8Array;
@@ -31,6 +42,11 @@ export interface Projection {
 export class TrainedModel {
   readonly vae: boolean;
   readonly pixels: number;
+  /**
+   * The run's inspection settings (model/inspection.json: maps, score, normalisation, threshold,
+   * measured AUCs) when the folder has them for these weights; exports carry them.
+   */
+  inspection?: InspectionFile;
 
   constructor(
     readonly ae: Autoencoder,
@@ -51,6 +67,80 @@ export class TrainedModel {
     return data.images.subarray(0, data.count * this.pixels);
   }
 
+  /** The inference graph (fast/infer.ts): made on first use; null where the model cannot have one or it failed. */
+  private graph: InferenceGraph | null | undefined;
+  /** Why forward-only work runs on tfjs's layers instead of the inference graph (undefined while it does not). */
+  graphRefusal: string | undefined;
+
+  /** Which path forward-only work takes: one TensorFlow graph, or tfjs's layers op by op. */
+  get inferencePath(): 'graph' | 'layers' {
+    return this.inference() ? 'graph' : 'layers';
+  }
+
+  private inference(): InferenceGraph | null {
+    if (this.graph === undefined) {
+      const r = InferenceGraph.tryCreate(this.ae, this.config);
+      this.graph = 'graph' in r ? r.graph : null;
+      this.graphRefusal = 'reason' in r ? r.reason : undefined;
+    }
+    return this.graph;
+  }
+
+  /** Runs `f` on the graph; a graph that fails is dropped (with the reason) and `fallback` answers, now and from then on. */
+  private onGraph<T>(f: (g: InferenceGraph) => T, fallback: () => T): T {
+    const g = this.inference();
+    if (g) {
+      try {
+        return f(g);
+      } catch (e) {
+        this.graphRefusal = `the inference graph failed (${e instanceof Error ? e.message : String(e)})`;
+        g.dispose();
+        this.graph = null;
+      }
+    }
+    return fallback();
+  }
+
+  /**
+   * Reconstructions, codes, per-image MSE and SSIM and their per-pixel maps (squared error, SSIM
+   * map) of `images` (uint8 0..255 or float in [0,1], N·H·W·C) in one pass: only the outputs asked
+   * for are computed. The inference graph when the
+   * model has one, tfjs's layers otherwise (same numbers up to float rounding).
+   */
+  infer(images: Images, want: InferWant): InferOutputs {
+    const n = images.length / this.pixels;
+    if (!Number.isInteger(n)) throw new Error(`expected a multiple of ${this.pixels} pixel values, got ${images.length}`);
+    return this.onGraph(
+      (g) => g.run(images, want),
+      () => {
+        const out: InferOutputs = {};
+        if (want.code) out.code = this.run(images, (x) => encodeMean(this.ae, x));
+        if (want.recon || want.mse || want.ssim || want.errMap || want.ssimMap) {
+          const x = this.toTensor(images);
+          const rec = tf.tidy(() => this.ae.decoder.predict(encodeMean(this.ae, x)) as tf.Tensor4D);
+          try {
+            if (want.recon) out.recon = rec.dataSync() as Float32Array;
+            if (want.mse) out.mse = readTidy(() => msePerImage(x, rec));
+            if (want.ssim) out.ssim = readTidy(() => ssimPerImage(x, rec));
+            if (want.errMap) out.errMap = readTidy(() => tf.squaredDifference(x, rec));
+            if (want.ssimMap) out.ssimMap = readTidy(() => ssimMap(x, rec));
+          } finally {
+            tf.dispose([x, rec]);
+          }
+        }
+        return out;
+      },
+    );
+  }
+
+  /**
+   * Reconstructions of a batch of images (uint8 0..255 or float in [0,1], N·H·W·C), as one flat
+   * float array: the call per-pixel work (anomaly maps) builds on.
+   */
+  reconstructBatch(images: Images): Float32Array {
+    return this.reconstruct(images);
+  }
+
   private toTensor(images: Images): tf.Tensor4D {
     const n = images.length / this.pixels;
     if (!Number.isInteger(n)) throw new Error(`expected a multiple of ${this.pixels} pixel values, got ${images.length}`);
@@ -63,30 +153,34 @@ export class TrainedModel {
   }
 
   reconstruct(images: Images): Float32Array {
-    return this.run(images, (x) => this.ae.decoder.predict(encodeMean(this.ae, x)) as tf.Tensor);
+    return this.infer(images, { recon: true }).recon!;
   }
 
   /** Codes (VAE: the posterior mean), N × latentDim. */
   encode(images: Images): Float32Array {
-    return this.run(images, (x) => encodeMean(this.ae, x));
+    return this.infer(images, { code: true }).code!;
   }
 
   /** Images for codes (N × latentDim). */
   decode(codes: Float32Array): Float32Array {
-    return readTidy(() => {
-      const z = tf.tensor2d(codes, [codes.length / this.config.latentDim, this.config.latentDim]);
-      return this.ae.decoder.predict(z) as tf.Tensor;
-    });
+    return this.onGraph(
+      (g) => g.decode(codes),
+      () =>
+        readTidy(() => {
+          const z = tf.tensor2d(codes, [codes.length / this.config.latentDim, this.config.latentDim]);
+          return this.ae.decoder.predict(z) as tf.Tensor;
+        }),
+    );
   }
 
   /** New images: from N(0, I) for a VAE, from the full-covariance Gaussian fitted to the training codes otherwise. */
   sample(n: number, seed = Date.now() % 2 ** 31): Float32Array {
     const d = this.config.latentDim;
-    return readTidy(() => {
-      let z = tf.randomNormal([n, d], 0, 1, 'float32', seed);
-      if (!this.vae) z = sampleCodes(this.latentStats, z as tf.Tensor2D);
-      return this.ae.decoder.predict(z) as tf.Tensor;
+    const codes = readTidy(() => {
+      const z = tf.randomNormal([n, d], 0, 1, 'float32', seed);
+      return this.vae ? z : sampleCodes(this.latentStats, z as tf.Tensor2D);
     });
+    return this.decode(codes);
   }
 
   /** `steps` images along the straight line between the codes of `a` and `b` (both included). */
@@ -153,7 +247,15 @@ export class TrainedModel {
 
   /** Per-image MSE, PSNR and SSIM between the images and their reconstructions. */
   async metrics(data: ImagesOrDataset): Promise<ImageMetrics> {
-    const x = this.toTensor(this.pixelsOf(data));
+    const images = this.pixelsOf(data);
+    if (this.inference()) {
+      const out = this.infer(images, { mse: true, ssim: true });
+      if (out.mse && out.ssim) {
+        const mse = Array.from(out.mse);
+        return { mse, psnr: mse.map(psnrFromMse), ssim: Array.from(out.ssim) };
+      }
+    }
+    const x = this.toTensor(images);
     const rec = tf.tidy(() => this.ae.decoder.predict(encodeMean(this.ae, x)) as tf.Tensor4D);
     try {
       return await imageMetrics(x, rec);
@@ -185,6 +287,8 @@ export class TrainedModel {
   }
 
   dispose(): void {
+    this.graph?.dispose();
+    this.graph = null;
     this.ae.encoder.dispose();
     this.ae.decoder.dispose();
   }
@@ -194,9 +298,21 @@ export class TrainedModel {
 export async function loadTrained(dir: string): Promise<TrainedModel> {
   const modelDir = fs.existsSync(path.join(dir, 'model', 'encoder')) ? path.join(dir, 'model') : dir;
   if (!fs.existsSync(path.join(modelDir, 'encoder', 'model.json'))) throw new Error(`No trained model in ${dir}.`);
-  const config = JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8')) as ModelConfig;
+  const checked = validateConfig(JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8')));
+  // a config written before a setting existed gets its default; a damaged one is refused in plain words
+  if (!checked.ok) throw new Error(`The model's config.json in ${modelDir} is not a valid run config (${checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}).`);
+  const config = checked.config;
   const stats = JSON.parse(fs.readFileSync(path.join(modelDir, 'latent-stats.json'), 'utf8')) as LatentStats;
-  return new TrainedModel(await loadAutoencoder(modelDir), config, stats);
+  const trained = new TrainedModel(await loadAutoencoder(modelDir), config, stats);
+  // a run folder's inspection file is checked against its run id; a bare model folder's only against the weights
+  const runId = modelDir === dir ? undefined : path.basename(path.resolve(dir));
+  try {
+    const f = loadInspectionFor(modelDir, runId);
+    if (f) trained.inspection = f;
+  } catch {
+    // an inspection file from another run or for other weights travels nowhere (inspect says why)
+  }
+  return trained;
 }
 
 /** Top two principal components of N × d data by power iteration on the covariance matrix. */

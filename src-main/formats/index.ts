@@ -16,7 +16,7 @@ import path from 'node:path';
 import { loadTrained, TrainedModel } from '../engine/trained-model';
 import { partGraph } from './graph';
 import { ExportError, EXPORT_FORMATS, EXPORT_PARTS, FORMAT_TITLES, type ExportFormat, type ExportPart } from './errors';
-import { exportTfjs } from './tfjs';
+import { exportTfjs, exportedInspection } from './tfjs';
 import { exportKeras } from './keras';
 import { exportOnnx } from './onnx';
 import type { ExportResult } from './output';
@@ -74,7 +74,7 @@ export async function exportModel(model: TrainedModel | string, opts: ExportOpti
     if (opts.format === 'tfjs') return await exportTfjs(trained, opts.part, opts.out, chosenSampler(opts.runDir ?? (typeof model === 'string' ? model : undefined)));
     // Described (and checked: an ExportError names a layer the format cannot hold) before anything is written.
     const graph = partGraph(trained.ae, opts.part, opts.format);
-    return opts.format === 'keras' ? await exportKeras(graph, opts.out) : await exportOnnx(graph, opts.out);
+    return opts.format === 'keras' ? await exportKeras(graph, opts.out, exportedInspection(trained)) : await exportOnnx(graph, opts.out);
   } catch (err) {
     if (err instanceof ExportError && !err.details.part) {
       throw new ExportError(err.message.replace(/^ONNX export/, `${FORMAT_TITLES[opts.format]} export of the ${opts.part}`), { ...err.details, part: opts.part });

@@ -155,7 +155,8 @@ export async function kerasWeightsH5(g: Graph, order: GraphNode[], scratch: stri
   return bytes;
 }
 
-export async function exportKeras(g: Graph, out: string): Promise<ExportResult> {
+/** `inspection`: an inspection run's settings, kept in metadata.json under `autoencoder_studio_inspection` (Keras ignores keys it does not know). */
+export async function exportKeras(g: Graph, out: string, inspection?: unknown): Promise<ExportResult> {
   const order = kerasLayerOrder(g);
   const config = kerasConfig(g, order);
   return writeFileAtomic(out, async (tmp) => {
@@ -171,6 +172,7 @@ export async function exportKeras(g: Graph, out: string): Promise<ExportResult> 
     const metadata = {
       keras_version: KERAS_LAYOUT_VERSION,
       date_saved: `${now.getFullYear()}-${p2(now.getMonth() + 1)}-${p2(now.getDate())}@${p2(now.getHours())}:${p2(now.getMinutes())}:${p2(now.getSeconds())}`,
+      ...(inspection ? { autoencoder_studio_inspection: inspection } : {}),
     };
     const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
     const zip = zipSync({ 'metadata.json': enc(metadata), 'config.json': enc(config), 'model.weights.h5': weights }, { level: 0 });

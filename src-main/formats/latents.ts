@@ -1,7 +1,7 @@
 // Latent codes of a dataset as CSV: header `label,z0,z1,…`, one row per image in dataset order;
 // a VAE's row is its posterior mean. Floats are written so they read back to the same float32.
 import fs from 'node:fs';
-import type { Dataset } from '../engine/data';
+import { RowGather, type TrainingData } from '../engine/data';
 import type { TrainedModel } from '../engine/trained-model';
 import { writeFileAtomic, type ExportResult } from './output';
 
@@ -16,20 +16,24 @@ const csvField = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}
 /** The shortest decimal that reads back to the same float32. */
 const num = (v: number) => String(Number(v.toPrecision(9)));
 
-export async function writeLatentsCsv(trained: TrainedModel, dataset: Dataset, out: string, opts: LatentsCsvOptions = {}): Promise<ExportResult & { rows: number }> {
+export async function writeLatentsCsv(trained: TrainedModel, dataset: TrainingData, out: string, opts: LatentsCsvOptions = {}): Promise<ExportResult & { rows: number }> {
   const [h, w, c] = trained.config.inputShape;
   const [dh, dw, dc] = dataset.shape;
   if (dh !== h || dw !== w || dc !== c) throw new Error(`This model takes ${h}×${w}×${c} images; the dataset has ${dh}×${dw}×${dc}.`);
   const d = trained.config.latentDim;
-  const px = h * w * c;
   const batch = opts.batchSize ?? 512;
+  // Rows as stored, a batch at a time: a dataset streamed from its file is never read whole.
+  const rows = new RowGather(
+    dataset,
+    Int32Array.from({ length: dataset.count }, (_, i) => i),
+  );
   const result = await writeFileAtomic(out, (tmp) => {
     const fd = fs.openSync(tmp, 'w');
     try {
       fs.writeSync(fd, `label,${Array.from({ length: d }, (_, k) => `z${k}`).join(',')}\n`);
       for (let i = 0; i < dataset.count; i += batch) {
         const n = Math.min(batch, dataset.count - i);
-        const z = trained.encode(dataset.images.subarray(i * px, (i + n) * px));
+        const z = trained.encode(rows.slice(i, n));
         const lines: string[] = [];
         for (let r = 0; r < n; r++) {
           const l = dataset.labels ? dataset.labels[i + r] : undefined;

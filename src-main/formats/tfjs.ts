@@ -15,6 +15,7 @@ import { saveAutoencoder } from '../engine/persist';
 import { writeDirAtomic, writeJsonAtomic } from '../fs-safety/atomic';
 import type { LatentStats } from '../engine/latent-stats';
 import { TrainedModel } from '../engine/trained-model';
+import type { InspectionFile } from '../engine/inspect/calibration';
 import { ImportError, type ExportPart } from './errors';
 import { writeFolderAtomic, type ExportResult } from './output';
 import { jobPlan } from '../engine/layer-plan';
@@ -40,6 +41,18 @@ export interface StudioExportInfo {
    * new images with it.
    */
   sampler?: { name: string } & Record<string, unknown>;
+  /** An inspection run's settings (docs/inspection.md): map, score, per-pixel normalisation, threshold, measured AUCs. */
+  inspection?: ExportedInspection;
+}
+
+/** What an export carries of a run's inspection settings (engine/inspect/calibration.ts). */
+export type ExportedInspection = Pick<InspectionFile, 'settings' | 'threshold' | 'norm' | 'measured' | 'run'>;
+
+/** The inspection settings an export carries, or undefined for a model without them. */
+export function exportedInspection(trained: TrainedModel): ExportedInspection | undefined {
+  const f = trained.inspection;
+  if (!f) return undefined;
+  return { run: f.run, settings: f.settings, threshold: f.threshold, norm: f.norm, ...(f.measured ? { measured: f.measured } : {}) };
 }
 
 /** A fresh, independent copy of a layers model (same topology and weights), through memory. */
@@ -89,6 +102,7 @@ export async function exportTfjs(trained: TrainedModel, part: ExportPart, out: s
           outputShapes: model.outputs.map((o) => o.shape.slice(1) as number[]),
           exportedAt: new Date().toISOString(),
           ...(sampler && part !== 'encoder' ? { sampler } : {}),
+          ...(exportedInspection(trained) ? { inspection: exportedInspection(trained) } : {}),
         };
         fs.writeFileSync(path.join(tmp, 'studio.json'), JSON.stringify(info, null, 2));
         if (sampler && part === 'decoder') fs.writeFileSync(path.join(tmp, 'sample.js'), SAMPLE_JS);

@@ -82,11 +82,11 @@ export async function writeFileAtomicAsync(file: string, data: string | Uint8Arr
     } finally {
       await fh.close();
     }
+    await fs.promises.rename(tmp, file);
   } catch (err) {
     await fs.promises.rm(tmp, { force: true });
     throw err;
   }
-  await fs.promises.rename(tmp, file);
 }
 
 /**

@@ -60,11 +60,15 @@ export function datasetHandlers(
   trainer: TrainerSupervisor,
   workspaceDir: string,
   emit: Emit,
-  /** Ids of the datasets runs are training on now (their images must not change under them). */
-  inUse: () => string[] = () => [],
+  /**
+   * Why the dataset must not change now (a run of this studio or of another process trains on it:
+   * its images must not change under it), or undefined.
+   */
+  inUse: (id: string) => string | undefined = () => undefined,
 ): { handlers: DatasetHandlers; dispose(): void } {
   const refuseInUse = (id: string) => {
-    if (inUse().includes(id)) throw new CallError('conflict', 'A run is training on this dataset; change it when the run has finished or is stopped.');
+    const why = inUse(id);
+    if (why) throw new CallError('conflict', why);
   };
   const uploadsDir = path.join(workspaceDir, 'uploads');
   const uploads = new Map<string, { dir: string; bytes: number }>();
@@ -132,7 +136,10 @@ export function datasetHandlers(
       }
     },
     'datasets:rename': ({ id, name }) => userError(() => renameDataset(workspaceDir, id, name)),
-    'datasets:delete': ({ id }) => userError(() => (deleteDataset(workspaceDir, id), { deleted: true as const })),
+    'datasets:delete': ({ id }) => {
+      refuseInUse(id);
+      return userError(() => (deleteDataset(workspaceDir, id), { deleted: true as const }));
+    },
 
     'datasets:uploadBegin': async () => {
       const uploadId = `up-${crypto.randomBytes(8).toString('hex')}`;

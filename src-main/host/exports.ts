@@ -8,7 +8,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { ExportRecord, type RunSummary } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
-import type { MethodParams } from '../trainer/protocol';
+import type { MethodParams, MethodResult } from '../trainer/protocol';
 import { copyAtomic, writeJsonAtomic } from '../fs-safety/atomic';
 import { CallError, type Handlers } from './dispatch';
 
@@ -133,7 +133,7 @@ export function exportHandlers(deps: ExportsDeps): ExportHandlers {
       if (!fs.existsSync(path.join(src, 'model.json'))) throw new CallError('invalid_payload', `${src} has no model.json: choose the folder of a TensorFlow.js export.`);
       const runId = `imported-${newExportId().slice(4)}`;
       const runDir = path.join(ws, 'runs', runId);
-      let res: { config: Record<string, unknown>; dataset: RunSummary['dataset']; epochsDone: number; history: RunSummary['history'] };
+      let res: MethodResult<'importModel'>;
       try {
         res = await deps.trainer.request('importModel', { src, runDir, workspaceDir: ws }, EXPORT_TIMEOUT_MS);
       } catch (err) {
@@ -148,7 +148,7 @@ export function exportHandlers(deps: ExportsDeps): ExportHandlers {
         epochsDone: res.epochsDone,
         history: res.history,
         startedAt: Date.now(),
-        message: `Imported from ${src}. The Gallery shows it; Resume trains it for ${String(res.config.epochs ?? '')} more epochs.`,
+        message: `Imported from ${src}. The Gallery shows it; Resume trains it for ${res.config.epochs} more epochs.`,
       });
       return { cancelled: false, runId };
     },

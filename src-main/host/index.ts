@@ -13,7 +13,7 @@ import { evaluateHandlers } from './evaluate';
 import { noiseHandlers } from './noise';
 import { exportHandlers, type HostDialogs } from './exports';
 import { jobHandlers } from './jobs';
-import { inventory, openWorkspaceDir, writeSettings, type OpenedWorkspace } from './workspace';
+import { datasetInUse, inventory, openWorkspaceDir, updateSettings, type OpenedWorkspace } from './workspace';
 
 export interface HostOptions {
   mode: AppInfo['mode'];
@@ -53,8 +53,8 @@ export function createHost(opts: HostOptions): Host {
   // it whole; the handler table below forwards to whichever is current.
   const makeServices = (opened: OpenedWorkspace) => {
     const dir = opened.dir;
-    const runs = createRunsService({ trainer: opts.trainer, workspaceDir: dir, emit, maxConcurrent: () => opened.settings.maxConcurrentRuns });
-    const datasets = datasetHandlers(opts.trainer, dir, emit, () => runs.busy().flatMap((r) => ('id' in r.dataset ? [r.dataset.id] : [])));
+    const runs = createRunsService({ trainer: opts.trainer, workspaceDir: dir, emit, maxConcurrent: () => opened.settings.maxConcurrentRuns, app: opts.mode });
+    const datasets = datasetHandlers(opts.trainer, dir, emit, (id) => datasetInUse(dir, id, runs.busy(), runs.owns));
     const handlers = {
       ...runs.handlers,
       ...datasets.handlers,
@@ -62,7 +62,7 @@ export function createHost(opts: HostOptions): Host {
       ...evaluateHandlers(opts.trainer, dir, (id) => runs.get(id)),
       ...noiseHandlers(opts.trainer, dir, () => runs.activeCount()),
       ...exportHandlers({ trainer: opts.trainer, workspaceDir: dir, dialogs: opts.dialogs, getRun: (id) => runs.get(id), addImportedRun: (run) => runs.add(run) }),
-      ...jobHandlers({ trainer: opts.trainer, workspaceDir: dir, dialogs: opts.dialogs, getRun: (id) => runs.get(id), addImportedRun: (run) => runs.add(run) }),
+      ...jobHandlers({ trainer: opts.trainer, workspaceDir: dir, dialogs: opts.dialogs, getRun: (id) => runs.get(id), addImportedRun: (run) => runs.add(run), app: opts.mode }),
     };
     return {
       opened,
@@ -137,11 +137,13 @@ export function createHost(opts: HostOptions): Host {
       }
       return { cancelled: false, info: await openWorkspace(target) };
     },
-    'settings:set': (changes) => {
-      const next = { ...current.opened.settings, ...changes };
+    'settings:set': async (changes) => {
+      let next;
       try {
-        writeSettings(current.opened.dir, next);
+        // read-modify-write under the settings lock: another studio's keys written meanwhile are kept
+        next = await updateSettings(current.opened.dir, changes);
       } catch (err) {
+        if (err instanceof CallError) throw err;
         const code = (err as NodeJS.ErrnoException).code;
         throw new CallError(code === 'ENOSPC' || code === 'EDQUOT' ? 'disk_full' : 'internal', `The settings could not be saved: ${code ?? (err as Error).message}. The previous settings are kept.`);
       }

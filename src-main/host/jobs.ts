@@ -10,15 +10,19 @@ import type { MethodResult } from '../trainer/protocol';
 import { readableDir, writeJsonAtomic } from '../fs-safety/atomic';
 import { CallError, type Handlers } from './dispatch';
 import { newExportId, type HostDialogs } from './exports';
+import { describeProgress, JobWatchError, readJobProgress } from '../cluster/watch';
+import { holdNewRunFolder } from './ownership';
 
-type JobHandlers = Pick<Handlers, 'jobs:export' | 'jobs:import'>;
+type JobHandlers = Pick<Handlers, 'jobs:export' | 'jobs:import' | 'jobs:progress'>;
 
 export interface JobsDeps {
   trainer: TrainerSupervisor;
   workspaceDir: string;
   dialogs?: HostDialogs;
   getRun(runId: string): { run: RunSummary; dir: string } | undefined;
-  addImportedRun(run: RunSummary): void;
+  addImportedRun(run: RunSummary): void | Promise<void>;
+  /** Which studio this is (recorded in the owner.json of a run being imported). */
+  app?: 'electron' | 'serve' | 'cli';
 }
 
 const JOB_TIMEOUT_MS = 10 * 60_000;
@@ -38,6 +42,7 @@ export function jobRunSummary(runId: string, res: MethodResult<'importJob'>): Ru
     startedAt: Date.now(),
     message: `${res.message}${res.addedDataset ? ` Its images were added to the workspace as dataset '${res.addedDataset}'.` : ''}`,
     cluster: res.cluster,
+    ...(res.metrics ? { metrics: res.metrics } : {}),
   };
 }
 
@@ -47,7 +52,8 @@ export function jobHandlers(deps: JobsDeps): JobHandlers {
     'jobs:export': async ({ runId, fromCheckpoint }) => {
       const r = deps.getRun(runId);
       if (!r) throw new CallError('not_found', `There is no run '${runId}' in this workspace.`);
-      if (r.run.status === 'damaged') throw new CallError('conflict', `Run '${runId}' cannot be exported: ${r.run.message ?? 'its run.json is damaged'}`);
+      const config = r.run.config;
+      if (r.run.status === 'damaged' || !config) throw new CallError('conflict', `Run '${runId}' cannot be exported: ${r.run.message ?? 'its run.json is damaged'}`);
       if (fromCheckpoint) {
         if (r.run.status === 'running' || r.run.status === 'queued')
           throw new CallError('conflict', `Run '${runId}' is ${r.run.status}; stop it (its checkpoint changes every epoch) or export the job without its checkpoint.`);
@@ -61,7 +67,7 @@ export function jobHandlers(deps: JobsDeps): JobHandlers {
       try {
         const written = await deps.trainer.request(
           'exportJob',
-          { runId, runDir: r.dir, workspaceDir: ws, config: r.run.config, dataset: r.run.dataset, fromCheckpoint, out: path.join(dir, fileName) },
+          { runId, runDir: r.dir, workspaceDir: ws, config, dataset: r.run.dataset, fromCheckpoint, out: path.join(dir, fileName) },
           JOB_TIMEOUT_MS,
         );
         const rec: ExportRecord = {
@@ -93,14 +99,43 @@ export function jobHandlers(deps: JobsDeps): JobHandlers {
       const runId = newJobRunId();
       const runDir = path.join(ws, 'runs', runId);
       let res: MethodResult<'importJob'>;
+      // held while the folder fills, so another studio lists the run only once its run.json is there
+      const held = await holdNewRunFolder(runDir, deps.app ?? 'unknown');
       try {
-        res = await deps.trainer.request('importJob', { src, runDir, workspaceDir: ws }, JOB_TIMEOUT_MS);
-      } catch (err) {
-        fs.rmSync(runDir, { recursive: true, force: true });
-        throw err; // dispatch's hostErrorCode words it
+        try {
+          res = await deps.trainer.request('importJob', { src, runDir, workspaceDir: ws }, JOB_TIMEOUT_MS);
+        } catch (err) {
+          fs.rmSync(runDir, { recursive: true, force: true });
+          throw err; // dispatch's hostErrorCode words it
+        }
+        await deps.addImportedRun(jobRunSummary(runId, res));
+      } finally {
+        await held.release();
       }
-      deps.addImportedRun(jobRunSummary(runId, res));
       return { cancelled: false, runId };
+    },
+    'jobs:progress': ({ path: dir }) => {
+      try {
+        const p = readJobProgress(dir);
+        const last = p.epochs.at(-1);
+        return {
+          name: p.name,
+          status: p.status,
+          startEpoch: p.startEpoch,
+          epochsDone: p.epochsDone,
+          targetEpoch: p.targetEpoch,
+          loss: p.epochs.map((e) => e.train_loss),
+          valLoss: p.epochs.map((e) => e.val_loss),
+          samplesPerSec: last?.samples_per_sec ?? null,
+          workers: last?.world_size ?? null,
+          etaSec: p.etaSec,
+          message: p.message,
+          line: describeProgress(p),
+        };
+      } catch (err) {
+        if (err instanceof JobWatchError) throw new CallError('invalid_payload', err.message);
+        throw err;
+      }
     },
   };
 }

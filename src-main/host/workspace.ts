@@ -4,14 +4,20 @@
 // deleting or rewriting it. Everything is read with plain fs (small JSON files; no tfjs here).
 import fs from 'node:fs';
 import path from 'node:path';
-import { Settings, type FlaggedItem } from '../contract';
+import lockfile from 'proper-lockfile';
+import { Settings, type FlaggedItem, type RunSummary } from '../contract';
+import { CallError } from './dispatch';
+import { describeOwner, liveRunOwners } from './ownership';
 import { writeJsonAtomic } from '../fs-safety/atomic';
 import { listDatasets } from '../datasets/store';
 
 export const WORKSPACE_SCHEMA_VERSION = 1;
 
+/** The lock two studios take in turn to change settings.json (proper-lockfile's directory). */
+const SETTINGS_LOCK = 'settings.json.lock';
+
 /** Top-level entries the studio owns; anything else is listed as unknown (and left alone). */
-const KNOWN_ENTRIES = new Set(['workspace.json', 'settings.json', 'runs', 'datasets', 'exports', 'uploads']);
+const KNOWN_ENTRIES = new Set(['workspace.json', 'settings.json', SETTINGS_LOCK, 'runs', 'datasets', 'exports', 'uploads']);
 /** Leftovers of atomic writes (`x.tmp-…`, `x.old`) and of a damaged file kept aside. */
 const HOUSEKEEPING = /\.(tmp-[^/]*|old|damaged(-\d+)?)$/;
 
@@ -105,6 +111,45 @@ export function writeSettings(dir: string, settings: Settings): void {
     if (!usable) setAside(file);
   }
   writeJsonAtomic(file, settings);
+}
+
+/**
+ * Changes some settings and keeps the rest as settings.json has them now: read, merge and write
+ * under the settings lock, so two studios writing different keys at once never lose each other's.
+ */
+export async function updateSettings(dir: string, changes: Partial<Settings>): Promise<Settings> {
+  fs.mkdirSync(dir, { recursive: true });
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(path.join(dir, 'settings.json'), {
+      lockfilePath: path.join(dir, SETTINGS_LOCK),
+      realpath: false,
+      retries: { retries: 40, minTimeout: 10, maxTimeout: 100 },
+      onCompromised: () => undefined, // held for milliseconds; a stalled writer's merge is still a merge
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOCKED') throw new CallError('conflict', 'Another studio is saving the settings of this workspace right now; try again in a moment.');
+    throw err;
+  }
+  try {
+    const next = { ...readSettings(dir).settings, ...changes };
+    writeSettings(dir, next);
+    return next;
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+/**
+ * Why dataset `id` must not change now, or undefined: a run of this studio (`busyHere`) or of another
+ * process (a live lock in its run folder whose owner.json names the dataset, not one of this
+ * studio's `ownedHere`, which may still be giving its lock back) trains on it.
+ */
+export function datasetInUse(dir: string, id: string, busyHere: RunSummary[], ownedHere: (runId: string) => boolean): string | undefined {
+  if (busyHere.some((r) => 'id' in r.dataset && r.dataset.id === id)) return 'A run is training on this dataset; change it when the run has finished or is stopped.';
+  const reader = liveRunOwners(dir).find(({ runId, owner }) => 'dataset' in owner && owner.dataset === id && !ownedHere(runId));
+  if (reader) return `Run ${reader.runId} is training on this dataset in another studio — ${describeOwner(reader.owner)}; delete or change it when that run has finished or is stopped.`;
+  return undefined;
 }
 
 /** Run folders without a readable run.json, unknown top-level entries and damaged datasets. */

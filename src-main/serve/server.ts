@@ -9,8 +9,23 @@ import type { AddressInfo } from 'node:net';
 import { sendExport } from './downloads';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Host } from '../host';
-import type { ServerFrame } from '../contract';
+import type { EventName, RunEventPayload, ServerFrame } from '../contract';
 import { CSP } from '../host/csp';
+
+/**
+ * Bytes queued for one client (not yet taken by its socket) above which the events it can do
+ * without — a run's previews and batch progress — are dropped for it, so a client that stops
+ * reading cannot grow the host's memory by more than this plus its state events; it gets them
+ * again once it has read what was queued.
+ */
+export const SLOW_CLIENT_BYTES = 1024 * 1024;
+
+/** Events a slow client may miss: the next one replaces them (a preview, a batch's progress). */
+function droppable(event: EventName, payload: unknown): boolean {
+  if (event !== 'runs:event') return false;
+  const type = (payload as RunEventPayload).event.type;
+  return type === 'preview' || type === 'batch';
+}
 
 /** The same policy as the desktop window (host/csp.ts), re-exported for serve mode's tests. */
 export { CSP };
@@ -167,7 +182,11 @@ export async function startServeServer(opts: ServeOptions): Promise<ServeHandle>
 
   wss.on('connection', (ws) => {
     sockets.add(ws);
-    const unsubscribe = opts.host.subscribe((event, payload) => sendFrame(ws, { event, payload }));
+    const unsubscribe = opts.host.subscribe((event, payload) => {
+      // a client that reads too slowly gets no more previews or batch progress until it caught up; state events always go
+      if (ws.bufferedAmount > SLOW_CLIENT_BYTES && droppable(event, payload)) return;
+      sendFrame(ws, { event, payload });
+    });
     ws.on('message', async (data, isBinary) => {
       let frame: { id?: unknown; call?: unknown; payload?: unknown };
       try {

@@ -2,7 +2,7 @@
 // the host's typed requests, and never dies of a malformed message. Started by supervisor.ts
 // with child_process.fork (Node) or utilityProcess.fork (Electron).
 import { createRequire } from 'node:module';
-import { HostToTrainer, methods, type MethodName, type TrainerToHost } from './protocol';
+import { HostToTrainer, methods, type MethodName, type MethodResult, type TrainerToHost } from './protocol';
 import { getParentPort } from './port';
 import type { BackendInfo } from '../contract';
 // Before TensorFlow loads: how its kernels use the cores (TensorFlow sizes its thread pools once, at load).
@@ -54,7 +54,8 @@ function backendInfo(): BackendInfo {
 const runsModule = import('./runs');
 runsModule.catch(() => undefined); // reported per request if it ever fails
 
-const handlers: { [M in MethodName]: (params: unknown) => Promise<unknown> | unknown } = {
+/** One handler per method; each parses its params and answers its method's result type. */
+const handlers: { [M in MethodName]: (params: unknown) => Promise<MethodResult<M>> | MethodResult<M> } = {
   ping: (p) => ({ nonce: methods.ping.params.parse(p).nonce, pid: process.pid, uptimeMs: Date.now() - startedAt }),
   backendInfo: () => backendInfo(),
   runStart: async (p) => {
@@ -98,7 +99,7 @@ const handlers: { [M in MethodName]: (params: unknown) => Promise<unknown> | unk
     const { config } = methods.batchRates.params.parse(p);
     const { measureBatchRates, adviseBatchSize } = await import('../engine/fast/batch-advice');
     const rates = measureBatchRates(config);
-    return { rates, advice: adviseBatchSize((config as { batchSize: number }).batchSize, rates) };
+    return { rates, advice: adviseBatchSize(config.batchSize, rates) };
   },
   runStop: async (p) => ({ stopping: (await runsModule).stopRun(methods.runStop.params.parse(p).runId) }),
 };

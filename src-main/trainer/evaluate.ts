@@ -1,19 +1,20 @@
 // The Gallery's evaluation of a trained run, inside the trainer process: the engine's evaluateModel
 // on the run's own dataset and split, cached per run (probes take seconds); marking labels anomalous
 // only recomputes the ROC curve from the cached scores. Returns plain data (contract/evaluate.ts).
-import { evaluateModel, rocCurve, scoresCsv, type Evaluation } from '../engine/evaluate';
+import { evaluateModel, rocCurve, scoresCsv, type ModelEvaluation } from '../engine/evaluate';
+import type { Evaluation, ProbeScore } from '../contract';
 import { toTensor } from '../engine/data';
-import { loadRunDataset } from './runs';
+import { openRunDataset } from './runs';
 import { forgotten, modelFor } from './gallery';
 import { readDatasetManifest } from '../datasets/store';
 import { toBase64 } from '../datasets/base64';
 import type { MethodParams } from './protocol';
 
 interface Cached {
-  e: Evaluation;
+  e: ModelEvaluation;
   labelNames: string[];
-  shape: [number, number, number];
-  worst: { originals: string[]; reconstructions: string[]; mse: number[]; labels: number[]; indices: number[] };
+  shape: Evaluation['shape'];
+  worst: Evaluation['worst'];
 }
 const cache = new Map<string, Cached>();
 forgotten.push((runDir) => cache.delete(runDir));
@@ -25,17 +26,24 @@ async function base(p: MethodParams<'evaluate'>): Promise<Cached> {
   const hit = cache.get(p.runDir);
   if (hit) return hit;
   const m = await modelFor(p.runDir);
-  const ds = loadRunDataset(p.dataset, p.workspaceDir);
+  // A big stored dataset stays in its file: the evaluation reads it a chunk at a time, as training does.
+  const ds = openRunDataset(p.dataset, p.workspaceDir);
+  let e: ModelEvaluation;
+  let originals: Float32Array;
+  try {
+    e = await evaluateModel(m.ae, m.config, ds);
+    const x = toTensor(
+      ds,
+      e.scores.slice(0, WORST).map((s) => s.index),
+    );
+    originals = x.dataSync() as Float32Array;
+    x.dispose();
+  } finally {
+    ds.close();
+  }
   const labelNames = 'builtin' in p.dataset ? ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] : readDatasetManifest(p.workspaceDir, p.dataset.id).labelNames;
-  const e = await evaluateModel(m.ae, m.config, ds);
   const top = e.scores.slice(0, WORST);
   const per = ds.shape[0] * ds.shape[1] * ds.shape[2];
-  const x = toTensor(
-    ds,
-    top.map((s) => s.index),
-  );
-  const originals = x.dataSync() as Float32Array;
-  x.dispose();
   const rec = m.reconstruct(originals);
   const split = (f: Float32Array) => top.map((_, k) => toBase64(toU8(f.subarray(k * per, (k + 1) * per))));
   const worst = { originals: split(originals), reconstructions: split(rec), mse: top.map((s) => s.mse), labels: top.map((s) => s.label), indices: top.map((s) => s.index) };
@@ -44,10 +52,10 @@ async function base(p: MethodParams<'evaluate'>): Promise<Cached> {
   return c;
 }
 
-export async function evaluateRun(p: MethodParams<'evaluate'>): Promise<unknown> {
+export async function evaluateRun(p: MethodParams<'evaluate'>): Promise<Evaluation> {
   const c = await base(p);
   const { e } = c;
-  let anomaly: Evaluation['anomaly'];
+  let anomaly: ModelEvaluation['anomaly'];
   if (p.anomalous.length) {
     const known = new Set(e.perLabel.map((l) => l.label));
     const unknown = p.anomalous.filter((l) => !known.has(l));
@@ -66,7 +74,7 @@ export async function evaluateRun(p: MethodParams<'evaluate'>): Promise<unknown>
   const edges = Array.from({ length: h.bins + 1 }, (_, b) => h.lo + b * w);
   const above = edges.map((edge) => e.scores.filter((s) => s.mse >= edge).length);
   const nan = (v: number) => (Number.isFinite(v) ? v : null);
-  const probe = (s: { accuracy: number; confusion: number[][]; perClass: number[] }) => ({ ...s, perClass: s.perClass.map(nan) });
+  const probe = (s: ProbeScore): ProbeScore => ({ ...s, perClass: s.perClass.map((v) => (v === null ? null : nan(v))) });
   const probes = e.probes && {
     ...e.probes,
     linear: { codes: probe(e.probes.linear.codes), pixels: probe(e.probes.linear.pixels), pca: probe(e.probes.linear.pca) },

@@ -6,7 +6,7 @@ import { exportModel, importTfjsExportAsRun, writeImageGridPng, writeLatentsCsv 
 import { listDatasets } from '../datasets/store';
 import { fromBase64 } from '../datasets/base64';
 import { galleryOp, forgetModel } from './gallery';
-import { loadRunDataset } from './runs';
+import { openRunDataset } from './runs';
 import type { MethodParams, MethodResult } from './protocol';
 
 type Shape = [number, number, number];
@@ -16,17 +16,18 @@ async function galleryRows(p: MethodParams<'exportRun'>): Promise<{ images: Uint
   const view = p.view ?? 'triplets';
   const count = p.count ?? 16;
   const params: Record<string, number> = view === 'manifold' ? { grid: Math.max(2, Math.min(20, Math.round(Math.sqrt(count)))) } : { count, seed: p.seed ?? 1 };
-  const r = (await galleryOp({ op: view, runDir: p.runDir, workspaceDir: p.workspaceDir, dataset: p.dataset!, params })) as Record<string, unknown> & { shape: Shape };
-  const dec = (k: string) => (r[k] as string[]).map(fromBase64);
-  if (view === 'triplets') {
-    const o = dec('originals');
-    return { images: [...o, ...dec('noisy'), ...dec('reconstructions')], shape: r.shape, cols: o.length };
+  const r = await galleryOp({ op: view, runDir: p.runDir, workspaceDir: p.workspaceDir, dataset: p.dataset!, params });
+  const dec = (images: string[]) => images.map(fromBase64);
+  if (r.op === 'triplets') {
+    const o = dec(r.originals);
+    return { images: [...o, ...dec(r.noisy), ...dec(r.reconstructions)], shape: r.shape, cols: o.length };
   }
-  if (view === 'worst') {
-    const o = dec('originals');
-    return { images: [...o, ...dec('reconstructions')], shape: r.shape, cols: o.length };
+  if (r.op === 'worst') {
+    const o = dec(r.originals);
+    return { images: [...o, ...dec(r.reconstructions)], shape: r.shape, cols: o.length };
   }
-  const images = dec('images');
+  if (r.op !== 'samples' && r.op !== 'manifold') throw new Error(`A '${view}' view cannot be exported as an image grid.`);
+  const images = dec(r.images);
   return { images, shape: r.shape, cols: Math.ceil(Math.sqrt(images.length)) };
 }
 
@@ -38,7 +39,13 @@ export async function exportRun(p: MethodParams<'exportRun'>): Promise<MethodRes
   const trained: TrainedModel = await loadTrained(p.runDir);
   try {
     if (p.op === 'model') return await exportModel(trained, { format: p.format ?? 'tfjs', part: p.part ?? 'full', out: p.out, runDir: p.runDir });
-    return await writeLatentsCsv(trained, loadRunDataset(p.dataset!, p.workspaceDir), p.out);
+    // A big stored dataset stays in its file: the codes are written a batch at a time as its rows are read.
+    const ds = openRunDataset(p.dataset!, p.workspaceDir);
+    try {
+      return await writeLatentsCsv(trained, ds, p.out);
+    } finally {
+      ds.close();
+    }
   } finally {
     trained.dispose();
   }
@@ -57,7 +64,7 @@ export async function importModel(p: MethodParams<'importModel'>): Promise<Metho
       if (!match) throw new Error(`This model takes ${shape.join('×')} images and the workspace has no dataset of that shape; import one in the Datasets view first.`);
       dataset = { id: match.id };
     }
-    return { config: trained.config as unknown as Record<string, unknown>, dataset, epochsDone: 0, history: { loss: [], valLoss: [] } };
+    return { config: trained.config, dataset, epochsDone: 0, history: { loss: [], valLoss: [] } };
   } finally {
     trained.dispose();
   }

@@ -2,9 +2,11 @@
 // validation images, and what the model makes of them. Returns plain data (base64 pixels).
 import { applyNoise, imageMetrics, loadTrained, splitIndices, type TrainedModel } from '../engine';
 import { tf } from '../engine/tf';
-import { loadRunDataset } from './runs';
+import { openRunDataset } from './runs';
+import { RowGather, type TrainingData } from '../engine/data';
 import { imagesToBase64 as split } from '../datasets/base64';
-import type { MethodParams } from './protocol';
+import type { GalleryViewResult, MethodParams } from './protocol';
+import type { GalleryTryResult } from '../contract';
 import { decodeImage } from '../datasets/import';
 import { readDatasetManifest } from '../datasets/store';
 
@@ -34,18 +36,36 @@ export function forgetModel(runDir: string) {
 
 const toU8 = (f: Float32Array) => Uint8Array.from(f, (v) => Math.max(0, Math.min(255, Math.round(v * 255))));
 
-export async function galleryOp(p: MethodParams<'gallery'>): Promise<unknown> {
+/** The uint8 pixels of some of a dataset's rows, copied out (the dataset may be read from its file and closed after). */
+function rowsOf(ds: TrainingData, idx: Int32Array): Uint8Array {
+  const raw = idx.length ? new RowGather(ds, idx).slice(0, idx.length) : new Uint8Array(0);
+  return raw instanceof Uint8Array ? raw.slice() : Uint8Array.from(raw, (v) => Math.round(v * 255));
+}
+
+/** The stored names of a run's dataset's labels (the digits for built-in MNIST). */
+function labelNamesOf(p: MethodParams<'gallery'>): string[] {
+  return 'builtin' in p.dataset ? Array.from({ length: 10 }, (_, i) => String(i)) : readDatasetManifest(p.workspaceDir, p.dataset.id).labelNames;
+}
+
+export async function galleryOp(p: MethodParams<'gallery'>): Promise<GalleryViewResult> {
   const m = await modelFor(p.runDir);
-  const ds = loadRunDataset(p.dataset, p.workspaceDir);
+  // A big stored dataset stays in its file: the few hundred images a view shows are read from it.
+  const ds = openRunDataset(p.dataset, p.workspaceDir);
+  try {
+    return await galleryView(p, m, ds);
+  } finally {
+    ds.close();
+  }
+}
+
+async function galleryView(p: MethodParams<'gallery'>, m: TrainedModel, ds: TrainingData): Promise<GalleryViewResult> {
   const shape = m.config.inputShape;
   const per = shape[0] * shape[1] * shape[2];
   const { val, train } = splitIndices(ds.count, m.config.validationSplit, m.config.seed);
   const pool = val.length ? val : train;
   const pick = (n: number) => {
     const idx = pool.subarray(0, Math.min(n, pool.length));
-    const out = new Uint8Array(idx.length * per);
-    idx.forEach((i, k) => out.set(ds.images.subarray(i * per, (i + 1) * per) as Uint8Array, k * per));
-    return { images: out, labels: Array.from(idx, (i) => Number(ds.labels?.[i] ?? 0)) };
+    return { images: rowsOf(ds, idx), labels: Array.from(idx, (i) => Number(ds.labels?.[i] ?? 0)) };
   };
   const params = p.params as Record<string, number>;
   switch (p.op) {
@@ -60,6 +80,7 @@ export async function galleryOp(p: MethodParams<'gallery'>): Promise<unknown> {
       const metrics = await imageMetrics(clean, recT);
       tf.dispose([clean, noisy, recT]);
       return {
+        op: 'triplets',
         shape,
         originals: split(images, per),
         noisy: split(toU8(noisyData), per),
@@ -72,35 +93,38 @@ export async function galleryOp(p: MethodParams<'gallery'>): Promise<unknown> {
     case 'samplers':
       return (await import('./generation')).samplersView(p);
     case 'samples':
-      return { shape, images: split(toU8(m.sample(params.count, params.seed)), per) };
+      return { op: 'samples', shape, images: split(toU8(m.sample(params.count, params.seed)), per) };
     case 'worst': {
       const { images } = pick(500);
       const worst = await m.worst(images, params.count);
       const originals = new Uint8Array(worst.length * per);
       worst.forEach((w, k) => originals.set(images.subarray(w.index * per, (w.index + 1) * per), k * per));
-      return { shape, originals: split(originals, per), reconstructions: split(toU8(m.reconstruct(originals)), per), mse: worst.map((w) => w.mse) };
+      return { op: 'worst', shape, originals: split(originals, per), reconstructions: split(toU8(m.reconstruct(originals)), per), mse: worst.map((w) => w.mse) };
     }
     case 'latent': {
       const { images, labels } = pick(params.max);
       const proj = m.project2d(images, labels);
       // the stored names, by label number ('' — images that sat in no sub-folder — says so)
       const maxLabel = labels.reduce((a, l) => Math.max(a, l), -1);
-      const labelNames = Array.from({ length: Math.max(ds.labelNames.length, maxLabel + 1) }, (_, l) => ds.labelNames[l] || (ds.labelNames[l] === '' ? '(no label)' : String(l)));
+      const names = labelNamesOf(p);
+      const labelNames = Array.from({ length: Math.max(names.length, maxLabel + 1) }, (_, l) => names[l] || (names[l] === '' ? '(no label)' : String(l)));
       // the images too, so hovering a point shows it (capped: 1,500 MNIST digits are 1.2 MB)
       const withImages = Math.min(labels.length, Math.floor(4_000_000 / per));
-      return { points: Array.from(proj.points), labels, labelNames, method: proj.method, explained: proj.explained, shape, images: split(images.subarray(0, withImages * per), per) };
+      return { op: 'latent', points: Array.from(proj.points), labels, labelNames, method: proj.method, explained: proj.explained, shape, images: split(images.subarray(0, withImages * per), per) };
     }
     case 'manifold':
-      return { shape, images: split(toU8(m.manifold(params.grid)), per) };
+      return { op: 'manifold', shape, images: split(toU8(m.manifold(params.grid)), per) };
     case 'interpolate': {
       const { images } = pick(Math.max(params.a, params.b) + 1);
       const n = images.length / per;
       if (params.a >= n || params.b >= n) throw new Error(`there are only ${n} validation images`);
       const img = (i: number) => images.subarray(i * per, (i + 1) * per);
-      return { shape, images: split(toU8(m.interpolate(img(params.a), img(params.b), params.steps)), per) };
+      return { op: 'interpolate', shape, images: split(toU8(m.interpolate(img(params.a), img(params.b), params.steps)), per) };
     }
-    default:
-      throw new Error(`unknown gallery view '${p.op}'`);
+    default: {
+      const unknown: never = p.op;
+      throw new Error(`unknown gallery view '${String(unknown)}'`);
+    }
   }
 }
 
@@ -109,7 +133,7 @@ export async function galleryOp(p: MethodParams<'gallery'>): Promise<unknown> {
  * reconstructed and encoded, with MSE / PSNR / SSIM and how its error ranks among the validation
  * images' errors. A file that cannot be read gets its reason; the others still go through.
  */
-export async function tryImages(p: MethodParams<'galleryTry'>): Promise<unknown> {
+export async function tryImages(p: MethodParams<'galleryTry'>): Promise<GalleryTryResult> {
   const m = await modelFor(p.runDir);
   const shape = m.config.inputShape;
   const [S, , C] = shape;
@@ -142,11 +166,15 @@ export async function tryImages(p: MethodParams<'galleryTry'>): Promise<unknown>
   const codes = m.encode(images);
   const metrics = await m.metrics(images);
   // the validation images' errors: the yardstick for "unusual"
-  const ds = loadRunDataset(p.dataset, p.workspaceDir);
-  const { val, train } = splitIndices(ds.count, m.config.validationSplit, m.config.seed);
-  const pool = (val.length ? val : train).subarray(0, 500);
-  const ref = new Uint8Array(pool.length * per);
-  pool.forEach((i, k) => ref.set(ds.images.subarray(i * per, (i + 1) * per) as Uint8Array, k * per));
+  const ds = openRunDataset(p.dataset, p.workspaceDir);
+  let ref: Uint8Array;
+  try {
+    const { val, train } = splitIndices(ds.count, m.config.validationSplit, m.config.seed);
+    ref = rowsOf(ds, (val.length ? val : train).subarray(0, 500));
+  } finally {
+    ds.close();
+  }
+  const pool = { length: ref.length / per };
   const refMse = pool.length ? (await m.metrics(ref)).mse.sort((a, b) => a - b) : [];
   const rank = (v: number) => (refMse.length ? refMse.filter((x) => x < v).length / refMse.length : 0);
   const latent = m.config.latentDim;

@@ -3,6 +3,7 @@
 // the measurement of their quality (engine/generation measureGeneration), which is saved in the run
 // folder as generation/report.json — the same file `ae-studio evaluate --generation` writes — and
 // read back when the Gallery asks without measuring.
+import { GallerySamplers } from '../contract';
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeCodes, drawCodes, describeSampler, featureSpaceFor, fitSampler, codesOfRows, measureGeneration, runSplit, SAMPLER_NAMES, SAMPLER_TITLES, type Sampler } from '../engine/generation';
@@ -26,7 +27,7 @@ function readJson(file: string): Record<string, unknown> | undefined {
   }
 }
 
-export async function samplersView(p: MethodParams<'gallery'>): Promise<unknown> {
+export async function samplersView(p: MethodParams<'gallery'>): Promise<GallerySamplers & { op: 'samplers' }> {
   const m = await modelFor(p.runDir);
   const ds = loadRunDataset(p.dataset, p.workspaceDir);
   const shape = m.config.inputShape;
@@ -74,5 +75,8 @@ export async function samplersView(p: MethodParams<'gallery'>): Promise<unknown>
     }
   }
   const chosen = readJson(path.join(p.runDir, 'generation', 'sampler.json'))?.name;
-  return { shape, chosen: typeof chosen === 'string' ? chosen : null, samplers, measured: readJson(reportFile) ?? null };
+  // the last measurement, parsed with its schema (a damaged or older report is shown as not measured)
+  const report = GallerySamplers.shape.measured.safeParse(readJson(reportFile) ?? null);
+  const measured = report.success ? report.data : null;
+  return { op: 'samplers', shape, chosen: typeof chosen === 'string' ? chosen : null, samplers, measured };
 }

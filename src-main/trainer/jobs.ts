@@ -1,10 +1,11 @@
 // Cluster jobs against a workspace, for the trainer process and the CLI alike:
 // exporting a run (or a config + dataset) as a job folder, and importing a trained job folder as a
 // run folder, with the images it trained on made available in the workspace when they are not
-// there yet. The engine (src-main/engine/job) does the model work; this file knows the workspace.
+// there yet. The cluster layer (src-main/cluster) does the model work; this file knows the workspace.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ClusterJobInfo, RunSummary } from '../contract';
+import type { ModelConfig, RunSummary } from '../contract';
+import type { MethodResult } from './protocol';
 import { exportJob, type ExportJobResult } from '../cluster/export';
 import { importJobAsRun, JobImportError } from '../cluster/import';
 import type { JobJson } from '../cluster/format';
@@ -20,9 +21,9 @@ export interface JobExportParams {
   workspaceDir: string;
   out: string;
   /** A run of the workspace: its folder (for --from-checkpoint), config and dataset. */
-  run?: { runId: string; runDir: string; config: unknown; dataset: RunDataset };
-  /** Or a config with a dataset by name: a built-in (mnist, fashion-mnist, shapes) or a stored dataset id. */
-  config?: unknown;
+  run?: { runId: string; runDir: string; config: ModelConfig; dataset: RunDataset };
+  /** Or a config file's config (unchecked: exportJob validates it) with a dataset by name: a built-in (mnist, fashion-mnist, shapes) or a stored dataset id. */
+  config?: Record<string, unknown>;
   datasetName?: string;
   fromCheckpoint?: boolean;
 }
@@ -47,12 +48,10 @@ export async function exportJobFromWorkspace(p: JobExportParams): Promise<Export
     });
   }
   const name = p.datasetName ?? '';
-  const kind = String((p.config as { kind?: string } | undefined)?.kind ?? 'dense');
+  const c = p.config ?? {};
+  const kind = typeof c.kind === 'string' ? c.kind : 'dense';
   /** A config file may leave the image shape out, as for `ae-studio train`: the dataset gives it. */
-  const withShape = (shape: [number, number, number]) => {
-    const c = (p.config ?? {}) as Record<string, unknown>;
-    return c.inputShape === undefined ? { ...c, inputShape: shape } : c;
-  };
+  const withShape = (shape: [number, number, number]) => (c.inputShape === undefined ? { ...c, inputShape: shape } : c);
   if ((BUILTIN_NAMES as readonly string[]).includes(name)) {
     const raw = makeBuiltin(name as BuiltinName);
     return exportJob({
@@ -71,20 +70,11 @@ export async function exportJobFromWorkspace(p: JobExportParams): Promise<Export
   return exportJob({ ...common, config: withShape(d.shape), dataset: d, labelNames: d.manifest.labelNames, datasetSpec: { id }, datasetName: d.manifest.name, name: `${kind}-${id}` });
 }
 
-export interface JobImportResult {
-  config: Record<string, unknown>;
-  dataset: RunDataset;
-  epochsDone: number;
-  history: RunSummary['history'];
-  status: 'completed' | 'stopped';
-  message: string;
-  cluster: ClusterJobInfo;
-  /** Set when the job's images were added to the workspace as a new dataset. */
-  addedDataset?: string;
-}
+/** What an imported job becomes: the run's config, dataset, history and status, and how it trained on the cluster. */
+export type JobImportResult = MethodResult<'importJob'>;
 
 /** The run's dataset in this workspace: the one it came from when it is here, else the job's images stored as a new dataset. */
-async function runDatasetFor(ws: string, job: JobJson, data: Awaited<ReturnType<typeof importJobAsRun>>['dataset'], src: string): Promise<{ spec: RunDataset; added?: string }> {
+async function runDatasetFor(ws: string, job: JobJson, config: ModelConfig, data: Awaited<ReturnType<typeof importJobAsRun>>['dataset'], src: string): Promise<{ spec: RunDataset; added?: string }> {
   const spec = job.source.dataset;
   const shape = data.shape.join('×');
   if (spec && 'builtin' in spec && shape === '28×28×1' && spec.count >= 100 && spec.count <= 10_000) return { spec: { builtin: 'mnist', count: spec.count } };
@@ -97,7 +87,7 @@ async function runDatasetFor(ws: string, job: JobJson, data: Awaited<ReturnType<
     `${job.source.datasetName || 'images'} (cluster job)`,
     { images: data.images, labels: data.labels, labelNames: data.labelNames, shape: data.shape, count: data.count },
     { kind: 'import', paths: [src] },
-    { options: { validationSplit: Number(job.config.validationSplit ?? 0.1), seed: Number(job.config.seed ?? 42) } },
+    { options: { validationSplit: config.validationSplit, seed: config.seed } },
   );
   return { spec: { id: m.id }, added: m.id };
 }
@@ -109,15 +99,16 @@ async function runDatasetFor(ws: string, job: JobJson, data: Awaited<ReturnType<
 export async function importJobIntoWorkspace(p: { src: string; runDir: string; workspaceDir: string }): Promise<JobImportResult> {
   // importJobAsRun checks everything (readJob) before it creates runDir; the dataset comes last
   const r = await importJobAsRun(p.src, p.runDir);
-  const ds = await runDatasetFor(p.workspaceDir, r.job, r.dataset, path.resolve(p.src));
+  const ds = await runDatasetFor(p.workspaceDir, r.job, r.config, r.dataset, path.resolve(p.src));
   return {
-    config: r.config as unknown as Record<string, unknown>,
+    config: r.config,
     dataset: ds.spec,
     epochsDone: r.epochsDone,
     history: r.history,
     status: r.status,
     message: r.message,
     addedDataset: ds.added,
+    ...(r.metrics ? { metrics: r.metrics } : {}),
     cluster: {
       from: path.resolve(p.src),
       name: r.job.name,

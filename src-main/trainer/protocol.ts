@@ -6,6 +6,7 @@ import {
   BackendInfo,
   BuiltinDatasetName,
   ClusterJobInfo,
+  EndMetrics,
   DatasetManifest,
   ImportDonePayload,
   ImportOptions,
@@ -13,10 +14,27 @@ import {
   RunDataset,
   RunEventPayload,
   RunHistory,
-  TrainingStepInfo,
-  EndMetrics,
+  RunResult,
+  ModelConfig,
+  Evaluation,
+  GalleryViews,
+  GallerySamplers,
+  GalleryTryResult,
+  BatchAdvice,
 } from '../contract';
 import { AugmentConfig, NoiseConfig, NoisePreviewDataset } from '../contract';
+
+/** A gallery view's answer, tagged with its view (`op`) so that one schema checks all six. */
+const GalleryViewResult = z.discriminatedUnion('op', [
+  GalleryViews.triplets.extend({ op: z.literal('triplets') }),
+  GalleryViews.samples.extend({ op: z.literal('samples') }),
+  GalleryViews.worst.extend({ op: z.literal('worst') }),
+  GalleryViews.latent.extend({ op: z.literal('latent') }),
+  GalleryViews.manifold.extend({ op: z.literal('manifold') }),
+  GalleryViews.interpolate.extend({ op: z.literal('interpolate') }),
+  GallerySamplers.extend({ op: z.literal('samplers') }),
+]);
+export type GalleryViewResult = z.infer<typeof GalleryViewResult>;
 
 /** Methods the host may ask the trainer to run, with their params and results. */
 export const methods = {
@@ -27,7 +45,7 @@ export const methods = {
   backendInfo: { params: z.object({}).strict(), result: BackendInfo },
   /** Starts (or resumes) a run in the background; its events come back as 'run-event' / 'run-end'. */
   runStart: {
-    params: z.object({ runId: z.string(), runDir: z.string(), workspaceDir: z.string(), config: z.unknown(), dataset: RunDataset, resume: z.boolean() }).strict(),
+    params: z.object({ runId: z.string(), runDir: z.string(), workspaceDir: z.string(), config: ModelConfig, dataset: RunDataset, resume: z.boolean() }).strict(),
     result: z.object({ accepted: z.literal(true) }),
   },
   /** Makes a built-in dataset ready in the workspace's store (decoding is heavy: not in the host). */
@@ -57,17 +75,17 @@ export const methods = {
         params: z.record(z.string(), z.number()),
       })
       .strict(),
-    result: z.unknown(),
+    result: GalleryViewResult,
   },
   /** Evaluates a trained run on its dataset (contract/evaluate.ts for the result). */
   evaluate: {
     params: z.object({ runDir: z.string(), workspaceDir: z.string(), dataset: RunDataset, anomalous: z.array(z.number().int()) }).strict(),
-    result: z.unknown(),
+    result: Evaluation,
   },
   /** Try it: new pictures through a trained run's model (see gallery:try). */
   galleryTry: {
     params: z.object({ runDir: z.string(), workspaceDir: z.string(), dataset: RunDataset, files: z.array(z.object({ name: z.string(), data: z.string() })) }).strict(),
-    result: z.unknown(),
+    result: GalleryTryResult,
   },
   /** Writes one export of a trained run to `out` (atomically; nothing at `out` on failure). */
   exportRun: {
@@ -91,29 +109,30 @@ export const methods = {
   importModel: {
     params: z.object({ src: z.string(), runDir: z.string(), workspaceDir: z.string() }).strict(),
     result: z.object({
-      config: z.record(z.string(), z.unknown()),
+      config: ModelConfig,
       dataset: RunDataset,
       epochsDone: z.number().int(),
-      history: z.object({ loss: z.array(z.number()), valLoss: z.array(z.number().nullable()) }),
+      history: RunHistory,
     }),
   },
   /** Writes a cluster job folder for a run to `out` (atomically). */
   exportJob: {
-    params: z.object({ runId: z.string(), runDir: z.string(), workspaceDir: z.string(), config: z.unknown(), dataset: RunDataset, fromCheckpoint: z.boolean(), out: z.string() }).strict(),
+    params: z.object({ runId: z.string(), runDir: z.string(), workspaceDir: z.string(), config: ModelConfig, dataset: RunDataset, fromCheckpoint: z.boolean(), out: z.string() }).strict(),
     result: z.object({ files: z.array(z.string()), bytes: z.number() }),
   },
   /** Turns a trained cluster job folder into a run folder (model/ + checkpoint/); may add the job's images as a dataset. */
   importJob: {
     params: z.object({ src: z.string(), runDir: z.string(), workspaceDir: z.string() }).strict(),
     result: z.object({
-      config: z.record(z.string(), z.unknown()),
+      config: ModelConfig,
       dataset: RunDataset,
       epochsDone: z.number().int(),
-      history: z.object({ loss: z.array(z.number()), valLoss: z.array(z.number().nullable()) }),
+      history: RunHistory,
       status: z.enum(['completed', 'stopped']),
       message: z.string(),
       cluster: ClusterJobInfo,
       addedDataset: z.string().optional(),
+      metrics: EndMetrics.optional(),
     }),
   },
   /** The Noise view's preview: the first images of a dataset, clean and corrupted by the engine's noise. */
@@ -125,8 +144,8 @@ export const methods = {
   },
   /** Times the real training step of `config` at a few batch sizes (random data) and advises on the chosen one. */
   batchRates: {
-    params: z.object({ config: z.unknown() }).strict(),
-    result: z.object({ rates: z.array(z.object({ batchSize: z.number(), samplesPerSec: z.number() })), advice: z.string().nullable() }),
+    params: z.object({ config: ModelConfig }).strict(),
+    result: BatchAdvice,
   },
   /** Asks a run to stop after its current batch. */
   runStop: { params: z.object({ runId: z.string() }).strict(), result: z.object({ stopping: z.boolean() }) },
@@ -139,15 +158,7 @@ export const trainerEvents = {
   /** A run ended (after its last event). */
   'run-end': z.object({
     runId: z.string(),
-    result: z.object({
-      status: z.enum(['completed', 'stopped', 'failed']),
-      epochsDone: z.number().int().min(0),
-      bestValLoss: z.number().nullable(),
-      history: RunHistory,
-      message: z.string().optional(),
-      step: TrainingStepInfo.optional(),
-      metrics: EndMetrics.optional(),
-    }),
+    result: RunResult,
   }),
   'import-progress': ImportProgressPayload,
   'import-done': ImportDonePayload,
@@ -160,7 +171,10 @@ export type TrainerEventArgs = { [N in TrainerEventName]: [name: N, payload: Tra
 export type SendTrainerEvent = <N extends TrainerEventName>(name: N, payload: TrainerEventPayload<N>) => void;
 
 export type MethodName = keyof typeof methods;
+/** A method's params as the trainer sees them, once parsed (defaults filled in). */
 export type MethodParams<M extends MethodName> = z.infer<(typeof methods)[M]['params']>;
+/** A method's params as the host sends them (the trainer fills in the defaults). */
+export type MethodInput<M extends MethodName> = z.input<(typeof methods)[M]['params']>;
 export type MethodResult<M extends MethodName> = z.infer<(typeof methods)[M]['result']>;
 
 /** Host -> trainer. */

@@ -1,9 +1,11 @@
 // Runs inside the trainer process: loads the dataset, calls the engine's trainRun, and forwards
 // its events to the host as plain data (previews as base64), ending with 'run-end'.
+import path from 'node:path';
 import { loadMnist, trainRun, type Dataset, type RunEvent, type RunResult, type TrainingData } from '../engine';
 import type { MethodParams, SendTrainerEvent } from './protocol';
 import type { RunEventPayload } from '../contract';
 import { loadDataset, openDataset, STREAM_ABOVE_BYTES } from '../datasets/store';
+import { calibrateRun, isInspectionTraining } from './inspect';
 import { toBase64 as b64 } from '../datasets/base64';
 
 type Send = SendTrainerEvent;
@@ -71,6 +73,17 @@ export function startRun(p: MethodParams<'runStart'>, send: Send): void {
           send('run-event', { runId: p.runId, event: toWire(e) });
         },
       });
+      // a run on an inspection set is calibrated once trained (model/inspection.json); a failure is said, the run stays completed
+      if (result.status === 'completed' && isInspectionTraining(p.workspaceDir, p.dataset) && path.resolve(p.runDir) === path.resolve(p.workspaceDir, 'runs', p.runId)) {
+        let note: string;
+        try {
+          const f = await calibrateRun(p.workspaceDir, p.runId, undefined, 99, p.dataset);
+          note = `Calibrated for inspection: threshold ${f.threshold.value.toFixed(4)} (${f.threshold.method === 'f1' ? 'F1-adaptive on the test set' : '99th percentile of the good validation scores'})${f.measured ? `, image ROC AUC ${f.measured.imageAuroc.toFixed(3)}` : ''}.`;
+        } catch (err) {
+          note = `Not calibrated for inspection: ${(err as Error).message}`;
+        }
+        result = { ...result, message: [result.message, note].filter(Boolean).join(' ') };
+      }
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       const diskFull = e.code === 'ENOSPC' || e.code === 'EDQUOT';

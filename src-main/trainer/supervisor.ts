@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { fork } from 'node:child_process';
 import type { BackendInfo, TrainerState } from '../contract';
 import type { z } from 'zod';
-import { methods, trainerEvents, type MethodName, type MethodParams, type MethodResult, type TrainerEventArgs, type TrainerToHost } from './protocol';
+import { methods, trainerEvents, type MethodName, type MethodInput, type MethodResult, type TrainerEventArgs, type TrainerToHost } from './protocol';
 
 /** The minimum a trainer process handle offers; child_process and Electron's utilityProcess both fit. */
 export interface TrainerChild {
@@ -141,7 +141,7 @@ export class TrainerSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Sends a typed request; starts the trainer first if it is not running (e.g. after a crash). */
-  async request<M extends MethodName>(method: M, params: MethodParams<M>, timeoutMs = this.requestTimeoutMs): Promise<MethodResult<M>> {
+  async request<M extends MethodName>(method: M, params: MethodInput<M>, timeoutMs = this.requestTimeoutMs): Promise<MethodResult<M>> {
     await this.start();
     const child = this.child;
     if (!child) throw new TrainerError('trainer_unavailable', 'The trainer is not running.');

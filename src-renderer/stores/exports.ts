@@ -126,5 +126,10 @@ export const useExportsStore = defineStore('exports', () => {
     }
   }
 
-  return { items, busy, error, importing, refresh, run, saveAs, importModel, jobBusy, jobError, jobImportError, lastJob, exportJob, importJob };
+  /** Where a cluster job training elsewhere stands (its folder's out/progress.json, metrics.jsonl, done.json); throws the host's words. */
+  function jobProgress(path: string) {
+    return useApi().invoke('jobs:progress', { path });
+  }
+
+  return { items, busy, error, importing, refresh, run, saveAs, importModel, jobBusy, jobError, jobImportError, lastJob, exportJob, importJob, jobProgress };
 });

@@ -6,6 +6,8 @@ import { defineStore } from 'pinia';
 import { computed, onScopeDispose, reactive, ref, watch } from 'vue';
 import {
   DEFAULT_HIDDEN,
+  isConv,
+  isVae,
   summarizeModel,
   validateConfig,
   type AugmentConfig,
@@ -36,7 +38,9 @@ export interface ModelForm {
   hiddenText: string;
   activation: Activation;
   outputActivation: 'sigmoid' | 'linear';
-  loss: 'mse' | 'bce';
+  loss: 'mse' | 'bce' | 'ssim' | 'l2+ssim';
+  /** l2+ssim: the SSIM term's share (0–1). */
+  ssimWeight: number;
   optimizer: 'adam' | 'sgd' | 'rmsprop';
   learningRate: number;
   momentum: number;
@@ -129,6 +133,13 @@ export const PRESETS: Preset[] = [
     about: 'Four stride-2 stages (32 → 64 → 128 → 256 filters, 128 → 8 px) and a 256-d code, for pictures imported at 128×128 in colour.',
     arch: { ...BASE, kind: 'conv', latentDim: 256, hidden: [32, 64, 128, 256], batchSize: 32 },
   },
+  {
+    id: 'inspection',
+    label: 'Inspection (defects): conv, L2 + SSIM',
+    about:
+      'Train on good pictures only (e.g. an MVTec-style import at 64×64); SSIM in the loss keeps the texture, so what the model cannot rebuild stands out. Calibrate and inspect with ae-studio inspect (docs/inspection.md).',
+    arch: { ...BASE, kind: 'conv', latentDim: 64, hidden: [32, 64, 128], loss: 'l2+ssim', batchSize: 16 },
+  },
 ];
 
 /** Training steps below which a run will not reconstruct recognisably (with few images seen), and what to aim for. */
@@ -144,6 +155,7 @@ const DRAFT_FIELDS: Record<string, 'string' | 'number' | 'boolean'> = {
   activation: 'string',
   outputActivation: 'string',
   loss: 'string',
+  ssimWeight: 'number',
   optimizer: 'string',
   learningRate: 'number',
   momentum: 'number',
@@ -183,6 +195,7 @@ export const useModelStore = defineStore('model', () => {
     seed: 42,
     previewEvery: 20,
     klWarmupEpochs: 0,
+    ssimWeight: 0.5,
     testSplit: 0,
     excludeLabels: [],
     balanceClasses: false,
@@ -228,7 +241,7 @@ export const useModelStore = defineStore('model', () => {
   /** The config as the contract takes it. */
   const config = computed<ModelConfigInput>(() => {
     const { hiddenText: _, noise, excludeLabels, klWarmupEpochs, augment, ...rest } = form;
-    const vae = form.kind === 'vae' || form.kind === 'conv-vae';
+    const vae = isVae(form.kind);
     return {
       ...rest,
       klWarmupEpochs: vae ? klWarmupEpochs : 0,
@@ -257,7 +270,7 @@ export const useModelStore = defineStore('model', () => {
     const put = (field: string, message: string) => (out[field] ??= message);
     if (!dataset.value) put('dataset', 'This dataset is no longer in the workspace; choose another.');
     // the same examples as the field's hint in the Model view
-    if (hidden.value === undefined) put('hidden', `write whole numbers separated by commas, e.g. ${form.kind === 'conv' || form.kind === 'conv-vae' ? '32, 64, 128' : '256, 128'}`);
+    if (hidden.value === undefined) put('hidden', `write whole numbers separated by commas, e.g. ${isConv(form.kind) ? '32, 64, 128' : '256, 128'}`);
     if (countError.value) put('count', countError.value);
     if (labelNames.value.length && labelNames.value.every((_, i) => form.excludeLabels.includes(i))) put('excludeLabels', 'every label is left out: nothing would be left to train on');
     if (!validation.value.ok) {
@@ -323,7 +336,7 @@ export const useModelStore = defineStore('model', () => {
   function setKind(kind: ModelKind) {
     form.kind = kind;
     form.hiddenText = DEFAULT_HIDDEN[kind].join(', ');
-    if ((kind === 'vae' || kind === 'conv-vae') && form.latentDim > 64) form.latentDim = 16;
+    if (isVae(kind) && form.latentDim > 64) form.latentDim = 16;
   }
 
   /** Chooses what to train on; a stored dataset brings its own validation split and seed. */
@@ -358,7 +371,7 @@ export const useModelStore = defineStore('model', () => {
   async function train(): Promise<string | undefined> {
     if (!valid.value) return undefined;
     // a readable default name: what and on what ("Convolutional, 16-d code on Desktop icons"); the user can rename it
-    const name = `${modelTitle(config.value as Record<string, unknown>)} on ${(dataset.value?.name ?? 'MNIST digits').replace(/ \(built in\)$/, '')}`;
+    const name = `${modelTitle(config.value)} on ${(dataset.value?.name ?? 'MNIST digits').replace(/ \(built in\)$/, '')}`;
     return useRunsStore().start(config.value, runDataset.value, name);
   }
 

@@ -2,7 +2,7 @@
 // latest reconstruction preview, fed by `runs:event` / `runs:status` from the host.
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { EventPayload, ModelConfigInput, RunSummary } from '@contract';
+import { ModelConfig, type EventPayload, type ModelConfigInput, type RunSummary } from '@contract';
 import { useApi } from '../api/instance';
 import { describeError } from '../api/client';
 import { useNoticesStore } from './notices';
@@ -31,7 +31,7 @@ export interface RunView {
 const MAX_BATCH_POINTS = 2_000;
 
 function emptyView(summary: RunSummary): RunView {
-  const epochs = Number((summary.config as { epochs?: number }).epochs ?? 0);
+  const epochs = summary.config?.epochs ?? 0;
   // a run listed by the host (after a reload): its last known speed, no batch in progress
   return { summary, batchX: [], batchY: [], epochX: [], epochLoss: [], valLoss: [], epoch: summary.epochsDone, epochs, batch: 0, batches: 0, samplesPerSec: summary.samplesPerSec ?? 0, etaSec: 0 };
 }
@@ -156,7 +156,7 @@ export const useRunsStore = defineStore('runs', () => {
       const { runId } = await useApi().invoke('runs:start', { config, dataset, ...(name ? { name } : {}) });
       // the host may already have said 'queued' (runs:status arrives before this answer)
       if (!runs.value[runId])
-        upsert({ runId, status: 'running', config: config as Record<string, unknown>, dataset, epochsDone: 0, history: { loss: [], valLoss: [] }, startedAt: Date.now(), ...(name ? { name } : {}) });
+        upsert({ runId, status: 'running', config: ModelConfig.parse(config), dataset, epochsDone: 0, history: { loss: [], valLoss: [] }, startedAt: Date.now(), ...(name ? { name } : {}) });
       selectedId.value = runId;
       startError.value = undefined;
       return runId;

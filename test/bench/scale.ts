@@ -7,12 +7,16 @@
 // the trainer does for datasets under 256 MB, to compare). Prints one RESULT line: the dataset's uint8 size, the
 // model's size, the peak RSS against the budget (dataset + model + 500 MB), the peak of the run's
 // anonymous memory against the same budget (RSS less TensorFlow's library code mapped from disk,
-// Linux only), the tensor count at every epoch's end (flat: nothing leaks), samples/s. The child
+// Linux only), the tensor count at every epoch's end (flat: nothing leaks), samples/s; then it
+// evaluates the trained run on the same dataset, still read from its file a chunk at a time (the
+// Gallery's evaluation: every held-out image's error, codes, probes; BENCH_SCALE_EVALUATE=0 skips
+// it) and reports its time, its stages and the peak RSS with it (the same budget). The child
 // runs as the trainer ships: bundled by esbuild, under plain Node. MB are 2^20 bytes throughout
 // (RSS as well): the 737,280,000-byte dataset prints as 703.
 //   tsx test/bench/scale.ts
 //   BENCH_SCALE_EPOCHS=2 tsx test/bench/scale.ts
 //   BENCH_SCALE_IN_MEMORY=1 tsx test/bench/scale.ts
+//   BENCH_SCALE_N=6000 BENCH_SCALE_EVALUATE=1 tsx test/bench/scale.ts   (a quick check that it runs)
 //
 // The images: the 10,000 MNIST digits of the `mnist` package, each upscaled 2× (56×56) as in the
 // training bench's model D (R = digit, G = digit mirrored left–right, B = 255 − digit), placed at six
@@ -26,12 +30,15 @@ import { buildAutoencoder, loadMnist, parameterCount, trainRun, validateConfig, 
 import { tf } from '../../src-main/engine/tf';
 import { STREAM_ABOVE_BYTES, writeDataset } from '../../src-main/datasets/store';
 import { openRunDataset } from '../../src-main/trainer/runs';
+import { evaluateModel } from '../../src-main/engine/evaluate';
+import { loadTrained } from '../../src-main/engine/trained-model';
 
 const N = Number(process.env.BENCH_SCALE_N ?? 60_000);
 const S = 64;
 const EPOCHS = Number(process.env.BENCH_SCALE_EPOCHS ?? 1);
 const OVERHEAD_MB = 500;
 const IN_MEMORY = process.env.BENCH_SCALE_IN_MEMORY === '1';
+const NO_EVALUATE = process.env.BENCH_SCALE_EVALUATE === '0';
 /**
  * The model's memory: every parameter as float32, five times — the model's weights, the fast
  * step's own copy of them, Adam's two moment slots and one gradient.
@@ -143,9 +150,46 @@ async function train(ws: string, id: string): Promise<void> {
   const runSec = (performance.now() - t1) / 1000;
   clearInterval(sampler);
   sample();
+  if (r.status !== 'completed') throw new Error(`the run ${r.status}: ${r.message}`);
+  const peakTrainingRssMb = mb(process.resourceUsage().maxRSS * 1024);
+  const trainingAnonMb = kinds.anon;
+
+  // The Gallery's evaluation of the trained run on the same dataset, read from its file a chunk at a
+  // time (engine/evaluate on the inference graph): every image's reconstruction error, codes and the probes.
+  let evaluation: Record<string, unknown> | undefined;
+  if (!NO_EVALUATE) {
+    const trained = await loadTrained(runDir);
+    const tensorsBeforeEval = tf.memory().numTensors;
+    const stages: Record<string, number> = {};
+    let stageAt = performance.now();
+    let stageName = '';
+    const t2 = performance.now();
+    const e = await evaluateModel(trained.ae, trained.config, ds, {
+      onStage: (name) => {
+        sample();
+        if (stageName) stages[stageName] = Number(((performance.now() - stageAt) / 1000).toFixed(1));
+        stageName = name;
+        stageAt = performance.now();
+      },
+    });
+    sample();
+    if (stageName) stages[stageName] = Number(((performance.now() - stageAt) / 1000).toFixed(1));
+    const evalSec = (performance.now() - t2) / 1000;
+    evaluation = {
+      inference_path: trained.inferencePath,
+      scored_images: e.counts.scored,
+      eval_s: Number(evalSec.toFixed(1)),
+      stages_s: stages,
+      reconstruction: { mse: Number(e.reconstruction.mse.toPrecision(4)), ssim: Number(e.reconstruction.ssim.toPrecision(4)) },
+      probe_rows: e.probes ? { train: e.probes.trainRows, held_out: e.probes.testRows } : null,
+      peak_rss_mb_including_training: Math.round(mb(process.resourceUsage().maxRSS * 1024)),
+      tensors_flat: tf.memory().numTensors === tensorsBeforeEval,
+    };
+    console.log(`evaluated ${e.counts.scored} images in ${evalSec.toFixed(1)} s (${JSON.stringify(stages)})`);
+    trained.dispose();
+  }
   fs.rmSync(runDir, { recursive: true, force: true });
   ds.close();
-  if (r.status !== 'completed') throw new Error(`the run ${r.status}: ${r.message}`);
 
   const datasetMb = mb(ds.count * S * S * 3);
   const modelMb = mb(params * 4 * PARAM_COPIES);
@@ -162,6 +206,8 @@ async function train(ws: string, id: string): Promise<void> {
     model_mb: Number(modelMb.toFixed(1)),
     model_mb_counts: `params × 4 B × ${PARAM_COPIES} (weights, fast-step copy, Adam m and v, gradient)`,
     peak_rss_mb: Math.round(peakRssMb),
+    peak_rss_mb_training: Math.round(peakTrainingRssMb),
+    peak_anonymous_mb_training: Math.round(trainingAnonMb),
     budget_mb: Math.round(budgetMb),
     pass: peakRssMb <= budgetMb,
     // the same budget for what the run adds to the process as it was before loading anything
@@ -184,10 +230,11 @@ async function train(ws: string, id: string): Promise<void> {
     step_path: r.step?.step,
     load_s: Number(loadSec.toFixed(1)),
     run_s: Number(runSec.toFixed(1)),
+    evaluation,
     load_avg_1m: Number(os.loadavg()[0].toFixed(2)),
   };
   console.log(`RESULT ${JSON.stringify(result)}`);
-  if (!flat) process.exitCode = 1; // a leak fails the bench; the budget verdicts are reported
+  if (!flat || evaluation?.tensors_flat === false) process.exitCode = 1; // a leak fails the bench; the budget verdicts are reported
 }
 
 /**

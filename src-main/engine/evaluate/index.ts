@@ -10,11 +10,14 @@
 // trained on either and are scored with the held-out ones.
 import { tf } from '../tf';
 import { encodeMean, type Autoencoder } from '../models';
-import { BatchSource, evalBatchSize, splitIndices, toTensor, type Dataset } from '../data';
+import { BatchSource, evalBatchSize, RowGather, splitIndices, toTensor, type TrainingData } from '../data';
+import { InferenceGraph } from '../fast/infer';
+import { psnrFromMse } from '../metrics';
 import { imageMetrics } from '../metrics';
 import type { ModelConfig } from '../config';
+import type { AnomalyRoc, EvaluationMeasures, ImageQuality } from '../../contract/evaluate';
 import { fitPca, projectPca } from './pca';
-import { knnProbe, linearProbe, type ProbeData, type ProbeScore } from './probes';
+import { knnProbe, linearProbe, type ProbeData } from './probes';
 import { histogram, rocCurve, type RocPoint } from './roc';
 
 export { fitPca, projectPca, type Pca } from './pca';
@@ -25,9 +28,9 @@ export { symEig } from './linalg';
 export interface EvaluateOptions {
   /** Labels whose images count as anomalies for the ROC curve. */
   anomalous?: number[];
-  /** At most this many training rows for the probes (a seeded subset), to bound the time on big datasets. */
+  /** At most this many training rows for the probes (a seeded subset), to bound the time on big datasets (default 6,000, fewer for big pictures: PROBE_PIXEL_VALUES). */
   probeTrainMax?: number;
-  /** At most this many held-out rows for the probes. */
+  /** At most this many held-out rows for the probes (default 2,000, fewer for big pictures). */
   probeTestMax?: number;
   /** Neighbours for kNN. */
   k?: number;
@@ -37,42 +40,29 @@ export interface EvaluateOptions {
   onStage?: (stage: string) => void;
 }
 
-export interface Quality {
-  count: number;
-  mse: number;
-  psnr: number;
-  ssim: number;
-}
-
-export interface Evaluation {
-  /** Images in the dataset, trained on, and scored (held out + left-out labels). */
-  counts: { total: number; train: number; scored: number };
-  /** Mean reconstruction quality on the scored images. */
-  reconstruction: Quality;
-  /** Per label: images in the whole dataset, in the training split, and the quality on its scored images. */
-  perLabel: Array<{ label: number; total: number; train: number } & Quality>;
-  /** Probes (labelled datasets with at least two labels among the training rows). */
-  probes?: {
-    dims: { codes: number; pixels: number; pca: number };
-    /** Variance the PCA baseline keeps. */
-    pcaExplained: number;
-    trainRows: number;
-    testRows: number;
-    /** Labels in the order of the confusion matrices' rows and columns. */
-    labels: number[];
-    linear: { codes: ProbeScore; pixels: ProbeScore; pca: ProbeScore };
-    knn: { codes: ProbeScore; pixels: ProbeScore; pca: ProbeScore; k: number };
-  };
-  /** Reconstruction-error histogram of the scored images, per label, over [lo, hi]. */
-  histogram: { lo: number; hi: number; bins: number; perLabel: Array<{ label: number; counts: number[] }> };
+/**
+ * What evaluateModel measures: the contract's EvaluationMeasures (src-main/contract/evaluate.ts,
+ * written once there; a probe's per-class accuracy is NaN where a label has no held-out row), every
+ * scored image worst first, and with anomalous labels the ROC curve (its first threshold Infinity).
+ */
+export type ModelEvaluation = EvaluationMeasures & {
   /** Every scored image, worst reconstruction first: dataset index, label (−1 without labels), MSE. */
   scores: Array<{ index: number; label: number; mse: number }>;
-  /** With anomalous labels: the ROC curve (≤ 256 points) and AUC of MSE as the anomaly score. */
-  anomaly?: { anomalous: number[]; auc: number; positives: number; negatives: number; roc: RocPoint[] };
-}
+  anomaly?: Omit<AnomalyRoc, 'roc'> & { roc: RocPoint[] };
+};
 
-/** Codes (posterior means) of the dataset's `indices`, [n, latentDim]. Caller disposes. */
-function codesOf(ae: Autoencoder, ds: Dataset, indices: Int32Array): tf.Tensor2D {
+/** Codes (posterior means) of the dataset's `indices`, [n, latentDim]: on the inference graph when there is one. Caller disposes. */
+function codesOf(ae: Autoencoder, ds: TrainingData, indices: Int32Array, graph: InferenceGraph | undefined): tf.Tensor2D {
+  if (graph) {
+    const d = ae.encoder.outputs[0].shape[1] as number;
+    const codes = new Float32Array(indices.length * d);
+    const rows = new RowGather(ds, indices);
+    for (let i = 0; i < indices.length; i += graph.chunk) {
+      const n = Math.min(graph.chunk, indices.length - i);
+      codes.set(graph.run(rows.slice(i, n), { code: true }).code!, i * d);
+    }
+    return tf.tensor2d(codes, [indices.length, d]);
+  }
   const parts: tf.Tensor[] = [];
   const images = new BatchSource(ds, indices, 512);
   for (let i = 0; i < indices.length; i += 512) {
@@ -85,7 +75,14 @@ function codesOf(ae: Autoencoder, ds: Dataset, indices: Int32Array): tf.Tensor2D
   return out;
 }
 
-const pixelsOf = (ds: Dataset, indices: Int32Array) => tf.tidy(() => toTensor(ds, indices).reshape([indices.length, -1]) as tf.Tensor2D);
+const pixelsOf = (ds: TrainingData, indices: Int32Array) => tf.tidy(() => toTensor(ds, indices).reshape([indices.length, -1]) as tf.Tensor2D);
+
+/**
+ * Pixel values the probes' training rows hold at most by default (64 MB as float32): 6,000 MNIST
+ * digits fit (4.7 M values); 64×64 RGB pictures get 1,365 rows, 128×128 RGB ones 341 — so evaluating
+ * big pictures stays within the memory training needs, and its probes within seconds to a minute.
+ */
+export const PROBE_PIXEL_VALUES = 1 << 24;
 
 /** Thins a curve to at most `max` points, keeping the first and the last. */
 function thin<T>(a: T[], max: number): T[] {
@@ -94,7 +91,21 @@ function thin<T>(a: T[], max: number): T[] {
   return Array.from({ length: max }, (_, i) => a[Math.round(i * step)]);
 }
 
-export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Dataset, opts: EvaluateOptions = {}): Promise<Evaluation> {
+/**
+ * Evaluates a trained model on a dataset held in memory or streamed from its file (a RowReader: rows
+ * are read a chunk at a time, never all at once). Reconstruction errors and codes run on the
+ * inference graph (fast/infer.ts) when the model has one, else on tfjs's layers.
+ */
+export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: TrainingData, opts: EvaluateOptions = {}): Promise<ModelEvaluation> {
+  const graph = InferenceGraph.create(ae, config);
+  try {
+    return await evaluateWith(ae, config, ds, opts, graph);
+  } finally {
+    graph?.dispose();
+  }
+}
+
+async function evaluateWith(ae: Autoencoder, config: ModelConfig, ds: TrainingData, opts: EvaluateOptions, graph: InferenceGraph | undefined): Promise<ModelEvaluation> {
   const [h, w, c] = config.inputShape;
   const [dh, dw, dc] = ds.shape;
   if (dh !== h || dw !== w || dc !== c) throw new Error(`This model takes ${h}×${w}×${c} images; the dataset has ${dh}×${dw}×${dc}.`);
@@ -119,24 +130,37 @@ export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Da
   const mse = new Float64Array(scored.length);
   const psnr = new Float64Array(scored.length);
   const ssim = new Float64Array(scored.length);
-  const chunk = evalBatchSize(ds.shape, 256);
-  const scoredImages = new BatchSource(ds, scored, chunk);
-  for (let i = 0; i < scored.length; i += chunk) {
-    const x = scoredImages.slice(i, Math.min(chunk, scored.length - i));
-    const rec = tf.tidy(() => ae.decoder.predict(encodeMean(ae, x)) as tf.Tensor4D);
-    const m = await imageMetrics(x, rec);
-    tf.dispose([x, rec]);
-    m.mse.forEach((v, k) => {
-      mse[i + k] = v;
-      psnr[i + k] = Math.min(100, m.psnr[k]);
-      ssim[i + k] = m.ssim[k];
-    });
+  if (graph) {
+    const rows = new RowGather(ds, scored);
+    for (let i = 0; i < scored.length; i += graph.chunk) {
+      const n = Math.min(graph.chunk, scored.length - i);
+      const out = graph.run(rows.slice(i, n), { mse: true, ssim: true });
+      for (let k = 0; k < n; k++) {
+        mse[i + k] = out.mse![k];
+        psnr[i + k] = Math.min(100, psnrFromMse(out.mse![k]));
+        ssim[i + k] = out.ssim![k];
+      }
+    }
+  } else {
+    const chunk = evalBatchSize(ds.shape, 256);
+    const scoredImages = new BatchSource(ds, scored, chunk);
+    for (let i = 0; i < scored.length; i += chunk) {
+      const x = scoredImages.slice(i, Math.min(chunk, scored.length - i));
+      const rec = tf.tidy(() => ae.decoder.predict(encodeMean(ae, x)) as tf.Tensor4D);
+      const m = await imageMetrics(x, rec);
+      tf.dispose([x, rec]);
+      m.mse.forEach((v, k) => {
+        mse[i + k] = v;
+        psnr[i + k] = Math.min(100, m.psnr[k]);
+        ssim[i + k] = m.ssim[k];
+      });
+    }
   }
   const mean = (a: ArrayLike<number>, idx?: number[]) => {
     const ks = idx ?? Array.from({ length: a.length }, (_, k) => k);
     return ks.reduce((s, k) => s + a[k], 0) / Math.max(1, ks.length);
   };
-  const quality = (ks?: number[]): Quality => ({ count: ks ? ks.length : scored.length, mse: mean(mse, ks), psnr: mean(psnr, ks), ssim: mean(ssim, ks) });
+  const quality = (ks?: number[]): ImageQuality => ({ count: ks ? ks.length : scored.length, mse: mean(mse, ks), psnr: mean(psnr, ks), ssim: mean(ssim, ks) });
   const labelOf = (i: number) => (labels ? labels[i] : -1);
   const labelSet = labels ? [...new Set(Array.from(labels.subarray(0, ds.count)))].sort((a, b) => a - b) : [-1];
   const perLabel = labelSet.map((label) => {
@@ -167,7 +191,7 @@ export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Da
   };
   const scores = Array.from(scored, (index, k) => ({ index, label: labelOf(index), mse: mse[k] })).sort((a, b) => b.mse - a.mse);
 
-  let anomaly: Evaluation['anomaly'];
+  let anomaly: ModelEvaluation['anomaly'];
   if (opts.anomalous?.length) {
     if (!labels) throw new Error('This dataset has no labels, so no label can be marked anomalous.');
     const unknown = opts.anomalous.filter((l) => !labelSet.includes(l));
@@ -181,10 +205,12 @@ export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Da
   }
 
   // Probes: codes vs pixels vs PCA, fitted on (a subset of) the training split, scored on held-out rows.
-  let probes: Evaluation['probes'];
+  let probes: ModelEvaluation['probes'];
   if (labels) {
-    const pTrain = train.subarray(0, Math.min(train.length, opts.probeTrainMax ?? 6000));
-    const pTest = heldOut.subarray(0, Math.min(heldOut.length, opts.probeTestMax ?? 2000));
+    // The pixel probes hold their rows as floats: big pictures get fewer rows (MNIST keeps 6,000 and 2,000).
+    const byPixels = Math.max(200, Math.floor(PROBE_PIXEL_VALUES / (h * w * c)));
+    const pTrain = train.subarray(0, Math.min(train.length, opts.probeTrainMax ?? Math.min(6000, byPixels)));
+    const pTest = heldOut.subarray(0, Math.min(heldOut.length, opts.probeTestMax ?? Math.min(2000, Math.ceil(byPixels / 3))));
     const probeLabels = [...new Set(Array.from(pTrain, (i) => labels[i]))].sort((a, b) => a - b);
     const testRows = pTest.filter((i) => probeLabels.includes(labels[i]));
     if (probeLabels.length >= 2 && testRows.length) {
@@ -192,7 +218,7 @@ export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Da
       const trainY = Int32Array.from(pTrain, (i) => cls.get(labels[i])!);
       const testY = Int32Array.from(testRows, (i) => cls.get(labels[i])!);
       stage('codes');
-      const codes = { train: codesOf(ae, ds, pTrain), test: codesOf(ae, ds, testRows) };
+      const codes = { train: codesOf(ae, ds, pTrain, graph), test: codesOf(ae, ds, testRows, graph) };
       const px = { train: pixelsOf(ds, pTrain), test: pixelsOf(ds, testRows) };
       stage('pca');
       const pca = fitPca(px.train, config.latentDim);
@@ -231,7 +257,7 @@ export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Da
 }
 
 /** The scores as CSV: index,label,mse,anomalous (worst first). */
-export function scoresCsv(e: Evaluation): string {
+export function scoresCsv(e: ModelEvaluation): string {
   const anomalous = new Set(e.anomaly?.anomalous ?? []);
   return ['index,label,mse,anomalous', ...e.scores.map((s) => `${s.index},${s.label < 0 ? '' : s.label},${s.mse},${anomalous.has(s.label) ? 1 : 0}`)].join('\n') + '\n';
 }

@@ -4,15 +4,10 @@
 // majority vote, ties to the nearest). Both are fitted on the training rows and scored on held-out
 // rows only. Confusion matrices have true labels as rows and predictions as columns.
 import { tf } from '../tf';
+import type { ProbeScore } from '../../contract/evaluate';
 
-export interface ProbeScore {
-  /** Share of held-out rows predicted right. */
-  accuracy: number;
-  /** classes×classes counts, row = true label, column = prediction (labels in `classes` order). */
-  confusion: number[][];
-  /** Accuracy per true label (NaN where a label has no held-out row). */
-  perClass: number[];
-}
+/** A probe's score: the contract's ProbeScore (src-main/contract/evaluate.ts); per-class accuracy is NaN where a label has no held-out row. */
+export type { ProbeScore };
 
 export interface ProbeData {
   /** [nTrain, d] and [nTest, d] features. */

@@ -7,17 +7,15 @@ import { tf } from '../tf';
 import { validateConfig } from '../config';
 import { buildAutoencoder, trainableVariables } from '../models';
 import { FastStep } from './step';
+import type { BatchRate } from '../../contract/speed';
+import type { ModelConfigInput } from '../config';
 
-export interface BatchRate {
-  batchSize: number;
-  samplesPerSec: number;
-}
+export type { BatchRate };
 
 /** Samples/s of the real training step for each batch size (median of `steps` timed steps after 5 warm-up steps: TensorFlow sets up each new shape's kernels on first use). */
-export function measureBatchRates(config: unknown, sizes = [16, 32, 64, 128, 256], steps = 8): BatchRate[] {
-  const shape = (config as { inputShape?: [number, number, number] }).inputShape;
-  if (!shape) throw new Error('inputShape is required');
-  const checked = validateConfig({ ...(config as object), batchSize: Math.min(...sizes) }, { count: Math.max(...sizes) * 2, shape });
+export function measureBatchRates(config: ModelConfigInput, sizes = [16, 32, 64, 128, 256], steps = 8): BatchRate[] {
+  const shape = config.inputShape;
+  const checked = validateConfig({ ...config, batchSize: Math.min(...sizes) }, { count: Math.max(...sizes) * 2, shape });
   if (!checked.ok) throw new Error(checked.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
   const c = checked.config;
   const ae = buildAutoencoder(c);

@@ -93,6 +93,19 @@ class Placeholder {
   }
 }
 
+const shapeProto = (shape: number[]) => ({ dim: shape.map((size) => ({ size })) });
+
+/** A kernel attribute as TensorFlow's AttrValue (for a GraphDef's NodeDef; also used by infer.ts). */
+export function attrProto(B: Record<string, number>, a: OpAttr): object {
+  if (a.type === B.TF_ATTR_STRING) return { s: Buffer.from(String(a.value)) };
+  if (a.type === B.TF_ATTR_INT) return Array.isArray(a.value) ? { list: { i: a.value } } : { i: a.value };
+  if (a.type === B.TF_ATTR_FLOAT) return { f: a.value };
+  if (a.type === B.TF_ATTR_BOOL) return { b: a.value };
+  if (a.type === B.TF_ATTR_TYPE) return { type: a.value };
+  if (a.type === B.TF_ATTR_SHAPE) return { shape: shapeProto(a.value as number[]) };
+  throw new GraphMismatch(`attribute ${a.name} of type ${a.type}`);
+}
+
 /** The kernel sequence changed between trace and replay (a code path this file cannot follow). */
 export class GraphMismatch extends Error {}
 
@@ -248,17 +261,7 @@ export class GraphStep {
   private load(): void {
     this.pull();
     this.close();
-    const B = this.be.binding;
-    const attr = (a: OpAttr): object => {
-      if (a.type === B.TF_ATTR_STRING) return { s: Buffer.from(String(a.value)) };
-      if (a.type === B.TF_ATTR_INT) return Array.isArray(a.value) ? { list: { i: a.value } } : { i: a.value };
-      if (a.type === B.TF_ATTR_FLOAT) return { f: a.value };
-      if (a.type === B.TF_ATTR_BOOL) return { b: a.value };
-      if (a.type === B.TF_ATTR_TYPE) return { type: a.value };
-      if (a.type === B.TF_ATTR_SHAPE) return { shape: shapeProto(a.value as number[]) };
-      throw new GraphMismatch(`attribute ${a.name} of type ${a.type}`);
-    };
-    const shapeProto = (shape: number[]) => ({ dim: shape.map((size) => ({ size })) });
+    const attr = (a: OpAttr) => attrProto(this.be.binding, a);
     const F = { type: DT.float32.enum };
     const nodes: object[] = [];
     const vars = this.optimizer.variables();

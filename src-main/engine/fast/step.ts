@@ -12,7 +12,7 @@
 // Models with anything else (a layer kind this file does not know) get `undefined` and train on the
 // plain tfjs path.
 import { tf } from '../tf';
-import { isVae, type ModelConfig } from '../config';
+import { codeOf, isVae, unreachable, type ModelConfig } from '../config';
 import type { Autoencoder } from '../models';
 import * as n from './native';
 import { NativeOptimizer } from './optimizer';
@@ -20,23 +20,23 @@ import { batchParts } from '../threads';
 import { GraphStep } from './graph';
 
 type Tensor = tf.Tensor;
-type Act = 'relu' | 'sigmoid' | 'tanh' | 'elu' | 'linear' | 'leaky';
+export type Act = 'relu' | 'sigmoid' | 'tanh' | 'elu' | 'linear' | 'leaky';
 
-type Layer =
+export type Layer =
   | { type: 'dense'; kernel: number; bias: number; act: Act }
   | { type: 'conv' | 'convT'; kernel: number; bias: number; act: Act; spec: n.ConvSpec; kernelShape: number[]; inShape: number[]; outShape: number[] }
   | { type: 'reshape'; inShape: number[]; outShape: number[] }
   | { type: 'act'; act: Act; alpha: number };
 
-interface Saved {
+export interface Saved {
   x: Tensor;
   y: Tensor;
 }
 
 const ACTS: Record<string, Act> = { relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', elu: 'elu', linear: 'linear' };
 
-/** Reads a tfjs-layers model as a plain chain of layers the fast step knows, or undefined. */
-function chain(model: tf.LayersModel, varIndex: Map<tf.Variable, number>, heads: number): { layers: Layer[]; heads: Layer[] } | undefined {
+/** Reads a tfjs-layers model as a plain chain of layers the fast step knows, or undefined (also read by infer.ts). */
+export function chain(model: tf.LayersModel, varIndex: Map<tf.Variable, number>, heads: number): { layers: Layer[]; heads: Layer[] } | undefined {
   const layers: Layer[] = [];
   const all = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   let prev: tf.layers.Layer | undefined;
@@ -97,6 +97,56 @@ function chain(model: tf.LayersModel, varIndex: Map<tf.Variable, number>, heads:
   return { layers: layers.slice(0, layers.length - heads), heads: heads ? order.map((i) => headPlans[i]) : [] };
 }
 
+/** An activation as one TensorFlow kernel (linear: z itself). */
+export function activation(a: Act, z: Tensor, alpha: number): Tensor {
+  switch (a) {
+    case 'relu':
+      return n.relu(z);
+    case 'sigmoid':
+      return n.sigmoid(z);
+    case 'tanh':
+      return n.tanh(z);
+    case 'elu':
+      return n.elu(z);
+    case 'leaky':
+      return n.leakyRelu(z, alpha);
+    case 'linear':
+      return z;
+  }
+}
+
+/**
+ * The forward pass through `layers` on TensorFlow's kernels (native.ts), the training step's and the
+ * inference graph's (infer.ts): `shapeT(N, shape)` gives the kept int32 tensor [N, ...shape],
+ * `useOnednn(hwc)` whether a convolution on that input runs on oneDNN's kernel. Each layer's input
+ * and output go to `saved` when given (the backward pass reads them).
+ */
+export function forwardChain(
+  layers: Layer[],
+  x: Tensor,
+  W: Tensor[],
+  N: number,
+  saved: Saved[] | undefined,
+  shapeT: (N: number, shape: number[]) => Tensor,
+  useOnednn: (hwc: number[]) => boolean,
+): Tensor {
+  for (const l of layers) {
+    let y: Tensor;
+    if (l.type === 'reshape') y = n.reshape(x, shapeT(N, l.outShape));
+    else if (l.type === 'act') y = activation(l.act, x, l.alpha);
+    else {
+      let z: Tensor;
+      if (l.type === 'dense') z = n.biasAdd(n.matMul(x, W[l.kernel]), W[l.bias]);
+      else if (l.type === 'conv') z = useOnednn(l.inShape) ? n.mklConv2dWithBias(x, W[l.kernel], W[l.bias], l.spec) : n.biasAdd(n.conv2d(x, W[l.kernel], l.spec), W[l.bias]);
+      else z = n.biasAdd(n.conv2dBackpropInput(shapeT(N, l.outShape), W[l.kernel], x, l.spec), W[l.bias]);
+      y = activation(l.act, z, 0);
+    }
+    saved?.push({ x, y });
+    x = y;
+  }
+  return x;
+}
+
 export interface StepResult {
   loss: tf.Scalar;
   grads: Tensor[];
@@ -134,7 +184,18 @@ export class FastStep {
   /** The fast step, or why this model cannot have one (recorded with the run, so a slower path is never taken silently). */
   static tryCompile(ae: Autoencoder, c: ModelConfig, vars: tf.Variable[]): { step: FastStep } | { reason: string } {
     if (!n.nodeBackend()) return { reason: 'the native TensorFlow backend is not loaded' };
+    if (c.loss === 'ssim' || c.loss === 'l2+ssim') return { reason: 'the SSIM objective trains on the tfjs step (the fast step has no hand-written SSIM gradient yet)' };
     const index = new Map(vars.map((v, i) => [v, i] as const));
+    // The step writes each kind of code's objective term by hand (below: the KL term, the L1 term).
+    const code = codeOf(c.kind);
+    switch (code) {
+      case 'plain':
+      case 'variational':
+      case 'sparse':
+        break;
+      default:
+        return unreachable(code, 'kind of code');
+    }
     const vae = isVae(c.kind);
     const e = chain(ae.encoder, index, vae ? 2 : 0);
     if (!e) return { reason: 'the encoder has a layer or connection the fast step does not know' };
@@ -193,22 +254,6 @@ export class FastStep {
     return n.sum(dz, this.axes(dz.rank - 1));
   }
 
-  private act(a: Act, z: Tensor, alpha: number): Tensor {
-    switch (a) {
-      case 'relu':
-        return n.relu(z);
-      case 'sigmoid':
-        return n.sigmoid(z);
-      case 'tanh':
-        return n.tanh(z);
-      case 'elu':
-        return n.elu(z);
-      case 'leaky':
-        return n.leakyRelu(z, alpha);
-      case 'linear':
-        return z;
-    }
-  }
   private actGrad(a: Act, dy: Tensor, s: Saved, alpha: number): Tensor {
     switch (a) {
       case 'relu':
@@ -227,21 +272,15 @@ export class FastStep {
   }
 
   private forward(layers: Layer[], x: Tensor, W: Tensor[], N: number, saved: Saved[]): Tensor {
-    for (const l of layers) {
-      let y: Tensor;
-      if (l.type === 'reshape') y = n.reshape(x, this.shapeT(N, l.outShape));
-      else if (l.type === 'act') y = this.act(l.act, x, l.alpha);
-      else {
-        let z: Tensor;
-        if (l.type === 'dense') z = n.biasAdd(n.matMul(x, W[l.kernel]), W[l.bias]);
-        else if (l.type === 'conv') z = this.useOnednn(l.inShape) ? n.mklConv2dWithBias(x, W[l.kernel], W[l.bias], l.spec) : n.biasAdd(n.conv2d(x, W[l.kernel], l.spec), W[l.bias]);
-        else z = n.biasAdd(n.conv2dBackpropInput(this.shapeT(N, l.outShape), W[l.kernel], x, l.spec), W[l.bias]);
-        y = this.act(l.act, z, 0);
-      }
-      saved.push({ x, y });
-      x = y;
-    }
-    return x;
+    return forwardChain(
+      layers,
+      x,
+      W,
+      N,
+      saved,
+      (N, shape) => this.shapeT(N, shape),
+      (hwc) => this.useOnednn(hwc),
+    );
   }
 
   /** Backward through `layers` from dy at their output; returns dx at their input (undefined when `needInput` is false). */
@@ -395,7 +434,7 @@ export class FastStep {
         grads[hl.kernel] = n.matMul(enc, dlv, true, false);
         grads[hl.bias] = this.biasGrad(dlv);
         dz = n.add(n.matMul(dmu, W[hm.kernel], false, true), n.matMul(dlv, W[hl.kernel], false, true));
-      } else if (c.kind === 'sparse') {
+      } else if (codeOf(c.kind) === 'sparse') {
         // l1 · mean|z|; tfjs's |z|′ is +1 for z > 0 and −1 otherwise (also at 0).
         extra = n.mul(
           n.mean(n.abs(z), this.axes(z.rank)),

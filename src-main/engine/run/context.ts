@@ -10,7 +10,7 @@ import { buildAutoencoder, trainableVariables, type Autoencoder } from '../model
 import { loadAutoencoder, loadOptimizer, readableDir, writeJsonAtomic } from '../persist';
 import { FastStep, fastStepEnabled } from '../fast/step';
 import { disposeOptimizerState, klBetaAt, makeOptimizer } from '../objective';
-import { CheckpointState } from '../../contract/runs';
+import { RunCheckpointState } from '../../contract/runs';
 import { saveCheckpoint } from './save';
 import type { EndMetrics, RunEvent, RunHistory, RunResult, StepInfo, TrainOptions } from '../train';
 
@@ -66,7 +66,7 @@ export class RunContext {
     let state: RunState = { epochsDone: 0, history: { loss: [], valLoss: [] }, bestValLoss: null, sinceBest: 0, step: 0 };
     if (resumeFrom) {
       ae = await loadAutoencoder(resumeFrom);
-      const stored = CheckpointState.safeParse(JSON.parse(fs.readFileSync(path.join(resumeFrom, 'state.json'), 'utf8')));
+      const stored = RunCheckpointState.safeParse(JSON.parse(fs.readFileSync(path.join(resumeFrom, 'state.json'), 'utf8')));
       if (!stored.success) {
         ae.encoder.dispose();
         ae.decoder.dispose();

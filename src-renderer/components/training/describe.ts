@@ -1,30 +1,23 @@
 // Runs in plain words for lists and pickers: what model ("Convolutional VAE, 16-d code"), on what
 // ("Desktop icons, 404 images", not a dataset id), and the run's own name when the user gave one.
-import type { DatasetManifest, RunSummary } from '@contract';
+import { kindTitle, type DatasetManifest, type ModelConfigInput, type RunSummary } from '@contract';
 
-export const KIND_TITLES: Record<string, string> = {
-  dense: 'Dense',
-  'deep-dense': 'Deep dense',
-  conv: 'Convolutional',
-  vae: 'Variational (VAE)',
-  'conv-vae': 'Convolutional VAE',
-  sparse: 'Sparse',
-};
-
-/** "Convolutional VAE, 16-d code" (+ ", denoising" when trained on noisy inputs). */
-export function modelTitle(config: Record<string, unknown>): string {
-  const kind = String(config.kind ?? '');
-  const latent = Number(config.latentDim);
-  const noise = config.noise as { type?: string; level?: number } | undefined;
-  const denoising = noise && noise.type && noise.type !== 'none' && noise.level ? ', denoising' : '';
-  return `${KIND_TITLES[kind] ?? (kind || 'Model')}${Number.isFinite(latent) && latent > 0 ? `, ${latent}-d code` : ''}${denoising}`;
+/** "Convolutional VAE, 16-d code" (+ ", denoising" when trained on noisy inputs); "Model" without one (a damaged run). */
+export function modelTitle(config: Pick<ModelConfigInput, 'kind' | 'latentDim' | 'noise'> | null): string {
+  if (!config) return 'Model';
+  const latent = config.latentDim ?? 0;
+  const noise = config.noise;
+  const denoising = noise?.type && noise.type !== 'none' && noise.level ? ', denoising' : '';
+  return `${kindTitle(config.kind ?? 'dense')}${latent > 0 ? `, ${latent}-d code` : ''}${denoising}`;
 }
+
+/** The run trained on noisy inputs (a denoising autoencoder): its previews and Gallery show a noisy row. */
+export const trainsOnNoise = (config: RunSummary['config']): boolean => !!config && config.noise.type !== 'none' && config.noise.level > 0;
 
 /** The dataset's name (from the store when it is still there), and how many images the run used. */
 export function datasetTitle(dataset: RunSummary['dataset'], datasets: DatasetManifest[]): string {
-  const d = dataset as { builtin?: string; id?: string; count?: number };
-  const name = d.builtin ? 'MNIST digits' : (datasets.find((m) => m.id === d.id)?.name ?? d.id ?? '');
-  return d.count ? `${name} (${d.count.toLocaleString('en-US')})` : name;
+  const name = 'builtin' in dataset ? 'MNIST digits' : (datasets.find((m) => m.id === dataset.id)?.name ?? dataset.id);
+  return dataset.count ? `${name} (${dataset.count.toLocaleString('en-US')})` : name;
 }
 
 /** A short time: "14:02" today, "2 Dec 14:02" before. */

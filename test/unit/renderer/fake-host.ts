@@ -1,5 +1,5 @@
 // An in-memory transport for renderer tests: a tiny fake host at the transport boundary.
-import type { CallName, CallReq, CallRes, Envelope, EventName } from '@contract';
+import { ModelConfig, type CallName, type CallReq, type CallRes, type Envelope, type EventName, type ModelConfigInput } from '@contract';
 
 /** A fake handler answers like the host: the call's request in, an envelope of the call's response out. */
 export type FakeHandlers = { [N in CallName]?: (payload: CallReq<N>) => Envelope<CallRes<N>> | Promise<Envelope<CallRes<N>>> };
@@ -64,3 +64,6 @@ export function hostDecided<T extends { runId: string; status: string; epochsDon
   const resumable = s.status === 'stopped' || s.status === 'failed';
   return { ...s, hasModel, ...(resumable ? { resume: s.epochsDone > 0 ? 'checkpoint' : hasModel ? 'model' : 'start' } : {}) } as T & { hasModel: boolean; resume?: 'checkpoint' | 'model' | 'start' };
 }
+
+/** A run's config as the host lists it (every default filled in), from the few settings a test cares about; 28×28×1 images unless given. */
+export const runConfig = (c: Partial<ModelConfigInput> = {}): ModelConfig => ModelConfig.parse({ inputShape: [28, 28, 1], ...c });

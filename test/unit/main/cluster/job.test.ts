@@ -222,16 +222,15 @@ describe('the job folder', () => {
     await expect(exportJob({ config: { kind: 'dense', inputShape: [16, 16, 1] }, dataset: data, datasetSpec: null, datasetName: 'd', name: 'x', out })).rejects.toThrow(
       /16×16×1 images but the dataset has 28×28×1/,
     );
-    // options a cluster job does not train yet are refused, not silently dropped
-    for (const [extra, what] of [
-      [{ testSplit: 0.1 }, 'a test split'],
-      [{ excludeLabels: [1] }, 'excluded labels'],
-      [{ balanceClasses: true }, 'class-balanced sampling'],
-      [{ augment: { flip: true, shift: 0, rotate: 0, brightness: 0 } }, 'augmentation'],
+    // options the data cannot serve are refused in the studio's words (RunImages.plan), nothing written
+    const unlabelled = { images: data.images, count: data.count, shape: data.shape };
+    for (const [extra, dataset, why] of [
+      [{ balanceClasses: true }, unlabelled, /This dataset has no labels, so the run cannot balance classes/],
+      [{ excludeLabels: [1] }, unlabelled, /This dataset has no labels, so the run cannot leave labels out/],
+      [{ excludeLabels: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }, data, /leaves no image to train on/],
+      [{ loss: 'ssim' }, data, /loss/],
     ] as const) {
-      await expect(exportJob({ config: { kind: 'dense', inputShape: [28, 28, 1], batchSize: 16, ...extra }, dataset: data, datasetSpec: null, datasetName: 'd', name: 'x', out })).rejects.toThrow(
-        new RegExp(`uses ${what}, which cluster jobs do not train yet`),
-      );
+      await expect(exportJob({ config: { kind: 'dense', inputShape: [28, 28, 1], batchSize: 16, ...extra }, dataset, datasetSpec: null, datasetName: 'd', name: 'x', out })).rejects.toThrow(why);
     }
     expect(fs.existsSync(out)).toBe(false);
     const big = { images: new Uint8Array(1024 * 1024 * 4), count: 1, shape: [1024, 1024, 4] as [number, number, number] };
@@ -327,4 +326,14 @@ describe('ae-studio job', () => {
     expect(errs.at(-1)).toMatch(/has not trained yet/);
     expect(fs.existsSync(path.join(ws, 'runs'))).toBe(false);
   }, 60_000);
+});
+
+describe("train.py's known kinds and losses", () => {
+  it("are the studio's kinds and the export's losses, so a new kind or loss is refused by both, not trained differently", async () => {
+    const { MODEL_KINDS } = await import('../../../../src-main/contract');
+    const { JOB_LOSSES } = await import('../../../../src-main/cluster/export');
+    const tuple = (name: string) => [...(new RegExp(`^${name} = \\(([^)]*)\\)`, 'm').exec(TRAIN_PY)?.[1] ?? '').matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+    expect(tuple('KNOWN_KINDS')).toEqual([...MODEL_KINDS]);
+    expect(tuple('KNOWN_LOSSES')).toEqual([...JOB_LOSSES]);
+  });
 });

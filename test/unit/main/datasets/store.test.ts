@@ -87,6 +87,19 @@ describe('dataset store', () => {
     expect(() => loadDataset(w, bad.id)).toThrow(/100 bytes/);
   });
 
+  it('parses manifest.json with its schema: a damaged field is flagged in plain words, the folder left as it was', async () => {
+    const w = ws();
+    const m = await writeDataset(w, 'kept', makeBuiltin('shapes', { perClass: 5 }), { kind: 'builtin', builtin: 'shapes' });
+    const file = path.join(w, 'datasets', m.id, 'manifest.json');
+    const broken = JSON.stringify({ ...m, count: 'fifteen' });
+    fs.writeFileSync(file, broken);
+    expect(listDatasets(w)).toEqual([{ id: m.id, error: 'This dataset cannot be read: the manifest does not describe a dataset (count: must be a number)' }]);
+    expect(() => loadDataset(w, m.id)).toThrow(/count: must be a number/);
+    fs.writeFileSync(file, JSON.stringify({ ...m, labelNames: 'abc' }));
+    expect(listDatasets(w)[0]).toMatchObject({ error: expect.stringMatching(/labelNames: must be a list/) });
+    expect(fs.readdirSync(path.join(w, 'datasets', m.id)).sort()).toEqual(['images.u8', 'labels.i32', 'manifest.json', 'mean.u8']);
+  });
+
   it('refuses ids that would leave the workspace, and empty names', () => {
     const w = ws();
     for (const id of ['../x', '..', 'a/b', '/etc', '.hidden', '']) expect(() => loadDataset(w, id)).toThrow(/not a dataset id/);

@@ -8,6 +8,7 @@ import { BatchSource, buildAutoencoder, imageMetrics, makeOptimizer, objective, 
 import { msePerImage, ssimPerImage } from '../../../../src-main/engine/metrics';
 import { trainableVariables } from '../../../../src-main/engine/models';
 import { permutation } from '../../../../src-main/engine/rng';
+import { RowGather, type TrainingData } from '../../../../src-main/engine/data';
 import { mnist, tmpRunDir } from './helpers';
 
 const dirs: string[] = [];
@@ -241,5 +242,46 @@ describe('end-of-run metrics on big images', () => {
     // the SSIM's maps of 100 images at once, against those of a few at a time
     expect(chunked.peakBytes - before).toBeLessThan((allPeak - before) / 3);
     tf.dispose([a, b, ...(all.result as tf.Tensor[])]);
+  });
+});
+
+describe('RowGather: rows as stored, for the inference graph', () => {
+  it('consecutive rows are a view, others a copy in a reused buffer, streamed rows come from the reader; the pixels are the rows', () => {
+    const ds = rgb(20, 'uint8');
+    const size = 12 * 12 * 3;
+    const rows = Int32Array.from([3, 4, 5, 11, 2, 19]);
+    const g = new RowGather(ds, rows);
+    const view = g.slice(0, 3);
+    expect(view.buffer).toBe(ds.images.buffer); // rows 3, 4, 5: no copy
+    expect(Array.from(view)).toEqual(Array.from(ds.images.subarray(3 * size, 6 * size)));
+    const copy = g.slice(2, 4); // rows 5, 11, 2, 19
+    expect(copy).toBeInstanceOf(Uint8Array);
+    expect(copy.buffer).not.toBe(ds.images.buffer);
+    [5, 11, 2, 19].forEach((r, k) => expect(Array.from(copy.subarray(k * size, (k + 1) * size))).toEqual(Array.from(ds.images.subarray(r * size, (r + 1) * size))));
+    // A streamed dataset: the reader's rows, in order.
+    const asked: number[] = [];
+    const images = ds.images as Uint8Array;
+    const streamed: TrainingData = {
+      ...ds,
+      images: {
+        readRows: (n: number, rowAt: (k: number) => number) => {
+          const out = new Uint8Array(n * size);
+          for (let k = 0; k < n; k++) {
+            asked.push(rowAt(k));
+            out.set(images.subarray(rowAt(k) * size, (rowAt(k) + 1) * size), k * size);
+          }
+          return out;
+        },
+      },
+    };
+    expect(Array.from(new RowGather(streamed, rows).slice(1, 4))).toEqual(Array.from(copyOf([4, 5, 11, 2])));
+    expect(asked).toEqual([4, 5, 11, 2]);
+    const floats = rgb(20, 'float');
+    expect(new RowGather(floats, rows).slice(3, 2)).toBeInstanceOf(Float32Array);
+    function copyOf(r: number[]): Uint8Array {
+      const out = new Uint8Array(r.length * size);
+      r.forEach((row, k) => out.set(images.subarray(row * size, (row + 1) * size), k * size));
+      return out;
+    }
   });
 });

@@ -12,6 +12,7 @@ import { cholesky, evaluateModel, fitLatentStats, fitPca, measureSplit, rocCurve
 import { loadTrained } from '../../../../src-main/engine/trained-model';
 import { balancedOrder } from '../../../../src-main/engine/data';
 import { mnist, tmpRunDir } from './helpers';
+import { openDataset, writeDataset } from '../../../../src-main/datasets/store';
 
 describe('pure pieces', () => {
   it('symEig: A·v = λ·v for a random symmetric matrix, eigenvalues descending', () => {
@@ -157,6 +158,40 @@ describe('on real MNIST', () => {
     expect(csv.length - 1).toBe(e.counts.scored);
     expect(csv.slice(1).filter((l) => l.endsWith(',1')).length).toBe(twos);
     await expect(evaluateModel((await loadTrained(dir)).ae, trained.config, ds, { anomalous: [12] })).rejects.toThrow(/has no label 12/);
+  });
+
+  it('the same evaluation from a dataset streamed from its file, and on tfjs layers instead of the inference graph', async () => {
+    const dir = tmpRunDir('eval-stream');
+    const small = mnist(1200);
+    const r = await trainRun({ config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [8, 16], epochs: 1, batchSize: 64, validationSplit: 0.3 }, dataset: small, runDir: dir });
+    expect(r.status, r.message).toBe('completed');
+    const trained = await loadTrained(dir);
+    const opts = { anomalous: [2], probeTrainMax: 400, probeTestMax: 200 };
+    const ws = tmpRunDir('eval-stream-ws');
+    const labelNames = Array.from({ length: 10 }, (_, i) => String(i));
+    const m = await writeDataset(
+      ws,
+      'digits',
+      { images: small.images as Uint8Array, labels: Int32Array.from(small.labels!), labelNames, shape: [28, 28, 1], count: small.count },
+      { kind: 'import', paths: [] },
+    );
+    const streamed = openDataset(ws, m.id, 0); // 0: stream whatever its size
+    expect(streamed.images instanceof Uint8Array).toBe(false);
+    const before = tf.memory().numTensors;
+    const fromFile = await evaluateModel(trained.ae, trained.config, streamed, opts);
+    streamed.close();
+    expect(tf.memory().numTensors).toBe(before);
+    process.env.AE_INFER_GRAPH = '0';
+    const onLayers = await evaluateModel(trained.ae, trained.config, small, opts);
+    delete process.env.AE_INFER_GRAPH;
+    trained.dispose();
+    expect(fromFile.counts).toEqual(onLayers.counts);
+    const byIndex = new Map(onLayers.scores.map((s) => [s.index, s.mse]));
+    for (const s of fromFile.scores) expect(Math.abs(s.mse - byIndex.get(s.index)!)).toBeLessThan(1e-6);
+    expect(Math.abs(fromFile.reconstruction.ssim - onLayers.reconstruction.ssim)).toBeLessThan(1e-5);
+    expect(Math.abs(fromFile.reconstruction.psnr - onLayers.reconstruction.psnr)).toBeLessThan(1e-3);
+    expect(Math.abs(fromFile.anomaly!.auc - onLayers.anomaly!.auc)).toBeLessThan(1e-3);
+    expect(Math.abs(fromFile.probes!.linear.codes.accuracy - onLayers.probes!.linear.codes.accuracy)).toBeLessThan(0.02);
   });
 
   it("balance classes: on a subset with only 20 sevens, balanced sampling lowers the sevens' error on held-out digits", async () => {

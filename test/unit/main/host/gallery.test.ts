@@ -1,0 +1,71 @@
+// host/gallery.ts (`gallery:*`) through createHost and the REAL trainer, on a run trained for one
+// epoch on a tiny stored dataset: every view answers in its shape (images of the dataset's size,
+// the worst first, the latent map with the label names), a picture the user tries is
+// reconstructed and an unreadable one is answered in words. An unknown run is not_found; a run
+// without a trained model is refused in plain words before the trainer is asked.
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostInTemp, storedRun, trainedRun, type TestHost } from './helpers';
+
+let t: TestHost;
+let runId: string;
+beforeAll(async () => {
+  t = hostInTemp({ prepare: (ws) => storedRun(ws, 'run-20261201-000000-0000', 'stopped') });
+  runId = await trainedRun(t);
+});
+afterAll(async () => {
+  await t?.dispose();
+});
+const pixels = (img: string) => Buffer.from(img, 'base64').length;
+
+describe('the Gallery', () => {
+  it('refuses an unknown run and a run without a model in plain words', async () => {
+    expect(await t.refused('gallery:triplets', { runId: 'run-20990101-000000-ffff' })).toEqual({ code: 'not_found', message: "There is no run 'run-20990101-000000-ffff' in this workspace." });
+    expect(await t.refused('gallery:try', { runId: 'run-20261201-000000-0000', files: [{ name: 'a.png', data: 'eA==' }] })).toEqual({
+      code: 'conflict',
+      message: "Run 'run-20261201-000000-0000' has no trained model yet (it is stopped); the Gallery shows finished runs.",
+    });
+  });
+
+  it("shows originals and reconstructions, samples, the worst first, the latent map, the manifold and an interpolation in the dataset's size", async () => {
+    const tri = await t.ok('gallery:triplets', { runId, count: 4 });
+    expect(tri.shape).toEqual([12, 12, 1]);
+    expect(tri.originals).toHaveLength(4);
+    expect(tri.reconstructions.map(pixels)).toEqual([144, 144, 144, 144]);
+    expect(tri.mse.every((m) => m >= 0)).toBe(true);
+
+    const samples = await t.ok('gallery:samples', { runId, count: 3, seed: 5 });
+    expect(samples.images).toHaveLength(3);
+    expect((await t.ok('gallery:samples', { runId, count: 3, seed: 5 })).images).toEqual(samples.images);
+
+    const worst = await t.ok('gallery:worst', { runId, count: 3 });
+    expect(worst.mse).toEqual([...worst.mse].sort((a, b) => b - a));
+
+    const latent = await t.ok('gallery:latent', { runId, max: 50 });
+    expect(latent.labelNames).toEqual(['top left', 'top right', 'bottom left', 'bottom right']);
+    expect(latent.points).toHaveLength(2 * latent.labels.length);
+
+    expect((await t.ok('gallery:manifold', { runId, grid: 3 })).images).toHaveLength(9);
+    const between = await t.ok('gallery:interpolate', { runId, a: 0, b: 1, steps: 4 });
+    expect(between.images.map(pixels)).toEqual([144, 144, 144, 144]);
+  });
+
+  it('reconstructs a picture the user tries and answers an unreadable one in words', async () => {
+    const png = await sharp({ create: { width: 24, height: 24, channels: 3, background: { r: 255, g: 255, b: 255 } } })
+      .png()
+      .toBuffer();
+    const r = await t.ok('gallery:try', {
+      runId,
+      files: [
+        { name: 'square.png', data: png.toString('base64') },
+        { name: 'notes.png', data: Buffer.from('not a picture').toString('base64') },
+      ],
+    });
+    expect(r.shape).toEqual([12, 12, 1]);
+    expect(r.results[0]).toMatchObject({ name: 'square.png', mse: expect.any(Number) });
+    expect(pixels(r.results[0].reconstruction!)).toBe(144);
+    expect(r.results[0].code).toHaveLength(2);
+    expect(r.results[1]).toMatchObject({ name: 'notes.png', error: expect.stringMatching(/\w/) });
+    expect(r.results[1].reconstruction).toBeUndefined();
+  });
+});

@@ -1,0 +1,61 @@
+// @vitest-environment happy-dom
+import { beforeEach, describe, expect, it } from 'vitest';
+import { flushPromises, mount } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import { createClient } from '../../../../src-renderer/api/client';
+import { setApi } from '../../../../src-renderer/api/instance';
+import DatasetsView from '../../../../src-renderer/views/DatasetsView.vue';
+import { FakeTransport } from '../fake-host';
+import type { DatasetEntry, DatasetManifest } from '@contract';
+
+const manifest: DatasetManifest = {
+  schemaVersion: 1,
+  id: 'shapes-abc123',
+  name: 'Shapes',
+  source: { kind: 'builtin', builtin: 'shapes' },
+  shape: [28, 28, 1],
+  count: 9000,
+  labelNames: ['circle', 'square', 'triangle'],
+  labelCounts: [3000, 3000, 3000],
+  createdAt: 1,
+};
+const px = btoa(String.fromCharCode(...new Array<number>(784).fill(200)));
+
+describe('Datasets view', () => {
+  let pinia: ReturnType<typeof createPinia>;
+  beforeEach(() => {
+    pinia = createPinia();
+    setActivePinia(pinia);
+  });
+
+  it('adds a built-in with one click and lists it with counts, preview and mean image; flags damaged ones', async () => {
+    let list: DatasetEntry[] = [{ id: 'broken-1', error: 'This dataset cannot be read: images.u8 has 100 bytes' }];
+    const t = new FakeTransport({
+      'datasets:list': () => ({ ok: true, result: list }),
+      'datasets:addBuiltin': () => {
+        list = [manifest, ...list];
+        return { ok: true, result: manifest };
+      },
+      'datasets:preview': () => ({ ok: true, result: { manifest, images: [px, px], mean: px } }),
+      'datasets:delete': () => {
+        list = list.filter((e) => (e as { id: string }).id !== manifest.id);
+        return { ok: true, result: { deleted: true } };
+      },
+    });
+    setApi(createClient(t));
+    const w = mount(DatasetsView, { global: { plugins: [pinia] } });
+    await flushPromises();
+    expect(w.find('[data-testid="dataset-damaged"]').text()).toMatch(/broken-1: .*100 bytes/);
+    await w.find('[data-testid="builtin-shapes"]').trigger('click');
+    await flushPromises();
+    expect(t.calls.find((c) => c.name === 'datasets:addBuiltin')?.payload).toEqual({ name: 'shapes' });
+    const card = w.find('[data-testid="dataset-shapes-abc123"]');
+    expect(card.text()).toMatch(/9,000 images · 28×28×1/);
+    expect(card.text()).toMatch(/circle\s*3000/);
+    expect(card.findAll('[data-testid="dataset-preview"] canvas').length).toBe(2);
+    await card.find('[data-testid="dataset-delete"]').trigger('click');
+    await card.find('[data-testid="dataset-delete-confirm"]').trigger('click');
+    await flushPromises();
+    expect(w.find('[data-testid="dataset-shapes-abc123"]').exists()).toBe(false);
+  });
+});

@@ -1,0 +1,109 @@
+// @vitest-environment happy-dom
+// The Train view (views/TrainView.vue): its launcher starts the Model view's config, a refused start
+// shows in place, runs are compared and stopped / resumed per row; the first run is one click.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { flushPromises, mount } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import { createClient } from '../../../../src-renderer/api/client';
+import { setApi } from '../../../../src-renderer/api/instance';
+import { useModelStore } from '../../../../src-renderer/stores/model';
+import { useRunsStore } from '../../../../src-renderer/stores/runs';
+import TrainView from '../../../../src-renderer/views/TrainView.vue';
+import { FakeTransport, hostDecided, runConfig } from '../fake-host';
+import type { DatasetManifest, RunSummary } from '@contract';
+
+const px = (v: number) => btoa(String.fromCharCode(...new Array<number>(784).fill(v)));
+const shapes: DatasetManifest = {
+  schemaVersion: 1,
+  id: 'shapes-abc123',
+  name: 'Shapes',
+  source: { kind: 'builtin', builtin: 'shapes' },
+  shape: [32, 30, 1],
+  count: 900,
+  labelNames: ['circle'],
+  labelCounts: [900],
+  createdAt: 1,
+  options: { validationSplit: 0.2, seed: 7 },
+};
+
+function host(extra: ConstructorParameters<typeof FakeTransport>[0] = {}) {
+  const t = new FakeTransport({
+    'datasets:list': () => ({ ok: true, result: [shapes] }),
+    'datasets:preview': () => ({ ok: true, result: { manifest: shapes, images: [], mean: px(0) } }),
+    'runs:list': () => ({ ok: true, result: [] }),
+    'runs:start': () => ({ ok: true, result: { runId: 'run-1' } }),
+    'noise:preview': (p) => {
+      const { count, noise } = p as { count: number; noise: { level: number } };
+      return { ok: true, result: { shape: [28, 28, 1], clean: new Array(count).fill(px(10)), noisy: new Array(count).fill(px(Math.round(noise.level * 255))) } };
+    },
+    ...extra,
+  });
+  setApi(createClient(t));
+  return t;
+}
+
+let pinia: ReturnType<typeof createPinia>;
+beforeEach(() => {
+  pinia = createPinia();
+  setActivePinia(pinia);
+  window.location.hash = '';
+});
+afterEach(() => vi.useRealTimers());
+
+const summary = (runId: string, status: RunSummary['status'], loss: number[]): RunSummary =>
+  hostDecided({
+    runId,
+    status,
+    config: runConfig({ kind: 'conv', epochs: 3 }),
+    dataset: { builtin: 'mnist', count: 1000 },
+    epochsDone: loss.length,
+    history: { loss, valLoss: loss.map((l) => l * 1.1) },
+    startedAt: 1,
+  });
+const stubs = { LossChart: { template: '<div data-testid="loss-chart" />' }, CompareChart: { props: ['runs'], template: '<div data-testid="compare-chart" :data-runs="runs.length" />' } };
+
+describe('Train view', () => {
+  it('starts the Model view config, shows a refused start in place, compares runs and stops / resumes per row', async () => {
+    const t = host({
+      'runs:list': () => ({ ok: true, result: [summary('run-b', 'running', [0.05]), summary('run-a', 'stopped', [0.06, 0.04])] }),
+      'runs:start': () => ({ ok: false, error: { code: 'trainer_unavailable', message: 'The trainer process is not running.' } }),
+      'runs:stop': () => ({ ok: true, result: { stopping: true } }),
+      'runs:resume': () => ({ ok: true, result: { runId: 'run-a' } }),
+    });
+    const w = mount(TrainView, { global: { plugins: [pinia], stubs } });
+    await flushPromises();
+    expect(w.find('[data-testid="run-describe"]').text()).toBe('conv · 16-d code · 5 epochs');
+    await w.find('[data-testid="run-epochs"]').setValue('0');
+    expect(w.find('[data-testid="run-form-errors"]').text()).toBe('Epochs: must be at least 1');
+    expect(w.find('[data-testid="train-start"]').attributes('disabled')).toBeDefined();
+    await w.find('[data-testid="run-epochs"]').setValue('2');
+    await w.find('[data-testid="quick-run"]').trigger('submit');
+    await flushPromises();
+    expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({ config: { kind: 'conv', epochs: 2 }, dataset: { builtin: 'mnist', count: 6000 } });
+    expect(w.find('[data-testid="train-error"]').text()).toMatch(/The run could not start: .*trainer process is not running/);
+
+    expect(w.find('[data-testid="compare-chart"]').exists()).toBe(false);
+    const boxes = w.findAll('[data-testid="run-compare"]');
+    expect(boxes).toHaveLength(2);
+    await boxes[0].setValue(true);
+    await boxes[1].setValue(true);
+    expect([...useRunsStore().compareIds].sort()).toEqual(['run-a', 'run-b']);
+    expect(w.find('[data-testid="compare-chart"]').attributes('data-runs')).toBe('2');
+
+    await w.find('[data-run="run-b"] [data-testid="run-row-stop"]').trigger('click');
+    await w.find('[data-run="run-a"] [data-testid="run-row-resume"]').trigger('click');
+    await flushPromises();
+    expect(t.calls.find((c) => c.name === 'runs:stop')?.payload).toEqual({ runId: 'run-b' });
+    expect(t.calls.find((c) => c.name === 'runs:resume')?.payload).toEqual({ runId: 'run-a' });
+  });
+
+  it('first run: one click trains a small conv AE on built-in MNIST', async () => {
+    const t = host();
+    useModelStore().applyPreset('vae');
+    const w = mount(TrainView, { global: { plugins: [pinia], stubs } });
+    await flushPromises();
+    await w.find('[data-testid="train-first-run"]').trigger('click');
+    await flushPromises();
+    expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({ config: { kind: 'conv', latentDim: 16, inputShape: [28, 28, 1] }, dataset: { builtin: 'mnist', count: 6000 } });
+  });
+});
