@@ -7,7 +7,8 @@
 //   ae-studio train --workspace DIR --dataset NAME --config run.json [--count N] [--json]   (train.ts)
 //   ae-studio train --workspace DIR --resume RUN_ID [--json]
 //   ae-studio runs --workspace DIR [--json]
-//   ae-studio evaluate … (src-main/cli/evaluate.ts)
+//   ae-studio evaluate … (src-main/cli/evaluate.ts); evaluate --generation … (cli/generate.ts)
+//   ae-studio generate … (cli/generate.ts)
 //   ae-studio inspect … (src-main/cli/inspect.ts)
 //   ae-studio job export|import|watch …   (cluster jobs: cli/job.ts)
 // export/latents load tfjs-node, so they import the engine only when they run; `train` trains in
@@ -24,6 +25,7 @@ import { UsageError } from './errors';
 import { runsCommand, trainCommand } from './train';
 import { quietTensorFlow } from './quiet';
 import { EVALUATE_USAGE, evaluateCommand } from './evaluate';
+import { EVALUATE_GENERATION_USAGE, GENERATE_USAGE, evaluateGenerationCommand, generateCommand } from './generate';
 import { INSPECT_USAGE } from './inspect-usage';
 
 const USAGE = `Usage:
@@ -38,6 +40,8 @@ const USAGE = `Usage:
   ae-studio train --workspace DIR --resume RUN_ID [--json]
   ae-studio runs --workspace DIR [--json]
   ${EVALUATE_USAGE}
+  ${EVALUATE_GENERATION_USAGE}
+  ${GENERATE_USAGE}
   ${INSPECT_USAGE}
   ae-studio job export --workspace DIR (--run ID [--from-checkpoint] | --config FILE --dataset NAME) --out JOBDIR [--json]
   ae-studio job import JOBDIR --workspace DIR [--json]
@@ -102,13 +106,19 @@ const COMMANDS: Record<string, (a: Invocation) => Promise<number>> = {
 };
 
 export async function run(argv: string[], out: (s: string) => void): Promise<number> {
-  // evaluate and job read their own options; --help and --verbose (handled by quietTensorFlow) work for them too
-  if (argv[0] === 'evaluate' || argv[0] === 'job' || argv[0] === 'inspect') {
+  // evaluate, generate, inspect and job read their own options; --help and --verbose (handled by quietTensorFlow) work for them too
+  if (argv[0] === 'evaluate' || argv[0] === 'job' || argv[0] === 'generate' || argv[0] === 'inspect') {
     if (argv.includes('--help')) {
       out(USAGE);
       return 0;
     }
     const own = argv.slice(1).filter((a) => a !== '--verbose');
+    if (argv[0] === 'generate') return generateCommand(own, out);
+    if (argv[0] === 'evaluate' && own.includes('--generation'))
+      return evaluateGenerationCommand(
+        own.filter((a) => a !== '--generation'),
+        out,
+      );
     if (argv[0] === 'inspect') return (await import('./inspect')).inspectCommand(own, out);
     return argv[0] === 'evaluate' ? evaluateCommand(own, out) : (await import('./job')).runJob(own, out);
   }

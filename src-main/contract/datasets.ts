@@ -9,7 +9,11 @@ export const DatasetManifest = z.object({
   schemaVersion: z.number().int(),
   id: DatasetId,
   name: z.string(),
-  source: z.union([z.object({ kind: z.literal('builtin'), builtin: z.string() }), z.object({ kind: z.literal('import'), paths: z.array(z.string()) })]),
+  source: z.union([
+    z.object({ kind: z.literal('builtin'), builtin: z.string() }),
+    z.object({ kind: z.literal('import'), paths: z.array(z.string()) }),
+    z.object({ kind: z.literal('generated'), run: z.string() }),
+  ]),
   shape: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
   count: z.number().int(),
   labelNames: z.array(z.string()),
@@ -19,6 +23,20 @@ export const DatasetManifest = z.object({
     .object({ size: z.number().optional(), mode: z.string().optional(), fit: z.string().optional(), background: z.string().optional(), validationSplit: z.number(), seed: z.number() })
     .optional(),
   report: z.object({ imported: z.number(), skipped: z.array(z.object({ file: z.string(), reason: z.string() })), labelCounts: z.record(z.string(), z.number()) }).optional(),
+  /** Rows a trained run generated (`ae-studio generate`), not real images. */
+  generated: z
+    .array(
+      z.object({
+        from: z.number().int(),
+        count: z.number().int(),
+        run: z.string(),
+        sampler: z.string(),
+        label: z.string().optional(),
+        seed: z.number(),
+        createdAt: z.number(),
+      }),
+    )
+    .optional(),
   /** One half of an inspection set: the good pictures to train on, or the test pictures (masks.u8 when `masks`). */
   inspection: z.object({ role: z.enum(['train', 'test']), pair: DatasetId, goodLabel: z.number().int(), masks: z.boolean(), layout: z.enum(['mvtec', 'good-suspects']) }).optional(),
 });

@@ -7,6 +7,40 @@ import { RunId } from './runs';
 const Img = z.array(z.string());
 const Shape = z.tuple([z.number(), z.number(), z.number()]);
 
+const Scores = z.object({ frechet: z.number(), precision: z.number(), recall: z.number() });
+
+/** The samplers' images and, when measured, their numbers (see 'gallery:samplers'). */
+export const GallerySamplers = z.object({
+  shape: Shape,
+  /** The sampler the run remembers (generates with), if one was chosen. */
+  chosen: z.string().nullable(),
+  samplers: z.array(
+    z.object({
+      name: z.string(),
+      title: z.string(),
+      /** The fitted sampler in words (e.g. the mixture size chosen). */
+      description: z.string().optional(),
+      images: Img.optional(),
+      /** Why this sampler does not apply (the prior of a plain autoencoder). */
+      skipped: z.string().optional(),
+    }),
+  ),
+  measured: z
+    .object({
+      measuredAt: z.string(),
+      features: z.object({ kind: z.enum(['classifier', 'encoder']), description: z.string(), dim: z.number() }),
+      featuresNote: z.string(),
+      count: z.number().int(),
+      fittedOn: z.number().int(),
+      k: z.number().int(),
+      floor: Scores,
+      reconstructions: Scores,
+      samplers: z.array(z.object({ name: z.string(), scores: Scores.optional(), skipped: z.string().optional() })),
+    })
+    .nullable(),
+});
+export type GallerySamplers = z.infer<typeof GallerySamplers>;
+
 /** What each Gallery view answers (the trainer computes it; the host checks it before it leaves). */
 export const GalleryViews = {
   triplets: z.object({ shape: Shape, originals: Img, noisy: Img, reconstructions: Img, mse: z.array(z.number()), psnr: z.array(z.number().nullable()), ssim: z.array(z.number()) }),
@@ -68,6 +102,29 @@ export const galleryCalls = {
       })
       .strict(),
     res: GalleryViews.samples,
+  },
+  /**
+   * Samplers side by side: `count` new images from each sampler (prior, diagonal, full, gmm,
+   * two-stage; fitted to the run's training codes) and, when measured, each one's Fréchet distance,
+   * precision and recall beside the reconstructions and the real-data floor (docs/generation.md).
+   * `measure` runs the measurement now (the dataset's classifier is trained the first time: up to a
+   * minute or more); without it the last saved measurement of the run is returned, if any.
+   */
+  'gallery:samplers': {
+    req: z
+      .object({
+        runId: RunId,
+        count: z.number().int().min(1).max(32).default(8),
+        seed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31 - 1)
+          .default(1),
+        measure: z.boolean().default(false),
+      })
+      .strict(),
+    res: GallerySamplers,
   },
   /** The validation images reconstructed worst, largest error first. */
   'gallery:worst': {

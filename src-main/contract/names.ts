@@ -24,6 +24,7 @@ export const CALL_NAMES = [
   'datasets:uploadChunk',
   'gallery:triplets',
   'gallery:samples',
+  'gallery:samplers',
   'gallery:worst',
   'gallery:latent',
   'gallery:manifold',

@@ -11,6 +11,8 @@
 // (code → image) or 'full' (image → reconstruction through the code, a VAE's mean). Every output
 // is written atomically: a temporary beside `out`, renamed into place; nothing partial is left at
 // `out` when an export fails. What a format cannot express is an ExportError naming the layer.
+import fs from 'node:fs';
+import path from 'node:path';
 import { loadTrained, TrainedModel } from '../engine/trained-model';
 import { partGraph } from './graph';
 import { ExportError, EXPORT_FORMATS, EXPORT_PARTS, FORMAT_TITLES, type ExportFormat, type ExportPart } from './errors';
@@ -33,6 +35,22 @@ export interface ExportOptions {
   part: ExportPart;
   /** tfjs: a folder (created; an earlier TF.js export there is replaced); keras: a .keras file; onnx: a .onnx file. */
   out: string;
+  /**
+   * The run folder, when `model` is a loaded TrainedModel: its chosen sampler
+   * (generation/sampler.json) goes into a TF.js export. Read from `model` itself when that is a folder.
+   */
+  runDir?: string;
+}
+
+/** The sampler a run chose (generation/sampler.json: its name and fitted parameters), if any. */
+function chosenSampler(runDir: string | undefined): ({ name: string } & Record<string, unknown>) | undefined {
+  if (!runDir) return undefined;
+  try {
+    const j = JSON.parse(fs.readFileSync(path.join(runDir, 'generation', 'sampler.json'), 'utf8')) as { name?: unknown; sampler?: Record<string, unknown> };
+    return typeof j.name === 'string' && j.sampler && typeof j.sampler === 'object' ? { name: j.name, ...j.sampler } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The file name an export of this kind usually gets (for save dialogs and defaults). */
@@ -53,7 +71,7 @@ export async function exportModel(model: TrainedModel | string, opts: ExportOpti
   }
   const trained = typeof model === 'string' ? await loadTrained(model) : model;
   try {
-    if (opts.format === 'tfjs') return await exportTfjs(trained, opts.part, opts.out);
+    if (opts.format === 'tfjs') return await exportTfjs(trained, opts.part, opts.out, chosenSampler(opts.runDir ?? (typeof model === 'string' ? model : undefined)));
     // Described (and checked: an ExportError names a layer the format cannot hold) before anything is written.
     const graph = partGraph(trained.ae, opts.part, opts.format);
     return opts.format === 'keras' ? await exportKeras(graph, opts.out, exportedInspection(trained)) : await exportOnnx(graph, opts.out);

@@ -2,10 +2,12 @@
 // the browser), plus studio.json (format tag, part, the run's ModelConfig and latent statistics) so
 // that an export of the whole autoencoder can be imported back as a run. The "full" export is the
 // composition of the two halves (models.ts fullModel), whose model.json keeps the encoder and the
-// decoder as nested models: import takes them out again.
+// decoder as nested models: import takes them out again. A decoder export of a run with a chosen
+// sampler also carries the sampler (studio.json) and sample.js (sampler-snippet.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from '../engine/tf';
+import { SAMPLE_JS } from './sampler-snippet';
 import type { io } from '@tensorflow/tfjs-core';
 import { validateConfig, type ModelConfig } from '../engine/config';
 import { buildAutoencoder, fullModel, type Autoencoder } from '../engine/models';
@@ -33,6 +35,12 @@ export interface StudioExportInfo {
   inputShape: number[];
   outputShapes: number[][];
   exportedAt: string;
+  /**
+   * The sampler the run chose (its name and fitted parameters: docs/generation.md), in decoder and
+   * full exports of a run that has one; a decoder export then also holds sample.js, which draws
+   * new images with it.
+   */
+  sampler?: { name: string } & Record<string, unknown>;
   /** An inspection run's settings (docs/inspection.md): map, score, per-pixel normalisation, threshold, measured AUCs. */
   inspection?: ExportedInspection;
 }
@@ -61,7 +69,7 @@ export async function cloneModel(m: tf.LayersModel): Promise<tf.LayersModel> {
 
 const isStudioExport = (dir: string) => fs.existsSync(path.join(dir, 'studio.json')) && fs.existsSync(path.join(dir, 'model.json'));
 
-export async function exportTfjs(trained: TrainedModel, part: ExportPart, out: string): Promise<ExportResult> {
+export async function exportTfjs(trained: TrainedModel, part: ExportPart, out: string, sampler?: StudioExportInfo['sampler']): Promise<ExportResult> {
   return writeFolderAtomic(
     out,
     async (tmp) => {
@@ -93,9 +101,11 @@ export async function exportTfjs(trained: TrainedModel, part: ExportPart, out: s
           inputShape: model.inputs[0].shape.slice(1) as number[],
           outputShapes: model.outputs.map((o) => o.shape.slice(1) as number[]),
           exportedAt: new Date().toISOString(),
+          ...(sampler && part !== 'encoder' ? { sampler } : {}),
           ...(exportedInspection(trained) ? { inspection: exportedInspection(trained) } : {}),
         };
         fs.writeFileSync(path.join(tmp, 'studio.json'), JSON.stringify(info, null, 2));
+        if (sampler && part === 'decoder') fs.writeFileSync(path.join(tmp, 'sample.js'), SAMPLE_JS);
       } finally {
         if (dispose) model.dispose();
       }

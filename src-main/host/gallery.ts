@@ -8,7 +8,7 @@ import { CallError } from './dispatch';
 import { calls, type CallRes, type RunSummary } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 
-type Op = 'triplets' | 'samples' | 'worst' | 'latent' | 'manifold' | 'interpolate';
+type Op = 'triplets' | 'samples' | 'samplers' | 'worst' | 'latent' | 'manifold' | 'interpolate';
 type GalleryHandlers = Pick<Handlers, `gallery:${Op}` | 'gallery:try'>;
 
 export function galleryHandlers(trainer: TrainerSupervisor, workspaceDir: string, getRun: (id: string) => { run: RunSummary; dir: string } | undefined): GalleryHandlers {
@@ -27,13 +27,15 @@ export function galleryHandlers(trainer: TrainerSupervisor, workspaceDir: string
     if (!r.success) throw new CallError('internal', `The trainer's answer to ${name} does not have the expected shape (${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}).`);
     return r.data as CallRes<N>;
   };
-  const view = async <O extends Op>(op: O, runId: string, params: Record<string, number>): Promise<CallRes<`gallery:${O}`>> => {
+  const view = async <O extends Op>(op: O, runId: string, params: Record<string, number>, timeoutMs = 60_000): Promise<CallRes<`gallery:${O}`>> => {
     const r = trained(runId);
-    return checked(`gallery:${op}`, await trainer.request('gallery', { op, runDir: r.dir, workspaceDir, dataset: r.run.dataset, params }, 60_000));
+    return checked(`gallery:${op}`, await trainer.request('gallery', { op, runDir: r.dir, workspaceDir, dataset: r.run.dataset, params }, timeoutMs));
   };
   return {
     'gallery:triplets': ({ runId, count }) => view('triplets', runId, { count }),
     'gallery:samples': ({ runId, count, seed }) => view('samples', runId, { count, seed }),
+    // fitting the second-stage VAE takes seconds; measuring may first train the dataset's classifier
+    'gallery:samplers': ({ runId, count, seed, measure }) => view('samplers', runId, { count, seed, measure: measure ? 1 : 0 }, measure ? 900_000 : 180_000),
     'gallery:worst': ({ runId, count }) => view('worst', runId, { count }),
     'gallery:latent': ({ runId, max }) => view('latent', runId, { max }),
     'gallery:manifold': ({ runId, grid }) => view('manifold', runId, { grid }),

@@ -38,7 +38,7 @@ export async function exportRun(p: MethodParams<'exportRun'>): Promise<MethodRes
   }
   const trained: TrainedModel = await loadTrained(p.runDir);
   try {
-    if (p.op === 'model') return await exportModel(trained, { format: p.format ?? 'tfjs', part: p.part ?? 'full', out: p.out });
+    if (p.op === 'model') return await exportModel(trained, { format: p.format ?? 'tfjs', part: p.part ?? 'full', out: p.out, runDir: p.runDir });
     // A big stored dataset stays in its file: the codes are written a batch at a time as its rows are read.
     const ds = openRunDataset(p.dataset!, p.workspaceDir);
     try {

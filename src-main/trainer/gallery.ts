@@ -90,6 +90,8 @@ async function galleryView(p: MethodParams<'gallery'>, m: TrainedModel, ds: Trai
         ssim: metrics.ssim,
       };
     }
+    case 'samplers':
+      return (await import('./generation')).samplersView(p);
     case 'samples':
       return { op: 'samples', shape, images: split(toU8(m.sample(params.count, params.seed)), per) };
     case 'worst': {

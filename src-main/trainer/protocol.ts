@@ -18,6 +18,7 @@ import {
   ModelConfig,
   Evaluation,
   GalleryViews,
+  GallerySamplers,
   GalleryTryResult,
   BatchAdvice,
 } from '../contract';
@@ -31,6 +32,7 @@ const GalleryViewResult = z.discriminatedUnion('op', [
   GalleryViews.latent.extend({ op: z.literal('latent') }),
   GalleryViews.manifold.extend({ op: z.literal('manifold') }),
   GalleryViews.interpolate.extend({ op: z.literal('interpolate') }),
+  GallerySamplers.extend({ op: z.literal('samplers') }),
 ]);
 export type GalleryViewResult = z.infer<typeof GalleryViewResult>;
 
@@ -66,7 +68,7 @@ export const methods = {
   gallery: {
     params: z
       .object({
-        op: z.enum(['triplets', 'samples', 'worst', 'latent', 'manifold', 'interpolate']),
+        op: z.enum(['triplets', 'samples', 'samplers', 'worst', 'latent', 'manifold', 'interpolate']),
         runDir: z.string(),
         workspaceDir: z.string(),
         dataset: RunDataset,

@@ -12,6 +12,10 @@ export const useGalleryStore = defineStore('gallery', () => {
   const runId = ref<string>();
   const triplets = ref<CallRes<'gallery:triplets'>>();
   const samples = ref<CallRes<'gallery:samples'>>();
+  /** Samplers side by side (on demand: fitting them takes seconds, measuring longer). */
+  const samplers = ref<CallRes<'gallery:samplers'>>();
+  const samplersBusy = ref(false);
+  let samplersSeed = 1;
   const worst = ref<CallRes<'gallery:worst'>>();
   const latent = ref<CallRes<'gallery:latent'>>();
   const manifold = ref<CallRes<'gallery:manifold'>>();
@@ -35,7 +39,7 @@ export const useGalleryStore = defineStore('gallery', () => {
   /** Loads every section for a run. */
   async function open(id: string, latentDim: number) {
     const api = useApi();
-    if (runId.value !== id) tried.value = undefined;
+    if (runId.value !== id) [tried.value, samplers.value] = [undefined, undefined];
     runId.value = id;
     errors.value = {};
     loading.value = true;
@@ -55,6 +59,20 @@ export const useGalleryStore = defineStore('gallery', () => {
     seed += 1;
     const id = runId.value;
     samples.value = await section('samples', () => useApi().invoke('gallery:samples', { runId: id, count: 16, seed }));
+  }
+
+  /** Each sampler's images (a new draw each time) and, with `measure`, their quality measured now. */
+  async function loadSamplers(measure: boolean) {
+    if (!runId.value) return;
+    const id = runId.value;
+    samplersBusy.value = true;
+    if (samplers.value && !measure) samplersSeed += 1;
+    try {
+      const r = await section('samplers', () => useApi().invoke('gallery:samplers', { runId: id, count: 8, seed: samplersSeed, measure }));
+      if (r && runId.value === id) samplers.value = r;
+    } finally {
+      samplersBusy.value = false;
+    }
   }
 
   /** Interpolates between two of the reconstructions' originals. */
@@ -101,5 +119,5 @@ export const useGalleryStore = defineStore('gallery', () => {
     }
   }
 
-  return { runId, triplets, samples, worst, latent, manifold, interpolation, errors, loading, open, reroll, interpolate, tried, trying, tryFiles };
+  return { runId, triplets, samples, samplers, samplersBusy, loadSamplers, worst, latent, manifold, interpolation, errors, loading, open, reroll, interpolate, tried, trying, tryFiles };
 });

@@ -118,3 +118,6 @@ export function runPython(env: PyEnv, script: string, args: string[], timeoutMs 
  * index (find-links); pinning it keeps pip away from the CUDA build of a later torch.
  */
 export const TORCH_REQUIREMENTS = ['torch==2.13.0', 'numpy', 'safetensors'];
+
+/** numpy and scipy for the generation metrics' independent check (scipy.linalg.sqrtm). */
+export const SCIPY_REQUIREMENTS = ['numpy', 'scipy'];

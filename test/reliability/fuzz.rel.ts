@@ -45,6 +45,7 @@ function baselines(): Record<string, unknown> {
     'datasets:uploadDiscard': { uploadId: 'up-0000000000000000' },
     'gallery:triplets': { runId, count: 4 },
     'gallery:samples': { runId, count: 4, seed: 1 },
+    'gallery:samplers': { runId, count: 4, seed: 1, measure: false },
     'gallery:worst': { runId, count: 4 },
     'gallery:latent': { runId, max: 100 },
     'gallery:manifold': { runId, grid: 4 },

@@ -4,7 +4,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeBuiltin } from '../../../../src-main/datasets/builtins';
-import { deleteDataset, listDatasets, loadDataset, makeId, previewDataset, renameDataset, sanitizeName, writeDataset } from '../../../../src-main/datasets/store';
+import {
+  appendToDataset,
+  deleteDataset,
+  generatedMask,
+  listDatasets,
+  loadDataset,
+  makeId,
+  previewDataset,
+  removeImages,
+  renameDataset,
+  sanitizeName,
+  writeDataset,
+} from '../../../../src-main/datasets/store';
+import { DatasetManifest as ManifestSchema } from '../../../../src-main/contract/datasets';
 import { run } from '../../../../src-main/cli/main';
 
 const ws = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ae-ds-'));
@@ -105,5 +118,27 @@ describe('dataset store', () => {
     expect(JSON.parse(out[0])).toMatchObject([{ id: m.id }]);
     await expect(run(['builtin', 'cifar', '--workspace', w], () => undefined)).rejects.toThrow(/Unknown built-in/);
     await expect(run(['datasets'], () => undefined)).rejects.toThrow(/--workspace/);
+  });
+});
+
+describe('generated rows', () => {
+  it('are marked in the manifest when written or appended, and the marks follow their rows when images are removed', async () => {
+    const dir = ws();
+    const img = (n: number, v: number) => ({ images: new Uint8Array(n * 4).fill(v), labels: new Int32Array(n), labelNames: ['a'], shape: [2, 2, 1] as [number, number, number], count: n });
+    const mark = { run: 'r1', sampler: 'gmm', label: 'a', seed: 3, createdAt: 1 };
+    const m = await writeDataset(dir, 'gen', img(3, 10), { kind: 'generated', run: 'r1' }, { generated: mark });
+    expect(m.generated).toEqual([{ from: 0, count: 3, ...mark }]);
+    const real = await writeDataset(dir, 'real', img(4, 1), { kind: 'builtin', builtin: 'shapes' });
+    const added = await appendToDataset(dir, real.id, img(3, 200), undefined, { ...mark, sampler: 'full' });
+    expect(added.generated).toEqual([{ from: 4, count: 3, ...mark, sampler: 'full' }]);
+    expect(Array.from(generatedMask(added))).toEqual([0, 0, 0, 0, 1, 1, 1]);
+    // remove a real row and a generated one: the mark still covers exactly the generated rows that stay
+    const after = await removeImages(dir, real.id, [1, 5]);
+    const mask = generatedMask(after);
+    const { images } = loadDataset(dir, real.id);
+    expect(Array.from(mask)).toEqual([0, 0, 0, 1, 1]);
+    for (let i = 0; i < after.count; i++) expect(images[i * 4]).toBe(mask[i] ? 200 : 1);
+    expect(ManifestSchema.safeParse(after).success).toBe(true);
+    expect(ManifestSchema.safeParse(listDatasets(dir).find((d) => d.id === m.id)).success).toBe(true);
   });
 });

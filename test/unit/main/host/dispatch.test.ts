@@ -46,6 +46,7 @@ describe('host dispatch', () => {
     'datasets:previewImport': () => ({ images: [], labels: [], shape: [28, 28, 1], skipped: 0 }),
     'gallery:triplets': () => ({ shape: [28, 28, 1], originals: [], noisy: [], reconstructions: [], mse: [], psnr: [], ssim: [] }),
     'gallery:samples': () => ({ shape: [28, 28, 1], images: [] }),
+    'gallery:samplers': () => ({ shape: [28, 28, 1], chosen: null, samplers: [], measured: null }),
     'workspace:info': () => {
       throw new CallError('internal', 'not in this test');
     },
