@@ -6,11 +6,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { createClient } from '../../../src-renderer/api/client';
-import { setApi } from '../../../src-renderer/api/instance';
-import { useGalleryStore } from '../../../src-renderer/stores/gallery';
-import SamplersPanel from '../../../src-renderer/components/gallery/SamplersPanel.vue';
-import { FakeTransport } from './fake-host';
+import { createClient } from '../../../../src-renderer/api/client';
+import { setApi } from '../../../../src-renderer/api/instance';
+import { useGalleryStore } from '../../../../src-renderer/stores/gallery';
+import SamplersPanel from '../../../../src-renderer/components/gallery/SamplersPanel.vue';
+import { FakeTransport } from '../fake-host';
 import type { GallerySamplers } from '@contract';
 
 const px = btoa(String.fromCharCode(...new Array<number>(784).fill(128)));

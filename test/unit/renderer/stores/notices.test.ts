@@ -4,8 +4,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
 import { nextTick } from 'vue';
-import { useNoticesStore } from '../../../src-renderer/stores/notices';
-import { useUiStore } from '../../../src-renderer/stores/ui';
+import { useNoticesStore } from '../../../../src-renderer/stores/notices';
+import { useUiStore } from '../../../../src-renderer/stores/ui';
 
 beforeEach(() => setActivePinia(createPinia()));
 
