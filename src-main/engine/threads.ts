@@ -5,13 +5,13 @@
 // (TF_NUM_INTRAOP_THREADS=1) and the cores are used by running independent kernels side by side
 // (TensorFlow's inter-op threads, one per core); the graph step (fast/step.ts) gives them independent
 // work by splitting each training batch into one part per core — data parallelism inside one step,
-// whose summed gradients are the whole batch's. Measured on a 2-core machine (2026-12-02, Intel Xeon
-// with AVX-512, `npm run bench` and the trainer): against TensorFlow's default (every kernel split
-// over both cores; the small kernels of a 128-image batch lose more to the hand-over than they gain)
-// the dense model A trains 1.3–1.5× faster, the conv model B 1.25×, the VAE C 1.07×, the 64×64 RGB
-// conv model D 1.1×.
-// Forward-only passes (validation, previews, evaluation) run kernel by kernel outside the graph and
-// use one core there. Machines with more cores keep TensorFlow's default: not measured here.
+// whose summed gradients are the whole batch's. On 2-core machines this beats TensorFlow's default
+// (every kernel split over both cores: the small kernels of a 128-image batch lose more to the
+// hand-over than they gain) on every reference model; the measurements, with dates and machines,
+// are in docs/benchmarks.md ("How training uses the cores").
+// Forward-only passes (reconstruct, encode, metrics: fast/infer.ts) run as one graph too and split
+// their batches across the cores the same way. Machines with more cores keep TensorFlow's default:
+// not measured here.
 // TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS set by the user are kept as they are.
 import os from 'node:os';
 

@@ -4,14 +4,11 @@
 // Why: TensorFlow optimizes a graph before running it (what Keras gets from tf.function): Grappler
 // fuses Conv2D + BiasAdd + Relu and MatMul + BiasAdd + activation into single kernels, and the
 // session runs the kernels back to back (and independent ones side by side) with no JavaScript
-// between them. Measured 2026-11-29 (2-core AVX2 machine): model B's step as a Python tf.function
-// ran 4,600–4,900 samples/s against 3,400–3,800 for the same kernels op by op from JavaScript.
-// TensorFlow's oneDNN graph rewrite is left at TensorFlow's default (off on AVX2 CPUs, on on
-// AVX-512 ones): forcing it on made both Keras and this graph slower on an AVX2 machine
-// (2026-11-29); on an AVX-512 one (2026-12-02) turning it off was faster for model B in one sitting
-// and slower in the next, and slower for a 64×64 RGB conv model — no setting won everywhere. The
-// few-channel convolutions recorded as oneDNN's kernels by name (step.ts, native.ts) stay
-// faster inside the graph too (whole step 1.02–1.22×, median 1.08× over 5 interleaved runs).
+// between them (a Python tf.function of the same step was about 1.3× faster than its kernels op by
+// op). TensorFlow's oneDNN graph rewrite is left at TensorFlow's default (off on AVX2 CPUs, on on
+// AVX-512 ones): no setting won on every machine and model. The few-channel convolutions recorded
+// as oneDNN's kernels by name (step.ts, native.ts) stay faster inside the graph too. The
+// measurements, with dates and machines: docs/benchmarks.md ("The graph step and oneDNN").
 //
 // How, with nothing but tfjs-node's public binding: (1) trace — run the fast step once with an
 // executor (native.ts `withExecutor`) that executes each kernel eagerly and records it: op name,

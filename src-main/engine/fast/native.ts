@@ -183,13 +183,12 @@ export const attrs = attr;
 // (im2col + gemm: ONEDNN_VERBOSE shows only gemm calls); TensorFlow rewrites them to oneDNN's
 // convolution primitives only in graphs, and by default only on CPUs with AVX-512 or newer (so
 // Keras on an AVX2 machine runs Eigen's too). oneDNN's kernels are registered under their own names with the
-// kernel label `MklNameChangeOp` and run eagerly when asked for by name. Measured on a 2-core
-// AVX2 machine (2026-11-29): a 1-channel layer (a grayscale model's first conv, and the input and
-// filter gradients of its last transposed conv) takes 0.4–0.5× Eigen's time on oneDNN; the
-// `…WithBias` variants fold the bias add (forward) and the bias gradient (filter backward) into the
-// same kernel; on B's 32/64-channel layers the kernels alone are within noise of Eigen, but the whole
-// step is 4–10 % faster with them than with oneDNN on the 1-channel layers only. oneDNN's
-// Conv2DBackpropInput is 2–3× slower than Eigen's on a 1-channel output, so that one stays Eigen.
+// kernel label `MklNameChangeOp` and run eagerly when asked for by name. oneDNN is much faster on
+// 1-channel layers (a grayscale model's first conv, the gradients of its last transposed conv) and
+// the whole step is faster with it on the wider layers too, except Conv2DBackpropInput on a
+// 1-channel output, which stays Eigen (measurements: docs/benchmarks.md, "The graph step and
+// oneDNN"). The `…WithBias` variants fold the bias add (forward) and the bias gradient (filter
+// backward) into the same kernel.
 // Builds without oneDNN (probed once) keep Eigen everywhere.
 const mklLabel = memo(() => [attr.str('_kernel', 'MklNameChangeOp')]);
 let onednnOk: boolean | undefined;
