@@ -58,6 +58,12 @@ runsModule.catch(() => undefined); // reported per request if it ever fails
 const handlers: { [M in MethodName]: (params: unknown) => Promise<MethodResult<M>> | MethodResult<M> } = {
   ping: (p) => ({ nonce: methods.ping.params.parse(p).nonce, pid: process.pid, uptimeMs: Date.now() - startedAt }),
   backendInfo: () => backendInfo(),
+  tensorCount: async () => {
+    await runsModule; // the engine (and tfjs-node) loaded, as any other job would load it
+    const { tf } = await import('../engine/tf');
+    const m = tf.memory();
+    return { tensors: m.numTensors, bytes: m.numBytes };
+  },
   runStart: async (p) => {
     const params = methods.runStart.params.parse(p);
     (await import('./gallery')).forgetModel(params.runDir);

@@ -43,6 +43,8 @@ export const methods = {
     result: z.object({ nonce: z.string(), pid: z.number().int(), uptimeMs: z.number() }),
   },
   backendInfo: { params: z.object({}).strict(), result: BackendInfo },
+  /** The trainer's live TensorFlow.js tensors (benchmarks and leak checks: the count must stay flat). */
+  tensorCount: { params: z.object({}).strict(), result: z.object({ tensors: z.number().int(), bytes: z.number() }) },
   /** Starts (or resumes) a run in the background; its events come back as 'run-event' / 'run-end'. */
   runStart: {
     params: z.object({ runId: z.string(), runDir: z.string(), workspaceDir: z.string(), config: ModelConfig, dataset: RunDataset, resume: z.boolean() }).strict(),

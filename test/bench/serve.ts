@@ -3,8 +3,9 @@
 // issue calls in turn — runs:list, datasets:list, gallery:triplets, noise:preview, evaluate:run —
 // while two runs train and a dataset import (built-in Shapes) runs. Prints, per call kind, the
 // count and p50/p99 latency; the errors (must be 0); whether every client got every run's status
-// events and epochs in order; the host's and the trainer's RSS before and after (the trainer's
-// tensor count is not reachable from the host; its RSS stands for it). The first evaluate:run of
+// events and epochs in order; the host's and the trainer's RSS and the trainer's tensor count before
+// and after (the trainer keeps the models it served cached, so a few hundred tensors of the cached
+// models are expected after; a leak grows with the calls). The first evaluate:run of
 // the run computes the evaluation (seconds), later ones are answered from the trainer's cache.
 //   BENCH_SERVE_SECONDS (default 60), BENCH_SERVE_CLIENTS (default 20); `--quick`: 8 s.
 import fs from 'node:fs';
@@ -59,6 +60,7 @@ try {
   const server = await startServeServer({ host, staticDir, token: TOKEN });
   const hostRssBefore = rssMb(process.pid);
   const trainerRssBefore = rssMb(trainer.pid ?? -1);
+  const tensorsBefore = (await trainer.request('tensorCount', {})).tensors;
 
   // What the host itself sent, as the reference every client must match (runs:status in order).
   const reference: string[] = [];
@@ -130,6 +132,7 @@ try {
   await new Promise((r) => setTimeout(r, 500)); // the last events reach the sockets
   const hostRssAfter = rssMb(process.pid);
   const trainerRssAfter = rssMb(trainer.pid ?? -1);
+  const tensorsAfter = (await trainer.request('tensorCount', {})).tensors;
 
   const inOrder = clients.every((c) => JSON.stringify(c.statuses) === JSON.stringify(reference.slice(reference.length - c.statuses.length)) && c.statuses.length > 0);
   const epochsInOrder = clients.every((c) => [...c.epochs.values()].every((es) => es.every((e, i) => i === 0 || e === es[i - 1] + 1)));
@@ -138,9 +141,9 @@ try {
   for (const [kind, xs] of latency) console.log(`${kind.padEnd(20)} ${String(xs.length).padStart(5)} ${pct(xs, 50).toFixed(1).padStart(8)} ${pct(xs, 99).toFixed(1).padStart(8)}`);
   console.log(`errors: ${errors}${errorSamples.length ? ` (${errorSamples.join('; ')})` : ''}`);
   console.log(`run status events in the host's order at every client: ${inOrder}; epochs in order at every client: ${epochsInOrder}`);
-  console.log(`RSS host ${hostRssBefore} → ${hostRssAfter} MB, trainer ${trainerRssBefore} → ${trainerRssAfter} MB`);
+  console.log(`RSS host ${hostRssBefore} → ${hostRssAfter} MB, trainer ${trainerRssBefore} → ${trainerRssAfter} MB; trainer tensors ${tensorsBefore} → ${tensorsAfter}`);
   console.log(
-    `RESULT ${JSON.stringify({ bench: 'serve', clients: CLIENTS, seconds: SECONDS, errors, inOrder, epochsInOrder, hostRssBefore, hostRssAfter, trainerRssBefore, trainerRssAfter, latency: Object.fromEntries([...latency].map(([k, xs]) => [k, { calls: xs.length, p50: pct(xs, 50), p99: pct(xs, 99) }])) })}`,
+    `RESULT ${JSON.stringify({ bench: 'serve', clients: CLIENTS, seconds: SECONDS, errors, inOrder, epochsInOrder, hostRssBefore, hostRssAfter, trainerRssBefore, trainerRssAfter, tensorsBefore, tensorsAfter, latency: Object.fromEntries([...latency].map(([k, xs]) => [k, { calls: xs.length, p50: pct(xs, 50), p99: pct(xs, 99) }])) })}`,
   );
   for (const c of clients) c.sock.close();
   await server.close();

@@ -41,6 +41,13 @@ describe('requests to the trainer', () => {
     expect(await trainer.request('ping', { nonce: 'b' })).toMatchObject({ nonce: 'b', pid }); // the same process, still running
   });
 
+  it('counts its live tensors, and a noise preview leaves the count where it was', async () => {
+    const before = await trainer.request('tensorCount', {});
+    expect(Number.isInteger(before.tensors) && before.tensors >= 0).toBe(true);
+    await trainer.request('noisePreview', { dataset: { builtin: 'mnist' }, noise: { type: 'gaussian', level: 0.3 }, count: 4, seed: 1, workspaceDir: '/nonexistent-ae-workspace' });
+    expect((await trainer.request('tensorCount', {})).tensors).toBe(before.tensors);
+  });
+
   it('survives a malformed message, saying so', async () => {
     const said: string[] = [];
     const listen = (m: string) => void said.push(m);
