@@ -153,7 +153,7 @@ function planStart(o: TrainOptions): TrainPlan {
     'builtin' in found.dataset
       ? { builtin: 'mnist', count }
       : { id: found.dataset.id, ...(countOption !== undefined ? { count } : {}) };
-  const preset = o.preset === 'inspection' ? (inspectionPreset(found.shape) as Record<string, unknown>) : {};
+  const preset: Record<string, unknown> = o.preset === 'inspection' ? { ...inspectionPreset(found.shape) } : {};
   const config = { ...preset, ...file.config, inputShape: file.config.inputShape ?? found.shape };
   const checked = validateConfig(config, { count, shape: found.shape });
   if (!checked.ok) {

@@ -107,7 +107,7 @@ export class RunWatcher {
 
   /** The epochs another studio finished since the last look, as the epoch events its own window got. */
   private relayEpochs(before: RunSummary, now: RunSummary): void {
-    const epochs = Number((now.config as { epochs?: unknown }).epochs) || now.epochsDone;
+    const epochs = now.config?.epochs ?? now.epochsDone;
     const from = before.status === 'training-elsewhere' ? before.epochsDone : 0;
     for (let epoch = from + 1; epoch <= now.epochsDone; epoch++) {
       const loss = now.history.loss[epoch - 1];
