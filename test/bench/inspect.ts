@@ -13,6 +13,7 @@
 //   npm run bench:inspect                 3 textures × 3 objectives × 3 seeds, 64×64, 60 epochs (long)
 //   npm run bench:inspect -- --quick      1 texture, 1 seed, 32×32, 2 epochs (checks it runs, seconds to minutes)
 //   BENCH_INSPECT_OUT=results.json        also writes every number as JSON
+//   BENCH_INSPECT_EPOCHS=N, BENCH_INSPECT_SEEDS=N (1–3)   shorter runs (the README says which were used)
 // It also times item 3 of issue 28: a 1024×1024 picture (256×256 with --quick) scored with its map
 // by overlapping tiles of the model's size (overlap 0.5 and 0), 5 times, with the RSS after each.
 // Only objects are missing: the set holds textures (the offline pictures have no objects with
@@ -40,7 +41,7 @@ import { mulberry32 } from '../../src-main/engine/rng';
 const quick = process.argv.includes('--quick');
 const SIZE = quick ? 32 : 64;
 const EPOCHS = quick ? 2 : Number(process.env.BENCH_INSPECT_EPOCHS ?? 60);
-const SEEDS = quick ? [1] : [1, 2, 3];
+const SEEDS = quick ? [1] : [1, 2, 3].slice(0, Number(process.env.BENCH_INSPECT_SEEDS ?? 3));
 const textures: readonly Texture[] = quick ? ['weave'] : TEXTURES;
 const LOSSES = ['mse', 'ssim', 'l2+ssim'] as const;
 const METRICS = ['imageAuroc', 'imageAupr', 'f1Max', 'pixelAuroc', 'aupro'] as const;
