@@ -325,7 +325,8 @@ def augment_active(a):
 def augment_indices(n, h, w, a, seed, rows=None):
     """The studio's augmentation of a batch of n images (engine/augment.ts augmentIndices), its own
     random numbers included: for each of the given rows (default all), the flattened source pixel of
-    every output pixel (index into that row's image; h*w = a pixel from outside, 0) and the brightness gain."""
+    every output pixel (index into that row's image; a position outside the picture takes its nearest
+    edge pixel, as the studio does) and the brightness gain."""
     rand = Mulberry32(seed)
     draws = []
     for _ in range(n):
@@ -349,10 +350,9 @@ def augment_indices(n, h, w, a, seed, rows=None):
         sy = -sin * ox + cos * oy + cy
         if flip:
             sx = w - 1 - sx
-        ix = js_round(sx).astype(np.int64)
-        iy = js_round(sy).astype(np.int64)
-        inside = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
-        out[j] = np.where(inside, iy * w + ix, h * w).reshape(-1)
+        ix = np.clip(js_round(sx).astype(np.int64), 0, w - 1)
+        iy = np.clip(js_round(sy).astype(np.int64), 0, h - 1)
+        out[j] = (iy * w + ix).reshape(-1)
         gains[j] = gain
     return out, gains
 
@@ -362,7 +362,7 @@ def augment_batch(x, a, seed, n_global, first_row):
     augmented as the studio augments that global batch with this seed."""
     n, h, w, c = x.shape
     idx, gains = augment_indices(n_global, h, w, a, seed, range(first_row, first_row + n))
-    flat = torch.cat([x.reshape(n, h * w, c), torch.zeros((n, 1, c), dtype=x.dtype, device=x.device)], 1)
+    flat = x.reshape(n, h * w, c)
     y = torch.gather(flat, 1, torch.as_tensor(idx, device=x.device).unsqueeze(-1).expand(n, h * w, c)).reshape(n, h, w, c)
     if a.get("brightness", 0) > 0:
         y = (y * torch.as_tensor(gains, device=x.device).reshape(n, 1, 1, 1)).clamp_(0, 1)

@@ -1,7 +1,7 @@
 # Parity of a cluster job's train.py with the studio, for test/integration/cluster-parity.test.ts.
 # The job folder's own train.py is loaded as a module and asked, request by request:
 #   {"op": "augment-indices", "n", "h", "w", "a", "seed"}   -> indices (the studio's flattened batch
-#        indexing: (k*h + y)*w + x, n*h*w for a pixel from outside) and gains
+#        indexing: (k*h + y)*w + x; a position outside a picture takes its nearest edge pixel) and gains
 #   {"op": "augment-pixels", "batch": FILE.npy, "a", "seed", "rows": [first, count], "out": FILE.npy}
 #        -> the rows first..first+count of the augmented global batch (float32 .npy)
 #   {"op": "balanced", "labels": [...], "seed", "world", "perRank"} -> the studio's balanced order
@@ -30,7 +30,7 @@ for name, r in requests.items():
     if op == "augment-indices":
         n, h, w = r["n"], r["h"], r["w"]
         idx, gains = mod.augment_indices(n, h, w, r["a"], r["seed"])
-        flat = np.where(idx == h * w, n * h * w, idx + (np.arange(n)[:, None] * h * w))
+        flat = idx + (np.arange(n)[:, None] * h * w)
         out[name] = {"indices": flat.reshape(-1).tolist(), "gains": gains.tolist()}
     elif op == "augment-pixels":
         import torch
