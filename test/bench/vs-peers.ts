@@ -32,11 +32,18 @@ const peerArgs = (m: string) => ['--model', m, '--data', data, '--epochs', Strin
 /** samples/s, and for the studio its GFLOP/s (its FLOPs per sample serve every framework). */
 const runners: Record<string, (m: string) => { samples: number; gflops?: number }> = {
   studio: (m) => {
-    const out = execFileSync('npx', ['tsx', 'test/bench/train.ts'], {
-      env: { ...process.env, MODELS: m, BENCH_EPOCHS: String(epochs), BENCH_PEAK: '0' },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    let out: string;
+    try {
+      out = execFileSync('npx', ['tsx', 'test/bench/train.ts'], {
+        env: { ...process.env, MODELS: m, BENCH_EPOCHS: String(epochs), BENCH_PEAK: '0' },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        maxBuffer: 64 * 2 ** 20,
+      });
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new Error(`the studio's bench (test/bench/train.ts, model ${m}) failed: ${(e.stderr ?? e.message).trim().split('\n').slice(-15).join('\n')}`);
+    }
     const r = JSON.parse(
       out
         .split('\n')
