@@ -9,8 +9,10 @@
 // Each run trains 1 epoch on its dataset and is stopped at its first batch. Datasets: the MNIST
 // presets on the built-in digits (10,000), the 64 px presets (photos-64, inspection) on 2,000 64×64
 // RGB pictures and photos-128 on 1,000 128×128 RGB pictures made from the digits (digits-rgb.ts),
-// stored in a temporary workspace with the real store. ROUNDS rounds (default 3; the first (a) of a
-// fresh trainer is also reported apart); PRESETS="conv photos-64" picks presets; `--quick` = 1 round.
+// stored in a temporary workspace with the real store. ROUNDS rounds (default 3; each preset's
+// round-1 (a) is also given apart: its first run in this trainer; the trainer's own start is
+// TRAINER); PRESETS="conv photos-64" picks presets; `--quick` = 1 round. The (a) line also gives
+// when the `runs:start` call answered (today: right after the first batch).
 // Prints one ROUND line per measurement and a SUMMARY JSON line (medians per preset, the goals met).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
