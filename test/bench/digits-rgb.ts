@@ -5,7 +5,12 @@
 // Model D: 2,000 at 2× + 4 (64×64); model E: 1,000 at 4× + 8 (128×128).
 import { loadMnist, type Dataset } from '../../src-main/engine';
 
-export function digitsRgb(n: number, up: number, border: number, format: 'float' | 'uint8' = 'float'): Dataset & { shape: [number, number, number] } {
+export function digitsRgb(
+  n: number,
+  up: number,
+  border: number,
+  format: 'float' | 'uint8' = 'float',
+): Dataset & { shape: [number, number, number] } {
   const f = loadMnist(n, { seed: 12345, format });
   const count = f.count;
   const S = 28 * up + 2 * border;
@@ -16,7 +21,9 @@ export function digitsRgb(n: number, up: number, border: number, format: 'float'
     const g = (y: number, x: number) => {
       const yy = y - border;
       const xx = x - border;
-      return yy < 0 || xx < 0 || yy >= inner || xx >= inner ? 0 : f.images[k * 784 + Math.floor(yy / up) * 28 + Math.floor(xx / up)];
+      return yy < 0 || xx < 0 || yy >= inner || xx >= inner
+        ? 0
+        : f.images[k * 784 + Math.floor(yy / up) * 28 + Math.floor(xx / up)];
     };
     for (let y = 0; y < S; y++)
       for (let x = 0; x < S; x++) {

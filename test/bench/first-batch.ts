@@ -59,16 +59,36 @@ async function storeDigitsRgb(name: string, n: number, up: number, border: numbe
   return writeDataset(
     ws,
     name,
-    { images: d.images as Uint8Array, labels: Int32Array.from(d.labels ?? []), labelNames: [...'0123456789'], shape: d.shape, count: d.count },
+    {
+      images: d.images as Uint8Array,
+      labels: Int32Array.from(d.labels ?? []),
+      labelNames: [...'0123456789'],
+      shape: d.shape,
+      count: d.count,
+    },
     { kind: 'import', paths: [] },
   );
 }
-const photos = { 64: await storeDigitsRgb('digits 64 px', 2000, 2, 4), 128: await storeDigitsRgb('digits 128 px', 1000, 4, 8) };
+const photos = {
+  64: await storeDigitsRgb('digits 64 px', 2000, 2, 4),
+  128: await storeDigitsRgb('digits 128 px', 1000, 4, 8),
+};
 
 /** The preset's run: its architecture and the form's defaults (newForm), 1 epoch, on the dataset it is meant for. */
-function runOf(p: Preset): { config: Record<string, unknown>; dataset: { builtin: 'mnist'; count: number } | { id: string }; cliDataset: string } {
+function runOf(p: Preset): {
+  config: Record<string, unknown>;
+  dataset: { builtin: 'mnist'; count: number } | { id: string };
+  cliDataset: string;
+} {
   const side = p.id === 'photos-128' ? 128 : p.id === 'photos-64' || p.id === 'inspection' ? 64 : 28;
-  const config = { ...p.arch, inputShape: side === 28 ? [28, 28, 1] : [side, side, 3], epochs: 1, validationSplit: 0.1, seed: 42, previewEvery: 20 };
+  const config = {
+    ...p.arch,
+    inputShape: side === 28 ? [28, 28, 1] : [side, side, 3],
+    epochs: 1,
+    validationSplit: 0.1,
+    seed: 42,
+    previewEvery: 20,
+  };
   if (side === 28) return { config, dataset: { builtin: 'mnist', count: 10_000 }, cliDataset: 'mnist' };
   const m = photos[side];
   return { config, dataset: { id: m.id }, cliDataset: m.id };
@@ -103,7 +123,8 @@ async function inWindow(p: Preset): Promise<{ firstBatchMs: number; startCallMs:
       }
     } else if (name === 'runs:status') {
       const s = payload as RunStatusPayload;
-      if (s.runId === runId && (s.status === 'completed' || s.status === 'stopped' || s.status === 'failed')) resolveEnd();
+      if (s.runId === runId && (s.status === 'completed' || s.status === 'stopped' || s.status === 'failed'))
+        resolveEnd();
     }
   };
   const off = host.subscribe((name, payload) => (runId ? handle(name, payload) : early.push([name, payload])));
@@ -129,7 +150,11 @@ function fromCli(p: Preset): Promise<{ firstBatchMs: number; startLineMs: number
   fs.writeFileSync(cfgFile, JSON.stringify(run.config));
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [cli, 'train', '--workspace', ws, '--dataset', run.cliDataset, '--config', cfgFile, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [cli, 'train', '--workspace', ws, '--dataset', run.cliDataset, '--config', cfgFile, '--json'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     let startLineMs = 0;

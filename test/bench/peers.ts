@@ -24,7 +24,8 @@ export function peerData(): string {
   const ds = loadMnist(10_000, { seed: DATA_SEED, format: 'float' });
   const bytes = Buffer.from(ds.images.buffer, ds.images.byteOffset, ds.images.byteLength);
   if (fs.existsSync(file) && fs.readFileSync(file).equals(bytes)) return file;
-  if (os.endianness() !== 'LE') throw new Error('The peer data file is little-endian float32; this machine is big-endian.');
+  if (os.endianness() !== 'LE')
+    throw new Error('The peer data file is little-endian float32; this machine is big-endian.');
   fs.mkdirSync(dir, { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, bytes);
@@ -49,7 +50,9 @@ export function runPeer(python: string, script: string, args: string[]): Record<
     });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`${script} ${args.join(' ')} failed: ${(e.stderr ?? e.message).trim().split('\n').slice(-15).join('\n')}`);
+    throw new Error(
+      `${script} ${args.join(' ')} failed: ${(e.stderr ?? e.message).trim().split('\n').slice(-15).join('\n')}`,
+    );
   }
   const line = out.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`${script} ${args.join(' ')} printed no RESULT line:\n${out}`);
@@ -64,11 +67,17 @@ export function matmulPeak(torchPython?: string): { gflops: number; source: stri
   if (process.env.BENCH_PEAK === '0') return undefined;
   if (process.env.PEAK_GFLOPS) return { gflops: Number(process.env.PEAK_GFLOPS), source: 'PEAK_GFLOPS' };
   const py = torchPython ?? ensurePyEnv(TORCH_REQUIREMENTS).python;
-  const out = execFileSync(py, [path.join(peersDir, 'peak_flops.py'), '--repeats', '3'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync(py, [path.join(peersDir, 'peak_flops.py'), '--repeats', '3'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const peaks = out
     .split('\n')
     .filter((l) => l.startsWith('RESULT '))
     .map((l) => JSON.parse(l.slice(7)) as { lib: string; threads: number; gflops: number });
   if (!peaks.length) return undefined;
-  return { gflops: Math.max(...peaks.map((p) => p.gflops)), source: `peak_flops.py, 4096² float32 matmul (${peaks.map((p) => `${p.lib} ×${p.threads} threads: ${p.gflops}`).join(', ')})` };
+  return {
+    gflops: Math.max(...peaks.map((p) => p.gflops)),
+    source: `peak_flops.py, 4096² float32 matmul (${peaks.map((p) => `${p.lib} ×${p.threads} threads: ${p.gflops}`).join(', ')})`,
+  };
 }

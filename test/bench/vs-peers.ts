@@ -19,7 +19,9 @@ const epochs = Number(process.env.EPOCHS ?? 3);
 const models = (process.env.MODELS ?? 'A B C D E').split(/[\s,]+/).filter(Boolean);
 const bad = models.filter((m) => !'ABCDE'.includes(m) || m.length !== 1);
 if (bad.length || !(rounds >= 1) || !(epochs >= 1)) {
-  console.error(`vs-peers: MODELS takes A B C D E (got ${bad.join(' ') || 'none wrong'}), ROUNDS and EPOCHS whole numbers ≥ 1.`);
+  console.error(
+    `vs-peers: MODELS takes A B C D E (got ${bad.join(' ') || 'none wrong'}), ROUNDS and EPOCHS whole numbers ≥ 1.`,
+  );
   process.exit(1);
 }
 
@@ -42,7 +44,9 @@ const runners: Record<string, (m: string) => { samples: number; gflops?: number 
       });
     } catch (err) {
       const e = err as { stderr?: string; message: string };
-      throw new Error(`the studio's bench (test/bench/train.ts, model ${m}) failed: ${(e.stderr ?? e.message).trim().split('\n').slice(-15).join('\n')}`);
+      throw new Error(
+        `the studio's bench (test/bench/train.ts, model ${m}) failed: ${(e.stderr ?? e.message).trim().split('\n').slice(-15).join('\n')}`,
+      );
     }
     const r = JSON.parse(
       out
@@ -53,7 +57,9 @@ const runners: Record<string, (m: string) => { samples: number; gflops?: number 
     return { samples: r.samples_per_s, gflops: r.train_gflops_per_s };
   },
   'keras default': (m) => ({ samples: runPeer(py.keras, 'keras_bench.py', peerArgs(m)).samples_per_s as number }),
-  'keras xla': (m) => ({ samples: runPeer(py.keras, 'keras_bench.py', [...peerArgs(m), '--jit', 'true']).samples_per_s as number }),
+  'keras xla': (m) => ({
+    samples: runPeer(py.keras, 'keras_bench.py', [...peerArgs(m), '--jit', 'true']).samples_per_s as number,
+  }),
   pytorch: (m) => ({ samples: runPeer(py.torch, 'torch_bench.py', peerArgs(m)).samples_per_s as number }),
 };
 
@@ -66,7 +72,9 @@ for (let r = 1; r <= rounds; r++) {
       const v = Math.round(res.samples);
       if (res.gflops !== undefined) flopsPerSample[m] = (res.gflops * 1e9) / res.samples;
       ((got[m] ??= {})[name] ??= []).push(v);
-      console.log(`ROUND ${JSON.stringify({ round: r, model: m, framework: name, samples_per_s: v, load: Number(os.loadavg()[0].toFixed(2)) })}`);
+      console.log(
+        `ROUND ${JSON.stringify({ round: r, model: m, framework: name, samples_per_s: v, load: Number(os.loadavg()[0].toFixed(2)) })}`,
+      );
     }
   }
 }
@@ -74,11 +82,20 @@ const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length
 for (const m of models) {
   const g = got[m];
   const peers = Object.keys(g).filter((k) => k !== 'studio');
-  const ratios = Object.fromEntries(peers.map((k) => [k, Number(median(g.studio.map((v, i) => v / g[k][i])).toFixed(2))]));
+  const ratios = Object.fromEntries(
+    peers.map((k) => [k, Number(median(g.studio.map((v, i) => v / g[k][i])).toFixed(2))]),
+  );
   // the goal's measure: in each round the studio over the fastest peer of that round, then the median
   const overBest = g.studio.map((v, i) => v / Math.max(...peers.map((k) => g[k][i])));
   const medians = Object.fromEntries(Object.entries(g).map(([k, v]) => [k, median(v)]));
-  const share = peak ? Object.fromEntries(Object.entries(medians).map(([k, v]) => [k, `${((100 * v * flopsPerSample[m]) / 1e9 / peak.gflops).toFixed(1)} %`])) : undefined;
+  const share = peak
+    ? Object.fromEntries(
+        Object.entries(medians).map(([k, v]) => [
+          k,
+          `${((100 * v * flopsPerSample[m]) / 1e9 / peak.gflops).toFixed(1)} %`,
+        ]),
+      )
+    : undefined;
   console.log(
     `SUMMARY ${JSON.stringify({
       model: m,
