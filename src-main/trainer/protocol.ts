@@ -21,6 +21,7 @@ import {
   GallerySamplers,
   GalleryTryResult,
   BatchAdvice,
+  InspectSettings,
 } from '../contract';
 import { AugmentConfig, NoiseConfig, NoisePreviewDataset } from '../contract';
 
@@ -86,6 +87,24 @@ export const methods = {
   galleryTry: {
     params: z.object({ runDir: z.string(), workspaceDir: z.string(), dataset: RunDataset, files: z.array(z.object({ name: z.string(), data: z.string() })) }).strict(),
     result: GalleryTryResult,
+  },
+  /** The Gallery's Inspect panel (contract/inspection.ts): view, calibrate, save a threshold, try new pictures. */
+  inspect: {
+    params: z
+      .object({
+        op: z.enum(['images', 'calibrate', 'threshold', 'try']),
+        runId: z.string(),
+        runDir: z.string(),
+        workspaceDir: z.string(),
+        dataset: RunDataset,
+        count: z.number().int().optional(),
+        settings: InspectSettings.partial().optional(),
+        percentile: z.number().optional(),
+        value: z.number().optional(),
+        files: z.array(z.object({ name: z.string(), data: z.string() })).optional(),
+      })
+      .strict(),
+    result: z.unknown(),
   },
   /** Writes one export of a trained run to `out` (atomically; nothing at `out` on failure). */
   exportRun: {
