@@ -74,7 +74,10 @@ export async function exportModel(model: TrainedModel | string, opts: ExportOpti
     if (opts.format === 'tfjs') return await exportTfjs(trained, opts.part, opts.out, chosenSampler(opts.runDir ?? (typeof model === 'string' ? model : undefined)));
     // Described (and checked: an ExportError names a layer the format cannot hold) before anything is written.
     const graph = partGraph(trained.ae, opts.part, opts.format);
-    return opts.format === 'keras' ? await exportKeras(graph, opts.out, exportedInspection(trained)) : await exportOnnx(graph, opts.out);
+    if (opts.format === 'keras') return await exportKeras(graph, opts.out, exportedInspection(trained));
+    // the whole autoencoder of an inspection run computes its anomaly map and score in the graph
+    const inspection = opts.part === 'full' && !trained.vae ? exportedInspection(trained) : undefined;
+    return await exportOnnx(graph, opts.out, inspection);
   } catch (err) {
     if (err instanceof ExportError && !err.details.part) {
       throw new ExportError(err.message.replace(/^ONNX export/, `${FORMAT_TITLES[opts.format]} export of the ${opts.part}`), { ...err.details, part: opts.part });
