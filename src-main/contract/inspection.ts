@@ -114,6 +114,9 @@ export const InspectTryResult = z.object({
       map: z.string().optional(),
       score: z.number().optional(),
       defective: z.boolean().optional(),
+      /** With `tile`: the H × W of `original` and `map` as sent — the picture's own, or every `step`-th pixel of it for display (the score is the full picture's). */
+      size: z.tuple([z.number().int(), z.number().int()]).optional(),
+      step: z.number().int().optional(),
     }),
   ),
 });
@@ -144,6 +147,8 @@ export const inspectCalls = {
           .array(z.object({ name: z.string().min(1).max(260), data: z.string().min(1).max(11_200_000) }).strict())
           .min(1)
           .max(32),
+        /** Score each picture at its own resolution by overlapping tiles of the model's size (stitched map), instead of resizing it. */
+        tile: z.boolean().default(false),
       })
       .strict(),
     res: InspectTryResult,

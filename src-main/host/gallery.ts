@@ -58,9 +58,9 @@ export function galleryHandlers(trainer: TrainerSupervisor, workspaceDir: string
       const r = trained(runId);
       return checked('inspect:threshold', await trainer.request('inspect', { op: 'threshold', runId, runDir: r.dir, workspaceDir, dataset: r.run.dataset, value }, 30_000));
     },
-    'inspect:try': async ({ runId, files }) => {
+    'inspect:try': async ({ runId, files, tile }) => {
       const r = trained(runId);
-      return checked('inspect:try', await trainer.request('inspect', { op: 'try', runId, runDir: r.dir, workspaceDir, dataset: r.run.dataset, files }, 60_000));
+      return checked('inspect:try', await trainer.request('inspect', { op: 'try', runId, runDir: r.dir, workspaceDir, dataset: r.run.dataset, files, tile }, tile ? 300_000 : 60_000));
     },
   };
 }

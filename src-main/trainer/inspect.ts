@@ -161,6 +161,7 @@ export async function inspectOp(p: InspectParams): Promise<unknown> {
   }
   if (p.op === 'try') {
     if (!file) throw new Error(note ?? 'Calibrate this run first.');
+    if (p.tile) return tryTiled(p, m, file, cal.percentile);
     const decoded = await decodeTryFiles({ dataset: p.dataset, workspaceDir: p.workspaceDir, files: p.files ?? [] }, shape);
     const ok = decoded.filter((d) => d.px);
     const images = new Uint8Array(ok.length * per);
@@ -212,4 +213,54 @@ export async function inspectOp(p: InspectParams): Promise<unknown> {
       ...(pics.masks ? { mask: imagesToBase64(pics.masks.subarray(i * h * w, (i + 1) * h * w), h * w)[0] } : {}),
     })),
   };
+}
+
+/** The most pixels a side of a tiled Try it result is shown with (bigger pictures are subsampled for display; their score is not). */
+const SHOW_SIDE = 1024;
+
+/** Try it at full size: each picture scored by overlapping tiles of the model's size (engine/inspect/tiles.ts), its stitched map shown. */
+async function tryTiled(
+  p: InspectParams,
+  m: Awaited<ReturnType<typeof import('./gallery').modelFor>>,
+  file: NonNullable<ReturnType<typeof import('../engine/inspect/calibration').loadInspection>>,
+  percentileOf: (v: ArrayLike<number>, p: number) => number,
+): Promise<unknown> {
+  const { inspectTiled } = await import('../engine/inspect/tiles');
+  const { decodeFullSize } = await import('../datasets/import');
+  const [t, , c] = m.config.inputShape;
+  if (c !== 1 && c !== 3) throw new Error(`This model takes ${c}-channel pictures; full-size Try it works with grayscale or RGB models.`);
+  const thr = file.threshold.value;
+  const range = mapRange(thr, new Float32Array(0), percentileOf);
+  const results = [];
+  for (const f of p.files ?? []) {
+    let pic: { px: Uint8Array; h: number; w: number };
+    try {
+      pic = await decodeFullSize(Buffer.from(f.data, 'base64'), c, t);
+    } catch (err) {
+      results.push({ name: f.name, error: (err as Error).message });
+      continue;
+    }
+    const r = inspectTiled(m, pic.px, pic.h, pic.w, file.settings, file.normStats);
+    const score = r.scores[file.settings.score];
+    const step = Math.max(1, Math.ceil(Math.max(pic.h, pic.w) / SHOW_SIDE));
+    const [sh, sw] = [Math.ceil(pic.h / step), Math.ceil(pic.w / step)];
+    const shown = new Uint8Array(sh * sw * c);
+    const map = new Float32Array(sh * sw);
+    for (let y = 0; y < sh; y++)
+      for (let x = 0; x < sw; x++) {
+        const src = y * step * pic.w + x * step;
+        map[y * sw + x] = r.map[src];
+        for (let k = 0; k < c; k++) shown[(y * sw + x) * c + k] = pic.px[src * c + k];
+      }
+    results.push({
+      name: f.name,
+      original: imagesToBase64(shown, shown.length)[0],
+      map: imagesToBase64(heat(map, range[0], range[1]), map.length)[0],
+      score,
+      defective: score >= thr,
+      size: [sh, sw],
+      step,
+    });
+  }
+  return { shape: m.config.inputShape, threshold: thr, mapRange: range, results };
 }

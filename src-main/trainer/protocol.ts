@@ -102,6 +102,7 @@ export const methods = {
         percentile: z.number().optional(),
         value: z.number().optional(),
         files: z.array(z.object({ name: z.string(), data: z.string() })).optional(),
+        tile: z.boolean().optional(),
       })
       .strict(),
     result: z.unknown(),

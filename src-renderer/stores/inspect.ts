@@ -65,15 +65,15 @@ export const useInspectStore = defineStore('inspect', () => {
       if (runId.value === id && view.value?.calibration) view.value = { ...view.value, calibration: { ...view.value.calibration, threshold: t } };
     });
   }
-  /** New pictures: their maps and verdicts against the saved threshold. */
-  async function tryFiles(files: File[]) {
+  /** New pictures: their maps and verdicts against the saved threshold (`tile`: at their own resolution, by overlapping tiles). */
+  async function tryFiles(files: File[], tile = false) {
     const id = runId.value;
     if (!id || !files.length) return;
     await guarded('trying', async () => {
       const small = files.slice(0, 32).filter((f) => f.size <= 8 * 2 ** 20);
       const payload = await Promise.all(small.map(async (f) => ({ name: f.name.slice(0, 260) || 'image', data: toBase64(new Uint8Array(await f.arrayBuffer())) })));
       if (!payload.length) throw new Error('Choose pictures of at most 8 MB each.');
-      const r = await useApi().invoke('inspect:try', { runId: id, files: payload });
+      const r = await useApi().invoke('inspect:try', { runId: id, files: payload, tile });
       if (runId.value === id) tried.value = r;
     });
   }

@@ -15,7 +15,9 @@ import type { Browser, Page } from 'playwright-core';
 import { startServe, type ServeProcess } from '../helpers/serve-process';
 import { launchChromium, screenshotPath } from '../helpers/browser';
 import { repoRoot } from '../helpers/trainer';
-import { writeInspectionSet } from '../helpers/defects';
+import sharp from 'sharp';
+import { texture, writeInspectionSet } from '../helpers/defects';
+import { mulberry32 } from '../../src-main/engine/rng';
 
 let serve: ServeProcess;
 let browser: Browser;
@@ -116,6 +118,16 @@ describe('the Inspect panel', () => {
     const tried = panel.getByTestId('inspect-try-result');
     await tried.waitFor({ timeout: 60_000 });
     expect(await tried.locator('figcaption').textContent()).toMatch(/^(defective|good) -?[\d.]+\s*000\.png/);
+    // … and a picture three times the model's size, at its own resolution (overlapping tiles, stitched map)
+    const big = path.join(work, 'big.png');
+    const rand = mulberry32(9);
+    await sharp(Buffer.from(Uint8Array.from(texture('weave', 96, 1, rand), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255))), { raw: { width: 96, height: 96, channels: 1 } })
+      .png()
+      .toFile(big);
+    await panel.getByTestId('inspect-try-tile').check();
+    await panel.getByTestId('inspect-try-pick').setInputFiles(big);
+    await expect.poll(() => panel.getByTestId('inspect-try-results').textContent(), { timeout: 60_000 }).toMatch(/big\.png · full size/);
+    expect(await panel.getByTestId('inspect-try-result').locator('canvas').getAttribute('width')).toBe('96');
 
     await page.setViewportSize({ width: 1280, height: 1900 }); // the whole panel above the status bar
     await panel.screenshot({ path: screenshotPath('gallery-inspect-light') });

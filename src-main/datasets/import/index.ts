@@ -20,7 +20,7 @@ import { convertStack, decodeImage } from './decode';
 const BREATHE = 64;
 
 export { ImportCancelled, type ImportOptions, type ImportProgress, type ImportReport, type SkippedFile } from './options';
-export { decodeImage, plainDecodeError } from './decode';
+export { decodeImage, decodeFullSize, plainDecodeError } from './decode';
 export { parseIdx } from './idx';
 export { parseNpy } from './npy';
 
