@@ -77,7 +77,8 @@ export async function exportModel(model: TrainedModel | string, opts: ExportOpti
     if (opts.format === 'keras') return await exportKeras(graph, opts.out, exportedInspection(trained));
     // the whole autoencoder of an inspection run computes its anomaly map and score in the graph
     const inspection = opts.part === 'full' && !trained.vae ? exportedInspection(trained) : undefined;
-    return await exportOnnx(graph, opts.out, inspection);
+    const written = await exportOnnx(graph, opts.out, inspection);
+    return inspection ? { ...written, inspector: true } : written;
   } catch (err) {
     if (err instanceof ExportError && !err.details.part) {
       throw new ExportError(err.message.replace(/^ONNX export/, `${FORMAT_TITLES[opts.format]} export of the ${opts.part}`), { ...err.details, part: opts.part });

@@ -83,7 +83,19 @@ export function exportHandlers(deps: ExportsDeps): ExportHandlers {
       const written = await deps.trainer.request('exportRun', { ...job, runDir: r.dir, workspaceDir: ws, out }, EXPORT_TIMEOUT_MS);
       const bytes = written.bytes;
       const files = written.files.map((f) => path.relative(dir, f)).sort();
-      const rec: ExportRecord = { exportId, runId, kind, format, part, fileName, bytes, files, createdAt: Date.now(), download: `/exports/${exportId}` };
+      const rec: ExportRecord = {
+        exportId,
+        runId,
+        kind,
+        format,
+        part,
+        fileName,
+        bytes,
+        files,
+        createdAt: Date.now(),
+        download: `/exports/${exportId}`,
+        ...(written.inspector ? { inspector: true } : {}),
+      };
       writeJsonAtomic(path.join(dir, 'export.json'), rec);
       return rec;
     } catch (err) {

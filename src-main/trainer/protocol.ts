@@ -123,7 +123,7 @@ export const methods = {
         seed: z.number().int().optional(),
       })
       .strict(),
-    result: z.object({ files: z.array(z.string()), bytes: z.number() }),
+    result: z.object({ files: z.array(z.string()), bytes: z.number(), inspector: z.boolean().optional() }),
   },
   /** Turns a TensorFlow.js export of a whole autoencoder into a run folder (model/ + checkpoint/). */
   importModel: {

@@ -3,8 +3,8 @@
 // the exported file on textured pictures and its `anomaly_map` [N,H,W] and `score` [N] must match
 // the studio's own (engine/inspect: inspectImages with the same settings and normalisation) — for
 // 1 − SSIM maps smoothed, normalised and scored by the top-k mean, and for squared-error maps scored
-// by the max and by the mean — with the threshold in the model's metadata_props. An encoder export
-// of the same run gains nothing.
+// by the max and by the mean — with the threshold in the model's metadata_props, and the Export
+// view's snippet for it prints each picture's verdict. An encoder export of the same run gains nothing.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAutoencoder, TrainedModel, validateConfig } from '../../src-main/engine';
 import { fitNormStats, inspectImages, type InspectionFile } from '../../src-main/engine/inspect';
 import { exportModel } from '../../src-main/formats';
+import { exportSnippet } from '../../src-main/contract';
 import { ensurePyEnv, runPython, type PyEnv } from '../helpers/pyenv';
 import { readNpy, writeNpy } from '../helpers/npy';
 import { texture } from '../helpers/defects';
@@ -76,11 +77,11 @@ describe('ONNX export of an inspector', () => {
             createdAt: new Date(0).toISOString(),
           } satisfies InspectionFile;
           const out = path.join(work, `${c.name}.onnx`);
-          await exportModel(model, { format: 'onnx', part: 'full', out });
+          expect((await exportModel(model, { format: 'onnx', part: 'full', out })).inspector).toBe(true);
           jobs.push({ model: out, input: path.join(work, 'x.npy'), prefix: path.join(work, c.name) });
           want.set(path.join(work, c.name), { maps: res.maps, scores: res.scores[c.settings.score], threshold, settings: c.settings });
         }
-        await exportModel(model, { format: 'onnx', part: 'encoder', out: path.join(work, 'encoder.onnx') });
+        expect((await exportModel(model, { format: 'onnx', part: 'encoder', out: path.join(work, 'encoder.onnx') })).inspector).toBeUndefined();
         jobs.push({ model: path.join(work, 'encoder.onnx'), input: path.join(work, 'x.npy'), prefix: path.join(work, 'encoder') });
         fs.writeFileSync(path.join(work, 'jobs.json'), JSON.stringify(jobs));
         const stdout = runPython(env, path.join(here, 'py', 'run_inspection_onnx.py'), [path.join(work, 'jobs.json')]);
@@ -120,6 +121,13 @@ describe('ONNX export of an inspector', () => {
         }
         expect(report.models[path.join(work, 'encoder')].outputs).not.toContain('anomaly_map');
         expect(report.models[path.join(work, 'encoder')].meta).toEqual({});
+
+        // the Export view's snippet for it runs as written and prints a verdict against the threshold in the file
+        const snippet = exportSnippet({ format: 'onnx', part: 'full', fileName: path.join(work, 'ssim-topk.onnx'), inputShape: [S, S, 3], latentDim: 16, vae: false, inspector: true });
+        fs.writeFileSync(path.join(work, 'snippet.py'), snippet.code);
+        const printed = runPython(env, path.join(work, 'snippet.py'), []).trim();
+        const thr = want.get(path.join(work, 'ssim-topk'))!.threshold;
+        expect(printed).toMatch(new RegExp(`^(defective|good) score -?[\\d.]+ threshold ${thr.toFixed(4).replace('.', '\\.')}$`));
       } finally {
         model.dispose();
       }
