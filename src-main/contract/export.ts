@@ -36,7 +36,9 @@ export const GALLERY_EXPORT_VIEWS = ['triplets', 'samples', 'worst', 'manifold']
 export const exportCalls = {
   /** Exports a finished run's model in one format (the message names a layer a format cannot express). */
   'export:model': {
-    req: z.object({ runId: RunId, format: z.enum(EXPORT_FORMATS), part: z.enum(EXPORT_PARTS).default('full') }).strict(),
+    req: z
+      .object({ runId: RunId, format: z.enum(EXPORT_FORMATS), part: z.enum(EXPORT_PARTS).default('full') })
+      .strict(),
     res: ExportRecord,
   },
   /** The codes of a dataset's images (the run's own dataset unless given) as CSV with labels. */
@@ -64,7 +66,10 @@ export const exportCalls = {
   /** Exports in the workspace, newest first (one run's when `runId` is given). */
   'export:list': { req: z.object({ runId: RunId.optional() }).strict(), res: z.array(ExportRecord) },
   /** Desktop: copies an export where the user picks with a native save dialog (`savedTo` null if cancelled). */
-  'export:saveAs': { req: z.object({ exportId: ExportId }).strict(), res: z.object({ savedTo: z.string().nullable() }) },
+  'export:saveAs': {
+    req: z.object({ exportId: ExportId }).strict(),
+    res: z.object({ savedTo: z.string().nullable() }),
+  },
   /**
    * Imports a TensorFlow.js export of a whole autoencoder made by the studio (its folder) as a new
    * run, to inspect in the Gallery or train further (Resume). Without `path` the desktop app shows a

@@ -68,7 +68,10 @@ export const InspectCalibration = z.object({
     measured: z.object({ value: z.number(), method: z.enum(['f1', 'percentile']) }).optional(),
   }),
   goodValidation: z.number().int(),
-  measured: Scores.extend({ dataset: z.string(), perType: z.array(Scores.extend({ label: z.number().int(), name: z.string() })) }).optional(),
+  measured: Scores.extend({
+    dataset: z.string(),
+    perType: z.array(Scores.extend({ label: z.number().int(), name: z.string() })),
+  }).optional(),
   createdAt: z.string(),
 });
 export type InspectCalibration = z.infer<typeof InspectCalibration>;
@@ -130,7 +133,14 @@ export const inspectCalls = {
   },
   /** Calibrates the run (normalisation and threshold, written to model/inspection.json), then answers as inspect:images. */
   'inspect:calibrate': {
-    req: z.object({ runId: RunId, count: z.number().int().min(1).max(64).default(24), settings: InspectSettings.partial().optional(), percentile: z.number().min(50).max(100).default(99) }).strict(),
+    req: z
+      .object({
+        runId: RunId,
+        count: z.number().int().min(1).max(64).default(24),
+        settings: InspectSettings.partial().optional(),
+        percentile: z.number().min(50).max(100).default(99),
+      })
+      .strict(),
     res: InspectView,
   },
   /** Saves a threshold the user chose into the run's model/inspection.json (refused when the run has none, or the file is not this run's). */

@@ -36,7 +36,11 @@ interface Value {
 }
 
 /** Permutes an array laid out in `shape` by `perm` (like numpy transpose). */
-export function transpose(data: Float32Array, shape: number[], perm: number[]): { data: Float32Array; shape: number[] } {
+export function transpose(
+  data: Float32Array,
+  shape: number[],
+  perm: number[],
+): { data: Float32Array; shape: number[] } {
   const outShape = perm.map((p) => shape[p]);
   const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
   const out = new Float32Array(data.length);
@@ -81,7 +85,13 @@ class Builder {
     return name;
   }
 
-  node(op: string, inputs: string[], output: string | string[], attrs: Record<string, number | number[] | string> = {}, floats: string[] = []): string {
+  node(
+    op: string,
+    inputs: string[],
+    output: string | string[],
+    attrs: Record<string, number | number[] | string> = {},
+    floats: string[] = [],
+  ): string {
     const attribute = Object.entries(attrs).map(([name, v]) =>
       typeof v === 'string'
         ? { name, type: ATTR.STRING, s: new TextEncoder().encode(v) }
@@ -132,16 +142,40 @@ function gaussian2d(size: number, sigma: number): number[] {
  * the per-pixel normalisation, then the mean / max / top-k % mean. Returns the map [N,H,W] and the
  * score [N] value names.
  */
-function inspectionNodes(b: Builder, x: string, rec: string, shape: [number, number, number], ins: OnnxInspection): { map: string; score: string } {
+function inspectionNodes(
+  b: Builder,
+  x: string,
+  rec: string,
+  shape: [number, number, number],
+  ins: OnnxInspection,
+): { map: string; score: string } {
   const [h, w, c] = shape;
   const s = ins.settings;
   const scalar = (v: number) => b.constant('const', [v], []);
-  const reflectPad = (t: string, p: number) => (p > 0 ? b.node('Pad', [t, b.int64Init(b.unique('pads'), [0, 0, p, p, 0, 0, p, p])], b.unique('pad'), { mode: 'reflect' }) : t);
+  const reflectPad = (t: string, p: number) =>
+    p > 0
+      ? b.node('Pad', [t, b.int64Init(b.unique('pads'), [0, 0, p, p, 0, 0, p, p])], b.unique('pad'), {
+          mode: 'reflect',
+        })
+      : t;
   const filter = (t: string, size: number, sigma: number, channels: number) =>
-    b.node('Conv', [reflectPad(t, (size - 1) / 2), b.constant('gauss', Array.from({ length: channels }, () => gaussian2d(size, sigma)).flat(), [channels, 1, size, size])], b.unique('filt'), {
-      kernel_shape: [size, size],
-      group: channels,
-    });
+    b.node(
+      'Conv',
+      [
+        reflectPad(t, (size - 1) / 2),
+        b.constant('gauss', Array.from({ length: channels }, () => gaussian2d(size, sigma)).flat(), [
+          channels,
+          1,
+          size,
+          size,
+        ]),
+      ],
+      b.unique('filt'),
+      {
+        kernel_shape: [size, size],
+        group: channels,
+      },
+    );
   let raw: string;
   if (s.map === 'l2') {
     const d = b.node('Sub', [rec, x], b.unique('diff'));
@@ -173,7 +207,11 @@ function inspectionNodes(b: Builder, x: string, rec: string, shape: [number, num
     m = filter(m, 2 * half + 1, s.smoothSigma, 1);
   }
   if (ins.norm) {
-    if (ins.norm.h !== h || ins.norm.w !== w) throw new ExportError(`The inspection normalisation was measured on ${ins.norm.h}×${ins.norm.w} maps; this model's are ${h}×${w}.`, { format: 'onnx' });
+    if (ins.norm.h !== h || ins.norm.w !== w)
+      throw new ExportError(
+        `The inspection normalisation was measured on ${ins.norm.h}×${ins.norm.w} maps; this model's are ${h}×${w}.`,
+        { format: 'onnx' },
+      );
     const eps = Math.max(1e-6, (0.1 * ins.norm.std.reduce((a, v) => a + v, 0)) / Math.max(1, ins.norm.std.length));
     m = b.node('Sub', [m, b.constant('norm_mean', ins.norm.mean, [1, 1, h, w])], b.unique('centred'));
     m = b.node(
@@ -196,7 +234,12 @@ function inspectionNodes(b: Builder, x: string, rec: string, shape: [number, num
   else if (s.score === 'max') score = b.node('ReduceMax', [flat], 'score', { axes: [1], keepdims: 0 });
   else {
     const k = Math.max(1, Math.min(h * w, Math.round((h * w * s.topkPercent) / 100)));
-    const top = b.node('TopK', [flat, b.int64Init(b.unique('k'), [k])], [b.unique('top_values'), b.unique('top_indices')], { axis: 1 });
+    const top = b.node(
+      'TopK',
+      [flat, b.int64Init(b.unique('k'), [k])],
+      [b.unique('top_values'), b.unique('top_indices')],
+      { axis: 1 },
+    );
     score = b.node('ReduceMean', [top], 'score', { axes: [1], keepdims: 0 });
   }
   return { map, score };
@@ -207,14 +250,25 @@ export function buildOnnxModel(g: Graph, producerVersion = '0', inspection?: Onn
   const byName = new Map(g.nodes.map((n) => [n.name, n]));
   const values = new Map<string, Value>();
   const fail = (n: GraphNode, why: string): never => {
-    throw new ExportError(`ONNX export cannot express layer '${n.name}' (${n.op}): ${why}.`, { format: 'onnx', layer: n.name, className: n.op });
+    throw new ExportError(`ONNX export cannot express layer '${n.name}' (${n.op}): ${why}.`, {
+      format: 'onnx',
+      layer: n.name,
+      className: n.op,
+    });
   };
-  const layoutOf = (shape: Array<number | null>): Layout => (shape.length === 4 ? 'nhwc' : shape.length === 2 ? 'flat' : 'flat');
+  const layoutOf = (shape: Array<number | null>): Layout =>
+    shape.length === 4 ? 'nhwc' : shape.length === 2 ? 'flat' : 'flat';
   const cache = new Map<string, string>();
   const as = (v: Value, want: 'nhwc' | 'nchw'): string => {
     if (v.layout === want || v.layout === 'flat') return v.name;
     const key = `${v.name}->${want}`;
-    if (!cache.has(key)) cache.set(key, b.node('Transpose', [v.name], b.unique(`${v.name}_${want}`), { perm: want === 'nchw' ? [0, 3, 1, 2] : [0, 2, 3, 1] }));
+    if (!cache.has(key))
+      cache.set(
+        key,
+        b.node('Transpose', [v.name], b.unique(`${v.name}_${want}`), {
+          perm: want === 'nchw' ? [0, 3, 1, 2] : [0, 2, 3, 1],
+        }),
+      );
     return cache.get(key)!;
   };
   const activate = (n: GraphNode, x: string): string => {
@@ -233,7 +287,12 @@ export function buildOnnxModel(g: Graph, producerVersion = '0', inspection?: Onn
   };
   const valueInfo = (name: string, shape: Array<number | null>) => ({
     name,
-    type: { tensor_type: { elem_type: FLOAT, shape: { dim: shape.map((d) => (d === null ? { dim_param: 'N' } : { dim_value: d })) } } },
+    type: {
+      tensor_type: {
+        elem_type: FLOAT,
+        shape: { dim: shape.map((d) => (d === null ? { dim_param: 'N' } : { dim_value: d })) },
+      },
+    },
   });
 
   for (const n of g.nodes) {
@@ -245,7 +304,11 @@ export function buildOnnxModel(g: Graph, producerVersion = '0', inspection?: Onn
         out = { name: n.name, layout: layoutOf(n.shape) };
         break;
       case 'Dense': {
-        const y = b.node('MatMul', [as(input!, 'nhwc'), b.floatInit(`${n.name}/kernel`, n.kernel!)], b.unique(`${n.name}_matmul`));
+        const y = b.node(
+          'MatMul',
+          [as(input!, 'nhwc'), b.floatInit(`${n.name}/kernel`, n.kernel!)],
+          b.unique(`${n.name}_matmul`),
+        );
         const z = n.bias ? b.node('Add', [y, b.floatInit(`${n.name}/bias`, n.bias)], b.unique(`${n.name}_add`)) : y;
         out = { name: activate(n, z), layout: 'flat' };
         break;
@@ -259,16 +322,27 @@ export function buildOnnxModel(g: Graph, producerVersion = '0', inspection?: Onn
         const [sh, sw] = n.strides!;
         const transposed = n.op === 'Conv2DTranspose';
         // For a transposed convolution, the pads are those of the forward convolution out → in.
-        const [pt, pb] = transposed ? tfPads(outS[1], inS[1], kh, sh, n.padding!) : tfPads(inS[1], outS[1], kh, sh, n.padding!);
-        const [pl, pr] = transposed ? tfPads(outS[2], inS[2], kw, sw, n.padding!) : tfPads(inS[2], outS[2], kw, sw, n.padding!);
-        const attrs: Record<string, number[]> = { kernel_shape: [kh, kw], strides: [sh, sw], pads: [pt, pl, pb, pr], dilations: [1, 1] };
+        const [pt, pb] = transposed
+          ? tfPads(outS[1], inS[1], kh, sh, n.padding!)
+          : tfPads(inS[1], outS[1], kh, sh, n.padding!);
+        const [pl, pr] = transposed
+          ? tfPads(outS[2], inS[2], kw, sw, n.padding!)
+          : tfPads(inS[2], outS[2], kw, sw, n.padding!);
+        const attrs: Record<string, number[]> = {
+          kernel_shape: [kh, kw],
+          strides: [sh, sw],
+          pads: [pt, pl, pb, pr],
+          dilations: [1, 1],
+        };
         if (transposed) {
           const op = [outS[1] - (sh * (inS[1] - 1) + kh - pt - pb), outS[2] - (sw * (inS[2] - 1) + kw - pl - pr)];
-          if (op.some((v, i) => v < 0 || v >= [sh, sw][i])) fail(n, `no ONNX padding gives its ${outS[1]}×${outS[2]} output from ${inS[1]}×${inS[2]}`);
+          if (op.some((v, i) => v < 0 || v >= [sh, sw][i]))
+            fail(n, `no ONNX padding gives its ${outS[1]}×${outS[2]} output from ${inS[1]}×${inS[2]}`);
           attrs.output_padding = op;
         } else {
           const got = [Math.floor((inS[1] + pt + pb - kh) / sh) + 1, Math.floor((inS[2] + pl + pr - kw) / sw) + 1];
-          if (got[0] !== outS[1] || got[1] !== outS[2]) fail(n, `its padding does not give the ${outS[1]}×${outS[2]} output tfjs computes`);
+          if (got[0] !== outS[1] || got[1] !== outS[2])
+            fail(n, `its padding does not give the ${outS[1]}×${outS[2]} output tfjs computes`);
         }
         // tfjs kernels: Conv2D [kh,kw,in,out] → ONNX [out,in,kh,kw]; Conv2DTranspose [kh,kw,out,in] → ONNX [in,out,kh,kw]: the same permutation.
         const w = transpose(n.kernel!.data, n.kernel!.shape, [3, 2, 0, 1]);
@@ -283,16 +357,23 @@ export function buildOnnxModel(g: Graph, producerVersion = '0', inspection?: Onn
         break;
       case 'Reshape': {
         const target = n.targetShape!;
-        if (target.length !== 3 && target.length !== 1) fail(n, `a reshape to rank ${target.length + 1} is not supported`);
+        if (target.length !== 3 && target.length !== 1)
+          fail(n, `a reshape to rank ${target.length + 1} is not supported`);
         const shape = b.int64Init(`${n.name}/shape`, [0, ...target]);
-        out = { name: b.node('Reshape', [as(input!, 'nhwc'), shape], b.unique(n.name)), layout: target.length === 3 ? 'nhwc' : 'flat' };
+        out = {
+          name: b.node('Reshape', [as(input!, 'nhwc'), shape], b.unique(n.name)),
+          layout: target.length === 3 ? 'nhwc' : 'flat',
+        };
         break;
       }
       case 'Activation':
         out = { name: activate(n, input!.name), layout: input!.layout };
         break;
       case 'LeakyReLU':
-        out = { name: b.node('LeakyRelu', [input!.name], b.unique(n.name), { alpha: n.alpha! }, ['alpha']), layout: input!.layout };
+        out = {
+          name: b.node('LeakyRelu', [input!.name], b.unique(n.name), { alpha: n.alpha! }, ['alpha']),
+          layout: input!.layout,
+        };
         break;
     }
     values.set(n.name, out!);
@@ -311,14 +392,20 @@ export function buildOnnxModel(g: Graph, producerVersion = '0', inspection?: Onn
     const inShape = byName.get(g.inputs[0])!.shape;
     const outShape = byName.get(g.outputs[0])!.shape;
     if (g.inputs.length !== 1 || g.outputs.length !== 1 || inShape.length !== 4 || inShape.join() !== outShape.join())
-      throw new ExportError('Only an export of the whole autoencoder (pictures in, pictures out) can compute the anomaly map and score.', { format: 'onnx' });
+      throw new ExportError(
+        'Only an export of the whole autoencoder (pictures in, pictures out) can compute the anomaly map and score.',
+        { format: 'onnx' },
+      );
     const shape = inShape.slice(1) as [number, number, number];
     inspectionNodes(b, as(values.get(g.inputs[0])!, 'nchw'), as(values.get(g.outputs[0])!, 'nchw'), shape, inspection);
     outputs.push(valueInfo('anomaly_map', [null, shape[0], shape[1]]), valueInfo('score', [null]));
     metadata.push(
       { key: 'autoencoder_studio_threshold', value: String(inspection.threshold.value) },
       { key: 'autoencoder_studio_verdict', value: 'score >= threshold: defective' },
-      { key: 'autoencoder_studio_inspection', value: JSON.stringify({ run: inspection.run, settings: inspection.settings, threshold: inspection.threshold }) },
+      {
+        key: 'autoencoder_studio_inspection',
+        value: JSON.stringify({ run: inspection.run, settings: inspection.settings, threshold: inspection.threshold }),
+      },
     );
   }
   const model = {

@@ -44,7 +44,10 @@ export async function calibrateRun(
     const split = splitIndices(count, c.validationSplit, c.seed, c.testSplit ?? 0);
     const excluded = new Set(c.excludeLabels ?? []);
     const val = Array.from(split.val).filter((i) => !excluded.has(ds.labels?.[i] ?? -1));
-    if (val.length < 2) throw new Error(`Run '${runId}' has ${val.length} good validation picture(s); calibration needs a validation split (validationSplit > 0) of good pictures.`);
+    if (val.length < 2)
+      throw new Error(
+        `Run '${runId}' has ${val.length} good validation picture(s); calibration needs a validation split (validationSplit > 0) of good pictures.`,
+      );
     const per = c.inputShape[0] * c.inputShape[1] * c.inputShape[2];
     const good = new Uint8Array(val.length * per);
     val.forEach((i, k) => good.set(ds.images.subarray(i * per, (i + 1) * per), k * per));
@@ -52,7 +55,10 @@ export async function calibrateRun(
     const pair = ref.id ? readDatasetManifest(ws, ref.id).inspection : undefined;
     if (pair?.role === 'train') {
       const test = loadDataset(ws, pair.pair);
-      if (test.shape.join('x') !== c.inputShape.join('x')) throw new Error(`The test set '${test.manifest.name}' has ${test.shape.join('×')} pictures; the model takes ${c.inputShape.join('×')}.`);
+      if (test.shape.join('x') !== c.inputShape.join('x'))
+        throw new Error(
+          `The test set '${test.manifest.name}' has ${test.shape.join('×')} pictures; the model takes ${c.inputShape.join('×')}.`,
+        );
       labelled = {
         name: test.manifest.name,
         images: test.images as Uint8Array,
@@ -64,7 +70,15 @@ export async function calibrateRun(
       // a good-suspects set has no labelled defects: its suspects are not "defective" for the F1
       if (test.manifest.inspection?.layout === 'good-suspects') labelled = undefined;
     }
-    const file = calibrate(trained, runId, path.join(dir, 'model'), good, { ...DEFAULT_INSPECTION, ...settings }, labelled, percentileValue);
+    const file = calibrate(
+      trained,
+      runId,
+      path.join(dir, 'model'),
+      good,
+      { ...DEFAULT_INSPECTION, ...settings },
+      labelled,
+      percentileValue,
+    );
     saveInspection(path.join(dir, 'model'), file);
     return file;
   } finally {
@@ -88,12 +102,19 @@ const PANEL_MAX = 2000;
 type InspectParams = MethodParams<'inspect'>;
 
 /** The pictures the panel scores: the paired test set of an inspection set (labels, masks), else the run's validation split (the labels the run left out count as defects). */
-function panelPictures(p: InspectParams, shape: readonly [number, number, number], c: { validationSplit: number; seed: number; testSplit?: number; excludeLabels?: number[] }) {
+function panelPictures(
+  p: InspectParams,
+  shape: readonly [number, number, number],
+  c: { validationSplit: number; seed: number; testSplit?: number; excludeLabels?: number[] },
+) {
   const per = shape[0] * shape[1] * shape[2];
   const pair = 'id' in p.dataset ? readDatasetManifest(p.workspaceDir, p.dataset.id).inspection : undefined;
   if (pair?.role === 'train') {
     const test = loadDataset(p.workspaceDir, pair.pair);
-    if (test.shape.join('x') !== shape.join('x')) throw new Error(`The test set '${test.manifest.name}' has ${test.shape.join('×')} pictures; the model takes ${shape.join('×')}.`);
+    if (test.shape.join('x') !== shape.join('x'))
+      throw new Error(
+        `The test set '${test.manifest.name}' has ${test.shape.join('×')} pictures; the model takes ${shape.join('×')}.`,
+      );
     const n = Math.min(test.count, PANEL_MAX);
     const labels = Array.from((test.labels ?? new Int32Array(n)).subarray(0, n), Number);
     const goodLabel = test.manifest.inspection?.goodLabel ?? 0;
@@ -117,9 +138,14 @@ function panelPictures(p: InspectParams, shape: readonly [number, number, number
   rows.forEach((i, k) => images.set((ds.images as Uint8Array).subarray(i * per, (i + 1) * per), k * per));
   const excluded = new Set(c.excludeLabels ?? []);
   const labels = rows.map((i) => Number(ds.labels?.[i] ?? 0));
-  const names = ref.builtin ? Array.from({ length: 10 }, (_, i) => String(i)) : readDatasetManifest(p.workspaceDir, ref.id as string).labelNames;
+  const names = ref.builtin
+    ? Array.from({ length: 10 }, (_, i) => String(i))
+    : readDatasetManifest(p.workspaceDir, ref.id as string).labelNames;
   return {
-    source: { name: ref.builtin ? 'MNIST' : readDatasetManifest(p.workspaceDir, ref.id as string).name, kind: 'validation' as const },
+    source: {
+      name: ref.builtin ? 'MNIST' : readDatasetManifest(p.workspaceDir, ref.id as string).name,
+      kind: 'validation' as const,
+    },
     images,
     labels,
     labelNames: names,
@@ -129,11 +155,19 @@ function panelPictures(p: InspectParams, shape: readonly [number, number, number
 }
 
 /** Maps as uint8 heat: 0 at lo, 255 at hi. */
-const heat = (maps: Float32Array, lo: number, hi: number) => Uint8Array.from(maps, (v) => Math.max(0, Math.min(255, Math.round(((v - lo) / (hi - lo)) * 255))));
+const heat = (maps: Float32Array, lo: number, hi: number) =>
+  Uint8Array.from(maps, (v) => Math.max(0, Math.min(255, Math.round(((v - lo) / (hi - lo)) * 255))));
 
 /** The heat scale: twice the threshold (a pixel at the threshold's level is half-way), or the shown maps' 99.5th percentile without one. */
-function mapRange(threshold: number | undefined, maps: Float32Array, percentileOf: (v: ArrayLike<number>, p: number) => number): [number, number] {
-  const hi = threshold !== undefined && threshold > 0 ? 2 * threshold : percentileOf(maps.length > 200_000 ? maps.subarray(0, 200_000) : maps, 99.5);
+function mapRange(
+  threshold: number | undefined,
+  maps: Float32Array,
+  percentileOf: (v: ArrayLike<number>, p: number) => number,
+): [number, number] {
+  const hi =
+    threshold !== undefined && threshold > 0
+      ? 2 * threshold
+      : percentileOf(maps.length > 200_000 ? maps.subarray(0, 200_000) : maps, 99.5);
   return [0, Number.isFinite(hi) && hi > 0 ? hi : 1];
 }
 
@@ -144,7 +178,13 @@ export async function inspectOp(p: InspectParams): Promise<unknown> {
   const { inspectImages } = await import('../engine/inspect/inspect');
   if (p.op === 'threshold') return cal.setThreshold(modelDir, p.runId, p.value as number);
   if (p.op === 'calibrate') {
-    await calibrateRun(p.workspaceDir, p.runId, p.settings, p.percentile ?? 99, p.dataset as { builtin?: string; id?: string; count?: number });
+    await calibrateRun(
+      p.workspaceDir,
+      p.runId,
+      p.settings,
+      p.percentile ?? 99,
+      p.dataset as { builtin?: string; id?: string; count?: number },
+    );
   }
   const { modelFor, decodeTryFiles } = await import('./gallery');
   const m = await modelFor(p.runDir);
@@ -155,14 +195,19 @@ export async function inspectOp(p: InspectParams): Promise<unknown> {
   let note: string | undefined;
   try {
     file = cal.loadInspection(modelDir, p.runId);
-    if (!file) note = 'This run has not been calibrated for inspection yet: Calibrate measures the normalisation and the threshold on its good validation pictures.';
+    if (!file)
+      note =
+        'This run has not been calibrated for inspection yet: Calibrate measures the normalisation and the threshold on its good validation pictures.';
   } catch (err) {
     note = (err as Error).message.replace(/ with: ae-studio inspect --calibrate …/, '');
   }
   if (p.op === 'try') {
     if (!file) throw new Error(note ?? 'Calibrate this run first.');
     if (p.tile) return tryTiled(p, m, file, cal.percentile);
-    const decoded = await decodeTryFiles({ dataset: p.dataset, workspaceDir: p.workspaceDir, files: p.files ?? [] }, shape);
+    const decoded = await decodeTryFiles(
+      { dataset: p.dataset, workspaceDir: p.workspaceDir, files: p.files ?? [] },
+      shape,
+    );
     const ok = decoded.filter((d) => d.px);
     const images = new Uint8Array(ok.length * per);
     ok.forEach((d, k) => images.set(d.px as Uint8Array, k * per));
@@ -188,10 +233,19 @@ export async function inspectOp(p: InspectParams): Promise<unknown> {
     };
   }
   const pics = panelPictures(p, shape, m.config);
-  const base = { shape, source: pics.source, labels: pics.labels, labelNames: pics.labelNames, defective: pics.defective };
-  if (!file) return { ...base, calibration: null, note, scores: [], defective: [], labels: [], mapRange: [0, 1], items: [] };
+  const base = {
+    shape,
+    source: pics.source,
+    labels: pics.labels,
+    labelNames: pics.labelNames,
+    defective: pics.defective,
+  };
+  if (!file)
+    return { ...base, calibration: null, note, scores: [], defective: [], labels: [], mapRange: [0, 1], items: [] };
   const n = pics.images.length / per;
-  const scores = inspectImages(m, pics.images, file.settings, file.normStats, { keepMaps: false }).scores[file.settings.score];
+  const scores = inspectImages(m, pics.images, file.settings, file.normStats, { keepMaps: false }).scores[
+    file.settings.score
+  ];
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
   const worst = order.slice(0, Math.min(n, p.count ?? 24));
   const chosen = new Uint8Array(worst.length * per);
@@ -201,7 +255,13 @@ export async function inspectOp(p: InspectParams): Promise<unknown> {
   const { normStats: _n, ...rest } = file;
   return {
     ...base,
-    calibration: { settings: rest.settings, threshold: rest.threshold, goodValidation: rest.goodValidation, ...(rest.measured ? { measured: rest.measured } : {}), createdAt: rest.createdAt },
+    calibration: {
+      settings: rest.settings,
+      threshold: rest.threshold,
+      goodValidation: rest.goodValidation,
+      ...(rest.measured ? { measured: rest.measured } : {}),
+      createdAt: rest.createdAt,
+    },
     ...(note ? { note } : {}),
     scores: Array.from(scores),
     mapRange: range,
@@ -228,7 +288,8 @@ async function tryTiled(
   const { inspectTiled } = await import('../engine/inspect/tiles');
   const { decodeFullSize } = await import('../datasets/import');
   const [t, , c] = m.config.inputShape;
-  if (c !== 1 && c !== 3) throw new Error(`This model takes ${c}-channel pictures; full-size Try it works with grayscale or RGB models.`);
+  if (c !== 1 && c !== 3)
+    throw new Error(`This model takes ${c}-channel pictures; full-size Try it works with grayscale or RGB models.`);
   const thr = file.threshold.value;
   const range = mapRange(thr, new Float32Array(0), percentileOf);
   const results = [];

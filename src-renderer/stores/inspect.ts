@@ -19,7 +19,9 @@ export const useInspectStore = defineStore('inspect', () => {
   const threshold = ref<number>(0);
   const saved = computed(() => view.value?.calibration?.threshold.value);
   const moved = computed(() => saved.value !== undefined && threshold.value !== saved.value);
-  const counts = computed(() => (view.value ? thresholdCounts(view.value.scores, view.value.defective, threshold.value) : undefined));
+  const counts = computed(() =>
+    view.value ? thresholdCounts(view.value.scores, view.value.defective, threshold.value) : undefined,
+  );
 
   async function guarded(what: typeof busy.value, f: () => Promise<void>) {
     busy.value = what;
@@ -62,7 +64,8 @@ export const useInspectStore = defineStore('inspect', () => {
     if (!id || !v?.calibration) return;
     await guarded('saving', async () => {
       const t = await useApi().invoke('inspect:threshold', { runId: id, value: threshold.value });
-      if (runId.value === id && view.value?.calibration) view.value = { ...view.value, calibration: { ...view.value.calibration, threshold: t } };
+      if (runId.value === id && view.value?.calibration)
+        view.value = { ...view.value, calibration: { ...view.value.calibration, threshold: t } };
     });
   }
   /** New pictures: their maps and verdicts against the saved threshold (`tile`: at their own resolution, by overlapping tiles). */
@@ -71,7 +74,12 @@ export const useInspectStore = defineStore('inspect', () => {
     if (!id || !files.length) return;
     await guarded('trying', async () => {
       const small = files.slice(0, 32).filter((f) => f.size <= 8 * 2 ** 20);
-      const payload = await Promise.all(small.map(async (f) => ({ name: f.name.slice(0, 260) || 'image', data: toBase64(new Uint8Array(await f.arrayBuffer())) })));
+      const payload = await Promise.all(
+        small.map(async (f) => ({
+          name: f.name.slice(0, 260) || 'image',
+          data: toBase64(new Uint8Array(await f.arrayBuffer())),
+        })),
+      );
       if (!payload.length) throw new Error('Choose pictures of at most 8 MB each.');
       const r = await useApi().invoke('inspect:try', { runId: id, files: payload, tile });
       if (runId.value === id) tried.value = r;

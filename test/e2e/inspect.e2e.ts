@@ -29,8 +29,11 @@ const errors: string[] = [];
 
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(repoRoot, 'dist-main', 'cli.cjs'), ...args], { cwd: work, maxBuffer: 64 * 2 ** 20 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [path.join(repoRoot, 'dist-main', 'cli.cjs'), ...args],
+      { cwd: work, maxBuffer: 64 * 2 ** 20 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -44,14 +47,50 @@ const lastJson = (s: string) =>
   ) as Record<string, unknown>;
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(repoRoot, 'dist-main', 'cli.cjs'))) execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-main.mjs')], { cwd: repoRoot, stdio: 'ignore' });
+  if (!fs.existsSync(path.join(repoRoot, 'dist-main', 'cli.cjs')))
+    execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-main.mjs')], {
+      cwd: repoRoot,
+      stdio: 'ignore',
+    });
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-e2e-inspect-'));
   ws = path.join(work, 'ws');
-  await writeInspectionSet(path.join(work, 'fabric'), { texture: 'weave', size: 32, channels: 1, train: 40, testGood: 6, perDefect: 3, seed: 5 });
-  const imp = await cli('import', path.join(work, 'fabric'), '--workspace', ws, '--name', 'Fabric', '--size', '32', '--json');
+  await writeInspectionSet(path.join(work, 'fabric'), {
+    texture: 'weave',
+    size: 32,
+    channels: 1,
+    train: 40,
+    testGood: 6,
+    perDefect: 3,
+    seed: 5,
+  });
+  const imp = await cli(
+    'import',
+    path.join(work, 'fabric'),
+    '--workspace',
+    ws,
+    '--name',
+    'Fabric',
+    '--size',
+    '32',
+    '--json',
+  );
   expect(imp.code, imp.stderr).toBe(0);
-  fs.writeFileSync(path.join(work, 'short.json'), JSON.stringify({ epochs: 3, earlyStoppingPatience: 0, latentDim: 32, seed: 3, validationSplit: 0.2 }));
-  const tr = await cli('train', '--workspace', ws, '--dataset', (lastJson(imp.stdout) as { dataset: string }).dataset, '--preset', 'inspection', '--config', path.join(work, 'short.json'), '--json');
+  fs.writeFileSync(
+    path.join(work, 'short.json'),
+    JSON.stringify({ epochs: 3, earlyStoppingPatience: 0, latentDim: 32, seed: 3, validationSplit: 0.2 }),
+  );
+  const tr = await cli(
+    'train',
+    '--workspace',
+    ws,
+    '--dataset',
+    (lastJson(imp.stdout) as { dataset: string }).dataset,
+    '--preset',
+    'inspection',
+    '--config',
+    path.join(work, 'short.json'),
+    '--json',
+  );
   expect(tr.code, tr.stderr).toBe(0);
   runId = (lastJson(tr.stdout) as { runId: string }).runId;
   serve = await startServe(['--workspace', ws]);
@@ -77,7 +116,9 @@ describe('the Inspect panel', () => {
     await panel.getByTestId('inspect-histogram').waitFor({ timeout: 120_000 });
     // the 6 good and 9 defective test pictures, worst first, each with its map; defective ones with their mask outline
     expect(await panel.getByTestId('inspect-item').count()).toBe(15);
-    expect(await panel.getByTestId('inspect-settings').textContent()).toMatch(/15 pictures of the test set 'Fabric \(test\)'.*1 − SSIM map.*F1-adaptive/s);
+    expect(await panel.getByTestId('inspect-settings').textContent()).toMatch(
+      /15 pictures of the test set 'Fabric \(test\)'.*1 − SSIM map.*F1-adaptive/s,
+    );
     const scores = await panel.getByTestId('inspect-item').locator('figcaption').allTextContents();
     const values = scores.map((t) => Number(/(-?[\d.]+)/.exec(t)![1]));
     expect([...values].sort((a, b) => b - a)).toEqual(values);
@@ -103,11 +144,15 @@ describe('the Inspect panel', () => {
     expect(await panel.locator('figure.flagged[data-testid="inspect-item"]').count()).toBe(Math.min(15, flaggedMid));
 
     // saving writes it with the run: method manual, the measured threshold kept
-    const before = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'model', 'inspection.json'), 'utf8')) as { threshold: { value: number; method: string } };
+    const before = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'model', 'inspection.json'), 'utf8')) as {
+      threshold: { value: number; method: string };
+    };
     expect(before.threshold.method).toBe('f1');
     await panel.getByTestId('inspect-save-threshold').click();
     await panel.getByTestId('inspect-saved').waitFor();
-    const after = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'model', 'inspection.json'), 'utf8')) as { threshold: { value: number; method: string; measured: { value: number } } };
+    const after = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'model', 'inspection.json'), 'utf8')) as {
+      threshold: { value: number; method: string; measured: { value: number } };
+    };
     expect(after.threshold.method).toBe('manual');
     expect(after.threshold.value).toBeCloseTo(Number(await slider.inputValue()), 9);
     expect(after.threshold.measured.value).toBe(before.threshold.value);
@@ -121,12 +166,17 @@ describe('the Inspect panel', () => {
     // … and a picture three times the model's size, at its own resolution (overlapping tiles, stitched map)
     const big = path.join(work, 'big.png');
     const rand = mulberry32(9);
-    await sharp(Buffer.from(Uint8Array.from(texture('weave', 96, 1, rand), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255))), { raw: { width: 96, height: 96, channels: 1 } })
+    await sharp(
+      Buffer.from(Uint8Array.from(texture('weave', 96, 1, rand), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255))),
+      { raw: { width: 96, height: 96, channels: 1 } },
+    )
       .png()
       .toFile(big);
     await panel.getByTestId('inspect-try-tile').check();
     await panel.getByTestId('inspect-try-pick').setInputFiles(big);
-    await expect.poll(() => panel.getByTestId('inspect-try-results').textContent(), { timeout: 60_000 }).toMatch(/big\.png · full size/);
+    await expect
+      .poll(() => panel.getByTestId('inspect-try-results').textContent(), { timeout: 60_000 })
+      .toMatch(/big\.png · full size/);
     expect(await panel.getByTestId('inspect-try-result').locator('canvas').getAttribute('width')).toBe('96');
 
     await page.setViewportSize({ width: 1280, height: 1900 }); // the whole panel above the status bar

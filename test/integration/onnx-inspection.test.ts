@@ -43,7 +43,10 @@ const pictures = (n: number, seed: number) => {
 
 describe('ONNX export of an inspector', () => {
   it('computes anomaly_map and score in the graph as the studio does, with the threshold in its metadata', () => {
-    const checked = validateConfig({ kind: 'conv', inputShape: [S, S, 3], latentDim: 16, hidden: [8, 16], epochs: 1, batchSize: 8 }, { count: 100, shape: [S, S, 3] });
+    const checked = validateConfig(
+      { kind: 'conv', inputShape: [S, S, 3], latentDim: 16, hidden: [8, 16], epochs: 1, batchSize: 8 },
+      { count: 100, shape: [S, S, 3] },
+    );
     if (!checked.ok) throw new Error(JSON.stringify(checked.errors));
     const model = new TrainedModel(buildAutoencoder(checked.config), checked.config, { mean: [], std: [] } as never);
     return (async () => {
@@ -53,12 +56,19 @@ describe('ONNX export of an inspector', () => {
         const x = Float32Array.from(probe, (v) => v / 255);
         writeNpy(path.join(work, 'x.npy'), x, [6, S, S, 3]);
         const cases = [
-          { name: 'ssim-topk', settings: { map: 'ssim', smoothSigma: 2, topkPercent: 2, score: 'topk' }, normalise: true },
+          {
+            name: 'ssim-topk',
+            settings: { map: 'ssim', smoothSigma: 2, topkPercent: 2, score: 'topk' },
+            normalise: true,
+          },
           { name: 'l2-max', settings: { map: 'l2', smoothSigma: 0, topkPercent: 1, score: 'max' }, normalise: false },
           { name: 'l2-mean', settings: { map: 'l2', smoothSigma: 1, topkPercent: 1, score: 'mean' }, normalise: true },
         ] as const;
         const jobs: Array<{ model: string; input: string; prefix: string }> = [];
-        const want = new Map<string, { maps: Float32Array; scores: Float64Array; threshold: number; settings: object }>();
+        const want = new Map<
+          string,
+          { maps: Float32Array; scores: Float64Array; threshold: number; settings: object }
+        >();
         for (const c of cases) {
           const norm = c.normalise ? fitNormStats(model, good, c.settings) : undefined;
           const res = inspectImages(model, probe, c.settings, norm);
@@ -79,10 +89,22 @@ describe('ONNX export of an inspector', () => {
           const out = path.join(work, `${c.name}.onnx`);
           expect((await exportModel(model, { format: 'onnx', part: 'full', out })).inspector).toBe(true);
           jobs.push({ model: out, input: path.join(work, 'x.npy'), prefix: path.join(work, c.name) });
-          want.set(path.join(work, c.name), { maps: res.maps, scores: res.scores[c.settings.score], threshold, settings: c.settings });
+          want.set(path.join(work, c.name), {
+            maps: res.maps,
+            scores: res.scores[c.settings.score],
+            threshold,
+            settings: c.settings,
+          });
         }
-        expect((await exportModel(model, { format: 'onnx', part: 'encoder', out: path.join(work, 'encoder.onnx') })).inspector).toBeUndefined();
-        jobs.push({ model: path.join(work, 'encoder.onnx'), input: path.join(work, 'x.npy'), prefix: path.join(work, 'encoder') });
+        expect(
+          (await exportModel(model, { format: 'onnx', part: 'encoder', out: path.join(work, 'encoder.onnx') }))
+            .inspector,
+        ).toBeUndefined();
+        jobs.push({
+          model: path.join(work, 'encoder.onnx'),
+          input: path.join(work, 'x.npy'),
+          prefix: path.join(work, 'encoder'),
+        });
         fs.writeFileSync(path.join(work, 'jobs.json'), JSON.stringify(jobs));
         const stdout = runPython(env, path.join(here, 'py', 'run_inspection_onnx.py'), [path.join(work, 'jobs.json')]);
         const report = JSON.parse(
@@ -115,7 +137,8 @@ describe('ONNX export of an inspector', () => {
           expect(score.shape).toEqual([6]);
           // to 1e-3 of the scores' scale (a normalised score near 0 has no meaningful relative error)
           const scoreScale = Math.max(1e-6, ...Array.from(w.scores, Math.abs));
-          for (let i = 0; i < 6; i++) expect(Math.abs(score.data[i] - w.scores[i]) / scoreScale, `${prefix}: score ${i}`).toBeLessThan(1e-3);
+          for (let i = 0; i < 6; i++)
+            expect(Math.abs(score.data[i] - w.scores[i]) / scoreScale, `${prefix}: score ${i}`).toBeLessThan(1e-3);
           // the verdicts agree: score ≥ threshold = defective
           for (let i = 0; i < 6; i++) expect(score.data[i] >= w.threshold).toBe(w.scores[i] >= w.threshold);
         }
@@ -123,11 +146,21 @@ describe('ONNX export of an inspector', () => {
         expect(report.models[path.join(work, 'encoder')].meta).toEqual({});
 
         // the Export view's snippet for it runs as written and prints a verdict against the threshold in the file
-        const snippet = exportSnippet({ format: 'onnx', part: 'full', fileName: path.join(work, 'ssim-topk.onnx'), inputShape: [S, S, 3], latentDim: 16, vae: false, inspector: true });
+        const snippet = exportSnippet({
+          format: 'onnx',
+          part: 'full',
+          fileName: path.join(work, 'ssim-topk.onnx'),
+          inputShape: [S, S, 3],
+          latentDim: 16,
+          vae: false,
+          inspector: true,
+        });
         fs.writeFileSync(path.join(work, 'snippet.py'), snippet.code);
         const printed = runPython(env, path.join(work, 'snippet.py'), []).trim();
         const thr = want.get(path.join(work, 'ssim-topk'))!.threshold;
-        expect(printed).toMatch(new RegExp(`^(defective|good) score -?[\\d.]+ threshold ${thr.toFixed(4).replace('.', '\\.')}$`));
+        expect(printed).toMatch(
+          new RegExp(`^(defective|good) score -?[\\d.]+ threshold ${thr.toFixed(4).replace('.', '\\.')}$`),
+        );
       } finally {
         model.dispose();
       }

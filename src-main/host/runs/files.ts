@@ -94,7 +94,9 @@ export class RunFiles {
   /** The latest batch another process wrote for the run, or undefined. */
   readProgress(runId: string): RunBatch | undefined {
     try {
-      const p = RunEventPayload.shape.event.safeParse(JSON.parse(fs.readFileSync(path.join(this.dir(runId), PROGRESS_FILE), 'utf8')));
+      const p = RunEventPayload.shape.event.safeParse(
+        JSON.parse(fs.readFileSync(path.join(this.dir(runId), PROGRESS_FILE), 'utf8')),
+      );
       return p.success && p.data.type === 'batch' ? p.data : undefined;
     } catch {
       return undefined;

@@ -14,7 +14,11 @@ export interface ThresholdCounts {
   defects: number;
 }
 
-export function thresholdCounts(scores: readonly number[], defective: readonly boolean[], threshold: number): ThresholdCounts {
+export function thresholdCounts(
+  scores: readonly number[],
+  defective: readonly boolean[],
+  threshold: number,
+): ThresholdCounts {
   let flagged = 0;
   let tp = 0;
   let defects = 0;
@@ -46,7 +50,12 @@ export interface Histogram {
 }
 
 /** `bins` equal bins from the lowest to the highest of `scores` and `extra` (the threshold stays in view). */
-export function histogram(scores: readonly number[], defective: readonly boolean[], bins: number, extra: readonly number[] = []): Histogram {
+export function histogram(
+  scores: readonly number[],
+  defective: readonly boolean[],
+  bins: number,
+  extra: readonly number[] = [],
+): Histogram {
   const all = [...scores, ...extra].filter(Number.isFinite);
   let lo = all.length ? Math.min(...all) : 0;
   let hi = all.length ? Math.max(...all) : 1;
@@ -73,7 +82,11 @@ export function heatColour(v: number): [number, number, number] {
   const i = Math.min(stops.length - 2, Math.floor(x));
   const f = x - i;
   const [a, b] = [stops[i], stops[i + 1]];
-  return [Math.round(a[0] + (b[0] - a[0]) * f), Math.round(a[1] + (b[1] - a[1]) * f), Math.round(a[2] + (b[2] - a[2]) * f)];
+  return [
+    Math.round(a[0] + (b[0] - a[0]) * f),
+    Math.round(a[1] + (b[1] - a[1]) * f),
+    Math.round(a[2] + (b[2] - a[2]) * f),
+  ];
 }
 
 /** The pixels of a mask (H·W, non-zero = defect) on its border: in the mask, with a 4-neighbour outside it or at the picture's edge. */
@@ -82,7 +95,15 @@ export function maskOutline(mask: Uint8Array, h: number, w: number): Uint8Array 
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
       if (!mask[y * w + x]) continue;
-      const edge = x === 0 || y === 0 || x === w - 1 || y === h - 1 || !mask[y * w + x - 1] || !mask[y * w + x + 1] || !mask[(y - 1) * w + x] || !mask[(y + 1) * w + x];
+      const edge =
+        x === 0 ||
+        y === 0 ||
+        x === w - 1 ||
+        y === h - 1 ||
+        !mask[y * w + x - 1] ||
+        !mask[y * w + x + 1] ||
+        !mask[(y - 1) * w + x] ||
+        !mask[(y + 1) * w + x];
       if (edge) out[y * w + x] = 1;
     }
   return out;

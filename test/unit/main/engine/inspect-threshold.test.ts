@@ -5,7 +5,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { modelFingerprint, saveInspection, setThreshold, type InspectionFile } from '../../../../src-main/engine/inspect/calibration';
+import {
+  modelFingerprint,
+  saveInspection,
+  setThreshold,
+  type InspectionFile,
+} from '../../../../src-main/engine/inspect/calibration';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -37,7 +42,11 @@ describe('setThreshold', () => {
   it('saves a manual threshold and keeps the measured one through later moves', () => {
     const d = modelDir();
     saveInspection(d, file(d, 'run-a'));
-    expect(setThreshold(d, 'run-a', 1.25)).toEqual({ value: 1.25, method: 'manual', measured: { value: 0.8, method: 'f1' } });
+    expect(setThreshold(d, 'run-a', 1.25)).toEqual({
+      value: 1.25,
+      method: 'manual',
+      measured: { value: 0.8, method: 'f1' },
+    });
     setThreshold(d, 'run-a', 2);
     const f = read(d);
     expect(f.threshold).toEqual({ value: 2, method: 'manual', measured: { value: 0.8, method: 'f1' } });

@@ -21,7 +21,10 @@ beforeAll(async () => {
       storedRun(ws, noModel, 'stopped');
       storedRun(ws, damagedModel, 'completed', { epochsDone: 1 });
       fs.mkdirSync(path.join(ws, 'runs', damagedModel, 'model', 'encoder'), { recursive: true });
-      fs.writeFileSync(path.join(ws, 'runs', damagedModel, 'model', 'encoder', 'model.json'), '{"modelTopology": trunc');
+      fs.writeFileSync(
+        path.join(ws, 'runs', damagedModel, 'model', 'encoder', 'model.json'),
+        '{"modelTopology": trunc',
+      );
       fs.mkdirSync(path.join(ws, 'exports', 'exp-damaged'), { recursive: true });
       fs.writeFileSync(path.join(ws, 'exports', 'exp-damaged', 'export.json'), '{');
     },
@@ -52,7 +55,14 @@ describe('exports', () => {
 
   it('writes the model, its codes and a Gallery view, each complete and listed newest first', async () => {
     const model = await t.ok('export:model', { runId, format: 'tfjs', part: 'full' });
-    expect(model).toMatchObject({ runId, kind: 'model', format: 'tfjs', part: 'full', fileName: `${runId}-autoencoder-tfjs`, download: `/exports/${model.exportId}` });
+    expect(model).toMatchObject({
+      runId,
+      kind: 'model',
+      format: 'tfjs',
+      part: 'full',
+      fileName: `${runId}-autoencoder-tfjs`,
+      download: `/exports/${model.exportId}`,
+    });
     const dir = path.join(t.ws, 'exports', model.exportId);
     expect(model.files).toContain(path.join(model.fileName, 'model.json'));
     for (const f of model.files) expect(fs.existsSync(path.join(dir, f)), f).toBe(true);
@@ -82,10 +92,16 @@ describe('exports', () => {
   });
 
   it('imports a TensorFlow.js export back as a run the Gallery shows; a folder without model.json is refused and writes nothing', async () => {
-    expect(await t.refused('models:import', {})).toEqual({ code: 'invalid_payload', message: 'Give the folder of a TensorFlow.js export (the one holding model.json).' });
+    expect(await t.refused('models:import', {})).toEqual({
+      code: 'invalid_payload',
+      message: 'Give the folder of a TensorFlow.js export (the one holding model.json).',
+    });
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-not-an-export-'));
     const runsBefore = fs.readdirSync(path.join(t.ws, 'runs')).sort();
-    expect(await t.refused('models:import', { path: empty })).toEqual({ code: 'invalid_payload', message: `${empty} has no model.json: choose the folder of a TensorFlow.js export.` });
+    expect(await t.refused('models:import', { path: empty })).toEqual({
+      code: 'invalid_payload',
+      message: `${empty} has no model.json: choose the folder of a TensorFlow.js export.`,
+    });
     expect(fs.readdirSync(path.join(t.ws, 'runs')).sort()).toEqual(runsBefore);
     fs.rmSync(empty, { recursive: true });
 
@@ -93,7 +109,11 @@ describe('exports', () => {
     const r = await t.ok('models:import', { path: path.join(t.ws, 'exports', rec.exportId, rec.fileName) });
     expect(r).toMatchObject({ cancelled: false, runId: expect.stringMatching(/^imported-/) });
     const imported = (await t.ok('runs:list', {})).find((x) => x.runId === r.runId);
-    expect(imported).toMatchObject({ status: 'stopped', hasModel: true, dataset: { id: expect.stringMatching(/^corners-/) } });
+    expect(imported).toMatchObject({
+      status: 'stopped',
+      hasModel: true,
+      dataset: { id: expect.stringMatching(/^corners-/) },
+    });
     expect((await t.ok('gallery:samples', { runId: r.runId!, count: 2 })).images).toHaveLength(2);
   });
 
@@ -108,7 +128,10 @@ describe('exports', () => {
     const target = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-save-as-'));
     const dest = path.join(target, 'chosen-name');
     let offered = '';
-    const desktop = hostInTemp({ ws: t.ws, dialogs: { pickDirectory: async () => undefined, pickSavePath: async (name) => ((offered = name), dest) } });
+    const desktop = hostInTemp({
+      ws: t.ws,
+      dialogs: { pickDirectory: async () => undefined, pickSavePath: async (name) => ((offered = name), dest) },
+    });
     try {
       expect(await desktop.ok('export:saveAs', { exportId: rec.exportId })).toEqual({ savedTo: dest });
       expect(offered).toBe(rec.fileName);

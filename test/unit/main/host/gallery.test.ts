@@ -20,10 +20,16 @@ const pixels = (img: string) => Buffer.from(img, 'base64').length;
 
 describe('the Gallery', () => {
   it('refuses an unknown run and a run without a model in plain words', async () => {
-    expect(await t.refused('gallery:triplets', { runId: 'run-20990101-000000-ffff' })).toEqual({ code: 'not_found', message: "There is no run 'run-20990101-000000-ffff' in this workspace." });
-    expect(await t.refused('gallery:try', { runId: 'run-20261201-000000-0000', files: [{ name: 'a.png', data: 'eA==' }] })).toEqual({
+    expect(await t.refused('gallery:triplets', { runId: 'run-20990101-000000-ffff' })).toEqual({
+      code: 'not_found',
+      message: "There is no run 'run-20990101-000000-ffff' in this workspace.",
+    });
+    expect(
+      await t.refused('gallery:try', { runId: 'run-20261201-000000-0000', files: [{ name: 'a.png', data: 'eA==' }] }),
+    ).toEqual({
       code: 'conflict',
-      message: "Run 'run-20261201-000000-0000' has no trained model yet (it is stopped); the Gallery shows finished runs.",
+      message:
+        "Run 'run-20261201-000000-0000' has no trained model yet (it is stopped); the Gallery shows finished runs.",
     });
   });
 

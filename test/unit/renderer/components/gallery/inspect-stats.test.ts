@@ -2,13 +2,24 @@
 // threshold = flagged, as calibration's F1-max), the histogram's bins, the heat colours and the
 // mask outline.
 import { describe, expect, it } from 'vitest';
-import { heatColour, histogram, maskOutline, thresholdCounts } from '../../../../../src-renderer/components/gallery/inspect-stats';
+import {
+  heatColour,
+  histogram,
+  maskOutline,
+  thresholdCounts,
+} from '../../../../../src-renderer/components/gallery/inspect-stats';
 
 describe('thresholdCounts', () => {
   const scores = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
   const defective = [false, false, true, false, true, true];
   it('counts flagged and passed pictures, precision and recall', () => {
-    expect(thresholdCounts(scores, defective, 0.35)).toMatchObject({ flagged: 3, passed: 3, truePositives: 2, falsePositives: 1, defects: 3 });
+    expect(thresholdCounts(scores, defective, 0.35)).toMatchObject({
+      flagged: 3,
+      passed: 3,
+      truePositives: 2,
+      falsePositives: 1,
+      defects: 3,
+    });
     expect(thresholdCounts(scores, defective, 0.35).precision).toBeCloseTo(2 / 3, 12);
     expect(thresholdCounts(scores, defective, 0.35).recall).toBeCloseTo(2 / 3, 12);
     // a score equal to the threshold is flagged
@@ -17,7 +28,12 @@ describe('thresholdCounts', () => {
     expect(thresholdCounts(scores, defective, 1)).toMatchObject({ flagged: 0, passed: 6, recall: 0, precision: null });
   });
   it('has no precision or recall without labelled defects', () => {
-    expect(thresholdCounts([1, 2], [false, false], 1.5)).toMatchObject({ flagged: 1, passed: 1, recall: null, precision: null });
+    expect(thresholdCounts([1, 2], [false, false], 1.5)).toMatchObject({
+      flagged: 1,
+      passed: 1,
+      recall: null,
+      precision: null,
+    });
   });
 });
 
