@@ -43,7 +43,13 @@ export function describeInspection(f: InspectionFile): string[] {
   const s = f.settings;
   const lines = [
     `Inspection: ${s.map === 'ssim' ? '1 − SSIM' : 'squared error'} maps, smoothed σ = ${s.smoothSigma} px, normalised on ${f.goodValidation} good validation pictures; score = ${s.score === 'topk' ? `mean of the top ${s.topkPercent} %` : s.score}`,
-    `Threshold ${fix(f.threshold.value, 4)} (${f.threshold.method === 'f1' ? `F1-adaptive on '${f.measured?.dataset}', F1 ${fix(f.threshold.f1)}` : `${f.threshold.percentile}th percentile of the good validation scores`})`,
+    `Threshold ${fix(f.threshold.value, 4)} (${
+      f.threshold.method === 'manual'
+        ? `chosen in the Inspect panel${f.threshold.measured ? `; calibration measured ${fix(f.threshold.measured.value, 4)}` : ''}`
+        : f.threshold.method === 'f1'
+          ? `F1-adaptive on '${f.measured?.dataset}', F1 ${fix(f.threshold.f1)}`
+          : `${f.threshold.percentile}th percentile of the good validation scores`
+    })`,
   ];
   const m = f.measured;
   if (m) {

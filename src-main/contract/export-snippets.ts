@@ -12,6 +12,8 @@ export interface SnippetInput {
   latentDim: number;
   /** A VAE's encoder has two outputs: the code's mean and log-variance. */
   vae: boolean;
+  /** An ONNX export of an inspection run: it also outputs the anomaly map and score, and the snippet prints each picture's verdict. */
+  inspector?: boolean;
 }
 
 export interface Snippet {
@@ -74,6 +76,22 @@ export function exportSnippet(s: SnippetInput): Snippet {
           `y = session.run(None, {session.get_inputs()[0].name: x})  # ${output}`,
           `print(" ".join(str(list(t.shape)).replace(" ", "") for t in y))`,
         ];
+  if (s.format === 'onnx' && s.inspector && s.part === 'full') {
+    return {
+      language: 'python',
+      install: 'pip install onnxruntime numpy',
+      code: [
+        'import numpy as np',
+        ...load,
+        'threshold = float(session.get_modelmeta().custom_metadata_map["autoencoder_studio_threshold"])',
+        '',
+        `x = np.zeros((${dims}), dtype="float32")  # ${input.what}`,
+        `reconstruction, anomaly_map, score = session.run(None, {session.get_inputs()[0].name: x})  # ${output}, [1, ${s.inputShape[0]}, ${s.inputShape[1]}], [1]`,
+        'for s in score:',
+        '    print("defective" if s >= threshold else "good", f"score {s:.4f}", f"threshold {threshold:.4f}")',
+      ].join('\n'),
+    };
+  }
   return {
     language: 'python',
     install: s.format === 'keras' ? 'pip install keras tensorflow numpy' : 'pip install onnxruntime numpy',

@@ -26,6 +26,8 @@ export const ExportRecord = z.object({
   createdAt: z.number(),
   /** Serve mode: URL path that downloads it (a folder comes as a .zip). */
   download: z.string(),
+  /** An ONNX export of an inspection run: outputs `anomaly_map` and `score`, the threshold in its metadata (docs/inspection.md). */
+  inspector: z.boolean().optional(),
 });
 export type ExportRecord = z.infer<typeof ExportRecord>;
 

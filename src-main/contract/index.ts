@@ -14,6 +14,7 @@ import { speedCalls } from './speed';
 import { workspaceCalls, workspaceEvents } from './workspace';
 import { exportCalls } from './export';
 import { jobCalls } from './jobs';
+import { inspectCalls } from './inspection';
 
 export { CALL_NAMES, EVENT_NAMES, eventChannel, type CallName, type EventName } from './names';
 export * from './runs';
@@ -94,6 +95,7 @@ export const calls = {
   ...workspaceCalls,
   ...exportCalls,
   ...jobCalls,
+  ...inspectCalls,
 } satisfies Record<CallName, { req: z.ZodType; res: z.ZodType }>;
 
 /** A short message for the user (info / warning / error), shown in place by the renderer. */

@@ -50,6 +50,10 @@ export const CALL_NAMES = [
   'gallery:try',
   'datasets:page',
   'datasets:removeImages',
+  'inspect:images',
+  'inspect:calibrate',
+  'inspect:threshold',
+  'inspect:try',
 ] as const;
 
 /** Host -> renderer events, `domain:noun`. */

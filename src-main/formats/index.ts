@@ -108,9 +108,11 @@ export async function exportModel(model: TrainedModel | string, opts: ExportOpti
       );
     // Described (and checked: an ExportError names a layer the format cannot hold) before anything is written.
     const graph = partGraph(trained.ae, opts.part, opts.format);
-    return opts.format === 'keras'
-      ? await exportKeras(graph, opts.out, exportedInspection(trained))
-      : await exportOnnx(graph, opts.out);
+    if (opts.format === 'keras') return await exportKeras(graph, opts.out, exportedInspection(trained));
+    // the whole autoencoder of an inspection run computes its anomaly map and score in the graph
+    const inspection = opts.part === 'full' && !trained.vae ? exportedInspection(trained) : undefined;
+    const written = await exportOnnx(graph, opts.out, inspection);
+    return inspection ? { ...written, inspector: true } : written;
   } catch (err) {
     if (err instanceof ExportError && !err.details.part) {
       throw new ExportError(

@@ -27,7 +27,7 @@ function ModelProto(): protobuf.Type {
 
 const FLOAT = 1;
 const INT64 = 7;
-const ATTR = { FLOAT: 1, INT: 2, INTS: 7 } as const;
+const ATTR = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
 
 type Layout = 'nhwc' | 'nchw' | 'flat';
 interface Value {
@@ -88,23 +88,164 @@ class Builder {
   node(
     op: string,
     inputs: string[],
-    output: string,
-    attrs: Record<string, number | number[]> = {},
+    output: string | string[],
+    attrs: Record<string, number | number[] | string> = {},
     floats: string[] = [],
   ): string {
     const attribute = Object.entries(attrs).map(([name, v]) =>
-      Array.isArray(v)
-        ? { name, type: ATTR.INTS, ints: v }
-        : floats.includes(name)
-          ? { name, type: ATTR.FLOAT, f: v }
-          : { name, type: ATTR.INT, i: v },
+      typeof v === 'string'
+        ? { name, type: ATTR.STRING, s: new TextEncoder().encode(v) }
+        : Array.isArray(v)
+          ? { name, type: ATTR.INTS, ints: v }
+          : floats.includes(name)
+            ? { name, type: ATTR.FLOAT, f: v }
+            : { name, type: ATTR.INT, i: v },
     );
-    this.nodes.push({ op_type: op, input: inputs, output: [output], name: this.unique(op), attribute });
-    return output;
+    const outs = Array.isArray(output) ? output : [output];
+    this.nodes.push({ op_type: op, input: inputs, output: outs, name: this.unique(op), attribute });
+    return outs[0];
+  }
+
+  /** A float constant of any shape (row-major values). */
+  constant(base: string, data: ArrayLike<number>, shape: number[]): string {
+    return this.floatInit(this.unique(base), { data: Float32Array.from(data), shape });
   }
 }
 
-export function buildOnnxModel(g: Graph, producerVersion = '0'): Uint8Array {
+/**
+ * An inspection run's settings as an ONNX export of the whole autoencoder carries them
+ * (engine/inspect/calibration.ts): the graph gains `anomaly_map` [N,H,W] and `score` [N] outputs,
+ * and the model's metadata_props the threshold and the settings.
+ */
+export interface OnnxInspection {
+  run: string;
+  settings: { map: 'l2' | 'ssim'; smoothSigma: number; topkPercent: number; score: 'mean' | 'max' | 'topk' };
+  threshold: { value: number; method: string };
+  norm: { h: number; w: number; mean: number[]; std: number[] } | null;
+}
+
+/** A normalised Gaussian window, size × size, row-major (engine/metrics.ts gaussianWindow's values). */
+function gaussian2d(size: number, sigma: number): number[] {
+  const half = (size - 1) / 2;
+  const g = Array.from({ length: size }, (_, i) => Math.exp(-((i - half) ** 2) / (2 * sigma * sigma)));
+  const s = g.reduce((a, b) => a + b, 0);
+  const k = g.map((v) => v / s);
+  const w: number[] = [];
+  for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) w.push(k[i] * k[j]);
+  return w;
+}
+
+/**
+ * The studio's anomaly map and image score (engine/inspect/maps.ts) as ONNX nodes, from the input
+ * `x` and the reconstruction `rec` (both NCHW [N,C,H,W]): the squared error or 1 − SSIM (11×11
+ * Gaussian window, σ 1.5, reflected borders, per channel then averaged), Gaussian smoothing,
+ * the per-pixel normalisation, then the mean / max / top-k % mean. Returns the map [N,H,W] and the
+ * score [N] value names.
+ */
+function inspectionNodes(
+  b: Builder,
+  x: string,
+  rec: string,
+  shape: [number, number, number],
+  ins: OnnxInspection,
+): { map: string; score: string } {
+  const [h, w, c] = shape;
+  const s = ins.settings;
+  const scalar = (v: number) => b.constant('const', [v], []);
+  const reflectPad = (t: string, p: number) =>
+    p > 0
+      ? b.node('Pad', [t, b.int64Init(b.unique('pads'), [0, 0, p, p, 0, 0, p, p])], b.unique('pad'), {
+          mode: 'reflect',
+        })
+      : t;
+  const filter = (t: string, size: number, sigma: number, channels: number) =>
+    b.node(
+      'Conv',
+      [
+        reflectPad(t, (size - 1) / 2),
+        b.constant('gauss', Array.from({ length: channels }, () => gaussian2d(size, sigma)).flat(), [
+          channels,
+          1,
+          size,
+          size,
+        ]),
+      ],
+      b.unique('filt'),
+      {
+        kernel_shape: [size, size],
+        group: channels,
+      },
+    );
+  let raw: string;
+  if (s.map === 'l2') {
+    const d = b.node('Sub', [rec, x], b.unique('diff'));
+    raw = b.node('ReduceMean', [b.node('Mul', [d, d], b.unique('sq'))], b.unique('l2'), { axes: [1], keepdims: 1 });
+  } else {
+    const m = Math.min(11, h, w);
+    const size = m % 2 === 1 ? m : m - 1;
+    const f = (t: string) => filter(t, size, 1.5, c);
+    const mul = (a: string, bb: string) => b.node('Mul', [a, bb], b.unique('mul'));
+    const add = (a: string, bb: string) => b.node('Add', [a, bb], b.unique('add'));
+    const sub = (a: string, bb: string) => b.node('Sub', [a, bb], b.unique('sub'));
+    const muA = f(x);
+    const muB = f(rec);
+    const muA2 = mul(muA, muA);
+    const muB2 = mul(muB, muB);
+    const muAB = mul(muA, muB);
+    const sA = sub(f(mul(x, x)), muA2);
+    const sB = sub(f(mul(rec, rec)), muB2);
+    const sAB = sub(f(mul(x, rec)), muAB);
+    const [two, c1, c2] = [scalar(2), scalar(0.01 ** 2), scalar(0.03 ** 2)];
+    const num = mul(add(mul(two, muAB), c1), add(mul(two, sAB), c2));
+    const den = mul(add(add(muA2, muB2), c1), add(add(sA, sB), c2));
+    const ssim = b.node('Div', [num, den], b.unique('ssim'));
+    raw = sub(scalar(1), b.node('ReduceMean', [ssim], b.unique('ssim_mean'), { axes: [1], keepdims: 1 }));
+  }
+  let m = raw;
+  if (s.smoothSigma > 0) {
+    const half = Math.max(1, Math.min(Math.ceil(3 * s.smoothSigma), h - 1, w - 1));
+    m = filter(m, 2 * half + 1, s.smoothSigma, 1);
+  }
+  if (ins.norm) {
+    if (ins.norm.h !== h || ins.norm.w !== w)
+      throw new ExportError(
+        `The inspection normalisation was measured on ${ins.norm.h}×${ins.norm.w} maps; this model's are ${h}×${w}.`,
+        { format: 'onnx' },
+      );
+    const eps = Math.max(1e-6, (0.1 * ins.norm.std.reduce((a, v) => a + v, 0)) / Math.max(1, ins.norm.std.length));
+    m = b.node('Sub', [m, b.constant('norm_mean', ins.norm.mean, [1, 1, h, w])], b.unique('centred'));
+    m = b.node(
+      'Div',
+      [
+        m,
+        b.constant(
+          'norm_std',
+          ins.norm.std.map((v) => v + eps),
+          [1, 1, h, w],
+        ),
+      ],
+      b.unique('normalised'),
+    );
+  }
+  const map = b.node('Reshape', [m, b.int64Init(b.unique('map_shape'), [0, h, w])], 'anomaly_map');
+  const flat = b.node('Reshape', [m, b.int64Init(b.unique('flat_shape'), [0, h * w])], b.unique('flat'));
+  let score: string;
+  if (s.score === 'mean') score = b.node('ReduceMean', [flat], 'score', { axes: [1], keepdims: 0 });
+  else if (s.score === 'max') score = b.node('ReduceMax', [flat], 'score', { axes: [1], keepdims: 0 });
+  else {
+    const k = Math.max(1, Math.min(h * w, Math.round((h * w * s.topkPercent) / 100)));
+    const top = b.node(
+      'TopK',
+      [flat, b.int64Init(b.unique('k'), [k])],
+      [b.unique('top_values'), b.unique('top_indices')],
+      { axis: 1 },
+    );
+    score = b.node('ReduceMean', [top], 'score', { axes: [1], keepdims: 0 });
+  }
+  return { map, score };
+}
+
+export function buildOnnxModel(g: Graph, producerVersion = '0', inspection?: OnnxInspection): Uint8Array {
   const b = new Builder();
   const byName = new Map(g.nodes.map((n) => [n.name, n]));
   const values = new Map<string, Value>();
@@ -246,12 +387,34 @@ export function buildOnnxModel(g: Graph, producerVersion = '0'): Uint8Array {
     return valueInfo(name, byName.get(name)!.shape);
   });
   const inputs = g.inputs.map((name) => valueInfo(name, byName.get(name)!.shape));
+  const metadata: Array<{ key: string; value: string }> = [];
+  if (inspection) {
+    const inShape = byName.get(g.inputs[0])!.shape;
+    const outShape = byName.get(g.outputs[0])!.shape;
+    if (g.inputs.length !== 1 || g.outputs.length !== 1 || inShape.length !== 4 || inShape.join() !== outShape.join())
+      throw new ExportError(
+        'Only an export of the whole autoencoder (pictures in, pictures out) can compute the anomaly map and score.',
+        { format: 'onnx' },
+      );
+    const shape = inShape.slice(1) as [number, number, number];
+    inspectionNodes(b, as(values.get(g.inputs[0])!, 'nchw'), as(values.get(g.outputs[0])!, 'nchw'), shape, inspection);
+    outputs.push(valueInfo('anomaly_map', [null, shape[0], shape[1]]), valueInfo('score', [null]));
+    metadata.push(
+      { key: 'autoencoder_studio_threshold', value: String(inspection.threshold.value) },
+      { key: 'autoencoder_studio_verdict', value: 'score >= threshold: defective' },
+      {
+        key: 'autoencoder_studio_inspection',
+        value: JSON.stringify({ run: inspection.run, settings: inspection.settings, threshold: inspection.threshold }),
+      },
+    );
+  }
   const model = {
     ir_version: ONNX_IR_VERSION,
     opset_import: [{ domain: '', version: ONNX_OPSET }],
     producer_name: 'autoencoder-studio',
     producer_version: producerVersion,
     graph: { name: g.name, node: b.nodes, initializer: b.initializers, input: inputs, output: outputs },
+    ...(metadata.length ? { metadata_props: metadata } : {}),
   };
   const T = ModelProto();
   const err = T.verify(model);
@@ -259,7 +422,7 @@ export function buildOnnxModel(g: Graph, producerVersion = '0'): Uint8Array {
   return T.encode(T.fromObject(model)).finish();
 }
 
-export async function exportOnnx(g: Graph, out: string): Promise<ExportResult> {
-  const bytes = buildOnnxModel(g);
+export async function exportOnnx(g: Graph, out: string, inspection?: OnnxInspection): Promise<ExportResult> {
+  const bytes = buildOnnxModel(g, '0', inspection);
   return writeFileAtomic(out, (tmp) => fs.writeFileSync(tmp, bytes));
 }

@@ -11,6 +11,8 @@ export interface ExportResult {
   files: string[];
   /** Their total size in bytes. */
   bytes: number;
+  /** An ONNX export that computes `anomaly_map` and `score` (an inspection run's whole autoencoder). */
+  inspector?: boolean;
 }
 
 function listFiles(p: string): string[] {

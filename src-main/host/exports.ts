@@ -104,6 +104,7 @@ export function exportHandlers(deps: ExportsDeps): ExportHandlers {
         files,
         createdAt: Date.now(),
         download: `/exports/${exportId}`,
+        ...(written.inspector ? { inspector: true } : {}),
       };
       writeJsonAtomic(path.join(dir, 'export.json'), rec);
       return rec;

@@ -9,7 +9,10 @@ import { calls, type CallRes, type RunSummary } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 
 type Op = 'triplets' | 'samples' | 'samplers' | 'worst' | 'latent' | 'manifold' | 'interpolate';
-type GalleryHandlers = Pick<Handlers, `gallery:${Op}` | 'gallery:try'>;
+type GalleryHandlers = Pick<
+  Handlers,
+  `gallery:${Op}` | 'gallery:try' | `inspect:${'images' | 'calibrate' | 'threshold' | 'try'}`
+>;
 
 export function galleryHandlers(
   trainer: TrainerSupervisor,
@@ -29,7 +32,7 @@ export function galleryHandlers(
     return r;
   };
   /** Checks what the trainer answered against the call's response schema. */
-  const checked = <N extends `gallery:${Op}` | 'gallery:try'>(name: N, answer: unknown): CallRes<N> => {
+  const checked = <N extends keyof GalleryHandlers>(name: N, answer: unknown): CallRes<N> => {
     const r = calls[name].res.safeParse(answer);
     if (!r.success)
       throw new CallError(
@@ -65,6 +68,53 @@ export function galleryHandlers(
       return checked(
         'gallery:try',
         await trainer.request('galleryTry', { runDir: r.dir, workspaceDir, dataset: r.run.dataset, files }, 60_000),
+      );
+    },
+    // The Inspect panel (contract/inspection.ts): the trainer scores, calibrates and writes model/inspection.json.
+    'inspect:images': async ({ runId, count }) => {
+      const r = trained(runId);
+      return checked(
+        'inspect:images',
+        await trainer.request(
+          'inspect',
+          { op: 'images', runId, runDir: r.dir, workspaceDir, dataset: r.run.dataset, count },
+          180_000,
+        ),
+      );
+    },
+    'inspect:calibrate': async ({ runId, count, settings, percentile }) => {
+      const r = trained(runId);
+      if (r.run.status === 'running')
+        throw new CallError('conflict', `Run '${runId}' is training; calibrate it when it has finished.`);
+      return checked(
+        'inspect:calibrate',
+        await trainer.request(
+          'inspect',
+          { op: 'calibrate', runId, runDir: r.dir, workspaceDir, dataset: r.run.dataset, count, settings, percentile },
+          600_000,
+        ),
+      );
+    },
+    'inspect:threshold': async ({ runId, value }) => {
+      const r = trained(runId);
+      return checked(
+        'inspect:threshold',
+        await trainer.request(
+          'inspect',
+          { op: 'threshold', runId, runDir: r.dir, workspaceDir, dataset: r.run.dataset, value },
+          30_000,
+        ),
+      );
+    },
+    'inspect:try': async ({ runId, files, tile }) => {
+      const r = trained(runId);
+      return checked(
+        'inspect:try',
+        await trainer.request(
+          'inspect',
+          { op: 'try', runId, runDir: r.dir, workspaceDir, dataset: r.run.dataset, files, tile },
+          tile ? 300_000 : 60_000,
+        ),
       );
     },
   };

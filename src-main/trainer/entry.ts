@@ -91,6 +91,7 @@ const handlers: { [M in MethodName]: (params: unknown) => Promise<MethodResult<M
   },
   gallery: async (p) => (await import('./gallery')).galleryOp(methods.gallery.params.parse(p)),
   evaluate: async (p) => (await import('./evaluate')).evaluateRun(methods.evaluate.params.parse(p)),
+  inspect: async (p) => (await import('./inspect')).inspectOp(methods.inspect.params.parse(p)),
   galleryTry: async (p) => (await import('./gallery')).tryImages(methods.galleryTry.params.parse(p)),
   noisePreview: async (p) => (await import('./noise-preview')).noisePreview(methods.noisePreview.params.parse(p)),
   exportRun: async (p) => (await import('./exports')).exportRun(methods.exportRun.params.parse(p)),

@@ -152,16 +152,16 @@ async function galleryView(p: MethodParams<'gallery'>, m: TrainedModel, ds: Trai
   }
 }
 
-/**
- * Try it: each file decoded and converted as the run's dataset was (size, colour, fit, background),
- * reconstructed and encoded, with MSE / PSNR / SSIM and how its error ranks among the validation
- * images' errors. A file that cannot be read gets its reason; the others still go through.
- */
-export async function tryImages(p: MethodParams<'galleryTry'>): Promise<GalleryTryResult> {
-  const m = await modelFor(p.runDir);
-  const shape = m.config.inputShape;
+/** Try it's files decoded and converted as the run's dataset was (size, colour, fit, background); a file that cannot be read gets its reason. */
+export async function decodeTryFiles(
+  p: {
+    dataset: MethodParams<'galleryTry'>['dataset'];
+    workspaceDir: string;
+    files: Array<{ name: string; data: string }>;
+  },
+  shape: readonly [number, number, number],
+): Promise<Array<{ name: string; px?: Uint8Array; error?: string }>> {
   const [S, , C] = shape;
-  const per = shape[0] * shape[1] * shape[2];
   let options: {
     size: number;
     mode: 'grayscale' | 'rgb';
@@ -188,6 +188,19 @@ export async function tryImages(p: MethodParams<'galleryTry'>): Promise<GalleryT
       decoded.push({ name: f.name, error: (err as Error).message });
     }
   }
+  return decoded;
+}
+
+/**
+ * Try it: each file decoded and converted as the run's dataset was (size, colour, fit, background),
+ * reconstructed and encoded, with MSE / PSNR / SSIM and how its error ranks among the validation
+ * images' errors. A file that cannot be read gets its reason; the others still go through.
+ */
+export async function tryImages(p: MethodParams<'galleryTry'>): Promise<GalleryTryResult> {
+  const m = await modelFor(p.runDir);
+  const shape = m.config.inputShape;
+  const per = shape[0] * shape[1] * shape[2];
+  const decoded = await decodeTryFiles(p, shape);
   const ok = decoded.filter((d) => d.px);
   if (!ok.length) return { shape, results: decoded.map((d) => ({ name: d.name, error: d.error })) };
   const images = new Uint8Array(ok.length * per);

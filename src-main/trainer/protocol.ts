@@ -21,6 +21,7 @@ import {
   GallerySamplers,
   GalleryTryResult,
   BatchAdvice,
+  InspectSettings,
 } from '../contract';
 import { AugmentConfig, NoiseConfig, NoisePreviewDataset } from '../contract';
 
@@ -131,6 +132,25 @@ export const methods = {
       .strict(),
     result: GalleryTryResult,
   },
+  /** The Gallery's Inspect panel (contract/inspection.ts): view, calibrate, save a threshold, try new pictures. */
+  inspect: {
+    params: z
+      .object({
+        op: z.enum(['images', 'calibrate', 'threshold', 'try']),
+        runId: z.string(),
+        runDir: z.string(),
+        workspaceDir: z.string(),
+        dataset: RunDataset,
+        count: z.number().int().optional(),
+        settings: InspectSettings.partial().optional(),
+        percentile: z.number().optional(),
+        value: z.number().optional(),
+        files: z.array(z.object({ name: z.string(), data: z.string() })).optional(),
+        tile: z.boolean().optional(),
+      })
+      .strict(),
+    result: z.unknown(),
+  },
   /** Writes one export of a trained run to `out` (atomically; nothing at `out` on failure). */
   exportRun: {
     params: z
@@ -147,7 +167,7 @@ export const methods = {
         seed: z.number().int().optional(),
       })
       .strict(),
-    result: z.object({ files: z.array(z.string()), bytes: z.number() }),
+    result: z.object({ files: z.array(z.string()), bytes: z.number(), inspector: z.boolean().optional() }),
   },
   /** Turns a TensorFlow.js export of a whole autoencoder into a run folder (model/ + checkpoint/). */
   importModel: {

@@ -192,3 +192,44 @@ export async function convertStack(
   }
   return out;
 }
+
+/**
+ * Decodes one picture at its own resolution (for tiled inspection): H·W·channels uint8 on black,
+ * enlarged only where a side is under `minSide`. Refuses more than `maxPixels` from the header.
+ */
+export async function decodeFullSize(
+  bytes: Buffer,
+  channels: 1 | 3,
+  minSide: number,
+  maxPixels = 16_777_216,
+): Promise<{ px: Uint8Array; h: number; w: number }> {
+  if (bytes.length === 0) throw new Error('empty file (0 bytes)');
+  if (!sniffFormat(bytes))
+    throw new Error(
+      'not an image, or an unsupported image format (full-size inspection reads PNG, JPEG, GIF and WebP)',
+    );
+  try {
+    let img = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated', pages: 1 })
+      .rotate()
+      .flatten({ background: '#000000' });
+    const meta = await img.metadata();
+    if ((meta.width ?? 0) < minSide || (meta.height ?? 0) < minSide)
+      img = img.resize(Math.max(minSide, meta.width ?? minSide), Math.max(minSide, meta.height ?? minSide), {
+        fit: 'fill',
+      });
+    img = channels === 1 ? img.grayscale() : img.toColourspace('srgb');
+    const { data, info } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const px =
+      info.channels === channels
+        ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+        : fixChannels(new Uint8Array(data), info.channels, channels);
+    return { px, h: info.height, w: info.width };
+  } catch (err) {
+    const msg = (err as Error).message.split('\n')[0];
+    throw new Error(
+      /pixel limit/i.test(msg)
+        ? `larger than ${maxPixels.toLocaleString('en-US')} pixels`
+        : `corrupt or truncated image (${plainDecodeError(msg)})`,
+    );
+  }
+}

@@ -34,7 +34,7 @@ export {
   type ImportReport,
   type SkippedFile,
 } from './options';
-export { decodeImage, plainDecodeError } from './decode';
+export { decodeImage, decodeFullSize, plainDecodeError } from './decode';
 export { parseIdx } from './idx';
 export { parseNpy } from './npy';
 

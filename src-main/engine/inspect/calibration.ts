@@ -27,11 +27,14 @@ export const DEFAULT_INSPECTION: InspectionSettings = { map: 'ssim', smoothSigma
 
 export interface Threshold {
   value: number;
-  method: 'f1' | 'percentile';
+  /** `manual`: chosen by the user on the Inspect panel's histogram. */
+  method: 'f1' | 'percentile' | 'manual';
   /** The percentile of the good validation scores (method `percentile`). */
   percentile?: number;
   /** F1 at the threshold on the labelled pictures (method `f1`). */
   f1?: number;
+  /** For a `manual` threshold: the one calibration measured. */
+  measured?: { value: number; method: 'f1' | 'percentile' };
 }
 
 export interface InspectionFile {
@@ -176,4 +179,24 @@ export function loadInspection(
   )
     throw new Error(`${file}: the normalisation does not match its own size.`);
   return { ...f, normStats };
+}
+
+/**
+ * Saves a threshold the user chose (the Inspect panel's histogram) into run `runId`'s
+ * model/inspection.json, keeping what calibration measured. Refuses, writing nothing, when the run
+ * has no calibration or its file belongs to another run or other weights (loadInspection's checks).
+ */
+export function setThreshold(modelDir: string, runId: string, value: number): Threshold {
+  if (!Number.isFinite(value)) throw new Error(`A threshold is a finite number; got ${value}.`);
+  const f = loadInspection(modelDir, runId);
+  if (!f)
+    throw new Error(
+      `Run '${runId}' has not been calibrated for inspection yet: calibrate it first, then move its threshold.`,
+    );
+  const { normStats: _ignored, ...file } = f;
+  const was =
+    f.threshold.method === 'manual' ? f.threshold.measured : { value: f.threshold.value, method: f.threshold.method };
+  const threshold: Threshold = { value, method: 'manual', ...(was ? { measured: was } : {}) };
+  saveInspection(modelDir, { ...file, threshold });
+  return threshold;
 }

@@ -31,6 +31,19 @@ describe('host dispatch', () => {
     },
     'runs:preview': () => null,
     'gallery:try': () => ({ shape: [28, 28, 1], results: [] }),
+    'inspect:images': () => {
+      throw new Error('unused');
+    },
+    'inspect:calibrate': () => {
+      throw new Error('unused');
+    },
+    'inspect:threshold': () => ({ value: 0, method: 'manual' as const }),
+    'inspect:try': () => ({
+      shape: [28, 28, 1] as [number, number, number],
+      threshold: 0,
+      mapRange: [0, 1] as [number, number],
+      results: [],
+    }),
     'datasets:page': () => ({ total: 0, offset: 0, indices: [], labels: [], images: [], shape: [28, 28, 1] }),
     'datasets:removeImages': () => {
       throw new CallError('internal', 'not in this test');
