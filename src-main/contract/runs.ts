@@ -212,6 +212,14 @@ export type RunEventPayload = z.infer<typeof RunEventPayload>;
 export const RunPreview = Preview;
 export type RunPreview = z.infer<typeof Preview>;
 
+/**
+ * A run's batch losses, thinned to at most BATCH_LOSS_MAX_POINTS evenly spaced batches over the
+ * whole run (what `<run>/batch-loss.json` holds): x in fractional epochs (epoch − 1 + batch / batches).
+ */
+export const BATCH_LOSS_MAX_POINTS = 2000;
+export const RunBatchLoss = z.object({ x: z.array(z.number()), y: z.array(storedLoss) });
+export type RunBatchLoss = z.infer<typeof RunBatchLoss>;
+
 export const RunStatusPayload = z.object({ runId: RunId, status: RunStatus, message: z.string().optional(), epochsDone: z.number().int() });
 export type RunStatusPayload = z.infer<typeof RunStatusPayload>;
 
@@ -228,6 +236,8 @@ export const runCalls = {
   'runs:update': { req: z.object({ runId: RunId, name: RunName.optional(), note: RunNote.optional() }).strict(), res: RunSummary },
   /** The run's latest reconstruction preview (kept in the run folder when it ends), or null when it has none yet. */
   'runs:preview': { req: z.object({ runId: RunId }).strict(), res: Preview.nullable() },
+  /** The run's batch losses so far, thinned (kept in the run folder), so the Train chart's batch line comes back after a reload. */
+  'runs:batchLoss': { req: z.object({ runId: RunId }).strict(), res: z.object({ x: z.array(z.number()), y: z.array(z.number().nullable()) }) },
 };
 
 export const runEvents = {

@@ -1,4 +1,4 @@
-// The `runs:*` calls: start, stop, resume, list, update, preview.
+// The `runs:*` calls: start, stop, resume, list, update, preview, batchLoss.
 import crypto from 'node:crypto';
 import type { RunSummary } from '../../contract';
 import type { TrainerSupervisor } from '../../trainer/supervisor';
@@ -8,7 +8,7 @@ import { reloadRun } from './reload';
 import type { RunScheduler } from './scheduler';
 import type { RunsState } from './state';
 
-export type RunHandlers = Pick<Handlers, 'runs:start' | 'runs:stop' | 'runs:resume' | 'runs:list' | 'runs:update' | 'runs:preview'>;
+export type RunHandlers = Pick<Handlers, 'runs:start' | 'runs:stop' | 'runs:resume' | 'runs:list' | 'runs:update' | 'runs:preview' | 'runs:batchLoss'>;
 
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15).toLowerCase();
@@ -106,6 +106,10 @@ export function runHandlers(state: RunsState, scheduler: RunScheduler, trainer: 
       return run;
     },
     'runs:preview': ({ runId }) => state.files.readPreview(find(runId).runId),
+    'runs:batchLoss': ({ runId }) => {
+      const { x, y } = state.files.readBatchLoss(find(runId).runId);
+      return { x, y: y.map((v) => (Number.isFinite(v) ? v : null)) }; // a NaN loss travels as null
+    },
   };
 }
 

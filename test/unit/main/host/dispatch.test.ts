@@ -24,6 +24,7 @@ describe('host dispatch', () => {
       throw new CallError('internal', 'not in this test');
     },
     'runs:preview': () => null,
+    'runs:batchLoss': () => ({ x: [], y: [] }),
     'gallery:try': () => ({ shape: [28, 28, 1], results: [] }),
     'datasets:page': () => ({ total: 0, offset: 0, indices: [], labels: [], images: [], shape: [28, 28, 1] }),
     'datasets:removeImages': () => {
