@@ -61,8 +61,16 @@ export function createHost(opts: HostOptions): Host {
       ...galleryHandlers(opts.trainer, dir, (id) => runs.get(id)),
       ...evaluateHandlers(opts.trainer, dir, (id) => runs.get(id)),
       ...noiseHandlers(opts.trainer, dir, () => runs.activeCount()),
-      ...exportHandlers({ trainer: opts.trainer, workspaceDir: dir, dialogs: opts.dialogs, getRun: (id) => runs.get(id), addImportedRun: (run) => runs.add(run) }),
-      ...jobHandlers({ trainer: opts.trainer, workspaceDir: dir, dialogs: opts.dialogs, getRun: (id) => runs.get(id), addImportedRun: (run) => runs.add(run), app: opts.mode }),
+      ...exportHandlers({ trainer: opts.trainer, workspaceDir: dir, dialogs: opts.dialogs, getRun: (id) => runs.get(id), listRuns: () => runs.list(), addImportedRun: (run) => runs.add(run) }),
+      ...jobHandlers({
+        trainer: opts.trainer,
+        workspaceDir: dir,
+        dialogs: opts.dialogs,
+        getRun: (id) => runs.get(id),
+        listRuns: () => runs.list(),
+        addImportedRun: (run) => runs.add(run),
+        app: opts.mode,
+      }),
     };
     return {
       opened,
