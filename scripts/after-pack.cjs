@@ -37,7 +37,9 @@ function stripTree(dir, log = console.log) {
     if (r.status !== 0) throw new Error(`afterPack: strip failed on ${f}: ${r.stderr.trim()}`);
     after += fs.statSync(f).size;
   }
-  log(`  • stripped ${files.length} native files in ${path.basename(dir)}: ${(before / 1e6).toFixed(0)} MB -> ${(after / 1e6).toFixed(0)} MB`);
+  log(
+    `  • stripped ${files.length} native files in ${path.basename(dir)}: ${(before / 1e6).toFixed(0)} MB -> ${(after / 1e6).toFixed(0)} MB`,
+  );
   return { before, after, files: files.length };
 }
 

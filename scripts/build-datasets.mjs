@@ -60,7 +60,10 @@ function fashionMnist() {
   return encode(labels, images, [28, 28, 1]);
 }
 
-const SOURCES = { mnist: { pkg: 'mnist/package.json', make: mnist }, 'fashion-mnist': { pkg: 'fashion-mnist/package.json', make: fashionMnist } };
+const SOURCES = {
+  mnist: { pkg: 'mnist/package.json', make: mnist },
+  'fashion-mnist': { pkg: 'fashion-mnist/package.json', make: fashionMnist },
+};
 
 /** Writes outDir/<name>.bin.gz for each built-in that is missing or older than its package. */
 export function buildDatasets(outDir = path.join(root, 'dist-main', 'builtin-data')) {
@@ -69,7 +72,12 @@ export function buildDatasets(outDir = path.join(root, 'dist-main', 'builtin-dat
   for (const [name, { pkg, make }] of Object.entries(SOURCES)) {
     const out = path.join(outDir, `${name}.bin.gz`);
     const src = require.resolve(pkg);
-    if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= fs.statSync(src).mtimeMs && fs.statSync(out).mtimeMs >= fs.statSync(fileURLToPath(import.meta.url)).mtimeMs) continue;
+    if (
+      fs.existsSync(out) &&
+      fs.statSync(out).mtimeMs >= fs.statSync(src).mtimeMs &&
+      fs.statSync(out).mtimeMs >= fs.statSync(fileURLToPath(import.meta.url)).mtimeMs
+    )
+      continue;
     const tmp = `${out}.tmp-${process.pid}`;
     fs.writeFileSync(tmp, zlib.gzipSync(make(), { level: 9 }));
     fs.renameSync(tmp, out);
@@ -80,5 +88,7 @@ export function buildDatasets(outDir = path.join(root, 'dist-main', 'builtin-dat
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const made = buildDatasets(process.argv[2]);
-  console.log(made.length ? `built dist-main/builtin-data/: ${made.join(', ')}` : 'dist-main/builtin-data/ is up to date');
+  console.log(
+    made.length ? `built dist-main/builtin-data/: ${made.join(', ')}` : 'dist-main/builtin-data/ is up to date',
+  );
 }

@@ -24,8 +24,20 @@ const common = {
 };
 
 await Promise.all([
-  build({ ...common, entryPoints: { 'electron-main': 'src-main/electron/main.ts' }, outdir: 'dist-main', outExtension: { '.js': '.cjs' }, packages: 'external' }),
-  build({ ...common, entryPoints: { serve: 'src-main/serve/cli.ts', trainer: 'src-main/trainer/entry.ts' }, outdir: 'dist-main', outExtension: { '.js': '.cjs' }, packages: 'external' }),
+  build({
+    ...common,
+    entryPoints: { 'electron-main': 'src-main/electron/main.ts' },
+    outdir: 'dist-main',
+    outExtension: { '.js': '.cjs' },
+    packages: 'external',
+  }),
+  build({
+    ...common,
+    entryPoints: { serve: 'src-main/serve/cli.ts', trainer: 'src-main/trainer/entry.ts' },
+    outdir: 'dist-main',
+    outExtension: { '.js': '.cjs' },
+    packages: 'external',
+  }),
   build({
     ...common,
     entryPoints: { cli: 'src-main/cli/main.ts' },
@@ -46,4 +58,6 @@ await Promise.all([
   }),
 ]);
 const made = buildDatasets(path.join(root, 'dist-main', 'builtin-data'));
-console.log(`built dist-main/ (electron-main.cjs, preload.cjs, serve.cjs, trainer.cjs, cli.cjs${made.length ? `; builtin-data/: ${made.join(', ')}` : ''})`);
+console.log(
+  `built dist-main/ (electron-main.cjs, preload.cjs, serve.cjs, trainer.cjs, cli.cjs${made.length ? `; builtin-data/: ${made.join(', ')}` : ''})`,
+);

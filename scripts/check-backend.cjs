@@ -37,4 +37,7 @@ if (backend !== 'tensorflow' || out[0] !== 3 || out[1] !== 7) {
   process.exit(1);
 }
 if (process.argv.includes('--json')) console.log(JSON.stringify(info));
-else console.log(`tfjs-node native backend: ${info.backend} (TensorFlow ${info.tfVersion}, ${info.threads} threads, tfjs ${info.tfjsVersion})`);
+else
+  console.log(
+    `tfjs-node native backend: ${info.backend} (TensorFlow ${info.tfVersion}, ${info.threads} threads, tfjs ${info.tfjsVersion})`,
+  );

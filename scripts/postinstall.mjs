@@ -14,7 +14,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const tf = spawnSync(process.execPath, [path.join(root, 'scripts', 'provision-tfjs.mjs')], { stdio: 'inherit', cwd: root });
+const tf = spawnSync(process.execPath, [path.join(root, 'scripts', 'provision-tfjs.mjs')], {
+  stdio: 'inherit',
+  cwd: root,
+});
 if (tf.status !== 0) process.exit(tf.status ?? 1);
 
 spawnSync(process.execPath, [path.join(root, 'scripts', 'provision-chromium.mjs')], { stdio: 'inherit', cwd: root });
@@ -22,15 +25,23 @@ spawnSync(process.execPath, [path.join(root, 'scripts', 'provision-chromium.mjs'
 const electronInstall = path.join(root, 'node_modules', 'electron', 'install.js');
 if (!fs.existsSync(electronInstall)) process.exit(0);
 if (process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) {
-  console.log('[postinstall] Electron binary download skipped (ELECTRON_SKIP_BINARY_DOWNLOAD). `npm start` needs it; `npm run serve` does not.');
+  console.log(
+    '[postinstall] Electron binary download skipped (ELECTRON_SKIP_BINARY_DOWNLOAD). `npm start` needs it; `npm run serve` does not.',
+  );
   process.exit(0);
 }
 console.log('[postinstall] fetching the Electron binary ...');
-const el = spawnSync(process.execPath, [electronInstall], { cwd: path.dirname(electronInstall), encoding: 'utf8', timeout: 10 * 60_000 });
+const el = spawnSync(process.execPath, [electronInstall], {
+  cwd: path.dirname(electronInstall),
+  encoding: 'utf8',
+  timeout: 10 * 60_000,
+});
 if (el.status === 0) {
   console.log('[postinstall] Electron binary ready.');
 } else {
-  const why = `${el.stderr || ''}${el.stdout || ''}`.match(/(ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|getaddrinfo|RequestError)[^\n]*/);
+  const why = `${el.stderr || ''}${el.stdout || ''}`.match(
+    /(ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|getaddrinfo|RequestError)[^\n]*/,
+  );
   console.warn(
     `[postinstall] Electron's binary could not be downloaded${why ? ` (${why[0].trim()})` : ''}.\n` +
       '[postinstall] The desktop window (`npm start`) needs it; the studio itself works in your browser: `npm run serve`.',

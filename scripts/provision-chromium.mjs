@@ -36,13 +36,19 @@ function main() {
   const found = findChromium();
   if (found) return log(`Chromium for the end-to-end tests: ${found} (${version(found)})`);
   if (process.env.CHROMIUM_PATH) return log(`CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist. ${ADVICE}`);
-  if (process.platform !== 'linux' || !has('apt-get')) return log(`Chromium is not installed and this is not a machine with apt-get. ${ADVICE}`);
+  if (process.platform !== 'linux' || !has('apt-get'))
+    return log(`Chromium is not installed and this is not a machine with apt-get. ${ADVICE}`);
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   const sudo = !root && has('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
-  if (!root && !sudo) return log(`Chromium is not installed, and installing packages needs root (sudo asks for a password). ${ADVICE}`);
+  if (!root && !sudo)
+    return log(`Chromium is not installed, and installing packages needs root (sudo asks for a password). ${ADVICE}`);
   const run = (args) => {
     const cmd = root ? args : ['sudo', '-n', ...args];
-    return spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 20 * 60_000 });
+    return spawnSync(cmd[0], cmd.slice(1), {
+      encoding: 'utf8',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      timeout: 20 * 60_000,
+    });
   };
   log("installing Debian's chromium for the end-to-end tests (apt-get; a few minutes) ...");
   let r = run(['apt-get', 'install', '-y', '-qq', 'chromium']);

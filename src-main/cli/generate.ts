@@ -15,12 +15,21 @@ import { parseArgs } from 'node:util';
 import { writeDirAtomic, writeJsonAtomic } from '../fs-safety/atomic';
 import { StoredRunSummary } from '../contract';
 import { makeBuiltin } from '../datasets/builtins';
-import { appendToDataset, findDatasetId, generatedMask, loadDataset, writeDataset, type DatasetManifest } from '../datasets/store';
+import {
+  appendToDataset,
+  findDatasetId,
+  generatedMask,
+  loadDataset,
+  writeDataset,
+  type DatasetManifest,
+} from '../datasets/store';
 import type { Dataset } from '../engine/data';
 import type { GenerationReport, Sampler, SamplerName } from '../engine/generation';
 
-export const GENERATE_USAGE = 'ae-studio generate --workspace DIR --run ID [--sampler NAME] [--label L] --count N (--out DIR | --into-dataset NAME) [--seed S] [--json]';
-export const EVALUATE_GENERATION_USAGE = 'ae-studio evaluate --generation --workspace DIR --run ID [--count N] [--samplers NAME,...] [--feature-images N] [--seed S] [--json]';
+export const GENERATE_USAGE =
+  'ae-studio generate --workspace DIR --run ID [--sampler NAME] [--label L] --count N (--out DIR | --into-dataset NAME) [--seed S] [--json]';
+export const EVALUATE_GENERATION_USAGE =
+  'ae-studio evaluate --generation --workspace DIR --run ID [--count N] [--samplers NAME,...] [--feature-images N] [--seed S] [--json]';
 const SAMPLERS = ['prior', 'diagonal', 'full', 'gmm', 'two-stage'];
 const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -48,17 +57,20 @@ interface RunData {
 function wholeNumber(v: string | undefined, name: string, min: number, max: number, usage: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new GenerateUsageError(`${name} must be a whole number from ${min} to ${max} (got '${v}').`, usage);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new GenerateUsageError(`${name} must be a whole number from ${min} to ${max} (got '${v}').`, usage);
   return n;
 }
 
 /** The run folder with its trained model, and the dataset it trained on (from its run.json). */
 function openRun(ws: string, runId: string | undefined, usage: string): RunData {
   if (!runId) throw new GenerateUsageError('--run ID is required.', usage);
-  if (!RUN_ID_RE.test(runId) || runId.includes('..')) throw new GenerateUsageError(`'${runId}' is not a run id.`, usage);
+  if (!RUN_ID_RE.test(runId) || runId.includes('..'))
+    throw new GenerateUsageError(`'${runId}' is not a run id.`, usage);
   const dir = path.join(ws, 'runs', runId);
   if (!fs.existsSync(dir)) throw new Error(`There is no run '${runId}' in ${ws}.`);
-  if (!fs.existsSync(path.join(dir, 'model', 'encoder', 'model.json'))) throw new Error(`Run '${runId}' has no trained model yet: let it finish training first.`);
+  if (!fs.existsSync(path.join(dir, 'model', 'encoder', 'model.json')))
+    throw new Error(`Run '${runId}' has no trained model yet: let it finish training first.`);
   let spec: { builtin?: string; id?: string; count?: number };
   try {
     const r = StoredRunSummary.safeParse(JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')));
@@ -78,7 +90,8 @@ function openRun(ws: string, runId: string | undefined, usage: string): RunData 
     key = spec.builtin;
   } else {
     const id = spec.id!;
-    if (!findDatasetId(ws, id)) throw new Error(`Run '${runId}' trained on dataset '${id}', which is no longer in ${ws}.`);
+    if (!findDatasetId(ws, id))
+      throw new Error(`Run '${runId}' trained on dataset '${id}', which is no longer in ${ws}.`);
     const d = loadDataset(ws, id);
     full = { images: d.images, labels: d.labels, count: d.count, shape: d.shape };
     labelNames = d.manifest.labelNames;
@@ -87,7 +100,12 @@ function openRun(ws: string, runId: string | undefined, usage: string): RunData 
   }
   const n = Math.min(spec.count ?? full.count, full.count);
   const size = full.shape[0] * full.shape[1] * full.shape[2];
-  const ds = { images: full.images.subarray(0, n * size), labels: full.labels?.subarray(0, n), count: n, shape: full.shape };
+  const ds = {
+    images: full.images.subarray(0, n * size),
+    labels: full.labels?.subarray(0, n),
+    count: n,
+    shape: full.shape,
+  };
   return { dir, ds, full, key, labelNames, generated };
 }
 
@@ -96,7 +114,10 @@ function labelOf(v: string, names: string[], usage: string): number {
   const byName = names.indexOf(v);
   if (byName >= 0) return byName;
   if (/^\d+$/.test(v) && Number(v) < names.length) return Number(v);
-  throw new GenerateUsageError(`--label: '${v}' is not a label of this run's dataset (labels: ${names.map((l) => l || "''").join(', ') || 'none'}).`, usage);
+  throw new GenerateUsageError(
+    `--label: '${v}' is not a label of this run's dataset (labels: ${names.map((l) => l || "''").join(', ') || 'none'}).`,
+    usage,
+  );
 }
 
 const fix = (v: number, d: number) => (Number.isFinite(v) ? v.toFixed(d) : '–');
@@ -118,12 +139,15 @@ export async function evaluateGenerationCommand(argv: string[], out: (s: string)
     },
   });
   if (!values.workspace) throw new GenerateUsageError('--workspace DIR is required.', usage);
-  if (values.dataset !== undefined) throw new GenerateUsageError("--generation measures on the run's own dataset; leave out --dataset.", usage);
+  if (values.dataset !== undefined)
+    throw new GenerateUsageError("--generation measures on the run's own dataset; leave out --dataset.", usage);
   const count = wholeNumber(values.count, '--count', 10, 20_000, usage) ?? 1000;
   const seed = wholeNumber(values.seed, '--seed', 0, 2 ** 31 - 1, usage) ?? 1;
   const featureImages = wholeNumber(values['feature-images'], '--feature-images', 100, 1_000_000, usage);
   const samplers = values.samplers?.split(',').map((s) => s.trim());
-  for (const s of samplers ?? []) if (!SAMPLERS.includes(s)) throw new GenerateUsageError(`--samplers: '${s}' is not a sampler (${SAMPLERS.join(', ')}).`, usage);
+  for (const s of samplers ?? [])
+    if (!SAMPLERS.includes(s))
+      throw new GenerateUsageError(`--samplers: '${s}' is not a sampler (${SAMPLERS.join(', ')}).`, usage);
   const ws = path.resolve(values.workspace);
   const run = openRun(ws, values.run, usage);
 
@@ -133,8 +157,20 @@ export async function evaluateGenerationCommand(argv: string[], out: (s: string)
   try {
     const fs_ = await featureSpaceFor(ws, run.key, run.full, trained, run.dir, featureImages, run.generated);
     try {
-      const report = await measureGeneration(trained, run.ds, fs_.space, { count, seed, samplers: samplers as SamplerName[] | undefined, generated: run.generated });
-      const saved = { run: values.run, dataset: run.key, seed, measuredAt: new Date().toISOString(), featuresNote: fs_.note, ...report };
+      const report = await measureGeneration(trained, run.ds, fs_.space, {
+        count,
+        seed,
+        samplers: samplers as SamplerName[] | undefined,
+        generated: run.generated,
+      });
+      const saved = {
+        run: values.run,
+        dataset: run.key,
+        seed,
+        measuredAt: new Date().toISOString(),
+        featuresNote: fs_.note,
+        ...report,
+      };
       fs.mkdirSync(path.join(run.dir, 'generation'), { recursive: true });
       writeJsonAtomic(path.join(run.dir, 'generation', 'report.json'), saved);
       if (values.json) {
@@ -154,10 +190,14 @@ export async function evaluateGenerationCommand(argv: string[], out: (s: string)
 function printReport(out: (s: string) => void, runId: string, key: string, r: GenerationReport, note: string): void {
   out(`Sample quality of run '${runId}' on '${key}'`);
   out(`Features: ${r.features.description}; ${note}.`);
-  out(`Each set: ${r.count} images, against ${r.count} real training images; samplers fitted to ${r.fittedOn} training codes; precision/recall with k = ${r.k}.`);
+  out(
+    `Each set: ${r.count} images, against ${r.count} real training images; samplers fitted to ${r.fittedOn} training codes; precision/recall with k = ${r.k}.`,
+  );
   out(`  ${'images'.padEnd(36)}${'Fréchet'.padStart(10)}${'precision'.padStart(11)}${'recall'.padStart(9)}`);
   const row = (name: string, s: { frechet: number; precision: number; recall: number }) =>
-    out(`  ${name.padEnd(36)}${fix(s.frechet, 3).padStart(10)}${fix(s.precision, 3).padStart(11)}${fix(s.recall, 3).padStart(9)}`);
+    out(
+      `  ${name.padEnd(36)}${fix(s.frechet, 3).padStart(10)}${fix(s.precision, 3).padStart(11)}${fix(s.recall, 3).padStart(9)}`,
+    );
   row('real held-out images (the floor)', r.floor);
   row('reconstructions of them', r.reconstructions);
   for (const s of r.samplers) {
@@ -165,13 +205,21 @@ function printReport(out: (s: string) => void, runId: string, key: string, r: Ge
     else out(`  ${`${s.name}: ${s.title}`.padEnd(36)}  skipped: ${s.skipped}`);
   }
   for (const s of r.samplers) if ('scores' in s && s.description !== s.title) out(`  (${s.name}: ${s.description})`);
-  out('Lower Fréchet distance is better; precision = share of samples that look real, recall = share of the real images the samples cover.');
+  out(
+    'Lower Fréchet distance is better; precision = share of samples that look real, recall = share of the real images the samples cover.',
+  );
 }
 
 /** The remembered sampler of a run (generation/sampler.json), if any. */
-export function rememberedSampler(runDir: string): { name: SamplerName; sampler: Sampler; fittedOn: number } | undefined {
+export function rememberedSampler(
+  runDir: string,
+): { name: SamplerName; sampler: Sampler; fittedOn: number } | undefined {
   try {
-    return JSON.parse(fs.readFileSync(path.join(runDir, 'generation', 'sampler.json'), 'utf8')) as { name: SamplerName; sampler: Sampler; fittedOn: number };
+    return JSON.parse(fs.readFileSync(path.join(runDir, 'generation', 'sampler.json'), 'utf8')) as {
+      name: SamplerName;
+      sampler: Sampler;
+      fittedOn: number;
+    };
   } catch {
     return undefined;
   }
@@ -196,8 +244,12 @@ export async function generateCommand(argv: string[], out: (s: string) => void):
   if (!values.workspace) throw new GenerateUsageError('--workspace DIR is required.');
   const count = wholeNumber(values.count, '--count', 1, 100_000, GENERATE_USAGE);
   if (count === undefined) throw new GenerateUsageError('--count N is required.');
-  if (!values.out === !values['into-dataset']) throw new GenerateUsageError('Give exactly one of --out DIR (PNG files) and --into-dataset NAME (a dataset of the workspace).');
-  if (values.sampler !== undefined && !SAMPLERS.includes(values.sampler)) throw new GenerateUsageError(`--sampler must be one of ${SAMPLERS.join(', ')} (got '${values.sampler}').`);
+  if (!values.out === !values['into-dataset'])
+    throw new GenerateUsageError(
+      'Give exactly one of --out DIR (PNG files) and --into-dataset NAME (a dataset of the workspace).',
+    );
+  if (values.sampler !== undefined && !SAMPLERS.includes(values.sampler))
+    throw new GenerateUsageError(`--sampler must be one of ${SAMPLERS.join(', ')} (got '${values.sampler}').`);
   const seed = wholeNumber(values.seed, '--seed', 0, 2 ** 31 - 1, GENERATE_USAGE) ?? Date.now() % 2 ** 31;
   const ws = path.resolve(values.workspace);
   const outDir = values.out ? path.resolve(values.out) : undefined;
@@ -214,28 +266,41 @@ export async function generateCommand(argv: string[], out: (s: string) => void):
     if (intoId) {
       target = loadDataset(ws, intoId).manifest;
       if (target.shape.join('x') !== run.ds.shape.join('x')) {
-        throw new Error(`Dataset '${values['into-dataset']}' holds ${target.shape.join('×')} images; run '${values.run}' makes ${run.ds.shape.join('×')} ones.`);
+        throw new Error(
+          `Dataset '${values['into-dataset']}' holds ${target.shape.join('×')} images; run '${values.run}' makes ${run.ds.shape.join('×')} ones.`,
+        );
       }
     }
   }
 
   const { loadTrained } = await import('../engine/trained-model');
-  const { codesOfRows, decodeCodes, describeSampler, drawCodes, fitSampler, runSplit, SAMPLER_TITLES } = await import('../engine/generation');
+  const { codesOfRows, decodeCodes, describeSampler, drawCodes, fitSampler, runSplit, SAMPLER_TITLES } =
+    await import('../engine/generation');
   const trained = await loadTrained(run.dir);
   try {
     const remembered = rememberedSampler(run.dir);
     const name = (values.sampler ?? remembered?.name ?? (trained.vae ? 'prior' : 'full')) as SamplerName;
     if (name === 'prior' && !trained.vae)
-      throw new Error(`Run '${values.run}' is not a VAE, so its codes have no N(0, I) prior to sample from; choose another --sampler (diagonal, full, gmm, two-stage).`);
-    if (name === 'prior' && label !== undefined) throw new Error('The VAE prior knows nothing of labels; with --label choose a sampler fitted to the codes (diagonal, full, gmm, two-stage).');
+      throw new Error(
+        `Run '${values.run}' is not a VAE, so its codes have no N(0, I) prior to sample from; choose another --sampler (diagonal, full, gmm, two-stage).`,
+      );
+    if (name === 'prior' && label !== undefined)
+      throw new Error(
+        'The VAE prior knows nothing of labels; with --label choose a sampler fitted to the codes (diagonal, full, gmm, two-stage).',
+      );
     const { train } = runSplit(trained, run.ds, run.generated);
     let sampler: Sampler;
     let fittedOn: number;
     let reused = false;
     if (label !== undefined) {
       const rows = train.filter((i) => run.ds.labels![i] === label).subarray(0, 5000);
-      if (rows.length < 2) throw new Error(`Run '${values.run}' trained on ${rows.length} image(s) of label '${run.labelNames[label]}'; at least 2 are needed to fit its density.`);
-      sampler = await fitSampler(name, codesOfRows(trained, run.ds, rows), rows.length, trained.config.latentDim, { seed: 1 });
+      if (rows.length < 2)
+        throw new Error(
+          `Run '${values.run}' trained on ${rows.length} image(s) of label '${run.labelNames[label]}'; at least 2 are needed to fit its density.`,
+        );
+      sampler = await fitSampler(name, codesOfRows(trained, run.ds, rows), rows.length, trained.config.latentDim, {
+        seed: 1,
+      });
       fittedOn = rows.length;
     } else if (remembered && remembered.name === name && values.sampler === undefined) {
       sampler = remembered.sampler;
@@ -243,7 +308,13 @@ export async function generateCommand(argv: string[], out: (s: string) => void):
       reused = true;
     } else {
       const rows = train.subarray(0, 5000);
-      sampler = await fitSampler(name, name === 'prior' ? new Float32Array(0) : codesOfRows(trained, run.ds, rows), rows.length, trained.config.latentDim, { seed: 1 });
+      sampler = await fitSampler(
+        name,
+        name === 'prior' ? new Float32Array(0) : codesOfRows(trained, run.ds, rows),
+        rows.length,
+        trained.config.latentDim,
+        { seed: 1 },
+      );
       fittedOn = name === 'prior' ? 0 : rows.length;
     }
     const images = decodeCodes(trained, drawCodes(sampler, count, seed));
@@ -257,19 +328,50 @@ export async function generateCommand(argv: string[], out: (s: string) => void):
       const { writeImageGridPng } = await import('../formats/image-grid');
       await writeDirAtomic(outDir, async (tmp) => {
         const width = String(count - 1).length;
-        for (let i = 0; i < count; i++) await writeImageGridPng(u8.subarray(i * size, (i + 1) * size), shape, 1, path.join(tmp, `${String(i).padStart(Math.max(4, width), '0')}.png`));
-        await writeImageGridPng(u8.subarray(0, Math.min(count, 100) * size), shape, 10, path.join(tmp, 'grid.png'), { scale: 2, gap: 1 });
+        for (let i = 0; i < count; i++)
+          await writeImageGridPng(
+            u8.subarray(i * size, (i + 1) * size),
+            shape,
+            1,
+            path.join(tmp, `${String(i).padStart(Math.max(4, width), '0')}.png`),
+          );
+        await writeImageGridPng(u8.subarray(0, Math.min(count, 100) * size), shape, 10, path.join(tmp, 'grid.png'), {
+          scale: 2,
+          gap: 1,
+        });
       });
       where = `${outDir} (${count} PNG files and grid.png)`;
     } else {
       const raw = { images: u8, labels: new Int32Array(count), labelNames: [labelName ?? ''], shape, count };
-      const mark = { run: values.run!, sampler: name, ...(labelName !== undefined ? { label: labelName } : {}), seed, createdAt: Date.now() };
-      manifest = intoId ? await appendToDataset(ws, intoId, raw, undefined, mark) : await writeDataset(ws, values['into-dataset']!, raw, { kind: 'generated', run: values.run! }, { generated: mark });
-      where = intoId ? `dataset '${manifest.name}' (${manifest.id}), now ${manifest.count} images` : `a new dataset '${manifest.name}' (${manifest.id})`;
+      const mark = {
+        run: values.run!,
+        sampler: name,
+        ...(labelName !== undefined ? { label: labelName } : {}),
+        seed,
+        createdAt: Date.now(),
+      };
+      manifest = intoId
+        ? await appendToDataset(ws, intoId, raw, undefined, mark)
+        : await writeDataset(
+            ws,
+            values['into-dataset']!,
+            raw,
+            { kind: 'generated', run: values.run! },
+            { generated: mark },
+          );
+      where = intoId
+        ? `dataset '${manifest.name}' (${manifest.id}), now ${manifest.count} images`
+        : `a new dataset '${manifest.name}' (${manifest.id})`;
     }
     if (label === undefined && !reused) {
       fs.mkdirSync(path.join(run.dir, 'generation'), { recursive: true });
-      writeJsonAtomic(path.join(run.dir, 'generation', 'sampler.json'), { name, title: SAMPLER_TITLES[name], fittedOn, savedAt: new Date().toISOString(), sampler });
+      writeJsonAtomic(path.join(run.dir, 'generation', 'sampler.json'), {
+        name,
+        title: SAMPLER_TITLES[name],
+        fittedOn,
+        savedAt: new Date().toISOString(),
+        sampler,
+      });
     }
     const result = {
       run: values.run,
@@ -281,7 +383,12 @@ export async function generateCommand(argv: string[], out: (s: string) => void):
       count,
       seed,
       out: outDir,
-      dataset: manifest && { id: manifest.id, name: manifest.name, count: manifest.count, generated: manifest.generated },
+      dataset: manifest && {
+        id: manifest.id,
+        name: manifest.name,
+        count: manifest.count,
+        generated: manifest.generated,
+      },
     };
     if (values.json) out(JSON.stringify(result));
     else {
@@ -289,7 +396,12 @@ export async function generateCommand(argv: string[], out: (s: string) => void):
         `Generated ${count} images${labelName !== undefined ? ` of label '${labelName}'` : ''} from run '${values.run}' with the ${describeSampler(sampler)}${fittedOn ? ` fitted to ${fittedOn} training codes${labelName !== undefined ? ' of that label' : ''}` : ''} (seed ${seed}).`,
       );
       out(`Saved to ${where}${manifest ? '; the rows are marked as generated in its manifest' : ''}.`);
-      if (label === undefined) out(reused ? `The run's remembered sampler (${name}) was used.` : `Run '${values.run}' now remembers this sampler (${name}).`);
+      if (label === undefined)
+        out(
+          reused
+            ? `The run's remembered sampler (${name}) was used.`
+            : `Run '${values.run}' now remembers this sampler (${name}).`,
+        );
     }
     return 0;
   } finally {

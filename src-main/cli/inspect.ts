@@ -33,7 +33,8 @@ function runDirOf(ws: string, run: string | undefined): string {
   if (!RUN_ID_RE.test(run) || run.includes('..')) throw new UsageError(`'${run}' is not a run id.`);
   const dir = path.join(ws, 'runs', run);
   if (!fs.existsSync(dir)) throw new Error(`There is no run '${run}' in ${ws}.`);
-  if (!fs.existsSync(path.join(dir, 'model', 'encoder', 'model.json'))) throw new Error(`Run '${run}' has no trained model yet: let it finish training first.`);
+  if (!fs.existsSync(path.join(dir, 'model', 'encoder', 'model.json')))
+    throw new Error(`Run '${run}' has no trained model yet: let it finish training first.`);
   return dir;
 }
 
@@ -47,13 +48,18 @@ export function describeInspection(f: InspectionFile): string[] {
   const m = f.measured;
   if (m) {
     lines.push(`Measured on '${m.dataset}' (${m.good} good, ${m.defective} defective, never trained on):`);
-    lines.push(`  ${'defect'.padEnd(14)}${'image AUROC'.padStart(12)}${'AP'.padStart(8)}${'F1-max'.padStart(8)}${'pixel AUROC'.padStart(13)}${'AUPRO'.padStart(8)}`);
+    lines.push(
+      `  ${'defect'.padEnd(14)}${'image AUROC'.padStart(12)}${'AP'.padStart(8)}${'F1-max'.padStart(8)}${'pixel AUROC'.padStart(13)}${'AUPRO'.padStart(8)}`,
+    );
     for (const t of [...m.perType, { ...m, name: 'all' }]) {
       lines.push(
         `  ${t.name.slice(0, 13).padEnd(14)}${fix(t.imageAuroc).padStart(12)}${fix(t.imageAupr).padStart(8)}${fix(t.f1Max).padStart(8)}${fix(t.pixelAuroc).padStart(13)}${fix(t.aupro).padStart(8)}`,
       );
     }
-    if (m.imageAuroc < 0.7) lines.push(`  Note: an image ROC AUC of ${fix(m.imageAuroc)} is weak (0.5 is chance): treat the verdicts as hints, not decisions.`);
+    if (m.imageAuroc < 0.7)
+      lines.push(
+        `  Note: an image ROC AUC of ${fix(m.imageAuroc)} is weak (0.5 is chance): treat the verdicts as hints, not decisions.`,
+      );
   }
   return lines;
 }
@@ -76,7 +82,14 @@ function pictureFiles(paths: string[]): string[] {
 }
 
 /** Blue (0) → yellow → red (1) over the grey picture, half and half. */
-function heatmapPng(picture: Uint8Array, channels: number, map: Float32Array, scale: number, h: number, w: number): Promise<Buffer> {
+function heatmapPng(
+  picture: Uint8Array,
+  channels: number,
+  map: Float32Array,
+  scale: number,
+  h: number,
+  w: number,
+): Promise<Buffer> {
   const rgb = Buffer.alloc(h * w * 3);
   for (let p = 0; p < h * w; p++) {
     const grey = channels === 3 ? (picture[p * 3] + picture[p * 3 + 1] + picture[p * 3 + 2]) / 3 : picture[p];
@@ -116,7 +129,10 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
   const { loadInspection } = await import('../engine/inspect/calibration');
 
   if (values.calibrate) {
-    if (positionals.length) throw new UsageError("--calibrate measures on the run's own validation pictures and test set; give no pictures with it.");
+    if (positionals.length)
+      throw new UsageError(
+        "--calibrate measures on the run's own validation pictures and test set; give no pictures with it.",
+      );
     const settings: Partial<InspectionSettings> = {};
     if (values.map !== undefined) {
       if (values.map !== 'ssim' && values.map !== 'l2') throw new UsageError('--map must be ssim or l2.');
@@ -129,7 +145,8 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
     const num = (v: string | undefined, name: string, lo: number, hi: number) => {
       if (v === undefined) return undefined;
       const n = Number(v);
-      if (!Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`--${name} must be a number from ${lo} to ${hi}.`);
+      if (!Number.isFinite(n) || n < lo || n > hi)
+        throw new UsageError(`--${name} must be a number from ${lo} to ${hi}.`);
       return n;
     };
     const smooth = num(values.smooth, 'smooth', 0, 32);
@@ -145,7 +162,8 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
   if (!positionals.length) throw new UsageError('Give the pictures (files or folders) to inspect, or --calibrate.');
   let insp = loadInspection(path.join(dir, 'model'), runId);
   if (!insp) {
-    if (!values.json) out(`Run '${runId}' has no inspection settings yet: calibrating on its validation pictures first …`);
+    if (!values.json)
+      out(`Run '${runId}' has no inspection settings yet: calibrating on its validation pictures first …`);
     await calibrateRun(ws, runId);
     insp = loadInspection(path.join(dir, 'model'), runId)!;
   }
@@ -158,9 +176,14 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
     const [h, w, c] = trained.config.inputShape;
     const ref = runDataset(dir);
     const fit = (ref.id ? readDatasetManifest(ws, ref.id).options?.fit : undefined) ?? 'stretch';
-    const opts = { size: h, mode: c === 3 ? ('rgb' as const) : ('grayscale' as const), fit: fit as 'stretch' | 'crop' | 'pad' };
+    const opts = {
+      size: h,
+      mode: c === 3 ? ('rgb' as const) : ('grayscale' as const),
+      fit: fit as 'stretch' | 'crop' | 'pad',
+    };
     if (h !== w) throw new Error(`This model takes ${h}×${w} pictures; inspect decodes square pictures only.`);
-    const results: Array<{ file: string; score: number; verdict: 'defective' | 'good'; map?: string; error?: string }> = [];
+    const results: Array<{ file: string; score: number; verdict: 'defective' | 'good'; map?: string; error?: string }> =
+      [];
     const per = h * w * c;
     const decoded: Array<{ file: string; px: Uint8Array }> = [];
     for (const f of values.tile ? [] : files) {
@@ -177,7 +200,10 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
     if (values.tile) {
       // big pictures at their own resolution, by overlapping tiles of the model's size (engine/inspect/tiles.ts)
       const overlap = values.overlap === undefined ? 0.5 : Number(values.overlap);
-      if (!(overlap >= 0 && overlap < 1)) throw new UsageError('--overlap must be a number from 0 to under 1 (the share of a tile its neighbour covers).');
+      if (!(overlap >= 0 && overlap < 1))
+        throw new UsageError(
+          '--overlap must be a number from 0 to under 1 (the share of a tile its neighbour covers).',
+        );
       const { inspectTiled } = await import('../engine/inspect/tiles');
       decoded.length = 0;
       for (const f of files) {
@@ -187,12 +213,14 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
         try {
           let img = sharp(fs.readFileSync(f), { limitInputPixels: 50_000_000 }).flatten({ background: '#000000' });
           const meta = await img.metadata();
-          if ((meta.width ?? 0) < h || (meta.height ?? 0) < h) img = img.resize(Math.max(h, meta.width ?? h), Math.max(h, meta.height ?? h), { fit: 'fill' });
+          if ((meta.width ?? 0) < h || (meta.height ?? 0) < h)
+            img = img.resize(Math.max(h, meta.width ?? h), Math.max(h, meta.height ?? h), { fit: 'fill' });
           img = c === 1 ? img.grayscale() : img.toColourspace('srgb');
           const { data, info } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
           [ph, pw] = [info.height, info.width];
           px = new Uint8Array(ph * pw * c);
-          for (let p = 0; p < ph * pw; p++) for (let k = 0; k < c; k++) px[p * c + k] = data[p * info.channels + Math.min(k, info.channels - 1)];
+          for (let p = 0; p < ph * pw; p++)
+            for (let k = 0; k < c; k++) px[p * c + k] = data[p * info.channels + Math.min(k, info.channels - 1)];
         } catch (err) {
           results.push({ file: f, score: NaN, verdict: 'good', error: (err as Error).message.split('\n')[0] });
           continue;
@@ -216,11 +244,18 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
       const r = inspectImages(trained, images, insp.settings, insp.normStats);
       for (let k = 0; k < part.length; k++) {
         const score = r.scores[insp.settings.score][k];
-        const entry: (typeof results)[number] = { file: part[k].file, score, verdict: score >= thr ? 'defective' : 'good' };
+        const entry: (typeof results)[number] = {
+          file: part[k].file,
+          score,
+          verdict: score >= thr ? 'defective' : 'good',
+        };
         if (values.maps) {
           const name = `${path.basename(part[k].file, path.extname(part[k].file))}_map.png`;
           const target = path.join(path.resolve(values.maps), name);
-          await writeFileAtomicAsync(target, await heatmapPng(part[k].px, c, r.maps.subarray(k * h * w, (k + 1) * h * w), scale, h, w));
+          await writeFileAtomicAsync(
+            target,
+            await heatmapPng(part[k].px, c, r.maps.subarray(k * h * w, (k + 1) * h * w), scale, h, w),
+          );
           entry.map = target;
         }
         results.push(entry);
@@ -231,7 +266,15 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
       const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
       const rows = [
         'file,score,verdict,threshold,error',
-        ...results.map((r) => [q(r.file), Number.isFinite(r.score) ? r.score : '', r.error ? 'unreadable' : r.verdict, thr, q(r.error ?? '')].join(',')),
+        ...results.map((r) =>
+          [
+            q(r.file),
+            Number.isFinite(r.score) ? r.score : '',
+            r.error ? 'unreadable' : r.verdict,
+            thr,
+            q(r.error ?? ''),
+          ].join(','),
+        ),
       ];
       await writeFileAtomicAsync(path.resolve(values.csv), `${rows.join('\n')}\n`);
     }
@@ -241,15 +284,27 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
           run: runId,
           threshold: insp.threshold,
           settings: insp.settings,
-          measured: insp.measured ? { imageAuroc: insp.measured.imageAuroc, pixelAuroc: insp.measured.pixelAuroc, dataset: insp.measured.dataset } : undefined,
+          measured: insp.measured
+            ? {
+                imageAuroc: insp.measured.imageAuroc,
+                pixelAuroc: insp.measured.pixelAuroc,
+                dataset: insp.measured.dataset,
+              }
+            : undefined,
           results,
         }),
       );
       return 0;
     }
     for (const line of describeInspection(insp).slice(0, 2)) out(line);
-    if (insp.measured && insp.measured.imageAuroc < 0.7) out(`Note: measured image ROC AUC ${fix(insp.measured.imageAuroc)} — weak; treat the verdicts as hints.`);
-    for (const r of results) out(r.error ? `${r.file}: unreadable (${r.error})` : `${r.verdict === 'defective' ? 'DEFECTIVE' : 'good     '}  ${fix(r.score, 4).padStart(9)}  ${r.file}`);
+    if (insp.measured && insp.measured.imageAuroc < 0.7)
+      out(`Note: measured image ROC AUC ${fix(insp.measured.imageAuroc)} — weak; treat the verdicts as hints.`);
+    for (const r of results)
+      out(
+        r.error
+          ? `${r.file}: unreadable (${r.error})`
+          : `${r.verdict === 'defective' ? 'DEFECTIVE' : 'good     '}  ${fix(r.score, 4).padStart(9)}  ${r.file}`,
+      );
     const bad = results.filter((r) => r.verdict === 'defective' && !r.error).length;
     out(
       `${bad} of ${results.length} picture(s) above the threshold ${fix(thr, 4)}${values.maps ? `; maps in ${path.resolve(values.maps)}` : ''}${values.csv ? `; CSV ${path.resolve(values.csv)}` : ''}`,

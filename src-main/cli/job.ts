@@ -52,9 +52,17 @@ export async function watchJob(
           }),
         );
       else out(describeProgress(p));
-    } else if (!warned && p.status === 'training' && p.secondsPerEpoch !== null && Date.now() - lastChange > 3000 * Math.max(p.secondsPerEpoch, o.interval)) {
+    } else if (
+      !warned &&
+      p.status === 'training' &&
+      p.secondsPerEpoch !== null &&
+      Date.now() - lastChange > 3000 * Math.max(p.secondsPerEpoch, o.interval)
+    ) {
       warned = true;
-      if (!o.json) out(`No new epoch for ${formatDuration((Date.now() - lastChange) / 1000)} (an epoch takes about ${formatDuration(p.secondsPerEpoch)}): is the job still running?`);
+      if (!o.json)
+        out(
+          `No new epoch for ${formatDuration((Date.now() - lastChange) / 1000)} (an epoch takes about ${formatDuration(p.secondsPerEpoch)}): is the job still running?`,
+        );
     }
     if (p.status === 'done' || p.status === 'failed' || o.once) return { status: p.status, progress: p };
     if (o.timeout > 0 && Date.now() - started > o.timeout * 1000) {
@@ -113,12 +121,15 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
   if (sub === 'watch') {
     const dir = rest[0];
     if (!dir || rest.length > 1) throw new JobUsageError('Give one job folder to watch.');
-    if (values.import && !values.workspace) throw new JobUsageError('--import needs --workspace DIR (the workspace the run goes into).');
+    if (values.import && !values.workspace)
+      throw new JobUsageError('--import needs --workspace DIR (the workspace the run goes into).');
     const seconds = (v: string | undefined, name: string, dflt: number) => {
       if (v === undefined) return dflt;
       const n = Number(v);
       if (!Number.isFinite(n) || n < 0 || (name === '--interval' && n < 0.05))
-        throw new JobUsageError(`${name} takes seconds (a number${name === '--interval' ? ' of at least 0.05' : ''}), not '${v}'.`);
+        throw new JobUsageError(
+          `${name} takes seconds (a number${name === '--interval' ? ' of at least 0.05' : ''}), not '${v}'.`,
+        );
       return n;
     };
     const interval = seconds(values.interval, '--interval', 10);
@@ -126,10 +137,14 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
     const end = await watchJob(path.resolve(dir), { interval, timeout, once: values.once, json: values.json }, out);
     if (end.status !== 'done') return end.status === 'failed' ? 1 : end.status === 'timeout' ? 3 : 0;
     if (!values.import) {
-      if (!values.json) out(`The job has finished. Bring it back with: ae-studio job import ${path.resolve(dir)} --workspace DIR`);
+      if (!values.json)
+        out(`The job has finished. Bring it back with: ae-studio job import ${path.resolve(dir)} --workspace DIR`);
       return 0;
     }
-    return runJob(['import', path.resolve(dir), '--workspace', values.workspace as string, ...(values.json ? ['--json'] : [])], out);
+    return runJob(
+      ['import', path.resolve(dir), '--workspace', values.workspace as string, ...(values.json ? ['--json'] : [])],
+      out,
+    );
   }
 
   if (!values.workspace) throw new JobUsageError('--workspace DIR is required.');
@@ -137,8 +152,10 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
 
   if (sub === 'export') {
     if (!values.out) throw new JobUsageError('--out JOBDIR is required.');
-    if (!!values.run === !!values.config) throw new JobUsageError('Give either --run ID or --config FILE --dataset NAME.');
-    if (values['from-checkpoint'] && !values.run) throw new JobUsageError('--from-checkpoint continues a run: give --run ID.');
+    if (!!values.run === !!values.config)
+      throw new JobUsageError('Give either --run ID or --config FILE --dataset NAME.');
+    if (values['from-checkpoint'] && !values.run)
+      throw new JobUsageError('--from-checkpoint continues a run: give --run ID.');
     const { exportJobFromWorkspace } = await import('../trainer/jobs');
     let res;
     if (values.run) {
@@ -154,7 +171,9 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
         }
         summary = parsed.data;
       } catch (err) {
-        throw new Error(`There is no readable run '${runId}' in ${ws} (${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no run.json' : (err as Error).message}).`);
+        throw new Error(
+          `There is no readable run '${runId}' in ${ws} (${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no run.json' : (err as Error).message}).`,
+        );
       }
       res = await exportJobFromWorkspace({
         workspaceDir: ws,
@@ -163,7 +182,10 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
         fromCheckpoint: values['from-checkpoint'],
       });
     } else {
-      if (!values.dataset) throw new JobUsageError('--dataset NAME is required with --config (mnist, fashion-mnist, shapes or a stored dataset id or name).');
+      if (!values.dataset)
+        throw new JobUsageError(
+          '--dataset NAME is required with --config (mnist, fashion-mnist, shapes or a stored dataset id or name).',
+        );
       let config: Record<string, unknown>;
       try {
         // the same file `ae-studio train --config` takes: a config, or { config, dataset } as the Model view shows it
@@ -171,10 +193,26 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
       } catch (err) {
         throw new Error(`The config file ${values.config} cannot be read: ${(err as Error).message}`);
       }
-      res = await exportJobFromWorkspace({ workspaceDir: ws, out: path.resolve(values.out), config, datasetName: values.dataset });
+      res = await exportJobFromWorkspace({
+        workspaceDir: ws,
+        out: path.resolve(values.out),
+        config,
+        datasetName: values.dataset,
+      });
     }
     const j = res.job;
-    if (values.json) out(JSON.stringify({ out: path.resolve(values.out), files: res.files, bytes: res.bytes, name: j.name, startEpoch: j.startEpoch, epochs: j.epochs, images: j.dataset.count }));
+    if (values.json)
+      out(
+        JSON.stringify({
+          out: path.resolve(values.out),
+          files: res.files,
+          bytes: res.bytes,
+          name: j.name,
+          startEpoch: j.startEpoch,
+          epochs: j.epochs,
+          images: j.dataset.count,
+        }),
+      );
     else {
       out(
         `Wrote the cluster job '${j.name}' to ${path.resolve(values.out)} (${res.files.length} files, ${res.bytes.toLocaleString('en-US')} bytes): ` +
@@ -223,7 +261,9 @@ export async function runJob(argv: string[], out: (s: string) => void): Promise<
       const t = res.metrics?.test;
       out(
         `Imported as run '${runId}' (${res.status}, ${res.epochsDone} epochs, last loss ${res.history.loss.at(-1)?.toFixed(5) ?? '—'}). ${summary.message}` +
-          (t ? `\nTest split (${t.count} images, never trained on): loss ${t.loss.toFixed(5)}, MSE ${t.mse.toFixed(5)}, PSNR ${t.psnr.toFixed(2)} dB, SSIM ${t.ssim.toFixed(3)}.` : ''),
+          (t
+            ? `\nTest split (${t.count} images, never trained on): loss ${t.loss.toFixed(5)}, MSE ${t.mse.toFixed(5)}, PSNR ${t.psnr.toFixed(2)} dB, SSIM ${t.ssim.toFixed(3)}.`
+            : ''),
       );
     }
     return 0;

@@ -17,7 +17,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUILTIN_NAMES, BUILTIN_TITLES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
-import { describeStoredDatasets, findDatasetId, listDatasets, loadDataset, writeDataset, writeInspectionSet } from '../datasets/store';
+import {
+  describeStoredDatasets,
+  findDatasetId,
+  listDatasets,
+  loadDataset,
+  writeDataset,
+  writeInspectionSet,
+} from '../datasets/store';
 import { importPaths } from '../datasets/import';
 import { importGoodAndSuspects, importMvtec, isMvtecLayout } from '../datasets/import/mvtec';
 import { EXPORT_FORMATS, EXPORT_PARTS, type ExportFormat, type ExportPart } from '../formats/errors';
@@ -57,7 +64,9 @@ function trainedRunDir(ws: string, runId: string | undefined): string {
   const dir = path.join(ws, 'runs', runId);
   if (!fs.existsSync(dir)) throw new Error(`There is no run '${runId}' in ${ws}.`);
   if (!fs.existsSync(path.join(dir, 'model', 'encoder', 'model.json'))) {
-    throw new Error(`Run '${runId}' has no trained model yet (${path.join(dir, 'model')} is missing): let it finish training first.`);
+    throw new Error(
+      `Run '${runId}' has no trained model yet (${path.join(dir, 'model')} is missing): let it finish training first.`,
+    );
   }
   return dir;
 }
@@ -131,23 +140,48 @@ export async function run(argv: string[], out: (s: string) => void): Promise<num
   if (!values.workspace) throw new UsageError('--workspace DIR is required.');
   const handler = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!handler) throw new UsageError(`Unknown command '${command}'.`);
-  return handler({ values, rest, ws: path.resolve(values.workspace), trainerEntry: path.join(__dirname, 'trainer.cjs'), out });
+  return handler({
+    values,
+    rest,
+    ws: path.resolve(values.workspace),
+    trainerEntry: path.join(__dirname, 'trainer.cjs'),
+    out,
+  });
 }
 
 async function trainCli({ values, rest, ws, trainerEntry, out }: Invocation): Promise<number> {
   if (rest.length) throw new UsageError(`'train' takes no positional arguments (got ${rest.join(' ')}).`);
-  const status = process.stdout.isTTY && !values.json ? (s: string) => process.stdout.write(`\r\x1b[2K${s}`) : undefined;
+  const status =
+    process.stdout.isTTY && !values.json ? (s: string) => process.stdout.write(`\r\x1b[2K${s}`) : undefined;
   return trainCommand(
-    { workspace: ws, dataset: values.dataset, config: values.config, count: values.count, resume: values.resume, preset: values.preset, json: values.json, verbose: values.verbose, trainerEntry },
+    {
+      workspace: ws,
+      dataset: values.dataset,
+      config: values.config,
+      count: values.count,
+      resume: values.resume,
+      preset: values.preset,
+      json: values.json,
+      verbose: values.verbose,
+      trainerEntry,
+    },
     { out, status, err: (s) => console.error(s) },
   );
 }
 
 async function builtinCommand({ values, rest, ws, out }: Invocation): Promise<number> {
   const name = rest[0] as BuiltinName;
-  if (!BUILTIN_NAMES.includes(name)) throw new UsageError(`Unknown built-in dataset '${rest[0] ?? ''}'; choose one of ${BUILTIN_NAMES.join(', ')}.`);
-  const m = await writeDataset(ws, values.name ?? BUILTIN_TITLES[name], makeBuiltin(name), { kind: 'builtin', builtin: name });
-  out(values.json ? JSON.stringify(m) : `Added '${m.name}' (${m.id}): ${m.count} images, ${m.shape.join('×')}, labels ${m.labelNames.map((l, i) => `${l}=${m.labelCounts[i]}`).join(' ')}`);
+  if (!BUILTIN_NAMES.includes(name))
+    throw new UsageError(`Unknown built-in dataset '${rest[0] ?? ''}'; choose one of ${BUILTIN_NAMES.join(', ')}.`);
+  const m = await writeDataset(ws, values.name ?? BUILTIN_TITLES[name], makeBuiltin(name), {
+    kind: 'builtin',
+    builtin: name,
+  });
+  out(
+    values.json
+      ? JSON.stringify(m)
+      : `Added '${m.name}' (${m.id}): ${m.count} images, ${m.shape.join('×')}, labels ${m.labelNames.map((l, i) => `${l}=${m.labelCounts[i]}`).join(' ')}`,
+  );
   return 0;
 }
 
@@ -155,15 +189,28 @@ async function importCommand({ values, rest, ws, out }: Invocation): Promise<num
   if (!rest.length) throw new UsageError('Give at least one folder, image file or zip to import.');
   if (!values.name) throw new UsageError('--name NAME is required.');
   const size = Number(values.size);
-  if (!Number.isInteger(size) || size < 4 || size > 512) throw new UsageError('--size must be a whole number from 4 to 512.');
+  if (!Number.isInteger(size) || size < 4 || size > 512)
+    throw new UsageError('--size must be a whole number from 4 to 512.');
   if (values.mode !== 'grayscale' && values.mode !== 'rgb') throw new UsageError('--mode must be grayscale or rgb.');
-  if (!['stretch', 'crop', 'pad'].includes(values.fit as string)) throw new UsageError('--fit must be stretch, crop or pad.');
-  if (values.background !== 'black' && values.background !== 'white') throw new UsageError('--background (what transparent pixels and padding become) must be black or white.');
-  const importOpts = { size, mode: values.mode as 'grayscale' | 'rgb', fit: values.fit as 'stretch' | 'crop' | 'pad', background: values.background as 'black' | 'white' };
-  if (values.suspects !== undefined || (rest.length === 1 && isMvtecLayout(path.resolve(rest[0])))) return importInspectionSet({ values, rest, ws, out }, importOpts);
+  if (!['stretch', 'crop', 'pad'].includes(values.fit as string))
+    throw new UsageError('--fit must be stretch, crop or pad.');
+  if (values.background !== 'black' && values.background !== 'white')
+    throw new UsageError('--background (what transparent pixels and padding become) must be black or white.');
+  const importOpts = {
+    size,
+    mode: values.mode as 'grayscale' | 'rgb',
+    fit: values.fit as 'stretch' | 'crop' | 'pad',
+    background: values.background as 'black' | 'white',
+  };
+  if (values.suspects !== undefined || (rest.length === 1 && isMvtecLayout(path.resolve(rest[0]))))
+    return importInspectionSet({ values, rest, ws, out }, importOpts);
   const { dataset, report } = await importPaths(rest, importOpts);
   if (report.imported === 0) {
-    out(values.json ? JSON.stringify({ ...report, dataset: null }) : `Nothing imported; ${report.skipped.length} files skipped:\n${report.skipped.map((s) => `  ${s.file}: ${s.reason}`).join('\n')}`);
+    out(
+      values.json
+        ? JSON.stringify({ ...report, dataset: null })
+        : `Nothing imported; ${report.skipped.length} files skipped:\n${report.skipped.map((s) => `  ${s.file}: ${s.reason}`).join('\n')}`,
+    );
     return 1;
   }
   const m = await writeDataset(
@@ -171,16 +218,29 @@ async function importCommand({ values, rest, ws, out }: Invocation): Promise<num
     values.name,
     dataset,
     { kind: 'import', paths: rest.map((p) => path.resolve(p)) },
-    { options: { size, mode: values.mode, fit: values.fit as string, background: values.background, validationSplit: 0.1, seed: 42 }, report },
+    {
+      options: {
+        size,
+        mode: values.mode,
+        fit: values.fit as string,
+        background: values.background,
+        validationSplit: 0.1,
+        seed: 42,
+      },
+      report,
+    },
   );
   if (values.json) out(JSON.stringify({ dataset: m.id, ...report }));
   else {
     out(
-      `Imported ${report.imported} images into '${m.name}' (${m.id}), ${size}×${size} ${values.mode}; labels: ${Object.entries(report.labelCounts)
+      `Imported ${report.imported} images into '${m.name}' (${m.id}), ${size}×${size} ${values.mode}; labels: ${Object.entries(
+        report.labelCounts,
+      )
         .map(([l, c]) => `${l || '(none)'}=${c}`)
         .join(' ')}`,
     );
-    if (report.skipped.length) out(`Skipped ${report.skipped.length}:\n${report.skipped.map((s) => `  ${s.file}: ${s.reason}`).join('\n')}`);
+    if (report.skipped.length)
+      out(`Skipped ${report.skipped.length}:\n${report.skipped.map((s) => `  ${s.file}: ${s.reason}`).join('\n')}`);
   }
   return 0;
 }
@@ -188,11 +248,22 @@ async function importCommand({ values, rest, ws, out }: Invocation): Promise<num
 /** An inspection set: the MVTec AD layout, or good pictures plus --suspects; two datasets that name each other. */
 async function importInspectionSet(
   { values, rest, ws, out }: Pick<Invocation, 'values' | 'rest' | 'ws' | 'out'>,
-  importOpts: { size: number; mode: 'grayscale' | 'rgb'; fit: 'stretch' | 'crop' | 'pad'; background: 'black' | 'white' },
+  importOpts: {
+    size: number;
+    mode: 'grayscale' | 'rgb';
+    fit: 'stretch' | 'crop' | 'pad';
+    background: 'black' | 'white';
+  },
 ): Promise<number> {
-  if (rest.length !== 1) throw new UsageError('An inspection import takes one folder (the MVTec AD layout, or the good pictures with --suspects DIR).');
+  if (rest.length !== 1)
+    throw new UsageError(
+      'An inspection import takes one folder (the MVTec AD layout, or the good pictures with --suspects DIR).',
+    );
   const root = path.resolve(rest[0]);
-  const set = values.suspects !== undefined ? await importGoodAndSuspects(root, path.resolve(values.suspects), importOpts) : await importMvtec(root, importOpts);
+  const set =
+    values.suspects !== undefined
+      ? await importGoodAndSuspects(root, path.resolve(values.suspects), importOpts)
+      : await importMvtec(root, importOpts);
   const { size, mode, fit, background } = importOpts;
   const { train, test } = await writeInspectionSet(
     ws,
@@ -201,12 +272,28 @@ async function importInspectionSet(
     { kind: 'import', paths: [root, ...(values.suspects ? [path.resolve(values.suspects)] : [])] },
     { size, mode, fit, background, validationSplit: 0.1, seed: 42 },
   );
-  if (values.json) out(JSON.stringify({ layout: set.layout, dataset: train.id, testDataset: test.id, masks: !!set.test.masks, ...set.report }));
+  if (values.json)
+    out(
+      JSON.stringify({
+        layout: set.layout,
+        dataset: train.id,
+        testDataset: test.id,
+        masks: !!set.test.masks,
+        ...set.report,
+      }),
+    );
   else {
-    out(`Inspection set (${set.layout === 'mvtec' ? 'MVTec AD layout' : 'good pictures + suspects'}), ${size}×${size} ${mode}:`);
+    out(
+      `Inspection set (${set.layout === 'mvtec' ? 'MVTec AD layout' : 'good pictures + suspects'}), ${size}×${size} ${mode}:`,
+    );
     out(`  '${train.name}' (${train.id}): ${train.count} good pictures to train on`);
-    out(`  '${test.name}' (${test.id}): ${test.count} pictures never trained on — ${test.labelNames.map((l, i) => `${l}=${test.labelCounts[i]}`).join(' ')}${set.test.masks ? ', with masks' : ''}`);
-    if (set.report.skipped.length) out(`Skipped ${set.report.skipped.length}:\n${set.report.skipped.map((s) => `  ${s.file}: ${s.reason}`).join('\n')}`);
+    out(
+      `  '${test.name}' (${test.id}): ${test.count} pictures never trained on — ${test.labelNames.map((l, i) => `${l}=${test.labelCounts[i]}`).join(' ')}${set.test.masks ? ', with masks' : ''}`,
+    );
+    if (set.report.skipped.length)
+      out(
+        `Skipped ${set.report.skipped.length}:\n${set.report.skipped.map((s) => `  ${s.file}: ${s.reason}`).join('\n')}`,
+      );
   }
   return 0;
 }
@@ -215,15 +302,21 @@ async function datasetsCommand({ values, ws, out }: Invocation): Promise<number>
   const list = listDatasets(ws);
   if (values.json) out(JSON.stringify(list));
   else if (!list.length) out(`No datasets in ${ws}.`);
-  else for (const d of list) out('error' in d ? `${d.id}  ! ${d.error}` : `${d.id}  ${d.name}  ${d.count} images  ${d.shape.join('×')}`);
+  else
+    for (const d of list)
+      out('error' in d ? `${d.id}  ! ${d.error}` : `${d.id}  ${d.name}  ${d.count} images  ${d.shape.join('×')}`);
   return 0;
 }
 
 async function exportCommand({ values, ws, out }: Invocation): Promise<number> {
   const format = values.format as ExportFormat;
   const part = values.part as ExportPart;
-  if (!EXPORT_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}${values.format ? ` (got '${values.format}')` : ''}.`);
-  if (!EXPORT_PARTS.includes(part)) throw new UsageError(`--part must be one of ${EXPORT_PARTS.join(', ')} (got '${values.part}').`);
+  if (!EXPORT_FORMATS.includes(format))
+    throw new UsageError(
+      `--format must be one of ${EXPORT_FORMATS.join(', ')}${values.format ? ` (got '${values.format}')` : ''}.`,
+    );
+  if (!EXPORT_PARTS.includes(part))
+    throw new UsageError(`--part must be one of ${EXPORT_PARTS.join(', ')} (got '${values.part}').`);
   if (!values.out) throw new UsageError('--out PATH is required.');
   const dir = trainedRunDir(ws, values.run);
   const { exportModel } = await import('../formats');
@@ -237,19 +330,34 @@ async function exportCommand({ values, ws, out }: Invocation): Promise<number> {
 }
 
 /** The images `latents` encodes: a built-in set or a stored dataset (by id or name). */
-function latentsDataset(ws: string, name: string): { data: { images: Uint8Array; labels: Int32Array; count: number; shape: [number, number, number] }; labelNames: string[] } {
+function latentsDataset(
+  ws: string,
+  name: string,
+): {
+  data: { images: Uint8Array; labels: Int32Array; count: number; shape: [number, number, number] };
+  labelNames: string[];
+} {
   if ((BUILTIN_NAMES as readonly string[]).includes(name)) {
     const raw = makeBuiltin(name as BuiltinName);
     return { data: raw, labelNames: raw.labelNames };
   }
   const id = findDatasetId(ws, name);
-  if (!id) throw new Error(`There is no dataset '${name}' in ${ws}; use ${BUILTIN_NAMES.join(', ')} or one of: ${describeStoredDatasets(ws)}.`);
+  if (!id)
+    throw new Error(
+      `There is no dataset '${name}' in ${ws}; use ${BUILTIN_NAMES.join(', ')} or one of: ${describeStoredDatasets(ws)}.`,
+    );
   const d = loadDataset(ws, id);
-  return { data: { images: d.images as Uint8Array, labels: d.labels as Int32Array, count: d.count, shape: d.shape }, labelNames: d.manifest.labelNames };
+  return {
+    data: { images: d.images as Uint8Array, labels: d.labels as Int32Array, count: d.count, shape: d.shape },
+    labelNames: d.manifest.labelNames,
+  };
 }
 
 async function latentsCommand({ values, ws, out }: Invocation): Promise<number> {
-  if (!values.dataset) throw new UsageError(`--dataset NAME is required (${BUILTIN_NAMES.join(', ')} or a stored dataset's id or name; see 'ae-studio datasets').`);
+  if (!values.dataset)
+    throw new UsageError(
+      `--dataset NAME is required (${BUILTIN_NAMES.join(', ')} or a stored dataset's id or name; see 'ae-studio datasets').`,
+    );
   if (!values.out) throw new UsageError('--out codes.csv is required.');
   const dir = trainedRunDir(ws, values.run);
   const { writeLatentsCsv } = await import('../formats');
@@ -271,7 +379,11 @@ async function latentsCommand({ values, ws, out }: Invocation): Promise<number> 
 }
 
 /** Runs the CLI like the installed command: the exit code, errors on `err` (usage errors with the usage). */
-export async function main(argv: string[], out: (s: string) => void = (s) => console.log(s), err: (s: string) => void = (s) => console.error(s)): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (s: string) => void = (s) => console.log(s),
+  err: (s: string) => void = (s) => console.error(s),
+): Promise<number> {
   try {
     return await run(argv, out);
   } catch (e) {

@@ -12,8 +12,10 @@ export interface TrainIO {
   err: (s: string) => void;
 }
 
-export const fmtNum = (n: number) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: 0 }) : '–');
-export const fmtLoss = (n: number | null | undefined) => (n === null || n === undefined || !Number.isFinite(n) ? '–' : n < 0.001 ? n.toExponential(3) : n.toFixed(4));
+export const fmtNum = (n: number) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: 0 }) : '–';
+export const fmtLoss = (n: number | null | undefined) =>
+  n === null || n === undefined || !Number.isFinite(n) ? '–' : n < 0.001 ? n.toExponential(3) : n.toFixed(4);
 export function fmtDuration(sec: number): string {
   if (!Number.isFinite(sec) || sec < 0) return '–';
   const s = Math.round(sec);
@@ -24,7 +26,18 @@ export function fmtDuration(sec: number): string {
 }
 
 /** One progress line: `epoch 2/5 [#####-----] 48% · batch 30/47 · loss 0.0312 · 12,345 samples/s · ETA 0:23`. */
-export function progressLine(e: { epoch: number; epochs: number; batch: number; batches: number; loss: number; samplesPerSec: number; etaSec: number }, width = 24): string {
+export function progressLine(
+  e: {
+    epoch: number;
+    epochs: number;
+    batch: number;
+    batches: number;
+    loss: number;
+    samplesPerSec: number;
+    etaSec: number;
+  },
+  width = 24,
+): string {
   const frac = Math.min(1, Math.max(0, (e.epoch - 1 + e.batch / Math.max(1, e.batches)) / Math.max(1, e.epochs)));
   const filled = Math.round(frac * width);
   return `epoch ${e.epoch}/${e.epochs} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(frac * 100)).padStart(3)}% · batch ${e.batch}/${e.batches} · loss ${fmtLoss(e.loss)} · ${fmtNum(e.samplesPerSec)} samples/s · ETA ${fmtDuration(e.etaSec)}`;
@@ -37,8 +50,15 @@ const SPLITS = [
 ] as const;
 
 /** The end-of-run measures per split without the per-label lists (`ae-studio runs --json` has those). */
-export function endMetricsBrief(m: EndMetrics): Record<string, { count: number; loss: number; mse: number; psnr: number; ssim: number } | null> {
-  return Object.fromEntries(SPLITS.map(([k]) => [k, m[k] ? { count: m[k].count, loss: m[k].loss, mse: m[k].mse, psnr: m[k].psnr, ssim: m[k].ssim } : null]));
+export function endMetricsBrief(
+  m: EndMetrics,
+): Record<string, { count: number; loss: number; mse: number; psnr: number; ssim: number } | null> {
+  return Object.fromEntries(
+    SPLITS.map(([k]) => [
+      k,
+      m[k] ? { count: m[k].count, loss: m[k].loss, mse: m[k].mse, psnr: m[k].psnr, ssim: m[k].ssim } : null,
+    ]),
+  );
 }
 
 /** The end-of-run measures as a small table: training, validation and (when the run kept one) test images side by side. */
@@ -107,7 +127,9 @@ export class TrainProgress {
       if (this.json) this.line({ runId: p.runId, ...e });
       else if (e.fallback) {
         this.clearStatus();
-        io.err(`Note: this run trains ${e.step === 'tfjs' ? "with tfjs's own (much slower) step" : 'kernel by kernel instead of as one TensorFlow graph (slower)'}: ${e.reason ?? 'no reason given'}.`);
+        io.err(
+          `Note: this run trains ${e.step === 'tfjs' ? "with tfjs's own (much slower) step" : 'kernel by kernel instead of as one TensorFlow graph (slower)'}: ${e.reason ?? 'no reason given'}.`,
+        );
       }
     } else if (e.type === 'stopped' && e.reason === 'early-stopping' && !this.json) {
       this.clearStatus();
@@ -119,7 +141,13 @@ export class TrainProgress {
 /** Prints how the run ended and returns the exit code (0 completed or stopped, 1 failed, 130 stopped with Ctrl-C). */
 export function reportEnd(
   io: TrainIO,
-  o: { workspace: string; json: boolean; stoppedByUser: boolean; startedAt: number; inspection?: { file: InspectionFile; lines: string[] } },
+  o: {
+    workspace: string;
+    json: boolean;
+    stoppedByUser: boolean;
+    startedAt: number;
+    inspection?: { file: InspectionFile; lines: string[] };
+  },
   end: RunStatusPayload,
   run: RunSummary | undefined,
   lastEpoch: EpochEvent | undefined,
@@ -144,18 +172,30 @@ export function reportEnd(
         elapsedSec: (Date.now() - o.startedAt) / 1000,
         runDir: path.join(ws, 'runs', runId),
         ...(run?.metrics ? { metrics: endMetricsBrief(run.metrics) } : {}),
-        ...(o.inspection ? { inspection: { threshold: o.inspection.file.threshold, settings: o.inspection.file.settings, measured: o.inspection.file.measured } } : {}),
+        ...(o.inspection
+          ? {
+              inspection: {
+                threshold: o.inspection.file.threshold,
+                settings: o.inspection.file.settings,
+                measured: o.inspection.file.measured,
+              },
+            }
+          : {}),
         ...(end.status !== 'completed' ? { resume: resumeCmd } : {}),
       }),
     );
   } else if (end.status === 'completed') {
-    io.out(`Done: ${runId} trained ${end.epochsDone} epoch${end.epochsDone === 1 ? '' : 's'}, loss ${fmtLoss(loss)}, validation loss ${fmtLoss(valLoss)}.${end.message ? ` ${end.message}` : ''}`);
+    io.out(
+      `Done: ${runId} trained ${end.epochsDone} epoch${end.epochsDone === 1 ? '' : 's'}, loss ${fmtLoss(loss)}, validation loss ${fmtLoss(valLoss)}.${end.message ? ` ${end.message}` : ''}`,
+    );
     if (run?.metrics) for (const line of endMetricsTable(run.metrics)) io.out(line);
     if (o.inspection) {
       for (const line of o.inspection.lines) io.out(line);
       io.out(`Inspect pictures with: ae-studio inspect --workspace ${ws} --run ${runId} PICTURES… --maps maps/`);
     }
-    io.out(`The model is in ${path.join(ws, 'runs', runId, 'model')}; export it with: ae-studio export --workspace ${ws} --run ${runId} --format onnx --out model.onnx`);
+    io.out(
+      `The model is in ${path.join(ws, 'runs', runId, 'model')}; export it with: ae-studio export --workspace ${ws} --run ${runId} --format onnx --out model.onnx`,
+    );
   } else if (end.status === 'stopped') {
     io.out(
       `Stopped: ${runId} after epoch ${end.epochsDone}.${canResume ? ` The checkpoint of epoch ${end.epochsDone} is kept.` : ' No epoch had finished, so resuming starts it from the beginning.'}`,
@@ -165,5 +205,11 @@ export function reportEnd(
     io.err(`The run ${runId} failed: ${end.message ?? 'no reason given'}`);
     if (canResume) io.err(`Continue from epoch ${end.epochsDone} with: ${resumeCmd}`);
   }
-  return end.status === 'completed' ? 0 : end.status === 'stopped' && o.stoppedByUser ? 130 : end.status === 'stopped' ? 0 : 1;
+  return end.status === 'completed'
+    ? 0
+    : end.status === 'stopped' && o.stoppedByUser
+      ? 130
+      : end.status === 'stopped'
+        ? 0
+        : 1;
 }

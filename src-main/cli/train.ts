@@ -43,13 +43,26 @@ const BUILTIN_RUN_DATASET = 'mnist';
 export type RunDataset = { builtin: 'mnist'; count: number } | { id: string; count?: number };
 
 /** Finds `name` among the built-in MNIST and the workspace's datasets (by id or by name), or says which there are. */
-export function resolveRunDataset(ws: string, name: string): { dataset: RunDataset; count: number; shape: [number, number, number]; title: string } {
-  if (name.toLowerCase() === BUILTIN_RUN_DATASET) return { dataset: { builtin: 'mnist', count: 10_000 }, count: 10_000, shape: [28, 28, 1], title: 'MNIST (built in)' };
+export function resolveRunDataset(
+  ws: string,
+  name: string,
+): { dataset: RunDataset; count: number; shape: [number, number, number]; title: string } {
+  if (name.toLowerCase() === BUILTIN_RUN_DATASET)
+    return {
+      dataset: { builtin: 'mnist', count: 10_000 },
+      count: 10_000,
+      shape: [28, 28, 1],
+      title: 'MNIST (built in)',
+    };
   const stored = listDatasets(ws).filter((d): d is Extract<typeof d, { name: string }> => !('error' in d));
-  const hit = stored.find((d) => d.id === name) ?? stored.filter((d) => d.name.toLowerCase() === name.toLowerCase()).sort((a, b) => b.createdAt - a.createdAt)[0];
+  const hit =
+    stored.find((d) => d.id === name) ??
+    stored.filter((d) => d.name.toLowerCase() === name.toLowerCase()).sort((a, b) => b.createdAt - a.createdAt)[0];
   if (hit) return { dataset: { id: hit.id }, count: hit.count, shape: hit.shape, title: `${hit.name} (${hit.id})` };
   const there = [`${BUILTIN_RUN_DATASET} (built in)`, ...stored.map((d) => `${d.id} (${d.name}, ${d.count} images)`)];
-  const addable = (BUILTIN_NAMES as readonly string[]).includes(name) ? ` Add it first: ae-studio builtin ${name} --workspace ${ws}` : '';
+  const addable = (BUILTIN_NAMES as readonly string[]).includes(name)
+    ? ` Add it first: ae-studio builtin ${name} --workspace ${ws}`
+    : '';
   throw new UsageError(`There is no dataset '${name}' in ${ws}. Datasets there: ${there.join(', ')}.${addable}`, false);
 }
 
@@ -60,7 +73,12 @@ export function readConfigFile(file: string): { config: Record<string, unknown>;
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? `The config file ${file} does not exist.` : `The config file ${file} cannot be read (${code ?? (e as Error).message}).`, false);
+    throw new UsageError(
+      code === 'ENOENT'
+        ? `The config file ${file} does not exist.`
+        : `The config file ${file} cannot be read (${code ?? (e as Error).message}).`,
+      false,
+    );
   }
   let json: unknown;
   try {
@@ -68,14 +86,17 @@ export function readConfigFile(file: string): { config: Record<string, unknown>;
   } catch (e) {
     throw new UsageError(`The config file ${file} is not valid JSON: ${(e as Error).message}.`, false);
   }
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new UsageError(`The config file ${file} must hold one JSON object (the run's settings).`, false);
+  if (!json || typeof json !== 'object' || Array.isArray(json))
+    throw new UsageError(`The config file ${file} must hold one JSON object (the run's settings).`, false);
   const obj = json as Record<string, unknown>;
-  if (obj.config && typeof obj.config === 'object' && !Array.isArray(obj.config)) return { config: obj.config as Record<string, unknown>, dataset: obj.dataset };
+  if (obj.config && typeof obj.config === 'object' && !Array.isArray(obj.config))
+    return { config: obj.config as Record<string, unknown>, dataset: obj.dataset };
   return { config: obj };
 }
 
 /** What `train` does: start a new run (its config checked against its dataset) or resume one. */
-export type TrainPlan = { resume: string } | { start: { config: Record<string, unknown>; dataset: RunDataset }; title: string };
+export type TrainPlan =
+  { resume: string } | { start: { config: Record<string, unknown>; dataset: RunDataset }; title: string };
 
 /** Checks the options and the files they name before anything starts; throws a UsageError saying what is wrong. */
 export function planTrain(o: TrainOptions): TrainPlan {
@@ -84,32 +105,54 @@ export function planTrain(o: TrainOptions): TrainPlan {
 
 function planResume(o: TrainOptions, runId: string): TrainPlan {
   const ws = o.workspace;
-  if (o.config || o.dataset) throw new UsageError('--resume continues a run with its own config and dataset; leave out --config and --dataset.');
-  if (!/^[a-z0-9-]{1,64}$/.test(runId)) throw new UsageError(`'${runId}' is not a run id (see 'ae-studio runs --workspace ${ws}').`);
-  if (!fs.existsSync(path.join(ws, 'runs', runId, 'run.json'))) throw new UsageError(`There is no run '${runId}' in ${ws} (see 'ae-studio runs --workspace ${ws}').`, false);
+  if (o.config || o.dataset)
+    throw new UsageError('--resume continues a run with its own config and dataset; leave out --config and --dataset.');
+  if (!/^[a-z0-9-]{1,64}$/.test(runId))
+    throw new UsageError(`'${runId}' is not a run id (see 'ae-studio runs --workspace ${ws}').`);
+  if (!fs.existsSync(path.join(ws, 'runs', runId, 'run.json')))
+    throw new UsageError(`There is no run '${runId}' in ${ws} (see 'ae-studio runs --workspace ${ws}').`, false);
   return { resume: runId };
 }
 
 function planStart(o: TrainOptions): TrainPlan {
   const ws = o.workspace;
-  if (o.preset !== undefined && !(RUN_PRESETS as readonly string[]).includes(o.preset)) throw new UsageError(`--preset must be one of: ${RUN_PRESETS.join(', ')}.`);
-  if (!o.config && !o.preset) throw new UsageError('--config run.json is required (the run settings the Model view shows; or --preset inspection, or --resume RUN_ID).');
-  const file = o.config ? readConfigFile(path.resolve(o.config)) : { config: {} as Record<string, unknown>, dataset: undefined };
-  const fileDataset = file.dataset && typeof file.dataset === 'object' ? (file.dataset as { id?: string; builtin?: string; count?: unknown }) : undefined;
+  if (o.preset !== undefined && !(RUN_PRESETS as readonly string[]).includes(o.preset))
+    throw new UsageError(`--preset must be one of: ${RUN_PRESETS.join(', ')}.`);
+  if (!o.config && !o.preset)
+    throw new UsageError(
+      '--config run.json is required (the run settings the Model view shows; or --preset inspection, or --resume RUN_ID).',
+    );
+  const file = o.config
+    ? readConfigFile(path.resolve(o.config))
+    : { config: {} as Record<string, unknown>, dataset: undefined };
+  const fileDataset =
+    file.dataset && typeof file.dataset === 'object'
+      ? (file.dataset as { id?: string; builtin?: string; count?: unknown })
+      : undefined;
   const name = o.dataset ?? fileDataset?.id ?? fileDataset?.builtin;
-  if (!name) throw new UsageError(`--dataset NAME is required (${BUILTIN_RUN_DATASET} or a dataset of the workspace; see 'ae-studio datasets --workspace ${ws}').`);
+  if (!name)
+    throw new UsageError(
+      `--dataset NAME is required (${BUILTIN_RUN_DATASET} or a dataset of the workspace; see 'ae-studio datasets --workspace ${ws}').`,
+    );
   const found = resolveRunDataset(ws, name);
   let countOption = o.count;
   const fileCount = (file.dataset as { count?: unknown } | undefined)?.count;
-  if (countOption === undefined && typeof fileCount === 'number' && Number.isInteger(fileCount) && fileCount > 0) countOption = String(Math.min(fileCount, found.count));
+  if (countOption === undefined && typeof fileCount === 'number' && Number.isInteger(fileCount) && fileCount > 0)
+    countOption = String(Math.min(fileCount, found.count));
   let count = found.count;
   if (countOption !== undefined) {
     const n = Number(countOption);
     const min = 'builtin' in found.dataset ? 100 : 10;
-    if (!Number.isInteger(n) || n < min || n > found.count) throw new UsageError(`--count must be a whole number from ${min} to ${found.count} (the images in ${found.title}).`);
+    if (!Number.isInteger(n) || n < min || n > found.count)
+      throw new UsageError(
+        `--count must be a whole number from ${min} to ${found.count} (the images in ${found.title}).`,
+      );
     count = n;
   }
-  const dataset: RunDataset = 'builtin' in found.dataset ? { builtin: 'mnist', count } : { id: found.dataset.id, ...(countOption !== undefined ? { count } : {}) };
+  const dataset: RunDataset =
+    'builtin' in found.dataset
+      ? { builtin: 'mnist', count }
+      : { id: found.dataset.id, ...(countOption !== undefined ? { count } : {}) };
   const preset = o.preset === 'inspection' ? (inspectionPreset(found.shape) as Record<string, unknown>) : {};
   const config = { ...preset, ...file.config, inputShape: file.config.inputShape ?? found.shape };
   const checked = validateConfig(config, { count, shape: found.shape });
@@ -122,7 +165,12 @@ function planStart(o: TrainOptions): TrainPlan {
   return { start: { config, dataset }, title: found.title };
 }
 
-function makeHost(ws: string, trainerEntry: string, verbose: boolean, err: (s: string) => void): { host: Host; trainer: TrainerSupervisor } {
+function makeHost(
+  ws: string,
+  trainerEntry: string,
+  verbose: boolean,
+  err: (s: string) => void,
+): { host: Host; trainer: TrainerSupervisor } {
   const trainer = new TrainerSupervisor({ spawn: forkSpawner(trainerEntry) });
   if (verbose) trainer.on('stderr', (chunk: string) => err(chunk.replace(/\n$/, '')));
   const host = createHost({ mode: 'cli', version: '', trainer, workspaceDir: ws });
@@ -140,7 +188,10 @@ async function call<T>(host: Host, name: string, payload: unknown): Promise<T> {
  * run's final status. Events can arrive before runs:start answers with the run's id: they wait
  * until `announce(runId)` (the run's first line is out) and are then handled in order.
  */
-function followRun(host: Host, onEvent: (p: RunEventPayload) => void): { ended: Promise<RunStatusPayload>; announce: (runId: string) => void } {
+function followRun(
+  host: Host,
+  onEvent: (p: RunEventPayload) => void,
+): { ended: Promise<RunStatusPayload>; announce: (runId: string) => void } {
   let runId = '';
   let announced = false;
   const early: Array<[string, unknown]> = [];
@@ -244,8 +295,15 @@ export async function trainCommand(o: TrainOptions, io: TrainIO): Promise<number
     progress.clearStatus();
     const list = await call<RunSummary[]>(host, 'runs:list', {});
     const run = list.find((r) => r.runId === runId);
-    const inspection = end.status === 'completed' && o.preset === 'inspection' ? await calibrated(ws, runId) : undefined;
-    return reportEnd(io, { workspace: ws, json: o.json, stoppedByUser: signals.stopping(), startedAt, inspection }, end, run, progress.lastEpoch);
+    const inspection =
+      end.status === 'completed' && o.preset === 'inspection' ? await calibrated(ws, runId) : undefined;
+    return reportEnd(
+      io,
+      { workspace: ws, json: o.json, stoppedByUser: signals.stopping(), startedAt, inspection },
+      end,
+      run,
+      progress.lastEpoch,
+    );
   } finally {
     signals?.release();
     await host.dispose();
@@ -253,7 +311,10 @@ export async function trainCommand(o: TrainOptions, io: TrainIO): Promise<number
 }
 
 /** `ae-studio runs`: every run of the workspace, newest first, with status, config and final metrics. */
-export async function runsCommand(o: { workspace: string; json: boolean; trainerEntry: string }, out: (s: string) => void): Promise<number> {
+export async function runsCommand(
+  o: { workspace: string; json: boolean; trainerEntry: string },
+  out: (s: string) => void,
+): Promise<number> {
   if (!fs.existsSync(path.join(o.workspace, 'runs'))) {
     out(o.json ? '[]' : `No runs in ${o.workspace}.`);
     return 0;
@@ -302,7 +363,12 @@ export async function runsCommand(o: { workspace: string; json: boolean; trainer
           .join('  ')
           .trimEnd(),
       );
-    for (const r of rows) if (r.message && (r.status === 'failed' || r.status === 'damaged' || r.status === 'stopped' || r.status === 'training-elsewhere')) out(`  ${r.runId}: ${r.message}`);
+    for (const r of rows)
+      if (
+        r.message &&
+        (r.status === 'failed' || r.status === 'damaged' || r.status === 'stopped' || r.status === 'training-elsewhere')
+      )
+        out(`  ${r.runId}: ${r.message}`);
     return 0;
   } finally {
     await host.dispose();

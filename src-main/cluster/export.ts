@@ -49,7 +49,9 @@ export interface ExportJobResult extends ExportResult {
 
 const isJobFolder = (dir: string) => {
   try {
-    return (JSON.parse(fs.readFileSync(path.join(dir, JOB_FILES.job), 'utf8')) as { format?: string }).format === JOB_FORMAT;
+    return (
+      (JSON.parse(fs.readFileSync(path.join(dir, JOB_FILES.job), 'utf8')) as { format?: string }).format === JOB_FORMAT
+    );
   } catch {
     return false;
   }
@@ -65,7 +67,8 @@ export const JOB_LOSSES: readonly string[] = ['mse', 'bce'];
 function unsupported(c: ModelConfig): string | undefined {
   const loss: string = c.loss;
   const title = loss === 'l2+ssim' ? 'L2 + SSIM' : loss.toUpperCase();
-  if (!JOB_LOSSES.includes(loss)) return `this configuration uses the ${title} loss, which cluster jobs do not train yet; the nearest that does is the MSE loss (loss 'mse')`;
+  if (!JOB_LOSSES.includes(loss))
+    return `this configuration uses the ${title} loss, which cluster jobs do not train yet; the nearest that does is the MSE loss (loss 'mse')`;
   return undefined;
 }
 
@@ -76,12 +79,15 @@ function unsupported(c: ModelConfig): string | undefined {
 export function weightsToTorch(ae: Autoencoder, plan: JobPlan): Array<{ wt: PlanWeight; values: Float32Array }> {
   const wts = planWeights(plan);
   const vars = [...ae.encoder.trainableWeights, ...ae.decoder.trainableWeights];
-  if (vars.length !== wts.length) throw new JobError(`the studio's model has ${vars.length} weight tensors; the job's plan has ${wts.length}`);
+  if (vars.length !== wts.length)
+    throw new JobError(`the studio's model has ${vars.length} weight tensors; the job's plan has ${wts.length}`);
   return wts.map((wt, i) => {
     const v = vars[i];
     const name = v.originalName ?? v.name;
     if (!name.startsWith(`${wt.layer.name}/`) || v.shape.join(',') !== wt.tfShape.join(',')) {
-      throw new JobError(`the studio's weight ${i} is ${name} [${v.shape.join(', ')}]; the job's plan expects ${wt.tfName} [${wt.tfShape.join(', ')}]`);
+      throw new JobError(
+        `the studio's weight ${i} is ${name} [${v.shape.join(', ')}]; the job's plan expects ${wt.tfName} [${wt.tfShape.join(', ')}]`,
+      );
     }
     const values = v.read().dataSync() as Float32Array; // the weight itself: nothing to tidy, nothing to dispose
     return { wt, values: toTorchLayout(wt, values) };
@@ -99,11 +105,15 @@ interface StudioCheckpoint {
 async function readStudioCheckpoint(dir: string, c: ModelConfig, nWeights: number): Promise<StudioCheckpoint> {
   const ckpt = readableDir(dir);
   if (!ckpt || !fs.existsSync(path.join(ckpt, 'state.json')))
-    throw new JobError(`there is no checkpoint to continue from (${dir} is missing): train the run for an epoch first, or export without --from-checkpoint`);
+    throw new JobError(
+      `there is no checkpoint to continue from (${dir} is missing): train the run for an epoch first, or export without --from-checkpoint`,
+    );
   const parsed = RunCheckpointState.safeParse(JSON.parse(fs.readFileSync(path.join(ckpt, 'state.json'), 'utf8')));
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    throw new JobError(`the run's checkpoint state.json is damaged (${i?.path.join('.') || 'the file'}: ${i?.message}); export without --from-checkpoint`);
+    throw new JobError(
+      `the run's checkpoint state.json is damaged (${i?.path.join('.') || 'the file'}: ${i?.message}); export without --from-checkpoint`,
+    );
   }
   const state = parsed.data;
   const specs = readOptimizerSpecs(ckpt);
@@ -117,7 +127,9 @@ async function readStudioCheckpoint(dir: string, c: ModelConfig, nWeights: numbe
     if (specs.length !== 1 + names.length * nWeights) {
       ae.encoder.dispose();
       ae.decoder.dispose();
-      throw new JobError(`the run's optimizer state has ${specs.length - 1} slots; a ${c.optimizer} optimizer for this model has ${names.length * nWeights}`);
+      throw new JobError(
+        `the run's optimizer state has ${specs.length - 1} slots; a ${c.optimizer} optimizer for this model has ${names.length * nWeights}`,
+      );
     }
     iterations = Math.round(all[0]);
     let off = 1;
@@ -138,7 +150,10 @@ async function readStudioCheckpoint(dir: string, c: ModelConfig, nWeights: numbe
 export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult> {
   const ds = opts.dataset;
   const checked = validateConfig(opts.config, { count: ds.count, shape: ds.shape });
-  if (!checked.ok) throw new JobError(`the configuration cannot train on this dataset: ${checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+  if (!checked.ok)
+    throw new JobError(
+      `the configuration cannot train on this dataset: ${checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+    );
   const c = checked.config;
   const missing = unsupported(c);
   if (missing) throw new JobError(missing);
@@ -167,13 +182,25 @@ export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult
   const slotNames = optimizerSlots(c.optimizer, c.momentum);
   const slotTensors: TensorToWrite[] = [];
   if (ckpt?.slots.length) {
-    slotNames.forEach((s, k) => wts.forEach((wt, i) => slotTensors.push({ name: `${wt.key}/${s}`, dtype: 'F32', shape: wt.shape, data: toTorchLayout(wt, ckpt.slots[k][i]) })));
+    slotNames.forEach((s, k) =>
+      wts.forEach((wt, i) =>
+        slotTensors.push({
+          name: `${wt.key}/${s}`,
+          dtype: 'F32',
+          shape: wt.shape,
+          data: toTorchLayout(wt, ckpt.slots[k][i]),
+        }),
+      ),
+    );
   }
 
   // The images as uint8 with labels and the studio's split (data.ts splitIndices, the same seed).
   const [h, w, ch] = ds.shape;
   const per = h * w * ch;
-  const images = ds.images instanceof Uint8Array ? ds.images.subarray(0, ds.count * per) : Uint8Array.from(ds.images.subarray(0, ds.count * per), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+  const images =
+    ds.images instanceof Uint8Array
+      ? ds.images.subarray(0, ds.count * per)
+      : Uint8Array.from(ds.images.subarray(0, ds.count * per), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
   const labels = Int32Array.from(ds.labels ? ds.labels.subarray(0, ds.count) : new Int32Array(ds.count));
   // every label needs a name (the importer refuses labels it cannot name): given ones, else '0', '1', …
   let maxLabel = 0;
@@ -183,16 +210,25 @@ export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult
   }
   const labelNames = (opts.labelNames ?? []).slice();
   for (let i = labelNames.length; i <= maxLabel; i++) labelNames.push(String(i));
-  const history = ckpt ? { loss: ckpt.state.history.loss.slice(), valLoss: ckpt.state.history.valLoss.slice() } : { loss: [], valLoss: [] };
+  const history = ckpt
+    ? { loss: ckpt.state.history.loss.slice(), valLoss: ckpt.state.history.valLoss.slice() }
+    : { loss: [], valLoss: [] };
   const startEpoch = ckpt?.state.epochsDone ?? 0;
-  const datasetBytes = images.byteLength + labels.byteLength + (split.train.byteLength + split.val.byteLength + split.test.byteLength);
+  const datasetBytes =
+    images.byteLength + labels.byteLength + (split.train.byteLength + split.val.byteLength + split.test.byteLength);
 
   const job: JobJson = {
     format: JOB_FORMAT,
     version: JOB_VERSION,
     name: opts.name,
     createdAt: new Date().toISOString(),
-    source: { runId: opts.runId ?? null, fromCheckpoint: !!ckpt, dataset: opts.datasetSpec, datasetName: opts.datasetName, labelNames },
+    source: {
+      runId: opts.runId ?? null,
+      fromCheckpoint: !!ckpt,
+      dataset: opts.datasetSpec,
+      datasetName: opts.datasetName,
+      labelNames,
+    },
     config: c,
     model: plan,
     weights: wts.map((x) => ({ key: x.key, shape: x.shape })),
@@ -201,8 +237,20 @@ export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult
     history,
     bestValLoss: ckpt?.state.bestValLoss ?? null,
     sinceBest: ckpt?.state.sinceBest ?? 0,
-    dataset: { file: JOB_FILES.dataset, count: ds.count, shape: ds.shape, train: split.train.length, val: split.val.length, test: split.test.length, bytes: datasetBytes },
-    init: { model: JOB_FILES.initModel, ...(slotTensors.length ? { optimizer: JOB_FILES.initOptimizer } : {}), iterations: ckpt?.iterations ?? 0 },
+    dataset: {
+      file: JOB_FILES.dataset,
+      count: ds.count,
+      shape: ds.shape,
+      train: split.train.length,
+      val: split.val.length,
+      test: split.test.length,
+      bytes: datasetBytes,
+    },
+    init: {
+      model: JOB_FILES.initModel,
+      ...(slotTensors.length ? { optimizer: JOB_FILES.initOptimizer } : {}),
+      iterations: ckpt?.iterations ?? 0,
+    },
   };
   const texts = {
     name: opts.name,
@@ -221,7 +269,9 @@ export async function exportJob(opts: ExportJobOptions): Promise<ExportJobResult
   // An earlier job folder is replaced, but never one that has trained (its out/ holds the results).
   const outDir = path.resolve(opts.out);
   if (isJobFolder(outDir) && fs.existsSync(path.join(outDir, JOB_FILES.out))) {
-    throw new JobError(`${outDir} is a job folder that has trained (it has out/): import it first, or export into a new folder`);
+    throw new JobError(
+      `${outDir} is a job folder that has trained (it has out/): import it first, or export into a new folder`,
+    );
   }
   const res = await writeFolderAtomic(
     opts.out,

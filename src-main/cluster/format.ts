@@ -28,7 +28,10 @@ export const JOB_FILES = {
 const finite = z.number().finite();
 const count = z.number().int().min(0);
 
-export const History = z.object({ loss: z.array(finite).max(1_000_000), valLoss: z.array(finite.nullable()).max(1_000_000) });
+export const History = z.object({
+  loss: z.array(finite).max(1_000_000),
+  valLoss: z.array(finite.nullable()).max(1_000_000),
+});
 
 /** Where the run's images come from in the studio (a RunDataset), when they are in a workspace. */
 export const JobDatasetSpec = z.union([
@@ -127,7 +130,9 @@ export const TestMetricsJson = z
     loss: finite,
     mse: finite,
     psnr: finite,
-    perLabel: z.array(z.object({ label: count, count: z.number().int().min(1), mse: finite }).passthrough()).max(100_000),
+    perLabel: z
+      .array(z.object({ label: count, count: z.number().int().min(1), mse: finite }).passthrough())
+      .max(100_000),
   })
   .passthrough();
 

@@ -26,8 +26,25 @@ import type { EndMetrics } from '../engine/train';
 import { TrainedModel } from '../engine/trained-model';
 import { fileInside as fileInsideDir, readJsonCapped } from '../fs-safety/safe-read';
 import { jobPlan, planWeights, toTfLayout, type JobPlan, type PlanWeight } from '../engine/layer-plan';
-import { checkExpected, MAX_HEADER_BYTES, readF32, readRaw, readSafetensorsHeader, SafetensorsError, type SafeHeader } from './safetensors';
-import { JobCheckpointState, DoneJson, JOB_FILES, JOB_FORMAT, JOB_VERSION, JobJson, optimizerSlots, type EpochRecord } from './format';
+import {
+  checkExpected,
+  MAX_HEADER_BYTES,
+  readF32,
+  readRaw,
+  readSafetensorsHeader,
+  SafetensorsError,
+  type SafeHeader,
+} from './safetensors';
+import {
+  JobCheckpointState,
+  DoneJson,
+  JOB_FILES,
+  JOB_FORMAT,
+  JOB_VERSION,
+  JobJson,
+  optimizerSlots,
+  type EpochRecord,
+} from './format';
 
 /** A job folder that cannot be imported (incomplete, another version, weights that do not fit…). */
 export class JobImportError extends Error {
@@ -43,12 +60,20 @@ export function fileInside(dir: string, rel: string, what = rel): string {
   return fileInsideDir(dir, rel, what, failJob);
 }
 
-function readJson<S extends z.ZodType>(dir: string, rel: string, maxBytes: number, schema: S, what: string): z.infer<S> {
+function readJson<S extends z.ZodType>(
+  dir: string,
+  rel: string,
+  maxBytes: number,
+  schema: S,
+  what: string,
+): z.infer<S> {
   const raw = readJsonCapped(fileInside(dir, rel, what), maxBytes, `${what} (${rel})`, failJob);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    throw new JobImportError(`${what} (${rel}) is not what the studio expects: ${i.path.join('.') || '(top level)'}: ${i.message}`);
+    throw new JobImportError(
+      `${what} (${rel}) is not what the studio expects: ${i.path.join('.') || '(top level)'}: ${i.message}`,
+    );
   }
   return parsed.data;
 }
@@ -73,15 +98,26 @@ export interface ReadJob {
 export function readJob(dir: string): ReadJob {
   dir = path.resolve(dir);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new JobImportError(`${dir} is not a folder.`);
-  if (!fs.existsSync(path.join(dir, JOB_FILES.job))) throw new JobImportError(`${dir} has no job.json: it is not a cluster job folder written by 'ae-studio job export'.`);
+  if (!fs.existsSync(path.join(dir, JOB_FILES.job)))
+    throw new JobImportError(
+      `${dir} has no job.json: it is not a cluster job folder written by 'ae-studio job export'.`,
+    );
   // format and version first, so another version gets that message and not a schema detail
   const head = readJson(dir, JOB_FILES.job, 16 * MiB, z.record(z.string(), z.unknown()), 'job.json');
-  if (head.format !== JOB_FORMAT) throw new JobImportError(`job.json is not an Autoencoder Studio cluster job (format ${JSON.stringify(head.format)}).`);
+  if (head.format !== JOB_FORMAT)
+    throw new JobImportError(
+      `job.json is not an Autoencoder Studio cluster job (format ${JSON.stringify(head.format)}).`,
+    );
   if (head.version !== JOB_VERSION)
-    throw new JobImportError(`job.json is a version ${JSON.stringify(head.version)} job; this studio reads version ${JOB_VERSION} jobs. Export the job again from this studio.`);
+    throw new JobImportError(
+      `job.json is a version ${JSON.stringify(head.version)} job; this studio reads version ${JOB_VERSION} jobs. Export the job again from this studio.`,
+    );
   const job = readJson(dir, JOB_FILES.job, 16 * MiB, JobJson, 'job.json');
   const checked = validateConfig(job.config);
-  if (!checked.ok) throw new JobImportError(`job.json's configuration is not valid: ${checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+  if (!checked.ok)
+    throw new JobImportError(
+      `job.json's configuration is not valid: ${checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+    );
   const config = checked.config;
   let plan: JobPlan;
   try {
@@ -90,19 +126,32 @@ export function readJob(dir: string): ReadJob {
     throw new JobImportError(`job.json's configuration cannot be built: ${(err as Error).message}.`);
   }
   if (job.dataset.shape.join('×') !== config.inputShape.join('×'))
-    throw new JobImportError(`job.json's dataset has ${job.dataset.shape.join('×')} images but the model takes ${config.inputShape.join('×')}.`);
+    throw new JobImportError(
+      `job.json's dataset has ${job.dataset.shape.join('×')} images but the model takes ${config.inputShape.join('×')}.`,
+    );
 
-  const ckptRel = [JOB_FILES.checkpoint, JOB_FILES.checkpointOld].find((d) => fs.existsSync(path.join(dir, d, 'state.json')));
+  const ckptRel = [JOB_FILES.checkpoint, JOB_FILES.checkpointOld].find((d) =>
+    fs.existsSync(path.join(dir, d, 'state.json')),
+  );
   if (!ckptRel) {
-    throw new JobImportError(`The job has not trained yet: ${JOB_FILES.checkpoint}/state.json is missing. Run launch.sh (see README.md), then copy its out/ folder back into ${dir}.`);
+    throw new JobImportError(
+      `The job has not trained yet: ${JOB_FILES.checkpoint}/state.json is missing. Run launch.sh (see README.md), then copy its out/ folder back into ${dir}.`,
+    );
   }
   const state = readJson(dir, `${ckptRel}/state.json`, 64 * MiB, JobCheckpointState, 'the checkpoint state');
   if (state.history.loss.length !== state.epochsDone || state.history.valLoss.length !== state.epochsDone) {
-    throw new JobImportError(`the checkpoint state says ${state.epochsDone} epochs but its history has ${state.history.loss.length}; the checkpoint is damaged.`);
+    throw new JobImportError(
+      `the checkpoint state says ${state.epochsDone} epochs but its history has ${state.history.loss.length}; the checkpoint is damaged.`,
+    );
   }
   if (state.epochsDone < job.startEpoch || state.startEpoch !== job.startEpoch)
-    throw new JobImportError(`the checkpoint (epoch ${state.epochsDone}, from ${state.startEpoch}) does not belong to this job.json (starting at epoch ${job.startEpoch}).`);
-  if (state.epochsDone === job.startEpoch) throw new JobImportError(`The job has not finished an epoch yet (its checkpoint is still at epoch ${state.epochsDone}).`);
+    throw new JobImportError(
+      `the checkpoint (epoch ${state.epochsDone}, from ${state.startEpoch}) does not belong to this job.json (starting at epoch ${job.startEpoch}).`,
+    );
+  if (state.epochsDone === job.startEpoch)
+    throw new JobImportError(
+      `The job has not finished an epoch yet (its checkpoint is still at epoch ${state.epochsDone}).`,
+    );
 
   // Both weight files' headers are checked against the plan before any tensor is read.
   const wts = planWeights(plan);
@@ -139,14 +188,29 @@ export function readJob(dir: string): ReadJob {
     }
   };
   const weights = new Map(wts.map((w) => [w.key, read(mh, w.key, `${ckptRel}/model.safetensors`)]));
-  const slots = new Map(slotNames.flatMap((s) => wts.map((w) => [`${w.key}/${s}`, read(oh, `${w.key}/${s}`, `${ckptRel}/optimizer.safetensors`)] as const)));
+  const slots = new Map(
+    slotNames.flatMap((s) =>
+      wts.map((w) => [`${w.key}/${s}`, read(oh, `${w.key}/${s}`, `${ckptRel}/optimizer.safetensors`)] as const),
+    ),
+  );
 
   let done: DoneJson | undefined;
   if (fs.existsSync(path.join(dir, JOB_FILES.done))) {
     done = readJson(dir, JOB_FILES.done, MiB, DoneJson, 'done.json');
     if (done.epochsDone !== state.epochsDone) done = undefined; // a later launch trained further and has not finished
   }
-  return { dir, job, config, plan, checkpoint: ckptRel, state, done, weights, slots, status: done ? 'completed' : 'stopped' };
+  return {
+    dir,
+    job,
+    config,
+    plan,
+    checkpoint: ckptRel,
+    state,
+    done,
+    weights,
+    slots,
+    status: done ? 'completed' : 'stopped',
+  };
 }
 
 export interface JobDataset {
@@ -175,7 +239,10 @@ export function readJobDataset(r: ReadJob): JobDataset {
   const dataBytes = d.count * h * w * c + 4 * (d.count + d.train + d.val + (d.test ?? 0));
   let hd: SafeHeader;
   try {
-    hd = readSafetensorsHeader(fileInside(r.dir, JOB_FILES.dataset, 'the dataset'), { maxFileBytes: 8 + MAX_HEADER_BYTES + dataBytes, label: JOB_FILES.dataset });
+    hd = readSafetensorsHeader(fileInside(r.dir, JOB_FILES.dataset, 'the dataset'), {
+      maxFileBytes: 8 + MAX_HEADER_BYTES + dataBytes,
+      label: JOB_FILES.dataset,
+    });
     checkExpected(hd, expected, { label: JOB_FILES.dataset });
   } catch (err) {
     if (err instanceof SafetensorsError) throw new JobImportError(err.message);
@@ -195,11 +262,14 @@ export function readJobDataset(r: ReadJob): JobDataset {
     ['val_index', val],
     ['test_index', test],
   ] as const) {
-    for (let i = 0; i < idx.length; i++) if (idx[i] < 0 || idx[i] >= d.count) throw new JobImportError(`${JOB_FILES.dataset}: ${name} holds ${idx[i]}, outside the ${d.count} images.`);
+    for (let i = 0; i < idx.length; i++)
+      if (idx[i] < 0 || idx[i] >= d.count)
+        throw new JobImportError(`${JOB_FILES.dataset}: ${name} holds ${idx[i]}, outside the ${d.count} images.`);
   }
   const labelNames = r.job.source.labelNames.length ? r.job.source.labelNames : [''];
   for (let i = 0; i < labels.length; i++)
-    if (labels[i] < 0 || labels[i] >= labelNames.length) throw new JobImportError(`${JOB_FILES.dataset}: label ${labels[i]} of image ${i} has no name in job.json.`);
+    if (labels[i] < 0 || labels[i] >= labelNames.length)
+      throw new JobImportError(`${JOB_FILES.dataset}: label ${labels[i]} of image ${i} has no name in job.json.`);
   return { images, labels, labelNames, shape: d.shape, count: d.count, train, val, test };
 }
 
@@ -220,14 +290,21 @@ export interface ImportedJob {
 }
 
 /** Puts PyTorch weights (by state_dict key) into the studio's model, checking each against the plan. */
-export function setTorchWeights(ae: { encoder: tf.LayersModel; decoder: tf.LayersModel }, wts: PlanWeight[], values: (wt: PlanWeight) => Float32Array): void {
+export function setTorchWeights(
+  ae: { encoder: tf.LayersModel; decoder: tf.LayersModel },
+  wts: PlanWeight[],
+  values: (wt: PlanWeight) => Float32Array,
+): void {
   const vars = [...ae.encoder.trainableWeights, ...ae.decoder.trainableWeights];
-  if (vars.length !== wts.length) throw new JobImportError(`the studio's model has ${vars.length} weight tensors; the job has ${wts.length}.`);
+  if (vars.length !== wts.length)
+    throw new JobImportError(`the studio's model has ${vars.length} weight tensors; the job has ${wts.length}.`);
   wts.forEach((wt, i) => {
     const v = vars[i];
     const name = v.originalName ?? v.name;
     if (!name.startsWith(`${wt.layer.name}/`) || v.shape.join(',') !== wt.tfShape.join(',')) {
-      throw new JobImportError(`the studio's weight ${i} is ${name} [${v.shape.join(', ')}]; the job's ${wt.key} maps to ${wt.tfName} [${wt.tfShape.join(', ')}].`);
+      throw new JobImportError(
+        `the studio's weight ${i} is ${name} [${v.shape.join(', ')}]; the job's ${wt.key} maps to ${wt.tfName} [${wt.tfShape.join(', ')}].`,
+      );
     }
     const t = tf.tensor(toTfLayout(wt, values(wt)), wt.tfShape);
     v.write(t);
@@ -245,12 +322,19 @@ export async function importJobAsRun(dir: string, runDir: string): Promise<Impor
   const r = readJob(dir);
   const dataset = readJobDataset(r);
   const wts = planWeights(r.plan);
-  const config: ModelConfig = { ...r.config, epochs: Math.max(1, Math.min(10_000, Math.max(r.state.targetEpoch, r.state.epochsDone))) };
+  const config: ModelConfig = {
+    ...r.config,
+    epochs: Math.max(1, Math.min(10_000, Math.max(r.state.targetEpoch, r.state.epochsDone))),
+  };
   const ae = buildAutoencoder(config);
   try {
     setTorchWeights(ae, wts, (wt) => r.weights.get(wt.key)!);
     // The training images batch by batch, as the trainer reads them (u8 / 255, no float copy of them all).
-    const latentStats = await fitLatentStats(ae, new BatchSource(dataset, dataset.train, config.batchSize), config.batchSize);
+    const latentStats = await fitLatentStats(
+      ae,
+      new BatchSource(dataset, dataset.train, config.batchSize),
+      config.batchSize,
+    );
     // a finished job is measured like a finished run (engine/run/measure.ts endOfRunMetrics): the test split only now
     let metrics: EndMetrics | undefined;
     if (r.status === 'completed') {
@@ -266,7 +350,12 @@ export async function importJobAsRun(dir: string, runDir: string): Promise<Impor
     fs.mkdirSync(runDir, { recursive: true });
     writeJsonAtomic(path.join(runDir, 'config.json'), config);
     await trained.save(path.join(runDir, 'model'));
-    if (metrics) writeJsonAtomic(path.join(runDir, 'model', 'report.json'), { step: undefined, metrics, cluster: { test: r.done?.test ?? null } });
+    if (metrics)
+      writeJsonAtomic(path.join(runDir, 'model', 'report.json'), {
+        step: undefined,
+        metrics,
+        cluster: { test: r.done?.test ?? null },
+      });
     const slotNames = optimizerSlots(config.optimizer, config.momentum);
     const vars = [...ae.encoder.trainableWeights, ...ae.decoder.trainableWeights];
     await writeDirAtomic(path.join(runDir, 'checkpoint'), async (tmp) => {
@@ -291,7 +380,13 @@ export async function importJobAsRun(dir: string, runDir: string): Promise<Impor
       fs.writeFileSync(path.join(tmp, 'optimizer.bin'), Buffer.from(buf.buffer));
       fs.writeFileSync(
         path.join(tmp, 'state.json'),
-        JSON.stringify({ epochsDone: r.state.epochsDone, history: r.state.history, bestValLoss: r.state.bestValLoss, sinceBest: r.state.sinceBest, step: r.state.iterations }),
+        JSON.stringify({
+          epochsDone: r.state.epochsDone,
+          history: r.state.history,
+          bestValLoss: r.state.bestValLoss,
+          sinceBest: r.state.sinceBest,
+          step: r.state.iterations,
+        }),
       );
     });
     const workers = [...new Set(r.state.epochs.map((e) => e.world_size))];
@@ -300,7 +395,9 @@ export async function importJobAsRun(dir: string, runDir: string): Promise<Impor
     const message =
       `Trained on a cluster: ${trainedHere} epoch${trainedHere === 1 ? '' : 's'} with PyTorch DDP on ${workers.join(' / ')} worker${workers.length === 1 && workers[0] === 1 ? '' : 's'}` +
       `${rate ? `, ${Math.round(rate).toLocaleString('en-US')} samples/s in the last epoch` : ''}. ` +
-      (r.status === 'completed' ? (r.done?.message ?? '') : `The job stopped after epoch ${r.state.epochsDone} of ${config.epochs}; Resume continues it here.`);
+      (r.status === 'completed'
+        ? (r.done?.message ?? '')
+        : `The job stopped after epoch ${r.state.epochsDone} of ${config.epochs}; Resume continues it here.`);
     return {
       config,
       status: r.status,

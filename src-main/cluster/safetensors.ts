@@ -63,7 +63,9 @@ export function readSafetensorsHeader(file: string, opts: ReadHeaderOptions = {}
   if (!st.isFile()) fail('is not a regular file');
   if (st.size < 8) fail(`is truncated (${st.size} bytes; a safetensors file starts with an 8-byte header length)`);
   if (opts.maxFileBytes !== undefined && st.size > opts.maxFileBytes) {
-    fail(`is ${st.size.toLocaleString('en-US')} bytes, more than the ${opts.maxFileBytes.toLocaleString('en-US')} its tensors can take: refused unread`);
+    fail(
+      `is ${st.size.toLocaleString('en-US')} bytes, more than the ${opts.maxFileBytes.toLocaleString('en-US')} its tensors can take: refused unread`,
+    );
   }
   const fd = fs.openSync(file, 'r');
   try {
@@ -71,9 +73,13 @@ export function readSafetensorsHeader(file: string, opts: ReadHeaderOptions = {}
     fs.readSync(fd, lenBuf, 0, 8, 0);
     const n = lenBuf.readBigUInt64LE(0);
     const maxHeader = opts.maxHeaderBytes ?? MAX_HEADER_BYTES;
-    if (n > BigInt(maxHeader)) fail(`declares a ${n.toString()}-byte header (at most ${maxHeader.toLocaleString('en-US')} is accepted): refused unread`);
+    if (n > BigInt(maxHeader))
+      fail(
+        `declares a ${n.toString()}-byte header (at most ${maxHeader.toLocaleString('en-US')} is accepted): refused unread`,
+      );
     const headerLen = Number(n);
-    if (8 + headerLen > st.size) fail(`is truncated: its header says ${headerLen} bytes but the file has ${st.size - 8} after the length`);
+    if (8 + headerLen > st.size)
+      fail(`is truncated: its header says ${headerLen} bytes but the file has ${st.size - 8} after the length`);
     const hb = Buffer.alloc(headerLen);
     fs.readSync(fd, hb, 0, headerLen, 8);
     let json: unknown;
@@ -88,32 +94,49 @@ export function readSafetensorsHeader(file: string, opts: ReadHeaderOptions = {}
     const dataLen = st.size - 8 - headerLen;
     for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
       if (name === '__metadata__') {
-        if (!raw || typeof raw !== 'object' || Array.isArray(raw) || !Object.values(raw).every((v) => typeof v === 'string')) fail('has __metadata__ that is not a map of strings');
+        if (
+          !raw ||
+          typeof raw !== 'object' ||
+          Array.isArray(raw) ||
+          !Object.values(raw).every((v) => typeof v === 'string')
+        )
+          fail('has __metadata__ that is not a map of strings');
         metadata = raw as Record<string, string>;
         continue;
       }
       const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
       if (!e || typeof e !== 'object') fail(`tensor '${name}' is not described by an object`);
-      if (typeof e.dtype !== 'string' || !(e.dtype in BYTES)) fail(`tensor '${name}' has dtype ${JSON.stringify(e.dtype)}; only ${Object.keys(BYTES).join(', ')} are read`);
-      if (!Array.isArray(e.shape) || e.shape.length > 8 || !e.shape.every(isCount)) fail(`tensor '${name}' has an invalid shape ${JSON.stringify(e.shape)}`);
+      if (typeof e.dtype !== 'string' || !(e.dtype in BYTES))
+        fail(`tensor '${name}' has dtype ${JSON.stringify(e.dtype)}; only ${Object.keys(BYTES).join(', ')} are read`);
+      if (!Array.isArray(e.shape) || e.shape.length > 8 || !e.shape.every(isCount))
+        fail(`tensor '${name}' has an invalid shape ${JSON.stringify(e.shape)}`);
       const offs = e.data_offsets;
-      if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isCount) || offs[0] > offs[1]) fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offs)}`);
+      if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isCount) || offs[0] > offs[1])
+        fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offs)}`);
       const shape = e.shape as number[];
       const dtype = e.dtype as SafeDtype;
       // Elements counted in BigInt: a declared [1e9, 1e9] must not wrap around or lose precision.
       const elems = shape.reduce((a, b) => a * BigInt(b), 1n);
       const [begin, end] = offs as number[];
       if (elems * BigInt(BYTES[dtype]) !== BigInt(end - begin)) {
-        fail(`tensor '${name}' declares shape [${shape.join(', ')}] (${elems.toString()} × ${BYTES[dtype]} bytes) but ${end - begin} bytes of data`);
+        fail(
+          `tensor '${name}' declares shape [${shape.join(', ')}] (${elems.toString()} × ${BYTES[dtype]} bytes) but ${end - begin} bytes of data`,
+        );
       }
-      if (end > dataLen) fail(`is truncated: tensor '${name}' ends at byte ${end} of the data but the file holds ${dataLen}`);
+      if (end > dataLen)
+        fail(`is truncated: tensor '${name}' ends at byte ${end} of the data but the file holds ${dataLen}`);
       entries.set(name, { name, dtype, shape, begin, end });
     }
     // The data section is exactly the tensors, back to back: no overlaps, no holes, nothing after.
     const sorted = [...entries.values()].sort((a, b) => a.begin - b.begin || a.end - b.end);
     let pos = 0;
     for (const e of sorted) {
-      if (e.begin !== pos) fail(e.begin < pos ? `tensor '${e.name}' overlaps another one` : `has ${e.begin - pos} stray bytes before tensor '${e.name}'`);
+      if (e.begin !== pos)
+        fail(
+          e.begin < pos
+            ? `tensor '${e.name}' overlaps another one`
+            : `has ${e.begin - pos} stray bytes before tensor '${e.name}'`,
+        );
       pos = e.end;
     }
     if (pos !== dataLen) fail(`has ${dataLen - pos} bytes after its last tensor (oversized or not a safetensors file)`);
@@ -133,14 +156,19 @@ export interface ExpectedTensor {
  * Checks that the header holds exactly `expected` (names, shapes, dtypes — nothing missing, nothing
  * extra unless `allowExtra`), before anything is read. The message names every mismatch.
  */
-export function checkExpected(h: SafeHeader, expected: ExpectedTensor[], opts: { allowExtra?: boolean; label?: string } = {}): void {
+export function checkExpected(
+  h: SafeHeader,
+  expected: ExpectedTensor[],
+  opts: { allowExtra?: boolean; label?: string } = {},
+): void {
   const label = opts.label ?? h.file;
   const problems: string[] = [];
   for (const x of expected) {
     const e = h.entries.get(x.name);
     if (!e) problems.push(`'${x.name}' is missing`);
     else if (e.dtype !== (x.dtype ?? 'F32')) problems.push(`'${x.name}' is ${e.dtype}, expected ${x.dtype ?? 'F32'}`);
-    else if (e.shape.join(',') !== x.shape.join(',')) problems.push(`'${x.name}' has shape [${e.shape.join(', ')}], the config needs [${x.shape.join(', ')}]`);
+    else if (e.shape.join(',') !== x.shape.join(','))
+      problems.push(`'${x.name}' has shape [${e.shape.join(', ')}], the config needs [${x.shape.join(', ')}]`);
   }
   if (!opts.allowExtra) {
     const names = new Set(expected.map((x) => x.name));
@@ -154,7 +182,9 @@ export function checkExpected(h: SafeHeader, expected: ExpectedTensor[], opts: {
       );
   }
   if (problems.length) {
-    throw new SafetensorsError(`${label} does not fit the model: ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}`);
+    throw new SafetensorsError(
+      `${label} does not fit the model: ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}`,
+    );
   }
 }
 
@@ -167,7 +197,9 @@ export function readF32(h: SafeHeader, name: string, label = h.file): Float32Arr
   readInto(h, e, new Uint8Array(out.buffer));
   for (let i = 0; i < out.length; i++) {
     if (!Number.isFinite(out[i]))
-      throw new SafetensorsError(`${label}: tensor '${name}' holds ${Number.isNaN(out[i]) ? 'NaN' : 'an infinite value'} at element ${i}; a model with such weights cannot be used`);
+      throw new SafetensorsError(
+        `${label}: tensor '${name}' holds ${Number.isNaN(out[i]) ? 'NaN' : 'an infinite value'} at element ${i}; a model with such weights cannot be used`,
+      );
   }
   return out;
 }
@@ -187,7 +219,8 @@ function readInto(h: SafeHeader, e: SafeEntry, dst: Uint8Array) {
     let done = 0;
     while (done < dst.length) {
       const n = fs.readSync(fd, dst, done, Math.min(dst.length - done, 64 * 2 ** 20), h.dataStart + e.begin + done);
-      if (n <= 0) throw new SafetensorsError(`${h.file}: tensor '${e.name}' is cut short (the file changed while it was read)`);
+      if (n <= 0)
+        throw new SafetensorsError(`${h.file}: tensor '${e.name}' is cut short (the file changed while it was read)`);
       done += n;
     }
   } finally {
@@ -206,14 +239,19 @@ export interface TensorToWrite {
  * Writes a safetensors file: header (padded with spaces to 8-byte alignment, as the reference
  * writer does), then each tensor's bytes straight from its array (no copy of large data).
  */
-export function writeSafetensors(file: string, tensors: TensorToWrite[], metadata: Record<string, string> = {}): number {
+export function writeSafetensors(
+  file: string,
+  tensors: TensorToWrite[],
+  metadata: Record<string, string> = {},
+): number {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   let off = 0;
   for (const t of tensors) {
     const bytes = t.data.byteLength;
     const elems = t.shape.reduce((a, b) => a * b, 1);
-    if (elems * BYTES[t.dtype] !== bytes) throw new Error(`${t.name}: shape [${t.shape.join(', ')}] does not match ${bytes} bytes of ${t.dtype}`);
+    if (elems * BYTES[t.dtype] !== bytes)
+      throw new Error(`${t.name}: shape [${t.shape.join(', ')}] does not match ${bytes} bytes of ${t.dtype}`);
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [off, off + bytes] };
     off += bytes;
   }

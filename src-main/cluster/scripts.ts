@@ -5,7 +5,12 @@ import { codeOf, unreachable, type ModelConfig } from '../engine/config';
 import { augmentActive } from '../engine/augment';
 
 const describeAugment = (a: ModelConfig['augment']) =>
-  [a.flip ? 'flips' : '', a.shift > 0 ? `shifts up to ${a.shift}` : '', a.rotate > 0 ? `rotations up to ${a.rotate}°` : '', a.brightness > 0 ? `brightness ±${a.brightness}` : '']
+  [
+    a.flip ? 'flips' : '',
+    a.shift > 0 ? `shifts up to ${a.shift}` : '',
+    a.rotate > 0 ? `rotations up to ${a.rotate}°` : '',
+    a.brightness > 0 ? `brightness ±${a.brightness}` : '',
+  ]
     .filter(Boolean)
     .join(', ');
 
@@ -25,7 +30,13 @@ export interface JobTexts {
   fromCheckpoint: boolean;
 }
 
-export const REQUIREMENTS_TXT = ['# Python packages train.py needs (PyTorch with CUDA on GPU nodes; the CPU build works too).', 'torch>=2.1', 'numpy>=1.24', 'safetensors>=0.4', ''].join('\n');
+export const REQUIREMENTS_TXT = [
+  '# Python packages train.py needs (PyTorch with CUDA on GPU nodes; the CPU build works too).',
+  'torch>=2.1',
+  'numpy>=1.24',
+  'safetensors>=0.4',
+  '',
+].join('\n');
 
 export const LAUNCH_SH = [
   '#!/usr/bin/env bash',

@@ -6,7 +6,9 @@
 // code (the term it adds to the objective), is written in from the contract's MODEL_KIND_TRAITS.
 import { MODEL_KIND_TRAITS } from '../contract/model-kinds';
 
-const KIND_CODES = JSON.stringify(Object.fromEntries(Object.entries(MODEL_KIND_TRAITS).map(([kind, t]) => [kind, t.code])));
+const KIND_CODES = JSON.stringify(
+  Object.fromEntries(Object.entries(MODEL_KIND_TRAITS).map(([kind, t]) => [kind, t.code])),
+);
 
 export const TRAIN_PY = String.raw`#!/usr/bin/env python3
 # Autoencoder Studio: a training job for a PyTorch cluster (format autoencoder-studio/torch-job,

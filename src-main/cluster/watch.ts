@@ -40,12 +40,20 @@ export interface JobProgress {
 
 const fail = (m: string) => new JobWatchError(m);
 
-function readJson<S extends z.ZodType>(dir: string, rel: string, maxBytes: number, schema: S, what: string): z.infer<S> {
+function readJson<S extends z.ZodType>(
+  dir: string,
+  rel: string,
+  maxBytes: number,
+  schema: S,
+  what: string,
+): z.infer<S> {
   const raw = readJsonCapped(fileInsideDir(dir, rel, what, fail), maxBytes, `${what} (${rel})`, fail);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    throw new JobWatchError(`${what} (${rel}) is not what the studio expects: ${i.path.join('.') || '(top level)'}: ${i.message}`);
+    throw new JobWatchError(
+      `${what} (${rel}) is not what the studio expects: ${i.path.join('.') || '(top level)'}: ${i.message}`,
+    );
   }
   return parsed.data;
 }
@@ -55,7 +63,10 @@ function readMetrics(dir: string): EpochRecordT[] {
   if (!fs.existsSync(path.join(dir, JOB_FILES.metrics))) return [];
   const file = fileInsideDir(dir, JOB_FILES.metrics, 'metrics.jsonl', fail);
   const st = fs.statSync(file);
-  if (st.size > 256 * MiB) throw new JobWatchError(`${JOB_FILES.metrics} is ${st.size.toLocaleString('en-US')} bytes, more than a job writes.`);
+  if (st.size > 256 * MiB)
+    throw new JobWatchError(
+      `${JOB_FILES.metrics} is ${st.size.toLocaleString('en-US')} bytes, more than a job writes.`,
+    );
   const text = fs.readFileSync(file, 'utf8');
   const lines = text.split('\n');
   if (!text.endsWith('\n')) lines.pop();
@@ -69,7 +80,10 @@ function readMetrics(dir: string): EpochRecordT[] {
       throw new JobWatchError(`${JOB_FILES.metrics} line ${i + 1} is not JSON.`);
     }
     const p = EpochRecord.safeParse(raw);
-    if (!p.success) throw new JobWatchError(`${JOB_FILES.metrics} line ${i + 1} is not an epoch record: ${p.error.issues[0].path.join('.')}: ${p.error.issues[0].message}`);
+    if (!p.success)
+      throw new JobWatchError(
+        `${JOB_FILES.metrics} line ${i + 1} is not an epoch record: ${p.error.issues[0].path.join('.')}: ${p.error.issues[0].message}`,
+      );
     out.push(p.data);
   }
   return out;
@@ -78,16 +92,29 @@ function readMetrics(dir: string): EpochRecordT[] {
 /** Where the job in `dir` stands now. Throws JobWatchError when `dir` is not a job folder or a file is damaged. */
 export function readJobProgress(dir: string): JobProgress {
   dir = path.resolve(dir);
-  if (!fs.existsSync(path.join(dir, JOB_FILES.job))) throw new JobWatchError(`${dir} has no job.json: it is not a cluster job folder written by 'ae-studio job export'.`);
+  if (!fs.existsSync(path.join(dir, JOB_FILES.job)))
+    throw new JobWatchError(
+      `${dir} has no job.json: it is not a cluster job folder written by 'ae-studio job export'.`,
+    );
   const job = readJson(dir, JOB_FILES.job, 16 * MiB, JobJson, 'job.json');
-  const progress = fs.existsSync(path.join(dir, JOB_FILES.progress)) ? readJson(dir, JOB_FILES.progress, MiB, ProgressJson, 'progress.json') : undefined;
-  let done = fs.existsSync(path.join(dir, JOB_FILES.done)) ? readJson(dir, JOB_FILES.done, MiB, DoneJson, 'done.json') : undefined;
+  const progress = fs.existsSync(path.join(dir, JOB_FILES.progress))
+    ? readJson(dir, JOB_FILES.progress, MiB, ProgressJson, 'progress.json')
+    : undefined;
+  let done = fs.existsSync(path.join(dir, JOB_FILES.done))
+    ? readJson(dir, JOB_FILES.done, MiB, DoneJson, 'done.json')
+    : undefined;
   const epochs = readMetrics(dir);
   const last = epochs.at(-1);
   const epochsDone = Math.max(job.startEpoch, progress?.epochsDone ?? 0, last?.epoch ?? 0);
   const targetEpoch = progress?.targetEpoch ?? job.startEpoch + job.epochs;
   if (done && done.epochsDone !== epochsDone) done = undefined; // a later launch trains further
-  const status: JobProgress['status'] = done ? 'done' : progress?.status === 'failed' ? 'failed' : progress || epochs.length ? 'training' : 'waiting';
+  const status: JobProgress['status'] = done
+    ? 'done'
+    : progress?.status === 'failed'
+      ? 'failed'
+      : progress || epochs.length
+        ? 'training'
+        : 'waiting';
   // pace: wall clock between the last epochs of this launch (validation and checkpoints included), else the last epoch's training time
   let secondsPerEpoch: number | null = null;
   const recent = epochs.slice(-4).filter((e) => e.restart === last?.restart && e.world_size === last?.world_size);

@@ -45,7 +45,12 @@ export const EvaluationMeasures = z.object({
     })
     .optional(),
   /** Reconstruction-error histogram of the scored images, per label, over [lo, hi] in `bins` bins. */
-  histogram: z.object({ lo: z.number(), hi: z.number(), bins: z.number().int(), perLabel: z.array(z.object({ label: z.number().int(), counts: z.array(z.number().int()) })) }),
+  histogram: z.object({
+    lo: z.number(),
+    hi: z.number(),
+    bins: z.number().int(),
+    perLabel: z.array(z.object({ label: z.number().int(), counts: z.array(z.number().int()) })),
+  }),
 });
 export type EvaluationMeasures = z.infer<typeof EvaluationMeasures>;
 
@@ -70,7 +75,13 @@ export const Evaluation = EvaluationMeasures.extend({
   /** above[b]: scored images whose error is at least edges[b] (b = 0…bins). */
   above: z.array(z.number().int()),
   /** The worst-reconstructed scored images, largest error first (up to 48). */
-  worst: z.object({ originals: z.array(z.string()), reconstructions: z.array(z.string()), mse: z.array(z.number()), labels: z.array(z.number().int()), indices: z.array(z.number().int()) }),
+  worst: z.object({
+    originals: z.array(z.string()),
+    reconstructions: z.array(z.string()),
+    mse: z.array(z.number()),
+    labels: z.array(z.number().int()),
+    indices: z.array(z.number().int()),
+  }),
   /** Every scored image's error as CSV (index,label,mse,anomalous), worst first. */
   csv: z.string(),
   anomaly: AnomalyRoc.optional(),
@@ -80,7 +91,9 @@ export type Evaluation = z.infer<typeof Evaluation>;
 export const evaluateCalls = {
   /** Evaluates a trained run on its dataset (probes, per-label errors, histogram; with `anomalous`, the ROC curve). Cached per run in the trainer. */
   'evaluate:run': {
-    req: z.object({ runId: RunId, anomalous: z.array(z.number().int().min(0).max(1_000_000)).max(1000).default([]) }).strict(),
+    req: z
+      .object({ runId: RunId, anomalous: z.array(z.number().int().min(0).max(1_000_000)).max(1000).default([]) })
+      .strict(),
     res: Evaluation,
   },
 };

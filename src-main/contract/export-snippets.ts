@@ -26,8 +26,16 @@ function shapes(s: SnippetInput) {
   const [h, w, c] = s.inputShape;
   const image = `[1, ${h}, ${w}, ${c}]`;
   const code = `[1, ${s.latentDim}]`;
-  const input = s.part === 'decoder' ? { dims: [1, s.latentDim], what: `a code ${code}` } : { dims: [1, h, w, c], what: `images ${image}, pixels scaled to 0…1` };
-  const output = s.part === 'encoder' ? (s.vae ? `the code's mean and log-variance, ${code} each` : `the code ${code}`) : `images ${image}`;
+  const input =
+    s.part === 'decoder'
+      ? { dims: [1, s.latentDim], what: `a code ${code}` }
+      : { dims: [1, h, w, c], what: `images ${image}, pixels scaled to 0…1` };
+  const output =
+    s.part === 'encoder'
+      ? s.vae
+        ? `the code's mean and log-variance, ${code} each`
+        : `the code ${code}`
+      : `images ${image}`;
   return { input, output };
 }
 
@@ -52,14 +60,25 @@ export function exportSnippet(s: SnippetInput): Snippet {
       ].join('\n'),
     };
   }
-  const load = s.format === 'keras' ? [`import keras`, `model = keras.saving.load_model(${name})`] : [`import onnxruntime as ort`, `session = ort.InferenceSession(${name})`];
+  const load =
+    s.format === 'keras'
+      ? [`import keras`, `model = keras.saving.load_model(${name})`]
+      : [`import onnxruntime as ort`, `session = ort.InferenceSession(${name})`];
   const run =
     s.format === 'keras'
-      ? [`y = model.predict(x, verbose=0)  # ${output}`, `print(" ".join(str(list(t.shape)).replace(" ", "") for t in (y if isinstance(y, list) else [y])))`]
-      : [`y = session.run(None, {session.get_inputs()[0].name: x})  # ${output}`, `print(" ".join(str(list(t.shape)).replace(" ", "") for t in y))`];
+      ? [
+          `y = model.predict(x, verbose=0)  # ${output}`,
+          `print(" ".join(str(list(t.shape)).replace(" ", "") for t in (y if isinstance(y, list) else [y])))`,
+        ]
+      : [
+          `y = session.run(None, {session.get_inputs()[0].name: x})  # ${output}`,
+          `print(" ".join(str(list(t.shape)).replace(" ", "") for t in y))`,
+        ];
   return {
     language: 'python',
     install: s.format === 'keras' ? 'pip install keras tensorflow numpy' : 'pip install onnxruntime numpy',
-    code: ['import numpy as np', ...load, '', `x = np.zeros((${dims}), dtype="float32")  # ${input.what}`, ...run].join('\n'),
+    code: ['import numpy as np', ...load, '', `x = np.zeros((${dims}), dtype="float32")  # ${input.what}`, ...run].join(
+      '\n',
+    ),
   };
 }

@@ -48,7 +48,10 @@ export function fileSafeName(name: string): string {
  * The start of a run's export file names: its name made file-safe, with the end of its id added
  * when another run's name would give the same file names; the run id when it has no usable name.
  */
-export function exportFileBase(run: { runId: string; name?: string }, others: ReadonlyArray<{ runId: string; name?: string }>): string {
+export function exportFileBase(
+  run: { runId: string; name?: string },
+  others: ReadonlyArray<{ runId: string; name?: string }>,
+): string {
   const base = fileSafeName(run.name ?? '');
   if (!base) return run.runId;
   const clash = others.some((o) => o.runId !== run.runId && fileSafeName(o.name ?? '') === base);
@@ -60,7 +63,9 @@ export const GALLERY_EXPORT_VIEWS = ['triplets', 'samples', 'worst', 'manifold']
 export const exportCalls = {
   /** Exports a finished run's model in one format (the message names a layer a format cannot express). */
   'export:model': {
-    req: z.object({ runId: RunId, format: z.enum(EXPORT_FORMATS), part: z.enum(EXPORT_PARTS).default('full') }).strict(),
+    req: z
+      .object({ runId: RunId, format: z.enum(EXPORT_FORMATS), part: z.enum(EXPORT_PARTS).default('full') })
+      .strict(),
     res: ExportRecord,
   },
   /** The codes of a dataset's images (the run's own dataset unless given) as CSV with labels. */
@@ -88,7 +93,10 @@ export const exportCalls = {
   /** Exports in the workspace, newest first (one run's when `runId` is given). */
   'export:list': { req: z.object({ runId: RunId.optional() }).strict(), res: z.array(ExportRecord) },
   /** Desktop: copies an export where the user picks with a native save dialog (`savedTo` null if cancelled). */
-  'export:saveAs': { req: z.object({ exportId: ExportId }).strict(), res: z.object({ savedTo: z.string().nullable() }) },
+  'export:saveAs': {
+    req: z.object({ exportId: ExportId }).strict(),
+    res: z.object({ savedTo: z.string().nullable() }),
+  },
   /**
    * Imports a TensorFlow.js export of a whole autoencoder made by the studio (its folder) as a new
    * run, to inspect in the Gallery or train further (Resume). Without `path` the desktop app shows a

@@ -43,7 +43,15 @@ export type GallerySamplers = z.infer<typeof GallerySamplers>;
 
 /** What each Gallery view answers (the trainer computes it; the host checks it before it leaves). */
 export const GalleryViews = {
-  triplets: z.object({ shape: Shape, originals: Img, noisy: Img, reconstructions: Img, mse: z.array(z.number()), psnr: z.array(z.number().nullable()), ssim: z.array(z.number()) }),
+  triplets: z.object({
+    shape: Shape,
+    originals: Img,
+    noisy: Img,
+    reconstructions: Img,
+    mse: z.array(z.number()),
+    psnr: z.array(z.number().nullable()),
+    ssim: z.array(z.number()),
+  }),
   samples: z.object({ shape: Shape, images: Img }),
   worst: z.object({ shape: Shape, originals: Img, reconstructions: Img, mse: z.array(z.number()) }),
   latent: z.object({
@@ -161,7 +169,14 @@ export const galleryCalls = {
   },
   /** Images along the line between the codes of two validation images. */
   'gallery:interpolate': {
-    req: z.object({ runId: RunId, a: z.number().int().min(0), b: z.number().int().min(0), steps: z.number().int().min(2).max(20).default(8) }).strict(),
+    req: z
+      .object({
+        runId: RunId,
+        a: z.number().int().min(0),
+        b: z.number().int().min(0),
+        steps: z.number().int().min(2).max(20).default(8),
+      })
+      .strict(),
     res: GalleryViews.interpolate,
   },
 };

@@ -159,6 +159,8 @@ export type Envelope<T = unknown> = { ok: true; result: T } | { ok: false; error
 export type ClientFrame = { id: number; call: string; payload: unknown };
 export type ServerFrame = ({ id: number } & Envelope) | { event: EventName; payload: unknown };
 
-export const isCallName = (s: unknown): s is CallName => typeof s === 'string' && (CALL_NAMES as readonly string[]).includes(s);
-export const isEventName = (s: unknown): s is EventName => typeof s === 'string' && (EVENT_NAMES as readonly string[]).includes(s);
+export const isCallName = (s: unknown): s is CallName =>
+  typeof s === 'string' && (CALL_NAMES as readonly string[]).includes(s);
+export const isEventName = (s: unknown): s is EventName =>
+  typeof s === 'string' && (EVENT_NAMES as readonly string[]).includes(s);
 export * from './export-snippets';

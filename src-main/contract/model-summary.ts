@@ -39,7 +39,12 @@ export function summarizeModel(config: ResolvedModelConfig): ModelSummary {
   const push = (to: LayerSummary[], layer: LayerSummary, a: string) => {
     if (a === 'leaky-relu') {
       to.push({ ...layer, activation: undefined });
-      to.push({ name: layer.name.replace(/_dense$/, '') + '_act', type: 'LeakyReLU', outputShape: layer.outputShape, params: 0 });
+      to.push({
+        name: layer.name.replace(/_dense$/, '') + '_act',
+        type: 'LeakyReLU',
+        outputShape: layer.outputShape,
+        params: 0,
+      });
     } else to.push({ ...layer, activation: a });
   };
   const dense = (to: LayerSummary[], inSize: number, units: number, a: string, name: string) =>
@@ -52,7 +57,11 @@ export function summarizeModel(config: ResolvedModelConfig): ModelSummary {
   if (isConv(config.kind)) {
     config.hidden.forEach((filters, i) => {
       const out = [Math.ceil(shape[0] / 2), Math.ceil(shape[1] / 2), filters];
-      push(encoder, { name: `enc_conv${i + 1}`, type: 'Conv2D', outputShape: out, params: k2 * shape[2] * filters + filters }, act);
+      push(
+        encoder,
+        { name: `enc_conv${i + 1}`, type: 'Conv2D', outputShape: out, params: k2 * shape[2] * filters + filters },
+        act,
+      );
       shape = out;
     });
     encoder.push({ name: 'enc_flatten', type: 'Flatten', outputShape: [size(shape)], params: 0 });
@@ -65,8 +74,20 @@ export function summarizeModel(config: ResolvedModelConfig): ModelSummary {
   }
   const flat = size(shape);
   if (isVae(config.kind)) {
-    encoder.push({ name: 'z_mean', type: 'Dense', outputShape: [config.latentDim], params: flat * config.latentDim + config.latentDim, activation: 'linear' });
-    encoder.push({ name: 'z_log_var', type: 'Dense', outputShape: [config.latentDim], params: flat * config.latentDim + config.latentDim, activation: 'linear' });
+    encoder.push({
+      name: 'z_mean',
+      type: 'Dense',
+      outputShape: [config.latentDim],
+      params: flat * config.latentDim + config.latentDim,
+      activation: 'linear',
+    });
+    encoder.push({
+      name: 'z_log_var',
+      type: 'Dense',
+      outputShape: [config.latentDim],
+      params: flat * config.latentDim + config.latentDim,
+      activation: 'linear',
+    });
   } else {
     dense(encoder, flat, config.latentDim, isConv(config.kind) ? 'linear' : act, 'code');
   }
@@ -84,10 +105,23 @@ export function summarizeModel(config: ResolvedModelConfig): ModelSummary {
     const back = [...config.hidden].reverse().slice(1);
     back.forEach((filters, i) => {
       [qh, qw] = [qh * 2, qw * 2];
-      push(decoder, { name: `dec_convt${i + 1}`, type: 'Conv2DTranspose', outputShape: [qh, qw, filters], params: k2 * prev * filters + filters }, act);
+      push(
+        decoder,
+        {
+          name: `dec_convt${i + 1}`,
+          type: 'Conv2DTranspose',
+          outputShape: [qh, qw, filters],
+          params: k2 * prev * filters + filters,
+        },
+        act,
+      );
       prev = filters;
     });
-    push(decoder, { name: `dec_convt${stages}`, type: 'Conv2DTranspose', outputShape: [h, w, c], params: k2 * prev * c + c }, out);
+    push(
+      decoder,
+      { name: `dec_convt${stages}`, type: 'Conv2DTranspose', outputShape: [h, w, c], params: k2 * prev * c + c },
+      out,
+    );
   } else {
     let prev = config.latentDim;
     [...config.hidden].reverse().forEach((units, i) => {
@@ -101,5 +135,13 @@ export function summarizeModel(config: ResolvedModelConfig): ModelSummary {
   const sum = (ls: LayerSummary[]) => ls.reduce((a, l) => a + l.params, 0);
   const encoderParams = sum(encoder);
   const decoderParams = sum(decoder);
-  return { encoder, decoder, encoderParams, decoderParams, totalParams: encoderParams + decoderParams, inputSize: h * w * c, latentDim: config.latentDim };
+  return {
+    encoder,
+    decoder,
+    encoderParams,
+    decoderParams,
+    totalParams: encoderParams + decoderParams,
+    inputSize: h * w * c,
+    latentDim: config.latentDim,
+  };
 }

@@ -39,13 +39,15 @@ export interface FieldError {
 
 export type ValidationResult = { ok: true; config: ResolvedModelConfig } | { ok: false; errors: FieldError[] };
 
-const num = (v: unknown) => (typeof v === 'bigint' ? Number(v) : (v as number)).toLocaleString('en-US', { maximumFractionDigits: 6 });
+const num = (v: unknown) =>
+  (typeof v === 'bigint' ? Number(v) : (v as number)).toLocaleString('en-US', { maximumFractionDigits: 6 });
 
 /** One schema issue in plain words ("must be at least 1", not "Too small: expected number to be >=1"). */
 export function plainIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'too_small':
-      if (issue.origin === 'array') return `needs at least ${num(issue.minimum)} value${Number(issue.minimum) === 1 ? '' : 's'}`;
+      if (issue.origin === 'array')
+        return `needs at least ${num(issue.minimum)} value${Number(issue.minimum) === 1 ? '' : 's'}`;
       return issue.inclusive ? `must be at least ${num(issue.minimum)}` : `must be more than ${num(issue.minimum)}`;
     case 'too_big':
       if (issue.origin === 'array') return `takes at most ${num(issue.maximum)} values`;
@@ -70,7 +72,10 @@ export function validateConfig(input: unknown, dataset?: DatasetInfo): Validatio
   if (!parsed.success) {
     return {
       ok: false,
-      errors: parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || 'config', message: plainIssue(i) })),
+      errors: parsed.error.issues.map((i) => ({
+        field: i.path.map(String).join('.') || 'config',
+        message: plainIssue(i),
+      })),
     };
   }
   const c = parsed.data;
@@ -80,12 +85,17 @@ export function validateConfig(input: unknown, dataset?: DatasetInfo): Validatio
   if (isConv(config.kind)) {
     const stages = config.hidden.length;
     if (stages < 1 || stages > MAX_CONV_STAGES) {
-      errors.push({ field: 'hidden', message: `a convolutional model takes one filter count per stage, 1 to ${MAX_CONV_STAGES} stages (e.g. 32, 64, 128); got ${stages}` });
+      errors.push({
+        field: 'hidden',
+        message: `a convolutional model takes one filter count per stage, 1 to ${MAX_CONV_STAGES} stages (e.g. 32, 64, 128); got ${stages}`,
+      });
     } else {
       const f = 2 ** stages;
       if (h % f !== 0 || w % f !== 0) {
         const fits = [1, 2, 3, 4, 5, 6].filter((s) => h % 2 ** s === 0 && w % 2 ** s === 0).pop();
-        const hint = fits ? `use at most ${fits} stage${fits === 1 ? '' : 's'} for these images, or resize them` : 'resize the images to even sides';
+        const hint = fits
+          ? `use at most ${fits} stage${fits === 1 ? '' : 's'} for these images, or resize them`
+          : 'resize the images to even sides';
         errors.push({
           field: 'inputShape',
           message: `${stages} conv stage${stages === 1 ? '' : 's'} halve the image ${stages} time${stages === 1 ? '' : 's'}, so height and width must be divisible by ${f}; these images are ${h}×${w} — ${hint}`,
@@ -95,31 +105,50 @@ export function validateConfig(input: unknown, dataset?: DatasetInfo): Validatio
   }
   const { minHidden, title } = MODEL_KIND_TRAITS[config.kind];
   if (!isConv(config.kind) && config.hidden.length < minHidden) {
-    errors.push({ field: 'hidden', message: `a ${title.toLowerCase()} model needs at least ${minHidden === 1 ? 'one hidden layer' : `${minHidden} hidden layers`}` });
+    errors.push({
+      field: 'hidden',
+      message: `a ${title.toLowerCase()} model needs at least ${minHidden === 1 ? 'one hidden layer' : `${minHidden} hidden layers`}`,
+    });
   }
   if (config.loss === 'bce' && config.outputActivation !== 'sigmoid') {
     errors.push({ field: 'outputActivation', message: 'binary cross-entropy needs a sigmoid output (values in 0..1)' });
   }
   if (config.latentDim >= h * w * ch && !isVae(config.kind)) {
-    errors.push({ field: 'latentDim', message: `the code (${config.latentDim}) must be smaller than the image (${h * w * ch} values), or the model learns nothing` });
+    errors.push({
+      field: 'latentDim',
+      message: `the code (${config.latentDim}) must be smaller than the image (${h * w * ch} values), or the model learns nothing`,
+    });
   }
-  if (config.klWarmupEpochs > 0 && !isVae(config.kind)) errors.push({ field: 'klWarmupEpochs', message: 'KL warm-up applies to variational models only' });
+  if (config.klWarmupEpochs > 0 && !isVae(config.kind))
+    errors.push({ field: 'klWarmupEpochs', message: 'KL warm-up applies to variational models only' });
   if ((config.noise.type === 'salt-pepper' || config.noise.type === 'masking') && config.noise.level > 1) {
     errors.push({ field: 'noise.level', message: 'a probability must be between 0 and 1' });
   }
   if (dataset) {
     const [dh, dw, dc] = dataset.shape;
     if (dh !== h || dw !== w || dc !== ch) {
-      errors.push({ field: 'inputShape', message: `the model expects ${h}×${w}×${ch} images but the dataset has ${dh}×${dw}×${dc}` });
+      errors.push({
+        field: 'inputShape',
+        message: `the model expects ${h}×${w}×${ch} images but the dataset has ${dh}×${dw}×${dc}`,
+      });
     }
     const valCount = Math.floor(dataset.count * config.validationSplit);
     const testCount = Math.floor(dataset.count * config.testSplit);
     const trainCount = dataset.count - valCount - testCount;
-    if (config.testSplit > 0 && testCount < 1) errors.push({ field: 'testSplit', message: `with ${dataset.count} images no image is left for a test split` });
-    if (trainCount < 1) errors.push({ field: 'testSplit', message: 'validation and test splits leave no image to train on' });
-    if (config.validationSplit > 0 && valCount < 1) errors.push({ field: 'validationSplit', message: `with ${dataset.count} images no image is left for validation` });
+    if (config.testSplit > 0 && testCount < 1)
+      errors.push({ field: 'testSplit', message: `with ${dataset.count} images no image is left for a test split` });
+    if (trainCount < 1)
+      errors.push({ field: 'testSplit', message: 'validation and test splits leave no image to train on' });
+    if (config.validationSplit > 0 && valCount < 1)
+      errors.push({
+        field: 'validationSplit',
+        message: `with ${dataset.count} images no image is left for validation`,
+      });
     if (config.batchSize > trainCount) {
-      errors.push({ field: 'batchSize', message: `the batch (${config.batchSize}) is larger than the training data (${trainCount} images)` });
+      errors.push({
+        field: 'batchSize',
+        message: `the batch (${config.batchSize}) is larger than the training data (${trainCount} images)`,
+      });
     }
   }
   return errors.length ? { ok: false, errors } : { ok: true, config };

@@ -54,7 +54,15 @@ export const CALL_NAMES = [
 ] as const;
 
 /** Host -> renderer events, `domain:noun`. */
-export const EVENT_NAMES = ['trainer:state', 'app:notice', 'runs:event', 'runs:status', 'datasets:importProgress', 'datasets:importDone', 'workspace:changed'] as const;
+export const EVENT_NAMES = [
+  'trainer:state',
+  'app:notice',
+  'runs:event',
+  'runs:status',
+  'datasets:importProgress',
+  'datasets:importDone',
+  'workspace:changed',
+] as const;
 
 export type CallName = (typeof CALL_NAMES)[number];
 export type EventName = (typeof EVENT_NAMES)[number];

@@ -6,7 +6,10 @@ import { AugmentConfig, NoiseConfig } from './model-config';
 import { DatasetId } from './datasets';
 
 /** Built-in MNIST (no setup) or a dataset from the workspace's store. */
-export const NoisePreviewDataset = z.union([z.object({ builtin: z.enum(['mnist']) }).strict(), z.object({ id: DatasetId }).strict()]);
+export const NoisePreviewDataset = z.union([
+  z.object({ builtin: z.enum(['mnist']) }).strict(),
+  z.object({ id: DatasetId }).strict(),
+]);
 
 export const noiseCalls = {
   /** The first `count` images of a dataset, clean and with the noise applied (repeatable with `seed`). */
@@ -26,6 +29,10 @@ export const noiseCalls = {
         augment: AugmentConfig.optional(),
       })
       .strict(),
-    res: z.object({ shape: z.tuple([z.number(), z.number(), z.number()]), clean: z.array(z.string()), noisy: z.array(z.string()) }),
+    res: z.object({
+      shape: z.tuple([z.number(), z.number(), z.number()]),
+      clean: z.array(z.string()),
+      noisy: z.array(z.string()),
+    }),
   },
 };

@@ -54,14 +54,26 @@ export type ClusterJobInfo = z.infer<typeof ClusterJobInfo>;
  * `training-elsewhere`: another process (a second studio, serve mode, the CLI) owns the run and trains it — this one
  * only shows it, live, and refuses to change it (never stored in run.json).
  */
-export const RunStatus = z.enum(['queued', 'running', 'completed', 'stopped', 'failed', 'damaged', 'training-elsewhere']);
+export const RunStatus = z.enum([
+  'queued',
+  'running',
+  'completed',
+  'stopped',
+  'failed',
+  'damaged',
+  'training-elsewhere',
+]);
 
 /**
  * Which training step a run uses, fastest first: `graph` (one TensorFlow graph per step), `kernels`
  * (the same hand-written step, kernel by kernel), `tfjs` (tfjs's own optimizer). `reason` says why
  * not a faster one; `fallback` is true when that was not asked for (a notice tells the user).
  */
-export const TrainingStepInfo = z.object({ step: z.enum(['graph', 'kernels', 'tfjs']), reason: z.string().nullable(), fallback: z.boolean() });
+export const TrainingStepInfo = z.object({
+  step: z.enum(['graph', 'kernels', 'tfjs']),
+  reason: z.string().nullable(),
+  fallback: z.boolean(),
+});
 export type TrainingStepInfo = z.infer<typeof TrainingStepInfo>;
 
 /** A run's losses per epoch: the training loss and the validation loss (null without a validation split). */
@@ -189,7 +201,15 @@ const Preview = z.object({
 export const RunEventPayload = z.object({
   runId: RunId,
   event: z.discriminatedUnion('type', [
-    z.object({ type: z.literal('batch'), epoch: z.number(), batch: z.number(), batches: z.number(), loss: z.number(), samplesPerSec: z.number(), etaSec: z.number() }),
+    z.object({
+      type: z.literal('batch'),
+      epoch: z.number(),
+      batch: z.number(),
+      batches: z.number(),
+      loss: z.number(),
+      samplesPerSec: z.number(),
+      etaSec: z.number(),
+    }),
     z.object({
       type: z.literal('epoch'),
       epoch: z.number(),
@@ -203,7 +223,11 @@ export const RunEventPayload = z.object({
     Preview,
     z.object({ type: z.literal('checkpoint'), epoch: z.number(), path: z.string() }),
     z.object({ type: z.literal('metrics'), metrics: EndMetrics }),
-    z.object({ type: z.literal('stopped'), reason: z.enum(['user', 'early-stopping', 'nan', 'done']), message: z.string() }),
+    z.object({
+      type: z.literal('stopped'),
+      reason: z.enum(['user', 'early-stopping', 'nan', 'done']),
+      message: z.string(),
+    }),
     TrainingStepInfo.extend({ type: z.literal('step') }),
   ]),
 });
@@ -220,12 +244,20 @@ export const BATCH_LOSS_MAX_POINTS = 2000;
 export const RunBatchLoss = z.object({ x: z.array(z.number()), y: z.array(storedLoss) });
 export type RunBatchLoss = z.infer<typeof RunBatchLoss>;
 
-export const RunStatusPayload = z.object({ runId: RunId, status: RunStatus, message: z.string().optional(), epochsDone: z.number().int() });
+export const RunStatusPayload = z.object({
+  runId: RunId,
+  status: RunStatus,
+  message: z.string().optional(),
+  epochsDone: z.number().int(),
+});
 export type RunStatusPayload = z.infer<typeof RunStatusPayload>;
 
 export const runCalls = {
   /** Starts a run in the trainer process; events follow as `runs:event`, the end as `runs:status`. */
-  'runs:start': { req: z.object({ config: ModelConfig, dataset: RunDataset, name: RunName.optional() }).strict(), res: z.object({ runId: RunId }) },
+  'runs:start': {
+    req: z.object({ config: ModelConfig, dataset: RunDataset, name: RunName.optional() }).strict(),
+    res: z.object({ runId: RunId }),
+  },
   /** Asks a running run to stop after the current batch (the last checkpoint stays). */
   'runs:stop': { req: z.object({ runId: RunId }).strict(), res: z.object({ stopping: z.boolean() }) },
   /** Continues a stopped or failed run from its last checkpoint. */
@@ -233,11 +265,17 @@ export const runCalls = {
   /** Every run of this session, newest first. */
   'runs:list': { req: z.object({}).strict(), res: z.array(RunSummary) },
   /** Renames a run and/or changes its note (saved in its run.json). */
-  'runs:update': { req: z.object({ runId: RunId, name: RunName.optional(), note: RunNote.optional() }).strict(), res: RunSummary },
+  'runs:update': {
+    req: z.object({ runId: RunId, name: RunName.optional(), note: RunNote.optional() }).strict(),
+    res: RunSummary,
+  },
   /** The run's latest reconstruction preview (kept in the run folder when it ends), or null when it has none yet. */
   'runs:preview': { req: z.object({ runId: RunId }).strict(), res: Preview.nullable() },
   /** The run's batch losses so far, thinned (kept in the run folder), so the Train chart's batch line comes back after a reload. */
-  'runs:batchLoss': { req: z.object({ runId: RunId }).strict(), res: z.object({ x: z.array(z.number()), y: z.array(z.number().nullable()) }) },
+  'runs:batchLoss': {
+    req: z.object({ runId: RunId }).strict(),
+    res: z.object({ x: z.array(z.number()), y: z.array(z.number().nullable()) }),
+  },
 };
 
 export const runEvents = {

@@ -28,7 +28,13 @@ export const ModelDraft = z
     form: z
       .record(
         z.string().max(40),
-        z.union([z.string().max(400), z.number(), z.boolean(), z.array(z.number().int()).max(10_000), z.record(z.string().max(40), z.union([z.string().max(40), z.number(), z.boolean()]))]),
+        z.union([
+          z.string().max(400),
+          z.number(),
+          z.boolean(),
+          z.array(z.number().int()).max(10_000),
+          z.record(z.string().max(40), z.union([z.string().max(40), z.number(), z.boolean()])),
+        ]),
       )
       .refine((f) => Object.keys(f).length <= 40, 'at most 40 fields'),
   })
@@ -46,7 +52,13 @@ export const Settings = z
   })
   .strict();
 /** A change to some settings (no defaults: what is absent stays as it is). */
-export const SettingsPatch = z.object({ theme: Theme.optional(), maxConcurrentRuns: MaxConcurrentRuns.optional(), modelDraft: ModelDraft.optional() }).strict();
+export const SettingsPatch = z
+  .object({
+    theme: Theme.optional(),
+    maxConcurrentRuns: MaxConcurrentRuns.optional(),
+    modelDraft: ModelDraft.optional(),
+  })
+  .strict();
 export type Settings = z.infer<typeof Settings>;
 
 /** Something in the workspace the studio could not use; it is left on disk untouched. */

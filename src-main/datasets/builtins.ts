@@ -26,13 +26,30 @@ export const BUILTIN_TITLES: Record<BuiltinName, string> = {
 export function makeBuiltin(name: BuiltinName, opts: { perClass?: number; seed?: number } = {}): RawDataset {
   if (name === 'mnist') {
     const d = loadMnist(10_000, { seed: opts.seed ?? 1 });
-    return { images: d.images as Uint8Array, labels: Int32Array.from(d.labels ?? []), labelNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], shape: [28, 28, 1], count: d.count };
+    return {
+      images: d.images as Uint8Array,
+      labels: Int32Array.from(d.labels ?? []),
+      labelNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+      shape: [28, 28, 1],
+      count: d.count,
+    };
   }
   if (name === 'fashion-mnist') return fashionMnist(opts.perClass ?? 1000, opts.seed ?? 1);
   return shapes(opts.perClass ?? 3000, opts.seed ?? 1);
 }
 
-const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+const FASHION_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
 
 /**
  * The `fashion-mnist` package ships per-class JSON files of 784-value rows (0..255; its own get()
@@ -94,7 +111,8 @@ function shapes(perClass: number, seed: number): RawDataset {
     for (let y = 0; y < S; y++) {
       for (let x = 0; x < S; x++) {
         let hits = 0;
-        for (let sy = 0; sy < 4; sy++) for (let sx = 0; sx < 4; sx++) if (inside(x + (sx + 0.5) / 4, y + (sy + 0.5) / 4)) hits++;
+        for (let sy = 0; sy < 4; sy++)
+          for (let sx = 0; sx < 4; sx++) if (inside(x + (sx + 0.5) / 4, y + (sy + 0.5) / 4)) hits++;
         images[base + y * S + x] = Math.round((hits / 16) * 255);
       }
     }

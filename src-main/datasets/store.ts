@@ -84,7 +84,10 @@ export async function writeDataset(
 ): Promise<DatasetManifest> {
   const clean = sanitizeName(name);
   const id = extra.id ?? makeId(clean);
-  if (extra.masks && extra.masks.length !== d.count * d.shape[0] * d.shape[1]) throw new Error(`masks.u8 would hold ${extra.masks.length} bytes for ${d.count} images of ${d.shape[0]}×${d.shape[1]}`);
+  if (extra.masks && extra.masks.length !== d.count * d.shape[0] * d.shape[1])
+    throw new Error(
+      `masks.u8 would hold ${extra.masks.length} bytes for ${d.count} images of ${d.shape[0]}×${d.shape[1]}`,
+    );
   const labelCounts = d.labelNames.map(() => 0);
   for (const l of d.labels) labelCounts[l]++;
   const manifest: DatasetManifest = {
@@ -105,7 +108,10 @@ export async function writeDataset(
   await writeDirAtomic(datasetPath(ws, id), async (tmp) => {
     fs.writeFileSync(path.join(tmp, 'images.u8'), d.images);
     if (extra.masks) fs.writeFileSync(path.join(tmp, 'masks.u8'), extra.masks);
-    fs.writeFileSync(path.join(tmp, 'labels.i32'), Buffer.from(d.labels.buffer, d.labels.byteOffset, d.labels.byteLength));
+    fs.writeFileSync(
+      path.join(tmp, 'labels.i32'),
+      Buffer.from(d.labels.buffer, d.labels.byteOffset, d.labels.byteLength),
+    );
     fs.writeFileSync(path.join(tmp, 'mean.u8'), meanImage(d));
     fs.writeFileSync(path.join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
   });
@@ -168,7 +174,12 @@ export function describeStoredDatasets(ws: string): string {
 export async function writeInspectionSet(
   ws: string,
   name: string,
-  set: { layout: 'mvtec' | 'good-suspects'; train: RawDataset; test: RawDataset & { masks?: Uint8Array }; report: DatasetManifest['report'] },
+  set: {
+    layout: 'mvtec' | 'good-suspects';
+    train: RawDataset;
+    test: RawDataset & { masks?: Uint8Array };
+    report: DatasetManifest['report'];
+  },
   source: DatasetManifest['source'],
   options: DatasetManifest['options'],
 ): Promise<{ train: DatasetManifest; test: DatasetManifest }> {
@@ -182,7 +193,12 @@ export async function writeInspectionSet(
     inspection: { ...base, role: 'test', pair: trainId, masks: !!set.test.masks },
     masks: set.test.masks,
   });
-  const train = await writeDataset(ws, clean, set.train, source, { options, report: set.report, id: trainId, inspection: { ...base, pair: testId, masks: false } });
+  const train = await writeDataset(ws, clean, set.train, source, {
+    options,
+    report: set.report,
+    id: trainId,
+    inspection: { ...base, pair: testId, masks: false },
+  });
   return { train, test };
 }
 
@@ -192,7 +208,10 @@ export function loadMasks(ws: string, id: string): Uint8Array | undefined {
   const m = readManifest(dir, id);
   if (!m.inspection?.masks) return undefined;
   const buf = fs.readFileSync(path.join(dir, 'masks.u8'));
-  if (buf.length !== m.count * m.shape[0] * m.shape[1]) throw new Error(`masks.u8 of dataset '${id}' has ${buf.length} bytes, the manifest expects ${m.count * m.shape[0] * m.shape[1]}`);
+  if (buf.length !== m.count * m.shape[0] * m.shape[1])
+    throw new Error(
+      `masks.u8 of dataset '${id}' has ${buf.length} bytes, the manifest expects ${m.count * m.shape[0] * m.shape[1]}`,
+    );
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
@@ -246,12 +265,16 @@ export class RowFile implements RowReader {
     const out = this.buf.subarray(0, n * size);
     for (let k = 0; k < n;) {
       const first = rowAt(k);
-      if (!(first >= 0 && first < this.rows)) throw new RangeError(`row ${first} is outside the dataset (${this.rows} images)`);
+      if (!(first >= 0 && first < this.rows))
+        throw new RangeError(`row ${first} is outside the dataset (${this.rows} images)`);
       let run = 1;
       while (k + run < n && rowAt(k + run) === first + run && first + run < this.rows) run++;
       const bytes = run * size;
       const got = fs.readSync(this.fd, out, k * size, bytes, first * size);
-      if (got !== bytes) throw new Error(`The dataset's image file ${this.file} ended early (it changed or was cut short while training read it).`);
+      if (got !== bytes)
+        throw new Error(
+          `The dataset's image file ${this.file} ended early (it changed or was cut short while training read it).`,
+        );
       k += run;
     }
     return out;
@@ -268,7 +291,11 @@ export class RowFile implements RowReader {
  * `streamAbove` bytes, else read from the file batch by batch through a {@link RowFile}. `close()`
  * releases the file (a no-op for a dataset in memory).
  */
-export function openDataset(ws: string, id: string, streamAbove = STREAM_ABOVE_BYTES): (Dataset | StreamedDataset) & { manifest: DatasetManifest; close(): void } {
+export function openDataset(
+  ws: string,
+  id: string,
+  streamAbove = STREAM_ABOVE_BYTES,
+): (Dataset | StreamedDataset) & { manifest: DatasetManifest; close(): void } {
   const dir = datasetPath(ws, id);
   const manifest = readManifest(dir, id);
   const size = manifest.shape[0] * manifest.shape[1] * manifest.shape[2];
@@ -284,14 +311,20 @@ export function openDataset(ws: string, id: string, streamAbove = STREAM_ABOVE_B
  * second…), so a dataset sorted by label does not show one label only; with their labels and the
  * mean image.
  */
-export function previewDataset(ws: string, id: string, n: number): { manifest: DatasetManifest; images: Uint8Array[]; labels: number[]; mean: Uint8Array } {
+export function previewDataset(
+  ws: string,
+  id: string,
+  n: number,
+): { manifest: DatasetManifest; images: Uint8Array[]; labels: number[]; mean: Uint8Array } {
   const dir = datasetPath(ws, id);
   const manifest = readManifest(dir, id);
   const size = manifest.shape[0] * manifest.shape[1] * manifest.shape[2];
   let labels: Int32Array;
   try {
     const lab = fs.readFileSync(path.join(dir, 'labels.i32'));
-    labels = new Int32Array(lab.buffer.slice(lab.byteOffset, lab.byteOffset + Math.min(lab.byteLength, manifest.count * 4)));
+    labels = new Int32Array(
+      lab.buffer.slice(lab.byteOffset, lab.byteOffset + Math.min(lab.byteLength, manifest.count * 4)),
+    );
   } catch {
     labels = new Int32Array(0);
   }
@@ -309,7 +342,12 @@ export function previewDataset(ws: string, id: string, n: number): { manifest: D
   }
   picked.sort((a, b) => a - b);
   const images = readImagesAt(dir, picked, size);
-  return { manifest, images, labels: picked.map((i) => labels[i] ?? 0), mean: new Uint8Array(fs.readFileSync(path.join(dir, 'mean.u8'))) };
+  return {
+    manifest,
+    images,
+    labels: picked.map((i) => labels[i] ?? 0),
+    mean: new Uint8Array(fs.readFileSync(path.join(dir, 'mean.u8'))),
+  };
 }
 
 export function deleteDataset(ws: string, id: string): void {
@@ -338,7 +376,14 @@ export function pageDataset(
   ws: string,
   id: string,
   q: { label?: number; offset: number; limit: number },
-): { total: number; offset: number; indices: number[]; labels: number[]; images: Uint8Array[]; shape: [number, number, number] } {
+): {
+  total: number;
+  offset: number;
+  indices: number[];
+  labels: number[];
+  images: Uint8Array[];
+  shape: [number, number, number];
+} {
   const dir = datasetPath(ws, id);
   const m = readManifest(dir, id);
   const size = m.shape[0] * m.shape[1] * m.shape[2];
@@ -347,18 +392,43 @@ export function pageDataset(
   for (let i = 0; i < m.count; i++) if (q.label === undefined || labels[i] === q.label) matching.push(i);
   const indices = matching.slice(q.offset, q.offset + q.limit);
   const images = readImagesAt(dir, indices, size);
-  return { total: matching.length, offset: q.offset, indices, labels: indices.map((i) => labels[i]), images, shape: m.shape };
+  return {
+    total: matching.length,
+    offset: q.offset,
+    indices,
+    labels: indices.map((i) => labels[i]),
+    images,
+    shape: m.shape,
+  };
 }
 
 /** Rewrites a dataset in place (atomically) with new images and labels; the label names may grow. */
-async function rewriteDataset(ws: string, id: string, m: DatasetManifest, d: RawDataset, report?: DatasetManifest['report']): Promise<DatasetManifest> {
-  if (m.inspection?.masks) throw new Error(`'${m.name}' is an inspection test set with masks: its pictures cannot be removed or added one by one (import the folder again instead).`);
+async function rewriteDataset(
+  ws: string,
+  id: string,
+  m: DatasetManifest,
+  d: RawDataset,
+  report?: DatasetManifest['report'],
+): Promise<DatasetManifest> {
+  if (m.inspection?.masks)
+    throw new Error(
+      `'${m.name}' is an inspection test set with masks: its pictures cannot be removed or added one by one (import the folder again instead).`,
+    );
   const labelCounts = d.labelNames.map(() => 0);
   for (const l of d.labels) labelCounts[l]++;
-  const next: DatasetManifest = { ...m, count: d.count, labelNames: d.labelNames, labelCounts, ...(report ? { report } : {}) };
+  const next: DatasetManifest = {
+    ...m,
+    count: d.count,
+    labelNames: d.labelNames,
+    labelCounts,
+    ...(report ? { report } : {}),
+  };
   await writeDirAtomic(datasetPath(ws, id), async (tmp) => {
     fs.writeFileSync(path.join(tmp, 'images.u8'), d.images);
-    fs.writeFileSync(path.join(tmp, 'labels.i32'), Buffer.from(d.labels.buffer, d.labels.byteOffset, d.labels.byteLength));
+    fs.writeFileSync(
+      path.join(tmp, 'labels.i32'),
+      Buffer.from(d.labels.buffer, d.labels.byteOffset, d.labels.byteLength),
+    );
     fs.writeFileSync(path.join(tmp, 'mean.u8'), meanImage(d));
     fs.writeFileSync(path.join(tmp, 'manifest.json'), JSON.stringify(next, null, 2));
   });
@@ -395,17 +465,29 @@ export async function removeImages(ws: string, id: string, remove: number[]): Pr
       return { ...g, from: g.from - before, count: g.count - kept };
     })
     .filter((g) => g.count > 0);
-  return rewriteDataset(ws, id, { ...m, ...(m.generated ? { generated } : {}) }, { images: outImages, labels: outLabels, labelNames: m.labelNames, shape: m.shape, count: n });
+  return rewriteDataset(
+    ws,
+    id,
+    { ...m, ...(m.generated ? { generated } : {}) },
+    { images: outImages, labels: outLabels, labelNames: m.labelNames, shape: m.shape, count: n },
+  );
 }
 
 /**
  * Adds imported images (of the dataset's shape) at the end; labels are matched by name, new ones
  * added. With `generated`, the new rows are marked as generated by that run.
  */
-export async function appendToDataset(ws: string, id: string, add: RawDataset, report?: DatasetManifest['report'], generated?: Omit<GeneratedRange, 'from' | 'count'>): Promise<DatasetManifest> {
+export async function appendToDataset(
+  ws: string,
+  id: string,
+  add: RawDataset,
+  report?: DatasetManifest['report'],
+  generated?: Omit<GeneratedRange, 'from' | 'count'>,
+): Promise<DatasetManifest> {
   const dir = datasetPath(ws, id);
   const m = readManifest(dir, id);
-  if (add.shape.join('x') !== m.shape.join('x')) throw new Error(`the new images are ${add.shape.join('×')}, the dataset's ${m.shape.join('×')}`);
+  if (add.shape.join('x') !== m.shape.join('x'))
+    throw new Error(`the new images are ${add.shape.join('×')}, the dataset's ${m.shape.join('×')}`);
   const { images, labels } = loadDataset(ws, id);
   const names = [...m.labelNames];
   const map = add.labelNames.map((name) => {
@@ -419,8 +501,16 @@ export async function appendToDataset(ws: string, id: string, add: RawDataset, r
   const outLabels = new Int32Array(n);
   outLabels.set(labels as Int32Array, 0);
   for (let i = 0; i < add.count; i++) outLabels[m.count + i] = map[add.labels[i]];
-  const marked = generated ? { ...m, generated: [...(m.generated ?? []), { from: m.count, count: add.count, ...generated }] } : m;
-  return rewriteDataset(ws, id, marked, { images: outImages, labels: outLabels, labelNames: names, shape: m.shape, count: n }, report);
+  const marked = generated
+    ? { ...m, generated: [...(m.generated ?? []), { from: m.count, count: add.count, ...generated }] }
+    : m;
+  return rewriteDataset(
+    ws,
+    id,
+    marked,
+    { images: outImages, labels: outLabels, labelNames: names, shape: m.shape, count: n },
+    report,
+  );
 }
 
 /** The images at `indices` of a dataset folder's images.u8 (each `size` bytes), read one by one without loading the whole file. */

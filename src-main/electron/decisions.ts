@@ -6,7 +6,14 @@
 import type { ForkOptions, MenuItemConstructorOptions, OpenDialogOptions, SaveDialogOptions } from 'electron';
 
 /** Size and title of the studio window; webPreferences are added in window.ts (...SECURE_WEB_PREFERENCES). */
-export function windowOptions(): { width: number; height: number; minWidth: number; minHeight: number; title: string; show: false } {
+export function windowOptions(): {
+  width: number;
+  height: number;
+  minWidth: number;
+  minHeight: number;
+  title: string;
+  show: false;
+} {
   // show: false — shown on 'ready-to-show', so the user never sees an empty frame.
   return { width: 1280, height: 820, minWidth: 900, minHeight: 600, title: 'Autoencoder Studio', show: false };
 }
@@ -27,7 +34,10 @@ export interface MenuActions {
  * The application menu: standard roles plus the workspace actions (which call the host directly:
  * no remote content, no custom IPC). The developer tools only in an unpackaged build.
  */
-export function menuTemplate(env: { isMac: boolean; isPackaged: boolean }, actions: MenuActions): MenuItemConstructorOptions[] {
+export function menuTemplate(
+  env: { isMac: boolean; isPackaged: boolean },
+  actions: MenuActions,
+): MenuItemConstructorOptions[] {
   return [
     ...(env.isMac ? [{ role: 'appMenu' as const }] : []),
     {
@@ -45,7 +55,14 @@ export function menuTemplate(env: { isMac: boolean; isPackaged: boolean }, actio
     { role: 'editMenu' },
     {
       label: 'View',
-      submenu: [{ role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' }, ...(env.isPackaged ? [] : [{ role: 'toggleDevTools' as const }])],
+      submenu: [
+        { role: 'resetZoom' },
+        { role: 'zoomIn' },
+        { role: 'zoomOut' },
+        { type: 'separator' },
+        { role: 'togglefullscreen' },
+        ...(env.isPackaged ? [] : [{ role: 'toggleDevTools' as const }]),
+      ],
     },
     { role: 'windowMenu' },
   ];
@@ -57,7 +74,11 @@ export function pickDirectoryOptions(title: string): OpenDialogOptions {
 }
 
 /** Save as…: proposes the export's own name in the user's Downloads folder (a bare file name only). */
-export function saveDialogOptions(downloadsDir: string, defaultName: string, join: (...p: string[]) => string): SaveDialogOptions {
+export function saveDialogOptions(
+  downloadsDir: string,
+  defaultName: string,
+  join: (...p: string[]) => string,
+): SaveDialogOptions {
   const name = defaultName.split(/[\\/]/).pop() || 'export';
   return { defaultPath: join(downloadsDir, name) };
 }
@@ -78,7 +99,9 @@ export function pickedSavePath(r: { canceled: boolean; filePath?: string }): str
  * environment the trainer needs (`env`, from trainerEnv()) — never NODE_OPTIONS or ELECTRON_*.
  */
 export function trainerForkArgs(env: Record<string, string>): { args: string[]; options: ForkOptions } {
-  const clean = Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'NODE_OPTIONS' && !k.startsWith('ELECTRON_')));
+  const clean = Object.fromEntries(
+    Object.entries(env).filter(([k]) => k !== 'NODE_OPTIONS' && !k.startsWith('ELECTRON_')),
+  );
   return { args: [], options: { serviceName: 'Autoencoder Studio trainer', stdio: 'pipe', env: clean } };
 }
 

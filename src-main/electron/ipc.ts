@@ -11,8 +11,12 @@ export function bindIpc(host: Host, getWindow: () => BrowserWindow | undefined):
     ipcMain.handle(name, (event: IpcMainInvokeEvent, payload: unknown) => {
       const frame = event.senderFrame;
       // The top frame of our own window only (a top frame has no parent).
-      const trusted = !!frame && event.sender === getWindow()?.webContents && isTrustedSender({ url: frame.url, isMainFrame: frame.parent === null });
-      if (!trusted) return { ok: false, error: { code: 'forbidden', message: 'This caller may not use the studio API.' } };
+      const trusted =
+        !!frame &&
+        event.sender === getWindow()?.webContents &&
+        isTrustedSender({ url: frame.url, isMainFrame: frame.parent === null });
+      if (!trusted)
+        return { ok: false, error: { code: 'forbidden', message: 'This caller may not use the studio API.' } };
       return host.dispatch(name, payload);
     });
   }

@@ -16,7 +16,9 @@ import { APP_SCHEME, CONTENT_SECURITY_POLICY, resolveAppFile } from './security'
 import { pickDirectoryOptions, pickedDirectory, pickedSavePath, saveDialogOptions, trainerEntry } from './decisions';
 import pkg from '../../package.json';
 
-protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
 
 if (!app.requestSingleInstanceLock()) app.quit();
 
@@ -53,13 +55,18 @@ app.whenReady().then(() => {
     mode: 'electron',
     version: pkg.version,
     trainer,
-    workspaceDir: remembered && path.isAbsolute(remembered) && fs.existsSync(remembered) ? remembered : defaultWorkspace,
+    workspaceDir:
+      remembered && path.isAbsolute(remembered) && fs.existsSync(remembered) ? remembered : defaultWorkspace,
     dialogs: {
       async pickDirectory(title) {
         return win ? pickedDirectory(await dialog.showOpenDialog(win, pickDirectoryOptions(title))) : undefined;
       },
       async pickSavePath(defaultName) {
-        return win ? pickedSavePath(await dialog.showSaveDialog(win, saveDialogOptions(app.getPath('downloads'), defaultName, path.join))) : undefined;
+        return win
+          ? pickedSavePath(
+              await dialog.showSaveDialog(win, saveDialogOptions(app.getPath('downloads'), defaultName, path.join)),
+            )
+          : undefined;
       },
     },
     onWorkspaceOpened(dir) {
@@ -73,7 +80,12 @@ app.whenReady().then(() => {
     void host.dispatch(name, {}).then((env) => {
       if (!env.ok) host.emit('app:notice', { level: 'error', message: env.error.message, at: Date.now() });
     });
-  installMenu({ openWorkspace: viaHost('workspace:open'), importModel: viaHost('models:import'), importJob: viaHost('jobs:import'), showWorkspace: () => void shell.openPath(host.workspaceDir()) });
+  installMenu({
+    openWorkspace: viaHost('workspace:open'),
+    importModel: viaHost('models:import'),
+    importJob: viaHost('jobs:import'),
+    showWorkspace: () => void shell.openPath(host.workspaceDir()),
+  });
   win = createMainWindow(__dirname);
   win.on('closed', () => (win = undefined));
 

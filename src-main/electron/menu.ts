@@ -6,5 +6,7 @@ import { menuTemplate, type MenuActions } from './decisions';
 export type { MenuActions };
 
 export function installMenu(actions: MenuActions): void {
-  Menu.setApplicationMenu(Menu.buildFromTemplate(menuTemplate({ isMac: process.platform === 'darwin', isPackaged: app.isPackaged }, actions)));
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(menuTemplate({ isMac: process.platform === 'darwin', isPackaged: app.isPackaged }, actions)),
+  );
 }

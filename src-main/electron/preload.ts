@@ -4,7 +4,9 @@
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { CALL_NAMES, EVENT_NAMES, eventChannel } from '../contract/names';
 
-const calls = Object.fromEntries(CALL_NAMES.map((name) => [name, (payload: unknown) => ipcRenderer.invoke(name, payload)]));
+const calls = Object.fromEntries(
+  CALL_NAMES.map((name) => [name, (payload: unknown) => ipcRenderer.invoke(name, payload)]),
+);
 
 const events = Object.fromEntries(
   EVENT_NAMES.map((name) => [

@@ -47,7 +47,12 @@ export function isTrustedSender(frame: SenderFrameLike | null | undefined): bool
 }
 
 /** Maps an app:// request path to a file inside `root`, or null if it would escape it (checklist #18). */
-export function resolveAppFile(root: string, requestUrl: string, join: (...p: string[]) => string, sep: string): string | null {
+export function resolveAppFile(
+  root: string,
+  requestUrl: string,
+  join: (...p: string[]) => string,
+  sep: string,
+): string | null {
   let pathname: string;
   try {
     const url = new URL(requestUrl);

@@ -11,13 +11,20 @@ import type { ModelConfig } from './config';
 
 export type AugmentConfig = ModelConfig['augment'];
 
-export const augmentActive = (a: AugmentConfig | undefined): a is AugmentConfig => !!a && (a.flip || a.shift > 0 || a.rotate > 0 || a.brightness > 0);
+export const augmentActive = (a: AugmentConfig | undefined): a is AugmentConfig =>
+  !!a && (a.flip || a.shift > 0 || a.rotate > 0 || a.brightness > 0);
 
 /** `i` moved into 0..n-1: a position outside the picture takes its nearest edge pixel. */
 export const edgeIndex = (i: number, n: number): number => (i < 0 ? 0 : i >= n ? n - 1 : i);
 
 /** Source pixel of every output pixel of every image (index into the flattened batch, always inside the same image). */
-export function augmentIndices(n: number, h: number, w: number, a: AugmentConfig, seed: number): { indices: Int32Array; gains: Float32Array } {
+export function augmentIndices(
+  n: number,
+  h: number,
+  w: number,
+  a: AugmentConfig,
+  seed: number,
+): { indices: Int32Array; gains: Float32Array } {
   const rand = mulberry32(seed >>> 0);
   const indices = new Int32Array(n * h * w);
   const gains = new Float32Array(n);

@@ -22,14 +22,21 @@ const MAGIC = 'AEBI';
 /** Decodes one (gunzipped) file; throws in plain words on anything that is not one. */
 export function decodeBuiltinData(buf: Uint8Array, what = 'built-in dataset file'): BuiltinData {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (b.length < 24 || b.toString('latin1', 0, 4) !== MAGIC) throw new Error(`The ${what} is not a studio dataset file.`);
+  if (b.length < 24 || b.toString('latin1', 0, 4) !== MAGIC)
+    throw new Error(`The ${what} is not a studio dataset file.`);
   const version = b.readUInt32LE(4);
   if (version !== 1) throw new Error(`The ${what} has format version ${version}; this studio reads version 1.`);
   const count = b.readUInt32LE(8);
   const shape: [number, number, number] = [b.readUInt32LE(12), b.readUInt32LE(16), b.readUInt32LE(20)];
   const pixels = count * shape[0] * shape[1] * shape[2];
-  if (b.length !== 24 + count + pixels) throw new Error(`The ${what} is truncated or damaged (${b.length} bytes, expected ${24 + count + pixels}).`);
-  return { count, shape, labels: new Uint8Array(b.buffer, b.byteOffset + 24, count), images: new Uint8Array(b.buffer, b.byteOffset + 24 + count, pixels) };
+  if (b.length !== 24 + count + pixels)
+    throw new Error(`The ${what} is truncated or damaged (${b.length} bytes, expected ${24 + count + pixels}).`);
+  return {
+    count,
+    shape,
+    labels: new Uint8Array(b.buffer, b.byteOffset + 24, count),
+    images: new Uint8Array(b.buffer, b.byteOffset + 24 + count, pixels),
+  };
 }
 
 /** Where the files are: next to the bundles (dist-main/builtin-data), or dist-main/ of the checkout when run from source. */
@@ -58,14 +65,26 @@ export function readBuiltinData(name: BuiltinDataName): BuiltinData {
   let found = find();
   if (!found) {
     const here = path.dirname(fileURLToPath(import.meta.url));
-    const script = [path.resolve(here, '..', '..', 'scripts', 'build-datasets.mjs'), path.resolve(here, '..', 'scripts', 'build-datasets.mjs')].find((f) => fs.existsSync(f));
+    const script = [
+      path.resolve(here, '..', '..', 'scripts', 'build-datasets.mjs'),
+      path.resolve(here, '..', 'scripts', 'build-datasets.mjs'),
+    ].find((f) => fs.existsSync(f));
     if (script) {
-      const r = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
-      if (r.status !== 0) throw new Error(`The built-in dataset ${name} is missing and could not be built: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
+      const r = spawnSync(process.execPath, [script], {
+        encoding: 'utf8',
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      });
+      if (r.status !== 0)
+        throw new Error(
+          `The built-in dataset ${name} is missing and could not be built: ${(r.stderr || r.stdout).trim().split('\n').pop()}`,
+        );
       found = find();
     }
   }
-  if (!found) throw new Error(`The built-in dataset ${name} is missing from this installation (${file} not found in ${builtinDataDirs().join(', ')}). Reinstall the studio.`);
+  if (!found)
+    throw new Error(
+      `The built-in dataset ${name} is missing from this installation (${file} not found in ${builtinDataDirs().join(', ')}). Reinstall the studio.`,
+    );
   const data = decodeBuiltinData(zlib.gunzipSync(fs.readFileSync(found)), `built-in dataset file ${found}`);
   cache.set(name, data);
   return data;

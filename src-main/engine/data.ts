@@ -28,7 +28,8 @@ export type StreamedDataset = Omit<Dataset, 'images'> & { images: RowReader };
 /** What training reads images from: a dataset in memory, or one streamed from its file. */
 export type TrainingData = Dataset | StreamedDataset;
 
-const inMemory = (px: TrainingData['images']): px is Uint8Array | Float32Array => px instanceof Uint8Array || px instanceof Float32Array;
+const inMemory = (px: TrainingData['images']): px is Uint8Array | Float32Array =>
+  px instanceof Uint8Array || px instanceof Float32Array;
 
 /**
  * Writes the images at dataset rows `rowAt(0)`…`rowAt(n − 1)` into `out`, one after the other, as
@@ -239,7 +240,12 @@ export function evalBatchSize(shape: readonly number[], preferred: number): numb
  * same with or without a test split (the test images come from what would otherwise train), so
  * turning a test split on does not change what earlier runs validated on.
  */
-export function splitIndices(count: number, validationSplit: number, seed: number, testSplit = 0): { train: Int32Array; val: Int32Array; test: Int32Array } {
+export function splitIndices(
+  count: number,
+  validationSplit: number,
+  seed: number,
+  testSplit = 0,
+): { train: Int32Array; val: Int32Array; test: Int32Array } {
   const p = permutation(count, seed ^ 0x5eed);
   const nVal = Math.floor(count * validationSplit);
   const nTest = Math.floor(count * testSplit);
@@ -247,7 +253,11 @@ export function splitIndices(count: number, validationSplit: number, seed: numbe
 }
 
 /** The indices whose label is not in `exclude` (all of them when nothing is excluded). */
-export function withoutLabels(indices: Int32Array, labels: ArrayLike<number> | undefined, exclude: readonly number[]): Int32Array {
+export function withoutLabels(
+  indices: Int32Array,
+  labels: ArrayLike<number> | undefined,
+  exclude: readonly number[],
+): Int32Array {
   if (!exclude.length || !labels) return indices;
   const drop = new Set(exclude);
   return indices.filter((i) => !drop.has(labels[i]));

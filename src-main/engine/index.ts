@@ -4,7 +4,19 @@ export type { ModelConfigInput, ModelKind, DatasetInfo, FieldError, ValidationRe
 export { buildAutoencoder, parameterCount, type Autoencoder } from './models';
 export { applyNoise, previewNoise } from './noise';
 export { readTidy } from './tf';
-export { loadMnist, toTensor, BatchSource, splitIndices, withoutLabels, labelCounts, balancedOrder, type Dataset, type RowReader, type StreamedDataset, type TrainingData } from './data';
+export {
+  loadMnist,
+  toTensor,
+  BatchSource,
+  splitIndices,
+  withoutLabels,
+  labelCounts,
+  balancedOrder,
+  type Dataset,
+  type RowReader,
+  type StreamedDataset,
+  type TrainingData,
+} from './data';
 export {
   trainRun,
   objective,

@@ -19,7 +19,11 @@ export interface LatentStats {
 }
 
 /** The statistics of the codes of `x`'s images: a tensor of them, or a BatchSource (batch by batch, no tensor of them all). */
-export async function fitLatentStats(ae: Autoencoder, x: tf.Tensor | BatchSource, batchSize = 256): Promise<LatentStats> {
+export async function fitLatentStats(
+  ae: Autoencoder,
+  x: tf.Tensor | BatchSource,
+  batchSize = 256,
+): Promise<LatentStats> {
   const n = x instanceof BatchSource ? x.count : x.shape[0];
   let sum: Float64Array | undefined;
   let outer: Float64Array | undefined;
@@ -75,6 +79,7 @@ export function cholesky(a: Float64Array, d: number): Float64Array {
 export function sampleCodes(stats: LatentStats, eps: tf.Tensor2D): tf.Tensor2D {
   const d = stats.mean.length;
   const mean = tf.tensor1d(stats.mean);
-  if (stats.chol && stats.chol.length === d * d) return tf.add(tf.matMul(eps, tf.tensor2d(stats.chol, [d, d]), false, true), mean);
+  if (stats.chol && stats.chol.length === d * d)
+    return tf.add(tf.matMul(eps, tf.tensor2d(stats.chol, [d, d]), false, true), mean);
   return tf.add(tf.mul(eps, tf.tensor1d(stats.std)), mean);
 }

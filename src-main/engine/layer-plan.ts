@@ -104,7 +104,17 @@ export function jobPlan(config: ModelConfig): JobPlan {
     let [sh, sw, ch] = [h, w, c];
     hidden.forEach((filters, i) => {
       const out: [number, number] = [Math.ceil(sh / 2), Math.ceil(sw / 2)];
-      encoder.push({ op: 'conv', name: `enc_conv${i + 1}`, in: ch, out: filters, kernel: k, stride: 2, act, inSize: [sh, sw], outSize: out });
+      encoder.push({
+        op: 'conv',
+        name: `enc_conv${i + 1}`,
+        in: ch,
+        out: filters,
+        kernel: k,
+        stride: 2,
+        act,
+        inSize: [sh, sw],
+        outSize: out,
+      });
       [sh, sw, ch] = [out[0], out[1], filters];
     });
     encoder.push({ op: 'flatten' });
@@ -126,22 +136,54 @@ export function jobPlan(config: ModelConfig): JobPlan {
       { op: 'dense', name: 'z_log_var', in: flat, out: config.latentDim, act: 'linear', ...permuteIn },
     ];
   } else {
-    heads = [{ op: 'dense', name: 'code_dense', in: flat, out: config.latentDim, act: lastMap ? 'linear' : act, ...permuteIn }];
+    heads = [
+      { op: 'dense', name: 'code_dense', in: flat, out: config.latentDim, act: lastMap ? 'linear' : act, ...permuteIn },
+    ];
   }
   const out = config.outputActivation as Activation;
   if (lastMap) {
     const [qh, qw, qc] = lastMap;
-    decoder.push({ op: 'dense', name: 'dec_in_dense', in: config.latentDim, out: qh * qw * qc, act, permuteOut: lastMap });
+    decoder.push({
+      op: 'dense',
+      name: 'dec_in_dense',
+      in: config.latentDim,
+      out: qh * qw * qc,
+      act,
+      permuteOut: lastMap,
+    });
     decoder.push({ op: 'reshape', chw: [qc, qh, qw] });
     // mirror of the encoder: one transposed conv per stage back to the image
     const back = [...hidden].reverse().slice(1);
     let [sh, sw, prev] = [qh, qw, qc];
     back.forEach((filters, i) => {
-      decoder.push({ op: 'convT', name: `dec_convt${i + 1}`, in: prev, out: filters, kernel: k, stride: 2, act, inSize: [sh, sw], outSize: [sh * 2, sw * 2] });
+      decoder.push({
+        op: 'convT',
+        name: `dec_convt${i + 1}`,
+        in: prev,
+        out: filters,
+        kernel: k,
+        stride: 2,
+        act,
+        inSize: [sh, sw],
+        outSize: [sh * 2, sw * 2],
+      });
       [sh, sw, prev] = [sh * 2, sw * 2, filters];
     });
-    decoder.push({ op: 'convT', name: `dec_convt${hidden.length}`, in: prev, out: c, kernel: k, stride: 2, act: out, inSize: [sh, sw], outSize: [sh * 2, sw * 2] });
-    if (sh * 2 !== h || sw * 2 !== w) throw new PlanError(`a ${hidden.length}-stage convolutional model needs height and width divisible by ${2 ** hidden.length}; got ${h}×${w}`);
+    decoder.push({
+      op: 'convT',
+      name: `dec_convt${hidden.length}`,
+      in: prev,
+      out: c,
+      kernel: k,
+      stride: 2,
+      act: out,
+      inSize: [sh, sw],
+      outSize: [sh * 2, sw * 2],
+    });
+    if (sh * 2 !== h || sw * 2 !== w)
+      throw new PlanError(
+        `a ${hidden.length}-stage convolutional model needs height and width divisible by ${2 ** hidden.length}; got ${h}×${w}`,
+      );
   } else {
     let prev = config.latentDim;
     [...hidden].reverse().forEach((units, i) => {
@@ -163,7 +205,9 @@ export function jobPlan(config: ModelConfig): JobPlan {
   };
   plan.parameters = planWeights(plan).reduce((s, x) => s + size(x.shape), 0);
   if (plan.parameters > MAX_PARAMETERS) {
-    throw new PlanError(`this model would have ${plan.parameters.toLocaleString('en-US')} parameters; the studio holds at most ${MAX_PARAMETERS.toLocaleString('en-US')} (1 GiB)`);
+    throw new PlanError(
+      `this model would have ${plan.parameters.toLocaleString('en-US')} parameters; the studio holds at most ${MAX_PARAMETERS.toLocaleString('en-US')} (1 GiB)`,
+    );
   }
   return plan;
 }
@@ -180,8 +224,23 @@ export function planWeights(plan: JobPlan): PlanWeight[] {
         : l.op === 'conv'
           ? { shape: [l.out, l.in, l.kernel, l.kernel], tfShape: [l.kernel, l.kernel, l.in, l.out] }
           : { shape: [l.in, l.out, l.kernel, l.kernel], tfShape: [l.kernel, l.kernel, l.out, l.in] };
-    out.push({ key: `${half}.${l.name}.weight`, tfName: `${l.name}/kernel`, ...kernel, layer: l, half, role: 'kernel' });
-    out.push({ key: `${half}.${l.name}.bias`, tfName: `${l.name}/bias`, shape: [l.out], tfShape: [l.out], layer: l, half, role: 'bias' });
+    out.push({
+      key: `${half}.${l.name}.weight`,
+      tfName: `${l.name}/kernel`,
+      ...kernel,
+      layer: l,
+      half,
+      role: 'kernel',
+    });
+    out.push({
+      key: `${half}.${l.name}.bias`,
+      tfName: `${l.name}/bias`,
+      shape: [l.out],
+      tfShape: [l.out],
+      layer: l,
+      half,
+      role: 'bias',
+    });
   };
   for (const l of [...plan.encoder, ...plan.heads]) if (isWeightOp(l)) add('encoder', l);
   for (const l of plan.decoder) if (isWeightOp(l)) add('decoder', l);
@@ -192,7 +251,8 @@ export function planWeights(plan: JobPlan): PlanWeight[] {
 function nchwIndex(map: [number, number, number]): Int32Array {
   const [h, w, c] = map;
   const p = new Int32Array(h * w * c);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) p[(y * w + x) * c + ch] = (ch * h + y) * w + x;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) p[(y * w + x) * c + ch] = (ch * h + y) * w + x;
   return p;
 }
 
@@ -221,7 +281,8 @@ export function weightPermutation(wt: PlanWeight): Int32Array {
   const [A, B] = l.op === 'conv' ? [l.in, l.out] : [l.out, l.in];
   for (let ky = 0; ky < k; ky++) {
     for (let kx = 0; kx < k; kx++) {
-      for (let a = 0; a < A; a++) for (let b = 0; b < B; b++) perm[((ky * k + kx) * A + a) * B + b] = ((b * A + a) * k + ky) * k + kx;
+      for (let a = 0; a < A; a++)
+        for (let b = 0; b < B; b++) perm[((ky * k + kx) * A + a) * B + b] = ((b * A + a) * k + ky) * k + kx;
     }
   }
   return perm;
@@ -236,7 +297,8 @@ function identity(n: number): Int32Array {
 /** tfjs-ordered values → PyTorch-ordered values. */
 export function toTorchLayout(wt: PlanWeight, tfValues: Float32Array): Float32Array {
   const perm = weightPermutation(wt);
-  if (tfValues.length !== perm.length) throw new PlanError(`${wt.tfName} has ${tfValues.length} values; ${wt.key} needs ${perm.length}`);
+  if (tfValues.length !== perm.length)
+    throw new PlanError(`${wt.tfName} has ${tfValues.length} values; ${wt.key} needs ${perm.length}`);
   const out = new Float32Array(perm.length);
   for (let i = 0; i < perm.length; i++) out[perm[i]] = tfValues[i];
   return out;
@@ -245,7 +307,8 @@ export function toTorchLayout(wt: PlanWeight, tfValues: Float32Array): Float32Ar
 /** PyTorch-ordered values → tfjs-ordered values. */
 export function toTfLayout(wt: PlanWeight, torchValues: Float32Array): Float32Array {
   const perm = weightPermutation(wt);
-  if (torchValues.length !== perm.length) throw new PlanError(`${wt.key} has ${torchValues.length} values; ${wt.tfName} needs ${perm.length}`);
+  if (torchValues.length !== perm.length)
+    throw new PlanError(`${wt.key} has ${torchValues.length} values; ${wt.tfName} needs ${perm.length}`);
   const out = new Float32Array(perm.length);
   for (let i = 0; i < perm.length; i++) out[i] = torchValues[perm[i]];
   return out;

@@ -20,7 +20,11 @@ export interface Autoencoder {
 
 type Act = 'relu' | 'elu' | 'tanh' | 'sigmoid' | 'linear';
 
-function activationLayer(x: tf.SymbolicTensor, act: ModelConfig['activation'] | 'linear', name: string): tf.SymbolicTensor {
+function activationLayer(
+  x: tf.SymbolicTensor,
+  act: ModelConfig['activation'] | 'linear',
+  name: string,
+): tf.SymbolicTensor {
   if (act === 'leaky-relu') return tf.layers.leakyReLU({ alpha: 0.2, name }).apply(x) as tf.SymbolicTensor;
   if (act === 'linear') return x;
   return tf.layers.activation({ activation: act as Act, name }).apply(x) as tf.SymbolicTensor;
@@ -32,13 +36,30 @@ export function buildAutoencoder(config: ModelConfig): Autoencoder {
   const init = () => tf.initializers.glorotUniform({ seed: seed++ });
   // Activations go into the layer itself where tfjs supports them, so the native backend runs one
   // fused kernel (_FusedMatMul / FusedConv2D) instead of matmul + bias + activation.
-  const fusable = (act: ModelConfig['activation'] | 'linear'): Act | undefined => (act === 'leaky-relu' ? undefined : (act as Act));
+  const fusable = (act: ModelConfig['activation'] | 'linear'): Act | undefined =>
+    act === 'leaky-relu' ? undefined : (act as Act);
   const dense = (x: tf.SymbolicTensor, units: number, act: ModelConfig['activation'] | 'linear', name: string) => {
-    const y = tf.layers.dense({ units, activation: fusable(act) ?? 'linear', kernelInitializer: init(), name: `${name}_dense` }).apply(x) as tf.SymbolicTensor;
+    const y = tf.layers
+      .dense({ units, activation: fusable(act) ?? 'linear', kernelInitializer: init(), name: `${name}_dense` })
+      .apply(x) as tf.SymbolicTensor;
     return fusable(act) ? y : activationLayer(y, act, `${name}_act`);
   };
-  const conv = (x: tf.SymbolicTensor, filters: number, act: ModelConfig['activation'] | 'linear', name: string, transpose = false) => {
-    const opts = { filters, kernelSize: config.kernelSize, strides: 2, padding: 'same' as const, activation: fusable(act) ?? 'linear', kernelInitializer: init(), name };
+  const conv = (
+    x: tf.SymbolicTensor,
+    filters: number,
+    act: ModelConfig['activation'] | 'linear',
+    name: string,
+    transpose = false,
+  ) => {
+    const opts = {
+      filters,
+      kernelSize: config.kernelSize,
+      strides: 2,
+      padding: 'same' as const,
+      activation: fusable(act) ?? 'linear',
+      kernelInitializer: init(),
+      name,
+    };
     const y = (transpose ? tf.layers.conv2dTranspose(opts) : tf.layers.conv2d(opts)).apply(x) as tf.SymbolicTensor;
     return fusable(act) ? y : activationLayer(y, act, `${name}_act`);
   };
@@ -57,15 +78,23 @@ export function buildAutoencoder(config: ModelConfig): Autoencoder {
   }
   let encoderOutputs: tf.SymbolicTensor[];
   if (vae) {
-    const mu = tf.layers.dense({ units: config.latentDim, kernelInitializer: init(), name: 'z_mean' }).apply(x) as tf.SymbolicTensor;
-    const logVar = tf.layers.dense({ units: config.latentDim, kernelInitializer: tf.initializers.zeros(), name: 'z_log_var' }).apply(x) as tf.SymbolicTensor;
+    const mu = tf.layers
+      .dense({ units: config.latentDim, kernelInitializer: init(), name: 'z_mean' })
+      .apply(x) as tf.SymbolicTensor;
+    const logVar = tf.layers
+      .dense({ units: config.latentDim, kernelInitializer: tf.initializers.zeros(), name: 'z_log_var' })
+      .apply(x) as tf.SymbolicTensor;
     encoderOutputs = [mu, logVar];
   } else {
     // The classic dense AE's code layer carries the activation (784 → 128 relu → 784); the conv
     // model's code is linear as in reference model B (test/bench/train.ts).
     encoderOutputs = [dense(x, config.latentDim, isConv(config.kind) ? 'linear' : config.activation, 'code')];
   }
-  const encoder = tf.model({ inputs: input, outputs: encoderOutputs.length === 1 ? encoderOutputs[0] : encoderOutputs, name: 'encoder' });
+  const encoder = tf.model({
+    inputs: input,
+    outputs: encoderOutputs.length === 1 ? encoderOutputs[0] : encoderOutputs,
+    name: 'encoder',
+  });
 
   // Decoder
   const codeIn = tf.input({ shape: [config.latentDim], name: 'code' });

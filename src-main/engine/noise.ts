@@ -21,7 +21,12 @@ export function applyNoise(x: tf.Tensor, noise: NoiseConfig, seed?: number): tf.
 }
 
 /** The UI's live preview: uint8 images in, their corrupted uint8 versions out. */
-export function previewNoise(images: Uint8Array, shape: [number, number, number], noise: NoiseConfig, seed = 1): Uint8Array {
+export function previewNoise(
+  images: Uint8Array,
+  shape: [number, number, number],
+  noise: NoiseConfig,
+  seed = 1,
+): Uint8Array {
   const n = images.length / (shape[0] * shape[1] * shape[2]);
   return Uint8Array.from(
     readTidy(() => {

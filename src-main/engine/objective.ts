@@ -19,7 +19,14 @@ export function makeOptimizer(c: ModelConfig): tf.Optimizer {
 /** tfjs optimizers' dispose() frees only the iteration counter; free their slot variables too. */
 export function disposeOptimizerState(optimizer: tf.Optimizer): void {
   const o = optimizer as unknown as Record<string, unknown>;
-  for (const key of ['accumulatedFirstMoment', 'accumulatedSecondMoment', 'accumulations', 'accumulatedMeanSquares', 'accumulatedMoments', 'accumulatedMeanGrads']) {
+  for (const key of [
+    'accumulatedFirstMoment',
+    'accumulatedSecondMoment',
+    'accumulations',
+    'accumulatedMeanSquares',
+    'accumulatedMoments',
+    'accumulatedMeanGrads',
+  ]) {
     const slots = o[key] as Array<{ variable: tf.Variable } | undefined> | undefined;
     if (Array.isArray(slots)) for (const s of slots) if (s?.variable && !s.variable.isDisposed) s.variable.dispose();
   }
@@ -33,7 +40,13 @@ export function disposeOptimizerState(optimizer: tf.Optimizer): void {
  * The training objective for one batch (a scalar), per pixel:
  * reconstruction (MSE or BCE) [+ β·KL/D for VAEs] [+ l1·mean|z| for sparse AEs].
  */
-export function objective(ae: Autoencoder, c: ModelConfig, input: tf.Tensor, target: tf.Tensor, seed: number): tf.Scalar {
+export function objective(
+  ae: Autoencoder,
+  c: ModelConfig,
+  input: tf.Tensor,
+  target: tf.Tensor,
+  seed: number,
+): tf.Scalar {
   return tf.tidy(() => {
     const enc = ae.encoder.apply(input) as tf.Tensor | tf.Tensor[];
     let z: tf.Tensor;
@@ -75,15 +88,25 @@ export function klBetaAt(c: Pick<ModelConfig, 'beta' | 'klWarmupEpochs'>, epoch:
  * The reconstruction loss of a batch: MSE, BCE, 1 − mean SSIM (metrics.ts's SSIM: 11×11 Gaussian
  * window, its gradient through tfjs's depthwise convolution), or (1 − w)·MSE + w·(1 − SSIM).
  */
-export function reconstructionLoss(kind: ModelConfig['loss'], recon: tf.Tensor, target: tf.Tensor, ssimWeight = 0.5): tf.Scalar {
+export function reconstructionLoss(
+  kind: ModelConfig['loss'],
+  recon: tf.Tensor,
+  target: tf.Tensor,
+  ssimWeight = 0.5,
+): tf.Scalar {
   return tf.tidy(() => {
     if (kind === 'mse') return tf.mean(tf.squaredDifference(recon, target)) as tf.Scalar;
     if (kind === 'ssim' || kind === 'l2+ssim') {
       const dssim = tf.sub(1, tf.mean(ssimPerImage(recon as tf.Tensor4D, target as tf.Tensor4D)));
       if (kind === 'ssim') return dssim as tf.Scalar;
-      return tf.add(tf.mul(1 - ssimWeight, tf.mean(tf.squaredDifference(recon, target))), tf.mul(ssimWeight, dssim)) as tf.Scalar;
+      return tf.add(
+        tf.mul(1 - ssimWeight, tf.mean(tf.squaredDifference(recon, target))),
+        tf.mul(ssimWeight, dssim),
+      ) as tf.Scalar;
     }
     const p = tf.clipByValue(recon, 1e-7, 1 - 1e-7);
-    return tf.neg(tf.mean(tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p)))))) as tf.Scalar;
+    return tf.neg(
+      tf.mean(tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p))))),
+    ) as tf.Scalar;
   });
 }

@@ -52,7 +52,13 @@ export async function saveOptimizer(optimizer: tf.Optimizer, dir: string): Promi
 
 /** A checkpoint's `optimizer.json`: the name, shape and type of each optimizer weight, in the order of `optimizer.bin`. */
 export const OptimizerSpecs = z.object({
-  specs: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().min(0)), dtype: z.enum(['float32', 'int32', 'bool', 'complex64', 'string']) })),
+  specs: z.array(
+    z.object({
+      name: z.string(),
+      shape: z.array(z.number().int().min(0)),
+      dtype: z.enum(['float32', 'int32', 'bool', 'complex64', 'string']),
+    }),
+  ),
 });
 
 /** Reads `optimizer.json` with its schema; a damaged one is refused in plain words. */

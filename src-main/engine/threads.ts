@@ -19,7 +19,8 @@ import os from 'node:os';
 export const SPLIT_MAX_CORES = 4;
 
 const cores = os.availableParallelism();
-if (process.env.TF_NUM_INTRAOP_THREADS === undefined && cores <= SPLIT_MAX_CORES) process.env.TF_NUM_INTRAOP_THREADS = '1';
+if (process.env.TF_NUM_INTRAOP_THREADS === undefined && cores <= SPLIT_MAX_CORES)
+  process.env.TF_NUM_INTRAOP_THREADS = '1';
 
 /** Threads per kernel (intra-op) and kernels side by side (inter-op), as TensorFlow will size its pools. */
 export const threading = {

@@ -26,8 +26,25 @@ export { measureSplit } from './run/measure';
 export { trackBest, stopsEarly } from './run/epoch';
 
 export type RunEvent =
-  | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; samplesPerSec: number; etaSec: number }
-  | { type: 'epoch'; epoch: number; epochs: number; loss: number; valLoss: number | null; samplesPerSec: number; etaSec: number; elapsedSec: number }
+  | {
+      type: 'batch';
+      epoch: number;
+      batch: number;
+      batches: number;
+      loss: number;
+      samplesPerSec: number;
+      etaSec: number;
+    }
+  | {
+      type: 'epoch';
+      epoch: number;
+      epochs: number;
+      loss: number;
+      valLoss: number | null;
+      samplesPerSec: number;
+      etaSec: number;
+      elapsedSec: number;
+    }
   | {
       type: 'preview';
       epoch: number;
@@ -96,7 +113,13 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
       preview.show(epoch, images.batches);
       await run.checkpoint(epoch);
       if (stopsEarly(run.state, c, epoch)) {
-        return await finishRun(run, images, opts.runDir, 'early-stopping', `No better validation loss for ${c.earlyStoppingPatience} epochs: stopped early after epoch ${epoch}.`);
+        return await finishRun(
+          run,
+          images,
+          opts.runDir,
+          'early-stopping',
+          `No better validation loss for ${c.earlyStoppingPatience} epochs: stopped early after epoch ${epoch}.`,
+        );
       }
     }
     return await finishRun(run, images, opts.runDir, 'done', `Finished ${c.epochs} epochs.`);
@@ -107,7 +130,13 @@ export async function trainRun(opts: TrainOptions): Promise<RunResult> {
 }
 
 /** The end of a completed run: metrics on each split, the final model (model/), then the 'metrics' and 'stopped' events. */
-async function finishRun(run: RunContext, images: RunImages, runDir: string, reason: 'early-stopping' | 'done', message: string): Promise<RunResult> {
+async function finishRun(
+  run: RunContext,
+  images: RunImages,
+  runDir: string,
+  reason: 'early-stopping' | 'done',
+  message: string,
+): Promise<RunResult> {
   run.syncModel();
   const metrics = await endOfRunMetrics(run, images);
   await saveFinalModel(run.ae, run.c, images.train, runDir, { step: run.stepInfo, metrics });

@@ -63,7 +63,8 @@ export class TrainedModel {
     if (data instanceof Uint8Array || data instanceof Float32Array) return data;
     const [h, w, c] = this.config.inputShape;
     const [dh, dw, dc] = data.shape;
-    if (dh !== h || dw !== w || dc !== c) throw new Error(`This model takes ${h}×${w}×${c} images; the dataset has ${dh}×${dw}×${dc}.`);
+    if (dh !== h || dw !== w || dc !== c)
+      throw new Error(`This model takes ${h}×${w}×${c} images; the dataset has ${dh}×${dw}×${dc}.`);
     return data.images.subarray(0, data.count * this.pixels);
   }
 
@@ -109,7 +110,8 @@ export class TrainedModel {
    */
   infer(images: Images, want: InferWant): InferOutputs {
     const n = images.length / this.pixels;
-    if (!Number.isInteger(n)) throw new Error(`expected a multiple of ${this.pixels} pixel values, got ${images.length}`);
+    if (!Number.isInteger(n))
+      throw new Error(`expected a multiple of ${this.pixels} pixel values, got ${images.length}`);
     return this.onGraph(
       (g) => g.run(images, want),
       () => {
@@ -143,7 +145,8 @@ export class TrainedModel {
 
   private toTensor(images: Images): tf.Tensor4D {
     const n = images.length / this.pixels;
-    if (!Number.isInteger(n)) throw new Error(`expected a multiple of ${this.pixels} pixel values, got ${images.length}`);
+    if (!Number.isInteger(n))
+      throw new Error(`expected a multiple of ${this.pixels} pixel values, got ${images.length}`);
     const data = images instanceof Uint8Array ? Float32Array.from(images, (v) => v / 255) : images;
     return tf.tensor4d(data, [n, ...this.config.inputShape]);
   }
@@ -202,7 +205,8 @@ export class TrainedModel {
    * otherwise. Labels come from the dataset unless given.
    */
   project2d(data: ImagesOrDataset, labels?: ArrayLike<number>): Projection {
-    if (!labels && !(data instanceof Uint8Array || data instanceof Float32Array)) labels = data.labels?.subarray(0, data.count);
+    if (!labels && !(data instanceof Uint8Array || data instanceof Float32Array))
+      labels = data.labels?.subarray(0, data.count);
     const z = this.encode(this.pixelsOf(data));
     const d = this.config.latentDim;
     const n = z.length / d;
@@ -229,7 +233,9 @@ export class TrainedModel {
   /** A grid × grid of images decoded from evenly spaced 2-D codes (±`range` σ around the code distribution). */
   manifold(grid: number, range = 2): Float32Array {
     if (this.config.latentDim !== 2) {
-      throw new Error(`The manifold grid needs a 2-D code; this model's code has ${this.config.latentDim} dimensions (use the latent map instead).`);
+      throw new Error(
+        `The manifold grid needs a 2-D code; this model's code has ${this.config.latentDim} dimensions (use the latent map instead).`,
+      );
     }
     const mean = this.vae ? [0, 0] : this.latentStats.mean;
     const std = this.vae ? [1, 1] : this.latentStats.std;
@@ -300,7 +306,10 @@ export async function loadTrained(dir: string): Promise<TrainedModel> {
   if (!fs.existsSync(path.join(modelDir, 'encoder', 'model.json'))) throw new Error(`No trained model in ${dir}.`);
   const checked = validateConfig(JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8')));
   // a config written before a setting existed gets its default; a damaged one is refused in plain words
-  if (!checked.ok) throw new Error(`The model's config.json in ${modelDir} is not a valid run config (${checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}).`);
+  if (!checked.ok)
+    throw new Error(
+      `The model's config.json in ${modelDir} is not a valid run config (${checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}).`,
+    );
   const config = checked.config;
   const stats = JSON.parse(fs.readFileSync(path.join(modelDir, 'latent-stats.json'), 'utf8')) as LatentStats;
   const trained = new TrainedModel(await loadAutoencoder(modelDir), config, stats);

@@ -7,7 +7,11 @@ export type ExportPart = 'encoder' | 'decoder' | 'full';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['tfjs', 'keras', 'onnx'];
 export const EXPORT_PARTS: readonly ExportPart[] = ['encoder', 'decoder', 'full'];
 
-export const FORMAT_TITLES: Record<ExportFormat, string> = { tfjs: 'TensorFlow.js', keras: 'Keras 3 (.keras)', onnx: 'ONNX' };
+export const FORMAT_TITLES: Record<ExportFormat, string> = {
+  tfjs: 'TensorFlow.js',
+  keras: 'Keras 3 (.keras)',
+  onnx: 'ONNX',
+};
 
 export class ExportError extends Error {
   override readonly name = 'ExportError';

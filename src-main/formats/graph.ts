@@ -11,8 +11,18 @@ import { tf } from '../engine/tf';
 import type { Autoencoder } from '../engine/models';
 import { ExportError, FORMAT_TITLES, type ExportFormat, type ExportPart } from './errors';
 
-export type NodeOp = 'InputLayer' | 'Dense' | 'Conv2D' | 'Conv2DTranspose' | 'Flatten' | 'Reshape' | 'Activation' | 'LeakyReLU';
-export const SUPPORTED_LAYERS: readonly NodeOp[] = ['InputLayer', 'Dense', 'Conv2D', 'Conv2DTranspose', 'Flatten', 'Reshape', 'Activation', 'LeakyReLU'];
+export type NodeOp =
+  'InputLayer' | 'Dense' | 'Conv2D' | 'Conv2DTranspose' | 'Flatten' | 'Reshape' | 'Activation' | 'LeakyReLU';
+export const SUPPORTED_LAYERS: readonly NodeOp[] = [
+  'InputLayer',
+  'Dense',
+  'Conv2D',
+  'Conv2DTranspose',
+  'Flatten',
+  'Reshape',
+  'Activation',
+  'LeakyReLU',
+];
 /** Activations (fused into Dense/Conv layers or in an Activation layer) that every format expresses. */
 export const SUPPORTED_ACTIVATIONS = ['linear', 'relu', 'elu', 'tanh', 'sigmoid'] as const;
 export type Activation = (typeof SUPPORTED_ACTIVATIONS)[number];
@@ -52,21 +62,35 @@ export interface Graph {
   outputs: string[];
 }
 
-type LayerJson = { name: string; className: string; config: Record<string, unknown>; inboundNodes: Array<Array<[string, number, number, unknown]>> };
-type ModelJson = { name: string; layers: LayerJson[]; inputLayers: Array<[string, number, number]>; outputLayers: Array<[string, number, number]> };
+type LayerJson = {
+  name: string;
+  className: string;
+  config: Record<string, unknown>;
+  inboundNodes: Array<Array<[string, number, number, unknown]>>;
+};
+type ModelJson = {
+  name: string;
+  layers: LayerJson[];
+  inputLayers: Array<[string, number, number]>;
+  outputLayers: Array<[string, number, number]>;
+};
 
-const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [Number(v[0]), Number(v[v.length > 1 ? 1 : 0])] : [Number(v), Number(v)]);
+const pair = (v: unknown): [number, number] =>
+  Array.isArray(v) ? [Number(v[0]), Number(v[v.length > 1 ? 1 : 0])] : [Number(v), Number(v)];
 
 /** One tfjs layers model as a graph; `part` and `format` only word the errors. */
 export function modelGraph(model: tf.LayersModel, part: ExportPart, format: ExportFormat): Graph {
   const cfg = model.getConfig() as unknown as ModelJson;
   const fail = (layer: LayerJson, why: string): never => {
-    throw new ExportError(`${FORMAT_TITLES[format]} export of the ${part} cannot express layer '${layer.name}' (${layer.className}): ${why}.`, {
-      format,
-      part,
-      layer: layer.name,
-      className: layer.className,
-    });
+    throw new ExportError(
+      `${FORMAT_TITLES[format]} export of the ${part} cannot express layer '${layer.name}' (${layer.className}): ${why}.`,
+      {
+        format,
+        part,
+        layer: layer.name,
+        className: layer.className,
+      },
+    );
   };
   const nodes: GraphNode[] = [];
   for (const l of cfg.layers) {
@@ -74,31 +98,46 @@ export function modelGraph(model: tf.LayersModel, part: ExportPart, format: Expo
     if (!(SUPPORTED_LAYERS as readonly string[]).includes(l.className)) {
       fail(l, `only ${SUPPORTED_LAYERS.join(', ')} layers can be exported to this format`);
     }
-    if (l.inboundNodes.length > 1) fail(l, 'the layer is used more than once in the model (shared layers are not supported)');
+    if (l.inboundNodes.length > 1)
+      fail(l, 'the layer is used more than once in the model (shared layers are not supported)');
     const inputs = (l.inboundNodes[0] ?? []).map((ref) => {
       if (ref[1] !== 0 || ref[2] !== 0) fail(l, 'it reads a second output of another layer');
       return ref[0];
     });
-    if (l.className !== 'InputLayer' && inputs.length !== 1) fail(l, 'only layers with exactly one input are supported');
+    if (l.className !== 'InputLayer' && inputs.length !== 1)
+      fail(l, 'only layers with exactly one input are supported');
     const layer = model.getLayer(l.name);
     const shape = layer.outputShape as Array<number | null>;
     if (Array.isArray(shape[0])) fail(l, 'the layer has several outputs');
     const node: GraphNode = { name: l.name, op: l.className as NodeOp, inputs, shape, activation: 'linear' };
     if (l.className !== 'InputLayer') node.inShape = nodes.find((n) => n.name === inputs[0])?.shape;
     const act = (c.activation as string | undefined) ?? 'linear';
-    if (l.className === 'Dense' || l.className === 'Conv2D' || l.className === 'Conv2DTranspose' || l.className === 'Activation') {
-      if (!(SUPPORTED_ACTIVATIONS as readonly string[]).includes(act)) fail(l, `its activation '${act}' is not one of ${SUPPORTED_ACTIVATIONS.join(', ')}`);
+    if (
+      l.className === 'Dense' ||
+      l.className === 'Conv2D' ||
+      l.className === 'Conv2DTranspose' ||
+      l.className === 'Activation'
+    ) {
+      if (!(SUPPORTED_ACTIVATIONS as readonly string[]).includes(act))
+        fail(l, `its activation '${act}' is not one of ${SUPPORTED_ACTIVATIONS.join(', ')}`);
       node.activation = act as Activation;
     }
     if (l.className === 'Dense' || l.className === 'Conv2D' || l.className === 'Conv2DTranspose') {
-      const [kernel, bias] = layer.getWeights().map((t) => ({ shape: t.shape.slice(), data: t.dataSync() as Float32Array }));
+      const [kernel, bias] = layer
+        .getWeights()
+        .map((t) => ({ shape: t.shape.slice(), data: t.dataSync() as Float32Array }));
       node.kernel = kernel;
       if (c.useBias !== false) node.bias = bias;
       node.units = Number(l.className === 'Dense' ? c.units : c.filters);
-      if (l.className === 'Dense' && node.inShape?.length !== 2) fail(l, `a Dense layer on a rank-${node.inShape?.length} input is not supported (only flat [batch, features] inputs)`);
+      if (l.className === 'Dense' && node.inShape?.length !== 2)
+        fail(
+          l,
+          `a Dense layer on a rank-${node.inShape?.length} input is not supported (only flat [batch, features] inputs)`,
+        );
     }
     if (l.className === 'Conv2D' || l.className === 'Conv2DTranspose') {
-      if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') fail(l, `data format '${String(c.dataFormat)}' is not supported (only channels-last)`);
+      if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast')
+        fail(l, `data format '${String(c.dataFormat)}' is not supported (only channels-last)`);
       const dil = pair(c.dilationRate ?? 1);
       if (dil[0] !== 1 || dil[1] !== 1) fail(l, 'dilated convolutions are not supported');
       if (c.padding !== 'same' && c.padding !== 'valid') fail(l, `padding '${String(c.padding)}' is not supported`);
@@ -108,10 +147,16 @@ export function modelGraph(model: tf.LayersModel, part: ExportPart, format: Expo
     }
     if (l.className === 'Reshape') node.targetShape = (c.targetShape as number[]).slice();
     if (l.className === 'LeakyReLU') node.alpha = Number(c.alpha ?? 0.3);
-    if (l.className === 'Flatten' && c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') fail(l, `data format '${String(c.dataFormat)}' is not supported`);
+    if (l.className === 'Flatten' && c.dataFormat !== undefined && c.dataFormat !== 'channelsLast')
+      fail(l, `data format '${String(c.dataFormat)}' is not supported`);
     nodes.push(node);
   }
-  return { name: cfg.name, nodes, inputs: cfg.inputLayers.map((r) => r[0]), outputs: cfg.outputLayers.map((r) => r[0]) };
+  return {
+    name: cfg.name,
+    nodes,
+    inputs: cfg.inputLayers.map((r) => r[0]),
+    outputs: cfg.outputLayers.map((r) => r[0]),
+  };
 }
 
 /** Keeps only the nodes the outputs depend on (order preserved). */
@@ -133,7 +178,8 @@ export function partGraph(ae: Autoencoder, part: ExportPart, format: ExportForma
   if (part === 'decoder') return modelGraph(ae.decoder, part, format);
   const enc = modelGraph(ae.encoder, 'encoder', format);
   const dec = modelGraph(ae.decoder, 'decoder', format);
-  if (dec.inputs.length !== 1 || enc.inputs.length !== 1) throw new ExportError('The encoder and the decoder must each have one input.', { format, part });
+  if (dec.inputs.length !== 1 || enc.inputs.length !== 1)
+    throw new ExportError('The encoder and the decoder must each have one input.', { format, part });
   const mean = enc.outputs[0];
   const codeIn = dec.inputs[0];
   const taken = new Set(enc.nodes.map((n) => n.name));
@@ -145,8 +191,15 @@ export function partGraph(ae: Autoencoder, part: ExportPart, format: ExportForma
     taken.add(name);
     rename.set(n.name, name);
   }
-  const decNodes = dec.nodes.filter((n) => n.name !== codeIn).map((n) => ({ ...n, name: rename.get(n.name)!, inputs: n.inputs.map((i) => rename.get(i) ?? i) }));
-  return prune({ name: 'autoencoder', nodes: [...enc.nodes, ...decNodes], inputs: enc.inputs, outputs: dec.outputs.map((o) => rename.get(o) ?? o) });
+  const decNodes = dec.nodes
+    .filter((n) => n.name !== codeIn)
+    .map((n) => ({ ...n, name: rename.get(n.name)!, inputs: n.inputs.map((i) => rename.get(i) ?? i) }));
+  return prune({
+    name: 'autoencoder',
+    nodes: [...enc.nodes, ...decNodes],
+    inputs: enc.inputs,
+    outputs: dec.outputs.map((o) => rename.get(o) ?? o),
+  });
 }
 
 /** The studio's own outputs for `x` through a part (VAE encoder: [mean, log-variance]). Caller disposes. */

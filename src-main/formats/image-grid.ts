@@ -26,10 +26,15 @@ export function composeGrid(
   const [h, w, c] = shape;
   if (![1, 3, 4].includes(c)) throw new Error(`A PNG grid needs 1, 3 or 4 channels; got ${c}.`);
   const size = h * w * c;
-  const list = Array.isArray(images) ? images : Array.from({ length: images.length / size }, (_, i) => images.subarray(i * size, (i + 1) * size));
-  if (!Array.isArray(images) && images.length % size !== 0) throw new Error(`expected a multiple of ${size} values (${h}×${w}×${c} images), got ${images.length}`);
+  const list = Array.isArray(images)
+    ? images
+    : Array.from({ length: images.length / size }, (_, i) => images.subarray(i * size, (i + 1) * size));
+  if (!Array.isArray(images) && images.length % size !== 0)
+    throw new Error(`expected a multiple of ${size} values (${h}×${w}×${c} images), got ${images.length}`);
   if (list.length === 0) throw new Error('There are no images to put in the grid.');
-  for (const im of list) if (im.length !== size) throw new Error(`every image must have ${size} values (${h}×${w}×${c}); one has ${im.length}`);
+  for (const im of list)
+    if (im.length !== size)
+      throw new Error(`every image must have ${size} values (${h}×${w}×${c}); one has ${im.length}`);
   if (!Number.isInteger(cols) || cols < 1) throw new Error('cols must be a whole number ≥ 1');
   const gap = opts.gap ?? 0;
   const columns = Math.min(cols, list.length);
@@ -66,7 +71,9 @@ export async function writeImageGridPng(
   const width = g.width * scale;
   const height = g.height * scale;
   const result = await writeFileAtomic(out, async (tmp) => {
-    let img = sharp(Buffer.from(g.data.buffer, g.data.byteOffset, g.data.byteLength), { raw: { width: g.width, height: g.height, channels: g.channels as 1 | 3 | 4 } });
+    let img = sharp(Buffer.from(g.data.buffer, g.data.byteOffset, g.data.byteLength), {
+      raw: { width: g.width, height: g.height, channels: g.channels as 1 | 3 | 4 },
+    });
     if (scale > 1) img = img.resize(width, height, { kernel: 'nearest' });
     if (g.channels === 1) img = img.toColourspace('b-w');
     await img.png().toFile(tmp);

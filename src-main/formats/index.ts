@@ -21,11 +21,27 @@ import { exportKeras } from './keras';
 import { exportOnnx } from './onnx';
 import type { ExportResult } from './output';
 
-export { ExportError, ImportError, EXPORT_FORMATS, EXPORT_PARTS, FORMAT_TITLES, type ExportFormat, type ExportPart } from './errors';
+export {
+  ExportError,
+  ImportError,
+  EXPORT_FORMATS,
+  EXPORT_PARTS,
+  FORMAT_TITLES,
+  type ExportFormat,
+  type ExportPart,
+} from './errors';
 export type { ExportResult } from './output';
 export { writeLatentsCsv, type LatentsCsvOptions } from './latents';
 export { writeImageGridPng, composeGrid, type GridImages, type ImageGridOptions } from './image-grid';
-export { importTfjsExport, importTfjsExportAsRun, readStudioInfo, cloneModel, STUDIO_TFJS_FORMAT, type ImportedModel, type StudioExportInfo } from './tfjs';
+export {
+  importTfjsExport,
+  importTfjsExportAsRun,
+  readStudioInfo,
+  cloneModel,
+  STUDIO_TFJS_FORMAT,
+  type ImportedModel,
+  type StudioExportInfo,
+} from './tfjs';
 export { partGraph, predictPart, SUPPORTED_LAYERS, SUPPORTED_ACTIVATIONS, type Graph, type GraphNode } from './graph';
 export { ONNX_OPSET } from './onnx';
 export { KERAS_LAYOUT_VERSION } from './keras';
@@ -46,8 +62,13 @@ export interface ExportOptions {
 function chosenSampler(runDir: string | undefined): ({ name: string } & Record<string, unknown>) | undefined {
   if (!runDir) return undefined;
   try {
-    const j = JSON.parse(fs.readFileSync(path.join(runDir, 'generation', 'sampler.json'), 'utf8')) as { name?: unknown; sampler?: Record<string, unknown> };
-    return typeof j.name === 'string' && j.sampler && typeof j.sampler === 'object' ? { name: j.name, ...j.sampler } : undefined;
+    const j = JSON.parse(fs.readFileSync(path.join(runDir, 'generation', 'sampler.json'), 'utf8')) as {
+      name?: unknown;
+      sampler?: Record<string, unknown>;
+    };
+    return typeof j.name === 'string' && j.sampler && typeof j.sampler === 'object'
+      ? { name: j.name, ...j.sampler }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -64,20 +85,38 @@ export function defaultExportName(format: ExportFormat, part: ExportPart): strin
  * or a run folder / saved model folder that loadTrained reads). Resolves with the files written.
  */
 export async function exportModel(model: TrainedModel | string, opts: ExportOptions): Promise<ExportResult> {
-  if (!EXPORT_FORMATS.includes(opts.format)) throw new ExportError(`Unknown export format '${String(opts.format)}'; choose one of ${EXPORT_FORMATS.join(', ')}.`);
-  if (!EXPORT_PARTS.includes(opts.part)) throw new ExportError(`Unknown part '${String(opts.part)}'; choose one of ${EXPORT_PARTS.join(', ')}.`);
+  if (!EXPORT_FORMATS.includes(opts.format))
+    throw new ExportError(
+      `Unknown export format '${String(opts.format)}'; choose one of ${EXPORT_FORMATS.join(', ')}.`,
+    );
+  if (!EXPORT_PARTS.includes(opts.part))
+    throw new ExportError(`Unknown part '${String(opts.part)}'; choose one of ${EXPORT_PARTS.join(', ')}.`);
   if (opts.format === 'keras' && !opts.out.endsWith('.keras')) {
-    throw new ExportError(`Keras 3 only loads archives named *.keras; '${opts.out}' does not end in .keras.`, { format: 'keras', part: opts.part });
+    throw new ExportError(`Keras 3 only loads archives named *.keras; '${opts.out}' does not end in .keras.`, {
+      format: 'keras',
+      part: opts.part,
+    });
   }
   const trained = typeof model === 'string' ? await loadTrained(model) : model;
   try {
-    if (opts.format === 'tfjs') return await exportTfjs(trained, opts.part, opts.out, chosenSampler(opts.runDir ?? (typeof model === 'string' ? model : undefined)));
+    if (opts.format === 'tfjs')
+      return await exportTfjs(
+        trained,
+        opts.part,
+        opts.out,
+        chosenSampler(opts.runDir ?? (typeof model === 'string' ? model : undefined)),
+      );
     // Described (and checked: an ExportError names a layer the format cannot hold) before anything is written.
     const graph = partGraph(trained.ae, opts.part, opts.format);
-    return opts.format === 'keras' ? await exportKeras(graph, opts.out, exportedInspection(trained)) : await exportOnnx(graph, opts.out);
+    return opts.format === 'keras'
+      ? await exportKeras(graph, opts.out, exportedInspection(trained))
+      : await exportOnnx(graph, opts.out);
   } catch (err) {
     if (err instanceof ExportError && !err.details.part) {
-      throw new ExportError(err.message.replace(/^ONNX export/, `${FORMAT_TITLES[opts.format]} export of the ${opts.part}`), { ...err.details, part: opts.part });
+      throw new ExportError(
+        err.message.replace(/^ONNX export/, `${FORMAT_TITLES[opts.format]} export of the ${opts.part}`),
+        { ...err.details, part: opts.part },
+      );
     }
     throw err;
   } finally {

@@ -71,7 +71,14 @@ function layerConfig(n: GraphNode): Record<string, unknown> {
     case 'InputLayer':
       return { batch_shape: n.shape, dtype: 'float32', sparse: false, ragged: false, name: n.name, optional: false };
     case 'Dense':
-      return { ...common(n), units: n.units, ...weightsConfig(n), kernel_constraint: null, bias_constraint: null, quantization_config: null };
+      return {
+        ...common(n),
+        units: n.units,
+        ...weightsConfig(n),
+        kernel_constraint: null,
+        bias_constraint: null,
+        quantization_config: null,
+      };
     case 'Conv2D':
     case 'Conv2DTranspose':
       return {
@@ -105,13 +112,22 @@ export function kerasConfig(g: Graph, order = kerasLayerOrder(g)): Record<string
   const byName = new Map(g.nodes.map((n) => [n.name, n]));
   const ref = (name: string) => [name, 0, 0];
   const layers = order.map((n) => {
-    const entry: Record<string, unknown> = { module: 'keras.layers', class_name: n.op, config: layerConfig(n), registered_name: null };
-    if (['Dense', 'Conv2D', 'Conv2DTranspose', 'Flatten'].includes(n.op)) entry.build_config = { input_shape: n.inShape };
+    const entry: Record<string, unknown> = {
+      module: 'keras.layers',
+      class_name: n.op,
+      config: layerConfig(n),
+      registered_name: null,
+    };
+    if (['Dense', 'Conv2D', 'Conv2DTranspose', 'Flatten'].includes(n.op))
+      entry.build_config = { input_shape: n.inShape };
     entry.name = n.name;
     entry.inbound_nodes = n.inputs.length
       ? [
           {
-            args: n.inputs.map((i) => ({ class_name: '__keras_tensor__', config: { shape: byName.get(i)!.shape, dtype: 'float32', keras_history: ref(i) } })),
+            args: n.inputs.map((i) => ({
+              class_name: '__keras_tensor__',
+              config: { shape: byName.get(i)!.shape, dtype: 'float32', keras_history: ref(i) },
+            })),
             kwargs: {},
           },
         ]
@@ -175,7 +191,10 @@ export async function exportKeras(g: Graph, out: string, inspection?: unknown): 
       ...(inspection ? { autoencoder_studio_inspection: inspection } : {}),
     };
     const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
-    const zip = zipSync({ 'metadata.json': enc(metadata), 'config.json': enc(config), 'model.weights.h5': weights }, { level: 0 });
+    const zip = zipSync(
+      { 'metadata.json': enc(metadata), 'config.json': enc(config), 'model.weights.h5': weights },
+      { level: 0 },
+    );
     fs.writeFileSync(tmp, zip);
   });
 }

@@ -16,10 +16,16 @@ const csvField = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}
 /** The shortest decimal that reads back to the same float32. */
 const num = (v: number) => String(Number(v.toPrecision(9)));
 
-export async function writeLatentsCsv(trained: TrainedModel, dataset: TrainingData, out: string, opts: LatentsCsvOptions = {}): Promise<ExportResult & { rows: number }> {
+export async function writeLatentsCsv(
+  trained: TrainedModel,
+  dataset: TrainingData,
+  out: string,
+  opts: LatentsCsvOptions = {},
+): Promise<ExportResult & { rows: number }> {
   const [h, w, c] = trained.config.inputShape;
   const [dh, dw, dc] = dataset.shape;
-  if (dh !== h || dw !== w || dc !== c) throw new Error(`This model takes ${h}×${w}×${c} images; the dataset has ${dh}×${dw}×${dc}.`);
+  if (dh !== h || dw !== w || dc !== c)
+    throw new Error(`This model takes ${h}×${w}×${c} images; the dataset has ${dh}×${dw}×${dc}.`);
   const d = trained.config.latentDim;
   const batch = opts.batchSize ?? 512;
   // Rows as stored, a batch at a time: a dataset streamed from its file is never read whole.

@@ -36,7 +36,11 @@ interface Value {
 }
 
 /** Permutes an array laid out in `shape` by `perm` (like numpy transpose). */
-export function transpose(data: Float32Array, shape: number[], perm: number[]): { data: Float32Array; shape: number[] } {
+export function transpose(
+  data: Float32Array,
+  shape: number[],
+  perm: number[],
+): { data: Float32Array; shape: number[] } {
   const outShape = perm.map((p) => shape[p]);
   const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
   const out = new Float32Array(data.length);
@@ -81,9 +85,19 @@ class Builder {
     return name;
   }
 
-  node(op: string, inputs: string[], output: string, attrs: Record<string, number | number[]> = {}, floats: string[] = []): string {
+  node(
+    op: string,
+    inputs: string[],
+    output: string,
+    attrs: Record<string, number | number[]> = {},
+    floats: string[] = [],
+  ): string {
     const attribute = Object.entries(attrs).map(([name, v]) =>
-      Array.isArray(v) ? { name, type: ATTR.INTS, ints: v } : floats.includes(name) ? { name, type: ATTR.FLOAT, f: v } : { name, type: ATTR.INT, i: v },
+      Array.isArray(v)
+        ? { name, type: ATTR.INTS, ints: v }
+        : floats.includes(name)
+          ? { name, type: ATTR.FLOAT, f: v }
+          : { name, type: ATTR.INT, i: v },
     );
     this.nodes.push({ op_type: op, input: inputs, output: [output], name: this.unique(op), attribute });
     return output;
@@ -95,14 +109,25 @@ export function buildOnnxModel(g: Graph, producerVersion = '0'): Uint8Array {
   const byName = new Map(g.nodes.map((n) => [n.name, n]));
   const values = new Map<string, Value>();
   const fail = (n: GraphNode, why: string): never => {
-    throw new ExportError(`ONNX export cannot express layer '${n.name}' (${n.op}): ${why}.`, { format: 'onnx', layer: n.name, className: n.op });
+    throw new ExportError(`ONNX export cannot express layer '${n.name}' (${n.op}): ${why}.`, {
+      format: 'onnx',
+      layer: n.name,
+      className: n.op,
+    });
   };
-  const layoutOf = (shape: Array<number | null>): Layout => (shape.length === 4 ? 'nhwc' : shape.length === 2 ? 'flat' : 'flat');
+  const layoutOf = (shape: Array<number | null>): Layout =>
+    shape.length === 4 ? 'nhwc' : shape.length === 2 ? 'flat' : 'flat';
   const cache = new Map<string, string>();
   const as = (v: Value, want: 'nhwc' | 'nchw'): string => {
     if (v.layout === want || v.layout === 'flat') return v.name;
     const key = `${v.name}->${want}`;
-    if (!cache.has(key)) cache.set(key, b.node('Transpose', [v.name], b.unique(`${v.name}_${want}`), { perm: want === 'nchw' ? [0, 3, 1, 2] : [0, 2, 3, 1] }));
+    if (!cache.has(key))
+      cache.set(
+        key,
+        b.node('Transpose', [v.name], b.unique(`${v.name}_${want}`), {
+          perm: want === 'nchw' ? [0, 3, 1, 2] : [0, 2, 3, 1],
+        }),
+      );
     return cache.get(key)!;
   };
   const activate = (n: GraphNode, x: string): string => {
@@ -121,7 +146,12 @@ export function buildOnnxModel(g: Graph, producerVersion = '0'): Uint8Array {
   };
   const valueInfo = (name: string, shape: Array<number | null>) => ({
     name,
-    type: { tensor_type: { elem_type: FLOAT, shape: { dim: shape.map((d) => (d === null ? { dim_param: 'N' } : { dim_value: d })) } } },
+    type: {
+      tensor_type: {
+        elem_type: FLOAT,
+        shape: { dim: shape.map((d) => (d === null ? { dim_param: 'N' } : { dim_value: d })) },
+      },
+    },
   });
 
   for (const n of g.nodes) {
@@ -133,7 +163,11 @@ export function buildOnnxModel(g: Graph, producerVersion = '0'): Uint8Array {
         out = { name: n.name, layout: layoutOf(n.shape) };
         break;
       case 'Dense': {
-        const y = b.node('MatMul', [as(input!, 'nhwc'), b.floatInit(`${n.name}/kernel`, n.kernel!)], b.unique(`${n.name}_matmul`));
+        const y = b.node(
+          'MatMul',
+          [as(input!, 'nhwc'), b.floatInit(`${n.name}/kernel`, n.kernel!)],
+          b.unique(`${n.name}_matmul`),
+        );
         const z = n.bias ? b.node('Add', [y, b.floatInit(`${n.name}/bias`, n.bias)], b.unique(`${n.name}_add`)) : y;
         out = { name: activate(n, z), layout: 'flat' };
         break;
@@ -147,16 +181,27 @@ export function buildOnnxModel(g: Graph, producerVersion = '0'): Uint8Array {
         const [sh, sw] = n.strides!;
         const transposed = n.op === 'Conv2DTranspose';
         // For a transposed convolution, the pads are those of the forward convolution out → in.
-        const [pt, pb] = transposed ? tfPads(outS[1], inS[1], kh, sh, n.padding!) : tfPads(inS[1], outS[1], kh, sh, n.padding!);
-        const [pl, pr] = transposed ? tfPads(outS[2], inS[2], kw, sw, n.padding!) : tfPads(inS[2], outS[2], kw, sw, n.padding!);
-        const attrs: Record<string, number[]> = { kernel_shape: [kh, kw], strides: [sh, sw], pads: [pt, pl, pb, pr], dilations: [1, 1] };
+        const [pt, pb] = transposed
+          ? tfPads(outS[1], inS[1], kh, sh, n.padding!)
+          : tfPads(inS[1], outS[1], kh, sh, n.padding!);
+        const [pl, pr] = transposed
+          ? tfPads(outS[2], inS[2], kw, sw, n.padding!)
+          : tfPads(inS[2], outS[2], kw, sw, n.padding!);
+        const attrs: Record<string, number[]> = {
+          kernel_shape: [kh, kw],
+          strides: [sh, sw],
+          pads: [pt, pl, pb, pr],
+          dilations: [1, 1],
+        };
         if (transposed) {
           const op = [outS[1] - (sh * (inS[1] - 1) + kh - pt - pb), outS[2] - (sw * (inS[2] - 1) + kw - pl - pr)];
-          if (op.some((v, i) => v < 0 || v >= [sh, sw][i])) fail(n, `no ONNX padding gives its ${outS[1]}×${outS[2]} output from ${inS[1]}×${inS[2]}`);
+          if (op.some((v, i) => v < 0 || v >= [sh, sw][i]))
+            fail(n, `no ONNX padding gives its ${outS[1]}×${outS[2]} output from ${inS[1]}×${inS[2]}`);
           attrs.output_padding = op;
         } else {
           const got = [Math.floor((inS[1] + pt + pb - kh) / sh) + 1, Math.floor((inS[2] + pl + pr - kw) / sw) + 1];
-          if (got[0] !== outS[1] || got[1] !== outS[2]) fail(n, `its padding does not give the ${outS[1]}×${outS[2]} output tfjs computes`);
+          if (got[0] !== outS[1] || got[1] !== outS[2])
+            fail(n, `its padding does not give the ${outS[1]}×${outS[2]} output tfjs computes`);
         }
         // tfjs kernels: Conv2D [kh,kw,in,out] → ONNX [out,in,kh,kw]; Conv2DTranspose [kh,kw,out,in] → ONNX [in,out,kh,kw]: the same permutation.
         const w = transpose(n.kernel!.data, n.kernel!.shape, [3, 2, 0, 1]);
@@ -171,16 +216,23 @@ export function buildOnnxModel(g: Graph, producerVersion = '0'): Uint8Array {
         break;
       case 'Reshape': {
         const target = n.targetShape!;
-        if (target.length !== 3 && target.length !== 1) fail(n, `a reshape to rank ${target.length + 1} is not supported`);
+        if (target.length !== 3 && target.length !== 1)
+          fail(n, `a reshape to rank ${target.length + 1} is not supported`);
         const shape = b.int64Init(`${n.name}/shape`, [0, ...target]);
-        out = { name: b.node('Reshape', [as(input!, 'nhwc'), shape], b.unique(n.name)), layout: target.length === 3 ? 'nhwc' : 'flat' };
+        out = {
+          name: b.node('Reshape', [as(input!, 'nhwc'), shape], b.unique(n.name)),
+          layout: target.length === 3 ? 'nhwc' : 'flat',
+        };
         break;
       }
       case 'Activation':
         out = { name: activate(n, input!.name), layout: input!.layout };
         break;
       case 'LeakyReLU':
-        out = { name: b.node('LeakyRelu', [input!.name], b.unique(n.name), { alpha: n.alpha! }, ['alpha']), layout: input!.layout };
+        out = {
+          name: b.node('LeakyRelu', [input!.name], b.unique(n.name), { alpha: n.alpha! }, ['alpha']),
+          layout: input!.layout,
+        };
         break;
     }
     values.set(n.name, out!);

@@ -30,7 +30,8 @@ export function resultFor(out: string): ExportResult {
 /** Writes one file: `fill(tmp)` writes the temporary file, which then replaces `out`. */
 export async function writeFileAtomic(out: string, fill: (tmp: string) => Promise<void> | void): Promise<ExportResult> {
   out = path.resolve(out);
-  if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new Error(`${out} is a folder; give a file name to write.`);
+  if (fs.existsSync(out) && fs.statSync(out).isDirectory())
+    throw new Error(`${out} is a folder; give a file name to write.`);
   await writeFileAtomicWith(out, fill);
   return resultFor(out);
 }
@@ -39,12 +40,18 @@ export async function writeFileAtomic(out: string, fill: (tmp: string) => Promis
  * Writes one folder atomically. An existing `out` is replaced only when `isOurs` says it is a
  * previous export (never a user's folder with other things in it); an empty folder is fine.
  */
-export async function writeFolderAtomic(out: string, fill: (tmp: string) => Promise<void>, isOurs: (dir: string) => boolean): Promise<ExportResult> {
+export async function writeFolderAtomic(
+  out: string,
+  fill: (tmp: string) => Promise<void>,
+  isOurs: (dir: string) => boolean,
+): Promise<ExportResult> {
   out = path.resolve(out);
   if (fs.existsSync(out)) {
     if (!fs.statSync(out).isDirectory()) throw new Error(`${out} exists and is not a folder.`);
     if (fs.readdirSync(out).length > 0 && !isOurs(out)) {
-      throw new Error(`${out} is a folder with other files in it; export into a new or empty folder (an earlier export of the same kind is replaced).`);
+      throw new Error(
+        `${out} is a folder with other files in it; export into a new or empty folder (an earlier export of the same kind is replaced).`,
+      );
     }
   }
   await writeDirAtomic(out, fill);

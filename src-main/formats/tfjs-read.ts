@@ -22,11 +22,17 @@ export function readModelJson(dir: string): Record<string, unknown> {
   return raw as Record<string, unknown>;
 }
 
-type TopoLayer = { name?: unknown; class_name?: unknown; config?: { layers?: TopoLayer[]; units?: unknown; filters?: unknown; kernel_size?: unknown } };
+type TopoLayer = {
+  name?: unknown;
+  class_name?: unknown;
+  config?: { layers?: TopoLayer[]; units?: unknown; filters?: unknown; kernel_size?: unknown };
+};
 
 const nested = (modelJson: Record<string, unknown>, name: string): TopoLayer | undefined => {
   const layers = (modelJson.modelTopology as TopoLayer | undefined)?.config?.layers;
-  return Array.isArray(layers) ? layers.find((l) => l && l.name === name && (l.class_name === 'Model' || l.class_name === 'Functional')) : undefined;
+  return Array.isArray(layers)
+    ? layers.find((l) => l && l.name === name && (l.class_name === 'Model' || l.class_name === 'Functional'))
+    : undefined;
 };
 
 /** True when model.json's topology holds a nested model named `name` (the studio's full export keeps encoder and decoder nested). */
@@ -59,20 +65,31 @@ export function checkTopology(dir: string, modelJson: Record<string, unknown>, p
       const p = want.get(name);
       const size = cls === 'Dense' ? l.config?.units : l.config?.filters;
       if (!p) problems.push(`${half} layer ${name} (${String(cls)}) is not in this model`);
-      else if (size !== p.out) problems.push(`${half} layer ${name} declares ${JSON.stringify(size)} ${cls === 'Dense' ? 'units' : 'filters'}, the config builds ${p.out}`);
+      else if (size !== p.out)
+        problems.push(
+          `${half} layer ${name} declares ${JSON.stringify(size)} ${cls === 'Dense' ? 'units' : 'filters'}, the config builds ${p.out}`,
+        );
       else if (p.op !== 'dense' && JSON.stringify(l.config?.kernel_size) !== JSON.stringify([p.kernel, p.kernel]))
-        problems.push(`${half} layer ${name} declares kernel ${JSON.stringify(l.config?.kernel_size)}, the config builds ${p.kernel}×${p.kernel}`);
+        problems.push(
+          `${half} layer ${name} declares kernel ${JSON.stringify(l.config?.kernel_size)}, the config builds ${p.kernel}×${p.kernel}`,
+        );
     }
   }
   if (problems.length)
-    throw fail(`model.json in ${dir} does not describe the model of studio.json's configuration: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}.`);
+    throw fail(
+      `model.json in ${dir} does not describe the model of studio.json's configuration: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}.`,
+    );
 }
 
 /** The latent statistics of studio.json, checked: one finite mean and std per code dimension. */
 export function checkLatentStats(stats: unknown, config: ModelConfig): { mean: number[]; std: number[] } {
   const s = stats as { mean?: unknown; std?: unknown } | undefined;
-  const ok = (a: unknown): a is number[] => Array.isArray(a) && a.length === config.latentDim && a.every((v) => typeof v === 'number' && Number.isFinite(v));
-  if (!s || !ok(s.mean) || !ok(s.std)) throw fail(`studio.json's latent statistics do not fit a ${config.latentDim}-d code (or hold values that are not finite numbers).`);
+  const ok = (a: unknown): a is number[] =>
+    Array.isArray(a) && a.length === config.latentDim && a.every((v) => typeof v === 'number' && Number.isFinite(v));
+  if (!s || !ok(s.mean) || !ok(s.std))
+    throw fail(
+      `studio.json's latent statistics do not fit a ${config.latentDim}-d code (or hold values that are not finite numbers).`,
+    );
   return { mean: s.mean, std: s.std };
 }
 
@@ -80,17 +97,30 @@ export function checkLatentStats(stats: unknown, config: ModelConfig): { mean: n
  * The export's weights by tfjs name (`enc_conv1/kernel`, …), checked against the plan of its config
  * before anything is read.
  */
-export function readTfjsWeights(dir: string, modelJson: Record<string, unknown>, plan: JobPlan): Map<string, Float32Array> {
+export function readTfjsWeights(
+  dir: string,
+  modelJson: Record<string, unknown>,
+  plan: JobPlan,
+): Map<string, Float32Array> {
   const manifest = modelJson.weightsManifest;
-  if (!Array.isArray(manifest) || manifest.length > 10_000) throw fail(`model.json in ${dir} has no usable weightsManifest.`);
+  if (!Array.isArray(manifest) || manifest.length > 10_000)
+    throw fail(`model.json in ${dir} has no usable weightsManifest.`);
   const expected = new Map(planWeights(plan).map((w) => [w.tfName, w.tfShape]));
   const seen = new Set<string>();
-  const groups: Array<{ files: Array<{ real: string; size: number }>; weights: Array<{ name: string; elems: number }>; bytes: number }> = [];
+  const groups: Array<{
+    files: Array<{ real: string; size: number }>;
+    weights: Array<{ name: string; elems: number }>;
+    bytes: number;
+  }> = [];
   const problems: string[] = [];
   for (const g of manifest as Array<{ paths?: unknown; weights?: unknown }>) {
-    if (!g || !Array.isArray(g.paths) || !Array.isArray(g.weights) || g.paths.length > 10_000) throw fail(`model.json in ${dir}: a weightsManifest group has no paths / weights lists.`);
+    if (!g || !Array.isArray(g.paths) || !Array.isArray(g.weights) || g.paths.length > 10_000)
+      throw fail(`model.json in ${dir}: a weightsManifest group has no paths / weights lists.`);
     const files = g.paths.map((p) => {
-      if (!isPlainRelativePath(p)) throw fail(`model.json in ${dir} names the weight file ${JSON.stringify(p)}, which leaves the export's folder; refused.`);
+      if (!isPlainRelativePath(p))
+        throw fail(
+          `model.json in ${dir} names the weight file ${JSON.stringify(p)}, which leaves the export's folder; refused.`,
+        );
       const real = fileInside(dir, p, `the weight file ${p}`, fail);
       return { real, size: fs.statSync(real).size };
     });
@@ -101,13 +131,16 @@ export function readTfjsWeights(dir: string, modelJson: Record<string, unknown>,
       if (!Array.isArray(w?.shape) || w.shape.length > 8 || !w.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
         throw fail(`model.json in ${dir}: weight ${name} has an invalid shape ${JSON.stringify(w?.shape)}.`);
       if (w.dtype !== 'float32' || w.quantization !== undefined)
-        throw fail(`model.json in ${dir}: weight ${name} is ${String(w.dtype)}${w.quantization ? ' (quantized)' : ''}; the studio's exports hold float32 weights only.`);
+        throw fail(
+          `model.json in ${dir}: weight ${name} is ${String(w.dtype)}${w.quantization ? ' (quantized)' : ''}; the studio's exports hold float32 weights only.`,
+        );
       const shape = w.shape as number[];
       const elems = shape.reduce((a, b) => a * BigInt(b), 1n);
       declared += elems * 4n;
       const want = expected.get(name);
       if (!want) problems.push(`${name} is not a weight of this ${plan.vae ? 'variational ' : ''}model`);
-      else if (want.join(',') !== shape.join(',')) problems.push(`${name} has shape [${shape.join(', ')}], the config needs [${want.join(', ')}]`);
+      else if (want.join(',') !== shape.join(','))
+        problems.push(`${name} has shape [${shape.join(', ')}], the config needs [${want.join(', ')}]`);
       else if (seen.has(name)) problems.push(`${name} is listed twice`);
       seen.add(name);
       weights.push({ name, elems: Number(elems) });
@@ -124,7 +157,9 @@ export function readTfjsWeights(dir: string, modelJson: Record<string, unknown>,
   }
   for (const name of expected.keys()) if (!seen.has(name)) problems.push(`${name} is missing`);
   if (problems.length)
-    throw fail(`The weights in model.json do not fit the model of studio.json's configuration: ${problems.slice(0, 6).join('; ')}${problems.length > 6 ? `; and ${problems.length - 6} more` : ''}.`);
+    throw fail(
+      `The weights in model.json do not fit the model of studio.json's configuration: ${problems.slice(0, 6).join('; ')}${problems.length > 6 ? `; and ${problems.length - 6} more` : ''}.`,
+    );
 
   // Everything declared is what the config needs and the files hold exactly that: read them.
   const out = new Map<string, Float32Array>();
@@ -150,7 +185,10 @@ export function readTfjsWeights(dir: string, modelJson: Record<string, unknown>,
       const values = new Float32Array(buf.buffer, pos, w.elems);
       pos += w.elems * 4;
       for (let i = 0; i < values.length; i++) {
-        if (!Number.isFinite(values[i])) throw fail(`Weight ${w.name} holds ${Number.isNaN(values[i]) ? 'NaN' : 'an infinite value'} at element ${i}; a model with such weights cannot be used.`);
+        if (!Number.isFinite(values[i]))
+          throw fail(
+            `Weight ${w.name} holds ${Number.isNaN(values[i]) ? 'NaN' : 'an infinite value'} at element ${i}; a model with such weights cannot be used.`,
+          );
       }
       out.set(w.name, values);
     }

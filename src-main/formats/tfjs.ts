@@ -52,7 +52,13 @@ export type ExportedInspection = Pick<InspectionFile, 'settings' | 'threshold' |
 export function exportedInspection(trained: TrainedModel): ExportedInspection | undefined {
   const f = trained.inspection;
   if (!f) return undefined;
-  return { run: f.run, settings: f.settings, threshold: f.threshold, norm: f.norm, ...(f.measured ? { measured: f.measured } : {}) };
+  return {
+    run: f.run,
+    settings: f.settings,
+    threshold: f.threshold,
+    norm: f.norm,
+    ...(f.measured ? { measured: f.measured } : {}),
+  };
 }
 
 /** A fresh, independent copy of a layers model (same topology and weights), through memory. */
@@ -67,9 +73,15 @@ export async function cloneModel(m: tf.LayersModel): Promise<tf.LayersModel> {
   return tf.loadLayersModel(tf.io.fromMemory(artifacts!));
 }
 
-const isStudioExport = (dir: string) => fs.existsSync(path.join(dir, 'studio.json')) && fs.existsSync(path.join(dir, 'model.json'));
+const isStudioExport = (dir: string) =>
+  fs.existsSync(path.join(dir, 'studio.json')) && fs.existsSync(path.join(dir, 'model.json'));
 
-export async function exportTfjs(trained: TrainedModel, part: ExportPart, out: string, sampler?: StudioExportInfo['sampler']): Promise<ExportResult> {
+export async function exportTfjs(
+  trained: TrainedModel,
+  part: ExportPart,
+  out: string,
+  sampler?: StudioExportInfo['sampler'],
+): Promise<ExportResult> {
   return writeFolderAtomic(
     out,
     async (tmp) => {
@@ -124,16 +136,24 @@ export interface ImportedModel {
 
 /** Reads studio.json of an export folder; a clear ImportError when it is not a studio TensorFlow.js export. */
 export function readStudioInfo(dir: string): StudioExportInfo {
-  if (!fs.existsSync(path.join(dir, 'model.json'))) throw new ImportError(`${dir} holds no model.json: it is not a TensorFlow.js export.`);
+  if (!fs.existsSync(path.join(dir, 'model.json')))
+    throw new ImportError(`${dir} holds no model.json: it is not a TensorFlow.js export.`);
   if (!fs.existsSync(path.join(dir, 'studio.json'))) {
     throw new ImportError(
       `${dir} is a TensorFlow.js model but not an Autoencoder Studio export (no studio.json), so its configuration is unknown; only models exported from the studio can be imported.`,
     );
   }
   const fail = (m: string) => new ImportError(m);
-  const info = readJsonCapped(fileInside(dir, 'studio.json', 'studio.json', fail), 4 * 2 ** 20, `studio.json in ${dir}`, fail) as StudioExportInfo;
+  const info = readJsonCapped(
+    fileInside(dir, 'studio.json', 'studio.json', fail),
+    4 * 2 ** 20,
+    `studio.json in ${dir}`,
+    fail,
+  ) as StudioExportInfo;
   if (!info || typeof info !== 'object' || info.format !== STUDIO_TFJS_FORMAT || info.version !== 1) {
-    throw new ImportError(`studio.json in ${dir} is not a studio export description (format ${String(info?.format)}, version ${String(info?.version)}).`);
+    throw new ImportError(
+      `studio.json in ${dir} is not a studio export description (format ${String(info?.format)}, version ${String(info?.version)}).`,
+    );
   }
   return info;
 }
@@ -148,10 +168,15 @@ export function readStudioInfo(dir: string): StudioExportInfo {
 export async function importTfjsExport(dir: string): Promise<ImportedModel> {
   const info = readStudioInfo(dir);
   if (info.part !== 'full') {
-    throw new ImportError(`This export holds only the ${info.part}; export the full autoencoder ("--part full") to import it into the studio.`);
+    throw new ImportError(
+      `This export holds only the ${info.part}; export the full autoencoder ("--part full") to import it into the studio.`,
+    );
   }
   const checked = validateConfig(info.config);
-  if (!checked.ok) throw new ImportError(`The configuration in studio.json is not valid: ${checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+  if (!checked.ok)
+    throw new ImportError(
+      `The configuration in studio.json is not valid: ${checked.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+    );
   const config = checked.config;
   let plan;
   try {
@@ -162,7 +187,10 @@ export async function importTfjsExport(dir: string): Promise<ImportedModel> {
   const latentStats = checkLatentStats(info.latentStats, config);
   const modelJson = readModelJson(dir);
   for (const name of ['encoder', 'decoder']) {
-    if (!hasNestedModel(modelJson, name)) throw new ImportError(`model.json in ${dir} has no nested '${name}' model; it was not exported by the studio as a full autoencoder.`);
+    if (!hasNestedModel(modelJson, name))
+      throw new ImportError(
+        `model.json in ${dir} has no nested '${name}' model; it was not exported by the studio as a full autoencoder.`,
+      );
   }
   checkTopology(dir, modelJson, plan);
   const weights = readTfjsWeights(dir, modelJson, plan);
@@ -201,7 +229,10 @@ export async function importTfjsExportAsRun(dir: string, runDir: string): Promis
       await saveAutoencoder(imported.ae, tmp);
       fs.writeFileSync(path.join(tmp, 'optimizer.json'), JSON.stringify({ specs: [] }));
       fs.writeFileSync(path.join(tmp, 'optimizer.bin'), Buffer.alloc(0));
-      fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify({ epochsDone: 0, history: { loss: [], valLoss: [] }, bestValLoss: null, sinceBest: 0, step: 0 }));
+      fs.writeFileSync(
+        path.join(tmp, 'state.json'),
+        JSON.stringify({ epochsDone: 0, history: { loss: [], valLoss: [] }, bestValLoss: null, sinceBest: 0, step: 0 }),
+      );
     });
   } catch (err) {
     trained.dispose();

@@ -11,7 +11,15 @@ type Fail = (message: string) => Error;
 
 /** True for a plain relative path such as `weights.bin` or `group1-shard1of2.bin` (no '..', no root, no drive, no URL). */
 export function isPlainRelativePath(p: unknown): p is string {
-  if (typeof p !== 'string' || p.length === 0 || p.length > 1024 || p.includes('\0') || p.includes('\\') || p.includes(':')) return false;
+  if (
+    typeof p !== 'string' ||
+    p.length === 0 ||
+    p.length > 1024 ||
+    p.includes('\0') ||
+    p.includes('\\') ||
+    p.includes(':')
+  )
+    return false;
   if (p.startsWith('/')) return false;
   return p.split('/').every((s) => s !== '..' && s !== '');
 }
@@ -32,7 +40,8 @@ export function fileInside(dir: string, rel: string, what: string, fail: Fail): 
   } catch {
     throw fail(`${what} is missing (${rel}).`);
   }
-  if (!real.startsWith(root + path.sep)) throw fail(`${what} (${rel}) is a link that leads outside the folder (to ${real}); refused.`);
+  if (!real.startsWith(root + path.sep))
+    throw fail(`${what} (${rel}) is a link that leads outside the folder (to ${real}); refused.`);
   if (!fs.statSync(real).isFile()) throw fail(`${what} (${rel}) is not a regular file; refused.`);
   return real;
 }
@@ -40,7 +49,10 @@ export function fileInside(dir: string, rel: string, what: string, fail: Fail): 
 /** Parses a JSON file after checking its size (refused unread above `maxBytes`). */
 export function readJsonCapped(file: string, maxBytes: number, what: string, fail: Fail): unknown {
   const size = fs.statSync(file).size;
-  if (size > maxBytes) throw fail(`${what} is ${size.toLocaleString('en-US')} bytes, more than the ${maxBytes.toLocaleString('en-US')} it can reasonably take; refused unread.`);
+  if (size > maxBytes)
+    throw fail(
+      `${what} is ${size.toLocaleString('en-US')} bytes, more than the ${maxBytes.toLocaleString('en-US')} it can reasonably take; refused unread.`,
+    );
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {

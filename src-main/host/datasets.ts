@@ -8,7 +8,14 @@ import { CallError, hostErrorCode } from './dispatch';
 import type { TrainerEventArgs } from '../trainer/protocol';
 import type { EventPayload } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
-import { deleteDataset, listDatasets, pageDataset, previewDataset, removeImages, renameDataset } from '../datasets/store';
+import {
+  deleteDataset,
+  listDatasets,
+  pageDataset,
+  previewDataset,
+  removeImages,
+  renameDataset,
+} from '../datasets/store';
 import { toBase64 } from '../datasets/base64';
 
 type Emit = <N extends 'datasets:importProgress' | 'datasets:importDone'>(name: N, payload: EventPayload<N>) => void;
@@ -74,7 +81,8 @@ export function datasetHandlers(
   const uploads = new Map<string, { dir: string; bytes: number }>();
   // Uploads of an earlier session can never be imported (their ids lived in that session's memory).
   try {
-    for (const name of fs.readdirSync(uploadsDir)) if (/^up-[0-9a-f]{16}$/.test(name)) fs.rmSync(path.join(uploadsDir, name), { recursive: true, force: true });
+    for (const name of fs.readdirSync(uploadsDir))
+      if (/^up-[0-9a-f]{16}$/.test(name)) fs.rmSync(path.join(uploadsDir, name), { recursive: true, force: true });
   } catch {
     // no uploads folder yet
   }
@@ -97,7 +105,11 @@ export function datasetHandlers(
     if (st.state !== 'crashed') return;
     for (const jobId of [...jobs.keys()]) {
       finish(jobId);
-      emit('datasets:importDone', { jobId, status: 'failed', message: `The trainer process stopped during the import (${st.error ?? 'unknown reason'}). Nothing was written; try again.` });
+      emit('datasets:importDone', {
+        jobId,
+        status: 'failed',
+        message: `The trainer process stopped during the import (${st.error ?? 'unknown reason'}). Nothing was written; try again.`,
+      });
     }
   };
   trainer.on('trainer-event', onTrainerEvent);
@@ -110,7 +122,8 @@ export function datasetHandlers(
       if (!up) throw new CallError('not_found', `There is no upload '${source.uploadId}'.`);
       return [uploadRoot(up.dir)];
     }
-    if (!source.paths.every((p) => path.isAbsolute(p))) throw new CallError('invalid_payload', 'Import paths must be absolute.');
+    if (!source.paths.every((p) => path.isAbsolute(p)))
+      throw new CallError('invalid_payload', 'Import paths must be absolute.');
     return source.paths;
   };
 
@@ -161,7 +174,8 @@ export function datasetHandlers(
       await (append ? fs.promises.appendFile(file, bytes) : fs.promises.writeFile(file, bytes));
       return { bytes: up.bytes };
     },
-    'datasets:previewImport': ({ source, options, count }) => trainer.request('datasetPreviewImport', { paths: pathsOf(source), options, limit: count }, 60_000),
+    'datasets:previewImport': ({ source, options, count }) =>
+      trainer.request('datasetPreviewImport', { paths: pathsOf(source), options, limit: count }, 60_000),
     'datasets:import': async ({ source, name, options, into }) => {
       if (into) {
         refuseInUse(into);
@@ -174,7 +188,14 @@ export function datasetHandlers(
       if ('uploadId' in source) uploads.delete(source.uploadId);
       jobs.set(jobId, { uploadDir });
       try {
-        await trainer.request('datasetImport', { jobId, paths, name, options, workspaceDir, ...(into ? { into } : {}) });
+        await trainer.request('datasetImport', {
+          jobId,
+          paths,
+          name,
+          options,
+          workspaceDir,
+          ...(into ? { into } : {}),
+        });
       } catch (err) {
         finish(jobId);
         throw err;
@@ -188,7 +209,8 @@ export function datasetHandlers(
       await fs.promises.rm(up.dir, { recursive: true, force: true });
       return { discarded: true };
     },
-    'datasets:cancelImport': ({ jobId }) => (jobs.has(jobId) ? trainer.request('datasetCancelImport', { jobId }) : { cancelling: false }),
+    'datasets:cancelImport': ({ jobId }) =>
+      jobs.has(jobId) ? trainer.request('datasetCancelImport', { jobId }) : { cancelling: false },
   };
   return {
     handlers,

@@ -1,7 +1,16 @@
 // The one place a request from any transport enters the host: the name is checked against the
 // contract, the payload is parsed with the call's schema, the handler runs, and every failure
 // becomes a typed HostError envelope. Nothing a client sends can throw past this function.
-import { calls, ERROR_CODES, isCallName, type CallName, type CallRes, type Envelope, type ErrorCode, type HostError } from '../contract';
+import {
+  calls,
+  ERROR_CODES,
+  isCallName,
+  type CallName,
+  type CallRes,
+  type Envelope,
+  type ErrorCode,
+  type HostError,
+} from '../contract';
 import type { z } from 'zod';
 
 /** Handlers receive the parsed (output) type of each call's request schema. */
@@ -37,7 +46,8 @@ export function hostErrorCode(err: unknown): ErrorCode {
   if (code === 'ENOSPC' || code === 'EDQUOT') return 'disk_full';
   if (code === 'ENOENT') return 'not_found';
   if (code === 'EACCES' || code === 'EPERM') return 'forbidden';
-  if (typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code) && code !== 'unknown_call') return code as ErrorCode;
+  if (typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code) && code !== 'unknown_call')
+    return code as ErrorCode;
   return 'internal';
 }
 
@@ -59,7 +69,11 @@ export async function dispatch(handlers: Handlers, name: unknown, payload: unkno
       path: i.path.map(String).join('.') || '(payload)',
       message: i.message,
     }));
-    return fail('invalid_payload', `Invalid request for '${name}': ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+    return fail(
+      'invalid_payload',
+      `Invalid request for '${name}': ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      issues,
+    );
   }
   try {
     const handler = handlers[name] as (req: unknown) => unknown;
@@ -68,7 +82,10 @@ export async function dispatch(handlers: Handlers, name: unknown, payload: unkno
       const checked = calls[name].res.safeParse(result);
       if (!checked.success) {
         const i = checked.error.issues[0];
-        return fail('internal', `The answer to '${name}' does not match its schema (${i?.path.join('.') || 'result'}: ${i?.message}).`);
+        return fail(
+          'internal',
+          `The answer to '${name}' does not match its schema (${i?.path.join('.') || 'result'}: ${i?.message}).`,
+        );
       }
     }
     return { ok: true, result };

@@ -18,7 +18,10 @@ export interface HostDialogs {
   pickSavePath(defaultName: string): Promise<string | undefined>;
 }
 
-type ExportHandlers = Pick<Handlers, 'export:model' | 'export:latents' | 'export:gallery' | 'export:list' | 'export:saveAs' | 'models:import'>;
+type ExportHandlers = Pick<
+  Handlers,
+  'export:model' | 'export:latents' | 'export:gallery' | 'export:list' | 'export:saveAs' | 'models:import'
+>;
 
 export interface ExportsDeps {
   trainer: TrainerSupervisor;
@@ -67,7 +70,10 @@ export function exportHandlers(deps: ExportsDeps): ExportHandlers {
     const r = deps.getRun(runId);
     if (!r) throw new CallError('not_found', `There is no run '${runId}' in this workspace.`);
     if (!fs.existsSync(path.join(r.dir, 'model', 'encoder', 'model.json'))) {
-      throw new CallError('conflict', `Run '${runId}' has no trained model yet (it is ${r.run.status}); export a run that has finished training.`);
+      throw new CallError(
+        'conflict',
+        `Run '${runId}' has no trained model yet (it is ${r.run.status}); export a run that has finished training.`,
+      );
     }
     return r;
   };
@@ -87,10 +93,25 @@ export function exportHandlers(deps: ExportsDeps): ExportHandlers {
     fs.mkdirSync(dir, { recursive: true });
     try {
       // the trainer reports what it wrote (absolute paths): listed relative to the export folder
-      const written = await deps.trainer.request('exportRun', { ...job, runDir: r.dir, workspaceDir: ws, out }, EXPORT_TIMEOUT_MS);
+      const written = await deps.trainer.request(
+        'exportRun',
+        { ...job, runDir: r.dir, workspaceDir: ws, out },
+        EXPORT_TIMEOUT_MS,
+      );
       const bytes = written.bytes;
       const files = written.files.map((f) => path.relative(dir, f)).sort();
-      const rec: ExportRecord = { exportId, runId, kind, format, part, fileName, bytes, files, createdAt: Date.now(), download: `/exports/${exportId}` };
+      const rec: ExportRecord = {
+        exportId,
+        runId,
+        kind,
+        format,
+        part,
+        fileName,
+        bytes,
+        files,
+        createdAt: Date.now(),
+        download: `/exports/${exportId}`,
+      };
       writeJsonAtomic(path.join(dir, 'export.json'), rec);
       return rec;
     } catch (err) {
@@ -107,11 +128,20 @@ export function exportHandlers(deps: ExportsDeps): ExportHandlers {
     },
     'export:latents': ({ runId, dataset }) => {
       const r = trainedRun(runId);
-      return runExport(runId, 'latents', 'csv', `${fileBase(runId)}-latents.csv`, { op: 'latents', dataset: dataset ?? r.run.dataset });
+      return runExport(runId, 'latents', 'csv', `${fileBase(runId)}-latents.csv`, {
+        op: 'latents',
+        dataset: dataset ?? r.run.dataset,
+      });
     },
     'export:gallery': ({ runId, view, count, seed }) => {
       const r = trainedRun(runId);
-      return runExport(runId, 'gallery', 'png', `${fileBase(runId)}-${view}.png`, { op: 'gallery', view, count, seed, dataset: r.run.dataset });
+      return runExport(runId, 'gallery', 'png', `${fileBase(runId)}-${view}.png`, {
+        op: 'gallery',
+        view,
+        count,
+        seed,
+        dataset: r.run.dataset,
+      });
     },
     'export:list': ({ runId }) => {
       const dir = path.join(ws, 'exports');
@@ -124,7 +154,11 @@ export function exportHandlers(deps: ExportsDeps): ExportHandlers {
     'export:saveAs': async ({ exportId }) => {
       const rec = readExport(ws, exportId);
       if (!rec) throw new CallError('not_found', `There is no export '${exportId}'.`);
-      if (!deps.dialogs) throw new CallError('invalid_payload', 'Save dialogs exist in the desktop app; in the browser use the download link.');
+      if (!deps.dialogs)
+        throw new CallError(
+          'invalid_payload',
+          'Save dialogs exist in the desktop app; in the browser use the download link.',
+        );
       const dest = await deps.dialogs.pickSavePath(rec.fileName);
       if (!dest) return { savedTo: null };
       await copyAtomic(path.join(ws, 'exports', exportId, rec.fileName), dest);
@@ -133,11 +167,19 @@ export function exportHandlers(deps: ExportsDeps): ExportHandlers {
     'models:import': async ({ path: given }) => {
       let src = given;
       if (!src) {
-        if (!deps.dialogs) throw new CallError('invalid_payload', 'Give the folder of a TensorFlow.js export (the one holding model.json).');
+        if (!deps.dialogs)
+          throw new CallError(
+            'invalid_payload',
+            'Give the folder of a TensorFlow.js export (the one holding model.json).',
+          );
         src = await deps.dialogs.pickDirectory('Import a TensorFlow.js autoencoder');
         if (!src) return { cancelled: true };
       }
-      if (!fs.existsSync(path.join(src, 'model.json'))) throw new CallError('invalid_payload', `${src} has no model.json: choose the folder of a TensorFlow.js export.`);
+      if (!fs.existsSync(path.join(src, 'model.json')))
+        throw new CallError(
+          'invalid_payload',
+          `${src} has no model.json: choose the folder of a TensorFlow.js export.`,
+        );
       const runId = `imported-${newExportId().slice(4)}`;
       const runDir = path.join(ws, 'runs', runId);
       let res: MethodResult<'importModel'>;

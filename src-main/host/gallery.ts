@@ -11,38 +11,61 @@ import type { TrainerSupervisor } from '../trainer/supervisor';
 type Op = 'triplets' | 'samples' | 'samplers' | 'worst' | 'latent' | 'manifold' | 'interpolate';
 type GalleryHandlers = Pick<Handlers, `gallery:${Op}` | 'gallery:try'>;
 
-export function galleryHandlers(trainer: TrainerSupervisor, workspaceDir: string, getRun: (id: string) => { run: RunSummary; dir: string } | undefined): GalleryHandlers {
+export function galleryHandlers(
+  trainer: TrainerSupervisor,
+  workspaceDir: string,
+  getRun: (id: string) => { run: RunSummary; dir: string } | undefined,
+): GalleryHandlers {
   /** The run and its folder, if it has a trained model: a finished run, or one imported from a TensorFlow.js export or a cluster job. */
   const trained = (runId: string) => {
     const r = getRun(runId);
     if (!r) throw new CallError('not_found', `There is no run '${runId}' in this workspace.`);
     if (!fs.existsSync(path.join(r.dir, 'model', 'encoder', 'model.json'))) {
-      throw new CallError('conflict', `Run '${runId}' has no trained model yet (it is ${r.run.status}); the Gallery shows finished runs.`);
+      throw new CallError(
+        'conflict',
+        `Run '${runId}' has no trained model yet (it is ${r.run.status}); the Gallery shows finished runs.`,
+      );
     }
     return r;
   };
   /** Checks what the trainer answered against the call's response schema. */
   const checked = <N extends `gallery:${Op}` | 'gallery:try'>(name: N, answer: unknown): CallRes<N> => {
     const r = calls[name].res.safeParse(answer);
-    if (!r.success) throw new CallError('internal', `The trainer's answer to ${name} does not have the expected shape (${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}).`);
+    if (!r.success)
+      throw new CallError(
+        'internal',
+        `The trainer's answer to ${name} does not have the expected shape (${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message}).`,
+      );
     return r.data as CallRes<N>;
   };
-  const view = async <O extends Op>(op: O, runId: string, params: Record<string, number>, timeoutMs = 60_000): Promise<CallRes<`gallery:${O}`>> => {
+  const view = async <O extends Op>(
+    op: O,
+    runId: string,
+    params: Record<string, number>,
+    timeoutMs = 60_000,
+  ): Promise<CallRes<`gallery:${O}`>> => {
     const r = trained(runId);
-    return checked(`gallery:${op}`, await trainer.request('gallery', { op, runDir: r.dir, workspaceDir, dataset: r.run.dataset, params }, timeoutMs));
+    return checked(
+      `gallery:${op}`,
+      await trainer.request('gallery', { op, runDir: r.dir, workspaceDir, dataset: r.run.dataset, params }, timeoutMs),
+    );
   };
   return {
     'gallery:triplets': ({ runId, count }) => view('triplets', runId, { count }),
     'gallery:samples': ({ runId, count, seed }) => view('samples', runId, { count, seed }),
     // fitting the second-stage VAE takes seconds; measuring may first train the dataset's classifier
-    'gallery:samplers': ({ runId, count, seed, measure }) => view('samplers', runId, { count, seed, measure: measure ? 1 : 0 }, measure ? 900_000 : 180_000),
+    'gallery:samplers': ({ runId, count, seed, measure }) =>
+      view('samplers', runId, { count, seed, measure: measure ? 1 : 0 }, measure ? 900_000 : 180_000),
     'gallery:worst': ({ runId, count }) => view('worst', runId, { count }),
     'gallery:latent': ({ runId, max }) => view('latent', runId, { max }),
     'gallery:manifold': ({ runId, grid }) => view('manifold', runId, { grid }),
     'gallery:interpolate': ({ runId, a, b, steps }) => view('interpolate', runId, { a, b, steps }),
     'gallery:try': async ({ runId, files }) => {
       const r = trained(runId);
-      return checked('gallery:try', await trainer.request('galleryTry', { runDir: r.dir, workspaceDir, dataset: r.run.dataset, files }, 60_000));
+      return checked(
+        'gallery:try',
+        await trainer.request('galleryTry', { runDir: r.dir, workspaceDir, dataset: r.run.dataset, files }, 60_000),
+      );
     },
   };
 }

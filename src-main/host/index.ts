@@ -53,7 +53,13 @@ export function createHost(opts: HostOptions): Host {
   // it whole; the handler table below forwards to whichever is current.
   const makeServices = (opened: OpenedWorkspace) => {
     const dir = opened.dir;
-    const runs = createRunsService({ trainer: opts.trainer, workspaceDir: dir, emit, maxConcurrent: () => opened.settings.maxConcurrentRuns, app: opts.mode });
+    const runs = createRunsService({
+      trainer: opts.trainer,
+      workspaceDir: dir,
+      emit,
+      maxConcurrent: () => opened.settings.maxConcurrentRuns,
+      app: opts.mode,
+    });
     const datasets = datasetHandlers(opts.trainer, dir, emit, (id) => datasetInUse(dir, id, runs.busy(), runs.owns));
     const handlers = {
       ...runs.handlers,
@@ -61,7 +67,14 @@ export function createHost(opts: HostOptions): Host {
       ...galleryHandlers(opts.trainer, dir, (id) => runs.get(id)),
       ...evaluateHandlers(opts.trainer, dir, (id) => runs.get(id)),
       ...noiseHandlers(opts.trainer, dir, () => runs.activeCount()),
-      ...exportHandlers({ trainer: opts.trainer, workspaceDir: dir, dialogs: opts.dialogs, getRun: (id) => runs.get(id), listRuns: () => runs.list(), addImportedRun: (run) => runs.add(run) }),
+      ...exportHandlers({
+        trainer: opts.trainer,
+        workspaceDir: dir,
+        dialogs: opts.dialogs,
+        getRun: (id) => runs.get(id),
+        listRuns: () => runs.list(),
+        addImportedRun: (run) => runs.add(run),
+      }),
       ...jobHandlers({
         trainer: opts.trainer,
         workspaceDir: dir,
@@ -122,7 +135,10 @@ export function createHost(opts: HostOptions): Host {
   };
 
   const bound = Object.fromEntries(
-    (Object.keys(current.handlers) as Array<keyof Services['handlers']>).map((k) => [k, (req: never) => (current.handlers[k] as (r: never) => unknown)(req)]),
+    (Object.keys(current.handlers) as Array<keyof Services['handlers']>).map((k) => [
+      k,
+      (req: never) => (current.handlers[k] as (r: never) => unknown)(req),
+    ]),
   ) as Services['handlers'];
 
   const handlers: Handlers = {
@@ -139,7 +155,8 @@ export function createHost(opts: HostOptions): Host {
     'workspace:open': async ({ path: dir }) => {
       let target = dir;
       if (!target) {
-        if (!opts.dialogs) throw new CallError('invalid_payload', 'Type the absolute path of the workspace folder to open.');
+        if (!opts.dialogs)
+          throw new CallError('invalid_payload', 'Type the absolute path of the workspace folder to open.');
         target = await opts.dialogs.pickDirectory('Open a workspace folder');
         if (!target) return { cancelled: true, info: info() };
       }
@@ -153,7 +170,10 @@ export function createHost(opts: HostOptions): Host {
       } catch (err) {
         if (err instanceof CallError) throw err;
         const code = (err as NodeJS.ErrnoException).code;
-        throw new CallError(code === 'ENOSPC' || code === 'EDQUOT' ? 'disk_full' : 'internal', `The settings could not be saved: ${code ?? (err as Error).message}. The previous settings are kept.`);
+        throw new CallError(
+          code === 'ENOSPC' || code === 'EDQUOT' ? 'disk_full' : 'internal',
+          `The settings could not be saved: ${code ?? (err as Error).message}. The previous settings are kept.`,
+        );
       }
       current.opened.settings = next;
       current.runs.reschedule();
@@ -165,7 +185,8 @@ export function createHost(opts: HostOptions): Host {
 
   const onState = (s: EventPayload<'trainer:state'>) => {
     emit('trainer:state', s);
-    if (s.state === 'crashed') emit('app:notice', { level: 'error', message: s.error ?? 'The trainer stopped.', at: s.at });
+    if (s.state === 'crashed')
+      emit('app:notice', { level: 'error', message: s.error ?? 'The trainer stopped.', at: s.at });
   };
   opts.trainer.on('state', onState);
 

@@ -55,12 +55,22 @@ export function jobHandlers(deps: JobsDeps): JobHandlers {
       const r = deps.getRun(runId);
       if (!r) throw new CallError('not_found', `There is no run '${runId}' in this workspace.`);
       const config = r.run.config;
-      if (r.run.status === 'damaged' || !config) throw new CallError('conflict', `Run '${runId}' cannot be exported: ${r.run.message ?? 'its run.json is damaged'}`);
+      if (r.run.status === 'damaged' || !config)
+        throw new CallError(
+          'conflict',
+          `Run '${runId}' cannot be exported: ${r.run.message ?? 'its run.json is damaged'}`,
+        );
       if (fromCheckpoint) {
         if (r.run.status === 'running' || r.run.status === 'queued')
-          throw new CallError('conflict', `Run '${runId}' is ${r.run.status}; stop it (its checkpoint changes every epoch) or export the job without its checkpoint.`);
+          throw new CallError(
+            'conflict',
+            `Run '${runId}' is ${r.run.status}; stop it (its checkpoint changes every epoch) or export the job without its checkpoint.`,
+          );
         if (!readableDir(path.join(r.dir, 'checkpoint')))
-          throw new CallError('conflict', `Run '${runId}' has no checkpoint yet (no epoch finished); export the job without its checkpoint to train from the start.`);
+          throw new CallError(
+            'conflict',
+            `Run '${runId}' has no checkpoint yet (no epoch finished); export the job without its checkpoint to train from the start.`,
+          );
       }
       const exportId = newExportId();
       const dir = path.join(ws, 'exports', exportId);
@@ -69,7 +79,15 @@ export function jobHandlers(deps: JobsDeps): JobHandlers {
       try {
         const written = await deps.trainer.request(
           'exportJob',
-          { runId, runDir: r.dir, workspaceDir: ws, config, dataset: r.run.dataset, fromCheckpoint, out: path.join(dir, fileName) },
+          {
+            runId,
+            runDir: r.dir,
+            workspaceDir: ws,
+            config,
+            dataset: r.run.dataset,
+            fromCheckpoint,
+            out: path.join(dir, fileName),
+          },
           JOB_TIMEOUT_MS,
         );
         const rec: ExportRecord = {
@@ -93,11 +111,19 @@ export function jobHandlers(deps: JobsDeps): JobHandlers {
     'jobs:import': async ({ path: given }) => {
       let src = given;
       if (!src) {
-        if (!deps.dialogs) throw new CallError('invalid_payload', 'Give the folder of a trained cluster job (the one holding job.json and out/).');
+        if (!deps.dialogs)
+          throw new CallError(
+            'invalid_payload',
+            'Give the folder of a trained cluster job (the one holding job.json and out/).',
+          );
         src = await deps.dialogs.pickDirectory('Import a trained cluster job');
         if (!src) return { cancelled: true };
       }
-      if (!fs.existsSync(path.join(src, 'job.json'))) throw new CallError('invalid_payload', `${src} has no job.json: choose the folder of a cluster job written by Export › Train on a cluster.`);
+      if (!fs.existsSync(path.join(src, 'job.json')))
+        throw new CallError(
+          'invalid_payload',
+          `${src} has no job.json: choose the folder of a cluster job written by Export › Train on a cluster.`,
+        );
       const runId = newJobRunId();
       const runDir = path.join(ws, 'runs', runId);
       let res: MethodResult<'importJob'>;

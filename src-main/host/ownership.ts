@@ -169,7 +169,14 @@ export async function takeOwnership(
 
 /** Holds a new run folder (made here) while an import fills it; released when its run.json is written. */
 export function holdNewRunFolder(runDir: string, app: OwnerInfo['app']): Promise<Owned> {
-  return takeOwnership(runDir, { app, what: 'importing' }, { refusal: (o) => `The new run folder ${path.basename(runDir)} is already taken — ${describeOwner(o)}.`, onLost: () => undefined });
+  return takeOwnership(
+    runDir,
+    { app, what: 'importing' },
+    {
+      refusal: (o) => `The new run folder ${path.basename(runDir)} is already taken — ${describeOwner(o)}.`,
+      onLost: () => undefined,
+    },
+  );
 }
 
 /** The runs of the workspace that a live process trains now, with their owners (for datasets they read). */

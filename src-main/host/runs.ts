@@ -44,7 +44,12 @@ export function createRunsService(opts: {
     add(run: RunSummary): Promise<void> {
       state.runs.set(run.runId, run);
       state.files.persist(run);
-      opts.emit('runs:status', { runId: run.runId, status: run.status, message: run.message, epochsDone: run.epochsDone });
+      opts.emit('runs:status', {
+        runId: run.runId,
+        status: run.status,
+        message: run.message,
+        epochsDone: run.epochsDone,
+      });
       return state.files.afterWrites(run.runId, async () => undefined); // resolves once run.json landed
     },
     /** A run of this session and its folder, for the Gallery. */

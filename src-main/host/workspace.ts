@@ -17,7 +17,15 @@ export const WORKSPACE_SCHEMA_VERSION = 1;
 const SETTINGS_LOCK = 'settings.json.lock';
 
 /** Top-level entries the studio owns; anything else is listed as unknown (and left alone). */
-const KNOWN_ENTRIES = new Set(['workspace.json', 'settings.json', SETTINGS_LOCK, 'runs', 'datasets', 'exports', 'uploads']);
+const KNOWN_ENTRIES = new Set([
+  'workspace.json',
+  'settings.json',
+  SETTINGS_LOCK,
+  'runs',
+  'datasets',
+  'exports',
+  'uploads',
+]);
 /** Leftovers of atomic writes (`x.tmp-…`, `x.old`) and of a damaged file kept aside. */
 const HOUSEKEEPING = /\.(tmp-[^/]*|old|damaged(-\d+)?)$/;
 
@@ -49,17 +57,25 @@ export function openWorkspaceDir(dir: string): OpenedWorkspace {
     fs.mkdirSync(dir, { recursive: true });
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (err) {
-    throw new Error(`The studio cannot write to ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
+    throw new Error(
+      `The studio cannot write to ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
+    );
   }
   const flagged: FlaggedItem[] = [];
   const manifestFile = path.join(dir, 'workspace.json');
   let schemaVersion = WORKSPACE_SCHEMA_VERSION;
-  const fresh = () => writeJsonAtomic(manifestFile, { app: 'autoencoder-studio', schemaVersion: WORKSPACE_SCHEMA_VERSION, createdAt: Date.now() });
+  const fresh = () =>
+    writeJsonAtomic(manifestFile, {
+      app: 'autoencoder-studio',
+      schemaVersion: WORKSPACE_SCHEMA_VERSION,
+      createdAt: Date.now(),
+    });
   if (!fs.existsSync(manifestFile)) fresh();
   else {
     try {
       const m = readJson(manifestFile) as { schemaVersion?: unknown };
-      if (typeof m?.schemaVersion !== 'number' || !Number.isInteger(m.schemaVersion)) throw new Error('it has no schemaVersion');
+      if (typeof m?.schemaVersion !== 'number' || !Number.isInteger(m.schemaVersion))
+        throw new Error('it has no schemaVersion');
       schemaVersion = m.schemaVersion;
       if (schemaVersion > WORKSPACE_SCHEMA_VERSION) {
         flagged.push({
@@ -70,7 +86,10 @@ export function openWorkspaceDir(dir: string): OpenedWorkspace {
     } catch (err) {
       const kept = setAside(manifestFile);
       fresh();
-      flagged.push({ item: 'workspace.json', message: `workspace.json could not be read (${(err as Error).message}); a fresh one was written and the damaged file kept as ${kept}.` });
+      flagged.push({
+        item: 'workspace.json',
+        message: `workspace.json could not be read (${(err as Error).message}); a fresh one was written and the damaged file kept as ${kept}.`,
+      });
     }
   }
   const { settings, flag } = readSettings(dir);
@@ -92,9 +111,21 @@ export function readSettings(dir: string): { settings: Settings; flag?: FlaggedI
       if (k in Settings.shape && Settings.pick({ [k]: true } as never).safeParse({ [k]: v }).success) keep[k] = v;
     }
     const bad = parsed.error.issues.map((i) => i.path.join('.') || i.message).join(', ');
-    return { settings: Settings.parse(keep), flag: { item: 'settings.json', message: `Some settings could not be used (${bad}); their defaults apply until you change them.` } };
+    return {
+      settings: Settings.parse(keep),
+      flag: {
+        item: 'settings.json',
+        message: `Some settings could not be used (${bad}); their defaults apply until you change them.`,
+      },
+    };
   } catch (err) {
-    return { settings: Settings.parse({}), flag: { item: 'settings.json', message: `settings.json could not be read (${(err as Error).message}); defaults apply until you change a setting.` } };
+    return {
+      settings: Settings.parse({}),
+      flag: {
+        item: 'settings.json',
+        message: `settings.json could not be read (${(err as Error).message}); defaults apply until you change a setting.`,
+      },
+    };
   }
 }
 
@@ -128,7 +159,11 @@ export async function updateSettings(dir: string, changes: Partial<Settings>): P
       onCompromised: () => undefined, // held for milliseconds; a stalled writer's merge is still a merge
     });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOCKED') throw new CallError('conflict', 'Another studio is saving the settings of this workspace right now; try again in a moment.');
+    if ((err as NodeJS.ErrnoException).code === 'ELOCKED')
+      throw new CallError(
+        'conflict',
+        'Another studio is saving the settings of this workspace right now; try again in a moment.',
+      );
     throw err;
   }
   try {
@@ -145,10 +180,19 @@ export async function updateSettings(dir: string, changes: Partial<Settings>): P
  * process (a live lock in its run folder whose owner.json names the dataset, not one of this
  * studio's `ownedHere`, which may still be giving its lock back) trains on it.
  */
-export function datasetInUse(dir: string, id: string, busyHere: RunSummary[], ownedHere: (runId: string) => boolean): string | undefined {
-  if (busyHere.some((r) => 'id' in r.dataset && r.dataset.id === id)) return 'A run is training on this dataset; change it when the run has finished or is stopped.';
-  const reader = liveRunOwners(dir).find(({ runId, owner }) => 'dataset' in owner && owner.dataset === id && !ownedHere(runId));
-  if (reader) return `Run ${reader.runId} is training on this dataset in another studio — ${describeOwner(reader.owner)}; delete or change it when that run has finished or is stopped.`;
+export function datasetInUse(
+  dir: string,
+  id: string,
+  busyHere: RunSummary[],
+  ownedHere: (runId: string) => boolean,
+): string | undefined {
+  if (busyHere.some((r) => 'id' in r.dataset && r.dataset.id === id))
+    return 'A run is training on this dataset; change it when the run has finished or is stopped.';
+  const reader = liveRunOwners(dir).find(
+    ({ runId, owner }) => 'dataset' in owner && owner.dataset === id && !ownedHere(runId),
+  );
+  if (reader)
+    return `Run ${reader.runId} is training on this dataset in another studio — ${describeOwner(reader.owner)}; delete or change it when that run has finished or is stopped.`;
   return undefined;
 }
 
@@ -171,8 +215,14 @@ export function inventory(dir: string): { flagged: FlaggedItem[]; datasets: numb
       const run = readJson(file) as { runId?: unknown };
       if (run?.runId !== id) throw new Error(`it names run '${String(run?.runId)}'`);
     } catch (err) {
-      const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it has no run.json' : `run.json could not be read: ${(err as Error).message}`;
-      flagged.push({ item: `runs/${id}`, message: `This run cannot be listed (${why}); its folder is left untouched.` });
+      const why =
+        (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'it has no run.json'
+          : `run.json could not be read: ${(err as Error).message}`;
+      flagged.push({
+        item: `runs/${id}`,
+        message: `This run cannot be listed (${why}); its folder is left untouched.`,
+      });
     }
   }
   let datasets = 0;
@@ -181,6 +231,8 @@ export function inventory(dir: string): { flagged: FlaggedItem[]; datasets: numb
     else datasets++;
   }
   const exportsDir = path.join(dir, 'exports');
-  const exports = fs.existsSync(exportsDir) ? fs.readdirSync(exportsDir).filter((n) => n.startsWith('exp-') && !HOUSEKEEPING.test(n)).length : 0;
+  const exports = fs.existsSync(exportsDir)
+    ? fs.readdirSync(exportsDir).filter((n) => n.startsWith('exp-') && !HOUSEKEEPING.test(n)).length
+    : 0;
   return { flagged, datasets, exports };
 }

@@ -26,17 +26,28 @@ async function main() {
     },
   });
   if (values.help) {
-    console.log('Usage: npm run serve -- [--port N] [--host ADDR] [--token TOKEN] [--workspace DIR]\n  --host 0.0.0.0 exposes the studio to your network (token still required).');
+    console.log(
+      'Usage: npm run serve -- [--port N] [--host ADDR] [--token TOKEN] [--workspace DIR]\n  --host 0.0.0.0 exposes the studio to your network (token still required).',
+    );
     return;
   }
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got '${values.port}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be 0..65535, got '${values.port}'`);
   if (values.token !== undefined && values.token.length < 16) throw new Error('--token must be at least 16 characters');
 
   const trainer = new TrainerSupervisor({ spawn: forkSpawner(path.join(__dirname, 'trainer.cjs')) });
-  const host = createHost({ mode: 'serve', version: pkg.version, trainer, workspaceDir: path.resolve(values.workspace) });
+  const host = createHost({
+    mode: 'serve',
+    version: pkg.version,
+    trainer,
+    workspaceDir: path.resolve(values.workspace),
+  });
   trainer.on('state', (s) => {
-    if (s.state === 'ready' && s.info) console.log(`trainer ready: ${s.info.backend} · TensorFlow ${s.info.tfVersion} · ${s.info.threads} threads · pid ${s.info.pid}`);
+    if (s.state === 'ready' && s.info)
+      console.log(
+        `trainer ready: ${s.info.backend} · TensorFlow ${s.info.tfVersion} · ${s.info.threads} threads · pid ${s.info.pid}`,
+      );
     if (s.state === 'crashed') console.error(`trainer crashed: ${s.error}`);
   });
   trainer.start().catch(() => undefined); // failures are reported through the state event
@@ -48,7 +59,9 @@ async function main() {
     token: values.token,
   });
   if (!isLoopback(values.host)) {
-    console.warn(`WARNING: listening on ${values.host}, not only on this machine. Anyone who has the token can use the studio.`);
+    console.warn(
+      `WARNING: listening on ${values.host}, not only on this machine. Anyone who has the token can use the studio.`,
+    );
   }
   console.log(`Autoencoder Studio ${pkg.version} (serve mode)`);
   console.log(`Workspace: ${path.resolve(values.workspace)}`);

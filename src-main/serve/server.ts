@@ -91,7 +91,9 @@ export async function startServeServer(opts: ServeOptions): Promise<ServeHandle>
   const bindAddress = opts.bindAddress ?? '127.0.0.1';
   const staticDir = path.resolve(opts.staticDir);
   if (!fs.existsSync(path.join(staticDir, 'index.html'))) {
-    throw new Error(`The renderer is not built (${path.join(staticDir, 'index.html')} is missing). Run \`npm run build\`.`);
+    throw new Error(
+      `The renderer is not built (${path.join(staticDir, 'index.html')} is missing). Run \`npm run build\`.`,
+    );
   }
   let port = 0;
 
@@ -102,7 +104,8 @@ export async function startServeServer(opts: ServeOptions): Promise<ServeHandle>
     return h === `127.0.0.1:${port}` || h === `localhost:${port}` || h === `[::1]:${port}`;
   };
 
-  const authorised = (req: http.IncomingMessage, url: URL) => tokenMatches(url.searchParams.get('token'), token) || tokenMatches(cookieToken(req), token);
+  const authorised = (req: http.IncomingMessage, url: URL) =>
+    tokenMatches(url.searchParams.get('token'), token) || tokenMatches(cookieToken(req), token);
 
   const server = http.createServer((req, res) => {
     const baseHeaders = {
@@ -194,7 +197,11 @@ export async function startServeServer(opts: ServeOptions): Promise<ServeHandle>
         frame = JSON.parse(data.toString());
         if (!frame || typeof frame !== 'object') throw new Error('not an object');
       } catch {
-        return sendFrame(ws, { id: -1, ok: false, error: { code: 'invalid_payload', message: 'Frames must be JSON objects {id, call, payload}.' } });
+        return sendFrame(ws, {
+          id: -1,
+          ok: false,
+          error: { code: 'invalid_payload', message: 'Frames must be JSON objects {id, call, payload}.' },
+        });
       }
       const id = typeof frame.id === 'number' && Number.isSafeInteger(frame.id) ? frame.id : -1;
       const envelope = await opts.host.dispatch(frame.call, frame.payload);
@@ -212,7 +219,11 @@ export async function startServeServer(opts: ServeOptions): Promise<ServeHandle>
     server.listen(opts.port ?? 0, bindAddress, () => resolve());
   });
   port = (server.address() as AddressInfo).port;
-  const shownHost = isLoopback(bindAddress) ? '127.0.0.1' : bindAddress.includes(':') ? `[${bindAddress}]` : bindAddress;
+  const shownHost = isLoopback(bindAddress)
+    ? '127.0.0.1'
+    : bindAddress.includes(':')
+      ? `[${bindAddress}]`
+      : bindAddress;
 
   return {
     url: `http://${shownHost}:${port}/?token=${token}`,

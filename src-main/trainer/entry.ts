@@ -66,7 +66,10 @@ const handlers: { [M in MethodName]: (params: unknown) => Promise<MethodResult<M
   },
   datasetBuiltin: async (p) => {
     const { name, workspaceDir } = methods.datasetBuiltin.params.parse(p);
-    const [{ makeBuiltin, BUILTIN_TITLES }, { writeDataset }] = await Promise.all([import('../datasets/builtins'), import('../datasets/store')]);
+    const [{ makeBuiltin, BUILTIN_TITLES }, { writeDataset }] = await Promise.all([
+      import('../datasets/builtins'),
+      import('../datasets/store'),
+    ]);
     return writeDataset(workspaceDir, BUILTIN_TITLES[name], makeBuiltin(name), { kind: 'builtin', builtin: name });
   },
   datasetImport: async (p) => {
@@ -74,7 +77,8 @@ const handlers: { [M in MethodName]: (params: unknown) => Promise<MethodResult<M
     startImport(methods.datasetImport.params.parse(p), (name, payload) => send({ type: 'event', name, payload }));
     return { accepted: true };
   },
-  datasetPreviewImport: async (p) => (await import('./imports')).previewImport(methods.datasetPreviewImport.params.parse(p)),
+  datasetPreviewImport: async (p) =>
+    (await import('./imports')).previewImport(methods.datasetPreviewImport.params.parse(p)),
   datasetCancelImport: async (p) => {
     const { cancelImport } = await import('./imports');
     return { cancelling: cancelImport(methods.datasetCancelImport.params.parse(p).jobId) };
@@ -87,7 +91,9 @@ const handlers: { [M in MethodName]: (params: unknown) => Promise<MethodResult<M
   importModel: async (p) => (await import('./exports')).importModel(methods.importModel.params.parse(p)),
   exportJob: async (p) => {
     const { runId, runDir, workspaceDir, config, dataset, fromCheckpoint, out } = methods.exportJob.params.parse(p);
-    const { files, bytes } = await (await import('./jobs')).exportJobFromWorkspace({ workspaceDir, out, run: { runId, runDir, config, dataset }, fromCheckpoint });
+    const { files, bytes } = await (
+      await import('./jobs')
+    ).exportJobFromWorkspace({ workspaceDir, out, run: { runId, runDir, config, dataset }, fromCheckpoint });
     return { files, bytes };
   },
   importJob: async (p) => {
@@ -107,7 +113,10 @@ const handlers: { [M in MethodName]: (params: unknown) => Promise<MethodResult<M
 async function onMessage(raw: unknown): Promise<void> {
   const parsed = HostToTrainer.safeParse(raw);
   if (!parsed.success) {
-    send({ type: 'protocol-error', message: `malformed message ignored: ${parsed.error.issues[0]?.message ?? 'invalid'}` });
+    send({
+      type: 'protocol-error',
+      message: `malformed message ignored: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+    });
     return;
   }
   const msg = parsed.data;
@@ -117,13 +126,23 @@ async function onMessage(raw: unknown): Promise<void> {
   if (msg.type !== 'request') return;
   const handler = (handlers as Record<string, (p: unknown) => unknown>)[msg.method];
   if (!handler) {
-    send({ type: 'response', id: msg.id, ok: false, error: { code: 'unknown_method', message: `unknown method '${msg.method}'` } });
+    send({
+      type: 'response',
+      id: msg.id,
+      ok: false,
+      error: { code: 'unknown_method', message: `unknown method '${msg.method}'` },
+    });
     return;
   }
   try {
     send({ type: 'response', id: msg.id, ok: true, result: await handler(msg.params) });
   } catch (err) {
-    send({ type: 'response', id: msg.id, ok: false, error: { code: trainerErrorCode(err), message: (err as Error).message } });
+    send({
+      type: 'response',
+      id: msg.id,
+      ok: false,
+      error: { code: trainerErrorCode(err), message: (err as Error).message },
+    });
   }
 }
 

@@ -41,12 +41,21 @@ async function base(p: MethodParams<'evaluate'>): Promise<Cached> {
   } finally {
     ds.close();
   }
-  const labelNames = 'builtin' in p.dataset ? ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] : readDatasetManifest(p.workspaceDir, p.dataset.id).labelNames;
+  const labelNames =
+    'builtin' in p.dataset
+      ? ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']
+      : readDatasetManifest(p.workspaceDir, p.dataset.id).labelNames;
   const top = e.scores.slice(0, WORST);
   const per = ds.shape[0] * ds.shape[1] * ds.shape[2];
   const rec = m.reconstruct(originals);
   const split = (f: Float32Array) => top.map((_, k) => toBase64(toU8(f.subarray(k * per, (k + 1) * per))));
-  const worst = { originals: split(originals), reconstructions: split(rec), mse: top.map((s) => s.mse), labels: top.map((s) => s.label), indices: top.map((s) => s.index) };
+  const worst = {
+    originals: split(originals),
+    reconstructions: split(rec),
+    mse: top.map((s) => s.mse),
+    labels: top.map((s) => s.label),
+    indices: top.map((s) => s.index),
+  };
   const c: Cached = { e, labelNames, shape: ds.shape, worst };
   cache.set(p.runDir, c);
   return c;
@@ -67,18 +76,36 @@ export async function evaluateRun(p: MethodParams<'evaluate'>): Promise<Evaluati
     );
     const step = Math.max(1, Math.ceil(roc.points.length / 256));
     const pts = roc.points.filter((_, i) => i % step === 0 || i === roc.points.length - 1);
-    anomaly = { anomalous: [...set].sort((a, b) => a - b), auc: roc.auc, positives: roc.positives, negatives: roc.negatives, roc: pts };
+    anomaly = {
+      anomalous: [...set].sort((a, b) => a - b),
+      auc: roc.auc,
+      positives: roc.positives,
+      negatives: roc.negatives,
+      roc: pts,
+    };
   }
   const h = e.histogram;
   const w = (h.hi - h.lo) / h.bins;
   const edges = Array.from({ length: h.bins + 1 }, (_, b) => h.lo + b * w);
   const above = edges.map((edge) => e.scores.filter((s) => s.mse >= edge).length);
   const nan = (v: number) => (Number.isFinite(v) ? v : null);
-  const probe = (s: ProbeScore): ProbeScore => ({ ...s, perClass: s.perClass.map((v) => (v === null ? null : nan(v))) });
+  const probe = (s: ProbeScore): ProbeScore => ({
+    ...s,
+    perClass: s.perClass.map((v) => (v === null ? null : nan(v))),
+  });
   const probes = e.probes && {
     ...e.probes,
-    linear: { codes: probe(e.probes.linear.codes), pixels: probe(e.probes.linear.pixels), pca: probe(e.probes.linear.pca) },
-    knn: { codes: probe(e.probes.knn.codes), pixels: probe(e.probes.knn.pixels), pca: probe(e.probes.knn.pca), k: e.probes.knn.k },
+    linear: {
+      codes: probe(e.probes.linear.codes),
+      pixels: probe(e.probes.linear.pixels),
+      pca: probe(e.probes.linear.pca),
+    },
+    knn: {
+      codes: probe(e.probes.knn.codes),
+      pixels: probe(e.probes.knn.pixels),
+      pca: probe(e.probes.knn.pca),
+      k: e.probes.knn.k,
+    },
   };
   return {
     labelNames: c.labelNames,

@@ -44,7 +44,9 @@ function rowsOf(ds: TrainingData, idx: Int32Array): Uint8Array {
 
 /** The stored names of a run's dataset's labels (the digits for built-in MNIST). */
 function labelNamesOf(p: MethodParams<'gallery'>): string[] {
-  return 'builtin' in p.dataset ? Array.from({ length: 10 }, (_, i) => String(i)) : readDatasetManifest(p.workspaceDir, p.dataset.id).labelNames;
+  return 'builtin' in p.dataset
+    ? Array.from({ length: 10 }, (_, i) => String(i))
+    : readDatasetManifest(p.workspaceDir, p.dataset.id).labelNames;
 }
 
 export async function galleryOp(p: MethodParams<'gallery'>): Promise<GalleryViewResult> {
@@ -104,7 +106,13 @@ async function galleryView(p: MethodParams<'gallery'>, m: TrainedModel, ds: Trai
       const worst = await m.worst(images, params.count);
       const originals = new Uint8Array(worst.length * per);
       worst.forEach((w, k) => originals.set(images.subarray(w.index * per, (w.index + 1) * per), k * per));
-      return { op: 'worst', shape, originals: split(originals, per), reconstructions: split(toU8(m.reconstruct(originals)), per), mse: worst.map((w) => w.mse) };
+      return {
+        op: 'worst',
+        shape,
+        originals: split(originals, per),
+        reconstructions: split(toU8(m.reconstruct(originals)), per),
+        mse: worst.map((w) => w.mse),
+      };
     }
     case 'latent': {
       const { images, labels } = pick(params.max);
@@ -112,10 +120,22 @@ async function galleryView(p: MethodParams<'gallery'>, m: TrainedModel, ds: Trai
       // the stored names, by label number ('' — images that sat in no sub-folder — says so)
       const maxLabel = labels.reduce((a, l) => Math.max(a, l), -1);
       const names = labelNamesOf(p);
-      const labelNames = Array.from({ length: Math.max(names.length, maxLabel + 1) }, (_, l) => names[l] || (names[l] === '' ? '(no label)' : String(l)));
+      const labelNames = Array.from(
+        { length: Math.max(names.length, maxLabel + 1) },
+        (_, l) => names[l] || (names[l] === '' ? '(no label)' : String(l)),
+      );
       // the images too, so hovering a point shows it (capped: 1,500 MNIST digits are 1.2 MB)
       const withImages = Math.min(labels.length, Math.floor(4_000_000 / per));
-      return { op: 'latent', points: Array.from(proj.points), labels, labelNames, method: proj.method, explained: proj.explained, shape, images: split(images.subarray(0, withImages * per), per) };
+      return {
+        op: 'latent',
+        points: Array.from(proj.points),
+        labels,
+        labelNames,
+        method: proj.method,
+        explained: proj.explained,
+        shape,
+        images: split(images.subarray(0, withImages * per), per),
+      };
     }
     case 'manifold':
       return { op: 'manifold', shape, images: split(toU8(m.manifold(params.grid)), per) };
@@ -124,7 +144,11 @@ async function galleryView(p: MethodParams<'gallery'>, m: TrainedModel, ds: Trai
       const n = images.length / per;
       if (params.a >= n || params.b >= n) throw new Error(`there are only ${n} validation images`);
       const img = (i: number) => images.subarray(i * per, (i + 1) * per);
-      return { op: 'interpolate', shape, images: split(toU8(m.interpolate(img(params.a), img(params.b), params.steps)), per) };
+      return {
+        op: 'interpolate',
+        shape,
+        images: split(toU8(m.interpolate(img(params.a), img(params.b), params.steps)), per),
+      };
     }
     default: {
       const unknown: never = p.op;
@@ -143,7 +167,12 @@ export async function tryImages(p: MethodParams<'galleryTry'>): Promise<GalleryT
   const shape = m.config.inputShape;
   const [S, , C] = shape;
   const per = shape[0] * shape[1] * shape[2];
-  let options: { size: number; mode: 'grayscale' | 'rgb'; fit: 'stretch' | 'crop' | 'pad'; background: 'black' | 'white' } = {
+  let options: {
+    size: number;
+    mode: 'grayscale' | 'rgb';
+    fit: 'stretch' | 'crop' | 'pad';
+    background: 'black' | 'white';
+  } = {
     size: S,
     mode: C === 3 ? 'rgb' : 'grayscale',
     fit: 'stretch',
@@ -154,7 +183,8 @@ export async function tryImages(p: MethodParams<'galleryTry'>): Promise<GalleryT
     if (o?.fit === 'crop' || o?.fit === 'pad') options = { ...options, fit: o.fit };
     if (o?.background === 'white') options = { ...options, background: 'white' };
   }
-  if (shape[0] !== shape[1] || (C !== 1 && C !== 3)) throw new Error(`This model takes ${shape.join('×')} images; Try it works with square grayscale or RGB images.`);
+  if (shape[0] !== shape[1] || (C !== 1 && C !== 3))
+    throw new Error(`This model takes ${shape.join('×')} images; Try it works with square grayscale or RGB images.`);
   const decoded: Array<{ name: string; px?: Uint8Array; error?: string }> = [];
   for (const f of p.files) {
     try {

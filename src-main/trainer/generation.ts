@@ -6,7 +6,19 @@
 import { GallerySamplers } from '../contract';
 import fs from 'node:fs';
 import path from 'node:path';
-import { decodeCodes, drawCodes, describeSampler, featureSpaceFor, fitSampler, codesOfRows, measureGeneration, runSplit, SAMPLER_NAMES, SAMPLER_TITLES, type Sampler } from '../engine/generation';
+import {
+  decodeCodes,
+  drawCodes,
+  describeSampler,
+  featureSpaceFor,
+  fitSampler,
+  codesOfRows,
+  measureGeneration,
+  runSplit,
+  SAMPLER_NAMES,
+  SAMPLER_TITLES,
+  type Sampler,
+} from '../engine/generation';
 import { writeJsonAtomic } from '../engine/persist';
 import { imagesToBase64 } from '../datasets/base64';
 import { loadRunDataset } from './runs';
@@ -49,7 +61,11 @@ export async function samplersView(p: MethodParams<'gallery'>): Promise<GalleryS
   const samplers = [];
   for (const name of SAMPLER_NAMES) {
     if (name === 'prior' && !m.vae) {
-      samplers.push({ name, title: SAMPLER_TITLES[name], skipped: 'not a VAE: its codes were never pulled towards N(0, I)' });
+      samplers.push({
+        name,
+        title: SAMPLER_TITLES[name],
+        skipped: 'not a VAE: its codes were never pulled towards N(0, I)',
+      });
       continue;
     }
     let s = mine.get(name);
@@ -59,17 +75,32 @@ export async function samplersView(p: MethodParams<'gallery'>): Promise<GalleryS
       mine.set(name, s);
     }
     const images = decodeCodes(m, drawCodes(s, count, seed));
-    samplers.push({ name, title: SAMPLER_TITLES[name], description: describeSampler(s), images: imagesToBase64(toU8(images), per) });
+    samplers.push({
+      name,
+      title: SAMPLER_TITLES[name],
+      description: describeSampler(s),
+      images: imagesToBase64(toU8(images), per),
+    });
   }
   const reportFile = path.join(p.runDir, 'generation', 'report.json');
   if (p.params.measure) {
     const key = 'builtin' in p.dataset ? p.dataset.builtin : p.dataset.id;
-    const full = loadRunDataset('builtin' in p.dataset ? { ...p.dataset, count: 10_000 } : { id: p.dataset.id }, p.workspaceDir);
+    const full = loadRunDataset(
+      'builtin' in p.dataset ? { ...p.dataset, count: 10_000 } : { id: p.dataset.id },
+      p.workspaceDir,
+    );
     const space = await featureSpaceFor(p.workspaceDir, key, full, m, p.runDir, undefined, generated);
     try {
       const report = await measureGeneration(m, ds, space.space, { seed: 1, fitted: mine, generated });
       fs.mkdirSync(path.dirname(reportFile), { recursive: true });
-      writeJsonAtomic(reportFile, { run: path.basename(p.runDir), dataset: key, seed: 1, measuredAt: new Date().toISOString(), featuresNote: space.note, ...report });
+      writeJsonAtomic(reportFile, {
+        run: path.basename(p.runDir),
+        dataset: key,
+        seed: 1,
+        measuredAt: new Date().toISOString(),
+        featuresNote: space.note,
+        ...report,
+      });
     } finally {
       space.dispose();
     }

@@ -25,7 +25,8 @@ export function startImport(p: MethodParams<'datasetImport'>, send: Send): void 
           fit: o?.fit === 'crop' || o?.fit === 'pad' ? o.fit : 'stretch',
           background: o?.background === 'white' ? 'white' : 'black',
         };
-        if (m.shape[0] !== m.shape[1] || (m.shape[2] !== 1 && m.shape[2] !== 3)) throw new Error(`images cannot be added to a ${m.shape.join('×')} dataset`);
+        if (m.shape[0] !== m.shape[1] || (m.shape[2] !== 1 && m.shape[2] !== 3))
+          throw new Error(`images cannot be added to a ${m.shape.join('×')} dataset`);
       }
       const { dataset, report } = await importPaths(p.paths, {
         ...options,
@@ -34,16 +35,33 @@ export function startImport(p: MethodParams<'datasetImport'>, send: Send): void 
       });
       if (ctrl.signal.aborted) throw new ImportCancelled();
       if (report.imported === 0) {
-        send('import-done', { jobId: p.jobId, status: 'failed', report, message: `Nothing could be imported: all ${report.skipped.length} files were skipped (see the report).` });
+        send('import-done', {
+          jobId: p.jobId,
+          status: 'failed',
+          report,
+          message: `Nothing could be imported: all ${report.skipped.length} files were skipped (see the report).`,
+        });
         return;
       }
       const manifest = p.into
         ? await appendToDataset(p.workspaceDir, p.into, dataset, report)
-        : await writeDataset(p.workspaceDir, p.name, dataset, { kind: 'import', paths: p.paths }, { options: p.options, report });
+        : await writeDataset(
+            p.workspaceDir,
+            p.name,
+            dataset,
+            { kind: 'import', paths: p.paths },
+            { options: p.options, report },
+          );
       send('import-done', { jobId: p.jobId, status: 'done', manifest, report });
     } catch (err) {
-      if (err instanceof ImportCancelled) send('import-done', { jobId: p.jobId, status: 'cancelled', message: err.message });
-      else send('import-done', { jobId: p.jobId, status: 'failed', message: `The import failed: ${(err as Error).message}. Nothing was written.` });
+      if (err instanceof ImportCancelled)
+        send('import-done', { jobId: p.jobId, status: 'cancelled', message: err.message });
+      else
+        send('import-done', {
+          jobId: p.jobId,
+          status: 'failed',
+          message: `The import failed: ${(err as Error).message}. Nothing was written.`,
+        });
     } finally {
       jobs.delete(p.jobId);
     }
@@ -60,5 +78,10 @@ export function cancelImport(jobId: string): boolean {
 export async function previewImport(p: MethodParams<'datasetPreviewImport'>) {
   const { dataset, report } = await importPaths(p.paths, { ...p.options, limit: p.limit });
   const per = dataset.shape[0] * dataset.shape[1] * dataset.shape[2];
-  return { images: imagesToBase64(dataset.images, per), labels: Array.from(dataset.labels, (l) => dataset.labelNames[l]), shape: dataset.shape, skipped: report.skipped.length };
+  return {
+    images: imagesToBase64(dataset.images, per),
+    labels: Array.from(dataset.labels, (l) => dataset.labelNames[l]),
+    shape: dataset.shape,
+    skipped: report.skipped.length,
+  };
 }

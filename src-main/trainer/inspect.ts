@@ -42,7 +42,10 @@ export async function calibrateRun(
     const split = splitIndices(count, c.validationSplit, c.seed, c.testSplit ?? 0);
     const excluded = new Set(c.excludeLabels ?? []);
     const val = Array.from(split.val).filter((i) => !excluded.has(ds.labels?.[i] ?? -1));
-    if (val.length < 2) throw new Error(`Run '${runId}' has ${val.length} good validation picture(s); calibration needs a validation split (validationSplit > 0) of good pictures.`);
+    if (val.length < 2)
+      throw new Error(
+        `Run '${runId}' has ${val.length} good validation picture(s); calibration needs a validation split (validationSplit > 0) of good pictures.`,
+      );
     const per = c.inputShape[0] * c.inputShape[1] * c.inputShape[2];
     const good = new Uint8Array(val.length * per);
     val.forEach((i, k) => good.set(ds.images.subarray(i * per, (i + 1) * per), k * per));
@@ -50,7 +53,10 @@ export async function calibrateRun(
     const pair = ref.id ? readDatasetManifest(ws, ref.id).inspection : undefined;
     if (pair?.role === 'train') {
       const test = loadDataset(ws, pair.pair);
-      if (test.shape.join('x') !== c.inputShape.join('x')) throw new Error(`The test set '${test.manifest.name}' has ${test.shape.join('×')} pictures; the model takes ${c.inputShape.join('×')}.`);
+      if (test.shape.join('x') !== c.inputShape.join('x'))
+        throw new Error(
+          `The test set '${test.manifest.name}' has ${test.shape.join('×')} pictures; the model takes ${c.inputShape.join('×')}.`,
+        );
       labelled = {
         name: test.manifest.name,
         images: test.images as Uint8Array,
@@ -62,7 +68,15 @@ export async function calibrateRun(
       // a good-suspects set has no labelled defects: its suspects are not "defective" for the F1
       if (test.manifest.inspection?.layout === 'good-suspects') labelled = undefined;
     }
-    const file = calibrate(trained, runId, path.join(dir, 'model'), good, { ...DEFAULT_INSPECTION, ...settings }, labelled, percentileValue);
+    const file = calibrate(
+      trained,
+      runId,
+      path.join(dir, 'model'),
+      good,
+      { ...DEFAULT_INSPECTION, ...settings },
+      labelled,
+      percentileValue,
+    );
     saveInspection(path.join(dir, 'model'), file);
     return file;
   } finally {

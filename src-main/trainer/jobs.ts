@@ -11,7 +11,14 @@ import { importJobAsRun, JobImportError } from '../cluster/import';
 import type { JobJson } from '../cluster/format';
 import { removeIfEmpty } from '../fs-safety/atomic';
 import { BUILTIN_NAMES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
-import { describeStoredDatasets, findDatasetId, listDatasets, loadDataset, readDatasetManifest, writeDataset } from '../datasets/store';
+import {
+  describeStoredDatasets,
+  findDatasetId,
+  listDatasets,
+  loadDataset,
+  readDatasetManifest,
+  writeDataset,
+} from '../datasets/store';
 import { loadRunDataset } from './runs';
 
 type RunDataset = RunSummary['dataset'];
@@ -41,7 +48,10 @@ export async function exportJobFromWorkspace(p: JobExportParams): Promise<Export
       config: p.run.config,
       dataset,
       labelNames: manifest?.labelNames ?? DIGITS,
-      datasetSpec: 'builtin' in spec ? { builtin: 'mnist', count: dataset.count } : { id: spec.id, ...(spec.count ? { count: spec.count } : {}) },
+      datasetSpec:
+        'builtin' in spec
+          ? { builtin: 'mnist', count: dataset.count }
+          : { id: spec.id, ...(spec.count ? { count: spec.count } : {}) },
       datasetName: manifest?.name ?? 'MNIST digits',
       name: p.run.runId,
       runId: p.run.runId,
@@ -66,22 +76,41 @@ export async function exportJobFromWorkspace(p: JobExportParams): Promise<Export
     });
   }
   const id = findDatasetId(p.workspaceDir, name);
-  if (!id) throw new Error(`There is no dataset '${name}' in ${p.workspaceDir}; use ${BUILTIN_NAMES.join(', ')} or one of: ${describeStoredDatasets(p.workspaceDir)}.`);
+  if (!id)
+    throw new Error(
+      `There is no dataset '${name}' in ${p.workspaceDir}; use ${BUILTIN_NAMES.join(', ')} or one of: ${describeStoredDatasets(p.workspaceDir)}.`,
+    );
   const d = loadDataset(p.workspaceDir, id);
-  return exportJob({ ...common, config: withShape(d.shape), dataset: d, labelNames: d.manifest.labelNames, datasetSpec: { id }, datasetName: d.manifest.name, name: `${kind}-${id}` });
+  return exportJob({
+    ...common,
+    config: withShape(d.shape),
+    dataset: d,
+    labelNames: d.manifest.labelNames,
+    datasetSpec: { id },
+    datasetName: d.manifest.name,
+    name: `${kind}-${id}`,
+  });
 }
 
 /** What an imported job becomes: the run's config, dataset, history and status, and how it trained on the cluster. */
 export type JobImportResult = MethodResult<'importJob'>;
 
 /** The run's dataset in this workspace: the one it came from when it is here, else the job's images stored as a new dataset. */
-async function runDatasetFor(ws: string, job: JobJson, config: ModelConfig, data: Awaited<ReturnType<typeof importJobAsRun>>['dataset'], src: string): Promise<{ spec: RunDataset; added?: string }> {
+async function runDatasetFor(
+  ws: string,
+  job: JobJson,
+  config: ModelConfig,
+  data: Awaited<ReturnType<typeof importJobAsRun>>['dataset'],
+  src: string,
+): Promise<{ spec: RunDataset; added?: string }> {
   const spec = job.source.dataset;
   const shape = data.shape.join('×');
-  if (spec && 'builtin' in spec && shape === '28×28×1' && spec.count >= 100 && spec.count <= 10_000) return { spec: { builtin: 'mnist', count: spec.count } };
+  if (spec && 'builtin' in spec && shape === '28×28×1' && spec.count >= 100 && spec.count <= 10_000)
+    return { spec: { builtin: 'mnist', count: spec.count } };
   if (spec && 'id' in spec) {
     const m = listDatasets(ws).find((d) => d.id === spec.id);
-    if (m && 'shape' in m && m.shape.join('×') === shape && m.count >= data.count) return { spec: { id: spec.id, count: data.count } };
+    if (m && 'shape' in m && m.shape.join('×') === shape && m.count >= data.count)
+      return { spec: { id: spec.id, count: data.count } };
   }
   const m = await writeDataset(
     ws,
@@ -97,7 +126,11 @@ async function runDatasetFor(ws: string, job: JobJson, config: ModelConfig, data
  * Imports a trained job folder into `runDir` of the workspace (the caller removes runDir when this
  * throws; nothing else is written before every check has passed).
  */
-export async function importJobIntoWorkspace(p: { src: string; runDir: string; workspaceDir: string }): Promise<JobImportResult> {
+export async function importJobIntoWorkspace(p: {
+  src: string;
+  runDir: string;
+  workspaceDir: string;
+}): Promise<JobImportResult> {
   // importJobAsRun checks everything (readJob) before it creates runDir; the dataset comes last
   const r = await importJobAsRun(p.src, p.runDir);
   const ds = await runDatasetFor(p.workspaceDir, r.job, r.config, r.dataset, path.resolve(p.src));
@@ -114,7 +147,13 @@ export async function importJobIntoWorkspace(p: { src: string; runDir: string; w
       from: path.resolve(p.src),
       name: r.job.name,
       startEpoch: r.job.startEpoch,
-      epochs: r.epochs.map((e) => ({ epoch: e.epoch, samplesPerSec: e.samples_per_sec, worldSize: e.world_size, seconds: e.seconds, restart: e.restart })),
+      epochs: r.epochs.map((e) => ({
+        epoch: e.epoch,
+        samplesPerSec: e.samples_per_sec,
+        worldSize: e.world_size,
+        seconds: e.seconds,
+        restart: e.restart,
+      })),
       importedAt: Date.now(),
     },
   };

@@ -45,7 +45,16 @@ export const methods = {
   backendInfo: { params: z.object({}).strict(), result: BackendInfo },
   /** Starts (or resumes) a run in the background; its events come back as 'run-event' / 'run-end'. */
   runStart: {
-    params: z.object({ runId: z.string(), runDir: z.string(), workspaceDir: z.string(), config: ModelConfig, dataset: RunDataset, resume: z.boolean() }).strict(),
+    params: z
+      .object({
+        runId: z.string(),
+        runDir: z.string(),
+        workspaceDir: z.string(),
+        config: ModelConfig,
+        dataset: RunDataset,
+        resume: z.boolean(),
+      })
+      .strict(),
     result: z.object({ accepted: z.literal(true) }),
   },
   /** Makes a built-in dataset ready in the workspace's store (decoding is heavy: not in the host). */
@@ -55,15 +64,34 @@ export const methods = {
   },
   /** Starts an import job in the background; progress and the end come back as events. */
   datasetImport: {
-    params: z.object({ jobId: z.string(), paths: z.array(z.string()), name: z.string(), options: ImportOptions, workspaceDir: z.string(), into: z.string().optional() }).strict(),
+    params: z
+      .object({
+        jobId: z.string(),
+        paths: z.array(z.string()),
+        name: z.string(),
+        options: ImportOptions,
+        workspaceDir: z.string(),
+        into: z.string().optional(),
+      })
+      .strict(),
     result: z.object({ accepted: z.literal(true) }),
   },
   /** Converts the first few images with the chosen options (the live preview before an import). */
   datasetPreviewImport: {
-    params: z.object({ paths: z.array(z.string()), options: ImportOptions, limit: z.number().int().min(1).max(64) }).strict(),
-    result: z.object({ images: z.array(z.string()), labels: z.array(z.string()), shape: z.tuple([z.number(), z.number(), z.number()]), skipped: z.number() }),
+    params: z
+      .object({ paths: z.array(z.string()), options: ImportOptions, limit: z.number().int().min(1).max(64) })
+      .strict(),
+    result: z.object({
+      images: z.array(z.string()),
+      labels: z.array(z.string()),
+      shape: z.tuple([z.number(), z.number(), z.number()]),
+      skipped: z.number(),
+    }),
   },
-  datasetCancelImport: { params: z.object({ jobId: z.string() }).strict(), result: z.object({ cancelling: z.boolean() }) },
+  datasetCancelImport: {
+    params: z.object({ jobId: z.string() }).strict(),
+    result: z.object({ cancelling: z.boolean() }),
+  },
   /** One Gallery view of a trained run (see contract/gallery.ts for the shapes). */
   gallery: {
     params: z
@@ -79,12 +107,26 @@ export const methods = {
   },
   /** Evaluates a trained run on its dataset (contract/evaluate.ts for the result). */
   evaluate: {
-    params: z.object({ runDir: z.string(), workspaceDir: z.string(), dataset: RunDataset, anomalous: z.array(z.number().int()) }).strict(),
+    params: z
+      .object({
+        runDir: z.string(),
+        workspaceDir: z.string(),
+        dataset: RunDataset,
+        anomalous: z.array(z.number().int()),
+      })
+      .strict(),
     result: Evaluation,
   },
   /** Try it: new pictures through a trained run's model (see gallery:try). */
   galleryTry: {
-    params: z.object({ runDir: z.string(), workspaceDir: z.string(), dataset: RunDataset, files: z.array(z.object({ name: z.string(), data: z.string() })) }).strict(),
+    params: z
+      .object({
+        runDir: z.string(),
+        workspaceDir: z.string(),
+        dataset: RunDataset,
+        files: z.array(z.object({ name: z.string(), data: z.string() })),
+      })
+      .strict(),
     result: GalleryTryResult,
   },
   /** Writes one export of a trained run to `out` (atomically; nothing at `out` on failure). */
@@ -117,7 +159,17 @@ export const methods = {
   },
   /** Writes a cluster job folder for a run to `out` (atomically). */
   exportJob: {
-    params: z.object({ runId: z.string(), runDir: z.string(), workspaceDir: z.string(), config: ModelConfig, dataset: RunDataset, fromCheckpoint: z.boolean(), out: z.string() }).strict(),
+    params: z
+      .object({
+        runId: z.string(),
+        runDir: z.string(),
+        workspaceDir: z.string(),
+        config: ModelConfig,
+        dataset: RunDataset,
+        fromCheckpoint: z.boolean(),
+        out: z.string(),
+      })
+      .strict(),
     result: z.object({ files: z.array(z.string()), bytes: z.number() }),
   },
   /** Turns a trained cluster job folder into a run folder (model/ + checkpoint/); may add the job's images as a dataset. */
@@ -138,9 +190,20 @@ export const methods = {
   /** The Noise view's preview: the first images of a dataset, clean and corrupted by the engine's noise. */
   noisePreview: {
     params: z
-      .object({ dataset: NoisePreviewDataset, noise: NoiseConfig, count: z.number().int().min(1).max(64), seed: z.number().int(), workspaceDir: z.string(), augment: AugmentConfig.optional() })
+      .object({
+        dataset: NoisePreviewDataset,
+        noise: NoiseConfig,
+        count: z.number().int().min(1).max(64),
+        seed: z.number().int(),
+        workspaceDir: z.string(),
+        augment: AugmentConfig.optional(),
+      })
       .strict(),
-    result: z.object({ shape: z.tuple([z.number(), z.number(), z.number()]), clean: z.array(z.string()), noisy: z.array(z.string()) }),
+    result: z.object({
+      shape: z.tuple([z.number(), z.number(), z.number()]),
+      clean: z.array(z.string()),
+      noisy: z.array(z.string()),
+    }),
   },
   /** Times the real training step of `config` at a few batch sizes (random data) and advises on the chosen one. */
   batchRates: {
@@ -166,7 +229,9 @@ export const trainerEvents = {
 export type TrainerEventName = keyof typeof trainerEvents;
 export type TrainerEventPayload<N extends TrainerEventName> = z.infer<(typeof trainerEvents)[N]>;
 /** `[name, payload]` of one trainer event, narrowed by its name. */
-export type TrainerEventArgs = { [N in TrainerEventName]: [name: N, payload: TrainerEventPayload<N>] }[TrainerEventName];
+export type TrainerEventArgs = {
+  [N in TrainerEventName]: [name: N, payload: TrainerEventPayload<N>];
+}[TrainerEventName];
 /** How trainer code sends an event (typed by name). */
 export type SendTrainerEvent = <N extends TrainerEventName>(name: N, payload: TrainerEventPayload<N>) => void;
 

@@ -14,7 +14,10 @@ const active = new Map<string, AbortController>();
 let mnistCache: Dataset | undefined;
 
 /** A run's images; `labelNames[l]` is the name of label l (the digits for built-in MNIST). */
-export function loadRunDataset(spec: MethodParams<'runStart'>['dataset'], workspaceDir: string): Dataset & { labelNames: string[] } {
+export function loadRunDataset(
+  spec: MethodParams<'runStart'>['dataset'],
+  workspaceDir: string,
+): Dataset & { labelNames: string[] } {
   let d: Dataset;
   let labelNames: string[];
   if ('builtin' in spec) {
@@ -27,14 +30,24 @@ export function loadRunDataset(spec: MethodParams<'runStart'>['dataset'], worksp
   }
   const n = Math.min(spec.count ?? d.count, d.count);
   const size = d.shape[0] * d.shape[1] * d.shape[2];
-  return { images: d.images.subarray(0, n * size), labels: d.labels?.subarray(0, n), count: n, shape: d.shape, labelNames };
+  return {
+    images: d.images.subarray(0, n * size),
+    labels: d.labels?.subarray(0, n),
+    count: n,
+    shape: d.shape,
+    labelNames,
+  };
 }
 
 /**
  * A run's images for training: as `loadRunDataset`, except that a big stored dataset stays in its
  * file and is read batch by batch (datasets/store.ts openDataset). `close()` when the run ends.
  */
-export function openRunDataset(spec: MethodParams<'runStart'>['dataset'], workspaceDir: string, streamAbove = STREAM_ABOVE_BYTES): TrainingData & { close(): void } {
+export function openRunDataset(
+  spec: MethodParams<'runStart'>['dataset'],
+  workspaceDir: string,
+  streamAbove = STREAM_ABOVE_BYTES,
+): TrainingData & { close(): void } {
   if ('builtin' in spec) return { ...loadRunDataset(spec, workspaceDir), close: () => undefined };
   const d = openDataset(workspaceDir, spec.id, streamAbove);
   const n = Math.min(spec.count ?? d.count, d.count);
@@ -45,7 +58,12 @@ export function openRunDataset(spec: MethodParams<'runStart'>['dataset'], worksp
 /** The engine's event as the contract carries it (previews as base64); typed against the contract, so the two cannot drift apart. */
 function toWire(e: RunEvent): RunEventPayload['event'] {
   if (e.type !== 'preview') return e;
-  return { ...e, originals: e.originals.map(b64), noisy: e.noisy.map(b64), reconstructions: e.reconstructions.map(b64) };
+  return {
+    ...e,
+    originals: e.originals.map(b64),
+    noisy: e.noisy.map(b64),
+    reconstructions: e.reconstructions.map(b64),
+  };
 }
 
 export function startRun(p: MethodParams<'runStart'>, send: Send): void {
@@ -74,7 +92,11 @@ export function startRun(p: MethodParams<'runStart'>, send: Send): void {
         },
       });
       // a run on an inspection set is calibrated once trained (model/inspection.json); a failure is said, the run stays completed
-      if (result.status === 'completed' && isInspectionTraining(p.workspaceDir, p.dataset) && path.resolve(p.runDir) === path.resolve(p.workspaceDir, 'runs', p.runId)) {
+      if (
+        result.status === 'completed' &&
+        isInspectionTraining(p.workspaceDir, p.dataset) &&
+        path.resolve(p.runDir) === path.resolve(p.workspaceDir, 'runs', p.runId)
+      ) {
         let note: string;
         try {
           const f = await calibrateRun(p.workspaceDir, p.runId, undefined, 99, p.dataset);
@@ -87,13 +109,20 @@ export function startRun(p: MethodParams<'runStart'>, send: Send): void {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       const diskFull = e.code === 'ENOSPC' || e.code === 'EDQUOT';
-      const kept = checkpointed ? ` The last checkpoint (epoch ${checkpointed}) is intact; resume continues from it.` : '';
+      const kept = checkpointed
+        ? ` The last checkpoint (epoch ${checkpointed}) is intact; resume continues from it.`
+        : '';
       const message = diskFull
         ? `The run stopped: the disk is full (${e.message}).${kept || ' Nothing was saved.'} Free some space${kept ? ' and resume' : ''}.`
         : `The run failed: ${e.message}.${kept}`;
       // epochs only when this session wrote them all (a resumed run's earlier history stays in the host)
       const complete = checkpointed > 0 && epochs.slice(0, checkpointed).every(Boolean);
-      const history = complete ? { loss: epochs.slice(0, checkpointed).map((x) => x.loss), valLoss: epochs.slice(0, checkpointed).map((x) => x.valLoss) } : { loss: [], valLoss: [] };
+      const history = complete
+        ? {
+            loss: epochs.slice(0, checkpointed).map((x) => x.loss),
+            valLoss: epochs.slice(0, checkpointed).map((x) => x.valLoss),
+          }
+        : { loss: [], valLoss: [] };
       result = { status: 'failed', epochsDone: checkpointed, bestValLoss: null, history, message };
     } finally {
       active.delete(p.runId);

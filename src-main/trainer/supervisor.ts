@@ -5,7 +5,15 @@ import { EventEmitter } from 'node:events';
 import { fork } from 'node:child_process';
 import type { BackendInfo, TrainerState } from '../contract';
 import type { z } from 'zod';
-import { methods, trainerEvents, type MethodName, type MethodInput, type MethodResult, type TrainerEventArgs, type TrainerToHost } from './protocol';
+import {
+  methods,
+  trainerEvents,
+  type MethodName,
+  type MethodInput,
+  type MethodResult,
+  type TrainerEventArgs,
+  type TrainerToHost,
+} from './protocol';
 
 /** The minimum a trainer process handle offers; child_process and Electron's utilityProcess both fit. */
 export interface TrainerChild {
@@ -44,14 +52,30 @@ export class TrainerError extends Error {
 
 /** Only what the trainer needs from our environment; nothing else leaks into it. */
 export function trainerEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const keep = ['PATH', 'HOME', 'USERPROFILE', 'TMPDIR', 'TEMP', 'TMP', 'LANG', 'LC_ALL', 'SYSTEMROOT', 'TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS', 'TF_ENABLE_ONEDNN_OPTS'];
+  const keep = [
+    'PATH',
+    'HOME',
+    'USERPROFILE',
+    'TMPDIR',
+    'TEMP',
+    'TMP',
+    'LANG',
+    'LC_ALL',
+    'SYSTEMROOT',
+    'TF_NUM_INTRAOP_THREADS',
+    'TF_NUM_INTEROP_THREADS',
+    'TF_ENABLE_ONEDNN_OPTS',
+  ];
   const env: Record<string, string> = { TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2' };
   for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k] as string;
   return { ...env, ...extra };
 }
 
 /** child_process.fork spawner (tests, serve mode, CI). `execArgv` e.g. ['--import', 'tsx'] for a .ts entry. */
-export function forkSpawner(entry: string, opts: { execArgv?: string[]; env?: Record<string, string> } = {}): SpawnTrainer {
+export function forkSpawner(
+  entry: string,
+  opts: { execArgv?: string[]; env?: Record<string, string> } = {},
+): SpawnTrainer {
   return () => {
     const child = fork(entry, [], {
       execArgv: opts.execArgv ?? [],
@@ -141,7 +165,11 @@ export class TrainerSupervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Sends a typed request; starts the trainer first if it is not running (e.g. after a crash). */
-  async request<M extends MethodName>(method: M, params: MethodInput<M>, timeoutMs = this.requestTimeoutMs): Promise<MethodResult<M>> {
+  async request<M extends MethodName>(
+    method: M,
+    params: MethodInput<M>,
+    timeoutMs = this.requestTimeoutMs,
+  ): Promise<MethodResult<M>> {
     await this.start();
     const child = this.child;
     if (!child) throw new TrainerError('trainer_unavailable', 'The trainer is not running.');
@@ -149,7 +177,12 @@ export class TrainerSupervisor extends EventEmitter<SupervisorEvents> {
     const raw = await new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new TrainerError('timeout', `The trainer did not answer '${method}' within ${Math.round(timeoutMs / 1000)} s.`));
+        reject(
+          new TrainerError(
+            'timeout',
+            `The trainer did not answer '${method}' within ${Math.round(timeoutMs / 1000)} s.`,
+          ),
+        );
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       child.send({ type: 'request', id, method, params });
@@ -211,7 +244,12 @@ export class TrainerSupervisor extends EventEmitter<SupervisorEvents> {
         if (msg.ok) p.resolve(msg.result);
         else {
           const c = msg.error.code;
-          p.reject(new TrainerError(c === 'disk_full' || c === 'not_found' || c === 'internal' ? c : 'failed', msg.error.message));
+          p.reject(
+            new TrainerError(
+              c === 'disk_full' || c === 'not_found' || c === 'internal' ? c : 'failed',
+              msg.error.message,
+            ),
+          );
         }
         return;
       }
@@ -220,7 +258,9 @@ export class TrainerSupervisor extends EventEmitter<SupervisorEvents> {
         const schema = (trainerEvents as Record<string, z.ZodType>)[msg.name];
         const parsed = schema?.safeParse(msg.payload);
         if (!parsed?.success) {
-          const why = parsed ? `${parsed.error.issues[0]?.path.join('.') || 'payload'}: ${parsed.error.issues[0]?.message}` : 'unknown event';
+          const why = parsed
+            ? `${parsed.error.issues[0]?.path.join('.') || 'payload'}: ${parsed.error.issues[0]?.message}`
+            : 'unknown event';
           this.emit('protocol-error', `malformed trainer event '${String(msg.name)}' ignored (${why})`);
           return;
         }

@@ -10,7 +10,10 @@ import type { ConnectionState, Transport } from './transport';
 function noTokenTransport(): Transport {
   return {
     connection: 'no-token',
-    invoke: async () => ({ ok: false, error: { code: 'forbidden', message: 'No access token: open the address printed by `npm run serve`.' } }),
+    invoke: async () => ({
+      ok: false,
+      error: { code: 'forbidden', message: 'No access token: open the address printed by `npm run serve`.' },
+    }),
     on: () => () => undefined,
     onConnection: () => () => undefined,
   };
@@ -29,7 +32,9 @@ export function createDefaultClient(win: PageEnv = window as PageEnv, createSock
   const token = readToken(win.location, sessionStorageOf(win));
   if (!token) return createClient(noTokenTransport());
   const scheme = win.location.protocol === 'https:' ? 'wss' : 'ws';
-  return createClient(socketTransport({ url: `${scheme}://${win.location.host}/ws?token=${encodeURIComponent(token)}`, createSocket }));
+  return createClient(
+    socketTransport({ url: `${scheme}://${win.location.host}/ws?token=${encodeURIComponent(token)}`, createSocket }),
+  );
 }
 
 /** Session storage, or none where the page may not use it (it throws in some sandboxed frames). */

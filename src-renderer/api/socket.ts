@@ -115,7 +115,10 @@ export function socketTransport(opts: SocketOptions): Transport & { close(): voi
     invoke(name: CallName, payload: unknown) {
       // Between reconnect attempts a call fails at once rather than waiting for a host that is gone.
       if (state === 'disconnected' || closed) {
-        return Promise.resolve<Envelope>({ ok: false, error: { code: 'disconnected', message: 'Not connected to the studio host. Reconnecting…' } });
+        return Promise.resolve<Envelope>({
+          ok: false,
+          error: { code: 'disconnected', message: 'Not connected to the studio host. Reconnecting…' },
+        });
       }
       const id = nextId++;
       const frame: ClientFrame = { id, call: name, payload };
@@ -123,7 +126,10 @@ export function socketTransport(opts: SocketOptions): Transport & { close(): voi
         const timer = setTimeout(() => {
           pending.delete(id);
           queue.delete(id);
-          resolve({ ok: false, error: { code: 'timeout', message: `The studio host did not answer '${name}' in time.` } });
+          resolve({
+            ok: false,
+            error: { code: 'timeout', message: `The studio host did not answer '${name}' in time.` },
+          });
         }, opts.callTimeoutMs ?? 120_000);
         pending.set(id, { resolve, timer });
         const data = JSON.stringify(frame);
@@ -152,7 +158,10 @@ export function socketTransport(opts: SocketOptions): Transport & { close(): voi
 const TOKEN_KEY = 'ae-token';
 
 /** The serve-mode token: from `?token=` on first load, then from this tab's session storage. */
-export function readToken(location: { search: string }, storage: Pick<Storage, 'getItem' | 'setItem'> | undefined): string | undefined {
+export function readToken(
+  location: { search: string },
+  storage: Pick<Storage, 'getItem' | 'setItem'> | undefined,
+): string | undefined {
   const fromUrl = new URLSearchParams(location.search).get('token') ?? undefined;
   try {
     if (fromUrl) storage?.setItem(TOKEN_KEY, fromUrl);

@@ -35,7 +35,11 @@ async function walkEntry(entry: EntryLike, out: DroppedFile[]): Promise<void> {
 export async function filesFromDataTransfer(dt: DataTransfer): Promise<DroppedFile[]> {
   const out: DroppedFile[] = [];
   const items = Array.from(dt.items ?? []);
-  const entries = items.map((i) => (i.kind === 'file' ? ((i as unknown as { webkitGetAsEntry?: () => EntryLike | null }).webkitGetAsEntry?.() ?? null) : null));
+  const entries = items.map((i) =>
+    i.kind === 'file'
+      ? ((i as unknown as { webkitGetAsEntry?: () => EntryLike | null }).webkitGetAsEntry?.() ?? null)
+      : null,
+  );
   if (entries.some((e) => e)) {
     for (const e of entries) if (e) await walkEntry(e, out);
     return out;
@@ -45,7 +49,10 @@ export async function filesFromDataTransfer(dt: DataTransfer): Promise<DroppedFi
 
 /** Files from an <input type="file"> (with webkitdirectory, their relative paths are kept). */
 export function filesFromList(files: File[]): DroppedFile[] {
-  return files.map((file) => ({ file, relPath: (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name }));
+  return files.map((file) => ({
+    file,
+    relPath: (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name,
+  }));
 }
 
 /**

@@ -17,7 +17,9 @@ export const SHORTCUTS: Array<{ keys: string[]; what: string }> = [
 /** True while the user types into a text field (a checkbox or a radio button does not count). */
 const typing = (t: EventTarget | null) =>
   t instanceof HTMLElement &&
-  (t.isContentEditable || ['TEXTAREA', 'SELECT'].includes(t.tagName) || (t instanceof HTMLInputElement && !['checkbox', 'radio', 'button', 'submit', 'range'].includes(t.type)));
+  (t.isContentEditable ||
+    ['TEXTAREA', 'SELECT'].includes(t.tagName) ||
+    (t instanceof HTMLInputElement && !['checkbox', 'radio', 'button', 'submit', 'range'].includes(t.type)));
 
 /** Registers the shortcuts for as long as the calling component lives. */
 export function useShortcuts() {
@@ -47,7 +49,8 @@ export function useShortcuts() {
       e.preventDefault();
       if (e.code === 'KeyS' && (r.status === 'running' || r.status === 'queued')) void runs.stop(r.runId);
       // the host decides whether a run resumes from a checkpoint (runs:list), as the Train view's Resume does
-      if (e.code === 'KeyR' && (r.status === 'stopped' || r.status === 'failed') && r.resume === 'checkpoint') void runs.resume(r.runId);
+      if (e.code === 'KeyR' && (r.status === 'stopped' || r.status === 'failed') && r.resume === 'checkpoint')
+        void runs.resume(r.runId);
       return;
     }
     if (e.key === 'Escape' && ui.helpOpen) {

@@ -25,7 +25,11 @@ let watchingTheme = false;
 export function watchTheme() {
   if (watchingTheme || typeof document === 'undefined') return;
   watchingTheme = true;
-  if (typeof MutationObserver !== 'undefined') new MutationObserver(() => themeTick.value++).observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+  if (typeof MutationObserver !== 'undefined')
+    new MutationObserver(() => themeTick.value++).observe(document.documentElement, {
+      attributes: true,
+      attributeFilter: ['data-theme'],
+    });
   window.matchMedia?.('(prefers-color-scheme: dark)')?.addEventListener?.('change', () => themeTick.value++);
 }
 
@@ -39,7 +43,12 @@ export function lossAxes(x: Partial<uPlot.Axis> = {}): uPlot.Axis[] {
   ];
 }
 
-export function useUplot(el: Ref<HTMLDivElement | undefined>, height: number, options: () => Omit<uPlot.Options, 'width' | 'height'>, data: () => uPlot.AlignedData) {
+export function useUplot(
+  el: Ref<HTMLDivElement | undefined>,
+  height: number,
+  options: () => Omit<uPlot.Options, 'width' | 'height'>,
+  data: () => uPlot.AlignedData,
+) {
   let plot: uPlot | undefined;
   let frame = 0;
   let resize: ResizeObserver | undefined;

@@ -21,19 +21,27 @@ export const useBackendStore = defineStore('backend', () => {
   const lastError = ref<string>();
 
   /** True when the trainer is not usable and a restart is the way out: it crashed, or asking for its backend failed. */
-  const failed = computed(() => connection.value === 'connected' && (trainer.value?.state === 'crashed' || (!!lastError.value && trainer.value?.state !== 'ready')));
+  const failed = computed(
+    () =>
+      connection.value === 'connected' &&
+      (trainer.value?.state === 'crashed' || (!!lastError.value && trainer.value?.state !== 'ready')),
+  );
 
   /** One line for the status bar. */
   const summary = computed(() => {
-    if (connection.value === 'no-token') return 'Not connected: open the address printed by `npm run serve` (it contains ?token=…).';
+    if (connection.value === 'no-token')
+      return 'Not connected: open the address printed by `npm run serve` (it contains ?token=…).';
     if (connection.value === 'disconnected') return 'Disconnected from the studio host — reconnecting…';
     const t = trainer.value;
-    if (t?.state !== 'ready' && t?.state !== 'crashed' && lastError.value) return `Trainer unavailable: ${lastError.value}`;
+    if (t?.state !== 'ready' && t?.state !== 'crashed' && lastError.value)
+      return `Trainer unavailable: ${lastError.value}`;
     if (!t || t.state === 'starting') return 'Trainer starting…';
     if (t.state === 'crashed') return `Trainer stopped: ${t.error ?? 'unknown reason'}`;
     if (t.state === 'stopped') return 'Trainer stopped.';
     const i = t.info;
-    return i ? `Backend: ${i.backend} · TensorFlow ${i.tfVersion} · ${i.threads} threads · trainer pid ${i.pid}` : 'Trainer ready.';
+    return i
+      ? `Backend: ${i.backend} · TensorFlow ${i.tfVersion} · ${i.threads} threads · trainer pid ${i.pid}`
+      : 'Trainer ready.';
   });
 
   let started = false;

@@ -18,12 +18,22 @@ export const BUILTINS: Array<{ name: BuiltinName; title: string; about: string }
 export const PREVIEW_IMAGES = 24;
 const IMPORT_OPTIONS_KEY = 'ae-studio:import-options';
 /** The import options last used (size, colour, fit, background), each checked; none when unreadable. */
-function keptImportOptions(): Partial<{ size: number; mode: 'grayscale' | 'rgb'; fit: 'stretch' | 'crop' | 'pad'; background: 'black' | 'white' }> {
+function keptImportOptions(): Partial<{
+  size: number;
+  mode: 'grayscale' | 'rgb';
+  fit: 'stretch' | 'crop' | 'pad';
+  background: 'black' | 'white';
+}> {
   try {
-    const v = JSON.parse(globalThis.localStorage?.getItem(IMPORT_OPTIONS_KEY) ?? 'null') as Record<string, unknown> | null;
+    const v = JSON.parse(globalThis.localStorage?.getItem(IMPORT_OPTIONS_KEY) ?? 'null') as Record<
+      string,
+      unknown
+    > | null;
     if (!v || typeof v !== 'object') return {};
     return {
-      ...(Number.isInteger(v.size) && (v.size as number) >= 8 && (v.size as number) <= 512 ? { size: v.size as number } : {}),
+      ...(Number.isInteger(v.size) && (v.size as number) >= 8 && (v.size as number) <= 512
+        ? { size: v.size as number }
+        : {}),
       ...(v.mode === 'grayscale' || v.mode === 'rgb' ? { mode: v.mode } : {}),
       ...(v.fit === 'stretch' || v.fit === 'crop' || v.fit === 'pad' ? { fit: v.fit } : {}),
       ...(v.background === 'black' || v.background === 'white' ? { background: v.background } : {}),
@@ -71,7 +81,14 @@ export const useDatasetsStore = defineStore('datasets', () => {
   /** Called with each dataset an import made (the Model view switches to it). */
   const imported: Array<(m: DatasetManifest) => void> = [];
   /** The import in progress: uploading (serve mode) then decoding in the trainer. */
-  const importing = ref<{ jobId?: string; phase: 'uploading' | 'importing'; done: number; total: number; skipped: number; etaSec: number }>();
+  const importing = ref<{
+    jobId?: string;
+    phase: 'uploading' | 'importing';
+    done: number;
+    total: number;
+    skipped: number;
+    etaSec: number;
+  }>();
   /** The last import's outcome, shown until the next one. */
   const lastImport = ref<EventPayload<'datasets:importDone'>>();
   let subscribed = false;
@@ -84,7 +101,15 @@ export const useDatasetsStore = defineStore('datasets', () => {
     subscribed = true;
     const api = useApi();
     api.on('datasets:importProgress', (p) => {
-      if (importing.value && importing.value.jobId === p.jobId) importing.value = { ...importing.value, phase: 'importing', done: p.done, total: p.total, skipped: p.skipped, etaSec: p.etaSec };
+      if (importing.value && importing.value.jobId === p.jobId)
+        importing.value = {
+          ...importing.value,
+          phase: 'importing',
+          done: p.done,
+          total: p.total,
+          skipped: p.skipped,
+          etaSec: p.etaSec,
+        };
     });
     api.on('datasets:importDone', (p) => {
       // A small import can finish before the call that started it has answered.
@@ -108,7 +133,12 @@ export const useDatasetsStore = defineStore('datasets', () => {
   }
 
   /** Dropped files waiting for the user to check the preview and press Import. */
-  const staged = ref<{ source: { paths: string[] } | { uploadId: string }; files: number; suggestedName: string; into?: { id: string; name: string } }>();
+  const staged = ref<{
+    source: { paths: string[] } | { uploadId: string };
+    files: number;
+    suggestedName: string;
+    into?: { id: string; name: string };
+  }>();
   /** A few images converted with the current options. */
   const stagePreview = ref<CallRes<'datasets:previewImport'>>();
 
@@ -138,7 +168,12 @@ export const useDatasetsStore = defineStore('datasets', () => {
               .filter((x) => x && x !== '.' && x !== '..')
               .join('/') || f.file.name;
           for (let off = 0; off === 0 || off < bytes.length; off += CHUNK) {
-            await api.invoke('datasets:uploadChunk', { uploadId, path: rel, data: toBase64(bytes.subarray(off, off + CHUNK)), append: off > 0 });
+            await api.invoke('datasets:uploadChunk', {
+              uploadId,
+              path: rel,
+              data: toBase64(bytes.subarray(off, off + CHUNK)),
+              append: off > 0,
+            });
             if (bytes.length === 0) break;
           }
           if (!importing.value) {
@@ -165,7 +200,14 @@ export const useDatasetsStore = defineStore('datasets', () => {
     try {
       stagePreview.value = await useApi().invoke('datasets:previewImport', {
         source: staged.value.source,
-        options: { size: o.size, mode: o.mode, fit: o.fit, background: o.background, validationSplit: o.validationSplit, seed: o.seed },
+        options: {
+          size: o.size,
+          mode: o.mode,
+          fit: o.fit,
+          background: o.background,
+          validationSplit: o.validationSplit,
+          seed: o.seed,
+        },
         count: PREVIEW_IMAGES,
       });
     } catch (err) {
@@ -185,7 +227,14 @@ export const useDatasetsStore = defineStore('datasets', () => {
       const { jobId } = await useApi().invoke('datasets:import', {
         source: st.source,
         name: o.name.trim() || st.suggestedName,
-        options: { size: o.size, mode: o.mode, fit: o.fit, background: o.background, validationSplit: o.validationSplit, seed: o.seed },
+        options: {
+          size: o.size,
+          mode: o.mode,
+          fit: o.fit,
+          background: o.background,
+          validationSplit: o.validationSplit,
+          seed: o.seed,
+        },
         ...(st.into ? { into: st.into.id } : {}),
       });
       if (importing.value) importing.value = { ...importing.value, jobId };

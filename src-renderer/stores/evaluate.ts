@@ -85,15 +85,30 @@ export const useEvaluateStore = defineStore('evaluate', () => {
   }
   // kept once the run's evaluation is shown (not while it is being put back)
   watch([anomalous, thresholdBin], () => {
-    if (runId.value && result.value) writeKept(runId.value, { anomalous: anomalous.value, thresholdBin: thresholdBin.value });
+    if (runId.value && result.value)
+      writeKept(runId.value, { anomalous: anomalous.value, thresholdBin: thresholdBin.value });
   });
 
   /** Marks or unmarks a label as anomalous and asks for the ROC curve. */
   async function toggleAnomalous(label: number) {
     if (!runId.value) return;
-    anomalous.value = anomalous.value.includes(label) ? anomalous.value.filter((l) => l !== label) : [...anomalous.value, label].sort((a, b) => a - b);
+    anomalous.value = anomalous.value.includes(label)
+      ? anomalous.value.filter((l) => l !== label)
+      : [...anomalous.value, label].sort((a, b) => a - b);
     await fetch(runId.value);
   }
 
-  return { runId, result, anomalous, thresholdBin, loading, error, labelName, threshold, aboveCount, open, toggleAnomalous };
+  return {
+    runId,
+    result,
+    anomalous,
+    thresholdBin,
+    loading,
+    error,
+    labelName,
+    threshold,
+    aboveCount,
+    open,
+    toggleAnomalous,
+  };
 });

@@ -10,7 +10,10 @@ import { describeError } from '../api/client';
 import { useNoticesStore } from './notices';
 import { useRunsStore } from './runs';
 
-export type ExportRequest = ({ kind: 'model' } & CallReq<'export:model'>) | ({ kind: 'latents' } & CallReq<'export:latents'>) | ({ kind: 'gallery' } & CallReq<'export:gallery'>);
+export type ExportRequest =
+  | ({ kind: 'model' } & CallReq<'export:model'>)
+  | ({ kind: 'latents' } & CallReq<'export:latents'>)
+  | ({ kind: 'gallery' } & CallReq<'export:gallery'>);
 
 export const useExportsStore = defineStore('exports', () => {
   const notices = useNoticesStore();
@@ -72,7 +75,10 @@ export const useExportsStore = defineStore('exports', () => {
       const runs = useRunsStore();
       await runs.refresh();
       runs.select(r.runId);
-      notices.push('info', `Imported as run ${r.runId}: open it in the Gallery, or Resume it in the Train view to train further.`);
+      notices.push(
+        'info',
+        `Imported as run ${r.runId}: open it in the Gallery, or Resume it in the Train view to train further.`,
+      );
       return r.runId;
     } catch (err) {
       error.value = describeError(err);
@@ -116,7 +122,10 @@ export const useExportsStore = defineStore('exports', () => {
       const runs = useRunsStore();
       await runs.refresh();
       runs.select(r.runId);
-      notices.push('info', `Imported the cluster job as run ${r.runId}: its curves are in the Train view, its reconstructions in the Gallery.`);
+      notices.push(
+        'info',
+        `Imported the cluster job as run ${r.runId}: its curves are in the Train view, its reconstructions in the Gallery.`,
+      );
       return r.runId;
     } catch (err) {
       jobImportError.value = describeError(err);
@@ -131,5 +140,21 @@ export const useExportsStore = defineStore('exports', () => {
     return useApi().invoke('jobs:progress', { path });
   }
 
-  return { items, busy, error, importing, refresh, run, saveAs, importModel, jobBusy, jobError, jobImportError, lastJob, exportJob, importJob, jobProgress };
+  return {
+    items,
+    busy,
+    error,
+    importing,
+    refresh,
+    run,
+    saveAs,
+    importModel,
+    jobBusy,
+    jobError,
+    jobImportError,
+    lastJob,
+    exportJob,
+    importJob,
+    jobProgress,
+  };
 });

@@ -43,13 +43,23 @@ export const useGalleryStore = defineStore('gallery', () => {
     runId.value = id;
     errors.value = {};
     loading.value = true;
-    [triplets.value, samples.value, worst.value, latent.value, manifold.value, interpolation.value] = [undefined, undefined, undefined, undefined, undefined, undefined];
+    [triplets.value, samples.value, worst.value, latent.value, manifold.value, interpolation.value] = [
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ];
     triplets.value = await section('triplets', () => api.invoke('gallery:triplets', { runId: id, count: 10 }));
     samples.value = await section('samples', () => api.invoke('gallery:samples', { runId: id, count: 16, seed }));
     worst.value = await section('worst', () => api.invoke('gallery:worst', { runId: id, count: 8 }));
     latent.value = await section('latent', () => api.invoke('gallery:latent', { runId: id, max: 1500 }));
-    if (latentDim === 2) manifold.value = await section('manifold', () => api.invoke('gallery:manifold', { runId: id, grid: 12 }));
-    interpolation.value = await section('interpolation', () => api.invoke('gallery:interpolate', { runId: id, a: 0, b: 1, steps: 8 }));
+    if (latentDim === 2)
+      manifold.value = await section('manifold', () => api.invoke('gallery:manifold', { runId: id, grid: 12 }));
+    interpolation.value = await section('interpolation', () =>
+      api.invoke('gallery:interpolate', { runId: id, a: 0, b: 1, steps: 8 }),
+    );
     loading.value = false;
   }
 
@@ -68,7 +78,9 @@ export const useGalleryStore = defineStore('gallery', () => {
     samplersBusy.value = true;
     if (samplers.value && !measure) samplersSeed += 1;
     try {
-      const r = await section('samplers', () => useApi().invoke('gallery:samplers', { runId: id, count: 8, seed: samplersSeed, measure }));
+      const r = await section('samplers', () =>
+        useApi().invoke('gallery:samplers', { runId: id, count: 8, seed: samplersSeed, measure }),
+      );
       if (r && runId.value === id) samplers.value = r;
     } finally {
       samplersBusy.value = false;
@@ -79,7 +91,9 @@ export const useGalleryStore = defineStore('gallery', () => {
   async function interpolate(a: number, b: number) {
     if (!runId.value) return;
     const id = runId.value;
-    interpolation.value = await section('interpolation', () => useApi().invoke('gallery:interpolate', { runId: id, a, b, steps: 8 }));
+    interpolation.value = await section('interpolation', () =>
+      useApi().invoke('gallery:interpolate', { runId: id, a, b, steps: 8 }),
+    );
   }
 
   /** Try it: the user's own pictures through the model, newest first. */
@@ -96,7 +110,13 @@ export const useGalleryStore = defineStore('gallery', () => {
       let bytes = 0;
       for (const f of files.slice(0, 64)) {
         if (f.size > 8 * 2 ** 20) {
-          tried.value = { shape: tried.value?.shape ?? [0, 0, 0], results: [{ name: f.name, error: 'larger than 8 MB; Try it takes smaller pictures' }, ...(tried.value?.results ?? [])] };
+          tried.value = {
+            shape: tried.value?.shape ?? [0, 0, 0],
+            results: [
+              { name: f.name, error: 'larger than 8 MB; Try it takes smaller pictures' },
+              ...(tried.value?.results ?? []),
+            ],
+          };
           continue;
         }
         if (bytes + f.size > 6 * 2 ** 20 || groups[groups.length - 1].length >= 32) {
@@ -107,7 +127,12 @@ export const useGalleryStore = defineStore('gallery', () => {
         bytes += f.size;
       }
       for (const g of groups.filter((x) => x.length)) {
-        const payload = await Promise.all(g.map(async (f) => ({ name: f.name.slice(0, 260) || 'image', data: toBase64(new Uint8Array(await f.arrayBuffer())) })));
+        const payload = await Promise.all(
+          g.map(async (f) => ({
+            name: f.name.slice(0, 260) || 'image',
+            data: toBase64(new Uint8Array(await f.arrayBuffer())),
+          })),
+        );
         const r = await useApi().invoke('gallery:try', { runId: id, files: payload });
         if (runId.value !== id) return;
         tried.value = { shape: r.shape, results: [...r.results, ...(tried.value?.results ?? [])].slice(0, 64) };
@@ -119,5 +144,24 @@ export const useGalleryStore = defineStore('gallery', () => {
     }
   }
 
-  return { runId, triplets, samples, samplers, samplersBusy, loadSamplers, worst, latent, manifold, interpolation, errors, loading, open, reroll, interpolate, tried, trying, tryFiles };
+  return {
+    runId,
+    triplets,
+    samples,
+    samplers,
+    samplersBusy,
+    loadSamplers,
+    worst,
+    latent,
+    manifold,
+    interpolation,
+    errors,
+    loading,
+    open,
+    reroll,
+    interpolate,
+    tried,
+    trying,
+    tryFiles,
+  };
 });

@@ -38,7 +38,8 @@ export const useModelStore = defineStore('model', () => {
   const presetLabel = (p: Preset) => p.label.replaceAll('{n}', String(valuesPerImage.value));
   /** One line describing what Train will start. */
   const describe = computed(() => {
-    const noise = form.noise.type === 'none' || !form.noise.level ? '' : `, ${form.noise.type} noise ${form.noise.level}`;
+    const noise =
+      form.noise.type === 'none' || !form.noise.level ? '' : `, ${form.noise.type} noise ${form.noise.level}`;
     const names = form.excludeLabels.map((l) => labelNames.value[l] || String(l));
     const left = names.length ? ` · without ${names.join(', ')}` : '';
     return `${form.kind} · ${form.latentDim}-d code · ${form.epochs} epoch${form.epochs === 1 ? '' : 's'}${noise}${left}`;
@@ -62,7 +63,9 @@ export const useModelStore = defineStore('model', () => {
 
   /** "Train on all labels except …": leaves a label out of training, or takes it back. */
   function toggleExcluded(label: number) {
-    form.excludeLabels = form.excludeLabels.includes(label) ? form.excludeLabels.filter((l) => l !== label) : [...form.excludeLabels, label].sort((a, b) => a - b);
+    form.excludeLabels = form.excludeLabels.includes(label)
+      ? form.excludeLabels.filter((l) => l !== label)
+      : [...form.excludeLabels, label].sort((a, b) => a - b);
   }
 
   function setNoise(noise: Partial<NoiseConfig>) {
@@ -75,7 +78,11 @@ export const useModelStore = defineStore('model', () => {
   async function train(): Promise<string | undefined> {
     if (!valid.value) return undefined;
     const runs = useRunsStore();
-    return runs.start(config.value, runDataset.value, runName(Object.values(runs.runs).map((r) => r.summary.name ?? '')));
+    return runs.start(
+      config.value,
+      runDataset.value,
+      runName(Object.values(runs.runs).map((r) => r.summary.name ?? '')),
+    );
   }
 
   /**

@@ -32,7 +32,13 @@ export const useNoiseStore = defineStore('noise', () => {
     try {
       const a = model.form.augment;
       const augment = a.flip || a.shift > 0 || a.rotate > 0 || a.brightness > 0 ? { ...a } : undefined;
-      const r = await useApi().invoke('noise:preview', { dataset: model.previewDataset, noise: { ...model.form.noise }, count: PREVIEW_COUNT, seed: seed.value, ...(augment ? { augment } : {}) });
+      const r = await useApi().invoke('noise:preview', {
+        dataset: model.previewDataset,
+        noise: { ...model.form.noise },
+        count: PREVIEW_COUNT,
+        seed: seed.value,
+        ...(augment ? { augment } : {}),
+      });
       if (mine !== seq) return;
       preview.value = r;
       error.value = undefined;

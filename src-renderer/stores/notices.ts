@@ -25,7 +25,13 @@ export const useNoticesStore = defineStore('notices', () => {
    * crash, a run falling back to a slower step), which stay until dismissed.
    */
   function push(level: UiNotice['level'], message: string, at = Date.now(), scope: 'view' | 'app' = 'view') {
-    const notice: UiNotice = { id: nextId++, level, message, at, ...(level === 'error' && scope === 'view' ? { view: ui.view } : {}) };
+    const notice: UiNotice = {
+      id: nextId++,
+      level,
+      message,
+      at,
+      ...(level === 'error' && scope === 'view' ? { view: ui.view } : {}),
+    };
     items.value = [...items.value, notice].slice(-5);
     if (level === 'info') setTimeout(() => dismiss(notice.id), 6_000);
     return notice.id;

@@ -33,11 +33,25 @@ const MAX_BATCH_POINTS = 2_000;
 function emptyView(summary: RunSummary): RunView {
   const epochs = summary.config?.epochs ?? 0;
   // a run listed by the host (after a reload): its last known speed, no batch in progress
-  return { summary, batchX: [], batchY: [], epochX: [], epochLoss: [], valLoss: [], epoch: summary.epochsDone, epochs, batch: 0, batches: 0, samplesPerSec: summary.samplesPerSec ?? 0, etaSec: 0 };
+  return {
+    summary,
+    batchX: [],
+    batchY: [],
+    epochX: [],
+    epochLoss: [],
+    valLoss: [],
+    epoch: summary.epochsDone,
+    epochs,
+    batch: 0,
+    batches: 0,
+    samplesPerSec: summary.samplesPerSec ?? 0,
+    etaSec: 0,
+  };
 }
 
 /** The host decides (runs:list): the run has a trained model the Gallery can show. */
-export const hasModel = (s: RunSummary | undefined): boolean => !!s?.hasModel && s.status !== 'running' && s.status !== 'queued';
+export const hasModel = (s: RunSummary | undefined): boolean =>
+  !!s?.hasModel && s.status !== 'running' && s.status !== 'queued';
 
 export const useRunsStore = defineStore('runs', () => {
   const notices = useNoticesStore();
@@ -67,7 +81,9 @@ export const useRunsStore = defineStore('runs', () => {
     } else {
       runs.value[summary.runId] = emptyView(summary);
       // newest first, by start time (the host lists newest first; inserting in that order must not reverse it)
-      order.value = [...order.value, summary.runId].sort((a, b) => (runs.value[b]?.summary.startedAt ?? 0) - (runs.value[a]?.summary.startedAt ?? 0));
+      order.value = [...order.value, summary.runId].sort(
+        (a, b) => (runs.value[b]?.summary.startedAt ?? 0) - (runs.value[a]?.summary.startedAt ?? 0),
+      );
     }
     const v = runs.value[summary.runId];
     // epoch curve from the authoritative history
@@ -155,13 +171,26 @@ export const useRunsStore = defineStore('runs', () => {
   }
 
   /** Starts a run on built-in MNIST or a stored dataset; returns its id. */
-  async function start(config: ModelConfigInput, dataset: RunSummary['dataset'], name?: string): Promise<string | undefined> {
+  async function start(
+    config: ModelConfigInput,
+    dataset: RunSummary['dataset'],
+    name?: string,
+  ): Promise<string | undefined> {
     starting.value = true;
     try {
       const { runId } = await useApi().invoke('runs:start', { config, dataset, ...(name ? { name } : {}) });
       // the host may already have said 'queued' (runs:status arrives before this answer)
       if (!runs.value[runId])
-        upsert({ runId, status: 'running', config: ModelConfig.parse(config), dataset, epochsDone: 0, history: { loss: [], valLoss: [] }, startedAt: Date.now(), ...(name ? { name } : {}) });
+        upsert({
+          runId,
+          status: 'running',
+          config: ModelConfig.parse(config),
+          dataset,
+          epochsDone: 0,
+          history: { loss: [], valLoss: [] },
+          startedAt: Date.now(),
+          ...(name ? { name } : {}),
+        });
       selectedId.value = runId;
       startError.value = undefined;
       return runId;
@@ -246,5 +275,26 @@ export const useRunsStore = defineStore('runs', () => {
     }
   }
 
-  return { runs, order, selectedId, starting, startError, compareIds, selected, running, withModel, init, refresh, reload, start, stop, resume, select, apply, loadPreview, loadBatchLoss, update };
+  return {
+    runs,
+    order,
+    selectedId,
+    starting,
+    startError,
+    compareIds,
+    selected,
+    running,
+    withModel,
+    init,
+    refresh,
+    reload,
+    start,
+    stop,
+    resume,
+    select,
+    apply,
+    loadPreview,
+    loadBatchLoss,
+    update,
+  };
 });

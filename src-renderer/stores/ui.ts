@@ -28,7 +28,8 @@ export const useUiStore = defineStore('ui', () => {
   /** Shows a view and records it in the address hash (a history entry). */
   function go(next: ViewName) {
     view.value = next;
-    if (typeof window !== 'undefined' && viewFromHash(window.location.hash) !== next) window.location.hash = `#/${next}`;
+    if (typeof window !== 'undefined' && viewFromHash(window.location.hash) !== next)
+      window.location.hash = `#/${next}`;
   }
 
   /** Follows the hash (initial load, back/forward). */

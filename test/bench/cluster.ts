@@ -40,7 +40,10 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-bench-cluster-'));
 const mnist = loadMnist(N, { seed: 1 });
 const models = {
   A: { config: { kind: 'dense', inputShape: [28, 28, 1], hidden: [256], latentDim: 32, batchSize: 64 }, data: mnist },
-  B: { config: { kind: 'conv', inputShape: [32, 32, 3], hidden: [16, 32, 64], latentDim: 32, batchSize: 64 }, data: colour(mnist) },
+  B: {
+    config: { kind: 'conv', inputShape: [32, 32, 3], hidden: [16, 32, 64], latentDim: 32, batchSize: 64 },
+    data: colour(mnist),
+  },
 };
 
 async function main() {
@@ -62,18 +65,24 @@ async function main() {
     const rate: Record<number, number> = {};
     for (const workers of [1, 2]) {
       const out = path.join(work, `out-${name}-${workers}`);
-      const l = spawnSync(path.join(jobDir, 'launch.sh'), ['--workers', String(workers), '--epochs', String(EPOCHS), '--out', out], {
-        encoding: 'utf8',
-        env: { ...process.env, PYTHON: env.python, OMP_NUM_THREADS: '1' },
-        timeout: 1_800_000,
-      });
+      const l = spawnSync(
+        path.join(jobDir, 'launch.sh'),
+        ['--workers', String(workers), '--epochs', String(EPOCHS), '--out', out],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, PYTHON: env.python, OMP_NUM_THREADS: '1' },
+          timeout: 1_800_000,
+        },
+      );
       if (l.status !== 0) throw new Error(`launch.sh --workers ${workers} failed:\n${l.stdout}\n${l.stderr}`);
       const lines = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean);
       rate[workers] = (JSON.parse(lines.at(-1)!) as { samples_per_sec: number }).samples_per_sec;
     }
     const line = `${name} ${m.config.kind} ${m.config.inputShape.join('×')}: studio ${Math.round(studio)}, train.py 1 worker ${Math.round(rate[1])}, 2 workers ${Math.round(rate[2])} samples/s`;
     rows.push(line);
-    console.log(`RESULT ${JSON.stringify({ model: name, images: N, studio: Math.round(studio), torch1: Math.round(rate[1]), torch2: Math.round(rate[2]), cores: os.cpus().length })}`);
+    console.log(
+      `RESULT ${JSON.stringify({ model: name, images: N, studio: Math.round(studio), torch1: Math.round(rate[1]), torch2: Math.round(rate[2]), cores: os.cpus().length })}`,
+    );
   }
   console.log(`samples/s (last of ${EPOCHS} epochs, ${N} images, ${os.cpus().length} cores):\n${rows.join('\n')}`);
   fs.rmSync(work, { recursive: true, force: true });

@@ -19,7 +19,15 @@ import { measureGeneration, trainFeatureNet, type GenerationReport } from '../..
 const quick = process.argv.includes('--quick');
 const S = quick
   ? { images: 1500, epochs: 1, count: 150, featureImages: 800, featureEpochs: 1, twoStageEpochs: 3, fitCodes: 800 }
-  : { images: 10_000, epochs: 20, count: 1000, featureImages: 6000, featureEpochs: 3, twoStageEpochs: undefined, fitCodes: 5000 };
+  : {
+      images: 10_000,
+      epochs: 20,
+      count: 1000,
+      featureImages: 6000,
+      featureEpochs: 3,
+      twoStageEpochs: undefined,
+      fitCodes: 5000,
+    };
 const DATASETS = ['mnist', 'fashion-mnist'] as const;
 const MODELS = {
   'dense VAE': { kind: 'vae', latentDim: 16 },
@@ -34,7 +42,12 @@ try {
   for (const name of DATASETS) {
     const raw = makeBuiltin(name);
     const n = Math.min(S.images, raw.count);
-    const ds: Dataset = { images: raw.images.subarray(0, n * 784), labels: raw.labels.subarray(0, n), count: n, shape: raw.shape };
+    const ds: Dataset = {
+      images: raw.images.subarray(0, n * 784),
+      labels: raw.labels.subarray(0, n),
+      count: n,
+      shape: raw.shape,
+    };
     const t0 = performance.now();
     const net = await trainFeatureNet(raw, name, { maxImages: S.featureImages, epochs: S.featureEpochs });
     const featureSec = (performance.now() - t0) / 1000;
@@ -43,7 +56,17 @@ try {
         const runDir = path.join(tmp, `${name}-${m.kind}`);
         const t1 = performance.now();
         const r = await trainRun({
-          config: { kind: m.kind, inputShape: [28, 28, 1], latentDim: m.latentDim, epochs: S.epochs, batchSize: 64, validationSplit: 0.1, testSplit: 0.1, seed: 1, previewEvery: 1_000_000 },
+          config: {
+            kind: m.kind,
+            inputShape: [28, 28, 1],
+            latentDim: m.latentDim,
+            epochs: S.epochs,
+            batchSize: 64,
+            validationSplit: 0.1,
+            testSplit: 0.1,
+            seed: 1,
+            previewEvery: 1_000_000,
+          },
           dataset: ds,
           runDir,
         });
@@ -55,16 +78,25 @@ try {
           const rep: GenerationReport = await measureGeneration(
             trained,
             ds,
-            { kind: 'classifier', description: `classifier on ${name}`, dim: net.dim, features: (x, k) => net.features(x, k) },
+            {
+              kind: 'classifier',
+              description: `classifier on ${name}`,
+              dim: net.dim,
+              features: (x, k) => net.features(x, k),
+            },
             { count: S.count, seed: 1, maxFitCodes: S.fitCodes, fit: { twoStage: { epochs: S.twoStageEpochs } } },
           );
           const measureSec = (performance.now() - t2) / 1000;
-          console.log(`RESULT ${JSON.stringify({ dataset: name, model: title, images: n, epochs: S.epochs, classifierAccuracy: net.info.heldOutAccuracy, featureSec, trainSec, measureSec, ...rep })}`);
+          console.log(
+            `RESULT ${JSON.stringify({ dataset: name, model: title, images: n, epochs: S.epochs, classifierAccuracy: net.info.heldOutAccuracy, featureSec, trainSec, measureSec, ...rep })}`,
+          );
           const line = (set: string, s: { frechet: number; precision: number; recall: number }) =>
             rows.push(`| ${name} | ${title} | ${set} | ${fix(s.frechet)} | ${fix(s.precision)} | ${fix(s.recall)} |`);
           line('real held-out (floor)', rep.floor);
           line('reconstructions', rep.reconstructions);
-          for (const s of rep.samplers) if ('scores' in s) line(s.name === 'gmm' ? `gmm (${s.description.match(/k = \d+/)?.[0] ?? ''})` : s.name, s.scores);
+          for (const s of rep.samplers)
+            if ('scores' in s)
+              line(s.name === 'gmm' ? `gmm (${s.description.match(/k = \d+/)?.[0] ?? ''})` : s.name, s.scores);
         } finally {
           trained.dispose();
         }

@@ -31,7 +31,9 @@ try {
     Array.from({ length: 8 }, async (_, w) => {
       for (let i = w; i < N; i += 8) {
         const k = i % mnist.count;
-        const png = await sharp(Buffer.from(mnist.images.subarray(k * 784, (k + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } })
+        const png = await sharp(Buffer.from(mnist.images.subarray(k * 784, (k + 1) * 784)), {
+          raw: { width: 28, height: 28, channels: 1 },
+        })
           .toColourspace('b-w') // a grayscale PNG (sharp writes RGB from one raw channel otherwise)
           .png()
           .toBuffer();
@@ -43,11 +45,16 @@ try {
   // Every imported pixel must be the source's (PNG is lossless and the size already matches): the
   // sums agree whatever order the files were imported in.
   let expectedSum = 0;
-  for (let i = 0; i < N; i++) for (const v of mnist.images.subarray((i % mnist.count) * 784, ((i % mnist.count) + 1) * 784)) expectedSum += v;
+  for (let i = 0; i < N; i++)
+    for (const v of mnist.images.subarray((i % mnist.count) * 784, ((i % mnist.count) + 1) * 784)) expectedSum += v;
   const rates: number[] = [];
   for (let run = 1; run <= RUNS; run++) {
     const t0 = performance.now();
-    const { dataset, report } = await importPaths([path.join(tmp, 'pngs')], { size: 28, mode: 'grayscale', fit: 'stretch' });
+    const { dataset, report } = await importPaths([path.join(tmp, 'pngs')], {
+      size: 28,
+      mode: 'grayscale',
+      fit: 'stretch',
+    });
     const secs = (performance.now() - t0) / 1000;
     const rate = Math.round(report.imported / secs);
     rates.push(rate);
@@ -67,7 +74,12 @@ try {
     labels.set(mnist.labels, r * mnist.count);
   }
   const ws = path.join(tmp, 'ws');
-  const m = await writeDataset(ws, 'sixty thousand', { images: big, labels, labelNames: mnist.labelNames, shape: [28, 28, 1], count: 60_000 }, { kind: 'builtin', builtin: 'mnist' });
+  const m = await writeDataset(
+    ws,
+    'sixty thousand',
+    { images: big, labels, labelNames: mnist.labelNames, shape: [28, 28, 1], count: 60_000 },
+    { kind: 'builtin', builtin: 'mnist' },
+  );
   const t1 = performance.now();
   const ds = loadDataset(ws, m.id);
   const loadMs = performance.now() - t1;
@@ -75,7 +87,9 @@ try {
   const batch = toTensor(ds, split.train.subarray(0, 128));
   batch.dataSync(); // the batch really exists before the clock stops
   const firstBatchMs = performance.now() - t1;
-  console.log(`RESULT ${JSON.stringify({ bench: 'store-load-60k', images: ds.count, load_ms: Math.round(loadMs), first_batch_ms: Math.round(firstBatchMs), batch_shape: batch.shape })}`);
+  console.log(
+    `RESULT ${JSON.stringify({ bench: 'store-load-60k', images: ds.count, load_ms: Math.round(loadMs), first_batch_ms: Math.round(firstBatchMs), batch_shape: batch.shape })}`,
+  );
   batch.dispose();
 
   console.log(

@@ -20,9 +20,18 @@ import { ensurePyEnv, runPython } from '../helpers/pyenv';
 
 const MODELS: Record<string, { name: string; config: ModelConfigInput }> = {
   A: { name: 'dense 784-128-784', config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 128 } },
-  B: { name: 'conv 28×28, 32-64, 16-d code', config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [32, 64] } },
-  D: { name: 'conv 64×64×3, 3 stages 32-64-128, 128-d code', config: { kind: 'conv', inputShape: [64, 64, 3], latentDim: 128, hidden: [32, 64, 128], kernelSize: 3 } },
-  E: { name: 'conv 128×128×3, 4 stages 32-64-128-256, 256-d code', config: { kind: 'conv', inputShape: [128, 128, 3], latentDim: 256, hidden: [32, 64, 128, 256], kernelSize: 3 } },
+  B: {
+    name: 'conv 28×28, 32-64, 16-d code',
+    config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [32, 64] },
+  },
+  D: {
+    name: 'conv 64×64×3, 3 stages 32-64-128, 128-d code',
+    config: { kind: 'conv', inputShape: [64, 64, 3], latentDim: 128, hidden: [32, 64, 128], kernelSize: 3 },
+  },
+  E: {
+    name: 'conv 128×128×3, 4 stages 32-64-128-256, 256-d code',
+    config: { kind: 'conv', inputShape: [128, 128, 3], latentDim: 256, hidden: [32, 64, 128, 256], kernelSize: 3 },
+  },
 };
 
 const quick = process.env.QUICK === '1';
@@ -70,7 +79,10 @@ async function main(): Promise<void> {
     const r = validateConfig({ ...MODELS[k].config, seed: 1 }, { count: 1000, shape: MODELS[k].config.inputShape });
     if (!r.ok) throw new Error(`model ${k}: ${JSON.stringify(r.errors)}`);
     const c = r.config;
-    const model = new TrainedModel(buildAutoencoder(c), c, { mean: Array(c.latentDim).fill(0), std: Array(c.latentDim).fill(1) });
+    const model = new TrainedModel(buildAutoencoder(c), c, {
+      mean: Array(c.latentDim).fill(0),
+      std: Array(c.latentDim).fill(1),
+    });
     const onnx = path.join(work, `${k}.onnx`);
     await exportModel(model, { format: 'onnx', part: 'full', out: onnx });
     const images = new Uint8Array(batch * model.pixels);

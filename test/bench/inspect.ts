@@ -26,7 +26,13 @@ import { loadTrained } from '../../src-main/engine/trained-model';
 import { splitIndices } from '../../src-main/engine/data';
 import { importMvtec } from '../../src-main/datasets/import/mvtec';
 import { inspectionPreset } from '../../src-main/contract/inspection';
-import { fitNormStats, inspectImages, inspectionMetrics, type MapSettings, type ScoreKind } from '../../src-main/engine/inspect';
+import {
+  fitNormStats,
+  inspectImages,
+  inspectionMetrics,
+  type MapSettings,
+  type ScoreKind,
+} from '../../src-main/engine/inspect';
 import { TEXTURES, texture as textureOf, writeInspectionSet, type Texture } from '../helpers/defects';
 import { inspectTiled } from '../../src-main/engine/inspect/tiles';
 import { mulberry32 } from '../../src-main/engine/rng';
@@ -47,9 +53,19 @@ interface Variant {
   score: ScoreKind;
 }
 const VARIANTS: Variant[] = [
-  { name: 'baseline mean L2', settings: { map: 'l2', smoothSigma: 0, topkPercent: 1 }, normalise: false, score: 'mean' },
+  {
+    name: 'baseline mean L2',
+    settings: { map: 'l2', smoothSigma: 0, topkPercent: 1 },
+    normalise: false,
+    score: 'mean',
+  },
   ...(['l2', 'ssim'] as const).flatMap((map) =>
-    (['mean', 'max', 'topk'] as const).map((score) => ({ name: `${map} ${score}`, settings: { map, smoothSigma: 2, topkPercent: 1 }, normalise: true, score })),
+    (['mean', 'max', 'topk'] as const).map((score) => ({
+      name: `${map} ${score}`,
+      settings: { map, smoothSigma: 2, topkPercent: 1 },
+      normalise: true,
+      score,
+    })),
   ),
 ];
 
@@ -73,7 +89,9 @@ function tiledTiming(model: Awaited<ReturnType<typeof loadTrained>>, texture: Te
       if (i === 0) console.log(`tiled ${side}×${side}, overlap ${overlap}: ${r.tiles} tiles of ${SIZE}×${SIZE}`);
     }
     const sorted = [...times].sort((a, b) => a - b);
-    console.log(`RESULT ${JSON.stringify({ tiled: `${side}x${side}`, overlap, tiles: SIZE, medianSec: sorted[2], secs: times.map((t) => +t.toFixed(3)), rssMb: rss })}`);
+    console.log(
+      `RESULT ${JSON.stringify({ tiled: `${side}x${side}`, overlap, tiles: SIZE, medianSec: sorted[2], secs: times.map((t) => +t.toFixed(3)), rssMb: rss })}`,
+    );
   }
 }
 
@@ -104,8 +122,18 @@ try {
         const runDir = path.join(tmp, `${texture}-${loss}-${seed}`);
         const config = { ...inspectionPreset([SIZE, SIZE, 3]), loss, epochs: EPOCHS, seed, earlyStoppingPatience: 0 };
         const started = Date.now();
-        const r = await trainRun({ config, dataset: { images: set.train.images, labels: set.train.labels, count: set.train.count, shape: set.train.shape }, runDir });
-        if (r.status !== 'completed') throw new Error(`${texture} ${loss} seed ${seed}: ${r.status} ${r.message ?? ''}`);
+        const r = await trainRun({
+          config,
+          dataset: {
+            images: set.train.images,
+            labels: set.train.labels,
+            count: set.train.count,
+            shape: set.train.shape,
+          },
+          runDir,
+        });
+        if (r.status !== 'completed')
+          throw new Error(`${texture} ${loss} seed ${seed}: ${r.status} ${r.message ?? ''}`);
         const model = await loadTrained(runDir);
         if (texture === textures[0] && loss === 'l2+ssim' && seed === SEEDS[0]) tiledTiming(model, texture);
         try {
@@ -125,7 +153,17 @@ try {
               h: res.h,
               w: res.w,
             });
-            results.push({ texture, loss, variant: v.name, seed, imageAuroc: m.imageAuroc, imageAupr: m.imageAupr, f1Max: m.f1Max, pixelAuroc: m.pixelAuroc ?? NaN, aupro: m.aupro ?? NaN });
+            results.push({
+              texture,
+              loss,
+              variant: v.name,
+              seed,
+              imageAuroc: m.imageAuroc,
+              imageAupr: m.imageAupr,
+              f1Max: m.f1Max,
+              pixelAuroc: m.pixelAuroc ?? NaN,
+              aupro: m.aupro ?? NaN,
+            });
           }
         } finally {
           model.dispose();
@@ -136,7 +174,9 @@ try {
       }
     }
   }
-  console.log(`\n${'texture'.padEnd(9)}${'objective'.padEnd(10)}${'map / score'.padEnd(18)}${METRICS.map((k) => k.padStart(15)).join('')}`);
+  console.log(
+    `\n${'texture'.padEnd(9)}${'objective'.padEnd(10)}${'map / score'.padEnd(18)}${METRICS.map((k) => k.padStart(15)).join('')}`,
+  );
   for (const texture of textures) {
     for (const loss of LOSSES) {
       for (const v of VARIANTS) {
@@ -146,11 +186,17 @@ try {
           return `${s.mean.toFixed(3)}±${s.sd.toFixed(3)}`.padStart(15);
         });
         console.log(`${texture.padEnd(9)}${loss.padEnd(10)}${v.name.padEnd(18)}${cells.join('')}`);
-        console.log(`RESULT ${JSON.stringify({ texture, loss, variant: v.name, seeds: rows.length, ...Object.fromEntries(METRICS.map((k) => [k, stats(rows.map((r) => r[k]))])) })}`);
+        console.log(
+          `RESULT ${JSON.stringify({ texture, loss, variant: v.name, seeds: rows.length, ...Object.fromEntries(METRICS.map((k) => [k, stats(rows.map((r) => r[k]))])) })}`,
+        );
       }
     }
   }
-  if (process.env.BENCH_INSPECT_OUT) fs.writeFileSync(process.env.BENCH_INSPECT_OUT, JSON.stringify({ size: SIZE, epochs: EPOCHS, seeds: SEEDS, results }, null, 2));
+  if (process.env.BENCH_INSPECT_OUT)
+    fs.writeFileSync(
+      process.env.BENCH_INSPECT_OUT,
+      JSON.stringify({ size: SIZE, epochs: EPOCHS, seeds: SEEDS, results }, null, 2),
+    );
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }

@@ -26,7 +26,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildAutoencoder, loadMnist, parameterCount, trainRun, validateConfig, type ModelConfigInput } from '../../src-main/engine';
+import {
+  buildAutoencoder,
+  loadMnist,
+  parameterCount,
+  trainRun,
+  validateConfig,
+  type ModelConfigInput,
+} from '../../src-main/engine';
 import { tf } from '../../src-main/engine/tf';
 import { STREAM_ABOVE_BYTES, writeDataset } from '../../src-main/datasets/store';
 import { openRunDataset } from '../../src-main/trainer/runs';
@@ -143,7 +150,9 @@ async function train(ws: string, id: string): Promise<void> {
       if (e.type === 'epoch') {
         tensors.push(tf.memory().numTensors);
         rates.push(e.samplesPerSec);
-        console.log(`epoch ${e.epoch}/${e.epochs}: loss ${e.loss.toFixed(5)}, validation ${e.valLoss?.toFixed(5)}, ${Math.round(e.samplesPerSec)} samples/s`);
+        console.log(
+          `epoch ${e.epoch}/${e.epochs}: loss ${e.loss.toFixed(5)}, validation ${e.valLoss?.toFixed(5)}, ${Math.round(e.samplesPerSec)} samples/s`,
+        );
       }
     },
   });
@@ -180,7 +189,10 @@ async function train(ws: string, id: string): Promise<void> {
       scored_images: e.counts.scored,
       eval_s: Number(evalSec.toFixed(1)),
       stages_s: stages,
-      reconstruction: { mse: Number(e.reconstruction.mse.toPrecision(4)), ssim: Number(e.reconstruction.ssim.toPrecision(4)) },
+      reconstruction: {
+        mse: Number(e.reconstruction.mse.toPrecision(4)),
+        ssim: Number(e.reconstruction.ssim.toPrecision(4)),
+      },
       probe_rows: e.probes ? { train: e.probes.trainRows, held_out: e.probes.testRows } : null,
       peak_rss_mb_including_training: Math.round(mb(process.resourceUsage().maxRSS * 1024)),
       tensors_flat: tf.memory().numTensors === tensorsBeforeEval,
@@ -216,7 +228,12 @@ async function train(ws: string, id: string): Promise<void> {
     peak_anonymous_mb: Math.round(kinds.anon),
     pass_anonymous: kinds.anon > 0 && kinds.anon <= budgetMb,
     library_code_mb: Math.round(kinds.file),
-    rss_mb: { runtime: Math.round(rssAtStart), dataset_loaded: Math.round(rss.loaded), training_max: Math.round(rss.training), peak: Math.round(peakRssMb) },
+    rss_mb: {
+      runtime: Math.round(rssAtStart),
+      dataset_loaded: Math.round(rss.loaded),
+      training_max: Math.round(rss.training),
+      peak: Math.round(peakRssMb),
+    },
     training_split_as_float32_mb: Math.round(splitFloatMb),
     max_tensor_bytes_mb: Number(mb(maxTensorBytes).toFixed(1)),
     tensors_before: tensorsBefore,
@@ -268,9 +285,16 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     let made: { images: Uint8Array; labels: Int32Array } | undefined = makeImages();
     const labelNames = Array.from({ length: 10 }, (_, i) => String(i));
-    const m = await writeDataset(ws, 'scale bench', { images: made.images, labels: made.labels, labelNames, shape: [S, S, 3], count: N }, { kind: 'import', paths: [] });
+    const m = await writeDataset(
+      ws,
+      'scale bench',
+      { images: made.images, labels: made.labels, labelNames, shape: [S, S, 3], count: N },
+      { kind: 'import', paths: [] },
+    );
     made = undefined;
-    console.log(`wrote ${N} images (${Math.round(mb(N * S * S * 3))} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s; training in a fresh process…`);
+    console.log(
+      `wrote ${N} images (${Math.round(mb(N * S * S * 3))} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s; training in a fresh process…`,
+    );
     // A fresh process, so its peak RSS is the training's alone.
     const child = spawnSync(process.execPath, [await bundleSelf(), '--train', ws, m.id], { stdio: 'inherit' });
     if (child.status !== 0) process.exitCode = child.status ?? 1;

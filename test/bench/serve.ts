@@ -30,7 +30,8 @@ const rssMb = (pid: number) => {
     return Number.NaN;
   }
 };
-const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] : Number.NaN);
+const pct = (xs: number[], p: number) =>
+  xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] : Number.NaN;
 
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-bench-serve-'));
 const staticDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-bench-serve-static-'));
@@ -54,7 +55,10 @@ const statusOf = (runId: string, wanted: string) =>
 
 try {
   // Not timed: a trained run for the gallery and evaluation calls.
-  const { runId: done } = await call<{ runId: string }>('runs:start', { config: { ...dense, epochs: 1 }, dataset: { builtin: 'mnist', count: 2000 } });
+  const { runId: done } = await call<{ runId: string }>('runs:start', {
+    config: { ...dense, epochs: 1 },
+    dataset: { builtin: 'mnist', count: 2000 },
+  });
   await statusOf(done, 'completed');
   const server = await startServeServer({ host, staticDir, token: TOKEN });
   const hostRssBefore = rssMb(process.pid);
@@ -78,9 +82,21 @@ try {
   const errorSamples: string[] = [];
   const clients = await Promise.all(
     Array.from({ length: CLIENTS }, () => {
-      return new Promise<{ sock: WebSocket; statuses: string[]; epochs: Map<string, number[]>; pending: Map<number, (m: { ok: boolean; error?: { message: string } }) => void> }>((resolve, reject) => {
-        const sock = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${TOKEN}`, { origin: `http://127.0.0.1:${server.port}` });
-        const c = { sock, statuses: [] as string[], epochs: new Map<string, number[]>(), pending: new Map<number, (m: { ok: boolean; error?: { message: string } }) => void>() };
+      return new Promise<{
+        sock: WebSocket;
+        statuses: string[];
+        epochs: Map<string, number[]>;
+        pending: Map<number, (m: { ok: boolean; error?: { message: string } }) => void>;
+      }>((resolve, reject) => {
+        const sock = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${TOKEN}`, {
+          origin: `http://127.0.0.1:${server.port}`,
+        });
+        const c = {
+          sock,
+          statuses: [] as string[],
+          epochs: new Map<string, number[]>(),
+          pending: new Map<number, (m: { ok: boolean; error?: { message: string } }) => void>(),
+        };
         sock.on('message', (data) => {
           const m = JSON.parse(data.toString());
           if ('id' in m) c.pending.get(m.id)?.(m);
@@ -97,7 +113,14 @@ try {
   );
 
   // The load: two runs train, an import runs, every client calls in turn until the time is up.
-  const runs = await Promise.all([0, 1].map(() => call<{ runId: string }>('runs:start', { config: { ...dense, epochs: 1000 }, dataset: { builtin: 'mnist', count: 3000 } })));
+  const runs = await Promise.all(
+    [0, 1].map(() =>
+      call<{ runId: string }>('runs:start', {
+        config: { ...dense, epochs: 1000 },
+        dataset: { builtin: 'mnist', count: 3000 },
+      }),
+    ),
+  );
   const importing = call('datasets:addBuiltin', { name: 'shapes' }).catch((e) => {
     errors++;
     errorSamples.push(`import: ${(e as Error).message}`);
@@ -131,13 +154,26 @@ try {
   const hostRssAfter = rssMb(process.pid);
   const trainerRssAfter = rssMb(trainer.pid ?? -1);
 
-  const inOrder = clients.every((c) => JSON.stringify(c.statuses) === JSON.stringify(reference.slice(reference.length - c.statuses.length)) && c.statuses.length > 0);
-  const epochsInOrder = clients.every((c) => [...c.epochs.values()].every((es) => es.every((e, i) => i === 0 || e === es[i - 1] + 1)));
-  console.log(`serve under load: ${CLIENTS} clients, ${SECONDS} s, two runs training and an import (${os.cpus().length} cores)`);
+  const inOrder = clients.every(
+    (c) =>
+      JSON.stringify(c.statuses) === JSON.stringify(reference.slice(reference.length - c.statuses.length)) &&
+      c.statuses.length > 0,
+  );
+  const epochsInOrder = clients.every((c) =>
+    [...c.epochs.values()].every((es) => es.every((e, i) => i === 0 || e === es[i - 1] + 1)),
+  );
+  console.log(
+    `serve under load: ${CLIENTS} clients, ${SECONDS} s, two runs training and an import (${os.cpus().length} cores)`,
+  );
   console.log('call kind            calls   p50 ms   p99 ms');
-  for (const [kind, xs] of latency) console.log(`${kind.padEnd(20)} ${String(xs.length).padStart(5)} ${pct(xs, 50).toFixed(1).padStart(8)} ${pct(xs, 99).toFixed(1).padStart(8)}`);
+  for (const [kind, xs] of latency)
+    console.log(
+      `${kind.padEnd(20)} ${String(xs.length).padStart(5)} ${pct(xs, 50).toFixed(1).padStart(8)} ${pct(xs, 99).toFixed(1).padStart(8)}`,
+    );
   console.log(`errors: ${errors}${errorSamples.length ? ` (${errorSamples.join('; ')})` : ''}`);
-  console.log(`run status events in the host's order at every client: ${inOrder}; epochs in order at every client: ${epochsInOrder}`);
+  console.log(
+    `run status events in the host's order at every client: ${inOrder}; epochs in order at every client: ${epochsInOrder}`,
+  );
   console.log(`RSS host ${hostRssBefore} → ${hostRssAfter} MB, trainer ${trainerRssBefore} → ${trainerRssAfter} MB`);
   console.log(
     `RESULT ${JSON.stringify({ bench: 'serve', clients: CLIENTS, seconds: SECONDS, errors, inOrder, epochsInOrder, hostRssBefore, hostRssAfter, trainerRssBefore, trainerRssAfter, latency: Object.fromEntries([...latency].map(([k, xs]) => [k, { calls: xs.length, p50: pct(xs, 50), p99: pct(xs, 99) }])) })}`,

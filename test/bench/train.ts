@@ -25,15 +25,41 @@ import path from 'node:path';
 import { anchors, anchorsPython } from './anchors';
 import { tf } from '../../src-main/engine/tf';
 import { execFileSync } from 'node:child_process';
-import { buildAutoencoder, loadMnist, trainRun, validateConfig, type Dataset, type ModelConfigInput } from '../../src-main/engine';
+import {
+  buildAutoencoder,
+  loadMnist,
+  trainRun,
+  validateConfig,
+  type Dataset,
+  type ModelConfigInput,
+} from '../../src-main/engine';
 
 const MODELS: Record<string, { name: string; config: ModelConfigInput }> = {
-  A: { name: 'dense 784-128-784, MSE', config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 128, loss: 'mse' } },
-  B: { name: 'conv AE (DESIGN §4 B), MSE', config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [32, 64], loss: 'mse' } },
-  C: { name: 'dense VAE 784-512-2, BCE + KL', config: { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [512], loss: 'bce' } },
+  A: {
+    name: 'dense 784-128-784, MSE',
+    config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 128, loss: 'mse' },
+  },
+  B: {
+    name: 'conv AE (DESIGN §4 B), MSE',
+    config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [32, 64], loss: 'mse' },
+  },
+  C: {
+    name: 'dense VAE 784-512-2, BCE + KL',
+    config: { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [512], loss: 'bce' },
+  },
   // Conv(32,3,s2) → Conv(64,3,s2) → Conv(128,3,s2), relu → Flatten → Dense(128) → Dense(8·8·128, relu) → Reshape →
   // ConvT(64) → ConvT(32) → ConvT(3, sigmoid); 2,247,843 parameters, as the peers' model D
-  D: { name: 'conv AE on 64×64 RGB, 3 stages 32-64-128, code 128, MSE', config: { kind: 'conv', inputShape: [64, 64, 3], latentDim: 128, hidden: [32, 64, 128], kernelSize: 3, loss: 'mse' } },
+  D: {
+    name: 'conv AE on 64×64 RGB, 3 stages 32-64-128, code 128, MSE',
+    config: {
+      kind: 'conv',
+      inputShape: [64, 64, 3],
+      latentDim: 128,
+      hidden: [32, 64, 128],
+      kernelSize: 3,
+      loss: 'mse',
+    },
+  },
 };
 /** Multiply-adds per image of the model's dense and convolution layers (forward pass; the VAE's sampling and the loss are elementwise and left out). */
 function macsPerImage(config: ModelConfigInput): number {
@@ -79,7 +105,11 @@ function matmulPeak(): { gflops: number; tensorflow?: number; source: string } |
   if (!peaks.length) return undefined;
   const best = Math.max(...peaks.map((p) => p.gflops!));
   const tfPeak = Math.max(0, ...peaks.filter((p) => p.lib === 'tensorflow').map((p) => p.gflops!));
-  return { gflops: best, tensorflow: tfPeak || undefined, source: `peak_flops.py (${peaks.map((p) => `${p.lib}×${(p as { threads?: number }).threads}: ${p.gflops}`).join(', ')})` };
+  return {
+    gflops: best,
+    tensorflow: tfPeak || undefined,
+    source: `peak_flops.py (${peaks.map((p) => `${p.lib}×${(p as { threads?: number }).threads}: ${p.gflops}`).join(', ')})`,
+  };
 }
 
 const WARMUP = 1;
@@ -160,7 +190,16 @@ async function bench(key: string) {
   sessionMs = 0;
   let t0 = 0;
   const r = await trainRun({
-    config: { ...MODELS[key].config, batchSize: BATCH, learningRate: 1e-3, optimizer: 'adam', epochs: WARMUP + EPOCHS, validationSplit: 0, previewEvery: 1_000_000, seed: 1 },
+    config: {
+      ...MODELS[key].config,
+      batchSize: BATCH,
+      learningRate: 1e-3,
+      optimizer: 'adam',
+      epochs: WARMUP + EPOCHS,
+      validationSplit: 0,
+      previewEvery: 1_000_000,
+      seed: 1,
+    },
     dataset: ds,
     runDir,
     onEvent: (e) => {
@@ -189,7 +228,12 @@ async function bench(key: string) {
     name: MODELS[key].name,
     samples_per_epoch: ds.count,
     step_path: r.step?.step,
-    step: process.env.AE_FAST_STEP === '0' ? 'tfjs' : process.env.AE_GRAPH_STEP === '0' ? 'fast, kernel by kernel' : 'fast, graph',
+    step:
+      process.env.AE_FAST_STEP === '0'
+        ? 'tfjs'
+        : process.env.AE_GRAPH_STEP === '0'
+          ? 'fast, kernel by kernel'
+          : 'fast, graph',
     batch: BATCH,
     samples_per_s: Math.round(median),
     train_gflops_per_s: Number(((median * 6 * macsPerImage(MODELS[key].config)) / 1e9).toFixed(1)),
@@ -233,7 +277,9 @@ if (process.argv.includes('--compare')) {
   for (const k of keys) {
     const g = got[k];
     const ratios = g.fast.map((f, i) => f / g.tfjs[i]);
-    console.log(`COMPARE ${JSON.stringify({ model: k, tfjs: g.tfjs, fast: g.fast, median_tfjs: med(g.tfjs), median_fast: med(g.fast), median_speedup: Number(med(ratios).toFixed(2)) })}`);
+    console.log(
+      `COMPARE ${JSON.stringify({ model: k, tfjs: g.tfjs, fast: g.fast, median_tfjs: med(g.tfjs), median_fast: med(g.fast), median_speedup: Number(med(ratios).toFixed(2)) })}`,
+    );
   }
 } else {
   const results = [];
@@ -254,11 +300,18 @@ if (process.argv.includes('--compare')) {
       ...(peak
         ? {
             matmul_peak_gflops: peak.gflops,
-            share_of_peak: Object.fromEntries(results.map((r) => [r.model, `${((100 * (r.train_gflops_per_s as number)) / peak.gflops).toFixed(1)} %`])),
+            share_of_peak: Object.fromEntries(
+              results.map((r) => [r.model, `${((100 * (r.train_gflops_per_s as number)) / peak.gflops).toFixed(1)} %`]),
+            ),
             ...(peak.tensorflow
               ? {
                   tensorflow_peak_gflops: peak.tensorflow,
-                  share_of_tensorflow_peak: Object.fromEntries(results.map((r) => [r.model, `${((100 * (r.train_gflops_per_s as number)) / peak.tensorflow!).toFixed(1)} %`])),
+                  share_of_tensorflow_peak: Object.fromEntries(
+                    results.map((r) => [
+                      r.model,
+                      `${((100 * (r.train_gflops_per_s as number)) / peak.tensorflow!).toFixed(1)} %`,
+                    ]),
+                  ),
                 }
               : {}),
             peak_source: peak.source,

@@ -70,7 +70,9 @@ try {
   const byView: Record<string, number[]> = {};
   times.forEach((t, i) => (byView[VIEWS[(VIEWS.indexOf('train') + 1 + i) % VIEWS.length]] ??= []).push(Math.round(t)));
   console.log(`per view (ms): ${JSON.stringify(byView)}`);
-  console.log(`RESULT ${JSON.stringify({ bench: 'view-switch', switches: N, whileTraining: status === 'running', medianMs: r1(q(0.5)), p95Ms: r1(q(0.95)), maxMs: r1(sorted[sorted.length - 1]) })}`);
+  console.log(
+    `RESULT ${JSON.stringify({ bench: 'view-switch', switches: N, whileTraining: status === 'running', medianMs: r1(q(0.5)), p95Ms: r1(q(0.95)), maxMs: r1(sorted[sorted.length - 1]) })}`,
+  );
 } finally {
   await browser.close();
   await serve.stop();

@@ -29,10 +29,23 @@ const result = (out: string) =>
       .slice(7),
   ) as Record<string, unknown>;
 const runners: Record<string, (m: string) => number> = {
-  studio: (m) => result(execFileSync('npx', ['tsx', 'test/bench/train.ts'], { env: { ...process.env, MODELS: m }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).samples_per_s as number,
+  studio: (m) =>
+    result(
+      execFileSync('npx', ['tsx', 'test/bench/train.ts'], {
+        env: { ...process.env, MODELS: m },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    ).samples_per_s as number,
   'keras default': (m) => keras(m, []),
   'keras xla': (m) => keras(m, ['--jit', 'true']),
-  pytorch: (m) => result(execFileSync(py, [path.join(anchors, 'bench_torch.py'), '--model', m, '--data', data], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).samples_per_s as number,
+  pytorch: (m) =>
+    result(
+      execFileSync(py, [path.join(anchors, 'bench_torch.py'), '--model', m, '--data', data], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    ).samples_per_s as number,
 };
 function keras(m: string, extra: string[]): number {
   const out = execFileSync(py, [path.join(anchors, 'bench_keras.py'), '--model', m, '--data', data, ...extra], {
@@ -49,7 +62,9 @@ for (let r = 1; r <= rounds; r++) {
     for (const [name, run] of Object.entries(runners)) {
       const v = Math.round(run(m));
       ((got[m] ??= {})[name] ??= []).push(v);
-      console.log(`ROUND ${JSON.stringify({ round: r, model: m, framework: name, samples_per_s: v, load: Number(os.loadavg()[0].toFixed(2)) })}`);
+      console.log(
+        `ROUND ${JSON.stringify({ round: r, model: m, framework: name, samples_per_s: v, load: Number(os.loadavg()[0].toFixed(2)) })}`,
+      );
     }
   }
 }

@@ -26,7 +26,15 @@ const errors: string[] = [];
 beforeAll(async () => {
   ws = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-e2e-export-'));
   const runDir = path.join(ws, 'runs', runId);
-  const config = { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [8, 16], epochs: 1, batchSize: 64, previewEvery: 1000 };
+  const config = {
+    kind: 'conv',
+    inputShape: [28, 28, 1],
+    latentDim: 8,
+    hidden: [8, 16],
+    epochs: 1,
+    batchSize: 64,
+    previewEvery: 1000,
+  };
   const result = await trainRun({ config, dataset: loadMnist(600, { seed: 1 }), runDir });
   expect(result.status).toBe('completed');
   const summary = {
@@ -44,7 +52,11 @@ beforeAll(async () => {
 
   serve = await startServe(['--workspace', ws]);
   browser = await launchChromium();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true, colorScheme: 'light' });
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 1000 },
+    acceptDownloads: true,
+    colorScheme: 'light',
+  });
   page = await context.newPage();
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
@@ -70,14 +82,18 @@ describe('the Export view', () => {
     await page.getByTestId('export-format-onnx').check();
     await page.getByTestId('export-model').click();
     const done = page.getByTestId('export-done');
-    await expect.poll(async () => (await done.isVisible()) && (await done.textContent()), { timeout: 60_000 }).toMatch(/autoencoder\.onnx/);
+    await expect
+      .poll(async () => (await done.isVisible()) && (await done.textContent()), { timeout: 60_000 })
+      .toMatch(/autoencoder\.onnx/);
     const [onnx] = await Promise.all([page.waitForEvent('download'), done.getByText('Download').click()]);
     const onnxFile = path.join(downloads, 'dl.onnx');
     await onnx.saveAs(onnxFile);
     expect(onnx.suggestedFilename()).toBe(`${base}-autoencoder.onnx`);
     expect(fs.statSync(onnxFile).size).toBeGreaterThan(10_000);
     // beside it: how to run it (the same code test/integration/export-snippets.test.ts runs)
-    expect(await page.getByTestId('export-snippet').textContent()).toMatch(/pip install onnxruntime numpy[\s\S]*ort\.InferenceSession\("[^"]*autoencoder\.onnx"\)/);
+    expect(await page.getByTestId('export-snippet').textContent()).toMatch(
+      /pip install onnxruntime numpy[\s\S]*ort\.InferenceSession\("[^"]*autoencoder\.onnx"\)/,
+    );
 
     await page.getByTestId('export-format-tfjs').check();
     await page.getByTestId('export-model').click();
@@ -117,14 +133,24 @@ describe('the Export view', () => {
     expect(await page.getByTestId('job-from-checkpoint').isChecked()).toBe(true);
     await page.getByTestId('job-export').click();
     const done = page.getByTestId('job-done');
-    await expect.poll(async () => (await done.isVisible()) && (await done.textContent()), { timeout: 60_000 }).toMatch(new RegExp(`Wrote ${base}-torch-job`));
+    await expect
+      .poll(async () => (await done.isVisible()) && (await done.textContent()), { timeout: 60_000 })
+      .toMatch(new RegExp(`Wrote ${base}-torch-job`));
     const [zip] = await Promise.all([page.waitForEvent('download'), done.getByText('Download (.zip)').click()]);
     const zipFile = path.join(downloads, 'job.zip');
     await zip.saveAs(zipFile);
     expect(zip.suggestedFilename()).toBe(`${base}-torch-job.zip`);
     const bytes = fs.readFileSync(zipFile);
     expect(bytes.subarray(0, 2).toString()).toBe('PK');
-    for (const name of ['train.py', 'launch.sh', 'slurm.sbatch', 'README.md', 'job.json', 'data/dataset.safetensors', 'init/optimizer.safetensors'])
+    for (const name of [
+      'train.py',
+      'launch.sh',
+      'slurm.sbatch',
+      'README.md',
+      'job.json',
+      'data/dataset.safetensors',
+      'init/optimizer.safetensors',
+    ])
       expect(bytes.includes(Buffer.from(`${base}-torch-job/${name}`)), name).toBe(true);
     await page.getByTestId('cluster-job').screenshot({ path: screenshotPath('export-cluster-job') });
   });

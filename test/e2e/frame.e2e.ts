@@ -93,7 +93,9 @@ describe('serve mode in Chromium', () => {
     const sharp = (await import('sharp')).default;
     const files: Array<{ name: string; b64: string }> = [];
     for (let i = 0; i < 12; i++) {
-      const png = await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: i * 20, g: 255 - i * 20, b: 128 } } })
+      const png = await sharp({
+        create: { width: 40, height: 40, channels: 3, background: { r: i * 20, g: 255 - i * 20, b: 128 } },
+      })
         .png()
         .toBuffer();
       files.push({ name: `${i % 3 === 0 ? 'squares' : 'circles'}/${i}.png`, b64: png.toString('base64') });
@@ -115,7 +117,11 @@ describe('serve mode in Chromium', () => {
     await page.getByTestId('import-preview').waitFor({ timeout: 30_000 });
     expect(await page.locator('[data-testid="import-preview"] canvas').count()).toBe(8);
     await page.getByTestId('import-size').selectOption('32');
-    await expect.poll(async () => page.locator('[data-testid="import-preview"] canvas').first().getAttribute('width'), { timeout: 10_000 }).toBe('32');
+    await expect
+      .poll(async () => page.locator('[data-testid="import-preview"] canvas').first().getAttribute('width'), {
+        timeout: 10_000,
+      })
+      .toBe('32');
     await page.getByTestId('import-size').selectOption('28');
     await page.getByTestId('import-start').click();
     const report = page.getByTestId('import-report');
@@ -133,7 +139,9 @@ describe('serve mode in Chromium', () => {
   it('keeps working after a reload (the token lives on in the session)', async () => {
     await page.goto(`${serve.origin}/#/train`);
     await page.getByTestId('view-train').waitFor({ state: 'visible', timeout: 10_000 });
-    await expect.poll(async () => (await page.getByTestId('status-backend').textContent()) ?? '', { timeout: 30_000 }).toMatch(/tensorflow/i);
+    await expect
+      .poll(async () => (await page.getByTestId('status-backend').textContent()) ?? '', { timeout: 30_000 })
+      .toMatch(/tensorflow/i);
   });
 
   it('trains a model in the built trainer (dist-main/trainer.cjs) through the serve-mode socket', async () => {
@@ -149,16 +157,24 @@ describe('serve mode in Chromium', () => {
       JSON.stringify({
         id: 1,
         call: 'runs:start',
-        payload: { config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, epochs: 1, batchSize: 64 }, dataset: { builtin: 'mnist', count: 1000 } },
+        payload: {
+          config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, epochs: 1, batchSize: 64 },
+          dataset: { builtin: 'mnist', count: 1000 },
+        },
       }),
     );
     await expect.poll(() => frames.find((f) => f.id === 1), { timeout: 30_000 }).toBeTruthy();
     const started = frames.find((f) => f.id === 1) as { ok: boolean; result: { runId: string } };
     expect(started.ok).toBe(true);
-    const status = () => frames.find((f) => f.event === 'runs:status' && (f.payload as { status: string }).status !== 'running');
+    const status = () =>
+      frames.find((f) => f.event === 'runs:status' && (f.payload as { status: string }).status !== 'running');
     await expect.poll(status, { timeout: 90_000 }).toBeTruthy();
     expect(status()).toMatchObject({ payload: { runId: started.result.runId, status: 'completed', epochsDone: 1 } });
-    expect(frames.some((f) => f.event === 'runs:event' && (f.payload as { event: { type: string } }).event.type === 'preview')).toBe(true);
+    expect(
+      frames.some(
+        (f) => f.event === 'runs:event' && (f.payload as { event: { type: string } }).event.type === 'preview',
+      ),
+    ).toBe(true);
     ws.close();
   });
 

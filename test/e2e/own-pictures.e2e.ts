@@ -35,7 +35,8 @@ async function picture(label: number, i: number): Promise<Buffer> {
   for (let y = 0; y < W; y++)
     for (let x = 0; x < W; x++) {
       const inside = Math.hypot(x - 14 - (i % 7) * 3, y - 16 - (i % 5) * 3) < 9;
-      for (let c = 0; c < 3; c++) px[(y * W + x) * 3 + c] = inside ? 255 - tint[c] : Math.round((tint[c] * (x + y)) / (2 * W));
+      for (let c = 0; c < 3; c++)
+        px[(y * W + x) * 3 + c] = inside ? 255 - tint[c] : Math.round((tint[c] * (x + y)) / (2 * W));
     }
   return sharp(px, { raw: { width: W, height: W, channels: 3 } })
     .png()
@@ -47,7 +48,8 @@ beforeAll(async () => {
   pics = path.join(tmp, 'pics');
   for (const [l, name] of LABELS.entries()) {
     fs.mkdirSync(path.join(pics, name), { recursive: true });
-    for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(pics, name, `${name}-${String(i).padStart(2, '0')}.png`), await picture(l, i));
+    for (let i = 0; i < 30; i++)
+      fs.writeFileSync(path.join(pics, name, `${name}-${String(i).padStart(2, '0')}.png`), await picture(l, i));
   }
   fs.writeFileSync(path.join(pics, 'files', 'notes.png'), 'not a picture');
   workspace = path.join(tmp, 'ws');
@@ -65,7 +67,8 @@ afterAll(async () => {
   await serve?.stop();
 });
 
-const uploads = () => (fs.existsSync(path.join(workspace, 'uploads')) ? fs.readdirSync(path.join(workspace, 'uploads')) : []);
+const uploads = () =>
+  fs.existsSync(path.join(workspace, 'uploads')) ? fs.readdirSync(path.join(workspace, 'uploads')) : [];
 const status = async () => (await page.getByTestId('run-status').textContent())?.trim();
 
 describe('your own pictures in the studio', () => {
@@ -85,23 +88,36 @@ describe('your own pictures in the studio', () => {
     await page.getByTestId('import-start').click();
     const report = page.getByTestId('import-report');
     await report.waitFor({ timeout: 60_000 });
-    expect((await report.textContent())?.replace(/\s+/g, ' ')).toMatch(/Imported 90 images.*apps: 30 · files: 30 · folders: 30 · 1 skipped/);
+    expect((await report.textContent())?.replace(/\s+/g, ' ')).toMatch(
+      /Imported 90 images.*apps: 30 · files: 30 · folders: 30 · 1 skipped/,
+    );
     await expect.poll(uploads, { timeout: 10_000 }).toEqual([]);
     // the card's preview shows every label
     await page.locator('[data-testid="dataset-preview"] canvas').first().waitFor();
-    const shown = await page.locator('[data-testid="dataset-preview"] canvas').evaluateAll((cs) => cs.map((c) => c.getAttribute('data-label')));
+    const shown = await page
+      .locator('[data-testid="dataset-preview"] canvas')
+      .evaluateAll((cs) => cs.map((c) => c.getAttribute('data-label')));
     expect(new Set(shown)).toEqual(new Set(LABELS));
     await page.screenshot({ path: screenshotPath('own-datasets'), fullPage: true });
   });
 
   it('previews augmentation on the new pictures in the Noise view', async () => {
     await page.getByTestId('nav-noise').click();
-    const first = () => page.evaluate(`document.querySelector('[data-testid="noise-preview"] [data-row="clean"] canvas')?.toDataURL() ?? ''`);
+    const first = () =>
+      page.evaluate(
+        `document.querySelector('[data-testid="noise-preview"] [data-row="clean"] canvas')?.toDataURL() ?? ''`,
+      );
     await expect.poll(first, { timeout: 30_000 }).not.toBe('');
     const plain = await first();
     await page.getByTestId('augment-flip').check();
     await page.getByTestId('augment-rotate').fill('25');
-    await expect.poll(async () => (await page.locator('[data-testid="noise-preview"] [data-row="clean"] .label').textContent())?.trim(), { timeout: 10_000 }).toBe('Augmented');
+    await expect
+      .poll(
+        async () =>
+          (await page.locator('[data-testid="noise-preview"] [data-row="clean"] .label').textContent())?.trim(),
+        { timeout: 10_000 },
+      )
+      .toBe('Augmented');
     await expect.poll(first, { timeout: 30_000 }).not.toBe(plain);
     await page.getByTestId('augment-flip').uncheck();
     await page.getByTestId('augment-rotate').fill('0');
@@ -113,7 +129,9 @@ describe('your own pictures in the studio', () => {
     expect(chosen).toMatch(/^pics-/);
     expect(await page.getByTestId('field-epochs').inputValue()).not.toBe('5'); // suggested for 81 training images
     await page.getByTestId('field-epochs').fill('3');
-    expect(await page.getByTestId('epoch-advice').textContent()).toMatch(/3 epochs on 81 training images give 9 steps\./);
+    expect(await page.getByTestId('epoch-advice').textContent()).toMatch(
+      /3 epochs on 81 training images give 9 steps\./,
+    );
     await page.getByTestId('field-epochs').fill('6');
     // an invalid training field (validation split) keeps the network summary, which only the architecture decides
     await page.getByTestId('field-validationSplit').fill('0.9');
@@ -155,8 +173,12 @@ describe('your own pictures in the studio', () => {
     for (const [i, x] of originals.entries()) expect(Math.abs(reconstructions[i] - x), `column ${i}`).toBeLessThan(1);
     const worst = page.getByTestId('gallery-worst');
     await worst.waitFor({ timeout: 60_000 });
-    const wo = await worst.locator('figure[data-row="originals"] canvas').evaluateAll((cs) => cs.map((c) => c.getBoundingClientRect().left));
-    const wr = await worst.locator('figure[data-row="reconstructions"] canvas').evaluateAll((cs) => cs.map((c) => c.getBoundingClientRect().left));
+    const wo = await worst
+      .locator('figure[data-row="originals"] canvas')
+      .evaluateAll((cs) => cs.map((c) => c.getBoundingClientRect().left));
+    const wr = await worst
+      .locator('figure[data-row="reconstructions"] canvas')
+      .evaluateAll((cs) => cs.map((c) => c.getBoundingClientRect().left));
     expect(wr.map((x, i) => Math.abs(x - wo[i])).every((d) => d < 1)).toBe(true);
 
     await page.getByTestId('gallery-latent').waitFor({ timeout: 60_000 });
@@ -174,7 +196,8 @@ describe('your own pictures in the studio', () => {
     await page.getByTestId('latent-hover').waitFor({ timeout: 10_000 });
     expect(LABELS).toContain((await page.getByTestId('latent-hover').textContent())?.trim());
     // interpolation ends are chosen by clicking images, not by typing numbers
-    const firstStep = () => page.evaluate(`document.querySelector('[data-testid="gallery-interpolation"] .row canvas').toDataURL()`);
+    const firstStep = () =>
+      page.evaluate(`document.querySelector('[data-testid="gallery-interpolation"] .row canvas').toDataURL()`);
     const before = await firstStep();
     await page.getByTestId('interpolation-ends').getByTestId('pick-4').click();
     expect(await page.getByTestId('interpolation-ends').locator('.mark').allTextContents()).toEqual(['B', 'A']);
@@ -207,7 +230,8 @@ describe('your own pictures in the studio', () => {
     await page.getByTestId('train-start').click();
     await expect.poll(() => page.getByTestId('run-list').locator('tbody tr').count(), { timeout: 10_000 }).toBe(2);
     // the new run (first row) is the one shown, and it has finished
-    const newestShownAndDone = async () => `${await page.getByTestId('run-list').locator('tbody tr').first().getAttribute('class')}:${await status()}`;
+    const newestShownAndDone = async () =>
+      `${await page.getByTestId('run-list').locator('tbody tr').first().getAttribute('class')}:${await status()}`;
     await expect.poll(newestShownAndDone, { timeout: 120_000 }).toBe('current:completed');
     const before = await page
       .getByTestId('run-list')
@@ -267,7 +291,9 @@ describe('your own pictures in the studio', () => {
     await page.getByTestId('import-start').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('import-staged').textContent()).toMatch(/2 files ready to add to “pics”/);
     await page.getByTestId('import-start').click();
-    await expect.poll(async () => (await page.getByTestId('import-report').textContent()) ?? '', { timeout: 60_000 }).toMatch(/Imported 2 images into “pics” \(90 in all\)/);
+    await expect
+      .poll(async () => (await page.getByTestId('import-report').textContent()) ?? '', { timeout: 60_000 })
+      .toMatch(/Imported 2 images into “pics” \(90 in all\)/);
     await expect.poll(async () => (await card.textContent()) ?? '', { timeout: 10_000 }).toMatch(/90 images/);
     await page.screenshot({ path: screenshotPath('own-browse'), fullPage: true });
   });

@@ -65,7 +65,9 @@ async function poll<T>(what: string, read: () => Promise<T>, ok: (v: T) => boole
 async function shot(page: Page, name: string, width: number, height: number): Promise<void> {
   await page.setViewportSize({ width, height });
   // no focus ring on the last button pressed, scrolled to the top
-  await page.evaluate('document.activeElement?.blur?.(); window.scrollTo(0, 0); document.querySelector("main")?.scrollTo?.(0, 0)');
+  await page.evaluate(
+    'document.activeElement?.blur?.(); window.scrollTo(0, 0); document.querySelector("main")?.scrollTo?.(0, 0)',
+  );
   await page.waitForTimeout(600); // charts and canvases redraw at the new size
   const file = path.join(repoRoot, 'assets', `screenshot-${name}.png`);
   await page.screenshot({ path: file });
@@ -140,7 +142,8 @@ try {
     (s) => s === 'completed' || s === 'failed',
     TRAIN_TIMEOUT_MS,
   );
-  if ((await page.getByTestId('run-status').textContent())?.trim() !== 'completed') throw new Error(`the run failed: ${await page.getByTestId('run-panel').textContent()}`);
+  if ((await page.getByTestId('run-status').textContent())?.trim() !== 'completed')
+    throw new Error(`the run failed: ${await page.getByTestId('run-panel').textContent()}`);
   console.log(`trained ${epochs} epochs in ${Math.round((Date.now() - started) / 1000)} s`);
   await page.getByTestId('run-step').waitFor({ timeout: 10_000 });
   await page.getByTestId('preview-grid').waitFor({ timeout: 10_000 });
@@ -157,7 +160,8 @@ try {
 
   // Gallery: the finished run, with three photographs tried on it
   await page.getByTestId('nav-gallery').click();
-  for (const id of ['gallery-triplets', 'gallery-samples', 'gallery-interpolation', 'gallery-latent']) await page.getByTestId(id).waitFor({ timeout: 60_000 });
+  for (const id of ['gallery-triplets', 'gallery-samples', 'gallery-interpolation', 'gallery-latent'])
+    await page.getByTestId(id).waitFor({ timeout: 60_000 });
   const photos = samplePhotosDir();
   await page.getByTestId('try-pick').setInputFiles(TRY_IT.map((f) => path.join(photos, f)));
   await poll(

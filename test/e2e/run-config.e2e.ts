@@ -27,7 +27,11 @@ let workspace: string;
 let pics: string;
 const errors: string[] = [];
 /** Label folder → the photographs its pictures are cut from. */
-const LABELS: Record<string, string[]> = { cat: ['chelsea.png'], coffee: ['coffee.png'], space: ['astronaut.png', 'rocket.jpg'] };
+const LABELS: Record<string, string[]> = {
+  cat: ['chelsea.png'],
+  coffee: ['coffee.png'],
+  space: ['astronaut.png', 'rocket.jpg'],
+};
 const PER_LABEL = 12;
 
 /** A 96×96 crop of a photograph, cut to a disc on a transparent background. */
@@ -51,7 +55,11 @@ beforeAll(async () => {
   const photos = samplePhotosDir();
   for (const [label, files] of Object.entries(LABELS)) {
     fs.mkdirSync(path.join(pics, label), { recursive: true });
-    for (let i = 0; i < PER_LABEL; i++) fs.writeFileSync(path.join(pics, label, `${label}-${i}.png`), await cutOut(path.join(photos, files[i % files.length]), i));
+    for (let i = 0; i < PER_LABEL; i++)
+      fs.writeFileSync(
+        path.join(pics, label, `${label}-${i}.png`),
+        await cutOut(path.join(photos, files[i % files.length]), i),
+      );
   }
   workspace = path.join(tmp, 'ws');
   serve = await startServe(['--workspace', workspace]);
@@ -139,9 +147,13 @@ describe('the run configuration', () => {
     await page.getByTestId('import-start').click();
     const report = page.getByTestId('import-report');
     await report.waitFor({ timeout: 60_000 });
-    expect((await report.textContent())?.replace(/\s+/g, ' ')).toMatch(/Imported 36 images.*cat: 12 · coffee: 12 · space: 12/);
+    expect((await report.textContent())?.replace(/\s+/g, ' ')).toMatch(
+      /Imported 36 images.*cat: 12 · coffee: 12 · space: 12/,
+    );
     // the card says how its images were converted (what Add images… will do to new ones)
-    expect(await page.locator('[data-testid^="dataset-cutouts-"]').getByTestId('dataset-converted').textContent()).toBe('· imported at 32×32 RGB, stretch, on white');
+    expect(await page.locator('[data-testid^="dataset-cutouts-"]').getByTestId('dataset-converted').textContent()).toBe(
+      '· imported at 32×32 RGB, stretch, on white',
+    );
   });
 
   it('comes back whole after a reload: every field of the Model view, the left-out labels, the augmentation', async () => {
@@ -226,7 +238,10 @@ describe('the run configuration', () => {
   it('fills what augmentation brings in with the picture’s white surround, not black, in the Noise view', async () => {
     await page.getByTestId('nav-noise').click();
     const preview = page.getByTestId('noise-preview');
-    const first = () => page.evaluate(`document.querySelector('[data-testid="noise-preview"] [data-row="clean"] canvas')?.toDataURL() ?? ''`) as Promise<string>;
+    const first = () =>
+      page.evaluate(
+        `document.querySelector('[data-testid="noise-preview"] [data-row="clean"] canvas')?.toDataURL() ?? ''`,
+      ) as Promise<string>;
     const label = async () => (await preview.locator('[data-row="clean"] .label').textContent())?.trim();
     /** Pixels of the clean row that are black or nearly (every channel under 16), over all its pictures. */
     const black = () =>
@@ -269,7 +284,9 @@ describe('the run configuration', () => {
     await page.getByTestId('nav-model').click();
     const advice = () => page.getByTestId('epoch-advice').textContent();
     // 34 images less 5 for validation and 3 for testing, less the cats' share: about 17 training images, 3 batches of 8
-    expect(await advice()).toMatch(/2 epochs on 17 training images \(1 label left out\) give 6 steps\. 100 epochs are enough\./);
+    expect(await advice()).toMatch(
+      /2 epochs on 17 training images \(1 label left out\) give 6 steps\. 100 epochs are enough\./,
+    );
     // one rule: the same suggestion at every epoch count below it, no advice from it on
     for (const e of ['10', '38', '99']) {
       await page.getByTestId('field-epochs').fill(e);
@@ -281,10 +298,16 @@ describe('the run configuration', () => {
 
     await page.getByTestId('model-train').click();
     await page.getByTestId('run-panel').waitFor({ timeout: 10_000 });
-    await expect.poll(async () => (await page.getByTestId('run-status').textContent())?.trim(), { timeout: 120_000 }).toBe('completed');
+    await expect
+      .poll(async () => (await page.getByTestId('run-status').textContent())?.trim(), { timeout: 120_000 })
+      .toBe('completed');
     const runs = fs.readdirSync(path.join(workspace, 'runs'));
     expect(runs).toHaveLength(1);
-    type Saved = { name: string; config: { excludeLabels: number[] }; metrics?: { train: { count: number }; trainLabelCounts: Array<{ label: number }> } };
+    type Saved = {
+      name: string;
+      config: { excludeLabels: number[] };
+      metrics?: { train: { count: number }; trainLabelCounts: Array<{ label: number }> };
+    };
     const saved = () => JSON.parse(fs.readFileSync(path.join(workspace, 'runs', runs[0], 'run.json'), 'utf8')) as Saved;
     // run.json is written through the host's queue, a moment after the status reaches the page
     await expect.poll(() => !!saved().metrics, { timeout: 10_000 }).toBe(true);
@@ -299,14 +322,20 @@ describe('the run configuration', () => {
     await page.getByTestId('run-open-gallery').click();
     await page.getByTestId('covers-worst').waitFor({ timeout: 60_000 });
     // the validation images the run held out, less the left-out cats; the interpolation picker offers the same
-    const firstN = (await page.getByTestId('covers-triplets').textContent())!.match(/^The first (\d+) validation images \(held out: never trained on\)\.$/);
+    const firstN = (await page.getByTestId('covers-triplets').textContent())!.match(
+      /^The first (\d+) validation images \(held out: never trained on\)\.$/,
+    );
     expect(Number(firstN?.[1])).toBeGreaterThan(0);
     expect(Number(firstN?.[1])).toBeLessThanOrEqual(5);
-    expect(await page.getByTestId('covers-interpolation').textContent()).toBe(`Click two of the first ${firstN?.[1]} validation images (held out: never trained on) to choose the ends (A, then B).`);
+    expect(await page.getByTestId('covers-interpolation').textContent()).toBe(
+      `Click two of the first ${firstN?.[1]} validation images (held out: never trained on) to choose the ends (A, then B).`,
+    );
     expect(await page.getByTestId('interpolation-ends').locator('canvas').count()).toBe(Number(firstN?.[1]));
     expect(await page.getByTestId('covers-worst').textContent()).toMatch(/worst of the first 500 validation images/);
     await page.getByTestId('covers-anomalies').waitFor({ timeout: 60_000 });
-    expect(await page.getByTestId('covers-anomalies').textContent()).toMatch(/Every image the run never trained on \(\d+: validation, test and left-out labels\)/);
+    expect(await page.getByTestId('covers-anomalies').textContent()).toMatch(
+      /Every image the run never trained on \(\d+: validation, test and left-out labels\)/,
+    );
     // the left-out cats ticked anomalous: one flag colour in every panel
     await page.getByTestId('anomalous-0').check();
     await page.getByTestId('roc-curve').waitFor({ timeout: 60_000 });
@@ -316,7 +345,11 @@ describe('the run configuration', () => {
     // after a reload the Train chart still draws the batch losses
     await page.reload();
     await page.getByTestId('nav-train').click();
-    await expect.poll(async () => Number(await page.getByTestId('loss-chart').getAttribute('data-batch-points')), { timeout: 20_000 }).toBeGreaterThan(2);
+    await expect
+      .poll(async () => Number(await page.getByTestId('loss-chart').getAttribute('data-batch-points')), {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(2);
     expect(errors).toEqual([]);
   });
 });
@@ -339,7 +372,9 @@ describe('accessibility', () => {
     for (const theme of ['light', 'dark'] as const) {
       await page.getByTestId('nav-export').click();
       await page.getByTestId('setting-theme').selectOption(theme);
-      await expect.poll(() => page.evaluate(`document.documentElement.dataset.theme ?? ''`), { timeout: 5_000 }).toBe(theme);
+      await expect
+        .poll(() => page.evaluate(`document.documentElement.dataset.theme ?? ''`), { timeout: 5_000 })
+        .toBe(theme);
       for (const view of ['datasets', 'model', 'noise', 'train', 'gallery', 'export']) {
         await page.getByTestId(`nav-${view}`).click();
         await page.getByTestId(`view-${view}`).waitFor({ timeout: 10_000 });
@@ -358,7 +393,9 @@ describe('accessibility', () => {
           // the anomaly ticks came back after the reload, and the flags keep one colour in this theme too
           await page.getByTestId('roc-curve').waitFor({ timeout: 60_000 });
           await expectOneFlagColour();
-          await page.getByTestId('uses-anomalies').screenshot({ path: screenshotPath(`config-gallery-flags-${theme}`) });
+          await page
+            .getByTestId('uses-anomalies')
+            .screenshot({ path: screenshotPath(`config-gallery-flags-${theme}`) });
         }
       }
     }

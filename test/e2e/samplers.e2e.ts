@@ -38,18 +38,27 @@ describe('samplers side by side in the Gallery', () => {
     await page.getByTestId('run-count').fill('2000');
     await page.getByTestId('model-train').click();
     await page.getByTestId('run-panel').waitFor({ timeout: 15_000 });
-    await expect.poll(async () => (await page.getByTestId('run-status').textContent())?.trim(), { timeout: 180_000 }).toBe('completed');
+    await expect
+      .poll(async () => (await page.getByTestId('run-status').textContent())?.trim(), { timeout: 180_000 })
+      .toBe('completed');
 
     await page.getByTestId('nav-gallery').click();
     const panel = page.getByTestId('gallery-samplers');
     await panel.getByTestId('samplers-show').click();
     await panel.getByTestId('sampler-two-stage').locator('canvas').first().waitFor({ timeout: 180_000 });
-    for (const name of ['prior', 'diagonal', 'full', 'gmm', 'two-stage']) expect(await panel.getByTestId(`sampler-${name}`).locator('canvas').count()).toBe(8);
+    for (const name of ['prior', 'diagonal', 'full', 'gmm', 'two-stage'])
+      expect(await panel.getByTestId(`sampler-${name}`).locator('canvas').count()).toBe(8);
     await expect.poll(async () => panel.getByTestId('sampler-gmm').textContent()).toMatch(/k = \d+/);
     expect(await panel.textContent()).toMatch(/Not measured yet/);
     const before = await panel.getByTestId('sampler-full').locator('canvas').first().screenshot();
     await panel.getByTestId('samplers-show').click();
-    await expect.poll(async () => Buffer.compare(await panel.getByTestId('sampler-full').locator('canvas').first().screenshot(), before) !== 0, { timeout: 60_000 }).toBe(true);
+    await expect
+      .poll(
+        async () =>
+          Buffer.compare(await panel.getByTestId('sampler-full').locator('canvas').first().screenshot(), before) !== 0,
+        { timeout: 60_000 },
+      )
+      .toBe(true);
     await panel.screenshot({ path: screenshotPath('gallery-samplers') });
     expect(errors).toEqual([]);
   }, 400_000);

@@ -23,11 +23,15 @@ describe('npm start without a window', () => {
     const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-start-ws-'));
     // no DISPLAY: the fallback must not try to open a browser; BROWSER=none makes sure of it
     const { DISPLAY: _d, WAYLAND_DISPLAY: _w, ...env } = process.env;
-    child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'start-electron.mjs'), '--port', '0', '--workspace', ws], {
-      cwd: repoRoot,
-      env: { ...env, BROWSER: 'none' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawn(
+      process.execPath,
+      [path.join(repoRoot, 'scripts', 'start-electron.mjs'), '--port', '0', '--workspace', ws],
+      {
+        cwd: repoRoot,
+        env: { ...env, BROWSER: 'none' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout?.on('data', (d) => (out += d));
     child.stderr?.on('data', (d) => (out += d));
@@ -43,7 +47,9 @@ describe('npm start without a window', () => {
       child?.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${out}`)));
     });
     const firstLine = out.split('\n')[0];
-    expect(firstLine).toMatch(/^Autoencoder Studio cannot open a desktop window: .+; starting it in your browser instead \(serve mode\)\.$/);
+    expect(firstLine).toMatch(
+      /^Autoencoder Studio cannot open a desktop window: .+; starting it in your browser instead \(serve mode\)\.$/,
+    );
     expect(out).toContain(`Workspace: ${ws}`);
 
     const browser = await launchChromium();

@@ -56,7 +56,9 @@ describe('from the Model view to a trained model', () => {
     await page.getByTestId('field-noise-level').fill('0.3');
     expect(await page.getByTestId('error-epochs').count()).toBe(0);
     expect(await page.getByTestId('model-params').textContent()).toBe('141,073');
-    expect(await page.getByTestId('model-summary').textContent()).toMatch(/enc_conv2\s*Conv2D · relu\s*7 × 7 × 64\s*18,496/);
+    expect(await page.getByTestId('model-summary').textContent()).toMatch(
+      /enc_conv2\s*Conv2D · relu\s*7 × 7 × 64\s*18,496/,
+    );
     await page.screenshot({ path: screenshotPath('model'), fullPage: true });
   });
 
@@ -76,7 +78,9 @@ describe('from the Model view to a trained model', () => {
 
   it('trains it from the Train view with a live chart, progress and previews', async () => {
     await page.getByTestId('nav-train').click();
-    expect(await page.getByTestId('run-describe').textContent()).toBe('conv · 16-d code · 2 epochs, gaussian noise 0.3');
+    expect(await page.getByTestId('run-describe').textContent()).toBe(
+      'conv · 16-d code · 2 epochs, gaussian noise 0.3',
+    );
     await page.getByTestId('train-start').click();
     await page.getByTestId('run-panel').waitFor({ timeout: 10_000 });
 
@@ -90,7 +94,9 @@ describe('from the Model view to a trained model', () => {
 
     await expect.poll(status, { timeout: 120_000 }).toBe('completed');
     expect(await attr('run-progress', 'data-progress')).toBe(1);
-    expect(await page.getByTestId('run-step').textContent(), 'the Train view names the training step').toBe('step: one TensorFlow graph');
+    expect(await page.getByTestId('run-step').textContent(), 'the Train view names the training step').toBe(
+      'step: one TensorFlow graph',
+    );
     await page.getByTestId('preview-grid').waitFor({ timeout: 10_000 });
     expect(await page.locator('[data-testid="preview-grid"] canvas').count()).toBe(18); // 6 × original / noisy / reconstruction
     // The reconstructions are drawn, not blank: some pixels are bright.
@@ -132,7 +138,8 @@ describe('from the Model view to a trained model', () => {
     await page.getByTestId('latent-hover').waitFor({ timeout: 5_000 });
     expect(await page.getByTestId('latent-hover').textContent()).toMatch(/^\s*\d\s*$/); // the digit's name
     expect(await page.locator('[data-testid="latent-hover"] canvas').count()).toBe(1);
-    const firstSample = () => page.evaluate(`document.querySelector('[data-testid="gallery-samples"] canvas').toDataURL()`);
+    const firstSample = () =>
+      page.evaluate(`document.querySelector('[data-testid="gallery-samples"] canvas').toDataURL()`);
     const before = await firstSample();
     await page.getByTestId('gallery-reroll').click();
     await expect.poll(firstSample, { timeout: 20_000 }).not.toBe(before);
@@ -146,13 +153,17 @@ describe('from the Model view to a trained model', () => {
     await page.getByTestId('run-count').fill('5000');
     await page.getByTestId('run-noise').selectOption('none');
     await page.getByTestId('train-start').click();
-    await expect.poll(async () => (await page.getByTestId('run-stats').textContent()) ?? '', { timeout: 60_000 }).toMatch(/epoch [2-5] \/ 6/); // epoch 1 is checkpointed
+    await expect
+      .poll(async () => (await page.getByTestId('run-stats').textContent()) ?? '', { timeout: 60_000 })
+      .toMatch(/epoch [2-5] \/ 6/); // epoch 1 is checkpointed
     await expect.poll(() => page.getByTestId('run-resume').count(), { timeout: 1_000 }).toBe(0);
     await page.getByTestId('run-stop').click();
     await expect.poll(status, { timeout: 60_000 }).toBe('stopped');
     // a stopped run shows the epochs it finished (what Resume continues after), not the batch it was in
     const stopped = (await page.getByTestId('run-stats').textContent()) ?? '';
-    const resumeAfter = Number(/Resume after epoch (\d+)/.exec((await page.getByTestId('run-resume').textContent()) ?? '')?.[1]);
+    const resumeAfter = Number(
+      /Resume after epoch (\d+)/.exec((await page.getByTestId('run-resume').textContent()) ?? '')?.[1],
+    );
     expect(stopped).toMatch(new RegExp(`^${resumeAfter} of 6 epochs done`));
     expect(stopped).not.toMatch(/batch/);
     await page.getByTestId('run-resume').click();

@@ -40,14 +40,17 @@ describe('anomalies and features from the Model view to the Gallery', () => {
     await page.screenshot({ path: screenshotPath('model-uses'), fullPage: true });
     await page.getByTestId('model-train').click();
     await page.getByTestId('run-panel').waitFor({ timeout: 15_000 });
-    await expect.poll(async () => (await page.getByTestId('run-status').textContent())?.trim(), { timeout: 180_000 }).toBe('completed');
+    await expect
+      .poll(async () => (await page.getByTestId('run-status').textContent())?.trim(), { timeout: 180_000 })
+      .toBe('completed');
 
     await page.getByTestId('nav-gallery').click();
     const uses = page.getByTestId('gallery-uses');
     await uses.getByTestId('probe-codes').waitFor({ timeout: 120_000 });
     expect(Number(await uses.getByTestId('end-test').locator('td').nth(1).textContent())).toBe(400);
     await uses.getByTestId('end-validation').waitFor();
-    const pctOf = async (id: string) => Number((await uses.getByTestId(id).locator('td').nth(2).textContent())!.replace('%', ''));
+    const pctOf = async (id: string) =>
+      Number((await uses.getByTestId(id).locator('td').nth(2).textContent())!.replace('%', ''));
     expect(await pctOf('probe-codes')).toBeGreaterThan(60);
     expect(await pctOf('probe-pixels')).toBeGreaterThan(60);
     expect(await uses.getByTestId('class-2').locator('td').nth(2).textContent()).toBe('0'); // never trained on

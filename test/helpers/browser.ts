@@ -13,7 +13,10 @@ export function chromiumPath(): string {
     return fromEnv;
   }
   try {
-    return execSync('command -v chromium || command -v chromium-browser', { shell: '/bin/sh' }).toString().trim().split('\n')[0];
+    return execSync('command -v chromium || command -v chromium-browser', { shell: '/bin/sh' })
+      .toString()
+      .trim()
+      .split('\n')[0];
   } catch {
     throw new Error(
       "Chromium is not installed. `npm install` installs Debian's chromium where it may (root or password-less sudo); run `npm run provision:chromium` to try again and see why not, or set CHROMIUM_PATH.",
@@ -24,7 +27,15 @@ export function chromiumPath(): string {
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath(),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }
 

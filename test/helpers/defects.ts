@@ -18,13 +18,18 @@ export function texture(kind: Texture, size: number, channels: number, rand: () 
   const phase = rand() * 2 * Math.PI;
   const tint = Array.from({ length: channels }, () => 0.8 + 0.4 * rand());
   // a smooth random field: a few random low-frequency waves
-  const waves = Array.from({ length: 4 }, () => ({ fx: (rand() - 0.5) * 0.3, fy: (rand() - 0.5) * 0.3, p: rand() * 6.28 }));
+  const waves = Array.from({ length: 4 }, () => ({
+    fx: (rand() - 0.5) * 0.3,
+    fy: (rand() - 0.5) * 0.3,
+    p: rand() * 6.28,
+  }));
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       let v: number;
       const grain = rand() - 0.5;
       const field = waves.reduce((s, w) => s + Math.sin(w.fx * x + w.fy * y + w.p), 0) / 4;
-      if (kind === 'weave') v = 0.5 + 0.22 * Math.sin(0.9 * x + phase) * Math.sin(0.9 * y) + 0.08 * field + 0.06 * grain;
+      if (kind === 'weave')
+        v = 0.5 + 0.22 * Math.sin(0.9 * x + phase) * Math.sin(0.9 * y) + 0.08 * field + 0.06 * grain;
       else if (kind === 'grain') v = 0.5 + 0.15 * field + 0.22 * grain;
       else v = 0.5 + 0.25 * Math.sin(0.55 * (x + 0.3 * y) + phase) + 0.05 * field + 0.05 * grain;
       for (let c = 0; c < channels; c++) out[(y * size + x) * channels + c] = Math.min(1, Math.max(0, v * tint[c]));
@@ -34,7 +39,13 @@ export function texture(kind: Texture, size: number, channels: number, rand: () 
 }
 
 /** Draws a defect on `img` in place; returns its mask (size × size, 1 = drawn). */
-export function drawDefect(img: Float32Array, kind: Defect, size: number, channels: number, rand: () => number): Uint8Array {
+export function drawDefect(
+  img: Float32Array,
+  kind: Defect,
+  size: number,
+  channels: number,
+  rand: () => number,
+): Uint8Array {
   const mask = new Uint8Array(size * size);
   const paint = (x: number, y: number, value: (old: number) => number) => {
     if (x < 0 || y < 0 || x >= size || y >= size) return;
@@ -72,7 +83,13 @@ export function drawDefect(img: Float32Array, kind: Defect, size: number, channe
   return mask;
 }
 
-async function writePng(file: string, px: Float32Array | Uint8Array, size: number, channels: number, scale: number): Promise<void> {
+async function writePng(
+  file: string,
+  px: Float32Array | Uint8Array,
+  size: number,
+  channels: number,
+  scale: number,
+): Promise<void> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const data = Buffer.from(Uint8Array.from(px, (v) => Math.round(v * scale)));
   await sharp(data, { raw: { width: size, height: size, channels: channels as 1 | 3 } })
@@ -96,8 +113,22 @@ export interface SetSpec {
 export async function writeInspectionSet(root: string, s: SetSpec): Promise<void> {
   const rand = mulberry32(s.seed);
   const name = (i: number) => String(i).padStart(3, '0');
-  for (let i = 0; i < s.train; i++) await writePng(path.join(root, 'train', 'good', `${name(i)}.png`), texture(s.texture, s.size, s.channels, rand), s.size, s.channels, 255);
-  for (let i = 0; i < s.testGood; i++) await writePng(path.join(root, 'test', 'good', `${name(i)}.png`), texture(s.texture, s.size, s.channels, rand), s.size, s.channels, 255);
+  for (let i = 0; i < s.train; i++)
+    await writePng(
+      path.join(root, 'train', 'good', `${name(i)}.png`),
+      texture(s.texture, s.size, s.channels, rand),
+      s.size,
+      s.channels,
+      255,
+    );
+  for (let i = 0; i < s.testGood; i++)
+    await writePng(
+      path.join(root, 'test', 'good', `${name(i)}.png`),
+      texture(s.texture, s.size, s.channels, rand),
+      s.size,
+      s.channels,
+      255,
+    );
   for (const d of s.defects ?? DEFECTS) {
     for (let i = 0; i < s.perDefect; i++) {
       const img = texture(s.texture, s.size, s.channels, rand);

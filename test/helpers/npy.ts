@@ -10,7 +10,10 @@ export function writeNpy(file: string, data: Float32Array, shape: number[]): voi
   pre[6] = 1;
   pre[7] = 0;
   pre.writeUInt16LE(padded.length, 8);
-  fs.writeFileSync(file, Buffer.concat([pre, Buffer.from(padded, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
+  fs.writeFileSync(
+    file,
+    Buffer.concat([pre, Buffer.from(padded, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]),
+  );
 }
 
 export function readNpy(file: string): { data: Float32Array; shape: number[] } {
@@ -20,7 +23,8 @@ export function readNpy(file: string): { data: Float32Array; shape: number[] } {
   const len = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
   const start = major === 1 ? 10 : 12;
   const header = buf.toString('latin1', start, start + len);
-  if (!header.includes("'descr': '<f4'") || header.includes("'fortran_order': True")) throw new Error(`${file}: expected little-endian float32 in C order, got ${header.trim()}`);
+  if (!header.includes("'descr': '<f4'") || header.includes("'fortran_order': True"))
+    throw new Error(`${file}: expected little-endian float32 in C order, got ${header.trim()}`);
   const shape = (/'shape': \(([^)]*)\)/.exec(header)?.[1] ?? '')
     .split(',')
     .map((s) => s.trim())

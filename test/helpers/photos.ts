@@ -21,7 +21,10 @@ export function samplePhotosDir(): string {
     if (href) wheel = path.resolve(path.dirname(index), href);
     if (wheel && fs.existsSync(wheel)) break;
   }
-  if (!wheel || !fs.existsSync(wheel)) throw new Error('Sample photos: no scikit-image wheel on the local pip index (its sample pictures are the test photographs).');
+  if (!wheel || !fs.existsSync(wheel))
+    throw new Error(
+      'Sample photos: no scikit-image wheel on the local pip index (its sample pictures are the test photographs).',
+    );
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.mkdirSync(tmp, { recursive: true });
   execFileSync('python3', [

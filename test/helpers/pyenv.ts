@@ -56,10 +56,16 @@ function fail(msg: string): never {
 export function ensurePyEnv(requirements = PY_REQUIREMENTS): PyEnv {
   const which = spawnSync('python3', ['-c', 'import sys, venv; print(sys.version.split()[0])'], { encoding: 'utf8' });
   if (which.error || which.status !== 0) {
-    fail(`python3 with the venv module is needed (install python3 and python3-venv): ${which.error?.message ?? which.stderr.trim()}`);
+    fail(
+      `python3 with the venv module is needed (install python3 and python3-venv): ${which.error?.message ?? which.stderr.trim()}`,
+    );
   }
   const pyVersion = which.stdout.trim();
-  const hash = crypto.createHash('sha256').update(JSON.stringify({ requirements, pyVersion })).digest('hex').slice(0, 12);
+  const hash = crypto
+    .createHash('sha256')
+    .update(JSON.stringify({ requirements, pyVersion }))
+    .digest('hex')
+    .slice(0, 12);
   const dir = path.join(cacheRoot(), `pyenv-${hash}`);
   const python = path.join(dir, 'bin', 'python');
   if (fs.existsSync(path.join(dir, '.complete')) && fs.existsSync(python)) return { python, dir, createdInSec: 0 };
@@ -67,7 +73,9 @@ export function ensurePyEnv(requirements = PY_REQUIREMENTS): PyEnv {
   const indexes = localIndexes();
   const missing = indexes.filter((u) => u.startsWith('file://') && !fs.existsSync(fileURLToPath(u)));
   if (missing.length === indexes.length) {
-    fail(`no local pip index found (looked for ${indexes.join(', ')}); set PIP_INDEX_URL to a local index holding ${requirements.join(' ')}.`);
+    fail(
+      `no local pip index found (looked for ${indexes.join(', ')}); set PIP_INDEX_URL to a local index holding ${requirements.join(' ')}.`,
+    );
   }
   const usable = indexes.filter((u) => !missing.includes(u));
   const started = Date.now();
@@ -82,11 +90,20 @@ export function ensurePyEnv(requirements = PY_REQUIREMENTS): PyEnv {
       PIP_DISABLE_PIP_VERSION_CHECK: '1',
       PIP_NO_INPUT: '1',
     };
-    const r = spawnSync(path.join(tmp, 'bin', 'python'), ['-m', 'pip', 'install', '--no-cache-dir', ...requirements], { env, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+    const r = spawnSync(path.join(tmp, 'bin', 'python'), ['-m', 'pip', 'install', '--no-cache-dir', ...requirements], {
+      env,
+      encoding: 'utf8',
+      maxBuffer: 64 * 2 ** 20,
+    });
     if (r.status !== 0) {
-      fail(`pip install ${requirements.join(' ')} from ${usable.join(', ')} failed:\n${(r.stderr || r.stdout).split('\n').slice(-25).join('\n')}`);
+      fail(
+        `pip install ${requirements.join(' ')} from ${usable.join(', ')} failed:\n${(r.stderr || r.stdout).split('\n').slice(-25).join('\n')}`,
+      );
     }
-    fs.writeFileSync(path.join(tmp, '.complete'), JSON.stringify({ requirements, pyVersion, indexes: usable, createdAt: new Date().toISOString() }));
+    fs.writeFileSync(
+      path.join(tmp, '.complete'),
+      JSON.stringify({ requirements, pyVersion, indexes: usable, createdAt: new Date().toISOString() }),
+    );
     try {
       fs.renameSync(tmp, dir);
     } catch (err) {
@@ -109,7 +126,10 @@ export function runPython(env: PyEnv, script: string, args: string[], timeoutMs 
     maxBuffer: 64 * 2 ** 20,
     env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', KERAS_BACKEND: 'tensorflow', CUDA_VISIBLE_DEVICES: '' },
   });
-  if (r.status !== 0) throw new Error(`python ${path.basename(script)} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
+  if (r.status !== 0)
+    throw new Error(
+      `python ${path.basename(script)} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`,
+    );
   return r.stdout;
 }
 

@@ -15,8 +15,12 @@ export interface ServeProcess {
 
 export async function startServe(args: string[] = []): Promise<ServeProcess> {
   const entry = path.join(repoRoot, 'dist-main', 'serve.cjs');
-  if (!fs.existsSync(entry)) throw new Error('dist-main/serve.cjs is missing: run `npm run build` before the e2e tests.');
-  const child: ChildProcess = spawn(process.execPath, [entry, '--port', '0', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (!fs.existsSync(entry))
+    throw new Error('dist-main/serve.cjs is missing: run `npm run build` before the e2e tests.');
+  const child: ChildProcess = spawn(process.execPath, [entry, '--port', '0', ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (out += d));

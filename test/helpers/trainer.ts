@@ -6,12 +6,18 @@ import { TrainerSupervisor, forkSpawner } from '../../src-main/trainer/superviso
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const trainerEntry = path.join(repoRoot, 'src-main', 'trainer', 'entry.ts');
 
-export function createTestSupervisor(opts: { readyTimeoutMs?: number; requestTimeoutMs?: number } = {}): TrainerSupervisor {
+export function createTestSupervisor(
+  opts: { readyTimeoutMs?: number; requestTimeoutMs?: number } = {},
+): TrainerSupervisor {
   return new TrainerSupervisor({ spawn: forkSpawner(trainerEntry, { execArgv: ['--import', 'tsx'] }), ...opts });
 }
 
 /** Resolves with the first value `pick` returns (not undefined) for an emitted event. */
-export function waitFor<T>(subscribe: (cb: (...args: never[]) => void) => () => void, pick: (...args: never[]) => T | undefined, timeoutMs = 30_000): Promise<T> {
+export function waitFor<T>(
+  subscribe: (cb: (...args: never[]) => void) => () => void,
+  pick: (...args: never[]) => T | undefined,
+  timeoutMs = 30_000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();

@@ -22,7 +22,8 @@ describe('ae-studio import --background', () => {
       .png()
       .toFile(path.join(dir, 'clear.png'));
     const ws = path.join(dir, 'ws');
-    const run = (...args: string[]) => runCli('import', path.join(dir, 'clear.png'), '--workspace', ws, '--size', '8', '--json', ...args);
+    const run = (...args: string[]) =>
+      runCli('import', path.join(dir, 'clear.png'), '--workspace', ws, '--size', '8', '--json', ...args);
     for (const [bg, value] of [
       ['white', 255],
       ['black', 0],
@@ -52,39 +53,82 @@ describe('ae-studio job export and evaluate take the common options', () => {
     expect(await cli('job', '--help')).toBe(0);
     expect(out.join('\n')).toMatch(/ae-studio job export --workspace DIR/);
     expect(await cli('evaluate', '--help')).toBe(0);
-    fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ config: { kind: 'dense', latentDim: 8, epochs: 1 }, dataset: { builtin: 'mnist', count: 1000 } }));
-    const code = await cli('job', 'export', '--workspace', path.join(dir, 'ws'), '--config', path.join(dir, 'run.json'), '--dataset', 'mnist', '--out', path.join(dir, 'job'), '--verbose', '--json');
+    fs.writeFileSync(
+      path.join(dir, 'run.json'),
+      JSON.stringify({
+        config: { kind: 'dense', latentDim: 8, epochs: 1 },
+        dataset: { builtin: 'mnist', count: 1000 },
+      }),
+    );
+    const code = await cli(
+      'job',
+      'export',
+      '--workspace',
+      path.join(dir, 'ws'),
+      '--config',
+      path.join(dir, 'run.json'),
+      '--dataset',
+      'mnist',
+      '--out',
+      path.join(dir, 'job'),
+      '--verbose',
+      '--json',
+    );
     expect(code, err.join('\n')).toBe(0);
-    const job = JSON.parse(fs.readFileSync(path.join(dir, 'job', 'job.json'), 'utf8')) as { config: { inputShape: number[] } };
+    const job = JSON.parse(fs.readFileSync(path.join(dir, 'job', 'job.json'), 'utf8')) as {
+      config: { inputShape: number[] };
+    };
     expect(job.config.inputShape).toEqual([28, 28, 1]);
   });
 });
 
 describe('ae-studio import (the built CLI) and TensorFlow log lines', () => {
   it("keeps TensorFlow's INFO lines off stderr, and shows them with --verbose", async () => {
-    execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-main.mjs')], { cwd: repoRoot, stdio: 'ignore' });
+    execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-main.mjs')], {
+      cwd: repoRoot,
+      stdio: 'ignore',
+    });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-cli-quiet-'));
     try {
       for (const label of ['a', 'b']) {
         fs.mkdirSync(path.join(dir, 'pics', label), { recursive: true });
-        await sharp({ create: { width: 16, height: 16, channels: 3, background: { r: label === 'a' ? 200 : 20, g: 90, b: 40 } } })
+        await sharp({
+          create: { width: 16, height: 16, channels: 3, background: { r: label === 'a' ? 200 : 20, g: 90, b: 40 } },
+        })
           .png()
           .toFile(path.join(dir, 'pics', label, `${label}.png`));
       }
       // a user's shell: no TF_CPP_MIN_LOG_LEVEL (the test runner sets one)
       const { TF_CPP_MIN_LOG_LEVEL: _quiet, ...env } = process.env;
       const cli = (...args: string[]) =>
-        spawnSync(process.execPath, [path.join(repoRoot, 'dist-main', 'cli.cjs'), 'import', path.join(dir, 'pics'), '--workspace', path.join(dir, 'ws'), '--size', '8', '--json', ...args], {
-          encoding: 'utf8',
-          env,
-        });
+        spawnSync(
+          process.execPath,
+          [
+            path.join(repoRoot, 'dist-main', 'cli.cjs'),
+            'import',
+            path.join(dir, 'pics'),
+            '--workspace',
+            path.join(dir, 'ws'),
+            '--size',
+            '8',
+            '--json',
+            ...args,
+          ],
+          {
+            encoding: 'utf8',
+            env,
+          },
+        );
       const quiet = cli('--name', 'quiet');
       expect(quiet.status, quiet.stderr).toBe(0);
       expect((JSON.parse(quiet.stdout) as { imported: number }).imported).toBe(2);
       expect(quiet.stderr.split('\n').filter(isTensorFlowNoise)).toEqual([]);
       const verbose = cli('--name', 'verbose', '--verbose');
       expect(verbose.status, verbose.stderr).toBe(0);
-      expect(verbose.stderr.split('\n').filter(isTensorFlowNoise).length, 'with --verbose TensorFlow speaks').toBeGreaterThan(0);
+      expect(
+        verbose.stderr.split('\n').filter(isTensorFlowNoise).length,
+        'with --verbose TensorFlow speaks',
+      ).toBeGreaterThan(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -106,26 +150,78 @@ describe('a stored dataset by its name, as ae-studio train takes it', () => {
     expect(r.status, r.message).toBe('completed');
     const cli = runCli;
 
-    const ev = await cli('evaluate', '--workspace', ws, '--run', runId, '--dataset', 'little shapes', '--anomalous', 'triangle', '--json');
+    const ev = await cli(
+      'evaluate',
+      '--workspace',
+      ws,
+      '--run',
+      runId,
+      '--dataset',
+      'little shapes',
+      '--anomalous',
+      'triangle',
+      '--json',
+    );
     expect(ev.code, ev.err).toBe(0);
-    const e = JSON.parse(ev.out) as { labelNames: string[]; counts: { total: number }; anomaly: { anomalous: number[] } };
+    const e = JSON.parse(ev.out) as {
+      labelNames: string[];
+      counts: { total: number };
+      anomaly: { anomalous: number[] };
+    };
     expect(e.labelNames).toEqual(['circle', 'square', 'triangle']);
     expect(e.counts.total).toBe(120);
     expect(e.anomaly.anomalous).toEqual([2]);
 
-    const lat = await cli('latents', '--workspace', ws, '--run', runId, '--dataset', 'Little Shapes', '--out', path.join(dir, 'codes.csv'), '--json');
+    const lat = await cli(
+      'latents',
+      '--workspace',
+      ws,
+      '--run',
+      runId,
+      '--dataset',
+      'Little Shapes',
+      '--out',
+      path.join(dir, 'codes.csv'),
+      '--json',
+    );
     expect(lat.code, lat.err).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'codes.csv'), 'utf8').trim().split('\n')).toHaveLength(121);
 
-    fs.writeFileSync(path.join(dir, 'cfg.json'), JSON.stringify({ kind: 'dense', latentDim: 4, epochs: 1, batchSize: 20 }));
-    const job = await cli('job', 'export', '--workspace', ws, '--config', path.join(dir, 'cfg.json'), '--dataset', 'LITTLE SHAPES', '--out', path.join(dir, 'job'), '--json');
+    fs.writeFileSync(
+      path.join(dir, 'cfg.json'),
+      JSON.stringify({ kind: 'dense', latentDim: 4, epochs: 1, batchSize: 20 }),
+    );
+    const job = await cli(
+      'job',
+      'export',
+      '--workspace',
+      ws,
+      '--config',
+      path.join(dir, 'cfg.json'),
+      '--dataset',
+      'LITTLE SHAPES',
+      '--out',
+      path.join(dir, 'job'),
+      '--json',
+    );
     expect(job.code, job.err).toBe(0);
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'job', 'job.json'), 'utf8')).source.dataset).toEqual({ id: m.id });
 
     for (const argv of [
       ['evaluate', '--workspace', ws, '--run', runId, '--dataset', 'Big Shapes'],
       ['latents', '--workspace', ws, '--run', runId, '--dataset', 'Big Shapes', '--out', path.join(dir, 'x.csv')],
-      ['job', 'export', '--workspace', ws, '--config', path.join(dir, 'cfg.json'), '--dataset', 'Big Shapes', '--out', path.join(dir, 'x')],
+      [
+        'job',
+        'export',
+        '--workspace',
+        ws,
+        '--config',
+        path.join(dir, 'cfg.json'),
+        '--dataset',
+        'Big Shapes',
+        '--out',
+        path.join(dir, 'x'),
+      ],
     ]) {
       const bad = await cli(...argv);
       expect(bad.code, argv[0]).toBe(1);

@@ -37,11 +37,22 @@ const lastJson = (s: string) =>
   ) as Record<string, unknown>;
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-main.mjs')], { cwd: repoRoot, stdio: 'ignore' });
+  execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-main.mjs')], {
+    cwd: repoRoot,
+    stdio: 'ignore',
+  });
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-cli-inspect-'));
   ws = path.join(work, 'ws');
   set = path.join(work, 'fabric');
-  await writeInspectionSet(set, { texture: 'weave', size: 32, channels: 1, train: 60, testGood: 6, perDefect: 3, seed: 11 });
+  await writeInspectionSet(set, {
+    texture: 'weave',
+    size: 32,
+    channels: 1,
+    train: 60,
+    testGood: 6,
+    perDefect: 3,
+    seed: 11,
+  });
 }, 120_000);
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -50,8 +61,22 @@ describe('ae-studio inspect', () => {
     const imp = await cli('import', set, '--workspace', ws, '--name', 'Fabric', '--size', '32', '--json');
     expect(imp.code, imp.stderr).toBe(0);
     const { dataset } = lastJson(imp.stdout) as { dataset: string };
-    fs.writeFileSync(path.join(work, 'short.json'), JSON.stringify({ epochs: 4, earlyStoppingPatience: 0, latentDim: 32, seed: 3 }));
-    const tr = await cli('train', '--workspace', ws, '--dataset', dataset, '--preset', 'inspection', '--config', path.join(work, 'short.json'), '--json');
+    fs.writeFileSync(
+      path.join(work, 'short.json'),
+      JSON.stringify({ epochs: 4, earlyStoppingPatience: 0, latentDim: 32, seed: 3 }),
+    );
+    const tr = await cli(
+      'train',
+      '--workspace',
+      ws,
+      '--dataset',
+      dataset,
+      '--preset',
+      'inspection',
+      '--config',
+      path.join(work, 'short.json'),
+      '--json',
+    );
     expect(tr.code, tr.stderr).toBe(0);
     const lines = tr.stdout
       .trim()
@@ -63,13 +88,22 @@ describe('ae-studio inspect', () => {
       runId: string;
       status: string;
       message: string;
-      inspection: { threshold: { method: string; value: number }; measured: Record<string, unknown> & { perType: Array<{ name: string }> } };
+      inspection: {
+        threshold: { method: string; value: number };
+        measured: Record<string, unknown> & { perType: Array<{ name: string }> };
+      };
     };
     expect(end.status).toBe('completed');
     // the trainer calibrated the run on its inspection set as it completed, and said so
-    expect(end.message).toMatch(/Calibrated for inspection: threshold [\d.-]+ \(F1-adaptive on the test set\), image ROC AUC/);
+    expect(end.message).toMatch(
+      /Calibrated for inspection: threshold [\d.-]+ \(F1-adaptive on the test set\), image ROC AUC/,
+    );
     runId = end.runId;
-    const cfg = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'model', 'config.json'), 'utf8')) as { loss: string; kind: string; epochs: number };
+    const cfg = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'model', 'config.json'), 'utf8')) as {
+      loss: string;
+      kind: string;
+      epochs: number;
+    };
     expect(cfg).toMatchObject({ kind: 'conv', loss: 'l2+ssim', epochs: 4 });
     expect(end.inspection.threshold.method).toBe('f1');
     const m = end.inspection.measured;
@@ -79,7 +113,10 @@ describe('ae-studio inspect', () => {
       expect(m[k], k).toBeGreaterThanOrEqual(0);
       expect(m[k], k).toBeLessThanOrEqual(1);
     }
-    const file = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'model', 'inspection.json'), 'utf8')) as { run: string; norm: { h: number; mean: number[] } };
+    const file = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'model', 'inspection.json'), 'utf8')) as {
+      run: string;
+      norm: { h: number; mean: number[] };
+    };
     expect(file.run).toBe(runId);
     expect(file.norm.h).toBe(32);
     expect(file.norm.mean).toHaveLength(32 * 32);
@@ -88,15 +125,32 @@ describe('ae-studio inspect', () => {
     const ev = await cli('evaluate', '--workspace', ws, '--run', runId, '--dataset', 'Fabric (test)', '--json');
     expect(ev.code, ev.stderr).toBe(0);
     const e = JSON.parse(ev.stdout) as Record<string, number>;
-    for (const k of ['imageAuroc', 'imageAupr', 'f1Max', 'pixelAuroc', 'aupro']) expect(Math.abs(e[k] - (m[k] as number)), k).toBeLessThan(1e-6);
+    for (const k of ['imageAuroc', 'imageAupr', 'f1Max', 'pixelAuroc', 'aupro'])
+      expect(Math.abs(e[k] - (m[k] as number)), k).toBeLessThan(1e-6);
   }, 600_000);
 
   it('scores pictures with verdicts against the threshold, writes map PNGs and a CSV, exit 0', async () => {
     const maps = path.join(work, 'maps');
     const csv = path.join(work, 'verdicts.csv');
-    const r = await cli('inspect', '--workspace', ws, '--run', runId, path.join(set, 'test', 'good'), path.join(set, 'test', 'blob'), '--maps', maps, '--csv', csv, '--json');
+    const r = await cli(
+      'inspect',
+      '--workspace',
+      ws,
+      '--run',
+      runId,
+      path.join(set, 'test', 'good'),
+      path.join(set, 'test', 'blob'),
+      '--maps',
+      maps,
+      '--csv',
+      csv,
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { threshold: { value: number }; results: Array<{ file: string; score: number; verdict: string; map: string }> };
+    const out = JSON.parse(r.stdout) as {
+      threshold: { value: number };
+      results: Array<{ file: string; score: number; verdict: string; map: string }>;
+    };
     expect(out.results).toHaveLength(9);
     for (const x of out.results) {
       expect(x.verdict).toBe(x.score >= out.threshold.value ? 'defective' : 'good');
@@ -117,11 +171,26 @@ describe('ae-studio inspect', () => {
     const rand = mulberry32(5);
     const big = texture('weave', 80, 1, rand).subarray(0, 56 * 80);
     const file = path.join(work, 'big.png');
-    await sharp(Buffer.from(Uint8Array.from(big, (v) => Math.round(v * 255))), { raw: { width: 80, height: 56, channels: 1 } })
+    await sharp(Buffer.from(Uint8Array.from(big, (v) => Math.round(v * 255))), {
+      raw: { width: 80, height: 56, channels: 1 },
+    })
       .png()
       .toFile(file);
     const maps = path.join(work, 'maps-big');
-    const r = await cli('inspect', '--workspace', ws, '--run', runId, file, '--tile', '--overlap', '0.5', '--maps', maps, '--json');
+    const r = await cli(
+      'inspect',
+      '--workspace',
+      ws,
+      '--run',
+      runId,
+      file,
+      '--tile',
+      '--overlap',
+      '0.5',
+      '--maps',
+      maps,
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { results: Array<{ score: number; verdict: string; map: string }> };
     expect(out.results).toHaveLength(1);
@@ -131,11 +200,17 @@ describe('ae-studio inspect', () => {
   }, 300_000);
 
   it('the threshold and the normalisation travel with the TF.js and Keras exports', async () => {
-    const own = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'model', 'inspection.json'), 'utf8')) as { threshold: unknown; settings: unknown; norm: { mean: number[] } };
+    const own = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'model', 'inspection.json'), 'utf8')) as {
+      threshold: unknown;
+      settings: unknown;
+      norm: { mean: number[] };
+    };
     const tfjsOut = path.join(work, 'tfjs');
     let r = await cli('export', '--workspace', ws, '--run', runId, '--format', 'tfjs', '--out', tfjsOut);
     expect(r.code, r.stderr).toBe(0);
-    const studio = JSON.parse(fs.readFileSync(path.join(tfjsOut, 'studio.json'), 'utf8')) as { inspection: { run: string; threshold: unknown; settings: unknown; norm: { mean: number[] } } };
+    const studio = JSON.parse(fs.readFileSync(path.join(tfjsOut, 'studio.json'), 'utf8')) as {
+      inspection: { run: string; threshold: unknown; settings: unknown; norm: { mean: number[] } };
+    };
     expect(studio.inspection.run).toBe(runId);
     expect(studio.inspection.threshold).toEqual(own.threshold);
     expect(studio.inspection.settings).toEqual(own.settings);
@@ -143,7 +218,9 @@ describe('ae-studio inspect', () => {
     const kerasOut = path.join(work, 'inspector.keras');
     r = await cli('export', '--workspace', ws, '--run', runId, '--format', 'keras', '--out', kerasOut);
     expect(r.code, r.stderr).toBe(0);
-    const meta = JSON.parse(new TextDecoder().decode(unzipSync(new Uint8Array(fs.readFileSync(kerasOut)))['metadata.json'])) as {
+    const meta = JSON.parse(
+      new TextDecoder().decode(unzipSync(new Uint8Array(fs.readFileSync(kerasOut)))['metadata.json']),
+    ) as {
       keras_version: string;
       autoencoder_studio_inspection: { threshold: unknown };
     };

@@ -26,7 +26,12 @@ interface Result {
 function cli(args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void): Promise<Result> {
   return new Promise((resolve, reject) => {
     // detached: its own process group, so a "Ctrl-C" can go to the CLI and its trainer together
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: userEnv });
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: work,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: userEnv,
+    });
     let stdout = '';
     let stderr = '';
     let pending = '';
@@ -53,23 +58,45 @@ const jsonLines = (s: string) =>
 
 beforeAll(() => {
   // The test drives the built CLI and trainer bundles; build them so a lone run of this file is current.
-  execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-main.mjs')], { cwd: repoRoot, stdio: 'ignore' });
+  execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-main.mjs')], {
+    cwd: repoRoot,
+    stdio: 'ignore',
+  });
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-cli-train-'));
-  fs.writeFileSync(path.join(work, 'conv.json'), JSON.stringify({ kind: 'conv', latentDim: 16, epochs: 2, batchSize: 64, seed: 7 }));
-  fs.writeFileSync(path.join(work, 'long.json'), JSON.stringify({ kind: 'conv', latentDim: 16, epochs: 12, batchSize: 64, seed: 7 }));
+  fs.writeFileSync(
+    path.join(work, 'conv.json'),
+    JSON.stringify({ kind: 'conv', latentDim: 16, epochs: 2, batchSize: 64, seed: 7 }),
+  );
+  fs.writeFileSync(
+    path.join(work, 'long.json'),
+    JSON.stringify({ kind: 'conv', latentDim: 16, epochs: 12, batchSize: 64, seed: 7 }),
+  );
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 describe('ae-studio train / runs', () => {
   it('trains a conv autoencoder on built-in MNIST in the trainer process and lists it', async () => {
     const ws = path.join(work, 'ws-a');
-    const r = await cli(['train', '--workspace', ws, '--dataset', 'mnist', '--count', '1500', '--config', 'conv.json', '--json']);
+    const r = await cli([
+      'train',
+      '--workspace',
+      ws,
+      '--dataset',
+      'mnist',
+      '--count',
+      '1500',
+      '--config',
+      'conv.json',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const lines = jsonLines(r.stdout);
     expect(lines[0]).toMatchObject({ type: 'start', resumed: false });
     const epochs = lines.filter((l) => l.type === 'epoch');
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
-    expect(lines.filter((l) => l.type === 'step')).toEqual([{ runId: lines[0].runId, type: 'step', step: 'graph', reason: null, fallback: false }]);
+    expect(lines.filter((l) => l.type === 'step')).toEqual([
+      { runId: lines[0].runId, type: 'step', step: 'graph', reason: null, fallback: false },
+    ]);
     const end = lines.at(-1) as Record<string, unknown>;
     expect(end).toMatchObject({ type: 'end', status: 'completed', epochsDone: 2 });
     expect(end.loss).toBe(epochs[1].loss);
@@ -85,31 +112,70 @@ describe('ae-studio train / runs', () => {
     expect(listed.code).toBe(0);
     const runs = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
     expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatchObject({ runId: end.runId, status: 'completed', epochsDone: 2, datasetName: 'MNIST (built in)', final: { epochsDone: 2, loss: end.loss, valLoss: end.valLoss } });
+    expect(runs[0]).toMatchObject({
+      runId: end.runId,
+      status: 'completed',
+      epochsDone: 2,
+      datasetName: 'MNIST (built in)',
+      final: { epochsDone: 2, loss: end.loss, valLoss: end.valLoss },
+    });
     expect((runs[0].config as Record<string, unknown>).kind).toBe('conv');
-    expect(runs[0].step, 'the host records the training step in run.json').toEqual({ step: 'graph', reason: null, fallback: false });
+    expect(runs[0].step, 'the host records the training step in run.json').toEqual({
+      step: 'graph',
+      reason: null,
+      fallback: false,
+    });
 
     const table = await cli(['runs', '--workspace', ws]);
-    expect(table.stdout).toMatch(new RegExp(`${end.runId as string}\\s+completed\\s+conv, 16-d code\\s+MNIST \\(built in\\)\\s+2/2`));
+    expect(table.stdout).toMatch(
+      new RegExp(`${end.runId as string}\\s+completed\\s+conv, 16-d code\\s+MNIST \\(built in\\)\\s+2/2`),
+    );
 
     // the same workspace's run exports through the CLI (tfjs-node in the CLI's process) without TensorFlow's chatter
-    const exported = await cli(['export', '--workspace', ws, '--run', end.runId as string, '--format', 'onnx', '--out', path.join(work, 'a.onnx')]);
+    const exported = await cli([
+      'export',
+      '--workspace',
+      ws,
+      '--run',
+      end.runId as string,
+      '--format',
+      'onnx',
+      '--out',
+      path.join(work, 'a.onnx'),
+    ]);
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.stderr.split('\n').filter(isTensorFlowNoise)).toEqual([]);
-    const verbose = await cli(['export', '--workspace', ws, '--run', end.runId as string, '--format', 'onnx', '--out', path.join(work, 'b.onnx'), '--verbose']);
+    const verbose = await cli([
+      'export',
+      '--workspace',
+      ws,
+      '--run',
+      end.runId as string,
+      '--format',
+      'onnx',
+      '--out',
+      path.join(work, 'b.onnx'),
+      '--verbose',
+    ]);
     expect(verbose.code).toBe(0);
-    expect(verbose.stderr.split('\n').filter(isTensorFlowNoise).length, 'with --verbose TensorFlow speaks').toBeGreaterThan(0);
+    expect(
+      verbose.stderr.split('\n').filter(isTensorFlowNoise).length,
+      'with --verbose TensorFlow speaks',
+    ).toBeGreaterThan(0);
   });
 
   it('Ctrl-C stops after the current batch with a checkpoint, and --resume finishes the run', async () => {
     const ws = path.join(work, 'ws-b');
     let signalled = false;
-    const r = await cli(['train', '--workspace', ws, '--dataset', 'mnist', '--count', '2000', '--config', 'long.json', '--json'], (line, child) => {
-      if (!signalled && line.includes('"type":"epoch"')) {
-        signalled = true;
-        process.kill(-(child.pid as number), 'SIGINT'); // the whole group, as a terminal's Ctrl-C: the CLI and its trainer
-      }
-    });
+    const r = await cli(
+      ['train', '--workspace', ws, '--dataset', 'mnist', '--count', '2000', '--config', 'long.json', '--json'],
+      (line, child) => {
+        if (!signalled && line.includes('"type":"epoch"')) {
+          signalled = true;
+          process.kill(-(child.pid as number), 'SIGINT'); // the whole group, as a terminal's Ctrl-C: the CLI and its trainer
+        }
+      },
+    );
     expect(signalled).toBe(true);
     expect(r.code, r.stderr).toBe(130);
     const end = jsonLines(r.stdout).at(-1) as Record<string, unknown>;
@@ -118,20 +184,36 @@ describe('ae-studio train / runs', () => {
     expect(done).toBeGreaterThanOrEqual(1);
     expect(done).toBeLessThan(12);
     expect(end.resume).toBe(`ae-studio train --workspace ${ws} --resume ${end.runId as string}`);
-    const state = JSON.parse(fs.readFileSync(path.join(end.runDir as string, 'checkpoint', 'state.json'), 'utf8')) as { epochsDone: number };
+    const state = JSON.parse(fs.readFileSync(path.join(end.runDir as string, 'checkpoint', 'state.json'), 'utf8')) as {
+      epochsDone: number;
+    };
     expect(state.epochsDone).toBe(done);
     // no trainer left behind: the run's folder is not written to any more
-    const listed = JSON.parse((await cli(['runs', '--workspace', ws, '--json'])).stdout) as Array<Record<string, unknown>>;
+    const listed = JSON.parse((await cli(['runs', '--workspace', ws, '--json'])).stdout) as Array<
+      Record<string, unknown>
+    >;
     // the host decides what the run offers: no model yet, Resume from its checkpoint
-    expect(listed[0]).toMatchObject({ runId: end.runId, status: 'stopped', epochsDone: done, hasModel: false, resume: 'checkpoint' });
+    expect(listed[0]).toMatchObject({
+      runId: end.runId,
+      status: 'stopped',
+      epochsDone: done,
+      hasModel: false,
+      resume: 'checkpoint',
+    });
 
     const resumed = await cli(['train', '--workspace', ws, '--resume', end.runId as string, '--json']);
     expect(resumed.code, resumed.stderr).toBe(0);
     const lines = jsonLines(resumed.stdout);
     expect(lines[0]).toMatchObject({ type: 'start', runId: end.runId, resumed: true });
-    expect(lines.filter((l) => l.type === 'epoch').map((l) => l.epoch)).toEqual(Array.from({ length: 12 - done }, (_, i) => done + 1 + i));
+    expect(lines.filter((l) => l.type === 'epoch').map((l) => l.epoch)).toEqual(
+      Array.from({ length: 12 - done }, (_, i) => done + 1 + i),
+    );
     expect(lines.at(-1)).toMatchObject({ type: 'end', runId: end.runId, status: 'completed', epochsDone: 12 });
-    const after = JSON.parse((await cli(['runs', '--workspace', ws, '--json'])).stdout) as Array<{ history: { loss: number[] }; hasModel: boolean; resume?: string }>;
+    const after = JSON.parse((await cli(['runs', '--workspace', ws, '--json'])).stdout) as Array<{
+      history: { loss: number[] };
+      hasModel: boolean;
+      resume?: string;
+    }>;
     expect(after[0].history.loss).toHaveLength(12);
     expect(after[0]).toMatchObject({ hasModel: true });
     expect(after[0].resume).toBeUndefined();
@@ -145,27 +227,52 @@ describe('ae-studio train / runs', () => {
   it("trains the file the Model view shows ({ config, dataset } as Train starts it), no --dataset needed; ends with the measures on training, validation and test images; --verbose shows the trainer's TensorFlow lines", async () => {
     const ws = path.join(work, 'ws-d');
     const file = {
-      config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 1, batchSize: 100, validationSplit: 0.1, testSplit: 0.2, noise: { type: 'none', level: 0 } },
+      config: {
+        kind: 'dense',
+        inputShape: [28, 28, 1],
+        latentDim: 8,
+        epochs: 1,
+        batchSize: 100,
+        validationSplit: 0.1,
+        testSplit: 0.2,
+        noise: { type: 'none', level: 0 },
+      },
       dataset: { builtin: 'mnist', count: 500 },
     };
     fs.writeFileSync(path.join(work, 'from-model-view.json'), JSON.stringify(file, null, 2));
     const r = await cli(['train', '--workspace', ws, '--config', 'from-model-view.json', '--json', '--verbose']);
     expect(r.code, r.stderr).toBe(0);
-    const end = jsonLines(r.stdout).at(-1) as { metrics: Record<'train' | 'val' | 'test', { count: number; mse: number; psnr: number; ssim: number }> };
+    const end = jsonLines(r.stdout).at(-1) as {
+      metrics: Record<'train' | 'val' | 'test', { count: number; mse: number; psnr: number; ssim: number }>;
+    };
     expect(end).toMatchObject({ type: 'end', status: 'completed', epochsDone: 1 });
     // --verbose passes the trainer process's TensorFlow log lines on (the first test: hidden without it)
-    expect(r.stderr.split('\n').filter(isTensorFlowNoise).length, "with --verbose the trainer's TensorFlow speaks").toBeGreaterThan(0);
-    const runs = JSON.parse((await cli(['runs', '--workspace', ws, '--json'])).stdout) as Array<{ dataset: unknown; config: { latentDim: number }; metrics: typeof end.metrics }>;
+    expect(
+      r.stderr.split('\n').filter(isTensorFlowNoise).length,
+      "with --verbose the trainer's TensorFlow speaks",
+    ).toBeGreaterThan(0);
+    const runs = JSON.parse((await cli(['runs', '--workspace', ws, '--json'])).stdout) as Array<{
+      dataset: unknown;
+      config: { latentDim: number };
+      metrics: typeof end.metrics;
+    }>;
     expect(runs[0].dataset).toEqual({ builtin: 'mnist', count: 500 });
     expect(runs[0].config.latentDim).toBe(8);
     // the end line carries the run's own end-of-run measures: every image in exactly one split
     expect(end.metrics.test.count).toBe(100);
     expect(end.metrics.train.count + end.metrics.val.count + end.metrics.test.count).toBe(500);
-    for (const k of ['train', 'val', 'test'] as const) expect(end.metrics[k]).toMatchObject({ count: runs[0].metrics[k].count, mse: runs[0].metrics[k].mse, ssim: runs[0].metrics[k].ssim });
+    for (const k of ['train', 'val', 'test'] as const)
+      expect(end.metrics[k]).toMatchObject({
+        count: runs[0].metrics[k].count,
+        mse: runs[0].metrics[k].mse,
+        ssim: runs[0].metrics[k].ssim,
+      });
     // on a terminal: a table of the three splits under the Done line
     const text = await cli(['train', '--workspace', ws, '--config', 'from-model-view.json']);
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/Done: .*\n {2}measured on +images +loss +MSE +PSNR +SSIM\n {2}training +\d+ +0\.\d{4} +0\.\d{4} +\d+\.\d\d dB +-?0\.\d{3}\n {2}validation +\d+ .*\n {2}test +100 /);
+    expect(text.stdout).toMatch(
+      /Done: .*\n {2}measured on +images +loss +MSE +PSNR +SSIM\n {2}training +\d+ +0\.\d{4} +0\.\d{4} +\d+\.\d\d dB +-?0\.\d{3}\n {2}validation +\d+ .*\n {2}test +100 /,
+    );
   });
 
   it('a bad config names the field, an unknown dataset names the ones there are; nothing is written', async () => {
@@ -202,15 +309,24 @@ describe('ae-studio train / runs', () => {
 
 describe('CLI output helpers', () => {
   it('draws a progress bar with loss, samples/s and ETA', () => {
-    expect(progressLine({ epoch: 2, epochs: 4, batch: 5, batches: 10, loss: 0.03125, samplesPerSec: 12345.6, etaSec: 83 }, 8)).toBe(
-      'epoch 2/4 [###-----]  37% · batch 5/10 · loss 0.0313 · 12,346 samples/s · ETA 1:23',
-    );
+    expect(
+      progressLine(
+        { epoch: 2, epochs: 4, batch: 5, batches: 10, loss: 0.03125, samplesPerSec: 12345.6, etaSec: 83 },
+        8,
+      ),
+    ).toBe('epoch 2/4 [###-----]  37% · batch 5/10 · loss 0.0313 · 12,346 samples/s · ETA 1:23');
   });
   it("recognises TensorFlow's log lines and nothing else", () => {
-    expect(isTensorFlowNoise('I0000 00:00:1796178502.791165    5175 port.cc:153] oneDNN custom operations are on.')).toBe(true);
+    expect(
+      isTensorFlowNoise('I0000 00:00:1796178502.791165    5175 port.cc:153] oneDNN custom operations are on.'),
+    ).toBe(true);
     expect(isTensorFlowNoise('W0000 00:00:1796178502.791165    5175 loader.cc:12] x')).toBe(true);
-    expect(isTensorFlowNoise('2026-12-02 02:31:23.123456: I tensorflow/cc/saved_model/loader.cc:83] Reading SavedModel')).toBe(true);
-    expect(isTensorFlowNoise('WARNING: All log messages before absl::InitializeLog() is called are written to STDERR')).toBe(true);
+    expect(
+      isTensorFlowNoise('2026-12-02 02:31:23.123456: I tensorflow/cc/saved_model/loader.cc:83] Reading SavedModel'),
+    ).toBe(true);
+    expect(
+      isTensorFlowNoise('WARNING: All log messages before absl::InitializeLog() is called are written to STDERR'),
+    ).toBe(true);
     expect(isTensorFlowNoise('E0000 00:00:1796178502.791165    5175 x.cc:1] a real error')).toBe(false);
     expect(isTensorFlowNoise("ae-studio: There is no run 'x'")).toBe(false);
   });

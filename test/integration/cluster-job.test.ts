@@ -21,7 +21,16 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAutoencoder, klBetaAt, loadMnist, loadTrained, objective, trainRun, validateConfig, type Dataset } from '../../src-main/engine';
+import {
+  buildAutoencoder,
+  klBetaAt,
+  loadMnist,
+  loadTrained,
+  objective,
+  trainRun,
+  validateConfig,
+  type Dataset,
+} from '../../src-main/engine';
 import { tf } from '../../src-main/engine/tf';
 import { exportJob } from '../../src-main/cluster/export';
 import { importJobAsRun } from '../../src-main/cluster/import';
@@ -54,11 +63,16 @@ function rgb(n: number, seed: number): Dataset {
     const [cx, cy, r] = [rand() * 16, rand() * 16, 2 + rand() * 5];
     const col = [rand(), rand(), rand()];
     for (let y = 0; y < 16; y++)
-      for (let x = 0; x < 16; x++) for (let c = 0; c < 3; c++) images[((i * 16 + y) * 16 + x) * 3 + c] = Math.round(255 * col[c] * Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (r * r)));
+      for (let x = 0; x < 16; x++)
+        for (let c = 0; c < 3; c++)
+          images[((i * 16 + y) * 16 + x) * 3 + c] = Math.round(
+            255 * col[c] * Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (r * r)),
+          );
   }
   return { images, labels: new Int32Array(n), count: n, shape: [16, 16, 3] };
 }
-const floats = (d: Dataset, n: number) => Float32Array.from(d.images.subarray(0, n * d.shape[0] * d.shape[1] * d.shape[2]), (v) => v / 255);
+const floats = (d: Dataset, n: number) =>
+  Float32Array.from(d.images.subarray(0, n * d.shape[0] * d.shape[1] * d.shape[2]), (v) => v / 255);
 
 const maxAbsDiff = (a: Float32Array, b: Float32Array) => {
   expect(a.length).toBe(b.length);
@@ -69,7 +83,11 @@ const maxAbsDiff = (a: Float32Array, b: Float32Array) => {
 
 /** Runs the reference helper (one Python process for all the jobs given). */
 function reference(items: Array<{ dir: string; steps: string[][] }>) {
-  const r = spawnSync(env.python, [path.join(here, 'py', 'job_reference.py'), JSON.stringify(items)], { encoding: 'utf8', timeout: 600_000, env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  const r = spawnSync(env.python, [path.join(here, 'py', 'job_reference.py'), JSON.stringify(items)], {
+    encoding: 'utf8',
+    timeout: 600_000,
+    env: { ...process.env, OMP_NUM_THREADS: '1' },
+  });
   if (r.status !== 0) throw new Error(`job_reference.py failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
   return r.stdout;
 }
@@ -88,7 +106,10 @@ function launch(jobDir: string, args: string[], onLine?: (line: string) => void,
   return new Promise((resolve, reject) => {
     // one thread per process (torchrun does that itself for several workers, not for one): 1 vs 2
     // workers then compares processes, not a 2-thread process fighting for the shared cores
-    const child = spawn(path.join(jobDir, 'launch.sh'), args, { env: { ...process.env, PYTHON: env.python, OMP_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(path.join(jobDir, 'launch.sh'), args, {
+      env: { ...process.env, PYTHON: env.python, OMP_NUM_THREADS: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     let pending = '';
     const take = (chunk: Buffer) => {
@@ -117,8 +138,19 @@ const metricsOf = (jobDir: string) =>
     .readFileSync(path.join(jobDir, 'out', 'metrics.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { epoch: number; train_loss: number; val_loss: number | null; samples_per_sec: number; world_size: number; restart: number });
-const stateOf = (jobDir: string) => JSON.parse(fs.readFileSync(path.join(jobDir, 'out', 'checkpoint', 'state.json'), 'utf8')) as { epochsDone: number };
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          epoch: number;
+          train_loss: number;
+          val_loss: number | null;
+          samples_per_sec: number;
+          world_size: number;
+          restart: number;
+        },
+    );
+const stateOf = (jobDir: string) =>
+  JSON.parse(fs.readFileSync(path.join(jobDir, 'out', 'checkpoint', 'state.json'), 'utf8')) as { epochsDone: number };
 
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-cluster-'));
@@ -131,13 +163,35 @@ describe('cluster jobs: weights round trip without training, every kind (and a 3
   // Each trained one epoch in the studio (so the job continues a real checkpoint with optimizer state).
   const KINDS = {
     dense: { config: { kind: 'dense', latentDim: 12, hidden: [24] }, data: () => rgb(160, 1) },
-    'deep-dense': { config: { kind: 'deep-dense', latentDim: 8, hidden: [48, 24], activation: 'tanh', optimizer: 'rmsprop' }, data: () => mnistSubset(0, 160) },
+    'deep-dense': {
+      config: { kind: 'deep-dense', latentDim: 8, hidden: [48, 24], activation: 'tanh', optimizer: 'rmsprop' },
+      data: () => mnistSubset(0, 160),
+    },
     conv: { config: { kind: 'conv', latentDim: 8, hidden: [4, 8], activation: 'leaky-relu' }, data: () => rgb(160, 2) },
-    vae: { config: { kind: 'vae', latentDim: 4, hidden: [32], activation: 'elu', loss: 'bce' }, data: () => rgb(160, 3) },
-    'conv-vae': { config: { kind: 'conv-vae', latentDim: 4, hidden: [4, 8], activation: 'sigmoid', loss: 'bce', noise: { type: 'gaussian', level: 0.2 } }, data: () => mnistSubset(0, 160) },
-    sparse: { config: { kind: 'sparse', latentDim: 16, optimizer: 'sgd', momentum: 0.9, learningRate: 0.05 }, data: () => mnistSubset(0, 160) },
+    vae: {
+      config: { kind: 'vae', latentDim: 4, hidden: [32], activation: 'elu', loss: 'bce' },
+      data: () => rgb(160, 3),
+    },
+    'conv-vae': {
+      config: {
+        kind: 'conv-vae',
+        latentDim: 4,
+        hidden: [4, 8],
+        activation: 'sigmoid',
+        loss: 'bce',
+        noise: { type: 'gaussian', level: 0.2 },
+      },
+      data: () => mnistSubset(0, 160),
+    },
+    sparse: {
+      config: { kind: 'sparse', latentDim: 16, optimizer: 'sgd', momentum: 0.9, learningRate: 0.05 },
+      data: () => mnistSubset(0, 160),
+    },
     // deeper pictures: three stride-2 stages of 5×5 kernels (TensorFlow's 'same' padding is 1 before, 2 after)
-    'conv-3stage-5x5': { config: { kind: 'conv', latentDim: 8, hidden: [4, 8, 8], kernelSize: 5 }, data: () => rgb(160, 4) },
+    'conv-3stage-5x5': {
+      config: { kind: 'conv', latentDim: 8, hidden: [4, 8, 8], kernelSize: 5 },
+      data: () => rgb(160, 4),
+    },
   } as const;
   type Kind = keyof typeof KINDS;
   const jobs = new Map<Kind, { runDir: string; jobDir: string; importDir: string; probe: string; data: Dataset }>();
@@ -147,7 +201,11 @@ describe('cluster jobs: weights round trip without training, every kind (and a 3
     for (const [kind, spec] of Object.entries(KINDS) as Array<[Kind, (typeof KINDS)[Kind]]>) {
       const data = spec.data();
       const runDir = path.join(work, 'rt', kind, 'run');
-      const r = await trainRun({ config: { ...spec.config, inputShape: data.shape, epochs: 1, batchSize: 32, seed: 9 }, dataset: data, runDir });
+      const r = await trainRun({
+        config: { ...spec.config, inputShape: data.shape, epochs: 1, batchSize: 32, seed: 9 },
+        dataset: data,
+        runDir,
+      });
       expect(r.status, r.message).toBe('completed');
       const jobDir = path.join(work, 'rt', kind, 'job');
       await exportJob({
@@ -173,7 +231,9 @@ describe('cluster jobs: weights round trip without training, every kind (and a 3
     }
     const started = Date.now();
     reference(items);
-    console.log(`reference outputs of ${items.length} jobs (one epoch each, one process): ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `reference outputs of ${items.length} jobs (one epoch each, one process): ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   }, 600_000);
 
   for (const kind of Object.keys(KINDS) as Kind[]) {
@@ -183,9 +243,14 @@ describe('cluster jobs: weights round trip without training, every kind (and a 3
       // studio → PyTorch: the run's checkpoint (= its model after one epoch) in train.py
       const studio = await loadTrained(j.runDir);
       try {
-        const dRec = maxAbsDiff(studio.reconstruct(probe), readNpy(path.join(j.jobDir, 'ref-init', 'reconstruction.npy')).data);
+        const dRec = maxAbsDiff(
+          studio.reconstruct(probe),
+          readNpy(path.join(j.jobDir, 'ref-init', 'reconstruction.npy')).data,
+        );
         const dCode = maxAbsDiff(studio.encode(probe), readNpy(path.join(j.jobDir, 'ref-init', 'code.npy')).data);
-        console.log(`${kind}: studio → PyTorch max abs diff: reconstruction ${dRec.toExponential(2)}, code ${dCode.toExponential(2)}`);
+        console.log(
+          `${kind}: studio → PyTorch max abs diff: reconstruction ${dRec.toExponential(2)}, code ${dCode.toExponential(2)}`,
+        );
         expect(dRec).toBeLessThan(TOL);
         expect(dCode).toBeLessThan(TOL);
       } finally {
@@ -197,13 +262,23 @@ describe('cluster jobs: weights round trip without training, every kind (and a 3
       expect(imp.history.loss).toHaveLength(2);
       const back = await loadTrained(j.importDir);
       try {
-        const dRec = maxAbsDiff(back.reconstruct(probe), readNpy(path.join(j.jobDir, 'ref-trained', 'reconstruction.npy')).data);
+        const dRec = maxAbsDiff(
+          back.reconstruct(probe),
+          readNpy(path.join(j.jobDir, 'ref-trained', 'reconstruction.npy')).data,
+        );
         const dCode = maxAbsDiff(back.encode(probe), readNpy(path.join(j.jobDir, 'ref-trained', 'code.npy')).data);
-        console.log(`${kind}: PyTorch → studio max abs diff: reconstruction ${dRec.toExponential(2)}, code ${dCode.toExponential(2)}`);
+        console.log(
+          `${kind}: PyTorch → studio max abs diff: reconstruction ${dRec.toExponential(2)}, code ${dCode.toExponential(2)}`,
+        );
         expect(dRec).toBeLessThan(TOL);
         expect(dCode).toBeLessThan(TOL);
         // and it trained: the weights moved away from the checkpoint it started from
-        expect(maxAbsDiff(readNpy(path.join(j.jobDir, 'ref-init', 'reconstruction.npy')).data, readNpy(path.join(j.jobDir, 'ref-trained', 'reconstruction.npy')).data)).toBeGreaterThan(1e-4);
+        expect(
+          maxAbsDiff(
+            readNpy(path.join(j.jobDir, 'ref-init', 'reconstruction.npy')).data,
+            readNpy(path.join(j.jobDir, 'ref-trained', 'reconstruction.npy')).data,
+          ),
+        ).toBeGreaterThan(1e-4);
       } finally {
         back.dispose();
       }
@@ -224,13 +299,30 @@ describe('cluster jobs: KL warm-up', () => {
   it("train.py's β schedule is the studio's: the β its training loop uses in epochs 1..3, and its objective on fixed weights, batch and ε", async () => {
     const started = Date.now();
     const data = rgb(96, 5);
-    const input = { kind: 'vae', inputShape: data.shape, latentDim: 12, hidden: [32], beta: 8, klWarmupEpochs: 2, epochs: 3, batchSize: 32, seed: 13 };
+    const input = {
+      kind: 'vae',
+      inputShape: data.shape,
+      latentDim: 12,
+      hidden: [32],
+      beta: 8,
+      klWarmupEpochs: 2,
+      epochs: 3,
+      batchSize: 32,
+      seed: 13,
+    };
     const checked = validateConfig(input, { count: data.count, shape: data.shape });
     if (!checked.ok) throw new Error(JSON.stringify(checked.errors));
     const c = checked.config;
     const jobDir = path.join(work, 'kl-warmup');
     // no checkpoint: the job starts at epoch 1 from the studio's own initial weights for the config
-    await exportJob({ config: input, dataset: data, datasetSpec: null, datasetName: 'blobs', name: 'kl-warmup', out: jobDir });
+    await exportJob({
+      config: input,
+      dataset: data,
+      datasetSpec: null,
+      datasetName: 'blobs',
+      name: 'kl-warmup',
+      out: jobDir,
+    });
 
     // the fixed batch and ε, and the studio's objective on them with its β of each epoch
     const n = 16;
@@ -241,21 +333,49 @@ describe('cluster jobs: KL warm-up', () => {
     const studio = tf.tidy(() => {
       const x = tf.tensor(batch, [n, ...data.shape]);
       // the ε the studio's objective draws for this seed
-      writeNpy(path.join(jobDir, 'eps.npy'), tf.randomNormal([n, c.latentDim], 0, 1, 'float32', seed).dataSync() as Float32Array, [n, c.latentDim]);
-      return epochs.map((e) => ({ beta: klBetaAt(c, e), loss: objective(ae, { ...c, beta: klBetaAt(c, e) }, x, x, seed).dataSync()[0] }));
+      writeNpy(
+        path.join(jobDir, 'eps.npy'),
+        tf.randomNormal([n, c.latentDim], 0, 1, 'float32', seed).dataSync() as Float32Array,
+        [n, c.latentDim],
+      );
+      return epochs.map((e) => ({
+        beta: klBetaAt(c, e),
+        loss: objective(ae, { ...c, beta: klBetaAt(c, e) }, x, x, seed).dataSync()[0],
+      }));
     });
     ae.encoder.dispose();
     ae.decoder.dispose();
     writeNpy(path.join(jobDir, 'batch.npy'), batch, [n, ...data.shape]);
 
     const result = path.join(work, 'kl-warmup.json');
-    const r = spawnSync(env.python, [path.join(here, 'py', 'job_kl_warmup.py'), jobDir, String(epochs.length), path.join(jobDir, 'batch.npy'), path.join(jobDir, 'eps.npy'), result], {
-      encoding: 'utf8',
-      timeout: 300_000,
-      env: { ...process.env, OMP_NUM_THREADS: '1' },
-    });
+    const r = spawnSync(
+      env.python,
+      [
+        path.join(here, 'py', 'job_kl_warmup.py'),
+        jobDir,
+        String(epochs.length),
+        path.join(jobDir, 'batch.npy'),
+        path.join(jobDir, 'eps.npy'),
+        result,
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 300_000,
+        env: { ...process.env, OMP_NUM_THREADS: '1' },
+      },
+    );
     if (r.status !== 0) throw new Error(`job_kl_warmup.py failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
-    const torch = (JSON.parse(fs.readFileSync(result, 'utf8')) as { epochs: Array<{ epoch: number; loopBetas: number[]; objectiveCalls: number; klBeta: number; loss: number | null }> }).epochs;
+    const torch = (
+      JSON.parse(fs.readFileSync(result, 'utf8')) as {
+        epochs: Array<{
+          epoch: number;
+          loopBetas: number[];
+          objectiveCalls: number;
+          klBeta: number;
+          loss: number | null;
+        }>;
+      }
+    ).epochs;
     console.log(
       `KL warm-up (β 8 over 2 epochs), per epoch — studio β ${studio.map((s) => s.beta).join(' / ')}, train.py β ${torch.map((t) => t.loopBetas.join('|')).join(' / ')}; ` +
         `objective studio ${studio.map((s) => s.loss.toFixed(6)).join(' / ')}, PyTorch ${torch.map((t) => t.loss?.toFixed(6)).join(' / ')} (max relative diff ${Math.max(...torch.map((t, i) => Math.abs(t.loss! - studio[i].loss) / studio[i].loss)).toExponential(2)}; ${((Date.now() - started) / 1000).toFixed(1)} s)`,
@@ -295,7 +415,15 @@ describe('cluster jobs: torchrun with two workers, through the host', () => {
     new Promise<void>((resolve, reject) => {
       const started = Date.now();
       const tick = () => {
-        if (events.some(([n, p]) => n === 'runs:status' && (p as RunStatusPayload).runId === runId && (p as RunStatusPayload).status === status)) return resolve();
+        if (
+          events.some(
+            ([n, p]) =>
+              n === 'runs:status' &&
+              (p as RunStatusPayload).runId === runId &&
+              (p as RunStatusPayload).status === status,
+          )
+        )
+          return resolve();
         if (Date.now() - started > timeoutMs) return reject(new Error(`run ${runId} never became ${status}`));
         setTimeout(tick, 50);
       };
@@ -303,7 +431,16 @@ describe('cluster jobs: torchrun with two workers, through the host', () => {
     });
 
   // dense on 400 MNIST digits; the job continues the studio's run after its first epoch
-  const denseConfig = { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, hidden: [64], batchSize: 32, epochs: 1, seed: 3, previewEvery: 1000 };
+  const denseConfig = {
+    kind: 'dense',
+    inputShape: [28, 28, 1],
+    latentDim: 16,
+    hidden: [64],
+    batchSize: 32,
+    epochs: 1,
+    seed: 3,
+    previewEvery: 1000,
+  };
   let runId: string;
   let jobDir: string;
   let twoWorkers: Launch;
@@ -313,7 +450,9 @@ describe('cluster jobs: torchrun with two workers, through the host', () => {
     host = createHost({ mode: 'serve', version: 'test', trainer: createTestSupervisor(), workspaceDir: ws });
     events = [];
     host.subscribe((name, payload) => events.push([name, payload]));
-    runId = (await call<{ runId: string }>('runs:start', { config: denseConfig, dataset: { builtin: 'mnist', count: 400 } })).runId;
+    runId = (
+      await call<{ runId: string }>('runs:start', { config: denseConfig, dataset: { builtin: 'mnist', count: 400 } })
+    ).runId;
     await waitStatus(runId, 'completed');
   }, 300_000);
   afterAll(async () => {
@@ -338,7 +477,12 @@ describe('cluster jobs: torchrun with two workers, through the host', () => {
     );
     jobDir = path.join(ws, 'exports', rec.exportId, rec.fileName);
     const job = JSON.parse(fs.readFileSync(path.join(jobDir, 'job.json'), 'utf8'));
-    expect(job).toMatchObject({ startEpoch: 1, epochs: 1, source: { runId, fromCheckpoint: true, dataset: { builtin: 'mnist', count: 400 } }, dataset: { count: 400, train: 360, val: 40 } });
+    expect(job).toMatchObject({
+      startEpoch: 1,
+      epochs: 1,
+      source: { runId, fromCheckpoint: true, dataset: { builtin: 'mnist', count: 400 } },
+      dataset: { count: 400, train: 360, val: 40 },
+    });
     expect(job.history.loss).toHaveLength(1);
     expect((await call<ExportRecord[]>('export:list', {})).map((e) => e.exportId)).toContain(rec.exportId);
   });
@@ -363,11 +507,17 @@ describe('cluster jobs: torchrun with two workers, through the host', () => {
 
   it('lands within 10 % of a studio run of the same config (3 epochs in all)', async () => {
     const m = metricsOf(jobDir);
-    const studio = await trainRun({ config: { ...denseConfig, epochs: 3 }, dataset: { ...loadMnist(400, { seed: 1 }) }, runDir: path.join(work, 'studio-dense') });
+    const studio = await trainRun({
+      config: { ...denseConfig, epochs: 3 },
+      dataset: { ...loadMnist(400, { seed: 1 }) },
+      runDir: path.join(work, 'studio-dense'),
+    });
     expect(studio.status).toBe('completed');
     const [jobLoss, jobVal] = [m[1].train_loss, m[1].val_loss!];
     const [stLoss, stVal] = [studio.history.loss[2], studio.history.valLoss[2]!];
-    console.log(`after 3 epochs — studio: loss ${stLoss.toFixed(5)}, validation ${stVal.toFixed(5)}; studio 1 + PyTorch DDP 2×16 for 2: loss ${jobLoss.toFixed(5)}, validation ${jobVal.toFixed(5)}`);
+    console.log(
+      `after 3 epochs — studio: loss ${stLoss.toFixed(5)}, validation ${stVal.toFixed(5)}; studio 1 + PyTorch DDP 2×16 for 2: loss ${jobLoss.toFixed(5)}, validation ${jobVal.toFixed(5)}`,
+    );
     expect(Math.abs(jobLoss - stLoss) / stLoss).toBeLessThan(0.1);
     expect(Math.abs(jobVal - stVal) / stVal).toBeLessThan(0.1);
   }, 120_000);
@@ -383,7 +533,10 @@ describe('cluster jobs: torchrun with two workers, through the host', () => {
       [3, 2],
     ]);
     expect(run.cluster?.startEpoch).toBe(1);
-    const triplets = await call<{ originals: string[]; reconstructions: string[] }>('gallery:triplets', { runId: imported, count: 4 });
+    const triplets = await call<{ originals: string[]; reconstructions: string[] }>('gallery:triplets', {
+      runId: imported,
+      count: 4,
+    });
     expect(triplets.reconstructions).toHaveLength(4);
     // the imported model in tfjs against PyTorch on the same digits
     const probe = path.join(work, 'dense-probe.npy');
@@ -391,7 +544,10 @@ describe('cluster jobs: torchrun with two workers, through the host', () => {
     reference([{ dir: jobDir, steps: [['predict', probe, path.join(work, 'dense-ref')]] }]);
     const t = await loadTrained(path.join(ws, 'runs', imported));
     try {
-      const d = maxAbsDiff(t.reconstruct(readNpy(probe).data), readNpy(path.join(work, 'dense-ref', 'reconstruction.npy')).data);
+      const d = maxAbsDiff(
+        t.reconstruct(readNpy(probe).data),
+        readNpy(path.join(work, 'dense-ref', 'reconstruction.npy')).data,
+      );
       console.log(`dense after DDP: tfjs vs PyTorch max abs diff ${d.toExponential(2)}`);
       expect(d).toBeLessThan(TOL);
     } finally {
@@ -423,7 +579,15 @@ describe('cluster jobs: torchrun with two workers, through the host', () => {
       const data = mnistSubset(0, 800);
       killJob = path.join(work, 'kill-job');
       await exportJob({
-        config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [4, 8], batchSize: 8, epochs: 2, seed: 7 },
+        config: {
+          kind: 'conv',
+          inputShape: [28, 28, 1],
+          latentDim: 8,
+          hidden: [4, 8],
+          batchSize: 8,
+          epochs: 2,
+          seed: 7,
+        },
         dataset: data,
         labelNames: [...'0123456789'],
         datasetSpec: null,

@@ -29,7 +29,10 @@ interface Launch {
 /** Runs launch.sh to its end (killed after `timeoutMs`); `onLine` sees every output line as it comes. */
 function launch(args: string[], onLine?: (line: string) => void, timeoutMs = 240_000): Promise<Launch> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(jobDir, 'launch.sh'), args, { env: { ...process.env, PYTHON: env.python, OMP_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(path.join(jobDir, 'launch.sh'), args, {
+      env: { ...process.env, PYTHON: env.python, OMP_NUM_THREADS: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     let pending = '';
     const take = (chunk: Buffer) => {
@@ -69,7 +72,10 @@ const metricsOf = (out: string) =>
     .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { epoch: number; train_loss: number; val_loss: number; world_size: number; restart: number });
+    .map(
+      (l) =>
+        JSON.parse(l) as { epoch: number; train_loss: number; val_loss: number; world_size: number; restart: number },
+    );
 
 function weightsOf(out: string): Map<string, Float32Array> {
   const h = readSafetensorsHeader(path.join(out, 'checkpoint', 'model.safetensors'));
@@ -103,7 +109,20 @@ describe('a cluster job on two nodes over loopback', () => {
     const tSingle = (Date.now() - started) / 1000;
     expect(single.code, single.output).toBe(0);
     const port = await freePort();
-    const node = ['--workers', '1', '--epochs', '2', '--nnodes', '2', '--rdzv-endpoint', `127.0.0.1:${port}`, '--rdzv-id', 'two-nodes', '--out', two];
+    const node = [
+      '--workers',
+      '1',
+      '--epochs',
+      '2',
+      '--nnodes',
+      '2',
+      '--rdzv-endpoint',
+      `127.0.0.1:${port}`,
+      '--rdzv-id',
+      'two-nodes',
+      '--out',
+      two,
+    ];
     started = Date.now();
     const [a, b] = await Promise.all([launch(node), launch(node)]);
     const tTwo = (Date.now() - started) / 1000;
@@ -138,7 +157,25 @@ describe('a cluster job on two nodes over loopback', () => {
   it('a worker killed mid-epoch: both nodes restart (--max-restarts 1) and continue from the last checkpoint', async () => {
     const out = path.join(work, 'killed');
     const port = await freePort();
-    const node = ['--workers', '1', '--epochs', '3', '--max-restarts', '1', '--nnodes', '2', '--rdzv-endpoint', `127.0.0.1:${port}`, '--rdzv-id', 'killed', '--out', out, '--', '--log-every', '1'];
+    const node = [
+      '--workers',
+      '1',
+      '--epochs',
+      '3',
+      '--max-restarts',
+      '1',
+      '--nnodes',
+      '2',
+      '--rdzv-endpoint',
+      `127.0.0.1:${port}`,
+      '--rdzv-id',
+      'killed',
+      '--out',
+      out,
+      '--',
+      '--log-every',
+      '1',
+    ];
     let pid: number | undefined;
     let killed = false;
     // rank 1's pid from its first line; killed when rank 0 reports the first batch of epoch 2

@@ -39,13 +39,22 @@ function parity<T = Record<string, unknown>>(jobDir: string, requests: Record<st
   const req = path.join(work, `req-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   const res = `${req}.out.json`;
   fs.writeFileSync(req, JSON.stringify(requests));
-  const r = spawnSync(env.python, [path.join(here, 'py', 'job_parity.py'), jobDir, req, res], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  const r = spawnSync(env.python, [path.join(here, 'py', 'job_parity.py'), jobDir, req, res], {
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, OMP_NUM_THREADS: '1' },
+  });
   if (r.status !== 0) throw new Error(`job_parity.py failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
   return JSON.parse(fs.readFileSync(res, 'utf8')) as Record<string, T>;
 }
 
 const mnist = loadMnist(600, { seed: 4 });
-const digits = (n: number): Dataset => ({ images: mnist.images.subarray(0, n * 784), labels: mnist.labels?.subarray(0, n), count: n, shape: [28, 28, 1] });
+const digits = (n: number): Dataset => ({
+  images: mnist.images.subarray(0, n * 784),
+  labels: mnist.labels?.subarray(0, n),
+  count: n,
+  shape: [28, 28, 1],
+});
 /** Colour pictures (12×10×3, not square, so rows and columns cannot be swapped unseen). */
 function colour(n: number): Dataset {
   const images = new Uint8Array(n * 12 * 10 * 3);
@@ -83,7 +92,15 @@ describe('cluster job parity with the studio', () => {
 
   beforeAll(async () => {
     jobDir = path.join(work, 'job');
-    await exportJob({ config: input, dataset: data, labelNames: [...'0123456789'], datasetSpec: null, datasetName: 'digits', name: 'parity', out: jobDir });
+    await exportJob({
+      config: input,
+      dataset: data,
+      labelNames: [...'0123456789'],
+      datasetSpec: null,
+      datasetName: 'digits',
+      name: 'parity',
+      out: jobDir,
+    });
   }, 120_000);
 
   it('augmentation: the same source pixels, gains and augmented pixels as engine/augment.ts for the same seed', () => {
@@ -123,7 +140,9 @@ describe('cluster job parity with the studio', () => {
     expect(jobPx.length).toBe(studioPx.length);
     let m = 0;
     for (let i = 0; i < jobPx.length; i++) m = Math.max(m, Math.abs(jobPx[i] - studioPx[i]));
-    console.log(`augmentation: ${cases.length} seeds × every pixel the same source; worker rows 4..7 of 8, max abs pixel diff ${m.toExponential(2)}`);
+    console.log(
+      `augmentation: ${cases.length} seeds × every pixel the same source; worker rows 4..7 of 8, max abs pixel diff ${m.toExponential(2)}`,
+    );
     expect(m).toBeLessThan(1e-6);
   }, 120_000);
 
@@ -131,7 +150,9 @@ describe('cluster job parity with the studio', () => {
     const labels = Int32Array.from({ length: 203 }, (_, i) => (i % 10 === 0 ? 1 : i % 37 === 0 ? 2 : 0)); // 0 common, 1 rare, 2 rarer
     const world = 2;
     const perRank = 16;
-    const res = parity<{ order: number[]; ranks: number[][] }>(jobDir, { b: { op: 'balanced', labels: [...labels], seed: 11 + 3, world, perRank } });
+    const res = parity<{ order: number[]; ranks: number[][] }>(jobDir, {
+      b: { op: 'balanced', labels: [...labels], seed: 11 + 3, world, perRank },
+    });
     const studio = [...balancedOrder(labels, 11 + 3)];
     expect(res.b.order).toEqual(studio);
     // the workers' draws, batch by batch, put together are the studio's order (the last batch wraps to
@@ -139,7 +160,8 @@ describe('cluster job parity with the studio', () => {
     const g = perRank * world;
     const together: number[] = [];
     const full = Math.floor(labels.length / g);
-    for (let b = 0; b < full; b++) for (let r = 0; r < world; r++) together.push(...res.b.ranks[r].slice(b * perRank, (b + 1) * perRank));
+    for (let b = 0; b < full; b++)
+      for (let r = 0; r < world; r++) together.push(...res.b.ranks[r].slice(b * perRank, (b + 1) * perRank));
     const k = Math.ceil((labels.length - full * g) / world);
     for (let r = 0; r < world; r++) together.push(...res.b.ranks[r].slice(full * perRank, full * perRank + k));
     expect(res.b.ranks.map((r) => r.length)).toEqual([full * perRank + k, full * perRank + k]);
@@ -147,7 +169,9 @@ describe('cluster job parity with the studio', () => {
     // balanced across all workers: each label drawn about a third of the time
     const counts = [0, 0, 0];
     for (const i of together.slice(0, labels.length)) counts[labels[i]]++;
-    console.log(`balanced order of 203 (labels 0/1/2: ${[0, 1, 2].map((l) => labels.filter((v) => v === l).length).join('/')}), drawn over 2 workers: ${counts.join('/')}`);
+    console.log(
+      `balanced order of 203 (labels 0/1/2: ${[0, 1, 2].map((l) => labels.filter((v) => v === l).length).join('/')}), drawn over 2 workers: ${counts.join('/')}`,
+    );
     for (const c of counts) expect(Math.abs(c / labels.length - 1 / 3)).toBeLessThan(0.1);
   }, 120_000);
 
@@ -157,14 +181,22 @@ describe('cluster job parity with the studio', () => {
     if (!checked.ok) throw new Error(JSON.stringify(checked.errors));
     const plan = RunImages.plan(checked.config, data);
     if (typeof plan === 'string') throw new Error(plan);
-    expect(job.dataset).toMatchObject({ count: 600, train: plan.split.train.length, val: plan.split.val.length, test: 120 });
+    expect(job.dataset).toMatchObject({
+      count: 600,
+      train: plan.split.train.length,
+      val: plan.split.val.length,
+      test: 120,
+    });
     const labels = data.labels!;
     expect([...plan.split.train, ...plan.split.val].some((i) => labels[i] === 3)).toBe(false);
     expect([...plan.split.test].some((i) => labels[i] === 3)).toBe(true);
 
     // two epochs in one process, recording the augmentation of every step
     const started = Date.now();
-    const res = parity<{ augmentCalls: Array<{ seed: number; nGlobal: number; firstRow: number; rows: number }> }>(jobDir, { t: { op: 'train', epochs: 2 } });
+    const res = parity<{ augmentCalls: Array<{ seed: number; nGlobal: number; firstRow: number; rows: number }> }>(
+      jobDir,
+      { t: { op: 'train', epochs: 2 } },
+    );
     const calls = res.t.augmentCalls;
     const batches = Math.ceil(plan.split.train.length / 32);
     expect(calls).toHaveLength(2 * batches);
@@ -195,13 +227,21 @@ describe('cluster job parity with the studio', () => {
     }
     // the imported run: training counts without label 3, a test row, report.json
     expect(imp.metrics?.trainLabelCounts?.map((c) => c.label)).not.toContain(3);
-    expect(JSON.parse(fs.readFileSync(path.join(work, 'imported', 'model', 'report.json'), 'utf8')).metrics.test.count).toBe(120);
+    expect(
+      JSON.parse(fs.readFileSync(path.join(work, 'imported', 'model', 'report.json'), 'utf8')).metrics.test.count,
+    ).toBe(120);
 
     // and the studio itself, trained on the same config, measures the same 120 test images
-    const studio = await trainRun({ config: { ...input, epochs: 1 }, dataset: data, runDir: path.join(work, 'studio') });
+    const studio = await trainRun({
+      config: { ...input, epochs: 1 },
+      dataset: data,
+      runDir: path.join(work, 'studio'),
+    });
     expect(studio.status, studio.message).toBe('completed');
     expect(studio.metrics?.test?.count).toBe(120);
-    expect(studio.metrics?.test?.perLabel?.map((p) => [p.label, p.count])).toEqual(t!.perLabel?.map((p) => [p.label, p.count]));
+    expect(studio.metrics?.test?.perLabel?.map((p) => [p.label, p.count])).toEqual(
+      t!.perLabel?.map((p) => [p.label, p.count]),
+    );
   }, 300_000);
 
   it('a loss train.py does not know is refused in plain words', () => {
@@ -211,7 +251,10 @@ describe('cluster job parity with the studio', () => {
     const job = JSON.parse(fs.readFileSync(path.join(odd, 'job.json'), 'utf8'));
     job.config.loss = 'ssim';
     fs.writeFileSync(path.join(odd, 'job.json'), JSON.stringify(job));
-    const r = spawnSync(env.python, [path.join(odd, 'train.py'), '--epochs', '1'], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(env.python, [path.join(odd, 'train.py'), '--epochs', '1'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/uses the loss 'ssim', which this train.py does not train \(it knows mse, bce\)/);
     expect(r.stderr).not.toMatch(/Traceback/);
@@ -224,7 +267,16 @@ describe('ae-studio job watch', () => {
     const jobDir = path.join(work, 'watched');
     await exportJob({
       // a conv model with a small batch: epochs long enough (about a second) to be seen one by one
-      config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [8, 16], epochs: 4, batchSize: 8, seed: 2, testSplit: 0.1 },
+      config: {
+        kind: 'conv',
+        inputShape: [28, 28, 1],
+        latentDim: 8,
+        hidden: [8, 16],
+        epochs: 4,
+        batchSize: 8,
+        seed: 2,
+        testSplit: 0.1,
+      },
       dataset: digits(600),
       labelNames: [...'0123456789'],
       datasetSpec: null,
@@ -232,7 +284,10 @@ describe('ae-studio job watch', () => {
       name: 'watched',
       out: jobDir,
     });
-    const child = spawn(path.join(jobDir, 'launch.sh'), ['--workers', '1'], { env: { ...process.env, PYTHON: env.python, OMP_NUM_THREADS: '1' }, stdio: 'ignore' });
+    const child = spawn(path.join(jobDir, 'launch.sh'), ['--workers', '1'], {
+      env: { ...process.env, PYTHON: env.python, OMP_NUM_THREADS: '1' },
+      stdio: 'ignore',
+    });
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const lines: string[] = [];
     const errs: string[] = [];
@@ -253,7 +308,9 @@ describe('ae-studio job watch', () => {
     expect(code, errs.join('\n')).toBe(0);
     expect(await exited).toBe(0);
     // the epochs as they came (the first lines may be 'not started' or 'epoch 0/4'), the curve, an ETA while it trained
-    expect(lines.some((l) => /^epoch 4\/4, loss \d\.\d{5} \(\d\.\d{5} at epoch 1, best/.test(l) && /finished$/.test(l))).toBe(true);
+    expect(
+      lines.some((l) => /^epoch 4\/4, loss \d\.\d{5} \(\d\.\d{5} at epoch 1, best/.test(l) && /finished$/.test(l)),
+    ).toBe(true);
     expect(lines.some((l) => /^epoch [123]\/4, .*ETA \d/.test(l))).toBe(true);
     const imported = lines.find((l) => l.startsWith('Imported as run'));
     expect(imported).toMatch(/Imported as run 'imported-job-[a-z0-9-]+' \(completed, 4 epochs/);
@@ -261,6 +318,8 @@ describe('ae-studio job watch', () => {
     const run = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'run.json'), 'utf8'));
     expect(run).toMatchObject({ status: 'completed', epochsDone: 4 });
     expect(run.metrics.test.count).toBe(60);
-    expect(lines.join('\n')).toMatch(/Test split \(60 images, never trained on\): loss \d\.\d{5}, MSE \d\.\d{5}, PSNR [\d.]+ dB, SSIM [\d.]+\./);
+    expect(lines.join('\n')).toMatch(
+      /Test split \(60 images, never trained on\): loss \d\.\d{5}, MSE \d\.\d{5}, PSNR [\d.]+ dB, SSIM [\d.]+\./,
+    );
   }, 300_000);
 });

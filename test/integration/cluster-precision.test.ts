@@ -47,11 +47,30 @@ const losses = (out: string) =>
 
 describe('train.py --precision, --channels-last, --compile', () => {
   it('bf16 follows the float32 loss trajectory; channels-last and compile match it', () => {
-    const variants: Record<string, string[]> = { fp32: [], bf16: ['--precision', 'bf16'], cl: ['--channels-last'], compile: ['--compile'] };
+    const variants: Record<string, string[]> = {
+      fp32: [],
+      bf16: ['--precision', 'bf16'],
+      cl: ['--channels-last'],
+      compile: ['--compile'],
+    };
     const req = path.join(work, 'req.json');
-    fs.writeFileSync(req, JSON.stringify(Object.fromEntries(Object.entries(variants).map(([k, a]) => [k, { op: 'train', epochs: 3, args: ['--out', path.join(work, `out-${k}`), ...a] }]))));
+    fs.writeFileSync(
+      req,
+      JSON.stringify(
+        Object.fromEntries(
+          Object.entries(variants).map(([k, a]) => [
+            k,
+            { op: 'train', epochs: 3, args: ['--out', path.join(work, `out-${k}`), ...a] },
+          ]),
+        ),
+      ),
+    );
     const started = Date.now();
-    const r = spawnSync(env.python, [path.join(here, 'py', 'job_parity.py'), jobDir, req, `${req}.out`], { encoding: 'utf8', timeout: 540_000, env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    const r = spawnSync(env.python, [path.join(here, 'py', 'job_parity.py'), jobDir, req, `${req}.out`], {
+      encoding: 'utf8',
+      timeout: 540_000,
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+    });
     if (r.status !== 0) throw new Error(`job_parity.py failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
     const m = Object.fromEntries(Object.keys(variants).map((k) => [k, losses(path.join(work, `out-${k}`))]));
     const compiled = !/torch\.compile (is not available|did not work) here/.test(r.stdout);
@@ -82,7 +101,11 @@ describe('train.py --precision, --channels-last, --compile', () => {
   }, 600_000);
 
   it('--precision fp16 on CPU is refused, naming the nearest that runs', () => {
-    const r = spawnSync(env.python, [path.join(jobDir, 'train.py'), '--precision', 'fp16', '--out', path.join(work, 'out-fp16')], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(
+      env.python,
+      [path.join(jobDir, 'train.py'), '--precision', 'fp16', '--out', path.join(work, 'out-fp16')],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/--precision fp16 needs a CUDA GPU .*use --precision bf16, the nearest that runs here/);
     expect(fs.existsSync(path.join(work, 'out-fp16', 'checkpoint'))).toBe(false);

@@ -23,15 +23,32 @@ beforeAll(async () => {
   workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-evaluate-'));
   host = createHost({ mode: 'serve', version: 'test', trainer: createTestSupervisor(), workspaceDir: workspace });
   host.subscribe((name, payload) => events.push([name, payload]));
-  const config = { kind: 'dense', inputShape: [28, 28, 1], latentDim: 32, epochs: 3, batchSize: 64, validationSplit: 0.2, testSplit: 0.1, excludeLabels: [2] };
+  const config = {
+    kind: 'dense',
+    inputShape: [28, 28, 1],
+    latentDim: 32,
+    epochs: 3,
+    batchSize: 64,
+    validationSplit: 0.2,
+    testSplit: 0.1,
+    excludeLabels: [2],
+  };
   const r = await host.dispatch('runs:start', { config, dataset: { builtin: 'mnist', count: 4000 } });
   expect(r.ok, JSON.stringify(r)).toBe(true);
   runId = (r as { ok: true; result: { runId: string } }).result.runId;
   await new Promise<void>((resolve, reject) => {
     const started = Date.now();
     const tick = () => {
-      const end = events.find(([n, p]) => n === 'runs:status' && (p as RunStatusPayload).runId === runId && ['completed', 'failed'].includes((p as RunStatusPayload).status));
-      if (end) return (end[1] as RunStatusPayload).status === 'completed' ? resolve() : reject(new Error(JSON.stringify(end[1])));
+      const end = events.find(
+        ([n, p]) =>
+          n === 'runs:status' &&
+          (p as RunStatusPayload).runId === runId &&
+          ['completed', 'failed'].includes((p as RunStatusPayload).status),
+      );
+      if (end)
+        return (end[1] as RunStatusPayload).status === 'completed'
+          ? resolve()
+          : reject(new Error(JSON.stringify(end[1])));
       if (Date.now() - started > 180_000) return reject(new Error('the run never finished'));
       setTimeout(tick, 100);
     };
@@ -58,7 +75,9 @@ describe('a run trained without digit 2, with a test split', () => {
     expect(m.val!.count).toBeLessThan(800); // the validation images of digit 2 are left out too
     expect(m.trainLabelCounts!.map((l) => l.label)).toEqual([0, 1, 3, 4, 5, 6, 7, 8, 9]);
     expect(m.test!.perLabel!.find((l) => l.label === 2)!.mse).toBeGreaterThan(m.test!.mse); // the unseen digit reconstructs worse
-    const metricsEvent = events.find(([n, p]) => n === 'runs:event' && (p as { event: { type: string } }).event.type === 'metrics');
+    const metricsEvent = events.find(
+      ([n, p]) => n === 'runs:event' && (p as { event: { type: string } }).event.type === 'metrics',
+    );
     expect(metricsEvent).toBeDefined();
   });
 
@@ -138,10 +157,14 @@ describe('a run trained without digit 2, with a test split', () => {
     expect(r.anomaly.auc).toBeCloseTo(viaHost.anomaly!.auc, 6);
     expect(r.reconstruction.mse).toBeCloseTo(viaHost.reconstruction.mse, 6);
     expect(r.perLabel).toHaveLength(10);
-    expect(fs.readFileSync(path.join(workspace, 'cli-scores.csv'), 'utf8').split('\n')[0]).toBe('index,label,mse,anomalous');
+    expect(fs.readFileSync(path.join(workspace, 'cli-scores.csv'), 'utf8').split('\n')[0]).toBe(
+      'index,label,mse,anomalous',
+    );
 
     const text: string[] = [];
-    expect(await main(['evaluate', '--workspace', workspace, '--run', runId, '--dataset', 'mnist'], (s) => text.push(s))).toBe(0);
+    expect(
+      await main(['evaluate', '--workspace', workspace, '--run', runId, '--dataset', 'mnist'], (s) => text.push(s)),
+    ).toBe(0);
     const all = text.join('\n');
     expect(all).toMatch(/Reconstruction: MSE 0\.\d+ {2}PSNR \d+\.\d+ dB {2}SSIM 0\.\d+/);
     expect(all).toMatch(/codes\s+32\s+\d+\.\d%\s+\d+\.\d%/);

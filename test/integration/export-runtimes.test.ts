@@ -22,7 +22,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const TOL = 1e-4;
 
 const all = loadMnist(1000, { seed: 3 });
-const subset = (from: number, n: number): Dataset => ({ images: all.images.subarray(from * 784, (from + n) * 784), labels: all.labels?.subarray(from, from + n), count: n, shape: [28, 28, 1] });
+const subset = (from: number, n: number): Dataset => ({
+  images: all.images.subarray(from * 784, (from + n) * 784),
+  labels: all.labels?.subarray(from, from + n),
+  count: n,
+  shape: [28, 28, 1],
+});
 const train = subset(0, 600);
 const probe = subset(900, 16); // never trained on
 
@@ -33,7 +38,14 @@ const MODELS = {
   'conv-vae': { kind: 'conv-vae', latentDim: 4, hidden: [8, 16], activation: 'elu', loss: 'bce' },
   // 64×64 RGB photographs
   'conv-3stage-rgb': { kind: 'conv', latentDim: 32, hidden: [16, 32, 64], inputShape: [64, 64, 3] },
-  'conv-vae-5x5-rgb': { kind: 'conv-vae', latentDim: 8, hidden: [8, 16, 16], kernelSize: 5, activation: 'leaky-relu', inputShape: [64, 64, 3] },
+  'conv-vae-5x5-rgb': {
+    kind: 'conv-vae',
+    latentDim: 8,
+    hidden: [8, 16, 16],
+    kernelSize: 5,
+    activation: 'leaky-relu',
+    inputShape: [64, 64, 3],
+  },
 } as const;
 type ModelName = keyof typeof MODELS;
 
@@ -61,7 +73,11 @@ function partInput(t: TrainedModel, part: ExportPart): { data: Float32Array; sha
 }
 
 /** The studio's outputs (a VAE encoder: [mean, log-variance]). */
-function studioOutputs(t: TrainedModel, part: ExportPart, input: { data: Float32Array; shape: number[] }): Float32Array[] {
+function studioOutputs(
+  t: TrainedModel,
+  part: ExportPart,
+  input: { data: Float32Array; shape: number[] },
+): Float32Array[] {
   const x = tf.tensor(input.data, input.shape);
   const ys = predictPart(t.ae, part, x);
   const out = ys.map((y) => y.dataSync() as Float32Array);
@@ -72,9 +88,15 @@ function studioOutputs(t: TrainedModel, part: ExportPart, input: { data: Float32
 beforeAll(async () => {
   const started = Date.now();
   env = ensurePyEnv();
-  console.log(`python venv ${env.dir}: ${env.createdInSec > 0 ? `created in ${env.createdInSec.toFixed(0)} s` : 'reused'} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(
+    `python venv ${env.dir}: ${env.createdInSec > 0 ? `created in ${env.createdInSec.toFixed(0)} s` : 'reused'} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-export-rt-'));
-  const sets = await Promise.all((['crop', 'pad', 'stretch'] as const).map((fit) => importPaths([samplePhotosDir()], { size: 64, mode: 'rgb', fit })));
+  const sets = await Promise.all(
+    (['crop', 'pad', 'stretch'] as const).map((fit) =>
+      importPaths([samplePhotosDir()], { size: 64, mode: 'rgb', fit }),
+    ),
+  );
   const n = sets.reduce((a, s) => a + s.dataset.count, 0);
   expect(n).toBeGreaterThanOrEqual(60);
   const images = new Uint8Array(n * 64 * 64 * 3);
@@ -89,7 +111,11 @@ beforeAll(async () => {
   for (const [name, cfg] of Object.entries(MODELS) as Array<[ModelName, (typeof MODELS)[ModelName]]>) {
     const runDir = path.join(work, 'runs', name);
     const rgb = 'inputShape' in cfg;
-    const r = await trainRun({ config: { inputShape: [28, 28, 1], ...cfg, epochs: rgb ? 3 : 1, batchSize: rgb ? 8 : 50, seed: 11 }, dataset: rgb ? photos : train, runDir });
+    const r = await trainRun({
+      config: { inputShape: [28, 28, 1], ...cfg, epochs: rgb ? 3 : 1, batchSize: rgb ? 8 : 50, seed: 11 },
+      dataset: rgb ? photos : train,
+      runDir,
+    });
     expect(r.status, r.message).toBe('completed');
     expect(r.step?.step, 'every model trains on the fast step as one graph').toBe('graph');
     if (rgb) expect(r.history.loss[2], `${name} learns the photographs`).toBeLessThan(r.history.loss[0]);
@@ -111,7 +137,10 @@ describe('TensorFlow.js export, reloaded by tfjs-node', () => {
         const out = path.join(work, 'tfjs', `${name}-${part}`);
         const res = await exportModel(t, { format: 'tfjs', part, out });
         expect(res.files.map((f) => path.basename(f)).sort()).toEqual(['model.json', 'studio.json', 'weights.bin']);
-        expect(readStudioInfo(out)).toMatchObject({ part, config: { kind: t.config.kind, latentDim: t.config.latentDim } });
+        expect(readStudioInfo(out)).toMatchObject({
+          part,
+          config: { kind: t.config.kind, latentDim: t.config.latentDim },
+        });
         const m = await tf.loadLayersModel(`file://${out}/model.json`);
         const input = partInput(t, part);
         const x = tf.tensor(input.data, input.shape);
@@ -134,7 +163,15 @@ describe('Keras 3 (.keras) and ONNX exports, loaded by Keras on TensorFlow and r
   it(
     'every model × part matches the studio within 1e-4',
     async () => {
-      type Job = { id: string; format: 'keras' | 'onnx'; model: string; input: string; outputs: string[]; want: Float32Array[]; shapes: number[][] };
+      type Job = {
+        id: string;
+        format: 'keras' | 'onnx';
+        model: string;
+        input: string;
+        outputs: string[];
+        want: Float32Array[];
+        shapes: number[][];
+      };
       const jobs: Job[] = [];
       for (const name of Object.keys(MODELS) as ModelName[]) {
         const t = trained.get(name)!;
@@ -149,7 +186,15 @@ describe('Keras 3 (.keras) and ONNX exports, loaded by Keras on TensorFlow and r
             const res = await exportModel(t, { format, part, out: model });
             expect(res.files).toEqual([model]);
             expect(res.bytes).toBe(fs.statSync(model).size);
-            jobs.push({ id, format, model, input: inFile, outputs: want.map((_, i) => path.join(work, `${name}-${part}-${format}-y${i}.npy`)), want, shapes: [] });
+            jobs.push({
+              id,
+              format,
+              model,
+              input: inFile,
+              outputs: want.map((_, i) => path.join(work, `${name}-${part}-${format}-y${i}.npy`)),
+              want,
+              shapes: [],
+            });
           }
         }
       }
@@ -162,8 +207,14 @@ describe('Keras 3 (.keras) and ONNX exports, loaded by Keras on TensorFlow and r
           .split('\n')
           .find((l) => l.startsWith('RESULT '))!
           .slice(7),
-      ) as Record<string, { opset?: number; shapes: number[][] }> & { keras_version: string; keras_backend: string; onnxruntime_version: string };
-      console.log(`python side (Keras ${report.keras_version} on ${report.keras_backend}, onnxruntime ${report.onnxruntime_version}) took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      ) as Record<string, { opset?: number; shapes: number[][] }> & {
+        keras_version: string;
+        keras_backend: string;
+        onnxruntime_version: string;
+      };
+      console.log(
+        `python side (Keras ${report.keras_version} on ${report.keras_backend}, onnxruntime ${report.onnxruntime_version}) took ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
       expect(report.keras_version).toBe('3.15.1');
       expect(report.keras_backend).toBe('tensorflow');
       const lines: string[] = [];

@@ -21,9 +21,16 @@ const digits = loadMnist(300, { seed: 5 });
 beforeAll(async () => {
   env = ensurePyEnv();
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-snippets-'));
-  for (const [name, cfg] of Object.entries({ conv: { kind: 'conv', latentDim: 16 }, vae: { kind: 'vae', latentDim: 4, hidden: [32], loss: 'bce' } })) {
+  for (const [name, cfg] of Object.entries({
+    conv: { kind: 'conv', latentDim: 16 },
+    vae: { kind: 'vae', latentDim: 4, hidden: [32], loss: 'bce' },
+  })) {
     const runDir = path.join(work, 'runs', name);
-    const r = await trainRun({ config: { ...cfg, inputShape: [28, 28, 1], epochs: 1, batchSize: 50 }, dataset: digits, runDir });
+    const r = await trainRun({
+      config: { ...cfg, inputShape: [28, 28, 1], epochs: 1, batchSize: 50 },
+      dataset: digits,
+      runDir,
+    });
     expect(r.status, r.message).toBe('completed');
     models.set(name, await loadTrained(runDir));
   }
@@ -40,13 +47,30 @@ async function runSnippet(model: string, format: SnippetInput['format'], part: S
   fs.mkdirSync(dir, { recursive: true });
   const fileName = format === 'tfjs' ? `${model}-${part}` : `${model}-${part}.${format}`;
   await exportModel(t, { format, part, out: path.join(dir, fileName) });
-  const s = exportSnippet({ format, part, fileName, inputShape: [28, 28, 1], latentDim: t.config.latentDim, vae: model === 'vae' });
+  const s = exportSnippet({
+    format,
+    part,
+    fileName,
+    inputShape: [28, 28, 1],
+    latentDim: t.config.latentDim,
+    vae: model === 'vae',
+  });
   const file = path.join(dir, s.language === 'python' ? 'use.py' : 'use.cjs');
   fs.writeFileSync(file, s.code);
   const r =
     s.language === 'python'
-      ? spawnSync(env.python, [file], { cwd: dir, encoding: 'utf8', timeout: 300_000, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', KERAS_BACKEND: 'tensorflow' } })
-      : spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_PATH: path.join(repoRoot, 'node_modules'), TF_CPP_MIN_LOG_LEVEL: '3' } });
+      ? spawnSync(env.python, [file], {
+          cwd: dir,
+          encoding: 'utf8',
+          timeout: 300_000,
+          env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', KERAS_BACKEND: 'tensorflow' },
+        })
+      : spawnSync(process.execPath, [file], {
+          cwd: dir,
+          encoding: 'utf8',
+          timeout: 120_000,
+          env: { ...process.env, NODE_PATH: path.join(repoRoot, 'node_modules'), TF_CPP_MIN_LOG_LEVEL: '3' },
+        });
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
   return r.stdout.trim().split('\n').at(-1) ?? '';
 }

@@ -11,13 +11,27 @@ import * as tf from '@tensorflow/tfjs-node';
 import sharp from 'sharp';
 import { loadMnist, loadTrained, trainRun, TrainedModel, validateConfig, type Dataset } from '../../src-main/engine';
 import { buildAutoencoder } from '../../src-main/engine/models';
-import { exportModel, ExportError, ImportError, importTfjsExport, importTfjsExportAsRun, writeImageGridPng, writeLatentsCsv, EXPORT_PARTS } from '../../src-main/formats';
+import {
+  exportModel,
+  ExportError,
+  ImportError,
+  importTfjsExport,
+  importTfjsExportAsRun,
+  writeImageGridPng,
+  writeLatentsCsv,
+  EXPORT_PARTS,
+} from '../../src-main/formats';
 import { makeBuiltin } from '../../src-main/datasets/builtins';
 import { writeDataset } from '../../src-main/datasets/store';
 import { runCli } from '../helpers/cli';
 
 const all = loadMnist(1000, { seed: 5 });
-const subset = (from: number, n: number): Dataset => ({ images: all.images.subarray(from * 784, (from + n) * 784), labels: all.labels?.subarray(from, from + n), count: n, shape: [28, 28, 1] });
+const subset = (from: number, n: number): Dataset => ({
+  images: all.images.subarray(from * 784, (from + n) * 784),
+  labels: all.labels?.subarray(from, from + n),
+  count: n,
+  shape: [28, 28, 1],
+});
 const train = subset(0, 600);
 const probe = subset(900, 50);
 
@@ -25,7 +39,16 @@ let work: string;
 let ws: string;
 let vae: TrainedModel;
 let vaeFirstLoss: number;
-const vaeConfig = { kind: 'conv-vae', inputShape: [28, 28, 1], latentDim: 4, hidden: [8, 16], epochs: 1, batchSize: 50, seed: 3, loss: 'bce' } as const;
+const vaeConfig = {
+  kind: 'conv-vae',
+  inputShape: [28, 28, 1],
+  latentDim: 4,
+  hidden: [8, 16],
+  epochs: 1,
+  batchSize: 50,
+  seed: 3,
+  loss: 'bce',
+} as const;
 
 /** Everything in `dir` whose name is not in `keep` (temporaries left behind). */
 const leftovers = (dir: string, keep: string[] = []) => fs.readdirSync(dir).filter((f) => !keep.includes(f));
@@ -84,7 +107,9 @@ describe('what a format cannot express', () => {
         // The decoder alone has only supported layers: it exports.
         await exportModel(bn, { format, part: 'decoder', out: path.join(dir, `dec.${format}`) });
       }
-      console.log(`e.g. ${((await exportModel(bn, { format: 'onnx', part: 'encoder', out: path.join(dir, 'x.onnx') }).catch((e: Error) => e)) as Error).message}`);
+      console.log(
+        `e.g. ${((await exportModel(bn, { format: 'onnx', part: 'encoder', out: path.join(dir, 'x.onnx') }).catch((e: Error) => e)) as Error).message}`,
+      );
       // TensorFlow.js holds any tfjs model.
       await exportModel(bn, { format: 'tfjs', part: 'encoder', out: path.join(dir, 'bn-tfjs') });
       expect(fs.existsSync(path.join(dir, 'bn-tfjs', 'model.json'))).toBe(true);
@@ -96,9 +121,15 @@ describe('what a format cannot express', () => {
   });
 
   it('refuses a Keras file name Keras will not load, unknown formats and parts', async () => {
-    await expect(exportModel(vae, { format: 'keras', part: 'full', out: path.join(work, 'm.h5') })).rejects.toThrow(/\.keras/);
-    await expect(exportModel(vae, { format: 'pt' as 'onnx', part: 'full', out: path.join(work, 'm.pt') })).rejects.toThrow(ExportError);
-    await expect(exportModel(vae, { format: 'onnx', part: 'middle' as 'full', out: path.join(work, 'm.onnx') })).rejects.toThrow(/Unknown part/);
+    await expect(exportModel(vae, { format: 'keras', part: 'full', out: path.join(work, 'm.h5') })).rejects.toThrow(
+      /\.keras/,
+    );
+    await expect(
+      exportModel(vae, { format: 'pt' as 'onnx', part: 'full', out: path.join(work, 'm.pt') }),
+    ).rejects.toThrow(ExportError);
+    await expect(
+      exportModel(vae, { format: 'onnx', part: 'middle' as 'full', out: path.join(work, 'm.onnx') }),
+    ).rejects.toThrow(/Unknown part/);
     expect(fs.existsSync(path.join(work, 'm.h5'))).toBe(false);
   });
 });
@@ -108,11 +139,25 @@ describe('memory', () => {
     const dir = path.join(work, 'mem');
     const run = async () => {
       for (const format of ['tfjs', 'keras', 'onnx'] as const) {
-        for (const part of EXPORT_PARTS) await exportModel(vae, { format, part, out: path.join(dir, `${part}-${format}${format === 'tfjs' ? '' : `.${format}`}`) });
-        await exportModel(path.join(ws, 'runs', 'vae1'), { format, part: 'full', out: path.join(dir, `fromdir-${format}${format === 'tfjs' ? '' : `.${format}`}`) });
+        for (const part of EXPORT_PARTS)
+          await exportModel(vae, {
+            format,
+            part,
+            out: path.join(dir, `${part}-${format}${format === 'tfjs' ? '' : `.${format}`}`),
+          });
+        await exportModel(path.join(ws, 'runs', 'vae1'), {
+          format,
+          part: 'full',
+          out: path.join(dir, `fromdir-${format}${format === 'tfjs' ? '' : `.${format}`}`),
+        });
       }
       await writeLatentsCsv(vae, probe, path.join(dir, 'z.csv'));
-      await writeImageGridPng(vae.reconstruct(probe.images.subarray(0, 8 * 784)), [28, 28, 1], 4, path.join(dir, 'g.png'));
+      await writeImageGridPng(
+        vae.reconstruct(probe.images.subarray(0, 8 * 784)),
+        [28, 28, 1],
+        4,
+        path.join(dir, 'g.png'),
+      );
     };
     await run(); // warm-up (h5wasm, protobufjs, tfjs kernels)
     const before = tf.memory().numTensors;
@@ -130,13 +175,18 @@ describe('atomic outputs', () => {
     broken.ae.decoder.dispose();
     const out = path.join(dir, 'full-tfjs');
     await expect(exportModel(broken, { format: 'tfjs', part: 'full', out })).rejects.toThrow();
-    for (const format of ['keras', 'onnx'] as const) await expect(exportModel(broken, { format, part: 'full', out: path.join(dir, `full.${format}`) })).rejects.toThrow();
+    for (const format of ['keras', 'onnx'] as const)
+      await expect(
+        exportModel(broken, { format, part: 'full', out: path.join(dir, `full.${format}`) }),
+      ).rejects.toThrow();
     expect(leftovers(dir)).toEqual([]);
     // A good export, then a failing one to the same place: the good one is untouched.
     await exportModel(vae, { format: 'onnx', part: 'full', out: path.join(dir, 'full.onnx') });
     await exportModel(vae, { format: 'tfjs', part: 'full', out });
     const before = [fs.readFileSync(path.join(dir, 'full.onnx')), fs.readFileSync(path.join(out, 'weights.bin'))];
-    await expect(exportModel(broken, { format: 'onnx', part: 'full', out: path.join(dir, 'full.onnx') })).rejects.toThrow();
+    await expect(
+      exportModel(broken, { format: 'onnx', part: 'full', out: path.join(dir, 'full.onnx') }),
+    ).rejects.toThrow();
     await expect(exportModel(broken, { format: 'tfjs', part: 'full', out })).rejects.toThrow();
     expect(fs.readFileSync(path.join(dir, 'full.onnx')).equals(before[0])).toBe(true);
     expect(fs.readFileSync(path.join(out, 'weights.bin')).equals(before[1])).toBe(true);
@@ -168,12 +218,22 @@ describe('latent codes as CSV', () => {
     });
     // Label names, quoted where CSV needs it.
     const named = path.join(work, 'named.csv');
-    await writeLatentsCsv(vae, probe, named, { labelNames: ['zero', 'one, really', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'] });
+    await writeLatentsCsv(vae, probe, named, {
+      labelNames: ['zero', 'one, really', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'],
+    });
     const rows = fs.readFileSync(named, 'utf8').split('\n').slice(1, -1);
     rows.forEach((r, i) =>
-      expect(r.startsWith(probe.labels![i] === 1 ? '"one, really",' : `${['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'][probe.labels![i]]},`)).toBe(true),
+      expect(
+        r.startsWith(
+          probe.labels![i] === 1
+            ? '"one, really",'
+            : `${['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'][probe.labels![i]]},`,
+        ),
+      ).toBe(true),
     );
-    await expect(writeLatentsCsv(vae, { ...probe, shape: [14, 56, 1] }, path.join(work, 'bad.csv'))).rejects.toThrow(/28×28×1/);
+    await expect(writeLatentsCsv(vae, { ...probe, shape: [14, 56, 1] }, path.join(work, 'bad.csv'))).rejects.toThrow(
+      /28×28×1/,
+    );
     expect(fs.existsSync(path.join(work, 'bad.csv'))).toBe(false);
   });
 });
@@ -252,7 +312,9 @@ describe('importing a TensorFlow.js export', () => {
     reloaded.dispose();
     const r = await trainRun({ config: { ...vaeConfig, epochs: 1 }, dataset: train, runDir, resume: true });
     expect(r.status, r.message).toBe('completed');
-    console.log(`first-epoch loss from scratch ${vaeFirstLoss.toFixed(4)}; one more epoch from the imported weights ${r.history.loss[0].toFixed(4)}`);
+    console.log(
+      `first-epoch loss from scratch ${vaeFirstLoss.toFixed(4)}; one more epoch from the imported weights ${r.history.loss[0].toFixed(4)}`,
+    );
     expect(r.history.loss[0]).toBeLessThan(vaeFirstLoss);
     const cont = await loadTrained(runDir);
     expect(cont.reconstruct(probe.images.subarray(0, 784))).not.toEqual(firstRec);
@@ -278,7 +340,20 @@ describe('ae-studio export and latents', () => {
     for (const format of ['tfjs', 'keras', 'onnx'] as const) {
       for (const part of EXPORT_PARTS) {
         const out = path.join(work, 'cli', `${part}.${format}`);
-        const r = await cli('export', '--workspace', ws, '--run', 'vae1', '--format', format, '--part', part, '--out', out, '--json');
+        const r = await cli(
+          'export',
+          '--workspace',
+          ws,
+          '--run',
+          'vae1',
+          '--format',
+          format,
+          '--part',
+          part,
+          '--out',
+          out,
+          '--json',
+        );
         expect(r.code, r.err).toBe(0);
         const res = JSON.parse(r.out) as { files: string[]; bytes: number };
         expect(res.files.length).toBe(format === 'tfjs' ? 3 : 1);
@@ -288,7 +363,17 @@ describe('ae-studio export and latents', () => {
   });
 
   it('writes the latents of a built-in or a stored dataset', async () => {
-    const r = await cli('latents', '--workspace', ws, '--run', 'vae1', '--dataset', 'mnist', '--out', path.join(work, 'cli', 'mnist.csv'));
+    const r = await cli(
+      'latents',
+      '--workspace',
+      ws,
+      '--run',
+      'vae1',
+      '--dataset',
+      'mnist',
+      '--out',
+      path.join(work, 'cli', 'mnist.csv'),
+    );
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/Wrote 10000 codes \(4-d\)/);
     expect(fs.readFileSync(path.join(work, 'cli', 'mnist.csv'), 'utf8').split('\n').length).toBe(10_002);
@@ -305,21 +390,69 @@ describe('ae-studio export and latents', () => {
   it('exits non-zero with the reason for unsupported or impossible requests', async () => {
     fs.mkdirSync(path.join(ws, 'runs', 'untrained'), { recursive: true });
     const cases: Array<[string[], number, RegExp]> = [
-      [['export', '--workspace', ws, '--run', 'vae1', '--format', 'pt', '--out', path.join(work, 'x')], 2, /--format must be one of tfjs, keras, onnx \(got 'pt'\)/],
-      [['export', '--workspace', ws, '--run', 'vae1', '--format', 'onnx', '--part', 'middle', '--out', path.join(work, 'x')], 2, /--part must be one of encoder, decoder, full/],
-      [['export', '--workspace', ws, '--run', 'vae1', '--format', 'keras', '--out', path.join(work, 'x.h5')], 1, /only loads archives named \*\.keras/],
-      [['export', '--workspace', ws, '--run', 'nope', '--format', 'onnx', '--out', path.join(work, 'x.onnx')], 1, /There is no run 'nope'/],
-      [['export', '--workspace', ws, '--run', '../vae1', '--format', 'onnx', '--out', path.join(work, 'x.onnx')], 2, /not a run id/],
-      [['export', '--workspace', ws, '--run', 'untrained', '--format', 'onnx', '--out', path.join(work, 'x.onnx')], 1, /has no trained model yet/],
+      [
+        ['export', '--workspace', ws, '--run', 'vae1', '--format', 'pt', '--out', path.join(work, 'x')],
+        2,
+        /--format must be one of tfjs, keras, onnx \(got 'pt'\)/,
+      ],
+      [
+        [
+          'export',
+          '--workspace',
+          ws,
+          '--run',
+          'vae1',
+          '--format',
+          'onnx',
+          '--part',
+          'middle',
+          '--out',
+          path.join(work, 'x'),
+        ],
+        2,
+        /--part must be one of encoder, decoder, full/,
+      ],
+      [
+        ['export', '--workspace', ws, '--run', 'vae1', '--format', 'keras', '--out', path.join(work, 'x.h5')],
+        1,
+        /only loads archives named \*\.keras/,
+      ],
+      [
+        ['export', '--workspace', ws, '--run', 'nope', '--format', 'onnx', '--out', path.join(work, 'x.onnx')],
+        1,
+        /There is no run 'nope'/,
+      ],
+      [
+        ['export', '--workspace', ws, '--run', '../vae1', '--format', 'onnx', '--out', path.join(work, 'x.onnx')],
+        2,
+        /not a run id/,
+      ],
+      [
+        ['export', '--workspace', ws, '--run', 'untrained', '--format', 'onnx', '--out', path.join(work, 'x.onnx')],
+        1,
+        /has no trained model yet/,
+      ],
       [['export', '--workspace', ws, '--run', 'vae1', '--format', 'onnx'], 2, /--out PATH is required/],
-      [['latents', '--workspace', ws, '--run', 'vae1', '--dataset', 'cifar', '--out', path.join(work, 'x.csv')], 1, /There is no dataset 'cifar'/],
-      [['latents', '--workspace', ws, '--run', 'vae1', '--out', path.join(work, 'x.csv')], 2, /--dataset NAME is required/],
+      [
+        ['latents', '--workspace', ws, '--run', 'vae1', '--dataset', 'cifar', '--out', path.join(work, 'x.csv')],
+        1,
+        /There is no dataset 'cifar'/,
+      ],
+      [
+        ['latents', '--workspace', ws, '--run', 'vae1', '--out', path.join(work, 'x.csv')],
+        2,
+        /--dataset NAME is required/,
+      ],
     ];
     for (const [argv, code, reason] of cases) {
       const r = await cli(...argv);
       expect(r.code, argv.join(' ')).toBe(code);
       expect(r.err).toMatch(reason);
     }
-    expect(fs.existsSync(path.join(work, 'x.onnx')) || fs.existsSync(path.join(work, 'x.csv')) || fs.existsSync(path.join(work, 'x.h5'))).toBe(false);
+    expect(
+      fs.existsSync(path.join(work, 'x.onnx')) ||
+        fs.existsSync(path.join(work, 'x.csv')) ||
+        fs.existsSync(path.join(work, 'x.h5')),
+    ).toBe(false);
   });
 });

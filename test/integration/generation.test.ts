@@ -22,7 +22,17 @@ import { runCli } from '../helpers/cli';
 import { makeBuiltin } from '../../src-main/datasets/builtins';
 import { findDatasetId, loadDataset } from '../../src-main/datasets/store';
 import { loadTrained } from '../../src-main/engine/trained-model';
-import { decodeCodes, drawCodes, featureGaussian, featureNetFor, fitSampler, codesOfRows, frechetDistance, precisionRecall, runSplit } from '../../src-main/engine/generation';
+import {
+  decodeCodes,
+  drawCodes,
+  featureGaussian,
+  featureNetFor,
+  fitSampler,
+  codesOfRows,
+  frechetDistance,
+  precisionRecall,
+  runSplit,
+} from '../../src-main/engine/generation';
 
 let host: Host;
 let ws: string;
@@ -41,8 +51,16 @@ function finished(runId: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const started = Date.now();
     const tick = () => {
-      const end = events.find(([n, p]) => n === 'runs:status' && (p as RunStatusPayload).runId === runId && ['completed', 'failed'].includes((p as RunStatusPayload).status));
-      if (end) return (end[1] as RunStatusPayload).status === 'completed' ? resolve() : reject(new Error(JSON.stringify(end[1])));
+      const end = events.find(
+        ([n, p]) =>
+          n === 'runs:status' &&
+          (p as RunStatusPayload).runId === runId &&
+          ['completed', 'failed'].includes((p as RunStatusPayload).status),
+      );
+      if (end)
+        return (end[1] as RunStatusPayload).status === 'completed'
+          ? resolve()
+          : reject(new Error(JSON.stringify(end[1])));
       if (Date.now() - started > 240_000) return reject(new Error('the run never finished'));
       setTimeout(tick, 100);
     };
@@ -54,9 +72,23 @@ beforeAll(async () => {
   ws = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-generation-'));
   host = createHost({ mode: 'serve', version: 'test', trainer: createTestSupervisor(), workspaceDir: ws });
   host.subscribe((name, payload) => events.push([name, payload]));
-  vae = await train({ kind: 'vae', inputShape: [28, 28, 1], latentDim: 8, epochs: 6, batchSize: 64, validationSplit: 0.2 });
+  vae = await train({
+    kind: 'vae',
+    inputShape: [28, 28, 1],
+    latentDim: 8,
+    epochs: 6,
+    batchSize: 64,
+    validationSplit: 0.2,
+  });
   await finished(vae);
-  ae = await train({ kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, epochs: 2, batchSize: 64, validationSplit: 0.2 });
+  ae = await train({
+    kind: 'dense',
+    inputShape: [28, 28, 1],
+    latentDim: 16,
+    epochs: 2,
+    batchSize: 64,
+    validationSplit: 0.2,
+  });
   await finished(ae);
 }, 400_000);
 afterAll(async () => {
@@ -67,13 +99,31 @@ const listing = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort(
 
 describe('ae-studio evaluate --generation', () => {
   it('trains the feature classifier once, caches it, and puts every sampler beside the real-data floor', async () => {
-    const r = await runCli('evaluate', '--generation', '--workspace', ws, '--run', vae, '--count', '300', '--feature-images', FEATURE_IMAGES, '--json');
+    const r = await runCli(
+      'evaluate',
+      '--generation',
+      '--workspace',
+      ws,
+      '--run',
+      vae,
+      '--count',
+      '300',
+      '--feature-images',
+      FEATURE_IMAGES,
+      '--json',
+    );
     expect(r.code, r.err).toBe(0);
     const rep = JSON.parse(r.out);
     expect(rep.features.kind).toBe('classifier');
     expect(rep.featuresNote).toMatch(/trained now/);
     expect(rep.count).toBe(300);
-    expect(rep.samplers.map((s: { name: string }) => s.name)).toEqual(['prior', 'diagonal', 'full', 'gmm', 'two-stage']);
+    expect(rep.samplers.map((s: { name: string }) => s.name)).toEqual([
+      'prior',
+      'diagonal',
+      'full',
+      'gmm',
+      'two-stage',
+    ]);
     for (const s of [rep.floor, rep.reconstructions, ...rep.samplers.map((x: { scores: unknown }) => x.scores)]) {
       expect(s.frechet).toBeGreaterThanOrEqual(0);
       expect(s.precision).toBeGreaterThanOrEqual(0);
@@ -89,7 +139,20 @@ describe('ae-studio evaluate --generation', () => {
     expect(listing(path.join(ws, 'feature-nets'))).toHaveLength(1);
 
     // the plain autoencoder: same cached classifier, no prior to sample from
-    const t = await runCli('evaluate', '--generation', '--workspace', ws, '--run', ae, '--count', '200', '--samplers', 'prior,full', '--feature-images', FEATURE_IMAGES);
+    const t = await runCli(
+      'evaluate',
+      '--generation',
+      '--workspace',
+      ws,
+      '--run',
+      ae,
+      '--count',
+      '200',
+      '--samplers',
+      'prior,full',
+      '--feature-images',
+      FEATURE_IMAGES,
+    );
     expect(t.code, t.err).toBe(0);
     expect(t.out).toMatch(/loaded from the workspace cache/);
     expect(t.out).toMatch(/real held-out images \(the floor\)/);
@@ -104,7 +167,12 @@ describe('ae-studio evaluate --generation', () => {
     expect(fresh).toBe(false);
     const model = await loadTrained(path.join(ws, 'runs', vae));
     try {
-      const ds = { ...full, images: full.images.subarray(0, 3000 * 784), labels: full.labels.subarray(0, 3000), count: 3000 };
+      const ds = {
+        ...full,
+        images: full.images.subarray(0, 3000 * 784),
+        labels: full.labels.subarray(0, 3000),
+        count: 3000,
+      };
       const { train } = runSplit(model, ds);
       const n = 250;
       const rows = train.subarray(0, 2000);
@@ -112,12 +180,19 @@ describe('ae-studio evaluate --generation', () => {
       const fake = net.features(decodeCodes(model, drawCodes(sampler, n, 4)), n);
       const real = net.features(ds.images.subarray(0, n * 784) as Uint8Array, n);
       const d = net.dim;
-      const ours = { frechet: frechetDistance(featureGaussian(real, n, d), featureGaussian(fake, n, d)), ...precisionRecall(real, n, fake, n, d, 3) };
+      const ours = {
+        frechet: frechetDistance(featureGaussian(real, n, d), featureGaussian(fake, n, d)),
+        ...precisionRecall(real, n, fake, n, d, 3),
+      };
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-gen-py-'));
       writeNpy(path.join(dir, 'real.npy'), real, [n, d]);
       writeNpy(path.join(dir, 'fake.npy'), fake, [n, d]);
       const py = JSON.parse(
-        runPython(ensurePyEnv(SCIPY_REQUIREMENTS), path.join(repoRoot, 'test', 'integration', 'py', 'generation_metrics.py'), [path.join(dir, 'real.npy'), path.join(dir, 'fake.npy'), '3']),
+        runPython(
+          ensurePyEnv(SCIPY_REQUIREMENTS),
+          path.join(repoRoot, 'test', 'integration', 'py', 'generation_metrics.py'),
+          [path.join(dir, 'real.npy'), path.join(dir, 'fake.npy'), '3'],
+        ),
       );
       expect(ours.frechet).toBeGreaterThan(0);
       expect(Math.abs(ours.frechet - py.frechet) / py.frechet).toBeLessThan(1e-6);
@@ -133,45 +208,126 @@ describe('ae-studio evaluate --generation', () => {
 describe('ae-studio generate', () => {
   it('writes PNG files and the run remembers its sampler', async () => {
     const out = path.join(ws, 'out-prior');
-    const r = await runCli('generate', '--workspace', ws, '--run', vae, '--count', '12', '--out', out, '--seed', '1', '--json');
+    const r = await runCli(
+      'generate',
+      '--workspace',
+      ws,
+      '--run',
+      vae,
+      '--count',
+      '12',
+      '--out',
+      out,
+      '--seed',
+      '1',
+      '--json',
+    );
     expect(r.code, r.err).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ sampler: 'prior', count: 12, reusedRememberedSampler: false });
-    expect(listing(out)).toEqual([...Array.from({ length: 12 }, (_, i) => `${String(i).padStart(4, '0')}.png`), 'grid.png']);
-    const remembered = () => JSON.parse(fs.readFileSync(path.join(ws, 'runs', vae, 'generation', 'sampler.json'), 'utf8'));
+    expect(listing(out)).toEqual([
+      ...Array.from({ length: 12 }, (_, i) => `${String(i).padStart(4, '0')}.png`),
+      'grid.png',
+    ]);
+    const remembered = () =>
+      JSON.parse(fs.readFileSync(path.join(ws, 'runs', vae, 'generation', 'sampler.json'), 'utf8'));
     expect(remembered().name).toBe('prior');
 
-    const g = await runCli('generate', '--workspace', ws, '--run', vae, '--sampler', 'gmm', '--count', '5', '--out', path.join(ws, 'out-gmm'), '--seed', '2');
+    const g = await runCli(
+      'generate',
+      '--workspace',
+      ws,
+      '--run',
+      vae,
+      '--sampler',
+      'gmm',
+      '--count',
+      '5',
+      '--out',
+      path.join(ws, 'out-gmm'),
+      '--seed',
+      '2',
+    );
     expect(g.code, g.err).toBe(0);
     expect(g.out).toMatch(/Gaussian mixture \(EM\), k = \d+/);
     expect(g.out).toMatch(/now remembers this sampler \(gmm\)/);
     expect(remembered().name).toBe('gmm');
-    const again = await runCli('generate', '--workspace', ws, '--run', vae, '--count', '5', '--out', path.join(ws, 'out-again'), '--seed', '2', '--json');
+    const again = await runCli(
+      'generate',
+      '--workspace',
+      ws,
+      '--run',
+      vae,
+      '--count',
+      '5',
+      '--out',
+      path.join(ws, 'out-again'),
+      '--seed',
+      '2',
+      '--json',
+    );
     expect(again.code, again.err).toBe(0);
     expect(JSON.parse(again.out)).toMatchObject({ sampler: 'gmm', reusedRememberedSampler: true });
     // the remembered density and the same seed draw the same images
-    expect(fs.readFileSync(path.join(ws, 'out-again', '0003.png'))).toEqual(fs.readFileSync(path.join(ws, 'out-gmm', '0003.png')));
+    expect(fs.readFileSync(path.join(ws, 'out-again', '0003.png'))).toEqual(
+      fs.readFileSync(path.join(ws, 'out-gmm', '0003.png')),
+    );
 
     // a TF.js export of the decoder carries the chosen sampler, and its sample.js draws new images with it
     const dec = path.join(ws, 'decoder-tfjs');
-    const e = await runCli('export', '--workspace', ws, '--run', vae, '--format', 'tfjs', '--part', 'decoder', '--out', dec);
+    const e = await runCli(
+      'export',
+      '--workspace',
+      ws,
+      '--run',
+      vae,
+      '--format',
+      'tfjs',
+      '--part',
+      'decoder',
+      '--out',
+      dec,
+    );
     expect(e.code, e.err).toBe(0);
     const studio = JSON.parse(fs.readFileSync(path.join(dec, 'studio.json'), 'utf8'));
     expect(studio.sampler).toMatchObject({ name: 'gmm', kind: 'gmm', dim: 8 });
     expect(studio.sampler.weights).toEqual(remembered().sampler.weights);
-    const ran = spawnSync(process.execPath, [path.join(dec, 'sample.js'), '5'], { encoding: 'utf8', env: { ...process.env, NODE_PATH: path.join(repoRoot, 'node_modules') } });
+    const ran = spawnSync(process.execPath, [path.join(dec, 'sample.js'), '5'], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_PATH: path.join(repoRoot, 'node_modules') },
+    });
     expect(ran.status, ran.stderr).toBe(0);
     const drawn = JSON.parse(ran.stdout.trim().split('\n').at(-1)!);
     expect(drawn).toMatchObject({ sampler: 'gmm', shape: [5, 28, 28, 1] });
     expect(drawn.min).toBeGreaterThanOrEqual(0);
     expect(drawn.max).toBeLessThanOrEqual(1);
     const enc = path.join(ws, 'encoder-tfjs');
-    expect((await runCli('export', '--workspace', ws, '--run', vae, '--format', 'tfjs', '--part', 'encoder', '--out', enc)).code).toBe(0);
+    expect(
+      (await runCli('export', '--workspace', ws, '--run', vae, '--format', 'tfjs', '--part', 'encoder', '--out', enc))
+        .code,
+    ).toBe(0);
     expect(JSON.parse(fs.readFileSync(path.join(enc, 'studio.json'), 'utf8')).sampler).toBeUndefined();
     expect(fs.existsSync(path.join(enc, 'sample.js'))).toBe(false);
   }, 120_000);
 
   it('makes more of one label into a new dataset and into an existing one, marked as generated and recognised as that label', async () => {
-    const r = await runCli('generate', '--workspace', ws, '--run', vae, '--sampler', 'full', '--label', '3', '--count', '40', '--into-dataset', 'more threes', '--seed', '5', '--json');
+    const r = await runCli(
+      'generate',
+      '--workspace',
+      ws,
+      '--run',
+      vae,
+      '--sampler',
+      'full',
+      '--label',
+      '3',
+      '--count',
+      '40',
+      '--into-dataset',
+      'more threes',
+      '--seed',
+      '5',
+      '--json',
+    );
     expect(r.code, r.err).toBe(0);
     const res = JSON.parse(r.out);
     expect(res).toMatchObject({ label: '3', count: 40, dataset: { name: 'more threes', count: 40 } });
@@ -179,11 +335,31 @@ describe('ae-studio generate', () => {
     let d = loadDataset(ws, id);
     expect(d.manifest.source).toEqual({ kind: 'generated', run: vae });
     expect(d.manifest.labelNames).toEqual(['3']);
-    expect(d.manifest.generated).toEqual([expect.objectContaining({ from: 0, count: 40, run: vae, sampler: 'full', label: '3', seed: 5 })]);
+    expect(d.manifest.generated).toEqual([
+      expect.objectContaining({ from: 0, count: 40, run: vae, sampler: 'full', label: '3', seed: 5 }),
+    ]);
     // the run remembers no class-conditional density
-    expect(JSON.parse(fs.readFileSync(path.join(ws, 'runs', vae, 'generation', 'sampler.json'), 'utf8')).name).toBe('gmm');
+    expect(JSON.parse(fs.readFileSync(path.join(ws, 'runs', vae, 'generation', 'sampler.json'), 'utf8')).name).toBe(
+      'gmm',
+    );
 
-    const a = await runCli('generate', '--workspace', ws, '--run', vae, '--sampler', 'gmm', '--label', '5', '--count', '10', '--into-dataset', id, '--seed', '6');
+    const a = await runCli(
+      'generate',
+      '--workspace',
+      ws,
+      '--run',
+      vae,
+      '--sampler',
+      'gmm',
+      '--label',
+      '5',
+      '--count',
+      '10',
+      '--into-dataset',
+      id,
+      '--seed',
+      '6',
+    );
     expect(a.code, a.err).toBe(0);
     expect(a.out).toMatch(/now 50 images/);
     d = loadDataset(ws, id);
@@ -205,23 +381,47 @@ describe('ae-studio generate', () => {
   }, 120_000);
 
   it('refuses bad arguments in plain words and writes nothing', async () => {
-    const before = { datasets: listing(path.join(ws, 'datasets')), root: listing(ws), gen: listing(path.join(ws, 'runs', ae)) };
+    const before = {
+      datasets: listing(path.join(ws, 'datasets')),
+      root: listing(ws),
+      gen: listing(path.join(ws, 'runs', ae)),
+    };
     const cases: Array<[string[], number, RegExp]> = [
-      [['--run', ae, '--sampler', 'prior', '--count', '5', '--out', path.join(ws, 'x1')], 1, /not a VAE.*choose another --sampler/],
+      [
+        ['--run', ae, '--sampler', 'prior', '--count', '5', '--out', path.join(ws, 'x1')],
+        1,
+        /not a VAE.*choose another --sampler/,
+      ],
       [['--run', vae, '--label', '99', '--count', '5', '--out', path.join(ws, 'x2')], 2, /'99' is not a label/],
-      [['--run', vae, '--count', '5', '--out', path.join(ws, 'x3'), '--into-dataset', 'y'], 2, /exactly one of --out DIR/],
+      [
+        ['--run', vae, '--count', '5', '--out', path.join(ws, 'x3'), '--into-dataset', 'y'],
+        2,
+        /exactly one of --out DIR/,
+      ],
       [['--run', vae, '--count', '0', '--out', path.join(ws, 'x4')], 2, /--count must be a whole number/],
-      [['--run', vae, '--count', '5', '--sampler', 'magic', '--out', path.join(ws, 'x5')], 2, /--sampler must be one of/],
+      [
+        ['--run', vae, '--count', '5', '--sampler', 'magic', '--out', path.join(ws, 'x5')],
+        2,
+        /--sampler must be one of/,
+      ],
       [['--run', vae, '--count', '5', '--out', path.join(ws, 'out-prior')], 1, /not an empty folder/],
       [['--run', 'nope', '--count', '5', '--out', path.join(ws, 'x6')], 1, /no run 'nope'/],
-      [['--run', vae, '--sampler', 'prior', '--label', '3', '--count', '5', '--into-dataset', 'z'], 1, /prior knows nothing of labels/],
+      [
+        ['--run', vae, '--sampler', 'prior', '--label', '3', '--count', '5', '--into-dataset', 'z'],
+        1,
+        /prior knows nothing of labels/,
+      ],
     ];
     for (const [args, code, msg] of cases) {
       const r = await runCli('generate', '--workspace', ws, ...args);
       expect(r.code, `${args.join(' ')}: ${r.err}`).toBe(code);
       expect(r.err).toMatch(msg);
     }
-    expect({ datasets: listing(path.join(ws, 'datasets')), root: listing(ws), gen: listing(path.join(ws, 'runs', ae)) }).toEqual(before);
+    expect({
+      datasets: listing(path.join(ws, 'datasets')),
+      root: listing(ws),
+      gen: listing(path.join(ws, 'runs', ae)),
+    }).toEqual(before);
   }, 120_000);
 });
 

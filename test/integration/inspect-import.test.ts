@@ -16,7 +16,16 @@ let set: string;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-inspect-import-'));
   set = path.join(dir, 'fabric');
-  await writeInspectionSet(set, { texture: 'weave', size: 40, channels: 1, train: 8, testGood: 3, perDefect: 2, defects: ['scratch', 'blob'], seed: 3 });
+  await writeInspectionSet(set, {
+    texture: 'weave',
+    size: 40,
+    channels: 1,
+    train: 8,
+    testGood: 3,
+    perDefect: 2,
+    defects: ['scratch', 'blob'],
+    seed: 3,
+  });
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -29,7 +38,17 @@ const copySet = (name: string) => {
 describe('ae-studio import of inspection sets', () => {
   it('recognises the MVTec AD layout: training set of good pictures, test set with defect labels and aligned masks', async () => {
     const ws = path.join(dir, 'ws1');
-    const { code, out, err } = await runCli('import', set, '--workspace', ws, '--name', 'Fabric', '--size', '20', '--json');
+    const { code, out, err } = await runCli(
+      'import',
+      set,
+      '--workspace',
+      ws,
+      '--name',
+      'Fabric',
+      '--size',
+      '20',
+      '--json',
+    );
     expect(code, err).toBe(0);
     const r = JSON.parse(out) as { layout: string; dataset: string; testDataset: string; masks: boolean };
     expect(r.layout).toBe('mvtec');
@@ -59,7 +78,9 @@ describe('ae-studio import of inspection sets', () => {
       .resize(20, 20, { fit: 'fill', kernel: 'nearest' })
       .raw()
       .toBuffer({ resolveWithObject: true });
-    expect(Array.from(masks.subarray(scratch * 400, (scratch + 1) * 400))).toEqual(Array.from(data, (v) => (v > 127 ? 255 : 0)));
+    expect(Array.from(masks.subarray(scratch * 400, (scratch + 1) * 400))).toEqual(
+      Array.from(data, (v) => (v > 127 ? 255 : 0)),
+    );
     // no test picture is in the training set
     const key = (a: Uint8Array, i: number) => Buffer.from(a.subarray(i * 400, (i + 1) * 400)).toString('base64');
     const trained = new Set(Array.from({ length: train.count }, (_, i) => key(train.images as Uint8Array, i)));
@@ -68,7 +89,19 @@ describe('ae-studio import of inspection sets', () => {
 
   it('imports good pictures plus a folder of suspects', async () => {
     const ws = path.join(dir, 'ws2');
-    const { code, out, err } = await runCli('import', path.join(set, 'train', 'good'), '--suspects', path.join(set, 'test', 'blob'), '--workspace', ws, '--name', 'Parts', '--size', '16', '--json');
+    const { code, out, err } = await runCli(
+      'import',
+      path.join(set, 'train', 'good'),
+      '--suspects',
+      path.join(set, 'test', 'blob'),
+      '--workspace',
+      ws,
+      '--name',
+      'Parts',
+      '--size',
+      '16',
+      '--json',
+    );
     expect(code, err).toBe(0);
     const r = JSON.parse(out) as { layout: string; dataset: string; testDataset: string; masks: boolean };
     expect(r.layout).toBe('good-suspects');
@@ -86,7 +119,10 @@ describe('ae-studio import of inspection sets', () => {
       .png()
       .toFile(path.join(wrongSize, 'ground_truth', 'blob', '001_mask.png'));
     const wrongName = copySet('wrong-name');
-    fs.renameSync(path.join(wrongName, 'ground_truth', 'blob', '001_mask.png'), path.join(wrongName, 'ground_truth', 'blob', '007_mask.png'));
+    fs.renameSync(
+      path.join(wrongName, 'ground_truth', 'blob', '001_mask.png'),
+      path.join(wrongName, 'ground_truth', 'blob', '007_mask.png'),
+    );
     const noGood = copySet('no-good');
     fs.rmSync(path.join(noGood, 'test', 'good'), { recursive: true });
     const cases: Array<[string, RegExp]> = [

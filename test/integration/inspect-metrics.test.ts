@@ -6,7 +6,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { aupro, averagePrecision, connectedComponents, f1Max, inspectionMetrics, rocAuc } from '../../src-main/engine/inspect/metrics';
+import {
+  aupro,
+  averagePrecision,
+  connectedComponents,
+  f1Max,
+  inspectionMetrics,
+  rocAuc,
+} from '../../src-main/engine/inspect/metrics';
 import { mulberry32 } from '../../src-main/engine/rng';
 import { ensurePyEnv, runPython } from '../helpers/pyenv';
 
@@ -70,7 +77,10 @@ describe('inspection metrics against scikit-learn and a reference PRO in Python'
         const d = makeData(seed, n, h, w);
         const positive = Array.from(d.labels, (l) => (l !== 0 ? 1 : 0));
         const file = path.join(dir, `data-${seed}.json`);
-        fs.writeFileSync(file, JSON.stringify({ scores: d.scores, positive, maps: Array.from(d.maps), masks: Array.from(d.masks), n, h, w }));
+        fs.writeFileSync(
+          file,
+          JSON.stringify({ scores: d.scores, positive, maps: Array.from(d.maps), masks: Array.from(d.masks), n, h, w }),
+        );
         const ref = JSON.parse(
           runPython(env, PY, [file])
             .split('\n')
@@ -86,7 +96,8 @@ describe('inspection metrics against scikit-learn and a reference PRO in Python'
           aupro: aupro(d.maps, d.masks, n, h, w),
         };
         console.log(`seed ${seed}: studio ${JSON.stringify(ours)}\n        reference ${JSON.stringify(ref)}`);
-        for (const k of Object.keys(ours) as Array<keyof typeof ours>) expect(Math.abs(ours[k] - ref[k]), k).toBeLessThan(1e-9);
+        for (const k of Object.keys(ours) as Array<keyof typeof ours>)
+          expect(Math.abs(ours[k] - ref[k]), k).toBeLessThan(1e-9);
         // the threshold reaches that F1 (ties between thresholds may pick another score of equal F1)
         const called = d.scores.map((s) => s >= f.threshold);
         const tp = called.filter((c, i) => c && positive[i]).length;
@@ -99,7 +110,16 @@ describe('inspection metrics against scikit-learn and a reference PRO in Python'
         expect(ours.aupro).toBeLessThan(1);
 
         // per defect type: each type against the good images, and the same numbers as computed alone
-        const all = inspectionMetrics({ scores: d.scores, labels: d.labels, goodLabel: 0, labelNames: ['good', 'scratch', 'blob'], maps: d.maps, masks: d.masks, h, w });
+        const all = inspectionMetrics({
+          scores: d.scores,
+          labels: d.labels,
+          goodLabel: 0,
+          labelNames: ['good', 'scratch', 'blob'],
+          maps: d.maps,
+          masks: d.masks,
+          h,
+          w,
+        });
         expect(all.imageAuroc).toBe(ours.imageAuroc);
         expect(all.aupro).toBe(ours.aupro);
         expect(all.perType.map((t) => t.name)).toEqual(['scratch', 'blob']);

@@ -31,7 +31,12 @@ const meanAbsDiff = (a: Uint8Array, b: Uint8Array) => a.reduce((s, v, i) => s + 
 
 describe('noise:preview', () => {
   it('corrupts the first MNIST digits with Gaussian noise, repeatably by seed', async () => {
-    const p = await preview({ dataset: { builtin: 'mnist' }, noise: { type: 'gaussian', level: 0.5 }, count: 12, seed: 3 });
+    const p = await preview({
+      dataset: { builtin: 'mnist' },
+      noise: { type: 'gaussian', level: 0.5 },
+      count: 12,
+      seed: 3,
+    });
     expect(p.shape).toEqual([28, 28, 1]);
     expect(p.clean).toHaveLength(12);
     expect(p.noisy).toHaveLength(12);
@@ -39,14 +44,23 @@ describe('noise:preview', () => {
     expect(c.length).toBe(784);
     expect(n.length).toBe(784);
     expect(meanAbsDiff(c, n)).toBeGreaterThan(40); // σ = 0.5 of the 0..255 range, clipped
-    expect((await preview({ dataset: { builtin: 'mnist' }, noise: { type: 'gaussian', level: 0.5 }, count: 12, seed: 3 })).noisy).toEqual(p.noisy);
-    expect((await preview({ dataset: { builtin: 'mnist' }, noise: { type: 'gaussian', level: 0.5 }, count: 12, seed: 4 })).noisy[0]).not.toEqual(p.noisy[0]);
+    expect(
+      (await preview({ dataset: { builtin: 'mnist' }, noise: { type: 'gaussian', level: 0.5 }, count: 12, seed: 3 }))
+        .noisy,
+    ).toEqual(p.noisy);
+    expect(
+      (await preview({ dataset: { builtin: 'mnist' }, noise: { type: 'gaussian', level: 0.5 }, count: 12, seed: 4 }))
+        .noisy[0],
+    ).not.toEqual(p.noisy[0]);
     const none = await preview({ dataset: { builtin: 'mnist' }, noise: { type: 'none', level: 0 }, count: 4 });
     expect(none.noisy).toEqual(none.clean);
   });
 
   it('previews masking on a stored dataset (only its first images are read)', async () => {
-    const m = await writeDataset(workspace, 'Shapes', makeBuiltin('shapes', { perClass: 20 }), { kind: 'builtin', builtin: 'shapes' });
+    const m = await writeDataset(workspace, 'Shapes', makeBuiltin('shapes', { perClass: 20 }), {
+      kind: 'builtin',
+      builtin: 'shapes',
+    });
     const p = await preview({ dataset: { id: m.id }, noise: { type: 'masking', level: 0.5 }, count: 6 });
     expect(p.clean).toHaveLength(6);
     const [c, n] = [bytes(p.clean[1]), bytes(p.noisy[1])];
@@ -58,10 +72,16 @@ describe('noise:preview', () => {
   });
 
   it('says in plain words when the dataset is gone, and refuses bad levels', async () => {
-    const r = await host.dispatch('noise:preview', { dataset: { id: 'no-such-set' }, noise: { type: 'gaussian', level: 0.2 } });
+    const r = await host.dispatch('noise:preview', {
+      dataset: { id: 'no-such-set' },
+      noise: { type: 'gaussian', level: 0.2 },
+    });
     expect(r).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(r.ok ? '' : r.error.message).toMatch(/no dataset 'no-such-set'/);
-    const bad = await host.dispatch('noise:preview', { dataset: { builtin: 'mnist' }, noise: { type: 'gaussian', level: 5 } });
+    const bad = await host.dispatch('noise:preview', {
+      dataset: { builtin: 'mnist' },
+      noise: { type: 'gaussian', level: 5 },
+    });
     expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
   });
 });

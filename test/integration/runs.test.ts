@@ -26,14 +26,32 @@ afterEach(async () => {
   await host.dispose();
 });
 
-const runEvents = (runId: string) => events.filter(([n, p]) => n === 'runs:event' && (p as RunEventPayload).runId === runId).map(([, p]) => (p as RunEventPayload).event);
-function waitStatus(runId: string, status: RunStatusPayload['status'], after = 0, timeoutMs = 90_000): Promise<RunStatusPayload> {
+const runEvents = (runId: string) =>
+  events
+    .filter(([n, p]) => n === 'runs:event' && (p as RunEventPayload).runId === runId)
+    .map(([, p]) => (p as RunEventPayload).event);
+function waitStatus(
+  runId: string,
+  status: RunStatusPayload['status'],
+  after = 0,
+  timeoutMs = 90_000,
+): Promise<RunStatusPayload> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const tick = () => {
-      const hit = events.slice(after).find(([n, p]) => n === 'runs:status' && (p as RunStatusPayload).runId === runId && (p as RunStatusPayload).status === status);
+      const hit = events
+        .slice(after)
+        .find(
+          ([n, p]) =>
+            n === 'runs:status' && (p as RunStatusPayload).runId === runId && (p as RunStatusPayload).status === status,
+        );
       if (hit) return resolve(hit[1] as RunStatusPayload);
-      if (Date.now() - started > timeoutMs) return reject(new Error(`run ${runId} never became ${status}: ${JSON.stringify(events.filter(([n]) => n === 'runs:status'))}`));
+      if (Date.now() - started > timeoutMs)
+        return reject(
+          new Error(
+            `run ${runId} never became ${status}: ${JSON.stringify(events.filter(([n]) => n === 'runs:status'))}`,
+          ),
+        );
       setTimeout(tick, 50);
     };
     tick();
@@ -42,7 +60,12 @@ function waitStatus(runId: string, status: RunStatusPayload['status'], after = 0
 const waitEvent = (runId: string, pred: (e: RunEventPayload['event']) => boolean, timeoutMs = 60_000) =>
   new Promise<void>((resolve, reject) => {
     const started = Date.now();
-    const tick = () => (runEvents(runId).some(pred) ? resolve() : Date.now() - started > timeoutMs ? reject(new Error('event never came')) : setTimeout(tick, 25));
+    const tick = () =>
+      runEvents(runId).some(pred)
+        ? resolve()
+        : Date.now() - started > timeoutMs
+          ? reject(new Error('event never came'))
+          : setTimeout(tick, 25);
     tick();
   });
 
@@ -74,13 +97,19 @@ describe('runs through the host and the trainer process', () => {
   });
 
   it('refuses invalid configs at the host, and reports configs that do not fit the dataset as a failed run', async () => {
-    const bad = await host.dispatch('runs:start', { config: { ...dense, latentDim: 0 }, dataset: { builtin: 'mnist', count: 1000 } });
+    const bad = await host.dispatch('runs:start', {
+      config: { ...dense, latentDim: 0 },
+      dataset: { builtin: 'mnist', count: 1000 },
+    });
     expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
     expect(!bad.ok && bad.error.issues?.[0].path).toBe('config.latentDim');
     const runId = await start({ ...dense, batchSize: 5000, epochs: 1 });
     const failed = await waitStatus(runId, 'failed');
     expect(failed.message).toMatch(/batchSize: the batch \(5000\) is larger than the training data/);
-    expect(await host.dispatch('runs:stop', { runId: '../../etc' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    expect(await host.dispatch('runs:stop', { runId: '../../etc' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload' },
+    });
   });
 
   it('stops on request and resumes from the checkpoint', async () => {
@@ -89,7 +118,10 @@ describe('runs through the host and the trainer process', () => {
     expect(await host.dispatch('runs:stop', { runId })).toMatchObject({ ok: true, result: { stopping: true } });
     const stopped = await waitStatus(runId, 'stopped');
     expect(stopped.epochsDone).toBeGreaterThanOrEqual(1);
-    const beforeResume = ((await host.dispatch('runs:list', {})) as { ok: true; result: RunSummary[] }).result.find((r) => r.runId === runId)!.elapsedSec ?? 0;
+    const beforeResume =
+      ((await host.dispatch('runs:list', {})) as { ok: true; result: RunSummary[] }).result.find(
+        (r) => r.runId === runId,
+      )!.elapsedSec ?? 0;
     const mark = events.length;
     expect(await host.dispatch('runs:resume', { runId })).toMatchObject({ ok: true });
     const done = await waitStatus(runId, 'completed', mark);
@@ -105,7 +137,10 @@ describe('runs through the host and the trainer process', () => {
       .map(([n, p]) => (n === 'runs:event' ? (p as RunEventPayload).event : undefined))
       .filter((e): e is Extract<RunEventPayload['event'], { type: 'epoch' }> => e?.type === 'epoch')
       .at(-1)!;
-    const elapsed = async () => ((await host.dispatch('runs:list', {})) as { ok: true; result: RunSummary[] }).result.find((r) => r.runId === runId)!.elapsedSec ?? 0;
+    const elapsed = async () =>
+      ((await host.dispatch('runs:list', {})) as { ok: true; result: RunSummary[] }).result.find(
+        (r) => r.runId === runId,
+      )!.elapsedSec ?? 0;
     expect(beforeResume).toBeGreaterThan(0);
     expect(await elapsed()).toBeCloseTo(beforeResume + lastEpoch.elapsedSec, 6);
   });
@@ -132,10 +167,16 @@ describe('runs through the host and the trainer process', () => {
 
   it('makes a built-in dataset ready in the trainer, previews it, trains on it, renames and deletes it', async () => {
     const added = await host.dispatch('datasets:addBuiltin', { name: 'shapes' });
-    expect(added).toMatchObject({ ok: true, result: { name: 'Shapes', count: 9000, shape: [28, 28, 1], labelNames: ['circle', 'square', 'triangle'] } });
+    expect(added).toMatchObject({
+      ok: true,
+      result: { name: 'Shapes', count: 9000, shape: [28, 28, 1], labelNames: ['circle', 'square', 'triangle'] },
+    });
     const id = (added as { ok: true; result: { id: string } }).result.id;
     expect(await host.dispatch('datasets:list', {})).toMatchObject({ ok: true, result: [{ id }] });
-    const preview = (await host.dispatch('datasets:preview', { id, count: 4 })) as { ok: true; result: { images: string[]; mean: string } };
+    const preview = (await host.dispatch('datasets:preview', { id, count: 4 })) as {
+      ok: true;
+      result: { images: string[]; mean: string };
+    };
     expect(preview.result.images.map((b) => Buffer.from(b, 'base64').length)).toEqual([784, 784, 784, 784]);
     expect(Buffer.from(preview.result.mean, 'base64').length).toBe(784);
 
@@ -144,11 +185,20 @@ describe('runs through the host and the trainer process', () => {
     const runId = (r as { ok: true; result: { runId: string } }).result.runId;
     expect(await waitStatus(runId, 'completed')).toMatchObject({ epochsDone: 1 });
 
-    expect(await host.dispatch('datasets:rename', { id, name: 'Формы' })).toMatchObject({ ok: true, result: { name: 'Формы' } });
+    expect(await host.dispatch('datasets:rename', { id, name: 'Формы' })).toMatchObject({
+      ok: true,
+      result: { name: 'Формы' },
+    });
     expect(await host.dispatch('datasets:delete', { id })).toMatchObject({ ok: true });
     expect(await host.dispatch('datasets:list', {})).toMatchObject({ ok: true, result: [] });
-    expect(await host.dispatch('datasets:preview', { id, count: 4 })).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    expect(await host.dispatch('datasets:delete', { id: '../../etc' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    expect(await host.dispatch('datasets:preview', { id, count: 4 })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    });
+    expect(await host.dispatch('datasets:delete', { id: '../../etc' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload' },
+    });
     // a run on a dataset that is gone fails with a clear message
     const gone = await host.dispatch('runs:start', { config: { ...dense, epochs: 1 }, dataset: { id } });
     const goneId = (gone as { ok: true; result: { runId: string } }).result.runId;
@@ -175,13 +225,28 @@ describe('runs through the host and the trainer process', () => {
         tick();
       });
 
-    const byPath = (await host.dispatch('datasets:import', { source: { paths: [dir] }, name: 'Drop', options: { size: 16 } })) as { ok: true; result: { jobId: string } };
+    const byPath = (await host.dispatch('datasets:import', {
+      source: { paths: [dir] },
+      name: 'Drop',
+      options: { size: 16 },
+    })) as { ok: true; result: { jobId: string } };
     expect(byPath.ok).toBe(true);
     const r1 = await done(byPath.result.jobId);
-    expect(r1).toMatchObject({ status: 'done', manifest: { name: 'Drop', count: 30, shape: [16, 16, 1] }, report: { imported: 30, labelCounts: { ones: 15, twos: 15 } } });
+    expect(r1).toMatchObject({
+      status: 'done',
+      manifest: { name: 'Drop', count: 30, shape: [16, 16, 1] },
+      report: { imported: 30, labelCounts: { ones: 15, twos: 15 } },
+    });
     // the manifest keeps the options (with the default train/validation split) and the report
-    expect(r1.manifest).toMatchObject({ options: { size: 16, mode: 'grayscale', fit: 'stretch', validationSplit: 0.1, seed: 42 }, report: { imported: 30, skipped: [{ file: 'ones/broken.png' }] } });
-    const preview = (await host.dispatch('datasets:previewImport', { source: { paths: [dir] }, options: { size: 8, mode: 'rgb' }, count: 3 })) as {
+    expect(r1.manifest).toMatchObject({
+      options: { size: 16, mode: 'grayscale', fit: 'stretch', validationSplit: 0.1, seed: 42 },
+      report: { imported: 30, skipped: [{ file: 'ones/broken.png' }] },
+    });
+    const preview = (await host.dispatch('datasets:previewImport', {
+      source: { paths: [dir] },
+      options: { size: 8, mode: 'rgb' },
+      count: 3,
+    })) as {
       ok: true;
       result: { images: string[]; shape: number[]; labels: string[] };
     };
@@ -195,15 +260,36 @@ describe('runs through the host and the trainer process', () => {
     const uploadId = up.result.uploadId;
     const b64 = png.toString('base64');
     for (const p of ['cats/a.png', 'cats/b.png', 'dogs/c.png']) {
-      expect(await host.dispatch('datasets:uploadChunk', { uploadId, path: p, data: b64.slice(0, 100), append: false })).toMatchObject({ ok: true });
+      expect(
+        await host.dispatch('datasets:uploadChunk', { uploadId, path: p, data: b64.slice(0, 100), append: false }),
+      ).toMatchObject({ ok: true });
     }
     // a file in two chunks (the split is on a 4-character base64 boundary)
-    expect(await host.dispatch('datasets:uploadChunk', { uploadId, path: 'dogs/d.png', data: png.subarray(0, 300).toString('base64'), append: false })).toMatchObject({ ok: true });
-    expect(await host.dispatch('datasets:uploadChunk', { uploadId, path: 'dogs/d.png', data: png.subarray(300).toString('base64'), append: true })).toMatchObject({ ok: true });
+    expect(
+      await host.dispatch('datasets:uploadChunk', {
+        uploadId,
+        path: 'dogs/d.png',
+        data: png.subarray(0, 300).toString('base64'),
+        append: false,
+      }),
+    ).toMatchObject({ ok: true });
+    expect(
+      await host.dispatch('datasets:uploadChunk', {
+        uploadId,
+        path: 'dogs/d.png',
+        data: png.subarray(300).toString('base64'),
+        append: true,
+      }),
+    ).toMatchObject({ ok: true });
     for (const bad of ['../escape.png', '/etc/passwd', 'a/../../b.png', 'a\\b.png', 'x/./y.png']) {
-      expect(await host.dispatch('datasets:uploadChunk', { uploadId, path: bad, data: 'AA==', append: false })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+      expect(
+        await host.dispatch('datasets:uploadChunk', { uploadId, path: bad, data: 'AA==', append: false }),
+      ).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
     }
-    const imp = (await host.dispatch('datasets:import', { source: { uploadId }, name: 'Uploaded', options: {} })) as { ok: true; result: { jobId: string } };
+    const imp = (await host.dispatch('datasets:import', { source: { uploadId }, name: 'Uploaded', options: {} })) as {
+      ok: true;
+      result: { jobId: string };
+    };
     const r2 = await done(imp.result.jobId);
     // three files were only their first 100 base64 characters: skipped as truncated; d.png is whole
     expect(r2).toMatchObject({ status: 'done', report: { imported: 1, labelCounts: { dogs: 1 } } });
@@ -211,12 +297,30 @@ describe('runs through the host and the trainer process', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(fs.existsSync(path.join(workspace, 'uploads', uploadId))).toBe(false); // the upload is cleaned up
     expect(fs.existsSync(path.join(os.tmpdir(), 'escape.png'))).toBe(false);
-    expect(await host.dispatch('datasets:import', { source: { paths: ['relative/dir'] }, name: 'x' })).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+    expect(await host.dispatch('datasets:import', { source: { paths: ['relative/dir'] }, name: 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload' },
+    });
   });
 
   it('serves the Gallery of a trained run: triplets with metrics, samples, worst, latent map, manifold, interpolation', async () => {
-    const runId = await start({ kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [128], loss: 'bce', batchSize: 100, epochs: 2, noise: { type: 'gaussian', level: 0.3 } }, 2000);
-    expect(await host.dispatch('gallery:samples', { runId })).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/no trained model yet/) } });
+    const runId = await start(
+      {
+        kind: 'vae',
+        inputShape: [28, 28, 1],
+        latentDim: 2,
+        hidden: [128],
+        loss: 'bce',
+        batchSize: 100,
+        epochs: 2,
+        noise: { type: 'gaussian', level: 0.3 },
+      },
+      2000,
+    );
+    expect(await host.dispatch('gallery:samples', { runId })).toMatchObject({
+      ok: false,
+      error: { code: 'conflict', message: expect.stringMatching(/no trained model yet/) },
+    });
     await waitStatus(runId, 'completed');
     const call = async <T>(name: string, payload: object) => {
       const r = await host.dispatch(name, payload);
@@ -224,7 +328,14 @@ describe('runs through the host and the trainer process', () => {
       return (r as { ok: true; result: T }).result;
     };
     const px = (b: string) => Buffer.from(b, 'base64');
-    const t = await call<{ originals: string[]; noisy: string[]; reconstructions: string[]; mse: number[]; psnr: number[]; ssim: number[] }>('gallery:triplets', { runId, count: 6 });
+    const t = await call<{
+      originals: string[];
+      noisy: string[];
+      reconstructions: string[];
+      mse: number[];
+      psnr: number[];
+      ssim: number[];
+    }>('gallery:triplets', { runId, count: 6 });
     expect(t.originals.length).toBe(6);
     expect(px(t.reconstructions[0]).length).toBe(784);
     expect(px(t.noisy[0]).equals(px(t.originals[0]))).toBe(false); // Gaussian noise was applied
@@ -247,8 +358,14 @@ describe('runs through the host and the trainer process', () => {
     // a conv AE with a 16-d code has no manifold grid: a clear error
     const conv = await start({ ...dense, latentDim: 8, epochs: 1 }, 500);
     await waitStatus(conv, 'completed');
-    expect(await host.dispatch('gallery:manifold', { runId: conv, grid: 4 })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/needs a 2-D code/) } });
-    expect(await host.dispatch('gallery:latent', { runId: conv })).toMatchObject({ ok: true, result: { method: 'pca' } });
+    expect(await host.dispatch('gallery:manifold', { runId: conv, grid: 4 })).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/needs a 2-D code/) },
+    });
+    expect(await host.dispatch('gallery:latent', { runId: conv })).toMatchObject({
+      ok: true,
+      result: { method: 'pca' },
+    });
   });
 
   it('lists runs again after a restart; a run interrupted by the restart resumes from its checkpoint', async () => {

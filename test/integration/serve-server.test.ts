@@ -17,7 +17,10 @@ let server: ServeHandle;
 let staticDir: string;
 const TOKEN = 'test-token-0123456789abcdef';
 
-function get(urlPath: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function get(
+  urlPath: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     http
       .get({ host: '127.0.0.1', port: server.port, path: urlPath, headers }, (res) => {
@@ -59,7 +62,12 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(staticDir, 'assets', 'app.js'), 'console.log(1)');
   fs.writeFileSync(path.join(os.tmpdir(), 'ae-secret.txt'), 'secret');
   trainer = createTestSupervisor();
-  host = createHost({ mode: 'serve', version: 'test', trainer, workspaceDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ae-ws-')) });
+  host = createHost({
+    mode: 'serve',
+    version: 'test',
+    trainer,
+    workspaceDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ae-ws-')),
+  });
   server = await startServeServer({ host, staticDir, token: TOKEN });
 });
 
@@ -121,14 +129,34 @@ describe('serve mode WebSocket', () => {
 
   it('runs contract calls and answers bad frames with typed errors', async () => {
     const ws = await connect(`?token=${TOKEN}`);
-    expect(await call(ws, { id: 1, call: 'app:info', payload: {} })).toMatchObject({ id: 1, ok: true, result: { mode: 'serve' } });
-    expect(await call(ws, { id: 2, call: 'backend:info', payload: {} })).toMatchObject({ id: 2, ok: true, result: { backend: 'tensorflow' } });
-    expect(await call(ws, { id: 3, call: 'trainer:ping', payload: { nonce: 42 } })).toMatchObject({ id: 3, ok: false, error: { code: 'invalid_payload' } });
-    expect(await call(ws, { id: 4, call: 'shell:exec', payload: {} })).toMatchObject({ id: 4, ok: false, error: { code: 'unknown_call' } });
+    expect(await call(ws, { id: 1, call: 'app:info', payload: {} })).toMatchObject({
+      id: 1,
+      ok: true,
+      result: { mode: 'serve' },
+    });
+    expect(await call(ws, { id: 2, call: 'backend:info', payload: {} })).toMatchObject({
+      id: 2,
+      ok: true,
+      result: { backend: 'tensorflow' },
+    });
+    expect(await call(ws, { id: 3, call: 'trainer:ping', payload: { nonce: 42 } })).toMatchObject({
+      id: 3,
+      ok: false,
+      error: { code: 'invalid_payload' },
+    });
+    expect(await call(ws, { id: 4, call: 'shell:exec', payload: {} })).toMatchObject({
+      id: 4,
+      ok: false,
+      error: { code: 'unknown_call' },
+    });
     expect(await call(ws, '{not json')).toMatchObject({ id: -1, ok: false, error: { code: 'invalid_payload' } });
     expect(await call(ws, 'null')).toMatchObject({ id: -1, ok: false, error: { code: 'invalid_payload' } });
     // Still alive after all of that.
-    expect(await call(ws, { id: 5, call: 'trainer:ping', payload: { nonce: 'ok' } })).toMatchObject({ id: 5, ok: true, result: { nonce: 'ok' } });
+    expect(await call(ws, { id: 5, call: 'trainer:ping', payload: { nonce: 'ok' } })).toMatchObject({
+      id: 5,
+      ok: true,
+      result: { nonce: 'ok' },
+    });
     ws.close();
   });
 

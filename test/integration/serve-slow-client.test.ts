@@ -21,7 +21,9 @@ const TOKEN = 'slow-client-token-0123456789';
 
 function connect(): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${TOKEN}`, { origin: `http://127.0.0.1:${server.port}` });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${TOKEN}`, {
+      origin: `http://127.0.0.1:${server.port}`,
+    });
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
   });
@@ -40,7 +42,20 @@ function record(ws: WebSocket) {
 
 const preview = (i: number): RunEventPayload => {
   const image = Buffer.alloc(48 * 1024, i % 251).toString('base64'); // 64 KB of base64 per image
-  return { runId: 'run-slow', event: { type: 'preview', epoch: 1, batch: i, width: 128, height: 128, channels: 3, originals: [image], noisy: [], reconstructions: [image] } };
+  return {
+    runId: 'run-slow',
+    event: {
+      type: 'preview',
+      epoch: 1,
+      batch: i,
+      width: 128,
+      height: 128,
+      channels: 3,
+      originals: [image],
+      noisy: [],
+      reconstructions: [image],
+    },
+  };
 };
 const status = (i: number): RunStatusPayload => ({ runId: 'run-slow', status: 'running', epochsDone: i });
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -88,7 +103,9 @@ describe('serve mode with a client that stops reading', () => {
     // the slow one reads again: every state event, in order; previews only up to about the limit plus what the kernel held
     socket.resume();
     while (slowGot.frames.filter((f) => f.event === 'runs:status').length < N && Date.now() < until) await wait(20);
-    const states = slowGot.frames.filter((f) => f.event === 'runs:status').map((f) => (f.payload as RunStatusPayload).epochsDone);
+    const states = slowGot.frames
+      .filter((f) => f.event === 'runs:status')
+      .map((f) => (f.payload as RunStatusPayload).epochsDone);
     expect(states).toEqual(Array.from({ length: N }, (_, i) => i + 1));
     const slowPreviews = slowGot.frames.filter((f) => f.event === 'runs:event').length;
     expect(slowPreviews).toBeLessThan(N / 2);
@@ -98,7 +115,8 @@ describe('serve mode with a client that stops reading', () => {
     const before = slowPreviews;
     host.emit('runs:event', preview(N + 1));
     const until2 = Date.now() + 5000;
-    while (slowGot.frames.filter((f) => f.event === 'runs:event').length === before && Date.now() < until2) await wait(20);
+    while (slowGot.frames.filter((f) => f.event === 'runs:event').length === before && Date.now() < until2)
+      await wait(20);
     expect(slowGot.frames.filter((f) => f.event === 'runs:event').length).toBe(before + 1);
     fast.close();
     slow.close();

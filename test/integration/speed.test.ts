@@ -12,7 +12,12 @@ import { createTestSupervisor } from '../helpers/trainer';
 let host: Host;
 const statuses: RunStatusPayload[] = [];
 beforeAll(() => {
-  host = createHost({ mode: 'serve', version: 'test', trainer: createTestSupervisor(), workspaceDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ae-speed-')) });
+  host = createHost({
+    mode: 'serve',
+    version: 'test',
+    trainer: createTestSupervisor(),
+    workspaceDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ae-speed-')),
+  });
   host.subscribe((name, p) => name === 'runs:status' && statuses.push(p as RunStatusPayload));
 });
 afterAll(async () => {
@@ -34,20 +39,37 @@ describe('models:speed', () => {
     expect(advice).toMatch(/^Batch 16 trains this model slowly/);
     // at the best batch there is nothing to advise
     const best = rates.reduce((a, b) => (b.samplesPerSec > a.samplesPerSec ? b : a)).batchSize;
-    const again = (await host.dispatch('models:speed', { config: { ...config, batchSize: best } })) as { ok: true; result: Speed };
+    const again = (await host.dispatch('models:speed', { config: { ...config, batchSize: best } })) as {
+      ok: true;
+      result: Speed;
+    };
     expect(again.result.advice).toBeNull();
   }, 120_000);
 
   it('refuses an invalid config with the field, and refuses to measure while a run trains', async () => {
-    const bad = (await host.dispatch('models:speed', { config: { kind: 'conv', inputShape: [30, 30, 1] } })) as Envelope;
+    const bad = (await host.dispatch('models:speed', {
+      config: { kind: 'conv', inputShape: [30, 30, 1] },
+    })) as Envelope;
     expect(bad.ok).toBe(false);
     expect(JSON.stringify(bad)).toMatch(/divisible by 4|multiple of 4/);
-    const cfg = { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, epochs: 50, batchSize: 32, previewEvery: 1000 };
-    const started = (await host.dispatch('runs:start', { config: cfg, dataset: { builtin: 'mnist', count: 2000 } })) as { ok: true; result: { runId: string } };
+    const cfg = {
+      kind: 'dense',
+      inputShape: [28, 28, 1],
+      latentDim: 16,
+      epochs: 50,
+      batchSize: 32,
+      previewEvery: 1000,
+    };
+    const started = (await host.dispatch('runs:start', {
+      config: cfg,
+      dataset: { builtin: 'mnist', count: 2000 },
+    })) as { ok: true; result: { runId: string } };
     const busy = (await host.dispatch('models:speed', { config: cfg })) as Envelope;
     expect(busy.ok).toBe(false);
     expect(JSON.stringify(busy)).toMatch(/no run is training/);
     await host.dispatch('runs:stop', { runId: started.result.runId });
-    await expect.poll(() => statuses.some((s) => s.runId === started.result.runId && s.status === 'stopped'), { timeout: 60_000 }).toBe(true);
+    await expect
+      .poll(() => statuses.some((s) => s.runId === started.result.runId && s.status === 'stopped'), { timeout: 60_000 })
+      .toBe(true);
   }, 120_000);
 });

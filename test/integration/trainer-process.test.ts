@@ -34,7 +34,15 @@ describe('trainer process', () => {
     await trainer.start();
     const errors: string[] = [];
     trainer.on('protocol-error', (m) => errors.push(m));
-    for (const junk of [null, 42, 'hello', { type: 'request' }, { type: 'request', id: -1, method: 'ping' }, { type: 'nope' }, [1, 2, 3]]) {
+    for (const junk of [
+      null,
+      42,
+      'hello',
+      { type: 'request' },
+      { type: 'request', id: -1, method: 'ping' },
+      { type: 'nope' },
+      [1, 2, 3],
+    ]) {
       trainer.sendRaw(junk);
     }
     // A request for a method the trainer does not have is answered, not fatal.
@@ -50,14 +58,20 @@ describe('trainer process', () => {
 
   it('turns a killed trainer into an error event; the host stays up and can restart it', async () => {
     trainer = createTestSupervisor();
-    host = createHost({ mode: 'serve', version: 'test', trainer, workspaceDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ae-ws-')) });
+    host = createHost({
+      mode: 'serve',
+      version: 'test',
+      trainer,
+      workspaceDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ae-ws-')),
+    });
     const ready = await host.dispatch('backend:info', {});
     expect(ready).toMatchObject({ ok: true, result: { backend: 'tensorflow' } });
     const pid = trainer.pid as number;
 
     const events: Array<[string, unknown]> = [];
     host.subscribe((name, payload) => events.push([name, payload]));
-    const crashed = waitFor<TrainerState>((cb) => host!.subscribe(cb as never), ((name: string, p: TrainerState) => (name === 'trainer:state' && p.state === 'crashed' ? p : undefined)) as never);
+    const crashed = waitFor<TrainerState>((cb) => host!.subscribe(cb as never), ((name: string, p: TrainerState) =>
+      name === 'trainer:state' && p.state === 'crashed' ? p : undefined) as never);
     // A request in flight when the process dies is rejected with a typed error, not left hanging.
     // The trainer is frozen first (SIGSTOP) so it cannot answer before it is killed.
     process.kill(pid, 'SIGSTOP');
@@ -80,7 +94,10 @@ describe('trainer process', () => {
     const restarted = await host.dispatch('trainer:restart', {});
     expect(restarted).toMatchObject({ ok: true, result: { state: 'ready', starts: 2 } });
     expect(trainer.pid).not.toBe(pid);
-    expect(await host.dispatch('trainer:ping', { nonce: 'again' })).toMatchObject({ ok: true, result: { nonce: 'again' } });
+    expect(await host.dispatch('trainer:ping', { nonce: 'again' })).toMatchObject({
+      ok: true,
+      result: { nonce: 'again' },
+    });
   });
 
   it('reports a trainer that cannot start as crashed with the reason', async () => {

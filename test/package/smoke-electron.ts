@@ -21,7 +21,9 @@ import { smokeFlow } from './smoke-flow';
 
 const exe = process.argv[2];
 if (!exe || !fs.existsSync(exe)) {
-  console.error(`usage: tsx test/package/smoke-electron.ts <packaged executable>  (${exe ?? 'none given'} does not exist)`);
+  console.error(
+    `usage: tsx test/package/smoke-electron.ts <packaged executable>  (${exe ?? 'none given'} does not exist)`,
+  );
   process.exit(2);
 }
 const log = (m: string) => console.log(`[smoke] ${m}`);
@@ -46,7 +48,9 @@ async function open(): Promise<{ page: Page; close: () => Promise<void> }> {
     log('launched with _electron.launch');
     return { page: await app.firstWindow({ timeout: 60_000 }), close: () => app.close() };
   } catch (e) {
-    log(`_electron.launch failed (${(e as Error).message.split('\n')[0]}); the inspector fuse is off in the package — driving the same binary over CDP`);
+    log(
+      `_electron.launch failed (${(e as Error).message.split('\n')[0]}); the inspector fuse is off in the package — driving the same binary over CDP`,
+    );
   }
   const port = 9300 + Math.floor(Math.random() * 500);
   const child: ChildProcess = spawn(exe, [...args, `--remote-debugging-port=${port}`], { env, stdio: 'inherit' });

@@ -7,7 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 
-export async function smokeFlow(page: Page, opts: { log?: (m: string) => void; screenshots?: string } = {}): Promise<{ onnx: string; bytes: number; trainSeconds: number }> {
+export async function smokeFlow(
+  page: Page,
+  opts: { log?: (m: string) => void; screenshots?: string } = {},
+): Promise<{ onnx: string; bytes: number; trainSeconds: number }> {
   const log = opts.log ?? (() => undefined);
   const shot = async (name: string) => {
     if (!opts.screenshots) return;
@@ -47,7 +50,11 @@ export async function smokeFlow(page: Page, opts: { log?: (m: string) => void; s
   await shot('2-trained');
 
   await page.getByTestId('nav-export').click();
-  const runId = await page.getByTestId('export-run').locator('option[value]:not([value=""])').first().getAttribute('value');
+  const runId = await page
+    .getByTestId('export-run')
+    .locator('option[value]:not([value=""])')
+    .first()
+    .getAttribute('value');
   if (!runId) throw new Error('the Export view lists no trained run');
   await page.getByTestId('export-run').selectOption(runId);
   await page.getByTestId('export-format-onnx').check();
@@ -59,7 +66,9 @@ export async function smokeFlow(page: Page, opts: { log?: (m: string) => void; s
   const ws = (await page.getByTestId('workspace-path').textContent())?.trim() ?? '';
   const dir = path.join(ws, 'exports');
   // exports/<exportId>/<run>-autoencoder.onnx
-  const onnx = fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.onnx')) : [];
+  const onnx = fs.existsSync(dir)
+    ? fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.onnx'))
+    : [];
   if (!onnx.length) throw new Error(`no ONNX file was written in ${dir}`);
   const file = path.join(dir, onnx[0]);
   const bytes = fs.statSync(file).size;

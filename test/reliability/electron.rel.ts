@@ -8,12 +8,25 @@ import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/trainer';
-import { APP_ORIGIN, CONTENT_SECURITY_POLICY, SECURE_WEB_PREFERENCES, isAllowedNavigation, isSafeExternalUrl, isTrustedSender, resolveAppFile } from '../../src-main/electron/security';
+import {
+  APP_ORIGIN,
+  CONTENT_SECURITY_POLICY,
+  SECURE_WEB_PREFERENCES,
+  isAllowedNavigation,
+  isSafeExternalUrl,
+  isTrustedSender,
+  resolveAppFile,
+} from '../../src-main/electron/security';
 import { tally } from './record';
 
 const dir = path.join(repoRoot, 'src-main', 'electron');
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.ts'));
-const sources = Object.fromEntries(files.map((f) => [f, ts.createSourceFile(f, fs.readFileSync(path.join(dir, f), 'utf8'), ts.ScriptTarget.Latest, true)]));
+const sources = Object.fromEntries(
+  files.map((f) => [
+    f,
+    ts.createSourceFile(f, fs.readFileSync(path.join(dir, f), 'utf8'), ts.ScriptTarget.Latest, true),
+  ]),
+);
 const text = (f: string) => sources[f].getFullText();
 
 /** Every node of every main-process file that `pick` accepts. */
@@ -31,7 +44,10 @@ function find<T extends ts.Node>(pick: (n: ts.Node) => n is T): Array<{ file: st
 const calls = (name: string) =>
   find(
     (n): n is ts.CallExpression =>
-      ts.isCallExpression(n) && (ts.isPropertyAccessExpression(n.expression) ? n.expression.name.text === name : ts.isIdentifier(n.expression) && n.expression.text === name),
+      ts.isCallExpression(n) &&
+      (ts.isPropertyAccessExpression(n.expression)
+        ? n.expression.name.text === name
+        : ts.isIdentifier(n.expression) && n.expression.text === name),
   );
 const enclosingIf = (n: ts.Node): ts.IfStatement | undefined => {
   for (let p = n.parent; p; p = p.parent) if (ts.isIfStatement(p)) return p;
@@ -40,7 +56,10 @@ const enclosingIf = (n: ts.Node): ts.IfStatement | undefined => {
 
 describe('security: Electron checklist over the main-process code', () => {
   it('webPreferences: isolated, sandboxed, no Node, web security on, nothing weakened anywhere', () => {
-    const t = tally('security', 'electron: webPreferences (contextIsolation, sandbox, no nodeIntegration, webSecurity…)');
+    const t = tally(
+      'security',
+      'electron: webPreferences (contextIsolation, sandbox, no nodeIntegration, webSecurity…)',
+    );
     try {
       t.check(() =>
         expect(SECURE_WEB_PREFERENCES).toEqual({
@@ -58,16 +77,24 @@ describe('security: Electron checklist over the main-process code', () => {
       );
       t.check(() => expect(Object.isFrozen(SECURE_WEB_PREFERENCES)).toBe(true));
       // every window/view created spreads the secure preferences and overrides none of them
-      const creations = find((n): n is ts.NewExpression => ts.isNewExpression(n) && ts.isIdentifier(n.expression) && ['BrowserWindow', 'BrowserView', 'WebContentsView'].includes(n.expression.text));
+      const creations = find(
+        (n): n is ts.NewExpression =>
+          ts.isNewExpression(n) &&
+          ts.isIdentifier(n.expression) &&
+          ['BrowserWindow', 'BrowserView', 'WebContentsView'].includes(n.expression.text),
+      );
       t.check(() => expect(creations.length).toBeGreaterThan(0));
       for (const { file, node } of creations) {
         t.check(() => {
           const arg = node.arguments?.[0];
           expect(arg && ts.isObjectLiteralExpression(arg), file).toBe(true);
-          const wp = (arg as ts.ObjectLiteralExpression).properties.find((p) => p.name && (p.name as ts.Identifier).text === 'webPreferences') as ts.PropertyAssignment;
+          const wp = (arg as ts.ObjectLiteralExpression).properties.find(
+            (p) => p.name && (p.name as ts.Identifier).text === 'webPreferences',
+          ) as ts.PropertyAssignment;
           const obj = wp.initializer as ts.ObjectLiteralExpression;
           expect(
-            ts.isSpreadAssignment(obj.properties[0]) && obj.properties[0].expression.getText() === 'SECURE_WEB_PREFERENCES',
+            ts.isSpreadAssignment(obj.properties[0]) &&
+              obj.properties[0].expression.getText() === 'SECURE_WEB_PREFERENCES',
             `${file}: webPreferences must start with ...SECURE_WEB_PREFERENCES`,
           ).toBe(true);
           const overridden = obj.properties.slice(1).map((p) => (p.name as ts.Identifier | undefined)?.text);
@@ -75,7 +102,11 @@ describe('security: Electron checklist over the main-process code', () => {
             overridden.filter((k) => k && k in SECURE_WEB_PREFERENCES),
             file,
           ).toEqual([]);
-          expect(overridden.filter((k) => k && ['enableBlinkFeatures', 'preload', 'additionalArguments'].includes(k) && k !== 'preload')).toEqual([]);
+          expect(
+            overridden.filter(
+              (k) => k && ['enableBlinkFeatures', 'preload', 'additionalArguments'].includes(k) && k !== 'preload',
+            ),
+          ).toEqual([]);
         });
       }
       // no weakening flag anywhere in the main process
@@ -117,7 +148,9 @@ describe('security: Electron checklist over the main-process code', () => {
       t.check(() => expect(directives['frame-ancestors']).toEqual(["'none'"]));
       t.check(() => expect(directives['form-action']).toEqual(["'none'"]));
       t.check(() =>
-        expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-inline|unsafe-eval|unsafe-hashes|wasm-unsafe-eval|strict-dynamic|\s\*(\s|;|$)|https?:(\s|;|$)|http:\/\/(?!127\.0\.0\.1|localhost)/),
+        expect(CONTENT_SECURITY_POLICY).not.toMatch(
+          /unsafe-inline|unsafe-eval|unsafe-hashes|wasm-unsafe-eval|strict-dynamic|\s\*(\s|;|$)|https?:(\s|;|$)|http:\/\/(?!127\.0\.0\.1|localhost)/,
+        ),
       );
       t.check(() =>
         expect(
@@ -126,7 +159,11 @@ describe('security: Electron checklist over the main-process code', () => {
         ).toBe(true),
       );
       // the protocol handler sets the header on every response
-      t.check(() => expect(text('main.ts')).toMatch(/protocol\.handle\(APP_SCHEME[\s\S]*headers\.set\('Content-Security-Policy', CONTENT_SECURITY_POLICY\)/));
+      t.check(() =>
+        expect(text('main.ts')).toMatch(
+          /protocol\.handle\(APP_SCHEME[\s\S]*headers\.set\('Content-Security-Policy', CONTENT_SECURITY_POLICY\)/,
+        ),
+      );
       // the page's meta CSP is the same policy minus frame-ancestors (not allowed in a meta tag)
       const html = fs.readFileSync(path.join(repoRoot, 'src-renderer', 'index.html'), 'utf8');
       const meta = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? '';
@@ -144,12 +181,22 @@ describe('security: Electron checklist over the main-process code', () => {
     try {
       const win = text('window.ts');
       t.check(() => expect(win).toMatch(/setWindowOpenHandler\([\s\S]*?return \{ action: 'deny' \}/));
-      t.check(() => expect(win).toMatch(/on\('will-navigate', \(e, url\) => \{\s*if \(!isAllowedNavigation\(url\)\) e\.preventDefault\(\);/));
-      t.check(() => expect(win).toMatch(/on\('will-redirect', \(e, url\) => \{\s*if \(!isAllowedNavigation\(url\)\) e\.preventDefault\(\);/));
+      t.check(() =>
+        expect(win).toMatch(
+          /on\('will-navigate', \(e, url\) => \{\s*if \(!isAllowedNavigation\(url\)\) e\.preventDefault\(\);/,
+        ),
+      );
+      t.check(() =>
+        expect(win).toMatch(
+          /on\('will-redirect', \(e, url\) => \{\s*if \(!isAllowedNavigation\(url\)\) e\.preventDefault\(\);/,
+        ),
+      );
       t.check(() => expect(win).toMatch(/on\('will-attach-webview', \(e\) => e\.preventDefault\(\)\)/));
       // every shell.openExternal sits behind isSafeExternalUrl
-      for (const { file, node } of calls('openExternal')) t.check(() => expect(enclosingIf(node)?.expression.getText(), file).toMatch(/^isSafeExternalUrl\(/));
-      for (const url of [`${APP_ORIGIN}/index.html`, `${APP_ORIGIN}/assets/x.js`]) t.check(() => expect(isAllowedNavigation(url)).toBe(true));
+      for (const { file, node } of calls('openExternal'))
+        t.check(() => expect(enclosingIf(node)?.expression.getText(), file).toMatch(/^isSafeExternalUrl\(/));
+      for (const url of [`${APP_ORIGIN}/index.html`, `${APP_ORIGIN}/assets/x.js`])
+        t.check(() => expect(isAllowedNavigation(url)).toBe(true));
       for (const url of [
         'https://example.com',
         'http://127.0.0.1:1234/',
@@ -165,7 +212,15 @@ describe('security: Electron checklist over the main-process code', () => {
       ]) {
         t.check(() => expect(isAllowedNavigation(url), url).toBe(false));
       }
-      for (const url of ['http://example.com', 'file:///home', 'smb://host/share', 'javascript:alert(1)', 'mailto:a@b', 'ms-msdt:x', 'vbscript:x'])
+      for (const url of [
+        'http://example.com',
+        'file:///home',
+        'smb://host/share',
+        'javascript:alert(1)',
+        'mailto:a@b',
+        'ms-msdt:x',
+        'vbscript:x',
+      ])
         t.check(() => expect(isSafeExternalUrl(url), url).toBe(false));
     } finally {
       t.done();
@@ -176,7 +231,9 @@ describe('security: Electron checklist over the main-process code', () => {
     const t = tally('security', 'electron: permissions denied by default');
     try {
       const win = text('window.ts');
-      t.check(() => expect(win).toMatch(/setPermissionRequestHandler\(\(_wc, _permission, callback\) => callback\(false\)\)/));
+      t.check(() =>
+        expect(win).toMatch(/setPermissionRequestHandler\(\(_wc, _permission, callback\) => callback\(false\)\)/),
+      );
       t.check(() => expect(win).toMatch(/setPermissionCheckHandler\(\(\) => false\)/));
       const main = text('main.ts');
       t.check(() => expect(main.indexOf('lockDownSession()')).toBeGreaterThan(0));
@@ -198,8 +255,16 @@ describe('security: Electron checklist over the main-process code', () => {
           ),
         );
       // nothing but ipc.ts touches ipcMain, and only with handle / removeHandler
-      const ipcUses = find((n): n is ts.PropertyAccessExpression => ts.isPropertyAccessExpression(n) && n.expression.getText() === 'ipcMain');
-      t.check(() => expect([...new Set(ipcUses.map(({ file, node }) => `${file}:${node.name.text}`))].sort()).toEqual(['ipc.ts:handle', 'ipc.ts:removeHandler']));
+      const ipcUses = find(
+        (n): n is ts.PropertyAccessExpression =>
+          ts.isPropertyAccessExpression(n) && n.expression.getText() === 'ipcMain',
+      );
+      t.check(() =>
+        expect([...new Set(ipcUses.map(({ file, node }) => `${file}:${node.name.text}`))].sort()).toEqual([
+          'ipc.ts:handle',
+          'ipc.ts:removeHandler',
+        ]),
+      );
       for (const frame of [
         null,
         undefined,
@@ -217,9 +282,15 @@ describe('security: Electron checklist over the main-process code', () => {
       t.check(() => expect(exposed.length).toBe(1));
       t.check(() => {
         const obj = exposed[0].node.arguments[1] as ts.ObjectLiteralExpression;
-        expect(obj.properties.map((p) => (p.name as ts.Identifier).text)).toEqual(['calls', 'events', 'getPathForFile']);
+        expect(obj.properties.map((p) => (p.name as ts.Identifier).text)).toEqual([
+          'calls',
+          'events',
+          'getPathForFile',
+        ]);
       });
-      t.check(() => expect(preload).not.toMatch(/exposeInMainWorld\([^)]*\b(ipcRenderer|require|process|shell)\b\s*[,)}]/));
+      t.check(() =>
+        expect(preload).not.toMatch(/exposeInMainWorld\([^)]*\b(ipcRenderer|require|process|shell)\b\s*[,)}]/),
+      );
       t.check(() => expect(preload).toMatch(/ipcRenderer\.invoke\(name, payload\)/)); // only the contract's own names
     } finally {
       t.done();
@@ -231,11 +302,16 @@ describe('security: Electron checklist over the main-process code', () => {
     try {
       const loads = [...calls('loadURL'), ...calls('loadFile')];
       t.check(() => expect(loads.length).toBeGreaterThan(0));
-      for (const { file, node } of loads) t.check(() => expect(node.arguments[0].getText(), file).toMatch(/^`\$\{APP_ORIGIN\}\//));
+      for (const { file, node } of loads)
+        t.check(() => expect(node.arguments[0].getText(), file).toMatch(/^`\$\{APP_ORIGIN\}\//));
       const all = files.map(text).join('\n');
       t.check(() => expect(all).not.toMatch(/['"`]https?:\/\/(?!127\.0\.0\.1|localhost)/)); // no remote URL literal at all
       t.check(() => expect(all).not.toMatch(/executeJavaScript|insertCSS|webContents\.debugger/));
-      t.check(() => expect(text('main.ts')).toMatch(/resolveAppFile\(rendererDir, request\.url[\s\S]*if \(!file\) return new Response\('Forbidden', \{ status: 403 \}\)/));
+      t.check(() =>
+        expect(text('main.ts')).toMatch(
+          /resolveAppFile\(rendererDir, request\.url[\s\S]*if \(!file\) return new Response\('Forbidden', \{ status: 403 \}\)/,
+        ),
+      );
       const root = '/opt/app/dist-renderer';
       for (const bad of [
         `${APP_ORIGIN}/../secret`,
@@ -248,7 +324,10 @@ describe('security: Electron checklist over the main-process code', () => {
       ]) {
         t.check(() => {
           const file = resolveAppFile(root, bad, path.join, '/');
-          expect(file === null || (file.startsWith(`${root}/`) && !file.split('/').includes('..')), `${bad} → ${file}`).toBe(true);
+          expect(
+            file === null || (file.startsWith(`${root}/`) && !file.split('/').includes('..')),
+            `${bad} → ${file}`,
+          ).toBe(true);
         });
       }
       // the packaged app's fuses: no RunAsNode, no NODE_OPTIONS, asar integrity
@@ -256,7 +335,8 @@ describe('security: Electron checklist over the main-process code', () => {
       t.check(() => expect(yml).toMatch(/runAsNode: false/));
       t.check(() => expect(yml).toMatch(/enableNodeOptionsEnvironmentVariable: false/));
       // a supported Electron
-      const version = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).devDependencies.electron as string;
+      const version = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).devDependencies
+        .electron as string;
       t.check(() => expect(Number(/\d+/.exec(version)?.[0])).toBeGreaterThanOrEqual(37));
     } finally {
       t.done();

@@ -18,9 +18,17 @@ const script = path.join(repoRoot, 'test', 'reliability', 'fixtures', 'save-loop
  * Runs the save loop and SIGKILLs it: `when` picks the moment from the lines it printed.
  * Resolves with the last generation it reported complete.
  */
-function runAndKill(mode: string, dir: string, when: (lines: string[]) => boolean): Promise<{ lastSaved: number; lines: string[] }> {
+function runAndKill(
+  mode: string,
+  dir: string,
+  when: (lines: string[]) => boolean,
+): Promise<{ lastSaved: number; lines: string[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, mode, dir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' } });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, mode, dir], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+    });
     const lines: string[] = [];
     let buf = '';
     let err = '';
@@ -43,7 +51,8 @@ function runAndKill(mode: string, dir: string, when: (lines: string[]) => boolea
     child.on('close', (_code, signal) => {
       // 'close': every line it printed has been read
       clearTimeout(timer);
-      if (signal !== 'SIGKILL') return reject(new Error(`save loop exited by itself: ${lines.slice(-3).join(' | ')} ${err.slice(-800)}`));
+      if (signal !== 'SIGKILL')
+        return reject(new Error(`save loop exited by itself: ${lines.slice(-3).join(' | ')} ${err.slice(-800)}`));
       const saved = lines.filter((l) => l.startsWith('saved ')).map((l) => Number(l.slice(6)));
       resolve({ lastSaved: saved.length ? Math.max(...saved) : -1, lines });
     });
@@ -81,13 +90,18 @@ describe('faults: the host killed while saving', () => {
           const readable = readableDir(path.join(dir, 'checkpoint'));
           if (!readable) t.lost();
           expect(readable, `kill ${i}: no checkpoint left`).toBeDefined();
-          const state = JSON.parse(fs.readFileSync(path.join(readable as string, 'state.json'), 'utf8')) as { gen: number };
+          const state = JSON.parse(fs.readFileSync(path.join(readable as string, 'state.json'), 'utf8')) as {
+            gen: number;
+          };
           // the checkpoint is the last one reported saved, or the one being saved if its rename landed
           if (state.gen < floor) t.lost();
           expect(state.gen).toBeGreaterThanOrEqual(floor);
           expect(state.gen).toBeLessThanOrEqual(floor + 1);
           const ae = await loadAutoencoder(readable as string);
-          const c = validateConfig({ kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, hidden: [64] }, { count: 1000, shape: [28, 28, 1] });
+          const c = validateConfig(
+            { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, hidden: [64] },
+            { count: 1000, shape: [28, 28, 1] },
+          );
           const opt = makeOptimizer((c as { config: Parameters<typeof makeOptimizer>[0] }).config);
           await loadOptimizer(opt, readable as string);
           expect(ae.encoder.outputs[0].shape).toEqual([null, 16]);
@@ -140,8 +154,13 @@ describe('faults: the host killed while saving', () => {
           if (opened.flagged.length) t.lost(opened.flagged.length);
           expect(opened.flagged).toEqual([]);
           // the generation reported saved, or the one being written when the kill came
-          const ok = [lastSaved, lastSaved + 1].map((g) => ({ theme: g % 2 ? 'dark' : 'light', maxConcurrentRuns: (g % 4) + 1 }));
-          const match = ok.some((s) => s.theme === opened.settings.theme && s.maxConcurrentRuns === opened.settings.maxConcurrentRuns);
+          const ok = [lastSaved, lastSaved + 1].map((g) => ({
+            theme: g % 2 ? 'dark' : 'light',
+            maxConcurrentRuns: (g % 4) + 1,
+          }));
+          const match = ok.some(
+            (s) => s.theme === opened.settings.theme && s.maxConcurrentRuns === opened.settings.maxConcurrentRuns,
+          );
           if (!match) t.lost();
           expect(match, JSON.stringify({ lastSaved, settings: opened.settings })).toBe(true);
           // a kill mid-write may leave settings.json.tmp-PID: never read, and not flagged (above)
@@ -166,7 +185,8 @@ describe('faults: the host killed while saving', () => {
           const damaged = list.filter((d) => 'error' in d);
           if (damaged.length) t.lost(damaged.length);
           expect(damaged).toEqual([]);
-          const kept = list.find((d) => 'name' in d && d.name.startsWith('Kept')) as { id: string; name: string } | undefined;
+          const kept = list.find((d) => 'name' in d && d.name.startsWith('Kept')) as
+            { id: string; name: string } | undefined;
           if (!kept) t.lost();
           const gen = Number(kept?.name.split(' ')[1]);
           if (gen < floor) t.lost();
@@ -174,7 +194,9 @@ describe('faults: the host killed while saving', () => {
           expect(gen).toBeLessThanOrEqual(floor + 1);
           // every complete dataset loads with its pixels; the extras reported saved are all there
           for (const d of list) expect(loadDataset(ws, d.id).images[1]).toBe(1);
-          const extras = list.filter((d) => 'name' in d && d.name.startsWith('Extra')).map((d) => Number((d as { name: string }).name.split(' ')[1]));
+          const extras = list
+            .filter((d) => 'name' in d && d.name.startsWith('Extra'))
+            .map((d) => Number((d as { name: string }).name.split(' ')[1]));
           for (let g = 1; g <= floor; g++) {
             if (!extras.includes(g)) t.lost();
             expect(extras).toContain(g);

@@ -50,9 +50,14 @@ describe('faults: runs', () => {
         expect(failed.message).toMatch(/Resume continues from the last checkpoint \(epoch \d\)/);
         // the host and the UI's channel stay up: calls answer, the crash reached subscribers as a notice
         expect(await h.host.dispatch('app:info', {})).toMatchObject({ ok: true });
-        expect(h.events.some(([n, p]) => n === 'app:notice' && /SIGKILL/.test((p as { message: string }).message))).toBe(true);
+        expect(
+          h.events.some(([n, p]) => n === 'app:notice' && /SIGKILL/.test((p as { message: string }).message)),
+        ).toBe(true);
         // the checkpoint on disk is the last one announced, byte for byte, and the run says so
-        const state = JSON.parse(fs.readFileSync(path.join(ckptDir, 'state.json'), 'utf8')) as { epochsDone: number; history: { loss: number[] } };
+        const state = JSON.parse(fs.readFileSync(path.join(ckptDir, 'state.json'), 'utf8')) as {
+          epochsDone: number;
+          history: { loss: number[] };
+        };
         const after = hashTree(ckptDir);
         if (state.epochsDone !== lastCkpt || JSON.stringify(after) !== JSON.stringify(before)) t.lost();
         expect(state.epochsDone).toBe(lastCkpt);
@@ -68,7 +73,11 @@ describe('faults: runs', () => {
         expect(done.epochsDone).toBe(4);
         const resumedEpochs = h.events
           .slice(mark)
-          .flatMap(([n, p]) => (n === 'runs:event' && (p as { event: { type: string } }).event.type === 'epoch' ? [(p as { event: { epoch: number } }).event.epoch] : []));
+          .flatMap(([n, p]) =>
+            n === 'runs:event' && (p as { event: { type: string } }).event.type === 'epoch'
+              ? [(p as { event: { epoch: number } }).event.epoch]
+              : [],
+          );
         expect(resumedEpochs[0]).toBe(lastCkpt + 1);
         const final = (await h.list()).find((r) => r.runId === runId) as RunSummary;
         expect(final.history.loss.slice(0, lastCkpt)).toEqual(state.history.loss); // the epochs before the kill are kept
@@ -84,7 +93,14 @@ describe('faults: runs', () => {
     try {
       await t.attempt(async () => {
         h = createHarness();
-        const runId = await h.start({ ...smallDense, epochs: 3, optimizer: 'sgd', momentum: 0, learningRate: 1e4, outputActivation: 'linear' });
+        const runId = await h.start({
+          ...smallDense,
+          epochs: 3,
+          optimizer: 'sgd',
+          momentum: 0,
+          learningRate: 1e4,
+          outputActivation: 'linear',
+        });
         const failed = await h.waitStatus(runId, 'failed');
         expect(failed.message).toMatch(/The loss became (NaN|infinite) at epoch \d+, batch \d+: training diverged/);
         expect(failed.message).toMatch(/lower learning rate \(now 10000\)/);
@@ -116,7 +132,10 @@ describe('faults: runs', () => {
         expect([status(a), status(b), status(c), status(d)]).toEqual(['running', 'running', 'queued', 'queued']);
         expect(list.find((r) => r.runId === c)?.message).toMatch(/Waiting for a free training slot/);
         // stopping a queued run cancels it: it never trains
-        expect(await h.host.dispatch('runs:stop', { runId: d })).toMatchObject({ ok: true, result: { stopping: true } });
+        expect(await h.host.dispatch('runs:stop', { runId: d })).toMatchObject({
+          ok: true,
+          result: { stopping: true },
+        });
         expect((await h.waitStatus(d, 'stopped')).message).toMatch(/Cancelled before it started/);
         for (const id of [a, b, c]) expect((await h.waitStatus(id, 'completed')).epochsDone).toBe(2);
         expect(h.runEvents(d)).toEqual([]);
@@ -142,7 +161,9 @@ describe('faults: runs', () => {
         ] as const) {
           const saved = JSON.parse(fs.readFileSync(path.join(h.workspace, 'runs', id, 'model', 'config.json'), 'utf8'));
           expect(saved).toMatchObject({ kind: cfg.kind, latentDim: cfg.latentDim, seed: cfg.seed });
-          const enc = JSON.parse(fs.readFileSync(path.join(h.workspace, 'runs', id, 'model', 'encoder', 'model.json'), 'utf8'));
+          const enc = JSON.parse(
+            fs.readFileSync(path.join(h.workspace, 'runs', id, 'model', 'encoder', 'model.json'), 'utf8'),
+          );
           expect(JSON.stringify(enc.modelTopology)).toContain(`"units":${cfg.latentDim}`);
           expect(get(id).history.loss.length).toBe(2);
         }
@@ -174,7 +195,10 @@ describe('faults: runs', () => {
         fs.mkdirSync(path.join(runs, 'run-no-summary', 'checkpoint'), { recursive: true });
         fs.writeFileSync(path.join(runs, 'run-no-summary', 'checkpoint', 'state.json'), '{}');
         fs.mkdirSync(path.join(runs, 'run-wrong-id'));
-        fs.writeFileSync(path.join(runs, 'run-wrong-id', 'run.json'), JSON.stringify({ runId: 'someone-else', history: { loss: [] } }));
+        fs.writeFileSync(
+          path.join(runs, 'run-wrong-id', 'run.json'),
+          JSON.stringify({ runId: 'someone-else', history: { loss: [] } }),
+        );
         const damaged = ['run-broken-json', 'run-no-summary', 'run-wrong-id'];
         const hashDamaged = () => damaged.map((d) => hashTree(path.join(runs, d)));
         const before = hashDamaged();
@@ -182,11 +206,26 @@ describe('faults: runs', () => {
         const list = await h.list();
         const byId = Object.fromEntries(list.map((r) => [r.runId, r]));
         expect(byId[good]).toMatchObject({ status: 'completed', epochsDone: 1 });
-        expect(byId['run-broken-json']).toMatchObject({ status: 'damaged', message: expect.stringMatching(/^run\.json could not be read: .*JSON.*untouched/) });
-        expect(byId['run-no-summary']).toMatchObject({ status: 'damaged', message: expect.stringMatching(/run\.json could not be read: it is missing/) });
-        expect(byId['run-wrong-id']).toMatchObject({ status: 'damaged', message: expect.stringMatching(/does not describe this run/) });
-        expect(await h.host.dispatch('runs:resume', { runId: 'run-broken-json' })).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/cannot be resumed/) } });
-        expect(await h.host.dispatch('gallery:samples', { runId: 'run-broken-json' })).toMatchObject({ ok: false, error: { code: 'conflict' } });
+        expect(byId['run-broken-json']).toMatchObject({
+          status: 'damaged',
+          message: expect.stringMatching(/^run\.json could not be read: .*JSON.*untouched/),
+        });
+        expect(byId['run-no-summary']).toMatchObject({
+          status: 'damaged',
+          message: expect.stringMatching(/run\.json could not be read: it is missing/),
+        });
+        expect(byId['run-wrong-id']).toMatchObject({
+          status: 'damaged',
+          message: expect.stringMatching(/does not describe this run/),
+        });
+        expect(await h.host.dispatch('runs:resume', { runId: 'run-broken-json' })).toMatchObject({
+          ok: false,
+          error: { code: 'conflict', message: expect.stringMatching(/cannot be resumed/) },
+        });
+        expect(await h.host.dispatch('gallery:samples', { runId: 'run-broken-json' })).toMatchObject({
+          ok: false,
+          error: { code: 'conflict' },
+        });
         await h.restart(); // and after another restart (the host flushes its writes when it closes)
         expect(
           (await h.list())

@@ -27,7 +27,17 @@ function baselines(): Record<string, unknown> {
   return {
     'trainer:ping': { nonce: 'n' },
     'runs:start': {
-      config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 4, hidden: [8], epochs: 1, batchSize: 50, learningRate: 0.001, momentum: 0.9, noise: { type: 'gaussian', level: 0.1 } },
+      config: {
+        kind: 'dense',
+        inputShape: [28, 28, 1],
+        latentDim: 4,
+        hidden: [8],
+        epochs: 1,
+        batchSize: 50,
+        learningRate: 0.001,
+        momentum: 0.9,
+        noise: { type: 'gaussian', level: 0.1 },
+      },
       dataset: { builtin: 'mnist', count: 100 },
     },
     'runs:stop': { runId },
@@ -39,7 +49,11 @@ function baselines(): Record<string, unknown> {
     'datasets:preview': { id: 'nope-123', count: 4 },
     'datasets:rename': { id: 'nope-123', name: 'x' },
     'datasets:delete': { id: 'nope-123' },
-    'datasets:import': { source: { paths: [images] }, name: 'Fuzz', options: { size: 8, mode: 'grayscale', fit: 'stretch', validationSplit: 0.1, seed: 1 } },
+    'datasets:import': {
+      source: { paths: [images] },
+      name: 'Fuzz',
+      options: { size: 8, mode: 'grayscale', fit: 'stretch', validationSplit: 0.1, seed: 1 },
+    },
     'datasets:previewImport': { source: { paths: [images] }, options: { size: 8 }, count: 2 },
     'datasets:cancelImport': { jobId: 'imp-000000000000' },
     'datasets:uploadChunk': { uploadId: 'up-0000000000000000', path: 'a/b.png', data: 'AAAA', append: false },
@@ -57,7 +71,14 @@ function baselines(): Record<string, unknown> {
     'export:gallery': { runId, view: 'samples', count: 4, seed: 1 },
     'export:list': { runId },
     'export:saveAs': { exportId: 'exp-20260101-000000-abcdef' },
-    'settings:set': { theme: 'dark', modelDraft: { dataset: 'builtin:mnist', count: 100, form: { epochs: 2, hiddenText: '32, 64', noise: { type: 'none', level: 0 } } } },
+    'settings:set': {
+      theme: 'dark',
+      modelDraft: {
+        dataset: 'builtin:mnist',
+        count: 100,
+        form: { epochs: 2, hiddenText: '32, 64', noise: { type: 'none', level: 0 } },
+      },
+    },
     'jobs:export': { runId, fromCheckpoint: true },
     'jobs:import': { path: outside },
   };
@@ -114,7 +135,11 @@ function payloadsFor(name: string, base: Record<string, unknown> | undefined): A
   out.push(['payload=null', null, false]); // null means "no fields": fine for calls without required fields
   // unknown and prototype-pollution keys at the top level
   out.push(['extra key', { ...b, extra: 1 }, true]);
-  out.push(['__proto__ key', JSON.parse(`{"__proto__": {"polluted": "yes"}, ${JSON.stringify(b).slice(1, -1) || '"x": 1'}}`), true]);
+  out.push([
+    '__proto__ key',
+    JSON.parse(`{"__proto__": {"polluted": "yes"}, ${JSON.stringify(b).slice(1, -1) || '"x": 1'}}`),
+    true,
+  ]);
   out.push(['constructor key', { ...b, constructor: { prototype: { polluted: 'yes' } } }, true]);
   // every field of the call, and one level down for object fields (config, dataset, options, source…)
   const fields = new Set([...Object.keys(shape), ...Object.keys(b)]);
@@ -123,15 +148,29 @@ function payloadsFor(name: string, base: Record<string, unknown> | undefined): A
       const typeOf = (x: unknown) => (Array.isArray(x) ? 'array' : x === null ? 'null' : typeof x);
       for (const [label, v] of INVALID) {
         // a value of the baseline's own type is not necessarily invalid (e.g. an object field given an object)
-        const same = typeOf(v) === typeOf(obj[key]) && !['2 MB string', '100k array', 'NaN', 'Infinity', '-Infinity', '1e308'].includes(label);
+        const same =
+          typeOf(v) === typeOf(obj[key]) &&
+          !['2 MB string', '100k array', 'NaN', 'Infinity', '-Infinity', '1e308'].includes(label);
         out.push([`${prefix}${key}=${label}`, set({ ...obj, [key]: v }), !same]);
       }
-      for (const [label, v] of HOSTILE_TEXT) out.push([`${prefix}${key}=${label}`, set({ ...obj, [key]: v }), typeOf(v) !== typeOf(obj[key])]);
-      out.push([`${prefix}${key} missing`, set(Object.fromEntries(Object.entries(obj).filter(([k]) => k !== key))), false]);
+      for (const [label, v] of HOSTILE_TEXT)
+        out.push([`${prefix}${key}=${label}`, set({ ...obj, [key]: v }), typeOf(v) !== typeOf(obj[key])]);
+      out.push([
+        `${prefix}${key} missing`,
+        set(Object.fromEntries(Object.entries(obj).filter(([k]) => k !== key))),
+        false,
+      ]);
       const inner = obj[key];
       if (inner && typeof inner === 'object' && !Array.isArray(inner) && !prefix) {
         mutate(inner as Record<string, unknown>, (o) => set({ ...obj, [key]: o }), `${key}.`);
-        out.push([`${key}.__proto__`, set({ ...obj, [key]: JSON.parse(`{"__proto__": {"polluted": "yes"}, ${JSON.stringify(inner).slice(1, -1) || '"x": 1'}}`) }), true]);
+        out.push([
+          `${key}.__proto__`,
+          set({
+            ...obj,
+            [key]: JSON.parse(`{"__proto__": {"polluted": "yes"}, ${JSON.stringify(inner).slice(1, -1) || '"x": 1'}}`),
+          }),
+          true,
+        ]);
       }
       if (Array.isArray(inner) && !prefix) {
         for (const [label, v] of [
@@ -139,7 +178,11 @@ function payloadsFor(name: string, base: Record<string, unknown> | undefined): A
           ['object element', { a: 1 }],
           ['../ element', `../${MARK}`],
         ] as Array<[string, unknown]>) {
-          out.push([`${key}[0]=${label}`, set({ ...obj, [key]: [v, ...inner.slice(1)] }), typeof v !== typeof inner[0] || Number.isNaN(v as number)]);
+          out.push([
+            `${key}[0]=${label}`,
+            set({ ...obj, [key]: [v, ...inner.slice(1)] }),
+            typeof v !== typeof inner[0] || Number.isNaN(v as number),
+          ]);
         }
       }
     }
@@ -177,7 +220,8 @@ function findMarker(dir: string, depth: number): string[] {
       const p = path.join(d, e.name);
       if (p === workspace) continue;
       if (e.name.includes(MARK)) hits.push(p);
-      if (e.isDirectory() && level < depth && !['node_modules', '.git', 'proc', 'sys'].includes(e.name)) walk(p, level + 1);
+      if (e.isDirectory() && level < depth && !['node_modules', '.git', 'proc', 'sys'].includes(e.name))
+        walk(p, level + 1);
     }
   };
   walk(dir, 0);
@@ -186,8 +230,14 @@ function findMarker(dir: string, depth: number): string[] {
 
 describe('hostile input: every host call fuzzed', () => {
   it(`${CALL_NAMES.length} calls: typed errors only, no crash, nothing outside the workspace`, async () => {
-    const invalid = tally('hostile', 'fuzzed invalid payloads, every call (wrong types, NaN/±Inf/1e308, 2 MB strings, 100k arrays, unknown/__proto__/constructor keys)');
-    const text = tally('hostile', 'fuzzed type-valid hostile text (../, NUL, __proto__, -0, control chars): typed answer, confined to the workspace');
+    const invalid = tally(
+      'hostile',
+      'fuzzed invalid payloads, every call (wrong types, NaN/±Inf/1e308, 2 MB strings, 100k arrays, unknown/__proto__/constructor keys)',
+    );
+    const text = tally(
+      'hostile',
+      'fuzzed type-valid hostile text (../, NUL, __proto__, -0, control chars): typed answer, confined to the workspace',
+    );
     try {
       fs.mkdirSync(images, { recursive: true });
       const sharp = (await import('sharp')).default;
@@ -215,7 +265,8 @@ describe('hostile input: every host call fuzzed', () => {
             } catch (err) {
               throw new Error(`${name} ${label}: dispatch threw ${(err as Error).message}`);
             }
-            if (mustRefuse) expect(env, `${name} ${label}`).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
+            if (mustRefuse)
+              expect(env, `${name} ${label}`).toMatchObject({ ok: false, error: { code: 'invalid_payload' } });
             if (!mustRefuse) textOutcome[env.ok ? 'accepted' : 'refused']++;
             if (!env.ok) {
               expect(ERROR_CODES, `${name} ${label}`).toContain(env.error.code);
@@ -227,14 +278,19 @@ describe('hostile input: every host call fuzzed', () => {
       }
       // unknown call names too
       for (const bad of ['__proto__', 'constructor', 'toString', 'runs:start ', '../app:info', '', huge]) {
-        await invalid.attempt(async () => expect(await h.host.dispatch(bad, {})).toMatchObject({ ok: false, error: { code: 'unknown_call' } }));
+        await invalid.attempt(async () =>
+          expect(await h.host.dispatch(bad, {})).toMatchObject({ ok: false, error: { code: 'unknown_call' } }),
+        );
       }
       // let accepted imports finish before looking at the disk
       await new Promise((r) => setTimeout(r, 1500));
       await h.call('runs:list', {});
       // still alive: host and trainer
       expect(await h.host.dispatch('app:info', {})).toMatchObject({ ok: true });
-      expect(await h.host.dispatch('trainer:ping', { nonce: 'alive' })).toMatchObject({ ok: true, result: { nonce: 'alive' } });
+      expect(await h.host.dispatch('trainer:ping', { nonce: 'alive' })).toMatchObject({
+        ok: true,
+        result: { nonce: 'alive' },
+      });
       // no prototype was polluted
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       expect(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted')).toBe(false);
@@ -246,7 +302,9 @@ describe('hostile input: every host call fuzzed', () => {
       text.note(`${textOutcome.refused} refused by the field's rules, ${textOutcome.accepted} accepted as plain text`);
       expect(textOutcome.accepted).toBeGreaterThan(0); // e.g. '../' dataset names are sanitised, not refused
       expect(fs.readdirSync(path.join(workspace, 'datasets')).length).toBeGreaterThan(0);
-      invalid.note(`${Object.keys(perCall).length} calls, ${Math.min(...Object.values(perCall))}–${Math.max(...Object.values(perCall))} payloads each`);
+      invalid.note(
+        `${Object.keys(perCall).length} calls, ${Math.min(...Object.values(perCall))}–${Math.max(...Object.values(perCall))} payloads each`,
+      );
     } finally {
       invalid.done();
       text.done();

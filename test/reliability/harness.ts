@@ -14,8 +14,17 @@ export interface Harness {
   events: Array<[EventName, unknown]>;
   call<T = unknown>(name: string, payload: unknown): Promise<T>;
   start(config: object, dataset?: object): Promise<string>;
-  waitStatus(runId: string, status: RunStatusPayload['status'], after?: number, timeoutMs?: number): Promise<RunStatusPayload>;
-  waitEvent(runId: string, pred: (e: RunEventPayload['event']) => boolean, timeoutMs?: number): Promise<RunEventPayload['event']>;
+  waitStatus(
+    runId: string,
+    status: RunStatusPayload['status'],
+    after?: number,
+    timeoutMs?: number,
+  ): Promise<RunStatusPayload>;
+  waitEvent(
+    runId: string,
+    pred: (e: RunEventPayload['event']) => boolean,
+    timeoutMs?: number,
+  ): Promise<RunEventPayload['event']>;
   runEvents(runId: string): Array<RunEventPayload['event']>;
   list(): Promise<RunSummary[]>;
   /** A new host (and trainer) over the same workspace, as after a restart. */
@@ -42,15 +51,31 @@ export function createHarness(workspace = tempDir('ws')): Harness {
     if (!r.ok) throw new Error(`${name} failed: ${JSON.stringify(r.error)}`);
     return r.result as T;
   };
-  h.start = async (config, dataset = { builtin: 'mnist', count: 1000 }) => (await h.call<{ runId: string }>('runs:start', { config, dataset })).runId;
-  h.runEvents = (runId) => h.events.filter(([n, p]) => n === 'runs:event' && (p as RunEventPayload).runId === runId).map(([, p]) => (p as RunEventPayload).event);
+  h.start = async (config, dataset = { builtin: 'mnist', count: 1000 }) =>
+    (await h.call<{ runId: string }>('runs:start', { config, dataset })).runId;
+  h.runEvents = (runId) =>
+    h.events
+      .filter(([n, p]) => n === 'runs:event' && (p as RunEventPayload).runId === runId)
+      .map(([, p]) => (p as RunEventPayload).event);
   h.waitStatus = (runId, status, after = 0, timeoutMs = 120_000) =>
     new Promise((resolve, reject) => {
       const started = Date.now();
       const tick = () => {
-        const hit = h.events.slice(after).find(([n, p]) => n === 'runs:status' && (p as RunStatusPayload).runId === runId && (p as RunStatusPayload).status === status);
+        const hit = h.events
+          .slice(after)
+          .find(
+            ([n, p]) =>
+              n === 'runs:status' &&
+              (p as RunStatusPayload).runId === runId &&
+              (p as RunStatusPayload).status === status,
+          );
         if (hit) return resolve(hit[1] as RunStatusPayload);
-        if (Date.now() - started > timeoutMs) return reject(new Error(`run ${runId} never became ${status}: ${JSON.stringify(h.events.filter(([n]) => n === 'runs:status'))}`));
+        if (Date.now() - started > timeoutMs)
+          return reject(
+            new Error(
+              `run ${runId} never became ${status}: ${JSON.stringify(h.events.filter(([n]) => n === 'runs:status'))}`,
+            ),
+          );
         setTimeout(tick, 50);
       };
       tick();
@@ -76,5 +101,19 @@ export function createHarness(workspace = tempDir('ws')): Harness {
 }
 
 /** A small conv autoencoder on 28×28 MNIST (fast on two cores). */
-export const smallConv = { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [8, 16], batchSize: 64, previewEvery: 1000 } as const;
-export const smallDense = { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, hidden: [64], batchSize: 100, previewEvery: 1000 } as const;
+export const smallConv = {
+  kind: 'conv',
+  inputShape: [28, 28, 1],
+  latentDim: 8,
+  hidden: [8, 16],
+  batchSize: 64,
+  previewEvery: 1000,
+} as const;
+export const smallDense = {
+  kind: 'dense',
+  inputShape: [28, 28, 1],
+  latentDim: 16,
+  hidden: [64],
+  batchSize: 100,
+  previewEvery: 1000,
+} as const;

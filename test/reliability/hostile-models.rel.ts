@@ -25,7 +25,15 @@ let outside: string;
 let goodJob: string;
 let goodTfjs: string;
 const data: Dataset = loadMnist(120, { seed: 5 });
-const config = { kind: 'conv-vae', inputShape: [28, 28, 1], latentDim: 4, hidden: [4, 8], epochs: 1, batchSize: 40, seed: 3 } as const;
+const config = {
+  kind: 'conv-vae',
+  inputShape: [28, 28, 1],
+  latentDim: 4,
+  hidden: [4, 8],
+  epochs: 1,
+  batchSize: 40,
+  seed: 3,
+} as const;
 
 const copy = (src: string, name: string) => {
   const dst = path.join(root, name);
@@ -43,9 +51,25 @@ function writeCheckpoint(jobDir: string) {
   const wts = planWeights(jobPlan(c));
   writeSafetensors(
     path.join(ck, 'optimizer.safetensors'),
-    ['m', 'v'].flatMap((s) => wts.map((w) => ({ name: `${w.key}/${s}`, dtype: 'F32' as const, shape: w.shape, data: new Float32Array(w.shape.reduce((a, b) => a * b, 1)) }))),
+    ['m', 'v'].flatMap((s) =>
+      wts.map((w) => ({
+        name: `${w.key}/${s}`,
+        dtype: 'F32' as const,
+        shape: w.shape,
+        data: new Float32Array(w.shape.reduce((a, b) => a * b, 1)),
+      })),
+    ),
   );
-  const rec = { epoch: 1, train_loss: 0.5, val_loss: 0.5, samples_per_sec: 100, world_size: 2, seconds: 1, restart: 0, time: '2026-01-01T00:00:00Z' };
+  const rec = {
+    epoch: 1,
+    train_loss: 0.5,
+    val_loss: 0.5,
+    samples_per_sec: 100,
+    world_size: 2,
+    seconds: 1,
+    restart: 0,
+    time: '2026-01-01T00:00:00Z',
+  };
   fs.writeFileSync(
     path.join(ck, 'state.json'),
     JSON.stringify({
@@ -79,7 +103,12 @@ beforeAll(async () => {
 }, 120_000);
 
 /** Runs a refusal: the error must match, come fast, allocate little, and leave nothing in the workspace. */
-async function refused(t: ReturnType<typeof tally>, what: string, run: (runDir: string) => Promise<unknown>, re: RegExp) {
+async function refused(
+  t: ReturnType<typeof tally>,
+  what: string,
+  run: (runDir: string) => Promise<unknown>,
+  re: RegExp,
+) {
   await t.attempt(async () => {
     const ws = path.join(root, `ws-${what.replace(/\W+/g, '-')}`);
     const runDir = path.join(ws, 'runs', 'imported');
@@ -99,7 +128,10 @@ async function refused(t: ReturnType<typeof tally>, what: string, run: (runDir: 
 }
 
 /** Rewrites a safetensors file's header (keeping its data) with `edit`. */
-function editHeader(file: string, edit: (h: Record<string, { dtype: string; shape: number[]; data_offsets: number[] }>) => void) {
+function editHeader(
+  file: string,
+  edit: (h: Record<string, { dtype: string; shape: number[]; data_offsets: number[] }>) => void,
+) {
   const buf = fs.readFileSync(file);
   const n = Number(buf.readBigUInt64LE(0));
   const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8'));
@@ -117,7 +149,10 @@ describe('hostile input: cluster job folders', () => {
   });
 
   it('forged, damaged or incomplete job folders are refused before anything large is allocated; nothing is written', async () => {
-    const t = tally('hostile', 'cluster job import: paths out, FIFO, 10⁹-unit / 2⁴⁰-byte declarations, truncated / oversized / NaN weights, wrong version, incomplete');
+    const t = tally(
+      'hostile',
+      'cluster job import: paths out, FIFO, 10⁹-unit / 2⁴⁰-byte declarations, truncated / oversized / NaN weights, wrong version, incomplete',
+    );
     const ckpt = (dir: string) => path.join(dir, 'out', 'checkpoint');
     const cases: Array<[string, () => string, RegExp]> = [
       [
@@ -164,7 +199,10 @@ describe('hostile input: cluster job folders', () => {
         'job.json of 20 MB',
         () => {
           const d = copy(goodJob, 'big-json');
-          fs.writeFileSync(path.join(d, 'job.json'), `{"format": "autoencoder-studio/torch-job", "pad": "${'x'.repeat(20 * 2 ** 20)}"}`);
+          fs.writeFileSync(
+            path.join(d, 'job.json'),
+            `{"format": "autoencoder-studio/torch-job", "pad": "${'x'.repeat(20 * 2 ** 20)}"}`,
+          );
           return d;
         },
         /refused unread/,
@@ -219,7 +257,12 @@ describe('hostile input: cluster job folders', () => {
             f,
             [...h.entries.values()]
               .filter((e) => e.name !== 'encoder.z_log_var.bias')
-              .map((e) => ({ name: e.name, dtype: 'F32' as const, shape: e.shape, data: new Float32Array((e.end - e.begin) / 4) })),
+              .map((e) => ({
+                name: e.name,
+                dtype: 'F32' as const,
+                shape: e.shape,
+                data: new Float32Array((e.end - e.begin) / 4),
+              })),
           );
           return d;
         },
@@ -318,7 +361,9 @@ describe('hostile input: cluster job folders', () => {
       const failures: string[] = [];
       for (const [what, make, re] of cases) {
         const dir = make();
-        await refused(t, what, (runDir) => importJobAsRun(dir, runDir), re).catch((e) => failures.push(`${what}: ${(e as Error).message}`));
+        await refused(t, what, (runDir) => importJobAsRun(dir, runDir), re).catch((e) =>
+          failures.push(`${what}: ${(e as Error).message}`),
+        );
       }
       if (failures.length) throw new Error(failures.join('\n'));
       // the outside folder was read by nothing and changed by nothing
@@ -339,8 +384,17 @@ describe('hostile input: TensorFlow.js exports', () => {
   });
 
   it('forged or damaged exports are refused before anything large is allocated; nothing is written', async () => {
-    const t = tally('hostile', 'TF.js model import: weight paths out, links, 10⁹-unit layers, oversized config, truncated / oversized / NaN weights');
-    const manifest = (d: string, edit: (m: { weightsManifest: Array<{ paths: string[]; weights: Array<{ name: string; shape: number[] }> }>; modelTopology: unknown }) => void) => {
+    const t = tally(
+      'hostile',
+      'TF.js model import: weight paths out, links, 10⁹-unit layers, oversized config, truncated / oversized / NaN weights',
+    );
+    const manifest = (
+      d: string,
+      edit: (m: {
+        weightsManifest: Array<{ paths: string[]; weights: Array<{ name: string; shape: number[] }> }>;
+        modelTopology: unknown;
+      }) => void,
+    ) => {
       const f = path.join(d, 'model.json');
       const m = JSON.parse(fs.readFileSync(f, 'utf8'));
       edit(m);
@@ -389,7 +443,10 @@ describe('hostile input: TensorFlow.js exports', () => {
         'a 10⁹-unit layer declared in the manifest',
         () => {
           const d = copy(goodTfjs, 'tf-billion');
-          manifest(d, (m) => (m.weightsManifest[0].weights.find((w) => w.name === 'z_mean/kernel')!.shape = [392, 1_000_000_000]));
+          manifest(
+            d,
+            (m) => (m.weightsManifest[0].weights.find((w) => w.name === 'z_mean/kernel')!.shape = [392, 1_000_000_000]),
+          );
           return d;
         },
         /z_mean\/kernel has shape \[392, 1000000000\], the config needs \[392, 4\]/,
@@ -410,7 +467,10 @@ describe('hostile input: TensorFlow.js exports', () => {
           const d = copy(goodTfjs, 'tf-huge-config');
           const f = path.join(d, 'studio.json');
           const s = JSON.parse(fs.readFileSync(f, 'utf8'));
-          fs.writeFileSync(f, JSON.stringify({ ...s, config: { ...s.config, kind: 'vae', inputShape: [1024, 1024, 4], hidden: [8192] } }));
+          fs.writeFileSync(
+            f,
+            JSON.stringify({ ...s, config: { ...s.config, kind: 'vae', inputShape: [1024, 1024, 4], hidden: [8192] } }),
+          );
           return d;
         },
         /parameters; the studio holds at most/,
@@ -471,7 +531,9 @@ describe('hostile input: TensorFlow.js exports', () => {
       const failures: string[] = [];
       for (const [what, make, re] of cases) {
         const dir = make();
-        await refused(t, what, (runDir) => importTfjsExportAsRun(dir, runDir).then((m) => m.dispose()), re).catch((e) => failures.push(`${what}: ${(e as Error).message}`));
+        await refused(t, what, (runDir) => importTfjsExportAsRun(dir, runDir).then((m) => m.dispose()), re).catch((e) =>
+          failures.push(`${what}: ${(e as Error).message}`),
+        );
       }
       if (failures.length) throw new Error(failures.join('\n'));
       expect(fs.readFileSync(path.join(outside, 'secret.bin'))).toEqual(Buffer.alloc(4096, 7));

@@ -36,7 +36,12 @@ function realPngBomb(): Buffer {
   ihdr[9] = 0; // grayscale
   const raw = Buffer.alloc((w + 1) * h); // filter byte 0 + zero pixels per row
   const idat = zlib.deflateSync(raw, { level: 9 });
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', idat),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A GIF whose logical screen and only frame declare 65,535 × 65,535 pixels. */
@@ -158,7 +163,10 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
 `,
     path.join(root, 'liar-src.zip'),
   );
-  fs.writeFileSync(path.join(root, 'liar.zip'), lieAboutSizes(fs.readFileSync(path.join(root, 'liar-src.zip')), 40_000));
+  fs.writeFileSync(
+    path.join(root, 'liar.zip'),
+    lieAboutSizes(fs.readFileSync(path.join(root, 'liar-src.zip')), 40_000),
+  );
 });
 
 describe('hostile input: the import corpus', () => {
@@ -189,12 +197,16 @@ describe('hostile input: the import corpus', () => {
       const rssBefore = process.memoryUsage().rss;
       const { report } = await Promise.race([
         importPaths([path.join(root, 'drop')], { size: 16, mode: 'grayscale', fit: 'stretch' }),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the import hung (a FIFO or device read?)')), 30_000)),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('the import hung (a FIFO or device read?)')), 30_000),
+        ),
       ]);
       const failures: Error[] = [];
       const reasons = Object.fromEntries(report.skipped.map((s) => [s.file.split(path.sep).join('/'), s.reason]));
       for (const [file, re] of Object.entries(expected)) {
-        await t.attempt(() => expect(reasons[file] ?? '(not skipped)', `${file}: ${JSON.stringify(reasons)}`).toMatch(re)).catch((e) => failures.push(e as Error));
+        await t
+          .attempt(() => expect(reasons[file] ?? '(not skipped)', `${file}: ${JSON.stringify(reasons)}`).toMatch(re))
+          .catch((e) => failures.push(e as Error));
       }
       if (failures.length) throw new Error(failures.map((f) => f.message).join('\n'));
       // the good files: ok/ (3), the link that stays inside, z/ok.png from the zip
@@ -204,7 +216,13 @@ describe('hostile input: the import corpus', () => {
       // decoding the smallest bomb (10000×10000) would take 100 MB grey, 400 MB RGBA
       expect(process.memoryUsage().rss - rssBefore).toBeLessThan(100 * 2 ** 20);
       // nothing extracted or written anywhere
-      for (const p of [path.join(root, 'backslash.png'), path.join(path.dirname(root), 'dotdot.png'), 'C:/drive.png', path.join(root, 'drop', 'z')]) expect(fs.existsSync(p), p).toBe(false);
+      for (const p of [
+        path.join(root, 'backslash.png'),
+        path.join(path.dirname(root), 'dotdot.png'),
+        'C:/drive.png',
+        path.join(root, 'drop', 'z'),
+      ])
+        expect(fs.existsSync(p), p).toBe(false);
       expect(fs.readdirSync(outside).sort()).toEqual(['more', 'secret.png']);
     } finally {
       t.done();
@@ -215,19 +233,35 @@ describe('hostile input: the import corpus', () => {
     const t = tally('hostile', 'zip bombs: total-size and entry-count limits, lying sizes');
     try {
       await t.attempt(async () => {
-        const { report } = await importPaths([path.join(root, 'total.zip')], { size: 16, mode: 'grayscale', fit: 'stretch', maxZipBytes: 1024 * 1024 });
+        const { report } = await importPaths([path.join(root, 'total.zip')], {
+          size: 16,
+          mode: 'grayscale',
+          fit: 'stretch',
+          maxZipBytes: 1024 * 1024,
+        });
         const over = report.skipped.filter((s) => /unpacks to more than 1 MB/.test(s.reason));
         expect(over.length).toBe(5); // 3 × 300 kB fit under 1 MB, the other 5 are refused unread
       });
       await t.attempt(async () => {
-        const { report } = await importPaths([path.join(root, 'total.zip')], { size: 16, mode: 'grayscale', fit: 'stretch', maxZipEntries: 3 });
+        const { report } = await importPaths([path.join(root, 'total.zip')], {
+          size: 16,
+          mode: 'grayscale',
+          fit: 'stretch',
+          maxZipEntries: 3,
+        });
         expect(report.skipped.filter((s) => /more than 3 entries/.test(s.reason)).length).toBe(5);
       });
       await t.attempt(async () => {
         const started = Date.now();
-        const { report } = await importPaths([path.join(root, 'liar.zip')], { size: 16, mode: 'grayscale', fit: 'stretch' });
+        const { report } = await importPaths([path.join(root, 'liar.zip')], {
+          size: 16,
+          mode: 'grayscale',
+          fit: 'stretch',
+        });
         expect(report.imported).toBe(0);
-        expect(report.skipped).toMatchObject([{ file: 'liar.zip/liar.png', reason: expect.stringMatching(/damaged zip entry: .*(too many bytes|size)/i) }]);
+        expect(report.skipped).toMatchObject([
+          { file: 'liar.zip/liar.png', reason: expect.stringMatching(/damaged zip entry: .*(too many bytes|size)/i) },
+        ]);
         expect(Date.now() - started).toBeLessThan(10_000);
       });
     } finally {

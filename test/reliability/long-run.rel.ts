@@ -14,12 +14,26 @@ describe('faults: a long run', () => {
     try {
       await t.attempt(async () => {
         const all = loadMnist(3000, { seed: 1 });
-        const dataset = { images: all.images.subarray(0, 3000 * 784), labels: all.labels?.subarray(0, 3000), count: 3000, shape: [28, 28, 1] as [number, number, number] };
+        const dataset = {
+          images: all.images.subarray(0, 3000 * 784),
+          labels: all.labels?.subarray(0, 3000),
+          count: 3000,
+          shape: [28, 28, 1] as [number, number, number],
+        };
         const tensors: number[] = [];
         const rss: number[] = [];
         const started = Date.now();
         const r = await trainRun({
-          config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16], batchSize: 128, epochs: 30, previewEvery: 10, seed: 3 },
+          config: {
+            kind: 'conv',
+            inputShape: [28, 28, 1],
+            latentDim: 16,
+            hidden: [8, 16],
+            batchSize: 128,
+            epochs: 30,
+            previewEvery: 10,
+            seed: 3,
+          },
           dataset,
           runDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ae-rel-long-')),
           onEvent: (e) => {

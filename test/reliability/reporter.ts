@@ -17,7 +17,13 @@ export function renderTable(outcomes: Outcome[]): string {
   const totals = new Map<string, { tried: number; ok: number; lost: number }>();
   for (const cat of ['fault', 'hostile', 'security'] as const) {
     for (const o of outcomes.filter((x) => x.category === cat)) {
-      rows.push([HEAD[cat][0], o.item + (o.note ? ` (${o.note})` : ''), String(o.tried), String(o.ok), String(o.dataLost)]);
+      rows.push([
+        HEAD[cat][0],
+        o.item + (o.note ? ` (${o.note})` : ''),
+        String(o.tried),
+        String(o.ok),
+        String(o.dataLost),
+      ]);
       const t = totals.get(cat) ?? { tried: 0, ok: 0, lost: 0 };
       t.tried += o.tried;
       t.ok += o.ok;
@@ -26,7 +32,8 @@ export function renderTable(outcomes: Outcome[]): string {
     }
   }
   const width = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => (i >= 2 ? c.padStart(width[i]) : c.padEnd(width[i]))).join(' | ')} |`;
+  const line = (r: string[]) =>
+    `| ${r.map((c, i) => (i >= 2 ? c.padStart(width[i]) : c.padEnd(width[i]))).join(' | ')} |`;
   const sep = `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`;
   const out = [line(rows[0]), sep, ...rows.slice(1).map(line), ''];
   let lost = 0;
@@ -34,7 +41,9 @@ export function renderTable(outcomes: Outcome[]): string {
     const t = totals.get(cat);
     if (!t) continue;
     lost += t.lost;
-    out.push(`${HEAD[cat][0]}: ${t.tried} tried, ${t.ok} ${HEAD[cat][1]}${t.ok === t.tried ? '' : `, ${t.tried - t.ok} NOT`}.`);
+    out.push(
+      `${HEAD[cat][0]}: ${t.tried} tried, ${t.ok} ${HEAD[cat][1]}${t.ok === t.tried ? '' : `, ${t.tried - t.ok} NOT`}.`,
+    );
   }
   out.push(`Data lost: ${lost}${lost === 0 ? '' : '  <-- MUST BE 0'}.`);
   return out.join('\n');

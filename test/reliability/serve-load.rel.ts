@@ -41,13 +41,16 @@ describe('serve under load', () => {
       });
       const connect = () =>
         new Promise<Client>((resolve, reject) => {
-          const sock = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${TOKEN}`, { origin: `http://127.0.0.1:${server.port}` });
+          const sock = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${TOKEN}`, {
+            origin: `http://127.0.0.1:${server.port}`,
+          });
           const c: Client = { sock, statuses: [], epochs: [], pending: new Map() };
           sock.on('message', (data) => {
             const m = JSON.parse(data.toString());
             if ('id' in m) c.pending.get(m.id)?.(m);
             else if (m.event === 'runs:status') c.statuses.push(`${m.payload.runId}:${m.payload.status}`);
-            else if (m.event === 'runs:event' && (m.payload as RunEventPayload).event.type === 'epoch') c.epochs.push((m.payload as RunEventPayload & { event: { epoch: number } }).event.epoch);
+            else if (m.event === 'runs:event' && (m.payload as RunEventPayload).event.type === 'epoch')
+              c.epochs.push((m.payload as RunEventPayload & { event: { epoch: number } }).event.epoch);
           });
           sock.once('open', () => resolve(c));
           sock.once('error', reject);
@@ -64,7 +67,10 @@ describe('serve under load', () => {
       ];
       const latency: number[] = [];
       let errors = 0;
-      const training = await h.start({ ...smallDense, epochs: 1000, previewEvery: 5 }, { builtin: 'mnist', count: 2000 });
+      const training = await h.start(
+        { ...smallDense, epochs: 1000, previewEvery: 5 },
+        { builtin: 'mnist', count: 2000 },
+      );
       const until = Date.now() + SECONDS * 1000;
       let nextId = 1;
       await Promise.all(
@@ -99,11 +105,17 @@ describe('serve under load', () => {
       while (!caughtUp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       // data lost: a client that missed a state event or got one out of order, or got epochs out of order
       for (const c of [...clients, slow]) {
-        if (JSON.stringify(c.statuses) !== JSON.stringify(reference) || c.epochs.some((e, i) => i > 0 && e !== c.epochs[i - 1] + 1)) t.lost();
+        if (
+          JSON.stringify(c.statuses) !== JSON.stringify(reference) ||
+          c.epochs.some((e, i) => i > 0 && e !== c.epochs[i - 1] + 1)
+        )
+          t.lost();
       }
       const sorted = [...latency].sort((a, b) => a - b);
       const p99 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))];
-      t.note(`${CLIENTS} clients + 1 not reading, ${SECONDS} s, ${latency.length} calls, p50 ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`);
+      t.note(
+        `${CLIENTS} clients + 1 not reading, ${SECONDS} s, ${latency.length} calls, p50 ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`,
+      );
       expect(errors).toBe(0);
       expect(slow.statuses).toEqual(reference);
       for (const c of clients) expect(c.statuses).toEqual(reference);

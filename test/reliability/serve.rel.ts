@@ -31,7 +31,9 @@ function get(urlPath: string, headers: Record<string, string> = {}): Promise<num
 
 function wsStatus(query: string, headers: Record<string, string | undefined>): Promise<number> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws${query}`, { headers: Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string> });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws${query}`, {
+      headers: Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string>,
+    });
     ws.once('open', () => {
       ws.close();
       resolve(101);
@@ -44,7 +46,12 @@ function wsStatus(query: string, headers: Record<string, string | undefined>): P
 beforeAll(async () => {
   const staticDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-rel-static-'));
   fs.writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>Autoencoder Studio</title>');
-  host = createHost({ mode: 'serve', version: 'test', trainer: createTestSupervisor(), workspaceDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ae-rel-serve-ws-')) });
+  host = createHost({
+    mode: 'serve',
+    version: 'test',
+    trainer: createTestSupervisor(),
+    workspaceDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ae-rel-serve-ws-')),
+  });
   server = await startServeServer({ host, staticDir, token: TOKEN }); // no bindAddress: the default
 });
 afterAll(async () => {
@@ -52,7 +59,17 @@ afterAll(async () => {
   await host?.dispose();
 });
 
-const WRONG = ['', 'x', TOKEN.slice(0, -1), `${TOKEN}x`, TOKEN.toUpperCase(), ` ${TOKEN}`, `${TOKEN}\u0000`, encodeURIComponent('ä'.repeat(40)), 'a'.repeat(100_000)];
+const WRONG = [
+  '',
+  'x',
+  TOKEN.slice(0, -1),
+  `${TOKEN}x`,
+  TOKEN.toUpperCase(),
+  ` ${TOKEN}`,
+  `${TOKEN}\u0000`,
+  encodeURIComponent('ä'.repeat(40)),
+  'a'.repeat(100_000),
+];
 
 describe('hostile input: serve mode', () => {
   it('no token or a wrong token is refused (HTTP 401, WebSocket 401); the right one works', async () => {
@@ -64,8 +81,14 @@ describe('hostile input: serve mode', () => {
       for (const w of WRONG) {
         const q = `?token=${encodeURIComponent(w)}`;
         await t.attempt(async () => expect([401, 431], `HTTP ${w.slice(0, 20)}`).toContain(await get(`/${q}`)));
-        await t.attempt(async () => expect([401, 431, -1], `WS ${w.slice(0, 20)}`).toContain(await wsStatus(q, { Origin: origin() })));
-        await t.attempt(async () => expect([401, 431], `cookie ${w.slice(0, 20)}`).toContain(await get('/', { cookie: `ae_token=${encodeURIComponent(w)}` })));
+        await t.attempt(async () =>
+          expect([401, 431, -1], `WS ${w.slice(0, 20)}`).toContain(await wsStatus(q, { Origin: origin() })),
+        );
+        await t.attempt(async () =>
+          expect([401, 431], `cookie ${w.slice(0, 20)}`).toContain(
+            await get('/', { cookie: `ae_token=${encodeURIComponent(w)}` }),
+          ),
+        );
       }
       expect(await get(`/?token=${TOKEN}`)).toBe(200);
       expect(await wsStatus(`?token=${TOKEN}`, { Origin: origin() })).toBe(101);
@@ -88,7 +111,12 @@ describe('hostile input: serve mode', () => {
       ]) {
         await t.attempt(async () => expect(await wsStatus(`?token=${TOKEN}`, { Origin: o }), String(o)).toBe(403));
       }
-      for (const hdr of ['evil.example', `evil.example:${server.port}`, `127.0.0.1.nip.io:${server.port}`, `127.0.0.1:${server.port + 1}`]) {
+      for (const hdr of [
+        'evil.example',
+        `evil.example:${server.port}`,
+        `127.0.0.1.nip.io:${server.port}`,
+        `127.0.0.1:${server.port + 1}`,
+      ]) {
         await t.attempt(async () => expect(await get(`/?token=${TOKEN}`, { host: hdr }), hdr).toBe(403));
       }
     } finally {
@@ -98,7 +126,9 @@ describe('hostile input: serve mode', () => {
 
   it('every call over the WebSocket with hostile frames gets a typed error frame; the socket and host stay up', async () => {
     const t = tally('hostile', 'serve: hostile WebSocket frames for every call (JSON, __proto__, huge)');
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${TOKEN}`, { origin: `http://127.0.0.1:${server.port}` });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${TOKEN}`, {
+      origin: `http://127.0.0.1:${server.port}`,
+    });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const pending = new Map<number, (m: Record<string, unknown>) => void>();
     const anon: Array<(m: Record<string, unknown>) => void> = [];
@@ -124,14 +154,23 @@ describe('hostile input: serve mode', () => {
         ];
         for (let i = 0; i < frames.length; i++) {
           const fid = id - frames.length + 1 + i;
-          await t.attempt(async () => expect(await send(frames[i], fid), `${name} frame ${i}`).toMatchObject({ id: fid, ok: false, error: { code: 'invalid_payload' } }));
+          await t.attempt(async () =>
+            expect(await send(frames[i], fid), `${name} frame ${i}`).toMatchObject({
+              id: fid,
+              ok: false,
+              error: { code: 'invalid_payload' },
+            }),
+          );
         }
       }
       for (const raw of ['{', 'null', '[]', '"x"', `{"id": "1", "call": 7}`]) {
         await t.attempt(async () => expect((await send(raw)).ok, raw).toBe(false));
       }
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-      expect(await send(`{"id": ${++id}, "call": "app:info", "payload": {}}`, id)).toMatchObject({ ok: true, result: { mode: 'serve' } });
+      expect(await send(`{"id": ${++id}, "call": "app:info", "payload": {}}`, id)).toMatchObject({
+        ok: true,
+        result: { mode: 'serve' },
+      });
     } finally {
       ws.close();
       t.done();
@@ -143,7 +182,11 @@ describe('hostile input: serve mode', () => {
     try {
       await t.attempt(() => expect(server.url.startsWith(`http://127.0.0.1:${server.port}/`)).toBe(true));
       // the CLI's default --host is loopback too
-      await t.attempt(() => expect(fs.readFileSync(path.join(repoRoot, 'src-main', 'serve', 'cli.ts'), 'utf8')).toMatch(/host: \{ type: 'string', default: '127\.0\.0\.1' \}/));
+      await t.attempt(() =>
+        expect(fs.readFileSync(path.join(repoRoot, 'src-main', 'serve', 'cli.ts'), 'utf8')).toMatch(
+          /host: \{ type: 'string', default: '127\.0\.0\.1' \}/,
+        ),
+      );
       // not reachable on this machine's other addresses
       const external = Object.values(os.networkInterfaces())
         .flat()
@@ -170,12 +213,21 @@ describe('hostile input: serve mode', () => {
     try {
       // by construction: fixed-length digests through crypto.timingSafeEqual, no early-exit comparison of the token
       const src = fs.readFileSync(path.join(repoRoot, 'src-main', 'serve', 'server.ts'), 'utf8');
-      const fn = src.slice(src.indexOf('export function tokenMatches'), src.indexOf('\n}\n', src.indexOf('export function tokenMatches')));
+      const fn = src.slice(
+        src.indexOf('export function tokenMatches'),
+        src.indexOf('\n}\n', src.indexOf('export function tokenMatches')),
+      );
       await t.attempt(() => expect(fn).toMatch(/createHash\('sha256'\)\.update\(presented\)/));
       await t.attempt(() => expect(fn).toMatch(/timingSafeEqual\(a, b\)/));
-      await t.attempt(() => expect(fn).not.toMatch(/presented\s*===\s*token|token\s*===\s*presented|\.startsWith\(|\.indexOf\(/));
+      await t.attempt(() =>
+        expect(fn).not.toMatch(/presented\s*===\s*token|token\s*===\s*presented|\.startsWith\(|\.indexOf\(/),
+      );
       // lengths that differ do not throw (timingSafeEqual would on raw buffers)
-      await t.attempt(() => expect([tokenMatches('a', TOKEN), tokenMatches('a'.repeat(10_000), TOKEN), tokenMatches(TOKEN, TOKEN)]).toEqual([false, false, true]));
+      await t.attempt(() =>
+        expect([tokenMatches('a', TOKEN), tokenMatches('a'.repeat(10_000), TOKEN), tokenMatches(TOKEN, TOKEN)]).toEqual(
+          [false, false, true],
+        ),
+      );
       // and measured: a wrong token sharing all but the last character costs what one sharing nothing costs
       await t.attempt(() => {
         const near = `${TOKEN.slice(0, -1)}!`;

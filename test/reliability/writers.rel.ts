@@ -31,7 +31,11 @@ interface Cli {
 
 /** Starts the built CLI in its own process group (so its trainer can be signalled with it). */
 function cli(args: string[]): Cli {
-  const child = spawn(process.execPath, [cliPath, ...args], { cwd: ws, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    cwd: ws,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   children.push(child);
   const lines: string[] = [];
   let pending = '';
@@ -55,7 +59,10 @@ function cli(args: string[]): Cli {
     done,
     line: (pred, timeoutMs = 120_000) =>
       new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no such line; stdout: ${lines.slice(-5).join(' | ')}; stderr: ${err.slice(-500)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no such line; stdout: ${lines.slice(-5).join(' | ')}; stderr: ${err.slice(-500)}`)),
+          timeoutMs,
+        );
         const look = () => {
           const hit = lines.find(pred);
           if (hit !== undefined) {
@@ -63,7 +70,11 @@ function cli(args: string[]): Cli {
             resolve(hit);
           } else if (child.exitCode !== null) {
             clearTimeout(timer);
-            reject(new Error(`the CLI exited (${child.exitCode}) first; stdout: ${lines.slice(-5).join(' | ')}; stderr: ${err.slice(-800)}`));
+            reject(
+              new Error(
+                `the CLI exited (${child.exitCode}) first; stdout: ${lines.slice(-5).join(' | ')}; stderr: ${err.slice(-800)}`,
+              ),
+            );
           } else waiters.push(look);
         };
         look();
@@ -106,11 +117,36 @@ async function waitGone(pids: number[], timeoutMs = 30_000) {
 }
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-main.mjs')], { cwd: repoRoot, stdio: 'ignore' });
+  execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-main.mjs')], {
+    cwd: repoRoot,
+    stdio: 'ignore',
+  });
   ws = tempDir('writers');
   // long.json trains until Ctrl-C (its epochs, on 3,000 images, last long enough for a batch to be seen elsewhere); short.json runs to its end quickly
-  fs.writeFileSync(path.join(ws, 'long.json'), JSON.stringify({ kind: 'dense', latentDim: 8, hidden: [32], epochs: 300, batchSize: 50, seed: 3, previewEvery: 1000 }));
-  fs.writeFileSync(path.join(ws, 'short.json'), JSON.stringify({ kind: 'dense', latentDim: 8, hidden: [32], epochs: 3, batchSize: 50, seed: 3, previewEvery: 1000 }));
+  fs.writeFileSync(
+    path.join(ws, 'long.json'),
+    JSON.stringify({
+      kind: 'dense',
+      latentDim: 8,
+      hidden: [32],
+      epochs: 300,
+      batchSize: 50,
+      seed: 3,
+      previewEvery: 1000,
+    }),
+  );
+  fs.writeFileSync(
+    path.join(ws, 'short.json'),
+    JSON.stringify({
+      kind: 'dense',
+      latentDim: 8,
+      hidden: [32],
+      epochs: 3,
+      batchSize: 50,
+      seed: 3,
+      previewEvery: 1000,
+    }),
+  );
   const added = cli(['builtin', 'shapes', '--workspace', ws, '--json']);
   expect(await added.done).toBe(0);
   datasetId = json(added.lines.find(isJson) as string).id as string;
@@ -126,20 +162,43 @@ describe('writers on one workspace', () => {
     let h: Harness | undefined;
     await t
       .attempt(async () => {
-        const a = cli(['train', '--workspace', ws, '--dataset', datasetId, '--config', 'long.json', '--count', '3000', '--json']);
+        const a = cli([
+          'train',
+          '--workspace',
+          ws,
+          '--dataset',
+          datasetId,
+          '--config',
+          'long.json',
+          '--count',
+          '3000',
+          '--json',
+        ]);
         const runId = json(await a.line((l) => isJson(l) && json(l).type === 'start')).runId as string;
         await a.line((l) => isJson(l) && json(l).type === 'epoch');
         const ownerPid = a.child.pid as number;
         const owner = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'owner.json'), 'utf8'));
-        expect(owner).toMatchObject({ pid: ownerPid, host: os.hostname(), app: 'cli', what: 'training', dataset: datasetId });
+        expect(owner).toMatchObject({
+          pid: ownerPid,
+          host: os.hostname(),
+          app: 'cli',
+          what: 'training',
+          dataset: datasetId,
+        });
 
         // a second CLI: refused in plain words naming the owner; nothing written
         const runJsonBefore = fs.readFileSync(path.join(ws, 'runs', runId, 'run.json'), 'utf8');
         const b = cli(['train', '--workspace', ws, '--resume', runId]);
         expect(await b.done).toBe(1);
-        expect(b.stderr()).toMatch(new RegExp(`Run ${runId} is training in another studio — process ${ownerPid} on ${os.hostname()} since \\d\\d:\\d\\d; stop it there, or wait\\.`));
+        expect(b.stderr()).toMatch(
+          new RegExp(
+            `Run ${runId} is training in another studio — process ${ownerPid} on ${os.hostname()} since \\d\\d:\\d\\d; stop it there, or wait\\.`,
+          ),
+        );
         expect(JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'owner.json'), 'utf8')).pid).toBe(ownerPid);
-        const afterRefusal = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'run.json'), 'utf8')) as RunSummary;
+        const afterRefusal = JSON.parse(
+          fs.readFileSync(path.join(ws, 'runs', runId, 'run.json'), 'utf8'),
+        ) as RunSummary;
         expect(afterRefusal.epochsDone).toBeGreaterThanOrEqual(JSON.parse(runJsonBefore).epochsDone); // only the owner moved it on
 
         // `runs` lists it as training elsewhere, never interrupted
@@ -169,16 +228,35 @@ describe('writers on one workspace', () => {
         ] as const) {
           const r = await h.host.dispatch(call, payload);
           expect(r).toMatchObject({ ok: false, error: { code: 'conflict' } });
-          if (!r.ok) expect(r.error.message).toMatch(new RegExp(`Run ${runId} is training on this dataset in another studio — process ${ownerPid}`));
+          if (!r.ok)
+            expect(r.error.message).toMatch(
+              new RegExp(`Run ${runId} is training on this dataset in another studio — process ${ownerPid}`),
+            );
         }
         expect(fs.existsSync(path.join(ws, 'datasets', datasetId, 'manifest.json'))).toBe(true);
         // live: the studio relays the epochs the CLI trains as its own run events
         const mark = h.events.length;
-        const epochEvent = () => h!.events.slice(mark).find(([n, p]) => n === 'runs:event' && (p as RunEventPayload).runId === runId && (p as RunEventPayload).event.type === 'epoch');
+        const epochEvent = () =>
+          h!.events
+            .slice(mark)
+            .find(
+              ([n, p]) =>
+                n === 'runs:event' &&
+                (p as RunEventPayload).runId === runId &&
+                (p as RunEventPayload).event.type === 'epoch',
+            );
         const until = Date.now() + 60_000;
         while (!epochEvent() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
         expect(epochEvent(), 'an epoch of the CLI run reached the studio').toBeTruthy();
-        const batchEvent = () => h!.events.slice(mark).find(([n, p]) => n === 'runs:event' && (p as RunEventPayload).runId === runId && (p as RunEventPayload).event.type === 'batch');
+        const batchEvent = () =>
+          h!.events
+            .slice(mark)
+            .find(
+              ([n, p]) =>
+                n === 'runs:event' &&
+                (p as RunEventPayload).runId === runId &&
+                (p as RunEventPayload).event.type === 'batch',
+            );
         while (!batchEvent() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
         expect(batchEvent(), 'the progress of the CLI run (its latest batch) reached the studio').toBeTruthy();
 
@@ -193,19 +271,35 @@ describe('writers on one workspace', () => {
         expect(fs.existsSync(path.join(ws, 'runs', runId, 'progress.json'))).toBe(false);
         const final = (await runsJson()).find((r) => r.runId === runId) as RunSummary;
         expect(final.status).toBe('stopped');
-        const state = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'checkpoint', 'state.json'), 'utf8')) as { epochsDone: number; history: { loss: number[] } };
+        const state = JSON.parse(fs.readFileSync(path.join(ws, 'runs', runId, 'checkpoint', 'state.json'), 'utf8')) as {
+          epochsDone: number;
+          history: { loss: number[] };
+        };
         if (state.epochsDone !== final.epochsDone || final.history.loss.length !== final.epochsDone) t.lost();
         expect(final.history.loss).toHaveLength(final.epochsDone);
         expect(state.epochsDone).toBe(final.epochsDone);
         // now the dataset is free again
-        expect(await h.host.dispatch('datasets:removeImages', { id: datasetId, indices: [399] })).toMatchObject({ ok: true });
+        expect(await h.host.dispatch('datasets:removeImages', { id: datasetId, indices: [399] })).toMatchObject({
+          ok: true,
+        });
       })
       .finally(() => h?.dispose());
   });
 
   it("the owner SIGKILLed: its lock is stale at once (its process is gone), the run is interrupted, not training elsewhere, and a second CLI's resume takes it over and finishes it", async () => {
     await t.attempt(async () => {
-      const a = cli(['train', '--workspace', ws, '--dataset', datasetId, '--config', 'short.json', '--count', '400', '--json']);
+      const a = cli([
+        'train',
+        '--workspace',
+        ws,
+        '--dataset',
+        datasetId,
+        '--config',
+        'short.json',
+        '--count',
+        '400',
+        '--json',
+      ]);
       const runId = json(await a.line((l) => isJson(l) && json(l).type === 'start')).runId as string;
       const first = json(await a.line((l) => isJson(l) && json(l).type === 'epoch'));
       const ownerPid = a.child.pid as number;
@@ -213,7 +307,9 @@ describe('writers on one workspace', () => {
       process.kill(ownerPid, 'SIGKILL'); // the CLI only: its trainer exits when its parent's channel closes
       await a.done;
       await waitGone(trainers);
-      expect(fs.existsSync(path.join(ws, 'runs', runId, 'owner.lock')), 'a SIGKILLed process leaves its lock').toBe(true);
+      expect(fs.existsSync(path.join(ws, 'runs', runId, 'owner.lock')), 'a SIGKILLed process leaves its lock').toBe(
+        true,
+      );
       const listed = (await runsJson()).find((r) => r.runId === runId) as RunSummary;
       expect(listed.status).toBe('stopped');
       expect(listed.message).toMatch(/Interrupted/);
@@ -238,13 +334,20 @@ describe('writers on one workspace', () => {
       const rounds = 25;
       const writer = (key: string) =>
         new Promise<unknown>((resolve, reject) => {
-          const c = spawn(process.execPath, ['--import', 'tsx', script, ws, key, String(rounds)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+          const c = spawn(process.execPath, ['--import', 'tsx', script, ws, key, String(rounds)], {
+            cwd: repoRoot,
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
           children.push(c);
           let out = '';
           let err = '';
           c.stdout.on('data', (d) => (out += d));
           c.stderr.on('data', (d) => (err += d));
-          c.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1) as string).last) : reject(new Error(`settings writer ${key} exited ${code}: ${err}`))));
+          c.on('close', (code) =>
+            code === 0
+              ? resolve(JSON.parse(out.trim().split('\n').at(-1) as string).last)
+              : reject(new Error(`settings writer ${key} exited ${code}: ${err}`)),
+          );
         });
       const [theme, maxConcurrentRuns] = await Promise.all([writer('theme'), writer('maxConcurrentRuns')]);
       const settings = JSON.parse(fs.readFileSync(path.join(ws, 'settings.json'), 'utf8'));

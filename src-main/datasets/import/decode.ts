@@ -15,10 +15,14 @@ const loadTf = (): Tf => (tfNode ??= createRequire(import.meta.url)('@tensorflow
  * decodes/s on 28×28). Everything else (JPEG with EXIF, alpha, 16-bit, GIF, WebP) goes to sharp.
  */
 function decodePlainPng(bytes: Buffer, opts: ImportOptions, maxPixels: number): Uint8Array | undefined {
-  if (bytes.length < 33 || bytes.readUInt32BE(0) !== 0x89504e47 || bytes.subarray(12, 16).toString('latin1') !== 'IHDR') return undefined;
+  if (bytes.length < 33 || bytes.readUInt32BE(0) !== 0x89504e47 || bytes.subarray(12, 16).toString('latin1') !== 'IHDR')
+    return undefined;
   const w = bytes.readUInt32BE(16);
   const h = bytes.readUInt32BE(20);
-  if (w * h > maxPixels) throw new Error(`image declares ${w}×${h} pixels, over the ${maxPixels.toLocaleString()}-pixel limit (refused before decoding)`);
+  if (w * h > maxPixels)
+    throw new Error(
+      `image declares ${w}×${h} pixels, over the ${maxPixels.toLocaleString()}-pixel limit (refused before decoding)`,
+    );
   const depth = bytes[24];
   const colorType = bytes[25];
   if (depth !== 8 || ![0, 2, 3].includes(colorType) || bytes.includes('tRNS', 0, 'latin1')) return undefined;
@@ -56,7 +60,11 @@ function decodePlainPng(bytes: Buffer, opts: ImportOptions, maxPixels: number): 
 }
 
 /** Decodes one image file into size × size × channels uint8 pixels, or throws a plain reason. */
-export async function decodeImage(bytes: Buffer, file: string, opts: ImportOptions & { maxPixels?: number }): Promise<Uint8Array> {
+export async function decodeImage(
+  bytes: Buffer,
+  file: string,
+  opts: ImportOptions & { maxPixels?: number },
+): Promise<Uint8Array> {
   if (bytes.length === 0) throw new Error('empty file (0 bytes)');
   const maxPixels = opts.maxPixels ?? DEFAULTS.maxPixels;
   const channels = opts.mode === 'rgb' ? 3 : 1;
@@ -68,7 +76,10 @@ export async function decodeImage(bytes: Buffer, file: string, opts: ImportOptio
     if (bytes.length < 26) throw new Error('truncated BMP header');
     const w = Math.abs(bytes.readInt32LE(18));
     const h = Math.abs(bytes.readInt32LE(22));
-    if (w * h > maxPixels) throw new Error(`image declares ${w}×${h} pixels, over the ${maxPixels.toLocaleString()}-pixel limit (refused before decoding)`);
+    if (w * h > maxPixels)
+      throw new Error(
+        `image declares ${w}×${h} pixels, over the ${maxPixels.toLocaleString()}-pixel limit (refused before decoding)`,
+      );
     let t;
     try {
       t = loadTf().node.decodeBmp(bytes, 3);
@@ -104,7 +115,9 @@ export async function decodeImage(bytes: Buffer, file: string, opts: ImportOptio
           (m) => `${m.width}×${m.height}`,
           () => 'too many',
         );
-      throw new Error(`image declares ${dims} pixels, over the ${maxPixels.toLocaleString()}-pixel limit (refused before decoding)`);
+      throw new Error(
+        `image declares ${dims} pixels, over the ${maxPixels.toLocaleString()}-pixel limit (refused before decoding)`,
+      );
     }
     throw new Error(`corrupt or truncated image (${plainDecodeError(msg)})`);
   }
@@ -114,7 +127,8 @@ export async function decodeImage(bytes: Buffer, file: string, opts: ImportOptio
 export function plainDecodeError(msg: string): string {
   const m = msg.toLowerCase();
   if (/tf_status|invalid argument|decodepng|decodebmp/.test(m)) return 'the image data could not be decoded';
-  if (/premature end|truncat|unexpected end|end of (file|stream)|not enough data|read error|short read/.test(m)) return 'the file ends before the image data does';
+  if (/premature end|truncat|unexpected end|end of (file|stream)|not enough data|read error|short read/.test(m))
+    return 'the file ends before the image data does';
   if (/crc|checksum|adler/.test(m)) return 'the image data is damaged (checksum mismatch)';
   if (/unsupported|unknown|not a known/.test(m)) return 'the image uses a variant this studio cannot read';
   const cleaned = msg
@@ -129,7 +143,12 @@ function sniffFormat(b: Buffer): 'png' | 'jpeg' | 'gif' | 'webp' | undefined {
   if (b.length >= 8 && b.readUInt32BE(0) === 0x89504e47) return 'png';
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
   if (b.length >= 6 && b.subarray(0, 4).toString('latin1') === 'GIF8') return 'gif';
-  if (b.length >= 12 && b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP') return 'webp';
+  if (
+    b.length >= 12 &&
+    b.subarray(0, 4).toString('latin1') === 'RIFF' &&
+    b.subarray(8, 12).toString('latin1') === 'WEBP'
+  )
+    return 'webp';
   return undefined;
 }
 
@@ -148,7 +167,12 @@ function fixChannels(px: Uint8Array, from: number, to: number): Uint8Array {
 }
 
 /** Resizes / converts an image stack (IDX, npy) to the target size and colour mode. */
-export async function convertStack(images: Uint8Array, count: number, shape: [number, number, number], opts: ImportOptions): Promise<Uint8Array> {
+export async function convertStack(
+  images: Uint8Array,
+  count: number,
+  shape: [number, number, number],
+  opts: ImportOptions,
+): Promise<Uint8Array> {
   const [h, w, c] = shape;
   const C = opts.mode === 'rgb' ? 3 : 1;
   if (h === opts.size && w === opts.size && c === C) return images;
@@ -156,7 +180,9 @@ export async function convertStack(images: Uint8Array, count: number, shape: [nu
   const out = new Uint8Array(count * per);
   const fit = opts.fit === 'crop' ? 'cover' : opts.fit === 'pad' ? 'contain' : 'fill';
   for (let i = 0; i < count; i++) {
-    let p = sharp(Buffer.from(images.subarray(i * h * w * c, (i + 1) * h * w * c)), { raw: { width: w, height: h, channels: c as 1 | 3 } }).resize(opts.size, opts.size, {
+    let p = sharp(Buffer.from(images.subarray(i * h * w * c, (i + 1) * h * w * c)), {
+      raw: { width: w, height: h, channels: c as 1 | 3 },
+    }).resize(opts.size, opts.size, {
       fit,
       background: '#000000',
     });

@@ -6,7 +6,10 @@ import zlib from 'node:zlib';
 export function parseIdx(buf: Buffer): { images: Uint8Array; count: number; shape: [number, number, number] } {
   if (buf.length < 16 || buf.readUInt32BE(0) !== 0x803) throw new Error('not an IDX image file (bad magic number)');
   const [n, rows, cols] = [buf.readUInt32BE(4), buf.readUInt32BE(8), buf.readUInt32BE(12)];
-  if (buf.length < 16 + n * rows * cols) throw new Error(`truncated: ${n} images of ${rows}×${cols} need ${16 + n * rows * cols} bytes, the file has ${buf.length}`);
+  if (buf.length < 16 + n * rows * cols)
+    throw new Error(
+      `truncated: ${n} images of ${rows}×${cols} need ${16 + n * rows * cols} bytes, the file has ${buf.length}`,
+    );
   return { images: new Uint8Array(buf.buffer, buf.byteOffset + 16, n * rows * cols), count: n, shape: [rows, cols, 1] };
 }
 

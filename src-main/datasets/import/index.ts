@@ -12,22 +12,40 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RawDataset } from '../builtins';
-import { DEFAULTS, ImportCancelled, describeFsError, type ImportOptions, type ImportReport, type SkippedFile, type Source } from './options';
+import {
+  DEFAULTS,
+  ImportCancelled,
+  describeFsError,
+  type ImportOptions,
+  type ImportReport,
+  type SkippedFile,
+  type Source,
+} from './options';
 import { addFile, walkDir, type Stack } from './walk';
 import { convertStack, decodeImage } from './decode';
 
 /** Files decoded between two turns of the event loop (see the decoding loop below). */
 const BREATHE = 64;
 
-export { ImportCancelled, type ImportOptions, type ImportProgress, type ImportReport, type SkippedFile } from './options';
+export {
+  ImportCancelled,
+  type ImportOptions,
+  type ImportProgress,
+  type ImportReport,
+  type SkippedFile,
+} from './options';
 export { decodeImage, plainDecodeError } from './decode';
 export { parseIdx } from './idx';
 export { parseNpy } from './npy';
 
 /** Imports paths (folders, files, zips); returns the dataset and the report. Writes nothing. */
-export async function importPaths(paths: string[], options: ImportOptions): Promise<{ dataset: RawDataset; report: ImportReport }> {
+export async function importPaths(
+  paths: string[],
+  options: ImportOptions,
+): Promise<{ dataset: RawDataset; report: ImportReport }> {
   const opts = { ...DEFAULTS, ...options };
-  if (!Number.isInteger(opts.size) || opts.size < 4 || opts.size > 512) throw new Error('size must be a whole number from 4 to 512');
+  if (!Number.isInteger(opts.size) || opts.size < 4 || opts.size > 512)
+    throw new Error('size must be a whole number from 4 to 512');
   const skipped: SkippedFile[] = [];
   const sources: Source[] = [];
   const stacks: Stack[] = [];
@@ -42,7 +60,8 @@ export async function importPaths(paths: string[], options: ImportOptions): Prom
       continue;
     }
     if (st.isDirectory()) await walkDir(abs, abs, sources, stacks, skipped, opts);
-    else if (!st.isFile()) skipped.push({ file: p, reason: 'not a regular file (a device, FIFO or socket is never read)' });
+    else if (!st.isFile())
+      skipped.push({ file: p, reason: 'not a regular file (a device, FIFO or socket is never read)' });
     else await addFile(abs, path.basename(abs), '', sources, stacks, skipped, opts);
   }
 
@@ -139,7 +158,13 @@ export async function importPaths(paths: string[], options: ImportOptions): Prom
   const labelCounts: Record<string, number> = {};
   for (const l of labels) labelCounts[l] = (labelCounts[l] ?? 0) + 1;
   return {
-    dataset: { images: out.subarray(0, n * per), labels: Int32Array.from(labels, (l) => index.get(l) as number), labelNames, shape: [S, S, C], count: n },
+    dataset: {
+      images: out.subarray(0, n * per),
+      labels: Int32Array.from(labels, (l) => index.get(l) as number),
+      labelNames,
+      shape: [S, S, C],
+      count: n,
+    },
     report: { imported: n, skipped, labelCounts },
   };
 }

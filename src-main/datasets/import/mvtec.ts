@@ -59,7 +59,12 @@ function picturesIn(dir: string, skipped: SkippedFile[], root: string): string[]
 const stem = (f: string) => path.basename(f, path.extname(f));
 
 /** The mask's pixels at size × size (0 or 255), resized with nearest neighbour; refuses a mask whose size is not its picture's. */
-async function decodeMask(maskFile: string, picture: Buffer, pictureName: string, opts: ImportOptions): Promise<Uint8Array> {
+async function decodeMask(
+  maskFile: string,
+  picture: Buffer,
+  pictureName: string,
+  opts: ImportOptions,
+): Promise<Uint8Array> {
   const bytes = fs.readFileSync(maskFile);
   const [pm, mm] = await Promise.all([
     sharp(picture).metadata(),
@@ -69,7 +74,9 @@ async function decodeMask(maskFile: string, picture: Buffer, pictureName: string
   ]);
   if (!mm?.width || !mm.height) throw new Error(`The mask ${maskFile} is not a picture this studio can read.`);
   if (mm.width !== pm.width || mm.height !== pm.height) {
-    throw new Error(`The mask ${maskFile} is ${mm.width}×${mm.height} but its picture ${pictureName} is ${pm.width}×${pm.height}; a mask must have its picture's size.`);
+    throw new Error(
+      `The mask ${maskFile} is ${mm.width}×${mm.height} but its picture ${pictureName} is ${pm.width}×${pm.height}; a mask must have its picture's size.`,
+    );
   }
   const fit = opts.fit === 'crop' ? 'cover' : opts.fit === 'pad' ? 'contain' : 'fill';
   const { data } = await sharp(bytes)
@@ -91,7 +98,14 @@ interface Item {
   mask?: string;
 }
 
-async function build(items: Item[], labelNames: string[], opts: ImportOptions, root: string, skipped: SkippedFile[], withMasks: boolean): Promise<RawDataset & { masks?: Uint8Array }> {
+async function build(
+  items: Item[],
+  labelNames: string[],
+  opts: ImportOptions,
+  root: string,
+  skipped: SkippedFile[],
+  withMasks: boolean,
+): Promise<RawDataset & { masks?: Uint8Array }> {
   const S = opts.size;
   const C = opts.mode === 'rgb' ? 3 : 1;
   const images = new Uint8Array(items.length * S * S * C);
@@ -104,7 +118,10 @@ async function build(items: Item[], labelNames: string[], opts: ImportOptions, r
     try {
       px = await decodeImage(bytes, it.file, { ...DEFAULTS, ...opts });
     } catch (err) {
-      if (it.mask) throw new Error(`The picture ${path.relative(root, it.file)} has a mask but cannot be read: ${(err as Error).message}`);
+      if (it.mask)
+        throw new Error(
+          `The picture ${path.relative(root, it.file)} has a mask but cannot be read: ${(err as Error).message}`,
+        );
       skipped.push({ file: path.relative(root, it.file), reason: (err as Error).message });
       continue;
     }
@@ -113,12 +130,20 @@ async function build(items: Item[], labelNames: string[], opts: ImportOptions, r
     labels.push(labelNames.indexOf(it.label));
     n++;
   }
-  return { images: images.subarray(0, n * S * S * C), labels: Int32Array.from(labels), labelNames, shape: [S, S, C], count: n, ...(masks ? { masks: masks.subarray(0, n * S * S) } : {}) };
+  return {
+    images: images.subarray(0, n * S * S * C),
+    labels: Int32Array.from(labels),
+    labelNames,
+    shape: [S, S, C],
+    count: n,
+    ...(masks ? { masks: masks.subarray(0, n * S * S) } : {}),
+  };
 }
 
 function finish(train: RawDataset, test: RawDataset, skipped: SkippedFile[]): ImportReport {
   const labelCounts: Record<string, number> = {};
-  for (const d of [train, test]) for (const l of d.labels) labelCounts[d.labelNames[l]] = (labelCounts[d.labelNames[l]] ?? 0) + 1;
+  for (const d of [train, test])
+    for (const l of d.labels) labelCounts[d.labelNames[l]] = (labelCounts[d.labelNames[l]] ?? 0) + 1;
   return { imported: train.count + test.count, skipped, labelCounts };
 }
 
@@ -134,7 +159,9 @@ export async function importMvtec(root: string, opts: ImportOptions): Promise<In
     .map((e) => e.name)
     .sort();
   if (!types.includes('good') || !picturesIn(path.join(testDir, 'good'), [], root).length) {
-    throw new Error(`The test folder ${testDir} has no good pictures (test/good): without them nothing measures false alarms. Put some good pictures the model never trains on there.`);
+    throw new Error(
+      `The test folder ${testDir} has no good pictures (test/good): without them nothing measures false alarms. Put some good pictures the model never trains on there.`,
+    );
   }
   const defects = types.filter((t) => t !== 'good');
   const gtDir = path.join(root, 'ground_truth');
@@ -149,12 +176,17 @@ export async function importMvtec(root: string, opts: ImportOptions): Promise<In
       for (const m of picturesIn(maskDir, skipped, root)) {
         const s = stem(m);
         const name = s.endsWith('_mask') ? s.slice(0, -5) : s;
-        if (!byStem.has(name)) throw new Error(`The mask ${m} matches no picture in ${path.join(testDir, t)} (a mask is named <picture>_mask.png, e.g. 000.png → 000_mask.png).`);
+        if (!byStem.has(name))
+          throw new Error(
+            `The mask ${m} matches no picture in ${path.join(testDir, t)} (a mask is named <picture>_mask.png, e.g. 000.png → 000_mask.png).`,
+          );
         masksHere.set(name, m);
       }
       const missing = files.filter((f) => !masksHere.has(stem(f)));
       if (masksHere.size && missing.length) {
-        throw new Error(`${missing.length} defective picture(s) in ${path.join(testDir, t)} have no mask in ${maskDir}, e.g. ${path.basename(missing[0])} (expected ${stem(missing[0])}_mask.png).`);
+        throw new Error(
+          `${missing.length} defective picture(s) in ${path.join(testDir, t)} have no mask in ${maskDir}, e.g. ${path.basename(missing[0])} (expected ${stem(missing[0])}_mask.png).`,
+        );
       }
     }
     for (const f of files) items.push({ file: f, label: t, mask: masksHere.get(stem(f)) });
@@ -169,17 +201,23 @@ export async function importMvtec(root: string, opts: ImportOptions): Promise<In
   );
   const test = await build(items, ['good', ...defects], opts, root, skipped, withMasks);
   if (!train.count) throw new Error(`None of the pictures in ${path.join(root, 'train', 'good')} could be read.`);
-  if (!test.labels.some((l) => l === 0)) throw new Error(`None of the good test pictures in ${path.join(testDir, 'good')} could be read.`);
+  if (!test.labels.some((l) => l === 0))
+    throw new Error(`None of the good test pictures in ${path.join(testDir, 'good')} could be read.`);
   return { layout: 'mvtec', train, test, report: finish(train, test, skipped) };
 }
 
 /** A folder of good pictures to train on and a folder of suspects to score (no masks, label `suspect`). Writes nothing. */
-export async function importGoodAndSuspects(goodDir: string, suspectDir: string, opts: ImportOptions): Promise<InspectionSet> {
+export async function importGoodAndSuspects(
+  goodDir: string,
+  suspectDir: string,
+  opts: ImportOptions,
+): Promise<InspectionSet> {
   const skipped: SkippedFile[] = [];
   if (!isDir(goodDir)) throw new Error(`${goodDir} is not a folder of good pictures.`);
   if (!isDir(suspectDir)) throw new Error(`${suspectDir} is not a folder of pictures to inspect.`);
   const good = picturesIn(goodDir, skipped, goodDir);
-  if (good.length < 2) throw new Error(`${goodDir} has ${good.length} picture(s); training needs good pictures (dozens at least).`);
+  if (good.length < 2)
+    throw new Error(`${goodDir} has ${good.length} picture(s); training needs good pictures (dozens at least).`);
   const suspects = picturesIn(suspectDir, skipped, suspectDir);
   if (!suspects.length) throw new Error(`${suspectDir} has no pictures to inspect.`);
   const train = await build(

@@ -33,7 +33,8 @@ export function parseNpy(buf: Buffer): Stack {
   if (!h0) throw new Error('not a .npy file');
   const { descr, fortran, shape, data } = h0;
   if (fortran) throw new Error('Fortran-ordered arrays are not supported');
-  if (shape.length !== 3 && shape.length !== 4) throw new Error(`expected N×H×W or N×H×W×C, got shape (${shape.join(', ')})`);
+  if (shape.length !== 3 && shape.length !== 4)
+    throw new Error(`expected N×H×W or N×H×W×C, got shape (${shape.join(', ')})`);
   const [n, h, w, c = 1] = shape;
   const count = n * h * w * c;
   if (!Number.isSafeInteger(count) || count < 0) throw new Error(`shape (${shape.join(', ')}) is not a usable size`);
@@ -72,12 +73,18 @@ function parseNpy1d(buf: Buffer): Int32Array | undefined {
 }
 
 /** NumPy .npz (a zip of .npy arrays, e.g. x_train + y_train): image arrays, labelled by a 1-D integer array of the same length. */
-export async function readNpz(file: string, rel: string, skipped: SkippedFile[], opts: Pick<Limits, 'maxZipEntries' | 'maxZipBytes' | 'maxZipRatio'>): Promise<Array<Stack & { label?: string }>> {
+export async function readNpz(
+  file: string,
+  rel: string,
+  skipped: SkippedFile[],
+  opts: Pick<Limits, 'maxZipEntries' | 'maxZipBytes' | 'maxZipRatio'>,
+): Promise<Array<Stack & { label?: string }>> {
   const scanned = await scanZip(file, rel, skipped, opts, (name) => name.endsWith('.npy'));
   if (!scanned) throw new Error('not a readable .npz archive');
   const arrays = new Map<string, Buffer>();
   try {
-    for (const { entry, name } of scanned.wanted) arrays.set(name.replace(/\.npy$/, ''), await readZipEntry(scanned.zip, entry));
+    for (const { entry, name } of scanned.wanted)
+      arrays.set(name.replace(/\.npy$/, ''), await readZipEntry(scanned.zip, entry));
   } finally {
     scanned.zip.close();
   }
@@ -95,7 +102,13 @@ export async function readNpz(file: string, rel: string, skipped: SkippedFile[],
     if (!labels) out.push(a);
     else {
       const per = a.shape[0] * a.shape[1] * a.shape[2];
-      for (let i = 0; i < a.count; i++) out.push({ images: a.images.subarray(i * per, (i + 1) * per), count: 1, shape: a.shape, label: String(labels[i]) });
+      for (let i = 0; i < a.count; i++)
+        out.push({
+          images: a.images.subarray(i * per, (i + 1) * per),
+          count: 1,
+          shape: a.shape,
+          label: String(labels[i]),
+        });
     }
   }
   return out;

@@ -41,7 +41,13 @@ export interface ImportReport {
 
 export const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.bmp']);
 export const ARCHIVE_EXT = new Set(['.zip', '.tar', '.gz', '.tgz', '.7z', '.rar']);
-export const DEFAULTS = { maxPixels: 50_000_000, maxZipEntries: 200_000, maxZipBytes: 4 * 2 ** 30, maxZipRatio: 200, background: 'black' as 'black' | 'white' };
+export const DEFAULTS = {
+  maxPixels: 50_000_000,
+  maxZipEntries: 200_000,
+  maxZipBytes: 4 * 2 ** 30,
+  maxZipRatio: 200,
+  background: 'black' as 'black' | 'white',
+};
 
 /** One thing to decode: bytes (read lazily) plus where it came from and its label. */
 export interface Source {

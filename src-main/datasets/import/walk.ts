@@ -4,7 +4,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { ARCHIVE_EXT, IMAGE_EXT, describeFsError, type ImportOptions, type Limits, type SkippedFile, type Source } from './options';
+import {
+  ARCHIVE_EXT,
+  IMAGE_EXT,
+  describeFsError,
+  type ImportOptions,
+  type Limits,
+  type SkippedFile,
+  type Source,
+} from './options';
 import { addZip } from './zip';
 import { findIdxLabels, parseIdx, parseIdxLabels } from './idx';
 import { parseNpy, readNpz } from './npy';
@@ -12,7 +20,14 @@ import { parseNpy, readNpz } from './npy';
 /** An image stack read from an IDX or NumPy file, with its label. */
 export type Stack = { file: string; label: string; images: Uint8Array; count: number; shape: [number, number, number] };
 
-export async function walkDir(root: string, dir: string, sources: Source[], stacks: Stack[], skipped: SkippedFile[], opts: Limits & ImportOptions): Promise<void> {
+export async function walkDir(
+  root: string,
+  dir: string,
+  sources: Source[],
+  stacks: Stack[],
+  skipped: SkippedFile[],
+  opts: Limits & ImportOptions,
+): Promise<void> {
   const realRoot = fs.realpathSync(root);
   const seen = new Set<string>();
   const walk = async (d: string) => {
@@ -74,7 +89,15 @@ export async function walkDir(root: string, dir: string, sources: Source[], stac
   await walk(root);
 }
 
-export async function addFile(full: string, rel: string, label: string, sources: Source[], stacks: Stack[], skipped: SkippedFile[], opts: Limits & ImportOptions): Promise<void> {
+export async function addFile(
+  full: string,
+  rel: string,
+  label: string,
+  sources: Source[],
+  stacks: Stack[],
+  skipped: SkippedFile[],
+  opts: Limits & ImportOptions,
+): Promise<void> {
   const lower = rel.toLowerCase();
   const ext = path.extname(lower);
   if (lower.endsWith('.zip')) return addZip(full, rel, sources, skipped, opts);
@@ -85,10 +108,18 @@ export async function addFile(full: string, rel: string, label: string, sources:
       const labelFile = ext === '.npy' ? undefined : findIdxLabels(full);
       if (labelFile) {
         const lab = parseIdxLabels(fs.readFileSync(labelFile).subarray(0), labelFile.endsWith('.gz'));
-        if (lab.length !== stack.count) throw new Error(`its label file has ${lab.length} labels for ${stack.count} images`);
+        if (lab.length !== stack.count)
+          throw new Error(`its label file has ${lab.length} labels for ${stack.count} images`);
         // one stack per label keeps labels per image
         const per = stack.shape[0] * stack.shape[1] * stack.shape[2];
-        for (let i = 0; i < stack.count; i++) stacks.push({ file: rel, label: String(lab[i]), images: stack.images.subarray(i * per, (i + 1) * per), count: 1, shape: stack.shape });
+        for (let i = 0; i < stack.count; i++)
+          stacks.push({
+            file: rel,
+            label: String(lab[i]),
+            images: stack.images.subarray(i * per, (i + 1) * per),
+            count: 1,
+            shape: stack.shape,
+          });
       } else stacks.push({ file: rel, label, ...stack });
     } catch (err) {
       skipped.push({ file: rel, reason: `unreadable array file: ${(err as Error).message}` });
@@ -97,15 +128,18 @@ export async function addFile(full: string, rel: string, label: string, sources:
   }
   if (ext === '.npz') {
     try {
-      for (const st of await readNpz(full, rel, skipped, opts)) stacks.push({ file: rel, label: st.label ?? label, images: st.images, count: st.count, shape: st.shape });
+      for (const st of await readNpz(full, rel, skipped, opts))
+        stacks.push({ file: rel, label: st.label ?? label, images: st.images, count: st.count, shape: st.shape });
     } catch (err) {
       skipped.push({ file: rel, reason: `unreadable .npz file: ${(err as Error).message}` });
     }
     return;
   }
   if (/-idx1-ubyte(\.gz)?$/.test(lower)) return; // label files are read with their images
-  if (ARCHIVE_EXT.has(ext)) return void skipped.push({ file: rel, reason: `unsupported archive type '${ext}' (only .zip)` });
-  if (!IMAGE_EXT.has(ext)) return void skipped.push({ file: rel, reason: `unsupported file type '${ext || '(none)'}'` });
+  if (ARCHIVE_EXT.has(ext))
+    return void skipped.push({ file: rel, reason: `unsupported archive type '${ext}' (only .zip)` });
+  if (!IMAGE_EXT.has(ext))
+    return void skipped.push({ file: rel, reason: `unsupported file type '${ext || '(none)'}'` });
   sources.push({
     file: rel,
     label,

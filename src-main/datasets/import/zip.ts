@@ -20,7 +20,11 @@ export async function scanZip(
   let zip: yauzl.ZipFile;
   try {
     zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-      yauzl.open(full, { lazyEntries: true, autoClose: false, validateEntrySizes: true, decodeStrings: false }, (e, z) => (e ? reject(e) : resolve(z))),
+      yauzl.open(
+        full,
+        { lazyEntries: true, autoClose: false, validateEntrySizes: true, decodeStrings: false },
+        (e, z) => (e ? reject(e) : resolve(z)),
+      ),
     );
   } catch (err) {
     skipped.push({ file: rel, reason: `not a readable zip archive: ${(err as Error).message}` });
@@ -33,24 +37,30 @@ export async function scanZip(
     zip.on('entry', (entry: yauzl.Entry) => {
       // Names are decoded here, not by yauzl, so one hostile name skips that entry instead of
       // aborting the whole archive.
-      const name = (yauzl as unknown as { getFileNameLowLevel(f: number, raw: Buffer, extra: unknown[], strict: boolean): string }).getFileNameLowLevel(
-        entry.generalPurposeBitFlag,
-        entry.fileName as unknown as Buffer,
-        entry.extraFields,
-        false,
-      );
+      const name = (
+        yauzl as unknown as { getFileNameLowLevel(f: number, raw: Buffer, extra: unknown[], strict: boolean): string }
+      ).getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileName as unknown as Buffer, entry.extraFields, false);
       const where = `${rel}/${name}`;
       entries++;
       if (name.endsWith('/')) return zip.readEntry();
       const bad = yauzl.validateFileName(name);
       if (bad || name.split('/').includes('..') || path.isAbsolute(name) || /^[a-zA-Z]:/.test(name)) {
-        skipped.push({ file: where, reason: `unsafe path in the archive (${bad ?? 'leaves the archive folder'}); not extracted` });
+        skipped.push({
+          file: where,
+          reason: `unsafe path in the archive (${bad ?? 'leaves the archive folder'}); not extracted`,
+        });
       } else if (entries > opts.maxZipEntries) {
         skipped.push({ file: where, reason: `archive has more than ${opts.maxZipEntries} entries` });
       } else if (entry.compressedSize > 0 && entry.uncompressedSize / entry.compressedSize > opts.maxZipRatio) {
-        skipped.push({ file: where, reason: `compression ratio ${Math.round(entry.uncompressedSize / entry.compressedSize)}:1 looks like a zip bomb` });
+        skipped.push({
+          file: where,
+          reason: `compression ratio ${Math.round(entry.uncompressedSize / entry.compressedSize)}:1 looks like a zip bomb`,
+        });
       } else if (bytes + entry.uncompressedSize > opts.maxZipBytes) {
-        skipped.push({ file: where, reason: `archive unpacks to more than ${Math.round(opts.maxZipBytes / 2 ** 20)} MB` });
+        skipped.push({
+          file: where,
+          reason: `archive unpacks to more than ${Math.round(opts.maxZipBytes / 2 ** 20)} MB`,
+        });
       } else {
         const verdict = accept(name, path.extname(name.toLowerCase()));
         if (typeof verdict === 'string') skipped.push({ file: where, reason: verdict });
@@ -85,13 +95,27 @@ export function readZipEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Bu
 }
 
 /** A dropped zip: its image entries become sources (the first folder in an entry's path is its label). */
-export async function addZip(full: string, rel: string, sources: Source[], skipped: SkippedFile[], opts: Limits): Promise<void> {
+export async function addZip(
+  full: string,
+  rel: string,
+  sources: Source[],
+  skipped: SkippedFile[],
+  opts: Limits,
+): Promise<void> {
   const scanned = await scanZip(full, rel, skipped, opts, (_name, ext) =>
-    ARCHIVE_EXT.has(ext) ? 'nested archive (not opened)' : IMAGE_EXT.has(ext) ? true : `unsupported file type '${ext || '(none)'}'`,
+    ARCHIVE_EXT.has(ext)
+      ? 'nested archive (not opened)'
+      : IMAGE_EXT.has(ext)
+        ? true
+        : `unsupported file type '${ext || '(none)'}'`,
   );
   if (!scanned) return;
   for (const { entry, name } of scanned.wanted) {
     const parts = name.split('/');
-    sources.push({ file: `${rel}/${name}`, label: parts.length > 1 ? parts[0] : '', read: () => readZipEntry(scanned.zip, entry) });
+    sources.push({
+      file: `${rel}/${name}`,
+      label: parts.length > 1 ? parts[0] : '',
+      read: () => readZipEntry(scanned.zip, entry),
+    });
   }
 }

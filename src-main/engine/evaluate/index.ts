@@ -52,7 +52,12 @@ export type ModelEvaluation = EvaluationMeasures & {
 };
 
 /** Codes (posterior means) of the dataset's `indices`, [n, latentDim]: on the inference graph when there is one. Caller disposes. */
-function codesOf(ae: Autoencoder, ds: TrainingData, indices: Int32Array, graph: InferenceGraph | undefined): tf.Tensor2D {
+function codesOf(
+  ae: Autoencoder,
+  ds: TrainingData,
+  indices: Int32Array,
+  graph: InferenceGraph | undefined,
+): tf.Tensor2D {
   if (graph) {
     const d = ae.encoder.outputs[0].shape[1] as number;
     const codes = new Float32Array(indices.length * d);
@@ -75,7 +80,8 @@ function codesOf(ae: Autoencoder, ds: TrainingData, indices: Int32Array, graph: 
   return out;
 }
 
-const pixelsOf = (ds: TrainingData, indices: Int32Array) => tf.tidy(() => toTensor(ds, indices).reshape([indices.length, -1]) as tf.Tensor2D);
+const pixelsOf = (ds: TrainingData, indices: Int32Array) =>
+  tf.tidy(() => toTensor(ds, indices).reshape([indices.length, -1]) as tf.Tensor2D);
 
 /**
  * Pixel values the probes' training rows hold at most by default (64 MB as float32): 6,000 MNIST
@@ -96,7 +102,12 @@ function thin<T>(a: T[], max: number): T[] {
  * are read a chunk at a time, never all at once). Reconstruction errors and codes run on the
  * inference graph (fast/infer.ts) when the model has one, else on tfjs's layers.
  */
-export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: TrainingData, opts: EvaluateOptions = {}): Promise<ModelEvaluation> {
+export async function evaluateModel(
+  ae: Autoencoder,
+  config: ModelConfig,
+  ds: TrainingData,
+  opts: EvaluateOptions = {},
+): Promise<ModelEvaluation> {
   const graph = InferenceGraph.create(ae, config);
   try {
     return await evaluateWith(ae, config, ds, opts, graph);
@@ -105,10 +116,17 @@ export async function evaluateModel(ae: Autoencoder, config: ModelConfig, ds: Tr
   }
 }
 
-async function evaluateWith(ae: Autoencoder, config: ModelConfig, ds: TrainingData, opts: EvaluateOptions, graph: InferenceGraph | undefined): Promise<ModelEvaluation> {
+async function evaluateWith(
+  ae: Autoencoder,
+  config: ModelConfig,
+  ds: TrainingData,
+  opts: EvaluateOptions,
+  graph: InferenceGraph | undefined,
+): Promise<ModelEvaluation> {
   const [h, w, c] = config.inputShape;
   const [dh, dw, dc] = ds.shape;
-  if (dh !== h || dw !== w || dc !== c) throw new Error(`This model takes ${h}×${w}×${c} images; the dataset has ${dh}×${dw}×${dc}.`);
+  if (dh !== h || dw !== w || dc !== c)
+    throw new Error(`This model takes ${h}×${w}×${c} images; the dataset has ${dh}×${dw}×${dc}.`);
   const labels = ds.labels;
   const stage = opts.onStage ?? (() => undefined);
   const split = splitIndices(ds.count, config.validationSplit, config.seed, config.testSplit ?? 0);
@@ -160,7 +178,12 @@ async function evaluateWith(ae: Autoencoder, config: ModelConfig, ds: TrainingDa
     const ks = idx ?? Array.from({ length: a.length }, (_, k) => k);
     return ks.reduce((s, k) => s + a[k], 0) / Math.max(1, ks.length);
   };
-  const quality = (ks?: number[]): ImageQuality => ({ count: ks ? ks.length : scored.length, mse: mean(mse, ks), psnr: mean(psnr, ks), ssim: mean(ssim, ks) });
+  const quality = (ks?: number[]): ImageQuality => ({
+    count: ks ? ks.length : scored.length,
+    mse: mean(mse, ks),
+    psnr: mean(psnr, ks),
+    ssim: mean(ssim, ks),
+  });
   const labelOf = (i: number) => (labels ? labels[i] : -1);
   const labelSet = labels ? [...new Set(Array.from(labels.subarray(0, ds.count)))].sort((a, b) => a - b) : [-1];
   const perLabel = labelSet.map((label) => {
@@ -173,7 +196,9 @@ async function evaluateWith(ae: Autoencoder, config: ModelConfig, ds: TrainingDa
 
   // Histogram over [0, 99.5th percentile] so one outlier does not squash the rest.
   const sorted = Float64Array.from(mse).sort();
-  const hi = sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.995))] || sorted[sorted.length - 1] : 1;
+  const hi = sorted.length
+    ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.995))] || sorted[sorted.length - 1]
+    : 1;
   const bins = opts.bins ?? 40;
   const hist = {
     lo: 0,
@@ -189,19 +214,28 @@ async function evaluateWith(ae: Autoencoder, config: ModelConfig, ds: TrainingDa
       ),
     })),
   };
-  const scores = Array.from(scored, (index, k) => ({ index, label: labelOf(index), mse: mse[k] })).sort((a, b) => b.mse - a.mse);
+  const scores = Array.from(scored, (index, k) => ({ index, label: labelOf(index), mse: mse[k] })).sort(
+    (a, b) => b.mse - a.mse,
+  );
 
   let anomaly: ModelEvaluation['anomaly'];
   if (opts.anomalous?.length) {
     if (!labels) throw new Error('This dataset has no labels, so no label can be marked anomalous.');
     const unknown = opts.anomalous.filter((l) => !labelSet.includes(l));
-    if (unknown.length) throw new Error(`The dataset has no label ${unknown.join(', ')} (its labels: ${labelSet.join(', ')}).`);
+    if (unknown.length)
+      throw new Error(`The dataset has no label ${unknown.join(', ')} (its labels: ${labelSet.join(', ')}).`);
     const anomalous = new Set(opts.anomalous);
     const roc = rocCurve(
       mse,
       Array.from(scored, (i) => anomalous.has(labels[i])),
     );
-    anomaly = { anomalous: [...anomalous].sort((a, b) => a - b), auc: roc.auc, positives: roc.positives, negatives: roc.negatives, roc: thin(roc.points, 256) };
+    anomaly = {
+      anomalous: [...anomalous].sort((a, b) => a - b),
+      auc: roc.auc,
+      positives: roc.positives,
+      negatives: roc.negatives,
+      roc: thin(roc.points, 256),
+    };
   }
 
   // Probes: codes vs pixels vs PCA, fitted on (a subset of) the training split, scored on held-out rows.
@@ -210,7 +244,10 @@ async function evaluateWith(ae: Autoencoder, config: ModelConfig, ds: TrainingDa
     // The pixel probes hold their rows as floats: big pictures get fewer rows (MNIST keeps 6,000 and 2,000).
     const byPixels = Math.max(200, Math.floor(PROBE_PIXEL_VALUES / (h * w * c)));
     const pTrain = train.subarray(0, Math.min(train.length, opts.probeTrainMax ?? Math.min(6000, byPixels)));
-    const pTest = heldOut.subarray(0, Math.min(heldOut.length, opts.probeTestMax ?? Math.min(2000, Math.ceil(byPixels / 3))));
+    const pTest = heldOut.subarray(
+      0,
+      Math.min(heldOut.length, opts.probeTestMax ?? Math.min(2000, Math.ceil(byPixels / 3))),
+    );
     const probeLabels = [...new Set(Array.from(pTrain, (i) => labels[i]))].sort((a, b) => a - b);
     const testRows = pTest.filter((i) => probeLabels.includes(labels[i]));
     if (probeLabels.length >= 2 && testRows.length) {
@@ -223,7 +260,12 @@ async function evaluateWith(ae: Autoencoder, config: ModelConfig, ds: TrainingDa
       stage('pca');
       const pca = fitPca(px.train, config.latentDim);
       const pc = { train: projectPca(pca, px.train), test: projectPca(pca, px.test) };
-      const data = (f: { train: tf.Tensor2D; test: tf.Tensor2D }): ProbeData => ({ ...f, trainY, testY, classes: probeLabels.length });
+      const data = (f: { train: tf.Tensor2D; test: tf.Tensor2D }): ProbeData => ({
+        ...f,
+        trainY,
+        testY,
+        classes: probeLabels.length,
+      });
       const k = opts.k ?? 5;
       try {
         stage('linear probes');
@@ -259,5 +301,10 @@ async function evaluateWith(ae: Autoencoder, config: ModelConfig, ds: TrainingDa
 /** The scores as CSV: index,label,mse,anomalous (worst first). */
 export function scoresCsv(e: ModelEvaluation): string {
   const anomalous = new Set(e.anomaly?.anomalous ?? []);
-  return ['index,label,mse,anomalous', ...e.scores.map((s) => `${s.index},${s.label < 0 ? '' : s.label},${s.mse},${anomalous.has(s.label) ? 1 : 0}`)].join('\n') + '\n';
+  return (
+    [
+      'index,label,mse,anomalous',
+      ...e.scores.map((s) => `${s.index},${s.label < 0 ? '' : s.label},${s.mse},${anomalous.has(s.label) ? 1 : 0}`),
+    ].join('\n') + '\n'
+  );
 }

@@ -29,7 +29,8 @@ function orthonormalize(y: tf.Tensor2D): tf.Tensor2D {
   for (let r = 0; r < k; r++)
     for (let c = 0; c < k; c++) {
       let s = 0;
-      for (let j = 0; j < k; j++) s += (vectors[r * k + j] * vectors[c * k + j]) / Math.sqrt(Math.max(values[j], 1e-20));
+      for (let j = 0; j < k; j++)
+        s += (vectors[r * k + j] * vectors[c * k + j]) / Math.sqrt(Math.max(values[j], 1e-20));
       inv[r * k + c] = s;
     }
   return tf.tidy(() => tf.matMul(y, tf.tensor2d(inv, [k, k])));

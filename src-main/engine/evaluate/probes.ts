@@ -34,7 +34,10 @@ export function score(pred: ArrayLike<number>, truth: ArrayLike<number>, classes
 }
 
 /** Multinomial logistic regression on standardised features; returns the held-out score. */
-export function linearProbe(data: ProbeData, opts: { iterations?: number; learningRate?: number; l2?: number; seed?: number } = {}): ProbeScore {
+export function linearProbe(
+  data: ProbeData,
+  opts: { iterations?: number; learningRate?: number; l2?: number; seed?: number } = {},
+): ProbeScore {
   const iterations = opts.iterations ?? 300;
   const l2 = opts.l2 ?? 1e-4;
   const d = data.train.shape[1];

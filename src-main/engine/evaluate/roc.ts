@@ -26,7 +26,8 @@ export function rocCurve(scores: ArrayLike<number>, positive: ArrayLike<boolean>
   let P = 0;
   for (let i = 0; i < n; i++) if (positive[i]) P++;
   const N = n - P;
-  if (P === 0 || N === 0) throw new Error('The ROC curve needs both anomalous and normal images among the scored ones.');
+  if (P === 0 || N === 0)
+    throw new Error('The ROC curve needs both anomalous and normal images among the scored ones.');
   const points: RocPoint[] = [{ fpr: 0, tpr: 0, threshold: Infinity }];
   let tp = 0;
   let fp = 0;

@@ -15,7 +15,10 @@ export type { BatchRate };
 /** Samples/s of the real training step for each batch size (median of `steps` timed steps after 5 warm-up steps: TensorFlow sets up each new shape's kernels on first use). */
 export function measureBatchRates(config: ModelConfigInput, sizes = [16, 32, 64, 128, 256], steps = 8): BatchRate[] {
   const shape = config.inputShape;
-  const checked = validateConfig({ ...config, batchSize: Math.min(...sizes) }, { count: Math.max(...sizes) * 2, shape });
+  const checked = validateConfig(
+    { ...config, batchSize: Math.min(...sizes) },
+    { count: Math.max(...sizes) * 2, shape },
+  );
   if (!checked.ok) throw new Error(checked.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
   const c = checked.config;
   const ae = buildAutoencoder(c);

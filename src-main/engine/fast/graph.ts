@@ -68,7 +68,12 @@ const refOf = (N: number, at: number, j: number) => `s${N}/${at}${j ? `:${j}` : 
 interface SavedModelBackend {
   binding: Record<string, number>;
   loadSavedModelMetaGraph(dir: string, tags: string): number;
-  runSavedModel(id: number, inputs: Tensor[], infos: Array<{ name: string; tfDtype: string }>, outputs: string[]): Tensor[];
+  runSavedModel(
+    id: number,
+    inputs: Tensor[],
+    infos: Array<{ name: string; tfDtype: string }>,
+    outputs: string[],
+  ): Tensor[];
   deleteSavedModel(id: number): void;
 }
 
@@ -139,9 +144,14 @@ export class GraphStep {
    * the tensors besides the batch that change from step to step (new ones; disposed here after the
    * step), handed to `run`.
    */
-  static create(optimizer: NativeOptimizer, run: (input: Tensor, target: Tensor, values: Tensor[]) => Tensor, makeValues: (N: number, seed: number) => Tensor[] = () => []): GraphStep | undefined {
+  static create(
+    optimizer: NativeOptimizer,
+    run: (input: Tensor, target: Tensor, values: Tensor[]) => Tensor,
+    makeValues: (N: number, seed: number) => Tensor[] = () => [],
+  ): GraphStep | undefined {
     const be = nodeBackend() as unknown as Partial<SavedModelBackend> | undefined;
-    if (!be || typeof be.loadSavedModelMetaGraph !== 'function' || typeof be.runSavedModel !== 'function') return undefined;
+    if (!be || typeof be.loadSavedModelMetaGraph !== 'function' || typeof be.runSavedModel !== 'function')
+      return undefined;
     return new GraphStep(be as SavedModelBackend, optimizer, run, makeValues);
   }
 
@@ -164,14 +174,17 @@ export class GraphStep {
     }
     if (this.optimizer.version !== this.pushedVersion) this.push();
     const trace = this.traces.get(N)!;
-    replay ||= this.replayEvery <= 1 || ++this.sinceReplay >= this.replayEvery || (input === target) !== trace.sameInputTarget;
+    replay ||=
+      this.replayEvery <= 1 || ++this.sinceReplay >= this.replayEvery || (input === target) !== trace.sameInputTarget;
     const values = this.makeValues(N, seed);
     try {
       if (replay) {
         this.sinceReplay = 0;
         this.replay(trace, N, input, target, values);
       } else this.optimizer.advance();
-      const feeds = trace.plan.map((src) => ('constant' in src ? src.constant : 'value' in src ? values[src.value] : src.batch === 'input' ? input : target));
+      const feeds = trace.plan.map((src) =>
+        'constant' in src ? src.constant : 'value' in src ? values[src.value] : src.batch === 'input' ? input : target,
+      );
       const [out] = this.be.runSavedModel(this.session!, feeds, trace.feedInfos, [`s${N}/loss`]);
       this.ahead = true;
       return out as tf.Scalar;
@@ -190,15 +203,30 @@ export class GraphStep {
     const loss = withExecutor(
       (name, _attrs, inputs) => {
         const k = trace.kernels[at];
-        if (!k || k.name !== name || k.inputs.length !== inputs.length) throw new GraphMismatch(`kernel ${at}: recorded ${k?.name ?? 'nothing'}, now ${name}`);
+        if (!k || k.name !== name || k.inputs.length !== inputs.length)
+          throw new GraphMismatch(`kernel ${at}: recorded ${k?.name ?? 'nothing'}, now ${name}`);
         k.inputs.forEach((s, j) => {
           const t = inputs[j] as Tensor | Placeholder;
           if ('feed' in s) {
             const src = trace.plan[s.feed];
-            const expected = 'constant' in src ? src.constant : 'value' in src ? values[src.value] : src.batch === 'input' ? input : target;
-            if (t instanceof Placeholder || t !== expected) throw new GraphMismatch(`kernel ${at} (${name}): input ${j} is not the recorded graph input`);
-          } else if (s.ref.startsWith('v') ? this.handles.get(t as Tensor) !== Number(s.ref.slice(1)) : !(t instanceof Placeholder) || t.ref !== s.ref) {
-            throw new GraphMismatch(`kernel ${at} (${name}): input ${j} does not come from where it came from when recorded`);
+            const expected =
+              'constant' in src
+                ? src.constant
+                : 'value' in src
+                  ? values[src.value]
+                  : src.batch === 'input'
+                    ? input
+                    : target;
+            if (t instanceof Placeholder || t !== expected)
+              throw new GraphMismatch(`kernel ${at} (${name}): input ${j} is not the recorded graph input`);
+          } else if (
+            s.ref.startsWith('v')
+              ? this.handles.get(t as Tensor) !== Number(s.ref.slice(1))
+              : !(t instanceof Placeholder) || t.ref !== s.ref
+          ) {
+            throw new GraphMismatch(
+              `kernel ${at} (${name}): input ${j} does not come from where it came from when recorded`,
+            );
           }
         });
         const out = k.outputs.map((o, j) => new Placeholder(refOf(N, at, j), o.shape, o.dtype));
@@ -217,7 +245,14 @@ export class GraphStep {
     const N = input.shape[0];
     const refs = new Map<Tensor, string>();
     const feedOf = new Map<Tensor, number>();
-    const trace: Trace = { kernels: [], feeds: [], plan: [], sameInputTarget: input === target, feedInfos: [], loss: '' };
+    const trace: Trace = {
+      kernels: [],
+      feeds: [],
+      plan: [],
+      sameInputTarget: input === target,
+      feedInfos: [],
+      loss: '',
+    };
     const iterations = this.optimizer.iterations;
     const values = this.makeValues(N, seed);
     try {
@@ -232,14 +267,27 @@ export class GraphStep {
               feedOf.set(t, (k = trace.feeds.length));
               trace.feeds.push({ shape: t.shape, dtype: t.dtype });
               const v = values.indexOf(t);
-              trace.plan.push(t === input ? { batch: 'input' } : t === target ? { batch: 'target' } : v >= 0 ? { value: v } : { constant: t });
+              trace.plan.push(
+                t === input
+                  ? { batch: 'input' }
+                  : t === target
+                    ? { batch: 'target' }
+                    : v >= 0
+                      ? { value: v }
+                      : { constant: t },
+              );
             }
             return { feed: k };
           });
           const at = trace.kernels.length;
           const out = numOutputs === 0 ? [] : execEager(name, attrs, inputs, numOutputs);
           out.forEach((t, j) => refs.set(t, refOf(N, at, j)));
-          trace.kernels.push({ name, attrs, inputs: sources, outputs: out.map((t) => ({ shape: t.shape, dtype: t.dtype })) });
+          trace.kernels.push({
+            name,
+            attrs,
+            inputs: sources,
+            outputs: out.map((t) => ({ shape: t.shape, dtype: t.dtype })),
+          });
           return out;
         },
         () => this.run(input, target, values),
@@ -253,7 +301,8 @@ export class GraphStep {
     trace.feedInfos = trace.feeds.map((f, k) => ({ name: `s${N}/f${k}`, tfDtype: DT[f.dtype].name }));
     if (!trace.loss) throw new GraphMismatch('the loss is not computed by the recorded kernels');
     // A constant must outlive the step: a tensor made inside it (and gone now) is a value the step forgot to declare.
-    if (trace.plan.some((src) => 'constant' in src && src.constant.isDisposed)) throw new GraphMismatch('a graph input is made inside the step but is neither the batch nor one of its values');
+    if (trace.plan.some((src) => 'constant' in src && src.constant.isDisposed))
+      throw new GraphMismatch('a graph input is made inside the step but is neither the batch nor one of its values');
     return trace;
   }
 
@@ -266,16 +315,47 @@ export class GraphStep {
     const nodes: object[] = [];
     const vars = this.optimizer.variables();
     vars.forEach((v, i) => {
-      nodes.push({ name: `v${i}`, op: 'VarHandleOp', attr: { dtype: F, shape: { shape: shapeProto(v.shape) }, container: { s: Buffer.from('') }, shared_name: { s: Buffer.from(`v${i}`) } } });
+      nodes.push({
+        name: `v${i}`,
+        op: 'VarHandleOp',
+        attr: {
+          dtype: F,
+          shape: { shape: shapeProto(v.shape) },
+          container: { s: Buffer.from('') },
+          shared_name: { s: Buffer.from(`v${i}`) },
+        },
+      });
       nodes.push({ name: `read/${i}`, op: 'ReadVariableOp', input: [`v${i}`], attr: { dtype: F } });
-      nodes.push({ name: `assign/in${i}`, op: 'Placeholder', attr: { dtype: F, shape: { shape: shapeProto(v.shape) } } });
-      nodes.push({ name: `assign/${i}`, op: 'AssignVariableOp', input: [`v${i}`, `assign/in${i}`], attr: { dtype: F } });
+      nodes.push({
+        name: `assign/in${i}`,
+        op: 'Placeholder',
+        attr: { dtype: F, shape: { shape: shapeProto(v.shape) } },
+      });
+      nodes.push({
+        name: `assign/${i}`,
+        op: 'AssignVariableOp',
+        input: [`v${i}`, `assign/in${i}`],
+        attr: { dtype: F },
+      });
     });
-    const one = { tensor: { dtype: DT.float32.enum, tensorShape: {}, tensorContent: Buffer.from(new Float32Array([1]).buffer) } };
+    const one = {
+      tensor: { dtype: DT.float32.enum, tensorShape: {}, tensorContent: Buffer.from(new Float32Array([1]).buffer) },
+    };
     nodes.push({ name: 'assign/one', op: 'Const', attr: { dtype: F, value: one } });
-    nodes.push({ name: 'assign/done', op: 'Identity', input: ['assign/one', ...vars.map((_, i) => `^assign/${i}`)], attr: { T: F } });
+    nodes.push({
+      name: 'assign/done',
+      op: 'Identity',
+      input: ['assign/one', ...vars.map((_, i) => `^assign/${i}`)],
+      attr: { T: F },
+    });
     for (const [N, t] of this.traces) {
-      t.feeds.forEach((f, k) => nodes.push({ name: `s${N}/f${k}`, op: 'Placeholder', attr: { dtype: { type: DT[f.dtype].enum }, shape: { shape: shapeProto(f.shape) } } }));
+      t.feeds.forEach((f, k) =>
+        nodes.push({
+          name: `s${N}/f${k}`,
+          op: 'Placeholder',
+          attr: { dtype: { type: DT[f.dtype].enum }, shape: { shape: shapeProto(f.shape) } },
+        }),
+      );
       const updates: string[] = [];
       t.kernels.forEach((k, at) => {
         if (!k.outputs.length) updates.push(`^${refOf(N, at, 0)}`);
@@ -290,7 +370,10 @@ export class GraphStep {
     }
     const SavedModel = tfProto.lookupType('tensorflow.SavedModel');
     const bytes = SavedModel.encode(
-      SavedModel.create({ savedModelSchemaVersion: 1, metaGraphs: [{ metaInfoDef: { tags: ['serve'] }, graphDef: { node: nodes, versions: { producer: 1286 } } }] }),
+      SavedModel.create({
+        savedModelSchemaVersion: 1,
+        metaGraphs: [{ metaInfoDef: { tags: ['serve'] }, graphDef: { node: nodes, versions: { producer: 1286 } } }],
+      }),
     ).finish();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-step-graph-'));
     try {

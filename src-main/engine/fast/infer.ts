@@ -109,7 +109,12 @@ export class InferenceGraph {
   static tryCreate(ae: Autoencoder, c: ModelConfig): { graph: InferenceGraph } | { reason: string } {
     if (!inferGraphEnabled()) return { reason: 'the inference graph is turned off (AE_INFER_GRAPH=0)' };
     const be = n.nodeBackend() as unknown as Partial<SavedModelBackend> | undefined;
-    if (!be || typeof be.loadSavedModelMetaGraph !== 'function' || typeof be.createOutputTensor !== 'function' || typeof be.binding?.runSavedModel !== 'function') {
+    if (
+      !be ||
+      typeof be.loadSavedModelMetaGraph !== 'function' ||
+      typeof be.createOutputTensor !== 'function' ||
+      typeof be.binding?.runSavedModel !== 'function'
+    ) {
       return { reason: 'this tfjs-node cannot load TensorFlow graphs' };
     }
     const vars = trainableVariables(ae);
@@ -122,7 +127,9 @@ export class InferenceGraph {
     if (vae && !(e.heads[0]?.type === 'dense')) return { reason: "the VAE's μ head is not a dense layer" };
     const out = ae.decoder.outputs[0].shape.slice(1).join();
     if (out !== c.inputShape.join()) return { reason: `the decoder's output (${out}) is not the input's shape` };
-    return { graph: new InferenceGraph(be as SavedModelBackend, c, e.layers, vae ? e.heads[0] : undefined, d.layers, vars) };
+    return {
+      graph: new InferenceGraph(be as SavedModelBackend, c, e.layers, vae ? e.heads[0] : undefined, d.layers, vars),
+    };
   }
 
   static create(ae: Autoencoder, c: ModelConfig): InferenceGraph | undefined {
@@ -137,7 +144,8 @@ export class InferenceGraph {
    */
   run(images: Uint8Array | Float32Array, want: InferWant): InferOutputs {
     const count = images.length / this.pixels;
-    if (!Number.isInteger(count)) throw new Error(`expected a multiple of ${this.pixels} pixel values, got ${images.length}`);
+    if (!Number.isInteger(count))
+      throw new Error(`expected a multiple of ${this.pixels} pixel values, got ${images.length}`);
     return this.chunks(images instanceof Uint8Array ? 'u8' : 'f32', images, count, this.pixels, want);
   }
 
@@ -149,9 +157,24 @@ export class InferenceGraph {
     return this.chunks('code', codes, count, d, { recon: true }).recon!;
   }
 
-  private chunks(kind: Kind, input: Uint8Array | Float32Array, count: number, per: number, want: InferWant): InferOutputs {
-    const names = (Object.keys(want) as Array<keyof InferOutputs>).filter((k) => want[k] && (kind !== 'code' || k === 'recon'));
-    const width = { recon: this.pixels, code: this.c.latentDim, mse: 1, ssim: 1, errMap: this.pixels, ssimMap: ssimMapSize(this.c.inputShape) };
+  private chunks(
+    kind: Kind,
+    input: Uint8Array | Float32Array,
+    count: number,
+    per: number,
+    want: InferWant,
+  ): InferOutputs {
+    const names = (Object.keys(want) as Array<keyof InferOutputs>).filter(
+      (k) => want[k] && (kind !== 'code' || k === 'recon'),
+    );
+    const width = {
+      recon: this.pixels,
+      code: this.c.latentDim,
+      mse: 1,
+      ssim: 1,
+      errMap: this.pixels,
+      ssimMap: ssimMapSize(this.c.inputShape),
+    };
     const out: InferOutputs = {};
     for (const k of names) out[k] = new Float32Array(count * width[k]);
     for (let at = 0; at < count; at += this.chunk) {
@@ -166,7 +189,9 @@ export class InferenceGraph {
       if (N > m) rows = this.padded(rows, N * per);
       const results = this.runSession(kind, key, N, rows, names);
       try {
-        names.forEach((k, j) => out[k]!.set((results[j].dataSync() as Float32Array).subarray(0, m * width[k]), at * width[k]));
+        names.forEach((k, j) =>
+          out[k]!.set((results[j].dataSync() as Float32Array).subarray(0, m * width[k]), at * width[k]),
+        );
       } finally {
         tf.dispose(results);
       }
@@ -207,7 +232,8 @@ export class InferenceGraph {
     const temp: Tensor[] = [];
     const consts = new Map<Tensor, string>();
     const weightIndex = new Map(this.weights.map((w, i) => [w, i] as const));
-    const node = (name: string, op: string, input: string[], attr: Record<string, object>) => nodes.push({ name: `${key}/${name}`, op, input, attr });
+    const node = (name: string, op: string, input: string[], attr: Record<string, object>) =>
+      nodes.push({ name: `${key}/${name}`, op, input, attr });
     const constRef = (t: Tensor): string => {
       const w = weightIndex.get(t);
       if (w !== undefined) {
@@ -237,7 +263,10 @@ export class InferenceGraph {
     // The input: uint8 cast and scaled, float as it is, or codes.
     const F = { type: DT_FLOAT };
     const inShape = kind === 'code' ? [N, this.c.latentDim] : [N, ...this.c.inputShape];
-    node('in', 'Placeholder', [], { dtype: { type: kind === 'u8' ? DT_UINT8 : DT_FLOAT }, shape: { shape: { dim: inShape.map((size) => ({ size })) } } });
+    node('in', 'Placeholder', [], {
+      dtype: { type: kind === 'u8' ? DT_UINT8 : DT_FLOAT },
+      shape: { shape: { dim: inShape.map((size) => ({ size })) } },
+    });
     let input = `${key}/in`;
     if (kind === 'u8') {
       node('cast', 'Cast', [input], { SrcT: { type: DT_UINT8 }, DstT: F, Truncate: { b: false } });
@@ -252,7 +281,12 @@ export class InferenceGraph {
         (name, attrs, inputs, numOutputs) => {
           const refs = inputs.map((t) => ((t as unknown) instanceof Sym ? (t as unknown as Sym).ref : constRef(t)));
           const ref = `${key}/k${at++}`;
-          nodes.push({ name: ref, op: name, input: refs, attr: Object.fromEntries(attrs.map((a) => [a.name, attrProto(B, a)])) });
+          nodes.push({
+            name: ref,
+            op: name,
+            input: refs,
+            attr: Object.fromEntries(attrs.map((a) => [a.name, attrProto(B, a)])),
+          });
           return Array.from({ length: numOutputs }, (_, j) => new Sym(j ? `${ref}:${j}` : ref)) as unknown as Tensor[];
         },
         () => {
@@ -261,12 +295,20 @@ export class InferenceGraph {
           const rank = inShape.length;
           let begin = 0;
           for (const size of sizes) {
-            const part = sizes.length === 1 ? x : n.slice(x, int1d([begin, ...Array<number>(rank - 1).fill(0)]), int1d([size, ...Array<number>(rank - 1).fill(-1)]));
+            const part =
+              sizes.length === 1
+                ? x
+                : n.slice(
+                    x,
+                    int1d([begin, ...Array<number>(rank - 1).fill(0)]),
+                    int1d([size, ...Array<number>(rank - 1).fill(-1)]),
+                  );
             begin += size;
             let code = part;
             if (kind !== 'code') {
               code = forwardChain(this.enc, part, this.weights, size, undefined, shapeT, useOnednn);
-              if (this.mu && this.mu.type === 'dense') code = n.biasAdd(n.matMul(code, this.weights[this.mu.kernel]), this.weights[this.mu.bias]);
+              if (this.mu && this.mu.type === 'dense')
+                code = n.biasAdd(n.matMul(code, this.weights[this.mu.kernel]), this.weights[this.mu.bias]);
               outputs.code.push(symRef(code));
             }
             const recon = forwardChain(this.dec, code, this.weights, size, undefined, shapeT, useOnednn);
@@ -287,7 +329,13 @@ export class InferenceGraph {
             const whole =
               parts.length === 1
                 ? parts[0]
-                : symRef(n.op('ConcatV2', [...parts.map((p) => new Sym(p) as unknown as Tensor), keep(tf.scalar(0, 'int32'))], [n.attrs.int('N', parts.length), n.attrs.type('Tidx', true)]));
+                : symRef(
+                    n.op(
+                      'ConcatV2',
+                      [...parts.map((p) => new Sym(p) as unknown as Tensor), keep(tf.scalar(0, 'int32'))],
+                      [n.attrs.int('N', parts.length), n.attrs.type('Tidx', true)],
+                    ),
+                  );
             node(name, 'Identity', [whole], { T: F });
           }
         },
@@ -311,7 +359,12 @@ export class InferenceGraph {
     for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) for (let ch = 0; ch < c; ch++) win.push(k[i] * k[j]);
     const winT = keep(tf.tensor4d(win, [size, size, c, 1]));
     const A = n.attrs;
-    const dwAttrs = [A.int('strides', [1, 1, 1, 1]), A.str('padding', 'VALID'), A.str('data_format', 'NHWC'), A.int('dilations', [1, 1, 1, 1])];
+    const dwAttrs = [
+      A.int('strides', [1, 1, 1, 1]),
+      A.str('padding', 'VALID'),
+      A.str('data_format', 'NHWC'),
+      A.int('dilations', [1, 1, 1, 1]),
+    ];
     const filt = (x: Tensor) => n.op('DepthwiseConv2dNative', [x, winT], dwAttrs);
     const C1 = scalar(0.01 ** 2);
     const C2 = scalar(0.03 ** 2);
@@ -334,7 +387,10 @@ export class InferenceGraph {
     const nodes = [...this.shared.values(), ...[...this.subgraphs.values()].flat()];
     const SavedModel = tfProto.lookupType('tensorflow.SavedModel');
     const bytes = SavedModel.encode(
-      SavedModel.create({ savedModelSchemaVersion: 1, metaGraphs: [{ metaInfoDef: { tags: ['serve'] }, graphDef: { node: nodes, versions: { producer: 1286 } } }] }),
+      SavedModel.create({
+        savedModelSchemaVersion: 1,
+        metaGraphs: [{ metaInfoDef: { tags: ['serve'] }, graphDef: { node: nodes, versions: { producer: 1286 } } }],
+      }),
     ).finish();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-infer-graph-'));
     try {
@@ -384,6 +440,11 @@ function constNode(name: string, t: Tensor): object {
   return {
     name,
     op: 'Const',
-    attr: { dtype: { type: dtype }, value: { tensor: { dtype, tensorShape: { dim: t.shape.map((size) => ({ size })) }, tensorContent: Buffer.from(bytes) } } },
+    attr: {
+      dtype: { type: dtype },
+      value: {
+        tensor: { dtype, tensorShape: { dim: t.shape.map((size) => ({ size })) }, tensorContent: Buffer.from(bytes) },
+      },
+    },
   };
 }

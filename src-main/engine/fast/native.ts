@@ -48,7 +48,11 @@ function be(): NodeBackend {
 let T: OpAttr | undefined;
 const attr = {
   T: (): OpAttr => (T ??= { name: 'T', type: be().binding.TF_ATTR_TYPE, value: be().binding.TF_FLOAT }),
-  type: (name: string, int = false): OpAttr => ({ name, type: be().binding.TF_ATTR_TYPE, value: int ? be().binding.TF_INT32 : be().binding.TF_FLOAT }),
+  type: (name: string, int = false): OpAttr => ({
+    name,
+    type: be().binding.TF_ATTR_TYPE,
+    value: int ? be().binding.TF_INT32 : be().binding.TF_FLOAT,
+  }),
   bool: (name: string, value: boolean): OpAttr => ({ name, type: be().binding.TF_ATTR_BOOL, value }),
   int: (name: string, value: number | number[]): OpAttr => ({ name, type: be().binding.TF_ATTR_INT, value }),
   float: (name: string, value: number): OpAttr => ({ name, type: be().binding.TF_ATTR_FLOAT, value }),
@@ -59,9 +63,14 @@ const memo = <A extends unknown[]>(make: () => A) => {
   let v: A | undefined;
   return () => (v ??= make());
 };
-const mmAttrs = [false, true].map((ta) => [false, true].map((tb) => memo(() => [attr.bool('transpose_a', ta), attr.bool('transpose_b', tb)])));
+const mmAttrs = [false, true].map((ta) =>
+  [false, true].map((tb) => memo(() => [attr.bool('transpose_a', ta), attr.bool('transpose_b', tb)])),
+);
 const nhwc = memo(() => [attr.str('data_format', 'NHWC')]);
-const tidxAttrs = [memo(() => [attr.type('Tidx', true), attr.bool('keep_dims', false)]), memo(() => [attr.type('Tidx', true), attr.bool('keep_dims', true)])];
+const tidxAttrs = [
+  memo(() => [attr.type('Tidx', true), attr.bool('keep_dims', false)]),
+  memo(() => [attr.type('Tidx', true), attr.bool('keep_dims', true)]),
+];
 const tshape = memo(() => [attr.type('Tshape', true)]);
 const sliceAttrs = memo(() => [attr.type('Index', true)]);
 
@@ -111,7 +120,8 @@ export const elu = (a: Tensor) => op('Elu', [a]);
 export const leakyRelu = (a: Tensor, alpha: number) => op('LeakyRelu', [a], [attr.float('alpha', alpha)]);
 export const clip = (a: Tensor, lo: Tensor, hi: Tensor) => op('ClipByValue', [a, lo, hi]);
 export const select = (cond: Tensor, a: Tensor, b: Tensor) => op('SelectV2', [cond, a, b]);
-export const equal = (a: Tensor, b: Tensor) => exec1('Equal', [attr.T(), attr.bool('incompatible_shape_error', true)], [a, b]);
+export const equal = (a: Tensor, b: Tensor) =>
+  exec1('Equal', [attr.T(), attr.bool('incompatible_shape_error', true)], [a, b]);
 export const greater = (a: Tensor, b: Tensor) => exec1('Greater', [attr.T()], [a, b]);
 /** Sum or mean over `axes` (an int32 tensor, kept by the caller). */
 export const sum = (a: Tensor, axes: Tensor, keepDims = false) => op('Sum', [a, axes], tidxAttrs[+keepDims]());
@@ -131,10 +141,12 @@ export const tanhGrad = (y: Tensor, dy: Tensor) => op('TanhGrad', [y, dy]);
 /** dy · (y > 0 ? 1 : y + 1). */
 export const eluGrad = (dy: Tensor, y: Tensor) => op('EluGrad', [dy, y]);
 /** dy · (x > 0 ? 1 : α), from the input x. */
-export const leakyReluGrad = (dy: Tensor, x: Tensor, alpha: number) => op('LeakyReluGrad', [dy, x], [attr.float('alpha', alpha)]);
+export const leakyReluGrad = (dy: Tensor, x: Tensor, alpha: number) =>
+  op('LeakyReluGrad', [dy, x], [attr.float('alpha', alpha)]);
 
 // ---- dense and convolution ---------------------------------------------------------------------
-export const matMul = (a: Tensor, b: Tensor, transposeA = false, transposeB = false) => op('MatMul', [a, b], mmAttrs[+transposeA][+transposeB]());
+export const matMul = (a: Tensor, b: Tensor, transposeA = false, transposeB = false) =>
+  op('MatMul', [a, b], mmAttrs[+transposeA][+transposeB]());
 export const biasAdd = (x: Tensor, bias: Tensor) => op('BiasAdd', [x, bias], nhwc());
 /** Σ of dy over every axis but the last: the bias gradient. */
 export const biasAddGrad = (dy: Tensor) => op('BiasAddGrad', [dy], nhwc());
@@ -151,8 +163,10 @@ const convAttrs = (s: ConvSpec): OpAttr[] => [
 ];
 export const conv2d = (x: Tensor, filter: Tensor, s: ConvSpec) => op('Conv2D', [x, filter], convAttrs(s));
 /** The gradient of conv2d with respect to its input (also the forward pass of a transposed conv). */
-export const conv2dBackpropInput = (inputSizes: Tensor, filter: Tensor, dy: Tensor, s: ConvSpec) => op('Conv2DBackpropInput', [inputSizes, filter, dy], convAttrs(s));
-export const conv2dBackpropFilter = (x: Tensor, filterSizes: Tensor, dy: Tensor, s: ConvSpec) => op('Conv2DBackpropFilter', [x, filterSizes, dy], convAttrs(s));
+export const conv2dBackpropInput = (inputSizes: Tensor, filter: Tensor, dy: Tensor, s: ConvSpec) =>
+  op('Conv2DBackpropInput', [inputSizes, filter, dy], convAttrs(s));
+export const conv2dBackpropFilter = (x: Tensor, filterSizes: Tensor, dy: Tensor, s: ConvSpec) =>
+  op('Conv2DBackpropFilter', [x, filterSizes, dy], convAttrs(s));
 
 // ---- resource variables and TensorFlow's optimizer kernels -------------------------------------
 // TensorFlow's "anonymous" shared name: the variable lives as long as its handle tensor (checked:
@@ -162,7 +176,16 @@ const ANONYMOUS = 'cd2c89b7-88b7-44c8-ad83-06c2a9158347';
 /** A TensorFlow resource variable holding a copy of `init` (float32). Dispose the handle to free it. */
 export function resourceVariable(init: Tensor): Tensor {
   const b = be();
-  const h = b.executeSingleOutput('VarHandleOp', [attr.str('container', ''), attr.str('shared_name', ANONYMOUS), attr.type('dtype'), attr.shape('shape', init.shape)], []);
+  const h = b.executeSingleOutput(
+    'VarHandleOp',
+    [
+      attr.str('container', ''),
+      attr.str('shared_name', ANONYMOUS),
+      attr.type('dtype'),
+      attr.shape('shape', init.shape),
+    ],
+    [],
+  );
   assignVariable(h, init);
   return h;
 }
@@ -200,7 +223,11 @@ export function onednn(): boolean {
     try {
       tf.tidy(() => {
         // 4×4 ones, 3×3 ones kernel: an inner pixel (1,1) sums 9.
-        const y = op('_MklNativeConv2D', [tf.ones([1, 4, 4, 1]), tf.ones([3, 3, 1, 2])], [...convAttrs({ strides: [1, 1], padding: 'SAME' }), ...mklLabel()]);
+        const y = op(
+          '_MklNativeConv2D',
+          [tf.ones([1, 4, 4, 1]), tf.ones([3, 3, 1, 2])],
+          [...convAttrs({ strides: [1, 1], padding: 'SAME' }), ...mklLabel()],
+        );
         onednnOk = y.shape.join() === '1,4,4,2' && Math.abs(y.dataSync()[10] - 9) < 1e-6;
       });
     } catch {
@@ -210,9 +237,22 @@ export function onednn(): boolean {
   return onednnOk!;
 }
 /** conv2d(x, filter) + bias in one oneDNN kernel. */
-export const mklConv2dWithBias = (x: Tensor, filter: Tensor, bias: Tensor, s: ConvSpec) => op('_MklNativeConv2DWithBias', [x, filter, bias], [...convAttrs(s), ...mklLabel()]);
-export const mklConv2d = (x: Tensor, filter: Tensor, s: ConvSpec) => op('_MklNativeConv2D', [x, filter], [...convAttrs(s), ...mklLabel()]);
-export const mklConv2dBackpropFilter = (x: Tensor, filterSizes: Tensor, dy: Tensor, s: ConvSpec) => op('_MklNativeConv2DBackpropFilter', [x, filterSizes, dy], [...convAttrs(s), ...mklLabel()]);
+export const mklConv2dWithBias = (x: Tensor, filter: Tensor, bias: Tensor, s: ConvSpec) =>
+  op('_MklNativeConv2DWithBias', [x, filter, bias], [...convAttrs(s), ...mklLabel()]);
+export const mklConv2d = (x: Tensor, filter: Tensor, s: ConvSpec) =>
+  op('_MklNativeConv2D', [x, filter], [...convAttrs(s), ...mklLabel()]);
+export const mklConv2dBackpropFilter = (x: Tensor, filterSizes: Tensor, dy: Tensor, s: ConvSpec) =>
+  op('_MklNativeConv2DBackpropFilter', [x, filterSizes, dy], [...convAttrs(s), ...mklLabel()]);
 /** [filter gradient, bias gradient (Σ dy over all axes but the last)] in one oneDNN kernel. */
-export const mklConv2dBackpropFilterWithBias = (x: Tensor, filterSizes: Tensor, dy: Tensor, s: ConvSpec): [Tensor, Tensor] =>
-  exec('_MklNativeConv2DBackpropFilterWithBias', [attr.T(), ...convAttrs(s), ...mklLabel()], [x, filterSizes, dy], 2) as [Tensor, Tensor];
+export const mklConv2dBackpropFilterWithBias = (
+  x: Tensor,
+  filterSizes: Tensor,
+  dy: Tensor,
+  s: ConvSpec,
+): [Tensor, Tensor] =>
+  exec(
+    '_MklNativeConv2DBackpropFilterWithBias',
+    [attr.T(), ...convAttrs(s), ...mklLabel()],
+    [x, filterSizes, dy],
+    2,
+  ) as [Tensor, Tensor];

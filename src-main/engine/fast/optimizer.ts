@@ -51,7 +51,14 @@ export class NativeOptimizer {
     this.params = vars.map((v) => resourceVariable(v));
     this.slots = this.slotNames.map(() => vars.map((v) => tf.tidy(() => resourceVariable(tf.zerosLike(v)))));
     const s = (x: number) => tf.keep(tf.scalar(x));
-    this.consts = { lr: s(c.learningRate), beta1: s(0.9), beta2: s(0.999), rho: s(0.9), momentum: s(c.momentum), eps: s(this.epsilon) };
+    this.consts = {
+      lr: s(c.learningRate),
+      beta1: s(0.9),
+      beta2: s(0.999),
+      rho: s(0.9),
+      momentum: s(c.momentum),
+      eps: s(this.epsilon),
+    };
   }
 
   /** Every resource variable with its shape: the parameters, then each slot's variables. */
@@ -86,16 +93,38 @@ export class NativeOptimizer {
     try {
       if (this.c.optimizer === 'adam') {
         for (let i = 0; i < grads.length; i++) {
-          applyOp('ResourceApplyAdam', [this.params[i], this.slots[0][i], this.slots[1][i], beta1Power, beta2Power, k.lr, k.beta1, k.beta2, eps, grads[i]]);
+          applyOp('ResourceApplyAdam', [
+            this.params[i],
+            this.slots[0][i],
+            this.slots[1][i],
+            beta1Power,
+            beta2Power,
+            k.lr,
+            k.beta1,
+            k.beta2,
+            eps,
+            grads[i],
+          ]);
         }
       } else if (this.c.optimizer === 'rmsprop') {
         for (let i = 0; i < grads.length; i++) {
-          applyOp('ResourceApplyRMSProp', [this.params[i], this.slots[0][i], this.slots[1][i], k.lr, k.rho, k.momentum, k.eps, grads[i]]);
+          applyOp('ResourceApplyRMSProp', [
+            this.params[i],
+            this.slots[0][i],
+            this.slots[1][i],
+            k.lr,
+            k.rho,
+            k.momentum,
+            k.eps,
+            grads[i],
+          ]);
         }
       } else if (this.slotNames.length) {
-        for (let i = 0; i < grads.length; i++) applyOp('ResourceApplyMomentum', [this.params[i], this.slots[0][i], k.lr, grads[i], k.momentum]);
+        for (let i = 0; i < grads.length; i++)
+          applyOp('ResourceApplyMomentum', [this.params[i], this.slots[0][i], k.lr, grads[i], k.momentum]);
       } else {
-        for (let i = 0; i < grads.length; i++) applyOp('ResourceApplyGradientDescent', [this.params[i], k.lr, grads[i]]);
+        for (let i = 0; i < grads.length; i++)
+          applyOp('ResourceApplyGradientDescent', [this.params[i], k.lr, grads[i]]);
       }
     } finally {
       if (own) tf.dispose(own);
@@ -137,7 +166,10 @@ export class NativeOptimizer {
     this.iterations = (await weights[0].tensor.data())[0];
     const rest = weights.slice(1);
     const n = this.vars.length;
-    if (rest.length !== this.slots.length * n) throw new Error(`The checkpoint's optimizer state has ${rest.length} slots; this model needs ${this.slots.length * n}.`);
+    if (rest.length !== this.slots.length * n)
+      throw new Error(
+        `The checkpoint's optimizer state has ${rest.length} slots; this model needs ${this.slots.length * n}.`,
+      );
     this.beforeRead?.(); // the parameters come from elsewhere; bring them here before the slots are replaced
     this.slots.forEach((slot, k) => slot.forEach((h, i) => assignVariable(h, rest[k * n + i].tensor)));
     this.version++;

@@ -24,7 +24,16 @@ export type Act = 'relu' | 'sigmoid' | 'tanh' | 'elu' | 'linear' | 'leaky';
 
 export type Layer =
   | { type: 'dense'; kernel: number; bias: number; act: Act }
-  | { type: 'conv' | 'convT'; kernel: number; bias: number; act: Act; spec: n.ConvSpec; kernelShape: number[]; inShape: number[]; outShape: number[] }
+  | {
+      type: 'conv' | 'convT';
+      kernel: number;
+      bias: number;
+      act: Act;
+      spec: n.ConvSpec;
+      kernelShape: number[];
+      inShape: number[];
+      outShape: number[];
+    }
   | { type: 'reshape'; inShape: number[]; outShape: number[] }
   | { type: 'act'; act: Act; alpha: number };
 
@@ -36,7 +45,11 @@ export interface Saved {
 const ACTS: Record<string, Act> = { relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', elu: 'elu', linear: 'linear' };
 
 /** Reads a tfjs-layers model as a plain chain of layers the fast step knows, or undefined (also read by infer.ts). */
-export function chain(model: tf.LayersModel, varIndex: Map<tf.Variable, number>, heads: number): { layers: Layer[]; heads: Layer[] } | undefined {
+export function chain(
+  model: tf.LayersModel,
+  varIndex: Map<tf.Variable, number>,
+  heads: number,
+): { layers: Layer[]; heads: Layer[] } | undefined {
   const layers: Layer[] = [];
   const all = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
   let prev: tf.layers.Layer | undefined;
@@ -44,7 +57,12 @@ export function chain(model: tf.LayersModel, varIndex: Map<tf.Variable, number>,
     const inbound = l.inboundNodes[0]?.inboundLayers ?? [];
     const isHead = i >= all.length - heads;
     const expectedPrev = isHead ? all[all.length - heads - 1] : prev;
-    if (inbound.length !== 1 || (expectedPrev && inbound[0] !== expectedPrev) || (!expectedPrev && inbound[0].getClassName() !== 'InputLayer')) return undefined;
+    if (
+      inbound.length !== 1 ||
+      (expectedPrev && inbound[0] !== expectedPrev) ||
+      (!expectedPrev && inbound[0].getClassName() !== 'InputLayer')
+    )
+      return undefined;
     prev = l;
     const cfg = l.getConfig() as Record<string, unknown>;
     const shapes = l.inboundNodes[0].inputShapes as unknown as Array<number | null> | Array<Array<number | null>>;
@@ -70,10 +88,29 @@ export function chain(model: tf.LayersModel, varIndex: Map<tf.Variable, number>,
         const strides = cfg.strides as number[];
         const dil = (cfg.dilationRate as number[] | number | undefined) ?? 1;
         const dilOk = Array.isArray(dil) ? dil.every((d) => d === 1) : dil === 1;
-        if (!act || weights.length !== 2 || cfg.dataFormat !== 'channelsLast' || !dilOk || !['same', 'valid'].includes(String(cfg.padding))) return undefined;
-        const spec: n.ConvSpec = { strides: [strides[0], strides[1]], padding: String(cfg.padding).toUpperCase() as 'SAME' | 'VALID' };
+        if (
+          !act ||
+          weights.length !== 2 ||
+          cfg.dataFormat !== 'channelsLast' ||
+          !dilOk ||
+          !['same', 'valid'].includes(String(cfg.padding))
+        )
+          return undefined;
+        const spec: n.ConvSpec = {
+          strides: [strides[0], strides[1]],
+          padding: String(cfg.padding).toUpperCase() as 'SAME' | 'VALID',
+        };
         const kernelShape = l.trainableWeights[0].shape as number[];
-        layers.push({ type: l.getClassName() === 'Conv2D' ? 'conv' : 'convT', kernel: weights[0]!, bias: weights[1]!, act, spec, kernelShape, inShape, outShape });
+        layers.push({
+          type: l.getClassName() === 'Conv2D' ? 'conv' : 'convT',
+          kernel: weights[0]!,
+          bias: weights[1]!,
+          act,
+          spec,
+          kernelShape,
+          inShape,
+          outShape,
+        });
         break;
       }
       case 'Activation': {
@@ -137,7 +174,10 @@ export function forwardChain(
     else {
       let z: Tensor;
       if (l.type === 'dense') z = n.biasAdd(n.matMul(x, W[l.kernel]), W[l.bias]);
-      else if (l.type === 'conv') z = useOnednn(l.inShape) ? n.mklConv2dWithBias(x, W[l.kernel], W[l.bias], l.spec) : n.biasAdd(n.conv2d(x, W[l.kernel], l.spec), W[l.bias]);
+      else if (l.type === 'conv')
+        z = useOnednn(l.inShape)
+          ? n.mklConv2dWithBias(x, W[l.kernel], W[l.bias], l.spec)
+          : n.biasAdd(n.conv2d(x, W[l.kernel], l.spec), W[l.bias]);
       else z = n.biasAdd(n.conv2dBackpropInput(shapeT(N, l.outShape), W[l.kernel], x, l.spec), W[l.bias]);
       y = activation(l.act, z, 0);
     }
@@ -184,7 +224,10 @@ export class FastStep {
   /** The fast step, or why this model cannot have one (recorded with the run, so a slower path is never taken silently). */
   static tryCompile(ae: Autoencoder, c: ModelConfig, vars: tf.Variable[]): { step: FastStep } | { reason: string } {
     if (!n.nodeBackend()) return { reason: 'the native TensorFlow backend is not loaded' };
-    if (c.loss === 'ssim' || c.loss === 'l2+ssim') return { reason: 'the SSIM objective trains on the tfjs step (the fast step has no hand-written SSIM gradient yet)' };
+    if (c.loss === 'ssim' || c.loss === 'l2+ssim')
+      return {
+        reason: 'the SSIM objective trains on the tfjs step (the fast step has no hand-written SSIM gradient yet)',
+      };
     const index = new Map(vars.map((v, i) => [v, i] as const));
     // The step writes each kind of code's objective term by hand (below: the KL term, the L1 term).
     const code = codeOf(c.kind);
@@ -201,9 +244,11 @@ export class FastStep {
     if (!e) return { reason: 'the encoder has a layer or connection the fast step does not know' };
     const d = chain(ae.decoder, index, 0);
     if (!d) return { reason: 'the decoder has a layer or connection the fast step does not know' };
-    if (vae && !e.heads.every((h) => h.type === 'dense' && h.act === 'linear')) return { reason: "the VAE's heads are not two linear dense layers" };
+    if (vae && !e.heads.every((h) => h.type === 'dense' && h.act === 'linear'))
+      return { reason: "the VAE's heads are not two linear dense layers" };
     const used = [...e.layers, ...e.heads, ...d.layers].flatMap((l) => ('kernel' in l ? [l.kernel, l.bias] : []));
-    if (new Set(used).size !== vars.length || used.length !== vars.length) return { reason: 'the trainable variables do not match the layers' };
+    if (new Set(used).size !== vars.length || used.length !== vars.length)
+      return { reason: 'the trainable variables do not match the layers' };
     return { step: new FastStep(c, e.layers, e.heads, d.layers, vars) };
   }
 
@@ -284,7 +329,15 @@ export class FastStep {
   }
 
   /** Backward through `layers` from dy at their output; returns dx at their input (undefined when `needInput` is false). */
-  private backward(layers: Layer[], dy: Tensor, W: Tensor[], N: number, saved: Saved[], grads: Tensor[], needInput: boolean): Tensor | undefined {
+  private backward(
+    layers: Layer[],
+    dy: Tensor,
+    W: Tensor[],
+    N: number,
+    saved: Saved[],
+    grads: Tensor[],
+    needInput: boolean,
+  ): Tensor | undefined {
     // Layers before the first one with weights need no gradient when the input needs none.
     let first = 0;
     if (!needInput) while (first < layers.length && !('kernel' in layers[first])) first++;
@@ -297,13 +350,15 @@ export class FastStep {
       else if (l.type === 'act') g = this.actGrad(l.act, g!, s, l.alpha);
       else {
         const dz = this.actGrad(l.act, g!, s, 0);
-        const ks = () => this.k(0, `k${l.kernel}`, () => tf.tensor1d((l as { kernelShape: number[] }).kernelShape, 'int32'));
+        const ks = () =>
+          this.k(0, `k${l.kernel}`, () => tf.tensor1d((l as { kernelShape: number[] }).kernelShape, 'int32'));
         if (l.type === 'dense') {
           grads[l.bias] = this.biasGrad(dz);
           grads[l.kernel] = n.matMul(s.x, dz, true, false);
           g = wantDx ? n.matMul(dz, W[l.kernel], false, true) : undefined;
         } else if (l.type === 'conv') {
-          if (this.useOnednn(l.inShape)) [grads[l.kernel], grads[l.bias]] = n.mklConv2dBackpropFilterWithBias(s.x, ks(), dz, l.spec);
+          if (this.useOnednn(l.inShape))
+            [grads[l.kernel], grads[l.bias]] = n.mklConv2dBackpropFilterWithBias(s.x, ks(), dz, l.spec);
           else {
             grads[l.bias] = this.biasGrad(dz);
             grads[l.kernel] = n.conv2dBackpropFilter(s.x, ks(), dz, l.spec);
@@ -377,7 +432,10 @@ export class FastStep {
       const flatTarget =
         recon.shape.length === target.shape.length && recon.shape.every((d, i) => d === target.shape[i])
           ? target
-          : input === target && savedE.length && this.enc[0].type === 'reshape' && savedE[0].y.shape.join() === recon.shape.join()
+          : input === target &&
+              savedE.length &&
+              this.enc[0].type === 'reshape' &&
+              savedE[0].y.shape.join() === recon.shape.join()
             ? savedE[0].y
             : n.reshape(target, this.shapeT(N, recon.shape.slice(1)));
       const M = (recon.size / N) * T; // the values the loss averages over: the whole batch's
@@ -489,7 +547,9 @@ export class FastStep {
       let grads: Tensor[] = [];
       for (const size of sizes) {
         const at = this.k(N, `slice${begin}`, () => tf.tensor1d([begin, ...Array<number>(rank - 1).fill(0)], 'int32'));
-        const extent = this.k(N, `extent${size}`, () => tf.tensor1d([size, ...Array<number>(rank - 1).fill(-1)], 'int32'));
+        const extent = this.k(N, `extent${size}`, () =>
+          tf.tensor1d([size, ...Array<number>(rank - 1).fill(-1)], 'int32'),
+        );
         const x = n.slice(input, at, extent);
         let partValues = values;
         if (this.heads.length) {
@@ -529,7 +589,8 @@ export class FastStep {
             (N, seed) => this.stepValues(N, seed),
           ) ?? null)
         : null;
-      if (this.tryGraph && !this.graph) this.graphRefusal = 'this tfjs-node cannot load TensorFlow graphs (no SavedModel support)';
+      if (this.tryGraph && !this.graph)
+        this.graphRefusal = 'this tfjs-node cannot load TensorFlow graphs (no SavedModel support)';
       // In the graph, TensorFlow's own rewrites (Conv2D + BiasAdd + Relu fused, …) beat oneDNN's
       // kernels on many-channel convolutions; the few-channel ones stay on oneDNN (graph.ts).
       if (this.graph) {
@@ -560,7 +621,8 @@ export class FastStep {
   private eagerStep(input: Tensor, target: Tensor, seed: number, values?: Tensor[], parts = 1): tf.Scalar {
     const v = values ?? this.stepValues(input.shape[0], seed);
     try {
-      const { loss, grads } = parts > 1 ? this.splitLossAndGrads(input, target, v, parts) : this.lossAndGrads(input, target, seed, v);
+      const { loss, grads } =
+        parts > 1 ? this.splitLossAndGrads(input, target, v, parts) : this.lossAndGrads(input, target, seed, v);
       this.optimizer.apply(grads, v.slice(0, v.length - (this.heads.length ? 3 : 0)));
       tf.dispose(grads);
       return loss;

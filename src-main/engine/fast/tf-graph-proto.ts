@@ -13,12 +13,27 @@ export const tfProto = protobuf.Root.fromJSON({
   nested: {
     tensorflow: {
       nested: {
-        SavedModel: { fields: { savedModelSchemaVersion: { type: 'int64', id: 1 }, metaGraphs: { rule: 'repeated', type: 'MetaGraphDef', id: 2 } } },
+        SavedModel: {
+          fields: {
+            savedModelSchemaVersion: { type: 'int64', id: 1 },
+            metaGraphs: { rule: 'repeated', type: 'MetaGraphDef', id: 2 },
+          },
+        },
         MetaGraphDef: {
           fields: { metaInfoDef: { type: 'MetaInfoDef', id: 1 }, graphDef: { type: 'GraphDef', id: 2 } },
-          nested: { MetaInfoDef: { fields: { metaGraphVersion: { type: 'string', id: 1 }, tags: { rule: 'repeated', type: 'string', id: 4 }, tensorflowVersion: { type: 'string', id: 5 } } } },
+          nested: {
+            MetaInfoDef: {
+              fields: {
+                metaGraphVersion: { type: 'string', id: 1 },
+                tags: { rule: 'repeated', type: 'string', id: 4 },
+                tensorflowVersion: { type: 'string', id: 5 },
+              },
+            },
+          },
         },
-        GraphDef: { fields: { node: { rule: 'repeated', type: 'NodeDef', id: 1 }, versions: { type: 'VersionDef', id: 4 } } },
+        GraphDef: {
+          fields: { node: { rule: 'repeated', type: 'NodeDef', id: 1 }, versions: { type: 'VersionDef', id: 4 } },
+        },
         VersionDef: { fields: { producer: { type: 'int32', id: 1 }, minConsumer: { type: 'int32', id: 2 } } },
         NodeDef: {
           fields: {
@@ -55,7 +70,13 @@ export const tfProto = protobuf.Root.fromJSON({
           },
         },
         TensorShapeProto: shape,
-        TensorProto: { fields: { dtype: { type: 'int32', id: 1 }, tensorShape: { type: 'TensorShapeProto', id: 2 }, tensorContent: { type: 'bytes', id: 4 } } },
+        TensorProto: {
+          fields: {
+            dtype: { type: 'int32', id: 1 },
+            tensorShape: { type: 'TensorShapeProto', id: 2 },
+            tensorContent: { type: 'bytes', id: 4 },
+          },
+        },
       },
     },
   },

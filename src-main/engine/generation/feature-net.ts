@@ -83,7 +83,13 @@ export class FeatureNet {
     for (let i = 0; i < n; i += step) {
       const m = Math.min(step, n - i);
       const px = images.subarray(i * size, (i + m) * size);
-      const p = tf.tidy(() => (this.model.predict(tf.tensor4d(px instanceof Uint8Array ? Float32Array.from(px, (v) => v / 255) : px, [m, ...shape])) as tf.Tensor).argMax(1));
+      const p = tf.tidy(() =>
+        (
+          this.model.predict(
+            tf.tensor4d(px instanceof Uint8Array ? Float32Array.from(px, (v) => v / 255) : px, [m, ...shape]),
+          ) as tf.Tensor
+        ).argMax(1),
+      );
       p.dataSync().forEach((c, k) => (out[i + k] = this.info.classes[c]));
       p.dispose();
     }
@@ -103,9 +109,20 @@ export class FeatureNet {
 function buildClassifier(shape: [number, number, number], classes: number, seed: number): tf.Sequential {
   const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 101 + k });
   const m = tf.sequential();
-  m.add(tf.layers.conv2d({ inputShape: shape, filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1) }));
+  m.add(
+    tf.layers.conv2d({
+      inputShape: shape,
+      filters: 16,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: init(1),
+    }),
+  );
   m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  m.add(tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2) }));
+  m.add(
+    tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2) }),
+  );
   m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
   m.add(tf.layers.flatten());
   m.add(tf.layers.dense({ units: FEATURE_DIM, activation: 'relu', name: 'features', kernelInitializer: init(3) }));
@@ -122,7 +139,12 @@ export function datasetClasses(ds: Dataset): number[] {
 }
 
 function settings(opts: FeatureNetOptions) {
-  return { seed: opts.seed ?? 1, epochs: opts.epochs ?? 3, maxImages: opts.maxImages ?? 6000, batchSize: opts.batchSize ?? 64 };
+  return {
+    seed: opts.seed ?? 1,
+    epochs: opts.epochs ?? 3,
+    maxImages: opts.maxImages ?? 6000,
+    batchSize: opts.batchSize ?? 64,
+  };
 }
 
 /** A hash of the dataset's pixels, labels and shape: a changed dataset gets a new network. */
@@ -141,7 +163,8 @@ export function featureNetFingerprint(ds: Dataset): string {
 export async function trainFeatureNet(ds: Dataset, name: string, opts: FeatureNetOptions = {}): Promise<FeatureNet> {
   const s = settings(opts);
   const classes = datasetClasses(ds);
-  if (classes.length < 2) throw new Error(`Dataset '${name}' has fewer than two labels, so no classifier can be trained on it.`);
+  if (classes.length < 2)
+    throw new Error(`Dataset '${name}' has fewer than two labels, so no classifier can be trained on it.`);
   const classOf = new Map(classes.map((c, i) => [c, i]));
   const labels = ds.labels!;
   const order = Int32Array.from(permutation(ds.count, s.seed ^ 0xfea7)).filter((i) => labels[i] >= 0);
@@ -202,14 +225,20 @@ export async function trainFeatureNet(ds: Dataset, name: string, opts: FeatureNe
   }
 }
 
-const cacheDir = (ws: string, key: string, fingerprint: string) => path.join(ws, 'feature-nets', `${key.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 60)}-${fingerprint}`);
+const cacheDir = (ws: string, key: string, fingerprint: string) =>
+  path.join(ws, 'feature-nets', `${key.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 60)}-${fingerprint}`);
 
 /**
  * The dataset's feature network: loaded from the workspace's cache when one was trained on exactly
  * these images and labels (and, when `opts` sets any, with those settings), otherwise trained now
  * (seconds to a minute) and cached, replacing an older one for the same images. `trained` says which.
  */
-export async function featureNetFor(ws: string, key: string, ds: Dataset, opts: FeatureNetOptions = {}): Promise<{ net: FeatureNet; trained: boolean; dir: string }> {
+export async function featureNetFor(
+  ws: string,
+  key: string,
+  ds: Dataset,
+  opts: FeatureNetOptions = {},
+): Promise<{ net: FeatureNet; trained: boolean; dir: string }> {
   const dir = cacheDir(ws, key, featureNetFingerprint(ds));
   const infoFile = path.join(dir, 'info.json');
   const want = settings(opts);
@@ -221,7 +250,12 @@ export async function featureNetFor(ws: string, key: string, ds: Dataset, opts: 
   if (fs.existsSync(infoFile) && fs.existsSync(path.join(dir, 'model.json'))) {
     try {
       const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as FeatureNetInfo;
-      if (matches(info)) return { net: new FeatureNet(await tf.loadLayersModel(`file://${path.join(dir, 'model.json')}`), info), trained: false, dir };
+      if (matches(info))
+        return {
+          net: new FeatureNet(await tf.loadLayersModel(`file://${path.join(dir, 'model.json')}`), info),
+          trained: false,
+          dir,
+        };
     } catch {
       // an unreadable cache entry is trained again (and replaced)
     }

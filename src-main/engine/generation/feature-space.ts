@@ -17,7 +17,12 @@ function realRows(ds: Dataset, generated: Uint8Array): Dataset {
   for (let i = 0; i < ds.count; i++) if (!generated[i]) rows.push(i);
   const images = new Uint8Array(rows.length * size);
   rows.forEach((r, k) => images.set(ds.images.subarray(r * size, (r + 1) * size) as Uint8Array, k * size));
-  return { images, labels: ds.labels && Int32Array.from(rows, (r) => ds.labels![r]), count: rows.length, shape: ds.shape };
+  return {
+    images,
+    labels: ds.labels && Int32Array.from(rows, (r) => ds.labels![r]),
+    count: rows.length,
+    shape: ds.shape,
+  };
 }
 
 export interface ChosenFeatureSpace {
@@ -61,7 +66,12 @@ export async function featureSpaceFor(
   for (const runId of fs.existsSync(runsDir) ? fs.readdirSync(runsDir) : []) {
     try {
       const r = StoredRunSummary.safeParse(JSON.parse(fs.readFileSync(path.join(runsDir, runId, 'run.json'), 'utf8')));
-      if (!r.success || r.data.status !== 'completed' || !fs.existsSync(path.join(runsDir, runId, 'model', 'encoder', 'model.json'))) continue;
+      if (
+        !r.success ||
+        r.data.status !== 'completed' ||
+        !fs.existsSync(path.join(runsDir, runId, 'model', 'encoder', 'model.json'))
+      )
+        continue;
       const d = r.data.dataset as { builtin?: string; id?: string };
       if ((d.builtin ?? d.id) !== key) continue;
       const m = r.data.metrics;

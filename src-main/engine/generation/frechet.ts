@@ -72,7 +72,8 @@ export function traceSqrtProduct(c1: Float64Array, c2: Float64Array, d: number):
   const s = sqrtSym(c1, d);
   const m = matMul(matMul(s, c2, d), s, d);
   // symmetrise away the round-off before the eigen-decomposition
-  for (let r = 0; r < d; r++) for (let c = r + 1; c < d; c++) m[r * d + c] = m[c * d + r] = (m[r * d + c] + m[c * d + r]) / 2;
+  for (let r = 0; r < d; r++)
+    for (let c = r + 1; c < d; c++) m[r * d + c] = m[c * d + r] = (m[r * d + c] + m[c * d + r]) / 2;
   const { values } = symEig(m, d);
   let t = 0;
   for (const v of values) t += Math.sqrt(Math.max(0, v));

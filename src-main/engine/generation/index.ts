@@ -2,7 +2,37 @@
 // measuring a run's samples against real images (see docs/generation.md).
 export { featureGaussian, frechetDistance, sqrtSym, traceSqrtProduct, type FeatureGaussian } from './frechet';
 export { precisionRecall, knnRadii } from './precision-recall';
-export { SAMPLER_NAMES, SAMPLER_TITLES, GMM_KS, isSamplerName, fitSampler, drawCodes, describeSampler, normals, type Sampler, type SamplerName, type FitOptions } from './samplers';
-export { FEATURE_DIM, FeatureNet, featureNetFor, trainFeatureNet, datasetClasses, featureNetFingerprint, type FeatureNetInfo, type FeatureNetOptions } from './feature-net';
-export { measureGeneration, runSplit, codesOfRows, decodeCodes, type FeatureSpace, type GenerationReport, type GenerationScores, type MeasureOptions } from './measure';
+export {
+  SAMPLER_NAMES,
+  SAMPLER_TITLES,
+  GMM_KS,
+  isSamplerName,
+  fitSampler,
+  drawCodes,
+  describeSampler,
+  normals,
+  type Sampler,
+  type SamplerName,
+  type FitOptions,
+} from './samplers';
+export {
+  FEATURE_DIM,
+  FeatureNet,
+  featureNetFor,
+  trainFeatureNet,
+  datasetClasses,
+  featureNetFingerprint,
+  type FeatureNetInfo,
+  type FeatureNetOptions,
+} from './feature-net';
+export {
+  measureGeneration,
+  runSplit,
+  codesOfRows,
+  decodeCodes,
+  type FeatureSpace,
+  type GenerationReport,
+  type GenerationScores,
+  type MeasureOptions,
+} from './measure';
 export { featureSpaceFor, type ChosenFeatureSpace } from './feature-space';

@@ -13,7 +13,16 @@ import { permutation } from '../rng';
 import type { TrainedModel } from '../trained-model';
 import { featureGaussian, frechetDistance } from './frechet';
 import { precisionRecall } from './precision-recall';
-import { describeSampler, drawCodes, fitSampler, SAMPLER_NAMES, SAMPLER_TITLES, type FitOptions, type Sampler, type SamplerName } from './samplers';
+import {
+  describeSampler,
+  drawCodes,
+  fitSampler,
+  SAMPLER_NAMES,
+  SAMPLER_TITLES,
+  type FitOptions,
+  type Sampler,
+  type SamplerName,
+} from './samplers';
 
 export interface FeatureSpace {
   kind: 'classifier' | 'encoder';
@@ -38,7 +47,10 @@ export interface GenerationReport {
   k: number;
   floor: GenerationScores;
   reconstructions: GenerationScores;
-  samplers: Array<{ name: SamplerName; title: string; description: string; scores: GenerationScores } | { name: SamplerName; title: string; skipped: string }>;
+  samplers: Array<
+    | { name: SamplerName; title: string; description: string; scores: GenerationScores }
+    | { name: SamplerName; title: string; skipped: string }
+  >;
 }
 
 export interface MeasureOptions {
@@ -63,7 +75,11 @@ export interface MeasureOptions {
  * in `generated` (images a model made, datasets/store.ts generatedMask) are left out of both: the
  * samplers are fitted to real images' codes and measured against real images only.
  */
-export function runSplit(trained: TrainedModel, ds: Dataset, generated?: Uint8Array): { train: Int32Array; heldOut: Int32Array } {
+export function runSplit(
+  trained: TrainedModel,
+  ds: Dataset,
+  generated?: Uint8Array,
+): { train: Int32Array; heldOut: Int32Array } {
   const c = trained.config;
   const split = splitIndices(ds.count, c.validationSplit, c.seed, c.testSplit ?? 0);
   const excluded = new Set(c.excludeLabels ?? []);
@@ -105,9 +121,15 @@ export function decodeCodes(trained: TrainedModel, codes: Float32Array): Float32
   return out;
 }
 
-export async function measureGeneration(trained: TrainedModel, ds: Dataset, space: FeatureSpace, opts: MeasureOptions = {}): Promise<GenerationReport> {
+export async function measureGeneration(
+  trained: TrainedModel,
+  ds: Dataset,
+  space: FeatureSpace,
+  opts: MeasureOptions = {},
+): Promise<GenerationReport> {
   const [h, w, c] = trained.config.inputShape;
-  if (ds.shape[0] !== h || ds.shape[1] !== w || ds.shape[2] !== c) throw new Error(`This model takes ${h}×${w}×${c} images; the dataset has ${ds.shape.join('×')}.`);
+  if (ds.shape[0] !== h || ds.shape[1] !== w || ds.shape[2] !== c)
+    throw new Error(`This model takes ${h}×${w}×${c} images; the dataset has ${ds.shape.join('×')}.`);
   const seed = opts.seed ?? 1;
   const stage = opts.onStage ?? (() => undefined);
   const k = 3;
@@ -123,14 +145,20 @@ export async function measureGeneration(trained: TrainedModel, ds: Dataset, spac
     n = Math.min(opts.count ?? 1000, Math.floor(trainOrder.length / 2));
     floorRows = trainOrder.slice(n, 2 * n);
   }
-  if (n <= k) throw new Error(`Measuring samples needs more than ${k} images in each set; this run has ${train.length} training and ${heldOut.length} held-out images.`);
+  if (n <= k)
+    throw new Error(
+      `Measuring samples needs more than ${k} images in each set; this run has ${train.length} training and ${heldOut.length} held-out images.`,
+    );
   const refRows = trainOrder.subarray(0, n);
 
   stage('reference');
   const d = space.dim;
   const refFeatures = space.features(pixelsOfRows(ds, refRows), n);
   const ref = featureGaussian(refFeatures, n, d);
-  const score = (f: Float32Array): GenerationScores => ({ frechet: frechetDistance(ref, featureGaussian(f, n, d)), ...precisionRecall(refFeatures, n, f, n, d, k) });
+  const score = (f: Float32Array): GenerationScores => ({
+    frechet: frechetDistance(ref, featureGaussian(f, n, d)),
+    ...precisionRecall(refFeatures, n, f, n, d, k),
+  });
 
   stage('floor');
   const floorPixels = pixelsOfRows(ds, floorRows);
@@ -149,14 +177,32 @@ export async function measureGeneration(trained: TrainedModel, ds: Dataset, spac
   const samplers: GenerationReport['samplers'] = [];
   for (const name of names) {
     if (name === 'prior' && !trained.vae) {
-      samplers.push({ name, title: SAMPLER_TITLES[name], skipped: 'not a VAE: its codes were never pulled towards N(0, I)' });
+      samplers.push({
+        name,
+        title: SAMPLER_TITLES[name],
+        skipped: 'not a VAE: its codes were never pulled towards N(0, I)',
+      });
       continue;
     }
     stage(`sampler ${name}`);
-    const s = opts.fitted?.get(name) ?? (await fitSampler(name, codes(), fitRows.length, latent, { seed, ...opts.fit }));
+    const s =
+      opts.fitted?.get(name) ?? (await fitSampler(name, codes(), fitRows.length, latent, { seed, ...opts.fit }));
     opts.onSampler?.(s);
     const images = decodeCodes(trained, drawCodes(s, n, seed + 2));
-    samplers.push({ name, title: SAMPLER_TITLES[name], description: describeSampler(s), scores: score(space.features(images, n)) });
+    samplers.push({
+      name,
+      title: SAMPLER_TITLES[name],
+      description: describeSampler(s),
+      scores: score(space.features(images, n)),
+    });
   }
-  return { features: { kind: space.kind, description: space.description, dim: d }, count: n, fittedOn: fitRows.length, k, floor, reconstructions, samplers };
+  return {
+    features: { kind: space.kind, description: space.description, dim: d },
+    count: n,
+    fittedOn: fitRows.length,
+    k,
+    floor,
+    reconstructions,
+    samplers,
+  };
 }

@@ -71,7 +71,14 @@ function kthSmallest(a: Float64Array, k: number): number {
 }
 
 /** Share of the `query` rows that fall inside some ball (center row of `manifold`, squared radius). */
-function coverage(query: ArrayLike<number>, nq: number, manifold: ArrayLike<number>, nm: number, radii: Float64Array, d: number): number {
+function coverage(
+  query: ArrayLike<number>,
+  nq: number,
+  manifold: ArrayLike<number>,
+  nm: number,
+  radii: Float64Array,
+  d: number,
+): number {
   const dist = squaredDistances(query, nq, manifold, nm, d);
   let inside = 0;
   for (let i = 0; i < nq; i++) {
@@ -86,8 +93,18 @@ function coverage(query: ArrayLike<number>, nq: number, manifold: ArrayLike<numb
 }
 
 /** Precision and recall of generated feature rows against real ones (each n × d), k-NN manifolds. */
-export function precisionRecall(real: ArrayLike<number>, nReal: number, fake: ArrayLike<number>, nFake: number, d: number, k = 3): { precision: number; recall: number } {
+export function precisionRecall(
+  real: ArrayLike<number>,
+  nReal: number,
+  fake: ArrayLike<number>,
+  nFake: number,
+  d: number,
+  k = 3,
+): { precision: number; recall: number } {
   const realRadii = knnRadii(real, nReal, d, k);
   const fakeRadii = knnRadii(fake, nFake, d, k);
-  return { precision: coverage(fake, nFake, real, nReal, realRadii, d), recall: coverage(real, nReal, fake, nFake, fakeRadii, d) };
+  return {
+    precision: coverage(fake, nFake, real, nReal, realRadii, d),
+    recall: coverage(real, nReal, fake, nFake, fakeRadii, d),
+  };
 }

@@ -66,7 +66,13 @@ export function normals(count: number, seed: number): Float64Array {
   return out;
 }
 
-function subset(codes: ArrayLike<number>, n: number, d: number, max: number, seed: number): { x: Float64Array; n: number } {
+function subset(
+  codes: ArrayLike<number>,
+  n: number,
+  d: number,
+  max: number,
+  seed: number,
+): { x: Float64Array; n: number } {
   if (n <= max) return { x: Float64Array.from(codes as ArrayLike<number>), n };
   const p = permutation(n, seed);
   const x = new Float64Array(max * d);
@@ -74,7 +80,12 @@ function subset(codes: ArrayLike<number>, n: number, d: number, max: number, see
   return { x, n: max };
 }
 
-function meanCov(x: Float64Array, n: number, d: number, w?: Float64Array): { mean: Float64Array; cov: Float64Array; total: number } {
+function meanCov(
+  x: Float64Array,
+  n: number,
+  d: number,
+  w?: Float64Array,
+): { mean: Float64Array; cov: Float64Array; total: number } {
   const mean = new Float64Array(d);
   let total = 0;
   for (let i = 0; i < n; i++) {
@@ -101,7 +112,14 @@ function meanCov(x: Float64Array, n: number, d: number, w?: Float64Array): { mea
 }
 
 /** log N(x | mean, L Lᵀ) for each row of x, with L lower-triangular. */
-function logDensity(x: Float64Array, n: number, d: number, mean: ArrayLike<number>, L: ArrayLike<number>, out: Float64Array): void {
+function logDensity(
+  x: Float64Array,
+  n: number,
+  d: number,
+  mean: ArrayLike<number>,
+  L: ArrayLike<number>,
+  out: Float64Array,
+): void {
   let logDet = 0;
   for (let k = 0; k < d; k++) logDet += Math.log(L[k * d + k]);
   const c = -0.5 * d * Math.log(2 * Math.PI) - logDet;
@@ -243,14 +261,26 @@ export function fitMixture(x: Float64Array, n: number, d: number, k: number, see
 }
 
 /** Fits the named sampler to the codes. `prior` needs no codes (and only makes sense for a VAE). */
-export async function fitSampler(name: SamplerName, codes: ArrayLike<number>, n: number, d: number, opts: FitOptions = {}): Promise<Sampler> {
+export async function fitSampler(
+  name: SamplerName,
+  codes: ArrayLike<number>,
+  n: number,
+  d: number,
+  opts: FitOptions = {},
+): Promise<Sampler> {
   const seed = opts.seed ?? 1;
   if (name === 'prior') return { kind: 'prior', dim: d };
   if (n < 2) throw new Error(`Fitting a ${SAMPLER_TITLES[name]} needs at least 2 codes (got ${n}).`);
   const { x, n: m } = subset(codes, n, d, opts.maxCodes ?? 5000, seed);
   if (name === 'diagonal' || name === 'full') {
     const { mean, cov } = meanCov(x, m, d);
-    if (name === 'diagonal') return { kind: 'diagonal', dim: d, mean: Array.from(mean), std: Array.from({ length: d }, (_, k) => Math.sqrt(Math.max(0, cov[k * d + k]))) };
+    if (name === 'diagonal')
+      return {
+        kind: 'diagonal',
+        dim: d,
+        mean: Array.from(mean),
+        std: Array.from({ length: d }, (_, k) => Math.sqrt(Math.max(0, cov[k * d + k]))),
+      };
     return { kind: 'full', dim: d, mean: Array.from(mean), chol: Array.from(cholesky(cov, d)) };
   }
   if (name === 'gmm') {
@@ -273,7 +303,14 @@ export async function fitSampler(name: SamplerName, codes: ArrayLike<number>, n:
     }
     const best = selection.reduce((a, b) => (b.heldOutLogLik > a.heldOutLogLik ? b : a));
     const mix = fitMixture(x, m, d, best.k, seed);
-    return { kind: 'gmm', dim: d, weights: Array.from(mix.weights), means: mix.means.map((v) => Array.from(v)), chols: mix.chols.map((v) => Array.from(v)), selection };
+    return {
+      kind: 'gmm',
+      dim: d,
+      weights: Array.from(mix.weights),
+      means: mix.means.map((v) => Array.from(v)),
+      chols: mix.chols.map((v) => Array.from(v)),
+      selection,
+    };
   }
   return { kind: 'two-stage', dim: d, ...(await fitTwoStage(x, m, d, { seed, ...opts.twoStage })) };
 }
@@ -317,7 +354,9 @@ export function drawCodes(s: Sampler, n: number, seed: number): Float32Array {
 
 /** A one-line description of a fitted sampler (e.g. the mixture size chosen). */
 export function describeSampler(s: Sampler): string {
-  if (s.kind === 'gmm') return `${SAMPLER_TITLES.gmm}, k = ${s.weights.length} (held-out log-likelihood per code: ${s.selection.map((c) => `k=${c.k} ${c.heldOutLogLik.toFixed(2)}`).join(', ')})`;
-  if (s.kind === 'two-stage') return `${SAMPLER_TITLES['two-stage']} (${s.hidden} hidden units, γ = ${Math.exp(s.logGamma).toPrecision(3)}, ${s.epochs} epochs)`;
+  if (s.kind === 'gmm')
+    return `${SAMPLER_TITLES.gmm}, k = ${s.weights.length} (held-out log-likelihood per code: ${s.selection.map((c) => `k=${c.k} ${c.heldOutLogLik.toFixed(2)}`).join(', ')})`;
+  if (s.kind === 'two-stage')
+    return `${SAMPLER_TITLES['two-stage']} (${s.hidden} hidden units, γ = ${Math.exp(s.logGamma).toPrecision(3)}, ${s.epochs} epochs)`;
   return SAMPLER_TITLES[s.kind];
 }

@@ -35,7 +35,12 @@ function glorot(rows: number, cols: number, rand: () => number): Float32Array {
   return Float32Array.from({ length: rows * cols }, () => (2 * rand() - 1) * limit);
 }
 
-export async function fitTwoStage(codes: Float64Array, n: number, d: number, opts: TwoStageOptions = {}): Promise<TwoStageParams> {
+export async function fitTwoStage(
+  codes: Float64Array,
+  n: number,
+  d: number,
+  opts: TwoStageOptions = {},
+): Promise<TwoStageParams> {
   const seed = opts.seed ?? 1;
   const hidden = opts.hidden ?? Math.max(64, 4 * d);
   const batchSize = Math.min(opts.batchSize ?? 100, n);
@@ -52,8 +57,18 @@ export async function fitTwoStage(codes: Float64Array, n: number, d: number, opt
   const rand = mulberry32(seed ^ 0x2575);
   const v = (a: Float32Array, shape: number[]) => tf.tidy(() => tf.variable(tf.tensor(a, shape), true));
   const zeros = (len: number) => new Float32Array(len);
-  const enc = { w1: v(glorot(d, hidden, rand), [d, hidden]), b1: v(zeros(hidden), [hidden]), w2: v(glorot(hidden, hidden, rand), [hidden, hidden]), b2: v(zeros(hidden), [hidden]) };
-  const head = { wm: v(glorot(hidden, d, rand), [hidden, d]), bm: v(zeros(d), [d]), wv: v(glorot(hidden, d, rand), [hidden, d]), bv: v(zeros(d), [d]) };
+  const enc = {
+    w1: v(glorot(d, hidden, rand), [d, hidden]),
+    b1: v(zeros(hidden), [hidden]),
+    w2: v(glorot(hidden, hidden, rand), [hidden, hidden]),
+    b2: v(zeros(hidden), [hidden]),
+  };
+  const head = {
+    wm: v(glorot(hidden, d, rand), [hidden, d]),
+    bm: v(zeros(d), [d]),
+    wv: v(glorot(hidden, d, rand), [hidden, d]),
+    bv: v(zeros(d), [d]),
+  };
   const dec = {
     w1: v(glorot(d, hidden, rand), [d, hidden]),
     b1: v(zeros(hidden), [hidden]),
@@ -65,7 +80,8 @@ export async function fitTwoStage(codes: Float64Array, n: number, d: number, opt
   const logGamma = tf.tidy(() => tf.variable(tf.scalar(0), true));
   const vars = [...Object.values(enc), ...Object.values(head), ...Object.values(dec), logGamma];
   const optimizer = tf.train.adam(opts.learningRate ?? 1e-3);
-  const dense = (h: tf.Tensor, w: tf.Variable, b: tf.Variable) => tf.add(tf.matMul(h as tf.Tensor2D, w as tf.Variable<tf.Rank.R2>), b);
+  const dense = (h: tf.Tensor, w: tf.Variable, b: tf.Variable) =>
+    tf.add(tf.matMul(h as tf.Tensor2D, w as tf.Variable<tf.Rank.R2>), b);
   let finalLoss = NaN;
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
@@ -92,7 +108,10 @@ export async function fitTwoStage(codes: Float64Array, n: number, d: number, opt
             const z = tf.add(mu, tf.mul(tf.exp(tf.mul(lv, 0.5)), tf.tensor2d(noise, [rows.length, d])));
             const out = dense(tf.relu(dense(tf.relu(dense(z, dec.w1, dec.b1)), dec.w2, dec.b2)), dec.w3, dec.b3);
             const lg = tf.clipByValue(logGamma, -6, 3);
-            const rec = tf.add(tf.div(tf.sum(tf.square(tf.sub(xb, out)), 1), tf.mul(2, tf.exp(tf.mul(2, lg)))), tf.mul(d, lg));
+            const rec = tf.add(
+              tf.div(tf.sum(tf.square(tf.sub(xb, out)), 1), tf.mul(2, tf.exp(tf.mul(2, lg)))),
+              tf.mul(d, lg),
+            );
             const kl = tf.mul(0.5, tf.sum(tf.sub(tf.sub(tf.add(tf.square(mu), tf.exp(lv)), 1), lv), 1));
             return tf.mean(tf.add(rec, kl)) as tf.Scalar;
           },
@@ -103,7 +122,8 @@ export async function fitTwoStage(codes: Float64Array, n: number, d: number, opt
         loss!.dispose();
       }
       finalLoss = sum / n;
-      if (!Number.isFinite(finalLoss)) throw new Error('The second-stage VAE diverged (its loss is not a number); try another sampler.');
+      if (!Number.isFinite(finalLoss))
+        throw new Error('The second-stage VAE diverged (its loss is not a number); try another sampler.');
     }
     const arr = async (t: tf.Tensor) => Array.from(await t.data());
     return {
@@ -112,7 +132,14 @@ export async function fitTwoStage(codes: Float64Array, n: number, d: number, opt
       shift: Array.from(shift),
       scale: Array.from(scale),
       logGamma: Math.max(-6, Math.min(3, (await logGamma.data())[0])),
-      decoder: { w1: await arr(dec.w1), b1: await arr(dec.b1), w2: await arr(dec.w2), b2: await arr(dec.b2), w3: await arr(dec.w3), b3: await arr(dec.b3) },
+      decoder: {
+        w1: await arr(dec.w1),
+        b1: await arr(dec.b1),
+        w2: await arr(dec.w2),
+        b2: await arr(dec.b2),
+        w3: await arr(dec.w3),
+        b3: await arr(dec.b3),
+      },
       finalLoss,
     };
   } finally {

@@ -87,11 +87,24 @@ export interface Labelled {
  * pictures), then the threshold — F1-adaptive on `labelled` when it holds both good and defective
  * pictures, else the `percentile` of the good validation scores.
  */
-export function calibrate(model: TrainedModel, runId: string, modelDir: string, good: Images, settings: InspectionSettings = DEFAULT_INSPECTION, labelled?: Labelled, pct = 99): InspectionFile {
-  if (!MAP_KINDS.includes(settings.map) || !SCORE_KINDS.includes(settings.score)) throw new Error(`Unknown map '${settings.map}' or score '${settings.score}'.`);
+export function calibrate(
+  model: TrainedModel,
+  runId: string,
+  modelDir: string,
+  good: Images,
+  settings: InspectionSettings = DEFAULT_INSPECTION,
+  labelled?: Labelled,
+  pct = 99,
+): InspectionFile {
+  if (!MAP_KINDS.includes(settings.map) || !SCORE_KINDS.includes(settings.score))
+    throw new Error(`Unknown map '${settings.map}' or score '${settings.score}'.`);
   const norm = fitNormStats(model, good, settings);
   const goodRes = inspectImages(model, good, settings, norm, { keepMaps: false });
-  let threshold: Threshold = { value: percentile(goodRes.scores[settings.score], pct), method: 'percentile', percentile: pct };
+  let threshold: Threshold = {
+    value: percentile(goodRes.scores[settings.score], pct),
+    method: 'percentile',
+    percentile: pct,
+  };
   let measured: InspectionFile['measured'];
   if (labelled) {
     const res = inspectImages(model, labelled.images, settings, norm, { keepMaps: !!labelled.masks });
@@ -130,22 +143,37 @@ export function saveInspection(modelDir: string, file: InspectionFile): void {
  * Reads model/inspection.json of run `runId`; undefined when there is none. Refuses, in plain
  * words, a file that is not one, one made for another run, or one made for other weights.
  */
-export function loadInspection(modelDir: string, runId: string): (InspectionFile & { normStats?: NormStats }) | undefined {
+export function loadInspection(
+  modelDir: string,
+  runId: string,
+): (InspectionFile & { normStats?: NormStats }) | undefined {
   const file = path.join(modelDir, INSPECTION_FILE);
   if (!fs.existsSync(file)) return undefined;
   let f: InspectionFile;
   try {
     f = JSON.parse(fs.readFileSync(file, 'utf8')) as InspectionFile;
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}); calibrate again with: ae-studio inspect --calibrate …`);
+    throw new Error(
+      `${file} is not valid JSON (${(err as Error).message}); calibrate again with: ae-studio inspect --calibrate …`,
+    );
   }
-  if (f?.format !== 'ae-studio-inspection' || f.version !== 1 || typeof f.threshold?.value !== 'number' || !f.settings) throw new Error(`${file} is not an inspection file of this studio.`);
+  if (f?.format !== 'ae-studio-inspection' || f.version !== 1 || typeof f.threshold?.value !== 'number' || !f.settings)
+    throw new Error(`${file} is not an inspection file of this studio.`);
   if (f.run !== runId)
-    throw new Error(`${file} belongs to run '${f.run}', not to '${runId}': a threshold from another run does not fit this model. Calibrate this run again with: ae-studio inspect --calibrate …`);
+    throw new Error(
+      `${file} belongs to run '${f.run}', not to '${runId}': a threshold from another run does not fit this model. Calibrate this run again with: ae-studio inspect --calibrate …`,
+    );
   if (f.model !== modelFingerprint(modelDir))
-    throw new Error(`${file} was measured on other weights than this run's model (was the model replaced?). Calibrate again with: ae-studio inspect --calibrate …`);
-  const normStats = f.norm ? { h: f.norm.h, w: f.norm.w, mean: Float32Array.from(f.norm.mean), std: Float32Array.from(f.norm.std) } : undefined;
-  if (normStats && (normStats.mean.length !== normStats.h * normStats.w || normStats.std.length !== normStats.h * normStats.w))
+    throw new Error(
+      `${file} was measured on other weights than this run's model (was the model replaced?). Calibrate again with: ae-studio inspect --calibrate …`,
+    );
+  const normStats = f.norm
+    ? { h: f.norm.h, w: f.norm.w, mean: Float32Array.from(f.norm.mean), std: Float32Array.from(f.norm.std) }
+    : undefined;
+  if (
+    normStats &&
+    (normStats.mean.length !== normStats.h * normStats.w || normStats.std.length !== normStats.h * normStats.w)
+  )
     throw new Error(`${file}: the normalisation does not match its own size.`);
   return { ...f, normStats };
 }

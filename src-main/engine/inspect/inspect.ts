@@ -26,11 +26,18 @@ export interface InspectOptions {
 }
 
 /** Inspects `images` (N·H·W·C, uint8 or floats in [0,1]) with the model. */
-export function inspectImages(model: TrainedModel, images: Images, s: MapSettings, norm?: NormStats, o: InspectOptions = {}): InspectResult {
+export function inspectImages(
+  model: TrainedModel,
+  images: Images,
+  s: MapSettings,
+  norm?: NormStats,
+  o: InspectOptions = {},
+): InspectResult {
   const [h, w, c] = model.config.inputShape;
   const per = h * w * c;
   const n = images.length / per;
-  if (!Number.isInteger(n)) throw new Error(`expected a multiple of ${per} pixel values (${h}×${w}×${c} images), got ${images.length}`);
+  if (!Number.isInteger(n))
+    throw new Error(`expected a multiple of ${per} pixel values (${h}×${w}×${c} images), got ${images.length}`);
   const batch = o.batch ?? evalBatchSize(model.config.inputShape, 64);
   const keep = o.keepMaps ?? true;
   const maps = new Float32Array(keep ? n * h * w : 0);

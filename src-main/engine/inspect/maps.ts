@@ -80,7 +80,12 @@ export function ssimMap(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
 
 /** The raw map of `kind` for images `x` and their reconstructions `rec` ([N,H,W,C] in [0,1]): [N,H,W]. */
 export function rawMap(x: tf.Tensor4D, rec: tf.Tensor4D, kind: MapKind): tf.Tensor3D {
-  return tf.tidy(() => (kind === 'l2' ? tf.mean(tf.squaredDifference(x, rec), 3) : tf.sub(1, tf.mean(ssimMap(x, rec), 3))) as tf.Tensor3D);
+  return tf.tidy(
+    () =>
+      (kind === 'l2'
+        ? tf.mean(tf.squaredDifference(x, rec), 3)
+        : tf.sub(1, tf.mean(ssimMap(x, rec), 3))) as tf.Tensor3D,
+  );
 }
 
 /** Gaussian smoothing of [N,H,W] maps with σ pixels (reflected borders); σ ≤ 0 gives a copy. */
@@ -108,7 +113,8 @@ export function anomalyMaps(x: tf.Tensor4D, rec: tf.Tensor4D, s: MapSettings, no
     const m = smoothMaps(rawMap(x, rec, s.map), s.smoothSigma);
     if (!norm) return m;
     const [, h, w] = m.shape;
-    if (norm.h !== h || norm.w !== w) throw new Error(`The normalisation was measured on ${norm.h}×${norm.w} maps; these maps are ${h}×${w}.`);
+    if (norm.h !== h || norm.w !== w)
+      throw new Error(`The normalisation was measured on ${norm.h}×${norm.w} maps; these maps are ${h}×${w}.`);
     const mean = tf.tensor3d(norm.mean, [1, h, w]);
     const std = tf.add(tf.tensor3d(norm.std, [1, h, w]), normEpsilon(norm.std));
     return tf.div(tf.sub(m, mean), std) as tf.Tensor3D;
@@ -116,7 +122,8 @@ export function anomalyMaps(x: tf.Tensor4D, rec: tf.Tensor4D, s: MapSettings, no
 }
 
 /** The pixels the top-k score averages for h × w maps. */
-export const topkCount = (h: number, w: number, percent: number): number => Math.max(1, Math.min(h * w, Math.round((h * w * percent) / 100)));
+export const topkCount = (h: number, w: number, percent: number): number =>
+  Math.max(1, Math.min(h * w, Math.round((h * w * percent) / 100)));
 
 /** Image scores of [N,H,W] maps: mean, max and mean of the top k % pixels, each [N]. */
 export function mapScores(m: tf.Tensor3D, topkPercent: number): Record<ScoreKind, tf.Tensor1D> {

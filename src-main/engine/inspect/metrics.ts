@@ -55,7 +55,10 @@ export interface PrPoint {
 }
 
 /** The precision–recall curve, one point per distinct score, highest threshold first. */
-export function prCurve(scores: ArrayLike<number>, positive: ArrayLike<boolean | number>): { points: PrPoint[]; positives: number } {
+export function prCurve(
+  scores: ArrayLike<number>,
+  positive: ArrayLike<boolean | number>,
+): { points: PrPoint[]; positives: number } {
   const idx = byScoreDesc(scores);
   let P = 0;
   for (let i = 0; i < scores.length; i++) if (positive[i]) P++;
@@ -88,7 +91,10 @@ export function averagePrecision(scores: ArrayLike<number>, positive: ArrayLike<
 }
 
 /** The best F1 over all thresholds, with the threshold (score ≥ it = defective), precision and recall there. */
-export function f1Max(scores: ArrayLike<number>, positive: ArrayLike<boolean | number>): { f1: number; threshold: number; precision: number; recall: number } {
+export function f1Max(
+  scores: ArrayLike<number>,
+  positive: ArrayLike<boolean | number>,
+): { f1: number; threshold: number; precision: number; recall: number } {
   const { points, positives } = prCurve(scores, positive);
   let best = { f1: NaN, threshold: NaN, precision: NaN, recall: NaN };
   if (!positives) return best;
@@ -100,7 +106,11 @@ export function f1Max(scores: ArrayLike<number>, positive: ArrayLike<boolean | n
 }
 
 /** 8-connected components of an h × w mask (non-zero = defect): labels 1..count, 0 = background. */
-export function connectedComponents(mask: ArrayLike<number>, h: number, w: number): { labels: Int32Array; count: number } {
+export function connectedComponents(
+  mask: ArrayLike<number>,
+  h: number,
+  w: number,
+): { labels: Int32Array; count: number } {
   const labels = new Int32Array(h * w);
   const stack: number[] = [];
   let count = 0;
@@ -148,14 +158,27 @@ function trapezoidTo(x: number[], y: number[], xMax: number): number {
  * AUPRO up to `limit` FPR, normalised (÷ limit). `maps` and `masks` are N·H·W (mask non-zero =
  * defect). NaN when no image has a defect region or no pixel is defect-free.
  */
-export function aupro(maps: ArrayLike<number>, masks: ArrayLike<number>, n: number, h: number, w: number, limit = 0.3): number {
+export function aupro(
+  maps: ArrayLike<number>,
+  masks: ArrayLike<number>,
+  n: number,
+  h: number,
+  w: number,
+  limit = 0.3,
+): number {
   const size = h * w;
   const fpStep = new Uint8Array(n * size);
   const proStep = new Float64Array(n * size);
   let okPixels = 0;
   let regions = 0;
   for (let i = 0; i < n; i++) {
-    const { labels, count } = connectedComponents(masks instanceof Uint8Array ? masks.subarray(i * size, (i + 1) * size) : Array.from({ length: size }, (_, k) => masks[i * size + k]), h, w);
+    const { labels, count } = connectedComponents(
+      masks instanceof Uint8Array
+        ? masks.subarray(i * size, (i + 1) * size)
+        : Array.from({ length: size }, (_, k) => masks[i * size + k]),
+      h,
+      w,
+    );
     const area = new Float64Array(count + 1);
     for (let p = 0; p < size; p++) area[labels[p]]++;
     for (let p = 0; p < size; p++) {
@@ -247,9 +270,15 @@ export function inspectionMetrics(input: {
     }
     return out;
   };
-  const types = [...new Set(Array.from({ length: n }, (_, i) => labels[i]))].filter((l) => l !== goodLabel).sort((a, b) => a - b);
+  const types = [...new Set(Array.from({ length: n }, (_, i) => labels[i]))]
+    .filter((l) => l !== goodLabel)
+    .sort((a, b) => a - b);
   return {
     ...measure(() => true),
-    perType: types.map((t) => ({ label: t, name: input.labelNames?.[t] ?? String(t), ...measure((i) => labels[i] === goodLabel || labels[i] === t) })),
+    perType: types.map((t) => ({
+      label: t,
+      name: input.labelNames?.[t] ?? String(t),
+      ...measure((i) => labels[i] === goodLabel || labels[i] === t),
+    })),
   };
 }

@@ -43,8 +43,10 @@ export function inspectTiled(
 ): TiledResult {
   const [t, tw, c] = model.config.inputShape;
   if (t !== tw) throw new Error(`Tiled inspection needs a model with square input; this one takes ${t}×${tw}.`);
-  if (picture.length !== h * w * c) throw new Error(`expected ${h}×${w}×${c} = ${h * w * c} pixel values, got ${picture.length}`);
-  if (h < t || w < t) throw new Error(`The picture is ${h}×${w}; tiled inspection needs at least the model's ${t}×${t}.`);
+  if (picture.length !== h * w * c)
+    throw new Error(`expected ${h}×${w}×${c} = ${h * w * c} pixel values, got ${picture.length}`);
+  if (h < t || w < t)
+    throw new Error(`The picture is ${h}×${w}; tiled inspection needs at least the model's ${t}×${t}.`);
   if (!(overlap >= 0 && overlap < 1)) throw new Error('The tile overlap must be from 0 to under 1.');
   const stride = Math.max(1, Math.round(t * (1 - overlap)));
   const ys = tileOrigins(h, t, stride);
@@ -57,7 +59,8 @@ export function inspectTiled(
   for (let i = 0; i < origins.length; i += batch) {
     const part = origins.slice(i, i + batch);
     part.forEach(([y0, x0], k) => {
-      for (let y = 0; y < t; y++) buf.set(picture.subarray(((y0 + y) * w + x0) * c, ((y0 + y) * w + x0 + t) * c), k * per + y * t * c);
+      for (let y = 0; y < t; y++)
+        buf.set(picture.subarray(((y0 + y) * w + x0) * c, ((y0 + y) * w + x0 + t) * c), k * per + y * t * c);
     });
     const r = inspectImages(model, buf.subarray(0, part.length * per), s, norm, { batch });
     part.forEach(([y0, x0], k) => {

@@ -23,7 +23,13 @@ export interface RunState {
 }
 
 /** A run that failed before it had a model (nothing trained, nothing to free). */
-const failedAtStart = (message: string): RunResult => ({ status: 'failed', epochsDone: 0, bestValLoss: null, history: { loss: [], valLoss: [] }, message });
+const failedAtStart = (message: string): RunResult => ({
+  status: 'failed',
+  epochsDone: 0,
+  bestValLoss: null,
+  history: { loss: [], valLoss: [] },
+  message,
+});
 
 export class RunContext {
   /** The config of the current epoch: `c` with a VAE's KL weight for that epoch (see beginEpoch). */
@@ -63,15 +69,25 @@ export class RunContext {
     const resumeFrom = opts.resume ? readableDir(path.join(opts.runDir, 'checkpoint')) : undefined;
     if (opts.resume && !resumeFrom) return failedAtStart('There is no checkpoint to resume from in this run.');
     let ae: Autoencoder;
-    let state: RunState = { epochsDone: 0, history: { loss: [], valLoss: [] }, bestValLoss: null, sinceBest: 0, step: 0 };
+    let state: RunState = {
+      epochsDone: 0,
+      history: { loss: [], valLoss: [] },
+      bestValLoss: null,
+      sinceBest: 0,
+      step: 0,
+    };
     if (resumeFrom) {
       ae = await loadAutoencoder(resumeFrom);
-      const stored = RunCheckpointState.safeParse(JSON.parse(fs.readFileSync(path.join(resumeFrom, 'state.json'), 'utf8')));
+      const stored = RunCheckpointState.safeParse(
+        JSON.parse(fs.readFileSync(path.join(resumeFrom, 'state.json'), 'utf8')),
+      );
       if (!stored.success) {
         ae.encoder.dispose();
         ae.decoder.dispose();
         const issue = stored.error.issues[0];
-        return failedAtStart(`The checkpoint's state.json is damaged (${issue?.path.join('.') || 'the file'}: ${issue?.message}); resume cannot continue from it.`);
+        return failedAtStart(
+          `The checkpoint's state.json is damaged (${issue?.path.join('.') || 'the file'}: ${issue?.message}); resume cannot continue from it.`,
+        );
       }
       state = stored.data;
     } else {
@@ -79,12 +95,24 @@ export class RunContext {
       writeJsonAtomic(path.join(opts.runDir, 'config.json'), c);
     }
     const vars = trainableVariables(ae);
-    const compiled = fastStepEnabled() ? FastStep.tryCompile(ae, c, vars) : { reason: 'the fast step is turned off (AE_FAST_STEP=0)' };
+    const compiled = fastStepEnabled()
+      ? FastStep.tryCompile(ae, c, vars)
+      : { reason: 'the fast step is turned off (AE_FAST_STEP=0)' };
     const fast = 'step' in compiled ? compiled.step : undefined;
     // The fast step's optimizer keeps tfjs's checkpoint format, so persist.ts serves both.
     const optimizer = fast ? (fast.optimizer as unknown as tf.Optimizer) : makeOptimizer(c);
     if (resumeFrom) await loadOptimizer(optimizer, resumeFrom);
-    return new RunContext(c, ae, state, vars, fast, 'reason' in compiled ? compiled.reason : null, optimizer, emit, opts.runDir);
+    return new RunContext(
+      c,
+      ae,
+      state,
+      vars,
+      fast,
+      'reason' in compiled ? compiled.reason : null,
+      optimizer,
+      emit,
+      opts.runDir,
+    );
   }
 
   /** Records and announces the training step in use. */
@@ -115,7 +143,15 @@ export class RunContext {
   /** The run's result as it stands. */
   result(status: RunResult['status'], message?: string, metrics?: EndMetrics): RunResult {
     const { epochsDone, bestValLoss, history } = this.state;
-    return { status, epochsDone, bestValLoss, history, ...(message === undefined ? {} : { message }), step: this.stepInfo, ...(metrics ? { metrics } : {}) };
+    return {
+      status,
+      epochsDone,
+      bestValLoss,
+      history,
+      ...(message === undefined ? {} : { message }),
+      step: this.stepInfo,
+      ...(metrics ? { metrics } : {}),
+    };
   }
 
   /** Frees the step, the optimizer (with its slot variables) and the model. */

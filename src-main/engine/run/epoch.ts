@@ -54,7 +54,11 @@ export class EpochLoop {
     let seen = 0;
     for (let b = 0; b < batches; b++) {
       if (this.opts.signal?.aborted) {
-        run.emit({ type: 'stopped', reason: 'user', message: `Stopped during epoch ${epoch}; the last checkpoint is from epoch ${state.epochsDone}.` });
+        run.emit({
+          type: 'stopped',
+          reason: 'user',
+          message: `Stopped during epoch ${epoch}; the last checkpoint is from epoch ${state.epochsDone}.`,
+        });
         return { end: run.result('stopped', 'Stopped by the user.') };
       }
       const idx = order.subarray(b * c.batchSize, Math.min(nTrain, (b + 1) * c.batchSize));
@@ -98,7 +102,16 @@ export class EpochLoop {
     trackBest(state, valLoss ?? trained.loss);
     const rate = images.nTrain / Math.max(1e-3, trained.trainSeconds);
     const etaSec = ((c.epochs - epoch) * images.nTrain) / rate;
-    run.emit({ type: 'epoch', epoch, epochs: c.epochs, loss: trained.loss, valLoss, samplesPerSec: rate, etaSec, elapsedSec: (Date.now() - this.startedAt) / 1000 });
+    run.emit({
+      type: 'epoch',
+      epoch,
+      epochs: c.epochs,
+      loss: trained.loss,
+      valLoss,
+      samplesPerSec: rate,
+      etaSec,
+      elapsedSec: (Date.now() - this.startedAt) / 1000,
+    });
   }
 }
 
@@ -111,7 +124,11 @@ export function trackBest(state: { bestValLoss: number | null; sinceBest: number
 }
 
 /** Whether early stopping ends the run after `epoch` (patience 0 = off; the last epoch ends it anyway). */
-export function stopsEarly(state: { sinceBest: number }, c: Pick<ModelConfig, 'earlyStoppingPatience' | 'epochs'>, epoch: number): boolean {
+export function stopsEarly(
+  state: { sinceBest: number },
+  c: Pick<ModelConfig, 'earlyStoppingPatience' | 'epochs'>,
+  epoch: number,
+): boolean {
   return c.earlyStoppingPatience > 0 && state.sinceBest >= c.earlyStoppingPatience && epoch < c.epochs;
 }
 
@@ -127,7 +144,13 @@ function makeBatchStep(run: RunContext, images: BatchSource): BatchStep {
   const batch = (idx: Int32Array, step: number): { input: tf.Tensor; target: tf.Tensor } => {
     const gathered = images.gather(idx);
     const target = augmentActive(c.augment) ? augmentBatch(gathered, c.augment, c.seed * 7_919 + step) : gathered;
-    return { input: c.noise.type === 'none' || c.noise.level === 0 ? target : applyNoise(target, c.noise, c.seed * 1_000_003 + step), target };
+    return {
+      input:
+        c.noise.type === 'none' || c.noise.level === 0
+          ? target
+          : applyNoise(target, c.noise, c.seed * 1_000_003 + step),
+      target,
+    };
   };
   return (idx, step, cE) => {
     let cost: tf.Scalar;
@@ -145,7 +168,11 @@ function makeBatchStep(run: RunContext, images: BatchSource): BatchStep {
       reported = true;
       if (fast) {
         const form = fast.form ?? 'kernels';
-        run.reportStep({ step: form, reason: form === 'graph' ? null : (fast.graphRefusal ?? 'the graph step is turned off (AE_GRAPH_STEP=0)'), fallback: form !== 'graph' && fast.tryGraph });
+        run.reportStep({
+          step: form,
+          reason: form === 'graph' ? null : (fast.graphRefusal ?? 'the graph step is turned off (AE_GRAPH_STEP=0)'),
+          fallback: form !== 'graph' && fast.tryGraph,
+        });
       } else run.reportStep({ step: 'tfjs', reason: run.whyNotFast, fallback: fastStepEnabled() });
     }
     return cost;

@@ -36,11 +36,18 @@ export class RunImages {
   static plan(c: ModelConfig, dataset: TrainingData): RunImages | string {
     const labels = dataset.labels;
     const needLabels = c.balanceClasses ? 'balance classes' : c.excludeLabels.length ? 'leave labels out' : undefined;
-    if (needLabels && !labels) return `This dataset has no labels, so the run cannot ${needLabels}. Import it from sub-folders named by label, or turn the option off.`;
+    if (needLabels && !labels)
+      return `This dataset has no labels, so the run cannot ${needLabels}. Import it from sub-folders named by label, or turn the option off.`;
     const split0 = splitIndices(dataset.count, c.validationSplit, c.seed, c.testSplit);
-    const split = { train: withoutLabels(split0.train, labels, c.excludeLabels), val: withoutLabels(split0.val, labels, c.excludeLabels), test: split0.test };
-    if (split.train.length === 0) return `Leaving out label${c.excludeLabels.length === 1 ? '' : 's'} ${c.excludeLabels.join(', ')} leaves no image to train on.`;
-    if (c.batchSize > split.train.length) return `The batch (${c.batchSize}) is larger than the training data (${split.train.length} images once labels ${c.excludeLabels.join(', ')} are left out).`;
+    const split = {
+      train: withoutLabels(split0.train, labels, c.excludeLabels),
+      val: withoutLabels(split0.val, labels, c.excludeLabels),
+      test: split0.test,
+    };
+    if (split.train.length === 0)
+      return `Leaving out label${c.excludeLabels.length === 1 ? '' : 's'} ${c.excludeLabels.join(', ')} leaves no image to train on.`;
+    if (c.batchSize > split.train.length)
+      return `The batch (${c.batchSize}) is larger than the training data (${split.train.length} images once labels ${c.excludeLabels.join(', ')} are left out).`;
     return new RunImages(dataset, split, c);
   }
 
@@ -58,7 +65,9 @@ export class RunImages {
   /** The order of the training images in `epoch`: shuffled with the run's seed, or balanced by label. */
   order(epoch: number): Int32Array {
     const c = this.c;
-    return c.balanceClasses && this.trainLabels ? balancedOrder(this.trainLabels, c.seed + epoch) : permutation(this.nTrain, c.seed + epoch);
+    return c.balanceClasses && this.trainLabels
+      ? balancedOrder(this.trainLabels, c.seed + epoch)
+      : permutation(this.nTrain, c.seed + epoch);
   }
 
   /** The images previews show: the first six of the validation split (the training split without one). */

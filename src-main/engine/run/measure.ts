@@ -12,7 +12,11 @@ import type { RunContext } from './context';
 import type { RunImages } from './images';
 
 /** The mean objective (with the epoch's β) over the validation split, in chunks of `chunk`; null without one. */
-export async function validateSplit(run: RunContext, images: BatchSource | undefined, chunk: number): Promise<number | null> {
+export async function validateSplit(
+  run: RunContext,
+  images: BatchSource | undefined,
+  chunk: number,
+): Promise<number | null> {
   if (!images) return null;
   run.syncModel();
   const { ae, c, cE } = run;
@@ -42,12 +46,19 @@ export async function endOfRunMetrics(run: RunContext, images: RunImages): Promi
     train: await measureSplit(ae, cE, dataset, trainSome),
     val: split.val.length ? await measureSplit(ae, cE, dataset, split.val) : null,
     test,
-    trainLabelCounts: labels ? [...labelCounts(split.train, labels)].map(([label, count]) => ({ label, count })) : undefined,
+    trainLabelCounts: labels
+      ? [...labelCounts(split.train, labels)].map(([label, count]) => ({ label, count }))
+      : undefined,
   };
 }
 
 /** Objective, MSE, PSNR, SSIM (means) and per-label MSE of the model on `indices` of the dataset, in batches. */
-export async function measureSplit(ae: Autoencoder, c: ModelConfig, ds: TrainingData, indices: Int32Array): Promise<SplitMetrics> {
+export async function measureSplit(
+  ae: Autoencoder,
+  c: ModelConfig,
+  ds: TrainingData,
+  indices: Int32Array,
+): Promise<SplitMetrics> {
   const n = indices.length;
   let loss = 0;
   const mse: number[] = [];
@@ -61,7 +72,10 @@ export async function measureSplit(ae: Autoencoder, c: ModelConfig, ds: Training
       const target = x;
       const input = applyNoise(target, c.noise, c.seed * 7919 + i);
       const enc = ae.encoder.predict(input) as tf.Tensor | tf.Tensor[];
-      return [ae.decoder.predict(Array.isArray(enc) ? enc[0] : enc) as tf.Tensor4D, tf.mul(objective(ae, c, input, target, c.seed + i), x.shape[0])];
+      return [
+        ae.decoder.predict(Array.isArray(enc) ? enc[0] : enc) as tf.Tensor4D,
+        tf.mul(objective(ae, c, input, target, c.seed + i), x.shape[0]),
+      ];
     });
     const m = await imageMetrics(x, rec);
     loss += (await l.data())[0];
@@ -81,12 +95,15 @@ export async function measureSplit(ae: Autoencoder, c: ModelConfig, ds: Training
       e.sum += mse[k];
       sums.set(lab, e);
     }
-    perLabel = [...sums.entries()].sort((a, b) => a[0] - b[0]).map(([label, e]) => ({ label, count: e.count, mse: e.sum / e.count }));
+    perLabel = [...sums.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([label, e]) => ({ label, count: e.count, mse: e.sum / e.count }));
   }
   return { count: n, loss: loss / Math.max(1, n), mse: mean(mse), psnr: mean(psnr), ssim: mean(ssim), perLabel };
 }
 
-const toUint8 = (t: tf.Tensor): Uint8Array => new Uint8Array(tf.tidy(() => tf.round(tf.mul(tf.clipByValue(t, 0, 1), 255))).dataSync());
+const toUint8 = (t: tf.Tensor): Uint8Array =>
+  new Uint8Array(tf.tidy(() => tf.round(tf.mul(tf.clipByValue(t, 0, 1), 255))).dataSync());
 
 /** The six preview images (original, noisy, reconstruction) the Train view shows, sent as 'preview' events. */
 export class Preview {
@@ -110,7 +127,17 @@ export class Preview {
       const rec = ae.decoder.predict(Array.isArray(enc) ? enc[0] : enc) as tf.Tensor;
       return [x, noisy, rec].map((t) => tf.unstack(t).map(toUint8));
     });
-    run.emit({ type: 'preview', epoch, batch, width: w, height: h, channels: ch, originals: images[0], noisy: images[1], reconstructions: images[2] });
+    run.emit({
+      type: 'preview',
+      epoch,
+      batch,
+      width: w,
+      height: h,
+      channels: ch,
+      originals: images[0],
+      noisy: images[1],
+      reconstructions: images[2],
+    });
   }
 
   dispose(): void {

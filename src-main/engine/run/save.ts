@@ -13,7 +13,13 @@ import type { EndMetrics, StepInfo } from '../train';
 import type { RunState } from './context';
 
 /** Replaces the run's checkpoint (model, optimizer state, state.json) in one atomic folder swap. */
-export async function saveCheckpoint(ckptDir: string, ae: Autoencoder, optimizer: tf.Optimizer, fast: FastStep | undefined, state: RunState): Promise<void> {
+export async function saveCheckpoint(
+  ckptDir: string,
+  ae: Autoencoder,
+  optimizer: tf.Optimizer,
+  fast: FastStep | undefined,
+  state: RunState,
+): Promise<void> {
   const snapshot = JSON.parse(JSON.stringify(state)) as RunState;
   await writeDirAtomic(ckptDir, async (tmp) => {
     await saveAutoencoder(ae, tmp);
@@ -24,7 +30,13 @@ export async function saveCheckpoint(ckptDir: string, ae: Autoencoder, optimizer
 }
 
 /** The trained model: model.json (the whole autoencoder), encoder/ and decoder/ (TensorFlow.js format), config.json, the latent statistics and report.json (step path, end-of-run metrics). */
-export async function saveFinalModel(ae: Autoencoder, c: ModelConfig, trainImages: BatchSource, runDir: string, report: { step: StepInfo | undefined; metrics: EndMetrics }): Promise<void> {
+export async function saveFinalModel(
+  ae: Autoencoder,
+  c: ModelConfig,
+  trainImages: BatchSource,
+  runDir: string,
+  report: { step: StepInfo | undefined; metrics: EndMetrics },
+): Promise<void> {
   const stats = await fitLatentStats(ae, trainImages, evalBatchSize(c.inputShape, c.batchSize));
   await writeDirAtomic(path.join(runDir, 'model'), async (tmp) => {
     await saveAutoencoder(ae, tmp, { full: true });

@@ -6,7 +6,14 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import path from 'node:path';
-import { BATCH_LOSS_MAX_POINTS, RunBatchLoss, RunCheckpointState, RunEventPayload, RunPreview, type RunSummary } from '../../contract';
+import {
+  BATCH_LOSS_MAX_POINTS,
+  RunBatchLoss,
+  RunCheckpointState,
+  RunEventPayload,
+  RunPreview,
+  type RunSummary,
+} from '../../contract';
 import { readableDir, writeFileAtomicAsync } from '../../fs-safety/atomic';
 import type { Emit } from './state';
 
@@ -140,7 +147,9 @@ export class RunFiles {
   /** The latest batch another process wrote for the run, or undefined. */
   readProgress(runId: string): RunBatch | undefined {
     try {
-      const p = RunEventPayload.shape.event.safeParse(JSON.parse(fs.readFileSync(path.join(this.dir(runId), PROGRESS_FILE), 'utf8')));
+      const p = RunEventPayload.shape.event.safeParse(
+        JSON.parse(fs.readFileSync(path.join(this.dir(runId), PROGRESS_FILE), 'utf8')),
+      );
       return p.success && p.data.type === 'batch' ? p.data : undefined;
     } catch {
       return undefined;

@@ -8,7 +8,10 @@ import { reloadRun } from './reload';
 import type { RunScheduler } from './scheduler';
 import type { RunsState } from './state';
 
-export type RunHandlers = Pick<Handlers, 'runs:start' | 'runs:stop' | 'runs:resume' | 'runs:list' | 'runs:update' | 'runs:preview' | 'runs:batchLoss'>;
+export type RunHandlers = Pick<
+  Handlers,
+  'runs:start' | 'runs:stop' | 'runs:resume' | 'runs:list' | 'runs:update' | 'runs:preview' | 'runs:batchLoss'
+>;
 
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15).toLowerCase();
@@ -43,7 +46,13 @@ export function runHandlers(state: RunsState, scheduler: RunScheduler, trainer: 
       if (run.status === 'training-elsewhere') throw new CallError('conflict', elsewhere(state, run));
       if (run.status === 'queued') {
         scheduler.unqueue(run);
-        state.setStatus(run, 'stopped', run.epochsDone > 0 ? `Taken out of the queue; resume continues after epoch ${run.epochsDone}.` : 'Cancelled before it started; resume starts it.');
+        state.setStatus(
+          run,
+          'stopped',
+          run.epochsDone > 0
+            ? `Taken out of the queue; resume continues after epoch ${run.epochsDone}.`
+            : 'Cancelled before it started; resume starts it.',
+        );
         return { stopping: true };
       }
       if (run.status !== 'running') return { stopping: false };
@@ -51,9 +60,15 @@ export function runHandlers(state: RunsState, scheduler: RunScheduler, trainer: 
     },
     'runs:resume': async ({ runId }) => {
       const run = find(runId);
-      if (run.status === 'running' || run.status === 'queued') throw new CallError('conflict', `Run '${runId}' is already ${run.status}.`);
-      if (run.status === 'completed') throw new CallError('conflict', `Run '${runId}' has finished; start a new run to train more.`);
-      if (run.status === 'damaged') throw new CallError('conflict', `Run '${runId}' cannot be resumed: ${run.message ?? 'its run.json is damaged'}`);
+      if (run.status === 'running' || run.status === 'queued')
+        throw new CallError('conflict', `Run '${runId}' is already ${run.status}.`);
+      if (run.status === 'completed')
+        throw new CallError('conflict', `Run '${runId}' has finished; start a new run to train more.`);
+      if (run.status === 'damaged')
+        throw new CallError(
+          'conflict',
+          `Run '${runId}' cannot be resumed: ${run.message ?? 'its run.json is damaged'}`,
+        );
       if (run.status === 'training-elsewhere') throw new CallError('conflict', elsewhere(state, run));
       await state.claim(run); // refused, naming the owner, when another studio took it since the list was read
       // Another studio may have trained it further since this one read it: its run.json is the truth now.
@@ -63,7 +78,9 @@ export function runHandlers(state: RunsState, scheduler: RunScheduler, trainer: 
         if (fresh) state.runs.set(runId, fresh);
         throw new CallError(
           'conflict',
-          fresh?.status === 'completed' ? `Run '${runId}' has finished; start a new run to train more.` : `Run '${runId}' cannot be resumed: ${fresh?.message ?? 'its run.json is missing'}`,
+          fresh?.status === 'completed'
+            ? `Run '${runId}' has finished; start a new run to train more.`
+            : `Run '${runId}' cannot be resumed: ${fresh?.message ?? 'its run.json is missing'}`,
         );
       }
       Object.assign(run, fresh);
@@ -71,10 +88,15 @@ export function runHandlers(state: RunsState, scheduler: RunScheduler, trainer: 
       await scheduler.schedule(run, state.files.hasCheckpoint(runId));
       return { runId };
     },
-    'runs:list': () => [...state.runs.values()].sort((a, b) => b.startedAt - a.startedAt).map((run) => decided(state, run)),
+    'runs:list': () =>
+      [...state.runs.values()].sort((a, b) => b.startedAt - a.startedAt).map((run) => decided(state, run)),
     'runs:update': async ({ runId, name, note }) => {
       const run = find(runId);
-      if (run.status === 'damaged') throw new CallError('conflict', `Run '${runId}' cannot be changed: ${run.message ?? 'its run.json is damaged'}`);
+      if (run.status === 'damaged')
+        throw new CallError(
+          'conflict',
+          `Run '${runId}' cannot be changed: ${run.message ?? 'its run.json is damaged'}`,
+        );
       if (run.status === 'training-elsewhere') throw new CallError('conflict', elsewhere(state, run));
       const rename = (r: RunSummary) => {
         if (name !== undefined) r.name = name;
@@ -88,14 +110,22 @@ export function runHandlers(state: RunsState, scheduler: RunScheduler, trainer: 
       // Hold the run while its run.json is read, changed and written, so no other studio writes it meanwhile.
       let lock;
       try {
-        lock = await takeOwnership(state.files.dir(runId), { app: state.app, what: 'renaming' }, { refusal: (o) => runOwnedMessage(runId, o), retries: 5 });
+        lock = await takeOwnership(
+          state.files.dir(runId),
+          { app: state.app, what: 'renaming' },
+          { refusal: (o) => runOwnedMessage(runId, o), retries: 5 },
+        );
       } catch (err) {
         if (err instanceof OwnedElsewhere) throw new CallError('conflict', err.message);
         throw err;
       }
       try {
         const fresh = reloadRun(state.files, runId, false) ?? run;
-        if (fresh.status === 'damaged') throw new CallError('conflict', `Run '${runId}' cannot be changed: ${fresh.message ?? 'its run.json is damaged'}`);
+        if (fresh.status === 'damaged')
+          throw new CallError(
+            'conflict',
+            `Run '${runId}' cannot be changed: ${fresh.message ?? 'its run.json is damaged'}`,
+          );
         Object.assign(run, fresh);
         rename(run);
         state.files.persist(run);
@@ -116,7 +146,9 @@ export function runHandlers(state: RunsState, scheduler: RunScheduler, trainer: 
 /** The refusal for a run another studio trains, naming the owner as its lock says now. */
 function elsewhere(state: RunsState, run: RunSummary): string {
   const o = ownerOf(state.files.dir(run.runId));
-  return o ? runOwnedMessage(run.runId, o) : `Run ${run.runId} was training in another studio a moment ago; its list entry is being refreshed — try again in a second.`;
+  return o
+    ? runOwnedMessage(run.runId, o)
+    : `Run ${run.runId} was training in another studio a moment ago; its list entry is being refreshed — try again in a second.`;
 }
 
 /** What the host decides for the renderer: whether the run has a model, and whether and from where it resumes. */
@@ -125,5 +157,14 @@ function decided(state: RunsState, run: RunSummary): RunSummary {
   const hasModel = settled && state.files.hasModel(run.runId);
   const resumable = run.status === 'stopped' || run.status === 'failed';
   const { resume: _r, hasModel: _h, ...rest } = run;
-  return { ...rest, hasModel, ...(resumable ? { resume: run.epochsDone > 0 && state.files.hasCheckpoint(run.runId) ? 'checkpoint' : hasModel ? 'model' : 'start' } : {}) };
+  return {
+    ...rest,
+    hasModel,
+    ...(resumable
+      ? {
+          resume:
+            run.epochsDone > 0 && state.files.hasCheckpoint(run.runId) ? 'checkpoint' : hasModel ? 'model' : 'start',
+        }
+      : {}),
+  };
 }

@@ -37,8 +37,15 @@ export class RunEventRelay {
       run.step = info;
       state.files.persist(run);
       if (info.fallback) {
-        const what = info.step === 'tfjs' ? "tfjs's own, much slower training step" : 'the training step kernel by kernel instead of as one TensorFlow graph (slower)';
-        state.emit('app:notice', { level: 'warning', message: `Run ${run.runId} trains with ${what}: ${info.reason ?? 'no reason given'}.`, at: Date.now() });
+        const what =
+          info.step === 'tfjs'
+            ? "tfjs's own, much slower training step"
+            : 'the training step kernel by kernel instead of as one TensorFlow graph (slower)';
+        state.emit('app:notice', {
+          level: 'warning',
+          message: `Run ${run.runId} trains with ${what}: ${info.reason ?? 'no reason given'}.`,
+          at: Date.now(),
+        });
       }
     }
     if (e.type === 'epoch') {
@@ -80,7 +87,11 @@ export class RunEventRelay {
         state.files.fromCheckpoint(run);
         state.files.savePreview(run.runId);
         state.files.saveBatchLoss(run.runId);
-        state.setStatus(run, 'failed', `The trainer process stopped during this run (${s.error ?? 'unknown reason'}). Resume continues from the last checkpoint (epoch ${run.epochsDone}).`);
+        state.setStatus(
+          run,
+          'failed',
+          `The trainer process stopped during this run (${s.error ?? 'unknown reason'}). Resume continues from the last checkpoint (epoch ${run.epochsDone}).`,
+        );
       }
     }
     this.scheduler.pump(); // queued runs start in a fresh trainer

@@ -48,7 +48,11 @@ export function reloadRun(files: RunFiles, id: string, seeOwners = true): RunSum
     saved = readRunJson(files.dir(id), id);
   } catch (err) {
     if (owner) return undefined; // being made or written by its owner: listed once its run.json is there
-    return damagedRun(files, id, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is missing' : (err as Error).message);
+    return damagedRun(
+      files,
+      id,
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it is missing' : (err as Error).message,
+    );
   }
   if (trainingElsewhere && owner) {
     saved.status = 'training-elsewhere';

@@ -22,11 +22,16 @@ export class RunScheduler {
 
   /** Starts the run now if a slot is free, else queues it; resolves once it started or was queued. */
   async schedule(run: RunSummary, resume: boolean): Promise<void> {
-    if (this.state.active() < this.limit() && !this.queue.some((q) => q.run.status === 'queued')) return this.launch(run, resume);
+    if (this.state.active() < this.limit() && !this.queue.some((q) => q.run.status === 'queued'))
+      return this.launch(run, resume);
     this.queue.push({ run, resume });
     const ahead = this.queue.filter((q) => q.run.status === 'queued').length;
     const limit = this.limit();
-    this.state.setStatus(run, 'queued', `Waiting for a free training slot (${limit === 1 ? 'one run trains' : `${limit} runs train`} at once; ${ahead} waiting, this one included).`);
+    this.state.setStatus(
+      run,
+      'queued',
+      `Waiting for a free training slot (${limit === 1 ? 'one run trains' : `${limit} runs train`} at once; ${ahead} waiting, this one included).`,
+    );
   }
 
   /** Takes a queued run out of the queue (it is stopped by the caller). */
@@ -55,7 +60,14 @@ export class RunScheduler {
     state.setStatus(run, 'running');
     try {
       if (!run.config) throw new Error(`Run '${run.runId}' has no config it can train with (its run.json is damaged).`);
-      await this.trainer.request('runStart', { runId: run.runId, runDir: state.files.dir(run.runId), workspaceDir: state.files.workspaceDir, config: run.config, dataset: run.dataset, resume });
+      await this.trainer.request('runStart', {
+        runId: run.runId,
+        runDir: state.files.dir(run.runId),
+        workspaceDir: state.files.workspaceDir,
+        config: run.config,
+        dataset: run.dataset,
+        resume,
+      });
     } catch (err) {
       state.setStatus(run, 'failed', (err as Error).message);
       this.pump();

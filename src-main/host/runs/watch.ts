@@ -84,7 +84,8 @@ export class RunWatcher {
         this.relayEpochs(known, fresh);
         this.relayProgress(fresh);
       }
-      if (known.status !== fresh.status || known.message !== fresh.message || known.epochsDone !== fresh.epochsDone) this.announce(fresh);
+      if (known.status !== fresh.status || known.message !== fresh.message || known.epochsDone !== fresh.epochsDone)
+        this.announce(fresh);
     }
   }
 
@@ -96,7 +97,12 @@ export class RunWatcher {
   }
 
   private announce(run: RunSummary): void {
-    this.state.emit('runs:status', { runId: run.runId, status: run.status, message: run.message, epochsDone: run.epochsDone });
+    this.state.emit('runs:status', {
+      runId: run.runId,
+      status: run.status,
+      message: run.message,
+      epochsDone: run.epochsDone,
+    });
   }
 
   /** The epochs another studio finished since the last look, as the epoch events its own window got. */

@@ -7,7 +7,9 @@ import { themeColor } from '../../composables/useUplot';
 export const LABEL_COLOR_COUNT = 12;
 
 /** The label's colour as a CSS value that follows the theme (for style bindings). */
-export const labelVar = (label: number): string => `var(--label-${((label % LABEL_COLOR_COUNT) + LABEL_COLOR_COUNT) % LABEL_COLOR_COUNT})`;
+export const labelVar = (label: number): string =>
+  `var(--label-${((label % LABEL_COLOR_COUNT) + LABEL_COLOR_COUNT) % LABEL_COLOR_COUNT})`;
 
 /** The label's colour resolved for the current theme (for canvases); call again after a theme change. */
-export const labelColor = (label: number): string => themeColor(`--label-${((label % LABEL_COLOR_COUNT) + LABEL_COLOR_COUNT) % LABEL_COLOR_COUNT}`, '#888');
+export const labelColor = (label: number): string =>
+  themeColor(`--label-${((label % LABEL_COLOR_COUNT) + LABEL_COLOR_COUNT) % LABEL_COLOR_COUNT}`, '#888');

@@ -12,7 +12,8 @@ export function modelTitle(config: Pick<ModelConfigInput, 'kind' | 'latentDim' |
 }
 
 /** The run trained on noisy inputs (a denoising autoencoder): its previews and Gallery show a noisy row. */
-export const trainsOnNoise = (config: RunSummary['config']): boolean => !!config && config.noise.type !== 'none' && config.noise.level > 0;
+export const trainsOnNoise = (config: RunSummary['config']): boolean =>
+  !!config && config.noise.type !== 'none' && config.noise.level > 0;
 
 /** The dataset's name (from the store when it is still there), and how many images the run used. */
 export function datasetTitle(dataset: RunSummary['dataset'], datasets: DatasetManifest[]): string {
@@ -24,7 +25,9 @@ export function datasetTitle(dataset: RunSummary['dataset'], datasets: DatasetMa
 export function shortTime(ms: number, now = Date.now()): string {
   const t = new Date(ms);
   const hm = t.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
-  return new Date(now).toDateString() === t.toDateString() ? hm : `${t.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' })} ${hm}`;
+  return new Date(now).toDateString() === t.toDateString()
+    ? hm
+    : `${t.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' })} ${hm}`;
 }
 
 /** The run's name, or its model and start time. */

@@ -7,7 +7,11 @@ import { parseHidden, type ModelForm } from './presets';
 import { MNIST, type RunSource } from './source';
 
 /** Where each optimizer usually trains: learning rates outside get a warning (not an error). */
-export const LEARNING_RATES: Record<ModelForm['optimizer'], [number, number]> = { adam: [1e-5, 0.01], rmsprop: [1e-5, 0.01], sgd: [1e-4, 0.5] };
+export const LEARNING_RATES: Record<ModelForm['optimizer'], [number, number]> = {
+  adam: [1e-5, 0.01],
+  rmsprop: [1e-5, 0.01],
+  sgd: [1e-4, 0.5],
+};
 
 export function useConfigChecks(form: ModelForm, src: RunSource) {
   const { inputShape, countError, count, dataset, labelNames } = src;
@@ -28,7 +32,12 @@ export function useConfigChecks(form: ModelForm, src: RunSource) {
     };
   });
 
-  const validation = computed(() => validateConfig(config.value, countError.value ? undefined : { count: count.value, shape: dataset.value?.shape ?? MNIST.shape }));
+  const validation = computed(() =>
+    validateConfig(
+      config.value,
+      countError.value ? undefined : { count: count.value, shape: dataset.value?.shape ?? MNIST.shape },
+    ),
+  );
 
   /** One plain-words message per field (`latentDim`, `hidden`, `noise.level`, `dataset`, `count`…). */
   const errors = computed<Record<string, string>>(() => {
@@ -36,9 +45,11 @@ export function useConfigChecks(form: ModelForm, src: RunSource) {
     const put = (field: string, message: string) => (out[field] ??= message);
     if (!dataset.value) put('dataset', 'This dataset is no longer in the workspace; choose another.');
     // the same examples as the field's hint in the Model view
-    if (hidden.value === undefined) put('hidden', `write whole numbers separated by commas, e.g. ${isConv(form.kind) ? '32, 64, 128' : '256, 128'}`);
+    if (hidden.value === undefined)
+      put('hidden', `write whole numbers separated by commas, e.g. ${isConv(form.kind) ? '32, 64, 128' : '256, 128'}`);
     if (countError.value) put('count', countError.value);
-    if (labelNames.value.length && labelNames.value.every((_, i) => form.excludeLabels.includes(i))) put('excludeLabels', 'every label is left out: nothing would be left to train on');
+    if (labelNames.value.length && labelNames.value.every((_, i) => form.excludeLabels.includes(i)))
+      put('excludeLabels', 'every label is left out: nothing would be left to train on');
     if (!validation.value.ok) {
       for (const e of validation.value.errors) {
         const field = e.field.startsWith('hidden') ? 'hidden' : e.field === 'inputShape' ? 'dataset' : e.field;
@@ -53,7 +64,15 @@ export function useConfigChecks(form: ModelForm, src: RunSource) {
   const summary = computed(() => {
     if (hidden.value === undefined) return undefined;
     const { kind, latentDim, activation, outputActivation, kernelSize } = form;
-    const r = validateConfig({ kind, latentDim, activation, outputActivation, kernelSize, inputShape: inputShape.value, hidden: hidden.value });
+    const r = validateConfig({
+      kind,
+      latentDim,
+      activation,
+      outputActivation,
+      kernelSize,
+      inputShape: inputShape.value,
+      hidden: hidden.value,
+    });
     return r.ok ? summarizeModel(r.config) : undefined;
   });
 

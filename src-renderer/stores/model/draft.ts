@@ -14,7 +14,10 @@ import { BUILTIN_MNIST, type RunSource } from './source';
  * the form but the three kept apart (noise, augment, excludeLabels: restored by restoreDraft), so
  * a new field that is not saved with the draft is a type error, not a setting lost on reload.
  */
-const DRAFT_FIELDS: Record<Exclude<keyof ModelForm, 'noise' | 'augment' | 'excludeLabels'>, 'string' | 'number' | 'boolean'> = {
+const DRAFT_FIELDS: Record<
+  Exclude<keyof ModelForm, 'noise' | 'augment' | 'excludeLabels'>,
+  'string' | 'number' | 'boolean'
+> = {
   kind: 'string',
   latentDim: 'number',
   hiddenText: 'string',
@@ -41,25 +44,45 @@ const DRAFT_FIELDS: Record<Exclude<keyof ModelForm, 'noise' | 'augment' | 'exclu
 /** How long the draft waits for more edits before it is saved in the workspace. */
 export const DRAFT_SAVE_MS = 500;
 
-export function useDraft(form: ModelForm, src: RunSource, presetId: ComputedRef<string | undefined>, datasets: ReturnType<typeof useDatasetsStore>) {
+export function useDraft(
+  form: ModelForm,
+  src: RunSource,
+  presetId: ComputedRef<string | undefined>,
+  datasets: ReturnType<typeof useDatasetsStore>,
+) {
   const { source, count } = src;
   // The draft lives in the workspace (settings.json): a reload or a restart finds the form as it was.
   const draft = computed<ModelDraft>(() => {
-    const fields: ModelDraft['form'] = { noise: { ...form.noise }, augment: { ...form.augment }, excludeLabels: [...form.excludeLabels] };
+    const fields: ModelDraft['form'] = {
+      noise: { ...form.noise },
+      augment: { ...form.augment },
+      excludeLabels: [...form.excludeLabels],
+    };
     for (const [k, type] of Object.entries(DRAFT_FIELDS)) {
       const v = (form as unknown as Record<string, unknown>)[k];
       if (typeof v === type && (type !== 'number' || Number.isFinite(v))) fields[k] = v as string | number | boolean;
     }
-    return { dataset: source.value, count: Number.isFinite(count.value) ? Math.max(0, Math.round(count.value)) : 0, ...(presetId.value ? { presetId: presetId.value } : {}), form: fields };
+    return {
+      dataset: source.value,
+      count: Number.isFinite(count.value) ? Math.max(0, Math.round(count.value)) : 0,
+      ...(presetId.value ? { presetId: presetId.value } : {}),
+      form: fields,
+    };
   });
   /** Puts a saved draft back, field by field; a field of the wrong type is left as it is. */
   function restoreDraft(d: ModelDraft) {
     for (const [k, type] of Object.entries(DRAFT_FIELDS)) {
       const v = d.form[k];
-      if (typeof v === type && (type !== 'number' || Number.isFinite(v))) (form as unknown as Record<string, unknown>)[k] = v;
+      if (typeof v === type && (type !== 'number' || Number.isFinite(v)))
+        (form as unknown as Record<string, unknown>)[k] = v;
     }
     const n = d.form.noise as { type?: unknown; level?: unknown } | undefined;
-    if (n && typeof n === 'object' && ['none', 'gaussian', 'salt-pepper', 'masking'].includes(String(n.type)) && typeof n.level === 'number')
+    if (
+      n &&
+      typeof n === 'object' &&
+      ['none', 'gaussian', 'salt-pepper', 'masking'].includes(String(n.type)) &&
+      typeof n.level === 'number'
+    )
       form.noise = { type: n.type as NoiseConfig['type'], level: n.level };
     const a = d.form.augment as Partial<Record<keyof AugmentConfig, unknown>> | undefined;
     if (a && typeof a === 'object') {
@@ -71,12 +94,17 @@ export function useDraft(form: ModelForm, src: RunSource, presetId: ComputedRef<
       };
     }
     const ex = d.form.excludeLabels;
-    form.excludeLabels = Array.isArray(ex) ? [...new Set(ex.filter((l) => Number.isInteger(l) && l >= 0))].sort((x, y) => x - y) : [];
+    form.excludeLabels = Array.isArray(ex)
+      ? [...new Set(ex.filter((l) => Number.isInteger(l) && l >= 0))].sort((x, y) => x - y)
+      : [];
     source.value = d.dataset || BUILTIN_MNIST;
     if (d.count > 0) count.value = d.count;
   }
   /** No draft yet: start from the newest run's config and dataset, if any. */
-  function restoreFromRun(s: { config: Record<string, unknown>; dataset: { builtin?: string; id?: string; count?: number } }) {
+  function restoreFromRun(s: {
+    config: Record<string, unknown>;
+    dataset: { builtin?: string; id?: string; count?: number };
+  }) {
     const c = s.config;
     const f: ModelDraft['form'] = {};
     for (const k of Object.keys(DRAFT_FIELDS)) if (k in c) f[k] = c[k] as never;
@@ -84,7 +112,11 @@ export function useDraft(form: ModelForm, src: RunSource, presetId: ComputedRef<
     if (c.noise && typeof c.noise === 'object') f.noise = c.noise as never;
     if (c.augment && typeof c.augment === 'object') f.augment = c.augment as never;
     if (Array.isArray(c.excludeLabels)) f.excludeLabels = c.excludeLabels as number[];
-    restoreDraft({ dataset: s.dataset.builtin ? BUILTIN_MNIST : (s.dataset.id ?? BUILTIN_MNIST), count: s.dataset.count ?? 0, form: f });
+    restoreDraft({
+      dataset: s.dataset.builtin ? BUILTIN_MNIST : (s.dataset.id ?? BUILTIN_MNIST),
+      count: s.dataset.count ?? 0,
+      form: f,
+    });
   }
   let restoredFor: string | undefined;
   let saveTimer: ReturnType<typeof setTimeout> | undefined;

@@ -18,7 +18,13 @@ const MAX_SUGGESTED_EPOCHS = 500;
  * share of the left-out labels (`labelCounts` of the whole dataset; exact up to how the random
  * split falls across labels).
  */
-export function trainingImages(count: number, validationSplit: number, testSplit: number, excluded: readonly number[], labelCounts: readonly number[] | undefined): number {
+export function trainingImages(
+  count: number,
+  validationSplit: number,
+  testSplit: number,
+  excluded: readonly number[],
+  labelCounts: readonly number[] | undefined,
+): number {
   const n = Math.max(0, Math.floor(count) || 0);
   const kept = n - Math.floor(n * (Number(validationSplit) || 0)) - Math.floor(n * (Number(testSplit) || 0));
   if (!excluded.length || !labelCounts?.length || kept <= 0) return Math.max(0, kept);
@@ -32,7 +38,10 @@ export function epochPlan(trainCount: number, batchSize: number, epochs: number)
   const perEpoch = trainCount > 0 && batchSize > 0 ? Math.ceil(trainCount / batchSize) : 0;
   const e = Number(epochs) || 0;
   const total = perEpoch * e;
-  const enough = perEpoch > 0 ? Math.min(MAX_SUGGESTED_EPOCHS, Math.ceil(ENOUGH_STEPS / perEpoch), Math.ceil(ENOUGH_IMAGES / trainCount)) : undefined;
+  const enough =
+    perEpoch > 0
+      ? Math.min(MAX_SUGGESTED_EPOCHS, Math.ceil(ENOUGH_STEPS / perEpoch), Math.ceil(ENOUGH_IMAGES / trainCount))
+      : undefined;
   return { perEpoch, total, trainCount, few: enough !== undefined && e < enough, suggested: enough };
 }
 
@@ -43,13 +52,19 @@ export function useEpochAdvice(form: ModelForm, src: RunSource) {
   const steps = computed(() => {
     const n = Math.min(count.value || 0, dataset.value?.count ?? 0);
     const counts = source.value === BUILTIN_MNIST ? Array<number>(10).fill(1) : manifest.value?.labelCounts;
-    return epochPlan(trainingImages(n, form.validationSplit, form.testSplit, form.excludeLabels, counts), form.batchSize, form.epochs);
+    return epochPlan(
+      trainingImages(n, form.validationSplit, form.testSplit, form.excludeLabels, counts),
+      form.batchSize,
+      form.epochs,
+    );
   });
   /** Plain words when the run is too short to give recognisable reconstructions: the rule, once, and what it means here. */
   const epochAdvice = computed(() => {
     const st = steps.value;
     if (!st.few || !st.suggested) return undefined;
-    const left = form.excludeLabels.length ? ` (${form.excludeLabels.length} label${form.excludeLabels.length === 1 ? '' : 's'} left out)` : '';
+    const left = form.excludeLabels.length
+      ? ` (${form.excludeLabels.length} label${form.excludeLabels.length === 1 ? '' : 's'} left out)`
+      : '';
     const fmt = (x: number) => x.toLocaleString('en-US');
     return `Recognisable reconstructions take about ${fmt(ENOUGH_STEPS)} training steps or ${fmt(ENOUGH_IMAGES)} images seen: ${fmt(form.epochs)} epoch${form.epochs === 1 ? '' : 's'} on ${fmt(st.trainCount)} training images${left} give ${fmt(st.total)} step${st.total === 1 ? '' : 's'}. ${fmt(st.suggested)} epochs are enough.`;
   });

@@ -42,7 +42,19 @@ export interface ModelForm {
 
 export type Architecture = Pick<
   ModelForm,
-  'kind' | 'latentDim' | 'activation' | 'outputActivation' | 'loss' | 'optimizer' | 'learningRate' | 'momentum' | 'batchSize' | 'beta' | 'l1' | 'noise' | 'kernelSize'
+  | 'kind'
+  | 'latentDim'
+  | 'activation'
+  | 'outputActivation'
+  | 'loss'
+  | 'optimizer'
+  | 'learningRate'
+  | 'momentum'
+  | 'batchSize'
+  | 'beta'
+  | 'l1'
+  | 'noise'
+  | 'kernelSize'
 > & { hidden: number[] };
 
 const BASE: Omit<Architecture, 'kind' | 'latentDim' | 'hidden'> = {
@@ -68,7 +80,12 @@ export interface Preset {
 }
 
 export const PRESETS: Preset[] = [
-  { id: 'dense', label: 'Dense {n} → 128 → {n} (classic)', about: 'One code layer of 128 units: the autoencoder of the Keras tutorial.', arch: { ...BASE, kind: 'dense', latentDim: 128, hidden: [] } },
+  {
+    id: 'dense',
+    label: 'Dense {n} → 128 → {n} (classic)',
+    about: 'One code layer of 128 units: the autoencoder of the Keras tutorial.',
+    arch: { ...BASE, kind: 'dense', latentDim: 128, hidden: [] },
+  },
   {
     id: 'deep-dense',
     label: 'Deep dense {n} → 256 → 128 → 32',
@@ -85,7 +102,15 @@ export const PRESETS: Preset[] = [
     id: 'denoising-conv',
     label: 'Denoising convolutional (Gaussian σ 0.3)',
     about: 'The conv model fed noisy images and asked for the clean ones.',
-    arch: { ...BASE, kind: 'conv', latentDim: 16, hidden: [32, 64], batchSize: 32, learningRate: 2e-3, noise: { type: 'gaussian', level: 0.3 } },
+    arch: {
+      ...BASE,
+      kind: 'conv',
+      latentDim: 16,
+      hidden: [32, 64],
+      batchSize: 32,
+      learningRate: 2e-3,
+      noise: { type: 'gaussian', level: 0.3 },
+    },
   },
   {
     id: 'vae',
@@ -93,17 +118,24 @@ export const PRESETS: Preset[] = [
     about: 'Learns a distribution: generates new images and a 2-D map of the data.',
     arch: { ...BASE, kind: 'vae', latentDim: 2, hidden: [512], loss: 'bce', batchSize: 64 },
   },
-  { id: 'sparse', label: 'Sparse, 64-d code', about: 'An L1 penalty keeps most code units near zero.', arch: { ...BASE, kind: 'sparse', latentDim: 64, hidden: [], l1: 1e-3 } },
+  {
+    id: 'sparse',
+    label: 'Sparse, 64-d code',
+    about: 'An L1 penalty keeps most code units near zero.',
+    arch: { ...BASE, kind: 'sparse', latentDim: 64, hidden: [], l1: 1e-3 },
+  },
   {
     id: 'photos-64',
     label: 'Photos 64×64 RGB: conv, 3 stages',
-    about: 'Three stride-2 stages (32 → 64 → 128 filters, 64 → 8 px) and a 128-d code, for pictures imported at 64×64 in colour.',
+    about:
+      'Three stride-2 stages (32 → 64 → 128 filters, 64 → 8 px) and a 128-d code, for pictures imported at 64×64 in colour.',
     arch: { ...BASE, kind: 'conv', latentDim: 128, hidden: [32, 64, 128], batchSize: 64 },
   },
   {
     id: 'photos-128',
     label: 'Photos 128×128 RGB: conv, 4 stages',
-    about: 'Four stride-2 stages (32 → 64 → 128 → 256 filters, 128 → 8 px) and a 256-d code, for pictures imported at 128×128 in colour.',
+    about:
+      'Four stride-2 stages (32 → 64 → 128 → 256 filters, 128 → 8 px) and a 256-d code, for pictures imported at 128×128 in colour.',
     arch: { ...BASE, kind: 'conv', latentDim: 256, hidden: [32, 64, 128, 256], batchSize: 32 },
   },
   {

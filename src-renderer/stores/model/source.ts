@@ -19,10 +19,22 @@ export function useRunSource(form: ModelForm, datasets: ReturnType<typeof useDat
   const manifest = computed<DatasetManifest | undefined>(() => datasets.datasets.find((d) => d.id === source.value));
   /** What the run trains on: name, image shape, images available. */
   const dataset = computed(() =>
-    source.value === BUILTIN_MNIST ? MNIST : manifest.value ? { shape: manifest.value.shape as [number, number, number], count: manifest.value.count, name: manifest.value.name } : undefined,
+    source.value === BUILTIN_MNIST
+      ? MNIST
+      : manifest.value
+        ? {
+            shape: manifest.value.shape as [number, number, number],
+            count: manifest.value.count,
+            name: manifest.value.name,
+          }
+        : undefined,
   );
   /** The dataset's label names by label number (MNIST: the digits). */
-  const labelNames = computed<string[]>(() => (source.value === BUILTIN_MNIST ? ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] : (manifest.value?.labelNames ?? [])));
+  const labelNames = computed<string[]>(() =>
+    source.value === BUILTIN_MNIST
+      ? ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']
+      : (manifest.value?.labelNames ?? []),
+  );
   const inputShape = computed<[number, number, number]>(() => dataset.value?.shape ?? MNIST.shape);
   const valuesPerImage = computed(() => inputShape.value[0] * inputShape.value[1] * inputShape.value[2]);
   const minCount = computed(() => (source.value === BUILTIN_MNIST ? 100 : 10));
@@ -35,9 +47,15 @@ export function useRunSource(form: ModelForm, datasets: ReturnType<typeof useDat
   });
 
   /** The run's dataset as `runs:start` takes it. */
-  const runDataset = computed(() => (source.value === BUILTIN_MNIST ? { builtin: 'mnist' as const, count: count.value } : { id: source.value, count: count.value }));
+  const runDataset = computed(() =>
+    source.value === BUILTIN_MNIST
+      ? { builtin: 'mnist' as const, count: count.value }
+      : { id: source.value, count: count.value },
+  );
   /** The dataset as `noise:preview` takes it. */
-  const previewDataset = computed(() => (source.value === BUILTIN_MNIST ? { builtin: 'mnist' as const } : { id: source.value }));
+  const previewDataset = computed(() =>
+    source.value === BUILTIN_MNIST ? { builtin: 'mnist' as const } : { id: source.value },
+  );
   /** Chooses what to train on; a stored dataset brings its own validation split and seed. */
   function chooseDataset(id: string) {
     source.value = id;
@@ -55,6 +73,18 @@ export function useRunSource(form: ModelForm, datasets: ReturnType<typeof useDat
     }
   }
 
-  return { source, count, manifest, dataset, labelNames, inputShape, valuesPerImage, countError, runDataset, previewDataset, chooseDataset };
+  return {
+    source,
+    count,
+    manifest,
+    dataset,
+    labelNames,
+    inputShape,
+    valuesPerImage,
+    countError,
+    runDataset,
+    previewDataset,
+    chooseDataset,
+  };
 }
 export type RunSource = ReturnType<typeof useRunSource>;

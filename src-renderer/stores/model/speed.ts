@@ -6,13 +6,26 @@ import { useApi } from '../../api/instance';
 import { describeError } from '../../api/client';
 import type { ModelForm } from './presets';
 
-export function useSpeed(form: ModelForm, config: ComputedRef<ModelConfigInput>, validation: ComputedRef<{ ok: boolean }>) {
+export function useSpeed(
+  form: ModelForm,
+  config: ComputedRef<ModelConfigInput>,
+  validation: ComputedRef<{ ok: boolean }>,
+) {
   /** The training step timed at a few batch sizes for the current architecture (asked for; it takes a few seconds). */
   const speed = ref<CallRes<'models:speed'> & { forBatch: number }>();
   const measuring = ref(false);
   const speedError = ref<string>();
   /** The model the speed table was measured for: any change of it makes the table stale. */
-  const speedKey = computed(() => JSON.stringify({ ...config.value, epochs: 0, validationSplit: 0, earlyStoppingPatience: 0, seed: 0, previewEvery: 0 }));
+  const speedKey = computed(() =>
+    JSON.stringify({
+      ...config.value,
+      epochs: 0,
+      validationSplit: 0,
+      earlyStoppingPatience: 0,
+      seed: 0,
+      previewEvery: 0,
+    }),
+  );
   let measuredKey = '';
   async function measureSpeed() {
     if (!validation.value.ok) return;

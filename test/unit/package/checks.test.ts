@@ -6,7 +6,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REQUIRED_IN_ASAR, checkAsarContents, checkBundleRequires, checkLinks, checkNativeLibraries, checkSizes, extractApp } from '../../package/checks';
+import {
+  REQUIRED_IN_ASAR,
+  checkAsarContents,
+  checkBundleRequires,
+  checkLinks,
+  checkNativeLibraries,
+  checkSizes,
+  extractApp,
+} from '../../package/checks';
 
 const require = createRequire(import.meta.url);
 const asar = require('@electron/asar') as typeof import('@electron/asar');
@@ -26,7 +34,9 @@ async function makeResources(name: string, files: Record<string, string | Buffer
   return resources;
 }
 
-const complete = Object.fromEntries(REQUIRED_IN_ASAR.map((f) => [f, f.endsWith('package.json') ? '{"name":"x"}' : `// ${f}`]));
+const complete = Object.fromEntries(
+  REQUIRED_IN_ASAR.map((f) => [f, f.endsWith('package.json') ? '{"name":"x"}' : `// ${f}`]),
+);
 
 describe('package checks', () => {
   let good: string;
@@ -82,7 +92,12 @@ describe('package checks', () => {
     fs.mkdirSync(lib, { recursive: true });
     // The real binding of this checkout, without deps/lib beside it (as a package whose
     // libtensorflow was excluded would be).
-    const binding = path.join(path.dirname(require.resolve('@tensorflow/tfjs-node/package.json')), 'lib', 'napi-v8', 'tfjs_binding.node');
+    const binding = path.join(
+      path.dirname(require.resolve('@tensorflow/tfjs-node/package.json')),
+      'lib',
+      'napi-v8',
+      'tfjs_binding.node',
+    );
     fs.copyFileSync(binding, path.join(lib, 'tfjs_binding.node'));
     const { problems } = checkNativeLibraries(res);
     const text = problems.join('\n');
@@ -97,10 +112,15 @@ describe('package checks', () => {
     fs.mkdirSync(path.join(app, 'dist-main'), { recursive: true });
     fs.mkdirSync(path.join(app, 'node_modules', 'here'), { recursive: true });
     fs.writeFileSync(path.join(app, 'node_modules', 'here', 'index.js'), 'module.exports = 1;');
-    fs.writeFileSync(path.join(app, 'dist-main', 'trainer.cjs'), 'require("node:fs"); require("path"); require("electron"); require("here"); require("./local"); import("missing-pkg/node");');
+    fs.writeFileSync(
+      path.join(app, 'dist-main', 'trainer.cjs'),
+      'require("node:fs"); require("path"); require("electron"); require("here"); require("./local"); import("missing-pkg/node");',
+    );
     const r = checkBundleRequires(app);
     expect(r.packages).toEqual(['here', 'missing-pkg/node']);
-    expect(r.problems).toEqual([`${path.join(app, 'dist-main', 'trainer.cjs')} requires missing-pkg/node, which is not in the package.`]);
+    expect(r.problems).toEqual([
+      `${path.join(app, 'dist-main', 'trainer.cjs')} requires missing-pkg/node, which is not in the package.`,
+    ]);
   });
 
   it.runIf(process.platform === 'linux')('names a missing tfjs binding', () => {

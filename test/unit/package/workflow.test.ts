@@ -17,7 +17,10 @@ describe('.github/workflows/release.yml', () => {
 
   it('the linter catches a broken copy (an unknown key, a bad expression, an unknown runner)', async () => {
     const lint = await createLinter();
-    const broken = yaml.replace('timeout-minutes: 120', 'timeout-minute: 120').replace('${{ matrix.targets }}', '${{ matrix.target }}').replace('ubuntu-22.04', 'ubuntu-99.04');
+    const broken = yaml
+      .replace('timeout-minutes: 120', 'timeout-minute: 120')
+      .replace('${{ matrix.targets }}', '${{ matrix.target }}')
+      .replace('ubuntu-22.04', 'ubuntu-99.04');
     const kinds = lint(broken, file).map((r) => r.kind);
     expect(kinds).toEqual(expect.arrayContaining(['syntax-check', 'expression', 'runner-label']));
   });

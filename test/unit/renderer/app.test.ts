@@ -22,7 +22,14 @@ describe('studio frame', () => {
     const wrapper = mount(App, { global: { plugins: [pinia] }, attachTo: document.body });
     await flushPromises();
     const navs = wrapper.findAll('[data-testid^="nav-"]');
-    expect(navs.map((n) => n.find('.label').text())).toEqual(['Datasets', 'Model', 'Noise', 'Train', 'Gallery', 'Export']);
+    expect(navs.map((n) => n.find('.label').text())).toEqual([
+      'Datasets',
+      'Model',
+      'Noise',
+      'Train',
+      'Gallery',
+      'Export',
+    ]);
     expect(wrapper.find('[data-testid="view-datasets"]').text()).toMatch(/No datasets yet/);
     await wrapper.find('[data-testid="nav-train"]').trigger('click');
     expect(wrapper.find('[data-testid="view-train"]').text()).toMatch(/Nothing is training/);
@@ -33,7 +40,9 @@ describe('studio frame', () => {
     await wrapper.find('[data-testid="nav-model"]').trigger('click');
     expect(wrapper.find('[data-testid="view-model"]').text()).toMatch(/Choose a dataset first/);
     await wrapper.find('[data-testid="nav-export"]').trigger('click');
-    expect(wrapper.find('[data-testid="view-export"]').text()).toMatch(/Export a trained model as TensorFlow\.js, Keras or ONNX/);
+    expect(wrapper.find('[data-testid="view-export"]').text()).toMatch(
+      /Export a trained model as TensorFlow\.js, Keras or ONNX/,
+    );
     for (const n of navs) expect(n.element.tagName).toBe('A');
     expect(wrapper.find('[data-testid="status-backend"]').text()).toContain('tensorflow');
     expect(wrapper.find('[data-testid="status-backend"]').text()).toContain(INFO.tfVersion);
@@ -46,7 +55,12 @@ describe('studio frame', () => {
     setApi(createClient(host));
     const wrapper = mount(App, { global: { plugins: [pinia] }, attachTo: document.body });
     await flushPromises();
-    host.emit('trainer:state', { state: 'crashed', error: 'The trainer process was killed (SIGKILL).', starts: 1, at: 2 });
+    host.emit('trainer:state', {
+      state: 'crashed',
+      error: 'The trainer process was killed (SIGKILL).',
+      starts: 1,
+      at: 2,
+    });
     host.emit('app:notice', { level: 'error', message: 'The trainer process was killed (SIGKILL).', at: 2 });
     await flushPromises();
     expect(wrapper.find('[data-testid="status-backend"]').text()).toMatch(/SIGKILL/);
@@ -61,7 +75,10 @@ describe('studio frame', () => {
     let broken = true;
     const host = readyHost();
     const ready = host.handlers['backend:info']!;
-    host.handlers['backend:info'] = (p) => (broken ? { ok: false, error: { code: 'trainer_unavailable', message: 'The trainer exited during start-up.' } } : ready(p));
+    host.handlers['backend:info'] = (p) =>
+      broken
+        ? { ok: false, error: { code: 'trainer_unavailable', message: 'The trainer exited during start-up.' } }
+        : ready(p);
     setApi(createClient(host));
     const wrapper = mount(App, { global: { plugins: [pinia] }, attachTo: document.body });
     await flushPromises();
@@ -79,7 +96,10 @@ describe('studio frame', () => {
 
   it('says so in plain words when a restart fails', async () => {
     const host = readyHost();
-    host.handlers['trainer:restart'] = () => ({ ok: false, error: { code: 'trainer_unavailable', message: 'tfjs-node could not be loaded.' } });
+    host.handlers['trainer:restart'] = () => ({
+      ok: false,
+      error: { code: 'trainer_unavailable', message: 'tfjs-node could not be loaded.' },
+    });
     setApi(createClient(host));
     const wrapper = mount(App, { global: { plugins: [pinia] }, attachTo: document.body });
     await flushPromises();
@@ -87,7 +107,9 @@ describe('studio frame', () => {
     await flushPromises();
     await wrapper.find('[data-testid="restart-trainer"]').trigger('click');
     await flushPromises();
-    expect(wrapper.find('[data-testid="notice"]').text()).toMatch(/could not be restarted: tfjs-node could not be loaded\./);
+    expect(wrapper.find('[data-testid="notice"]').text()).toMatch(
+      /could not be restarted: tfjs-node could not be loaded\./,
+    );
     expect(wrapper.find('[data-testid="notice"]').text()).not.toMatch(/at \w+ \(|Error:/);
     wrapper.unmount();
   });
@@ -103,7 +125,9 @@ describe('studio frame', () => {
     host.setConnection('disconnected');
     await flushPromises();
     expect(wrapper.find('[data-testid="connection-lost"]').text()).toMatch(/reconnecting/);
-    expect(wrapper.find('[data-testid="status-backend"]').text()).toMatch(/Disconnected from the studio host — reconnecting/);
+    expect(wrapper.find('[data-testid="status-backend"]').text()).toMatch(
+      /Disconnected from the studio host — reconnecting/,
+    );
     host.setConnection('connected');
     await flushPromises();
     expect(wrapper.find('[data-testid="connection-lost"]').exists()).toBe(false);
@@ -116,7 +140,9 @@ describe('studio frame', () => {
     setApi(createClient(host));
     const wrapper = mount(App, { global: { plugins: [pinia] }, attachTo: document.body });
     await flushPromises();
-    expect(wrapper.find('[data-testid="no-token"]').text()).toMatch(/Open the address printed by npm run serve \(it contains \?token=…\)/);
+    expect(wrapper.find('[data-testid="no-token"]').text()).toMatch(
+      /Open the address printed by npm run serve \(it contains \?token=…\)/,
+    );
     expect(wrapper.find('[data-testid="nav-datasets"]').exists()).toBe(false);
     expect(host.calls).toEqual([]);
     wrapper.unmount();

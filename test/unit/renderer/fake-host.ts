@@ -1,8 +1,18 @@
 // An in-memory transport for renderer tests: a tiny fake host at the transport boundary.
-import { ModelConfig, type CallName, type CallReq, type CallRes, type Envelope, type EventName, type ModelConfigInput } from '@contract';
+import {
+  ModelConfig,
+  type CallName,
+  type CallReq,
+  type CallRes,
+  type Envelope,
+  type EventName,
+  type ModelConfigInput,
+} from '@contract';
 
 /** A fake handler answers like the host: the call's request in, an envelope of the call's response out. */
-export type FakeHandlers = { [N in CallName]?: (payload: CallReq<N>) => Envelope<CallRes<N>> | Promise<Envelope<CallRes<N>>> };
+export type FakeHandlers = {
+  [N in CallName]?: (payload: CallReq<N>) => Envelope<CallRes<N>> | Promise<Envelope<CallRes<N>>>;
+};
 import type { ConnectionState, Transport } from '../../../src-renderer/api/transport';
 
 export class FakeTransport implements Transport {
@@ -40,8 +50,20 @@ export class FakeTransport implements Transport {
   }
 }
 
-export const INFO = { backend: 'tensorflow', tfVersion: '2.21.0', tfjsVersion: '4.22.0', threads: 2, pid: 4242 } as const;
-export const APP = { name: 'Autoencoder Studio', version: '0.1.0', mode: 'serve', platform: 'linux-x64', nodeVersion: '20.20.2' } as const;
+export const INFO = {
+  backend: 'tensorflow',
+  tfVersion: '2.21.0',
+  tfjsVersion: '4.22.0',
+  threads: 2,
+  pid: 4242,
+} as const;
+export const APP = {
+  name: 'Autoencoder Studio',
+  version: '0.1.0',
+  mode: 'serve',
+  platform: 'linux-x64',
+  nodeVersion: '20.20.2',
+} as const;
 
 export function readyHost() {
   return new FakeTransport({
@@ -58,12 +80,19 @@ export function readyHost() {
  * has no folder, so a finished run has a model, an imported one has its weights, and a stopped or
  * failed run resumes from its checkpoint when an epoch was saved.
  */
-export function hostDecided<T extends { runId: string; status: string; epochsDone: number }>(s: T): T & { hasModel: boolean; resume?: 'checkpoint' | 'model' | 'start' } {
+export function hostDecided<T extends { runId: string; status: string; epochsDone: number }>(
+  s: T,
+): T & { hasModel: boolean; resume?: 'checkpoint' | 'model' | 'start' } {
   const settled = s.status !== 'running' && s.status !== 'queued' && s.status !== 'damaged';
   const hasModel = settled && (s.status === 'completed' || s.runId.startsWith('imported-'));
   const resumable = s.status === 'stopped' || s.status === 'failed';
-  return { ...s, hasModel, ...(resumable ? { resume: s.epochsDone > 0 ? 'checkpoint' : hasModel ? 'model' : 'start' } : {}) } as T & { hasModel: boolean; resume?: 'checkpoint' | 'model' | 'start' };
+  return {
+    ...s,
+    hasModel,
+    ...(resumable ? { resume: s.epochsDone > 0 ? 'checkpoint' : hasModel ? 'model' : 'start' } : {}),
+  } as T & { hasModel: boolean; resume?: 'checkpoint' | 'model' | 'start' };
 }
 
 /** A run's config as the host lists it (every default filled in), from the few settings a test cares about; 28×28×1 images unless given. */
-export const runConfig = (c: Partial<ModelConfigInput> = {}): ModelConfig => ModelConfig.parse({ inputShape: [28, 28, 1], ...c });
+export const runConfig = (c: Partial<ModelConfigInput> = {}): ModelConfig =>
+  ModelConfig.parse({ inputShape: [28, 28, 1], ...c });

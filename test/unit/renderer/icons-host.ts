@@ -25,14 +25,28 @@ export const icons: DatasetManifest = {
   options: { size: 32, mode: 'rgb', fit: 'stretch', validationSplit: 0.1, seed: 42 },
 };
 
-export const WS = { path: '/ws', schemaVersion: 1, datasets: 1, runs: 0, exports: 0, flagged: [], nativeDialogs: false };
+export const WS = {
+  path: '/ws',
+  schemaVersion: 1,
+  datasets: 1,
+  runs: 0,
+  exports: 0,
+  flagged: [],
+  nativeDialogs: false,
+};
 
 /** A finished conv VAE on the icons, as the host lists it. */
 export const iconsRun = (runId: string, startedAt: number, extra: Partial<RunSummary> = {}): RunSummary =>
   hostDecided({
     runId,
     status: 'completed',
-    config: runConfig({ kind: 'conv-vae', latentDim: 16, epochs: 30, hidden: [32, 64], noise: { type: 'none', level: 0 } }),
+    config: runConfig({
+      kind: 'conv-vae',
+      latentDim: 16,
+      epochs: 30,
+      hidden: [32, 64],
+      noise: { type: 'none', level: 0 },
+    }),
     dataset: { id: 'icons-abc123', count: 404 },
     epochsDone: 30,
     history: { loss: [0.1], valLoss: [0.1] },

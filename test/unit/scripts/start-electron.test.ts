@@ -9,7 +9,11 @@ import { repoRoot } from '../../helpers/trainer';
 
 type Start = {
   whyNoWindow(env: Record<string, string | undefined>, platform: string): { reason?: string; binary?: string };
-  browserCommand(url: string, env: Record<string, string | undefined>, platform: string): [string, string[]] | undefined;
+  browserCommand(
+    url: string,
+    env: Record<string, string | undefined>,
+    platform: string,
+  ): [string, string[]] | undefined;
 };
 const load = async () => (await import(path.join(repoRoot, 'scripts', 'start-electron.mjs'))) as Start;
 const url = 'http://127.0.0.1:5000/?token=abc';

@@ -28,10 +28,27 @@ describe('ae-studio', () => {
     expect(unknown.err).toMatch(/^ae-studio: Unknown command 'frobnicate'\./);
     expect(unknown.err).toMatch(/Usage|usage/);
     expect((await cli('datasets')).err).toMatch(/^ae-studio: --workspace DIR is required\./);
-    const badRun = await cli('export', '--workspace', ws, '--run', '../../etc', '--format', 'onnx', '--out', path.join(ws, 'x.onnx'));
-    expect(badRun).toMatchObject({ code: 2, err: expect.stringMatching(/^ae-studio: '\.\.\/\.\.\/etc' is not a run id\./) });
-    expect((await cli('export', '--workspace', ws, '--run', 'run-1', '--format', 'gif', '--out', 'x')).err).toMatch(/--format must be one of tfjs, keras, onnx \(got 'gif'\)/);
-    expect((await cli('import', '--workspace', ws, '--name', 'x', '--size', '3', ws)).err).toMatch(/--size must be a whole number from 4 to 512\./);
+    const badRun = await cli(
+      'export',
+      '--workspace',
+      ws,
+      '--run',
+      '../../etc',
+      '--format',
+      'onnx',
+      '--out',
+      path.join(ws, 'x.onnx'),
+    );
+    expect(badRun).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^ae-studio: '\.\.\/\.\.\/etc' is not a run id\./),
+    });
+    expect((await cli('export', '--workspace', ws, '--run', 'run-1', '--format', 'gif', '--out', 'x')).err).toMatch(
+      /--format must be one of tfjs, keras, onnx \(got 'gif'\)/,
+    );
+    expect((await cli('import', '--workspace', ws, '--name', 'x', '--size', '3', ws)).err).toMatch(
+      /--size must be a whole number from 4 to 512\./,
+    );
     expect((await cli('datasets', '--workspace', ws, '--colour')).code).toBe(2);
     expect(fs.readdirSync(ws)).toEqual([]); // nothing written
   });
@@ -44,7 +61,9 @@ describe('ae-studio', () => {
     fs.mkdirSync(path.join(ws, 'runs', 'run-1'), { recursive: true });
     const untrained = await cli('export', '--workspace', ws, '--run', 'run-1', '--format', 'onnx', '--out', out);
     expect(untrained.code).toBe(1);
-    expect(untrained.err).toMatch(/^ae-studio: Run 'run-1' has no trained model yet \(.+ is missing\): let it finish training first\.$/);
+    expect(untrained.err).toMatch(
+      /^ae-studio: Run 'run-1' has no trained model yet \(.+ is missing\): let it finish training first\.$/,
+    );
     expect(fs.existsSync(out)).toBe(false);
   });
 
@@ -53,7 +72,9 @@ describe('ae-studio', () => {
     expect(await cli('datasets', '--workspace', ws)).toMatchObject({ code: 0, out: `No datasets in ${ws}.` });
     const id = await cornersDataset(ws);
     expect((await cli('datasets', '--workspace', ws)).out).toBe(`${id}  Corners  100 images  12×12×1`);
-    expect(JSON.parse((await cli('datasets', '--workspace', ws, '--json')).out)).toMatchObject([{ id, name: 'Corners', count: 100 }]);
+    expect(JSON.parse((await cli('datasets', '--workspace', ws, '--json')).out)).toMatchObject([
+      { id, name: 'Corners', count: 100 },
+    ]);
   });
 });
 

@@ -8,8 +8,21 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAutoencoder, loadMnist, validateConfig, type ModelConfigInput } from '../../../../src-main/engine';
-import { jobPlan, planWeights, toTfLayout, toTorchLayout, weightPermutation, MAX_PARAMETERS } from '../../../../src-main/engine/layer-plan';
-import { checkExpected, readF32, readSafetensorsHeader, writeSafetensors, SafetensorsError } from '../../../../src-main/cluster/safetensors';
+import {
+  jobPlan,
+  planWeights,
+  toTfLayout,
+  toTorchLayout,
+  weightPermutation,
+  MAX_PARAMETERS,
+} from '../../../../src-main/engine/layer-plan';
+import {
+  checkExpected,
+  readF32,
+  readSafetensorsHeader,
+  writeSafetensors,
+  SafetensorsError,
+} from '../../../../src-main/cluster/safetensors';
 import { exportJob, JobError } from '../../../../src-main/cluster/export';
 import { readJob, JobImportError } from '../../../../src-main/cluster/import';
 import { TRAIN_PY } from '../../../../src-main/cluster/train-py';
@@ -30,7 +43,13 @@ const resolved = (c: ModelConfigInput): ModelConfig => {
 
 const CONFIGS: Record<string, ModelConfigInput> = {
   dense: { kind: 'dense', inputShape: [8, 8, 3], latentDim: 6 },
-  'deep-dense': { kind: 'deep-dense', inputShape: [28, 28, 1], latentDim: 8, hidden: [32, 16], activation: 'leaky-relu' },
+  'deep-dense': {
+    kind: 'deep-dense',
+    inputShape: [28, 28, 1],
+    latentDim: 8,
+    hidden: [32, 16],
+    activation: 'leaky-relu',
+  },
   conv: { kind: 'conv', inputShape: [16, 12, 3], latentDim: 5, hidden: [4, 6] },
   vae: { kind: 'vae', inputShape: [8, 8, 1], latentDim: 2, hidden: [16] },
   'conv-vae': { kind: 'conv-vae', inputShape: [28, 28, 1], latentDim: 3, hidden: [4, 8], activation: 'elu' },
@@ -46,7 +65,9 @@ describe('the layer plan', () => {
       try {
         const vars = [...ae.encoder.trainableWeights, ...ae.decoder.trainableWeights];
         const wts = planWeights(plan);
-        expect(wts.map((w) => `${w.tfName}:${w.tfShape.join('x')}`)).toEqual(vars.map((v) => `${v.originalName}:${v.shape.join('x')}`));
+        expect(wts.map((w) => `${w.tfName}:${w.tfShape.join('x')}`)).toEqual(
+          vars.map((v) => `${v.originalName}:${v.shape.join('x')}`),
+        );
         expect(plan.parameters).toBe(ae.encoder.countParams() + ae.decoder.countParams());
         expect(plan.convInput).toBe(kind.startsWith('conv'));
       } finally {
@@ -60,7 +81,12 @@ describe('the layer plan', () => {
     const base = resolved({ kind: 'conv', inputShape: [64, 64, 3], latentDim: 16, hidden: [8, 16] });
     const plan = jobPlan({ ...base, hidden: [8, 16, 32], kernelSize: 5 } as ModelConfig);
     const convs = [...plan.encoder, ...plan.decoder].filter((o) => o.op === 'conv' || o.op === 'convT');
-    expect(convs.map((o) => `${o.op}:${'name' in o ? o.name : ''}:${'in' in o ? o.in : ''}>${'out' in o ? o.out : ''}:k${'kernel' in o ? o.kernel : ''}`)).toEqual([
+    expect(
+      convs.map(
+        (o) =>
+          `${o.op}:${'name' in o ? o.name : ''}:${'in' in o ? o.in : ''}>${'out' in o ? o.out : ''}:k${'kernel' in o ? o.kernel : ''}`,
+      ),
+    ).toEqual([
       'conv:enc_conv1:3>8:k5',
       'conv:enc_conv2:8>16:k5',
       'conv:enc_conv3:16>32:k5',
@@ -69,12 +95,16 @@ describe('the layer plan', () => {
       'convT:dec_convt3:8>3:k5',
     ]);
     expect(plan.heads[0].permuteIn).toEqual([8, 8, 32]);
-    expect(() => jobPlan({ ...base, inputShape: [60, 60, 3], hidden: [8, 16, 32] } as ModelConfig)).toThrow(/divisible by 8/);
+    expect(() => jobPlan({ ...base, inputShape: [60, 60, 3], hidden: [8, 16, 32] } as ModelConfig)).toThrow(
+      /divisible by 8/,
+    );
     expect(() => jobPlan({ ...base, kernelSize: 7 } as unknown as ModelConfig)).toThrow(/kernelSize 7/);
   });
 
   it('refuses a model over MAX_PARAMETERS before anything is built', () => {
-    expect(() => jobPlan(resolved({ kind: 'vae', inputShape: [1024, 1024, 4], hidden: [8192], latentDim: 4 }))).toThrow(new RegExp(`at most ${MAX_PARAMETERS.toLocaleString('en-US')}`));
+    expect(() => jobPlan(resolved({ kind: 'vae', inputShape: [1024, 1024, 4], hidden: [8192], latentDim: 4 }))).toThrow(
+      new RegExp(`at most ${MAX_PARAMETERS.toLocaleString('en-US')}`),
+    );
   });
 
   it('the layout maps are permutations and invert each other (conv, transposed conv, the dense layers at the flatten and the reshape)', () => {
@@ -173,7 +203,16 @@ describe('the job folder', () => {
   });
 
   it('holds every file; train.py compiles; launch.sh and slurm.sbatch are valid shell', () => {
-    for (const f of ['job.json', 'train.py', 'launch.sh', 'slurm.sbatch', 'requirements.txt', 'README.md', 'data/dataset.safetensors', 'init/model.safetensors'])
+    for (const f of [
+      'job.json',
+      'train.py',
+      'launch.sh',
+      'slurm.sbatch',
+      'requirements.txt',
+      'README.md',
+      'data/dataset.safetensors',
+      'init/model.safetensors',
+    ])
       expect(fs.existsSync(path.join(job, f)), f).toBe(true);
     expect(fs.readFileSync(path.join(job, 'train.py'), 'utf8')).toBe(TRAIN_PY);
     const py = spawnSync('python3', ['-m', 'py_compile', path.join(job, 'train.py')], { encoding: 'utf8' });
@@ -182,18 +221,36 @@ describe('the job folder', () => {
       const r = spawnSync('bash', ['-n', path.join(job, sh)], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
     }
-    expect(fs.readFileSync(path.join(job, 'requirements.txt'), 'utf8')).toMatch(/torch>=2\.1\nnumpy>=1\.24\nsafetensors>=0\.4/);
+    expect(fs.readFileSync(path.join(job, 'requirements.txt'), 'utf8')).toMatch(
+      /torch>=2\.1\nnumpy>=1\.24\nsafetensors>=0\.4/,
+    );
     expect(fs.readFileSync(path.join(job, 'README.md'), 'utf8')).toMatch(/--nnodes 4 --rdzv-endpoint/);
   });
 
   it('launch.sh runs torchrun with the workers, epochs and multi-node flags it is given', () => {
     // PYTHON=echo prints the command instead of running it
-    const run = (...args: string[]) => spawnSync(path.join(job, 'launch.sh'), args, { encoding: 'utf8', env: { ...process.env, PYTHON: 'echo' } });
+    const run = (...args: string[]) =>
+      spawnSync(path.join(job, 'launch.sh'), args, { encoding: 'utf8', env: { ...process.env, PYTHON: 'echo' } });
     const one = run('--workers', '3', '--epochs', '7', '--', '--device', 'cpu');
     expect(one.status, one.stderr).toBe(0);
-    expect(one.stdout.trim()).toBe(`-m torch.distributed.run --nproc_per_node=3 --max-restarts=3 --standalone --nnodes=1 ${job}/train.py --out ${job}/out --epochs 7 --device cpu`);
-    const rdzv = run('--workers', '8', '--nnodes', '4', '--rdzv-endpoint', 'node1:29500', '--rdzv-id', 'j42', '--max-restarts', '0');
-    expect(rdzv.stdout).toContain('--nproc_per_node=8 --max-restarts=0 --nnodes=4 --rdzv-backend=c10d --rdzv-endpoint=node1:29500 --rdzv-id=j42');
+    expect(one.stdout.trim()).toBe(
+      `-m torch.distributed.run --nproc_per_node=3 --max-restarts=3 --standalone --nnodes=1 ${job}/train.py --out ${job}/out --epochs 7 --device cpu`,
+    );
+    const rdzv = run(
+      '--workers',
+      '8',
+      '--nnodes',
+      '4',
+      '--rdzv-endpoint',
+      'node1:29500',
+      '--rdzv-id',
+      'j42',
+      '--max-restarts',
+      '0',
+    );
+    expect(rdzv.stdout).toContain(
+      '--nproc_per_node=8 --max-restarts=0 --nnodes=4 --rdzv-backend=c10d --rdzv-endpoint=node1:29500 --rdzv-id=j42',
+    );
     const fixed = run('--nnodes', '2', '--node-rank', '1', '--master-addr', 'head', '--out', '/shared/out');
     expect(fixed.stdout).toContain('--nnodes=2 --node-rank=1 --master-addr=head --master-port=29500');
     expect(fixed.stdout).toContain('--out /shared/out');
@@ -204,7 +261,13 @@ describe('the job folder', () => {
 
   it("job.json: the studio's config, plan and split; the dataset holds the images as uint8", () => {
     const j = JSON.parse(fs.readFileSync(path.join(job, 'job.json'), 'utf8'));
-    expect(j).toMatchObject({ format: 'autoencoder-studio/torch-job', version: 1, startEpoch: 0, epochs: 3, dataset: { count: 100, shape: [28, 28, 1], train: 90, val: 10 } });
+    expect(j).toMatchObject({
+      format: 'autoencoder-studio/torch-job',
+      version: 1,
+      startEpoch: 0,
+      epochs: 3,
+      dataset: { count: 100, shape: [28, 28, 1], train: 90, val: 10 },
+    });
     expect(j.source.labelNames).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     const h = readSafetensorsHeader(path.join(job, 'data', 'dataset.safetensors'));
     expect(h.entries.get('images')).toMatchObject({ dtype: 'U8', shape: [100, 28, 28, 1] });
@@ -219,9 +282,16 @@ describe('the job folder', () => {
 
   it('refuses a config the dataset cannot train, a model too large, and a folder with other files', async () => {
     const out = path.join(work, 'never');
-    await expect(exportJob({ config: { kind: 'dense', inputShape: [16, 16, 1] }, dataset: data, datasetSpec: null, datasetName: 'd', name: 'x', out })).rejects.toThrow(
-      /16×16×1 images but the dataset has 28×28×1/,
-    );
+    await expect(
+      exportJob({
+        config: { kind: 'dense', inputShape: [16, 16, 1] },
+        dataset: data,
+        datasetSpec: null,
+        datasetName: 'd',
+        name: 'x',
+        out,
+      }),
+    ).rejects.toThrow(/16×16×1 images but the dataset has 28×28×1/);
     // options the data cannot serve are refused in the studio's words (RunImages.plan), nothing written
     const unlabelled = { images: data.images, count: data.count, shape: data.shape };
     for (const [extra, dataset, why] of [
@@ -230,13 +300,33 @@ describe('the job folder', () => {
       [{ excludeLabels: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }, data, /leaves no image to train on/],
       [{ loss: 'ssim' }, data, /loss/],
     ] as const) {
-      await expect(exportJob({ config: { kind: 'dense', inputShape: [28, 28, 1], batchSize: 16, ...extra }, dataset, datasetSpec: null, datasetName: 'd', name: 'x', out })).rejects.toThrow(why);
+      await expect(
+        exportJob({
+          config: { kind: 'dense', inputShape: [28, 28, 1], batchSize: 16, ...extra },
+          dataset,
+          datasetSpec: null,
+          datasetName: 'd',
+          name: 'x',
+          out,
+        }),
+      ).rejects.toThrow(why);
     }
     expect(fs.existsSync(out)).toBe(false);
-    const big = { images: new Uint8Array(1024 * 1024 * 4), count: 1, shape: [1024, 1024, 4] as [number, number, number] };
+    const big = {
+      images: new Uint8Array(1024 * 1024 * 4),
+      count: 1,
+      shape: [1024, 1024, 4] as [number, number, number],
+    };
     await expect(
       exportJob({
-        config: { kind: 'vae', inputShape: [1024, 1024, 4], hidden: [8192], latentDim: 4, validationSplit: 0, batchSize: 1 },
+        config: {
+          kind: 'vae',
+          inputShape: [1024, 1024, 4],
+          hidden: [8192],
+          latentDim: 4,
+          validationSplit: 0,
+          batchSize: 1,
+        },
         dataset: big,
         datasetSpec: null,
         datasetName: 'd',
@@ -248,9 +338,16 @@ describe('the job folder', () => {
     const mine = path.join(work, 'mine');
     fs.mkdirSync(mine);
     fs.writeFileSync(path.join(mine, 'notes.txt'), 'keep');
-    await expect(exportJob({ config: { kind: 'dense', inputShape: [28, 28, 1], batchSize: 10 }, dataset: data, datasetSpec: null, datasetName: 'd', name: 'x', out: mine })).rejects.toThrow(
-      /other files/,
-    );
+    await expect(
+      exportJob({
+        config: { kind: 'dense', inputShape: [28, 28, 1], batchSize: 10 },
+        dataset: data,
+        datasetSpec: null,
+        datasetName: 'd',
+        name: 'x',
+        out: mine,
+      }),
+    ).rejects.toThrow(/other files/);
     expect(fs.readdirSync(mine)).toEqual(['notes.txt']);
   });
 });
@@ -272,7 +369,11 @@ describe('ae-studio job', () => {
     ).toBe(0);
     const res = JSON.parse(lines[0]);
     expect(res).toMatchObject({ name: 'dense-shapes', startEpoch: 0, epochs: 1, images: 9000 });
-    expect(JSON.parse(fs.readFileSync(path.join(out, 'job.json'), 'utf8')).source.labelNames).toEqual(['circle', 'square', 'triangle']);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'job.json'), 'utf8')).source.labelNames).toEqual([
+      'circle',
+      'square',
+      'triangle',
+    ]);
     expect(
       await cli(
         ['job', 'export', '--workspace', ws, '--out', out],
@@ -306,7 +407,10 @@ describe('ae-studio job', () => {
     // a run.json that is JSON but not a run summary is refused in plain words, not read as one
     const odd = path.join(work, 'ws-odd');
     fs.mkdirSync(path.join(odd, 'runs', 'run-odd'), { recursive: true });
-    fs.writeFileSync(path.join(odd, 'runs', 'run-odd', 'run.json'), JSON.stringify({ runId: 'run-odd', config: 'dense' }));
+    fs.writeFileSync(
+      path.join(odd, 'runs', 'run-odd', 'run.json'),
+      JSON.stringify({ runId: 'run-odd', config: 'dense' }),
+    );
     expect(
       await cli(
         ['job', 'export', '--workspace', odd, '--run', 'run-odd', '--out', path.join(work, 'x-odd')],
@@ -332,7 +436,10 @@ describe("train.py's known kinds and losses", () => {
   it("are the studio's kinds and the export's losses, so a new kind or loss is refused by both, not trained differently", async () => {
     const { MODEL_KINDS } = await import('../../../../src-main/contract');
     const { JOB_LOSSES } = await import('../../../../src-main/cluster/export');
-    const tuple = (name: string) => [...(new RegExp(`^${name} = \\(([^)]*)\\)`, 'm').exec(TRAIN_PY)?.[1] ?? '').matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+    const tuple = (name: string) =>
+      [...(new RegExp(`^${name} = \\(([^)]*)\\)`, 'm').exec(TRAIN_PY)?.[1] ?? '').matchAll(/"([^"]+)"/g)].map(
+        (m) => m[1],
+      );
     expect(tuple('KNOWN_KINDS')).toEqual([...MODEL_KINDS]);
     expect(tuple('KNOWN_LOSSES')).toEqual([...JOB_LOSSES]);
   });

@@ -19,10 +19,28 @@ const FORMAT = 'autoencoder-studio/torch-job';
 const progress = (o: Record<string, unknown>) =>
   fs.writeFileSync(
     path.join(job, 'out', 'progress.json'),
-    JSON.stringify({ format: FORMAT, status: 'training', startEpoch: 0, targetEpoch: 4, worldSize: 2, restart: 0, time: new Date().toISOString(), ...o }),
+    JSON.stringify({
+      format: FORMAT,
+      status: 'training',
+      startEpoch: 0,
+      targetEpoch: 4,
+      worldSize: 2,
+      restart: 0,
+      time: new Date().toISOString(),
+      ...o,
+    }),
   );
 const record = (epoch: number, loss: number, t: number) =>
-  JSON.stringify({ epoch, train_loss: loss, val_loss: loss * 1.1, samples_per_sec: 1500, world_size: 2, seconds: 8, restart: 0, time: new Date(t).toISOString() }) + '\n';
+  JSON.stringify({
+    epoch,
+    train_loss: loss,
+    val_loss: loss * 1.1,
+    samples_per_sec: 1500,
+    world_size: 2,
+    seconds: 8,
+    restart: 0,
+    time: new Date(t).toISOString(),
+  }) + '\n';
 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-job-watch-'));
@@ -60,34 +78,69 @@ describe('job watch', () => {
 
     const t0 = Date.now() - 30_000;
     const metrics = path.join(job, 'out', 'metrics.jsonl');
-    fs.writeFileSync(metrics, record(1, 0.08, t0) + record(2, 0.05, t0 + 10_000) + record(3, 0.04, t0 + 20_000).slice(0, 30)); // epoch 3 half written
+    fs.writeFileSync(
+      metrics,
+      record(1, 0.08, t0) + record(2, 0.05, t0 + 10_000) + record(3, 0.04, t0 + 20_000).slice(0, 30),
+    ); // epoch 3 half written
     progress({ epochsDone: 2 });
     const p = readJobProgress(job);
     expect(p).toMatchObject({ status: 'training', epochsDone: 2, targetEpoch: 4 });
     expect(p.epochs.map((e) => e.epoch)).toEqual([1, 2]);
     expect(p.secondsPerEpoch).toBeCloseTo(10, 6); // wall clock between epochs, not the 8 s of training alone
     expect(p.etaSec).toBeCloseTo(20, 6);
-    expect(describeProgress(p)).toBe(`epoch 2/4, loss 0.05000 (0.08000 at epoch 1, best 0.05000) ${sparkline([0.08, 0.05])}, validation 0.05500, 1,500 samples/s on 2 workers, ETA 20 s`);
+    expect(describeProgress(p)).toBe(
+      `epoch 2/4, loss 0.05000 (0.08000 at epoch 1, best 0.05000) ${sparkline([0.08, 0.05])}, validation 0.05500, 1,500 samples/s on 2 workers, ETA 20 s`,
+    );
     const once = await run([job, '--once']);
     expect(once.code).toBe(0);
     expect(once.out).toMatch(/^epoch 2\/4, loss 0\.05000/);
 
-    fs.writeFileSync(metrics, record(1, 0.08, t0) + record(2, 0.05, t0 + 10_000) + record(3, 0.04, t0 + 20_000) + record(4, 0.035, t0 + 30_000));
+    fs.writeFileSync(
+      metrics,
+      record(1, 0.08, t0) + record(2, 0.05, t0 + 10_000) + record(3, 0.04, t0 + 20_000) + record(4, 0.035, t0 + 30_000),
+    );
     progress({ epochsDone: 4, status: 'done' });
-    fs.writeFileSync(path.join(job, 'out', 'done.json'), JSON.stringify({ format: FORMAT, epochsDone: 4, reason: 'done', message: 'Finished 4 epochs.' }));
-    expect(readJobProgress(job)).toMatchObject({ status: 'done', epochsDone: 4, etaSec: 0, message: 'Finished 4 epochs.' });
+    fs.writeFileSync(
+      path.join(job, 'out', 'done.json'),
+      JSON.stringify({ format: FORMAT, epochsDone: 4, reason: 'done', message: 'Finished 4 epochs.' }),
+    );
+    expect(readJobProgress(job)).toMatchObject({
+      status: 'done',
+      epochsDone: 4,
+      etaSec: 0,
+      message: 'Finished 4 epochs.',
+    });
     const end = await run([job, '--interval', '0.05']);
     expect(end.code).toBe(0);
     expect(end.out).toMatch(/epoch 4\/4, loss 0\.03500 .*finished/);
-    expect(end.out).toMatch(new RegExp(`Bring it back with: ae-studio job import ${job.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --workspace DIR`));
+    expect(end.out).toMatch(
+      new RegExp(
+        `Bring it back with: ae-studio job import ${job.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --workspace DIR`,
+      ),
+    );
     const json = await run([job, '--json']);
-    expect(JSON.parse(json.out)).toMatchObject({ status: 'done', epochsDone: 4, targetEpoch: 4, loss: 0.035, etaSec: 0 });
+    expect(JSON.parse(json.out)).toMatchObject({
+      status: 'done',
+      epochsDone: 4,
+      targetEpoch: 4,
+      loss: 0.035,
+      etaSec: 0,
+    });
   });
 
   it("the host's jobs:progress answers the same, and refuses what is not a job folder in plain words", async () => {
     const h = jobHandlers({ workspaceDir: work } as unknown as JobsDeps)['jobs:progress'];
     const r = await h({ path: job });
-    expect(r).toMatchObject({ name: 'w', status: 'done', epochsDone: 4, targetEpoch: 4, loss: [0.08, 0.05, 0.04, 0.035], samplesPerSec: 1500, workers: 2, etaSec: 0 });
+    expect(r).toMatchObject({
+      name: 'w',
+      status: 'done',
+      epochsDone: 4,
+      targetEpoch: 4,
+      loss: [0.08, 0.05, 0.04, 0.035],
+      samplesPerSec: 1500,
+      workers: 2,
+      etaSec: 0,
+    });
     expect(r.line).toBe(describeProgress(readJobProgress(job)));
     await expect(Promise.resolve().then(() => h({ path: work }))).rejects.toThrow(CallError);
     await expect(Promise.resolve().then(() => h({ path: work }))).rejects.toThrow(/has no job\.json/);

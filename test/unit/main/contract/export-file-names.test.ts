@@ -5,7 +5,9 @@ import { exportFileBase, fileSafeName } from '../../../../src-main/contract';
 
 describe('export file names', () => {
   it("makes a run's name file-safe: ASCII, lower case, dashes, capped", () => {
-    expect(fileSafeName('Convolutional, 128-d code, denoising on pics')).toBe('convolutional-128-d-code-denoising-on-pics');
+    expect(fileSafeName('Convolutional, 128-d code, denoising on pics')).toBe(
+      'convolutional-128-d-code-denoising-on-pics',
+    );
     expect(fileSafeName('Café: naïve / ../../etc (v2)')).toBe('cafe-naive-etc-v2');
     expect(fileSafeName('日本語')).toBe('');
     expect(fileSafeName('a'.repeat(59) + ' b c')).toBe('a'.repeat(59));

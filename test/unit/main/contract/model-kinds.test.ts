@@ -4,7 +4,19 @@
 // tables stopped being `Record<ModelKind, …>` or a switch stopped being exhaustive, the directive
 // would be unused and the type check would fail.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HIDDEN, MODEL_KINDS, MODEL_KIND_TRAITS, codeOf, isConv, isVae, kindTitle, unreachable, validateConfig, type ModelKind, type ModelKindTraits } from '../../../../src-main/contract';
+import {
+  DEFAULT_HIDDEN,
+  MODEL_KINDS,
+  MODEL_KIND_TRAITS,
+  codeOf,
+  isConv,
+  isVae,
+  kindTitle,
+  unreachable,
+  validateConfig,
+  type ModelKind,
+  type ModelKindTraits,
+} from '../../../../src-main/contract';
 
 describe('the model kinds', () => {
   it('every kind has its traits, its default layers and a title, and the helpers read the table', () => {
@@ -19,7 +31,9 @@ describe('the model kinds', () => {
 
   it("checks each kind's fewest hidden layers from the table", () => {
     const deep = validateConfig({ kind: 'deep-dense', inputShape: [28, 28, 1], hidden: [] });
-    expect(deep.ok ? [] : deep.errors).toEqual([{ field: 'hidden', message: 'a deep dense model needs at least one hidden layer' }]);
+    expect(deep.ok ? [] : deep.errors).toEqual([
+      { field: 'hidden', message: 'a deep dense model needs at least one hidden layer' },
+    ]);
     expect(validateConfig({ kind: 'dense', inputShape: [28, 28, 1], hidden: [] }).ok).toBe(true);
   });
 

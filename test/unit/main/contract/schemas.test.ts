@@ -32,7 +32,10 @@ describe('contract schemas', () => {
 });
 
 describe('runs contract', () => {
-  const good = { config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, noise: { type: 'gaussian', level: 0.5 } }, dataset: { builtin: 'mnist', count: 2000 } };
+  const good = {
+    config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, noise: { type: 'gaussian', level: 0.5 } },
+    dataset: { builtin: 'mnist', count: 2000 },
+  };
   it('accepts a run request and fills defaults', () => {
     const r = calls['runs:start'].req.safeParse(good);
     expect(r.success).toBe(true);

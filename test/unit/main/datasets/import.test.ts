@@ -11,7 +11,8 @@ import { ImportCancelled, importPaths, parseIdx, parseNpy } from '../../../../sr
 
 let root: string;
 let outside: string;
-const rgb = (w: number, h: number, fill: [number, number, number]) => sharp({ create: { width: w, height: h, channels: 3, background: { r: fill[0], g: fill[1], b: fill[2] } } });
+const rgb = (w: number, h: number, fill: [number, number, number]) =>
+  sharp({ create: { width: w, height: h, channels: 3, background: { r: fill[0], g: fill[1], b: fill[2] } } });
 
 /** A 24-bit uncompressed BMP written by hand (sharp cannot write BMP). */
 function bmp(w: number, h: number, v: number): Buffer {
@@ -45,7 +46,12 @@ function bombPng(): Buffer {
     crc.writeUInt32BE(zlib.crc32(Buffer.concat([Buffer.from(type), data])) >>> 0);
     return Buffer.concat([len, Buffer.from(type), data, crc]);
   };
-  return Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(Buffer.alloc(1000))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    sig,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(Buffer.alloc(1000))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 beforeAll(async () => {
@@ -68,10 +74,16 @@ beforeAll(async () => {
       .png()
       .toBuffer(),
   ); // alpha
-  fs.writeFileSync(path.join(dogs, '16bit.png'), await rgb(12, 12, [255, 255, 255]).toColourspace('rgb16').png().toBuffer());
+  fs.writeFileSync(
+    path.join(dogs, '16bit.png'),
+    await rgb(12, 12, [255, 255, 255]).toColourspace('rgb16').png().toBuffer(),
+  );
   fs.writeFileSync(path.join(dogs, 'palette.png'), await rgb(12, 12, [250, 0, 0]).png({ palette: true }).toBuffer());
   // EXIF orientation 6 (rotate 90°): a 40×10 image must come out as portrait content
-  fs.writeFileSync(path.join(dogs, 'rotated.jpg'), await rgb(40, 10, [255, 255, 255]).jpeg().withMetadata({ orientation: 6 }).toBuffer());
+  fs.writeFileSync(
+    path.join(dogs, 'rotated.jpg'),
+    await rgb(40, 10, [255, 255, 255]).jpeg().withMetadata({ orientation: 6 }).toBuffer(),
+  );
   // bad files
   fs.writeFileSync(path.join(cats, 'empty.png'), Buffer.alloc(0));
   const good = await rgb(64, 64, [1, 2, 3]).png().toBuffer();
@@ -102,7 +114,12 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
 describe('import pipeline', () => {
   it('imports every supported format with labels from sub-folders and skips each bad file with its reason', async () => {
     const progress: number[] = [];
-    const { dataset, report } = await importPaths([root], { size: 28, mode: 'grayscale', fit: 'stretch', onProgress: (p) => progress.push(p.done) });
+    const { dataset, report } = await importPaths([root], {
+      size: 28,
+      mode: 'grayscale',
+      fit: 'stretch',
+      onProgress: (p) => progress.push(p.done),
+    });
     const reasons = Object.fromEntries(report.skipped.map((s) => [s.file.split(path.sep).join('/'), s.reason]));
     expect(report.imported).toBe(10); // 5 cats + 4 in цифры + birds/ok.png from the zip
     expect(report.labelCounts).toEqual({ cats: 5, цифры: 4, birds: 1 });
@@ -132,7 +149,11 @@ describe('import pipeline', () => {
 
   it('converts colour, applies EXIF orientation, flattens alpha and pads or crops', async () => {
     const dogs = path.join(root, 'цифры');
-    const { dataset } = await importPaths([path.join(dogs, 'rotated.jpg')], { size: 20, mode: 'grayscale', fit: 'pad' });
+    const { dataset } = await importPaths([path.join(dogs, 'rotated.jpg')], {
+      size: 20,
+      mode: 'grayscale',
+      fit: 'pad',
+    });
     // 40×10 white, rotated to 10×40 and padded: the middle column is white, the left edge black
     const px = (x: number, y: number) => dataset.images[y * 20 + x];
     expect(px(10, 10)).toBeGreaterThan(200);
@@ -160,7 +181,12 @@ describe('import pipeline', () => {
     const npyHeader = "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 28, 28), }";
     const pad = 64 - ((10 + npyHeader.length + 1) % 64);
     const header = npyHeader + ' '.repeat(pad) + '\n';
-    const npy = Buffer.concat([Buffer.from('\x93NUMPY\x01\x00', 'latin1'), Buffer.from([header.length & 255, header.length >> 8]), Buffer.from(header, 'latin1'), Buffer.alloc(2 * 784, 5)]);
+    const npy = Buffer.concat([
+      Buffer.from('\x93NUMPY\x01\x00', 'latin1'),
+      Buffer.from([header.length & 255, header.length >> 8]),
+      Buffer.from(header, 'latin1'),
+      Buffer.alloc(2 * 784, 5),
+    ]);
     fs.writeFileSync(path.join(dir, 'arr.npy'), npy);
     fs.writeFileSync(path.join(dir, 'broken.npy'), npy.subarray(0, 200));
     const { dataset, report } = await importPaths([dir], { size: 28, mode: 'grayscale', fit: 'stretch' });
@@ -186,7 +212,11 @@ with zipfile.ZipFile(sys.argv[1], 'w') as z:
     z.writestr('y_train.npy', npy('<i8', '(4,)', struct.pack('<4q', 3, 1, 3, 3)))
 `;
     execFileSync('python3', ['-c', py, path.join(dir, 'data.npz')]);
-    const { dataset, report } = await importPaths([path.join(dir, 'data.npz')], { size: 28, mode: 'grayscale', fit: 'stretch' });
+    const { dataset, report } = await importPaths([path.join(dir, 'data.npz')], {
+      size: 28,
+      mode: 'grayscale',
+      fit: 'stretch',
+    });
     expect(report.imported).toBe(4);
     expect(report.labelCounts).toEqual({ '3': 3, '1': 1 });
     expect(dataset.images[0]).toBe(9);
@@ -205,8 +235,14 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
     z.writestr('x_bomb.npy', npy('|u1', '(20000, 28, 28)', bytes(20000 * 784)))
 `;
     execFileSync('python3', ['-c', py, path.join(dir, 'data.npz')]);
-    const { dataset, report } = await importPaths([path.join(dir, 'data.npz')], { size: 28, mode: 'grayscale', fit: 'stretch' });
-    expect(report.skipped).toEqual([{ file: 'data.npz/x_bomb.npy', reason: expect.stringMatching(/looks like a zip bomb/) }]);
+    const { dataset, report } = await importPaths([path.join(dir, 'data.npz')], {
+      size: 28,
+      mode: 'grayscale',
+      fit: 'stretch',
+    });
+    expect(report.skipped).toEqual([
+      { file: 'data.npz/x_bomb.npy', reason: expect.stringMatching(/looks like a zip bomb/) },
+    ]);
     expect(report.imported).toBe(2);
     expect(dataset.count).toBe(2);
   });
@@ -214,7 +250,9 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
   it('can be cancelled and then returns nothing', async () => {
     const ctrl = new AbortController();
     ctrl.abort();
-    await expect(importPaths([root], { size: 28, mode: 'grayscale', fit: 'stretch', signal: ctrl.signal })).rejects.toBeInstanceOf(ImportCancelled);
+    await expect(
+      importPaths([root], { size: 28, mode: 'grayscale', fit: 'stretch', signal: ctrl.signal }),
+    ).rejects.toBeInstanceOf(ImportCancelled);
   });
 
   it('hears a cancel and sends progress while plain PNGs decode (it gives the event loop a turn as it goes)', async () => {
@@ -232,7 +270,9 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
     expect(whole.report.imported).toBe(1000);
     expect(ticks).toBeGreaterThan(0);
     setTimeout(() => ctrl.abort(), 0);
-    await expect(importPaths([dir], { size: 8, mode: 'grayscale', fit: 'stretch', signal: ctrl.signal })).rejects.toBeInstanceOf(ImportCancelled);
+    await expect(
+      importPaths([dir], { size: 8, mode: 'grayscale', fit: 'stretch', signal: ctrl.signal }),
+    ).rejects.toBeInstanceOf(ImportCancelled);
   });
 });
 
@@ -301,10 +341,23 @@ describe('ae-studio import', () => {
     const { listDatasets, loadDataset } = await import('../../../../src-main/datasets/store');
     const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-cli-ws-'));
     const out: string[] = [];
-    expect(await run(['import', path.join(root, 'cats'), '--workspace', ws, '--name', 'Cats', '--size', '16', '--json'], (s) => out.push(s))).toBe(0);
+    expect(
+      await run(
+        ['import', path.join(root, 'cats'), '--workspace', ws, '--name', 'Cats', '--size', '16', '--json'],
+        (s) => out.push(s),
+      ),
+    ).toBe(0);
     const report = JSON.parse(out[0]);
     expect(report).toMatchObject({ imported: 5, labelCounts: { '': 5 } });
-    expect(report.skipped.map((s: { file: string }) => s.file).sort()).toEqual(['bomb.png', 'empty.png', 'inner.tar', 'notes.txt', 'scan.tiff', 'text.jpg', 'truncated.png']);
+    expect(report.skipped.map((s: { file: string }) => s.file).sort()).toEqual([
+      'bomb.png',
+      'empty.png',
+      'inner.tar',
+      'notes.txt',
+      'scan.tiff',
+      'text.jpg',
+      'truncated.png',
+    ]);
     expect(loadDataset(ws, report.dataset).shape).toEqual([16, 16, 1]);
     const junk = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-junk-'));
     fs.writeFileSync(path.join(junk, 'a.txt'), 'x');

@@ -78,31 +78,53 @@ describe('dataset store', () => {
 
   it('flags a damaged dataset and keeps listing the others', async () => {
     const w = ws();
-    const good = await writeDataset(w, 'good', makeBuiltin('shapes', { perClass: 5 }), { kind: 'builtin', builtin: 'shapes' });
-    const bad = await writeDataset(w, 'bad', makeBuiltin('shapes', { perClass: 5 }), { kind: 'builtin', builtin: 'shapes' });
+    const good = await writeDataset(w, 'good', makeBuiltin('shapes', { perClass: 5 }), {
+      kind: 'builtin',
+      builtin: 'shapes',
+    });
+    const bad = await writeDataset(w, 'bad', makeBuiltin('shapes', { perClass: 5 }), {
+      kind: 'builtin',
+      builtin: 'shapes',
+    });
     fs.truncateSync(path.join(w, 'datasets', bad.id, 'images.u8'), 100); // a truncated file
     const list = listDatasets(w);
     expect(list.find((e) => e.id === good.id)).toMatchObject({ name: 'good' });
-    expect(list.find((e) => e.id === bad.id)).toMatchObject({ error: expect.stringMatching(/images.u8 has 100 bytes/) });
+    expect(list.find((e) => e.id === bad.id)).toMatchObject({
+      error: expect.stringMatching(/images.u8 has 100 bytes/),
+    });
     expect(() => loadDataset(w, bad.id)).toThrow(/100 bytes/);
   });
 
   it('parses manifest.json with its schema: a damaged field is flagged in plain words, the folder left as it was', async () => {
     const w = ws();
-    const m = await writeDataset(w, 'kept', makeBuiltin('shapes', { perClass: 5 }), { kind: 'builtin', builtin: 'shapes' });
+    const m = await writeDataset(w, 'kept', makeBuiltin('shapes', { perClass: 5 }), {
+      kind: 'builtin',
+      builtin: 'shapes',
+    });
     const file = path.join(w, 'datasets', m.id, 'manifest.json');
     const broken = JSON.stringify({ ...m, count: 'fifteen' });
     fs.writeFileSync(file, broken);
-    expect(listDatasets(w)).toEqual([{ id: m.id, error: 'This dataset cannot be read: the manifest does not describe a dataset (count: must be a number)' }]);
+    expect(listDatasets(w)).toEqual([
+      {
+        id: m.id,
+        error: 'This dataset cannot be read: the manifest does not describe a dataset (count: must be a number)',
+      },
+    ]);
     expect(() => loadDataset(w, m.id)).toThrow(/count: must be a number/);
     fs.writeFileSync(file, JSON.stringify({ ...m, labelNames: 'abc' }));
     expect(listDatasets(w)[0]).toMatchObject({ error: expect.stringMatching(/labelNames: must be a list/) });
-    expect(fs.readdirSync(path.join(w, 'datasets', m.id)).sort()).toEqual(['images.u8', 'labels.i32', 'manifest.json', 'mean.u8']);
+    expect(fs.readdirSync(path.join(w, 'datasets', m.id)).sort()).toEqual([
+      'images.u8',
+      'labels.i32',
+      'manifest.json',
+      'mean.u8',
+    ]);
   });
 
   it('refuses ids that would leave the workspace, and empty names', () => {
     const w = ws();
-    for (const id of ['../x', '..', 'a/b', '/etc', '.hidden', '']) expect(() => loadDataset(w, id)).toThrow(/not a dataset id/);
+    for (const id of ['../x', '..', 'a/b', '/etc', '.hidden', ''])
+      expect(() => loadDataset(w, id)).toThrow(/not a dataset id/);
     expect(() => sanitizeName('   ')).toThrow(/empty/);
     expect(makeId('Числа')).toMatch(/^dataset-[0-9a-f]{6}$/);
   });
@@ -124,7 +146,13 @@ describe('dataset store', () => {
 describe('generated rows', () => {
   it('are marked in the manifest when written or appended, and the marks follow their rows when images are removed', async () => {
     const dir = ws();
-    const img = (n: number, v: number) => ({ images: new Uint8Array(n * 4).fill(v), labels: new Int32Array(n), labelNames: ['a'], shape: [2, 2, 1] as [number, number, number], count: n });
+    const img = (n: number, v: number) => ({
+      images: new Uint8Array(n * 4).fill(v),
+      labels: new Int32Array(n),
+      labelNames: ['a'],
+      shape: [2, 2, 1] as [number, number, number],
+      count: n,
+    });
     const mark = { run: 'r1', sampler: 'gmm', label: 'a', seed: 3, createdAt: 1 };
     const m = await writeDataset(dir, 'gen', img(3, 10), { kind: 'generated', run: 'r1' }, { generated: mark });
     expect(m.generated).toEqual([{ from: 0, count: 3, ...mark }]);

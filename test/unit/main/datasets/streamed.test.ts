@@ -8,7 +8,13 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tf } from '../../../../src-main/engine/tf';
 import { BatchSource, toTensor, trainRun } from '../../../../src-main/engine';
-import { loadDataset, openDataset, RowFile, STREAM_ABOVE_BYTES, writeDataset } from '../../../../src-main/datasets/store';
+import {
+  loadDataset,
+  openDataset,
+  RowFile,
+  STREAM_ABOVE_BYTES,
+  writeDataset,
+} from '../../../../src-main/datasets/store';
 import { openRunDataset } from '../../../../src-main/trainer/runs';
 import { mnist } from '../engine/helpers';
 
@@ -36,7 +42,12 @@ async function stored(): Promise<{ ws: string; id: string }> {
       }
   const ws = tmp('ws');
   const labels = Int32Array.from(src.labels!);
-  const m = await writeDataset(ws, 'colour digits', { images, labels, labelNames: Array.from({ length: 10 }, (_, i) => `digit ${i}`), shape: [S, S, 3], count: 300 }, { kind: 'import', paths: [] });
+  const m = await writeDataset(
+    ws,
+    'colour digits',
+    { images, labels, labelNames: Array.from({ length: 10 }, (_, i) => `digit ${i}`), shape: [S, S, 3], count: 300 },
+    { kind: 'import', paths: [] },
+  );
   return { ws, id: m.id };
 }
 
@@ -61,7 +72,13 @@ describe('a stored dataset read from its file', () => {
     const rows = [7, 8, 9, 10, 299, 0, 1, 150, 150, 42, 298, 299];
     const got = file.readRows(rows.length, (k) => rows[k]);
     expect(got.length).toBe(rows.length * size);
-    rows.forEach((r, k) => expect(Buffer.from(got.subarray(k * size, (k + 1) * size)).equals(Buffer.from(mem.images.subarray(r * size, (r + 1) * size)))).toBe(true));
+    rows.forEach((r, k) =>
+      expect(
+        Buffer.from(got.subarray(k * size, (k + 1) * size)).equals(
+          Buffer.from(mem.images.subarray(r * size, (r + 1) * size)),
+        ),
+      ).toBe(true),
+    );
     expect(() => file.readRows(1, () => 300)).toThrow(/outside the dataset/);
     file.close();
     expect(() => file.readRows(1, () => 0)).toThrow(/closed/);
@@ -86,14 +103,30 @@ describe('a stored dataset read from its file', () => {
 
   it('trains the same run as the images in memory: same losses, same end metrics, tensors flat', async () => {
     const { ws, id } = await stored();
-    const config = { kind: 'conv', inputShape: [16, 16, 3], hidden: [8, 16], latentDim: 8, batchSize: 32, epochs: 2, seed: 3, validationSplit: 0.2, testSplit: 0.1, previewEvery: 100 };
+    const config = {
+      kind: 'conv',
+      inputShape: [16, 16, 3],
+      hidden: [8, 16],
+      latentDim: 8,
+      batchSize: 32,
+      epochs: 2,
+      seed: 3,
+      validationSplit: 0.2,
+      testSplit: 0.1,
+      previewEvery: 100,
+    };
     const inMemory = loadDataset(ws, id);
     const a = await trainRun({ config, dataset: inMemory, runDir: tmp('run-mem') });
     const before = tf.memory().numTensors;
     const streamed = openDataset(ws, id, 0);
     expect(streamed.images).toBeInstanceOf(RowFile);
     const tensors: number[] = [];
-    const b = await trainRun({ config, dataset: streamed, runDir: tmp('run-file'), onEvent: (e) => e.type === 'epoch' && tensors.push(tf.memory().numTensors) });
+    const b = await trainRun({
+      config,
+      dataset: streamed,
+      runDir: tmp('run-file'),
+      onEvent: (e) => e.type === 'epoch' && tensors.push(tf.memory().numTensors),
+    });
     streamed.close();
     expect(a.status, a.message).toBe('completed');
     expect(b.status, b.message).toBe('completed');
@@ -123,7 +156,17 @@ describe('a stored dataset read from its file', () => {
     const file = path.join(ws, 'datasets', id, 'images.u8');
     const streamed = openDataset(ws, id, 0);
     const runDir = tmp('run-cut');
-    const config = { kind: 'dense', inputShape: [16, 16, 3], hidden: [16], latentDim: 4, batchSize: 30, epochs: 3, seed: 1, validationSplit: 0.1, previewEvery: 100 };
+    const config = {
+      kind: 'dense',
+      inputShape: [16, 16, 3],
+      hidden: [16],
+      latentDim: 4,
+      batchSize: 30,
+      epochs: 3,
+      seed: 1,
+      validationSplit: 0.1,
+      previewEvery: 100,
+    };
     const before = tf.memory().numTensors;
     const r = await trainRun({
       config,

@@ -2,14 +2,28 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { APP_ORIGIN, CONTENT_SECURITY_POLICY, SECURE_WEB_PREFERENCES, isAllowedNavigation, isSafeExternalUrl, isTrustedSender, resolveAppFile } from '../../../../src-main/electron/security';
+import {
+  APP_ORIGIN,
+  CONTENT_SECURITY_POLICY,
+  SECURE_WEB_PREFERENCES,
+  isAllowedNavigation,
+  isSafeExternalUrl,
+  isTrustedSender,
+  resolveAppFile,
+} from '../../../../src-main/electron/security';
 import { repoRoot } from '../../../helpers/trainer';
 
 const src = (f: string) => fs.readFileSync(path.join(repoRoot, 'src-main', 'electron', f), 'utf8');
 
 describe('electron security', () => {
   it('uses isolated, sandboxed renderers without Node', () => {
-    expect(SECURE_WEB_PREFERENCES).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false, webSecurity: true });
+    expect(SECURE_WEB_PREFERENCES).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webviewTag: false,
+      webSecurity: true,
+    });
   });
 
   it('has a strict CSP', () => {
@@ -21,7 +35,14 @@ describe('electron security', () => {
 
   it('allows navigation only inside the app origin', () => {
     expect(isAllowedNavigation(`${APP_ORIGIN}/index.html`)).toBe(true);
-    for (const url of ['https://example.com', 'file:///etc/passwd', 'app://other/index.html', 'javascript:alert(1)', 'not a url', `http://studio/`]) {
+    for (const url of [
+      'https://example.com',
+      'file:///etc/passwd',
+      'app://other/index.html',
+      'javascript:alert(1)',
+      'not a url',
+      `http://studio/`,
+    ]) {
       expect(isAllowedNavigation(url), url).toBe(false);
     }
   });
@@ -37,7 +58,13 @@ describe('electron security', () => {
     const root = '/opt/app/dist-renderer';
     expect(resolveAppFile(root, `${APP_ORIGIN}/`, path.join, '/')).toBe(`${root}/index.html`);
     expect(resolveAppFile(root, `${APP_ORIGIN}/assets/a.js`, path.join, '/')).toBe(`${root}/assets/a.js`);
-    for (const bad of [`${APP_ORIGIN}/../secret`, `${APP_ORIGIN}/%2e%2e/secret`, `${APP_ORIGIN}/assets/..%2F..%2Fsecret`, 'app://other/index.html', `${APP_ORIGIN}/a%00b`]) {
+    for (const bad of [
+      `${APP_ORIGIN}/../secret`,
+      `${APP_ORIGIN}/%2e%2e/secret`,
+      `${APP_ORIGIN}/assets/..%2F..%2Fsecret`,
+      'app://other/index.html',
+      `${APP_ORIGIN}/a%00b`,
+    ]) {
       // Either refused, or normalised by the URL parser to a file that is still inside the root.
       const file = resolveAppFile(root, bad, path.join, '/');
       if (file !== null) expect(file.startsWith(`${root}/`) && !file.includes('..'), bad).toBe(true);
@@ -69,7 +96,12 @@ describe('electron security', () => {
       for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
         const p = path.join(dir, e.name);
         if (e.isDirectory()) walk(p);
-        else if (/\.ts$/.test(e.name) && !p.includes(`${path.sep}electron${path.sep}`) && /from 'electron'/.test(fs.readFileSync(p, 'utf8'))) offenders.push(p);
+        else if (
+          /\.ts$/.test(e.name) &&
+          !p.includes(`${path.sep}electron${path.sep}`) &&
+          /from 'electron'/.test(fs.readFileSync(p, 'utf8'))
+        )
+          offenders.push(p);
       }
     };
     walk(path.join(repoRoot, 'src-main'));

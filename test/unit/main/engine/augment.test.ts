@@ -98,14 +98,26 @@ describe('augmentation', () => {
       const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-aug-'));
       const n = tf.memory().numTensors;
       const r = await trainRun({
-        config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, epochs: 3, batchSize: 50, augment: { flip: true, shift: 0.1, rotate: 10, brightness: 0.2 } },
+        config: {
+          kind: 'dense',
+          inputShape: [28, 28, 1],
+          latentDim: 16,
+          epochs: 3,
+          batchSize: 50,
+          augment: { flip: true, shift: 0.1, rotate: 10, brightness: 0.2 },
+        },
         dataset: digits,
         runDir,
       });
       expect(r.status, r.message).toBe('completed');
       expect(r.history.loss[2]).toBeLessThan(r.history.loss[0]);
       expect(tf.memory().numTensors).toBe(n);
-      expect(JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')).augment).toEqual({ flip: true, shift: 0.1, rotate: 10, brightness: 0.2 });
+      expect(JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')).augment).toEqual({
+        flip: true,
+        shift: 0.1,
+        rotate: 10,
+        brightness: 0.2,
+      });
     }
     delete process.env.AE_FAST_STEP;
   });

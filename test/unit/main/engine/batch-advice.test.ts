@@ -23,7 +23,9 @@ describe('batch-size guidance', () => {
   it('measures the real step: a tiny batch on the dense AE is slower per sample, nothing leaks', () => {
     const before = tf.memory().numTensors;
     const rates = measureBatchRates({ kind: 'dense', inputShape: [28, 28, 1], latentDim: 128 }, [4, 128], 4);
-    console.log(`dense 784-128-784: ${rates.map((r) => `batch ${r.batchSize}: ${r.samplesPerSec} samples/s`).join(', ')}; hint: ${adviseBatchSize(4, rates)}`);
+    console.log(
+      `dense 784-128-784: ${rates.map((r) => `batch ${r.batchSize}: ${r.samplesPerSec} samples/s`).join(', ')}; hint: ${adviseBatchSize(4, rates)}`,
+    );
     expect(rates.map((r) => r.batchSize)).toEqual([4, 128]);
     expect(rates[1].samplesPerSec).toBeGreaterThan(rates[0].samplesPerSec);
     expect(adviseBatchSize(4, rates)).toMatch(/trains this model slowly/);

@@ -4,7 +4,18 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tf } from '../../../../src-main/engine/tf';
-import { BatchSource, buildAutoencoder, imageMetrics, makeOptimizer, objective, splitIndices, toTensor, trainRun, validateConfig, type Dataset } from '../../../../src-main/engine';
+import {
+  BatchSource,
+  buildAutoencoder,
+  imageMetrics,
+  makeOptimizer,
+  objective,
+  splitIndices,
+  toTensor,
+  trainRun,
+  validateConfig,
+  type Dataset,
+} from '../../../../src-main/engine';
 import { msePerImage, ssimPerImage } from '../../../../src-main/engine/metrics';
 import { trainableVariables } from '../../../../src-main/engine/models';
 import { permutation } from '../../../../src-main/engine/rng';
@@ -174,11 +185,26 @@ describe('training reads its batches from the dataset', () => {
     process.env.AE_FAST_STEP = '0'; // the plain tfjs step, which the reference loop reproduces
     const ds = mnist(600);
     // 480 training images in batches of 50: a partial last batch too
-    const config = { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, hidden: [32], batchSize: 50, epochs: 3, seed: 11, validationSplit: 0.2, previewEvery: 4 };
+    const config = {
+      kind: 'dense',
+      inputShape: [28, 28, 1],
+      latentDim: 8,
+      hidden: [32],
+      batchSize: 50,
+      epochs: 3,
+      seed: 11,
+      validationSplit: 0.2,
+      previewEvery: 4,
+    };
     const reference = await historyTheOldWay(config, ds);
     const before = tf.memory().numTensors;
     const tensors: number[] = [];
-    const r = await trainRun({ config, dataset: ds, runDir: runDir('batches-same'), onEvent: (e) => e.type === 'epoch' && tensors.push(tf.memory().numTensors) });
+    const r = await trainRun({
+      config,
+      dataset: ds,
+      runDir: runDir('batches-same'),
+      onEvent: (e) => e.type === 'epoch' && tensors.push(tf.memory().numTensors),
+    });
     expect(r.status).toBe('completed');
     expect(r.step?.step).toBe('tfjs');
     expect(r.history.loss).toEqual(reference.loss);
@@ -190,7 +216,17 @@ describe('training reads its batches from the dataset', () => {
 
   it('trains a uint8 dataset without ever holding a tensor anywhere near the size of a split', async () => {
     const ds = mnist(10_000); // uint8
-    const config = { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, hidden: [32], batchSize: 64, epochs: 2, seed: 4, validationSplit: 0.1, previewEvery: 20 };
+    const config = {
+      kind: 'dense',
+      inputShape: [28, 28, 1],
+      latentDim: 16,
+      hidden: [32],
+      batchSize: 64,
+      epochs: 2,
+      seed: 4,
+      validationSplit: 0.1,
+      previewEvery: 20,
+    };
     const split = splitIndices(ds.count, 0.1, 4);
     const splitFloatBytes = split.train.length * 784 * 4; // what the whole training split took as float32 (28 MB)
     const before = tf.memory();
@@ -227,7 +263,9 @@ describe('training reads its batches from the dataset', () => {
 describe('end-of-run metrics on big images', () => {
   it('measures 64×64 RGB images a few at a time: the same values, a fraction of the memory', async () => {
     const a = tf.tidy(() => tf.randomUniform([100, 64, 64, 3], 0, 1, 'float32', 1)) as tf.Tensor4D;
-    const b = tf.tidy(() => tf.clipByValue(tf.add(a, tf.randomNormal(a.shape, 0, 0.1, 'float32', 2)), 0, 1)) as tf.Tensor4D;
+    const b = tf.tidy(() =>
+      tf.clipByValue(tf.add(a, tf.randomNormal(a.shape, 0, 0.1, 'float32', 2)), 0, 1),
+    ) as tf.Tensor4D;
     const all = await tf.profile(() => [msePerImage(a, b), ssimPerImage(a, b)]);
     const [mse, ssim] = (all.result as tf.Tensor[]).map(values);
     const before = tf.memory().numBytes;
@@ -257,7 +295,11 @@ describe('RowGather: rows as stored, for the inference graph', () => {
     const copy = g.slice(2, 4); // rows 5, 11, 2, 19
     expect(copy).toBeInstanceOf(Uint8Array);
     expect(copy.buffer).not.toBe(ds.images.buffer);
-    [5, 11, 2, 19].forEach((r, k) => expect(Array.from(copy.subarray(k * size, (k + 1) * size))).toEqual(Array.from(ds.images.subarray(r * size, (r + 1) * size))));
+    [5, 11, 2, 19].forEach((r, k) =>
+      expect(Array.from(copy.subarray(k * size, (k + 1) * size))).toEqual(
+        Array.from(ds.images.subarray(r * size, (r + 1) * size)),
+      ),
+    );
     // A streamed dataset: the reader's rows, in order.
     const asked: number[] = [];
     const images = ds.images as Uint8Array;

@@ -58,8 +58,12 @@ describe('built-in dataset files', () => {
     const foreign = file([1], [9], [1, 1, 1]);
     foreign.set([0x50, 0x4b, 0x03, 0x04]); // a zip's signature
     expect(() => decodeBuiltinData(foreign, 'test file')).toThrow('The test file is not a studio dataset file.');
-    expect(() => decodeBuiltinData(file([1], [9], [1, 1, 1], 2), 'test file')).toThrow('The test file has format version 2; this studio reads version 1.');
-    expect(() => decodeBuiltinData(file([3, 7], [0, 1, 2, 3, 250], [2, 2, 1]), 'test file')).toThrow('The test file is truncated or damaged (31 bytes, expected 34).');
+    expect(() => decodeBuiltinData(file([1], [9], [1, 1, 1], 2), 'test file')).toThrow(
+      'The test file has format version 2; this studio reads version 1.',
+    );
+    expect(() => decodeBuiltinData(file([3, 7], [0, 1, 2, 3, 250], [2, 2, 1]), 'test file')).toThrow(
+      'The test file is truncated or damaged (31 bytes, expected 34).',
+    );
     expect(() => decodeBuiltinData(new Uint8Array(10), 'test file')).toThrow(/not a studio dataset file/);
   });
 });

@@ -9,19 +9,34 @@ describe('model config', () => {
   it('fills defaults: the classic dense 784 → 128 → 784 with sigmoid output', () => {
     const r = validateConfig(base, ds);
     expect(r.ok).toBe(true);
-    if (r.ok) expect(r.config).toMatchObject({ latentDim: 128, hidden: [], outputActivation: 'sigmoid', loss: 'mse', optimizer: 'adam', batchSize: 128 });
+    if (r.ok)
+      expect(r.config).toMatchObject({
+        latentDim: 128,
+        hidden: [],
+        outputActivation: 'sigmoid',
+        loss: 'mse',
+        optimizer: 'adam',
+        batchSize: 128,
+      });
   });
 
   it('refuses bad configs, naming the field', () => {
     expect(fields(validateConfig({ ...base, latentDim: 0 }, ds))).toEqual(['latentDim']);
     expect(fields(validateConfig({ ...base, batchSize: 5000 }, ds))).toEqual(['batchSize']);
     expect(fields(validateConfig({ ...base, inputShape: [32, 32, 3] }, ds))).toEqual(['inputShape']);
-    expect(fields(validateConfig({ ...base, kind: 'conv', inputShape: [30, 30, 1] }, { count: 1000, shape: [30, 30, 1] }))).toEqual(['inputShape']);
+    expect(
+      fields(validateConfig({ ...base, kind: 'conv', inputShape: [30, 30, 1] }, { count: 1000, shape: [30, 30, 1] })),
+    ).toEqual(['inputShape']);
     expect(fields(validateConfig({ ...base, kind: 'conv', hidden: [8, 8, 8, 8, 8, 8, 8] }, ds))).toEqual(['hidden']); // 1–6 stages
     expect(fields(validateConfig({ ...base, kind: 'conv', hidden: [8, 16, 32] }, ds))).toEqual(['inputShape']); // 28 is not divisible by 2³
-    expect(fields(validateConfig({ ...base, testSplit: 0.5, validationSplit: 0.5 }, ds))).toEqual(['testSplit', 'batchSize']);
+    expect(fields(validateConfig({ ...base, testSplit: 0.5, validationSplit: 0.5 }, ds))).toEqual([
+      'testSplit',
+      'batchSize',
+    ]);
     expect(fields(validateConfig({ ...base, klWarmupEpochs: 3 }, ds))).toEqual(['klWarmupEpochs']);
-    expect(fields(validateConfig({ ...base, loss: 'bce', outputActivation: 'linear' }, ds))).toEqual(['outputActivation']);
+    expect(fields(validateConfig({ ...base, loss: 'bce', outputActivation: 'linear' }, ds))).toEqual([
+      'outputActivation',
+    ]);
     expect(fields(validateConfig({ ...base, learningRate: -1 }, ds))).toEqual(['learningRate']);
     expect(fields(validateConfig({ ...base, optimizer: 'lbfgs' }, ds))).toEqual(['optimizer']);
     expect(fields(validateConfig({ ...base, noise: { type: 'masking', level: 1.5 } }, ds))).toEqual(['noise.level']);
@@ -43,7 +58,8 @@ describe('built-in MNIST', () => {
     expect(u).toMatchObject({ count: 100, shape: [28, 28, 1] });
     expect(u.images.length).toBe(100 * 784);
     expect(Array.from(u.labels ?? [])).toEqual(Array.from(f.labels ?? []));
-    for (let j = 0; j < 784 * 100; j += 37) expect(Math.abs(u.images[j] / 255 - f.images[j])).toBeLessThanOrEqual(0.5 / 255 + 1e-6);
+    for (let j = 0; j < 784 * 100; j += 37)
+      expect(Math.abs(u.images[j] / 255 - f.images[j])).toBeLessThanOrEqual(0.5 / 255 + 1e-6);
     expect(new Set(u.labels).size).toBe(10);
     expect(loadMnist(10_000).count).toBe(10_000);
   });

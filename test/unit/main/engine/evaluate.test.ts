@@ -8,7 +8,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-node';
-import { cholesky, evaluateModel, fitLatentStats, fitPca, measureSplit, rocCurve, sampleCodes, scoresCsv, splitIndices, symEig, trainRun, type Dataset } from '../../../../src-main/engine';
+import {
+  cholesky,
+  evaluateModel,
+  fitLatentStats,
+  fitPca,
+  measureSplit,
+  rocCurve,
+  sampleCodes,
+  scoresCsv,
+  splitIndices,
+  symEig,
+  trainRun,
+  type Dataset,
+} from '../../../../src-main/engine';
 import { loadTrained } from '../../../../src-main/engine/trained-model';
 import { balancedOrder } from '../../../../src-main/engine/data';
 import { mnist, tmpRunDir } from './helpers';
@@ -38,7 +51,11 @@ describe('pure pieces', () => {
     const d = 20;
     // data with a clear spectrum: column j scaled by 1/(1+j), then rotated
     const x = tf.tidy(
-      () => tf.matMul(tf.mul(tf.randomNormal([n, d], 0, 1, 'float32', 3), tf.div(1, tf.add(1, tf.range(0, d)))), tf.linalg.qr(tf.randomNormal([d, d], 0, 1, 'float32', 4))[0]) as tf.Tensor2D,
+      () =>
+        tf.matMul(
+          tf.mul(tf.randomNormal([n, d], 0, 1, 'float32', 3), tf.div(1, tf.add(1, tf.range(0, d)))),
+          tf.linalg.qr(tf.randomNormal([d, d], 0, 1, 'float32', 4))[0],
+        ) as tf.Tensor2D,
     );
     const pca = fitPca(x, 4, 30);
     const cov = tf.tidy(() => {
@@ -94,7 +111,19 @@ describe('on real MNIST', () => {
 
   it('probes: codes of a 32-d dense AE beat chance by a wide margin, next to pixel and PCA baselines; test split and per-label errors', async () => {
     const dir = tmpRunDir('eval-probes');
-    const r = await trainRun({ config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 32, epochs: 3, batchSize: 64, validationSplit: 0.2, testSplit: 0.1 }, dataset: ds, runDir: dir });
+    const r = await trainRun({
+      config: {
+        kind: 'dense',
+        inputShape: [28, 28, 1],
+        latentDim: 32,
+        epochs: 3,
+        batchSize: 64,
+        validationSplit: 0.2,
+        testSplit: 0.1,
+      },
+      dataset: ds,
+      runDir: dir,
+    });
     expect(r.status, r.message).toBe('completed');
     // end-of-run metrics on train, validation and the test split (kept apart from both)
     const m = r.metrics!;
@@ -126,7 +155,9 @@ describe('on real MNIST', () => {
       expect(p.knn[f].accuracy, `kNN ${f}`).toBeGreaterThan(0.75);
       // the confusion matrix counts every held-out row once; per-class accuracy is its diagonal
       expect(p.linear[f].confusion.flat().reduce((a, b) => a + b, 0)).toBe(p.testRows);
-      p.linear[f].perClass.forEach((acc, c) => expect(acc).toBeCloseTo(p.linear[f].confusion[c][c] / p.linear[f].confusion[c].reduce((a, b) => a + b, 0), 12));
+      p.linear[f].perClass.forEach((acc, c) =>
+        expect(acc).toBeCloseTo(p.linear[f].confusion[c][c] / p.linear[f].confusion[c].reduce((a, b) => a + b, 0), 12),
+      );
     }
     // held out = validation + test; every label counted
     expect(e.counts).toEqual({ total: 5000, train: 3500, scored: 1500 });
@@ -139,14 +170,28 @@ describe('on real MNIST', () => {
 
   it('anomalies: trained on every digit but 2, the 2s reconstruct worse (ROC AUC well above 0.5)', async () => {
     const dir = tmpRunDir('eval-anomaly');
-    const r = await trainRun({ config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 32, epochs: 3, batchSize: 64, validationSplit: 0.2, excludeLabels: [2] }, dataset: ds, runDir: dir });
+    const r = await trainRun({
+      config: {
+        kind: 'dense',
+        inputShape: [28, 28, 1],
+        latentDim: 32,
+        epochs: 3,
+        batchSize: 64,
+        validationSplit: 0.2,
+        excludeLabels: [2],
+      },
+      dataset: ds,
+      runDir: dir,
+    });
     expect(r.status, r.message).toBe('completed');
     expect(r.metrics!.trainLabelCounts!.map((l) => l.label)).toEqual([0, 1, 3, 4, 5, 6, 7, 8, 9]);
     const trained = await loadTrained(dir);
     const e = await evaluateModel(trained.ae, trained.config, ds, { anomalous: [2] });
     trained.dispose();
     const a = e.anomaly!;
-    console.log(`anomaly AUC (digit 2 never trained on): ${a.auc.toFixed(4)}, ${a.positives} anomalous vs ${a.negatives} normal`);
+    console.log(
+      `anomaly AUC (digit 2 never trained on): ${a.auc.toFixed(4)}, ${a.positives} anomalous vs ${a.negatives} normal`,
+    );
     // the scored images: the held-out fifth, plus the training split's 2s (never trained on)
     const twos = Array.from(ds.labels!).filter((l) => l === 2).length;
     expect(a.positives).toBe(twos);
@@ -157,13 +202,27 @@ describe('on real MNIST', () => {
     expect(csv[0]).toBe('index,label,mse,anomalous');
     expect(csv.length - 1).toBe(e.counts.scored);
     expect(csv.slice(1).filter((l) => l.endsWith(',1')).length).toBe(twos);
-    await expect(evaluateModel((await loadTrained(dir)).ae, trained.config, ds, { anomalous: [12] })).rejects.toThrow(/has no label 12/);
+    await expect(evaluateModel((await loadTrained(dir)).ae, trained.config, ds, { anomalous: [12] })).rejects.toThrow(
+      /has no label 12/,
+    );
   });
 
   it('the same evaluation from a dataset streamed from its file, and on tfjs layers instead of the inference graph', async () => {
     const dir = tmpRunDir('eval-stream');
     const small = mnist(1200);
-    const r = await trainRun({ config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [8, 16], epochs: 1, batchSize: 64, validationSplit: 0.3 }, dataset: small, runDir: dir });
+    const r = await trainRun({
+      config: {
+        kind: 'conv',
+        inputShape: [28, 28, 1],
+        latentDim: 8,
+        hidden: [8, 16],
+        epochs: 1,
+        batchSize: 64,
+        validationSplit: 0.3,
+      },
+      dataset: small,
+      runDir: dir,
+    });
     expect(r.status, r.message).toBe('completed');
     const trained = await loadTrained(dir);
     const opts = { anomalous: [2], probeTrainMax: 400, probeTestMax: 200 };
@@ -172,7 +231,13 @@ describe('on real MNIST', () => {
     const m = await writeDataset(
       ws,
       'digits',
-      { images: small.images as Uint8Array, labels: Int32Array.from(small.labels!), labelNames, shape: [28, 28, 1], count: small.count },
+      {
+        images: small.images as Uint8Array,
+        labels: Int32Array.from(small.labels!),
+        labelNames,
+        shape: [28, 28, 1],
+        count: small.count,
+      },
       { kind: 'import', paths: [] },
     );
     const streamed = openDataset(ws, m.id, 0); // 0: stream whatever its size
@@ -191,7 +256,9 @@ describe('on real MNIST', () => {
     expect(Math.abs(fromFile.reconstruction.ssim - onLayers.reconstruction.ssim)).toBeLessThan(1e-5);
     expect(Math.abs(fromFile.reconstruction.psnr - onLayers.reconstruction.psnr)).toBeLessThan(1e-3);
     expect(Math.abs(fromFile.anomaly!.auc - onLayers.anomaly!.auc)).toBeLessThan(1e-3);
-    expect(Math.abs(fromFile.probes!.linear.codes.accuracy - onLayers.probes!.linear.codes.accuracy)).toBeLessThan(0.02);
+    expect(Math.abs(fromFile.probes!.linear.codes.accuracy - onLayers.probes!.linear.codes.accuracy)).toBeLessThan(
+      0.02,
+    );
   });
 
   it("balance classes: on a subset with only 20 sevens, balanced sampling lowers the sevens' error on held-out digits", async () => {
@@ -208,7 +275,19 @@ describe('on real MNIST', () => {
     const heldOut = pick(Array.from({ length: 2000 }, (_, i) => 8000 + i));
     const sevenError = async (balanceClasses: boolean) => {
       const dir = tmpRunDir('eval-balance');
-      const r = await trainRun({ config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, epochs: 3, batchSize: 64, validationSplit: 0, balanceClasses }, dataset: imbalanced, runDir: dir });
+      const r = await trainRun({
+        config: {
+          kind: 'dense',
+          inputShape: [28, 28, 1],
+          latentDim: 16,
+          epochs: 3,
+          batchSize: 64,
+          validationSplit: 0,
+          balanceClasses,
+        },
+        dataset: imbalanced,
+        runDir: dir,
+      });
       expect(r.status, r.message).toBe('completed');
       expect(r.metrics!.trainLabelCounts!.find((l) => l.label === 7)!.count).toBe(20);
       const trained = await loadTrained(dir);
@@ -223,7 +302,9 @@ describe('on real MNIST', () => {
     };
     const plain = await sevenError(false);
     const balanced = await sevenError(true);
-    console.log(`error on held-out 7s: plain ${plain.seven.toFixed(4)} (all digits ${plain.all.toFixed(4)}), balanced ${balanced.seven.toFixed(4)} (all ${balanced.all.toFixed(4)})`);
+    console.log(
+      `error on held-out 7s: plain ${plain.seven.toFixed(4)} (all digits ${plain.all.toFixed(4)}), balanced ${balanced.seven.toFixed(4)} (all ${balanced.all.toFixed(4)})`,
+    );
     expect(balanced.seven).toBeLessThan(plain.seven * 0.95);
     expect(balanced.seven / balanced.all).toBeLessThan(plain.seven / plain.all);
   });
@@ -231,21 +312,52 @@ describe('on real MNIST', () => {
   it('refuses in plain words what labels cannot do: balancing or leaving out labels without labels, leaving out everything', async () => {
     const unlabelled = { ...mnist(300), labels: undefined };
     const before = tf.memory().numTensors;
-    const a = await trainRun({ config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 1, batchSize: 50, balanceClasses: true }, dataset: unlabelled, runDir: tmpRunDir('no-labels') });
-    expect(a).toMatchObject({ status: 'failed', message: expect.stringContaining('This dataset has no labels, so the run cannot balance classes') });
+    const a = await trainRun({
+      config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 1, batchSize: 50, balanceClasses: true },
+      dataset: unlabelled,
+      runDir: tmpRunDir('no-labels'),
+    });
+    expect(a).toMatchObject({
+      status: 'failed',
+      message: expect.stringContaining('This dataset has no labels, so the run cannot balance classes'),
+    });
     const b = await trainRun({
-      config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 1, batchSize: 50, excludeLabels: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
+      config: {
+        kind: 'dense',
+        inputShape: [28, 28, 1],
+        latentDim: 8,
+        epochs: 1,
+        batchSize: 50,
+        excludeLabels: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      },
       dataset: mnist(300),
       runDir: tmpRunDir('all-out'),
     });
-    expect(b).toMatchObject({ status: 'failed', message: 'Leaving out labels 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 leaves no image to train on.' });
+    expect(b).toMatchObject({
+      status: 'failed',
+      message: 'Leaving out labels 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 leaves no image to train on.',
+    });
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('KL warm-up: the first epoch trains with β = 0, later ones with more', async () => {
     const small = mnist(600);
-    const config = { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [64], loss: 'bce', epochs: 2, batchSize: 50, seed: 5, beta: 4 } as const;
-    const warm = await trainRun({ config: { ...config, klWarmupEpochs: 2 }, dataset: small, runDir: tmpRunDir('kl-warm') });
+    const config = {
+      kind: 'vae',
+      inputShape: [28, 28, 1],
+      latentDim: 2,
+      hidden: [64],
+      loss: 'bce',
+      epochs: 2,
+      batchSize: 50,
+      seed: 5,
+      beta: 4,
+    } as const;
+    const warm = await trainRun({
+      config: { ...config, klWarmupEpochs: 2 },
+      dataset: small,
+      runDir: tmpRunDir('kl-warm'),
+    });
     const zero = await trainRun({ config: { ...config, beta: 0 }, dataset: small, runDir: tmpRunDir('kl-zero') });
     const full = await trainRun({ config, dataset: small, runDir: tmpRunDir('kl-full') });
     expect(warm.history.loss[0]).toBeCloseTo(zero.history.loss[0], 5);
@@ -255,7 +367,11 @@ describe('on real MNIST', () => {
 
   it("sampling: the Gaussian fitted to a plain AE's codes has their full covariance", async () => {
     const dir = tmpRunDir('eval-cov');
-    await trainRun({ config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 2, batchSize: 64 }, dataset: mnist(2000), runDir: dir });
+    await trainRun({
+      config: { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, epochs: 2, batchSize: 64 },
+      dataset: mnist(2000),
+      runDir: dir,
+    });
     const trained = await loadTrained(dir);
     const x = tf.tidy(() => tf.div(tf.tensor4d(Float32Array.from(mnist(2000).images), [2000, 28, 28, 1]), 255));
     const stats = await fitLatentStats(trained.ae, x);

@@ -51,7 +51,8 @@ describe('native gradient kernels match tfjs gradients on random inputs', () => 
       const w = tf.randomNormal([20, 12], 0, 1, 'float32', 4);
       const b = tf.randomNormal([12], 0, 1, 'float32', 5);
       const dy = tf.randomNormal([32, 12], 0, 1, 'float32', 6);
-      const f = (a: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.fused.matMul({ a: a as tf.Tensor2D, b: w as tf.Tensor2D, bias: b, activation: 'relu' });
+      const f = (a: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+        tf.fused.matMul({ a: a as tf.Tensor2D, b: w as tf.Tensor2D, bias: b, activation: 'relu' });
       const [ga, gw, gb] = tf.grads(f)([a, w, b], dy);
       const y = n.relu(n.biasAdd(n.matMul(a, w), b));
       const dz = n.reluGrad(dy, y);
@@ -69,14 +70,19 @@ describe('native gradient kernels match tfjs gradients on random inputs', () => 
       const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same');
       expect(maxAbsDiff(y, n.conv2d(x, w, spec))).toBeLessThan(TOL);
       const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 9);
-      const [gx, gw] = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'))([x, w], dy);
+      const [gx, gw] = tf.grads((x: tf.Tensor, w: tf.Tensor) =>
+        tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+      )([x, w], dy);
       expect(maxAbsDiff(gx, n.conv2dBackpropInput(tf.tensor1d(x.shape, 'int32'), w, dy, spec))).toBeLessThan(TOL);
       expect(maxAbsDiff(gw, n.conv2dBackpropFilter(x, tf.tensor1d(w.shape, 'int32'), dy, spec))).toBeLessThan(TOL);
       // transposed: [kH, kW, out, in] filter, y = conv2dTranspose(x)
       const wt = tf.randomNormal([3, 3, 5, 3], 0, 0.5, 'float32', 10);
-      const tfT = (x: tf.Tensor, w: tf.Tensor) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [4, 28, 28, 5], 2, 'same');
+      const tfT = (x: tf.Tensor, w: tf.Tensor) =>
+        tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [4, 28, 28, 5], 2, 'same');
       const yt = tfT(x, wt);
-      expect(maxAbsDiff(yt, n.conv2dBackpropInput(tf.tensor1d([4, 28, 28, 5], 'int32'), wt, x, spec))).toBeLessThan(TOL);
+      expect(maxAbsDiff(yt, n.conv2dBackpropInput(tf.tensor1d([4, 28, 28, 5], 'int32'), wt, x, spec))).toBeLessThan(
+        TOL,
+      );
       const dyt = tf.randomNormal(yt.shape, 0, 1, 'float32', 11);
       const [gxt, gwt] = tf.grads(tfT)([x, wt], dyt);
       expect(maxAbsDiff(gxt, n.conv2d(dyt, wt, spec))).toBeLessThan(TOL);
@@ -104,7 +110,8 @@ describe('oneDNN convolution kernels (called by name) match tfjs gradients', () 
         const x = tf.randomUniform([6, 14, 14, ch], 0, 1, 'float32', 21);
         const w = tf.randomNormal([3, 3, ch, 8], 0, 0.5, 'float32', 22);
         const b = tf.randomNormal([8], 0, 1, 'float32', 23);
-        const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'), b);
+        const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+          tf.add(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'), b);
         const y = f(x, w, b);
         expect(maxAbsDiff(y, n.mklConv2dWithBias(x, w, b, spec))).toBeLessThan(TOL);
         const dy = tf.randomNormal(y.shape, 0, 0.1, 'float32', 24);
@@ -114,12 +121,15 @@ describe('oneDNN convolution kernels (called by name) match tfjs gradients', () 
         expect(maxAbsDiff(gb, mb)).toBeLessThan(TOL);
         // transposed conv with `ch` output channels: [kH, kW, out, in] filter
         const xt = tf.randomUniform([6, 7, 7, 8], 0, 1, 'float32', 25);
-        const tfT = (x: tf.Tensor, w: tf.Tensor) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [6, 14, 14, ch], 2, 'same');
+        const tfT = (x: tf.Tensor, w: tf.Tensor) =>
+          tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [6, 14, 14, ch], 2, 'same');
         const yt = tfT(xt, w);
         const dyt = tf.randomNormal(yt.shape, 0, 0.1, 'float32', 26);
         const [gxt, gwt] = tf.grads(tfT)([xt, w], dyt);
         expect(maxAbsDiff(gxt, n.mklConv2d(dyt, w, spec))).toBeLessThan(TOL);
-        expect(maxAbsDiff(gwt, n.mklConv2dBackpropFilter(dyt, tf.tensor1d(w.shape, 'int32'), xt, spec))).toBeLessThan(TOL);
+        expect(maxAbsDiff(gwt, n.mklConv2dBackpropFilter(dyt, tf.tensor1d(w.shape, 'int32'), xt, spec))).toBeLessThan(
+          TOL,
+        );
       });
     });
   }
@@ -132,14 +142,32 @@ const KINDS: Array<[string, ModelConfigInput]> = [
   ['vae (C-like, BCE)', { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [64], loss: 'bce', beta: 2 }],
   ['conv-vae', { kind: 'conv-vae', inputShape: [28, 28, 1], latentDim: 4, hidden: [8, 16] }],
   ['sparse', { kind: 'sparse', inputShape: [28, 28, 1], latentDim: 16, l1: 0.1 }],
-  ['dense, leaky-relu, linear output', { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, activation: 'leaky-relu', outputActivation: 'linear' }],
+  [
+    'dense, leaky-relu, linear output',
+    { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, activation: 'leaky-relu', outputActivation: 'linear' },
+  ],
   ['dense, tanh', { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, activation: 'tanh' }],
-  ['conv, elu, BCE', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [4, 8], activation: 'elu', loss: 'bce' }],
-  ['rgb conv, sigmoid hidden', { kind: 'conv', inputShape: [16, 16, 3], latentDim: 8, hidden: [4, 8], activation: 'sigmoid' }],
-  ['conv, 3 stages, 5×5 kernels, rgb', { kind: 'conv', inputShape: [32, 32, 3], latentDim: 8, hidden: [4, 6, 8], kernelSize: 5 }],
+  [
+    'conv, elu, BCE',
+    { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [4, 8], activation: 'elu', loss: 'bce' },
+  ],
+  [
+    'rgb conv, sigmoid hidden',
+    { kind: 'conv', inputShape: [16, 16, 3], latentDim: 8, hidden: [4, 8], activation: 'sigmoid' },
+  ],
+  [
+    'conv, 3 stages, 5×5 kernels, rgb',
+    { kind: 'conv', inputShape: [32, 32, 3], latentDim: 8, hidden: [4, 6, 8], kernelSize: 5 },
+  ],
   ['conv, 1 stage', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [6] }],
-  ['conv, 5 stages, leaky-relu', { kind: 'conv', inputShape: [32, 32, 3], latentDim: 4, hidden: [4, 4, 6, 6, 8], activation: 'leaky-relu' }],
-  ['conv-vae, 3 stages, 5×5, rgb', { kind: 'conv-vae', inputShape: [32, 32, 3], latentDim: 4, hidden: [4, 6, 8], kernelSize: 5 }],
+  [
+    'conv, 5 stages, leaky-relu',
+    { kind: 'conv', inputShape: [32, 32, 3], latentDim: 4, hidden: [4, 4, 6, 6, 8], activation: 'leaky-relu' },
+  ],
+  [
+    'conv-vae, 3 stages, 5×5, rgb',
+    { kind: 'conv-vae', inputShape: [32, 32, 3], latentDim: 4, hidden: [4, 6, 8], kernelSize: 5 },
+  ],
 ];
 
 function resolve(config: ModelConfigInput) {
@@ -152,7 +180,18 @@ function resolve(config: ModelConfigInput) {
  * Builds `config`'s model and fast step, runs `check` on a batch of `count` random images and on a noisy
  * copy of it (the clean batch is the target), frees everything and checks that no tensor is left.
  */
-function onEachInput(config: ModelConfigInput, count: number, check: (ctx: { c: ModelConfig; ae: Autoencoder; vars: tf.Variable[]; fast: FastStep; input: tf.Tensor; x: tf.Tensor }) => void) {
+function onEachInput(
+  config: ModelConfigInput,
+  count: number,
+  check: (ctx: {
+    c: ModelConfig;
+    ae: Autoencoder;
+    vars: tf.Variable[];
+    fast: FastStep;
+    input: tf.Tensor;
+    x: tf.Tensor;
+  }) => void,
+) {
   const c = resolve(config);
   const before = tf.memory().numTensors;
   const ae = buildAutoencoder(c);
@@ -217,17 +256,31 @@ describe('the step path is recorded, never chosen silently', () => {
     return { images, count, shape: [side, side, 3] as [number, number, number] };
   };
   it.each([
-    ['conv, 3 stages, 5×5', { kind: 'conv', inputShape: [32, 32, 3], latentDim: 16, hidden: [8, 16, 16], kernelSize: 5 }],
+    [
+      'conv, 3 stages, 5×5',
+      { kind: 'conv', inputShape: [32, 32, 3], latentDim: 16, hidden: [8, 16, 16], kernelSize: 5 },
+    ],
     ['conv-vae, 4 stages', { kind: 'conv-vae', inputShape: [32, 32, 3], latentDim: 8, hidden: [8, 8, 16, 16] }],
-    ['conv-vae, 3 stages, KL warm-up (β changes between epochs)', { kind: 'conv-vae', inputShape: [32, 32, 3], latentDim: 8, hidden: [8, 8, 16], klWarmupEpochs: 2, epochs: 3 }],
+    [
+      'conv-vae, 3 stages, KL warm-up (β changes between epochs)',
+      { kind: 'conv-vae', inputShape: [32, 32, 3], latentDim: 8, hidden: [8, 8, 16], klWarmupEpochs: 2, epochs: 3 },
+    ],
   ] as Array<[string, ModelConfigInput]>)('%s trains on the graph step', async (_, config) => {
-    const r = await trainRun({ config: { epochs: 1, ...config, batchSize: 16 }, dataset: rgb(64, 32), runDir: tmpRunDir('path') });
+    const r = await trainRun({
+      config: { epochs: 1, ...config, batchSize: 16 },
+      dataset: rgb(64, 32),
+      runDir: tmpRunDir('path'),
+    });
     expect(r.status, r.message).toBe('completed');
     expect(r.step).toEqual({ step: 'graph', reason: null, fallback: false });
   });
   it('the plain tfjs path says why', async () => {
     process.env.AE_FAST_STEP = '0';
-    const r = await trainRun({ config: { kind: 'conv', inputShape: [32, 32, 3], latentDim: 8, hidden: [8, 8, 8], epochs: 1, batchSize: 16 }, dataset: rgb(32, 32), runDir: tmpRunDir('path-tfjs') });
+    const r = await trainRun({
+      config: { kind: 'conv', inputShape: [32, 32, 3], latentDim: 8, hidden: [8, 8, 8], epochs: 1, batchSize: 16 },
+      dataset: rgb(32, 32),
+      runDir: tmpRunDir('path-tfjs'),
+    });
     expect(r.step).toEqual({ step: 'tfjs', reason: 'the fast step is turned off (AE_FAST_STEP=0)', fallback: false });
   });
 });
@@ -248,7 +301,11 @@ describe('convolutions on oneDNN and on Eigen', () => {
     const kernels = (f: () => ReturnType<FastStep['lossAndGrads']>) => {
       const names = new Set<string>();
       const original = be.binding;
-      be.binding = Object.create(original, { executeOp: { value: (name: string, ...rest: unknown[]) => (names.add(name), original.executeOp(name, ...rest)) } });
+      be.binding = Object.create(original, {
+        executeOp: {
+          value: (name: string, ...rest: unknown[]) => (names.add(name), original.executeOp(name, ...rest)),
+        },
+      });
       try {
         return { result: f(), names };
       } finally {
@@ -292,7 +349,11 @@ describe('native optimizers equal tfjs optimizers', () => {
       const ref = makeOptimizer(c);
       const mine = new NativeOptimizer(c, b);
       for (let s = 0; s < 30; s++) {
-        const grads = tf.tidy(() => init.map((t, i) => tf.mul(tf.randomNormal(t.shape, 0, 1, 'float32', 100 + s * 2 + i), s % 3 === 0 ? 1e-8 : 1)));
+        const grads = tf.tidy(() =>
+          init.map((t, i) =>
+            tf.mul(tf.randomNormal(t.shape, 0, 1, 'float32', 100 + s * 2 + i), s % 3 === 0 ? 1e-8 : 1),
+          ),
+        );
         ref.applyGradients(a.map((v, i) => ({ name: v.name, tensor: grads[i] })));
         mine.apply(grads);
         tf.dispose(grads);
@@ -319,7 +380,13 @@ describe('native optimizers equal tfjs optimizers', () => {
       restored.dispose();
       ref.dispose();
       const o = ref as unknown as Record<string, Array<{ variable: tf.Variable }> | tf.Variable | undefined>;
-      for (const key of ['accumulatedFirstMoment', 'accumulatedSecondMoment', 'accumulatedMeanSquares', 'accumulatedMoments', 'accumulations']) {
+      for (const key of [
+        'accumulatedFirstMoment',
+        'accumulatedSecondMoment',
+        'accumulatedMeanSquares',
+        'accumulatedMoments',
+        'accumulations',
+      ]) {
         const slots = o[key];
         if (Array.isArray(slots)) slots.forEach((s) => s.variable.isDisposed || s.variable.dispose());
       }
@@ -339,23 +406,50 @@ describe('real runs: fast path vs plain tfjs path', () => {
     ['conv', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16] }],
     ['vae', { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [64], loss: 'bce' }],
     ['sparse', { kind: 'sparse', inputShape: [28, 28, 1], latentDim: 16 }],
-    ['denoising conv', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16], noise: { type: 'salt-pepper', level: 0.2 } }],
-    ['denoising dense, rmsprop', { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, optimizer: 'rmsprop', noise: { type: 'gaussian', level: 0.3 } }],
+    [
+      'denoising conv',
+      {
+        kind: 'conv',
+        inputShape: [28, 28, 1],
+        latentDim: 16,
+        hidden: [8, 16],
+        noise: { type: 'salt-pepper', level: 0.2 },
+      },
+    ],
+    [
+      'denoising dense, rmsprop',
+      {
+        kind: 'dense',
+        inputShape: [28, 28, 1],
+        latentDim: 16,
+        optimizer: 'rmsprop',
+        noise: { type: 'gaussian', level: 0.3 },
+      },
+    ],
     ['conv, 1 stage, 5×5', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8], kernelSize: 5 }],
     // β changes every epoch; the graph step takes it as a graph input, so its losses must follow the tfjs path's
-    ['vae with KL warm-up', { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [64], loss: 'bce', klWarmupEpochs: 2, beta: 4 }],
+    [
+      'vae with KL warm-up',
+      { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [64], loss: 'bce', klWarmupEpochs: 2, beta: 4 },
+    ],
   ];
   for (const [name, config] of RUNS) {
     it(`${name}: the same loss trajectory`, async () => {
       const run = async (fast: boolean) => {
         process.env.AE_FAST_STEP = fast ? '1' : '0';
-        const r = await trainRun({ config: { ...config, epochs: 3, batchSize: 50, seed: 5 }, dataset: small, runDir: tmpRunDir(`fast-${name.replace(/\W/g, '')}`) });
+        const r = await trainRun({
+          config: { ...config, epochs: 3, batchSize: 50, seed: 5 },
+          dataset: small,
+          runDir: tmpRunDir(`fast-${name.replace(/\W/g, '')}`),
+        });
         expect(r.status, r.message).toBe('completed');
         return r.history;
       };
       const plain = await run(false);
       const fast = await run(true);
-      console.log(`${name}: loss plain ${plain.loss.map((v) => v.toFixed(5)).join(', ')} | fast ${fast.loss.map((v) => v.toFixed(5)).join(', ')}`);
+      console.log(
+        `${name}: loss plain ${plain.loss.map((v) => v.toFixed(5)).join(', ')} | fast ${fast.loss.map((v) => v.toFixed(5)).join(', ')}`,
+      );
       fast.loss.forEach((v, i) => expect(Math.abs(v - plain.loss[i]) / plain.loss[i]).toBeLessThan(2e-3));
       fast.valLoss.forEach((v, i) => expect(Math.abs(v! - plain.valLoss[i]!) / plain.valLoss[i]!).toBeLessThan(2e-3));
     });
@@ -365,7 +459,16 @@ describe('real runs: fast path vs plain tfjs path', () => {
     const before = tf.memory().numTensors;
     const counts: number[] = [];
     const r = await trainRun({
-      config: { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [64], loss: 'bce', epochs: 4, batchSize: 64, previewEvery: 3 },
+      config: {
+        kind: 'vae',
+        inputShape: [28, 28, 1],
+        latentDim: 2,
+        hidden: [64],
+        loss: 'bce',
+        epochs: 4,
+        batchSize: 64,
+        previewEvery: 3,
+      },
       dataset: small,
       runDir: tmpRunDir('fast-mem'),
       onEvent: (e) => e.type === 'epoch' && counts.push(tf.memory().numTensors),
@@ -376,7 +479,14 @@ describe('real runs: fast path vs plain tfjs path', () => {
   });
 
   it('a checkpoint written by either path resumes on either, continuing the same trajectory', async () => {
-    const config = { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, epochs: 3, batchSize: 50, seed: 9 } as const;
+    const config = {
+      kind: 'dense',
+      inputShape: [28, 28, 1],
+      latentDim: 16,
+      epochs: 3,
+      batchSize: 50,
+      seed: 9,
+    } as const;
     const whole = (await trainRun({ config, dataset: small, runDir: tmpRunDir('fast-whole') })).history.loss;
     for (const [first, second] of [
       ['1', '1'],
@@ -386,13 +496,23 @@ describe('real runs: fast path vs plain tfjs path', () => {
       const dir = tmpRunDir('fast-resume');
       process.env.AE_FAST_STEP = first;
       const ctrl = new AbortController();
-      const a = await trainRun({ config, dataset: small, runDir: dir, signal: ctrl.signal, onEvent: (e) => e.type === 'checkpoint' && e.epoch === 1 && ctrl.abort() });
+      const a = await trainRun({
+        config,
+        dataset: small,
+        runDir: dir,
+        signal: ctrl.signal,
+        onEvent: (e) => e.type === 'checkpoint' && e.epoch === 1 && ctrl.abort(),
+      });
       expect(a.status).toBe('stopped');
       process.env.AE_FAST_STEP = second;
       const b = await trainRun({ config, dataset: small, runDir: dir, resume: true });
       expect(b.status).toBe('completed');
-      console.log(`resume ${first}→${second}: ${b.history.loss.map((v) => v.toFixed(6)).join(', ')} vs uninterrupted ${whole.map((v) => v.toFixed(6)).join(', ')}`);
-      b.history.loss.forEach((v, i) => expect(Math.abs(v - whole[i]) / whole[i]).toBeLessThan(first === second ? 1e-5 : 2e-3));
+      console.log(
+        `resume ${first}→${second}: ${b.history.loss.map((v) => v.toFixed(6)).join(', ')} vs uninterrupted ${whole.map((v) => v.toFixed(6)).join(', ')}`,
+      );
+      b.history.loss.forEach((v, i) =>
+        expect(Math.abs(v - whole[i]) / whole[i]).toBeLessThan(first === second ? 1e-5 : 2e-3),
+      );
     }
   });
 });
@@ -400,7 +520,12 @@ describe('real runs: fast path vs plain tfjs path', () => {
 describe('the graph step (the fast step run as one TensorFlow graph)', () => {
   const batch = (seed: number, n: number) => tf.randomUniform([n, 28, 28, 1], 0, 1, 'float32', seed);
   /** Steps with batch sizes `sizes` (two sizes → two traced sub-graphs); the losses and the parameters after. */
-  const train = (config: ModelConfigInput, sizes: number[], graph: boolean | 'replay once', hook?: (fast: FastStep, step: number) => void) => {
+  const train = (
+    config: ModelConfigInput,
+    sizes: number[],
+    graph: boolean | 'replay once',
+    hook?: (fast: FastStep, step: number) => void,
+  ) => {
     process.env.AE_GRAPH_STEP = graph ? '1' : '0';
     // The tests replay the step's JavaScript on every step (AE_CHECK_GRAPH_REPLAY=1); 'replay once' runs as users do.
     if (graph === 'replay once') process.env.AE_CHECK_GRAPH_REPLAY = '0';
@@ -432,8 +557,33 @@ describe('the graph step (the fast step run as one TensorFlow graph)', () => {
   // parameter by ≈ ±lr whatever the gradient's size, so a rounding difference in a near-zero
   // gradient can flip one by 2·lr: with Adam the losses are compared.
   for (const [name, config, exact] of [
-    ['conv, sgd + momentum', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16], optimizer: 'sgd', momentum: 0.9, learningRate: 0.1 }, true],
-    ['vae (BCE, ε per step), sgd', { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [64], loss: 'bce', optimizer: 'sgd', momentum: 0, learningRate: 0.01 }, true],
+    [
+      'conv, sgd + momentum',
+      {
+        kind: 'conv',
+        inputShape: [28, 28, 1],
+        latentDim: 16,
+        hidden: [8, 16],
+        optimizer: 'sgd',
+        momentum: 0.9,
+        learningRate: 0.1,
+      },
+      true,
+    ],
+    [
+      'vae (BCE, ε per step), sgd',
+      {
+        kind: 'vae',
+        inputShape: [28, 28, 1],
+        latentDim: 2,
+        hidden: [64],
+        loss: 'bce',
+        optimizer: 'sgd',
+        momentum: 0,
+        learningRate: 0.01,
+      },
+      true,
+    ],
     ['conv, adam', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16] }, false],
     ['sparse, rmsprop', { kind: 'sparse', inputShape: [28, 28, 1], latentDim: 16, optimizer: 'rmsprop' }, false],
   ] as Array<[string, ModelConfigInput, boolean]>) {
@@ -442,7 +592,9 @@ describe('the graph step (the fast step run as one TensorFlow graph)', () => {
       const halveBeta = (fast: FastStep, step: number) => void (step === 4 && (fast.beta /= 2)); // a KL warm-up's change (VAE only)
       const eager = train(config, sizes, false, halveBeta);
       const graph = train(config, sizes, true, halveBeta);
-      graph.losses.forEach((v, i) => expect(Math.abs(v - eager.losses[i]) / eager.losses[i]).toBeLessThan(exact ? 1e-5 : 1e-3));
+      graph.losses.forEach((v, i) =>
+        expect(Math.abs(v - eager.losses[i]) / eager.losses[i]).toBeLessThan(exact ? 1e-5 : 1e-3),
+      );
       if (exact) graph.params.forEach((p, i) => expect(maxAbsDiff(p, eager.params[i])).toBeLessThan(TOL));
       // Without replaying the JavaScript (values made directly, the rest from the feed plan): the same session, the same numbers.
       const once = train(config, sizes, 'replay once', halveBeta);
@@ -458,7 +610,12 @@ describe('the graph step (the fast step run as one TensorFlow graph)', () => {
     const names: string[] = [];
     const original = be.binding;
     train({ kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16] }, [16, 16, 16], true, (_, step) => {
-      if (step === 1) be.binding = Object.create(original, { executeOp: { value: (name: string, ...rest: unknown[]) => (names.push(name), original.executeOp(name, ...rest)) } });
+      if (step === 1)
+        be.binding = Object.create(original, {
+          executeOp: {
+            value: (name: string, ...rest: unknown[]) => (names.push(name), original.executeOp(name, ...rest)),
+          },
+        });
     });
     be.binding = original;
     expect(names.length).toBeGreaterThan(0); // the batches, the loss read-back, the final sync
@@ -466,7 +623,15 @@ describe('the graph step (the fast step run as one TensorFlow graph)', () => {
   });
 
   it('a graph step that fails falls back to kernel by kernel without losing a step', () => {
-    const config: ModelConfigInput = { kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16], optimizer: 'sgd', momentum: 0.9, learningRate: 0.1 };
+    const config: ModelConfigInput = {
+      kind: 'conv',
+      inputShape: [28, 28, 1],
+      latentDim: 16,
+      hidden: [8, 16],
+      optimizer: 'sgd',
+      momentum: 0.9,
+      learningRate: 0.1,
+    };
     const eager = train(config, sizes, false);
     const original = GraphStep.prototype.step;
     let calls = 0;
@@ -493,7 +658,10 @@ describe('the graph step (the fast step run as one TensorFlow graph)', () => {
 
   it('refuses a step that makes a graph input it does not declare as a step value', () => {
     // Adam's per-step scalars made inside the step (apply without them) would be fed as constants: stale from step 2 on.
-    const opt = new NativeOptimizer(resolve({ kind: 'dense', inputShape: [28, 28, 1], latentDim: 4, optimizer: 'adam' }), [tf.variable(tf.ones([3]))]);
+    const opt = new NativeOptimizer(
+      resolve({ kind: 'dense', inputShape: [28, 28, 1], latentDim: 4, optimizer: 'adam' }),
+      [tf.variable(tf.ones([3]))],
+    );
     const axes = tf.tensor1d([0], 'int32');
     const run = (x: tf.Tensor) => {
       const y = n.mul(x, opt.read()[0]);
@@ -504,7 +672,10 @@ describe('the graph step (the fast step run as one TensorFlow graph)', () => {
     expect(() => GraphStep.create(opt, run)!.step(x, x, 0)).toThrow(/neither the batch nor one of its values/);
     // declared as values, the same step runs, and a replay-free step equals a replayed one
     const declared = (c: 'every' | 'once') => {
-      const o = new NativeOptimizer(resolve({ kind: 'dense', inputShape: [28, 28, 1], latentDim: 4, optimizer: 'adam' }), [tf.variable(tf.ones([3]))]);
+      const o = new NativeOptimizer(
+        resolve({ kind: 'dense', inputShape: [28, 28, 1], latentDim: 4, optimizer: 'adam' }),
+        [tf.variable(tf.ones([3]))],
+      );
       const g = GraphStep.create(
         o,
         (xx, _t, values) => {

@@ -43,7 +43,8 @@ describe('Fréchet distance', () => {
     const da = diag(ga);
     const db = diag(gb);
     let exact = 0;
-    for (let k = 0; k < d; k++) exact += (da.mean[k] - db.mean[k]) ** 2 + (Math.sqrt(da.cov[k * d + k]) - Math.sqrt(db.cov[k * d + k])) ** 2;
+    for (let k = 0; k < d; k++)
+      exact += (da.mean[k] - db.mean[k]) ** 2 + (Math.sqrt(da.cov[k * d + k]) - Math.sqrt(db.cov[k * d + k])) ** 2;
     expect(frechetDistance(da, db)).toBeCloseTo(exact, 9);
     // and the sample FD is near the population one: 1 + 4 + 1 + 0.81
     expect(frechetDistance(ga, gb)).toBeGreaterThan(6.3);
@@ -114,7 +115,8 @@ describe('samplers', () => {
     const inClusters = (s: Sampler) => {
       const x = drawCodes(s, 1000, 3);
       let inside = 0;
-      for (let i = 0; i < 1000; i++) if (centres.some((c) => Math.hypot(x[i * d] - c[0], x[i * d + 1] - c[1], x[i * d + 2] - c[2]) < 3.5)) inside++;
+      for (let i = 0; i < 1000; i++)
+        if (centres.some((c) => Math.hypot(x[i * d] - c[0], x[i * d + 1] - c[1], x[i * d + 2] - c[2]) < 3.5)) inside++;
       return inside / 1000;
     };
     expect(inClusters(gmm)).toBeGreaterThan(0.9);
@@ -131,7 +133,9 @@ describe('samplers', () => {
     const x = drawCodes(two, 2000, 3);
     const y = drawCodes(full, 2000, 3);
     const real = Float32Array.from(codes.subarray(0, 2000 * d));
-    expect(precisionRecall(real, 2000, x, 2000, d).precision).toBeGreaterThan(precisionRecall(real, 2000, y, 2000, d).precision);
+    expect(precisionRecall(real, 2000, x, 2000, d).precision).toBeGreaterThan(
+      precisionRecall(real, 2000, y, 2000, d).precision,
+    );
   }, 120_000);
 });
 
@@ -164,7 +168,16 @@ describe('the feature classifier', () => {
 
 describe('generated rows are never taken for real images', () => {
   it('measureGeneration leaves the rows marked generated out of the reference, the floor and the fitted codes', async () => {
-    const r = validateConfig({ kind: 'dense', inputShape: [28, 28, 1], latentDim: 4, hidden: [16], epochs: 1, batchSize: 50, validationSplit: 0.3, seed: 3 });
+    const r = validateConfig({
+      kind: 'dense',
+      inputShape: [28, 28, 1],
+      latentDim: 4,
+      hidden: [16],
+      epochs: 1,
+      batchSize: 50,
+      validationSplit: 0.3,
+      seed: 3,
+    });
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
     const trained = new TrainedModel(buildAutoencoder(r.config), r.config, { mean: [], std: [] });
     const base = mnist(400);

@@ -20,8 +20,10 @@ export function tmpRunDir(name: string): string {
 export function meanImageBaseline(ds: Dataset, trainIdx: ArrayLike<number>, valIdx: ArrayLike<number>): number {
   const size = 784;
   const mean = new Float64Array(size);
-  for (let k = 0; k < trainIdx.length; k++) for (let j = 0; j < size; j++) mean[j] += ds.images[trainIdx[k] * size + j] / 255 / trainIdx.length;
+  for (let k = 0; k < trainIdx.length; k++)
+    for (let j = 0; j < size; j++) mean[j] += ds.images[trainIdx[k] * size + j] / 255 / trainIdx.length;
   let s = 0;
-  for (let k = 0; k < valIdx.length; k++) for (let j = 0; j < size; j++) s += (ds.images[valIdx[k] * size + j] / 255 - mean[j]) ** 2;
+  for (let k = 0; k < valIdx.length; k++)
+    for (let j = 0; j < size; j++) s += (ds.images[valIdx[k] * size + j] / 255 - mean[j]) ** 2;
   return s / (valIdx.length * size);
 }

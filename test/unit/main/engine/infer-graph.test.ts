@@ -31,7 +31,10 @@ function resolve(config: ModelConfigInput) {
 function rgb(count: number, side: number): Uint8Array {
   const out = new Uint8Array(count * side * side * 3);
   for (let i = 0, k = 0; i < count; i++)
-    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) for (let c = 0; c < 3; c++) out[k++] = Math.round(127.5 + 127.5 * Math.sin((x * (c + 1) + y * (i % 5)) / 7 + i));
+    for (let y = 0; y < side; y++)
+      for (let x = 0; x < side; x++)
+        for (let c = 0; c < 3; c++)
+          out[k++] = Math.round(127.5 + 127.5 * Math.sin((x * (c + 1) + y * (i % 5)) / 7 + i));
   return out;
 }
 
@@ -41,7 +44,11 @@ async function compare(m: TrainedModel, images: Uint8Array | Float32Array) {
   process.env.AE_INFER_GRAPH = '0';
   expect(onLayers.inferencePath).toBe('layers');
   expect(onLayers.graphRefusal).toMatch(/AE_INFER_GRAPH=0/);
-  const ref = { recon: onLayers.reconstruct(images), code: onLayers.encode(images), metrics: await onLayers.metrics(images) };
+  const ref = {
+    recon: onLayers.reconstruct(images),
+    code: onLayers.encode(images),
+    metrics: await onLayers.metrics(images),
+  };
   const refDecoded = onLayers.decode(ref.code);
   const refMaps = onLayers.infer(images, { errMap: true, ssimMap: true });
   delete process.env.AE_INFER_GRAPH;
@@ -66,7 +73,8 @@ async function compare(m: TrainedModel, images: Uint8Array | Float32Array) {
     // (a pixel of the SSIM map divides by local variances + 9e-4: float rounding shows more there than in the mean)
     expect(maxDiff(maps.ssimMap!, refMaps.ssimMap!)).toBeLessThan(1e-3);
     const perImage = maps.ssimMap!.length / (images.length / px);
-    const meanOf = (a: Float32Array, per: number, i: number) => a.subarray(i * per, (i + 1) * per).reduce((x, y) => x + y, 0) / per;
+    const meanOf = (a: Float32Array, per: number, i: number) =>
+      a.subarray(i * per, (i + 1) * per).reduce((x, y) => x + y, 0) / per;
     expect(Math.abs(meanOf(maps.ssimMap!, perImage, 1) - ref.metrics.ssim[1])).toBeLessThan(1e-4);
     expect(Math.abs(meanOf(maps.errMap!, px, 1) - ref.metrics.mse[1])).toBeLessThan(1e-6);
     // One image at a time (Try it): the 1-image sub-graph.
@@ -82,7 +90,10 @@ const KINDS: Array<[string, ModelConfigInput]> = [
   ['vae (μ as the code)', { kind: 'vae', inputShape: [28, 28, 1], latentDim: 2, hidden: [64], loss: 'bce' }],
   ['conv-vae', { kind: 'conv-vae', inputShape: [28, 28, 1], latentDim: 4, hidden: [8, 16] }],
   ['sparse', { kind: 'sparse', inputShape: [28, 28, 1], latentDim: 16, l1: 0.1 }],
-  ['dense, leaky-relu, linear output', { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, activation: 'leaky-relu', outputActivation: 'linear' }],
+  [
+    'dense, leaky-relu, linear output',
+    { kind: 'dense', inputShape: [28, 28, 1], latentDim: 16, activation: 'leaky-relu', outputActivation: 'linear' },
+  ],
   ['conv, elu', { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [4, 8], activation: 'elu' }],
 ];
 
@@ -91,7 +102,10 @@ describe('the inference graph gives the numbers tfjs layers give, for every mode
     it(name, async () => {
       const c = resolve(config);
       const before = tf.memory().numTensors;
-      const m = new TrainedModel(buildAutoencoder(c), c, { mean: Array(c.latentDim).fill(0), std: Array(c.latentDim).fill(1) });
+      const m = new TrainedModel(buildAutoencoder(c), c, {
+        mean: Array(c.latentDim).fill(0),
+        std: Array(c.latentDim).fill(1),
+      });
       // 37 digits: not a power of two, so the last (only) chunk runs padded on the 64-image sub-graph.
       await compare(m, mnist(37).images);
       m.dispose();
@@ -105,7 +119,10 @@ describe('the inference graph gives the numbers tfjs layers give, for every mode
       { kind: 'conv-vae', inputShape: [32, 32, 3], latentDim: 4, hidden: [4, 6, 8] },
     ] as ModelConfigInput[]) {
       const c = resolve(config);
-      const m = new TrainedModel(buildAutoencoder(c), c, { mean: Array(c.latentDim).fill(0), std: Array(c.latentDim).fill(1) });
+      const m = new TrainedModel(buildAutoencoder(c), c, {
+        mean: Array(c.latentDim).fill(0),
+        std: Array(c.latentDim).fill(1),
+      });
       await compare(m, rgb(21, 32));
       m.dispose();
     }
@@ -123,7 +140,11 @@ describe('the inference graph gives the numbers tfjs layers give, for every mode
 it('a trained run, loaded from disk, measures the same on both paths', async () => {
   const dir = tmpRunDir('infer');
   const ds = mnist(512);
-  const r = await trainRun({ config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [8, 16], epochs: 1, batchSize: 64 }, dataset: ds, runDir: dir });
+  const r = await trainRun({
+    config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, hidden: [8, 16], epochs: 1, batchSize: 64 },
+    dataset: ds,
+    runDir: dir,
+  });
   expect(r.status, r.message).toBe('completed');
   const m = await loadTrained(dir);
   await compare(m, ds.images.subarray(0, 300 * 784)); // 256 + 44 (on the 64-image sub-graph)

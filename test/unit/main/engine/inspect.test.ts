@@ -4,7 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import { buildAutoencoder, ssimPerImage, TrainedModel, validateConfig } from '../../../../src-main/engine';
 import { tf } from '../../../../src-main/engine/tf';
-import { anomalyMaps, mapScores, rawMap, smoothMaps, ssimMap, topkCount } from '../../../../src-main/engine/inspect/maps';
+import {
+  anomalyMaps,
+  mapScores,
+  rawMap,
+  smoothMaps,
+  ssimMap,
+  topkCount,
+} from '../../../../src-main/engine/inspect/maps';
 import { fitNormStats, inspectImages } from '../../../../src-main/engine/inspect/inspect';
 import { inspectTiled, tileOrigins } from '../../../../src-main/engine/inspect/tiles';
 import { mulberry32 } from '../../../../src-main/engine/rng';
@@ -15,7 +22,10 @@ function textures(n: number, h: number, w: number, c: number, seed = 1): Float32
   const out = new Float32Array(n * h * w * c);
   for (let i = 0; i < n; i++) {
     const f = 0.3 + rand();
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) out[((i * h + y) * w + x) * c + k] = 0.5 + 0.3 * Math.sin(f * x + 0.7 * y + k) + 0.1 * (rand() - 0.5);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let k = 0; k < c; k++)
+          out[((i * h + y) * w + x) * c + k] = 0.5 + 0.3 * Math.sin(f * x + 0.7 * y + k) + 0.1 * (rand() - 0.5);
   }
   return out;
 }
@@ -93,7 +103,10 @@ describe('anomaly maps', () => {
 });
 
 describe('inspecting pictures with a model', () => {
-  const checked = validateConfig({ kind: 'conv', inputShape: [16, 16, 3], latentDim: 8, hidden: [8, 8], epochs: 1, batchSize: 16 }, { count: 100, shape: [16, 16, 3] });
+  const checked = validateConfig(
+    { kind: 'conv', inputShape: [16, 16, 3], latentDim: 8, hidden: [8, 8], epochs: 1, batchSize: 16 },
+    { count: 100, shape: [16, 16, 3] },
+  );
   if (!checked.ok) throw new Error(JSON.stringify(checked.errors));
   const config = checked.config;
 
@@ -111,7 +124,8 @@ describe('inspecting pictures with a model', () => {
       expect(a.count).toBe(7);
       expect(a.maps.length).toBe(7 * 16 * 16);
       for (let i = 0; i < a.maps.length; i++) expect(Math.abs(a.maps[i] - b.maps[i])).toBeLessThan(1e-4);
-      for (const k of ['mean', 'max', 'topk'] as const) for (let i = 0; i < 7; i++) expect(Math.abs(a.scores[k][i] - b.scores[k][i])).toBeLessThan(1e-4);
+      for (const k of ['mean', 'max', 'topk'] as const)
+        for (let i = 0; i < 7; i++) expect(Math.abs(a.scores[k][i] - b.scores[k][i])).toBeLessThan(1e-4);
       // the good images' own normalised maps average to ~0 at every pixel
       const g = inspectImages(model, good, settings, norm);
       let worst = 0;
@@ -156,7 +170,9 @@ describe('inspecting pictures with a model', () => {
       expect(r.scores.max).toBeGreaterThanOrEqual(r.scores.topk);
       expect(r.scores.topk).toBeGreaterThanOrEqual(r.scores.mean);
       expect(tf.memory().numTensors).toBe(before);
-      expect(() => inspectTiled(model, big.subarray(0, 10 * 10 * 3), 10, 10, settings)).toThrow(/at least the model's 16×16/);
+      expect(() => inspectTiled(model, big.subarray(0, 10 * 10 * 3), 10, 10, settings)).toThrow(
+        /at least the model's 16×16/,
+      );
     } finally {
       model.dispose();
     }

@@ -28,21 +28,44 @@ async function trainAndMeasure(config: ModelConfigInput) {
 
 describe('quality on real MNIST', () => {
   it('the classic dense AE (784→128→784) beats the mean image within 3 epochs', async () => {
-    const { r, model, mse } = await trainAndMeasure({ kind: 'dense', inputShape: [28, 28, 1], latentDim: 128, epochs: 3 });
-    console.log(`dense: val loss per epoch ${r.history.valLoss.map((v) => v?.toFixed(4)).join(', ')}; val MSE ${mse.toFixed(4)} vs baseline ${baseline.toFixed(4)}`);
+    const { r, model, mse } = await trainAndMeasure({
+      kind: 'dense',
+      inputShape: [28, 28, 1],
+      latentDim: 128,
+      epochs: 3,
+    });
+    console.log(
+      `dense: val loss per epoch ${r.history.valLoss.map((v) => v?.toFixed(4)).join(', ')}; val MSE ${mse.toFixed(4)} vs baseline ${baseline.toFixed(4)}`,
+    );
     expect(mse).toBeLessThan(0.65 * baseline); // observed ≈ 0.038 vs 0.067
     model.dispose();
   });
 
   it('a conv AE (16-d code) beats the mean image within 4 epochs', async () => {
-    const { r, model, mse } = await trainAndMeasure({ kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, epochs: 4, batchSize: 32, learningRate: 2e-3 });
-    console.log(`conv: val loss ${r.history.valLoss.map((v) => v?.toFixed(4)).join(', ')}; val MSE ${mse.toFixed(4)} vs baseline ${baseline.toFixed(4)}`);
+    const { r, model, mse } = await trainAndMeasure({
+      kind: 'conv',
+      inputShape: [28, 28, 1],
+      latentDim: 16,
+      epochs: 4,
+      batchSize: 32,
+      learningRate: 2e-3,
+    });
+    console.log(
+      `conv: val loss ${r.history.valLoss.map((v) => v?.toFixed(4)).join(', ')}; val MSE ${mse.toFixed(4)} vs baseline ${baseline.toFixed(4)}`,
+    );
     expect(mse).toBeLessThan(0.5 * baseline); // observed ≈ 0.014
     model.dispose();
   });
 
   it('a VAE reconstructs better than the mean image and its samples are not all alike', async () => {
-    const { r, model, mse } = await trainAndMeasure({ kind: 'vae', inputShape: [28, 28, 1], latentDim: 16, epochs: 4, batchSize: 64, loss: 'bce' });
+    const { r, model, mse } = await trainAndMeasure({
+      kind: 'vae',
+      inputShape: [28, 28, 1],
+      latentDim: 16,
+      epochs: 4,
+      batchSize: 64,
+      loss: 'bce',
+    });
     const samples = model.sample(64, 3);
     // pixel variance across the 64 samples, averaged over pixels
     let v = 0;
@@ -56,7 +79,9 @@ describe('quality on real MNIST', () => {
       v += s2 / 64 - (s / 64) ** 2;
     }
     v /= 784;
-    console.log(`vae: val loss ${r.history.valLoss.map((x) => x?.toFixed(4)).join(', ')}; recon MSE ${mse.toFixed(4)} vs baseline ${baseline.toFixed(4)}; sample pixel variance ${v.toFixed(4)}`);
+    console.log(
+      `vae: val loss ${r.history.valLoss.map((x) => x?.toFixed(4)).join(', ')}; recon MSE ${mse.toFixed(4)} vs baseline ${baseline.toFixed(4)}; sample pixel variance ${v.toFixed(4)}`,
+    );
     expect(mse).toBeLessThan(0.6 * baseline);
     expect(v).toBeGreaterThan(0.01); // identical samples would give 0
     model.dispose();
@@ -64,9 +89,19 @@ describe('quality on real MNIST', () => {
 
   it('a denoising conv AE at Gaussian σ=0.5 raises PSNR of noisy validation images by ≥ 5 dB', async () => {
     const noise = { type: 'gaussian', level: 0.5 } as const;
-    const { model } = await trainAndMeasure({ kind: 'conv', inputShape: [28, 28, 1], latentDim: 32, epochs: 4, batchSize: 32, learningRate: 2e-3, noise });
+    const { model } = await trainAndMeasure({
+      kind: 'conv',
+      inputShape: [28, 28, 1],
+      latentDim: 32,
+      epochs: 4,
+      batchSize: 32,
+      learningRate: 2e-3,
+      noise,
+    });
     const { applyNoise, imageMetrics } = await import('../../../../src-main/engine');
-    const clean = tf.tidy(() => tf.div(tf.tensor4d(Float32Array.from(val), [split.val.length, 28, 28, 1]), 255)) as tf.Tensor4D;
+    const clean = tf.tidy(() =>
+      tf.div(tf.tensor4d(Float32Array.from(val), [split.val.length, 28, 28, 1]), 255),
+    ) as tf.Tensor4D;
     const noisy = applyNoise(clean, noise, 123) as tf.Tensor4D;
     const denoised = tf.tensor4d(model.reconstruct(noisy.dataSync() as Float32Array), clean.shape);
     const before = await imageMetrics(clean, noisy);

@@ -27,7 +27,9 @@ describe('training runs', () => {
       },
     });
     expect(r.status).toBe('completed');
-    console.log(`tensors after each epoch: ${tensors.join(', ')}; RSS MB: ${rss.map((v) => Math.round(v / 2 ** 20)).join(', ')}`);
+    console.log(
+      `tensors after each epoch: ${tensors.join(', ')}; RSS MB: ${rss.map((v) => Math.round(v / 2 ** 20)).join(', ')}`,
+    );
     expect(tensors[4]).toBe(tensors[0]); // epoch 5 == epoch 1
     expect(new Set(tensors).size).toBe(1);
     expect(rss[5]).toBeLessThan(rss[1] * 1.15);
@@ -35,12 +37,14 @@ describe('training runs', () => {
   });
 
   it('repeats: same seed and config give the same first-epoch loss', async () => {
-    const run = async () => (await trainRun({ config: { ...dense, epochs: 1 }, dataset: small, runDir: tmpRunDir('det') })).history.loss[0];
+    const run = async () =>
+      (await trainRun({ config: { ...dense, epochs: 1 }, dataset: small, runDir: tmpRunDir('det') })).history.loss[0];
     const a = await run();
     const b = await run();
     console.log(`first-epoch loss: ${a} and ${b}`);
     expect(Math.abs(a - b)).toBeLessThan(1e-4);
-    const c = (await trainRun({ config: { ...dense, epochs: 1, seed: 8 }, dataset: small, runDir: tmpRunDir('det') })).history.loss[0];
+    const c = (await trainRun({ config: { ...dense, epochs: 1, seed: 8 }, dataset: small, runDir: tmpRunDir('det') }))
+      .history.loss[0];
     expect(Math.abs(a - c)).toBeGreaterThan(1e-6);
   });
 
@@ -108,7 +112,13 @@ describe('training runs', () => {
     expect(fs.readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]); // no half-written folders
 
     const resumed: number[] = [];
-    const second = await trainRun({ config, dataset: small, runDir: dir, resume: true, onEvent: (e) => e.type === 'epoch' && resumed.push(e.epoch) });
+    const second = await trainRun({
+      config,
+      dataset: small,
+      runDir: dir,
+      resume: true,
+      onEvent: (e) => e.type === 'epoch' && resumed.push(e.epoch),
+    });
     expect(second.status).toBe('completed');
     expect(resumed).toEqual([2, 3]);
     expect(second.history.loss.length).toBe(3);
@@ -122,7 +132,11 @@ describe('training runs', () => {
 describe('trained model', () => {
   it('saves and loads (encoder and decoder separately) with identical outputs, and offers the gallery API', async () => {
     const dir = tmpRunDir('model');
-    const r = await trainRun({ config: { ...dense, kind: 'vae', latentDim: 2, hidden: [128], epochs: 2, loss: 'bce' }, dataset: small, runDir: dir });
+    const r = await trainRun({
+      config: { ...dense, kind: 'vae', latentDim: 2, hidden: [128], epochs: 2, loss: 'bce' },
+      dataset: small,
+      runDir: dir,
+    });
     expect(r.status).toBe('completed');
     const model = await loadTrained(dir);
     const x = small.images.subarray(0, 5 * 784);
@@ -145,14 +159,17 @@ describe('trained model', () => {
 
     // the whole autoencoder loads as one model too (model/model.json: image → reconstruction)
     const full = await tf.loadLayersModel(`file://${path.join(dir, 'model', 'model.json')}`);
-    const rec4 = tf.tidy(() => (full.predict(tf.div(tf.tensor4d(Float32Array.from(x), [5, 28, 28, 1]), 255)) as tf.Tensor).dataSync());
+    const rec4 = tf.tidy(() =>
+      (full.predict(tf.div(tf.tensor4d(Float32Array.from(x), [5, 28, 28, 1]), 255)) as tf.Tensor).dataSync(),
+    );
     expect(Math.max(...Array.from(rec4, (v, i) => Math.abs(v - rec[i])))).toBeLessThan(1e-5);
     full.dispose();
 
     // save() elsewhere and load again
     const copy = tmpRunDir('copy');
     await model.save(copy);
-    for (const f of ['model.json', 'encoder/model.json', 'decoder/model.json']) expect(fs.existsSync(path.join(copy, f))).toBe(true);
+    for (const f of ['model.json', 'encoder/model.json', 'decoder/model.json'])
+      expect(fs.existsSync(path.join(copy, f))).toBe(true);
     const again = await loadTrained(copy);
     const rec3 = again.reconstruct(x);
     expect(Math.max(...rec3.map((v, i) => Math.abs(v - rec[i])))).toBeLessThan(1e-5);
@@ -166,7 +183,12 @@ describe('trained model', () => {
     expect(proj.method).toBe('identity');
     expect(proj.points.length).toBe(10);
     expect(model.manifold(4).length).toBe(16 * 784);
-    const fifty = { ...small, images: small.images.subarray(0, 50 * 784), labels: small.labels?.subarray(0, 50), count: 50 };
+    const fifty = {
+      ...small,
+      images: small.images.subarray(0, 50 * 784),
+      labels: small.labels?.subarray(0, 50),
+      count: 50,
+    };
     const worst = await model.worst(fifty, 3);
     const { mse } = await model.metrics(fifty.images);
     expect(mse.length).toBe(50);
@@ -181,11 +203,18 @@ describe('trained model', () => {
     await trainRun({ config: { ...dense, latentDim: 8, epochs: 1 }, dataset: small, runDir: dir });
     const model = await loadTrained(dir);
     expect(() => model.manifold(3)).toThrow(/2-D code/);
-    const proj = model.project2d({ ...small, images: small.images.subarray(0, 200 * 784), labels: small.labels?.subarray(0, 200), count: 200 });
+    const proj = model.project2d({
+      ...small,
+      images: small.images.subarray(0, 200 * 784),
+      labels: small.labels?.subarray(0, 200),
+      count: 200,
+    });
     expect(proj.method).toBe('pca');
     expect(proj.points.length).toBe(400);
     expect(Array.from(proj.labels ?? [])).toEqual(Array.from(small.labels?.subarray(0, 200) ?? []));
-    await expect(model.metrics({ images: new Uint8Array(32 * 32 * 3), count: 1, shape: [32, 32, 3] })).rejects.toThrow(/28×28×1/);
+    await expect(model.metrics({ images: new Uint8Array(32 * 32 * 3), count: 1, shape: [32, 32, 3] })).rejects.toThrow(
+      /28×28×1/,
+    );
     expect(proj.explained).toBeGreaterThan(0);
     expect(proj.explained).toBeLessThanOrEqual(1 + 1e-9);
     model.dispose();
@@ -236,7 +265,11 @@ describe('every model kind trains', () => {
     ['vae', { latentDim: 8, loss: 'bce' }],
     ['conv-vae', { latentDim: 8, loss: 'bce' }],
   ] as const)('%s: loss falls over 2 epochs, no NaN', async (kind, extra) => {
-    const r = await trainRun({ config: { ...dense, kind, epochs: 2, batchSize: 50, noise: { type: 'masking', level: 0.2 }, ...extra }, dataset: mnist(1000), runDir: tmpRunDir(kind) });
+    const r = await trainRun({
+      config: { ...dense, kind, epochs: 2, batchSize: 50, noise: { type: 'masking', level: 0.2 }, ...extra },
+      dataset: mnist(1000),
+      runDir: tmpRunDir(kind),
+    });
     expect(r.status, r.message).toBe('completed');
     expect(r.history.loss.every(Number.isFinite)).toBe(true);
     expect(r.history.loss[1]).toBeLessThan(r.history.loss[0]);

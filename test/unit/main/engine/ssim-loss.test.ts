@@ -14,7 +14,10 @@ function textures(n: number, seed = 1) {
   const images = new Uint8Array(n * 256);
   for (let i = 0; i < n; i++) {
     const f = 0.4 + rand();
-    for (let p = 0; p < 256; p++) images[i * 256 + p] = Math.round(255 * (0.5 + 0.35 * Math.sin(f * (p % 16) + 0.8 * Math.floor(p / 16)) + 0.1 * (rand() - 0.5)));
+    for (let p = 0; p < 256; p++)
+      images[i * 256 + p] = Math.round(
+        255 * (0.5 + 0.35 * Math.sin(f * (p % 16) + 0.8 * Math.floor(p / 16)) + 0.1 * (rand() - 0.5)),
+      );
   }
   return { images, labels: new Int32Array(n), count: n, shape: [16, 16, 1] as [number, number, number] };
 }
@@ -39,7 +42,17 @@ describe('SSIM objective', () => {
 
   it('trains a conv run on the tfjs step (said in its step event), the loss falls, it resumes, tensors stay flat', async () => {
     const ds = textures(48);
-    const config = { kind: 'conv', inputShape: [16, 16, 1], hidden: [8, 16], latentDim: 16, loss: 'l2+ssim', ssimWeight: 0.8, batchSize: 16, epochs: 3, validationSplit: 0.25 } as const;
+    const config = {
+      kind: 'conv',
+      inputShape: [16, 16, 1],
+      hidden: [8, 16],
+      latentDim: 16,
+      loss: 'l2+ssim',
+      ssimWeight: 0.8,
+      batchSize: 16,
+      epochs: 3,
+      validationSplit: 0.25,
+    } as const;
     const events: RunEvent[] = [];
     const before = tf.memory().numTensors;
     const runDir = tmpRunDir('ssim');
@@ -57,7 +70,16 @@ describe('SSIM objective', () => {
     expect(more.history.loss.slice(0, 3)).toEqual(r.history.loss);
     // a dense kind takes it too
     const dense = await trainRun({
-      config: { kind: 'dense', inputShape: [16, 16, 1], hidden: [32], latentDim: 8, loss: 'ssim', batchSize: 16, epochs: 1, validationSplit: 0.25 },
+      config: {
+        kind: 'dense',
+        inputShape: [16, 16, 1],
+        hidden: [32],
+        latentDim: 8,
+        loss: 'ssim',
+        batchSize: 16,
+        epochs: 1,
+        validationSplit: 0.25,
+      },
       dataset: ds,
       runDir: tmpRunDir('ssim-dense'),
     });
@@ -67,11 +89,21 @@ describe('SSIM objective', () => {
 
   it('cluster jobs refuse it in plain words', async () => {
     const ds = textures(40);
-    const checked = validateConfig({ kind: 'conv', inputShape: [16, 16, 1], hidden: [8], latentDim: 4, loss: 'ssim', batchSize: 8 }, { count: 40, shape: [16, 16, 1] });
+    const checked = validateConfig(
+      { kind: 'conv', inputShape: [16, 16, 1], hidden: [8], latentDim: 4, loss: 'ssim', batchSize: 8 },
+      { count: 40, shape: [16, 16, 1] },
+    );
     expect(checked.ok).toBe(true);
     const config = { kind: 'conv', inputShape: [16, 16, 1], hidden: [8], latentDim: 4, loss: 'ssim', batchSize: 8 };
-    await expect(exportJob({ config, dataset: ds, datasetSpec: null, datasetName: 'textures', name: 'conv', out: tmpRunDir('job') })).rejects.toThrow(
-      /uses the SSIM loss, which cluster jobs do not train yet; the nearest that does is the MSE loss/,
-    );
+    await expect(
+      exportJob({
+        config,
+        dataset: ds,
+        datasetSpec: null,
+        datasetName: 'textures',
+        name: 'conv',
+        out: tmpRunDir('job'),
+      }),
+    ).rejects.toThrow(/uses the SSIM loss, which cluster jobs do not train yet; the nearest that does is the MSE loss/);
   });
 });

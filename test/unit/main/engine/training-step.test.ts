@@ -13,7 +13,12 @@ const CONFIGS = {
   dense: { kind: 'dense' },
   'deep-dense': { kind: 'deep-dense', hidden: [64, 32] },
   conv: { kind: 'conv', hidden: [8, 16] },
-  'conv + leaky-relu + salt-pepper': { kind: 'conv', hidden: [8, 16], activation: 'leaky-relu', noise: { type: 'salt-pepper', level: 0.1 } },
+  'conv + leaky-relu + salt-pepper': {
+    kind: 'conv',
+    hidden: [8, 16],
+    activation: 'leaky-relu',
+    noise: { type: 'salt-pepper', level: 0.1 },
+  },
   vae: { kind: 'vae', hidden: [64], loss: 'bce' },
   'conv-vae': { kind: 'conv-vae', hidden: [8, 16], latentDim: 4 },
   'sparse + masking': { kind: 'sparse', noise: { type: 'masking', level: 0.2 } },
@@ -24,7 +29,15 @@ const CONFIGS = {
 async function steps(config: object, name: string): Promise<StepEvent[]> {
   const got: StepEvent[] = [];
   const r = await trainRun({
-    config: { inputShape: [28, 28, 1], latentDim: 8, batchSize: 64, epochs: 1, validationSplit: 0.1, seed: 3, ...config },
+    config: {
+      inputShape: [28, 28, 1],
+      latentDim: 8,
+      batchSize: 64,
+      epochs: 1,
+      validationSplit: 0.1,
+      seed: 3,
+      ...config,
+    },
     dataset: data,
     runDir: tmpRunDir(`step-${name.replace(/\W+/g, '-')}`),
     onEvent: (e) => {
@@ -51,8 +64,12 @@ describe('the training step of a run', () => {
 
   it('says why when a slower step was asked for, and that it was asked for', async () => {
     process.env.AE_GRAPH_STEP = '0';
-    expect(await steps(CONFIGS.conv, 'kernels')).toEqual([{ type: 'step', step: 'kernels', reason: expect.stringMatching(/AE_GRAPH_STEP=0/), fallback: false }]);
+    expect(await steps(CONFIGS.conv, 'kernels')).toEqual([
+      { type: 'step', step: 'kernels', reason: expect.stringMatching(/AE_GRAPH_STEP=0/), fallback: false },
+    ]);
     process.env.AE_FAST_STEP = '0';
-    expect(await steps(CONFIGS.conv, 'tfjs')).toEqual([{ type: 'step', step: 'tfjs', reason: expect.stringMatching(/AE_FAST_STEP=0/), fallback: false }]);
+    expect(await steps(CONFIGS.conv, 'tfjs')).toEqual([
+      { type: 'step', step: 'tfjs', reason: expect.stringMatching(/AE_FAST_STEP=0/), fallback: false },
+    ]);
   });
 });

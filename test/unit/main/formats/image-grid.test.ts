@@ -41,8 +41,12 @@ describe('the image grid', () => {
   it('refuses what cannot be a grid in plain words', () => {
     expect(() => composeGrid([img(1)], [2, 2, 2], 1)).toThrow('A PNG grid needs 1, 3 or 4 channels; got 2.');
     expect(() => composeGrid([], [2, 2, 1], 1)).toThrow('There are no images to put in the grid.');
-    expect(() => composeGrid(new Uint8Array(5), [2, 2, 1], 1)).toThrow('expected a multiple of 4 values (2×2×1 images), got 5');
-    expect(() => composeGrid([img(1), new Uint8Array(3)], [2, 2, 1], 1)).toThrow('every image must have 4 values (2×2×1); one has 3');
+    expect(() => composeGrid(new Uint8Array(5), [2, 2, 1], 1)).toThrow(
+      'expected a multiple of 4 values (2×2×1 images), got 5',
+    );
+    expect(() => composeGrid([img(1), new Uint8Array(3)], [2, 2, 1], 1)).toThrow(
+      'every image must have 4 values (2×2×1); one has 3',
+    );
     expect(() => composeGrid([img(1)], [2, 2, 1], 0)).toThrow('cols must be a whole number ≥ 1');
   });
 
@@ -57,7 +61,9 @@ describe('the image grid', () => {
     const { data } = await sharp(out).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
     expect([...data.subarray(0, 12)]).toEqual([0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255]);
 
-    await expect(writeImageGridPng([img(1)], [2, 2, 1], 1, path.join(dir, 'x.png'), { scale: 1.5 })).rejects.toThrow('scale must be a whole number from 1 to 64');
+    await expect(writeImageGridPng([img(1)], [2, 2, 1], 1, path.join(dir, 'x.png'), { scale: 1.5 })).rejects.toThrow(
+      'scale must be a whole number from 1 to 64',
+    );
     await expect(writeImageGridPng([], [2, 2, 1], 1, path.join(dir, 'y.png'))).rejects.toThrow('There are no images');
     expect(fs.readdirSync(dir)).toEqual(['grid.png']);
   });

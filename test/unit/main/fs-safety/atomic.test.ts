@@ -7,7 +7,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyAtomic, readableDir, writeDirAtomic, writeFileAtomicAsync, writeFileAtomicWith, writeJsonAtomic } from '../../../../src-main/fs-safety/atomic';
+import {
+  copyAtomic,
+  readableDir,
+  writeDirAtomic,
+  writeFileAtomicAsync,
+  writeFileAtomicWith,
+  writeJsonAtomic,
+} from '../../../../src-main/fs-safety/atomic';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -58,7 +65,8 @@ describe('atomic writes', () => {
     const stop = path.join(dir, 'stop');
     writeJsonAtomic(file, version(0));
     const reading = reader(file, stop);
-    for (const t0 = Date.now(); !fs.existsSync(`${stop}.ready`) && Date.now() - t0 < 30_000;) await new Promise((r) => setTimeout(r, 10));
+    for (const t0 = Date.now(); !fs.existsSync(`${stop}.ready`) && Date.now() - t0 < 30_000;)
+      await new Promise((r) => setTimeout(r, 10));
     const until = Date.now() + 1000;
     let v = 1;
     for (; Date.now() < until; v++) {

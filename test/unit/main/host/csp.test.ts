@@ -30,9 +30,12 @@ describe('the Content-Security-Policy', () => {
     expect(d.get('style-src')).toEqual(["'self'"]);
     expect(d.get('img-src')).toEqual(["'self'", 'data:', 'blob:']);
     expect(d.get('connect-src')).toEqual(["'self'", 'ws://127.0.0.1:*', 'ws://localhost:*']);
-    for (const name of ['object-src', 'base-uri', 'form-action', 'frame-ancestors']) expect(d.get(name), name).toEqual(["'none'"]);
+    for (const name of ['object-src', 'base-uri', 'form-action', 'frame-ancestors'])
+      expect(d.get(name), name).toEqual(["'none'"]);
     const sources = [...d.values()].flat();
-    expect(sources.filter((s) => /unsafe-/.test(s) || s === '*' || (/^[a-z]+:$/.test(s) && !['data:', 'blob:'].includes(s)))).toEqual([]);
+    expect(
+      sources.filter((s) => /unsafe-/.test(s) || s === '*' || (/^[a-z]+:$/.test(s) && !['data:', 'blob:'].includes(s))),
+    ).toEqual([]);
   });
 
   it('is the policy of the meta tag in index.html, less frame-ancestors', () => {

@@ -28,11 +28,15 @@ async function upload(files: string[]): Promise<string> {
   }
   return dir;
 }
-const labelsOf = async (dir: string) => (await importPaths([uploadRoot(dir)], { size: 8, mode: 'rgb', fit: 'stretch' })).report.labelCounts;
+const labelsOf = async (dir: string) =>
+  (await importPaths([uploadRoot(dir)], { size: 8, mode: 'rgb', fit: 'stretch' })).report.labelCounts;
 
 describe('uploadRoot', () => {
   it('a picked folder: its sub-folders are the labels, not its own name', async () => {
-    expect(await labelsOf(await upload(['pics/cats/1.png', 'pics/cats/2.png', 'pics/dogs/3.png']))).toEqual({ cats: 2, dogs: 1 });
+    expect(await labelsOf(await upload(['pics/cats/1.png', 'pics/cats/2.png', 'pics/dogs/3.png']))).toEqual({
+      cats: 2,
+      dogs: 1,
+    });
   });
   it('several dropped folders: their names are the labels; loose files have none', async () => {
     expect(await labelsOf(await upload(['cats/1.png', 'dogs/2.png', 'dogs/3.png']))).toEqual({ cats: 1, dogs: 2 });
@@ -87,8 +91,14 @@ describe('the stored datasets', () => {
     const id = await cornersDataset(t.ws);
     const { runId } = await t.ok('runs:start', { config: { ...tinyConfig, epochs: 500 }, dataset: { id } });
     const inUse = 'A run is training on this dataset; change it when the run has finished or is stopped.';
-    expect(await t.refused('datasets:removeImages', { id, indices: [0] })).toEqual({ code: 'conflict', message: inUse });
-    expect(await t.refused('datasets:import', { source: { paths: [t.ws] }, name: 'more', into: id })).toEqual({ code: 'conflict', message: inUse });
+    expect(await t.refused('datasets:removeImages', { id, indices: [0] })).toEqual({
+      code: 'conflict',
+      message: inUse,
+    });
+    expect(await t.refused('datasets:import', { source: { paths: [t.ws] }, name: 'more', into: id })).toEqual({
+      code: 'conflict',
+      message: inUse,
+    });
     expect((await t.ok('datasets:list', {}))[0]).toMatchObject({ id, count: 100 });
     await t.ok('runs:stop', { runId });
     await waitForRun(t, runId, ['stopped', 'completed', 'failed']);
@@ -104,20 +114,46 @@ describe('uploads (serve mode)', () => {
     const { uploadId } = await t.ok('datasets:uploadBegin', {});
     expect(uploadId).toMatch(/^up-[0-9a-f]{16}$/);
     const dir = path.join(t.ws, 'uploads', uploadId);
-    expect(await t.ok('datasets:uploadChunk', { uploadId, path: 'cats/1.png', data: b64(Buffer.from('abc')), append: false })).toEqual({ bytes: 3 });
-    expect(await t.ok('datasets:uploadChunk', { uploadId, path: 'cats/1.png', data: b64(Buffer.from('def')), append: true })).toEqual({ bytes: 6 });
+    expect(
+      await t.ok('datasets:uploadChunk', {
+        uploadId,
+        path: 'cats/1.png',
+        data: b64(Buffer.from('abc')),
+        append: false,
+      }),
+    ).toEqual({ bytes: 3 });
+    expect(
+      await t.ok('datasets:uploadChunk', { uploadId, path: 'cats/1.png', data: b64(Buffer.from('def')), append: true }),
+    ).toEqual({ bytes: 6 });
     expect(fs.readFileSync(path.join(dir, 'cats', '1.png'), 'utf8')).toBe('abcdef');
 
     for (const rel of ['../escape.png', '/etc/x.png', 'a/../../escape.png']) {
-      const e = await t.refused('datasets:uploadChunk', { uploadId, path: rel, data: b64(Buffer.from('x')), append: false });
+      const e = await t.refused('datasets:uploadChunk', {
+        uploadId,
+        path: rel,
+        data: b64(Buffer.from('x')),
+        append: false,
+      });
       expect(['invalid_payload', 'forbidden'], rel).toContain(e.code);
     }
     expect(fs.readdirSync(path.join(t.ws, 'uploads')).sort()).toEqual([uploadId]);
     expect(fs.existsSync(path.join(t.ws, 'escape.png'))).toBe(false);
 
-    const big = await t.refused('datasets:uploadChunk', { uploadId, path: 'big.png', data: b64(Buffer.alloc(1024 * 1024 + 1000)), append: false });
+    const big = await t.refused('datasets:uploadChunk', {
+      uploadId,
+      path: 'big.png',
+      data: b64(Buffer.alloc(1024 * 1024 + 1000)),
+      append: false,
+    });
     expect(big).toEqual({ code: 'invalid_payload', message: 'A chunk may hold at most 1 MiB.' });
-    expect(await t.refused('datasets:uploadChunk', { uploadId: 'up-ffffffffffffffff', path: 'a.png', data: 'eA==', append: false })).toEqual({
+    expect(
+      await t.refused('datasets:uploadChunk', {
+        uploadId: 'up-ffffffffffffffff',
+        path: 'a.png',
+        data: 'eA==',
+        append: false,
+      }),
+    ).toEqual({
       code: 'not_found',
       message: "There is no upload 'up-ffffffffffffffff'.",
     });
@@ -130,26 +166,38 @@ describe('uploads (serve mode)', () => {
   it('imports an upload in the trainer: the preview and the dataset take their labels from the sub-folders, and the upload is consumed', async () => {
     t = hostInTemp();
     const { uploadId } = await t.ok('datasets:uploadBegin', {});
-    for (const f of ['pics/cats/1.png', 'pics/cats/2.png', 'pics/dogs/3.png']) await t.ok('datasets:uploadChunk', { uploadId, path: f, data: b64(await png()), append: false });
+    for (const f of ['pics/cats/1.png', 'pics/cats/2.png', 'pics/dogs/3.png'])
+      await t.ok('datasets:uploadChunk', { uploadId, path: f, data: b64(await png()), append: false });
     const options = { size: 8, mode: 'rgb', fit: 'stretch', validationSplit: 0.1, seed: 42, background: 'black' };
     const preview = await t.ok('datasets:previewImport', { source: { uploadId }, options, count: 8 });
     expect(preview.shape).toEqual([8, 8, 3]);
     expect(preview.images).toHaveLength(3);
 
-    expect(await t.refused('datasets:import', { source: { paths: ['relative/pics'] }, name: 'x', options })).toEqual({ code: 'invalid_payload', message: 'Import paths must be absolute.' });
+    expect(await t.refused('datasets:import', { source: { paths: ['relative/pics'] }, name: 'x', options })).toEqual({
+      code: 'invalid_payload',
+      message: 'Import paths must be absolute.',
+    });
     const { jobId } = await t.ok('datasets:import', { source: { uploadId }, name: 'Pets', options });
     const started = Date.now();
     let done: EventPayload<'datasets:importDone'> | undefined;
     while (!done && Date.now() - started < 60_000) {
-      done = t.events.find(([n, p]) => n === 'datasets:importDone' && (p as { jobId: string }).jobId === jobId)?.[1] as typeof done;
+      done = t.events.find(
+        ([n, p]) => n === 'datasets:importDone' && (p as { jobId: string }).jobId === jobId,
+      )?.[1] as typeof done;
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(done, 'the import never finished').toBeDefined();
     expect(done).toMatchObject({ status: 'done', report: { imported: 3, labelCounts: { cats: 2, dogs: 1 } } });
-    expect((await t.ok('datasets:list', {})).find((d) => 'name' in d && d.name === 'Pets')).toMatchObject({ count: 3, labelNames: ['cats', 'dogs'] });
+    expect((await t.ok('datasets:list', {})).find((d) => 'name' in d && d.name === 'Pets')).toMatchObject({
+      count: 3,
+      labelNames: ['cats', 'dogs'],
+    });
     await new Promise((r) => setTimeout(r, 200)); // the upload folder is removed as the job ends
     expect(fs.existsSync(path.join(t.ws, 'uploads', uploadId))).toBe(false);
-    expect(await t.refused('datasets:import', { source: { uploadId }, name: 'again', options })).toEqual({ code: 'not_found', message: `There is no upload '${uploadId}'.` });
+    expect(await t.refused('datasets:import', { source: { uploadId }, name: 'again', options })).toEqual({
+      code: 'not_found',
+      message: `There is no upload '${uploadId}'.`,
+    });
     expect(await t.ok('datasets:cancelImport', { jobId })).toEqual({ cancelling: false }); // it has ended
   });
 });

@@ -10,7 +10,13 @@ const info = { backend: 'tensorflow', tfVersion: '2.21.0', tfjsVersion: '4.22.0'
 
 describe('host dispatch', () => {
   const handlers: Handlers = {
-    'app:info': () => ({ name: 'Autoencoder Studio', version: '0.0.0', mode: 'serve', platform: 'linux-x64', nodeVersion: '20' }),
+    'app:info': () => ({
+      name: 'Autoencoder Studio',
+      version: '0.0.0',
+      mode: 'serve',
+      platform: 'linux-x64',
+      nodeVersion: '20',
+    }),
     'backend:info': () => ({ ...info }),
     'trainer:ping': ({ nonce }) => ({ nonce, pid: 1, uptimeMs: 5 }),
     'trainer:restart': () => {
@@ -45,7 +51,15 @@ describe('host dispatch', () => {
     'datasets:import': () => ({ jobId: 'imp-1' }),
     'datasets:cancelImport': () => ({ cancelling: false }),
     'datasets:previewImport': () => ({ images: [], labels: [], shape: [28, 28, 1], skipped: 0 }),
-    'gallery:triplets': () => ({ shape: [28, 28, 1], originals: [], noisy: [], reconstructions: [], mse: [], psnr: [], ssim: [] }),
+    'gallery:triplets': () => ({
+      shape: [28, 28, 1],
+      originals: [],
+      noisy: [],
+      reconstructions: [],
+      mse: [],
+      psnr: [],
+      ssim: [],
+    }),
     'gallery:samples': () => ({ shape: [28, 28, 1], images: [] }),
     'gallery:samplers': () => ({ shape: [28, 28, 1], chosen: null, samplers: [], measured: null }),
     'workspace:info': () => {
@@ -108,7 +122,10 @@ describe('host dispatch', () => {
   };
 
   it('runs a valid call', async () => {
-    expect(await dispatch(handlers, 'trainer:ping', { nonce: 'n1' })).toEqual({ ok: true, result: { nonce: 'n1', pid: 1, uptimeMs: 5 } });
+    expect(await dispatch(handlers, 'trainer:ping', { nonce: 'n1' })).toEqual({
+      ok: true,
+      result: { nonce: 'n1', pid: 1, uptimeMs: 5 },
+    });
   });
 
   it('refuses unknown calls with a typed error', async () => {
@@ -121,8 +138,18 @@ describe('host dispatch', () => {
 
   it('refuses invalid payloads with field-level issues and never calls the handler', async () => {
     let called = false;
-    const spy: Handlers = { ...handlers, 'trainer:ping': ({ nonce }) => ((called = true), { nonce, pid: 1, uptimeMs: 1 }) };
-    for (const bad of [{ nonce: 5 }, { nonce: 'a', extra: true }, 'string', [1, 2], { nonce: 'y'.repeat(10_000) }, JSON.parse('{"__proto__":{"polluted":1},"nonce":"a"}')]) {
+    const spy: Handlers = {
+      ...handlers,
+      'trainer:ping': ({ nonce }) => ((called = true), { nonce, pid: 1, uptimeMs: 1 }),
+    };
+    for (const bad of [
+      { nonce: 5 },
+      { nonce: 'a', extra: true },
+      'string',
+      [1, 2],
+      { nonce: 'y'.repeat(10_000) },
+      JSON.parse('{"__proto__":{"polluted":1},"nonce":"a"}'),
+    ]) {
       const r = await dispatch(spy, 'trainer:ping', bad);
       expect(r.ok).toBe(false);
       if (!r.ok) {
@@ -150,9 +177,18 @@ describe('host dispatch', () => {
 
   it("refuses an answer that does not match its call's response schema, naming the field", async () => {
     expect(process.env.AE_CHECK_RESPONSES).toBe('1');
-    const wrong = { ...handlers, 'trainer:ping': () => ({ nonce: 'n', pid: 'one', uptimeMs: 1 }) } as unknown as Handlers;
+    const wrong = {
+      ...handlers,
+      'trainer:ping': () => ({ nonce: 'n', pid: 'one', uptimeMs: 1 }),
+    } as unknown as Handlers;
     const r = await dispatch(wrong, 'trainer:ping', { nonce: 'n' });
-    expect(r).toMatchObject({ ok: false, error: { code: 'internal', message: expect.stringMatching(/^The answer to 'trainer:ping' does not match its schema \(pid: /) } });
+    expect(r).toMatchObject({
+      ok: false,
+      error: {
+        code: 'internal',
+        message: expect.stringMatching(/^The answer to 'trainer:ping' does not match its schema \(pid: /),
+      },
+    });
   });
 });
 

@@ -17,10 +17,14 @@ afterAll(async () => {
 
 describe('evaluating a run', () => {
   it('refuses an unknown run and a run without a model in plain words', async () => {
-    expect(await t.refused('evaluate:run', { runId: 'run-20990101-000000-ffff' })).toEqual({ code: 'not_found', message: "There is no run 'run-20990101-000000-ffff' in this workspace." });
+    expect(await t.refused('evaluate:run', { runId: 'run-20990101-000000-ffff' })).toEqual({
+      code: 'not_found',
+      message: "There is no run 'run-20990101-000000-ffff' in this workspace.",
+    });
     expect(await t.refused('evaluate:run', { runId: 'run-20261201-000000-0000' })).toEqual({
       code: 'conflict',
-      message: "Run 'run-20261201-000000-0000' has no trained model yet (it is failed); evaluation needs a finished run.",
+      message:
+        "Run 'run-20261201-000000-0000' has no trained model yet (it is failed); evaluation needs a finished run.",
     });
   });
 

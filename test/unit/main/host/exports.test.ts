@@ -21,7 +21,10 @@ beforeAll(async () => {
       storedRun(ws, noModel, 'stopped');
       storedRun(ws, damagedModel, 'completed', { epochsDone: 1 });
       fs.mkdirSync(path.join(ws, 'runs', damagedModel, 'model', 'encoder'), { recursive: true });
-      fs.writeFileSync(path.join(ws, 'runs', damagedModel, 'model', 'encoder', 'model.json'), '{"modelTopology": trunc');
+      fs.writeFileSync(
+        path.join(ws, 'runs', damagedModel, 'model', 'encoder', 'model.json'),
+        '{"modelTopology": trunc',
+      );
       fs.mkdirSync(path.join(ws, 'exports', 'exp-damaged'), { recursive: true });
       fs.writeFileSync(path.join(ws, 'exports', 'exp-damaged', 'export.json'), '{');
     },
@@ -54,7 +57,14 @@ describe('exports', () => {
     // named by the run's name, made file-safe
     await t.ok('runs:update', { runId, name: 'Corners: dense, 2-d code (café)' });
     const model = await t.ok('export:model', { runId, format: 'tfjs', part: 'full' });
-    expect(model).toMatchObject({ runId, kind: 'model', format: 'tfjs', part: 'full', fileName: 'corners-dense-2-d-code-cafe-autoencoder-tfjs', download: `/exports/${model.exportId}` });
+    expect(model).toMatchObject({
+      runId,
+      kind: 'model',
+      format: 'tfjs',
+      part: 'full',
+      fileName: 'corners-dense-2-d-code-cafe-autoencoder-tfjs',
+      download: `/exports/${model.exportId}`,
+    });
     const dir = path.join(t.ws, 'exports', model.exportId);
     expect(model.files).toContain(path.join(model.fileName, 'model.json'));
     for (const f of model.files) expect(fs.existsSync(path.join(dir, f)), f).toBe(true);
@@ -73,7 +83,11 @@ describe('exports', () => {
     expect(rows[1].split(',')).toHaveLength(1 + 2); // label + the 2-d code
 
     const grid = await t.ok('export:gallery', { runId, view: 'triplets', count: 4 });
-    expect(grid).toMatchObject({ kind: 'gallery', format: 'png', fileName: 'corners-dense-2-d-code-cafe-triplets.png' });
+    expect(grid).toMatchObject({
+      kind: 'gallery',
+      format: 'png',
+      fileName: 'corners-dense-2-d-code-cafe-triplets.png',
+    });
     expect(
       fs
         .readFileSync(path.join(t.ws, 'exports', grid.exportId, grid.fileName))
@@ -88,10 +102,16 @@ describe('exports', () => {
   });
 
   it('imports a TensorFlow.js export back as a run the Gallery shows; a folder without model.json is refused and writes nothing', async () => {
-    expect(await t.refused('models:import', {})).toEqual({ code: 'invalid_payload', message: 'Give the folder of a TensorFlow.js export (the one holding model.json).' });
+    expect(await t.refused('models:import', {})).toEqual({
+      code: 'invalid_payload',
+      message: 'Give the folder of a TensorFlow.js export (the one holding model.json).',
+    });
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-not-an-export-'));
     const runsBefore = fs.readdirSync(path.join(t.ws, 'runs')).sort();
-    expect(await t.refused('models:import', { path: empty })).toEqual({ code: 'invalid_payload', message: `${empty} has no model.json: choose the folder of a TensorFlow.js export.` });
+    expect(await t.refused('models:import', { path: empty })).toEqual({
+      code: 'invalid_payload',
+      message: `${empty} has no model.json: choose the folder of a TensorFlow.js export.`,
+    });
     expect(fs.readdirSync(path.join(t.ws, 'runs')).sort()).toEqual(runsBefore);
     fs.rmSync(empty, { recursive: true });
 
@@ -99,7 +119,11 @@ describe('exports', () => {
     const r = await t.ok('models:import', { path: path.join(t.ws, 'exports', rec.exportId, rec.fileName) });
     expect(r).toMatchObject({ cancelled: false, runId: expect.stringMatching(/^imported-/) });
     const imported = (await t.ok('runs:list', {})).find((x) => x.runId === r.runId);
-    expect(imported).toMatchObject({ status: 'stopped', hasModel: true, dataset: { id: expect.stringMatching(/^corners-/) } });
+    expect(imported).toMatchObject({
+      status: 'stopped',
+      hasModel: true,
+      dataset: { id: expect.stringMatching(/^corners-/) },
+    });
     expect((await t.ok('gallery:samples', { runId: r.runId!, count: 2 })).images).toHaveLength(2);
   });
 
@@ -114,7 +138,10 @@ describe('exports', () => {
     const target = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-save-as-'));
     const dest = path.join(target, 'chosen-name');
     let offered = '';
-    const desktop = hostInTemp({ ws: t.ws, dialogs: { pickDirectory: async () => undefined, pickSavePath: async (name) => ((offered = name), dest) } });
+    const desktop = hostInTemp({
+      ws: t.ws,
+      dialogs: { pickDirectory: async () => undefined, pickSavePath: async (name) => ((offered = name), dest) },
+    });
     try {
       expect(await desktop.ok('export:saveAs', { exportId: rec.exportId })).toEqual({ savedTo: dest });
       expect(offered).toBe(rec.fileName);

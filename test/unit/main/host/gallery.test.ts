@@ -22,10 +22,16 @@ const pixels = (img: string) => Buffer.from(img, 'base64').length;
 
 describe('the Gallery', () => {
   it('refuses an unknown run and a run without a model in plain words', async () => {
-    expect(await t.refused('gallery:triplets', { runId: 'run-20990101-000000-ffff' })).toEqual({ code: 'not_found', message: "There is no run 'run-20990101-000000-ffff' in this workspace." });
-    expect(await t.refused('gallery:try', { runId: 'run-20261201-000000-0000', files: [{ name: 'a.png', data: 'eA==' }] })).toEqual({
+    expect(await t.refused('gallery:triplets', { runId: 'run-20990101-000000-ffff' })).toEqual({
+      code: 'not_found',
+      message: "There is no run 'run-20990101-000000-ffff' in this workspace.",
+    });
+    expect(
+      await t.refused('gallery:try', { runId: 'run-20261201-000000-0000', files: [{ name: 'a.png', data: 'eA==' }] }),
+    ).toEqual({
       code: 'conflict',
-      message: "Run 'run-20261201-000000-0000' has no trained model yet (it is stopped); the Gallery shows finished runs.",
+      message:
+        "Run 'run-20261201-000000-0000' has no trained model yet (it is stopped); the Gallery shows finished runs.",
     });
   });
 
@@ -68,7 +74,9 @@ describe('the Gallery', () => {
     expect(tri.originals).toHaveLength(validation.length);
     const n = validation.length;
     expect((await t.ok('gallery:interpolate', { runId: leftOut, a: 0, b: n - 1, steps: 2 })).images).toHaveLength(2);
-    expect((await t.refused('gallery:interpolate', { runId: leftOut, a: 0, b: n, steps: 2 })).message).toMatch(new RegExp(`only ${n} validation images`));
+    expect((await t.refused('gallery:interpolate', { runId: leftOut, a: 0, b: n, steps: 2 })).message).toMatch(
+      new RegExp(`only ${n} validation images`),
+    );
   });
 
   it('reconstructs a picture the user tries and answers an unreadable one in words', async () => {

@@ -23,10 +23,18 @@ export interface TestHost {
 }
 
 /** A host over a fresh temp workspace (or `ws`); `prepare(ws)` may fill the folder before the host opens it. */
-export function hostInTemp(opts: { prepare?: (ws: string) => void; dialogs?: HostOptions['dialogs']; ws?: string } = {}): TestHost {
+export function hostInTemp(
+  opts: { prepare?: (ws: string) => void; dialogs?: HostOptions['dialogs']; ws?: string } = {},
+): TestHost {
   const ws = opts.ws ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ae-host-'));
   opts.prepare?.(ws);
-  const host = createHost({ mode: opts.dialogs ? 'electron' : 'serve', version: 'test', trainer: createTestSupervisor(), workspaceDir: ws, dialogs: opts.dialogs });
+  const host = createHost({
+    mode: opts.dialogs ? 'electron' : 'serve',
+    version: 'test',
+    trainer: createTestSupervisor(),
+    workspaceDir: ws,
+    dialogs: opts.dialogs,
+  });
   const events: Array<[EventName, unknown]> = [];
   host.subscribe((name, payload) => events.push([name, payload]));
   return {
@@ -60,7 +68,8 @@ export async function cornersDataset(ws: string): Promise<string> {
     const c = k % 4;
     labels[k] = c;
     const [y0, x0] = [c < 2 ? 1 : 6, c % 2 ? 6 : 1];
-    for (let y = 0; y < 5; y++) for (let x = 0; x < 5; x++) images[k * S * S + (y0 + y) * S + x0 + x] = 150 + ((k * 7 + x * 13 + y * 5) % 100);
+    for (let y = 0; y < 5; y++)
+      for (let x = 0; x < 5; x++) images[k * S * S + (y0 + y) * S + x0 + x] = 150 + ((k * 7 + x * 13 + y * 5) % 100);
   }
   const m = await writeDataset(
     ws,
@@ -72,10 +81,22 @@ export async function cornersDataset(ws: string): Promise<string> {
 }
 
 /** A one-epoch dense autoencoder on the corners dataset. */
-export const tinyConfig = { kind: 'dense', inputShape: [12, 12, 1], latentDim: 2, hidden: [16], epochs: 1, batchSize: 20 } as const;
+export const tinyConfig = {
+  kind: 'dense',
+  inputShape: [12, 12, 1],
+  latentDim: 2,
+  hidden: [16],
+  epochs: 1,
+  batchSize: 20,
+} as const;
 
 /** Resolves with the run's summary once its status is one of `statuses`. */
-export async function waitForRun(t: TestHost, runId: string, statuses: RunSummary['status'][], timeoutMs = 90_000): Promise<RunSummary> {
+export async function waitForRun(
+  t: TestHost,
+  runId: string,
+  statuses: RunSummary['status'][],
+  timeoutMs = 90_000,
+): Promise<RunSummary> {
   const started = Date.now();
   for (;;) {
     const run = (await t.ok('runs:list', {})).find((r) => r.runId === runId);
@@ -98,7 +119,12 @@ export async function trainedRun(t: TestHost): Promise<string> {
  * Writes runs/<runId>/run.json as an earlier session left it (`status` as given, no model, no
  * checkpoint); call it from `prepare` so the host reads it when it opens the workspace.
  */
-export function storedRun(ws: string, runId: string, status: RunSummary['status'], extra: Partial<RunSummary> = {}): void {
+export function storedRun(
+  ws: string,
+  runId: string,
+  status: RunSummary['status'],
+  extra: Partial<RunSummary> = {},
+): void {
   const dir = path.join(ws, 'runs', runId);
   fs.mkdirSync(dir, { recursive: true });
   const run = {

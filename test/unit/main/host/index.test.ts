@@ -21,12 +21,19 @@ const tempDir = () => {
   extra.push(d);
   return d;
 };
-const changes = (t: TestHost) => t.events.filter(([n]) => n === 'workspace:changed').map(([, p]) => p as EventPayload<'workspace:changed'>);
+const changes = (t: TestHost) =>
+  t.events.filter(([n]) => n === 'workspace:changed').map(([, p]) => p as EventPayload<'workspace:changed'>);
 
 describe('the host', () => {
   it('says what it is and describes a fresh workspace, which it sets up', async () => {
     t = hostInTemp();
-    expect(await t.ok('app:info', {})).toEqual({ name: 'Autoencoder Studio', version: 'test', mode: 'serve', platform: `${process.platform}-${process.arch}`, nodeVersion: process.versions.node });
+    expect(await t.ok('app:info', {})).toEqual({
+      name: 'Autoencoder Studio',
+      version: 'test',
+      mode: 'serve',
+      platform: `${process.platform}-${process.arch}`,
+      nodeVersion: process.versions.node,
+    });
     expect(await t.ok('workspace:info', {})).toEqual({
       path: t.ws,
       schemaVersion: 1,
@@ -37,7 +44,10 @@ describe('the host', () => {
       settings: { theme: 'system', maxConcurrentRuns: 2 },
       nativeDialogs: false,
     });
-    expect(JSON.parse(fs.readFileSync(path.join(t.ws, 'workspace.json'), 'utf8'))).toMatchObject({ app: 'autoencoder-studio', schemaVersion: 1 });
+    expect(JSON.parse(fs.readFileSync(path.join(t.ws, 'workspace.json'), 'utf8'))).toMatchObject({
+      app: 'autoencoder-studio',
+      schemaVersion: 1,
+    });
   });
 
   it('saves settings to settings.json and says so; refuses invalid values and writes nothing', async () => {
@@ -77,15 +87,24 @@ describe('the host', () => {
         startedAt: 1,
       }),
     );
-    expect(await t.refused('workspace:open', {})).toEqual({ code: 'invalid_payload', message: 'Type the absolute path of the workspace folder to open.' });
+    expect(await t.refused('workspace:open', {})).toEqual({
+      code: 'invalid_payload',
+      message: 'Type the absolute path of the workspace folder to open.',
+    });
     expect((await t.refused('workspace:open', { path: 'relative/folder' })).code).toBe('invalid_payload');
     const file = path.join(other, 'notes.txt');
     fs.writeFileSync(file, 'x');
-    expect(await t.refused('workspace:open', { path: file })).toEqual({ code: 'invalid_payload', message: `${file} is a file, not a folder.` });
+    expect(await t.refused('workspace:open', { path: file })).toEqual({
+      code: 'invalid_payload',
+      message: `${file} is a file, not a folder.`,
+    });
     expect(t.host.workspaceDir()).toBe(t.ws);
 
     const opened = await t.ok('workspace:open', { path: other });
-    expect(opened).toMatchObject({ cancelled: false, info: { path: other, runs: 1, flagged: [{ item: 'notes.txt' }] } });
+    expect(opened).toMatchObject({
+      cancelled: false,
+      info: { path: other, runs: 1, flagged: [{ item: 'notes.txt' }] },
+    });
     expect(t.host.workspaceDir()).toBe(other);
     expect(changes(t).at(-1)?.path).toBe(other);
     expect((await t.ok('runs:list', {})).map((r) => r.runId)).toEqual(['run-20261201-120000-abcd']);
@@ -111,7 +130,10 @@ describe('the host', () => {
     const dataset = await cornersDataset(t.ws);
     const { runId } = await t.ok('runs:start', { config: { ...tinyConfig, epochs: 500 }, dataset: { id: dataset } });
     const e = await t.refused('workspace:open', { path: tempDir() });
-    expect(e).toEqual({ code: 'conflict', message: 'A run is training in this workspace; stop it before opening another workspace.' });
+    expect(e).toEqual({
+      code: 'conflict',
+      message: 'A run is training in this workspace; stop it before opening another workspace.',
+    });
     expect(t.host.workspaceDir()).toBe(t.ws);
     await t.ok('runs:stop', { runId });
     expect((await waitForRun(t, runId, ['stopped', 'completed', 'failed'])).status).toBe('stopped');

@@ -27,11 +27,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.dispose();
 });
-const exportFolders = () => (fs.existsSync(path.join(t.ws, 'exports')) ? fs.readdirSync(path.join(t.ws, 'exports')) : []);
+const exportFolders = () =>
+  fs.existsSync(path.join(t.ws, 'exports')) ? fs.readdirSync(path.join(t.ws, 'exports')) : [];
 
 describe('cluster jobs', () => {
   it('refuses unknown and damaged runs and a checkpoint that is not there, writing nothing', async () => {
-    expect(await t.refused('jobs:export', { runId: 'run-20990101-000000-ffff' })).toEqual({ code: 'not_found', message: "There is no run 'run-20990101-000000-ffff' in this workspace." });
+    expect(await t.refused('jobs:export', { runId: 'run-20990101-000000-ffff' })).toEqual({
+      code: 'not_found',
+      message: "There is no run 'run-20990101-000000-ffff' in this workspace.",
+    });
     const d = await t.refused('jobs:export', { runId: damaged });
     expect(d.code).toBe('conflict');
     expect(d.message).toMatch(new RegExp(`^Run '${damaged}' cannot be exported: run\\.json could not be read`));
@@ -47,7 +51,8 @@ describe('cluster jobs', () => {
     const check = (rec: ExportRecord, of = runId) => {
       expect(rec).toMatchObject({ runId: of, kind: 'job', format: 'torch', fileName: `${of}-torch-job` });
       const dir = path.join(t.ws, 'exports', rec.exportId, rec.fileName);
-      for (const f of ['job.json', 'train.py', 'data/dataset.safetensors', 'init/model.safetensors']) expect(fs.existsSync(path.join(dir, f)), f).toBe(true);
+      for (const f of ['job.json', 'train.py', 'data/dataset.safetensors', 'init/model.safetensors'])
+        expect(fs.existsSync(path.join(dir, f)), f).toBe(true);
       return dir;
     };
     const plain = await t.ok('jobs:export', { runId });
@@ -55,7 +60,9 @@ describe('cluster jobs', () => {
     expect(fs.existsSync(path.join(dir, 'init', 'optimizer.safetensors'))).toBe(false);
     const resumed = await t.ok('jobs:export', { runId, fromCheckpoint: true });
     check(resumed);
-    expect((await t.ok('export:list', { runId })).map((e) => e.exportId).sort()).toEqual([plain.exportId, resumed.exportId].sort());
+    expect((await t.ok('export:list', { runId })).map((e) => e.exportId).sort()).toEqual(
+      [plain.exportId, resumed.exportId].sort(),
+    );
     // the job of a run that never trained starts from the studio's initial weights
     check(await t.ok('jobs:export', { runId: fresh }), fresh);
   });
@@ -63,7 +70,10 @@ describe('cluster jobs', () => {
   it('refuses to import a folder without job.json, or a job that has not trained, and leaves no run behind', async () => {
     const runsBefore = fs.readdirSync(path.join(t.ws, 'runs')).sort();
     const listed = (await t.ok('runs:list', {})).length;
-    expect(await t.refused('jobs:import', {})).toEqual({ code: 'invalid_payload', message: 'Give the folder of a trained cluster job (the one holding job.json and out/).' });
+    expect(await t.refused('jobs:import', {})).toEqual({
+      code: 'invalid_payload',
+      message: 'Give the folder of a trained cluster job (the one holding job.json and out/).',
+    });
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-not-a-job-'));
     expect(await t.refused('jobs:import', { path: empty })).toEqual({
       code: 'invalid_payload',

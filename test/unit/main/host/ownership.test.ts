@@ -7,7 +7,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LOCK_STALE_MS, OwnedElsewhere, liveRunOwners, ownerOf, runOwnedMessage, takeOwnership } from '../../../../src-main/host/ownership';
+import {
+  LOCK_STALE_MS,
+  OwnedElsewhere,
+  liveRunOwners,
+  ownerOf,
+  runOwnedMessage,
+  takeOwnership,
+} from '../../../../src-main/host/ownership';
 import { datasetInUse, readSettings, updateSettings } from '../../../../src-main/host/workspace';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ae-owner-'));
@@ -27,11 +34,21 @@ describe('one owner per run', () => {
     const dir = path.join(tmp(), 'runs', 'run-x');
     const held = await takeOwnership(dir, { app: 'cli', what: 'training', dataset: 'ds-1' }, { refusal });
     const owner = JSON.parse(fs.readFileSync(path.join(dir, 'owner.json'), 'utf8'));
-    expect(owner).toMatchObject({ pid: process.pid, host: os.hostname(), app: 'cli', what: 'training', dataset: 'ds-1' });
+    expect(owner).toMatchObject({
+      pid: process.pid,
+      host: os.hostname(),
+      app: 'cli',
+      what: 'training',
+      dataset: 'ds-1',
+    });
     expect(ownerOf(dir)).toMatchObject({ pid: process.pid });
     const second = takeOwnership(dir, { app: 'serve', what: 'training' }, { refusal });
     await expect(second).rejects.toBeInstanceOf(OwnedElsewhere);
-    await expect(second).rejects.toThrow(new RegExp(`^Run run-x is training in another studio — process ${process.pid} on ${os.hostname()} since \\d\\d:\\d\\d; stop it there, or wait\\.$`));
+    await expect(second).rejects.toThrow(
+      new RegExp(
+        `^Run run-x is training in another studio — process ${process.pid} on ${os.hostname()} since \\d\\d:\\d\\d; stop it there, or wait\\.$`,
+      ),
+    );
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'owner.json'), 'utf8'))).toEqual(owner); // the refused one wrote nothing
     await held.release();
     expect(fs.existsSync(path.join(dir, 'owner.lock'))).toBe(false);
@@ -52,21 +69,35 @@ describe('one owner per run', () => {
     const fresh = path.join(tmp(), 'fresh');
     foreignLock(fresh, far);
     expect(ownerOf(fresh)).toMatchObject({ pid: 4121, host: 'another-host' });
-    await expect(takeOwnership(fresh, { app: 'cli', what: 'training' }, { refusal })).rejects.toThrow(/process 4121 on another-host since/);
+    await expect(takeOwnership(fresh, { app: 'cli', what: 'training' }, { refusal })).rejects.toThrow(
+      /process 4121 on another-host since/,
+    );
 
     const silent = path.join(tmp(), 'silent');
     foreignLock(silent, far, LOCK_STALE_MS + 5000);
     expect(ownerOf(silent)).toBeUndefined();
     const b = await takeOwnership(silent, { app: 'cli', what: 'training' }, { refusal });
-    expect(JSON.parse(fs.readFileSync(path.join(silent, 'owner.json'), 'utf8'))).toMatchObject({ pid: process.pid, app: 'cli' });
+    expect(JSON.parse(fs.readFileSync(path.join(silent, 'owner.json'), 'utf8'))).toMatchObject({
+      pid: process.pid,
+      app: 'cli',
+    });
     await b.release();
   });
 
   it('names the runs other processes train and the dataset each reads; a dataset is refused while one of them reads it', () => {
     const ws = tmp();
     const run = path.join(ws, 'runs', 'run-a');
-    foreignLock(run, { pid: 4121, host: 'another-host', since: Date.now(), app: 'cli', what: 'training', dataset: 'ds-7' });
-    expect(liveRunOwners(ws)).toEqual([{ runId: 'run-a', owner: expect.objectContaining({ pid: 4121, dataset: 'ds-7' }) }]);
+    foreignLock(run, {
+      pid: 4121,
+      host: 'another-host',
+      since: Date.now(),
+      app: 'cli',
+      what: 'training',
+      dataset: 'ds-7',
+    });
+    expect(liveRunOwners(ws)).toEqual([
+      { runId: 'run-a', owner: expect.objectContaining({ pid: 4121, dataset: 'ds-7' }) },
+    ]);
     expect(datasetInUse(ws, 'ds-7', [], () => false)).toMatch(
       /^Run run-a is training on this dataset in another studio — process 4121 on another-host since \d\d:\d\d; delete or change it when that run has finished or is stopped\.$/,
     );
@@ -79,7 +110,11 @@ describe('one owner per run', () => {
 
   it('merges settings under their lock: writers of different keys keep each other’s', async () => {
     const ws = tmp();
-    await Promise.all([updateSettings(ws, { theme: 'dark' }), updateSettings(ws, { maxConcurrentRuns: 3 }), updateSettings(ws, { theme: 'dark' })]);
+    await Promise.all([
+      updateSettings(ws, { theme: 'dark' }),
+      updateSettings(ws, { maxConcurrentRuns: 3 }),
+      updateSettings(ws, { theme: 'dark' }),
+    ]);
     expect(readSettings(ws).settings).toMatchObject({ theme: 'dark', maxConcurrentRuns: 3 });
     expect(fs.existsSync(path.join(ws, 'settings.json.lock'))).toBe(false);
   });

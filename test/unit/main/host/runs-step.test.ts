@@ -24,11 +24,17 @@ function setup() {
     },
     stop: async () => undefined,
   });
-  const host = createHost({ mode: 'serve', version: 'test', trainer: trainer as unknown as TrainerSupervisor, workspaceDir });
+  const host = createHost({
+    mode: 'serve',
+    version: 'test',
+    trainer: trainer as unknown as TrainerSupervisor,
+    workspaceDir,
+  });
   const emitted: Array<[EventName, unknown]> = [];
   host.subscribe((name, payload) => void emitted.push([name, payload]));
   /** The trainer sends an event, as the supervisor relays it once it passed the protocol's schema. */
-  const send = (...[name, payload]: TrainerEventArgs) => trainer.emit('trainer-event', name, trainerEvents[name].parse(payload));
+  const send = (...[name, payload]: TrainerEventArgs) =>
+    trainer.emit('trainer-event', name, trainerEvents[name].parse(payload));
   const call = async <T>(name: string, payload: unknown): Promise<T> => {
     const r = await host.dispatch(name, payload);
     if (!r.ok) throw new Error(JSON.stringify(r.error));
@@ -52,8 +58,12 @@ function setup() {
 }
 
 /** A run start as the client sends it. */
-const startRequest = { config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, epochs: 1 }, dataset: { builtin: 'mnist', count: 1000 } };
-const notices = (emitted: Array<[EventName, unknown]>) => emitted.filter(([n]) => n === 'app:notice').map(([, p]) => p as { level: string; message: string });
+const startRequest = {
+  config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, epochs: 1 },
+  dataset: { builtin: 'mnist', count: 1000 },
+};
+const notices = (emitted: Array<[EventName, unknown]>) =>
+  emitted.filter(([n]) => n === 'app:notice').map(([, p]) => p as { level: string; message: string });
 
 describe('the training step in the host', () => {
   it('records the step in run.json and says nothing when the run gets the graph step', async () => {
@@ -69,15 +79,36 @@ describe('the training step in the host', () => {
   it('turns a fallback that was not asked for into a warning notice naming the run, the slower step and why', async () => {
     const { host, emitted, send, call, saved } = setup();
     const { runId } = await call<{ runId: string }>('runs:start', startRequest);
-    send('run-event', { runId, event: { type: 'step', step: 'kernels', reason: 'the graph could not be recorded (GraphMismatch)', fallback: true } });
+    send('run-event', {
+      runId,
+      event: {
+        type: 'step',
+        step: 'kernels',
+        reason: 'the graph could not be recorded (GraphMismatch)',
+        fallback: true,
+      },
+    });
     expect(notices(emitted)).toEqual([
-      expect.objectContaining({ level: 'warning', message: expect.stringMatching(new RegExp(`^Run ${runId} trains with the training step kernel by kernel .*slower.*GraphMismatch`)) }),
+      expect.objectContaining({
+        level: 'warning',
+        message: expect.stringMatching(
+          new RegExp(`^Run ${runId} trains with the training step kernel by kernel .*slower.*GraphMismatch`),
+        ),
+      }),
     ]);
     expect((await saved(runId, (r) => !!r.step)).step).toMatchObject({ step: 'kernels', fallback: true });
-    expect((await call<RunSummary[]>('runs:list', {})).find((r) => r.runId === runId)?.step).toMatchObject({ step: 'kernels', fallback: true });
+    expect((await call<RunSummary[]>('runs:list', {})).find((r) => r.runId === runId)?.step).toMatchObject({
+      step: 'kernels',
+      fallback: true,
+    });
     // tfjs's own step is named as the much slower one
-    send('run-event', { runId, event: { type: 'step', step: 'tfjs', reason: 'a layer the fast step does not know', fallback: true } });
-    expect(notices(emitted).at(-1)?.message).toMatch(/tfjs's own, much slower training step: a layer the fast step does not know\.$/);
+    send('run-event', {
+      runId,
+      event: { type: 'step', step: 'tfjs', reason: 'a layer the fast step does not know', fallback: true },
+    });
+    expect(notices(emitted).at(-1)?.message).toMatch(
+      /tfjs's own, much slower training step: a layer the fast step does not know\.$/,
+    );
     await host.dispose();
   });
 });

@@ -43,7 +43,17 @@ function setup() {
   };
   const lock = () => {
     fs.mkdirSync(path.join(dir, 'owner.lock'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'owner.json'), JSON.stringify({ pid: 4121, host: 'another-host', since: Date.now(), app: 'cli', what: 'training', dataset: 'ds-1' }));
+    fs.writeFileSync(
+      path.join(dir, 'owner.json'),
+      JSON.stringify({
+        pid: 4121,
+        host: 'another-host',
+        since: Date.now(),
+        app: 'cli',
+        what: 'training',
+        dataset: 'ds-1',
+      }),
+    );
   };
   const unlock = () => {
     fs.rmSync(path.join(dir, 'owner.json'));
@@ -57,13 +67,24 @@ function setup() {
     writeRun,
     lock,
     unlock,
-    make: () => createRunsService({ trainer: trainer as unknown as TrainerSupervisor, workspaceDir: ws, emit: (n, p) => void emitted.push([n, p]), watchMs: 60_000 }),
+    make: () =>
+      createRunsService({
+        trainer: trainer as unknown as TrainerSupervisor,
+        workspaceDir: ws,
+        emit: (n, p) => void emitted.push([n, p]),
+        watchMs: 60_000,
+      }),
   };
 }
 
-const statuses = (e: Array<[EventName, unknown]>) => e.filter(([n]) => n === 'runs:status').map(([, p]) => p as RunStatusPayload);
+const statuses = (e: Array<[EventName, unknown]>) =>
+  e.filter(([n]) => n === 'runs:status').map(([, p]) => p as RunStatusPayload);
 const epochs = (e: Array<[EventName, unknown]>) =>
-  e.flatMap(([n, p]) => (n === 'runs:event' && (p as RunEventPayload).event.type === 'epoch' ? [(p as RunEventPayload).event as Extract<RunEventPayload['event'], { type: 'epoch' }>] : []));
+  e.flatMap(([n, p]) =>
+    n === 'runs:event' && (p as RunEventPayload).event.type === 'epoch'
+      ? [(p as RunEventPayload).event as Extract<RunEventPayload['event'], { type: 'epoch' }>]
+      : [],
+  );
 
 describe('runs another process trains', () => {
   it('are listed as training elsewhere, relayed live, refused, and ordinary once their lock goes', async () => {
@@ -76,14 +97,27 @@ describe('runs another process trains', () => {
     expect(listed.message).toMatch(/^Training in another studio — process 4121 on another-host since \d\d:\d\d\./);
     expect(listed.resume).toBeUndefined();
 
-    for (const call of ['runs:resume', 'runs:stop'] as const) await expect(service.handlers[call]({ runId })).rejects.toThrow(/is training in another studio — process 4121 on another-host/);
+    for (const call of ['runs:resume', 'runs:stop'] as const)
+      await expect(service.handlers[call]({ runId })).rejects.toThrow(
+        /is training in another studio — process 4121 on another-host/,
+      );
     await expect(service.handlers['runs:update']({ runId, name: 'mine' })).rejects.toThrow(/process 4121/);
     expect(JSON.parse(fs.readFileSync(path.join(s.dir, 'run.json'), 'utf8')).name).toBeUndefined(); // nothing written
 
     // the owner finishes epoch 3: the curves grow here
     s.writeRun([0.5, 0.4, 0.3]);
     service.watchNow();
-    expect(epochs(s.emitted)).toEqual([expect.objectContaining({ epoch: 3, epochs: 5, loss: 0.3, valLoss: 0.31, samplesPerSec: 1000, elapsedSec: 6, etaSec: 4 })]);
+    expect(epochs(s.emitted)).toEqual([
+      expect.objectContaining({
+        epoch: 3,
+        epochs: 5,
+        loss: 0.3,
+        valLoss: 0.31,
+        samplesPerSec: 1000,
+        elapsedSec: 6,
+        etaSec: 4,
+      }),
+    ]);
     expect(statuses(s.emitted).at(-1)).toMatchObject({ status: 'training-elsewhere', epochsDone: 3 });
     service.watchNow(); // nothing changed: nothing sent
     expect(epochs(s.emitted)).toHaveLength(1);
@@ -91,14 +125,21 @@ describe('runs another process trains', () => {
     const batch = { type: 'batch', epoch: 4, batch: 7, batches: 20, loss: 0.28, samplesPerSec: 990, etaSec: 5 };
     fs.writeFileSync(path.join(s.dir, 'progress.json'), JSON.stringify(batch));
     service.watchNow();
-    expect(s.emitted.filter(([n, p]) => n === 'runs:event' && (p as RunEventPayload).event.type === 'batch').map(([, p]) => (p as RunEventPayload).event)).toEqual([batch]);
+    expect(
+      s.emitted
+        .filter(([n, p]) => n === 'runs:event' && (p as RunEventPayload).event.type === 'batch')
+        .map(([, p]) => (p as RunEventPayload).event),
+    ).toEqual([batch]);
 
     // its owner stops it: an ordinary stopped run, resumable here
     s.writeRun([0.5, 0.4, 0.3, 0.25], 'stopped');
     s.unlock();
     service.watchNow();
     expect(statuses(s.emitted).at(-1)).toMatchObject({ status: 'stopped', epochsDone: 4 });
-    expect((await service.handlers['runs:list']({})).find((r) => r.runId === runId)).toMatchObject({ status: 'stopped', epochsDone: 4 });
+    expect((await service.handlers['runs:list']({})).find((r) => r.runId === runId)).toMatchObject({
+      status: 'stopped',
+      epochsDone: 4,
+    });
     service.dispose();
   });
 
@@ -111,10 +152,15 @@ describe('runs another process trains', () => {
     expect(await service.handlers['runs:list']({})).toEqual([]); // locked, no run.json yet: being made
     s.writeRun([0.5]);
     service.watchNow();
-    expect(statuses(s.emitted)).toEqual([expect.objectContaining({ runId, status: 'training-elsewhere', epochsDone: 1 })]);
+    expect(statuses(s.emitted)).toEqual([
+      expect.objectContaining({ runId, status: 'training-elsewhere', epochsDone: 1 }),
+    ]);
     s.unlock(); // the owner was killed: run.json still says running
     service.watchNow();
-    expect(statuses(s.emitted).at(-1)).toMatchObject({ status: 'stopped', message: expect.stringMatching(/^Interrupted/) });
+    expect(statuses(s.emitted).at(-1)).toMatchObject({
+      status: 'stopped',
+      message: expect.stringMatching(/^Interrupted/),
+    });
     service.dispose();
   });
 });

@@ -32,13 +32,25 @@ function earlierSession(ws: string) {
   storedRun(ws, ids.checkpointed, 'running', { startedAt: 2, epochsDone: 1, history: { loss: [0.5], valLoss: [0.6] } });
   const ckpt = path.join(ws, 'runs', ids.checkpointed, 'checkpoint');
   fs.mkdirSync(ckpt, { recursive: true });
-  fs.writeFileSync(path.join(ckpt, 'state.json'), JSON.stringify({ epochsDone: 3, history: { loss: [0.5, 0.4, 0.3], valLoss: [0.6, 0.5, 0.4] }, bestValLoss: 0.4, sinceBest: 0, step: 30 }));
+  fs.writeFileSync(
+    path.join(ckpt, 'state.json'),
+    JSON.stringify({
+      epochsDone: 3,
+      history: { loss: [0.5, 0.4, 0.3], valLoss: [0.6, 0.5, 0.4] },
+      bestValLoss: 0.4,
+      sinceBest: 0,
+      step: 30,
+    }),
+  );
   storedRun(ws, ids.queued, 'queued', { startedAt: 3 });
   storedRun(ws, ids.completed, 'completed', { startedAt: 4, epochsDone: 1, history: { loss: [0.2], valLoss: [0.3] } });
   fs.mkdirSync(path.join(ws, 'runs', ids.unreadable));
   fs.writeFileSync(path.join(ws, 'runs', ids.unreadable, 'run.json'), '{"runId": "run-');
   storedRun(ws, ids.other, 'completed');
-  fs.writeFileSync(path.join(ws, 'runs', ids.other, 'run.json'), JSON.stringify({ ...readRun(ws, ids.other), runId: ids.completed }));
+  fs.writeFileSync(
+    path.join(ws, 'runs', ids.other, 'run.json'),
+    JSON.stringify({ ...readRun(ws, ids.other), runId: ids.completed }),
+  );
   fs.mkdirSync(path.join(ws, 'runs', ids.missing));
   fs.writeFileSync(path.join(ws, 'runs', 'run.json.tmp-1'), '');
 }
@@ -51,20 +63,36 @@ describe('runs of an earlier session', () => {
     const by = Object.fromEntries(list.map((r) => [r.runId, r]));
     expect(Object.keys(by).sort()).toEqual(Object.values(ids).sort());
     // newest first (a damaged run dates from its folder: it comes first here)
-    expect(list.filter((r) => r.status !== 'damaged').map((r) => r.runId)).toEqual([ids.completed, ids.queued, ids.checkpointed, ids.interrupted]);
+    expect(list.filter((r) => r.status !== 'damaged').map((r) => r.runId)).toEqual([
+      ids.completed,
+      ids.queued,
+      ids.checkpointed,
+      ids.interrupted,
+    ]);
     expect(by[ids.interrupted]).toMatchObject({
       status: 'stopped',
       resume: 'start',
       hasModel: false,
       message: 'Interrupted: the studio stopped while this run was training. Resume continues after epoch 0.',
     });
-    expect(by[ids.checkpointed]).toMatchObject({ status: 'stopped', epochsDone: 3, resume: 'checkpoint', history: { loss: [0.5, 0.4, 0.3] }, message: expect.stringMatching(/after epoch 3\.$/) });
-    expect(by[ids.queued]).toMatchObject({ status: 'stopped', message: 'Interrupted: the studio stopped while this run was waiting in the queue. Resume starts it.' });
+    expect(by[ids.checkpointed]).toMatchObject({
+      status: 'stopped',
+      epochsDone: 3,
+      resume: 'checkpoint',
+      history: { loss: [0.5, 0.4, 0.3] },
+      message: expect.stringMatching(/after epoch 3\.$/),
+    });
+    expect(by[ids.queued]).toMatchObject({
+      status: 'stopped',
+      message: 'Interrupted: the studio stopped while this run was waiting in the queue. Resume starts it.',
+    });
     expect(by[ids.completed]).toMatchObject({ status: 'completed', epochsDone: 1, hasModel: false });
     expect(by[ids.completed].resume).toBeUndefined();
     expect(by[ids.unreadable]).toMatchObject({
       status: 'damaged',
-      message: expect.stringMatching(new RegExp(`^run\\.json could not be read: .+\\. The folder runs/${ids.unreadable} was left untouched\\.$`)),
+      message: expect.stringMatching(
+        new RegExp(`^run\\.json could not be read: .+\\. The folder runs/${ids.unreadable} was left untouched\\.$`),
+      ),
     });
     expect(by[ids.other].message).toMatch(/it does not describe this run \(it names run 'run-20261201-000000-0004'\)/);
     expect(by[ids.missing].message).toMatch(/^run\.json could not be read: it is missing\./);
@@ -76,19 +104,37 @@ describe('runs of an earlier session', () => {
     t = hostInTemp({ prepare: earlierSession });
     const unknown = 'run-20990101-000000-ffff';
     for (const name of ['runs:stop', 'runs:resume', 'runs:preview', 'runs:batchLoss'] as const)
-      expect(await t.refused(name, { runId: unknown }), name).toEqual({ code: 'not_found', message: `There is no run '${unknown}'.` });
-    expect(await t.refused('runs:update', { runId: unknown, name: 'x' })).toEqual({ code: 'not_found', message: `There is no run '${unknown}'.` });
-    expect(await t.refused('runs:resume', { runId: ids.completed })).toEqual({ code: 'conflict', message: `Run '${ids.completed}' has finished; start a new run to train more.` });
-    expect((await t.refused('runs:resume', { runId: ids.unreadable })).message).toMatch(new RegExp(`^Run '${ids.unreadable}' cannot be resumed: run\\.json could not be read`));
-    expect((await t.refused('runs:update', { runId: ids.unreadable, name: 'x' })).message).toMatch(new RegExp(`^Run '${ids.unreadable}' cannot be changed: `));
+      expect(await t.refused(name, { runId: unknown }), name).toEqual({
+        code: 'not_found',
+        message: `There is no run '${unknown}'.`,
+      });
+    expect(await t.refused('runs:update', { runId: unknown, name: 'x' })).toEqual({
+      code: 'not_found',
+      message: `There is no run '${unknown}'.`,
+    });
+    expect(await t.refused('runs:resume', { runId: ids.completed })).toEqual({
+      code: 'conflict',
+      message: `Run '${ids.completed}' has finished; start a new run to train more.`,
+    });
+    expect((await t.refused('runs:resume', { runId: ids.unreadable })).message).toMatch(
+      new RegExp(`^Run '${ids.unreadable}' cannot be resumed: run\\.json could not be read`),
+    );
+    expect((await t.refused('runs:update', { runId: ids.unreadable, name: 'x' })).message).toMatch(
+      new RegExp(`^Run '${ids.unreadable}' cannot be changed: `),
+    );
     expect(await t.ok('runs:stop', { runId: ids.completed })).toEqual({ stopping: false });
     expect(await t.ok('runs:preview', { runId: ids.completed })).toBeNull();
     expect(await t.ok('runs:batchLoss', { runId: ids.completed })).toEqual({ x: [], y: [] });
-    const bad = await t.refused('runs:start', { config: { ...tinyConfig, latentDim: 0 }, dataset: { builtin: 'mnist', count: 1000 } });
+    const bad = await t.refused('runs:start', {
+      config: { ...tinyConfig, latentDim: 0 },
+      dataset: { builtin: 'mnist', count: 1000 },
+    });
     expect(bad.code).toBe('invalid_payload');
     expect(bad.message).toMatch(/config\.latentDim/);
 
-    expect(await t.ok('runs:update', { runId: ids.completed, name: 'Corners, 2-d code', note: 'first try' })).toMatchObject({ name: 'Corners, 2-d code', note: 'first try' });
+    expect(
+      await t.ok('runs:update', { runId: ids.completed, name: 'Corners, 2-d code', note: 'first try' }),
+    ).toMatchObject({ name: 'Corners, 2-d code', note: 'first try' });
     expect(await t.ok('runs:update', { runId: ids.completed, note: '' })).toMatchObject({ name: 'Corners, 2-d code' });
     await t.host.dispose(); // the last run.json writes land
     const saved = readRun(t.ws, ids.completed);
@@ -106,14 +152,26 @@ describe('training runs', () => {
     const b = (await t.ok('runs:start', { config: tinyConfig, dataset })).runId;
     const list = await t.ok('runs:list', {});
     expect(list.find((r) => r.runId === a)).toMatchObject({ status: 'running', name: 'long' });
-    expect(list.find((r) => r.runId === b)).toMatchObject({ status: 'queued', message: 'Waiting for a free training slot (one run trains at once; 1 waiting, this one included).' });
+    expect(list.find((r) => r.runId === b)).toMatchObject({
+      status: 'queued',
+      message: 'Waiting for a free training slot (one run trains at once; 1 waiting, this one included).',
+    });
     expect(await t.ok('runs:stop', { runId: b })).toEqual({ stopping: true });
-    expect((await t.ok('runs:list', {})).find((r) => r.runId === b)).toMatchObject({ status: 'stopped', message: 'Cancelled before it started; resume starts it.', resume: 'start' });
+    expect((await t.ok('runs:list', {})).find((r) => r.runId === b)).toMatchObject({
+      status: 'stopped',
+      message: 'Cancelled before it started; resume starts it.',
+      resume: 'start',
+    });
 
     // a's first checkpoint, then stop it
     const started = Date.now();
     while (
-      !t.events.some(([n, p]) => n === 'runs:event' && (p as EventPayload<'runs:event'>).runId === a && (p as EventPayload<'runs:event'>).event.type === 'checkpoint') &&
+      !t.events.some(
+        ([n, p]) =>
+          n === 'runs:event' &&
+          (p as EventPayload<'runs:event'>).runId === a &&
+          (p as EventPayload<'runs:event'>).event.type === 'checkpoint',
+      ) &&
       Date.now() - started < 60_000
     )
       await new Promise((r) => setTimeout(r, 50));
@@ -125,12 +183,20 @@ describe('training runs', () => {
 
     // resumed, it continues after its last epoch; b waits for it
     expect(await t.ok('runs:resume', { runId: a })).toEqual({ runId: a });
-    expect(await t.refused('runs:resume', { runId: a })).toEqual({ code: 'conflict', message: `Run '${a}' is already running.` });
+    expect(await t.refused('runs:resume', { runId: a })).toEqual({
+      code: 'conflict',
+      message: `Run '${a}' is already running.`,
+    });
     await t.ok('runs:resume', { runId: b });
     expect((await t.ok('runs:list', {})).find((r) => r.runId === b)?.status).toBe('queued');
     const epochEvents = () =>
       t!.events
-        .filter(([n, p]) => n === 'runs:event' && (p as EventPayload<'runs:event'>).runId === a && (p as EventPayload<'runs:event'>).event.type === 'epoch')
+        .filter(
+          ([n, p]) =>
+            n === 'runs:event' &&
+            (p as EventPayload<'runs:event'>).runId === a &&
+            (p as EventPayload<'runs:event'>).event.type === 'epoch',
+        )
         .map(([, p]) => (p as { event: { epoch: number } }).event.epoch);
     const seen = epochEvents().length;
     while (epochEvents().length === seen && Date.now() - started < 90_000) await new Promise((r) => setTimeout(r, 50));
@@ -165,7 +231,12 @@ describe('training runs', () => {
 
     const next = hostInTemp({ ws: t.ws });
     try {
-      expect((await next.ok('runs:list', {})).find((r) => r.runId === runId)).toMatchObject({ status: 'completed', epochsDone: 1, hasModel: true, history: { loss: done.history.loss } });
+      expect((await next.ok('runs:list', {})).find((r) => r.runId === runId)).toMatchObject({
+        status: 'completed',
+        epochsDone: 1,
+        hasModel: true,
+        history: { loss: done.history.loss },
+      });
       expect(await next.ok('runs:preview', { runId })).toEqual(preview);
       expect(await next.ok('runs:batchLoss', { runId })).toEqual(batchLoss);
     } finally {

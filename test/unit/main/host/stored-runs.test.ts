@@ -55,7 +55,11 @@ function openWorkspace(files: Record<string, unknown>) {
       throw new Error('no trainer in this test');
     },
   });
-  const service = createRunsService({ trainer: trainer as unknown as TrainerSupervisor, workspaceDir, emit: () => undefined });
+  const service = createRunsService({
+    trainer: trainer as unknown as TrainerSupervisor,
+    workspaceDir,
+    emit: () => undefined,
+  });
   return { workspaceDir, service, requests };
 }
 
@@ -66,8 +70,19 @@ describe('run.json from earlier versions', () => {
     expect(run.status).toBe('completed');
     expect(run.config).not.toBeNull();
     // the settings it had stay as they were; the ones it predates take the schema's defaults
-    expect(run.config).toMatchObject({ kind: 'conv', latentDim: 16, hidden: [16, 32], noise: { type: 'gaussian', level: 0.3 } });
-    expect(run.config).toMatchObject({ kernelSize: 3, testSplit: 0, excludeLabels: [], balanceClasses: false, klWarmupEpochs: 0 });
+    expect(run.config).toMatchObject({
+      kind: 'conv',
+      latentDim: 16,
+      hidden: [16, 32],
+      noise: { type: 'gaussian', level: 0.3 },
+    });
+    expect(run.config).toMatchObject({
+      kernelSize: 3,
+      testSplit: 0,
+      excludeLabels: [],
+      balanceClasses: false,
+      klWarmupEpochs: 0,
+    });
     expect(run.config?.augment).toEqual({ flip: false, shift: 0, rotate: 0, brightness: 0 });
     // a loss written as null (NaN in JSON) comes back as NaN, a missing validation loss stays null
     expect(run.history.loss[1]).toBeNaN();
@@ -79,13 +94,18 @@ describe('run.json from earlier versions', () => {
   it('lists a run whose config is broken as damaged, says which setting in plain words, and leaves the folder as it was', async () => {
     const broken = oldRunJson('run-broken', { ...OLD_CONFIG, latentDim: 0 });
     const unknownKind = oldRunJson('run-gan', { ...OLD_CONFIG, kind: 'gan' });
-    const { workspaceDir, service, requests } = openWorkspace({ 'runs/run-broken/run.json': broken, 'runs/run-gan/run.json': unknownKind });
+    const { workspaceDir, service, requests } = openWorkspace({
+      'runs/run-broken/run.json': broken,
+      'runs/run-gan/run.json': unknownKind,
+    });
     const before = fs.readFileSync(path.join(workspaceDir, 'runs/run-broken/run.json'), 'utf8');
     const list = await service.handlers['runs:list']({});
     const byId = Object.fromEntries(list.map((r) => [r.runId, r]));
     expect(byId['run-broken']).toMatchObject({ status: 'damaged', config: null });
     expect(byId['run-broken'].message).toMatch(/run\.json could not be read: .*config\.latentDim: must be at least 1/);
-    expect(byId['run-gan'].message).toMatch(/config\.kind: must be one of dense, deep-dense, conv, vae, conv-vae, sparse/);
+    expect(byId['run-gan'].message).toMatch(
+      /config\.kind: must be one of dense, deep-dense, conv, vae, conv-vae, sparse/,
+    );
     await expect(service.handlers['runs:resume']({ runId: 'run-broken' })).rejects.toThrow(/cannot be resumed/);
     expect(fs.readFileSync(path.join(workspaceDir, 'runs/run-broken/run.json'), 'utf8')).toBe(before);
     expect(fs.readdirSync(path.join(workspaceDir, 'runs/run-broken'))).toEqual(['run.json']);

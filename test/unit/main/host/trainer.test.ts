@@ -12,7 +12,8 @@ afterEach(async () => {
   await t?.dispose();
   t = undefined;
 });
-const states = (t: TestHost) => t.events.filter(([n]) => n === 'trainer:state').map(([, p]) => (p as EventPayload<'trainer:state'>).state);
+const states = (t: TestHost) =>
+  t.events.filter(([n]) => n === 'trainer:state').map(([, p]) => (p as EventPayload<'trainer:state'>).state);
 
 describe('the trainer calls', () => {
   it('reports the native backend, answers a ping from its process, and restarts into a new process', async () => {

@@ -6,7 +6,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { inventory, openWorkspaceDir, readSettings, writeSettings, WORKSPACE_SCHEMA_VERSION } from '../../../../src-main/host/workspace';
+import {
+  inventory,
+  openWorkspaceDir,
+  readSettings,
+  writeSettings,
+  WORKSPACE_SCHEMA_VERSION,
+} from '../../../../src-main/host/workspace';
 import { cornersDataset, hostInTemp } from './helpers';
 
 const dirs: string[] = [];
@@ -27,8 +33,16 @@ describe('opening a workspace folder', () => {
   it('creates a missing folder with its manifest and default settings', () => {
     const dir = path.join(tmp(), 'new', 'workspace');
     const opened = openWorkspaceDir(dir);
-    expect(opened).toEqual({ dir, schemaVersion: WORKSPACE_SCHEMA_VERSION, flagged: [], settings: { theme: 'system', maxConcurrentRuns: 2 } });
-    expect(JSON.parse(fs.readFileSync(path.join(dir, 'workspace.json'), 'utf8'))).toMatchObject({ app: 'autoencoder-studio', schemaVersion: WORKSPACE_SCHEMA_VERSION });
+    expect(opened).toEqual({
+      dir,
+      schemaVersion: WORKSPACE_SCHEMA_VERSION,
+      flagged: [],
+      settings: { theme: 'system', maxConcurrentRuns: 2 },
+    });
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'workspace.json'), 'utf8'))).toMatchObject({
+      app: 'autoencoder-studio',
+      schemaVersion: WORKSPACE_SCHEMA_VERSION,
+    });
     expect(fs.readdirSync(dir)).toEqual(['workspace.json']);
   });
 
@@ -43,7 +57,12 @@ describe('opening a workspace folder', () => {
     write(path.join(dir, 'workspace.json'), '{"schemaVersion": oops');
     const opened = openWorkspaceDir(dir);
     expect(opened.flagged).toEqual([
-      { item: 'workspace.json', message: expect.stringMatching(/^workspace\.json could not be read \(.+\); a fresh one was written and the damaged file kept as workspace\.json\.damaged\.$/) },
+      {
+        item: 'workspace.json',
+        message: expect.stringMatching(
+          /^workspace\.json could not be read \(.+\); a fresh one was written and the damaged file kept as workspace\.json\.damaged\.$/,
+        ),
+      },
     ]);
     expect(fs.readFileSync(path.join(dir, 'workspace.json.damaged'), 'utf8')).toBe('{"schemaVersion": oops');
     write(path.join(dir, 'workspace.json'), '{}');
@@ -51,11 +70,17 @@ describe('opening a workspace folder', () => {
     expect(fs.existsSync(path.join(dir, 'workspace.json.damaged-2'))).toBe(true); // the first one kept too
 
     const newer = tmp();
-    const text = JSON.stringify({ app: 'autoencoder-studio', schemaVersion: WORKSPACE_SCHEMA_VERSION + 1, createdAt: 1 });
+    const text = JSON.stringify({
+      app: 'autoencoder-studio',
+      schemaVersion: WORKSPACE_SCHEMA_VERSION + 1,
+      createdAt: 1,
+    });
     write(path.join(newer, 'workspace.json'), text);
     const o = openWorkspaceDir(newer);
     expect(o.schemaVersion).toBe(WORKSPACE_SCHEMA_VERSION + 1);
-    expect(o.flagged[0].message).toMatch(/written by a newer Autoencoder Studio \(layout version 2; this one reads 1\)/);
+    expect(o.flagged[0].message).toMatch(
+      /written by a newer Autoencoder Studio \(layout version 2; this one reads 1\)/,
+    );
     expect(fs.readFileSync(path.join(newer, 'workspace.json'), 'utf8')).toBe(text);
   });
 });
@@ -66,16 +91,30 @@ describe('settings', () => {
     write(path.join(dir, 'settings.json'), JSON.stringify({ theme: 'dark', maxConcurrentRuns: 99 }));
     const { settings, flag } = readSettings(dir);
     expect(settings).toEqual({ theme: 'dark', maxConcurrentRuns: 2 });
-    expect(flag).toEqual({ item: 'settings.json', message: 'Some settings could not be used (maxConcurrentRuns); their defaults apply until you change them.' });
+    expect(flag).toEqual({
+      item: 'settings.json',
+      message: 'Some settings could not be used (maxConcurrentRuns); their defaults apply until you change them.',
+    });
     writeSettings(dir, { ...settings, maxConcurrentRuns: 3 });
-    expect(JSON.parse(fs.readFileSync(path.join(dir, 'settings.json'), 'utf8'))).toEqual({ theme: 'dark', maxConcurrentRuns: 3 });
-    expect(JSON.parse(fs.readFileSync(path.join(dir, 'settings.json.damaged'), 'utf8'))).toEqual({ theme: 'dark', maxConcurrentRuns: 99 });
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'settings.json'), 'utf8'))).toEqual({
+      theme: 'dark',
+      maxConcurrentRuns: 3,
+    });
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'settings.json.damaged'), 'utf8'))).toEqual({
+      theme: 'dark',
+      maxConcurrentRuns: 99,
+    });
     expect(readSettings(dir).flag).toBeUndefined();
 
     write(path.join(dir, 'settings.json'), 'not json');
     expect(readSettings(dir)).toEqual({
       settings: { theme: 'system', maxConcurrentRuns: 2 },
-      flag: { item: 'settings.json', message: expect.stringMatching(/^settings\.json could not be read \(.+\); defaults apply until you change a setting\.$/) },
+      flag: {
+        item: 'settings.json',
+        message: expect.stringMatching(
+          /^settings\.json could not be read \(.+\); defaults apply until you change a setting\.$/,
+        ),
+      },
     });
   });
 });
@@ -100,10 +139,20 @@ describe('the inventory', () => {
       expect(inv.datasets).toBe(1);
       expect(inv.exports).toBe(1);
       const byItem = Object.fromEntries(inv.flagged.map((f) => [f.item, f.message]));
-      expect(Object.keys(byItem).sort()).toEqual(['datasets/broken-000000', 'holiday.jpg', 'runs/run-a', 'runs/run-b', 'runs/stray.txt']);
+      expect(Object.keys(byItem).sort()).toEqual([
+        'datasets/broken-000000',
+        'holiday.jpg',
+        'runs/run-a',
+        'runs/run-b',
+        'runs/stray.txt',
+      ]);
       expect(byItem['holiday.jpg']).toBe('Not something the studio made; left untouched.');
-      expect(byItem['runs/run-a']).toBe('This run cannot be listed (it has no run.json); its folder is left untouched.');
-      expect(byItem['runs/run-b']).toMatch(/^This run cannot be listed \(run\.json could not be read: it names run 'run-c'\)/);
+      expect(byItem['runs/run-a']).toBe(
+        'This run cannot be listed (it has no run.json); its folder is left untouched.',
+      );
+      expect(byItem['runs/run-b']).toMatch(
+        /^This run cannot be listed \(run\.json could not be read: it names run 'run-c'\)/,
+      );
       expect(byItem['runs/stray.txt']).toBe('Not a run folder; left untouched.');
       expect(fs.readFileSync(path.join(ws, 'runs', 'run-b', 'run.json'), 'utf8')).toBe(before);
       // the host's workspace:info lists the same

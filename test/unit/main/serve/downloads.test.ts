@@ -35,13 +35,27 @@ beforeAll(async () => {
   ws = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-downloads-'));
   const csv = path.join(ws, 'exports', 'exp-csv');
   put(path.join(csv, 'run 1 codes.csv'), 'label,z0\n3,0.5\n');
-  put(path.join(csv, 'export.json'), JSON.stringify({ ...record('exp-csv', 'run 1 codes.csv', ['run 1 codes.csv']), kind: 'latents', format: 'csv', part: undefined }));
+  put(
+    path.join(csv, 'export.json'),
+    JSON.stringify({
+      ...record('exp-csv', 'run 1 codes.csv', ['run 1 codes.csv']),
+      kind: 'latents',
+      format: 'csv',
+      part: undefined,
+    }),
+  );
   const tfjs = path.join(ws, 'exports', 'exp-tfjs');
   put(path.join(tfjs, 'ae-tfjs', 'model.json'), '{"format":"layers-model"}');
   put(path.join(tfjs, 'ae-tfjs', 'weights', 'group1.bin'), Buffer.from([1, 2, 3, 4]));
-  put(path.join(tfjs, 'export.json'), JSON.stringify(record('exp-tfjs', 'ae-tfjs', ['ae-tfjs/model.json', 'ae-tfjs/weights/group1.bin'])));
+  put(
+    path.join(tfjs, 'export.json'),
+    JSON.stringify(record('exp-tfjs', 'ae-tfjs', ['ae-tfjs/model.json', 'ae-tfjs/weights/group1.bin'])),
+  );
   put(path.join(ws, 'exports', 'exp-damaged', 'export.json'), '{');
-  put(path.join(ws, 'exports', 'exp-gone', 'export.json'), JSON.stringify(record('exp-gone', 'gone.onnx', ['gone.onnx'])));
+  put(
+    path.join(ws, 'exports', 'exp-gone', 'export.json'),
+    JSON.stringify(record('exp-gone', 'gone.onnx', ['gone.onnx'])),
+  );
   server = http.createServer((req, res) => {
     const id = decodeURIComponent((req.url ?? '').replace(/^\/exports\//, ''));
     if (!sendExport(ws, id, req, res, { 'X-Test': '1' })) res.writeHead(404).end();
@@ -71,8 +85,14 @@ describe('downloading an export', () => {
     const r = await get('exp-csv');
     expect(r.status).toBe(200);
     expect(r.body.toString()).toBe('label,z0\n3,0.5\n');
-    expect(r.headers).toMatchObject({ 'content-type': 'text/csv; charset=utf-8', 'content-length': '15', 'x-test': '1' });
-    expect(r.headers['content-disposition']).toBe(`attachment; filename="run_1_codes.csv"; filename*=UTF-8''run%201%20codes.csv`);
+    expect(r.headers).toMatchObject({
+      'content-type': 'text/csv; charset=utf-8',
+      'content-length': '15',
+      'x-test': '1',
+    });
+    expect(r.headers['content-disposition']).toBe(
+      `attachment; filename="run_1_codes.csv"; filename*=UTF-8''run%201%20codes.csv`,
+    );
     const head = await get('exp-csv', 'HEAD');
     expect(head.status).toBe(200);
     expect(head.headers['content-length']).toBe('15');
@@ -91,6 +111,7 @@ describe('downloading an export', () => {
   });
 
   it('is no download for an unknown id, a damaged record, files that are gone, or a path', async () => {
-    for (const id of ['exp-nothing', 'exp-damaged', 'exp-gone', '../exports/exp-csv', 'exp-csv/../../x']) expect((await get(id)).status, id).toBe(404);
+    for (const id of ['exp-nothing', 'exp-damaged', 'exp-gone', '../exports/exp-csv', 'exp-csv/../../x'])
+      expect((await get(id)).status, id).toBe(404);
   });
 });

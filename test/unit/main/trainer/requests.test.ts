@@ -35,7 +35,13 @@ describe('requests to the trainer', () => {
     const unknown = await failure(trainer.request('teleport' as never, {} as never));
     expect(unknown).toMatchObject({ code: 'failed', message: "unknown method 'teleport'" });
     const missing = await failure(
-      trainer.request('noisePreview', { dataset: { id: 'gone-000000' }, noise: { type: 'gaussian', level: 0.1 }, count: 1, seed: 1, workspaceDir: '/nonexistent-ae-workspace' }),
+      trainer.request('noisePreview', {
+        dataset: { id: 'gone-000000' },
+        noise: { type: 'gaussian', level: 0.1 },
+        count: 1,
+        seed: 1,
+        workspaceDir: '/nonexistent-ae-workspace',
+      }),
     );
     expect(missing.code).toBe('not_found');
     expect(await trainer.request('ping', { nonce: 'b' })).toMatchObject({ nonce: 'b', pid }); // the same process, still running
@@ -55,12 +61,26 @@ describe('requests to the trainer', () => {
   });
 
   it('times out a request it does not answer in time; a stop fails what is pending, and the next request starts a fresh trainer', async () => {
-    const options = { size: 8, mode: 'grayscale', fit: 'stretch', validationSplit: 0.1, seed: 1, background: 'black' } as const;
-    const slow = await failure(trainer.request('datasetPreviewImport', { paths: ['/nonexistent-ae-pictures'], options, limit: 4 }, 1));
-    expect(slow).toMatchObject({ code: 'timeout', message: "The trainer did not answer 'datasetPreviewImport' within 0 s." });
+    const options = {
+      size: 8,
+      mode: 'grayscale',
+      fit: 'stretch',
+      validationSplit: 0.1,
+      seed: 1,
+      background: 'black',
+    } as const;
+    const slow = await failure(
+      trainer.request('datasetPreviewImport', { paths: ['/nonexistent-ae-pictures'], options, limit: 4 }, 1),
+    );
+    expect(slow).toMatchObject({
+      code: 'timeout',
+      message: "The trainer did not answer 'datasetPreviewImport' within 0 s.",
+    });
 
     const { pid } = await trainer.request('ping', { nonce: 'g' });
-    const pending = failure(trainer.request('batchRates', { config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, batchSize: 32 } }));
+    const pending = failure(
+      trainer.request('batchRates', { config: { kind: 'conv', inputShape: [28, 28, 1], latentDim: 8, batchSize: 32 } }),
+    );
     await new Promise((r) => setTimeout(r, 50)); // the request is on its way
     await trainer.stop(0); // no grace: killed before the measurement can answer
     expect(await pending).toMatchObject({ code: 'trainer_unavailable', message: 'The trainer was stopped.' });
@@ -71,8 +91,14 @@ describe('requests to the trainer', () => {
   });
 
   it('has strict params for every method and a schema for every event', () => {
-    for (const [name, m] of Object.entries(methods)) expect(m.params.safeParse({ surplus: 1 }).success, name).toBe(false);
+    for (const [name, m] of Object.entries(methods))
+      expect(m.params.safeParse({ surplus: 1 }).success, name).toBe(false);
     expect(Object.keys(trainerEvents).sort()).toEqual(['import-done', 'import-progress', 'run-end', 'run-event']);
-    expect(trainerEvents['run-end'].safeParse({ runId: 'r', result: { status: 'exploded', epochsDone: 0, bestValLoss: null, history: { loss: [], valLoss: [] } } }).success).toBe(false);
+    expect(
+      trainerEvents['run-end'].safeParse({
+        runId: 'r',
+        result: { status: 'exploded', epochsDone: 0, bestValLoss: null, history: { loss: [], valLoss: [] } },
+      }).success,
+    ).toBe(false);
   });
 });

@@ -12,7 +12,10 @@ describe('api client', () => {
 
   it('throws ApiError with code and issues on error envelopes', async () => {
     const t = new FakeTransport({
-      'trainer:ping': () => ({ ok: false, error: { code: 'invalid_payload', message: 'bad nonce', issues: [{ path: 'nonce', message: 'too long' }] } }),
+      'trainer:ping': () => ({
+        ok: false,
+        error: { code: 'invalid_payload', message: 'bad nonce', issues: [{ path: 'nonce', message: 'too long' }] },
+      }),
     });
     const err = await createClient(t)
       .invoke('trainer:ping', { nonce: 'x' })
@@ -24,12 +27,17 @@ describe('api client', () => {
   });
 
   it('words errors per code, without repeating what the message already says', () => {
-    const e = (code: ConstructorParameters<typeof ApiError>[0]['code'], message: string) => describeError(new ApiError({ code, message }));
-    expect(e('disk_full', 'exports/x could not be written (ENOSPC)')).toBe('The disk is full: exports/x could not be written (ENOSPC)');
+    const e = (code: ConstructorParameters<typeof ApiError>[0]['code'], message: string) =>
+      describeError(new ApiError({ code, message }));
+    expect(e('disk_full', 'exports/x could not be written (ENOSPC)')).toBe(
+      'The disk is full: exports/x could not be written (ENOSPC)',
+    );
     expect(e('disk_full', 'The run stopped: the disk is full.')).toBe('The run stopped: the disk is full.');
     expect(e('internal', 'x is undefined')).toBe('Something went wrong inside the studio: x is undefined');
     expect(e('not_found', "There is no run 'r1'.")).toBe("There is no run 'r1'.");
-    expect(e('disconnected', 'The connection to the studio host was lost. Reconnecting…')).toBe('The connection to the studio host was lost. Reconnecting…');
+    expect(e('disconnected', 'The connection to the studio host was lost. Reconnecting…')).toBe(
+      'The connection to the studio host was lost. Reconnecting…',
+    );
     expect(describeError(new Error('plain'))).toBe('plain');
   });
 

@@ -130,7 +130,10 @@ describe('serve-mode socket transport', () => {
 
   it('reads the token from the address, then from session storage', () => {
     const store = new Map<string, string>();
-    const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) };
+    const storage = {
+      getItem: (k: string) => store.get(k) ?? null,
+      setItem: (k: string, v: string) => void store.set(k, v),
+    };
     expect(readToken({ search: '?token=abc' }, storage)).toBe('abc');
     expect(readToken({ search: '' }, storage)).toBe('abc');
     expect(readToken({ search: '' }, undefined)).toBeUndefined();

@@ -60,7 +60,10 @@ describe('choosing the transport', () => {
   });
 
   it('without a bridge or a token, every call fails with a plain message', async () => {
-    const client = createDefaultClient({ location: { protocol: 'http:', host: '127.0.0.1:1', search: '' }, sessionStorage: noStorage });
+    const client = createDefaultClient({
+      location: { protocol: 'http:', host: '127.0.0.1:1', search: '' },
+      sessionStorage: noStorage,
+    });
     expect(client.connection).toBe('no-token');
     const err = await client.invoke('app:info', {}).catch((e) => e);
     expect(err).toBeInstanceOf(ApiError);
@@ -90,7 +93,10 @@ describe('choosing the transport', () => {
       });
       return ws;
     };
-    const page = { location: { protocol: 'https:', host: 'box:8443', search: '?token=a+b/c' }, sessionStorage: noStorage };
+    const page = {
+      location: { protocol: 'https:', host: 'box:8443', search: '?token=a+b/c' },
+      sessionStorage: noStorage,
+    };
     const client = createDefaultClient(page, fake);
     expect(urls).toEqual(['wss://box:8443/ws?token=a%20b%2Fc']);
     expect(await client.invoke('app:info', {})).toEqual(APP);

@@ -28,11 +28,18 @@ describe('folder labels in the desktop app', () => {
   });
 
   it('stages the folder path for the preview and the import', async () => {
-    const t = iconsHost({ 'datasets:previewImport': () => ({ ok: true, result: { images: [], labels: [], shape: [32, 32, 3], skipped: 0 } }) });
+    const t = iconsHost({
+      'datasets:previewImport': () => ({
+        ok: true,
+        result: { images: [], labels: [], shape: [32, 32, 3], skipped: 0 },
+      }),
+    });
     const ds = useDatasetsStore();
     const f = new File(['x'], 'a.png');
     await ds.stageFiles([{ file: f, relPath: 'pics/apps/a.png' }], () => '/home/me/pics/apps/a.png');
-    expect(t.calls.find((c) => c.name === 'datasets:previewImport')?.payload).toMatchObject({ source: { paths: ['/home/me/pics'] } });
+    expect(t.calls.find((c) => c.name === 'datasets:previewImport')?.payload).toMatchObject({
+      source: { paths: ['/home/me/pics'] },
+    });
   });
 });
 
@@ -43,15 +50,22 @@ describe('a discarded drop', () => {
       'datasets:uploadBegin': () => ({ ok: true, result: { uploadId: `up-000000000000000${++n}` } }),
       'datasets:uploadChunk': () => ({ ok: true, result: { bytes: 1 } }),
       'datasets:uploadDiscard': () => ({ ok: true, result: { discarded: true } }),
-      'datasets:previewImport': () => ({ ok: true, result: { images: [], labels: [], shape: [28, 28, 1], skipped: 0 } }),
+      'datasets:previewImport': () => ({
+        ok: true,
+        result: { images: [], labels: [], shape: [28, 28, 1], skipped: 0 },
+      }),
     });
     const ds = useDatasetsStore();
-    const drop = () => ds.stageFiles([{ file: new File([new Uint8Array([1, 2, 3])], 'a.png'), relPath: 'pics/a/a.png' }]);
+    const drop = () =>
+      ds.stageFiles([{ file: new File([new Uint8Array([1, 2, 3])], 'a.png'), relPath: 'pics/a/a.png' }]);
     await drop();
     await drop(); // the first upload was never imported
     ds.discardStaged();
     await flushPromises();
-    expect(t.calls.filter((c) => c.name === 'datasets:uploadDiscard').map((c) => c.payload)).toEqual([{ uploadId: 'up-0000000000000001' }, { uploadId: 'up-0000000000000002' }]);
+    expect(t.calls.filter((c) => c.name === 'datasets:uploadDiscard').map((c) => c.payload)).toEqual([
+      { uploadId: 'up-0000000000000001' },
+      { uploadId: 'up-0000000000000002' },
+    ]);
     expect(ds.staged).toBeUndefined();
   });
 });

@@ -20,7 +20,10 @@ beforeEach(() => {
 });
 afterEach(() => vi.useRealTimers());
 
-const stubs = { LossChart: { template: '<div data-testid="loss-chart" />' }, CompareChart: { props: ['runs'], template: '<div data-testid="compare-chart" :data-runs="runs.length" />' } };
+const stubs = {
+  LossChart: { template: '<div data-testid="loss-chart" />' },
+  CompareChart: { props: ['runs'], template: '<div data-testid="compare-chart" :data-runs="runs.length" />' },
+};
 
 describe('keyboard shortcuts', () => {
   it('Alt+number switches to the Noise view, ? lists the shortcuts, Alt+Enter trains, Alt+S stops', async () => {
@@ -36,7 +39,9 @@ describe('keyboard shortcuts', () => {
     expect(w.find('[data-testid="view-noise"]').exists()).toBe(true);
     window.dispatchEvent(new KeyboardEvent('keydown', { key: '?' }));
     await flushPromises();
-    expect(w.find('[data-testid="shortcuts-help"]').text()).toMatch(/Alt\s*\+\s*Enter.*Train the Model view's configuration/s);
+    expect(w.find('[data-testid="shortcuts-help"]').text()).toMatch(
+      /Alt\s*\+\s*Enter.*Train the Model view's configuration/s,
+    );
     window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }));
     await flushPromises();
     expect(w.find('[data-testid="shortcuts-help"]').exists()).toBe(false);

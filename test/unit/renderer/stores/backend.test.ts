@@ -49,7 +49,12 @@ describe('backend store', () => {
     setApi(createClient(host));
     const store = useBackendStore();
     await store.init();
-    host.emit('trainer:state', { state: 'crashed', error: 'The trainer process was killed (SIGKILL).', starts: 1, at: 2 });
+    host.emit('trainer:state', {
+      state: 'crashed',
+      error: 'The trainer process was killed (SIGKILL).',
+      starts: 1,
+      at: 2,
+    });
     expect(store.summary).toBe('Trainer stopped: The trainer process was killed (SIGKILL).');
     await store.restart();
     expect(host.calls.map((c) => c.name)).toContain('trainer:restart');
@@ -76,8 +81,14 @@ describe('backend store', () => {
 
   it('turns a failed call into a plain-words error, not a throw', async () => {
     const host = new FakeTransport({
-      'app:info': () => ({ ok: true, result: { name: 'A', version: '1', mode: 'serve', platform: 'p', nodeVersion: '20' } }),
-      'backend:info': () => ({ ok: false, error: { code: 'trainer_unavailable', message: "TensorFlow's native library could not be loaded." } }),
+      'app:info': () => ({
+        ok: true,
+        result: { name: 'A', version: '1', mode: 'serve', platform: 'p', nodeVersion: '20' },
+      }),
+      'backend:info': () => ({
+        ok: false,
+        error: { code: 'trainer_unavailable', message: "TensorFlow's native library could not be loaded." },
+      }),
     });
     setApi(createClient(host));
     const store = useBackendStore();

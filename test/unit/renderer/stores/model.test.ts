@@ -31,7 +31,14 @@ function host(extra: ConstructorParameters<typeof FakeTransport>[0] = {}) {
     'runs:start': () => ({ ok: true, result: { runId: 'run-1' } }),
     'noise:preview': (p) => {
       const { count, noise } = p as { count: number; noise: { level: number } };
-      return { ok: true, result: { shape: [28, 28, 1], clean: new Array(count).fill(px(10)), noisy: new Array(count).fill(px(Math.round(noise.level * 255))) } };
+      return {
+        ok: true,
+        result: {
+          shape: [28, 28, 1],
+          clean: new Array(count).fill(px(10)),
+          noisy: new Array(count).fill(px(Math.round(noise.level * 255))),
+        },
+      };
     },
     ...extra,
   });
@@ -61,13 +68,26 @@ describe('model store', () => {
     expect(m.summary?.totalParams).toBe(201_616);
     expect(m.summary?.encoder.map((l) => l.outputShape)).toEqual([[28, 28, 1], [784], [128]]);
     m.applyPreset('inspection');
-    expect(m.config).toMatchObject({ kind: 'conv', latentDim: 64, hidden: [32, 64, 128], loss: 'l2+ssim', ssimWeight: 0.5, batchSize: 16 });
+    expect(m.config).toMatchObject({
+      kind: 'conv',
+      latentDim: 64,
+      hidden: [32, 64, 128],
+      loss: 'l2+ssim',
+      ssimWeight: 0.5,
+      batchSize: 16,
+    });
     m.applyPreset('denoising-conv');
-    expect(m.config).toMatchObject({ kind: 'conv', latentDim: 16, hidden: [32, 64], noise: { type: 'gaussian', level: 0.3 } });
+    expect(m.config).toMatchObject({
+      kind: 'conv',
+      latentDim: 16,
+      hidden: [32, 64],
+      noise: { type: 'gaussian', level: 0.3 },
+    });
     for (const p of PRESETS) {
       m.applyPreset(p.id);
       // the photo and inspection presets need sides divisible by 8 or 16, which MNIST's 28×28 are not
-      if (p.id.startsWith('photos-') || p.id === 'inspection') expect(m.errors.dataset, p.id).toMatch(/must be divisible by (8|16); these images are 28×28/);
+      if (p.id.startsWith('photos-') || p.id === 'inspection')
+        expect(m.errors.dataset, p.id).toMatch(/must be divisible by (8|16); these images are 28×28/);
       else expect(m.errors, p.id).toEqual({});
     }
   });
@@ -86,7 +106,9 @@ describe('model store', () => {
     expect(m.errors.hidden).toMatch(/one filter count per stage, 1 to 6 stages/);
     expect(m.summary).toBeUndefined();
     m.form.hiddenText = '32, 64, 128';
-    expect(m.errors.dataset).toBe('3 conv stages halve the image 3 times, so height and width must be divisible by 8; these images are 28×28 — use at most 2 stages for these images, or resize them');
+    expect(m.errors.dataset).toBe(
+      '3 conv stages halve the image 3 times, so height and width must be divisible by 8; these images are 28×28 — use at most 2 stages for these images, or resize them',
+    );
     m.form.hiddenText = '32, 64';
     m.count = 1000;
     m.form.batchSize = 1000;

@@ -23,7 +23,10 @@ describe('notices', () => {
     expect(notices.items).toHaveLength(3);
     ui.go('model');
     await nextTick();
-    expect(notices.items.map((n) => n.message)).toEqual(['Run run-1 trains with the slower step.', 'The trainer process was killed (SIGKILL).']);
+    expect(notices.items.map((n) => n.message)).toEqual([
+      'Run run-1 trains with the slower step.',
+      'The trainer process was killed (SIGKILL).',
+    ]);
     // an error raised in the Model view stays while it is shown
     notices.push('error', 'The run could not start.');
     await nextTick();

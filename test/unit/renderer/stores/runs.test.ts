@@ -28,18 +28,26 @@ function host() {
     },
     'runs:list': () => ({ ok: true, result: run ? [hostDecided(run)] : [] }),
     'runs:stop': ({ runId }) => {
-      if (!run || run.runId !== runId) return { ok: false, error: { code: 'not_found', message: `There is no run '${runId}'.` } };
+      if (!run || run.runId !== runId)
+        return { ok: false, error: { code: 'not_found', message: `There is no run '${runId}'.` } };
       const stopping = run.status === 'running';
       if (stopping)
         queueMicrotask(() => {
           run = { ...run!, status: 'stopped' };
-          t.emit('runs:status', { runId, status: 'stopped', epochsDone: run.epochsDone, message: 'Stopped by the user.' });
+          t.emit('runs:status', {
+            runId,
+            status: 'stopped',
+            epochsDone: run.epochsDone,
+            message: 'Stopped by the user.',
+          });
         });
       return { ok: true, result: { stopping } };
     },
     'runs:resume': ({ runId }) => {
-      if (!run || run.runId !== runId) return { ok: false, error: { code: 'not_found', message: `There is no run '${runId}'.` } };
-      if (run.status === 'running' || run.status === 'completed') return { ok: false, error: { code: 'conflict', message: `Run '${runId}' is ${run.status}.` } };
+      if (!run || run.runId !== runId)
+        return { ok: false, error: { code: 'not_found', message: `There is no run '${runId}'.` } };
+      if (run.status === 'running' || run.status === 'completed')
+        return { ok: false, error: { code: 'conflict', message: `Run '${runId}' is ${run.status}.` } };
       run = { ...run, status: 'running' };
       return { ok: true, result: { runId } };
     },
@@ -61,10 +69,27 @@ describe('runs store', () => {
     const runs = useRunsStore();
     await runs.init();
     await runs.start({ kind: 'conv', inputShape: [28, 28, 1], epochs: 2 }, { builtin: 'mnist', count: 1000 });
-    expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({ dataset: { builtin: 'mnist', count: 1000 } });
+    expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({
+      dataset: { builtin: 'mnist', count: 1000 },
+    });
     expect(runs.selectedId).toBe('run-1');
-    t.emit('runs:event', { runId: 'run-1', event: { type: 'batch', epoch: 1, batch: 5, batches: 10, loss: 0.2, samplesPerSec: 900, etaSec: 12 } });
-    t.emit('runs:event', { runId: 'run-1', event: { type: 'epoch', epoch: 1, epochs: 2, loss: 0.1, valLoss: 0.09, samplesPerSec: 1000, etaSec: 5, elapsedSec: 5 } });
+    t.emit('runs:event', {
+      runId: 'run-1',
+      event: { type: 'batch', epoch: 1, batch: 5, batches: 10, loss: 0.2, samplesPerSec: 900, etaSec: 12 },
+    });
+    t.emit('runs:event', {
+      runId: 'run-1',
+      event: {
+        type: 'epoch',
+        epoch: 1,
+        epochs: 2,
+        loss: 0.1,
+        valLoss: 0.09,
+        samplesPerSec: 1000,
+        etaSec: 5,
+        elapsedSec: 5,
+      },
+    });
     const v = runs.selected!;
     expect(v.batchX).toEqual([0.5]);
     expect(v.epochLoss).toEqual([0.1]);

@@ -45,7 +45,10 @@ describe('what a reload keeps', () => {
       },
     };
     const t = iconsHost({
-      'workspace:info': () => ({ ok: true, result: { ...WS, settings: { theme: 'system', maxConcurrentRuns: 2, modelDraft: draft } } }),
+      'workspace:info': () => ({
+        ok: true,
+        result: { ...WS, settings: { theme: 'system', maxConcurrentRuns: 2, modelDraft: draft } },
+      }),
       'settings:set': (p) => ({ ok: true, result: { theme: 'system', maxConcurrentRuns: 2, ...(p as object) } }),
     });
     const m = useModelStore();
@@ -67,15 +70,38 @@ describe('what a reload keeps', () => {
     await vi.advanceTimersByTimeAsync(DRAFT_SAVE_MS + 10);
     const saves = t.calls.filter((c) => c.name === 'settings:set');
     expect(saves).toHaveLength(1); // debounced
-    expect(saves[0].payload).toMatchObject({ modelDraft: { dataset: 'icons-abc123', count: 404, form: { epochs: 90, latentDim: 24, hiddenText: '32, 64', excludeLabels: [1, 3] } } });
+    expect(saves[0].payload).toMatchObject({
+      modelDraft: {
+        dataset: 'icons-abc123',
+        count: 404,
+        form: { epochs: 90, latentDim: 24, hiddenText: '32, 64', excludeLabels: [1, 3] },
+      },
+    });
     expect(Object.keys((saves[0].payload as { modelDraft: { form: object } }).modelDraft.form)).not.toContain('hidden');
   });
 
   it('without a draft starts from the newest run; lists runs newest first with their speed and previews from the host', async () => {
-    const preview: RunPreview = { type: 'preview', epoch: 30, batch: 12, width: 28, height: 28, channels: 1, originals: [px(1)], noisy: [px(1)], reconstructions: [px(2)] };
+    const preview: RunPreview = {
+      type: 'preview',
+      epoch: 30,
+      batch: 12,
+      width: 28,
+      height: 28,
+      channels: 1,
+      originals: [px(1)],
+      noisy: [px(1)],
+      reconstructions: [px(2)],
+    };
     const t = iconsHost({
       'workspace:info': () => ({ ok: true, result: { ...WS, settings: { theme: 'system', maxConcurrentRuns: 2 } } }),
-      'runs:list': () => ({ ok: true, result: [iconsRun('run-new', 300, { samplesPerSec: 2345.6, name: 'Icons, small code' }), iconsRun('run-mid', 200), iconsRun('run-old', 100)] }),
+      'runs:list': () => ({
+        ok: true,
+        result: [
+          iconsRun('run-new', 300, { samplesPerSec: 2345.6, name: 'Icons, small code' }),
+          iconsRun('run-mid', 200),
+          iconsRun('run-old', 100),
+        ],
+      }),
       'runs:preview': (p) => ({ ok: true, result: (p as { runId: string }).runId === 'run-new' ? preview : null }),
     });
     const m = useModelStore();
@@ -96,7 +122,9 @@ describe('what a reload keeps', () => {
     expect(w.find('[data-testid="run-stats"]').text()).toMatch(/30 of 30 epochs done.*2,346 samples\/s/);
     expect(w.findAll('[data-testid="preview-grid"] canvas')).toHaveLength(2); // original + reconstruction: no noise, no noisy row
     // names, models and datasets in plain words
-    expect(w.find('[data-run="run-new"]').text()).toMatch(/Icons, small code.*Convolutional VAE, 16-d code.*Desktop icons \(404\)/);
+    expect(w.find('[data-run="run-new"]').text()).toMatch(
+      /Icons, small code.*Convolutional VAE, 16-d code.*Desktop icons \(404\)/,
+    );
     expect(w.find('[data-testid="run-open-gallery"]').exists()).toBe(true);
   });
 
@@ -106,22 +134,43 @@ describe('what a reload keeps', () => {
       'workspace:info': () => ({ ok: true, result: { ...WS, settings: { theme: 'system', maxConcurrentRuns: 2 } } }),
       'runs:list': () => ({ ok: true, result: [running, iconsRun('run-old', 100)] }),
       'runs:batchLoss': (p) =>
-        (p as { runId: string }).runId === 'run-live' ? { ok: true, result: { x: [0.5, 1, 1.5, 2], y: [0.9, 0.7, null, 0.5] } } : { ok: true, result: { x: [0.5, 1], y: [0.3, 0.2] } },
+        (p as { runId: string }).runId === 'run-live'
+          ? { ok: true, result: { x: [0.5, 1, 1.5, 2], y: [0.9, 0.7, null, 0.5] } }
+          : { ok: true, result: { x: [0.5, 1], y: [0.3, 0.2] } },
     });
     const runs = useRunsStore();
     await runs.init();
     // batches streamed since come after the host's points
-    runs.apply('run-live', { type: 'batch', epoch: 3, batch: 1, batches: 2, loss: 0.4, samplesPerSec: 100, etaSec: 5 } as never);
+    runs.apply('run-live', {
+      type: 'batch',
+      epoch: 3,
+      batch: 1,
+      batches: 2,
+      loss: 0.4,
+      samplesPerSec: 100,
+      etaSec: 5,
+    } as never);
     await flushPromises();
     expect(runs.runs['run-live'].batchX).toEqual([0.5, 1, 1.5, 2, 2.5]);
     expect(runs.runs['run-live'].batchY).toEqual([0.9, 0.7, Number.NaN, 0.5, 0.4]); // a NaN loss came as null
-    runs.apply('run-live', { type: 'batch', epoch: 3, batch: 2, batches: 2, loss: 0.35, samplesPerSec: 100, etaSec: 0 } as never);
+    runs.apply('run-live', {
+      type: 'batch',
+      epoch: 3,
+      batch: 2,
+      batches: 2,
+      loss: 0.35,
+      samplesPerSec: 100,
+      etaSec: 0,
+    } as never);
     expect(runs.runs['run-live'].batchX.slice(-1)).toEqual([3]);
     // asked once per run: showing it again does not ask again; another run is asked when shown
     runs.select('run-live');
     runs.select('run-old');
     await flushPromises();
-    expect(t.calls.filter((c) => c.name === 'runs:batchLoss').map((c) => c.payload)).toEqual([{ runId: 'run-live' }, { runId: 'run-old' }]);
+    expect(t.calls.filter((c) => c.name === 'runs:batchLoss').map((c) => c.payload)).toEqual([
+      { runId: 'run-live' },
+      { runId: 'run-old' },
+    ]);
     expect(runs.runs['run-old'].batchX).toEqual([0.5, 1]);
   });
 });

@@ -33,7 +33,10 @@ describe('Datasets view', () => {
   it('says before Import when none of the files could be read, and asks for a preview of every label', async () => {
     const t = new FakeTransport({
       'datasets:list': () => ({ ok: true, result: [] }),
-      'datasets:previewImport': () => ({ ok: true, result: { images: [], labels: [], shape: [28, 28, 1], skipped: 3 } }),
+      'datasets:previewImport': () => ({
+        ok: true,
+        result: { images: [], labels: [], shape: [28, 28, 1], skipped: 3 },
+      }),
     });
     setApi(createClient(t));
     const w = mount(DatasetsView, { global: { plugins: [pinia] } });
@@ -42,7 +45,9 @@ describe('Datasets view', () => {
     await useDatasetsStore().stageFiles([{ file: f, relPath: 'junk/a.png' }], () => '/home/me/junk/a.png');
     await flushPromises();
     expect(t.calls.find((c) => c.name === 'datasets:previewImport')?.payload).toMatchObject({ count: 24 });
-    expect(w.find('[data-testid="import-unreadable"]').text()).toMatch(/^None of these files could be read as a picture \(3 skipped\)/);
+    expect(w.find('[data-testid="import-unreadable"]').text()).toMatch(
+      /^None of these files could be read as a picture \(3 skipped\)/,
+    );
     expect(w.find('[data-testid="import-start"]').attributes('disabled')).toBeDefined();
     expect(w.find('[data-testid="import-preview"]').exists()).toBe(false);
   });

@@ -14,9 +14,27 @@ import { APP, FakeTransport, hostDecided, runConfig } from '../fake-host';
 import type { ExportRecord, ModelKind, RunSummary, WorkspaceInfo } from '@contract';
 
 const run = (runId: string, status: RunSummary['status'], kind: ModelKind = 'conv'): RunSummary =>
-  hostDecided({ runId, status, config: runConfig({ kind }), dataset: { builtin: 'mnist', count: 600 }, epochsDone: 1, history: { loss: [0.1], valLoss: [0.1] }, startedAt: 1 });
+  hostDecided({
+    runId,
+    status,
+    config: runConfig({ kind }),
+    dataset: { builtin: 'mnist', count: 600 },
+    epochsDone: 1,
+    history: { loss: [0.1], valLoss: [0.1] },
+    startedAt: 1,
+  });
 const settings: WorkspaceInfo['settings'] = { theme: 'system', maxConcurrentRuns: 2 };
-const info = (over: Partial<WorkspaceInfo> = {}): WorkspaceInfo => ({ path: '/ws/a', schemaVersion: 1, datasets: 0, runs: 3, exports: 0, flagged: [], settings, nativeDialogs: false, ...over });
+const info = (over: Partial<WorkspaceInfo> = {}): WorkspaceInfo => ({
+  path: '/ws/a',
+  schemaVersion: 1,
+  datasets: 0,
+  runs: 3,
+  exports: 0,
+  flagged: [],
+  settings,
+  nativeDialogs: false,
+  ...over,
+});
 const record = (exportId: string, format: ExportRecord['format'], fileName: string): ExportRecord => ({
   exportId,
   runId: 'run-done',
@@ -33,13 +51,26 @@ const record = (exportId: string, format: ExportRecord['format'], fileName: stri
 function host(extra: ConstructorParameters<typeof FakeTransport>[0] = {}) {
   const t = new FakeTransport({
     'app:info': () => ({ ok: true, result: APP }),
-    'runs:list': () => ({ ok: true, result: [run('run-done', 'completed'), run('run-busy', 'running', 'dense'), run('imported-x', 'stopped', 'vae')] }),
+    'runs:list': () => ({
+      ok: true,
+      result: [run('run-done', 'completed'), run('run-busy', 'running', 'dense'), run('imported-x', 'stopped', 'vae')],
+    }),
     'datasets:list': () => ({ ok: true, result: [] }),
     'export:list': () => ({ ok: true, result: [] }),
-    'workspace:info': () => ({ ok: true, result: info({ flagged: [{ item: 'notes.txt', message: 'Not something the studio made; left untouched.' }] }) }),
+    'workspace:info': () => ({
+      ok: true,
+      result: info({ flagged: [{ item: 'notes.txt', message: 'Not something the studio made; left untouched.' }] }),
+    }),
     'export:model': (p) => {
       const { format } = p;
-      if (format === 'keras') return { ok: false, error: { code: 'invalid_payload', message: "Layer 'enc_bn' (BatchNormalization) cannot be written as Keras 3." } };
+      if (format === 'keras')
+        return {
+          ok: false,
+          error: {
+            code: 'invalid_payload',
+            message: "Layer 'enc_bn' (BatchNormalization) cannot be written as Keras 3.",
+          },
+        };
       return { ok: true, result: record('exp-1', format, 'run-done-autoencoder.onnx') };
     },
     ...extra,
@@ -90,7 +121,11 @@ describe('Export view', () => {
     await w.get('[data-testid="export-format-onnx"]').setValue(true);
     await w.get('[data-testid="export-model"]').trigger('click');
     await flushPromises();
-    expect(t.calls.find((c) => c.name === 'export:model')?.payload).toEqual({ runId: 'run-done', format: 'onnx', part: 'encoder' });
+    expect(t.calls.find((c) => c.name === 'export:model')?.payload).toEqual({
+      runId: 'run-done',
+      format: 'onnx',
+      part: 'encoder',
+    });
     expect(w.get('[data-testid="export-done"]').text()).toMatch(/Wrote run-done-autoencoder\.onnx \(2 kB, 1 file\)/);
     expect(w.get('[data-testid="export-done"] a').attributes('href')).toBe('/exports/exp-1');
     expect(w.get('[data-testid="export-list"]').text()).toContain('run-done-autoencoder.onnx');
@@ -101,7 +136,10 @@ describe('Export view', () => {
   it('names runs by their name (or model and start time) in both pickers and the exports table, with the id kept as the value', async () => {
     const named = { ...run('run-done', 'completed'), name: 'Icons, first try' };
     const t = host({
-      'runs:list': () => ({ ok: true, result: [named, run('run-busy', 'running', 'dense'), run('imported-x', 'stopped', 'vae')] }),
+      'runs:list': () => ({
+        ok: true,
+        result: [named, run('run-busy', 'running', 'dense'), run('imported-x', 'stopped', 'vae')],
+      }),
       'export:list': () => ({ ok: true, result: [record('exp-1', 'onnx', 'run-done-autoencoder.onnx')] }),
     });
     const { w } = await mountView(t);
@@ -119,7 +157,8 @@ describe('Export view', () => {
       ['run-busy', expect.stringMatching(/^Dense, 128-d code · .* · running$/)],
       ['run-done', 'Icons, first try · completed'],
     ]);
-    for (const id of ['export-run', 'job-run']) expect(w.get(`[data-testid="${id}"]`).text()).not.toMatch(/run-done|run-busy|imported-x/);
+    for (const id of ['export-run', 'job-run'])
+      expect(w.get(`[data-testid="${id}"]`).text()).not.toMatch(/run-done|run-busy|imported-x/);
     const row = w.get('[data-testid="export-list"] tbody tr');
     expect(row.findAll('td')[2].text()).toBe('Icons, first try');
     expect(row.findAll('td')[2].attributes('title')).toBe('run-done');
@@ -140,8 +179,14 @@ describe('Export view', () => {
 
   it('asks for latents and a gallery PNG of the chosen view', async () => {
     const t = host({
-      'export:latents': () => ({ ok: true, result: { ...record('exp-2', 'csv', 'run-done-latents.csv'), kind: 'latents', part: undefined } }),
-      'export:gallery': () => ({ ok: true, result: { ...record('exp-3', 'png', 'run-done-samples.png'), kind: 'gallery', part: undefined } }),
+      'export:latents': () => ({
+        ok: true,
+        result: { ...record('exp-2', 'csv', 'run-done-latents.csv'), kind: 'latents', part: undefined },
+      }),
+      'export:gallery': () => ({
+        ok: true,
+        result: { ...record('exp-3', 'png', 'run-done-samples.png'), kind: 'gallery', part: undefined },
+      }),
     });
     const { w } = await mountView(t);
     await w.get('[data-testid="export-run"]').setValue('run-done');
@@ -156,7 +201,12 @@ describe('Export view', () => {
   });
 
   it('lists flagged items and opens another workspace by path, reloading runs and datasets', async () => {
-    const t = host({ 'workspace:open': (p) => ({ ok: true, result: { cancelled: false, info: info({ path: (p as { path: string }).path, runs: 0 }) } }) });
+    const t = host({
+      'workspace:open': (p) => ({
+        ok: true,
+        result: { cancelled: false, info: info({ path: (p as { path: string }).path, runs: 0 }) },
+      }),
+    });
     const { w } = await mountView(t);
     expect(w.get('[data-testid="workspace-flagged"]').text()).toContain('notes.txt');
     const runsBefore = t.calls.filter((c) => c.name === 'runs:list').length;
@@ -170,7 +220,15 @@ describe('Export view', () => {
   });
 
   it('shows a refused open in place and keeps the workspace', async () => {
-    const t = host({ 'workspace:open': () => ({ ok: false, error: { code: 'invalid_payload', message: 'A run is training in this workspace; stop it before opening another workspace.' } }) });
+    const t = host({
+      'workspace:open': () => ({
+        ok: false,
+        error: {
+          code: 'invalid_payload',
+          message: 'A run is training in this workspace; stop it before opening another workspace.',
+        },
+      }),
+    });
     const { w } = await mountView(t);
     await w.get('[data-testid="workspace-open-path"]').setValue('/ws/b');
     await w.get('[data-testid="workspace-open"]').trigger('click');
@@ -235,7 +293,13 @@ describe('Export view: cluster jobs', () => {
     const t = host({
       'jobs:import': () =>
         refuse
-          ? { ok: false, error: { code: 'invalid_payload', message: "out/checkpoint/model.safetensors does not fit the model: 'encoder.z_mean.weight' is missing" } }
+          ? {
+              ok: false,
+              error: {
+                code: 'invalid_payload',
+                message: "out/checkpoint/model.safetensors does not fit the model: 'encoder.z_mean.weight' is missing",
+              },
+            }
           : { ok: true, result: { cancelled: false, runId: 'imported-job-1' } },
     });
     const { w } = await mountView(t);
@@ -272,7 +336,10 @@ describe('Export view: cluster jobs', () => {
     const t = host({
       'jobs:progress': () =>
         answer === 'bad'
-          ? { ok: false, error: { code: 'invalid_payload', message: '/jobs/nope has no job.json: it is not a cluster job folder' } }
+          ? {
+              ok: false,
+              error: { code: 'invalid_payload', message: '/jobs/nope has no job.json: it is not a cluster job folder' },
+            }
           : answer === 'training'
             ? progress('training', 1, 'epoch 1/4, loss 0.20000, 480 samples/s on 2 workers, ETA 12 s')
             : progress('done', 4, 'epoch 4/4, loss 0.10000, finished'),
@@ -284,7 +351,9 @@ describe('Export view: cluster jobs', () => {
     await w.get('[data-testid="watch-job-go"]').trigger('click');
     await flushPromises();
     expect(t.calls.find((c) => c.name === 'jobs:progress')?.payload).toEqual({ path: '/jobs/live' });
-    expect(w.get('[data-testid="watch-job-line"]').text()).toBe('conv-digits — epoch 1/4, loss 0.20000, 480 samples/s on 2 workers, ETA 12 s');
+    expect(w.get('[data-testid="watch-job-line"]').text()).toBe(
+      'conv-digits — epoch 1/4, loss 0.20000, 480 samples/s on 2 workers, ETA 12 s',
+    );
     expect(w.find('[data-testid="watch-job-import"]').exists()).toBe(false);
     answer = 'done';
     await w.get('[data-testid="watch-job-go"]').trigger('click');

@@ -22,12 +22,21 @@ function answer(measure: boolean): GallerySamplers {
     samplers: names.map((name) =>
       name === 'prior'
         ? { name, title: 'VAE prior N(0, I)', skipped: 'not a VAE: its codes were never pulled towards N(0, I)' }
-        : { name, title: `title ${name}`, description: name === 'gmm' ? 'Gaussian mixture (EM), k = 4' : `title ${name}`, images: new Array(8).fill(px) },
+        : {
+            name,
+            title: `title ${name}`,
+            description: name === 'gmm' ? 'Gaussian mixture (EM), k = 4' : `title ${name}`,
+            images: new Array(8).fill(px),
+          },
     ),
     measured: measure
       ? {
           measuredAt: '2026-12-06T15:00:00.000Z',
-          features: { kind: 'classifier', description: 'penultimate layer (64-d) of a small convolutional classifier', dim: 64 },
+          features: {
+            kind: 'classifier',
+            description: 'penultimate layer (64-d) of a small convolutional classifier',
+            dim: 64,
+          },
           featuresNote: 'loaded from the workspace cache (feature-nets/)',
           count: 1000,
           fittedOn: 5000,
@@ -60,7 +69,10 @@ describe('Gallery: samplers side by side', () => {
     expect(t.calls).toEqual([]); // on demand: fitting samplers takes seconds
     await w.find('[data-testid="samplers-show"]').trigger('click');
     await flushPromises();
-    expect(t.calls.at(-1)).toEqual({ name: 'gallery:samplers', payload: { runId: 'run-1', count: 8, seed: 1, measure: false } });
+    expect(t.calls.at(-1)).toEqual({
+      name: 'gallery:samplers',
+      payload: { runId: 'run-1', count: 8, seed: 1, measure: false },
+    });
     expect(w.find('[data-testid="sampler-prior"]').text()).toMatch(/Not shown: not a VAE/);
     for (const n of names.slice(1)) expect(w.find(`[data-testid="sampler-${n}"]`).findAll('canvas').length).toBe(8);
     expect(w.find('[data-testid="sampler-gmm"]').text()).toMatch(/chosen.*k = 4/s);
@@ -76,14 +88,19 @@ describe('Gallery: samplers side by side', () => {
     const table = w.find('[data-testid="samplers-table"]');
     expect(table.find('[data-testid="samplers-row-floor"]').text()).toMatch(/the floor\)\s*0\.432\s*0\.810\s*0\.790/);
     expect(table.find('[data-testid="samplers-row-reconstructions"]').text()).toMatch(/9\.870\s*0\.600\s*0\.200/);
-    expect(table.find('[data-testid="samplers-row-gmm"]').text()).toMatch(/title gmm\s*lowest\s*12\.125\s*0\.550\s*0\.350/);
+    expect(table.find('[data-testid="samplers-row-gmm"]').text()).toMatch(
+      /title gmm\s*lowest\s*12\.125\s*0\.550\s*0\.350/,
+    );
     expect(table.find('[data-testid="samplers-row-full"]').text()).not.toMatch(/lowest/);
     expect(table.find('[data-testid="samplers-row-prior"]').text()).toMatch(/not a VAE/);
     expect(w.find('[data-testid="samplers-features"]').text()).toMatch(/64-d.*workspace cache/);
   });
 
   it('shows the host’s refusal in place', async () => {
-    t.handlers['gallery:samplers'] = () => ({ ok: false, error: { code: 'conflict', message: "Run 'run-1' has no trained model yet" } });
+    t.handlers['gallery:samplers'] = () => ({
+      ok: false,
+      error: { code: 'conflict', message: "Run 'run-1' has no trained model yet" },
+    });
     const w = mount(SamplersPanel);
     await w.find('[data-testid="samplers-measure"]').trigger('click');
     await flushPromises();

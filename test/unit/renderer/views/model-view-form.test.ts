@@ -23,7 +23,9 @@ const pinia = freshPinia();
 
 describe('the Model view form', () => {
   it('keeps the network summary when only a training field is invalid, and drops a stale speed table', async () => {
-    iconsHost({ 'models:speed': () => ({ ok: true, result: { rates: [{ batchSize: 32, samplesPerSec: 3200 }], advice: null } }) });
+    iconsHost({
+      'models:speed': () => ({ ok: true, result: { rates: [{ batchSize: 32, samplesPerSec: 3200 }], advice: null } }),
+    });
     const w = mount(ModelView, { global: { plugins: [pinia()] } });
     await flushPromises();
     await w.find('[data-testid="field-validationSplit"]').setValue('0.9');
@@ -50,7 +52,9 @@ describe('the Model view form', () => {
     m.form.epochs = 5; // 404 images, batch 32: 12 steps an epoch, 60 in all
     expect(m.steps.total).toBe(60);
     // one rule (300 steps or 20,000 images seen), stated once: 364 images at 12 steps an epoch need 25 epochs
-    expect(m.epochAdvice).toBe('Recognisable reconstructions take about 300 training steps or 20,000 images seen: 5 epochs on 364 training images give 60 steps. 25 epochs are enough.');
+    expect(m.epochAdvice).toBe(
+      'Recognisable reconstructions take about 300 training steps or 20,000 images seen: 5 epochs on 364 training images give 60 steps. 25 epochs are enough.',
+    );
     // left-out labels count: without 'files' (101 of 404) the run trains on about 273 images
     m.toggleExcluded(1);
     expect(m.steps.trainCount).toBe(273);
@@ -78,7 +82,12 @@ describe('the Model view form', () => {
     ds.subscribe();
     ds.staged = { source: { paths: ['/x'] }, files: 404, suggestedName: 'icons' };
     await ds.startImport();
-    t.emit('datasets:importDone', { jobId: 'imp-1', status: 'done', manifest: icons, report: { imported: 404, skipped: [], labelCounts: {} } });
+    t.emit('datasets:importDone', {
+      jobId: 'imp-1',
+      status: 'done',
+      manifest: icons,
+      report: { imported: 404, skipped: [], labelCounts: {} },
+    });
     await flushPromises();
     expect(m.source).toBe('icons-abc123');
     expect(m.form.epochs).toBe(25);

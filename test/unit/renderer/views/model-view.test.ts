@@ -34,7 +34,14 @@ function host(extra: ConstructorParameters<typeof FakeTransport>[0] = {}) {
     'runs:start': () => ({ ok: true, result: { runId: 'run-1' } }),
     'noise:preview': (p) => {
       const { count, noise } = p as { count: number; noise: { level: number } };
-      return { ok: true, result: { shape: [28, 28, 1], clean: new Array(count).fill(px(10)), noisy: new Array(count).fill(px(Math.round(noise.level * 255))) } };
+      return {
+        ok: true,
+        result: {
+          shape: [28, 28, 1],
+          clean: new Array(count).fill(px(10)),
+          noisy: new Array(count).fill(px(Math.round(noise.level * 255))),
+        },
+      };
     },
     ...extra,
   });
@@ -60,7 +67,10 @@ describe('Model view', () => {
     expect(w.find('[data-testid="model-params"]').text()).toBe(CONV_PARAMS.toLocaleString('en-US'));
     expect(w.find('[data-testid="model-summary"]').text()).toMatch(/enc_conv1.*Conv2D.*14 × 14 × 32/s);
     // the same run as a file for `ae-studio train --config`: exactly what Train would start
-    const file = JSON.parse(w.find('[data-testid="run-config-json"] pre').text()) as { config: Record<string, unknown>; dataset: unknown };
+    const file = JSON.parse(w.find('[data-testid="run-config-json"] pre').text()) as {
+      config: Record<string, unknown>;
+      dataset: unknown;
+    };
     const store = useModelStore();
     expect(file).toEqual(JSON.parse(JSON.stringify({ config: store.config, dataset: store.runDataset })));
     expect(file.config).toMatchObject({ kind: 'conv', inputShape: [28, 28, 1] });
@@ -90,7 +100,9 @@ describe('Model view', () => {
     expect(w.find('[data-testid="field-kernelSize"]').exists()).toBe(false);
     expect(w.find('[data-testid="model-params"]').text()).toBe('201,616');
     await w.find('[data-testid="field-latentDim"]').setValue('800');
-    expect(w.find('[data-testid="error-latentDim"]').text()).toMatch(/the code \(800\) must be smaller than the image \(784 values\)/);
+    expect(w.find('[data-testid="error-latentDim"]').text()).toMatch(
+      /the code \(800\) must be smaller than the image \(784 values\)/,
+    );
     await w.find('[data-testid="field-latentDim"]').setValue('128');
 
     // a stored 32×30 dataset: its split comes along, and the conv model says why it cannot take it
@@ -114,8 +126,18 @@ describe('Model view', () => {
     await w.find('[data-testid="field-noise-level"]').setValue('0.4');
     await w.find('[data-testid="model-form"]').trigger('submit');
     await flushPromises();
-    const sent = t.calls.find((c) => c.name === 'runs:start')?.payload as { config: Record<string, unknown>; dataset: unknown };
-    expect(sent.config).toMatchObject({ kind: 'vae', hidden: [512], optimizer: 'sgd', epochs: 2, inputShape: [28, 28, 1], noise: { type: 'gaussian', level: 0.4 } });
+    const sent = t.calls.find((c) => c.name === 'runs:start')?.payload as {
+      config: Record<string, unknown>;
+      dataset: unknown;
+    };
+    expect(sent.config).toMatchObject({
+      kind: 'vae',
+      hidden: [512],
+      optimizer: 'sgd',
+      epochs: 2,
+      inputShape: [28, 28, 1],
+      noise: { type: 'gaussian', level: 0.4 },
+    });
     expect(sent.dataset).toEqual({ builtin: 'mnist', count: 3000 });
     expect(useUiStore().view).toBe('train');
   });

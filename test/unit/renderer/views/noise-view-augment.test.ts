@@ -31,10 +31,14 @@ describe('augmentation in the Noise view', () => {
     await w.find('[data-testid="augment-rotate"]').setValue('15');
     await new Promise((r) => setTimeout(r, 400));
     await flushPromises();
-    expect(t.calls.filter((c) => c.name === 'noise:preview').at(-1)?.payload).toMatchObject({ augment: { flip: true, shift: 0, rotate: 15, brightness: 0 } });
+    expect(t.calls.filter((c) => c.name === 'noise:preview').at(-1)?.payload).toMatchObject({
+      augment: { flip: true, shift: 0, rotate: 15, brightness: 0 },
+    });
     expect(w.find('[data-row="clean"]').text()).toMatch(/Augmented/);
     await useModelStore().train();
-    expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({ config: { augment: { flip: true, rotate: 15 } } });
+    expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({
+      config: { augment: { flip: true, rotate: 15 } },
+    });
     w.unmount();
   });
 });

@@ -34,7 +34,14 @@ function host(extra: ConstructorParameters<typeof FakeTransport>[0] = {}) {
     'runs:start': () => ({ ok: true, result: { runId: 'run-1' } }),
     'noise:preview': (p) => {
       const { count, noise } = p as { count: number; noise: { level: number } };
-      return { ok: true, result: { shape: [28, 28, 1], clean: new Array(count).fill(px(10)), noisy: new Array(count).fill(px(Math.round(noise.level * 255))) } };
+      return {
+        ok: true,
+        result: {
+          shape: [28, 28, 1],
+          clean: new Array(count).fill(px(10)),
+          noisy: new Array(count).fill(px(Math.round(noise.level * 255))),
+        },
+      };
     },
     ...extra,
   });
@@ -57,7 +64,12 @@ describe('Noise view', () => {
     const w = mount(NoiseView, { global: { plugins: [pinia] } });
     await flushPromises();
     expect(t.calls.filter((c) => c.name === 'noise:preview')).toHaveLength(1);
-    expect(t.calls.find((c) => c.name === 'noise:preview')?.payload).toMatchObject({ dataset: { builtin: 'mnist' }, noise: { type: 'gaussian', level: 0.3 }, count: 12, seed: 1 });
+    expect(t.calls.find((c) => c.name === 'noise:preview')?.payload).toMatchObject({
+      dataset: { builtin: 'mnist' },
+      noise: { type: 'gaussian', level: 0.3 },
+      count: 12,
+      seed: 1,
+    });
     expect(w.findAll('[data-row="clean"] canvas')).toHaveLength(12);
     expect(w.findAll('[data-row="noisy"] canvas')).toHaveLength(12);
 
@@ -85,7 +97,11 @@ describe('Noise view', () => {
     let release!: () => void;
     const n = useNoiseStore();
     useModelStore().form.noise.level = 0.3;
-    t.handlers['noise:preview'] = () => new Promise((resolve) => (release = () => resolve({ ok: true, result: { shape: [28, 28, 1], clean: [px(1)], noisy: [px(1)] } })));
+    t.handlers['noise:preview'] = () =>
+      new Promise(
+        (resolve) =>
+          (release = () => resolve({ ok: true, result: { shape: [28, 28, 1], clean: [px(1)], noisy: [px(1)] } })),
+      );
     const slow = n.refresh();
     t.handlers['noise:preview'] = () => ({ ok: true, result: { shape: [28, 28, 1], clean: [px(2)], noisy: [px(2)] } });
     await n.refresh();
@@ -93,7 +109,10 @@ describe('Noise view', () => {
     await slow;
     expect(n.preview?.clean).toEqual([px(2)]);
 
-    t.handlers['noise:preview'] = () => ({ ok: false, error: { code: 'invalid_payload', message: "There is no dataset 'gone' in this workspace (deleted?)." } });
+    t.handlers['noise:preview'] = () => ({
+      ok: false,
+      error: { code: 'invalid_payload', message: "There is no dataset 'gone' in this workspace (deleted?)." },
+    });
     await w.find('[data-testid="noise-reroll"]').trigger('click');
     await flushPromises();
     expect(w.find('[data-testid="noise-error"]').text()).toMatch(/The preview could not be made: .*no dataset 'gone'/);

@@ -38,16 +38,26 @@ beforeEach(() => setActivePinia(createPinia()));
 describe('Train view: a run imported from a cluster job', () => {
   it('shows every epoch in the curves and the cluster epochs with workers and samples/s', async () => {
     setApi(
-      createClient(new FakeTransport({ 'app:info': () => ({ ok: true, result: APP }), 'runs:list': () => ({ ok: true, result: [imported] }), 'datasets:list': () => ({ ok: true, result: [] }) })),
+      createClient(
+        new FakeTransport({
+          'app:info': () => ({ ok: true, result: APP }),
+          'runs:list': () => ({ ok: true, result: [imported] }),
+          'datasets:list': () => ({ ok: true, result: [] }),
+        }),
+      ),
     );
     // uPlot needs a canvas, which happy-dom lacks: the charts are stubbed (their data is in the store)
-    const w = mount(TrainView, { global: { stubs: { LossChart: { template: '<div />' }, CompareChart: { template: '<div />' } } } });
+    const w = mount(TrainView, {
+      global: { stubs: { LossChart: { template: '<div />' }, CompareChart: { template: '<div />' } } },
+    });
     await flushPromises();
     const runs = useRunsStore();
     expect(runs.selected?.epochLoss).toEqual([0.2, 0.1, 0.05]);
     expect(runs.selected?.valLoss).toEqual([0.21, 0.11, 0.06]);
     const panel = w.get('[data-testid="run-cluster"]');
-    expect(panel.text()).toMatch(/Trained on a cluster \(PyTorch DDP\): epochs 2–3 on 2 workers, after 1 here, 1 restart/);
+    expect(panel.text()).toMatch(
+      /Trained on a cluster \(PyTorch DDP\): epochs 2–3 on 2 workers, after 1 here, 1 restart/,
+    );
     const rows = panel.findAll('tbody tr').map((r) => r.findAll('td').map((td) => td.text()));
     expect(rows[0]).toEqual(['2', '2', (2400).toLocaleString(), '0.1', '0.10000', '0.11000']);
     expect(rows[1][2]).toBe((3100).toLocaleString());

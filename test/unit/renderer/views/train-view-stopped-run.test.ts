@@ -21,10 +21,29 @@ const pinia = freshPinia();
 
 describe('Train view', () => {
   it('shows a stopped run as the epochs it finished, without the batch it was in', async () => {
-    iconsHost({ 'runs:list': () => ({ ok: true, result: [iconsRun('run-s', 1, { status: 'stopped', epochsDone: 3, config: runConfig({ kind: 'conv', latentDim: 16, epochs: 30 }) })] }) });
+    iconsHost({
+      'runs:list': () => ({
+        ok: true,
+        result: [
+          iconsRun('run-s', 1, {
+            status: 'stopped',
+            epochsDone: 3,
+            config: runConfig({ kind: 'conv', latentDim: 16, epochs: 30 }),
+          }),
+        ],
+      }),
+    });
     const w = mount(TrainView, { global: { plugins: [pinia()], stubs: { LossChart: true, CompareChart: true } } });
     await flushPromises();
-    useRunsStore().apply('run-s', { type: 'batch', epoch: 4, batch: 1, batches: 12, loss: 0.1, samplesPerSec: 900, etaSec: 3 });
+    useRunsStore().apply('run-s', {
+      type: 'batch',
+      epoch: 4,
+      batch: 1,
+      batches: 12,
+      loss: 0.1,
+      samplesPerSec: 900,
+      etaSec: 3,
+    });
     await flushPromises();
     const stats = w.find('[data-testid="run-stats"]').text();
     expect(stats).toMatch(/3 of 30 epochs done/);

@@ -36,7 +36,14 @@ function host(extra: ConstructorParameters<typeof FakeTransport>[0] = {}) {
     'runs:start': () => ({ ok: true, result: { runId: 'run-1' } }),
     'noise:preview': (p) => {
       const { count, noise } = p as { count: number; noise: { level: number } };
-      return { ok: true, result: { shape: [28, 28, 1], clean: new Array(count).fill(px(10)), noisy: new Array(count).fill(px(Math.round(noise.level * 255))) } };
+      return {
+        ok: true,
+        result: {
+          shape: [28, 28, 1],
+          clean: new Array(count).fill(px(10)),
+          noisy: new Array(count).fill(px(Math.round(noise.level * 255))),
+        },
+      };
     },
     ...extra,
   });
@@ -62,13 +69,22 @@ const summary = (runId: string, status: RunSummary['status'], loss: number[]): R
     history: { loss, valLoss: loss.map((l) => l * 1.1) },
     startedAt: 1,
   });
-const stubs = { LossChart: { template: '<div data-testid="loss-chart" />' }, CompareChart: { props: ['runs'], template: '<div data-testid="compare-chart" :data-runs="runs.length" />' } };
+const stubs = {
+  LossChart: { template: '<div data-testid="loss-chart" />' },
+  CompareChart: { props: ['runs'], template: '<div data-testid="compare-chart" :data-runs="runs.length" />' },
+};
 
 describe('Train view', () => {
   it('starts the Model view config, shows a refused start in place, compares runs and stops / resumes per row', async () => {
     const t = host({
-      'runs:list': () => ({ ok: true, result: [summary('run-b', 'running', [0.05]), summary('run-a', 'stopped', [0.06, 0.04])] }),
-      'runs:start': () => ({ ok: false, error: { code: 'trainer_unavailable', message: 'The trainer process is not running.' } }),
+      'runs:list': () => ({
+        ok: true,
+        result: [summary('run-b', 'running', [0.05]), summary('run-a', 'stopped', [0.06, 0.04])],
+      }),
+      'runs:start': () => ({
+        ok: false,
+        error: { code: 'trainer_unavailable', message: 'The trainer process is not running.' },
+      }),
       'runs:stop': () => ({ ok: true, result: { stopping: true } }),
       'runs:resume': () => ({ ok: true, result: { runId: 'run-a' } }),
     });
@@ -81,8 +97,13 @@ describe('Train view', () => {
     await w.find('[data-testid="run-epochs"]').setValue('2');
     await w.find('[data-testid="quick-run"]').trigger('submit');
     await flushPromises();
-    expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({ config: { kind: 'conv', epochs: 2 }, dataset: { builtin: 'mnist', count: 6000 } });
-    expect(w.find('[data-testid="train-error"]').text()).toMatch(/The run could not start: .*trainer process is not running/);
+    expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({
+      config: { kind: 'conv', epochs: 2 },
+      dataset: { builtin: 'mnist', count: 6000 },
+    });
+    expect(w.find('[data-testid="train-error"]').text()).toMatch(
+      /The run could not start: .*trainer process is not running/,
+    );
 
     expect(w.find('[data-testid="compare-chart"]').exists()).toBe(false);
     const boxes = w.findAll('[data-testid="run-compare"]');
@@ -106,7 +127,10 @@ describe('Train view', () => {
     await flushPromises();
     await w.find('[data-testid="train-first-run"]').trigger('click');
     await flushPromises();
-    expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({ config: { kind: 'conv', latentDim: 16, inputShape: [28, 28, 1] }, dataset: { builtin: 'mnist', count: 6000 } });
+    expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({
+      config: { kind: 'conv', latentDim: 16, inputShape: [28, 28, 1] },
+      dataset: { builtin: 'mnist', count: 6000 },
+    });
   });
 
   it('with a stored dataset chosen, the empty state offers to train on it (and MNIST as the other choice)', async () => {
@@ -121,11 +145,16 @@ describe('Train view', () => {
     expect(w.find('[data-testid="train-first-run"]').text()).toBe('Train on MNIST instead');
     await w.find('[data-testid="train-chosen"]').trigger('click');
     await flushPromises();
-    expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({ dataset: { id: 'shapes-abc123', count: 900 }, name: 'Dense, 128-d code on Shapes' });
+    expect(t.calls.find((c) => c.name === 'runs:start')?.payload).toMatchObject({
+      dataset: { id: 'shapes-abc123', count: 900 },
+      name: 'Dense, 128-d code on Shapes',
+    });
     // a second run of the same kind gets a name of its own
     t.handlers['runs:start'] = () => ({ ok: true, result: { runId: 'run-2' } });
     await m.train();
-    expect(t.calls.filter((c) => c.name === 'runs:start')[1].payload).toMatchObject({ name: 'Dense, 128-d code on Shapes #2' });
+    expect(t.calls.filter((c) => c.name === 'runs:start')[1].payload).toMatchObject({
+      name: 'Dense, 128-d code on Shapes #2',
+    });
   });
 });
 
@@ -138,7 +167,9 @@ describe('learning rate outside the usual range', () => {
     expect(w.find('[data-testid="warning-learningRate"]').exists()).toBe(false);
     m.form.learningRate = 5;
     await flushPromises();
-    expect(w.find('[data-testid="warning-learningRate"]').text()).toBe('unusually high: Adam usually trains between 0.00001 and 0.01; at 5 the loss will likely jump about or become NaN');
+    expect(w.find('[data-testid="warning-learningRate"]').text()).toBe(
+      'unusually high: Adam usually trains between 0.00001 and 0.01; at 5 the loss will likely jump about or become NaN',
+    );
     expect(m.valid).toBe(true); // a warning, not an error
     m.form.optimizer = 'sgd';
     m.form.learningRate = 0.1; // fine for SGD

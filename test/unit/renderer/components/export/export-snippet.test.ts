@@ -12,7 +12,12 @@ freshPinia();
 
 describe('using an export', () => {
   it('shows the install line and the code for the export, with its file name and shapes', async () => {
-    iconsHost({ 'runs:list': () => ({ ok: true, result: [iconsRun('run-e', 1, { config: runConfig({ kind: 'conv', latentDim: 16, inputShape: [32, 32, 3] }) })] }) });
+    iconsHost({
+      'runs:list': () => ({
+        ok: true,
+        result: [iconsRun('run-e', 1, { config: runConfig({ kind: 'conv', latentDim: 16, inputShape: [32, 32, 3] }) })],
+      }),
+    });
     await useRunsStore().refresh();
     const record: ExportRecord = {
       exportId: 'exp-1',
@@ -28,9 +33,13 @@ describe('using an export', () => {
     };
     const w = mount(ExportSnippet, { props: { record } });
     expect(w.text()).toMatch(/pip install onnxruntime numpy/);
-    expect(w.find('pre').text()).toMatch(/ort\.InferenceSession\("icons-full\.onnx"\)[\s\S]*np\.zeros\(\(1, 32, 32, 3\)/);
+    expect(w.find('pre').text()).toMatch(
+      /ort\.InferenceSession\("icons-full\.onnx"\)[\s\S]*np\.zeros\(\(1, 32, 32, 3\)/,
+    );
     await w.setProps({ record: { ...record, format: 'tfjs', fileName: 'icons-full', part: 'encoder' } });
-    expect(w.find('pre').text()).toMatch(/loadLayersModel\('file:\/\/' \+ path\.resolve\("icons-full", 'model\.json'\)\)[\s\S]*the code \[1, 16\]/);
+    expect(w.find('pre').text()).toMatch(
+      /loadLayersModel\('file:\/\/' \+ path\.resolve\("icons-full", 'model\.json'\)\)[\s\S]*the code \[1, 16\]/,
+    );
     await w.setProps({ record: { ...record, kind: 'latents', format: 'csv' } });
     expect(w.find('[data-testid="export-snippet"]').exists()).toBe(false);
   });

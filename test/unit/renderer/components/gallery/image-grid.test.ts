@@ -14,14 +14,23 @@ describe('one grid for the Gallery rows', () => {
         shape: [28, 28, 1],
         rows: [
           { key: 'originals', label: 'Original', images: [img, img, img] },
-          { key: 'reconstructions', label: 'Reconstruction', images: [img, img, img], captions: [caption, caption, caption] },
+          {
+            key: 'reconstructions',
+            label: 'Reconstruction',
+            images: [img, img, img],
+            captions: [caption, caption, caption],
+          },
         ],
       },
     });
     const grid = w.find('[data-testid="image-grid"]');
     expect((grid.element as HTMLElement).style.gridTemplateColumns).toBe('auto repeat(3, 78px)');
     expect(w.findAll('figure[data-row="originals"]').map((f) => f.attributes('data-col'))).toEqual(['0', '1', '2']);
-    expect(w.findAll('figure[data-row="reconstructions"]').map((f) => f.attributes('data-col'))).toEqual(['0', '1', '2']);
+    expect(w.findAll('figure[data-row="reconstructions"]').map((f) => f.attributes('data-col'))).toEqual([
+      '0',
+      '1',
+      '2',
+    ]);
     // a shorter row is padded so the next row starts in the first column again
     const w2 = mount(ImageGrid, {
       props: {

@@ -106,7 +106,11 @@ describe('end-of-run metrics', () => {
         summary: {
           ...summary,
           metrics: { ...summary.metrics, test: null },
-          step: { step: 'tfjs', reason: 'the encoder has a layer or connection the fast step does not know', fallback: true },
+          step: {
+            step: 'tfjs',
+            reason: 'the encoder has a layer or connection the fast step does not know',
+            fallback: true,
+          },
         } as never,
       },
     });

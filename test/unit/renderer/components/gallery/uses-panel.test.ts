@@ -90,7 +90,9 @@ describe('Gallery: what the codes are good for', () => {
   it("shows the host's probes, confusion matrix, per-class errors; marking a label asks for the ROC; the threshold shows the host's count", async () => {
     const w = mount(UsesPanel, { props: { runId: 'run-1' } });
     await flushPromises();
-    expect(t.calls.filter((c) => c.name === 'evaluate:run')).toEqual([{ name: 'evaluate:run', payload: { runId: 'run-1', anomalous: [] } }]);
+    expect(t.calls.filter((c) => c.name === 'evaluate:run')).toEqual([
+      { name: 'evaluate:run', payload: { runId: 'run-1', anomalous: [] } },
+    ]);
     expect(w.find('[data-testid="probe-codes"]').text()).toMatch(/Codes\s*16\s*85\.3%\s*84\.0%/);
     expect(w.find('[data-testid="probe-pixels"]').text()).toMatch(/Pixels\s*784\s*90\.0%\s*91\.0%/);
     expect(w.find('[data-testid="confusion"]').text()).toMatch(/cat.*40.*10.*80\.0%/s);
@@ -125,7 +127,9 @@ describe('Gallery: what the codes are good for', () => {
     t.calls.length = 0;
     const again = mount(UsesPanel, { props: { runId: 'run-1' } });
     await flushPromises();
-    expect(t.calls.filter((c) => c.name === 'evaluate:run')).toEqual([{ name: 'evaluate:run', payload: { runId: 'run-1', anomalous: [1] } }]);
+    expect(t.calls.filter((c) => c.name === 'evaluate:run')).toEqual([
+      { name: 'evaluate:run', payload: { runId: 'run-1', anomalous: [1] } },
+    ]);
     expect((again.find('[data-testid="anomalous-1"]').element as HTMLInputElement).checked).toBe(true);
     expect(again.find('[data-testid="above-count"]').text()).toBe('7');
     expect(again.find('[data-testid="auc"]').text()).toBe('0.7777');
@@ -134,11 +138,16 @@ describe('Gallery: what the codes are good for', () => {
     t.calls.length = 0;
     mount(UsesPanel, { props: { runId: 'run-3' } });
     await flushPromises();
-    expect(t.calls.filter((c) => c.name === 'evaluate:run')).toEqual([{ name: 'evaluate:run', payload: { runId: 'run-3', anomalous: [] } }]);
+    expect(t.calls.filter((c) => c.name === 'evaluate:run')).toEqual([
+      { name: 'evaluate:run', payload: { runId: 'run-3', anomalous: [] } },
+    ]);
   });
 
   it("shows the host's refusal in place", async () => {
-    t.handlers['evaluate:run'] = () => ({ ok: false, error: { code: 'invalid_payload', message: "Run 'run-2' has no trained model yet" } });
+    t.handlers['evaluate:run'] = () => ({
+      ok: false,
+      error: { code: 'invalid_payload', message: "Run 'run-2' has no trained model yet" },
+    });
     const w = mount(UsesPanel, { props: { runId: 'run-2' } });
     await flushPromises();
     expect(w.find('.error').text()).toMatch(/no trained model yet/);

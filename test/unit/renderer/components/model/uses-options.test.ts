@@ -104,7 +104,9 @@ describe('Model view: bigger pictures, held-out data, rare and anomalous classes
     expect(m.errors.testSplit).toBe('must be at most 0.5');
     for (let i = 0; i < 10; i++) if (![2, 7].includes(i)) m.toggleExcluded(i);
     await flushPromises();
-    expect(w.find('[data-testid="error-excludeLabels"]').text()).toBe('every label is left out: nothing would be left to train on');
+    expect(w.find('[data-testid="error-excludeLabels"]').text()).toBe(
+      'every label is left out: nothing would be left to train on',
+    );
     expect(m.valid).toBe(false);
     m.applyPreset('photos-64');
     expect(m.form.excludeLabels).toEqual([]);
