@@ -31,6 +31,35 @@ export const ExportRecord = z.object({
 });
 export type ExportRecord = z.infer<typeof ExportRecord>;
 
+/** How long the run-name part of an export's file name may be. */
+const FILE_BASE_MAX = 60;
+
+/** A run's name as a file name: ASCII letters, digits and dashes, lower case ("Conv, 16-d (pics)" → "conv-16-d-pics"); '' when nothing is left. */
+export function fileSafeName(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '') // accents off their letters
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, FILE_BASE_MAX)
+    .replace(/-+$/, '');
+}
+
+/**
+ * The start of a run's export file names: its name made file-safe, with the end of its id added
+ * when another run's name would give the same file names; the run id when it has no usable name.
+ */
+export function exportFileBase(
+  run: { runId: string; name?: string },
+  others: ReadonlyArray<{ runId: string; name?: string }>,
+): string {
+  const base = fileSafeName(run.name ?? '');
+  if (!base) return run.runId;
+  const clash = others.some((o) => o.runId !== run.runId && fileSafeName(o.name ?? '') === base);
+  return clash ? `${base}-${run.runId.slice(-4)}` : base;
+}
+
 export const GALLERY_EXPORT_VIEWS = ['triplets', 'samples', 'worst', 'manifold'] as const;
 
 export const exportCalls = {

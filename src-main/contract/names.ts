@@ -47,6 +47,7 @@ export const CALL_NAMES = [
   'datasets:uploadDiscard',
   'runs:update',
   'runs:preview',
+  'runs:batchLoss',
   'gallery:try',
   'datasets:page',
   'datasets:removeImages',

@@ -236,6 +236,14 @@ export type RunEventPayload = z.infer<typeof RunEventPayload>;
 export const RunPreview = Preview;
 export type RunPreview = z.infer<typeof Preview>;
 
+/**
+ * A run's batch losses, thinned to at most BATCH_LOSS_MAX_POINTS evenly spaced batches over the
+ * whole run (what `<run>/batch-loss.json` holds): x in fractional epochs (epoch − 1 + batch / batches).
+ */
+export const BATCH_LOSS_MAX_POINTS = 2000;
+export const RunBatchLoss = z.object({ x: z.array(z.number()), y: z.array(storedLoss) });
+export type RunBatchLoss = z.infer<typeof RunBatchLoss>;
+
 export const RunStatusPayload = z.object({
   runId: RunId,
   status: RunStatus,
@@ -263,6 +271,11 @@ export const runCalls = {
   },
   /** The run's latest reconstruction preview (kept in the run folder when it ends), or null when it has none yet. */
   'runs:preview': { req: z.object({ runId: RunId }).strict(), res: Preview.nullable() },
+  /** The run's batch losses so far, thinned (kept in the run folder), so the Train chart's batch line comes back after a reload. */
+  'runs:batchLoss': {
+    req: z.object({ runId: RunId }).strict(),
+    res: z.object({ x: z.array(z.number()), y: z.array(z.number().nullable()) }),
+  },
 };
 
 export const runEvents = {

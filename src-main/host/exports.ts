@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { ExportRecord, type RunSummary } from '../contract';
+import { ExportRecord, exportFileBase, type RunSummary } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import type { MethodParams, MethodResult } from '../trainer/protocol';
 import { copyAtomic, writeJsonAtomic } from '../fs-safety/atomic';
@@ -28,6 +28,8 @@ export interface ExportsDeps {
   workspaceDir: string;
   dialogs?: HostDialogs;
   getRun(runId: string): { run: RunSummary; dir: string } | undefined;
+  /** The workspace's runs (export file names are made unique among their names). */
+  listRuns?(): RunSummary[];
   /** Registers a run made from an imported model (runs service). */
   addImportedRun(run: RunSummary): void;
 }
@@ -59,6 +61,11 @@ export function readExport(workspaceDir: string, exportId: string): ExportRecord
 
 export function exportHandlers(deps: ExportsDeps): ExportHandlers {
   const ws = deps.workspaceDir;
+  /** Export files are named by the run's name (file-safe, unique among the workspace's runs), else its id. */
+  const fileBase = (runId: string) => {
+    const run = deps.getRun(runId)?.run;
+    return run ? exportFileBase(run, deps.listRuns?.() ?? []) : runId;
+  };
   const trainedRun = (runId: string) => {
     const r = deps.getRun(runId);
     if (!r) throw new CallError('not_found', `There is no run '${runId}' in this workspace.`);
@@ -116,20 +123,20 @@ export function exportHandlers(deps: ExportsDeps): ExportHandlers {
 
   return {
     'export:model': ({ runId, format, part }) => {
-      const name = `${runId}-${part === 'full' ? 'autoencoder' : part}`;
+      const name = `${fileBase(runId)}-${part === 'full' ? 'autoencoder' : part}`;
       const fileName = format === 'tfjs' ? `${name}-tfjs` : `${name}.${format}`;
       return runExport(runId, 'model', format, fileName, { op: 'model', format, part }, part);
     },
     'export:latents': ({ runId, dataset }) => {
       const r = trainedRun(runId);
-      return runExport(runId, 'latents', 'csv', `${runId}-latents.csv`, {
+      return runExport(runId, 'latents', 'csv', `${fileBase(runId)}-latents.csv`, {
         op: 'latents',
         dataset: dataset ?? r.run.dataset,
       });
     },
     'export:gallery': ({ runId, view, count, seed }) => {
       const r = trainedRun(runId);
-      return runExport(runId, 'gallery', 'png', `${runId}-${view}.png`, {
+      return runExport(runId, 'gallery', 'png', `${fileBase(runId)}-${view}.png`, {
         op: 'gallery',
         view,
         count,

@@ -72,6 +72,7 @@ export function createHost(opts: HostOptions): Host {
         workspaceDir: dir,
         dialogs: opts.dialogs,
         getRun: (id) => runs.get(id),
+        listRuns: () => runs.list(),
         addImportedRun: (run) => runs.add(run),
       }),
       ...jobHandlers({
@@ -79,6 +80,7 @@ export function createHost(opts: HostOptions): Host {
         workspaceDir: dir,
         dialogs: opts.dialogs,
         getRun: (id) => runs.get(id),
+        listRuns: () => runs.list(),
         addImportedRun: (run) => runs.add(run),
         app: opts.mode,
       }),

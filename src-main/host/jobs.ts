@@ -4,7 +4,7 @@
 // refused import leaves nothing behind: the run folder is removed and no run is listed.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ExportRecord, RunSummary } from '../contract';
+import { exportFileBase, type ExportRecord, type RunSummary } from '../contract';
 import type { TrainerSupervisor } from '../trainer/supervisor';
 import type { MethodResult } from '../trainer/protocol';
 import { readableDir, removeIfEmpty, writeJsonAtomic } from '../fs-safety/atomic';
@@ -20,6 +20,8 @@ export interface JobsDeps {
   workspaceDir: string;
   dialogs?: HostDialogs;
   getRun(runId: string): { run: RunSummary; dir: string } | undefined;
+  /** The workspace's runs (the job folder is named by the run's name, unique among them). */
+  listRuns?(): RunSummary[];
   addImportedRun(run: RunSummary): void | Promise<void>;
   /** Which studio this is (recorded in the owner.json of a run being imported). */
   app?: 'electron' | 'serve' | 'cli';
@@ -72,7 +74,7 @@ export function jobHandlers(deps: JobsDeps): JobHandlers {
       }
       const exportId = newExportId();
       const dir = path.join(ws, 'exports', exportId);
-      const fileName = `${runId}-torch-job`;
+      const fileName = `${exportFileBase(r.run, deps.listRuns?.() ?? [])}-torch-job`;
       fs.mkdirSync(dir, { recursive: true });
       try {
         const written = await deps.trainer.request(

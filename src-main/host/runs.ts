@@ -57,6 +57,8 @@ export function createRunsService(opts: {
       const run = state.runs.get(runId);
       return run ? { run, dir: state.files.dir(runId) } : undefined;
     },
+    /** Every run of the workspace. */
+    list: (): RunSummary[] => [...state.runs.values()],
     /** Starts queued runs if the limit went up. */
     reschedule: () => scheduler.pump(),
     /** How many runs train now. */

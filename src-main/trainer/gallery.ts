@@ -3,7 +3,7 @@
 import { applyNoise, imageMetrics, loadTrained, splitIndices, type TrainedModel } from '../engine';
 import { tf } from '../engine/tf';
 import { openRunDataset } from './runs';
-import { RowGather, type TrainingData } from '../engine/data';
+import { RowGather, withoutLabels, type TrainingData } from '../engine/data';
 import { imagesToBase64 as split } from '../datasets/base64';
 import type { GalleryViewResult, MethodParams } from './protocol';
 import type { GalleryTryResult } from '../contract';
@@ -63,8 +63,13 @@ export async function galleryOp(p: MethodParams<'gallery'>): Promise<GalleryView
 async function galleryView(p: MethodParams<'gallery'>, m: TrainedModel, ds: TrainingData): Promise<GalleryViewResult> {
   const shape = m.config.inputShape;
   const per = shape[0] * shape[1] * shape[2];
-  const { val, train } = splitIndices(ds.count, m.config.validationSplit, m.config.seed);
-  const pool = val.length ? val : train;
+  // The run's own split, as it trained (engine/run/images.ts): its validation images are those it
+  // held out less any label it left out (those are the anomalies, not validation images); the
+  // training images (test split apart) for a run without a validation split.
+  const c = m.config;
+  const runSplit = splitIndices(ds.count, c.validationSplit, c.seed, c.testSplit ?? 0);
+  const val = withoutLabels(runSplit.val, ds.labels, c.excludeLabels ?? []);
+  const pool = val.length ? val : withoutLabels(runSplit.train, ds.labels, c.excludeLabels ?? []);
   const pick = (n: number) => {
     const idx = pool.subarray(0, Math.min(n, pool.length));
     return { images: rowsOf(ds, idx), labels: Array.from(idx, (i) => Number(ds.labels?.[i] ?? 0)) };

@@ -104,9 +104,10 @@ export const useRunsStore = defineStore('runs', () => {
       v.etaSec = e.etaSec;
       v.batchX.push(e.epoch - 1 + e.batch / e.batches);
       v.batchY.push(e.loss);
-      if (v.batchX.length > MAX_BATCH_POINTS) {
-        v.batchX.splice(0, v.batchX.length - MAX_BATCH_POINTS);
-        v.batchY.splice(0, v.batchY.length - MAX_BATCH_POINTS);
+      if (v.batchX.length > 2 * MAX_BATCH_POINTS) {
+        // every other point goes: the line still covers the whole run, as the host's series does
+        v.batchX = v.batchX.filter((_, i) => i % 2 === 0);
+        v.batchY = v.batchY.filter((_, i) => i % 2 === 0);
       }
     } else if (e.type === 'epoch') {
       v.epoch = e.epoch;
@@ -151,7 +152,10 @@ export const useRunsStore = defineStore('runs', () => {
       const list = await useApi().invoke('runs:list', {});
       for (const s of list) upsert(s);
       selectedId.value ??= list[0]?.runId;
-      if (selectedId.value) void loadPreview(selectedId.value);
+      if (selectedId.value) {
+        void loadPreview(selectedId.value);
+        void loadBatchLoss(selectedId.value);
+      }
     } catch (err) {
       notices.push('error', describeError(err));
     }
@@ -159,6 +163,7 @@ export const useRunsStore = defineStore('runs', () => {
 
   /** Forgets every run and loads the list again (another workspace was opened). */
   async function reload() {
+    batchLossAsked.clear();
     runs.value = {};
     order.value = [];
     selectedId.value = undefined;
@@ -221,6 +226,7 @@ export const useRunsStore = defineStore('runs', () => {
   function select(runId: string) {
     selectedId.value = runId;
     void loadPreview(runId);
+    void loadBatchLoss(runId);
   }
 
   /** The host's last preview of a run this page has not seen one of (e.g. after a reload). */
@@ -232,6 +238,30 @@ export const useRunsStore = defineStore('runs', () => {
       if (p && !runs.value[runId]?.preview) runs.value[runId].preview = p;
     } catch {
       // no preview is shown; nothing else depends on it
+    }
+  }
+
+  /** Runs whose batch losses have been asked of the host (once per run and page). */
+  const batchLossAsked = new Set<string>();
+  /**
+   * The host's batch losses of a run this page has not followed from its start (e.g. after a
+   * reload), thinned by the host; batches streamed meanwhile stay after them.
+   */
+  async function loadBatchLoss(runId: string) {
+    const v = runs.value[runId];
+    if (!v || batchLossAsked.has(runId) || v.summary.status === 'damaged') return;
+    batchLossAsked.add(runId);
+    try {
+      const b = await useApi().invoke('runs:batchLoss', { runId });
+      const now = runs.value[runId];
+      if (!now || !b.x.length) return;
+      const first = now.batchX[0] ?? Number.POSITIVE_INFINITY;
+      const keep = b.x.findIndex((x) => x >= first);
+      const n = keep < 0 ? b.x.length : keep;
+      now.batchX = [...b.x.slice(0, n), ...now.batchX];
+      now.batchY = [...b.y.slice(0, n).map((y) => y ?? Number.NaN), ...now.batchY];
+    } catch {
+      batchLossAsked.delete(runId); // no batch line; asked again next time the run is shown
     }
   }
 
@@ -264,6 +294,7 @@ export const useRunsStore = defineStore('runs', () => {
     select,
     apply,
     loadPreview,
+    loadBatchLoss,
     update,
   };
 });

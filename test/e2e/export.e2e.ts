@@ -19,6 +19,8 @@ let page: Page;
 let ws: string;
 const downloads = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-e2e-downloads-'));
 const runId = 'run-20261124-000000-e2e1';
+/** Export files are named by the run's name, made file-safe. */
+const base = 'mnist-conv-8-d-code';
 const errors: string[] = [];
 
 beforeAll(async () => {
@@ -37,6 +39,7 @@ beforeAll(async () => {
   expect(result.status).toBe('completed');
   const summary = {
     runId,
+    name: 'MNIST: conv, 8-d code',
     status: 'completed',
     config,
     dataset: { builtin: 'mnist', count: 600 },
@@ -85,7 +88,7 @@ describe('the Export view', () => {
     const [onnx] = await Promise.all([page.waitForEvent('download'), done.getByText('Download').click()]);
     const onnxFile = path.join(downloads, 'dl.onnx');
     await onnx.saveAs(onnxFile);
-    expect(onnx.suggestedFilename()).toBe(`${runId}-autoencoder.onnx`);
+    expect(onnx.suggestedFilename()).toBe(`${base}-autoencoder.onnx`);
     expect(fs.statSync(onnxFile).size).toBeGreaterThan(10_000);
     // beside it: how to run it (the same code test/integration/export-snippets.test.ts runs)
     expect(await page.getByTestId('export-snippet').textContent()).toMatch(
@@ -98,7 +101,7 @@ describe('the Export view', () => {
     const [zip] = await Promise.all([page.waitForEvent('download'), done.getByText('Download').click()]);
     const zipFile = path.join(downloads, 'dl.zip');
     await zip.saveAs(zipFile);
-    expect(zip.suggestedFilename()).toBe(`${runId}-autoencoder-tfjs.zip`);
+    expect(zip.suggestedFilename()).toBe(`${base}-autoencoder-tfjs.zip`);
     expect(fs.readFileSync(zipFile).subarray(0, 2).toString()).toBe('PK');
     expect(await page.getByTestId('export-list').locator('tbody tr').count()).toBe(2);
     await page.screenshot({ path: screenshotPath('export'), fullPage: true });
@@ -108,7 +111,7 @@ describe('the Export view', () => {
     const exportsDir = path.join(ws, 'exports');
     const folder = fs
       .readdirSync(exportsDir)
-      .map((id) => path.join(exportsDir, id, `${runId}-autoencoder-tfjs`))
+      .map((id) => path.join(exportsDir, id, `${base}-autoencoder-tfjs`))
       .find((p) => fs.existsSync(p));
     expect(folder).toBeTruthy();
     await page.getByTestId('import-path').fill(folder!);
@@ -132,11 +135,11 @@ describe('the Export view', () => {
     const done = page.getByTestId('job-done');
     await expect
       .poll(async () => (await done.isVisible()) && (await done.textContent()), { timeout: 60_000 })
-      .toMatch(new RegExp(`Wrote ${runId}-torch-job`));
+      .toMatch(new RegExp(`Wrote ${base}-torch-job`));
     const [zip] = await Promise.all([page.waitForEvent('download'), done.getByText('Download (.zip)').click()]);
     const zipFile = path.join(downloads, 'job.zip');
     await zip.saveAs(zipFile);
-    expect(zip.suggestedFilename()).toBe(`${runId}-torch-job.zip`);
+    expect(zip.suggestedFilename()).toBe(`${base}-torch-job.zip`);
     const bytes = fs.readFileSync(zipFile);
     expect(bytes.subarray(0, 2).toString()).toBe('PK');
     for (const name of [
@@ -148,7 +151,7 @@ describe('the Export view', () => {
       'data/dataset.safetensors',
       'init/optimizer.safetensors',
     ])
-      expect(bytes.includes(Buffer.from(`${runId}-torch-job/${name}`)), name).toBe(true);
+      expect(bytes.includes(Buffer.from(`${base}-torch-job/${name}`)), name).toBe(true);
     await page.getByTestId('cluster-job').screenshot({ path: screenshotPath('export-cluster-job') });
   });
 

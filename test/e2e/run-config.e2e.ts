@@ -5,7 +5,10 @@
 // - augmentation's shifts and rotations bring in the picture's own edge (white here), not black
 //   wedges, in the Noise view's preview;
 // - the epochs advice counts the images the run really trains on (left-out labels removed) and
-//   follows one rule (no jumps as the epochs change).
+//   follows one rule (no jumps as the epochs change);
+// - the Gallery's images (and the interpolation picker) are the run's validation images, never a
+//   left-out label; the anomaly marks share one flag colour in both themes; the anomaly ticks and the
+//   Train chart's batch-loss line come back after a reload.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,6 +76,54 @@ afterAll(async () => {
   await browser?.close();
   await serve?.stop();
 });
+
+/**
+ * The Gallery's anomaly marks (threshold line, ROC curve, images above the threshold, the legend's
+ * flag, the anomalous ticks) all in the one flag colour of the current theme, legible on its panel.
+ */
+async function expectOneFlagColour() {
+  const got = (await page.evaluate(`(() => {
+    const uses = document.querySelector('[data-testid="gallery-uses"]');
+    const probe = document.createElement('span');
+    probe.style.color = 'var(--flag)';
+    uses.appendChild(probe);
+    const flag = getComputedStyle(probe).color;
+    probe.remove();
+    const css = (id) => getComputedStyle(uses.querySelector('[data-testid="' + id + '"]'));
+    return {
+      flag,
+      seen: {
+        threshold: css('threshold-line').stroke,
+        roc: css('roc-curve').stroke,
+        image: css('flagged-image').outlineColor,
+        legend: css('legend-flag').color,
+        tick: css('anomalous-0').accentColor,
+      },
+    };
+  })()`)) as { flag: string; seen: Record<string, string> };
+  expect(got.flag).toMatch(/^rgb/);
+  for (const [where, colour] of Object.entries(got.seen)) expect(colour, where).toBe(got.flag);
+}
+
+/**
+ * The drop-downs of the shown view whose chosen option does not fit (its text measured in the
+ * select's own font against the room left of the arrow).
+ */
+const cutSelects = () =>
+  page.evaluate(`(() => {
+    const ctx = document.createElement('canvas').getContext('2d');
+    const cut = [];
+    for (const s of document.querySelectorAll('[data-testid^="view-"] select')) {
+      if (!s.offsetParent) continue;
+      const cs = getComputedStyle(s);
+      ctx.font = cs.fontWeight + ' ' + cs.fontSize + ' ' + cs.fontFamily;
+      const text = (s.selectedOptions[0]?.textContent ?? '').trim();
+      const need = ctx.measureText(text).width;
+      const room = s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 16;
+      if (need > room + 1) cut.push((s.dataset.testid || s.getAttribute('aria-label') || 'select') + ': "' + text + '" needs ' + Math.ceil(need) + ' px, has ' + Math.floor(room));
+    }
+    return cut;
+  })()`) as Promise<string[]>;
 
 /** Every field's value in the Model view (inputs, selects, ticks), by test id. */
 const modelFields = () =>
@@ -270,14 +321,35 @@ describe('the run configuration', () => {
     // each Gallery panel says which images it covers
     await page.getByTestId('run-open-gallery').click();
     await page.getByTestId('covers-worst').waitFor({ timeout: 60_000 });
-    expect(await page.getByTestId('covers-triplets').textContent()).toMatch(
-      /^The first 5 validation images \(held out: never trained on\)\.$/,
+    // the validation images the run held out, less the left-out cats; the interpolation picker offers the same
+    const firstN = (await page.getByTestId('covers-triplets').textContent())!.match(
+      /^The first (\d+) validation images \(held out: never trained on\)\.$/,
     );
+    expect(Number(firstN?.[1])).toBeGreaterThan(0);
+    expect(Number(firstN?.[1])).toBeLessThanOrEqual(5);
+    expect(await page.getByTestId('covers-interpolation').textContent()).toBe(
+      `Click two of the first ${firstN?.[1]} validation images (held out: never trained on) to choose the ends (A, then B).`,
+    );
+    expect(await page.getByTestId('interpolation-ends').locator('canvas').count()).toBe(Number(firstN?.[1]));
     expect(await page.getByTestId('covers-worst').textContent()).toMatch(/worst of the first 500 validation images/);
     await page.getByTestId('covers-anomalies').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('covers-anomalies').textContent()).toMatch(
       /Every image the run never trained on \(\d+: validation, test and left-out labels\)/,
     );
+    // the left-out cats ticked anomalous: one flag colour in every panel
+    await page.getByTestId('anomalous-0').check();
+    await page.getByTestId('roc-curve').waitFor({ timeout: 60_000 });
+    await expectOneFlagColour();
+    await page.getByTestId('uses-anomalies').screenshot({ path: screenshotPath('config-gallery-flags-light') });
+
+    // after a reload the Train chart still draws the batch losses
+    await page.reload();
+    await page.getByTestId('nav-train').click();
+    await expect
+      .poll(async () => Number(await page.getByTestId('loss-chart').getAttribute('data-batch-points')), {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(2);
     expect(errors).toEqual([]);
   });
 });
@@ -295,7 +367,7 @@ describe('accessibility', () => {
     expect([...reached]).toEqual(expect.arrayContaining(['pick-files', 'pick-folder', 'dataset-add']));
   });
 
-  it('every view, in both themes, has no serious or critical axe-core violation', async () => {
+  it('every view, in both themes, has no serious or critical axe-core violation and no drop-down that cuts off its choice', async () => {
     const found: string[] = [];
     for (const theme of ['light', 'dark'] as const) {
       await page.getByTestId('nav-export').click();
@@ -316,6 +388,15 @@ describe('accessibility', () => {
               .join(' | ')}`,
           );
         await page.screenshot({ path: screenshotPath(`config-a11y-${view}-${theme}`), fullPage: true });
+        for (const c of await cutSelects()) found.push(`${theme} ${view}: drop-down cut off — ${c}`);
+        if (view === 'gallery') {
+          // the anomaly ticks came back after the reload, and the flags keep one colour in this theme too
+          await page.getByTestId('roc-curve').waitFor({ timeout: 60_000 });
+          await expectOneFlagColour();
+          await page
+            .getByTestId('uses-anomalies')
+            .screenshot({ path: screenshotPath(`config-gallery-flags-${theme}`) });
+        }
       }
     }
     expect(found, found.join('\n')).toEqual([]);

@@ -44,6 +44,7 @@ function baselines(): Record<string, unknown> {
     'runs:resume': { runId },
     'runs:update': { runId, name: 'A name', note: 'a note' },
     'runs:preview': { runId },
+    'runs:batchLoss': { runId },
     'datasets:addBuiltin': { name: 'shapes' },
     'datasets:preview': { id: 'nope-123', count: 4 },
     'datasets:rename': { id: 'nope-123', name: 'x' },

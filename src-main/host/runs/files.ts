@@ -1,9 +1,19 @@
 // A run's files as the host keeps them: run.json (the summary, one atomic write at a time per run),
 // preview.json (the latest preview, written when the run ends), progress.json (the latest batch,
-// once a second while it trains, for other studios) and what the last checkpoint says.
+// once a second while it trains, for other studios), batch-loss.json (the batch losses thinned to
+// at most 2,000 points, written at each epoch's end and when the run ends) and what the last
+// checkpoint says.
 import fs from 'node:fs';
+import { z } from 'zod';
 import path from 'node:path';
-import { RunCheckpointState, RunEventPayload, RunPreview, type RunSummary } from '../../contract';
+import {
+  BATCH_LOSS_MAX_POINTS,
+  RunBatchLoss,
+  RunCheckpointState,
+  RunEventPayload,
+  RunPreview,
+  type RunSummary,
+} from '../../contract';
 import { readableDir, writeFileAtomicAsync } from '../../fs-safety/atomic';
 import type { Emit } from './state';
 
@@ -11,6 +21,47 @@ import type { Emit } from './state';
 export type RunBatch = Extract<RunEventPayload['event'], { type: 'batch' }>;
 
 export const PROGRESS_FILE = 'progress.json';
+export const BATCH_LOSS_FILE = 'batch-loss.json';
+
+/**
+ * A run's batch losses thinned as they come: every `stride`-th batch is kept; when the series
+ * passes `max` points every other point goes and the stride doubles, so the points stay evenly
+ * spread over the whole run and never exceed `max`.
+ */
+export class BatchLossSeries {
+  x: number[] = [];
+  y: number[] = [];
+  stride = 1;
+  private seen = 0;
+
+  constructor(private readonly max = BATCH_LOSS_MAX_POINTS) {}
+
+  /** A series read back (e.g. a resumed run's), keeping only the batches up to `upTo` epochs (those after the checkpoint train again). */
+  static from(saved: RunBatchLoss & { stride?: number }, upTo: number, max = BATCH_LOSS_MAX_POINTS): BatchLossSeries {
+    const s = new BatchLossSeries(max);
+    const n = saved.x.findIndex((x) => x > upTo);
+    s.x = n < 0 ? [...saved.x] : saved.x.slice(0, n);
+    s.y = saved.y.slice(0, s.x.length);
+    // the stride the series had reached, so the thinning goes on evenly
+    s.stride = Math.max(1, saved.stride ?? 1);
+    return s;
+  }
+
+  push(x: number, y: number): void {
+    if (this.seen++ % this.stride !== 0) return;
+    this.x.push(x);
+    this.y.push(y);
+    if (this.x.length > this.max) {
+      this.x = this.x.filter((_, i) => i % 2 === 0);
+      this.y = this.y.filter((_, i) => i % 2 === 0);
+      this.stride *= 2;
+    }
+  }
+
+  toJSON(): RunBatchLoss & { stride: number } {
+    return { x: this.x, y: this.y, stride: this.stride };
+  }
+}
 const PROGRESS_EVERY_MS = 1000;
 
 export class RunFiles {
@@ -20,6 +71,8 @@ export class RunFiles {
   private readonly warned = new Set<string>();
   /** The latest reconstruction preview of each run, kept in memory while it trains. */
   private readonly previews = new Map<string, RunPreview>();
+  /** The batch losses of each run this process trains. */
+  private readonly batchLosses = new Map<string, BatchLossSeries>();
 
   constructor(
     readonly workspaceDir: string,
@@ -101,6 +154,52 @@ export class RunFiles {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Starts the run's batch-loss series: empty for a run that starts from scratch; a resumed run's
+   * goes on from batch-loss.json, up to the epoch its checkpoint saved.
+   */
+  startBatchLoss(runId: string, resumeAfterEpoch: number | null): void {
+    const saved = resumeAfterEpoch === null ? null : this.readBatchLossFile(runId);
+    this.batchLosses.set(runId, saved ? BatchLossSeries.from(saved, resumeAfterEpoch ?? 0) : new BatchLossSeries());
+  }
+
+  /** Adds one batch to the run's series (kept in memory; written by `saveBatchLoss`). */
+  addBatch(runId: string, batch: RunBatch): void {
+    let s = this.batchLosses.get(runId);
+    if (!s) this.batchLosses.set(runId, (s = new BatchLossSeries()));
+    s.push(batch.epoch - 1 + batch.batch / batch.batches, batch.loss);
+  }
+
+  /** Writes the run's series to <run>/batch-loss.json (at an epoch's end and when the run ends). */
+  saveBatchLoss(runId: string): void {
+    const s = this.batchLosses.get(runId);
+    if (!s) return;
+    const data = JSON.stringify(s);
+    this.enqueue(
+      runId,
+      () => writeFileAtomicAsync(path.join(this.dir(runId), BATCH_LOSS_FILE), data),
+      () => undefined, // the chart loses its batch line after a reload; training goes on
+    );
+  }
+
+  private readBatchLossFile(runId: string): (RunBatchLoss & { stride?: number }) | null {
+    try {
+      const raw: unknown = JSON.parse(fs.readFileSync(path.join(this.dir(runId), BATCH_LOSS_FILE), 'utf8'));
+      const p = RunBatchLoss.extend({ stride: z.number().int().min(1).optional() }).safeParse(raw);
+      return p.success && p.data.x.length === p.data.y.length ? p.data : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The run's batch losses: the series in memory, else batch-loss.json, else none. */
+  readBatchLoss(runId: string): RunBatchLoss {
+    const s = this.batchLosses.get(runId);
+    if (s) return { x: [...s.x], y: [...s.y] };
+    const saved = this.readBatchLossFile(runId);
+    return saved ? { x: saved.x, y: saved.y } : { x: [], y: [] };
   }
 
   /** Keeps the run's latest preview in memory (written to disk by `savePreview`). */

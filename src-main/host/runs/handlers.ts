@@ -1,4 +1,4 @@
-// The `runs:*` calls: start, stop, resume, list, update, preview.
+// The `runs:*` calls: start, stop, resume, list, update, preview, batchLoss.
 import crypto from 'node:crypto';
 import type { RunSummary } from '../../contract';
 import type { TrainerSupervisor } from '../../trainer/supervisor';
@@ -10,7 +10,7 @@ import type { RunsState } from './state';
 
 export type RunHandlers = Pick<
   Handlers,
-  'runs:start' | 'runs:stop' | 'runs:resume' | 'runs:list' | 'runs:update' | 'runs:preview'
+  'runs:start' | 'runs:stop' | 'runs:resume' | 'runs:list' | 'runs:update' | 'runs:preview' | 'runs:batchLoss'
 >;
 
 export function newRunId(now = new Date()): string {
@@ -136,6 +136,10 @@ export function runHandlers(state: RunsState, scheduler: RunScheduler, trainer: 
       return run;
     },
     'runs:preview': ({ runId }) => state.files.readPreview(find(runId).runId),
+    'runs:batchLoss': ({ runId }) => {
+      const { x, y } = state.files.readBatchLoss(find(runId).runId);
+      return { x, y: y.map((v) => (Number.isFinite(v) ? v : null)) }; // a NaN loss travels as null
+    },
   };
 }
 

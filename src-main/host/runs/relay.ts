@@ -55,8 +55,12 @@ export class RunEventRelay {
       run.samplesPerSec = e.samplesPerSec;
       run.elapsedSec = (this.state.elapsedBefore.get(run.runId) ?? 0) + e.elapsedSec; // the whole run's time, not this session's
       state.files.persist(run);
+      state.files.saveBatchLoss(run.runId);
     } else if (e.type === 'preview') state.files.keepPreview(run.runId, e);
-    else if (e.type === 'batch') state.files.saveProgress(run.runId, e);
+    else if (e.type === 'batch') {
+      state.files.saveProgress(run.runId, e);
+      state.files.addBatch(run.runId, e);
+    }
     state.emit('runs:event', p);
   }
 
@@ -69,6 +73,7 @@ export class RunEventRelay {
     if (p.result.step) run.step = p.result.step;
     if (p.result.metrics) run.metrics = p.result.metrics;
     if (p.result.status === 'failed') state.files.fromCheckpoint(run);
+    state.files.saveBatchLoss(run.runId);
     state.setStatus(run, p.result.status, p.result.message);
     state.files.savePreview(run.runId);
     this.scheduler.pump();
@@ -81,6 +86,7 @@ export class RunEventRelay {
       if (run.status === 'running') {
         state.files.fromCheckpoint(run);
         state.files.savePreview(run.runId);
+        state.files.saveBatchLoss(run.runId);
         state.setStatus(
           run,
           'failed',

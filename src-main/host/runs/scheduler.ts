@@ -56,6 +56,7 @@ export class RunScheduler {
   private async launch(run: RunSummary, resume: boolean): Promise<void> {
     const { state } = this;
     state.elapsedBefore.set(run.runId, resume ? (run.elapsedSec ?? 0) : 0);
+    state.files.startBatchLoss(run.runId, resume ? run.epochsDone : null);
     state.setStatus(run, 'running');
     try {
       if (!run.config) throw new Error(`Run '${run.runId}' has no config it can train with (its run.json is damaged).`);

@@ -30,6 +30,7 @@ describe('host dispatch', () => {
       throw new CallError('internal', 'not in this test');
     },
     'runs:preview': () => null,
+    'runs:batchLoss': () => ({ x: [], y: [] }),
     'gallery:try': () => ({ shape: [28, 28, 1], results: [] }),
     'inspect:images': () => {
       throw new Error('unused');

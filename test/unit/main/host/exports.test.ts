@@ -53,14 +53,16 @@ describe('exports', () => {
     expect(exportFolders()).toEqual(['exp-damaged']);
   });
 
-  it('writes the model, its codes and a Gallery view, each complete and listed newest first', async () => {
+  it('writes the model, its codes and a Gallery view, each complete, named by the run and listed newest first', async () => {
+    // named by the run's name, made file-safe
+    await t.ok('runs:update', { runId, name: 'Corners: dense, 2-d code (café)' });
     const model = await t.ok('export:model', { runId, format: 'tfjs', part: 'full' });
     expect(model).toMatchObject({
       runId,
       kind: 'model',
       format: 'tfjs',
       part: 'full',
-      fileName: `${runId}-autoencoder-tfjs`,
+      fileName: 'corners-dense-2-d-code-cafe-autoencoder-tfjs',
       download: `/exports/${model.exportId}`,
     });
     const dir = path.join(t.ws, 'exports', model.exportId);
@@ -68,7 +70,11 @@ describe('exports', () => {
     for (const f of model.files) expect(fs.existsSync(path.join(dir, f)), f).toBe(true);
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'export.json'), 'utf8'))).toEqual(model);
 
+    // another run of the same name: the file names tell the two apart by the end of the run id
+    await t.ok('runs:update', { runId: noModel, name: 'Corners — dense, 2-d code (Café)' });
     const latents = await t.ok('export:latents', { runId });
+    expect(latents.fileName).toBe(`corners-dense-2-d-code-cafe-${runId.slice(-4)}-latents.csv`);
+    await t.ok('runs:update', { runId: noModel, name: 'Something else' });
     const rows = fs
       .readFileSync(path.join(t.ws, 'exports', latents.exportId, latents.fileName), 'utf8')
       .trim()
@@ -77,7 +83,11 @@ describe('exports', () => {
     expect(rows[1].split(',')).toHaveLength(1 + 2); // label + the 2-d code
 
     const grid = await t.ok('export:gallery', { runId, view: 'triplets', count: 4 });
-    expect(grid).toMatchObject({ kind: 'gallery', format: 'png', fileName: `${runId}-triplets.png` });
+    expect(grid).toMatchObject({
+      kind: 'gallery',
+      format: 'png',
+      fileName: 'corners-dense-2-d-code-cafe-triplets.png',
+    });
     expect(
       fs
         .readFileSync(path.join(t.ws, 'exports', grid.exportId, grid.fileName))

@@ -5,7 +5,9 @@
 // without a trained model is refused in plain words before the trainer is asked.
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostInTemp, storedRun, trainedRun, type TestHost } from './helpers';
+import { ModelConfig } from '../../../../src-main/contract';
+import { splitIndices } from '../../../../src-main/engine/data';
+import { hostInTemp, storedRun, tinyConfig, trainedRun, waitForRun, type TestHost } from './helpers';
 
 let t: TestHost;
 let runId: string;
@@ -54,6 +56,27 @@ describe('the Gallery', () => {
     expect((await t.ok('gallery:manifold', { runId, grid: 3 })).images).toHaveLength(9);
     const between = await t.ok('gallery:interpolate', { runId, a: 0, b: 1, steps: 4 });
     expect(between.images.map(pixels)).toEqual([144, 144, 144, 144]);
+  });
+
+  it('takes its images from the validation images the run really held out: never a label it left out (the interpolation picker shows what interpolation uses)', async () => {
+    const dataset = (await t.ok('datasets:list', {})).find((d) => 'name' in d && d.name === 'Corners')!.id;
+    const config = { ...tinyConfig, validationSplit: 0.2, excludeLabels: [3] };
+    const { runId: leftOut } = await t.ok('runs:start', { config, dataset: { id: dataset } });
+    expect((await waitForRun(t, leftOut, ['completed', 'failed'])).status).toBe('completed');
+    // the dataset's held-out 20 images include some of label 3 (k % 4 === 3), which the run left out
+    const held = splitIndices(100, 0.2, ModelConfig.parse(config).seed);
+    const validation = Array.from(held.val).filter((k) => k % 4 !== 3);
+    expect(validation.length).toBeLessThan(held.val.length);
+
+    const latent = await t.ok('gallery:latent', { runId: leftOut, max: 100 });
+    expect(latent.labels).toEqual(validation.map((k) => k % 4));
+    const tri = await t.ok('gallery:triplets', { runId: leftOut, count: 64 });
+    expect(tri.originals).toHaveLength(validation.length);
+    const n = validation.length;
+    expect((await t.ok('gallery:interpolate', { runId: leftOut, a: 0, b: n - 1, steps: 2 })).images).toHaveLength(2);
+    expect((await t.refused('gallery:interpolate', { runId: leftOut, a: 0, b: n, steps: 2 })).message).toMatch(
+      new RegExp(`only ${n} validation images`),
+    );
   });
 
   it('reconstructs a picture the user tries and answers an unreadable one in words', async () => {

@@ -103,7 +103,7 @@ describe('runs of an earlier session', () => {
   it('refuses what cannot be done in plain words, and saves names and notes', async () => {
     t = hostInTemp({ prepare: earlierSession });
     const unknown = 'run-20990101-000000-ffff';
-    for (const name of ['runs:stop', 'runs:resume', 'runs:preview'] as const)
+    for (const name of ['runs:stop', 'runs:resume', 'runs:preview', 'runs:batchLoss'] as const)
       expect(await t.refused(name, { runId: unknown }), name).toEqual({
         code: 'not_found',
         message: `There is no run '${unknown}'.`,
@@ -124,6 +124,7 @@ describe('runs of an earlier session', () => {
     );
     expect(await t.ok('runs:stop', { runId: ids.completed })).toEqual({ stopping: false });
     expect(await t.ok('runs:preview', { runId: ids.completed })).toBeNull();
+    expect(await t.ok('runs:batchLoss', { runId: ids.completed })).toEqual({ x: [], y: [] });
     const bad = await t.refused('runs:start', {
       config: { ...tinyConfig, latentDim: 0 },
       dataset: { builtin: 'mnist', count: 1000 },
@@ -200,6 +201,11 @@ describe('training runs', () => {
     const seen = epochEvents().length;
     while (epochEvents().length === seen && Date.now() - started < 90_000) await new Promise((r) => setTimeout(r, 50));
     expect(epochEvents()[seen]).toBe(stopped.epochsDone + 1);
+    // the batch-loss line goes on from the checkpoint: the batches of the stopped epoch that trained again are not there twice
+    const bl = await t.ok('runs:batchLoss', { runId: a });
+    expect(bl.x.length).toBeGreaterThan(0);
+    expect(bl.x.every((x, i) => i === 0 || x > bl.x[i - 1])).toBe(true);
+    expect(bl.x.at(-1)).toBeGreaterThan(stopped.epochsDone);
     await t.ok('runs:stop', { runId: a });
     // the freed slot starts b, which finishes
     expect((await waitForRun(t, b, ['completed', 'failed'])).status).toBe('completed');
@@ -214,6 +220,13 @@ describe('training runs', () => {
     expect(done.history.loss).toHaveLength(1);
     const preview = await t.ok('runs:preview', { runId });
     expect(preview).toMatchObject({ type: 'preview', width: 12, height: 12, channels: 1 });
+    // every batch's loss, as streamed (a short run is not thinned)
+    const batches = t.events
+      .filter(([n, p]) => n === 'runs:event' && (p as EventPayload<'runs:event'>).event.type === 'batch')
+      .map(([, p]) => (p as { event: { epoch: number; batch: number; batches: number; loss: number } }).event);
+    expect(batches.length).toBeGreaterThan(0);
+    const batchLoss = { x: batches.map((b) => b.epoch - 1 + b.batch / b.batches), y: batches.map((b) => b.loss) };
+    expect(await t.ok('runs:batchLoss', { runId })).toEqual(batchLoss);
     await t.host.dispose();
 
     const next = hostInTemp({ ws: t.ws });
@@ -225,6 +238,7 @@ describe('training runs', () => {
         history: { loss: done.history.loss },
       });
       expect(await next.ok('runs:preview', { runId })).toEqual(preview);
+      expect(await next.ok('runs:batchLoss', { runId })).toEqual(batchLoss);
     } finally {
       await next.dispose();
     }

@@ -127,4 +127,50 @@ describe('what a reload keeps', () => {
     );
     expect(w.find('[data-testid="run-open-gallery"]').exists()).toBe(true);
   });
+
+  it("brings back the Train chart's batch-loss line from the host, with the batches streamed since after it", async () => {
+    const running = iconsRun('run-live', 300, { status: 'running', epochsDone: 2 });
+    const t = iconsHost({
+      'workspace:info': () => ({ ok: true, result: { ...WS, settings: { theme: 'system', maxConcurrentRuns: 2 } } }),
+      'runs:list': () => ({ ok: true, result: [running, iconsRun('run-old', 100)] }),
+      'runs:batchLoss': (p) =>
+        (p as { runId: string }).runId === 'run-live'
+          ? { ok: true, result: { x: [0.5, 1, 1.5, 2], y: [0.9, 0.7, null, 0.5] } }
+          : { ok: true, result: { x: [0.5, 1], y: [0.3, 0.2] } },
+    });
+    const runs = useRunsStore();
+    await runs.init();
+    // batches streamed since come after the host's points
+    runs.apply('run-live', {
+      type: 'batch',
+      epoch: 3,
+      batch: 1,
+      batches: 2,
+      loss: 0.4,
+      samplesPerSec: 100,
+      etaSec: 5,
+    } as never);
+    await flushPromises();
+    expect(runs.runs['run-live'].batchX).toEqual([0.5, 1, 1.5, 2, 2.5]);
+    expect(runs.runs['run-live'].batchY).toEqual([0.9, 0.7, Number.NaN, 0.5, 0.4]); // a NaN loss came as null
+    runs.apply('run-live', {
+      type: 'batch',
+      epoch: 3,
+      batch: 2,
+      batches: 2,
+      loss: 0.35,
+      samplesPerSec: 100,
+      etaSec: 0,
+    } as never);
+    expect(runs.runs['run-live'].batchX.slice(-1)).toEqual([3]);
+    // asked once per run: showing it again does not ask again; another run is asked when shown
+    runs.select('run-live');
+    runs.select('run-old');
+    await flushPromises();
+    expect(t.calls.filter((c) => c.name === 'runs:batchLoss').map((c) => c.payload)).toEqual([
+      { runId: 'run-live' },
+      { runId: 'run-old' },
+    ]);
+    expect(runs.runs['run-old'].batchX).toEqual([0.5, 1]);
+  });
 });
