@@ -179,7 +179,11 @@ describe('training runs', () => {
     const stopped = await waitForRun(t, a, ['stopped', 'completed', 'failed']);
     expect(stopped).toMatchObject({ status: 'stopped', resume: 'checkpoint' });
     expect(stopped.epochsDone).toBeGreaterThan(0);
-    expect(readRun(t.ws, a)).toMatchObject({ status: 'stopped', epochsDone: stopped.epochsDone });
+    // run.json follows through the host's write queue: on disk within moments of the status event
+    const ws = t.ws;
+    await expect
+      .poll(() => readRun(ws, a), { timeout: 10_000 })
+      .toMatchObject({ status: 'stopped', epochsDone: stopped.epochsDone });
 
     // resumed, it continues after its last epoch; b waits for it
     expect(await t.ok('runs:resume', { runId: a })).toEqual({ runId: a });
