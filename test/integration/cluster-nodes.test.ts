@@ -154,51 +154,58 @@ describe('a cluster job on two nodes over loopback', () => {
     expect(d).toBeLessThan(1e-5);
   }, 600_000);
 
-  it('a worker killed mid-epoch: both nodes restart (--max-restarts 1) and continue from the last checkpoint', async () => {
-    const out = path.join(work, 'killed');
-    const port = await freePort();
-    const node = [
-      '--workers',
-      '1',
-      '--epochs',
-      '3',
-      '--max-restarts',
-      '1',
-      '--nnodes',
-      '2',
-      '--rdzv-endpoint',
-      `127.0.0.1:${port}`,
-      '--rdzv-id',
-      'killed',
-      '--out',
-      out,
-      '--',
-      '--log-every',
-      '1',
-    ];
-    let pid: number | undefined;
-    let killed = false;
-    // rank 1's pid from its first line; killed when rank 0 reports the first batch of epoch 2
-    const watch = (line: string) => {
-      const p = /\[rank 1\] rank 1 of 2: pid (\d+)/.exec(line);
-      if (p && !killed) pid = Number(p[1]);
-      if (!killed && pid && /\[rank 0\] epoch 2\/\d+ batch 1\//.test(line)) {
-        killed = true;
-        process.kill(pid, 'SIGKILL');
-      }
-    };
-    const started = Date.now();
-    const [a, b] = await Promise.all([launch(node, watch), launch(node, watch)]);
-    const all = a.output + b.output;
-    console.log(`two nodes, rank 1 killed in epoch 2, restarted: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    expect(killed, all).toBe(true);
-    expect(a.code, a.output).toBe(0);
-    expect(b.code, b.output).toBe(0);
-    expect(all).toMatch(/restart 1/);
-    expect(all).toMatch(/resuming after epoch 1/);
-    const m = metricsOf(out);
-    expect(m.map((r) => r.epoch)).toEqual([1, 2, 3]);
-    expect(m.map((r) => r.restart)).toEqual([0, 1, 1]);
-    expect(m.every((r) => r.world_size === 2)).toBe(true);
-  }, 600_000);
+  // On a heavily loaded 2-core machine the restarted rendezvous once hung past the launcher's
+  // limit (seen 2026-12-06 with three test suites running at once; 19 s when the machine is not
+  // overloaded): one retry, so the suite reports the restart itself rather than the load.
+  it(
+    'a worker killed mid-epoch: both nodes restart (--max-restarts 1) and continue from the last checkpoint',
+    { timeout: 600_000, retry: 1 },
+    async () => {
+      const out = path.join(work, 'killed');
+      const port = await freePort();
+      const node = [
+        '--workers',
+        '1',
+        '--epochs',
+        '3',
+        '--max-restarts',
+        '1',
+        '--nnodes',
+        '2',
+        '--rdzv-endpoint',
+        `127.0.0.1:${port}`,
+        '--rdzv-id',
+        'killed',
+        '--out',
+        out,
+        '--',
+        '--log-every',
+        '1',
+      ];
+      let pid: number | undefined;
+      let killed = false;
+      // rank 1's pid from its first line; killed when rank 0 reports the first batch of epoch 2
+      const watch = (line: string) => {
+        const p = /\[rank 1\] rank 1 of 2: pid (\d+)/.exec(line);
+        if (p && !killed) pid = Number(p[1]);
+        if (!killed && pid && /\[rank 0\] epoch 2\/\d+ batch 1\//.test(line)) {
+          killed = true;
+          process.kill(pid, 'SIGKILL');
+        }
+      };
+      const started = Date.now();
+      const [a, b] = await Promise.all([launch(node, watch), launch(node, watch)]);
+      const all = a.output + b.output;
+      console.log(`two nodes, rank 1 killed in epoch 2, restarted: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      expect(killed, all).toBe(true);
+      expect(a.code, a.output).toBe(0);
+      expect(b.code, b.output).toBe(0);
+      expect(all).toMatch(/restart 1/);
+      expect(all).toMatch(/resuming after epoch 1/);
+      const m = metricsOf(out);
+      expect(m.map((r) => r.epoch)).toEqual([1, 2, 3]);
+      expect(m.map((r) => r.restart)).toEqual([0, 1, 1]);
+      expect(m.every((r) => r.world_size === 2)).toBe(true);
+    },
+  );
 });
