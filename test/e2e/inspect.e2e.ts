@@ -117,7 +117,7 @@ describe('the Inspect panel', () => {
     // the 6 good and 9 defective test pictures, worst first, each with its map; defective ones with their mask outline
     expect(await panel.getByTestId('inspect-item').count()).toBe(15);
     expect(await panel.getByTestId('inspect-settings').textContent()).toMatch(
-      /15 pictures of the test set 'Fabric \(test\)'.*1 − SSIM map.*F1-adaptive/s,
+      /15 pictures of the test set 'Fabric \(test\)'.*squared-error map.*F1-adaptive/s,
     );
     const scores = await panel.getByTestId('inspect-item').locator('figcaption').allTextContents();
     const values = scores.map((t) => Number(/(-?[\d.]+)/.exec(t)![1]));

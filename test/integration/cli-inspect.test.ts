@@ -83,7 +83,7 @@ describe('ae-studio inspect', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     const step = lines.find((l) => l.type === 'step') as { step: string; reason: string };
-    expect(step.step).toBe('tfjs'); // the preset trains with L2 + SSIM, on the tfjs step, and says so
+    expect(step.step).toBe('graph'); // the preset trains with L2: the fast graph step
     const end = lines.at(-1) as {
       runId: string;
       status: string;
@@ -104,7 +104,7 @@ describe('ae-studio inspect', () => {
       kind: string;
       epochs: number;
     };
-    expect(cfg).toMatchObject({ kind: 'conv', loss: 'l2+ssim', epochs: 4 });
+    expect(cfg).toMatchObject({ kind: 'conv', loss: 'mse', epochs: 4 });
     expect(end.inspection.threshold.method).toBe('f1');
     const m = end.inspection.measured;
     console.log(`measured after 4 epochs: ${JSON.stringify({ ...m, perType: undefined })}`);

@@ -140,10 +140,10 @@ export const PRESETS: Preset[] = [
   },
   {
     id: 'inspection',
-    label: 'Inspection (defects): conv, L2 + SSIM',
+    label: 'Inspection (defects): conv, L2',
     about:
-      'Train on good pictures only (e.g. an MVTec-style import at 64×64); SSIM in the loss keeps the texture, so what the model cannot rebuild stands out. Calibrate and inspect with ae-studio inspect (docs/inspection.md).',
-    arch: { ...BASE, kind: 'conv', latentDim: 64, hidden: [32, 64, 128], loss: 'l2+ssim', batchSize: 16 },
+      'Train on good pictures only (e.g. an MVTec-style import at 64×64); what the model cannot rebuild stands out on the anomaly map. The SSIM losses are in Loss. Calibrate and inspect in the Gallery or with ae-studio inspect (docs/inspection.md).',
+    arch: { ...BASE, kind: 'conv', latentDim: 64, hidden: [32, 64, 128], loss: 'mse', batchSize: 16 },
   },
 ];
 

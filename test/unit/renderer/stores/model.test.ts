@@ -72,8 +72,7 @@ describe('model store', () => {
       kind: 'conv',
       latentDim: 64,
       hidden: [32, 64, 128],
-      loss: 'l2+ssim',
-      ssimWeight: 0.5,
+      loss: 'mse',
       batchSize: 16,
     });
     m.applyPreset('denoising-conv');
