@@ -32,6 +32,7 @@ function launch(args: string[], onLine?: (line: string) => void, timeoutMs = 240
     const child = spawn(path.join(jobDir, 'launch.sh'), args, {
       env: { ...process.env, PYTHON: env.python, OMP_NUM_THREADS: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group: a launch that hangs is killed with torchrun and its workers
     });
     let output = '';
     let pending = '';
@@ -45,7 +46,11 @@ function launch(args: string[], onLine?: (line: string) => void, timeoutMs = 240
     child.stdout.on('data', take);
     child.stderr.on('data', take);
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
       reject(new Error(`launch.sh ${args.join(' ')} did not finish in ${timeoutMs} ms:\n${output}`));
     }, timeoutMs);
     child.on('error', reject);
@@ -161,7 +166,7 @@ describe('a cluster job on two nodes over loopback', () => {
     'a worker killed mid-epoch: both nodes restart (--max-restarts 1) and continue from the last checkpoint',
     { timeout: 600_000, retry: 1 },
     async () => {
-      const out = path.join(work, 'killed');
+      const out = fs.mkdtempSync(path.join(work, 'killed-')); // a fresh folder for a retry
       const port = await freePort();
       const node = [
         '--workers',
@@ -175,7 +180,7 @@ describe('a cluster job on two nodes over loopback', () => {
         '--rdzv-endpoint',
         `127.0.0.1:${port}`,
         '--rdzv-id',
-        'killed',
+        path.basename(out),
         '--out',
         out,
         '--',
