@@ -4,50 +4,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { createClient } from '../../../../src-renderer/api/client';
-import { setApi } from '../../../../src-renderer/api/instance';
 import { useModelStore } from '../../../../src-renderer/stores/model';
 import { DEBOUNCE_MS, useNoiseStore } from '../../../../src-renderer/stores/noise';
 import NoiseView from '../../../../src-renderer/views/NoiseView.vue';
-import { FakeTransport } from '../fake-host';
-import type { DatasetManifest } from '@contract';
-
-const px = (v: number) => btoa(String.fromCharCode(...new Array<number>(784).fill(v)));
-const shapes: DatasetManifest = {
-  schemaVersion: 1,
-  id: 'shapes-abc123',
-  name: 'Shapes',
-  source: { kind: 'builtin', builtin: 'shapes' },
-  shape: [32, 30, 1],
-  count: 900,
-  labelNames: ['circle'],
-  labelCounts: [900],
-  createdAt: 1,
-  options: { validationSplit: 0.2, seed: 7 },
-};
-
-function host(extra: ConstructorParameters<typeof FakeTransport>[0] = {}) {
-  const t = new FakeTransport({
-    'datasets:list': () => ({ ok: true, result: [shapes] }),
-    'datasets:preview': () => ({ ok: true, result: { manifest: shapes, images: [], mean: px(0) } }),
-    'runs:list': () => ({ ok: true, result: [] }),
-    'runs:start': () => ({ ok: true, result: { runId: 'run-1' } }),
-    'noise:preview': (p) => {
-      const { count, noise } = p as { count: number; noise: { level: number } };
-      return {
-        ok: true,
-        result: {
-          shape: [28, 28, 1],
-          clean: new Array(count).fill(px(10)),
-          noisy: new Array(count).fill(px(Math.round(noise.level * 255))),
-        },
-      };
-    },
-    ...extra,
-  });
-  setApi(createClient(t));
-  return t;
-}
+import { shapesHost as host, px } from '../shapes-host';
 
 let pinia: ReturnType<typeof createPinia>;
 beforeEach(() => {
