@@ -6,78 +6,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { createClient } from '../../../../src-renderer/api/client';
-import { setApi } from '../../../../src-renderer/api/instance';
 import { useBackendStore } from '../../../../src-renderer/stores/backend';
 import ExportView from '../../../../src-renderer/views/ExportView.vue';
 import { APP, FakeTransport, hostDecided, runConfig } from '../fake-host';
-import type { ExportRecord, ModelKind, RunSummary, WorkspaceInfo } from '@contract';
-
-const run = (runId: string, status: RunSummary['status'], kind: ModelKind = 'conv'): RunSummary =>
-  hostDecided({
-    runId,
-    status,
-    config: runConfig({ kind }),
-    dataset: { builtin: 'mnist', count: 600 },
-    epochsDone: 1,
-    history: { loss: [0.1], valLoss: [0.1] },
-    startedAt: 1,
-  });
-const settings: WorkspaceInfo['settings'] = { theme: 'system', maxConcurrentRuns: 2 };
-const info = (over: Partial<WorkspaceInfo> = {}): WorkspaceInfo => ({
-  path: '/ws/a',
-  schemaVersion: 1,
-  datasets: 0,
-  runs: 3,
-  exports: 0,
-  flagged: [],
-  settings,
-  nativeDialogs: false,
-  ...over,
-});
-const record = (exportId: string, format: ExportRecord['format'], fileName: string): ExportRecord => ({
-  exportId,
-  runId: 'run-done',
-  kind: 'model',
-  format,
-  part: 'full',
-  fileName,
-  bytes: 2048,
-  files: [fileName],
-  createdAt: 2,
-  download: `/exports/${exportId}`,
-});
-
-function host(extra: ConstructorParameters<typeof FakeTransport>[0] = {}) {
-  const t = new FakeTransport({
-    'app:info': () => ({ ok: true, result: APP }),
-    'runs:list': () => ({
-      ok: true,
-      result: [run('run-done', 'completed'), run('run-busy', 'running', 'dense'), run('imported-x', 'stopped', 'vae')],
-    }),
-    'datasets:list': () => ({ ok: true, result: [] }),
-    'export:list': () => ({ ok: true, result: [] }),
-    'workspace:info': () => ({
-      ok: true,
-      result: info({ flagged: [{ item: 'notes.txt', message: 'Not something the studio made; left untouched.' }] }),
-    }),
-    'export:model': (p) => {
-      const { format } = p;
-      if (format === 'keras')
-        return {
-          ok: false,
-          error: {
-            code: 'invalid_payload',
-            message: "Layer 'enc_bn' (BatchNormalization) cannot be written as Keras 3.",
-          },
-        };
-      return { ok: true, result: record('exp-1', format, 'run-done-autoencoder.onnx') };
-    },
-    ...extra,
-  });
-  setApi(createClient(t));
-  return t;
-}
+import type { ExportRecord } from '@contract';
+import { run, info, record, workspaceHost as host } from '../workspace-host';
 
 beforeEach(() => {
   setActivePinia(createPinia());
