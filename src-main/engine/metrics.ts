@@ -33,21 +33,29 @@ export function ssimMap(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
     const [, h, w, c] = a.shape;
     const size = Math.min(11, h, w) % 2 === 1 ? Math.min(11, h, w) : Math.min(11, h, w) - 1;
     const win = gaussianWindow(size, 1.5, c);
-    const filt = (x: tf.Tensor4D) => tf.depthwiseConv2d(x, win, 1, 'valid');
-    const C1 = 0.01 ** 2;
-    const C2 = 0.03 ** 2;
-    const muA = filt(a);
-    const muB = filt(b);
-    const muA2 = tf.square(muA);
-    const muB2 = tf.square(muB);
-    const muAB = tf.mul(muA, muB);
-    const sA = tf.sub(filt(tf.square(a) as tf.Tensor4D), muA2);
-    const sB = tf.sub(filt(tf.square(b) as tf.Tensor4D), muB2);
-    const sAB = tf.sub(filt(tf.mul(a, b) as tf.Tensor4D), muAB);
-    const num = tf.mul(tf.add(tf.mul(2, muAB), C1), tf.add(tf.mul(2, sAB), C2));
-    const den = tf.mul(tf.add(tf.add(muA2, muB2), C1), tf.add(tf.add(sA, sB), C2));
-    return tf.div(num, den) as tf.Tensor4D;
+    return ssimWith(a, b, (x) => tf.depthwiseConv2d(x, win, 1, 'valid'));
   });
+}
+
+/**
+ * SSIM of `a` and `b` per position and channel, with `filt` the local (Gaussian) mean: K1 = 0.01,
+ * K2 = 0.03 for pixels in [0,1]. Shared by the metric (valid positions) and the anomaly maps
+ * (borders reflected, inspect/maps.ts). Call inside a tidy.
+ */
+export function ssimWith(a: tf.Tensor4D, b: tf.Tensor4D, filt: (x: tf.Tensor4D) => tf.Tensor4D): tf.Tensor4D {
+  const C1 = 0.01 ** 2;
+  const C2 = 0.03 ** 2;
+  const muA = filt(a);
+  const muB = filt(b);
+  const muA2 = tf.square(muA);
+  const muB2 = tf.square(muB);
+  const muAB = tf.mul(muA, muB);
+  const sA = tf.sub(filt(tf.square(a) as tf.Tensor4D), muA2);
+  const sB = tf.sub(filt(tf.square(b) as tf.Tensor4D), muB2);
+  const sAB = tf.sub(filt(tf.mul(a, b) as tf.Tensor4D), muAB);
+  const num = tf.mul(tf.add(tf.mul(2, muAB), C1), tf.add(tf.mul(2, sAB), C2));
+  const den = tf.mul(tf.add(tf.add(muA2, muB2), C1), tf.add(tf.add(sA, sB), C2));
+  return tf.div(num, den) as tf.Tensor4D;
 }
 
 export interface ImageMetrics {

@@ -9,7 +9,7 @@
 //    that never varies cannot blow up.
 // Image scores: the map's mean, its maximum and the mean of its top k % pixels.
 import { tf } from '../tf';
-import { gaussianWindow } from '../metrics';
+import { gaussianWindow, ssimWith } from '../metrics';
 
 export const MAP_KINDS = ['l2', 'ssim'] as const;
 export type MapKind = (typeof MAP_KINDS)[number];
@@ -61,20 +61,7 @@ export function ssimMap(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
     const size = ssimWindowSize(h, w);
     const win = gaussianWindow(size, 1.5, c);
     const p = (size - 1) / 2;
-    const filt = (x: tf.Tensor4D) => tf.depthwiseConv2d(reflect(x, p), win, 1, 'valid');
-    const C1 = 0.01 ** 2;
-    const C2 = 0.03 ** 2;
-    const muA = filt(a);
-    const muB = filt(b);
-    const muA2 = tf.square(muA);
-    const muB2 = tf.square(muB);
-    const muAB = tf.mul(muA, muB);
-    const sA = tf.sub(filt(tf.square(a) as tf.Tensor4D), muA2);
-    const sB = tf.sub(filt(tf.square(b) as tf.Tensor4D), muB2);
-    const sAB = tf.sub(filt(tf.mul(a, b) as tf.Tensor4D), muAB);
-    const num = tf.mul(tf.add(tf.mul(2, muAB), C1), tf.add(tf.mul(2, sAB), C2));
-    const den = tf.mul(tf.add(tf.add(muA2, muB2), C1), tf.add(tf.add(sA, sB), C2));
-    return tf.div(num, den) as tf.Tensor4D;
+    return ssimWith(a, b, (x) => tf.depthwiseConv2d(reflect(x, p), win, 1, 'valid'));
   });
 }
 
