@@ -137,7 +137,7 @@ export const inspectCalls = {
       .object({
         runId: RunId,
         count: z.number().int().min(1).max(64).default(24),
-        settings: InspectSettings.partial().optional(),
+        settings: InspectSettings.partial().strict().optional(),
         percentile: z.number().min(50).max(100).default(99),
       })
       .strict(),
@@ -145,7 +145,7 @@ export const inspectCalls = {
   },
   /** Saves a threshold the user chose into the run's model/inspection.json (refused when the run has none, or the file is not this run's). */
   'inspect:threshold': {
-    req: z.object({ runId: RunId, value: z.number().finite() }).strict(),
+    req: z.object({ runId: RunId, value: z.number().finite().min(-1e9).max(1e9) }).strict(),
     res: InspectCalibration.shape.threshold,
   },
   /** Try it for inspection: each new picture's anomaly map, score and verdict against the run's threshold. */

@@ -251,7 +251,7 @@ describe('security: Electron checklist over the main-process code', () => {
       for (const { node } of handles)
         t.check(() =>
           expect(node.arguments[1].getText()).toMatch(
-            /event\.sender === getWindow\(\)\?\.webContents && isTrustedSender\(\{ url: frame\.url, isMainFrame: frame\.parent === null \}\)[\s\S]*if \(!trusted\) return \{ ok: false, error: \{ code: 'forbidden'/,
+            /event\.sender === getWindow\(\)\?\.webContents &&\s*isTrustedSender\(\{ url: frame\.url, isMainFrame: frame\.parent === null \}\)[\s\S]*if \(!trusted\)\s*return \{ ok: false, error: \{ code: 'forbidden'/,
           ),
         );
       // nothing but ipc.ts touches ipcMain, and only with handle / removeHandler
