@@ -327,7 +327,7 @@ describe('the run configuration', () => {
     );
     expect(Number(firstN?.[1])).toBeGreaterThan(0);
     expect(Number(firstN?.[1])).toBeLessThanOrEqual(5);
-    expect(await page.getByTestId('covers-interpolation').textContent()).toBe(
+    expect((await page.getByTestId('covers-interpolation').textContent())?.trim()).toBe(
       `Click two of the first ${firstN?.[1]} validation images (held out: never trained on) to choose the ends (A, then B).`,
     );
     expect(await page.getByTestId('interpolation-ends').locator('canvas').count()).toBe(Number(firstN?.[1]));
