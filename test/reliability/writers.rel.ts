@@ -122,15 +122,17 @@ beforeAll(async () => {
     stdio: 'ignore',
   });
   ws = tempDir('writers');
-  // long.json trains until Ctrl-C (its epochs, on 3,000 images, last long enough for a batch to be seen elsewhere); short.json runs to its end quickly
+  // long.json trains until Ctrl-C: a conv model at batch 10, so that an epoch on 3,000 images lasts
+  // longer than the once-a-second progress file and look (a tiny dense model's epochs finished
+  // before any batch could be seen elsewhere); short.json runs to its end quickly
   fs.writeFileSync(
     path.join(ws, 'long.json'),
     JSON.stringify({
-      kind: 'dense',
+      kind: 'conv',
       latentDim: 8,
-      hidden: [32],
+      hidden: [16, 32],
       epochs: 300,
-      batchSize: 50,
+      batchSize: 10,
       seed: 3,
       previewEvery: 1000,
     }),
@@ -257,7 +259,10 @@ describe('writers on one workspace', () => {
                 (p as RunEventPayload).runId === runId &&
                 (p as RunEventPayload).event.type === 'batch',
             );
-        while (!batchEvent() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+        // its own wait: the owner writes progress.json at most once a second and the studio looks once a
+        // second, so on a loaded machine the first batch can come well after the epoch did
+        const untilBatch = Date.now() + 60_000;
+        while (!batchEvent() && Date.now() < untilBatch) await new Promise((r) => setTimeout(r, 100));
         expect(batchEvent(), 'the progress of the CLI run (its latest batch) reached the studio').toBeTruthy();
 
         // Ctrl-C in the owner's terminal: an ordinary stopped run, resumable, everywhere
