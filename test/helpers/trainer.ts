@@ -33,3 +33,29 @@ export function waitFor<T>(
     });
   });
 }
+
+/** Resolves when the host's events (as a test collects them) say the run completed; rejects when it failed or took over `timeoutMs`. */
+export function runCompleted(
+  events: ReadonlyArray<[string, unknown]>,
+  runId: string,
+  timeoutMs = 180_000,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      const end = events.find(
+        ([n, p]) =>
+          n === 'runs:status' &&
+          (p as { runId: string }).runId === runId &&
+          ['completed', 'failed'].includes((p as { status: string }).status),
+      );
+      if (end)
+        return (end[1] as { status: string }).status === 'completed'
+          ? resolve()
+          : reject(new Error(JSON.stringify(end[1])));
+      if (Date.now() - started > timeoutMs) return reject(new Error('the run never finished'));
+      setTimeout(tick, 100);
+    };
+    tick();
+  });
+}

@@ -14,8 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../src-main/host';
-import type { EventName, GallerySamplers, RunStatusPayload } from '../../src-main/contract';
-import { createTestSupervisor, repoRoot } from '../helpers/trainer';
+import type { EventName, GallerySamplers } from '../../src-main/contract';
+import { createTestSupervisor, repoRoot, runCompleted } from '../helpers/trainer';
 import { ensurePyEnv, runPython, SCIPY_REQUIREMENTS } from '../helpers/pyenv';
 import { writeNpy } from '../helpers/npy';
 import { runCli } from '../helpers/cli';
@@ -48,24 +48,7 @@ async function train(config: Record<string, unknown>): Promise<string> {
 }
 
 function finished(runId: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const end = events.find(
-        ([n, p]) =>
-          n === 'runs:status' &&
-          (p as RunStatusPayload).runId === runId &&
-          ['completed', 'failed'].includes((p as RunStatusPayload).status),
-      );
-      if (end)
-        return (end[1] as RunStatusPayload).status === 'completed'
-          ? resolve()
-          : reject(new Error(JSON.stringify(end[1])));
-      if (Date.now() - started > 240_000) return reject(new Error('the run never finished'));
-      setTimeout(tick, 100);
-    };
-    tick();
-  });
+  return runCompleted(events, runId, 240_000);
 }
 
 beforeAll(async () => {

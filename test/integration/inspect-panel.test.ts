@@ -10,8 +10,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../src-main/host';
-import type { CallRes, EventName, RunStatusPayload } from '../../src-main/contract';
-import { createTestSupervisor } from '../helpers/trainer';
+import type { CallRes, EventName } from '../../src-main/contract';
+import { createTestSupervisor, runCompleted } from '../helpers/trainer';
 import { loadMnist } from '../../src-main/engine';
 
 let host: Host;
@@ -36,24 +36,7 @@ beforeAll(async () => {
   const r = await host.dispatch('runs:start', { config, dataset: { builtin: 'mnist', count: 1500 } });
   expect(r.ok, JSON.stringify(r)).toBe(true);
   runId = (r as { ok: true; result: { runId: string } }).result.runId;
-  await new Promise<void>((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const end = events.find(
-        ([n, p]) =>
-          n === 'runs:status' &&
-          (p as RunStatusPayload).runId === runId &&
-          ['completed', 'failed'].includes((p as RunStatusPayload).status),
-      );
-      if (end)
-        return (end[1] as RunStatusPayload).status === 'completed'
-          ? resolve()
-          : reject(new Error(JSON.stringify(end[1])));
-      if (Date.now() - started > 180_000) return reject(new Error('the run never finished'));
-      setTimeout(tick, 100);
-    };
-    tick();
-  });
+  await runCompleted(events, runId);
 }, 240_000);
 afterAll(async () => {
   await host?.dispose();
