@@ -34,7 +34,7 @@ export type AugmentConfig = z.infer<typeof AugmentConfig>;
 export const ModelConfig = z
   .object({
     kind: z.enum(MODEL_KINDS).default('dense'),
-    /** H × W × C of the dataset's images. */
+    /** H × W × C of the model's input: the dataset's images, or with `cropSize` the crops. */
     inputShape: z.tuple([int(1, 1024), int(1, 1024), int(1, 4)]),
     /** Size of the code (bottleneck). */
     latentDim: int(1, 4096).default(128),
@@ -76,6 +76,12 @@ export const ModelConfig = z
     l1: z.number().min(0).max(100).default(1e-3),
     noise: NoiseConfig.default({ type: 'none', level: 0 }),
     augment: AugmentConfig.default({ flip: false, shift: 0, rotate: 0, brightness: 0 }),
+    /**
+     * Train on random crops of this many pixels a side of the dataset's (bigger) pictures: one crop
+     * per picture per epoch, placed by (seed, epoch, picture); validation uses fixed crops. The
+     * model's `inputShape` is the crop. 0 = off (the model takes the whole picture).
+     */
+    cropSize: int(0, 1024).default(0),
     /** Send a reconstruction preview every N batches. */
     previewEvery: int(1, 1_000_000).default(50),
   })

@@ -24,6 +24,9 @@ export { isVae, isConv };
 /** Stride-2 stages a conv model may have: each halves the image's sides. */
 export const MAX_CONV_STAGES = 6;
 
+/** The smallest random crop a run may train on, in pixels a side. */
+export const MIN_CROP = 8;
+
 /** What the checks need to know about the images a run trains on. */
 export interface DatasetInfo {
   /** Images used by the run (training + validation). */
@@ -124,9 +127,32 @@ export function validateConfig(input: unknown, dataset?: DatasetInfo): Validatio
   if ((config.noise.type === 'salt-pepper' || config.noise.type === 'masking') && config.noise.level > 1) {
     errors.push({ field: 'noise.level', message: 'a probability must be between 0 and 1' });
   }
+  const crop = config.cropSize;
+  if (crop > 0) {
+    if (crop < MIN_CROP)
+      errors.push({ field: 'cropSize', message: `a crop must be at least ${MIN_CROP} px a side (got ${crop})` });
+    else if (h !== crop || w !== crop)
+      errors.push({
+        field: 'inputShape',
+        message: `the model trains on ${crop}×${crop} crops, so its input must be ${crop}×${crop}×${ch} (it is ${h}×${w}×${ch})`,
+      });
+  }
+  if (dataset && crop > 0) {
+    const [dh, dw, dc] = dataset.shape;
+    if (crop > dh || crop > dw)
+      errors.push({
+        field: 'cropSize',
+        message: `the crop (${crop}×${crop}) is bigger than the dataset's ${dh}×${dw} pictures; choose at most ${Math.min(dh, dw)} px`,
+      });
+    if (dc !== ch)
+      errors.push({
+        field: 'inputShape',
+        message: `the model expects ${ch} channel${ch === 1 ? '' : 's'} but the dataset's pictures have ${dc}`,
+      });
+  }
   if (dataset) {
     const [dh, dw, dc] = dataset.shape;
-    if (dh !== h || dw !== w || dc !== ch) {
+    if (crop === 0 && (dh !== h || dw !== w || dc !== ch)) {
       errors.push({
         field: 'inputShape',
         message: `the model expects ${h}×${w}×${ch} images but the dataset has ${dh}×${dw}×${dc}`,

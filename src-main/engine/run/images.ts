@@ -3,6 +3,7 @@
 import type { ModelConfig } from '../config';
 import { BatchSource, balancedOrder, evalBatchSize, splitIndices, withoutLabels, type TrainingData } from '../data';
 import { permutation } from '../rng';
+import { CropView, cropRefusal } from '../crops';
 
 export interface RunSplit {
   train: Int32Array;
@@ -20,12 +21,15 @@ export class RunImages {
   private readonly trainLabels: Int32Array | undefined;
 
   private constructor(
+    /** What validation, previews and the end-of-run measures read: the dataset, or its fixed crops (crops.ts). */
     readonly dataset: TrainingData,
     readonly split: RunSplit,
     private readonly c: ModelConfig,
+    /** A crop run's training crops: their epoch is set before each epoch's batches. */
+    private readonly trainCrops?: CropView,
   ) {
     const labels = dataset.labels;
-    this.train = new BatchSource(dataset, split.train, c.batchSize);
+    this.train = new BatchSource(trainCrops ?? dataset, split.train, c.batchSize);
     this.valChunk = evalBatchSize(c.inputShape, c.batchSize);
     this.val = split.val.length ? new BatchSource(dataset, split.val, this.valChunk) : undefined;
     this.trainLabels = labels ? Int32Array.from(split.train, (i) => labels[i]) : undefined;
@@ -35,6 +39,8 @@ export class RunImages {
   /** Splits the dataset as the config says, or explains (in words) why the run cannot train on it. */
   static plan(c: ModelConfig, dataset: TrainingData): RunImages | string {
     const labels = dataset.labels;
+    const crop = c.cropSize > 0 ? cropRefusal(dataset, c.cropSize) : undefined;
+    if (crop) return crop;
     const needLabels = c.balanceClasses ? 'balance classes' : c.excludeLabels.length ? 'leave labels out' : undefined;
     if (needLabels && !labels)
       return `This dataset has no labels, so the run cannot ${needLabels}. Import it from sub-folders named by label, or turn the option off.`;
@@ -48,6 +54,13 @@ export class RunImages {
       return `Leaving out label${c.excludeLabels.length === 1 ? '' : 's'} ${c.excludeLabels.join(', ')} leaves no image to train on.`;
     if (c.batchSize > split.train.length)
       return `The batch (${c.batchSize}) is larger than the training data (${split.train.length} images once labels ${c.excludeLabels.join(', ')} are left out).`;
+    if (c.cropSize > 0)
+      return new RunImages(
+        new CropView(dataset, c.cropSize, c.seed),
+        split,
+        c,
+        new CropView(dataset, c.cropSize, c.seed),
+      );
     return new RunImages(dataset, split, c);
   }
 
@@ -62,9 +75,13 @@ export class RunImages {
     return [Math.min(c.batchSize, this.nTrain), this.nTrain % c.batchSize].filter((n) => n > 0);
   }
 
-  /** The order of the training images in `epoch`: shuffled with the run's seed, or balanced by label. */
+  /**
+   * The order of the training images in `epoch`: shuffled with the run's seed, or balanced by label.
+   * A crop run's training batches take this epoch's crops from here on.
+   */
   order(epoch: number): Int32Array {
     const c = this.c;
+    if (this.trainCrops) this.trainCrops.epoch = epoch;
     return c.balanceClasses && this.trainLabels
       ? balancedOrder(this.trainLabels, c.seed + epoch)
       : permutation(this.nTrain, c.seed + epoch);
