@@ -180,6 +180,8 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
   const trained = await loadTrained(dir);
   try {
     const [h, w, c] = trained.config.inputShape;
+    // a model trained on random crops scores every picture at its own resolution, by tiles of the crop's size
+    const tiled = values.tile || (trained.config.cropSize ?? 0) > 0;
     const ref = runDataset(dir);
     const fit = (ref.id ? readDatasetManifest(ws, ref.id).options?.fit : undefined) ?? 'stretch';
     const opts = {
@@ -192,7 +194,7 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
       [];
     const per = h * w * c;
     const decoded: Array<{ file: string; px: Uint8Array }> = [];
-    for (const f of values.tile ? [] : files) {
+    for (const f of tiled ? [] : files) {
       try {
         decoded.push({ file: f, px: await decodeImage(fs.readFileSync(f), f, opts) });
       } catch (err) {
@@ -203,7 +205,7 @@ export async function inspectCommand(argv: string[], out: (s: string) => void): 
     const thr = insp.threshold.value;
     // map scale: the threshold (in the map's units for max/top-k scores) sits in the middle of the colours
     const scale = Math.max(1e-6, 2 * Math.abs(thr));
-    if (values.tile) {
+    if (tiled) {
       // big pictures at their own resolution, by overlapping tiles of the model's size (engine/inspect/tiles.ts)
       const overlap = values.overlap === undefined ? 0.5 : Number(values.overlap);
       if (!(overlap >= 0 && overlap < 1))

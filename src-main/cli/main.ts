@@ -42,8 +42,8 @@ const USAGE = `Usage:
   ae-studio datasets --workspace DIR [--json]
   ae-studio export --workspace DIR --run ID --format tfjs|keras|onnx --part encoder|decoder|full --out PATH [--json]
   ae-studio latents --workspace DIR --run ID --dataset ${BUILTIN_NAMES.join('|')}|DATASET --out codes.csv [--json]
-  ae-studio train --workspace DIR --dataset mnist|DATASET --config run.json [--count N] [--json]
-  ae-studio train --workspace DIR --dataset DATASET --preset inspection [--config overrides.json] [--json]
+  ae-studio train --workspace DIR --dataset mnist|DATASET --config run.json [--count N] [--crop N] [--json]
+  ae-studio train --workspace DIR --dataset DATASET --preset inspection [--config overrides.json] [--crop N] [--json]
   ae-studio train --workspace DIR --resume RUN_ID [--json]
   ae-studio runs --workspace DIR [--json]
   ${EVALUATE_USAGE}
@@ -88,6 +88,7 @@ const OPTIONS = {
   preset: { type: 'string' },
   suspects: { type: 'string' },
   count: { type: 'string' },
+  crop: { type: 'string' },
   json: { type: 'boolean', default: false },
   verbose: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
@@ -159,6 +160,7 @@ async function trainCli({ values, rest, ws, trainerEntry, out }: Invocation): Pr
       dataset: values.dataset,
       config: values.config,
       count: values.count,
+      crop: values.crop,
       resume: values.resume,
       preset: values.preset,
       json: values.json,

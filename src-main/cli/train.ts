@@ -19,6 +19,7 @@ import { TrainerSupervisor, forkSpawner } from '../trainer/supervisor';
 import { UsageError } from './errors';
 import type { InspectionFile } from '../engine/inspect/calibration';
 import { RUN_PRESETS, inspectionPreset } from '../contract/inspection';
+import { MIN_CROP } from '../contract/model-validate';
 import { TrainProgress, fmtLoss, reportEnd, type TrainIO } from './train-output';
 
 export { endMetricsBrief, endMetricsTable, fmtDuration, progressLine, type TrainIO } from './train-output';
@@ -28,6 +29,8 @@ export interface TrainOptions {
   dataset?: string;
   config?: string;
   count?: string;
+  /** Train on random crops of N px of the dataset's pictures (the model's input becomes N×N); 0 = whole pictures. */
+  crop?: string;
   resume?: string;
   /** `inspection`: the studio's inspection setup (contract/inspection.ts); --config, when given, overrides its fields. After training the run is calibrated (model/inspection.json). */
   preset?: string;
@@ -154,7 +157,21 @@ function planStart(o: TrainOptions): TrainPlan {
       ? { builtin: 'mnist', count }
       : { id: found.dataset.id, ...(countOption !== undefined ? { count } : {}) };
   const preset: Record<string, unknown> = o.preset === 'inspection' ? { ...inspectionPreset(found.shape) } : {};
-  const config = { ...preset, ...file.config, inputShape: file.config.inputShape ?? found.shape };
+  const config: Record<string, unknown> = {
+    ...preset,
+    ...file.config,
+    inputShape: file.config.inputShape ?? preset.inputShape ?? found.shape,
+  };
+  if (o.crop !== undefined) {
+    const n = Number(o.crop);
+    const side = Math.min(found.shape[0], found.shape[1]);
+    if (!Number.isInteger(n) || n < 0 || (n > 0 && n < MIN_CROP) || n > side)
+      throw new UsageError(
+        `--crop must be a whole number of pixels from ${MIN_CROP} to ${side} (the side of the pictures in ${found.title}), or 0 for whole pictures.`,
+      );
+    config.cropSize = n;
+    config.inputShape = n > 0 ? [n, n, found.shape[2]] : found.shape;
+  }
   const checked = validateConfig(config, { count, shape: found.shape });
   if (!checked.ok) {
     throw new UsageError(
@@ -278,7 +295,11 @@ export async function trainCommand(o: TrainOptions, io: TrainIO): Promise<number
     signals = stopOnSignal(host, io, o.json, () => progress.clearStatus());
     let runId: string;
     if ('start' in plan) {
-      if (!o.json) io.out(`Training on ${plan.title} in ${ws} …`);
+      const crop = Number(plan.start.config.cropSize ?? 0);
+      if (!o.json)
+        io.out(
+          `Training on ${plan.title} in ${ws}${crop ? `, on random ${crop}×${crop} crops of its pictures (fixed crops for validation)` : ''} …`,
+        );
       ({ runId } = await call<{ runId: string }>(host, 'runs:start', plan.start));
     } else {
       runId = plan.resume;
@@ -342,7 +363,7 @@ export async function runsCommand(
       ['RUN', 'STATUS', 'MODEL', 'DATASET', 'EPOCHS', 'LOSS', 'VAL LOSS', 'STARTED'],
       ...rows.map((r) => {
         const c = r.config;
-        const model = c ? `${c.kind}, ${c.latentDim}-d code` : '–';
+        const model = c ? `${c.kind}, ${c.latentDim}-d code${c.cropSize ? `, ${c.cropSize}-px crops` : ''}` : '–';
         return [
           r.runId,
           r.status === 'training-elsewhere' ? 'training elsewhere' : r.status,

@@ -16,11 +16,13 @@ export type RunPreset = (typeof RUN_PRESETS)[number];
  * the good pictures held out for the normalisation and the threshold, early stopping.
  */
 export function inspectionPreset(shape: readonly [number, number, number]): ModelConfigInput {
-  const [h, w] = shape;
+  const crop = inspectionCrop(shape);
+  const [h, w] = crop ? [crop, crop] : shape;
   const stages = h >= 32 && w >= 32 && h % 8 === 0 && w % 8 === 0 ? [32, 64, 128] : [32, 64];
   return {
     kind: 'conv',
-    inputShape: [shape[0], shape[1], shape[2]],
+    inputShape: [h, w, shape[2]],
+    ...(crop ? { cropSize: crop } : {}),
     hidden: stages,
     latentDim: 64,
     loss: 'mse',
@@ -32,6 +34,15 @@ export function inspectionPreset(shape: readonly [number, number, number]): Mode
     validationSplit: 0.1,
     earlyStoppingPatience: 10,
   };
+}
+
+/**
+ * The random crop the inspection preset trains on for pictures of `shape`: none below 256 px a
+ * side (the model takes the whole picture), 64 px from 256 px, 128 px from 512 px.
+ */
+export function inspectionCrop(shape: readonly [number, number, number]): number {
+  const side = Math.min(shape[0], shape[1]);
+  return side >= 512 ? 128 : side >= 256 ? 64 : 0;
 }
 
 // ---- The Gallery's Inspect panel (docs/inspection.md, "In the studio") ----

@@ -4,7 +4,7 @@
 import { evaluateModel, rocCurve, scoresCsv, type ModelEvaluation } from '../engine/evaluate';
 import type { Evaluation, ProbeScore } from '../contract';
 import { toTensor } from '../engine/data';
-import { openRunDataset } from './runs';
+import { atModelSize, openRunDataset } from './runs';
 import { forgotten, modelFor } from './gallery';
 import { readDatasetManifest } from '../datasets/store';
 import { toBase64 } from '../datasets/base64';
@@ -27,7 +27,7 @@ async function base(p: MethodParams<'evaluate'>): Promise<Cached> {
   if (hit) return hit;
   const m = await modelFor(p.runDir);
   // A big stored dataset stays in its file: the evaluation reads it a chunk at a time, as training does.
-  const ds = openRunDataset(p.dataset, p.workspaceDir);
+  const ds = atModelSize(openRunDataset(p.dataset, p.workspaceDir), m.config);
   let e: ModelEvaluation;
   let originals: Float32Array;
   try {

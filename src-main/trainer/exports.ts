@@ -6,7 +6,7 @@ import { exportModel, importTfjsExportAsRun, writeImageGridPng, writeLatentsCsv 
 import { listDatasets } from '../datasets/store';
 import { fromBase64 } from '../datasets/base64';
 import { galleryOp, forgetModel } from './gallery';
-import { openRunDataset } from './runs';
+import { atModelSize, openRunDataset } from './runs';
 import type { MethodParams, MethodResult } from './protocol';
 
 type Shape = [number, number, number];
@@ -52,7 +52,7 @@ export async function exportRun(p: MethodParams<'exportRun'>): Promise<MethodRes
         runDir: p.runDir,
       });
     // A big stored dataset stays in its file: the codes are written a batch at a time as its rows are read.
-    const ds = openRunDataset(p.dataset!, p.workspaceDir);
+    const ds = atModelSize(openRunDataset(p.dataset!, p.workspaceDir), trained.config);
     try {
       return await writeLatentsCsv(trained, ds, p.out);
     } finally {

@@ -2,7 +2,7 @@
 // validation images, and what the model makes of them. Returns plain data (base64 pixels).
 import { applyNoise, imageMetrics, loadTrained, splitIndices, type TrainedModel } from '../engine';
 import { tf } from '../engine/tf';
-import { openRunDataset } from './runs';
+import { atModelSize, openRunDataset } from './runs';
 import { RowGather, withoutLabels, type TrainingData } from '../engine/data';
 import { imagesToBase64 as split } from '../datasets/base64';
 import type { GalleryViewResult, MethodParams } from './protocol';
@@ -52,7 +52,7 @@ function labelNamesOf(p: MethodParams<'gallery'>): string[] {
 export async function galleryOp(p: MethodParams<'gallery'>): Promise<GalleryViewResult> {
   const m = await modelFor(p.runDir);
   // A big stored dataset stays in its file: the few hundred images a view shows are read from it.
-  const ds = openRunDataset(p.dataset, p.workspaceDir);
+  const ds = atModelSize(openRunDataset(p.dataset, p.workspaceDir), m.config);
   try {
     return await galleryView(p, m, ds);
   } finally {
@@ -214,7 +214,7 @@ export async function tryImages(p: MethodParams<'galleryTry'>): Promise<GalleryT
   const codes = m.encode(images);
   const metrics = await m.metrics(images);
   // the validation images' errors: the yardstick for "unusual"
-  const ds = openRunDataset(p.dataset, p.workspaceDir);
+  const ds = atModelSize(openRunDataset(p.dataset, p.workspaceDir), m.config);
   let ref: Uint8Array;
   try {
     const { val, train } = splitIndices(ds.count, m.config.validationSplit, m.config.seed);

@@ -41,6 +41,10 @@ function readJson(file: string): Record<string, unknown> | undefined {
 
 export async function samplersView(p: MethodParams<'gallery'>): Promise<GallerySamplers & { op: 'samplers' }> {
   const m = await modelFor(p.runDir);
+  if (m.config.cropSize)
+    throw new Error(
+      `This run trained on random ${m.config.cropSize}-px crops of bigger pictures: its samples would be crops, not pictures like its dataset's, so the samplers are not offered for it.`,
+    );
   const ds = loadRunDataset(p.dataset, p.workspaceDir);
   const shape = m.config.inputShape;
   const per = shape[0] * shape[1] * shape[2];

@@ -34,7 +34,9 @@ export async function calibrateRun(
 ): Promise<InspectionFile> {
   const dir = path.join(ws, 'runs', runId);
   const { loadTrained } = await import('../engine/trained-model');
-  const { calibrate, saveInspection, DEFAULT_INSPECTION } = await import('../engine/inspect/calibration');
+  const { calibrate, saveInspection, DEFAULT_INSPECTION, CALIBRATION_OVERLAP } =
+    await import('../engine/inspect/calibration');
+  const { CropView } = await import('../engine/crops');
   const trained = await loadTrained(dir);
   try {
     const c = trained.config;
@@ -48,16 +50,29 @@ export async function calibrateRun(
       throw new Error(
         `Run '${runId}' has ${val.length} good validation picture(s); calibration needs a validation split (validationSplit > 0) of good pictures.`,
       );
-    const per = c.inputShape[0] * c.inputShape[1] * c.inputShape[2];
-    const good = new Uint8Array(val.length * per);
-    val.forEach((i, k) => good.set(ds.images.subarray(i * per, (i + 1) * per), k * per));
+    // a crop run (config cropSize) scores whole pictures by tiles: normalisation on the fixed crops
+    // validation used, threshold and measures on the whole pictures (engine/inspect/calibration.ts)
+    const crop = c.cropSize ?? 0;
+    const modelShape = c.inputShape.join('x');
+    const pictureShape = crop ? ds.shape : c.inputShape;
+    const rowsOf = (images: Uint8Array, per: number, rows: number[]) => {
+      const out = new Uint8Array(rows.length * per);
+      rows.forEach((i, k) => out.set(images.subarray(i * per, (i + 1) * per), k * per));
+      return out;
+    };
+    const fullPer = pictureShape[0] * pictureShape[1] * pictureShape[2];
+    const goodWhole = rowsOf(ds.images as Uint8Array, fullPer, val);
+    const good = crop ? new CropView(ds, crop, c.seed).images.readRows(val.length, (k) => val[k]).slice() : goodWhole;
+    const whole = crop ? { good: goodWhole, h: ds.shape[0], w: ds.shape[1], overlap: CALIBRATION_OVERLAP } : undefined;
     let labelled: Parameters<typeof calibrate>[5];
     const pair = ref.id ? readDatasetManifest(ws, ref.id).inspection : undefined;
     if (pair?.role === 'train') {
       const test = loadDataset(ws, pair.pair);
-      if (test.shape.join('x') !== c.inputShape.join('x'))
+      if (test.shape.join('x') !== (crop ? ds.shape.join('x') : modelShape))
         throw new Error(
-          `The test set '${test.manifest.name}' has ${test.shape.join('×')} pictures; the model takes ${c.inputShape.join('×')}.`,
+          crop
+            ? `The test set '${test.manifest.name}' has ${test.shape.join('×')} pictures; the run trained on crops of ${ds.shape.join('×')} pictures.`
+            : `The test set '${test.manifest.name}' has ${test.shape.join('×')} pictures; the model takes ${c.inputShape.join('×')}.`,
         );
       labelled = {
         name: test.manifest.name,
@@ -78,6 +93,7 @@ export async function calibrateRun(
       { ...DEFAULT_INSPECTION, ...settings },
       labelled,
       percentileValue,
+      whole,
     );
     saveInspection(path.join(dir, 'model'), file);
     return file;
@@ -97,7 +113,9 @@ export function isInspectionTraining(ws: string, dataset: { builtin?: string; id
 }
 
 /** The most pictures the Inspect panel scores for its histogram (the first of the test set or of the validation split). */
-const PANEL_MAX = 2000;
+const PANEL_MAX_ALL = 2000;
+/** The same for a crop run, whose pictures are scored whole, by tiles (each takes dozens of tiles). */
+const PANEL_MAX_TILED = 200;
 
 type InspectParams = MethodParams<'inspect'>;
 
@@ -105,9 +123,10 @@ type InspectParams = MethodParams<'inspect'>;
 function panelPictures(
   p: InspectParams,
   shape: readonly [number, number, number],
-  c: { validationSplit: number; seed: number; testSplit?: number; excludeLabels?: number[] },
+  c: { validationSplit: number; seed: number; testSplit?: number; excludeLabels?: number[]; cropSize?: number },
 ) {
   const per = shape[0] * shape[1] * shape[2];
+  const PANEL_MAX = c.cropSize ? PANEL_MAX_TILED : PANEL_MAX_ALL;
   const pair = 'id' in p.dataset ? readDatasetManifest(p.workspaceDir, p.dataset.id).inspection : undefined;
   if (pair?.role === 'train') {
     const test = loadDataset(p.workspaceDir, pair.pair);
@@ -203,7 +222,8 @@ export async function inspectOp(p: InspectParams): Promise<unknown> {
   }
   if (p.op === 'try') {
     if (!file) throw new Error(note ?? 'Calibrate this run first.');
-    if (p.tile) return tryTiled(p, m, file, cal.percentile);
+    // a crop run always scores new pictures whole, by tiles (it never saw a picture shrunk to its input)
+    if (p.tile || m.config.cropSize) return tryTiled(p, m, file, cal.percentile);
     const decoded = await decodeTryFiles(
       { dataset: p.dataset, workspaceDir: p.workspaceDir, files: p.files ?? [] },
       shape,
@@ -232,9 +252,20 @@ export async function inspectOp(p: InspectParams): Promise<unknown> {
       }),
     };
   }
-  const pics = panelPictures(p, shape, m.config);
+  // a crop run's pictures are its dataset's whole pictures, scored by tiles of the crop's size
+  const crop = m.config.cropSize ?? 0;
+  const picShape: [number, number, number] =
+    crop && 'id' in p.dataset ? readDatasetManifest(p.workspaceDir, p.dataset.id).shape : shape;
+  const [ph, pw] = picShape;
+  const pper = ph * pw * picShape[2];
+  const whole = { h: ph, w: pw, overlap: cal.CALIBRATION_OVERLAP };
+  const score = (images: Uint8Array, keepMaps: boolean) =>
+    crop && file
+      ? cal.inspectWhole(m, images, whole, file.settings, file.normStats!, keepMaps)
+      : inspectImages(m, images, file!.settings, file!.normStats, { keepMaps });
+  const pics = panelPictures(p, picShape, m.config);
   const base = {
-    shape,
+    shape: picShape,
     source: pics.source,
     labels: pics.labels,
     labelNames: pics.labelNames,
@@ -242,15 +273,13 @@ export async function inspectOp(p: InspectParams): Promise<unknown> {
   };
   if (!file)
     return { ...base, calibration: null, note, scores: [], defective: [], labels: [], mapRange: [0, 1], items: [] };
-  const n = pics.images.length / per;
-  const scores = inspectImages(m, pics.images, file.settings, file.normStats, { keepMaps: false }).scores[
-    file.settings.score
-  ];
+  const n = pics.images.length / pper;
+  const scores = score(pics.images, false).scores[file.settings.score];
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
   const worst = order.slice(0, Math.min(n, p.count ?? 24));
-  const chosen = new Uint8Array(worst.length * per);
-  worst.forEach((i, k) => chosen.set(pics.images.subarray(i * per, (i + 1) * per), k * per));
-  const maps = worst.length ? inspectImages(m, chosen, file.settings, file.normStats).maps : new Float32Array(0);
+  const chosen = new Uint8Array(worst.length * pper);
+  worst.forEach((i, k) => chosen.set(pics.images.subarray(i * pper, (i + 1) * pper), k * pper));
+  const maps = worst.length ? score(chosen, true).maps : new Float32Array(0);
   const range = mapRange(file.threshold.value, maps, cal.percentile);
   const { normStats: _n, ...rest } = file;
   return {
@@ -268,9 +297,9 @@ export async function inspectOp(p: InspectParams): Promise<unknown> {
     items: worst.map((i, k) => ({
       index: i,
       score: scores[i],
-      original: imagesToBase64(chosen.subarray(k * per, (k + 1) * per), per)[0],
-      map: imagesToBase64(heat(maps.subarray(k * h * w, (k + 1) * h * w), range[0], range[1]), h * w)[0],
-      ...(pics.masks ? { mask: imagesToBase64(pics.masks.subarray(i * h * w, (i + 1) * h * w), h * w)[0] } : {}),
+      original: imagesToBase64(chosen.subarray(k * pper, (k + 1) * pper), pper)[0],
+      map: imagesToBase64(heat(maps.subarray(k * ph * pw, (k + 1) * ph * pw), range[0], range[1]), ph * pw)[0],
+      ...(pics.masks ? { mask: imagesToBase64(pics.masks.subarray(i * ph * pw, (i + 1) * ph * pw), ph * pw)[0] } : {}),
     })),
   };
 }

@@ -2,6 +2,7 @@
 // its events to the host as plain data (previews as base64), ending with 'run-end'.
 import path from 'node:path';
 import { loadMnist, trainRun, type Dataset, type RunEvent, type RunResult, type TrainingData } from '../engine';
+import { CropView } from '../engine/crops';
 import type { MethodParams, SendTrainerEvent } from './protocol';
 import type { RunEventPayload } from '../contract';
 import { loadDataset, openDataset, STREAM_ABOVE_BYTES } from '../datasets/store';
@@ -53,6 +54,20 @@ export function openRunDataset(
   const n = Math.min(spec.count ?? d.count, d.count);
   // Training reads rows by index below `count` only (the split and every batch), so the first n images need no copy or view.
   return { ...d, labels: d.labels?.subarray(0, n), count: n };
+}
+
+/**
+ * What the jobs after training read of a crop run's dataset (config `cropSize`): its pictures seen as
+ * the fixed crops validation used (engine/crops.ts), so the Gallery, the evaluation and the latents
+ * show and measure crops of the model's size; any other run's dataset as it is.
+ */
+export function atModelSize(
+  ds: TrainingData & { close(): void },
+  c: { cropSize?: number; seed: number },
+): TrainingData & { close(): void } {
+  if (!c.cropSize) return ds;
+  const view = new CropView(ds, c.cropSize, c.seed);
+  return Object.assign(view, { close: () => ds.close() });
 }
 
 /** The engine's event as the contract carries it (previews as base64); typed against the contract, so the two cannot drift apart. */

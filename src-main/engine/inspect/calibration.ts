@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeJsonAtomic } from '../../fs-safety/atomic';
 import type { Images, TrainedModel } from '../trained-model';
-import { fitNormStats, inspectImages } from './inspect';
+import { fitNormStats, inspectImages, type InspectResult } from './inspect';
+import { inspectTiled } from './tiles';
 import { MAP_KINDS, SCORE_KINDS, type MapSettings, type NormStats, type ScoreKind } from './maps';
 import { inspectionMetrics, type InspectionMetrics } from './metrics';
 
@@ -89,9 +90,48 @@ export interface Labelled {
 }
 
 /**
+ * A model trained on random crops (config `cropSize`) scores whole pictures by tiles: its good
+ * validation pictures and its labelled pictures are whole pictures of `h` × `w`, scored as
+ * `inspectTiled` scores them (`overlap`), while the normalisation is measured on `good`'s crops.
+ */
+export interface WholePictures {
+  good: Images;
+  h: number;
+  w: number;
+  overlap: number;
+}
+
+/** The overlap of the tiles a crop run is calibrated with, and that `ae-studio inspect` uses by default. */
+export const CALIBRATION_OVERLAP = 0.5;
+
+/** Whole pictures of h × w scored by tiles, as inspectImages scores pictures of the model's size. */
+export function inspectWhole(
+  model: TrainedModel,
+  images: Images,
+  whole: Omit<WholePictures, 'good'>,
+  settings: InspectionSettings,
+  norm: NormStats,
+  keepMaps: boolean,
+): InspectResult {
+  const c = model.config.inputShape[2];
+  const { h, w } = whole;
+  const per = h * w * c;
+  const n = images.length / per;
+  const maps = new Float32Array(keepMaps ? n * h * w : 0);
+  const scores = { mean: new Float64Array(n), max: new Float64Array(n), topk: new Float64Array(n) };
+  for (let i = 0; i < n; i++) {
+    const r = inspectTiled(model, images.subarray(i * per, (i + 1) * per), h, w, settings, norm, whole.overlap);
+    if (keepMaps) maps.set(r.map, i * h * w);
+    for (const k of SCORE_KINDS) scores[k][i] = r.scores[k];
+  }
+  return { count: n, h, w, maps, scores };
+}
+
+/**
  * Measures the inspection settings for a model: normalisation from `good` (good validation
  * pictures), then the threshold — F1-adaptive on `labelled` when it holds both good and defective
- * pictures, else the `percentile` of the good validation scores.
+ * pictures, else the `percentile` of the good validation scores. With `whole` (a crop run) the
+ * scores are those of whole pictures scored by tiles; the normalisation is still `good`'s.
  */
 export function calibrate(
   model: TrainedModel,
@@ -101,11 +141,16 @@ export function calibrate(
   settings: InspectionSettings = DEFAULT_INSPECTION,
   labelled?: Labelled,
   pct = 99,
+  whole?: WholePictures,
 ): InspectionFile {
   if (!MAP_KINDS.includes(settings.map) || !SCORE_KINDS.includes(settings.score))
     throw new Error(`Unknown map '${settings.map}' or score '${settings.score}'.`);
   const norm = fitNormStats(model, good, settings);
-  const goodRes = inspectImages(model, good, settings, norm, { keepMaps: false });
+  const score = (images: Images, keepMaps: boolean) =>
+    whole
+      ? inspectWhole(model, images, whole, settings, norm, keepMaps)
+      : inspectImages(model, images, settings, norm, { keepMaps });
+  const goodRes = score(whole ? whole.good : good, false);
   let threshold: Threshold = {
     value: percentile(goodRes.scores[settings.score], pct),
     method: 'percentile',
@@ -113,7 +158,7 @@ export function calibrate(
   };
   let measured: InspectionFile['measured'];
   if (labelled) {
-    const res = inspectImages(model, labelled.images, settings, norm, { keepMaps: !!labelled.masks });
+    const res = score(labelled.images, !!labelled.masks);
     const m = inspectionMetrics({
       scores: res.scores[settings.score],
       labels: labelled.labels,

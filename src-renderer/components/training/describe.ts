@@ -2,13 +2,17 @@
 // ("Desktop icons, 404 images", not a dataset id), and the run's own name when the user gave one.
 import { kindTitle, type DatasetManifest, type ModelConfigInput, type RunSummary } from '@contract';
 
-/** "Convolutional VAE, 16-d code" (+ ", denoising" when trained on noisy inputs); "Model" without one (a damaged run). */
-export function modelTitle(config: Pick<ModelConfigInput, 'kind' | 'latentDim' | 'noise'> | null): string {
+/**
+ * "Convolutional VAE, 16-d code" (+ ", denoising" when trained on noisy inputs, + ", 64-px crops" when
+ * trained on random crops); "Model" without one (a damaged run).
+ */
+export function modelTitle(config: Pick<ModelConfigInput, 'kind' | 'latentDim' | 'noise' | 'cropSize'> | null): string {
   if (!config) return 'Model';
   const latent = config.latentDim ?? 0;
   const noise = config.noise;
   const denoising = noise?.type && noise.type !== 'none' && noise.level ? ', denoising' : '';
-  return `${kindTitle(config.kind ?? 'dense')}${latent > 0 ? `, ${latent}-d code` : ''}${denoising}`;
+  const crops = config.cropSize ? `, ${config.cropSize}-px crops` : '';
+  return `${kindTitle(config.kind ?? 'dense')}${latent > 0 ? `, ${latent}-d code` : ''}${denoising}${crops}`;
 }
 
 /** The run trained on noisy inputs (a denoising autoencoder): its previews and Gallery show a noisy row. */
