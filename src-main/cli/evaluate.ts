@@ -12,6 +12,7 @@ import { writeFileAtomicAsync } from '../fs-safety/atomic';
 import { StoredRunSummary } from '../contract';
 import { BUILTIN_NAMES, makeBuiltin, type BuiltinName } from '../datasets/builtins';
 import { describeStoredDatasets, findDatasetId, loadDataset, loadMasks, readDatasetManifest } from '../datasets/store';
+import { CropView } from '../engine/crops';
 
 export const EVALUATE_USAGE =
   'ae-studio evaluate --workspace DIR --run ID --dataset NAME [--anomalous LABEL,...] [--scores scores.csv] [--json]';
@@ -85,12 +86,19 @@ async function inspectionMeasures(
 ) {
   const role = findDatasetId(ws, data.key) ? readDatasetManifest(ws, data.key).inspection : undefined;
   if (role?.role !== 'test' && !anomalous) return undefined;
-  const { loadInspection, DEFAULT_INSPECTION } = await import('../engine/inspect/calibration');
-  const { inspectImages } = await import('../engine/inspect/inspect');
+  const { loadInspection, DEFAULT_INSPECTION, CALIBRATION_OVERLAP, inspectWhole } =
+    await import('../engine/inspect/calibration');
+  const { inspectImages: inspectAtModelSize } = await import('../engine/inspect/inspect');
   const { inspectionMetrics } = await import('../engine/inspect/metrics');
   const calibration = loadInspection(path.join(dir, 'model'), runId);
   const settings = calibration?.settings ?? DEFAULT_INSPECTION;
   const per = data.shape[0] * data.shape[1] * data.shape[2];
+  // a model trained on random crops scores whole pictures, by tiles (as its calibration did)
+  const whole = { h: data.shape[0], w: data.shape[1], overlap: CALIBRATION_OVERLAP };
+  const inspectImages: typeof inspectAtModelSize = (m, images, s, norm, o) =>
+    m.config.cropSize
+      ? inspectWhole(m, images, whole, { ...settings, ...s }, norm, o?.keepMaps ?? true)
+      : inspectAtModelSize(m, images, s, norm, o);
   if (role?.role === 'test' && ds.labels) {
     const masks = role.masks
       ? loadMasks(ws, data.key)?.subarray(0, ds.count * data.shape[0] * data.shape[1])
@@ -185,7 +193,11 @@ export async function evaluateCommand(argv: string[], out: (s: string) => void):
       count: n,
       shape: data.shape,
     };
-    const e = await evaluateModel(trained.ae, trained.config, ds, { anomalous });
+    // a crop run's reconstruction measures are on the fixed crops its validation used (engine/crops.ts)
+    const crop = trained.config.cropSize;
+    const e = await evaluateModel(trained.ae, trained.config, crop ? new CropView(ds, crop, trained.config.seed) : ds, {
+      anomalous,
+    });
     const name = (l: number) => (l < 0 ? '(none)' : (data.labelNames[l] ?? String(l)));
     const insp = await inspectionMeasures(ws, values.run, dir, trained, data, ds, e.scores, anomalous);
     if (values.scores) {

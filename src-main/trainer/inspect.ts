@@ -261,7 +261,7 @@ export async function inspectOp(p: InspectParams): Promise<unknown> {
   const whole = { h: ph, w: pw, overlap: cal.CALIBRATION_OVERLAP };
   const score = (images: Uint8Array, keepMaps: boolean) =>
     crop && file
-      ? cal.inspectWhole(m, images, whole, file.settings, file.normStats!, keepMaps)
+      ? cal.inspectWhole(m, images, whole, file.settings, file.normStats, keepMaps)
       : inspectImages(m, images, file!.settings, file!.normStats, { keepMaps });
   const pics = panelPictures(p, picShape, m.config);
   const base = {

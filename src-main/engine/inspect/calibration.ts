@@ -110,7 +110,7 @@ export function inspectWhole(
   images: Images,
   whole: Omit<WholePictures, 'good'>,
   settings: InspectionSettings,
-  norm: NormStats,
+  norm: NormStats | undefined,
   keepMaps: boolean,
 ): InspectResult {
   const c = model.config.inputShape[2];
