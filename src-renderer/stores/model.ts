@@ -5,11 +5,11 @@
 // (draft.ts); the actions that change several of them are here.
 import { defineStore } from 'pinia';
 import { computed, reactive } from 'vue';
-import { DEFAULT_HIDDEN, isVae, type ModelKind, type NoiseConfig } from '@contract';
+import { DEFAULT_HIDDEN, inspectionCrop, isVae, type ModelKind, type NoiseConfig } from '@contract';
 import { useDatasetsStore } from './datasets';
 import { useRunsStore } from './runs';
 import { modelTitle } from '../components/training/describe';
-import { PRESETS, matchingPreset, newForm, type ModelForm, type Preset } from './model/presets';
+import { PRESETS, matchingPreset, newForm, suggestedCrop, type ModelForm, type Preset } from './model/presets';
 import { BUILTIN_MNIST, useRunSource } from './model/source';
 import { useConfigChecks } from './model/checks';
 import { useEpochAdvice } from './model/epochs';
@@ -42,7 +42,8 @@ export const useModelStore = defineStore('model', () => {
       form.noise.type === 'none' || !form.noise.level ? '' : `, ${form.noise.type} noise ${form.noise.level}`;
     const names = form.excludeLabels.map((l) => labelNames.value[l] || String(l));
     const left = names.length ? ` · without ${names.join(', ')}` : '';
-    return `${form.kind} · ${form.latentDim}-d code · ${form.epochs} epoch${form.epochs === 1 ? '' : 's'}${noise}${left}`;
+    const crops = form.cropSize > 0 ? ` · ${form.cropSize}-px crops` : '';
+    return `${form.kind} · ${form.latentDim}-d code · ${form.epochs} epoch${form.epochs === 1 ? '' : 's'}${noise}${crops}${left}`;
   });
 
   function applyPreset(id: string) {
@@ -52,6 +53,14 @@ export const useModelStore = defineStore('model', () => {
     form.balanceClasses = false;
     const { hidden: h, noise, ...arch } = p.arch;
     Object.assign(form, arch, { hiddenText: h.join(', '), noise: { ...noise } });
+    // the inspection preset trains big pictures on random crops, as `ae-studio train --preset inspection` does
+    if (id === 'inspection') form.cropSize = inspectionCrop(dataset.value?.shape ?? [28, 28, 1]);
+  }
+
+  /** "Train on random crops": on (a crop that suits the pictures) or off (whole pictures). */
+  function setCrops(on: boolean) {
+    const shape = dataset.value?.shape ?? [28, 28, 1];
+    form.cropSize = on ? inspectionCrop(shape) || suggestedCrop(shape) : 0;
   }
 
   /** Changes the architecture and resets its layers to that kind's defaults. */
@@ -125,6 +134,7 @@ export const useModelStore = defineStore('model', () => {
     describe,
     presetLabel,
     applyPreset,
+    setCrops,
     setKind,
     setNoise,
     train,

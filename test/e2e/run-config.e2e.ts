@@ -186,6 +186,9 @@ describe('the run configuration', () => {
     await page.getByTestId('field-noise-level').fill('0.15');
     await page.getByTestId('field-balanceClasses').check();
     await page.getByTestId('exclude-0').check(); // cats are the anomaly
+    // random crops: offered for the 32 px pictures; the model then takes 16×16 crops
+    await page.getByTestId('field-crops').check();
+    expect(await page.getByTestId('field-cropSize').inputValue()).toBe('16');
     await page.getByTestId('nav-noise').click();
     await page.getByTestId('augment-flip').check();
     await page.getByTestId('augment-shift').fill('0.1');
@@ -220,6 +223,8 @@ describe('the run configuration', () => {
       excludeLabels: [0],
       noise: { type: 'masking', level: 0.15 },
       augment: { flip: true, shift: 0.1, rotate: 15, brightness: 0.1 },
+      cropSize: 16,
+      inputShape: [16, 16, 3],
     });
     expect(config.dataset.count).toBe(34);
     await page.waitForTimeout(900); // the draft is saved half a second after the last change
@@ -231,7 +236,7 @@ describe('the run configuration', () => {
     expect(await page.getByTestId('exclude-0').isChecked()).toBe(true);
     // the Train view says what Train starts, left-out label included
     await page.getByTestId('nav-train').click();
-    expect(await page.getByTestId('run-describe').textContent()).toMatch(/without cat/);
+    expect(await page.getByTestId('run-describe').textContent()).toMatch(/16-px crops · without cat/);
     await page.screenshot({ path: screenshotPath('config-train-after-reload'), fullPage: true });
   });
 

@@ -16,6 +16,10 @@ export const LEARNING_RATES: Record<ModelForm['optimizer'], [number, number]> = 
 export function useConfigChecks(form: ModelForm, src: RunSource) {
   const { inputShape, countError, count, dataset, labelNames } = src;
   const hidden = computed(() => parseHidden(form.hiddenText));
+  /** What the model takes: the dataset's pictures, or with random crops the crop (the dataset keeps its size). */
+  const modelShape = computed<[number, number, number]>(() =>
+    form.cropSize > 0 ? [form.cropSize, form.cropSize, inputShape.value[2]] : inputShape.value,
+  );
 
   /** The config as the contract takes it. */
   const config = computed<ModelConfigInput>(() => {
@@ -25,7 +29,7 @@ export function useConfigChecks(form: ModelForm, src: RunSource) {
       ...rest,
       klWarmupEpochs: vae ? klWarmupEpochs : 0,
       excludeLabels: [...excludeLabels],
-      inputShape: inputShape.value,
+      inputShape: modelShape.value,
       hidden: hidden.value ?? [],
       noise: { ...noise },
       augment: { ...augment },
@@ -70,7 +74,7 @@ export function useConfigChecks(form: ModelForm, src: RunSource) {
       activation,
       outputActivation,
       kernelSize,
-      inputShape: inputShape.value,
+      inputShape: modelShape.value,
       hidden: hidden.value,
     });
     return r.ok ? summarizeModel(r.config) : undefined;

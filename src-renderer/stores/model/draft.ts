@@ -40,6 +40,7 @@ const DRAFT_FIELDS: Record<
   klWarmupEpochs: 'number',
   testSplit: 'number',
   balanceClasses: 'boolean',
+  cropSize: 'number',
 };
 /** How long the draft waits for more edits before it is saved in the workspace. */
 export const DRAFT_SAVE_MS = 500;

@@ -38,6 +38,8 @@ export interface ModelForm {
   excludeLabels: number[];
   /** Class-balanced sampling of training batches. */
   balanceClasses: boolean;
+  /** Train on random crops of this many pixels a side of the dataset's (bigger) pictures; 0 = whole pictures. */
+  cropSize: number;
 }
 
 export type Architecture = Pick<
@@ -154,6 +156,14 @@ export function parseHidden(text: string): number[] | undefined {
   return parts.map(Number);
 }
 
+/**
+ * A random crop for pictures of `shape` that the inspection preset would not crop (under 256 px):
+ * half the shorter side, rounded down to a multiple of 16 (at least 16), for the Model view's switch.
+ */
+export function suggestedCrop(shape: readonly [number, number, number]): number {
+  return Math.max(16, Math.floor(Math.min(shape[0], shape[1]) / 2 / 16) * 16);
+}
+
 /** A fresh form: the conv preset, 5 epochs, nothing left out, no augmentation. */
 export function newForm(): ModelForm {
   const conv = PRESETS.find((p) => p.id === 'conv')!;
@@ -172,6 +182,7 @@ export function newForm(): ModelForm {
     excludeLabels: [],
     balanceClasses: false,
     augment: { flip: false, shift: 0, rotate: 0, brightness: 0 },
+    cropSize: 0,
   };
 }
 
