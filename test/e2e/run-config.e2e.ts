@@ -318,7 +318,7 @@ describe('the run configuration', () => {
     await expect.poll(() => !!saved().metrics, { timeout: 10_000 }).toBe(true);
     const run = saved() as Required<Saved>;
     expect(run.config.excludeLabels).toEqual([0]);
-    expect(run.name).toBe('Convolutional VAE, 8-d code, denoising on cutouts without cat'); // the name says what differs
+    expect(run.name).toBe('Convolutional VAE, 8-d code, denoising, 16-px crops on cutouts without cat'); // the name says what differs
     expect(run.metrics.trainLabelCounts.map((c) => c.label)).toEqual([1, 2]); // no cat trained on
     expect(Math.abs(run.metrics.train.count - 17)).toBeLessThanOrEqual(3); // the advice's count, up to how the random split fell
     await page.screenshot({ path: screenshotPath('config-trained'), fullPage: true });
@@ -326,6 +326,8 @@ describe('the run configuration', () => {
     // each Gallery panel says which images it covers
     await page.getByTestId('run-open-gallery').click();
     await page.getByTestId('covers-worst').waitFor({ timeout: 60_000 });
+    // the run trained on 16 px crops: the Gallery says its panels show crops
+    expect(await page.getByTestId('gallery-crops').textContent()).toMatch(/random 16×16 crops/);
     // the validation images the run held out, less the left-out cats; the interpolation picker offers the same
     const firstN = (await page.getByTestId('covers-triplets').textContent())!.match(
       /^The first (\d+) validation images \(held out: never trained on\)\.$/,
