@@ -69,8 +69,6 @@ function unsupported(c: ModelConfig): string | undefined {
   const title = loss === 'l2+ssim' ? 'L2 + SSIM' : loss.toUpperCase();
   if (!JOB_LOSSES.includes(loss))
     return `this configuration uses the ${title} loss, which cluster jobs do not train yet; the nearest that does is the MSE loss (loss 'mse')`;
-  if (c.cropSize > 0)
-    return `this configuration trains on random ${c.cropSize}×${c.cropSize} crops of bigger pictures, which cluster jobs do not do yet; the nearest that runs there trains on whole pictures (cropSize 0) of the dataset imported at ${c.cropSize} px`;
   return undefined;
 }
 

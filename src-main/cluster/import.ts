@@ -26,6 +26,7 @@ import type { EndMetrics } from '../engine/train';
 import { TrainedModel } from '../engine/trained-model';
 import { fileInside as fileInsideDir, readJsonCapped } from '../fs-safety/safe-read';
 import { jobPlan, planWeights, toTfLayout, type JobPlan, type PlanWeight } from '../engine/layer-plan';
+import { CropView } from '../engine/crops';
 import {
   checkExpected,
   MAX_HEADER_BYTES,
@@ -125,9 +126,15 @@ export function readJob(dir: string): ReadJob {
   } catch (err) {
     throw new JobImportError(`job.json's configuration cannot be built: ${(err as Error).message}.`);
   }
-  if (job.dataset.shape.join('×') !== config.inputShape.join('×'))
+  const [dh, dw, dc] = job.dataset.shape;
+  const fits = config.cropSize
+    ? dh >= config.cropSize && dw >= config.cropSize && dc === config.inputShape[2]
+    : job.dataset.shape.join('×') === config.inputShape.join('×');
+  if (!fits)
     throw new JobImportError(
-      `job.json's dataset has ${job.dataset.shape.join('×')} images but the model takes ${config.inputShape.join('×')}.`,
+      config.cropSize
+        ? `job.json's dataset has ${job.dataset.shape.join('×')} images, which ${config.cropSize}×${config.cropSize}×${config.inputShape[2]} crops do not fit.`
+        : `job.json's dataset has ${job.dataset.shape.join('×')} images but the model takes ${config.inputShape.join('×')}.`,
     );
 
   const ckptRel = [JOB_FILES.checkpoint, JOB_FILES.checkpointOld].find((d) =>
@@ -327,12 +334,14 @@ export async function importJobAsRun(dir: string, runDir: string): Promise<Impor
     epochs: Math.max(1, Math.min(10_000, Math.max(r.state.targetEpoch, r.state.epochsDone))),
   };
   const ae = buildAutoencoder(config);
+  // a crop run's pictures are measured, as the studio measures its own, on their fixed crops (engine/crops.ts)
+  const images = config.cropSize ? new CropView(dataset, config.cropSize, config.seed) : dataset;
   try {
     setTorchWeights(ae, wts, (wt) => r.weights.get(wt.key)!);
     // The training images batch by batch, as the trainer reads them (u8 / 255, no float copy of them all).
     const latentStats = await fitLatentStats(
       ae,
-      new BatchSource(dataset, dataset.train, config.batchSize),
+      new BatchSource(images, dataset.train, config.batchSize),
       config.batchSize,
     );
     // a finished job is measured like a finished run (engine/run/measure.ts endOfRunMetrics): the test split only now
@@ -340,9 +349,9 @@ export async function importJobAsRun(dir: string, runDir: string): Promise<Impor
     if (r.status === 'completed') {
       const cE = { ...config, beta: klBetaAt(config, r.state.epochsDone) };
       metrics = {
-        train: await measureSplit(ae, cE, dataset, dataset.train.subarray(0, Math.min(dataset.train.length, 2000))),
-        val: dataset.val.length ? await measureSplit(ae, cE, dataset, dataset.val) : null,
-        test: dataset.test.length ? await measureSplit(ae, cE, dataset, dataset.test) : null,
+        train: await measureSplit(ae, cE, images, dataset.train.subarray(0, Math.min(dataset.train.length, 2000))),
+        val: dataset.val.length ? await measureSplit(ae, cE, images, dataset.val) : null,
+        test: dataset.test.length ? await measureSplit(ae, cE, images, dataset.test) : null,
         trainLabelCounts: [...labelCounts(dataset.train, dataset.labels)].map(([label, count]) => ({ label, count })),
       };
     }

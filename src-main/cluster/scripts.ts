@@ -165,9 +165,9 @@ export function readme(t: JobTexts): string {
     `| objective | ${c.loss.toUpperCase()}${penaltyText(c)}${c.noise.type !== 'none' && c.noise.level > 0 ? `, input noise ${c.noise.type} ${c.noise.level}` : ''} |`,
     `| optimizer | ${c.optimizer}, learning rate ${c.learningRate}${c.optimizer !== 'adam' ? `, momentum ${c.momentum}` : ''}, global batch ${c.batchSize}, seed ${c.seed} |`,
     `| data | ${num(t.images)} images (${num(t.trainImages)} training, ${num(t.valImages)} validation${t.testImages ? `, ${num(t.testImages)} test` : ''}: the studio's split${c.excludeLabels.length ? `, labels ${c.excludeLabels.join(', ')} left out of training and validation` : ''}), ${num(t.datasetBytes)} bytes |`,
-    ...(c.balanceClasses || augmentActive(c.augment)
+    ...(c.balanceClasses || augmentActive(c.augment) || c.cropSize
       ? [
-          `| sampling | ${[c.balanceClasses ? "class-balanced (the studio's order, shared out over all workers)" : '', augmentActive(c.augment) ? `augmented (${describeAugment(c.augment)}), as the studio does` : ''].filter(Boolean).join('; ')} |`,
+          `| sampling | ${[c.balanceClasses ? "class-balanced (the studio's order, shared out over all workers)" : '', augmentActive(c.augment) ? `augmented (${describeAugment(c.augment)}), as the studio does` : '', c.cropSize ? `random ${c.cropSize}×${c.cropSize} crops of the pictures, placed as the studio places them (seed, epoch, picture); validation on fixed crops` : ''].filter(Boolean).join('; ')} |`,
         ]
       : []),
     `| epochs | ${t.fromCheckpoint ? `continues the studio's run after epoch ${t.startEpoch}; ` : ''}trains ${t.epochs} epoch${t.epochs === 1 ? '' : 's'} by default (\`--epochs N\`) |`,

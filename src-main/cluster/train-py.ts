@@ -267,6 +267,33 @@ class Mulberry32:
         return ((t ^ (t >> 14)) & M32) / 4294967296.0
 
 
+def fmix32(x):
+    """murmur3's 32-bit finaliser (engine/crops.ts fmix32), bit for bit."""
+    x &= M32
+    x = ((x ^ (x >> 16)) * 0x85EBCA6B) & M32
+    x = ((x ^ (x >> 13)) * 0xC2B2AE35) & M32
+    return (x ^ (x >> 16)) & M32
+
+
+def crop_origin(seed, epoch, row, h, w, size):
+    """Where the studio's random crop of dataset row 'row' starts in 'epoch' (engine/crops.ts
+    cropOrigin), bit for bit: (top, left) in an h x w picture. Epoch 0 is the fixed crop that
+    validation, the test split and the measures use."""
+    key = fmix32((fmix32((int(seed) ^ ((int(epoch) * 0x9E3779B9) & M32)) & M32) + int(row)) & M32)
+    return key % (h - size + 1), fmix32(key ^ 0x68E31DA4) % (w - size + 1)
+
+
+def crop_batch(x, rows, seed, epoch, size):
+    """The studio's crops of a batch: x is N x H x W x C (rows in the batch's order, 'rows' their
+    dataset rows); each picture's size x size crop of this epoch."""
+    h, w = x.shape[1], x.shape[2]
+    out = x.new_empty((x.shape[0], size, size, x.shape[3]))
+    for k, r in enumerate(rows):
+        y0, x0 = crop_origin(seed, epoch, r, h, w, size)
+        out[k] = x[k, y0:y0 + size, x0:x0 + size]
+    return out
+
+
 def balanced_order(train_labels, seed):
     """The studio's class-balanced order of an epoch (engine/data.ts balancedOrder): len(train_labels)
     draws of positions in the training split, each a label chosen uniformly, then one of its images."""
@@ -696,18 +723,26 @@ def main(argv=None):
     augment = cfg.get("augment") if augment_active(cfg.get("augment")) else None
     h, w, c = plan["inputShape"]
     pixels = h * w * c
+    # random crops (cropSize): the images are the studio's whole pictures; each batch takes the crops
+    # the studio would (crop_origin: seed, epoch, row); validation, test and measures epoch 0's fixed crops
+    crop = int(cfg.get("cropSize") or 0)
+    if crop and (images.shape[1] < crop or images.shape[2] < crop):
+        sys.exit("this job trains on %d px crops but its pictures are %d x %d." % (crop, images.shape[1], images.shape[2]))
+    crop_seed = int(cfg["seed"])
     on_device = images.nbytes <= (2 << 30)
     if on_device:
         images_t = torch.from_numpy(np.array(images, copy=True)).to(device)
 
-    def batch_of(idx):
+    def batch_of(idx, epoch=0):
         if on_device:
-            return images_t.index_select(0, torch.as_tensor(idx, device=device)).float().div_(255.0)
+            x = images_t.index_select(0, torch.as_tensor(idx, device=device))
+            return (crop_batch(x, idx, crop_seed, epoch, crop) if crop else x).float().div_(255.0)
         # read in file order, handed back in the batch's order (rows matter: augmentation, labels)
         s = np.argsort(idx, kind="stable")
         rows = np.empty((len(idx),) + images.shape[1:], dtype=np.float32)
         rows[s] = images[np.asarray(idx)[s]]
-        return torch.from_numpy(rows / 255.0).to(device)
+        x = torch.from_numpy(rows / 255.0)
+        return (crop_batch(x, idx, crop_seed, epoch, crop) if crop else x).to(device)
 
     global_batch = args.batch_size or int(cfg["batchSize"])
     per_rank = max(1, global_batch // world)
@@ -833,7 +868,7 @@ def main(argv=None):
         started = time.time()
         for b in range(batches):
             idx = positions[b * per_rank:(b + 1) * per_rank]
-            target_x = batch_of(idx)
+            target_x = batch_of(idx, epoch)
             if augment:
                 # the studio's augmentation of this step's global batch (seed * 7919 + step), this worker's rows
                 target_x = augment_batch(target_x, augment, (seed * 7919 + opt.iterations) & M32, len(idx) * world, rank * len(idx))

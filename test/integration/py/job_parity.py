@@ -6,6 +6,10 @@
 #        -> the rows first..first+count of the augmented global batch (float32 .npy)
 #   {"op": "balanced", "labels": [...], "seed", "world", "perRank"} -> the studio's balanced order
 #        (balanced_order) and each worker's draws from GlobalBatchSampler
+#   {"op": "crop-origins", "seed", "epochs": [...], "rows": [...], "h", "w", "size"} -> [[top, left], ...]
+#        for every epoch, then every row (crop_origin)
+#   {"op": "crop-pixels", "batch": FILE.npy, "rows": [...], "seed", "epoch", "size", "out": FILE.npy}
+#        -> the batch's crops in that epoch (crop_batch; float32 .npy)
 #   {"op": "train", "epochs": k, "args": [...]} -> trains k epochs in this process (main, with more
 #        train.py options), recording every call of augment_batch (seed, global batch size, first row, rows)
 # Writes {"name": result, ...} as JSON to RESULT.json.
@@ -49,6 +53,15 @@ for name, r in requests.items():
             s.set_epoch(r["seed"])
             ranks.append(list(iter(s)))
         out[name] = {"order": order.tolist(), "ranks": ranks}
+    elif op == "crop-origins":
+        out[name] = [list(mod.crop_origin(r["seed"], e, row, r["h"], r["w"], r["size"])) for e in r["epochs"] for row in r["rows"]]
+    elif op == "crop-pixels":
+        import torch
+
+        x = torch.from_numpy(np.load(r["batch"]).astype(np.float32))
+        y = mod.crop_batch(x, r["rows"], r["seed"], r["epoch"], r["size"])
+        np.save(r["out"], y.numpy().astype(np.float32))
+        out[name] = {"shape": list(y.shape)}
     elif op == "train":
         calls = []
         real = mod.augment_batch
