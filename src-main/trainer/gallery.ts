@@ -158,6 +158,15 @@ async function galleryView(p: MethodParams<'gallery'>, m: TrainedModel, ds: Trai
 }
 
 /** Try it's files decoded and converted as the run's dataset was (size, colour, fit, background); a file that cannot be read gets its reason. */
+/** The centre `size`×`size` crop of an h × w × c picture. */
+function centreCrop(px: Uint8Array, [h, w, c]: readonly [number, number, number], size: number): Uint8Array {
+  const out = new Uint8Array(size * size * c);
+  const [y0, x0] = [Math.floor((h - size) / 2), Math.floor((w - size) / 2)];
+  for (let y = 0; y < size; y++)
+    out.set(px.subarray(((y0 + y) * w + x0) * c, ((y0 + y) * w + x0 + size) * c), y * size * c);
+  return out;
+}
+
 export async function decodeTryFiles(
   p: {
     dataset: MethodParams<'galleryTry'>['dataset'];
@@ -205,7 +214,13 @@ export async function tryImages(p: MethodParams<'galleryTry'>): Promise<GalleryT
   const m = await modelFor(p.runDir);
   const shape = m.config.inputShape;
   const per = shape[0] * shape[1] * shape[2];
-  const decoded = await decodeTryFiles(p, shape);
+  // a crop run: each picture decoded at its dataset's size, then its centre crop (the model never saw a shrunk picture)
+  const crop = m.config.cropSize ?? 0;
+  const full: [number, number, number] =
+    crop && 'id' in p.dataset ? readDatasetManifest(p.workspaceDir, p.dataset.id).shape : shape;
+  const decoded = (await decodeTryFiles(p, full)).map((d) =>
+    crop && d.px ? { ...d, px: centreCrop(d.px, full, crop) } : d,
+  );
   const ok = decoded.filter((d) => d.px);
   if (!ok.length) return { shape, results: decoded.map((d) => ({ name: d.name, error: d.error })) };
   const images = new Uint8Array(ok.length * per);

@@ -2,7 +2,8 @@
 // random crops (config cropSize): 64 px textures stored in a workspace, a conv model on 32 px crops,
 // the pictures with a drawn blob left out as the "defects". Calibrate scores the whole 64 px
 // validation pictures by tiles (the panel's shape and maps are the pictures', not the crop's), the
-// blobs score higher, and Try it scores a new 64 px picture whole.
+// blobs score higher, Try it scores a new 64 px picture whole, and the Gallery's Try it reconstructs
+// its centre crop.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -106,5 +107,17 @@ describe('the Inspect panel on a run trained on random crops', () => {
     expect(blob.size).toEqual([S, S]);
     expect(Buffer.from(blob.map!, 'base64').length).toBe(S * S);
     expect(Number.isFinite(blob.score)).toBe(true);
+
+    // the Gallery's Try it reconstructs the picture's centre crop, at the dataset's scale
+    const g = ok<CallRes<'gallery:try'>>(
+      await host.dispatch('gallery:try', { runId, files: [{ name: 'blob.png', data: png.toString('base64') }] }),
+    );
+    expect(g.shape).toEqual([32, 32, 1]);
+    const original = Buffer.from(g.results[0].original!, 'base64');
+    const centre = toU8(img).filter((_, p) => {
+      const [y, x] = [Math.floor(p / S), p % S];
+      return y >= 16 && y < 48 && x >= 16 && x < 48;
+    });
+    expect(Buffer.from(original).equals(Buffer.from(centre))).toBe(true);
   }, 240_000);
 });
