@@ -62,6 +62,14 @@ function wholeNumber(v: string | undefined, name: string, min: number, max: numb
   return n;
 }
 
+/** A run trained on random crops generates crops, not pictures like its dataset's: refused in plain words. */
+function refuseCrops(cropSize: number | undefined, runId: string): void {
+  if (cropSize)
+    throw new Error(
+      `Run '${runId}' trained on random ${cropSize}-px crops of bigger pictures: what it generates would be crops, not pictures like its dataset's, so it is not measured or sampled.`,
+    );
+}
+
 /** The run folder with its trained model, and the dataset it trained on (from its run.json). */
 function openRun(ws: string, runId: string | undefined, usage: string): RunData {
   if (!runId) throw new GenerateUsageError('--run ID is required.', usage);
@@ -155,6 +163,7 @@ export async function evaluateGenerationCommand(argv: string[], out: (s: string)
   const { featureSpaceFor, measureGeneration } = await import('../engine/generation');
   const trained = await loadTrained(run.dir);
   try {
+    refuseCrops(trained.config.cropSize, values.run as string);
     const fs_ = await featureSpaceFor(ws, run.key, run.full, trained, run.dir, featureImages, run.generated);
     try {
       const report = await measureGeneration(trained, run.ds, fs_.space, {
@@ -278,6 +287,7 @@ export async function generateCommand(argv: string[], out: (s: string) => void):
     await import('../engine/generation');
   const trained = await loadTrained(run.dir);
   try {
+    refuseCrops(trained.config.cropSize, values.run as string);
     const remembered = rememberedSampler(run.dir);
     const name = (values.sampler ?? remembered?.name ?? (trained.vae ? 'prior' : 'full')) as SamplerName;
     if (name === 'prior' && !trained.vae)

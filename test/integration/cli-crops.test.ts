@@ -2,7 +2,8 @@
 // an MVTec-shaped set of 256 px textures with drawn defects (real PNG files) → `import --size 256`
 // → `train --preset inspection` (64 px crops for pictures of 256 px; calibrated on whole pictures
 // by tiles) → `inspect` of the original pictures (full-size maps, no --tile needed) → `evaluate
-// --json` on the test set; `--crop` bigger than the pictures is refused in plain words, writing nothing.
+// --json` on the test set; `--crop` bigger than the pictures, and generating from a crop run, are
+// refused in plain words, writing nothing.
 import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -136,5 +137,21 @@ describe('training on random crops from the CLI', () => {
     const e = JSON.parse(ev.stdout) as Record<string, number>;
     expect(Math.abs(e.imageAuroc - insp.measured.imageAuroc)).toBeLessThan(1e-6);
     expect(Math.abs(e.pixelAuroc - insp.measured.pixelAuroc)).toBeLessThan(1e-6);
+
+    // generating from a crop run is refused in plain words, writing nothing
+    const gen = await cli(
+      'generate',
+      '--workspace',
+      ws,
+      '--run',
+      runId,
+      '--count',
+      '4',
+      '--out',
+      path.join(work, 'gen'),
+    );
+    expect(gen.code).toBe(1);
+    expect(gen.stderr).toMatch(/trained on random 64-px crops of bigger pictures/);
+    expect(fs.existsSync(path.join(work, 'gen'))).toBe(false);
   }, 600_000);
 });
