@@ -1,7 +1,8 @@
 // Random-crop training (engine/crops.ts, config cropSize): each crop is cut from where its origin
 // says, origins repeat for the same (seed, epoch, image) and change from epoch to epoch, a streamed
 // dataset gives the same crops as the same pictures in memory, and a crop run trains (graph step, with
-// noise and augmentation) on real pictures with a flat tensor count — in memory and streamed alike.
+// noise and augmentation) on real pictures with a flat tensor count — in memory and streamed alike —
+// and a resumed run trains on the same crops as a straight one.
 import { describe, expect, it } from 'vitest';
 import { tf } from '../../../../src-main/engine/tf';
 import { trainRun, validateConfig, type TrainingData } from '../../../../src-main/engine';
@@ -147,6 +148,27 @@ describe('random crops', () => {
     expect(b.history).toEqual(a.history);
     expect(tf.memory().numTensors).toBe(before);
     expect(a.history.valLoss.every((v) => v !== null && Number.isFinite(v))).toBe(true);
+  }, 120_000);
+
+  it('repeats its crops when resumed: a run stopped after epoch 1 and resumed trains as the straight run, bit for bit', async () => {
+    const digits = mnist(120);
+    const ds = { ...digits, images: digits.images as Uint8Array };
+    const config = {
+      kind: 'conv',
+      inputShape: [16, 16, 1],
+      cropSize: 16,
+      hidden: [8, 16],
+      latentDim: 16,
+      batchSize: 16,
+      epochs: 3,
+      validationSplit: 0.2,
+    };
+    const straight = await trainRun({ config, dataset: ds, runDir: tmpRunDir('crop-straight') });
+    const dir = tmpRunDir('crop-resumed');
+    await trainRun({ config: { ...config, epochs: 1 }, dataset: ds, runDir: dir });
+    const resumed = await trainRun({ config, dataset: ds, runDir: dir, resume: true });
+    expect(resumed.status).toBe('completed');
+    expect(resumed.history).toEqual(straight.history);
   }, 120_000);
 
   it('refuses to crop pictures held as fractions, in plain words', async () => {
