@@ -45,3 +45,13 @@ export {
   samplerRefusal,
   type RememberedSampler,
 } from './remember';
+export {
+  classScores,
+  classIndices,
+  classifierScores,
+  codesOf,
+  concatDatasets,
+  probeScores,
+  type Arm,
+  type ClassScores,
+} from './rare';
