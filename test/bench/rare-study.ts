@@ -71,6 +71,9 @@ export interface RareStudyResult {
     sampler: string;
     seed: number;
     id: string;
+    /** The sampler fitted to the rare class's codes, in words (the mixture's k), and to how many codes. */
+    description: string;
+    fittedOn: number;
     count: number;
     markedGenerated: number;
     labels: string[];
@@ -172,13 +175,16 @@ export async function rareStudy(o: RareStudyOptions): Promise<RareStudyResult> {
       argv.push('--seed', String(seed), '--json');
       const code = await generateCommand(argv, (s) => out.push(s));
       if (code !== 0) throw new Error(`generate ${argv.join(' ')} exited with ${code}`);
-      const id = (JSON.parse(out[0]) as { dataset: { id: string } }).dataset.id;
+      const said = JSON.parse(out[0]) as { dataset: { id: string }; description: string; fittedOn: number };
+      const id = said.dataset.id;
       const d = loadDataset(o.workspace, id);
       const dl = d.labels ?? new Int32Array(d.count);
       generatedSets.push({
         sampler,
         seed,
         id,
+        description: said.description,
+        fittedOn: said.fittedOn,
         count: d.count,
         markedGenerated: generatedMask(d.manifest).reduce((a, b) => a + b, 0),
         labels: [...new Set(Array.from(dl, (l) => d.manifest.labelNames[l]))],

@@ -47,6 +47,9 @@ describe('more of a rare class, measured', () => {
       ['gmm', 2, 25, 25, ['3']],
     ]);
     for (const g of r.generatedSets) {
+      expect(g.fittedOn).toBeGreaterThanOrEqual(2); // the rare class's training codes only (5 less the validation split)
+      expect(g.fittedOn).toBeLessThanOrEqual(5);
+      expect(g.description).toMatch(g.sampler === 'gmm' ? /Gaussian mixture \(EM\), k = \d+/ : /full-covariance/);
       const d = loadDataset(ws, g.id);
       expect(d.manifest.source).toEqual({ kind: 'generated', run: r.runId });
       expect(d.manifest.generated).toEqual([
