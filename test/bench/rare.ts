@@ -33,6 +33,8 @@ const DATASETS = quick ? (['mnist'] as const) : (['mnist', 'fashion-mnist'] as c
 const pct = (v: number) => (Number.isNaN(v) ? '–' : (100 * v).toFixed(1));
 const started = new Date();
 const lines: string[] = [];
+const legends: string[] = [];
+const sets: string[] = [];
 for (const dataset of DATASETS) {
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-bench-rare-'));
   try {
@@ -48,17 +50,15 @@ for (const dataset of DATASETS) {
     const r = await rareStudy(opts);
     const med = medians(r);
     console.log(`RESULT ${JSON.stringify({ ...r, medians: med, settings: S })}`);
+    for (const g of r.generatedSets)
+      sets.push(`${dataset}, ${g.sampler}, seed ${g.seed}: ${g.description}, fitted to ${g.fittedOn} codes`);
     const names = r.labelNames;
+    legends.push(`${dataset}: ${names.map((n, c) => `${c} ${n}`).join(', ')}`);
     if (!lines.length) {
+      const others = names.map((_, c) => c).filter((c) => c !== RARE);
       lines.push(
-        `| dataset | learner | training images | overall | rare: ${names[RARE]} | ${names
-          .map((n, c) => (c === RARE ? '' : n))
-          .filter(Boolean)
-          .join(' | ')} |`,
-        `|---|---|---|---|---|${names
-          .slice(1)
-          .map(() => '---')
-          .join('|')}|`,
+        `| dataset | learner | training images | overall | class ${RARE} (rare) | ${others.join(' | ')} |`,
+        `|---|---|---|---|---|${others.map(() => '---').join('|')}|`,
       );
     }
     for (const m of med)
@@ -77,3 +77,5 @@ console.log(
   `\n${quick ? 'QUICK MODE — numbers are meaningless, only the script is checked.\n' : ''}Measured ${started.toISOString().slice(0, 10)} on ${cpu[0]?.model ?? 'unknown CPU'} (${cpu.length} cores), Node ${process.version}; ${S.perClass} training images per class, class ${RARE} cut to ${S.rareCount}; ${S.testPerClass} real test images per class; conv VAE (16-d code) ${S.vaeEpochs} epochs; ${S.generated} generated images of class ${RARE} per sampler; classifier ${S.classifierEpochs} epochs; median of ${S.seeds.length} seed(s). Accuracy on the real test images, %.`,
 );
 for (const l of lines) console.log(l);
+console.log(`\nClasses: ${legends.join('; ')}.`);
+for (const l of sets) console.log(l);
