@@ -219,21 +219,6 @@ function printReport(out: (s: string) => void, runId: string, key: string, r: Ge
   );
 }
 
-/** The remembered sampler of a run (generation/sampler.json), if any. */
-export function rememberedSampler(
-  runDir: string,
-): { name: SamplerName; sampler: Sampler; fittedOn: number } | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(runDir, 'generation', 'sampler.json'), 'utf8')) as {
-      name: SamplerName;
-      sampler: Sampler;
-      fittedOn: number;
-    };
-  } catch {
-    return undefined;
-  }
-}
-
 export async function generateCommand(argv: string[], out: (s: string) => void): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -283,17 +268,25 @@ export async function generateCommand(argv: string[], out: (s: string) => void):
   }
 
   const { loadTrained } = await import('../engine/trained-model');
-  const { codesOfRows, decodeCodes, describeSampler, drawCodes, fitSampler, runSplit, SAMPLER_TITLES } =
-    await import('../engine/generation');
+  const {
+    codesOfRows,
+    decodeCodes,
+    describeSampler,
+    drawCodes,
+    fitRunSampler,
+    fitSampler,
+    readRememberedSampler,
+    runSplit,
+    samplerRefusal,
+    saveRememberedSampler,
+  } = await import('../engine/generation');
   const trained = await loadTrained(run.dir);
   try {
     refuseCrops(trained.config.cropSize, values.run as string);
-    const remembered = rememberedSampler(run.dir);
+    const remembered = readRememberedSampler(run.dir);
     const name = (values.sampler ?? remembered?.name ?? (trained.vae ? 'prior' : 'full')) as SamplerName;
-    if (name === 'prior' && !trained.vae)
-      throw new Error(
-        `Run '${values.run}' is not a VAE, so its codes have no N(0, I) prior to sample from; choose another --sampler (diagonal, full, gmm, two-stage).`,
-      );
+    const refusal = samplerRefusal(name, trained, values.run!);
+    if (refusal) throw new Error(refusal.replace('choose another sampler', 'choose another --sampler'));
     if (name === 'prior' && label !== undefined)
       throw new Error(
         'The VAE prior knows nothing of labels; with --label choose a sampler fitted to the codes (diagonal, full, gmm, two-stage).',
@@ -317,15 +310,7 @@ export async function generateCommand(argv: string[], out: (s: string) => void):
       fittedOn = remembered.fittedOn;
       reused = true;
     } else {
-      const rows = train.subarray(0, 5000);
-      sampler = await fitSampler(
-        name,
-        name === 'prior' ? new Float32Array(0) : codesOfRows(trained, run.ds, rows),
-        rows.length,
-        trained.config.latentDim,
-        { seed: 1 },
-      );
-      fittedOn = name === 'prior' ? 0 : rows.length;
+      ({ sampler, fittedOn } = await fitRunSampler(name, trained, run.ds, run.generated));
     }
     const images = decodeCodes(trained, drawCodes(sampler, count, seed));
     const shape = run.ds.shape;
@@ -373,16 +358,7 @@ export async function generateCommand(argv: string[], out: (s: string) => void):
         ? `dataset '${manifest.name}' (${manifest.id}), now ${manifest.count} images`
         : `a new dataset '${manifest.name}' (${manifest.id})`;
     }
-    if (label === undefined && !reused) {
-      fs.mkdirSync(path.join(run.dir, 'generation'), { recursive: true });
-      writeJsonAtomic(path.join(run.dir, 'generation', 'sampler.json'), {
-        name,
-        title: SAMPLER_TITLES[name],
-        fittedOn,
-        savedAt: new Date().toISOString(),
-        sampler,
-      });
-    }
+    if (label === undefined && !reused) saveRememberedSampler(run.dir, name, sampler, fittedOn);
     const result = {
       run: values.run,
       sampler: name,

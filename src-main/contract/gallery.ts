@@ -7,6 +7,19 @@ import { RunId } from './runs';
 const Img = z.array(z.string());
 const Shape = z.tuple([z.number(), z.number(), z.number()]);
 
+/** The samplers of docs/generation.md (engine/generation/samplers.ts SAMPLER_NAMES). */
+export const SamplerName = z.enum(['prior', 'diagonal', 'full', 'gmm', 'two-stage']);
+
+/** What choosing a run's sampler answers (see 'gallery:chooseSampler'). */
+export const ChosenSampler = z.object({
+  chosen: SamplerName,
+  /** The fitted sampler in words (e.g. the mixture size chosen). */
+  description: z.string(),
+  /** How many training codes it was fitted to (0 for the prior). */
+  fittedOn: z.number().int().min(0),
+});
+export type ChosenSampler = z.infer<typeof ChosenSampler>;
+
 const Scores = z.object({ frechet: z.number(), precision: z.number(), recall: z.number() });
 
 /** The samplers' images and, when measured, their numbers (see 'gallery:samplers'). */
@@ -95,7 +108,7 @@ export const galleryCalls = {
     req: z.object({ runId: RunId, count: z.number().int().min(1).max(64).default(12) }).strict(),
     res: GalleryViews.triplets,
   },
-  /** New images from the prior (VAE) or a Gaussian fitted to the codes. */
+  /** New images from the run's chosen sampler, else the prior (VAE) or a Gaussian fitted to the codes. */
   'gallery:samples': {
     req: z
       .object({
@@ -133,6 +146,15 @@ export const galleryCalls = {
       })
       .strict(),
     res: GallerySamplers,
+  },
+  /**
+   * Makes `sampler` the run's remembered sampler, as `ae-studio generate --sampler NAME` does: fits
+   * it to the run's training codes and saves it as runs/<id>/generation/sampler.json, which the
+   * Gallery's samples, `generate` without `--sampler` and TF.js decoder exports then use.
+   */
+  'gallery:chooseSampler': {
+    req: z.object({ runId: RunId, sampler: SamplerName }).strict(),
+    res: ChosenSampler,
   },
   /** The validation images reconstructed worst, largest error first. */
   'gallery:worst': {

@@ -25,6 +25,7 @@ export const CALL_NAMES = [
   'gallery:triplets',
   'gallery:samples',
   'gallery:samplers',
+  'gallery:chooseSampler',
   'gallery:worst',
   'gallery:latent',
   'gallery:manifold',

@@ -11,7 +11,7 @@ import type { TrainerSupervisor } from '../trainer/supervisor';
 type Op = 'triplets' | 'samples' | 'samplers' | 'worst' | 'latent' | 'manifold' | 'interpolate';
 type GalleryHandlers = Pick<
   Handlers,
-  `gallery:${Op}` | 'gallery:try' | `inspect:${'images' | 'calibrate' | 'threshold' | 'try'}`
+  `gallery:${Op}` | 'gallery:try' | 'gallery:chooseSampler' | `inspect:${'images' | 'calibrate' | 'threshold' | 'try'}`
 >;
 
 export function galleryHandlers(
@@ -59,6 +59,20 @@ export function galleryHandlers(
     // fitting the second-stage VAE takes seconds; measuring may first train the dataset's classifier
     'gallery:samplers': ({ runId, count, seed, measure }) =>
       view('samplers', runId, { count, seed, measure: measure ? 1 : 0 }, measure ? 900_000 : 180_000),
+    // fitting the second-stage VAE takes seconds (none when the samplers panel fitted it already)
+    'gallery:chooseSampler': async ({ runId, sampler }) => {
+      const r = trained(runId);
+      if (r.run.status === 'running')
+        throw new CallError('conflict', `Run '${runId}' is training; choose its sampler when it has finished.`);
+      return checked(
+        'gallery:chooseSampler',
+        await trainer.request(
+          'chooseSampler',
+          { runId, runDir: r.dir, workspaceDir, dataset: r.run.dataset, sampler },
+          180_000,
+        ),
+      );
+    },
     'gallery:worst': ({ runId, count }) => view('worst', runId, { count }),
     'gallery:latent': ({ runId, max }) => view('latent', runId, { max }),
     'gallery:manifold': ({ runId, grid }) => view('manifold', runId, { grid }),

@@ -90,6 +90,7 @@ const handlers: { [M in MethodName]: (params: unknown) => Promise<MethodResult<M
     return { cancelling: cancelImport(methods.datasetCancelImport.params.parse(p).jobId) };
   },
   gallery: async (p) => (await import('./gallery')).galleryOp(methods.gallery.params.parse(p)),
+  chooseSampler: async (p) => (await import('./generation')).chooseSampler(methods.chooseSampler.params.parse(p)),
   evaluate: async (p) => (await import('./evaluate')).evaluateRun(methods.evaluate.params.parse(p)),
   inspect: async (p) => (await import('./inspect')).inspectOp(methods.inspect.params.parse(p)),
   galleryTry: async (p) => (await import('./gallery')).tryImages(methods.galleryTry.params.parse(p)),

@@ -1,5 +1,7 @@
 // The Gallery's computations inside the trainer process: a trained run's model (cached), its
 // validation images, and what the model makes of them. Returns plain data (base64 pixels).
+import fs from 'node:fs';
+import path from 'node:path';
 import { applyNoise, imageMetrics, loadTrained, splitIndices, type TrainedModel } from '../engine';
 import { tf } from '../engine/tf';
 import { atModelSize, openRunDataset } from './runs';
@@ -99,8 +101,13 @@ async function galleryView(p: MethodParams<'gallery'>, m: TrainedModel, ds: Trai
     }
     case 'samplers':
       return (await import('./generation')).samplersView(p);
-    case 'samples':
-      return { op: 'samples', shape, images: split(toU8(m.sample(params.count, params.seed)), per) };
+    case 'samples': {
+      // the run's remembered sampler (chosen in the Gallery or by `generate --sampler`), else the prior / a Gaussian
+      const chosen = fs.existsSync(path.join(p.runDir, 'generation', 'sampler.json'))
+        ? await (await import('./generation')).rememberedSamples(p.runDir, params.count, params.seed)
+        : undefined;
+      return { op: 'samples', shape, images: split(toU8(chosen ?? m.sample(params.count, params.seed)), per) };
+    }
     case 'worst': {
       const { images } = pick(500);
       const worst = await m.worst(images, params.count);

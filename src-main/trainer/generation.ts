@@ -13,7 +13,12 @@ import {
   featureSpaceFor,
   fitSampler,
   codesOfRows,
+  fitRunSampler,
   measureGeneration,
+  readRememberedSampler,
+  samplerRefusal,
+  saveRememberedSampler,
+  MAX_FIT_CODES,
   runSplit,
   SAMPLER_NAMES,
   SAMPLER_TITLES,
@@ -25,6 +30,7 @@ import { loadRunDataset } from './runs';
 import { generatedMask, readDatasetManifest } from '../datasets/store';
 import { forgotten, modelFor } from './gallery';
 import type { MethodParams } from './protocol';
+import type { ChosenSampler } from '../contract';
 
 const fitted = new Map<string, Map<string, Sampler>>();
 forgotten.push((runDir) => fitted.delete(runDir));
@@ -39,12 +45,57 @@ function readJson(file: string): Record<string, unknown> | undefined {
   }
 }
 
-export async function samplersView(p: MethodParams<'gallery'>): Promise<GallerySamplers & { op: 'samplers' }> {
-  const m = await modelFor(p.runDir);
+/** The rows of the run's stored dataset that a model generated (marked in its manifest): never taken for real images. */
+function generatedRows(p: { dataset: MethodParams<'gallery'>['dataset']; workspaceDir: string }) {
+  if (!('id' in p.dataset)) return undefined;
+  const manifest = readDatasetManifest(p.workspaceDir, p.dataset.id);
+  return manifest.generated?.length ? generatedMask(manifest) : undefined;
+}
+
+/** A run trained on random crops makes crops, not pictures like its dataset's: no samplers for it. */
+function refuseCropRun(m: { config: { cropSize?: number } }): void {
   if (m.config.cropSize)
     throw new Error(
       `This run trained on random ${m.config.cropSize}-px crops of bigger pictures: its samples would be crops, not pictures like its dataset's, so the samplers are not offered for it.`,
     );
+}
+
+/**
+ * The Gallery's *Use for this run*: `p.sampler` fitted to the run's training codes (the fit the
+ * samplers panel made and showed, when it is cached; it is the same fit) and saved as the run's
+ * remembered sampler — exactly what `ae-studio generate --sampler NAME` saves.
+ */
+export async function chooseSampler(p: MethodParams<'chooseSampler'>): Promise<ChosenSampler> {
+  const m = await modelFor(p.runDir);
+  refuseCropRun(m);
+  const refusal = samplerRefusal(p.sampler, m, p.runId);
+  if (refusal) throw new Error(refusal);
+  const ds = loadRunDataset(p.dataset, p.workspaceDir);
+  const { sampler, fittedOn } = await fitRunSampler(
+    p.sampler,
+    m,
+    ds,
+    generatedRows(p),
+    fitted.get(p.runDir)?.get(p.sampler),
+  );
+  const saved = saveRememberedSampler(p.runDir, p.sampler, sampler, fittedOn);
+  return { chosen: saved.name, description: saved.description, fittedOn: saved.fittedOn };
+}
+
+/** `count` images from the run's remembered sampler (the Gallery's generated samples), or undefined when it has none. */
+export async function rememberedSamples(
+  runDir: string,
+  count: number,
+  seed: number,
+): Promise<Float32Array | undefined> {
+  const r = readRememberedSampler(runDir);
+  if (!r) return undefined;
+  return decodeCodes(await modelFor(runDir), drawCodes(r.sampler, count, seed));
+}
+
+export async function samplersView(p: MethodParams<'gallery'>): Promise<GallerySamplers & { op: 'samplers' }> {
+  const m = await modelFor(p.runDir);
+  refuseCropRun(m);
   const ds = loadRunDataset(p.dataset, p.workspaceDir);
   const shape = m.config.inputShape;
   const per = shape[0] * shape[1] * shape[2];
@@ -54,14 +105,8 @@ export async function samplersView(p: MethodParams<'gallery'>): Promise<GalleryS
   if (!mine) fitted.set(p.runDir, (mine = new Map()));
   let codes: Float32Array | undefined;
   // images a model generated into the dataset (marked in its manifest) are never taken for real ones
-  const generated =
-    'id' in p.dataset
-      ? (() => {
-          const manifest = readDatasetManifest(p.workspaceDir, p.dataset.id);
-          return manifest.generated?.length ? generatedMask(manifest) : undefined;
-        })()
-      : undefined;
-  const rows = runSplit(m, ds, generated).train.subarray(0, 5000);
+  const generated = generatedRows(p);
+  const rows = runSplit(m, ds, generated).train.subarray(0, MAX_FIT_CODES);
   const samplers = [];
   for (const name of SAMPLER_NAMES) {
     if (name === 'prior' && !m.vae) {
@@ -109,9 +154,9 @@ export async function samplersView(p: MethodParams<'gallery'>): Promise<GalleryS
       space.dispose();
     }
   }
-  const chosen = readJson(path.join(p.runDir, 'generation', 'sampler.json'))?.name;
+  const chosen = readRememberedSampler(p.runDir)?.name;
   // the last measurement, parsed with its schema (a damaged or older report is shown as not measured)
   const report = GallerySamplers.shape.measured.safeParse(readJson(reportFile) ?? null);
   const measured = report.success ? report.data : null;
-  return { op: 'samplers', shape, chosen: typeof chosen === 'string' ? chosen : null, samplers, measured };
+  return { op: 'samplers', shape, chosen: chosen ?? null, samplers, measured };
 }

@@ -20,6 +20,8 @@ import {
   GalleryViews,
   GallerySamplers,
   GalleryTryResult,
+  ChosenSampler,
+  SamplerName,
   BatchAdvice,
   InspectSettings,
 } from '../contract';
@@ -107,6 +109,19 @@ export const methods = {
       })
       .strict(),
     result: GalleryViewResult,
+  },
+  /** Fits a sampler to a trained run's codes and saves it as the run's remembered one (gallery:chooseSampler). */
+  chooseSampler: {
+    params: z
+      .object({
+        runId: z.string(),
+        runDir: z.string(),
+        workspaceDir: z.string(),
+        dataset: RunDataset,
+        sampler: SamplerName,
+      })
+      .strict(),
+    result: ChosenSampler,
   },
   /** Evaluates a trained run on its dataset (contract/evaluate.ts for the result). */
   evaluate: {

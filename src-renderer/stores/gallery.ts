@@ -2,7 +2,7 @@
 // latent map, the manifold grid and interpolations, each loaded from the host on demand.
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { CallRes } from '@contract';
+import type { CallReq, CallRes } from '@contract';
 import { useApi } from '../api/instance';
 import { describeError } from '../api/client';
 import { toBase64 } from '../composables/useDropFiles';
@@ -87,6 +87,29 @@ export const useGalleryStore = defineStore('gallery', () => {
     }
   }
 
+  /** The sampler being made the run's own (its button waits). */
+  const choosing = ref<string>();
+  /**
+   * Makes a sampler the run's remembered one (as `ae-studio generate --sampler NAME`): the Gallery's
+   * generated samples, `generate` without `--sampler` and TF.js decoder exports then draw from it.
+   */
+  async function chooseSampler(name: CallReq<'gallery:chooseSampler'>['sampler']) {
+    if (!runId.value) return;
+    const id = runId.value;
+    choosing.value = name;
+    try {
+      const r = await section('samplers', () => useApi().invoke('gallery:chooseSampler', { runId: id, sampler: name }));
+      if (!r || runId.value !== id) return;
+      if (samplers.value) samplers.value = { ...samplers.value, chosen: r.chosen };
+      // the generated samples above now come from it
+      samples.value = await section('samples', () =>
+        useApi().invoke('gallery:samples', { runId: id, count: 16, seed }),
+      );
+    } finally {
+      choosing.value = undefined;
+    }
+  }
+
   /** Interpolates between two of the reconstructions' originals. */
   async function interpolate(a: number, b: number) {
     if (!runId.value) return;
@@ -151,6 +174,8 @@ export const useGalleryStore = defineStore('gallery', () => {
     samplers,
     samplersBusy,
     loadSamplers,
+    choosing,
+    chooseSampler,
     worst,
     latent,
     manifold,

@@ -1,6 +1,7 @@
 // End to end: the Gallery's samplers side by side in `npm run serve` in Chromium — a small VAE on
 // built-in MNIST trained from the Model view, then in the Gallery *Show samplers* puts a grid of new
-// images under each of the five samplers (fitted by the real trainer), and *Reroll* draws again.
+// images under each of the five samplers (fitted by the real trainer), and *Reroll* draws again;
+// *Use for this run* makes one the run's remembered sampler, marked *chosen*, still after a reload.
 // (Measuring is checked through the host in test/integration/generation.test.ts: training the
 // dataset's classifier takes longer than an end-to-end test should.)
 import fs from 'node:fs';
@@ -59,7 +60,26 @@ describe('samplers side by side in the Gallery', () => {
         { timeout: 60_000 },
       )
       .toBe(true);
+    expect(errors).toEqual([]);
+  }, 400_000);
+
+  it('Use for this run makes a sampler the run’s own: marked chosen, and still after a reload', async () => {
+    const panel = page.getByTestId('gallery-samplers');
+    // the run has no remembered sampler yet: nothing is marked, every sampler that applies has the button
+    expect(await panel.getByTestId('sampler-chosen').count()).toBe(0);
+    await panel.getByTestId('sampler-use-gmm').click();
+    await panel.getByTestId('sampler-gmm').getByTestId('sampler-chosen').waitFor({ timeout: 120_000 });
+    expect(await panel.getByTestId('sampler-use-gmm').count()).toBe(0);
+    expect(await panel.getByTestId('sampler-chosen').count()).toBe(1);
     await panel.screenshot({ path: screenshotPath('gallery-samplers') });
+
+    await page.reload();
+    await page.getByTestId('nav-gallery').click();
+    const again = page.getByTestId('gallery-samplers');
+    await again.getByTestId('samplers-show').click();
+    await again.getByTestId('sampler-gmm').getByTestId('sampler-chosen').waitFor({ timeout: 180_000 });
+    expect(await again.getByTestId('sampler-chosen').count()).toBe(1);
+    expect(await again.getByTestId('sampler-use-full').count()).toBe(1);
     expect(errors).toEqual([]);
   }, 400_000);
 });

@@ -61,6 +61,7 @@ function baselines(): Record<string, unknown> {
     'gallery:triplets': { runId, count: 4 },
     'gallery:samples': { runId, count: 4, seed: 1 },
     'gallery:samplers': { runId, count: 4, seed: 1, measure: false },
+    'gallery:chooseSampler': { runId, sampler: 'full' },
     'inspect:images': { runId, count: 4 },
     'inspect:calibrate': {
       runId,

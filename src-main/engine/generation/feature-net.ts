@@ -106,7 +106,7 @@ export class FeatureNet {
   }
 }
 
-function buildClassifier(shape: [number, number, number], classes: number, seed: number): tf.Sequential {
+export function buildClassifier(shape: [number, number, number], classes: number, seed: number): tf.Sequential {
   const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 101 + k });
   const m = tf.sequential();
   m.add(

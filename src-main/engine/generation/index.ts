@@ -36,3 +36,22 @@ export {
   type MeasureOptions,
 } from './measure';
 export { featureSpaceFor, type ChosenFeatureSpace } from './feature-space';
+export {
+  MAX_FIT_CODES,
+  fitRunSampler,
+  readRememberedSampler,
+  saveRememberedSampler,
+  samplerFile,
+  samplerRefusal,
+  type RememberedSampler,
+} from './remember';
+export {
+  classScores,
+  classIndices,
+  classifierScores,
+  codesOf,
+  concatDatasets,
+  probeScores,
+  type Arm,
+  type ClassScores,
+} from './rare';

@@ -53,3 +53,21 @@ describe('runs contract', () => {
     expect(calls['runs:stop'].req.safeParse({ runId: 'run-20261124-000000-abcd' }).success).toBe(true);
   });
 });
+
+describe('gallery:chooseSampler', () => {
+  const req = calls['gallery:chooseSampler'].req;
+  const runId = 'run-20261206-000000-abcd';
+  it('takes a run and one of the five samplers, nothing else', () => {
+    for (const sampler of ['prior', 'diagonal', 'full', 'gmm', 'two-stage'])
+      expect(req.safeParse({ runId, sampler }).success).toBe(true);
+    expect(req.safeParse({ runId, sampler: 'best' }).success).toBe(false);
+    expect(req.safeParse({ runId }).success).toBe(false);
+    expect(req.safeParse({ runId, sampler: 'gmm', count: 3 }).success).toBe(false); // strict
+    expect(req.safeParse({ runId: '../x', sampler: 'gmm' }).success).toBe(false);
+    const res = calls['gallery:chooseSampler'].res;
+    expect(res.safeParse({ chosen: 'gmm', description: 'Gaussian mixture (EM), k = 4', fittedOn: 900 }).success).toBe(
+      true,
+    );
+    expect(res.safeParse({ chosen: 'gmm', description: 'x', fittedOn: -1 }).success).toBe(false);
+  });
+});

@@ -75,6 +75,7 @@ describe('host dispatch', () => {
     }),
     'gallery:samples': () => ({ shape: [28, 28, 1], images: [] }),
     'gallery:samplers': () => ({ shape: [28, 28, 1], chosen: null, samplers: [], measured: null }),
+    'gallery:chooseSampler': () => ({ chosen: 'full', description: 'full-covariance Gaussian', fittedOn: 10 }),
     'workspace:info': () => {
       throw new CallError('internal', 'not in this test');
     },

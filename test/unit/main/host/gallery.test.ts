@@ -2,8 +2,14 @@
 // epoch on a tiny stored dataset: every view answers in its shape (images of the dataset's size,
 // the worst first, the latent map with the label names), a picture the user tries is
 // reconstructed and an unreadable one is answered in words. An unknown run is not_found; a run
-// without a trained model is refused in plain words before the trainer is asked.
+// without a trained model is refused in plain words before the trainer is asked. Choosing the run's
+// sampler (`gallery:chooseSampler`) writes generation/sampler.json, which the Gallery's samples and a
+// later `ae-studio generate` (run here in-process) then draw from.
+import fs from 'node:fs';
+import path from 'node:path';
 import sharp from 'sharp';
+import { generateCommand } from '../../../../src-main/cli/generate';
+import { tf } from '../../../../src-main/engine/tf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelConfig } from '../../../../src-main/contract';
 import { splitIndices } from '../../../../src-main/engine/data';
@@ -77,6 +83,50 @@ describe('the Gallery', () => {
     expect((await t.refused('gallery:interpolate', { runId: leftOut, a: 0, b: n, steps: 2 })).message).toMatch(
       new RegExp(`only ${n} validation images`),
     );
+  });
+
+  it("chooses the run's sampler as `generate --sampler` does: the file is written, the Gallery's samples and a later `generate` use it", async () => {
+    const file = path.join(t.ws, 'runs', runId, 'generation', 'sampler.json');
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    // refused in plain words, nothing written: the prior of a plain autoencoder, a sampler that is no sampler, a run without a model
+    expect(await t.refused('gallery:chooseSampler', { runId, sampler: 'prior' })).toMatchObject({
+      message: expect.stringMatching(/is not a VAE, so its codes have no N\(0, I\) prior/),
+    });
+    expect((await t.refused('gallery:chooseSampler', { runId, sampler: 'best' })).code).toBe('invalid_payload');
+    expect(
+      (await t.refused('gallery:chooseSampler', { runId: 'run-20261201-000000-0000', sampler: 'full' })).code,
+    ).toBe('conflict');
+    expect(fs.existsSync(file)).toBe(false);
+    expect((await t.ok('gallery:samplers', { runId, count: 2 })).chosen).toBeNull();
+    const before = await t.ok('gallery:samples', { runId, count: 4, seed: 3 });
+
+    const r = await t.ok('gallery:chooseSampler', { runId, sampler: 'diagonal' });
+    expect(r).toMatchObject({ chosen: 'diagonal', description: 'diagonal Gaussian' });
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+    expect(saved).toMatchObject({ name: 'diagonal', fittedOn: r.fittedOn, sampler: { kind: 'diagonal' } });
+    expect(r.fittedOn).toBeGreaterThan(50); // the run's real training images (100 less its validation split)
+    expect((await t.ok('gallery:samplers', { runId, count: 2 })).chosen).toBe('diagonal');
+    // the Gallery's generated samples now come from it (the same seed drew from the full-covariance Gaussian before)
+    const after = await t.ok('gallery:samples', { runId, count: 4, seed: 3 });
+    expect(after.images).not.toEqual(before.images);
+    expect((await t.ok('gallery:samples', { runId, count: 4, seed: 3 })).images).toEqual(after.images);
+
+    // `ae-studio generate` without --sampler draws from the very density the Gallery saved
+    const lines: string[] = [];
+    const tensors = tf.memory().numTensors;
+    const out = path.join(t.ws, 'generated-pngs');
+    expect(
+      await generateCommand(
+        ['--workspace', t.ws, '--run', runId, '--count', '3', '--out', out, '--seed', '3', '--json'],
+        (l) => lines.push(l),
+      ),
+    ).toBe(0);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(JSON.parse(lines[0])).toMatchObject({ sampler: 'diagonal', reusedRememberedSampler: true });
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).savedAt).toBe(saved.savedAt); // reused, not refitted
+    // the same draw as the Gallery's: the first PNG holds the Gallery's first sample's pixels
+    const png = await sharp(path.join(out, '0000.png')).extractChannel(0).raw().toBuffer();
+    expect(Array.from(png)).toEqual(Array.from(Buffer.from(after.images[0], 'base64')));
   });
 
   it('reconstructs a picture the user tries and answers an unreadable one in words', async () => {

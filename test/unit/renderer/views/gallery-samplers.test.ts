@@ -96,6 +96,31 @@ describe('Gallery: samplers side by side', () => {
     expect(w.find('[data-testid="samplers-features"]').text()).toMatch(/64-d.*workspace cache/);
   });
 
+  it('Use for this run asks the host to make that sampler the run’s own, marks it chosen and redraws the samples', async () => {
+    t.handlers['gallery:chooseSampler'] = (p) => ({
+      ok: true,
+      result: { chosen: p.sampler, description: 'full-covariance Gaussian', fittedOn: 900 },
+    });
+    t.handlers['gallery:samples'] = () => ({ ok: true, result: { shape: [28, 28, 1], images: [px] } });
+    const w = mount(SamplersPanel);
+    await w.find('[data-testid="samplers-show"]').trigger('click');
+    await flushPromises();
+    // the chosen one has its mark and no button; a sampler that does not apply has neither
+    expect(w.find('[data-testid="sampler-use-gmm"]').exists()).toBe(false);
+    expect(w.find('[data-testid="sampler-use-prior"]').exists()).toBe(false);
+    expect(w.find('[data-testid="sampler-gmm"] [data-testid="sampler-chosen"]').exists()).toBe(true);
+    await w.find('[data-testid="sampler-use-full"]').trigger('click');
+    await flushPromises();
+    expect(t.calls.slice(-2)).toEqual([
+      { name: 'gallery:chooseSampler', payload: { runId: 'run-1', sampler: 'full' } },
+      { name: 'gallery:samples', payload: { runId: 'run-1', count: 16, seed: 1 } },
+    ]);
+    expect(w.find('[data-testid="sampler-full"] [data-testid="sampler-chosen"]').exists()).toBe(true);
+    expect(w.find('[data-testid="sampler-gmm"] [data-testid="sampler-chosen"]').exists()).toBe(false);
+    expect(w.find('[data-testid="sampler-use-gmm"]').exists()).toBe(true);
+    expect(useGalleryStore().samples?.images).toEqual([px]);
+  });
+
   it('shows the host’s refusal in place', async () => {
     t.handlers['gallery:samplers'] = () => ({
       ok: false,
