@@ -80,6 +80,7 @@ interface SavedModelBackend {
   binding: Record<string, number> & {
     createTensor(shape: number[], dtype: number, data: ArrayBufferView): number;
     deleteTensor(id: number): void;
+    tensorDataSync(id: number): Float32Array | Int32Array | Uint8Array;
     runSavedModel(id: number, inputIds: number[], inputNames: string, outputNames: string): unknown[];
   };
   loadSavedModelMetaGraph(dir: string, tags: string): number;
@@ -218,10 +219,12 @@ export class InferenceGraph {
       amapTopk: 1,
     };
     const out: InferOutputs = {};
-    for (const k of names) out[k] = new Float32Array(count * width[k]);
+    // A call that is one whole chunk (no padding) hands back the session's arrays as they are.
+    const whole = count > 0 && count <= this.chunk && this.padTo(count) === count;
+    if (!whole) for (const k of names) out[k] = new Float32Array(count * width[k]);
     for (let at = 0; at < count; at += this.chunk) {
       const m = Math.min(this.chunk, count - at);
-      const N = m === this.chunk ? m : Math.min(this.chunk, 2 ** Math.ceil(Math.log2(m)));
+      const N = this.padTo(m);
       const key = `${kind}${N}${suffix}`;
       if (!this.subgraphs.has(key)) {
         this.subgraphs.set(key, this.record(kind, N, suffix ? spec : undefined));
@@ -230,15 +233,17 @@ export class InferenceGraph {
       let rows = input.subarray(at * per, (at + m) * per);
       if (N > m) rows = this.padded(rows, N * per);
       const results = this.runSession(kind, key, N, rows, names);
-      try {
-        names.forEach((k, j) =>
-          out[k]!.set((results[j].dataSync() as Float32Array).subarray(0, m * width[k]), at * width[k]),
-        );
-      } finally {
-        tf.dispose(results);
-      }
+      names.forEach((k, j) => {
+        if (whole) out[k] = results[j];
+        else out[k]!.set(results[j].subarray(0, m * width[k]), at * width[k]);
+      });
     }
     return out;
+  }
+
+  /** The batch a chunk of m images runs at: the chunk, or the next power of two (padded). */
+  private padTo(m: number): number {
+    return m === this.chunk ? m : Math.min(this.chunk, 2 ** Math.ceil(Math.log2(m)));
   }
 
   private padded(rows: Uint8Array | Float32Array, length: number): Uint8Array | Float32Array {
@@ -254,15 +259,25 @@ export class InferenceGraph {
     return u;
   }
 
-  private runSession(kind: Kind, key: string, N: number, rows: Uint8Array | Float32Array, names: string[]): Tensor[] {
+  /** Runs the session on one chunk; the outputs' values, read straight from TensorFlow's tensors (freed here). */
+  private runSession(
+    kind: Kind,
+    key: string,
+    N: number,
+    rows: Uint8Array | Float32Array,
+    names: string[],
+  ): Float32Array[] {
     const B = this.be.binding;
     const shape = kind === 'code' ? [N, this.c.latentDim] : [N, ...this.c.inputShape];
     const id = B.createTensor(shape, rows instanceof Uint8Array ? B.TF_UINT8 : B.TF_FLOAT, rows);
+    let ids: number[] = [];
     try {
       const meta = B.runSavedModel(this.session!, [id], `${key}/in`, names.map((k) => `${key}/${k}`).join(','));
-      return meta.map((m) => this.be.createOutputTensor(m));
+      ids = (meta as Array<{ id: number }>).map((m) => m.id);
+      return ids.map((o) => B.tensorDataSync(o) as Float32Array);
     } finally {
       B.deleteTensor(id);
+      for (const o of ids) B.deleteTensor(o);
     }
   }
 
