@@ -2,9 +2,8 @@
 // preset for 64×64 RGB (inspectionPreset, RANDOM weights: the time does not depend on them, the
 // maps would), its default map settings (squared error, σ = 2, top 1 %) normalised by per-pixel
 // statistics, scores a SIDE×SIDE picture REPEATS times at overlap 0.5 (the default) and 0, and
-// prints the median seconds (wall clock, and the process's CPU time: on a busy machine the wall clock
-// also measures the other jobs; CPU time ÷ cores is what a quiet machine would take) and the
-// process's RSS after each repeat (it must not grow).
+// prints the median seconds (wall clock, and the process's CPU time) and the RSS after each repeat
+// (it must not grow): tiled-timing.ts, which bench:inspect shares with a trained model.
 //   npm run bench:tiled                       (SIDE=1024 REPEATS=5 MAP=l2)
 //   MAP=ssim npm run bench:tiled              (the 1 − SSIM map)
 //   QUICK=1 npm run bench:tiled               (a 256×256 picture, 2 repeats: proves it runs)
@@ -12,7 +11,7 @@ import os from 'node:os';
 import { buildAutoencoder, validateConfig } from '../../src-main/engine';
 import { TrainedModel } from '../../src-main/engine/trained-model';
 import { inspectionPreset } from '../../src-main/contract/inspection';
-import { inspectTiled } from '../../src-main/engine/inspect/tiles';
+import { timeTiled } from './tiled-timing';
 import type { MapSettings, NormStats } from '../../src-main/engine/inspect/maps';
 import { mulberry32 } from '../../src-main/engine/rng';
 import { tf } from '../../src-main/engine/tf';
@@ -51,27 +50,7 @@ const tensorsBefore = tf.memory().numTensors;
 console.log(
   `tiled scoring: ${SIDE}×${SIDE} RGB picture, inspection preset ${T}×${T}×3 (random weights), map ${MAP}, σ 2, top 1 %, normalised; path ${model.inferencePath}; ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(2)}`,
 );
-for (const overlap of [0.5, 0]) {
-  inspectTiled(model, picture, SIDE, SIDE, settings, norm, overlap); // warm-up: records the graph's batch sizes
-  const secs: number[] = [];
-  const cpu: number[] = [];
-  const rss: number[] = [];
-  let tiles = 0;
-  for (let i = 0; i < REPEATS; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    const res = inspectTiled(model, picture, SIDE, SIDE, settings, norm, overlap);
-    secs.push((performance.now() - t0) / 1000);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1e6);
-    rss.push(Math.round(process.memoryUsage().rss / 2 ** 20));
-    tiles = res.tiles;
-  }
-  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-  console.log(
-    `RESULT ${JSON.stringify({ side: SIDE, overlap, tiles, map: MAP, medianSec: +median(secs).toFixed(3), secs: secs.map((s) => +s.toFixed(3)), medianCpuSec: +median(cpu).toFixed(3), rssMb: rss, load: +os.loadavg()[0].toFixed(2) })}`,
-  );
-}
+timeTiled(model, picture, SIDE, settings, norm, REPEATS);
 model.dispose();
 const left = tf.memory().numTensors - tensorsBefore;
 if (left > 0) throw new Error(`${left} tensors left behind`);
