@@ -35,7 +35,7 @@ const settings: MapSettings = { map: 'l2', smoothSigma: 2, topkPercent: 1 };
 /** `n` random t×t crops of big good pictures (a new picture every 10 crops), as uint8. */
 function crops(kind: Texture, n: number, rand: () => number): Uint8Array {
   const out = new Uint8Array(n * T * T * 3);
-  let big = new Float32Array(0);
+  let big: Float32Array = new Float32Array(0);
   for (let i = 0; i < n; i++) {
     if (i % 10 === 0) big = textureOf(kind, SIDE, 3, rand);
     const y0 = Math.floor(rand() * (SIDE - T + 1));

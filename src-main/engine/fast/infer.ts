@@ -324,11 +324,32 @@ export class InferenceGraph {
       dtype: { type: kind === 'u8' ? DT_UINT8 : DT_FLOAT },
       shape: { shape: { dim: inShape.map((size) => ({ size })) } },
     });
-    let input = `${key}/in`;
-    if (kind === 'u8') {
-      node('cast', 'Cast', [input], { SrcT: { type: DT_UINT8 }, DstT: F, Truncate: { b: false } });
-      node('x', 'RealDiv', [`${key}/cast`, constRef(scalar(255))], { T: F });
-      input = `${key}/x`;
+    const input = `${key}/in`;
+    const sizes = partSizes(N, this.parts);
+    // Each part's pixels as floats: uint8 sliced, cast and scaled per part (so the parts scale theirs
+    // side by side, one per core), float sliced as it is (the whole input for one part).
+    const partInputs: string[] = [];
+    {
+      const int1 = (v: number[]) => constRef(int1d(v));
+      const rest = Array<number>(inShape.length - 1);
+      let begin = 0;
+      sizes.forEach((size, i) => {
+        let ref = input;
+        const T = { type: kind === 'u8' ? DT_UINT8 : DT_FLOAT };
+        if (sizes.length > 1) {
+          const b = int1([begin, ...rest.fill(0)]);
+          const z = int1([size, ...rest.fill(-1)]);
+          node(`p${i}`, 'Slice', [input, b, z], { T, Index: { type: DT_INT32 } });
+          ref = `${key}/p${i}`;
+        }
+        if (kind === 'u8') {
+          node(`cast${i}`, 'Cast', [ref], { SrcT: T, DstT: F, Truncate: { b: false } });
+          node(`x${i}`, 'RealDiv', [`${key}/cast${i}`, constRef(scalar(255))], { T: F });
+          ref = `${key}/x${i}`;
+        }
+        partInputs.push(ref);
+        begin += size;
+      });
     }
 
     let at = 0;
@@ -358,20 +379,8 @@ export class InferenceGraph {
           return Array.from({ length: numOutputs }, (_, j) => new Sym(j ? `${ref}:${j}` : ref)) as unknown as Tensor[];
         },
         () => {
-          const x = new Sym(input) as unknown as Tensor;
-          const sizes = partSizes(N, this.parts);
-          const rank = inShape.length;
-          let begin = 0;
-          for (const size of sizes) {
-            const part =
-              sizes.length === 1
-                ? x
-                : n.slice(
-                    x,
-                    int1d([begin, ...Array<number>(rank - 1).fill(0)]),
-                    int1d([size, ...Array<number>(rank - 1).fill(-1)]),
-                  );
-            begin += size;
+          for (const [i, size] of sizes.entries()) {
+            const part = new Sym(partInputs[i]) as unknown as Tensor;
             let code = part;
             if (kind !== 'code') {
               code = forwardChain(this.enc, part, this.weights, size, undefined, shapeT, useOnednn);
