@@ -464,7 +464,7 @@ export class InferenceGraph {
     if (spec.map === 'l2') m = n.mean(err, t.int1d([3]));
     else {
       const p = (ssimWindow(this.c.inputShape) - 1) / 2;
-      m = n.sub(t.scalar(1), n.mean(this.ssimMap(pad(x, p), pad(recon, p), t.scalar, t.keep), t.int1d([3])));
+      m = n.sub(t.scalar(1), n.mean(this.ssimMap(pad(x, p), pad(recon, p), t.scalar, t.keep, true), t.int1d([3])));
     }
     if (spec.smoothSigma > 0) {
       const sigma = spec.smoothSigma;
@@ -494,7 +494,13 @@ export class InferenceGraph {
   }
 
   /** The SSIM map of a and b (metrics.ts `ssimPerImage` before its mean, kernel for kernel). */
-  private ssimMap(a: Tensor, b: Tensor, scalar: (v: number) => Tensor, keep: (t: Tensor) => Tensor): Tensor {
+  private ssimMap(
+    a: Tensor,
+    b: Tensor,
+    scalar: (v: number) => Tensor,
+    keep: (t: Tensor) => Tensor,
+    separable = false,
+  ): Tensor {
     const [, , c] = this.c.inputShape;
     const size = ssimWindow(this.c.inputShape);
     const g: number[] = [];
@@ -512,7 +518,23 @@ export class InferenceGraph {
       A.str('data_format', 'NHWC'),
       A.int('dilations', [1, 1, 1, 1]),
     ];
-    const filt = (x: Tensor) => n.op('DepthwiseConv2dNative', [x, winT], dwAttrs);
+    // Separable (the anomaly maps): the window is the product of its 1-D Gaussians, so a column
+    // pass then a row pass give the same local means with 2k instead of k² products a pixel.
+    const col = keep(
+      tf.tensor4d(
+        k.flatMap((v) => Array<number>(c).fill(v)),
+        [size, 1, c, 1],
+      ),
+    );
+    const row = keep(
+      tf.tensor4d(
+        k.flatMap((v) => Array<number>(c).fill(v)),
+        [1, size, c, 1],
+      ),
+    );
+    const filt = separable
+      ? (x: Tensor) => n.op('DepthwiseConv2dNative', [n.op('DepthwiseConv2dNative', [x, col], dwAttrs), row], dwAttrs)
+      : (x: Tensor) => n.op('DepthwiseConv2dNative', [x, winT], dwAttrs);
     const C1 = scalar(0.01 ** 2);
     const C2 = scalar(0.03 ** 2);
     const two = scalar(2);
