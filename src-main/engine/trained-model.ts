@@ -12,7 +12,7 @@ import { sampleCodes, type LatentStats } from './latent-stats';
 import { imageMetrics, msePerImage, psnrFromMse, ssimMap, ssimPerImage, type ImageMetrics } from './metrics';
 import { mulberry32 } from './rng';
 import type { Dataset } from './data';
-import { InferenceGraph, type InferOutputs, type InferWant } from './fast/infer';
+import { InferenceGraph, inferChunk, type InferOutputs, type InferWant, type InspectSpec } from './fast/infer';
 import { loadInspection, type InspectionFile } from './inspect/calibration';
 
 /** The inspection file of a model folder, checked against `runId` when given (else against the weights only). */
@@ -133,6 +133,28 @@ export class TrainedModel {
         return out;
       },
     );
+  }
+
+  /**
+   * Final anomaly maps (N·H·W) and their scores for `images`, computed inside the inference graph
+   * (fast/infer.ts `InspectSpec`); undefined where the model runs on tfjs's layers (then
+   * inspect/maps.ts computes them with tfjs ops, to the same numbers up to float rounding).
+   */
+  inspectOnGraph(
+    images: Images,
+    spec: InspectSpec,
+    want: { amap?: boolean; scores?: boolean },
+  ): InferOutputs | undefined {
+    return this.onGraph(
+      (g) =>
+        g.run(images, { amap: want.amap, amapMean: want.scores, amapMax: want.scores, amapTopk: want.scores }, spec),
+      () => undefined,
+    );
+  }
+
+  /** Images per forward-only call that fills the inference graph's batches without padding (256, fewer for big pictures). */
+  get inferChunk(): number {
+    return inferChunk(this.pixels);
   }
 
   /**

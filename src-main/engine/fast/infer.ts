@@ -47,6 +47,26 @@ export interface InferOutputs {
   errMap?: Float32Array;
   /** Per-pixel SSIM map, N·(H−k+1)·(W−k+1)·C for the k×k window (k = 11, or the largest odd size that fits; its mean per image is `ssim`). */
   ssimMap?: Float32Array;
+  /** With an {@link InspectSpec} only: the final anomaly maps (inspect/maps.ts `anomalyMaps`), N·H·W. */
+  amap?: Float32Array;
+  /** With an {@link InspectSpec} only: each final map's mean, maximum and mean of its top k % pixels (`mapScores`). */
+  amapMean?: Float32Array;
+  amapMax?: Float32Array;
+  amapTopk?: Float32Array;
+}
+
+/**
+ * The anomaly map and scores to compute inside the graph, exactly as inspect/maps.ts does with
+ * tfjs ops: the raw map (channel mean of the squared error, or 1 − the SSIM map with reflected
+ * borders), Gaussian smoothing of σ px (reflected borders; 0 = none; run as two 1-D passes, the
+ * 2-D window being their product), and (m − mean) / (std + ε) when `norm` is given.
+ */
+export interface InspectSpec {
+  map: 'l2' | 'ssim';
+  smoothSigma: number;
+  topkPercent: number;
+  /** Per-pixel mean and spread (H·W each) and ε, the spread's floor (maps.ts `normEpsilon`). */
+  norm?: { mean: Float32Array; std: Float32Array; eps: number };
 }
 export type InferWant = { [K in keyof InferOutputs]?: boolean };
 type Kind = 'u8' | 'f32' | 'code';
@@ -60,6 +80,7 @@ interface SavedModelBackend {
   binding: Record<string, number> & {
     createTensor(shape: number[], dtype: number, data: ArrayBufferView): number;
     deleteTensor(id: number): void;
+    tensorDataSync(id: number): Float32Array | Int32Array | Uint8Array;
     runSavedModel(id: number, inputIds: number[], inputNames: string, outputNames: string): unknown[];
   };
   loadSavedModelMetaGraph(dir: string, tags: string): number;
@@ -91,6 +112,9 @@ export class InferenceGraph {
   private readonly parts = batchParts();
   private readonly onednn = n.onednn();
   private padU8 = new Uint8Array(0);
+  /** The inspection spec the `…i…` sub-graphs were recorded for (one at a time), and its number. */
+  private specKey: string | undefined;
+  private specId = 0;
 
   private constructor(
     private readonly be: SavedModelBackend,
@@ -142,11 +166,23 @@ export class InferenceGraph {
    * time; returns the outputs asked for. Per-image values only: nothing depends on how the images
    * are cut into chunks.
    */
-  run(images: Uint8Array | Float32Array, want: InferWant): InferOutputs {
+  run(images: Uint8Array | Float32Array, want: InferWant, spec?: InspectSpec): InferOutputs {
     const count = images.length / this.pixels;
     if (!Number.isInteger(count))
       throw new Error(`expected a multiple of ${this.pixels} pixel values, got ${images.length}`);
-    return this.chunks(images instanceof Uint8Array ? 'u8' : 'f32', images, count, this.pixels, want);
+    return this.chunks(images instanceof Uint8Array ? 'u8' : 'f32', images, count, this.pixels, want, spec);
+  }
+
+  /** The sub-graphs' key suffix for `spec`: a new spec drops the sub-graphs of the previous one. */
+  private specSuffix(spec: InspectSpec | undefined): string {
+    if (!spec) return '';
+    const key = inspectSpecKey(spec);
+    if (key !== this.specKey) {
+      for (const k of [...this.subgraphs.keys()]) if (k.includes('i')) this.subgraphs.delete(k);
+      this.specKey = key;
+      this.specId++;
+    }
+    return `i${this.specId}`;
   }
 
   /** Images for codes (N × latentDim). */
@@ -163,10 +199,13 @@ export class InferenceGraph {
     count: number,
     per: number,
     want: InferWant,
+    spec?: InspectSpec,
   ): InferOutputs {
     const names = (Object.keys(want) as Array<keyof InferOutputs>).filter(
-      (k) => want[k] && (kind !== 'code' || k === 'recon'),
+      (k) => want[k] && (kind !== 'code' || k === 'recon') && (spec !== undefined || !k.startsWith('amap')),
     );
+    const [h, w] = this.c.inputShape;
+    const suffix = kind === 'code' ? '' : this.specSuffix(spec);
     const width = {
       recon: this.pixels,
       code: this.c.latentDim,
@@ -174,29 +213,37 @@ export class InferenceGraph {
       ssim: 1,
       errMap: this.pixels,
       ssimMap: ssimMapSize(this.c.inputShape),
+      amap: h * w,
+      amapMean: 1,
+      amapMax: 1,
+      amapTopk: 1,
     };
     const out: InferOutputs = {};
-    for (const k of names) out[k] = new Float32Array(count * width[k]);
+    // A call that is one whole chunk (no padding) hands back the session's arrays as they are.
+    const whole = count > 0 && count <= this.chunk && this.padTo(count) === count;
+    if (!whole) for (const k of names) out[k] = new Float32Array(count * width[k]);
     for (let at = 0; at < count; at += this.chunk) {
       const m = Math.min(this.chunk, count - at);
-      const N = m === this.chunk ? m : Math.min(this.chunk, 2 ** Math.ceil(Math.log2(m)));
-      const key = `${kind}${N}`;
+      const N = this.padTo(m);
+      const key = `${kind}${N}${suffix}`;
       if (!this.subgraphs.has(key)) {
-        this.subgraphs.set(key, this.record(kind, N));
+        this.subgraphs.set(key, this.record(kind, N, suffix ? spec : undefined));
         this.load();
       }
       let rows = input.subarray(at * per, (at + m) * per);
       if (N > m) rows = this.padded(rows, N * per);
       const results = this.runSession(kind, key, N, rows, names);
-      try {
-        names.forEach((k, j) =>
-          out[k]!.set((results[j].dataSync() as Float32Array).subarray(0, m * width[k]), at * width[k]),
-        );
-      } finally {
-        tf.dispose(results);
-      }
+      names.forEach((k, j) => {
+        if (whole) out[k] = results[j];
+        else out[k]!.set(results[j].subarray(0, m * width[k]), at * width[k]);
+      });
     }
     return out;
+  }
+
+  /** The batch a chunk of m images runs at: the chunk, or the next power of two (padded). */
+  private padTo(m: number): number {
+    return m === this.chunk ? m : Math.min(this.chunk, 2 ** Math.ceil(Math.log2(m)));
   }
 
   private padded(rows: Uint8Array | Float32Array, length: number): Uint8Array | Float32Array {
@@ -212,21 +259,31 @@ export class InferenceGraph {
     return u;
   }
 
-  private runSession(kind: Kind, key: string, N: number, rows: Uint8Array | Float32Array, names: string[]): Tensor[] {
+  /** Runs the session on one chunk; the outputs' values, read straight from TensorFlow's tensors (freed here). */
+  private runSession(
+    kind: Kind,
+    key: string,
+    N: number,
+    rows: Uint8Array | Float32Array,
+    names: string[],
+  ): Float32Array[] {
     const B = this.be.binding;
     const shape = kind === 'code' ? [N, this.c.latentDim] : [N, ...this.c.inputShape];
     const id = B.createTensor(shape, rows instanceof Uint8Array ? B.TF_UINT8 : B.TF_FLOAT, rows);
+    let ids: number[] = [];
     try {
       const meta = B.runSavedModel(this.session!, [id], `${key}/in`, names.map((k) => `${key}/${k}`).join(','));
-      return meta.map((m) => this.be.createOutputTensor(m));
+      ids = (meta as Array<{ id: number }>).map((m) => m.id);
+      return ids.map((o) => B.tensorDataSync(o) as Float32Array);
     } finally {
       B.deleteTensor(id);
+      for (const o of ids) B.deleteTensor(o);
     }
   }
 
   /** Records the sub-graph for `kind` inputs in batches of N: nodes named `${kind}${N}/…`, input `…/in`, outputs `…/recon`, `…/code`, `…/mse`, `…/ssim`, `…/errMap`, `…/ssimMap`. */
-  private record(kind: Kind, N: number): object[] {
-    const key = `${kind}${N}`;
+  private record(kind: Kind, N: number, spec?: InspectSpec): object[] {
+    const key = `${kind}${N}${spec ? `i${this.specId}` : ''}`;
     const B = this.be.binding;
     const nodes: object[] = [];
     const temp: Tensor[] = [];
@@ -267,15 +324,47 @@ export class InferenceGraph {
       dtype: { type: kind === 'u8' ? DT_UINT8 : DT_FLOAT },
       shape: { shape: { dim: inShape.map((size) => ({ size })) } },
     });
-    let input = `${key}/in`;
-    if (kind === 'u8') {
-      node('cast', 'Cast', [input], { SrcT: { type: DT_UINT8 }, DstT: F, Truncate: { b: false } });
-      node('x', 'RealDiv', [`${key}/cast`, constRef(scalar(255))], { T: F });
-      input = `${key}/x`;
+    const input = `${key}/in`;
+    const sizes = partSizes(N, this.parts);
+    // Each part's pixels as floats: uint8 sliced, cast and scaled per part (so the parts scale theirs
+    // side by side, one per core), float sliced as it is (the whole input for one part).
+    const partInputs: string[] = [];
+    {
+      const int1 = (v: number[]) => constRef(int1d(v));
+      const rest = Array<number>(inShape.length - 1);
+      let begin = 0;
+      sizes.forEach((size, i) => {
+        let ref = input;
+        const T = { type: kind === 'u8' ? DT_UINT8 : DT_FLOAT };
+        if (sizes.length > 1) {
+          const b = int1([begin, ...rest.fill(0)]);
+          const z = int1([size, ...rest.fill(-1)]);
+          node(`p${i}`, 'Slice', [input, b, z], { T, Index: { type: DT_INT32 } });
+          ref = `${key}/p${i}`;
+        }
+        if (kind === 'u8') {
+          node(`cast${i}`, 'Cast', [ref], { SrcT: T, DstT: F, Truncate: { b: false } });
+          node(`x${i}`, 'RealDiv', [`${key}/cast${i}`, constRef(scalar(255))], { T: F });
+          ref = `${key}/x${i}`;
+        }
+        partInputs.push(ref);
+        begin += size;
+      });
     }
 
     let at = 0;
-    const outputs: Record<string, string[]> = { recon: [], code: [], mse: [], ssim: [], errMap: [], ssimMap: [] };
+    const outputs: Record<string, string[]> = {
+      recon: [],
+      code: [],
+      mse: [],
+      ssim: [],
+      errMap: [],
+      ssimMap: [],
+      amap: [],
+      amapMean: [],
+      amapMax: [],
+      amapTopk: [],
+    };
     try {
       n.withExecutor(
         (name, attrs, inputs, numOutputs) => {
@@ -290,20 +379,8 @@ export class InferenceGraph {
           return Array.from({ length: numOutputs }, (_, j) => new Sym(j ? `${ref}:${j}` : ref)) as unknown as Tensor[];
         },
         () => {
-          const x = new Sym(input) as unknown as Tensor;
-          const sizes = partSizes(N, this.parts);
-          const rank = inShape.length;
-          let begin = 0;
-          for (const size of sizes) {
-            const part =
-              sizes.length === 1
-                ? x
-                : n.slice(
-                    x,
-                    int1d([begin, ...Array<number>(rank - 1).fill(0)]),
-                    int1d([size, ...Array<number>(rank - 1).fill(-1)]),
-                  );
-            begin += size;
+          for (const [i, size] of sizes.entries()) {
+            const part = new Sym(partInputs[i]) as unknown as Tensor;
             let code = part;
             if (kind !== 'code') {
               code = forwardChain(this.enc, part, this.weights, size, undefined, shapeT, useOnednn);
@@ -321,6 +398,19 @@ export class InferenceGraph {
               const map = this.ssimMap(part, recon, scalar, keep);
               outputs.ssimMap.push(symRef(map));
               outputs.ssim.push(symRef(n.mean(map, axes)));
+              if (spec) {
+                const a = this.anomalyMap(part, recon, err, size, spec, { scalar, keep, int1d, shapeT });
+                outputs.amap.push(symRef(a));
+                const [h, w] = this.c.inputShape;
+                const flat = n.reshape(a, int1d([size, h * w]));
+                const one = int1d([1]);
+                const reduce = [n.attrs.type('Tidx', true), n.attrs.bool('keep_dims', false)];
+                outputs.amapMean.push(symRef(n.mean(flat, one)));
+                outputs.amapMax.push(symRef(n.op('Max', [flat, one], reduce)));
+                const k = keep(tf.scalar(topkCount(h, w, spec.topkPercent), 'int32'));
+                const top = n.op('TopKV2', [flat, k], [n.attrs.bool('sorted', true)]);
+                outputs.amapTopk.push(symRef(n.mean(top, one)));
+              }
             }
           }
           // The parts' outputs, back in one batch.
@@ -346,8 +436,71 @@ export class InferenceGraph {
     return nodes;
   }
 
+  /** The final anomaly map [size,H,W] of input `x` and its reconstruction (inspect/maps.ts `anomalyMaps`, kernel for kernel). */
+  private anomalyMap(
+    x: Tensor,
+    recon: Tensor,
+    err: Tensor,
+    size: number,
+    spec: InspectSpec,
+    t: {
+      scalar: (v: number) => Tensor;
+      keep: (t: Tensor) => Tensor;
+      int1d: (v: number[]) => Tensor;
+      shapeT: (M: number, shape: number[]) => Tensor;
+    },
+  ): Tensor {
+    const [h, w] = this.c.inputShape;
+    const A = n.attrs;
+    const pad = (v: Tensor, p: number) =>
+      p > 0
+        ? n.op(
+            'MirrorPad',
+            [v, t.keep(tf.tensor2d([0, 0, p, p, p, p, 0, 0], [4, 2], 'int32'))],
+            [A.type('Tpaddings', true), A.str('mode', 'REFLECT')],
+          )
+        : v;
+    let m: Tensor;
+    if (spec.map === 'l2') m = n.mean(err, t.int1d([3]));
+    else {
+      const p = (ssimWindow(this.c.inputShape) - 1) / 2;
+      m = n.sub(t.scalar(1), n.mean(this.ssimMap(pad(x, p), pad(recon, p), t.scalar, t.keep, true), t.int1d([3])));
+    }
+    if (spec.smoothSigma > 0) {
+      const sigma = spec.smoothSigma;
+      const half = Math.max(1, Math.min(Math.ceil(3 * sigma), h - 1, w - 1));
+      const g: number[] = [];
+      for (let i = 0; i <= 2 * half; i++) g.push(Math.exp(-((i - half) ** 2) / (2 * sigma * sigma)));
+      const s = g.reduce((p, q) => p + q, 0);
+      const k = g.map((v) => v / s);
+      const dw = [
+        A.int('strides', [1, 1, 1, 1]),
+        A.str('padding', 'VALID'),
+        A.str('data_format', 'NHWC'),
+        A.int('dilations', [1, 1, 1, 1]),
+      ];
+      const col = t.keep(tf.tensor4d(k, [2 * half + 1, 1, 1, 1]));
+      const row = t.keep(tf.tensor4d(k, [1, 2 * half + 1, 1, 1]));
+      const padded = pad(n.reshape(m, t.shapeT(size, [h, w, 1])), half);
+      const smooth = n.op('DepthwiseConv2dNative', [n.op('DepthwiseConv2dNative', [padded, col], dw), row], dw);
+      m = n.reshape(smooth, t.shapeT(size, [h, w]));
+    }
+    if (spec.norm) {
+      const { mean, std, eps } = spec.norm;
+      const den = Float32Array.from(std, (v) => v + Math.fround(eps)); // tfjs adds ε as a float32 scalar
+      m = n.op('RealDiv', [n.sub(m, t.keep(tf.tensor3d(mean, [1, h, w]))), t.keep(tf.tensor3d(den, [1, h, w]))]);
+    }
+    return m;
+  }
+
   /** The SSIM map of a and b (metrics.ts `ssimPerImage` before its mean, kernel for kernel). */
-  private ssimMap(a: Tensor, b: Tensor, scalar: (v: number) => Tensor, keep: (t: Tensor) => Tensor): Tensor {
+  private ssimMap(
+    a: Tensor,
+    b: Tensor,
+    scalar: (v: number) => Tensor,
+    keep: (t: Tensor) => Tensor,
+    separable = false,
+  ): Tensor {
     const [, , c] = this.c.inputShape;
     const size = ssimWindow(this.c.inputShape);
     const g: number[] = [];
@@ -365,7 +518,23 @@ export class InferenceGraph {
       A.str('data_format', 'NHWC'),
       A.int('dilations', [1, 1, 1, 1]),
     ];
-    const filt = (x: Tensor) => n.op('DepthwiseConv2dNative', [x, winT], dwAttrs);
+    // Separable (the anomaly maps): the window is the product of its 1-D Gaussians, so a column
+    // pass then a row pass give the same local means with 2k instead of k² products a pixel.
+    const col = keep(
+      tf.tensor4d(
+        k.flatMap((v) => Array<number>(c).fill(v)),
+        [size, 1, c, 1],
+      ),
+    );
+    const row = keep(
+      tf.tensor4d(
+        k.flatMap((v) => Array<number>(c).fill(v)),
+        [1, size, c, 1],
+      ),
+    );
+    const filt = separable
+      ? (x: Tensor) => n.op('DepthwiseConv2dNative', [n.op('DepthwiseConv2dNative', [x, col], dwAttrs), row], dwAttrs)
+      : (x: Tensor) => n.op('DepthwiseConv2dNative', [x, winT], dwAttrs);
     const C1 = scalar(0.01 ** 2);
     const C2 = scalar(0.03 ** 2);
     const two = scalar(2);
@@ -426,6 +595,23 @@ export function ssimWindow(shape: readonly number[]): number {
 export function ssimMapSize(shape: readonly number[]): number {
   const k = ssimWindow(shape);
   return (shape[0] - k + 1) * (shape[1] - k + 1) * shape[2];
+}
+
+/** The pixels the top-k score averages for h × w maps (inspect/maps.ts `topkCount`). */
+function topkCount(h: number, w: number, percent: number): number {
+  return Math.max(1, Math.min(h * w, Math.round((h * w * percent) / 100)));
+}
+
+/** What identifies an inspection spec: its settings and a hash of its statistics' bits. */
+function inspectSpecKey(s: InspectSpec): string {
+  let hash = 0x811c9dc5;
+  if (s.norm) {
+    for (const a of [s.norm.mean, s.norm.std]) {
+      const u = new Uint32Array(a.buffer, a.byteOffset, a.length);
+      for (let i = 0; i < u.length; i++) hash = Math.imul(hash ^ u[i], 0x01000193);
+    }
+  }
+  return `${s.map}|${s.smoothSigma}|${s.topkPercent}|${s.norm ? `${s.norm.std.length}|${s.norm.eps}|${hash >>> 0}` : '-'}`;
 }
 
 function symRef(t: Tensor): string {

@@ -4,9 +4,13 @@
 // Tiles go through the model a batch at a time, so memory is one batch of tiles plus the picture's
 // map, whatever the picture's size or how many pictures are scored. Meant for models trained on
 // crops of full-resolution pictures at the same scale (see docs/inspection.md).
+// Speed: with the inference graph, the tiles' maps (smoothed, normalised) are computed inside it,
+// in the same run as their reconstruction, from the uint8 tiles, in batches of the graph's chunk (no
+// padded images); the stitch adds rows of tiles, the division by the coverage uses the grid's row
+// and column counts, and the top-k score selects its pixels instead of sorting the whole map.
 import type { TrainedModel } from '../trained-model';
 import { evalBatchSize } from '../data';
-import { inspectImages } from './inspect';
+import { inspectImages, inspectSpec } from './inspect';
 import { topkCount, type MapSettings, type NormStats, type ScoreKind } from './maps';
 
 /** Tile origins along a side of `len` pixels: 0, stride, 2·stride, …, and `len − tile` last. */
@@ -39,7 +43,7 @@ export function inspectTiled(
   s: MapSettings,
   norm?: NormStats,
   overlap = 0.5,
-  batch = evalBatchSize(model.config.inputShape, 64),
+  batch = model.inferencePath === 'graph' ? model.inferChunk : evalBatchSize(model.config.inputShape, 64),
 ): TiledResult {
   const [t, tw, c] = model.config.inputShape;
   if (t !== tw) throw new Error(`Tiled inspection needs a model with square input; this one takes ${t}×${tw}.`);
@@ -52,8 +56,8 @@ export function inspectTiled(
   const ys = tileOrigins(h, t, stride);
   const xs = tileOrigins(w, t, stride);
   const origins = ys.flatMap((y) => xs.map((x) => [y, x] as const));
+  const spec = inspectSpec(model, s, norm);
   const sum = new Float32Array(h * w);
-  const count = new Uint16Array(h * w);
   const per = t * t * c;
   const buf = picture instanceof Uint8Array ? new Uint8Array(batch * per) : new Float32Array(batch * per);
   for (let i = 0; i < origins.length; i += batch) {
@@ -62,27 +66,75 @@ export function inspectTiled(
       for (let y = 0; y < t; y++)
         buf.set(picture.subarray(((y0 + y) * w + x0) * c, ((y0 + y) * w + x0 + t) * c), k * per + y * t * c);
     });
-    const r = inspectImages(model, buf.subarray(0, part.length * per), s, norm, { batch });
+    const tiles = buf.subarray(0, part.length * per);
+    // The tiles' final maps: from the inference graph (no scores: only the stitched map's count), or tfjs ops.
+    const maps =
+      model.inspectOnGraph(tiles, spec, { amap: true })?.amap ?? inspectImages(model, tiles, s, norm, { batch }).maps;
     part.forEach(([y0, x0], k) => {
       for (let y = 0; y < t; y++) {
-        for (let x = 0; x < t; x++) {
-          const p = (y0 + y) * w + x0 + x;
-          sum[p] += r.maps[k * t * t + y * t + x];
-          count[p]++;
-        }
+        const src = k * t * t + y * t;
+        const dst = (y0 + y) * w + x0;
+        for (let x = 0; x < t; x++) sum[dst + x] += maps[src + x];
       }
     });
   }
+  // Each pixel is covered by (tiles over its row) × (tiles over its column): the tiles make a grid.
+  const cy = coverage(h, ys, t);
+  const cx = coverage(w, xs, t);
   let total = 0;
   let max = -Infinity;
-  for (let p = 0; p < h * w; p++) {
-    sum[p] /= count[p];
-    total += sum[p];
-    if (sum[p] > max) max = sum[p];
+  for (let y = 0; y < h; y++) {
+    for (let x = 0, p = y * w; x < w; x++, p++) {
+      const v = (sum[p] /= cy[y] * cx[x]);
+      total += v;
+      if (v > max) max = v;
+    }
   }
   const k = topkCount(h, w, s.topkPercent);
-  const sorted = Float32Array.from(sum).sort();
-  let top = 0;
-  for (let i = sorted.length - k; i < sorted.length; i++) top += sorted[i];
-  return { h, w, map: sum, scores: { mean: total / (h * w), max, topk: top / k }, tiles: origins.length };
+  return { h, w, map: sum, scores: { mean: total / (h * w), max, topk: topMean(sum, k) }, tiles: origins.length };
+}
+
+/** How many tiles of `tile` pixels starting at `origins` cover each of `len` pixels. */
+function coverage(len: number, origins: number[], tile: number): Uint16Array {
+  const n = new Uint16Array(len);
+  for (const o of origins) for (let i = o; i < o + tile; i++) n[i]++;
+  return n;
+}
+
+/**
+ * The mean of the k largest values: a selection (quickselect on a copy) finds them, and only those
+ * k are sorted, so the sum runs in the same order as over a full sort (the same number).
+ */
+export function topMean(values: Float32Array, k: number): number {
+  const a = Float32Array.from(values);
+  const n = a.length;
+  // Moves the k largest to a[n−k..n): quickselect for the (n−k)-th smallest, median of three pivots.
+  let lo = 0;
+  let hi = n - 1;
+  const target = n - k;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    const [p0, p1, p2] = [a[lo], a[mid], a[hi]];
+    const pivot = p0 < p1 ? (p1 < p2 ? p1 : p0 < p2 ? p2 : p0) : p0 < p2 ? p0 : p1 < p2 ? p2 : p1;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const tmp = a[i];
+        a[i] = a[j];
+        a[j] = tmp;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else break;
+  }
+  const top = a.subarray(target).sort();
+  let s = 0;
+  for (let i = 0; i < top.length; i++) s += top[i];
+  return s / k;
 }

@@ -13,7 +13,8 @@ import {
   topkCount,
 } from '../../../../src-main/engine/inspect/maps';
 import { fitNormStats, inspectImages } from '../../../../src-main/engine/inspect/inspect';
-import { inspectTiled, tileOrigins } from '../../../../src-main/engine/inspect/tiles';
+import { inspectTiled, tileOrigins, topMean } from '../../../../src-main/engine/inspect/tiles';
+import type { MapSettings, NormStats } from '../../../../src-main/engine/inspect/maps';
 import { mulberry32 } from '../../../../src-main/engine/rng';
 
 /** n textured h × w × c pictures in [0,1] (a seeded sum of stripes and noise). */
@@ -175,6 +176,189 @@ describe('inspecting pictures with a model', () => {
       );
     } finally {
       model.dispose();
+    }
+  });
+
+  /** The maps and scores as tfjs ops compute them (maps.ts) on the model's reconstructions: the path before the inference graph made them. */
+  function reference(model: TrainedModel, images: Uint8Array | Float32Array, s: MapSettings, norm?: NormStats) {
+    const n = images.length / (16 * 16 * 3);
+    const rec = model.reconstruct(images);
+    const x = images instanceof Uint8Array ? Float32Array.from(images, (v) => v / 255) : images;
+    return tf.tidy(() => {
+      const m = anomalyMaps(tf.tensor4d(x, [n, 16, 16, 3]), tf.tensor4d(rec, [n, 16, 16, 3]), s, norm);
+      const sc = mapScores(m, s.topkPercent);
+      return {
+        maps: m.dataSync() as Float32Array,
+        mean: sc.mean.dataSync(),
+        max: sc.max.dataSync(),
+        topk: sc.topk.dataSync(),
+      };
+    });
+  }
+
+  /** The tiled scoring as it was before the graph computed the tiles' maps: per-pixel counts and a full sort. */
+  function referenceTiled(
+    model: TrainedModel,
+    picture: Uint8Array,
+    h: number,
+    w: number,
+    s: MapSettings,
+    norm: NormStats | undefined,
+    overlap: number,
+  ) {
+    const t = 16;
+    const c = 3;
+    const stride = Math.max(1, Math.round(t * (1 - overlap)));
+    const origins = tileOrigins(h, t, stride).flatMap((y) => tileOrigins(w, t, stride).map((x) => [y, x] as const));
+    const tiles = new Uint8Array(origins.length * t * t * c);
+    origins.forEach(([y0, x0], k) => {
+      for (let y = 0; y < t; y++)
+        tiles.set(picture.subarray(((y0 + y) * w + x0) * c, ((y0 + y) * w + x0 + t) * c), (k * t + y) * t * c);
+    });
+    const maps = reference(model, tiles, s, norm).maps;
+    const sum = new Float32Array(h * w);
+    const count = new Uint16Array(h * w);
+    origins.forEach(([y0, x0], k) => {
+      for (let y = 0; y < t; y++)
+        for (let x = 0; x < t; x++) {
+          sum[(y0 + y) * w + x0 + x] += maps[k * t * t + y * t + x];
+          count[(y0 + y) * w + x0 + x]++;
+        }
+    });
+    let total = 0;
+    let max = -Infinity;
+    for (let p = 0; p < h * w; p++) {
+      sum[p] /= count[p];
+      total += sum[p];
+      max = Math.max(max, sum[p]);
+    }
+    const k = topkCount(h, w, s.topkPercent);
+    const sorted = Float32Array.from(sum).sort();
+    let top = 0;
+    for (let i = sorted.length - k; i < sorted.length; i++) top += sorted[i];
+    return { map: sum, mean: total / (h * w), max, topk: top / k };
+  }
+
+  /** Per-pixel statistics that vary over the picture (as a calibration gives them). */
+  function someNorm(seed: number): NormStats {
+    const rand = mulberry32(seed);
+    const norm: NormStats = { h: 16, w: 16, mean: new Float32Array(256), std: new Float32Array(256) };
+    for (let p = 0; p < 256; p++) {
+      norm.mean[p] = 0.02 * rand();
+      norm.std[p] = 0.001 + 0.02 * rand();
+    }
+    return norm;
+  }
+
+  it('computes the maps and scores inside the inference graph to the numbers tfjs ops give, for every map, smoothing and normalisation', () => {
+    const model = new TrainedModel(buildAutoencoder(config), config, { mean: [], std: [] } as never);
+    try {
+      expect(model.inferencePath).toBe('graph');
+      const u8 = Uint8Array.from(textures(5, 16, 16, 3, 11), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+      const f32 = textures(5, 16, 16, 3, 12).map((v) => Math.min(1, Math.max(0, v)));
+      const before = tf.memory().numTensors;
+      for (const map of ['l2', 'ssim'] as const)
+        for (const smoothSigma of [0, 1.5])
+          for (const norm of [undefined, someNorm(3)])
+            for (const images of [u8, f32]) {
+              const s = { map, smoothSigma, topkPercent: 3 };
+              const want = reference(model, images, s, norm);
+              const got = inspectImages(model, images, s, norm, { batch: 3 });
+              // the scale of the maps: differences are float32 rounding of it. The SSIM map's local
+              // variances (E[x²] − μ², which cancel) come from a separable window in the graph, summed
+              // in another order than tfjs's 2-D one: 1e-4 of the scale there, 1e-5 for L2.
+              const scale = Math.max(1e-3, ...Array.from(want.maps, Math.abs));
+              const tol = map === 'ssim' ? 1e-4 : 1e-5;
+              for (let i = 0; i < want.maps.length; i++)
+                expect(Math.abs(got.maps[i] - want.maps[i]) / scale).toBeLessThan(tol);
+              for (let i = 0; i < 5; i++) {
+                expect(Math.abs(got.scores.mean[i] - want.mean[i]) / scale).toBeLessThan(tol);
+                expect(Math.abs(got.scores.max[i] - want.max[i]) / scale).toBeLessThan(tol);
+                expect(Math.abs(got.scores.topk[i] - want.topk[i]) / scale).toBeLessThan(tol);
+              }
+            }
+      expect(tf.memory().numTensors).toBe(before);
+      // the graph ran every case (a graph that fails falls back to tfjs ops, and says why here)
+      expect(model.graphRefusal).toBeUndefined();
+      expect(model.inferencePath).toBe('graph');
+      expect(() =>
+        inspectImages(model, u8, { map: 'l2', smoothSigma: 1, topkPercent: 1 }, { ...someNorm(1), h: 8 }),
+      ).toThrow(/measured on 8×16 maps/);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('scores tiles to the same map and scores as before the graph computed them (per-pixel counts, a full sort), at any overlap and batch', () => {
+    const model = new TrainedModel(buildAutoencoder(config), config, { mean: [], std: [] } as never);
+    try {
+      const [h, w] = [37, 50];
+      const big = Uint8Array.from(textures(1, h, w, 3, 21), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+      const before = tf.memory().numTensors;
+      for (const [s, norm] of [
+        [{ map: 'l2', smoothSigma: 2, topkPercent: 1 }, someNorm(5)],
+        [{ map: 'ssim', smoothSigma: 1, topkPercent: 5 }, undefined],
+      ] as Array<[MapSettings, NormStats | undefined]>)
+        for (const overlap of [0, 0.25, 0.5, 0.75])
+          for (const batch of [undefined, 5]) {
+            const want = referenceTiled(model, big, h, w, s, norm, overlap);
+            const got = inspectTiled(model, big, h, w, s, norm, overlap, batch);
+            const scale = Math.max(1e-3, ...Array.from(want.map, Math.abs));
+            const tol = s.map === 'ssim' ? 1e-4 : 1e-5; // as above
+            for (let p = 0; p < h * w; p++) expect(Math.abs(got.map[p] - want.map[p]) / scale).toBeLessThan(tol);
+            expect(Math.abs(got.scores.mean - want.mean) / scale).toBeLessThan(tol);
+            expect(Math.abs(got.scores.max - want.max) / scale).toBeLessThan(tol);
+            expect(Math.abs(got.scores.topk - want.topk) / scale).toBeLessThan(tol);
+          }
+      expect(tf.memory().numTensors).toBe(before);
+      expect(model.graphRefusal).toBeUndefined();
+      expect(model.inferencePath).toBe('graph');
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('scores tiles on tfjs layers (no inference graph) to the same numbers as on the graph', () => {
+    const graphModel = new TrainedModel(buildAutoencoder(config), config, { mean: [], std: [] } as never);
+    const prev = process.env.AE_INFER_GRAPH;
+    process.env.AE_INFER_GRAPH = '0';
+    const layersModel = new TrainedModel(graphModel.ae, config, { mean: [], std: [] } as never);
+    try {
+      expect(layersModel.inferencePath).toBe('layers');
+      if (prev === undefined) delete process.env.AE_INFER_GRAPH;
+      else process.env.AE_INFER_GRAPH = prev;
+      expect(graphModel.inferencePath).toBe('graph');
+      const [h, w] = [30, 41];
+      const big = textures(1, h, w, 3, 31).map((v) => Math.min(1, Math.max(0, v)));
+      const s: MapSettings = { map: 'l2', smoothSigma: 2, topkPercent: 2 };
+      const norm = someNorm(8);
+      const before = tf.memory().numTensors;
+      const a = inspectTiled(layersModel, big, h, w, s, norm, 0.5);
+      const b = inspectTiled(graphModel, big, h, w, s, norm, 0.5);
+      expect(tf.memory().numTensors).toBe(before);
+      const scale = Math.max(...Array.from(a.map, Math.abs));
+      for (let p = 0; p < h * w; p++) expect(Math.abs(a.map[p] - b.map[p]) / scale).toBeLessThan(1e-5);
+      expect(Math.abs(a.scores.topk - b.scores.topk) / scale).toBeLessThan(1e-5);
+      expect(graphModel.graphRefusal).toBeUndefined();
+    } finally {
+      if (prev === undefined) delete process.env.AE_INFER_GRAPH;
+      else process.env.AE_INFER_GRAPH = prev;
+      graphModel.dispose();
+    }
+  });
+});
+
+describe('top-k mean by selection', () => {
+  it('is the mean of the k largest values, summed as over a full sort, with ties, negatives and k from 1 to all', () => {
+    const rand = mulberry32(4);
+    for (const n of [1, 2, 7, 100, 5000]) {
+      const v = Float32Array.from({ length: n }, () => (rand() < 0.3 ? 0.5 : rand() * 4 - 2));
+      for (const k of [1, Math.ceil(n / 100), Math.ceil(n / 3), n]) {
+        const sorted = Float32Array.from(v).sort();
+        let s = 0;
+        for (let i = n - k; i < n; i++) s += sorted[i];
+        expect(topMean(v, k)).toBe(s / k);
+      }
     }
   });
 });
