@@ -612,16 +612,21 @@ def pick_device(want, local_rank):
 
 
 def init_process_group(backend, rank, world, restart):
-    """The process group over torchrun's rendezvous store, under a key prefix of its own per restart.
+    """The process group of this attempt, on a store no earlier attempt wrote to.
 
-    After a worker died, torchrun starts the whole group again on the same store; without a fresh
-    prefix a new worker can read the address a dead one left there and fail to connect."""
+    After a worker died, torchrun starts the whole group again. Where its agent shares one store with
+    the workers for the whole job (TORCHELASTIC_USE_AGENT_STORE=True: torchrun's default, and static
+    ranks), keys a dead attempt left there stay: a new worker could read a dead worker's address. Each
+    attempt then gets a key prefix of its own, named by the restart count. That count is per node, and
+    on several elastic nodes a node whose workers were healthy when a peer's died restarts them without
+    counting it, so the nodes disagree and wait for each other for ever: launch.sh therefore sets
+    TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1, and torchrun gives each attempt a store of its own that rank 0
+    hosts on a fresh port (env://, below), where no prefix is needed."""
     timeout = datetime.timedelta(minutes=30)
-    if "TORCHELASTIC_RESTART_COUNT" not in os.environ or "MASTER_ADDR" not in os.environ:
-        dist.init_process_group(backend=backend, timeout=timeout)  # another launcher: env:// as it set it
+    if os.environ.get("TORCHELASTIC_USE_AGENT_STORE") != "True" or "MASTER_ADDR" not in os.environ:
+        dist.init_process_group(backend=backend, timeout=timeout)  # env://: a store of this attempt's own
         return
-    agent_store = os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True"
-    store = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), world, is_master=(not agent_store and rank == 0), timeout=timeout)
+    store = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), world, is_master=False, timeout=timeout)
     dist.init_process_group(backend=backend, store=dist.PrefixStore("ae-studio/attempt-%d" % restart, store), rank=rank, world_size=world, timeout=timeout)
 
 
@@ -676,6 +681,10 @@ def main(argv=None):
     if distributed:
         init_process_group(backend, rank, world, restart)
         world, rank = dist.get_world_size(), dist.get_rank()
+        # the job's restart: a node that restarted its workers for a peer's failure did not count it
+        most = torch.tensor([restart], dtype=torch.int64, device=device)
+        dist.all_reduce(most, op=dist.ReduceOp.MAX)
+        restart = int(most.item())
     say("rank %d of %d: pid %d on %s, device %s, backend %s%s" % (rank, world, os.getpid(), socket.gethostname(), device, backend if distributed else "none", ", restart %d" % restart if restart else ""), rank)
 
     out = os.path.abspath(args.out)
