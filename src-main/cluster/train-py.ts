@@ -612,7 +612,8 @@ def pick_device(want, local_rank):
 
 
 def init_process_group(backend, rank, world, restart):
-    """The process group of this attempt, on a store no earlier attempt wrote to.
+    """The process group of this attempt, on a store no earlier attempt wrote to; returns that store
+    (None under a launcher other than torchrun).
 
     After a worker died, torchrun starts the whole group again. Where its agent shares one store with
     the workers for the whole job (TORCHELASTIC_USE_AGENT_STORE=True: torchrun's default, and static
@@ -620,14 +621,38 @@ def init_process_group(backend, rank, world, restart):
     attempt then gets a key prefix of its own, named by the restart count. That count is per node, and
     on several elastic nodes a node whose workers were healthy when a peer's died restarts them without
     counting it, so the nodes disagree and wait for each other for ever: launch.sh therefore sets
-    TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1, and torchrun gives each attempt a store of its own that rank 0
-    hosts on a fresh port (env://, below), where no prefix is needed."""
+    TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1, and torchrun gives each attempt a fresh port for a store
+    of its own that rank 0 hosts, where no prefix is needed (see leave())."""
     timeout = datetime.timedelta(minutes=30)
-    if os.environ.get("TORCHELASTIC_USE_AGENT_STORE") != "True" or "MASTER_ADDR" not in os.environ:
-        dist.init_process_group(backend=backend, timeout=timeout)  # env://: a store of this attempt's own
+    if "TORCHELASTIC_RESTART_COUNT" not in os.environ or "MASTER_ADDR" not in os.environ:
+        dist.init_process_group(backend=backend, timeout=timeout)  # another launcher: env:// as it set it
+        return None
+    addr, port = os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])
+    if os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True":
+        if rank == 0 and int(os.environ.get("GROUP_WORLD_SIZE", "1")) > 1 and os.environ.get("TORCH_DISABLE_SHARE_RDZV_TCP_STORE") != "1":
+            say("several nodes share one torchrun store across restarts here: with an elastic rendezvous (c10d) a restart can hang; set TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1 on every node, as launch.sh does", rank)
+        store = dist.PrefixStore("ae-studio/attempt-%d" % restart, dist.TCPStore(addr, port, world, is_master=False, timeout=timeout))
+    else:
+        store = dist.TCPStore(addr, port, world, is_master=(rank == 0), timeout=timeout)
+    dist.init_process_group(backend=backend, store=store, rank=rank, world_size=world, timeout=timeout)
+    return store
+
+
+def leave(store, rank, world):
+    """Ends the process group with rank 0 last. Rank 0 hosts this attempt's store (launch.sh): had it
+    exited while another worker was still ending its group, that worker would fail at the very end and
+    its agent, with no restarts left, would take the job down with it."""
+    if store is None or world == 1:
+        dist.destroy_process_group()
         return
-    store = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), world, is_master=False, timeout=timeout)
-    dist.init_process_group(backend=backend, store=dist.PrefixStore("ae-studio/attempt-%d" % restart, store), rank=rank, world_size=world, timeout=timeout)
+    if rank != 0:
+        dist.destroy_process_group()
+        store.add("ae-studio/left", 1)
+        return
+    deadline = time.time() + 120
+    while store.add("ae-studio/left", 0) < world - 1 and time.time() < deadline:
+        time.sleep(0.05)
+    dist.destroy_process_group()
 
 
 def check_weights(model, job):
@@ -678,8 +703,9 @@ def main(argv=None):
     device = pick_device(args.device, local_rank)
     backend = args.backend if args.backend != "auto" else ("nccl" if device.type == "cuda" else "gloo")
     distributed = "RANK" in os.environ
+    store = None
     if distributed:
-        init_process_group(backend, rank, world, restart)
+        store = init_process_group(backend, rank, world, restart)
         world, rank = dist.get_world_size(), dist.get_rank()
         # the job's restart: a node that restarted its workers for a peer's failure did not count it
         most = torch.tensor([restart], dtype=torch.int64, device=device)
@@ -893,7 +919,7 @@ def main(argv=None):
                                                         "worldSize": world, "restart": restart, "time": datetime.datetime.now(datetime.timezone.utc).isoformat(), "message": "the loss became %s in epoch %d" % (train_loss, epoch)}))
                 say("the loss became %s in epoch %d: training diverged. Try a lower learning rate (now %s), a smaller beta or a sigmoid output. The last good checkpoint (epoch %d) is kept." % (train_loss, epoch, cfg["learningRate"], done_epochs), rank)
             if distributed:
-                dist.destroy_process_group()
+                leave(store, rank, world)
             sys.exit(3)
 
         samples_per_sec = len(train_idx) / max(seconds, 1e-6)
@@ -938,7 +964,7 @@ def main(argv=None):
         say(message + " Bring the model back with: ae-studio job import %s --workspace WS" % HERE, rank)
     if distributed:
         dist.barrier()
-        dist.destroy_process_group()
+        leave(store, rank, world)
 
 
 if __name__ == "__main__":
