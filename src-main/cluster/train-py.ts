@@ -638,21 +638,25 @@ def init_process_group(backend, rank, world, restart):
     return store
 
 
-def leave(store, rank, world):
-    """Ends the process group with rank 0 last. Rank 0 hosts this attempt's store (launch.sh): had it
-    exited while another worker was still ending its group, that worker would fail at the very end and
-    its agent, with no restarts left, would take the job down with it."""
+def leave(store, rank, world, code=0):
+    """Ends the process group and the process, rank 0 last. Rank 0 hosts this attempt's store
+    (launch.sh), so the other ranks end their group and check out in it before rank 0 ends its own.
+    Then the process ends at once (os._exit, after flushing): gloo's threads that DDP still holds
+    could otherwise abort the interpreter's shutdown ("terminate called without an active
+    exception", SIGABRT), and a worker that fails after its job is done fails its node."""
     if store is None or world == 1:
         dist.destroy_process_group()
-        return
-    if rank != 0:
+    elif rank != 0:
         dist.destroy_process_group()
         store.add("ae-studio/left", 1)
-        return
-    deadline = time.time() + 120
-    while store.add("ae-studio/left", 0) < world - 1 and time.time() < deadline:
-        time.sleep(0.05)
-    dist.destroy_process_group()
+    else:
+        deadline = time.time() + 120
+        while store.add("ae-studio/left", 0) < world - 1 and time.time() < deadline:
+            time.sleep(0.05)
+        dist.destroy_process_group()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def check_weights(model, job):
@@ -919,7 +923,7 @@ def main(argv=None):
                                                         "worldSize": world, "restart": restart, "time": datetime.datetime.now(datetime.timezone.utc).isoformat(), "message": "the loss became %s in epoch %d" % (train_loss, epoch)}))
                 say("the loss became %s in epoch %d: training diverged. Try a lower learning rate (now %s), a smaller beta or a sigmoid output. The last good checkpoint (epoch %d) is kept." % (train_loss, epoch, cfg["learningRate"], done_epochs), rank)
             if distributed:
-                leave(store, rank, world)
+                leave(store, rank, world, 3)
             sys.exit(3)
 
         samples_per_sec = len(train_idx) / max(seconds, 1e-6)
