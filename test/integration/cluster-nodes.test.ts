@@ -30,7 +30,7 @@ interface Launch {
   output: string;
 }
 
-/** A restart run alone takes 20–40 s on two busy cores; a hang is cut off here (measured: docs/cluster.md). */
+/** A restart takes 13–35 s on two busy cores; a hang is cut off here (measured: docs/cluster.md). */
 const ELASTIC_LIMIT_MS = 150_000;
 
 /** The processes under `pid`, deepest first (torchrun's workers run in sessions of their own). */
