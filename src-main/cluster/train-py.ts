@@ -639,17 +639,51 @@ def pick_device(want, local_rank):
 
 
 def init_process_group(backend, rank, world, restart):
-    """The process group over torchrun's rendezvous store, under a key prefix of its own per restart.
+    """The process group of this attempt, on a store no earlier attempt wrote to; returns that store
+    (None under a launcher other than torchrun).
 
-    After a worker died, torchrun starts the whole group again on the same store; without a fresh
-    prefix a new worker can read the address a dead one left there and fail to connect."""
+    After a worker died, torchrun starts the whole group again. Where its agent shares one store with
+    the workers for the whole job (TORCHELASTIC_USE_AGENT_STORE=True: torchrun's default, and static
+    ranks), keys a dead attempt left there stay: a new worker could read a dead worker's address. Each
+    attempt then gets a key prefix of its own, named by the restart count. That count is per node, and
+    on several elastic nodes a node whose workers were healthy when a peer's died restarts them without
+    counting it, so the nodes disagree and wait for each other for ever: launch.sh therefore sets
+    TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1, and torchrun gives each attempt a fresh port for a store
+    of its own that rank 0 hosts, where no prefix is needed (see leave())."""
     timeout = datetime.timedelta(minutes=30)
     if "TORCHELASTIC_RESTART_COUNT" not in os.environ or "MASTER_ADDR" not in os.environ:
         dist.init_process_group(backend=backend, timeout=timeout)  # another launcher: env:// as it set it
-        return
-    agent_store = os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True"
-    store = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), world, is_master=(not agent_store and rank == 0), timeout=timeout)
-    dist.init_process_group(backend=backend, store=dist.PrefixStore("ae-studio/attempt-%d" % restart, store), rank=rank, world_size=world, timeout=timeout)
+        return None
+    addr, port = os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])
+    if os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True":
+        if rank == 0 and int(os.environ.get("GROUP_WORLD_SIZE", "1")) > 1 and os.environ.get("TORCH_DISABLE_SHARE_RDZV_TCP_STORE") != "1":
+            say("several nodes share one torchrun store across restarts here: with an elastic rendezvous (c10d) a restart can hang; set TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1 on every node, as launch.sh does", rank)
+        store = dist.PrefixStore("ae-studio/attempt-%d" % restart, dist.TCPStore(addr, port, world, is_master=False, timeout=timeout))
+    else:
+        store = dist.TCPStore(addr, port, world, is_master=(rank == 0), timeout=timeout)
+    dist.init_process_group(backend=backend, store=store, rank=rank, world_size=world, timeout=timeout)
+    return store
+
+
+def leave(store, rank, world, code=0):
+    """Ends the process group and the process, rank 0 last. Rank 0 hosts this attempt's store
+    (launch.sh), so the other ranks end their group and check out in it before rank 0 ends its own.
+    Then the process ends at once (os._exit, after flushing): gloo's threads that DDP still holds
+    could otherwise abort the interpreter's shutdown ("terminate called without an active
+    exception", SIGABRT), and a worker that fails after its job is done fails its node."""
+    if store is None or world == 1:
+        dist.destroy_process_group()
+    elif rank != 0:
+        dist.destroy_process_group()
+        store.add("ae-studio/left", 1)
+    else:
+        deadline = time.time() + 120
+        while store.add("ae-studio/left", 0) < world - 1 and time.time() < deadline:
+            time.sleep(0.05)
+        dist.destroy_process_group()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def check_weights(model, job):
@@ -700,9 +734,14 @@ def main(argv=None):
     device = pick_device(args.device, local_rank)
     backend = args.backend if args.backend != "auto" else ("nccl" if device.type == "cuda" else "gloo")
     distributed = "RANK" in os.environ
+    store = None
     if distributed:
-        init_process_group(backend, rank, world, restart)
+        store = init_process_group(backend, rank, world, restart)
         world, rank = dist.get_world_size(), dist.get_rank()
+        # the job's restart: a node that restarted its workers for a peer's failure did not count it
+        most = torch.tensor([restart], dtype=torch.int64, device=device)
+        dist.all_reduce(most, op=dist.ReduceOp.MAX)
+        restart = int(most.item())
     say("rank %d of %d: pid %d on %s, device %s, backend %s%s" % (rank, world, os.getpid(), socket.gethostname(), device, backend if distributed else "none", ", restart %d" % restart if restart else ""), rank)
 
     out = os.path.abspath(args.out)
@@ -919,7 +958,7 @@ def main(argv=None):
                                                         "worldSize": world, "restart": restart, "time": datetime.datetime.now(datetime.timezone.utc).isoformat(), "message": "the loss became %s in epoch %d" % (train_loss, epoch)}))
                 say("the loss became %s in epoch %d: training diverged. Try a lower learning rate (now %s), a smaller beta or a sigmoid output. The last good checkpoint (epoch %d) is kept." % (train_loss, epoch, cfg["learningRate"], done_epochs), rank)
             if distributed:
-                dist.destroy_process_group()
+                leave(store, rank, world, 3)
             sys.exit(3)
 
         samples_per_sec = len(train_idx) / max(seconds, 1e-6)
@@ -964,7 +1003,7 @@ def main(argv=None):
         say(message + " Bring the model back with: ae-studio job import %s --workspace WS" % HERE, rank)
     if distributed:
         dist.barrier()
-        dist.destroy_process_group()
+        leave(store, rank, world)
 
 
 if __name__ == "__main__":

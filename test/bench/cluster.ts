@@ -4,8 +4,8 @@
 // of the last epoch each. Two models: A, a dense 784-256-32 on MNIST; B, a 3-stage conv on 32×32×3
 // pictures (the MNIST digits upscaled into colour). PyTorch comes from the local pip index
 // (test/helpers/pyenv.ts). Prints a table and one RESULT line per model.
-//   tsx test/bench/cluster.ts            (4,000 images, 2 epochs each)
-//   BENCH_CLUSTER_QUICK=1 tsx test/bench/cluster.ts   (600 images, 1 + 1 epochs: proves it runs)
+//   npm run bench:cluster                (tsx test/bench/cluster.ts: 4,000 images, 2 epochs each)
+//   BENCH_CLUSTER_QUICK=1 npm run bench:cluster   (600 images: proves it runs)
 // Timings on a machine shared with other work say little; measure on a quiet one.
 import fs from 'node:fs';
 import os from 'node:os';

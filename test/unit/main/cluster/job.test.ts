@@ -257,6 +257,22 @@ describe('the job folder', () => {
     expect(run('--workers', '0').status).toBe(2);
     expect(run('--nnodes', '2').status).toBe(2);
     expect(run('--bogus').status).toBe(2);
+    // torchrun gets a store per attempt (restarts on several nodes: docs/cluster.md), even where the caller's environment says otherwise
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-launch-'));
+    try {
+      const fake = path.join(dir, 'python');
+      fs.writeFileSync(fake, '#!/bin/sh\necho "store per attempt: ${TORCH_DISABLE_SHARE_RDZV_TCP_STORE:-unset}"\n', {
+        mode: 0o755,
+      });
+      const env = { ...process.env, PYTHON: fake, TORCH_DISABLE_SHARE_RDZV_TCP_STORE: '0' };
+      const r = spawnSync(path.join(job, 'launch.sh'), ['--nnodes', '2', '--rdzv-endpoint', 'node1:29500'], {
+        encoding: 'utf8',
+        env,
+      });
+      expect(r.stdout.trim(), r.stderr).toBe('store per attempt: 1');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("job.json: the studio's config, plan and split; the dataset holds the images as uint8", () => {
