@@ -26,7 +26,7 @@ const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(t
 /** Largest difference relative to the reference's largest value (gradients of SSIM vary a lot in size between layers). */
 const relDiff = (ref: tf.Tensor, got: tf.Tensor) => maxAbsDiff(ref, got) / Math.max(maxAbs(ref), 1e-12);
 
-/** Every kind the SSIM objectives train (all of them), both objectives, the output activations and picture shapes. */
+/** Every kind the SSIM objectives train (all of them), both objectives, the output activations, picture shapes and both column passes (ssim.ts). */
 const KINDS: Array<[string, ModelConfigInput]> = [
   ['dense, ssim', { kind: 'dense', inputShape: [16, 16, 1], latentDim: 16, hidden: [32], loss: 'ssim' }],
   ['deep-dense, l2+ssim', { kind: 'deep-dense', inputShape: [16, 16, 1], latentDim: 8, loss: 'l2+ssim' }],
@@ -52,6 +52,10 @@ const KINDS: Array<[string, ModelConfigInput]> = [
   [
     'dense, l2+ssim, pictures smaller than the window (7×9: a 7×7 window)',
     { kind: 'dense', inputShape: [7, 9, 1], latentDim: 4, hidden: [16], loss: 'l2+ssim', outputActivation: 'linear' },
+  ],
+  [
+    'conv, ssim, rows wider than 256 values (12×96×3: the column pass as a batch of products)',
+    { kind: 'conv', inputShape: [12, 96, 3], latentDim: 8, hidden: [4], loss: 'ssim' },
   ],
 ];
 
@@ -149,7 +153,7 @@ describe('the hand-written SSIM gradient equals tfjs autodiff of the objective',
 });
 
 describe("a batch split unevenly into parts gives the whole batch's SSIM loss and gradients", () => {
-  for (const [name, config] of KINDS.filter((_, i) => [0, 2, 6, 7, 8].includes(i))) {
+  for (const [name, config] of KINDS.filter((_, i) => [0, 2, 6, 7, 8, 10].includes(i))) {
     it(name, () =>
       onEachInput(config, 25, ({ vars, fast, input, x }) => {
         const values = fast.stepValues(25, 11);
@@ -166,7 +170,7 @@ describe("a batch split unevenly into parts gives the whole batch's SSIM loss an
 
 describe("the graph step's update is tfjs's gradient of the SSIM objective", () => {
   // Plain SGD with a large rate: the parameters move by exactly −lr·gradient, so the graph's gradient reads back to ~1e-9.
-  for (const [name, config] of KINDS.filter((_, i) => [1, 2, 7, 9].includes(i))) {
+  for (const [name, config] of KINDS.filter((_, i) => [1, 2, 7, 9, 10].includes(i))) {
     it(`${name}: in 3 uneven parts (9 + 8 + 8), then a smaller last batch`, () => {
       const lr = 100;
       const c = resolve({ ...config, optimizer: 'sgd', momentum: 0, learningRate: lr });
