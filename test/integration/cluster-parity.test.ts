@@ -12,6 +12,9 @@
 //    labels are in neither training nor validation, the test split is measured once at the end
 //    (out/done.json) and the imported run carries the studio's end-of-run metrics, whose test
 //    objective and MSE agree with train.py's;
+//  - the SSIM objectives: train.py's objective ('ssim', 'l2+ssim') on the job's initial weights and a
+//    fixed batch (clean and noisy input) is the studio's, and an l2+ssim job's test-split objective is
+//    what the studio measures on the imported model;
 //  - a loss train.py does not know is refused in plain words;
 //  - `ae-studio job watch --import` follows a real launch.sh epoch by epoch, then imports the job.
 import fs from 'node:fs';
