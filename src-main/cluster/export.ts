@@ -58,7 +58,7 @@ const isJobFolder = (dir: string) => {
 };
 
 /** The objectives train.py trains (its KNOWN_LOSSES); another one is refused rather than trained differently. */
-export const JOB_LOSSES: readonly string[] = ['mse', 'bce'];
+export const JOB_LOSSES: readonly string[] = ['mse', 'bce', 'ssim', 'l2+ssim'];
 
 /**
  * Options a later studio may add that jobs do not train yet: refused, naming the option and the

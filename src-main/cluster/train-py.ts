@@ -240,7 +240,7 @@ def glorot_init(model, seed):
 # ----------------------------------------------------------------------------- the studio's randomness
 
 M32 = 0xFFFFFFFF
-KNOWN_LOSSES = ("mse", "bce")
+KNOWN_LOSSES = ("mse", "bce", "ssim", "l2+ssim")
 KNOWN_KINDS = ("dense", "deep-dense", "conv", "vae", "conv-vae", "sparse")
 
 
@@ -420,11 +420,46 @@ def kl_beta(cfg, epoch):
     return float(cfg["beta"]) * min(1.0, (epoch - 1) / warm)
 
 
+def ssim_mean(a, b):
+    """Mean SSIM of two [N, H, W, C] batches, as the studio's (engine/metrics.ts): an 11 x 11 Gaussian
+    window of sigma 1.5 (the largest odd size that fits in smaller pictures), K1 = 0.01, K2 = 0.03,
+    valid positions only, the mean over every position, channel and picture; in float32 whatever
+    the precision (a depthwise conv2d: one group per channel)."""
+    with torch.autocast(device_type=a.device.type, enabled=False):
+        a = a.float().permute(0, 3, 1, 2)
+        b = b.float().permute(0, 3, 1, 2)
+        c, h, w = a.shape[1], a.shape[2], a.shape[3]
+        k = min(11, h, w)
+        k = k if k % 2 == 1 else k - 1
+        g = torch.exp(-((torch.arange(k, dtype=torch.float64) - (k - 1) / 2) ** 2) / (2 * 1.5 * 1.5))
+        g = g / g.sum()
+        win = (g[:, None] * g[None, :]).to(device=a.device, dtype=torch.float32).expand(c, 1, k, k).contiguous()
+
+        def filt(x):
+            return F.conv2d(x, win, groups=c)
+
+        mu_a, mu_b = filt(a), filt(b)
+        mu_a2, mu_b2, mu_ab = mu_a * mu_a, mu_b * mu_b, mu_a * mu_b
+        s_a = filt(a * a) - mu_a2
+        s_b = filt(b * b) - mu_b2
+        s_ab = filt(a * b) - mu_ab
+        c1, c2 = 0.01 ** 2, 0.03 ** 2
+        num = (2 * mu_ab + c1) * (2 * s_ab + c2)
+        den = (mu_a2 + mu_b2 + c1) * (s_a + s_b + c2)
+        return (num / den).mean()
+
+
 def objective(out, target, cfg, beta, pixels):
-    """Per pixel, as the studio: reconstruction (MSE or BCE) + beta * KL / pixels (VAE) + l1 * mean|z| (sparse)."""
+    """Per pixel, as the studio: reconstruction (MSE, BCE, 1 - SSIM or (1 - w) MSE + w (1 - SSIM))
+    + beta * KL / pixels (VAE) + l1 * mean|z| (sparse)."""
     recon, z, log_var = out
     if cfg["loss"] == "mse":
         loss = F.mse_loss(recon, target)
+    elif cfg["loss"] in ("ssim", "l2+ssim"):
+        loss = 1 - ssim_mean(recon, target)
+        if cfg["loss"] == "l2+ssim":
+            w = float(cfg.get("ssimWeight", 0.5))
+            loss = (1 - w) * F.mse_loss(recon.float(), target.float()) + w * loss
     else:
         p = recon.clamp(1e-7, 1 - 1e-7)
         loss = -(target * torch.log(p) + (1 - target) * torch.log(1 - p)).mean()

@@ -46,7 +46,7 @@ export const ModelConfig = z
     outputActivation: z.enum(['sigmoid', 'linear']).default('sigmoid'),
     /**
      * The reconstruction loss: mse, bce, ssim (1 − mean SSIM, 11×11 Gaussian window) or l2+ssim
-     * ((1 − ssimWeight)·MSE + ssimWeight·(1 − SSIM)); the SSIM losses train on the tfjs step.
+     * ((1 − ssimWeight)·MSE + ssimWeight·(1 − SSIM)), on the graph step like the others.
      */
     loss: z.enum(['mse', 'bce', 'ssim', 'l2+ssim']).default('mse'),
     /** l2+ssim: the SSIM term's share, from 0 (MSE only) to 1 (SSIM only). */

@@ -16,6 +16,11 @@
 //   ONEDNN_VERBOSE=1 MODELS=B tsx test/bench/train.ts | awk -F, '/primitive,exec/ {t[$6]+=$NF} END {for (k in t) print k, t[k]}'
 //                                           # the oneDNN kernels inside the graph (ms over the whole run)
 //   ROUNDS=3 MODELS="A B C" tsx test/bench/train.ts --compare   # plain vs fast, interleaved rounds, medians
+//   npm run bench:ssim                  # = ROUNDS=3 MODELS="B D" tsx test/bench/train.ts --ssim: the same conv model
+//                                       #   trained with MSE, SSIM and L2 + SSIM on the graph step, and SSIM on the
+//                                       #   tfjs step (what SSIM runs trained on before), interleaved rounds, medians
+//   MODELS="B D" tsx test/bench/train.ts --ssim-steps   # the graph step alone, MSE / SSIM / L2 + SSIM taking
+//                                       #   turns in blocks of 5 steps; the fastest block of each (robust on a busy machine)
 // Each model's arithmetic is counted from the model the engine builds (multiply-adds per image of its
 // dense and convolution layers; training ≈ 3 × forward = 6 FLOPs per multiply-add) and shown as
 // GFLOP/s and as a share of the machine's float32 matmul peak: PEAK_GFLOPS=…, or measured by the
@@ -147,7 +152,7 @@ const mnistDs = loadMnist(10_000, { seed: 12345 });
 // Models D and E's data: colour pictures made from the digits (digits-rgb.ts, the peers' recipe)
 const rgbData: Record<string, () => Dataset> = { D: () => digitsRgb(2000, 2, 4), E: () => digitsRgb(1000, 4, 8) };
 
-async function bench(key: string) {
+async function bench(key: string, loss?: ModelConfigInput['loss']) {
   const ds = rgbData[key]?.() ?? mnistDs;
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), `ae-bench-${key}-`));
   const rates: number[] = [];
@@ -160,6 +165,7 @@ async function bench(key: string) {
   const r = await trainRun({
     config: {
       ...MODELS[key].config,
+      ...(loss ? { loss } : {}),
       batchSize: BATCH,
       learningRate: 1e-3,
       optimizer: 'adam',
@@ -193,7 +199,7 @@ async function bench(key: string) {
   const median = timed[Math.floor(timed.length / 2)];
   const out: Record<string, unknown> = {
     model: key,
-    name: MODELS[key].name,
+    name: loss ? `${MODELS[key].name.replace(/, MSE$/, '')}, ${loss}` : MODELS[key].name,
     samples_per_epoch: ds.count,
     step_path: r.step?.step,
     step:
@@ -227,7 +233,82 @@ async function bench(key: string) {
 
 const keys = (process.env.MODELS ?? 'A B C D E').split(/[\s,]+/).filter((k) => k in MODELS);
 
-if (process.argv.includes('--compare')) {
+if (process.argv.includes('--ssim-steps')) {
+  // The step alone (graph step, no data loading or events): blocks of 5 steps, the losses taking
+  // turns, BLOCKS blocks each; the fastest block per loss (the least disturbed by other work on a
+  // busy machine) as samples/s.
+  const blocks = Number(process.env.BLOCKS ?? 15);
+  const { FastStep } = await import('../../src-main/engine/fast/step');
+  const { trainableVariables } = await import('../../src-main/engine/models');
+  for (const k of (process.env.MODELS ?? 'B D').split(/[\s,]+/).filter((k) => k in MODELS)) {
+    const ds = rgbData[k]?.() ?? mnistDs;
+    const [h, w, c] = ds.shape;
+    const x = tf.tensor4d(
+      Float32Array.from(ds.images.subarray(0, BATCH * h * w * c), (v) => v / 255),
+      [BATCH, h, w, c],
+    );
+    const steps = (['mse', 'ssim', 'l2+ssim'] as const).map((loss) => {
+      const checked = validateConfig({ ...MODELS[k].config, loss, batchSize: BATCH, seed: 1 });
+      if (!checked.ok) throw new Error(checked.errors.map((e) => e.message).join('; '));
+      const ae = buildAutoencoder(checked.config);
+      const fast = FastStep.compile(ae, checked.config, trainableVariables(ae))!;
+      return { loss, fast, best: Infinity };
+    });
+    for (let b = 0; b <= blocks; b++)
+      for (const s of steps) {
+        const t0 = performance.now();
+        for (let i = 0; i < 5; i++) {
+          const l = s.fast.step(x, x, 1 + i);
+          l.dataSync();
+          l.dispose();
+        }
+        if (b > 0) s.best = Math.min(s.best, (performance.now() - t0) / 5); // block 0: tracing, warm-up
+      }
+    const rate = Object.fromEntries(steps.map((s) => [s.loss, Math.round(BATCH / (s.best / 1000))]));
+    console.log(
+      `SSIM_STEPS ${JSON.stringify({ model: k, batch: BATCH, form: steps.map((s) => s.fast.form), best_step_samples_per_s: rate, ssim_vs_mse: Number((rate.ssim / rate.mse).toFixed(2)), l2ssim_vs_mse: Number((rate['l2+ssim'] / rate.mse).toFixed(2)), load: os.loadavg()[0].toFixed(2) })}`,
+    );
+    x.dispose();
+  }
+} else if (process.argv.includes('--ssim')) {
+  // The SSIM objectives against MSE on the same model: interleaved rounds, medians.
+  const rounds = Number(process.env.ROUNDS ?? 3);
+  const modes = [
+    ['mse', '1'],
+    ['ssim', '1'],
+    ['l2+ssim', '1'],
+    ['ssim', '0'],
+  ] as const;
+  const label = (loss: string, fast: string) => `${loss}${fast === '0' ? ' (tfjs step)' : ''}`;
+  const got: Record<string, Record<string, number[]>> = {};
+  const ssimKeys = (process.env.MODELS ?? 'B D').split(/[\s,]+/).filter((k) => k in MODELS);
+  for (let i = 0; i < rounds; i++) {
+    for (const k of ssimKeys) {
+      for (const [loss, fast] of modes) {
+        process.env.AE_FAST_STEP = fast;
+        const res = await bench(k, loss);
+        ((got[k] ??= {})[label(loss, fast)] ??= []).push(res.samples_per_s as number);
+        console.log(`ROUND ${JSON.stringify({ round: i + 1, load: os.loadavg()[0].toFixed(2), ...res })}`);
+      }
+    }
+  }
+  const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  for (const k of ssimKeys) {
+    const m = Object.fromEntries(Object.entries(got[k]).map(([mode, v]) => [mode, med(v)]));
+    console.log(
+      `SSIM ${JSON.stringify({
+        model: k,
+        name: MODELS[k].name.replace(/, MSE$/, ''),
+        batch: BATCH,
+        median_samples_per_s: m,
+        ssim_vs_mse: Number((m.ssim / m.mse).toFixed(2)),
+        l2ssim_vs_mse: Number((m['l2+ssim'] / m.mse).toFixed(2)),
+        graph_vs_tfjs_ssim: Number((m.ssim / m['ssim (tfjs step)']).toFixed(2)),
+        rounds,
+      })}`,
+    );
+  }
+} else if (process.argv.includes('--compare')) {
   // Interleaved rounds: plain tfjs step, then the fast step, per model, ROUNDS times; medians.
   const rounds = Number(process.env.ROUNDS ?? 3);
   const got: Record<string, { tfjs: number[]; fast: number[] }> = {};

@@ -12,6 +12,9 @@
 //    labels are in neither training nor validation, the test split is measured once at the end
 //    (out/done.json) and the imported run carries the studio's end-of-run metrics, whose test
 //    objective and MSE agree with train.py's;
+//  - the SSIM objectives: train.py's objective ('ssim', 'l2+ssim') on the job's initial weights and a
+//    fixed batch (clean and noisy input) is the studio's, and an l2+ssim job's test-split objective is
+//    what the studio measures on the imported model;
 //  - a loss train.py does not know is refused in plain words;
 //  - `ae-studio job watch --import` follows a real launch.sh epoch by epoch, then imports the job.
 import fs from 'node:fs';
@@ -20,7 +23,15 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { balancedOrder, loadMnist, trainRun, validateConfig, type Dataset } from '../../src-main/engine';
+import {
+  balancedOrder,
+  buildAutoencoder,
+  loadMnist,
+  trainRun,
+  validateConfig,
+  type Dataset,
+} from '../../src-main/engine';
+import { objective } from '../../src-main/engine/train';
 import { augmentBatch, augmentIndices } from '../../src-main/engine/augment';
 import { RunImages } from '../../src-main/engine/run/images';
 import { tf } from '../../src-main/engine/tf';
@@ -249,17 +260,122 @@ describe('cluster job parity with the studio', () => {
     fs.cpSync(jobDir, odd, { recursive: true });
     fs.rmSync(path.join(odd, 'out'), { recursive: true, force: true });
     const job = JSON.parse(fs.readFileSync(path.join(odd, 'job.json'), 'utf8'));
-    job.config.loss = 'ssim';
+    job.config.loss = 'perceptual';
     fs.writeFileSync(path.join(odd, 'job.json'), JSON.stringify(job));
     const r = spawnSync(env.python, [path.join(odd, 'train.py'), '--epochs', '1'], {
       encoding: 'utf8',
       timeout: 120_000,
     });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/uses the loss 'ssim', which this train.py does not train \(it knows mse, bce\)/);
+    expect(r.stderr).toMatch(
+      /uses the loss 'perceptual', which this train.py does not train \(it knows mse, bce, ssim, l2\+ssim\)/,
+    );
     expect(r.stderr).not.toMatch(/Traceback/);
     expect(fs.existsSync(path.join(odd, 'out'))).toBe(false);
   }, 120_000);
+});
+
+describe('the SSIM objectives in train.py', () => {
+  /** The first n pictures of a dataset as floats in [0, 1], and a noisy copy of them (the input; the clean ones are the target). */
+  const batchOf = (d: Dataset, n: number) => {
+    const size = d.shape[0] * d.shape[1] * d.shape[2];
+    const x = Float32Array.from(d.images.subarray(0, n * size), (v) => v / 255);
+    let s = 5;
+    const noisy = x.map((v) =>
+      Math.min(1, Math.max(0, v + (((s = (s * 1103515245 + 12345) >>> 0) >>> 8) / 2 ** 24 - 0.5) * 0.4)),
+    );
+    return { x, noisy };
+  };
+  const JOBS: Array<[string, Record<string, unknown>, Dataset]> = [
+    [
+      'conv, l2+ssim (w 0.7), 12×10 colour pictures (a 9×9 window)',
+      { kind: 'conv', inputShape: [12, 10, 3], latentDim: 8, hidden: [8], loss: 'l2+ssim', ssimWeight: 0.7 },
+      colour(80),
+    ],
+    [
+      'dense, ssim, 28×28 digits',
+      { kind: 'dense', inputShape: [28, 28, 1], latentDim: 8, hidden: [32], loss: 'ssim' },
+      digits(80),
+    ],
+    [
+      'conv, 2 stages, l2+ssim (w 0.5), linear output, 28×28 digits',
+      {
+        kind: 'conv',
+        inputShape: [28, 28, 1],
+        latentDim: 8,
+        hidden: [4, 8],
+        loss: 'l2+ssim',
+        outputActivation: 'linear',
+      },
+      digits(80),
+    ],
+  ];
+  for (const [name, cfg, data] of JOBS) {
+    it(`${name}: train.py's objective on the job's initial weights and a fixed batch is the studio's`, async () => {
+      const input = { ...cfg, epochs: 1, batchSize: 16, seed: 21 };
+      const checked = validateConfig(input, { count: data.count, shape: data.shape });
+      if (!checked.ok) throw new Error(JSON.stringify(checked.errors));
+      const c = checked.config;
+      const dir = path.join(work, `ssim-${name.replace(/\W+/g, '-')}`);
+      await exportJob({ config: input, dataset: data, datasetSpec: null, datasetName: 'd', name: 'ssim', out: dir });
+      const n = 16;
+      const { x, noisy } = batchOf(data, n);
+      writeNpy(path.join(dir, 'x.npy'), x, [n, ...data.shape]);
+      writeNpy(path.join(dir, 'noisy.npy'), noisy, [n, ...data.shape]);
+      const ae = buildAutoencoder(c);
+      const studio = tf.tidy(() => {
+        const [tx, tn] = [tf.tensor(x, [n, ...data.shape]), tf.tensor(noisy, [n, ...data.shape])];
+        return [tx, tx, tn, tx, tn, tn].reduce<number[]>(
+          (acc, _, i, all) => (i % 2 ? acc : [...acc, objective(ae, c, all[i], all[i + 1], 1).dataSync()[0]]),
+          [],
+        );
+      });
+      ae.encoder.dispose();
+      ae.decoder.dispose();
+      const res = parity<{ loss: number }>(dir, {
+        clean: { op: 'objective', input: path.join(dir, 'x.npy'), target: path.join(dir, 'x.npy') },
+        noisy: { op: 'objective', input: path.join(dir, 'noisy.npy'), target: path.join(dir, 'x.npy') },
+      });
+      const job = [res.clean.loss, res.noisy.loss];
+      const rel = job.map((v, i) => Math.abs(v - studio[i]) / studio[i]);
+      console.log(
+        `${name}: objective studio ${studio
+          .slice(0, 2)
+          .map((v) => v.toFixed(7))
+          .join(
+            ' / ',
+          )}, train.py ${job.map((v) => v.toFixed(7)).join(' / ')} (relative diff ${rel.map((v) => v.toExponential(2)).join(' / ')})`,
+      );
+      rel.forEach((v) => expect(v).toBeLessThan(1e-5));
+      // against the noisy pictures as the target the objective moves by far more than the tolerance, so a port
+      // that compared the reconstruction with its input instead of the clean target would show
+      expect(Math.abs(studio[2] - studio[1]) / studio[1]).toBeGreaterThan(1e-3);
+    }, 180_000);
+  }
+
+  it('train.py trains an l2+ssim job; its test-split objective is what the studio measures on the imported model', async () => {
+    const data = colour(120);
+    const input = { ...JOBS[0][1], epochs: 2, batchSize: 16, seed: 23, testSplit: 0.2 };
+    const dir = path.join(work, 'ssim-train');
+    await exportJob({ config: input, dataset: data, datasetSpec: null, datasetName: 'c', name: 'ssim', out: dir });
+    parity(dir, { t: { op: 'train', epochs: 2 } });
+    const lines = fs
+      .readFileSync(path.join(dir, 'out', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { train_loss: number });
+    expect(lines).toHaveLength(2);
+    expect(lines.every((l) => Number.isFinite(l.train_loss))).toBe(true);
+    expect(lines[1].train_loss).toBeLessThan(lines[0].train_loss);
+    const done = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'done.json'), 'utf8'));
+    const imp = await importJobAsRun(dir, path.join(work, 'ssim-imported'));
+    const t = imp.metrics!.test!;
+    const rel = Math.abs(done.test.loss - t.loss) / t.loss;
+    console.log(
+      `l2+ssim job, 2 epochs: train loss ${lines.map((l) => l.train_loss.toFixed(5)).join(' → ')}; test split train.py ${done.test.loss.toFixed(6)}, studio ${t.loss.toFixed(6)} (relative diff ${rel.toExponential(2)})`,
+    );
+    expect(rel).toBeLessThan(1e-4);
+  }, 300_000);
 });
 
 describe('ae-studio job watch', () => {

@@ -29,6 +29,7 @@ import { batchParts } from '../threads';
 import { tfProto } from './tf-graph-proto';
 import { attrProto } from './graph';
 import * as n from './native';
+import { gaussian1d, ssimWindow } from './ssim';
 import { chain, forwardChain, partSizes, type Layer } from './step';
 
 type Tensor = tf.Tensor;
@@ -503,11 +504,7 @@ export class InferenceGraph {
   ): Tensor {
     const [, , c] = this.c.inputShape;
     const size = ssimWindow(this.c.inputShape);
-    const g: number[] = [];
-    const half = (size - 1) / 2;
-    for (let i = 0; i < size; i++) g.push(Math.exp(-((i - half) ** 2) / (2 * 1.5 * 1.5)));
-    const s = g.reduce((p, q) => p + q, 0);
-    const k = g.map((v) => v / s);
+    const k = gaussian1d(size);
     const win: number[] = [];
     for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) for (let ch = 0; ch < c; ch++) win.push(k[i] * k[j]);
     const winT = keep(tf.tensor4d(win, [size, size, c, 1]));
@@ -583,12 +580,6 @@ export class InferenceGraph {
     this.subgraphs.clear();
     this.shared.clear();
   }
-}
-
-/** The SSIM window's side for pictures of `shape`: 11, or the largest odd size that fits (metrics.ts). */
-export function ssimWindow(shape: readonly number[]): number {
-  const m = Math.min(11, shape[0], shape[1]);
-  return m % 2 === 1 ? m : m - 1;
 }
 
 /** Values per image of the SSIM map for pictures of `shape`. */

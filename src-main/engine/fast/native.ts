@@ -130,6 +130,20 @@ export const mean = (a: Tensor, axes: Tensor, keepDims = false) => op('Mean', [a
 export const slice = (a: Tensor, begin: Tensor, size: Tensor) => op('Slice', [a, begin, size], sliceAttrs());
 /** Reshape to `shape` (an int32 tensor, kept by the caller). */
 export const reshape = (a: Tensor, shape: Tensor) => op('Reshape', [a, shape], tshape());
+const concatAttrs = new Map<number, () => OpAttr[]>();
+/** The tensors joined along `axis` (an int32 scalar tensor, kept by the caller). */
+export const concat = (parts: Tensor[], axis: Tensor) => {
+  let a = concatAttrs.get(parts.length);
+  if (!a) concatAttrs.set(parts.length, (a = memo(() => [attr.int('N', parts.length), attr.type('Tidx', true)])));
+  return op('ConcatV2', [...parts, axis], a());
+};
+/** `a` cut into `count` equal parts along `axis` (an int32 scalar tensor, kept by the caller). */
+export const split = (a: Tensor, axis: Tensor, count: number) =>
+  exec('Split', [attr.T(), attr.int('num_split', count)], [axis, a], count);
+const bmmAttrs = [false, true].map((adj) => memo(() => [attr.bool('adj_x', adj), attr.bool('adj_y', false)]));
+/** a · b batched over b's leading axes (a broadcast); `adjointA` uses aᵀ. */
+export const batchMatMul = (a: Tensor, b: Tensor, adjointA = false) =>
+  op('BatchMatMulV2', [a, b], bmmAttrs[+adjointA]());
 
 // ---- activation gradients: TensorFlow's own one-kernel versions --------------------------------
 /** dy · (x > 0), from the activation's output (y > 0 ⇔ x > 0). */

@@ -7,8 +7,9 @@
 // has them; see native.ts). `step` records all of it once as a TensorFlow graph and runs that in a
 // session from then on (graph.ts); `lossAndGrads` is always kernel by kernel.
 // and one Resource<Optimizer> kernel per variable. Same objective as train.ts's `objective`
-// (MSE | clipped BCE, + β·KL/pixels for VAEs, + l1·mean|z| for sparse AEs), same random draws,
-// same gradients up to float rounding (checked per model kind in test/unit/main/engine/fast-step.test.ts).
+// (MSE | clipped BCE | 1 − SSIM | (1 − w)·MSE + w·(1 − SSIM), the SSIM term in ssim.ts, + β·KL/pixels
+// for VAEs, + l1·mean|z| for sparse AEs), same random draws, same gradients up to float rounding
+// (checked per model kind in test/unit/main/engine/fast-step.test.ts and fast/ssim.test.ts).
 // Models with anything else (a layer kind this file does not know) get `undefined` and train on the
 // plain tfjs path.
 import { tf } from '../tf';
@@ -18,6 +19,7 @@ import * as n from './native';
 import { NativeOptimizer } from './optimizer';
 import { batchParts } from '../threads';
 import { GraphStep } from './graph';
+import { ssimTerm } from './ssim';
 
 type Tensor = tf.Tensor;
 export type Act = 'relu' | 'sigmoid' | 'tanh' | 'elu' | 'linear' | 'leaky';
@@ -224,10 +226,6 @@ export class FastStep {
   /** The fast step, or why this model cannot have one (recorded with the run, so a slower path is never taken silently). */
   static tryCompile(ae: Autoencoder, c: ModelConfig, vars: tf.Variable[]): { step: FastStep } | { reason: string } {
     if (!n.nodeBackend()) return { reason: 'the native TensorFlow backend is not loaded' };
-    if (c.loss === 'ssim' || c.loss === 'l2+ssim')
-      return {
-        reason: 'the SSIM objective trains on the tfjs step (the fast step has no hand-written SSIM gradient yet)',
-      };
     const index = new Map(vars.map((v, i) => [v, i] as const));
     // The step writes each kind of code's objective term by hand (below: the KL term, the L1 term).
     const code = codeOf(c.kind);
@@ -357,9 +355,16 @@ export class FastStep {
           grads[l.kernel] = n.matMul(s.x, dz, true, false);
           g = wantDx ? n.matMul(dz, W[l.kernel], false, true) : undefined;
         } else if (l.type === 'conv') {
-          if (this.useOnednn(l.inShape))
+          // In a graph, TensorFlow's shape inference gives the fused kernel's bias gradient the input's
+          // channel count, not the output's: with plain SGD (whose update kernel checks the shapes) a
+          // graph whose conv has 1–4 input channels and more filters failed to load and the run fell
+          // back to kernel by kernel. The graph takes the two kernels.
+          if (this.useOnednn(l.inShape) && this.onednn === 'all')
             [grads[l.kernel], grads[l.bias]] = n.mklConv2dBackpropFilterWithBias(s.x, ks(), dz, l.spec);
-          else {
+          else if (this.useOnednn(l.inShape)) {
+            grads[l.bias] = this.biasGrad(dz);
+            grads[l.kernel] = n.mklConv2dBackpropFilter(s.x, ks(), dz, l.spec);
+          } else {
             grads[l.bias] = this.biasGrad(dz);
             grads[l.kernel] = n.conv2dBackpropFilter(s.x, ks(), dz, l.spec);
           }
@@ -429,8 +434,10 @@ export class FastStep {
       let last = this.dec.length;
       while (last > 0 && this.dec[last - 1].type === 'reshape') last--;
       const recon = last === this.dec.length ? out : last === 0 ? z : savedD[last - 1].y;
-      const flatTarget =
-        recon.shape.length === target.shape.length && recon.shape.every((d, i) => d === target.shape[i])
+      const ssim = c.loss === 'ssim' || c.loss === 'l2+ssim';
+      const flatTarget = ssim
+        ? target // the SSIM term reads the pictures as pictures (ssim.ts)
+        : recon.shape.length === target.shape.length && recon.shape.every((d, i) => d === target.shape[i])
           ? target
           : input === target &&
               savedE.length &&
@@ -448,7 +455,31 @@ export class FastStep {
       let dOut: Tensor | undefined;
       let dzOut: Tensor | undefined;
       const invM = this.k(N, `invM/${T}`, () => tf.scalar(1 / M));
-      if (c.loss === 'mse') {
+      if (ssim) {
+        // w·(1 − SSIM) [+ (1 − w)·MSE for l2+ssim] on the decoder's output as pictures; its gradient
+        // goes back through the trailing reshape too (decLayers below).
+        const w = c.loss === 'ssim' ? 1 : c.ssimWeight;
+        const term = ssimTerm(out, target, c.inputShape, N, T, w, (key, make) => this.k(0, key, make));
+        rec = term.loss;
+        dOut = term.dx;
+        if (w < 1) {
+          const diff = n.sub(out, target);
+          rec = n.add(
+            rec,
+            n.mul(
+              n.mean(n.square(diff), this.axes(out.rank)),
+              this.k(0, `mseW/${w}`, () => tf.scalar(1 - w)),
+            ),
+          );
+          dOut = n.add(
+            dOut,
+            n.mul(
+              diff,
+              this.k(N, `mseG/${T},${w}`, () => tf.scalar((2 * (1 - w)) / M)),
+            ),
+          );
+        }
+      } else if (c.loss === 'mse') {
         const diff = n.sub(recon, flatTarget);
         rec = n.mean(n.square(diff), allAxes);
         dOut = n.mul(
@@ -469,7 +500,7 @@ export class FastStep {
       }
 
       // Backward through the decoder. With dzOut, the output layer's activation gradient is already applied.
-      let decLayers = this.dec.slice(0, last);
+      let decLayers = ssim ? this.dec : this.dec.slice(0, last);
       let dRecon: Tensor;
       if (dzOut && outLayer && outLayer.type !== 'reshape') {
         decLayers = decLayers.map((l, i) => (i === last - 1 ? ({ ...l, act: 'linear' } as Layer) : l));

@@ -12,6 +12,9 @@
 #        -> the batch's crops in that epoch (crop_batch; float32 .npy)
 #   {"op": "train", "epochs": k, "args": [...]} -> trains k epochs in this process (main, with more
 #        train.py options), recording every call of augment_batch (seed, global batch size, first row, rows)
+#   {"op": "objective", "input": FILE.npy, "target": FILE.npy} -> train.py's objective (float32, the
+#        config's beta) of the model with the job's initial weights (init/model.safetensors) on that
+#        batch: model(input) against target
 # Writes {"name": result, ...} as JSON to RESULT.json.
 #   python job_parity.py JOB_DIR REQUESTS.json RESULT.json
 import importlib.util
@@ -74,6 +77,20 @@ for name, r in requests.items():
         mod.main(["--epochs", str(r["epochs"]), "--log-every", "1000"] + list(r.get("args", [])))
         mod.augment_batch = real
         out[name] = {"augmentCalls": calls}
+    elif op == "objective":
+        import torch
+        from safetensors.torch import load_file
+
+        job = mod.load_job(os.path.join(job_dir, "job.json"))
+        cfg = job["config"]
+        h, w, c = job["model"]["inputShape"]
+        model = mod.Autoencoder(job["model"])
+        model.load_state_dict(load_file(os.path.join(job_dir, job["init"]["model"])))
+        model.eval()
+        inp = torch.from_numpy(np.load(r["input"]).astype(np.float32))
+        target = torch.from_numpy(np.load(r["target"]).astype(np.float32))
+        with torch.no_grad():
+            out[name] = {"loss": float(mod.objective(model(inp), target, cfg, float(cfg["beta"]), h * w * c))}
     else:
         raise SystemExit("unknown request %r" % (op,))
 

@@ -314,7 +314,7 @@ describe('the job folder', () => {
       [{ balanceClasses: true }, unlabelled, /This dataset has no labels, so the run cannot balance classes/],
       [{ excludeLabels: [1] }, unlabelled, /This dataset has no labels, so the run cannot leave labels out/],
       [{ excludeLabels: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }, data, /leaves no image to train on/],
-      [{ loss: 'ssim' }, data, /loss/],
+      [{ loss: 'perceptual' }, data, /loss/],
     ] as const) {
       await expect(
         exportJob({

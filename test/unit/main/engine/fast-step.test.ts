@@ -605,6 +605,32 @@ describe('the graph step (the fast step run as one TensorFlow graph)', () => {
     });
   }
 
+  it('a conv on 1–4 channels with more filters runs as one graph whether the batch is one part or several', () => {
+    // The fused oneDNN filter + bias gradient's bias output is inferred with the input's channel count in a
+    // graph; plain SGD's update kernel checks the shape, so that graph failed to load (step.ts takes two kernels).
+    for (const parts of [1, 2, 3]) {
+      const c = resolve({
+        kind: 'conv',
+        inputShape: [16, 16, 3],
+        latentDim: 8,
+        hidden: [4, 8],
+        optimizer: 'sgd',
+        momentum: 0,
+      });
+      const ae = buildAutoencoder(c);
+      const vars = trainableVariables(ae);
+      const fast = FastStep.compile(ae, c, vars)!;
+      fast.parts = parts;
+      const x = tf.randomUniform([25, 16, 16, 3], 0, 1, 'float32', 3);
+      tf.dispose(fast.step(x, x, 1000));
+      expect(fast.form, `${parts} part(s): ${fast.graphRefusal}`).toBe('graph');
+      x.dispose();
+      fast.dispose();
+      ae.encoder.dispose();
+      ae.decoder.dispose();
+    }
+  });
+
   it('runs in the session: after the first step no training kernel is dispatched from JavaScript', () => {
     const be = tf.backend() as unknown as { binding: { executeOp: (name: string, ...rest: unknown[]) => unknown } };
     const names: string[] = [];

@@ -1,6 +1,7 @@
 // SSIM as a training objective: the loss is 1 − the studio's SSIM metric (or its mix with MSE), its
-// gradient flows, a run with it trains on the tfjs step and says so, its loss falls, it resumes,
-// no tensor is left behind, and a cluster job refuses it in plain words.
+// gradient flows, a run with it trains on the graph step and says so, its loss falls, it resumes,
+// no tensor is left behind, and a cluster job takes it (train.py's parity: test/integration/cluster-parity.test.ts).
+// The fast and graph steps' hand-written gradient against tfjs's: fast/ssim.test.ts.
 import { describe, expect, it } from 'vitest';
 import { reconstructionLoss, ssimPerImage, trainRun, validateConfig, type RunEvent } from '../../../../src-main/engine';
 import { tf } from '../../../../src-main/engine/tf';
@@ -40,7 +41,7 @@ describe('SSIM objective', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('trains a conv run on the tfjs step (said in its step event), the loss falls, it resumes, tensors stay flat', async () => {
+  it('trains a conv run on the graph step (said in its step event), the loss falls, it resumes, tensors stay flat', async () => {
     const ds = textures(48);
     const config = {
       kind: 'conv',
@@ -59,8 +60,8 @@ describe('SSIM objective', () => {
     const r = await trainRun({ config, dataset: ds, runDir, onEvent: (e) => events.push(e) });
     expect(r.status, r.message).toBe('completed');
     const step = events.find((e) => e.type === 'step') as Extract<RunEvent, { type: 'step' }>;
-    expect(step.step).toBe('tfjs');
-    expect(step.reason).toMatch(/SSIM objective trains on the tfjs step/);
+    expect(step.step).toBe('graph');
+    expect(step.reason).toBeNull();
     expect(r.history.loss[2]).toBeLessThan(r.history.loss[0]);
     expect(tf.memory().numTensors).toBe(before);
     // resume for two more epochs from the checkpoint
@@ -87,23 +88,12 @@ describe('SSIM objective', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('cluster jobs refuse it in plain words', async () => {
+  it('a cluster job takes it', async () => {
     const ds = textures(40);
-    const checked = validateConfig(
-      { kind: 'conv', inputShape: [16, 16, 1], hidden: [8], latentDim: 4, loss: 'ssim', batchSize: 8 },
-      { count: 40, shape: [16, 16, 1] },
-    );
-    expect(checked.ok).toBe(true);
     const config = { kind: 'conv', inputShape: [16, 16, 1], hidden: [8], latentDim: 4, loss: 'ssim', batchSize: 8 };
-    await expect(
-      exportJob({
-        config,
-        dataset: ds,
-        datasetSpec: null,
-        datasetName: 'textures',
-        name: 'conv',
-        out: tmpRunDir('job'),
-      }),
-    ).rejects.toThrow(/uses the SSIM loss, which cluster jobs do not train yet; the nearest that does is the MSE loss/);
+    expect(validateConfig(config, { count: 40, shape: [16, 16, 1] }).ok).toBe(true);
+    const out = tmpRunDir('job');
+    const r = await exportJob({ config, dataset: ds, datasetSpec: null, datasetName: 'textures', name: 'conv', out });
+    expect(r.job.config.loss).toBe('ssim');
   });
 });
