@@ -43,7 +43,7 @@ export {
   type StudioExportInfo,
 } from './tfjs';
 export { partGraph, predictPart, SUPPORTED_LAYERS, SUPPORTED_ACTIVATIONS, type Graph, type GraphNode } from './graph';
-export { ONNX_OPSET } from './onnx';
+export { ONNX_OPSET, onnxMetadata } from './onnx';
 export { KERAS_LAYOUT_VERSION } from './keras';
 
 export interface ExportOptions {
@@ -53,7 +53,9 @@ export interface ExportOptions {
   out: string;
   /**
    * The run folder, when `model` is a loaded TrainedModel: its chosen sampler
-   * (generation/sampler.json) goes into a TF.js export. Read from `model` itself when that is a folder.
+   * (generation/sampler.json) goes into an export of the decoder or the whole autoencoder (TF.js:
+   * studio.json and sample.js; Keras: metadata.json; ONNX: metadata_props). Read from `model`
+   * itself when that is a folder.
    */
   runDir?: string;
 }
@@ -99,19 +101,16 @@ export async function exportModel(model: TrainedModel | string, opts: ExportOpti
   }
   const trained = typeof model === 'string' ? await loadTrained(model) : model;
   try {
-    if (opts.format === 'tfjs')
-      return await exportTfjs(
-        trained,
-        opts.part,
-        opts.out,
-        chosenSampler(opts.runDir ?? (typeof model === 'string' ? model : undefined)),
-      );
+    const sampler = chosenSampler(opts.runDir ?? (typeof model === 'string' ? model : undefined));
+    if (opts.format === 'tfjs') return await exportTfjs(trained, opts.part, opts.out, sampler);
     // Described (and checked: an ExportError names a layer the format cannot hold) before anything is written.
     const graph = partGraph(trained.ae, opts.part, opts.format);
-    if (opts.format === 'keras') return await exportKeras(graph, opts.out, exportedInspection(trained));
+    // the decoder (alone or in the whole autoencoder) carries the run's chosen sampler in its metadata
+    const withSampler = opts.part === 'encoder' ? undefined : sampler;
+    if (opts.format === 'keras') return await exportKeras(graph, opts.out, exportedInspection(trained), withSampler);
     // the whole autoencoder of an inspection run computes its anomaly map and score in the graph
     const inspection = opts.part === 'full' && !trained.vae ? exportedInspection(trained) : undefined;
-    const written = await exportOnnx(graph, opts.out, inspection);
+    const written = await exportOnnx(graph, opts.out, inspection, withSampler);
     return inspection ? { ...written, inspector: true } : written;
   } catch (err) {
     if (err instanceof ExportError && !err.details.part) {

@@ -171,8 +171,17 @@ export async function kerasWeightsH5(g: Graph, order: GraphNode[], scratch: stri
   return bytes;
 }
 
-/** `inspection`: an inspection run's settings, kept in metadata.json under `autoencoder_studio_inspection` (Keras ignores keys it does not know). */
-export async function exportKeras(g: Graph, out: string, inspection?: unknown): Promise<ExportResult> {
+/**
+ * `inspection`: an inspection run's settings, kept in metadata.json under `autoencoder_studio_inspection`;
+ * `sampler`: the run's chosen sampler (name and fitted parameters), under `autoencoder_studio_sampler`
+ * (Keras ignores keys it does not know).
+ */
+export async function exportKeras(
+  g: Graph,
+  out: string,
+  inspection?: unknown,
+  sampler?: unknown,
+): Promise<ExportResult> {
   const order = kerasLayerOrder(g);
   const config = kerasConfig(g, order);
   return writeFileAtomic(out, async (tmp) => {
@@ -189,6 +198,7 @@ export async function exportKeras(g: Graph, out: string, inspection?: unknown): 
       keras_version: KERAS_LAYOUT_VERSION,
       date_saved: `${now.getFullYear()}-${p2(now.getMonth() + 1)}-${p2(now.getDate())}@${p2(now.getHours())}:${p2(now.getMinutes())}:${p2(now.getSeconds())}`,
       ...(inspection ? { autoencoder_studio_inspection: inspection } : {}),
+      ...(sampler ? { autoencoder_studio_sampler: sampler } : {}),
     };
     const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
     const zip = zipSync(

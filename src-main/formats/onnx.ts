@@ -245,7 +245,13 @@ function inspectionNodes(
   return { map, score };
 }
 
-export function buildOnnxModel(g: Graph, producerVersion = '0', inspection?: OnnxInspection): Uint8Array {
+/** `sampler`: the run's chosen sampler (name and fitted parameters), as JSON in metadata_props' `autoencoder_studio_sampler`. */
+export function buildOnnxModel(
+  g: Graph,
+  producerVersion = '0',
+  inspection?: OnnxInspection,
+  sampler?: unknown,
+): Uint8Array {
   const b = new Builder();
   const byName = new Map(g.nodes.map((n) => [n.name, n]));
   const values = new Map<string, Value>();
@@ -408,6 +414,7 @@ export function buildOnnxModel(g: Graph, producerVersion = '0', inspection?: Onn
       },
     );
   }
+  if (sampler) metadata.push({ key: 'autoencoder_studio_sampler', value: JSON.stringify(sampler) });
   const model = {
     ir_version: ONNX_IR_VERSION,
     opset_import: [{ domain: '', version: ONNX_OPSET }],
@@ -422,7 +429,18 @@ export function buildOnnxModel(g: Graph, producerVersion = '0', inspection?: Onn
   return T.encode(T.fromObject(model)).finish();
 }
 
-export async function exportOnnx(g: Graph, out: string, inspection?: OnnxInspection): Promise<ExportResult> {
-  const bytes = buildOnnxModel(g, '0', inspection);
+export async function exportOnnx(
+  g: Graph,
+  out: string,
+  inspection?: OnnxInspection,
+  sampler?: unknown,
+): Promise<ExportResult> {
+  const bytes = buildOnnxModel(g, '0', inspection, sampler);
   return writeFileAtomic(out, (tmp) => fs.writeFileSync(tmp, bytes));
+}
+
+/** An ONNX model's metadata_props as a plain record (what the studio's exports carry: threshold, inspection, sampler). */
+export function onnxMetadata(bytes: Uint8Array): Record<string, string> {
+  const m = ModelProto().decode(bytes) as unknown as { metadata_props?: Array<{ key: string; value: string }> };
+  return Object.fromEntries((m.metadata_props ?? []).map((e) => [e.key, e.value]));
 }

@@ -6,7 +6,7 @@
 // features, and `ae-studio generate` — PNG files, the sampler the run remembers, more images of one
 // label into a new dataset and into an existing one (marked as generated, and recognised as that
 // label by the classifier), a TF.js decoder export carrying the chosen sampler with a sample.js
-// that draws new images, and bad arguments that write nothing; then the Gallery's samplers side
+// that draws new images (Keras and ONNX exports: the sampler in their metadata), and bad arguments that write nothing; then the Gallery's samplers side
 // by side (`gallery:samplers`) through the host.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +17,8 @@ import { createHost, type Host } from '../../src-main/host';
 import type { EventName, GallerySamplers } from '../../src-main/contract';
 import { createTestSupervisor, repoRoot, runCompleted } from '../helpers/trainer';
 import { ensurePyEnv, runPython, SCIPY_REQUIREMENTS } from '../helpers/pyenv';
+import { unzipSync } from 'fflate';
+import { onnxMetadata } from '../../src-main/formats';
 import { writeNpy } from '../helpers/npy';
 import { runCli } from '../helpers/cli';
 import { makeBuiltin } from '../../src-main/datasets/builtins';
@@ -283,6 +285,39 @@ describe('ae-studio generate', () => {
     expect(drawn).toMatchObject({ sampler: 'gmm', shape: [5, 28, 28, 1] });
     expect(drawn.min).toBeGreaterThanOrEqual(0);
     expect(drawn.max).toBeLessThanOrEqual(1);
+    // Keras and ONNX exports of the decoder carry it in their metadata; the encoder's do not
+    for (const [format, part, file] of [
+      ['keras', 'decoder', 'decoder.keras'],
+      ['onnx', 'decoder', 'decoder.onnx'],
+      ['onnx', 'encoder', 'encoder.onnx'],
+    ] as const) {
+      const out = path.join(ws, file);
+      const x = await runCli(
+        'export',
+        '--workspace',
+        ws,
+        '--run',
+        vae,
+        '--format',
+        format,
+        '--part',
+        part,
+        '--out',
+        out,
+      );
+      expect(x.code, x.err).toBe(0);
+      const bytes = new Uint8Array(fs.readFileSync(out));
+      const carried =
+        format === 'keras'
+          ? JSON.parse(new TextDecoder().decode(unzipSync(bytes)['metadata.json'])).autoencoder_studio_sampler
+          : onnxMetadata(bytes).autoencoder_studio_sampler;
+      if (part === 'encoder') expect(carried).toBeUndefined();
+      else {
+        const parsed = typeof carried === 'string' ? JSON.parse(carried) : carried;
+        expect(parsed).toMatchObject({ name: 'gmm', kind: 'gmm', dim: 8 });
+        expect(parsed.weights).toEqual(remembered().sampler.weights);
+      }
+    }
     const enc = path.join(ws, 'encoder-tfjs');
     expect(
       (await runCli('export', '--workspace', ws, '--run', vae, '--format', 'tfjs', '--part', 'encoder', '--out', enc))
