@@ -36,6 +36,7 @@ import {
   type ScoreKind,
 } from '../../src-main/engine/inspect';
 import { TEXTURES, texture as textureOf, writeInspectionSet, type Texture } from '../helpers/defects';
+import { OBJECTS, writeObjectSet } from '../helpers/objects';
 import { timeTiled } from './tiled-timing';
 import { mulberry32 } from '../../src-main/engine/rng';
 
@@ -43,7 +44,38 @@ const quick = process.argv.includes('--quick');
 const SIZE = quick ? 32 : 64;
 const EPOCHS = quick ? 2 : Number(process.env.BENCH_INSPECT_EPOCHS ?? 60);
 const SEEDS = quick ? [1] : [1, 2, 3].slice(0, Number(process.env.BENCH_INSPECT_SEEDS ?? 3));
-const textures: readonly Texture[] = quick ? ['weave'] : TEXTURES;
+const WHICH = process.env.BENCH_INSPECT_SETS ?? 'all';
+if (!['textures', 'objects', 'all'].includes(WHICH))
+  throw new Error(`BENCH_INSPECT_SETS must be textures, objects or all (it was "${WHICH}")`);
+const textures: readonly Texture[] = WHICH === 'objects' ? [] : quick ? ['weave'] : TEXTURES;
+const objects: readonly string[] = WHICH === 'textures' ? [] : quick ? ['cap'] : OBJECTS;
+
+/** The sets in the order they run: textures first (their seeds as before objects came), then objects. */
+interface BenchSet {
+  group: 'texture' | 'object';
+  name: string;
+  write: (root: string) => Promise<void>;
+}
+const counts = { train: quick ? 40 : 150, testGood: quick ? 6 : 20, perDefect: quick ? 3 : 10 };
+const SETS: BenchSet[] = [
+  ...textures.map((texture) => ({
+    group: 'texture' as const,
+    name: texture,
+    write: (root: string) =>
+      writeInspectionSet(root, { texture, size: SIZE, channels: 3, ...counts, seed: 100 + TEXTURES.indexOf(texture) }),
+  })),
+  ...objects.map((object) => ({
+    group: 'object' as const,
+    name: object,
+    write: (root: string) =>
+      writeObjectSet(root, {
+        object: object as (typeof OBJECTS)[number],
+        size: SIZE,
+        ...counts,
+        seed: 200 + OBJECTS.indexOf(object as (typeof OBJECTS)[number]),
+      }),
+  })),
+];
 const LOSSES = ['mse', 'ssim', 'l2+ssim'] as const;
 const METRICS = ['imageAuroc', 'imageAupr', 'f1Max', 'pixelAuroc', 'aupro'] as const;
 type Metric = (typeof METRICS)[number];
@@ -91,19 +123,13 @@ const stats = (xs: number[]) => {
 };
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-bench-inspect-'));
-const results: Array<{ texture: string; loss: string; variant: string; seed: number } & Record<Metric, number>> = [];
+const results: Array<
+  { group: BenchSet['group']; set: string; loss: string; variant: string; seed: number } & Record<Metric, number>
+> = [];
 try {
-  for (const texture of textures) {
+  for (const { group, name: texture, write } of SETS) {
     const root = path.join(tmp, texture);
-    await writeInspectionSet(root, {
-      texture,
-      size: SIZE,
-      channels: 3,
-      train: quick ? 40 : 150,
-      testGood: quick ? 6 : 20,
-      perDefect: quick ? 3 : 10,
-      seed: 100 + TEXTURES.indexOf(texture),
-    });
+    await write(root);
     const set = await importMvtec(root, { size: SIZE, mode: 'rgb', fit: 'stretch' });
     const per = SIZE * SIZE * 3;
     for (const loss of LOSSES) {
@@ -128,7 +154,8 @@ try {
           const val = splitIndices(set.train.count, model.config.validationSplit, model.config.seed).val;
           const good = new Uint8Array(val.length * per);
           val.forEach((i, k) => good.set(set.train.images.subarray(i * per, (i + 1) * per), k * per));
-          if (texture === textures[0] && loss === 'mse' && seed === SEEDS[0]) tiledTiming(model, texture, good);
+          if (group === 'texture' && texture === textures[0] && loss === 'mse' && seed === SEEDS[0])
+            tiledTiming(model, texture, good);
           for (const v of VARIANTS) {
             const norm = v.normalise ? fitNormStats(model, good, v.settings) : undefined;
             const res = inspectImages(model, set.test.images, v.settings, norm);
@@ -143,7 +170,8 @@ try {
               w: res.w,
             });
             results.push({
-              texture,
+              group,
+              set: texture,
               loss,
               variant: v.name,
               seed,
@@ -164,19 +192,19 @@ try {
     }
   }
   console.log(
-    `\n${'texture'.padEnd(9)}${'objective'.padEnd(10)}${'map / score'.padEnd(18)}${METRICS.map((k) => k.padStart(15)).join('')}`,
+    `\n${'set'.padEnd(9)}${'objective'.padEnd(10)}${'map / score'.padEnd(18)}${METRICS.map((k) => k.padStart(15)).join('')}`,
   );
-  for (const texture of textures) {
+  for (const { group, name: texture } of SETS) {
     for (const loss of LOSSES) {
       for (const v of VARIANTS) {
-        const rows = results.filter((r) => r.texture === texture && r.loss === loss && r.variant === v.name);
+        const rows = results.filter((r) => r.set === texture && r.loss === loss && r.variant === v.name);
         const cells = METRICS.map((k) => {
           const s = stats(rows.map((r) => r[k]));
           return `${s.mean.toFixed(3)}±${s.sd.toFixed(3)}`.padStart(15);
         });
         console.log(`${texture.padEnd(9)}${loss.padEnd(10)}${v.name.padEnd(18)}${cells.join('')}`);
         console.log(
-          `RESULT ${JSON.stringify({ texture, loss, variant: v.name, seeds: rows.length, ...Object.fromEntries(METRICS.map((k) => [k, stats(rows.map((r) => r[k]))])) })}`,
+          `RESULT ${JSON.stringify({ [group]: texture, loss, variant: v.name, seeds: rows.length, ...Object.fromEntries(METRICS.map((k) => [k, stats(rows.map((r) => r[k]))])) })}`,
         );
       }
     }
@@ -184,7 +212,7 @@ try {
   if (process.env.BENCH_INSPECT_OUT)
     fs.writeFileSync(
       process.env.BENCH_INSPECT_OUT,
-      JSON.stringify({ size: SIZE, epochs: EPOCHS, seeds: SEEDS, results }, null, 2),
+      JSON.stringify({ size: SIZE, epochs: EPOCHS, seeds: SEEDS, sets: WHICH, results }, null, 2),
     );
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
