@@ -1,6 +1,7 @@
 // An MVTec-AD-shaped inspection set made offline, for tests and the inspection benchmark: seeded
 // procedural textures (woven, grainy, striped) with drawn defects — scratches, blobs and smudges —
-// whose masks are exactly the pixels drawn. Written as PNGs in the MVTec layout:
+// whose masks are exactly the pixels drawn (objects on a plain background: objects.ts). Written as
+// PNGs in the MVTec layout:
 //   train/good, test/good, test/<defect>, ground_truth/<defect>/<name>_mask.png
 import fs from 'node:fs';
 import path from 'node:path';
@@ -83,7 +84,7 @@ export function drawDefect(
   return mask;
 }
 
-async function writePng(
+export async function writePng(
   file: string,
   px: Float32Array | Uint8Array,
   size: number,
