@@ -12,8 +12,8 @@ export type RunPreset = (typeof RUN_PRESETS)[number];
 /**
  * A convolutional autoencoder with 3 stride-2 stages (2 for pictures under 32 px or not divisible
  * by 8), trained with L2 (MSE): in `npm run bench:inspect` the L2 + SSIM and SSIM objectives scored
- * no better with the default map (docs/inspection.md) and train on the slower tfjs step; a tenth of
- * the good pictures held out for the normalisation and the threshold, early stopping.
+ * no better with the default map on the textures (docs/inspection.md); a tenth of the good pictures
+ * held out for the normalisation and the threshold, early stopping.
  */
 export function inspectionPreset(shape: readonly [number, number, number]): ModelConfigInput {
   const crop = inspectionCrop(shape);
