@@ -76,6 +76,16 @@ describe('Datasets view', () => {
     expect((again.find('[data-testid="import-name"]').element as HTMLInputElement).value).toBe('');
   });
 
+  it('offers big sizes (256 and 512 px) for pictures that will be trained on random crops', async () => {
+    setApi(createClient(new FakeTransport({ 'datasets:list': () => ({ ok: true, result: [] }) })));
+    const w = mount(DatasetsView, { global: { plugins: [pinia] } });
+    await flushPromises();
+    const sizes = w.findAll('[data-testid="import-size"] option').map((o) => Number(o.attributes('value')));
+    expect(sizes).toEqual([28, 32, 64, 128, 256, 512]);
+    await w.find('[data-testid="import-size"]').setValue('512');
+    expect(useDatasetsStore().importOptions.size).toBe(512);
+  });
+
   it('adds a built-in with one click and lists it with counts, preview and mean image; flags damaged ones', async () => {
     let list: DatasetEntry[] = [{ id: 'broken-1', error: 'This dataset cannot be read: images.u8 has 100 bytes' }];
     const t = new FakeTransport({
