@@ -4,6 +4,7 @@
 // generated points inside the real manifold (how many samples look real). Recall: the share of
 // real points inside the generated manifold (how much of the real data the samples cover).
 // Brute-force Euclidean distances in float64.
+import { selectInPlace } from '../select';
 
 /** Squared distances between the rows of a (n × d) and of b (m × d), n × m row-major. */
 function squaredDistances(a: ArrayLike<number>, n: number, b: ArrayLike<number>, m: number, d: number): Float64Array {
@@ -45,29 +46,8 @@ export function knnRadii(x: ArrayLike<number>, n: number, d: number, k = 3): Flo
 
 /** The k-th smallest value (1-based) of a (partially reordered in place). */
 function kthSmallest(a: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  const want = k - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (want <= j) hi = j;
-    else if (want >= i) lo = i;
-    else return a[want];
-  }
-  return a[want];
+  selectInPlace(a, k - 1);
+  return a[k - 1];
 }
 
 /** Share of the `query` rows that fall inside some ball (center row of `manifold`, squared radius). */

@@ -12,6 +12,7 @@ import type { TrainedModel } from '../trained-model';
 import { evalBatchSize } from '../data';
 import { inspectImages, inspectSpec } from './inspect';
 import { topkCount, type MapSettings, type NormStats, type ScoreKind } from './maps';
+import { selectInPlace } from '../select';
 
 /** Tile origins along a side of `len` pixels: 0, stride, 2·stride, …, and `len − tile` last. */
 export function tileOrigins(len: number, tile: number, stride: number): number[] {
@@ -107,32 +108,8 @@ function coverage(len: number, origins: number[], tile: number): Uint16Array {
  */
 export function topMean(values: Float32Array, k: number): number {
   const a = Float32Array.from(values);
-  const n = a.length;
-  // Moves the k largest to a[n−k..n): quickselect for the (n−k)-th smallest, median of three pivots.
-  let lo = 0;
-  let hi = n - 1;
-  const target = n - k;
-  while (hi > lo) {
-    const mid = (lo + hi) >>> 1;
-    const [p0, p1, p2] = [a[lo], a[mid], a[hi]];
-    const pivot = p0 < p1 ? (p1 < p2 ? p1 : p0 < p2 ? p2 : p0) : p0 < p2 ? p0 : p1 < p2 ? p2 : p1;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const tmp = a[i];
-        a[i] = a[j];
-        a[j] = tmp;
-        i++;
-        j--;
-      }
-    }
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else break;
-  }
+  const target = a.length - k;
+  selectInPlace(a, target); // the k largest now fill a[n−k..n)
   const top = a.subarray(target).sort();
   let s = 0;
   for (let i = 0; i < top.length; i++) s += top[i];
