@@ -62,14 +62,6 @@ function wholeNumber(v: string | undefined, name: string, min: number, max: numb
   return n;
 }
 
-/** A run trained on random crops generates crops, not pictures like its dataset's: refused in plain words. */
-function refuseCrops(cropSize: number | undefined, runId: string): void {
-  if (cropSize)
-    throw new Error(
-      `Run '${runId}' trained on random ${cropSize}-px crops of bigger pictures: what it generates would be crops, not pictures like its dataset's, so it is not measured or sampled.`,
-    );
-}
-
 /** The run folder with its trained model, and the dataset it trained on (from its run.json). */
 function openRun(ws: string, runId: string | undefined, usage: string): RunData {
   if (!runId) throw new GenerateUsageError('--run ID is required.', usage);
@@ -160,10 +152,11 @@ export async function evaluateGenerationCommand(argv: string[], out: (s: string)
   const run = openRun(ws, values.run, usage);
 
   const { loadTrained } = await import('../engine/trained-model');
-  const { featureSpaceFor, measureGeneration } = await import('../engine/generation');
+  const { cropRunRefusal, featureSpaceFor, measureGeneration } = await import('../engine/generation');
   const trained = await loadTrained(run.dir);
   try {
-    refuseCrops(trained.config.cropSize, values.run as string);
+    const cropRefusal = cropRunRefusal(trained, values.run as string);
+    if (cropRefusal) throw new Error(cropRefusal);
     const fs_ = await featureSpaceFor(ws, run.key, run.full, trained, run.dir, featureImages, run.generated);
     try {
       const report = await measureGeneration(trained, run.ds, fs_.space, {
@@ -270,6 +263,7 @@ export async function generateCommand(argv: string[], out: (s: string) => void):
   const { loadTrained } = await import('../engine/trained-model');
   const {
     codesOfRows,
+    cropRunRefusal,
     decodeCodes,
     describeSampler,
     drawCodes,
@@ -282,7 +276,8 @@ export async function generateCommand(argv: string[], out: (s: string) => void):
   } = await import('../engine/generation');
   const trained = await loadTrained(run.dir);
   try {
-    refuseCrops(trained.config.cropSize, values.run as string);
+    const cropRefusal = cropRunRefusal(trained, values.run as string);
+    if (cropRefusal) throw new Error(cropRefusal);
     const remembered = readRememberedSampler(run.dir);
     const name = (values.sampler ?? remembered?.name ?? (trained.vae ? 'prior' : 'full')) as SamplerName;
     const refusal = samplerRefusal(name, trained, values.run!);

@@ -17,6 +17,7 @@ import {
   measureGeneration,
   readRememberedSampler,
   samplerRefusal,
+  cropRunRefusal,
   saveRememberedSampler,
   MAX_FIT_CODES,
   runSplit,
@@ -53,11 +54,9 @@ function generatedRows(p: { dataset: MethodParams<'gallery'>['dataset']; workspa
 }
 
 /** A run trained on random crops makes crops, not pictures like its dataset's: no samplers for it. */
-function refuseCropRun(m: { config: { cropSize?: number } }): void {
-  if (m.config.cropSize)
-    throw new Error(
-      `This run trained on random ${m.config.cropSize}-px crops of bigger pictures: its samples would be crops, not pictures like its dataset's, so the samplers are not offered for it.`,
-    );
+function refuseCropRun(m: Parameters<typeof cropRunRefusal>[0], runId: string): void {
+  const refusal = cropRunRefusal(m, runId);
+  if (refusal) throw new Error(refusal);
 }
 
 /**
@@ -67,7 +66,7 @@ function refuseCropRun(m: { config: { cropSize?: number } }): void {
  */
 export async function chooseSampler(p: MethodParams<'chooseSampler'>): Promise<ChosenSampler> {
   const m = await modelFor(p.runDir);
-  refuseCropRun(m);
+  refuseCropRun(m, p.runId);
   const refusal = samplerRefusal(p.sampler, m, p.runId);
   if (refusal) throw new Error(refusal);
   const ds = loadRunDataset(p.dataset, p.workspaceDir);
@@ -95,7 +94,7 @@ export async function rememberedSamples(
 
 export async function samplersView(p: MethodParams<'gallery'>): Promise<GallerySamplers & { op: 'samplers' }> {
   const m = await modelFor(p.runDir);
-  refuseCropRun(m);
+  refuseCropRun(m, path.basename(p.runDir));
   const ds = loadRunDataset(p.dataset, p.workspaceDir);
   const shape = m.config.inputShape;
   const per = shape[0] * shape[1] * shape[2];

@@ -43,6 +43,7 @@ export {
   saveRememberedSampler,
   samplerFile,
   samplerRefusal,
+  cropRunRefusal,
   type RememberedSampler,
 } from './remember';
 export {

@@ -45,6 +45,17 @@ export function samplerRefusal(name: SamplerName, m: TrainedModel, runId: string
 }
 
 /**
+ * Why a run cannot generate at all, or undefined: one trained on random crops would make crops, not
+ * pictures like its dataset's (measuring, samplers and `generate` all refuse it).
+ */
+export function cropRunRefusal(m: TrainedModel, runId: string): string | undefined {
+  const crop = m.config.cropSize;
+  return crop
+    ? `Run '${runId}' trained on random ${crop}-px crops of bigger pictures: what it generates would be crops, not pictures like its dataset's, so it is not measured or sampled.`
+    : undefined;
+}
+
+/**
  * Fits `name` to the codes of the run's real training images (the first MAX_FIT_CODES of its own
  * split; rows marked `generated` left out), seed 1 — or takes `prefitted`, an identical fit made
  * earlier. Does not save it (see `saveRememberedSampler`).
