@@ -229,6 +229,27 @@ describe('a cluster job on two nodes over loopback', () => {
     expect(d).toBeLessThan(1e-5);
   }, 600_000);
 
+  /** One node's launch.sh arguments for the elastic tests: 1 worker, 3 epochs, one restart, 2 nodes over loopback. */
+  const elasticNode = (out: string, port: number) => [
+    '--workers',
+    '1',
+    '--epochs',
+    '3',
+    '--max-restarts',
+    '1',
+    '--nnodes',
+    '2',
+    '--rdzv-endpoint',
+    `127.0.0.1:${port}`,
+    '--rdzv-id',
+    path.basename(out),
+    '--out',
+    out,
+    '--',
+    '--log-every',
+    '1',
+  ];
+
   // Ran opt-in until 2026-12-06: it hung when the node whose worker survived restarted it for the
   // peer's failure (membership change) and did not count the restart, so train.py's per-restart store
   // prefix differed between the nodes (docs/cluster.md, "Restarts on several nodes").
@@ -237,26 +258,7 @@ describe('a cluster job on two nodes over loopback', () => {
     { timeout: 2 * ELASTIC_LIMIT_MS },
     async () => {
       const out = fs.mkdtempSync(path.join(work, 'killed-'));
-      const port = await freePort();
-      const node = [
-        '--workers',
-        '1',
-        '--epochs',
-        '3',
-        '--max-restarts',
-        '1',
-        '--nnodes',
-        '2',
-        '--rdzv-endpoint',
-        `127.0.0.1:${port}`,
-        '--rdzv-id',
-        path.basename(out),
-        '--out',
-        out,
-        '--',
-        '--log-every',
-        '1',
-      ];
+      const node = elasticNode(out, await freePort());
       let pid: number | undefined;
       let killed = false;
       // rank 1's pid from its first line; killed when rank 0 reports the first batch of epoch 2
@@ -290,25 +292,7 @@ describe('a cluster job on two nodes over loopback', () => {
     async () => {
       const out = fs.mkdtempSync(path.join(work, 'node-killed-'));
       const port = await freePort();
-      const node = [
-        '--workers',
-        '1',
-        '--epochs',
-        '3',
-        '--max-restarts',
-        '1',
-        '--nnodes',
-        '2',
-        '--rdzv-endpoint',
-        `127.0.0.1:${port}`,
-        '--rdzv-id',
-        path.basename(out),
-        '--out',
-        out,
-        '--',
-        '--log-every',
-        '1',
-      ];
+      const node = elasticNode(out, port);
       // node A hosts the rendezvous (it listens before B starts); B is the node that dies, as on a cluster
       // where the rendezvous endpoint's node stays up
       const nodeB: { pid?: number } = {};
