@@ -3,7 +3,10 @@
 // they cannot be switched off from JavaScript. Commands that load tfjs-node in this process therefore
 // run in a child whose stderr passes through a filter that drops those lines; `--verbose` keeps them
 // (and turns TensorFlow's logging fully on, here and in the trainer process).
+// The child also starts with the C allocator's settings for TensorFlow processes (engine/allocator.ts),
+// which only a new process can take; with --verbose the command runs here, on the defaults.
 import { spawn } from 'node:child_process';
+import { glibcTunables } from '../engine/allocator';
 
 /**
  * Commands that load tfjs-node in the CLI's own process (`import` decodes PNG and BMP files with
@@ -22,6 +25,11 @@ export function isTensorFlowNoise(line: string): boolean {
   );
 }
 
+/** The environment of the child a TensorFlow command runs in: ours, marked as filtered, with the allocator's settings. */
+export function filteredChildEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, AE_CLI_FILTERED: '1', GLIBC_TUNABLES: glibcTunables(env.GLIBC_TUNABLES) };
+}
+
 /** Runs `main` here (with --verbose, or for commands that never load TensorFlow) or in a child whose stderr is filtered. */
 export function quietTensorFlow(argv: string[], main: () => unknown): void {
   if (argv.includes('--verbose')) {
@@ -36,7 +44,7 @@ export function quietTensorFlow(argv: string[], main: () => unknown): void {
   }
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], {
     stdio: ['inherit', 'inherit', 'pipe'],
-    env: { ...process.env, AE_CLI_FILTERED: '1' },
+    env: filteredChildEnv(process.env),
   });
   let pending = '';
   const flush = (all: boolean) => {

@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { fork } from 'node:child_process';
 import type { BackendInfo, TrainerState } from '../contract';
+import { glibcTunables } from '../engine/allocator';
 import type { z } from 'zod';
 import {
   methods,
@@ -66,7 +67,10 @@ export function trainerEnv(extra: Record<string, string> = {}): Record<string, s
     'TF_NUM_INTEROP_THREADS',
     'TF_ENABLE_ONEDNN_OPTS',
   ];
-  const env: Record<string, string> = { TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2' };
+  const env: Record<string, string> = {
+    TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2',
+    GLIBC_TUNABLES: glibcTunables(),
+  };
   for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k] as string;
   return { ...env, ...extra };
 }

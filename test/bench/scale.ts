@@ -11,7 +11,7 @@
 // evaluates the trained run on the same dataset, still read from its file a chunk at a time (the
 // Gallery's evaluation: every held-out image's error, codes, probes; BENCH_SCALE_EVALUATE=0 skips
 // it) and reports its time, its stages and the peak RSS with it (the same budget). The child
-// runs as the trainer ships: bundled by esbuild, under plain Node. MB are 2^20 bytes throughout
+// runs as the trainer ships: bundled by esbuild, under plain Node, with the trainer's allocator settings. MB are 2^20 bytes throughout
 // (RSS as well): the 737,280,000-byte dataset prints as 703.
 //   tsx test/bench/scale.ts
 //   BENCH_SCALE_EPOCHS=2 tsx test/bench/scale.ts
@@ -38,6 +38,7 @@ import { tf } from '../../src-main/engine/tf';
 import { STREAM_ABOVE_BYTES, writeDataset } from '../../src-main/datasets/store';
 import { openRunDataset } from '../../src-main/trainer/runs';
 import { evaluateModel } from '../../src-main/engine/evaluate';
+import { glibcTunables } from '../../src-main/engine/allocator';
 import { loadTrained } from '../../src-main/engine/trained-model';
 
 const N = Number(process.env.BENCH_SCALE_N ?? 60_000);
@@ -296,7 +297,10 @@ async function main(): Promise<void> {
       `wrote ${N} images (${Math.round(mb(N * S * S * 3))} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s; training in a fresh process…`,
     );
     // A fresh process, so its peak RSS is the training's alone.
-    const child = spawnSync(process.execPath, [await bundleSelf(), '--train', ws, m.id], { stdio: 'inherit' });
+    const child = spawnSync(process.execPath, [await bundleSelf(), '--train', ws, m.id], {
+      stdio: 'inherit',
+      env: { ...process.env, GLIBC_TUNABLES: glibcTunables() },
+    });
     if (child.status !== 0) process.exitCode = child.status ?? 1;
   } finally {
     fs.rmSync(ws, { recursive: true, force: true });
