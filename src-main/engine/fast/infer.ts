@@ -30,7 +30,8 @@ import { tfProto } from './tf-graph-proto';
 import { attrProto } from './graph';
 import * as n from './native';
 import { gaussian1d, ssimWindow } from './ssim';
-import { chain, forwardChain, partSizes, type Layer } from './step';
+import { chain, forwardChain, partSizes, type ConvLayer, type Layer } from './step';
+import { subpixelPlan } from './subpixel';
 
 type Tensor = tf.Tensor;
 
@@ -98,6 +99,11 @@ export function inferGraphEnabled(): boolean {
   return process.env.AE_INFER_GRAPH !== '0';
 }
 
+/** Whether transposed convs to few channels take their sub-pixel form (AE_INFER_SUBPIXEL=0: TensorFlow's kernel, for comparisons). */
+export function subpixelEnabled(): boolean {
+  return process.env.AE_INFER_SUBPIXEL !== '0';
+}
+
 /** Images per chunk for pictures of `pixels` values: 256, or about 16 MB of float32 for big pictures. */
 export function inferChunk(pixels: number): number {
   return Math.max(1, Math.min(256, Math.floor((1 << 22) / pixels)));
@@ -112,6 +118,7 @@ export class InferenceGraph {
   private readonly pixels: number;
   private readonly parts = batchParts();
   private readonly onednn = n.onednn();
+  private readonly subpixel = subpixelEnabled();
   private padU8 = new Uint8Array(0);
   /** The inspection spec the `…i…` sub-graphs were recorded for (one at a time), and its number. */
   private specKey: string | undefined;
@@ -317,6 +324,34 @@ export class InferenceGraph {
     const int1d = (v: number[]) => keep(tf.tensor1d(v, 'int32'));
     const scalar = (v: number) => keep(tf.scalar(v));
     const useOnednn = (hwc: number[]) => this.onednn && hwc[2] <= 4;
+    // Transposed convs to few channels (a decoder's last layer) in their sub-pixel form (subpixel.ts).
+    const convT = (l: ConvLayer, x: Tensor): Tensor | undefined => {
+      if (!this.onednn || !this.subpixel || l.outShape[2] > 4) return undefined;
+      const plan = subpixelPlan(
+        this.weights[l.kernel].dataSync() as Float32Array,
+        l.kernelShape,
+        this.weights[l.bias].dataSync() as Float32Array,
+        l.spec.strides,
+        l.spec.padding,
+        [l.inShape[0], l.inShape[1]],
+        [l.outShape[0], l.outShape[1]],
+      );
+      if (!plan) return undefined;
+      const A = n.attrs;
+      const [[t, b], [left, right]] = plan.pad;
+      const padded = n.op(
+        'Pad',
+        [x, keep(tf.tensor2d([0, 0, t, b, left, right, 0, 0], [4, 2], 'int32'))],
+        [A.type('Tpaddings', true)],
+      );
+      const z = n.mklConv2dWithBias(
+        padded,
+        keep(tf.tensor4d(plan.kernel, plan.kernelShape)),
+        keep(tf.tensor1d(plan.bias)),
+        { strides: [1, 1], padding: 'VALID' },
+      );
+      return n.op('DepthToSpace', [z], [A.int('block_size', plan.block), A.str('data_format', 'NHWC')]);
+    };
 
     // The input: uint8 cast and scaled, float as it is, or codes.
     const F = { type: DT_FLOAT };
@@ -384,12 +419,12 @@ export class InferenceGraph {
             const part = new Sym(partInputs[i]) as unknown as Tensor;
             let code = part;
             if (kind !== 'code') {
-              code = forwardChain(this.enc, part, this.weights, size, undefined, shapeT, useOnednn);
+              code = forwardChain(this.enc, part, this.weights, size, undefined, shapeT, useOnednn, convT);
               if (this.mu && this.mu.type === 'dense')
                 code = n.biasAdd(n.matMul(code, this.weights[this.mu.kernel]), this.weights[this.mu.bias]);
               outputs.code.push(symRef(code));
             }
-            const recon = forwardChain(this.dec, code, this.weights, size, undefined, shapeT, useOnednn);
+            const recon = forwardChain(this.dec, code, this.weights, size, undefined, shapeT, useOnednn, convT);
             outputs.recon.push(symRef(recon));
             if (kind !== 'code') {
               const axes = int1d([1, 2, 3]);

@@ -39,6 +39,9 @@ export type Layer =
   | { type: 'reshape'; inShape: number[]; outShape: number[] }
   | { type: 'act'; act: Act; alpha: number };
 
+/** A conv or transposed-conv layer of a chain. */
+export type ConvLayer = Extract<Layer, { kernelShape: number[] }>;
+
 export interface Saved {
   x: Tensor;
   y: Tensor;
@@ -168,6 +171,8 @@ export function forwardChain(
   saved: Saved[] | undefined,
   shapeT: (N: number, shape: number[]) => Tensor,
   useOnednn: (hwc: number[]) => boolean,
+  /** The inference graph's own form of a transposed conv (bias added, no activation), or undefined for the usual kernel. */
+  convT?: (l: ConvLayer, x: Tensor) => Tensor | undefined,
 ): Tensor {
   for (const l of layers) {
     let y: Tensor;
@@ -180,7 +185,10 @@ export function forwardChain(
         z = useOnednn(l.inShape)
           ? n.mklConv2dWithBias(x, W[l.kernel], W[l.bias], l.spec)
           : n.biasAdd(n.conv2d(x, W[l.kernel], l.spec), W[l.bias]);
-      else z = n.biasAdd(n.conv2dBackpropInput(shapeT(N, l.outShape), W[l.kernel], x, l.spec), W[l.bias]);
+      else
+        z =
+          convT?.(l as ConvLayer, x) ??
+          n.biasAdd(n.conv2dBackpropInput(shapeT(N, l.outShape), W[l.kernel], x, l.spec), W[l.bias]);
       y = activation(l.act, z, 0);
     }
     saved?.push({ x, y });
