@@ -3,12 +3,15 @@
 // studio's path (TrainedModel.reconstruct on uint8 pixels as the store holds them — what the
 // Gallery, Try it, evaluation and latents call) and onnxruntime (Python, from the local pip index
 // through test/helpers/pyenv.ts, its default threads, on float32 pixels made beforehand) each
-// reconstruct batches of BATCH images for SECONDS. Prints one ROUND line per measurement and one
+// reconstruct batches of BATCH images for SECONDS (the studio first in odd rounds, onnxruntime first in
+// even ones). The npm script runs it through tf-process.ts, so the process has the allocator settings
+// the studio's trainer starts with (engine/allocator.ts). Prints one ROUND line per measurement and one
 // SUMMARY line per model: the median images/s of each and the median of the per-round ratios
 // (studio / onnxruntime; the goal is ≥ 1.0). Untrained weights: the speed does not depend on them.
 //   npm run bench:infer                        (ROUNDS=3 BATCH=256 SECONDS=3 MODELS="A B D E")
 //   QUICK=1 npm run bench:infer                (1 round of 0.5 s each: proves it runs)
 //   AE_INFER_GRAPH=0 npm run bench:infer       (the studio on tfjs's layers, op by op: the old path)
+//   AE_BENCH_MALLOC=default npm run bench:infer (glibc's default allocator settings, to compare)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -94,8 +97,18 @@ async function main(): Promise<void> {
   for (let round = 1; round <= rounds; round++) {
     for (const k of keys) {
       const e = entries[k];
-      const s = studio(e);
-      const o = onnxruntime(e);
+      // Odd rounds run the studio first, even rounds onnxruntime first: this machine's speed drifts
+      // under sustained load (a few seconds of both cores busy lower the next seconds' throughput
+      // by up to a quarter), so a fixed order would always hand the same side the cooler start.
+      let s = 0;
+      let o: { ips: number; version: string };
+      if (round % 2) {
+        s = studio(e);
+        o = onnxruntime(e);
+      } else {
+        o = onnxruntime(e);
+        s = studio(e);
+      }
       ortVersion = o.version;
       const g = (got[k] ??= { studio: [], onnxruntime: [] });
       g.studio.push(Math.round(s));
