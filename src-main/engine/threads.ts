@@ -14,6 +14,7 @@
 // not measured here.
 // TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS set by the user are kept as they are.
 import os from 'node:os';
+import v8 from 'node:v8';
 
 /** Largest core count on which kernels run on one thread each and the graph step splits batches. */
 export const SPLIT_MAX_CORES = 4;
@@ -21,6 +22,15 @@ export const SPLIT_MAX_CORES = 4;
 const cores = os.availableParallelism();
 if (process.env.TF_NUM_INTRAOP_THREADS === undefined && cores <= SPLIT_MAX_CORES)
   process.env.TF_NUM_INTRAOP_THREADS = '1';
+
+// V8 marks the JavaScript heap on background threads while JavaScript runs ("concurrent marking").
+// Where TensorFlow's kernels keep every core busy, those threads take cores from the kernels, and
+// inference (whose every call hands back its outputs in new ArrayBuffers) ran into a state where V8
+// marked the heap over and over: after a 128 px model's inference, 90 major collections instead of 5
+// while the dense model reconstructed, and about 15 % fewer images/s (docs/inference.md). On such
+// machines the marking runs on the main thread, between calls; AE_CONCURRENT_MARKING=1 keeps V8's default.
+if (cores <= SPLIT_MAX_CORES && process.env.AE_CONCURRENT_MARKING !== '1')
+  v8.setFlagsFromString('--no-concurrent-marking');
 
 /** Threads per kernel (intra-op) and kernels side by side (inter-op), as TensorFlow will size its pools. */
 export const threading = {
