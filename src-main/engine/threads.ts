@@ -27,7 +27,7 @@ if (process.env.TF_NUM_INTRAOP_THREADS === undefined && cores <= SPLIT_MAX_CORES
 // Where TensorFlow's kernels keep every core busy, those threads take cores from the kernels, and
 // inference (whose every call hands back its outputs in new ArrayBuffers) ran into a state where V8
 // marked the heap over and over: after a 128 px model's inference, 90 major collections instead of 5
-// while the dense model reconstructed, and about 15 % fewer images/s (docs/inference.md). On such
+// while the dense model reconstructed, and fewer images/s (docs/inference.md, "V8's marking"). On such
 // machines the marking runs on the main thread, between calls; AE_CONCURRENT_MARKING=1 keeps V8's default.
 if (cores <= SPLIT_MAX_CORES && process.env.AE_CONCURRENT_MARKING !== '1')
   v8.setFlagsFromString('--no-concurrent-marking');
