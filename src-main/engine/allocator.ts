@@ -8,10 +8,10 @@
 // pictures), and V8 frees those buffers in bunches when it collects garbage. With glibc's defaults
 // the freed memory goes back to the system (heap trimming above 2× the adaptive mmap threshold, or
 // mmap/munmap for big blocks), and the next buffers fault it back in page by page: a process lands,
-// by the luck of its first allocations, in a slow state where a third of the dense model's
-// inference time is the kernel zeroing pages. Serving blocks below 32 MiB from the heap and keeping
-// up to 64 MiB of freed memory per arena makes every run the fast case (measurements:
-// docs/inference.md, "The allocator").
+// by the luck of its first allocations, in a slow state where the dense model reconstructs about a
+// third fewer images a second, the kernel zeroing pages. Serving blocks below 32 MiB from the heap and
+// keeping up to 64 MiB of freed memory per arena makes every run the fast case (measurements:
+// docs/inference.md, "Evening sitting").
 
 /** glibc tunables the TensorFlow processes start with. */
 export const MALLOC_TUNABLES: Record<string, string> = {

@@ -10,7 +10,7 @@
 //
 // Why: oneDNN's strided backward-data convolution is slow when the output has few channels (the last
 // layer of a decoder: 1 or 3), where the re-arranged forward convolution gets s²× as many output
-// channels to vectorise over — about twice as fast for the last layers of the reference models, even
+// channels to vectorise over — 1.6–2× as fast for the last layers of the reference models, even
 // though it multiplies the zeros of the taps a phase does not use (≈ 1.8× the work for 3×3 kernels).
 // On wide layers it is slower (that extra work), so infer.ts uses it only for outputs of ≤ 4 channels.
 
