@@ -6,7 +6,6 @@
 // changes the pass/fail counts, precision and recall; *Save this threshold* writes it into the run's
 // model/inspection.json (method `manual`, the measured one kept); Try it gives a new picture its
 // map and verdict. Screenshots in the light and the dark theme.
-import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startServe, type ServeProcess } from '../helpers/serve-process';
 import { launchChromium, screenshotPath } from '../helpers/browser';
-import { repoRoot } from '../helpers/trainer';
+import { lastJson, buildMain, builtCliPath, runBuiltCli } from '../helpers/built-cli';
 import sharp from 'sharp';
 import { texture, writeInspectionSet } from '../helpers/defects';
 import { mulberry32 } from '../../src-main/engine/rng';
@@ -27,31 +26,10 @@ let ws: string;
 let runId: string;
 const errors: string[] = [];
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(repoRoot, 'dist-main', 'cli.cjs'), ...args],
-      { cwd: work, maxBuffer: 64 * 2 ** 20 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-const lastJson = (s: string) =>
-  JSON.parse(
-    s
-      .trim()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .at(-1)!,
-  ) as Record<string, unknown>;
+const cli = (...args: string[]) => runBuiltCli(work, ...args);
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(repoRoot, 'dist-main', 'cli.cjs')))
-    execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-main.mjs')], {
-      cwd: repoRoot,
-      stdio: 'ignore',
-    });
+  if (!fs.existsSync(builtCliPath)) buildMain();
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-e2e-inspect-'));
   ws = path.join(work, 'ws');
   await writeInspectionSet(path.join(work, 'fabric'), {

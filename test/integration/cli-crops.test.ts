@@ -4,39 +4,22 @@
 // by tiles) → `inspect` of the original pictures (full-size maps, no --tile needed) → `evaluate
 // --json` on the test set; `--crop` bigger than the pictures, and generating from a crop run, are
 // refused in plain words, writing nothing.
-import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../helpers/trainer';
+import { jsonLines, buildMain, runBuiltCli } from '../helpers/built-cli';
 import { writeInspectionSet } from '../helpers/defects';
 
-const cliPath = path.join(repoRoot, 'dist-main', 'cli.cjs');
 let work: string;
 let ws: string;
 let set: string;
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath, ...args], { cwd: work, maxBuffer: 64 * 2 ** 20 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-const jsonLines = (s: string) =>
-  s
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{') || l.startsWith('['))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+const cli = (...args: string[]) => runBuiltCli(work, ...args);
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-main.mjs')], {
-    cwd: repoRoot,
-    stdio: 'ignore',
-  });
+  buildMain();
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-cli-crops-'));
   ws = path.join(work, 'ws');
   set = path.join(work, 'fabric');

@@ -3,44 +3,25 @@
 // → `import` → `train --preset inspection` (calibrated after training: model/inspection.json) →
 // `inspect` (scores, verdicts, map PNGs, CSV, JSON) → `evaluate --json` (imageAuroc, imageAupr,
 // f1Max, pixelAuroc, aupro) — and the refusal of a threshold file from another run.
-import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../helpers/trainer';
+import { lastJson, buildMain, runBuiltCli } from '../helpers/built-cli';
 import { texture, writeInspectionSet } from '../helpers/defects';
 import { mulberry32 } from '../../src-main/engine/rng';
 
-const cliPath = path.join(repoRoot, 'dist-main', 'cli.cjs');
 let work: string;
 let ws: string;
 let set: string;
 let runId: string;
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cliPath, ...args], { cwd: work, maxBuffer: 64 * 2 ** 20 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-const lastJson = (s: string) =>
-  JSON.parse(
-    s
-      .trim()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .at(-1)!,
-  ) as Record<string, unknown>;
+const cli = (...args: string[]) => runBuiltCli(work, ...args);
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build-main.mjs')], {
-    cwd: repoRoot,
-    stdio: 'ignore',
-  });
+  buildMain();
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'ae-cli-inspect-'));
   ws = path.join(work, 'ws');
   set = path.join(work, 'fabric');
