@@ -4,15 +4,15 @@
 // runs on both paths, memory, and checkpoints that resume across paths.
 import { afterEach, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-node';
-import { buildAutoencoder, trainRun, validateConfig, type ModelConfigInput } from '../../../../src-main/engine';
-import { trainableVariables, type Autoencoder } from '../../../../src-main/engine/models';
-import type { ModelConfig } from '../../../../src-main/engine/config';
+import { buildAutoencoder, trainRun, type ModelConfigInput } from '../../../../src-main/engine';
+import { trainableVariables } from '../../../../src-main/engine/models';
 import { makeOptimizer, objective } from '../../../../src-main/engine/train';
 import { FastStep, partSizes } from '../../../../src-main/engine/fast/step';
 import { NativeOptimizer } from '../../../../src-main/engine/fast/optimizer';
 import { GraphMismatch, GraphStep } from '../../../../src-main/engine/fast/graph';
 import * as n from '../../../../src-main/engine/fast/native';
 import { mnist, tmpRunDir } from './helpers';
+import { onCleanAndNoisy, resolveConfig, type FastStepCtx } from './fast-helpers';
 
 const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 const TOL = 1e-5;
@@ -170,44 +170,9 @@ const KINDS: Array<[string, ModelConfigInput]> = [
   ],
 ];
 
-function resolve(config: ModelConfigInput) {
-  const r = validateConfig({ batchSize: 16, seed: 3, ...config }, { count: 1000, shape: config.inputShape });
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.config;
-}
-
-/**
- * Builds `config`'s model and fast step, runs `check` on a batch of `count` random images and on a noisy
- * copy of it (the clean batch is the target), frees everything and checks that no tensor is left.
- */
-function onEachInput(
-  config: ModelConfigInput,
-  count: number,
-  check: (ctx: {
-    c: ModelConfig;
-    ae: Autoencoder;
-    vars: tf.Variable[];
-    fast: FastStep;
-    input: tf.Tensor;
-    x: tf.Tensor;
-  }) => void,
-) {
-  const c = resolve(config);
-  const before = tf.memory().numTensors;
-  const ae = buildAutoencoder(c);
-  const vars = trainableVariables(ae);
-  const fast = FastStep.compile(ae, c, vars);
-  expect(fast, 'the fast step supports every model models.ts builds').toBeDefined();
-  const [h, w, ch] = c.inputShape;
-  const x = tf.randomUniform([count, h, w, ch], 0, 1, 'float32', 5);
-  const noisy = tf.tidy(() => tf.clipByValue(tf.add(x, tf.randomNormal(x.shape, 0, 0.3, 'float32', 2)), 0, 1));
-  for (const input of [x, noisy]) check({ c, ae, vars, fast: fast!, input, x });
-  tf.dispose([x, noisy]);
-  fast!.dispose();
-  ae.encoder.dispose();
-  ae.decoder.dispose();
-  expect(tf.memory().numTensors).toBe(before);
-}
+/** The model and its fast step on random images and a noisy copy of them (fast-helpers.ts). */
+const onEachInput = (config: ModelConfigInput, count: number, check: (ctx: FastStepCtx) => void) =>
+  onCleanAndNoisy(config, count, (k, [h, w, ch]) => tf.randomUniform([k, h, w, ch], 0, 1, 'float32', 5), 0.3, check);
 
 describe('the hand-written backward pass equals tfjs autodiff of the objective', () => {
   for (const [name, config] of KINDS) {
@@ -288,7 +253,7 @@ describe('the step path is recorded, never chosen silently', () => {
 describe('convolutions on oneDNN and on Eigen', () => {
   it('give the same gradients for a conv model, and the default step runs oneDNN kernels', () => {
     if (!n.onednn()) return;
-    const c = resolve({ kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16] });
+    const c = resolveConfig({ kind: 'conv', inputShape: [28, 28, 1], latentDim: 16, hidden: [8, 16] });
     const ae = buildAutoencoder(c);
     const vars = trainableVariables(ae);
     process.env.AE_ONEDNN = '0';
@@ -340,7 +305,7 @@ describe('native optimizers equal tfjs optimizers', () => {
   ];
   for (const [name, opt] of cases) {
     it(name, async () => {
-      const c = resolve({ kind: 'dense', inputShape: [4, 4, 1], latentDim: 3, ...opt });
+      const c = resolveConfig({ kind: 'dense', inputShape: [4, 4, 1], latentDim: 3, ...opt });
       const before = tf.memory().numTensors;
       // Tiny gradients (near epsilon) and large ones, over 30 steps.
       const init = [tf.randomNormal([5, 7], 0, 1, 'float32', 1), tf.randomNormal([7], 0, 1, 'float32', 2)];
@@ -529,7 +494,7 @@ describe('the graph step (the fast step run as one TensorFlow graph)', () => {
     process.env.AE_GRAPH_STEP = graph ? '1' : '0';
     // The tests replay the step's JavaScript on every step (AE_CHECK_GRAPH_REPLAY=1); 'replay once' runs as users do.
     if (graph === 'replay once') process.env.AE_CHECK_GRAPH_REPLAY = '0';
-    const c = resolve(config);
+    const c = resolveConfig(config);
     const ae = buildAutoencoder(c);
     const vars = trainableVariables(ae);
     const fast = FastStep.compile(ae, c, vars)!;
@@ -609,7 +574,7 @@ describe('the graph step (the fast step run as one TensorFlow graph)', () => {
     // The fused oneDNN filter + bias gradient's bias output is inferred with the input's channel count in a
     // graph; plain SGD's update kernel checks the shape, so that graph failed to load (step.ts takes two kernels).
     for (const parts of [1, 2, 3]) {
-      const c = resolve({
+      const c = resolveConfig({
         kind: 'conv',
         inputShape: [16, 16, 3],
         latentDim: 8,
@@ -685,7 +650,7 @@ describe('the graph step (the fast step run as one TensorFlow graph)', () => {
   it('refuses a step that makes a graph input it does not declare as a step value', () => {
     // Adam's per-step scalars made inside the step (apply without them) would be fed as constants: stale from step 2 on.
     const opt = new NativeOptimizer(
-      resolve({ kind: 'dense', inputShape: [28, 28, 1], latentDim: 4, optimizer: 'adam' }),
+      resolveConfig({ kind: 'dense', inputShape: [28, 28, 1], latentDim: 4, optimizer: 'adam' }),
       [tf.variable(tf.ones([3]))],
     );
     const axes = tf.tensor1d([0], 'int32');
@@ -699,7 +664,7 @@ describe('the graph step (the fast step run as one TensorFlow graph)', () => {
     // declared as values, the same step runs, and a replay-free step equals a replayed one
     const declared = (c: 'every' | 'once') => {
       const o = new NativeOptimizer(
-        resolve({ kind: 'dense', inputShape: [28, 28, 1], latentDim: 4, optimizer: 'adam' }),
+        resolveConfig({ kind: 'dense', inputShape: [28, 28, 1], latentDim: 4, optimizer: 'adam' }),
         [tf.variable(tf.ones([3]))],
       );
       const g = GraphStep.create(
@@ -733,7 +698,7 @@ describe('the graph step (the fast step run as one TensorFlow graph)', () => {
   });
 
   it('refuses to replay a step whose kernels differ from the recorded ones', () => {
-    const c = resolve({ kind: 'dense', inputShape: [28, 28, 1], latentDim: 4, optimizer: 'sgd', momentum: 0 });
+    const c = resolveConfig({ kind: 'dense', inputShape: [28, 28, 1], latentDim: 4, optimizer: 'sgd', momentum: 0 });
     const v = [tf.variable(tf.ones([3]))];
     const opt = new NativeOptimizer(c, v);
     let extra = false;

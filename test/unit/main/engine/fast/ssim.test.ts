@@ -5,16 +5,16 @@
 // update is the tfjs gradient's, real runs follow the tfjs step's loss trajectory (noise,
 // augmentation, resume), and no tensor is left behind.
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildAutoencoder, trainRun, validateConfig, type ModelConfigInput } from '../../../../../src-main/engine';
+import { buildAutoencoder, trainRun, type ModelConfigInput } from '../../../../../src-main/engine';
 import { tf } from '../../../../../src-main/engine/tf';
-import { trainableVariables, type Autoencoder } from '../../../../../src-main/engine/models';
-import type { ModelConfig } from '../../../../../src-main/engine/config';
+import { trainableVariables } from '../../../../../src-main/engine/models';
 import { objective } from '../../../../../src-main/engine/train';
 import { FastStep } from '../../../../../src-main/engine/fast/step';
 import { gaussian1d, ssimWindow } from '../../../../../src-main/engine/fast/ssim';
 import { gaussianWindow } from '../../../../../src-main/engine/metrics';
 import { mulberry32 } from '../../../../../src-main/engine/rng';
 import { tmpRunDir } from '../helpers';
+import { onCleanAndNoisy, resolveConfig, type FastStepCtx } from '../fast-helpers';
 
 afterEach(() => {
   delete process.env.AE_FAST_STEP;
@@ -59,12 +59,6 @@ const KINDS: Array<[string, ModelConfigInput]> = [
   ],
 ];
 
-function resolve(config: ModelConfigInput): ModelConfig {
-  const r = validateConfig({ batchSize: 16, seed: 3, ...config }, { count: 1000, shape: config.inputShape });
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.config;
-}
-
 /** Smooth, textured pictures in [0, 1] (random noise has almost no structure for SSIM to see). */
 function pictures(count: number, [h, w, c]: readonly number[], seed: number): tf.Tensor4D {
   const rand = mulberry32(seed);
@@ -82,35 +76,9 @@ function pictures(count: number, [h, w, c]: readonly number[], seed: number): tf
   return tf.tensor4d(v, [count, h, w, c]);
 }
 
-/** Builds the model and its fast step, runs `check` on a clean batch and on a noisy copy (the clean one the target), frees everything. */
-function onEachInput(
-  config: ModelConfigInput,
-  count: number,
-  check: (ctx: {
-    c: ModelConfig;
-    ae: Autoencoder;
-    vars: tf.Variable[];
-    fast: FastStep;
-    input: tf.Tensor;
-    x: tf.Tensor;
-  }) => void,
-) {
-  const c = resolve(config);
-  const before = tf.memory().numTensors;
-  const ae = buildAutoencoder(c);
-  const vars = trainableVariables(ae);
-  const r = FastStep.tryCompile(ae, c, vars);
-  expect('step' in r ? null : r.reason).toBeNull();
-  const fast = (r as { step: FastStep }).step;
-  const x = pictures(count, c.inputShape, 7);
-  const noisy = tf.tidy(() => tf.clipByValue(tf.add(x, tf.randomNormal(x.shape, 0, 0.2, 'float32', 2)), 0, 1));
-  for (const input of [x, noisy]) check({ c, ae, vars, fast, input, x });
-  tf.dispose([x, noisy]);
-  fast.dispose();
-  ae.encoder.dispose();
-  ae.decoder.dispose();
-  expect(tf.memory().numTensors).toBe(before);
-}
+/** The model and its fast step on smooth pictures and a noisy copy of them (fast-helpers.ts). */
+const onEachInput = (config: ModelConfigInput, count: number, check: (ctx: FastStepCtx) => void) =>
+  onCleanAndNoisy(config, count, (k, shape) => pictures(k, shape, 7), 0.2, check);
 
 describe('the SSIM window as two banded passes', () => {
   it("is metrics.ts's 11×11 window (outer product of the 1-D Gaussian), smaller for small pictures", () => {
@@ -173,7 +141,7 @@ describe("the graph step's update is tfjs's gradient of the SSIM objective", () 
   for (const [name, config] of KINDS.filter((_, i) => [1, 2, 7, 9, 10].includes(i))) {
     it(`${name}: in 3 uneven parts (9 + 8 + 8), then a smaller last batch`, () => {
       const lr = 100;
-      const c = resolve({ ...config, optimizer: 'sgd', momentum: 0, learningRate: lr });
+      const c = resolveConfig({ ...config, optimizer: 'sgd', momentum: 0, learningRate: lr });
       const before = tf.memory().numTensors;
       const ae = buildAutoencoder(c);
       const vars = trainableVariables(ae);
