@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../src-main/host';
 import type { CallRes, EventName, RunSummary } from '../../src-main/contract';
 import { createTestSupervisor, runCompleted } from '../helpers/trainer';
+import { okResult } from '../helpers/host-results';
 import { ensurePyEnv, runPython } from '../helpers/pyenv';
 import { main } from '../../src-main/cli/main';
 import { runCli } from '../helpers/cli';
@@ -34,8 +35,7 @@ beforeAll(async () => {
     excludeLabels: [2],
   };
   const r = await host.dispatch('runs:start', { config, dataset: { builtin: 'mnist', count: 4000 } });
-  expect(r.ok, JSON.stringify(r)).toBe(true);
-  runId = (r as { ok: true; result: { runId: string } }).result.runId;
+  runId = okResult<{ runId: string }>(r).runId;
   await runCompleted(events, runId);
 }, 240_000);
 afterAll(async () => {

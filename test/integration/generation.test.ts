@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../src-main/host';
 import type { EventName, GallerySamplers } from '../../src-main/contract';
 import { createTestSupervisor, repoRoot, runCompleted } from '../helpers/trainer';
+import { okResult } from '../helpers/host-results';
 import { ensurePyEnv, runPython, SCIPY_REQUIREMENTS } from '../helpers/pyenv';
 import { unzipSync } from 'fflate';
 import { onnxMetadata } from '../../src-main/formats';
@@ -45,8 +46,7 @@ const FEATURE_IMAGES = '2000';
 
 async function train(config: Record<string, unknown>): Promise<string> {
   const r = await host.dispatch('runs:start', { config, dataset: { builtin: 'mnist', count: 3000 } });
-  expect(r.ok, JSON.stringify(r)).toBe(true);
-  return (r as { ok: true; result: { runId: string } }).result.runId;
+  return okResult<{ runId: string }>(r).runId;
 }
 
 function finished(runId: string): Promise<void> {

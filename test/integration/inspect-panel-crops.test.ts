@@ -14,6 +14,7 @@ import type { CallRes, EventName } from '../../src-main/contract';
 import { writeDataset } from '../../src-main/datasets/store';
 import { mulberry32 } from '../../src-main/engine/rng';
 import { createTestSupervisor, runCompleted } from '../helpers/trainer';
+import { okResult } from '../helpers/host-results';
 import { drawDefect, texture } from '../helpers/defects';
 
 let host: Host;
@@ -58,8 +59,7 @@ beforeAll(async () => {
     excludeLabels: [1],
   };
   const r = await host.dispatch('runs:start', { config, dataset: { id: m.id } });
-  expect(r.ok, JSON.stringify(r)).toBe(true);
-  runId = (r as { ok: true; result: { runId: string } }).result.runId;
+  runId = okResult<{ runId: string }>(r).runId;
   await runCompleted(events, runId);
 }, 240_000);
 afterAll(async () => {
@@ -67,14 +67,9 @@ afterAll(async () => {
   fs.rmSync(workspace, { recursive: true, force: true });
 });
 
-const ok = <T>(r: unknown): T => {
-  expect((r as { ok: boolean }).ok, JSON.stringify(r).slice(0, 500)).toBe(true);
-  return (r as { result: T }).result;
-};
-
 describe('the Inspect panel on a run trained on random crops', () => {
   it('calibrates and scores whole pictures by tiles, with full-size maps, and tries a new picture whole', async () => {
-    const v = ok<CallRes<'inspect:images'>>(
+    const v = okResult<CallRes<'inspect:images'>>(
       await host.dispatch('inspect:calibrate', { runId, count: 6, settings: { map: 'l2', score: 'topk' } }),
     );
     expect(v.shape).toEqual([S, S, 1]);
@@ -100,7 +95,7 @@ describe('the Inspect panel on a run trained on random crops', () => {
     const png = await sharp(Buffer.from(toU8(img)), { raw: { width: S, height: S, channels: 1 } })
       .png()
       .toBuffer();
-    const tried = ok<CallRes<'inspect:try'>>(
+    const tried = okResult<CallRes<'inspect:try'>>(
       await host.dispatch('inspect:try', { runId, files: [{ name: 'blob.png', data: png.toString('base64') }] }),
     );
     const [blob] = tried.results as Array<{ map?: string; size?: number[]; score?: number }>;
@@ -109,7 +104,7 @@ describe('the Inspect panel on a run trained on random crops', () => {
     expect(Number.isFinite(blob.score)).toBe(true);
 
     // the Gallery's Try it reconstructs the picture's centre crop, at the dataset's scale
-    const g = ok<CallRes<'gallery:try'>>(
+    const g = okResult<CallRes<'gallery:try'>>(
       await host.dispatch('gallery:try', { runId, files: [{ name: 'blob.png', data: png.toString('base64') }] }),
     );
     expect(g.shape).toEqual([32, 32, 1]);

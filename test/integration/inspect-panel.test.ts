@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '../../src-main/host';
 import type { CallRes, EventName } from '../../src-main/contract';
 import { createTestSupervisor, runCompleted } from '../helpers/trainer';
+import { okResult } from '../helpers/host-results';
 import { loadMnist } from '../../src-main/engine';
 
 let host: Host;
@@ -34,8 +35,7 @@ beforeAll(async () => {
     excludeLabels: [2],
   };
   const r = await host.dispatch('runs:start', { config, dataset: { builtin: 'mnist', count: 1500 } });
-  expect(r.ok, JSON.stringify(r)).toBe(true);
-  runId = (r as { ok: true; result: { runId: string } }).result.runId;
+  runId = okResult<{ runId: string }>(r).runId;
   await runCompleted(events, runId);
 }, 240_000);
 afterAll(async () => {
@@ -43,14 +43,9 @@ afterAll(async () => {
   fs.rmSync(workspace, { recursive: true, force: true });
 });
 
-const ok = <T>(r: unknown): T => {
-  expect((r as { ok: boolean }).ok, JSON.stringify(r).slice(0, 500)).toBe(true);
-  return (r as { result: T }).result;
-};
-
 describe('the Inspect panel on a run trained without digit 2', () => {
   it('says the run is not calibrated, and refuses a threshold and Try it, writing nothing', async () => {
-    const v = ok<CallRes<'inspect:images'>>(await host.dispatch('inspect:images', { runId }));
+    const v = okResult<CallRes<'inspect:images'>>(await host.dispatch('inspect:images', { runId }));
     expect(v.calibration).toBeNull();
     expect(v.note).toMatch(/not been calibrated/);
     expect(v.items).toEqual([]);
@@ -72,7 +67,7 @@ describe('the Inspect panel on a run trained without digit 2', () => {
   });
 
   it('calibrates on the good validation pictures, scores the validation split worst first, saves a moved threshold, and tries a digit', async () => {
-    const v = ok<CallRes<'inspect:calibrate'>>(
+    const v = okResult<CallRes<'inspect:calibrate'>>(
       await host.dispatch('inspect:calibrate', { runId, count: 10, settings: { map: 'l2', score: 'topk' } }),
     );
     expect(v.source).toEqual({ name: 'MNIST', kind: 'validation' });
@@ -103,13 +98,15 @@ describe('the Inspect panel on a run trained without digit 2', () => {
     expect(onDisk.run).toBe(runId);
     expect(onDisk.threshold.value).toBe(v.calibration!.threshold.value);
 
-    const t = ok<CallRes<'inspect:threshold'>>(await host.dispatch('inspect:threshold', { runId, value: sorted[20] }));
+    const t = okResult<CallRes<'inspect:threshold'>>(
+      await host.dispatch('inspect:threshold', { runId, value: sorted[20] }),
+    );
     expect(t).toEqual({
       value: sorted[20],
       method: 'manual',
       measured: { value: v.calibration!.threshold.value, method: 'percentile' },
     });
-    const again = ok<CallRes<'inspect:images'>>(await host.dispatch('inspect:images', { runId, count: 4 }));
+    const again = okResult<CallRes<'inspect:images'>>(await host.dispatch('inspect:images', { runId, count: 4 }));
     expect(again.calibration!.threshold.value).toBe(sorted[20]);
     expect(again.scores).toEqual(v.scores);
 
@@ -120,7 +117,7 @@ describe('the Inspect panel on a run trained without digit 2', () => {
     })
       .png()
       .toBuffer();
-    const tried = ok<CallRes<'inspect:try'>>(
+    const tried = okResult<CallRes<'inspect:try'>>(
       await host.dispatch('inspect:try', {
         runId,
         files: [
